@@ -1,0 +1,1873 @@
+//! Per-file extraction of facts from the tree alone, driven by `queries/facts.scm`.
+//!
+//! One query pass per file collects every definition, call, assignment, import and
+//! syntactic site that later passes and rules need; the tree is dropped afterwards, so only
+//! these facts stay in memory. This module must not look at other files or decide what a
+//! name refers to: that is `index` and `callgraph`'s job. It consults `knowledge` only to
+//! classify macros, whose meaning is syntactic (a macro rewrites code before anything runs).
+
+use crate::knowledge::{self, MacroClass};
+use crate::syntax::{self, LineIndex};
+use std::collections::HashMap;
+use tree_sitter::{Node, QueryCursor, StreamingIterator};
+
+/// A byte range in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn of(node: Node) -> Span {
+        Span {
+            start: node.start_byte() as u32,
+            end: node.end_byte() as u32,
+        }
+    }
+    pub fn contains(&self, other: Span) -> bool {
+        self.start <= other.start && other.end <= self.end
+    }
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+/// Index of a function inside one file's [`FileFacts::functions`].
+pub type FuncIdx = u32;
+/// Index of a module inside one file's [`FileFacts::modules`].
+pub type ModIdx = u32;
+
+/// Everything adlint knows about one file after the per-file pass.
+#[derive(Debug, Default)]
+pub struct FileFacts {
+    /// `functions[0]` is the file's top level, a function that is never called.
+    pub functions: Vec<Function>,
+    pub calls: Vec<Call>,
+    pub assigns: Vec<Assign>,
+    pub sites: Vec<Site>,
+    pub refs: Vec<VarRef>,
+    pub structs: Vec<StructDef>,
+    pub modules: Vec<ModuleDef>,
+    pub imports: Vec<Import>,
+    pub exports: Vec<(Option<ModIdx>, String)>,
+    pub includes: Vec<Include>,
+    pub rule_decls: Vec<RuleDecl>,
+    pub comments: Vec<Comment>,
+    pub parse_errors: usize,
+    pub line_index: LineIndex,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FunctionKind {
+    /// The statements of a file outside any function.
+    TopLevel,
+    /// `function f(x) ... end` or `f(x) = ...`, possibly qualified (`Base.f`).
+    Named,
+    /// A call method of a type: `(m::T)(x) = ...`.
+    Functor { type_name: String },
+    /// `x -> ...`.
+    Anonymous,
+    /// The block of `f(args) do x ... end`.
+    DoBlock,
+    /// A comprehension or generator, which Julia lowers to a closure.
+    Comprehension,
+    /// The body of `Threads.@threads`, `@spawn`, `@async`: a closure made by the macro.
+    MacroClosure,
+    /// The definition of a rule (`rrule`, `@adjoint`, `_pullback`): its body is not
+    /// differentiated by Zygote.
+    RuleBody,
+    /// The argument of a macro whose contents are not differentiated (`@ignore_derivatives`)
+    /// or not analysable (`@turbo`): nothing inside is reachable.
+    Region { macro_name: String, opaque: bool },
+}
+
+impl FunctionKind {
+    /// Closures capture the locals of the function they are written in.
+    pub fn is_closure(&self) -> bool {
+        matches!(
+            self,
+            FunctionKind::Anonymous
+                | FunctionKind::DoBlock
+                | FunctionKind::Comprehension
+                | FunctionKind::MacroClosure
+        )
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Param {
+    pub name: Option<String>,
+    /// The type annotation as written, e.g. `AbstractVector{T}` or `typeof(f)`.
+    pub annotation: Option<String>,
+    pub has_default: bool,
+    pub vararg: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Function {
+    pub kind: FunctionKind,
+    /// Name for named methods and functors' type; `None` for closures.
+    pub name: Option<String>,
+    /// Module qualification written in the definition: `["Base"]` for `Base.f`.
+    pub qualifier: Vec<String>,
+    pub params: Vec<Param>,
+    pub kwparams: Vec<String>,
+    pub parent: Option<FuncIdx>,
+    pub module: Option<ModIdx>,
+    pub span: Span,
+    /// Where the name (or `->`, `do`) is: what a diagnostic chain points at.
+    pub head: Span,
+    /// The signature or parameter list; captures inside it are definitions, not uses.
+    pub signature: Span,
+    /// Set on named functions defined inside a macro call such as `Zygote.@nograd`.
+    pub in_macro: Option<String>,
+}
+
+impl Function {
+    pub fn display_name(&self, facts: &FileFacts) -> String {
+        match &self.kind {
+            FunctionKind::TopLevel => "top level".to_string(),
+            FunctionKind::Functor { type_name } => format!("({type_name})(...)"),
+            FunctionKind::Named | FunctionKind::RuleBody => {
+                let mut s = self.qualifier.join(".");
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(self.name.as_deref().unwrap_or("?"));
+                s
+            }
+            FunctionKind::Anonymous => self.closure_label("anonymous function", facts),
+            FunctionKind::DoBlock => self.closure_label("do-block", facts),
+            FunctionKind::Comprehension => self.closure_label("comprehension", facts),
+            FunctionKind::MacroClosure => self.closure_label("macro body", facts),
+            FunctionKind::Region { macro_name, .. } => format!("{macro_name} region"),
+        }
+    }
+
+    fn closure_label(&self, what: &str, facts: &FileFacts) -> String {
+        let line = facts.line_index.line_of(self.span.start as usize) + 1;
+        format!("{what} at line {line}")
+    }
+
+    /// Positional parameter count bounds: (required, maximum or `None` for varargs).
+    pub fn arity(&self) -> (usize, Option<usize>) {
+        let required = self
+            .params
+            .iter()
+            .filter(|p| !p.has_default && !p.vararg)
+            .count();
+        if self.params.iter().any(|p| p.vararg) {
+            (required, None)
+        } else {
+            (required, Some(self.params.len()))
+        }
+    }
+
+    pub fn param_index(&self, name: &str) -> Option<usize> {
+        self.params
+            .iter()
+            .position(|p| p.name.as_deref() == Some(name))
+    }
+}
+
+/// A summary of an expression, enough to follow values through calls and assignments.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Ident(String),
+    /// A dotted chain of names: `Zygote.gradient`, `m.cell`.
+    Path(Vec<String>),
+    /// A call: the callee's path (type parameters dropped: `Vector{T}(...)` is `["Vector"]`).
+    Call {
+        callee: Vec<String>,
+        args: Vec<Value>,
+    },
+    /// A closure defined in this file.
+    Func(FuncIdx),
+    /// `f ∘ g`.
+    Compose(Vec<Value>),
+    /// An array literal or comprehension.
+    Array,
+    Number,
+    Str,
+    Nothing,
+    Splat(Box<Value>),
+    /// `a .+ b`, `2 .* x`: a new array or number computed by operators.
+    Computed,
+    Other,
+}
+
+impl Value {
+    pub fn as_name(&self) -> Option<&str> {
+        match self {
+            Value::Ident(n) => Some(n),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub func: FuncIdx,
+    /// The callee as a path of names (`["Zygote", "gradient"]`), empty when it is not one.
+    pub callee: Vec<String>,
+    /// `f'(x)`: the adjoint syntax for a derivative.
+    pub adjoint: bool,
+    /// `f.(x)`.
+    pub broadcast: bool,
+    /// Positional arguments; a do-block is the first one, as in Julia.
+    pub args: Vec<Value>,
+    pub kwargs: Vec<(String, Value)>,
+    pub has_splat: bool,
+    pub span: Span,
+    pub callee_span: Span,
+}
+
+impl Call {
+    pub fn name(&self) -> Option<&str> {
+        self.callee.last().map(String::as_str)
+    }
+    pub fn qualifier(&self) -> &[String] {
+        if self.callee.is_empty() {
+            &[]
+        } else {
+            &self.callee[..self.callee.len() - 1]
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssignKind {
+    /// `x = v` (also `local x = v`, `const x = v`).
+    Plain,
+    /// `x += v` and friends: a read and a re-binding.
+    Update,
+    /// One name of `a, b = v`.
+    Destructure,
+    /// A `for` loop variable.
+    Loop,
+    /// A `let` binding: a fresh variable of the `let` block.
+    Let,
+    /// `local x` or `global x` without a value.
+    Declaration { global: bool },
+}
+
+#[derive(Debug, Clone)]
+pub struct Assign {
+    pub func: FuncIdx,
+    pub var: String,
+    pub value: Value,
+    pub kind: AssignKind,
+    pub span: Span,
+    /// The innermost `if`/`for`/`while`/`try`/`let` around the assignment inside its
+    /// function, or the function itself.
+    pub block: Span,
+    pub in_loop: bool,
+}
+
+/// A read of a plain name inside a closure, kept for capture analysis.
+#[derive(Debug, Clone)]
+pub struct VarRef {
+    pub func: FuncIdx,
+    pub name: String,
+    pub span: Span,
+}
+
+/// A syntactic construct that some rule cares about.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub func: FuncIdx,
+    pub kind: SiteKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum SiteKind {
+    /// `x[i] = v`, `x[i] += v`: `target` is the indexed object; `empty_index` for `r[] = v`.
+    IndexAssign {
+        target: Value,
+        op: String,
+        empty_index: bool,
+    },
+    /// `x .= v`, `x .+= v`, `x[:, j] .= v`, `@. x = v`.
+    BroadcastAssign {
+        target: Value,
+        op: String,
+        indexed: bool,
+    },
+    /// `x.f = v` (also inside `a.f, b = v`).
+    FieldAssign {
+        object: Value,
+        field: String,
+    },
+    Try {
+        has_catch: bool,
+        has_finally: bool,
+    },
+    /// A macro call, named by its path (`["Threads", "@threads"]`).
+    Macro {
+        path: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct StructDef {
+    pub name: String,
+    pub mutable: bool,
+    pub fields: Vec<String>,
+    pub module: Option<ModIdx>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct ModuleDef {
+    pub name: String,
+    pub parent: Option<ModIdx>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Import {
+    pub module: Option<ModIdx>,
+    /// Path of the imported module; leading dots of relative paths are kept as `"."` items.
+    pub path: Vec<String>,
+    /// `using A: f, g` / `import A: f`; `None` for the whole module.
+    pub names: Option<Vec<String>>,
+    pub alias: Option<String>,
+    pub is_using: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Include {
+    pub module: Option<ModIdx>,
+    pub path: String,
+    pub span: Span,
+}
+
+/// A rule or other declaration that changes whether Zygote traverses a function.
+#[derive(Debug, Clone)]
+pub struct RuleDecl {
+    pub kind: RuleDeclKind,
+    /// The function covered, by name; for functor rules the type's name.
+    pub target: String,
+    pub functor: bool,
+    /// Positional arity the rule covers; `None` when it covers every method.
+    pub arity: Option<(usize, Option<usize>)>,
+    pub module: Option<ModIdx>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleDeclKind {
+    Rrule,
+    ScalarRule,
+    NonDifferentiable,
+    Adjoint,
+    NoGrad,
+    Pullback,
+    OptOut,
+}
+
+impl RuleDeclKind {
+    pub fn describe(&self) -> &'static str {
+        match self {
+            RuleDeclKind::Rrule => "a ChainRulesCore.rrule",
+            RuleDeclKind::ScalarRule => "@scalar_rule",
+            RuleDeclKind::NonDifferentiable => "@non_differentiable",
+            RuleDeclKind::Adjoint => "Zygote.@adjoint",
+            RuleDeclKind::NoGrad => "Zygote.@nograd",
+            RuleDeclKind::Pullback => "a Zygote._pullback method",
+            RuleDeclKind::OptOut => "@opt_out",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Comment {
+    pub text: String,
+    pub span: Span,
+}
+
+/// Extract the facts of one file.
+pub fn extract(source: &str) -> FileFacts {
+    let parsed = syntax::parse(source);
+    let mut facts = FileFacts {
+        parse_errors: parsed.error_count,
+        line_index: LineIndex::new(source),
+        ..FileFacts::default()
+    };
+    let root = parsed.tree.root_node();
+    facts.functions.push(Function {
+        kind: FunctionKind::TopLevel,
+        name: None,
+        qualifier: vec![],
+        params: vec![],
+        kwparams: vec![],
+        parent: None,
+        module: None,
+        span: Span {
+            start: 0,
+            end: source.len() as u32,
+        },
+        head: Span::default(),
+        signature: Span::default(),
+        in_macro: None,
+    });
+    let mut ex = Extractor {
+        src: source,
+        facts,
+        func_at: HashMap::new(),
+        module_at: Vec::new(),
+    };
+    ex.run(root);
+    ex.collect_comments(source);
+    ex.facts
+}
+
+/// What a capture name of `facts.scm` stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Cap {
+    Module,
+    Function,
+    Short,
+    Lambda,
+    Do,
+    Comprehension,
+    Macro,
+    Struct,
+    Block,
+    Call,
+    Broadcast,
+    Assign,
+    Update,
+    BindFor,
+    BindLet,
+    Try,
+    Ident,
+    Using,
+    Import,
+    Export,
+}
+
+fn cap_of(name: &str) -> Option<Cap> {
+    Some(match name {
+        "def.module" => Cap::Module,
+        "def.function" => Cap::Function,
+        "def.short" => Cap::Short,
+        "def.lambda" => Cap::Lambda,
+        "def.do" => Cap::Do,
+        "def.comprehension" => Cap::Comprehension,
+        "def.macro" => Cap::Macro,
+        "def.struct" => Cap::Struct,
+        "block" => Cap::Block,
+        "call" => Cap::Call,
+        "call.broadcast" => Cap::Broadcast,
+        "assign" => Cap::Assign,
+        "update" => Cap::Update,
+        "bind.for" => Cap::BindFor,
+        "bind.let" => Cap::BindLet,
+        "try" => Cap::Try,
+        "ident" => Cap::Ident,
+        "using" => Cap::Using,
+        "import" => Cap::Import,
+        "export" => Cap::Export,
+        _ => return None,
+    })
+}
+
+struct Extractor<'s> {
+    src: &'s str,
+    facts: FileFacts,
+    /// Function index by the span of the node that defines it.
+    func_at: HashMap<Span, FuncIdx>,
+    /// Module spans, to find the module of a node.
+    module_at: Vec<(Span, ModIdx)>,
+}
+
+impl<'s> Extractor<'s> {
+    fn text(&self, node: Node) -> &'s str {
+        syntax::text(node, self.src)
+    }
+
+    fn run(&mut self, root: Node) {
+        let query = syntax::facts_query();
+        let names = query.capture_names();
+        let mut cursor = QueryCursor::new();
+        let mut caps: Vec<(Node, Cap)> = Vec::new();
+        let mut matches = cursor.captures(query, root, self.src.as_bytes());
+        while let Some((m, index)) = matches.next() {
+            let c = m.captures()[*index];
+            if let Some(cap) = cap_of(names[c.index as usize]) {
+                caps.push((c.node, cap));
+            }
+        }
+        // Outer nodes first at the same start, then by capture kind, so that definitions
+        // exist before the uses inside them are attributed.
+        caps.sort_by(|a, b| {
+            (a.0.start_byte(), std::cmp::Reverse(a.0.end_byte()), a.1).cmp(&(
+                b.0.start_byte(),
+                std::cmp::Reverse(b.0.end_byte()),
+                b.1,
+            ))
+        });
+        caps.dedup_by(|a, b| a.0.id() == b.0.id() && a.1 == b.1);
+
+        // Pass 1: modules, functions and regions, so that closures passed as arguments can
+        // be named when the enclosing call is summarised in pass 2.
+        let mut scopes = ScopeStack::default();
+        for &(node, cap) in &caps {
+            scopes.leave_before(node.start_byte() as u32);
+            match cap {
+                Cap::Module => self.define_module(node, &mut scopes),
+                Cap::Function | Cap::Short | Cap::Lambda | Cap::Do | Cap::Comprehension => {
+                    self.define_function(node, cap, &mut scopes)
+                }
+                Cap::Macro => self.define_macro_scope(node, &mut scopes),
+                Cap::Struct => self.define_struct(node, &scopes),
+                _ => {}
+            }
+        }
+
+        // Pass 2: uses, attributed to the innermost function and block.
+        let mut scopes = ScopeStack::default();
+        for &(node, cap) in &caps {
+            let start = node.start_byte() as u32;
+            scopes.leave_before(start);
+            let span = Span::of(node);
+            // The function a use belongs to is the innermost one open *before* this node;
+            // a definition then opens its own scope for the nodes inside it.
+            let func = scopes.current_func();
+            let scope_span = match cap {
+                Cap::Function | Cap::Short | Cap::Lambda | Cap::Do | Cap::Comprehension => {
+                    Some(span)
+                }
+                Cap::Macro => syntax::named_children(node)
+                    .into_iter()
+                    .find(|c| c.kind() == "macro_argument_list")
+                    .map(Span::of),
+                _ => None,
+            };
+            if let Some(s) = scope_span {
+                if let Some(&idx) = self.func_at.get(&s) {
+                    scopes.funcs.push((s.end, idx));
+                }
+            }
+            let fdef = &self.facts.functions[func as usize];
+            // Inside a signature: parameters and defaults, not uses.
+            if fdef.signature.contains(span) && fdef.signature != Span::default() {
+                continue;
+            }
+            match cap {
+                Cap::Block => {
+                    let is_loop = matches!(node.kind(), "for_statement" | "while_statement");
+                    scopes.blocks.push((span.end, span, is_loop, func));
+                }
+                Cap::Call | Cap::Broadcast => self.record_call(node, func, cap == Cap::Broadcast),
+                Cap::Macro => self.record_macro(node, func),
+                Cap::Assign => self.record_assign(node, func, &scopes),
+                Cap::Update => self.record_update(node, func, &scopes),
+                Cap::BindFor => self.record_loop_binding(node, func, &scopes),
+                Cap::BindLet => self.record_let_binding(node, func, &scopes),
+                Cap::Try => self.record_try(node, func),
+                Cap::Ident => self.record_ref(node, func),
+                Cap::Using | Cap::Import => self.record_import(node, cap == Cap::Using),
+                Cap::Export => {
+                    let module = self.module_of(start);
+                    for child in syntax::named_children(node) {
+                        if child.kind() == "identifier" {
+                            self.facts
+                                .exports
+                                .push((module, self.text(child).to_string()));
+                        }
+                    }
+                }
+                Cap::Struct | Cap::Module => {}
+                Cap::Function | Cap::Short | Cap::Lambda | Cap::Do | Cap::Comprehension => {}
+            }
+        }
+    }
+
+    fn module_of(&self, byte: u32) -> Option<ModIdx> {
+        self.module_at
+            .iter()
+            .filter(|(span, _)| span.start <= byte && byte < span.end)
+            .max_by_key(|(span, _)| span.start)
+            .map(|&(_, m)| m)
+    }
+
+    fn define_module(&mut self, node: Node, scopes: &mut ScopeStack) {
+        let name = syntax::named_children(node)
+            .into_iter()
+            .find(|c| c.kind() == "identifier")
+            .map(|c| self.text(c).to_string())
+            .unwrap_or_default();
+        let parent = self.module_of(node.start_byte() as u32);
+        let idx = self.facts.modules.len() as ModIdx;
+        self.facts.modules.push(ModuleDef {
+            name,
+            parent,
+            span: Span::of(node),
+        });
+        self.module_at.push((Span::of(node), idx));
+        let _ = scopes;
+    }
+
+    fn push_function(&mut self, node_span: Span, mut f: Function, scopes: &mut ScopeStack) {
+        f.parent = Some(scopes.current_func());
+        f.module = self.module_of(node_span.start);
+        let idx = self.facts.functions.len() as FuncIdx;
+        self.facts.functions.push(f);
+        self.func_at.insert(node_span, idx);
+        scopes.funcs.push((node_span.end, idx));
+    }
+
+    fn define_function(&mut self, node: Node, cap: Cap, scopes: &mut ScopeStack) {
+        if cap == Cap::Short && syntax::is_misparsed_not_equal(node, self.src) {
+            return;
+        }
+        let enclosing_macro = scopes.current_macro(&self.facts);
+        let span = Span::of(node);
+        let mut f = Function {
+            kind: FunctionKind::Anonymous,
+            name: None,
+            qualifier: vec![],
+            params: vec![],
+            kwparams: vec![],
+            parent: None,
+            module: None,
+            span,
+            head: span,
+            signature: Span::default(),
+            in_macro: enclosing_macro.clone(),
+        };
+        match cap {
+            Cap::Function | Cap::Short => {
+                let sig_call = if cap == Cap::Function {
+                    let Some(sig) = syntax::named_children(node)
+                        .into_iter()
+                        .find(|c| c.kind() == "signature")
+                    else {
+                        return;
+                    };
+                    f.signature = Span::of(sig);
+                    find_signature_call(sig)
+                } else {
+                    let lhs = node.child(0).expect("pattern guarantees a child");
+                    f.signature = Span::of(lhs);
+                    find_signature_call(lhs)
+                };
+                let Some(call) = sig_call else {
+                    // `function f end` or an unusual signature: still a named definition.
+                    if cap == Cap::Function {
+                        if let Some(sig) = syntax::named_children(node)
+                            .into_iter()
+                            .find(|c| c.kind() == "signature")
+                        {
+                            if let Some(id) = first_identifier(sig) {
+                                f.kind = FunctionKind::Named;
+                                f.name = Some(self.text(id).to_string());
+                                f.head = Span::of(id);
+                                self.push_function(span, f, scopes);
+                            }
+                        }
+                    }
+                    return;
+                };
+                let callee = call.child(0).expect("a call has a callee");
+                if let Some(args) = call.child_by_field_name("arguments").or_else(|| {
+                    syntax::named_children(call)
+                        .into_iter()
+                        .find(|c| c.kind() == "argument_list")
+                }) {
+                    self.read_params(args, &mut f);
+                }
+                match callee.kind() {
+                    "parenthesized_expression" => {
+                        // `(m::T)(x) = ...`: a functor method.
+                        let inner = syntax::named_children(callee);
+                        let ty = inner.first().and_then(|t| {
+                            if t.kind() == "typed_expression" || t.kind() == "unary_typed_expression"
+                            {
+                                t.named_child(t.named_child_count().saturating_sub(1) as u32)
+                            } else {
+                                None
+                            }
+                        });
+                        let Some(ty) = ty else { return };
+                        let type_name = base_type_name(self.text(ty));
+                        f.kind = FunctionKind::Functor {
+                            type_name: type_name.clone(),
+                        };
+                        f.name = Some(type_name);
+                        f.head = Span::of(callee);
+                    }
+                    _ => {
+                        let path = self.path_of(callee);
+                        let Some((name, qual)) = path.split_last() else {
+                            return;
+                        };
+                        f.kind = FunctionKind::Named;
+                        f.name = Some(name.clone());
+                        f.qualifier = qual.to_vec();
+                        f.head = Span::of(callee);
+                    }
+                }
+                let is_rule_macro = enclosing_macro.as_deref().is_some_and(|m| {
+                    matches!(
+                        knowledge::macro_class(m),
+                        MacroClass::Escape(knowledge::EscapeMacro::Adjoint)
+                    )
+                });
+                if is_rule_macro {
+                    f.kind = FunctionKind::RuleBody;
+                }
+                self.note_rule_definition(&mut f);
+            }
+            Cap::Lambda => {
+                f.kind = FunctionKind::Anonymous;
+                if let Some(params) = node.child(0) {
+                    f.signature = Span::of(params);
+                    match params.kind() {
+                        "argument_list" | "tuple_expression" => self.read_params(params, &mut f),
+                        _ => f.params.push(self.param_of(params)),
+                    }
+                }
+                if let Some(arrow) = syntax::children(node).into_iter().find(|c| c.kind() == "->")
+                {
+                    f.head = Span::of(arrow);
+                }
+            }
+            Cap::Do => {
+                f.kind = FunctionKind::DoBlock;
+                let kids = syntax::children(node);
+                if let Some(kw) = kids.iter().find(|c| c.kind() == "do") {
+                    f.head = Span::of(*kw);
+                }
+                if let Some(params) = kids.iter().find(|c| c.kind() == "argument_list") {
+                    f.signature = Span::of(*params);
+                    self.read_params(*params, &mut f);
+                }
+            }
+            Cap::Comprehension => {
+                f.kind = FunctionKind::Comprehension;
+            }
+            _ => return,
+        }
+        self.push_function(span, f, scopes);
+    }
+
+    /// Rule definitions written as functions (`function ChainRulesCore.rrule(...)`,
+    /// `Zygote._pullback(...) = ...`) become rule bodies plus a [`RuleDecl`].
+    fn note_rule_definition(&mut self, f: &mut Function) {
+        let Some(name) = f.name.as_deref() else {
+            return;
+        };
+        let kind = match name {
+            "rrule" => RuleDeclKind::Rrule,
+            "_pullback" if f.qualifier.iter().any(|q| q == "Zygote") => RuleDeclKind::Pullback,
+            _ => {
+                if f.kind == FunctionKind::RuleBody {
+                    // `@adjoint f(x) = ...`: the rule covers `f` itself.
+                    self.facts.rule_decls.push(RuleDecl {
+                        kind: RuleDeclKind::Adjoint,
+                        target: name.to_string(),
+                        functor: false,
+                        arity: Some(f.arity()),
+                        module: f.module,
+                        span: f.span,
+                    });
+                }
+                return;
+            }
+        };
+        // Skip a leading config argument (`::RuleConfig{...}`, `::ZygoteRuleConfig`,
+        // `::AContext`), then the covered function is `::typeof(g)`, `::Type{T}` or `m::T`.
+        let mut params = f.params.iter().peekable();
+        while let Some(p) = params.peek() {
+            let ann = p.annotation.as_deref().unwrap_or("");
+            if ann.contains("RuleConfig") || ann.contains("Context") {
+                params.next();
+            } else {
+                break;
+            }
+        }
+        let Some(first) = params.next() else {
+            return;
+        };
+        let ann = first.annotation.as_deref().unwrap_or("");
+        let (target, functor) = if let Some(inner) = ann
+            .strip_prefix("typeof(")
+            .or_else(|| ann.strip_prefix("Core.Typeof("))
+            .and_then(|s| s.strip_suffix(')'))
+        {
+            (inner.rsplit('.').next().unwrap_or(inner).to_string(), false)
+        } else if let Some(inner) = ann.strip_prefix("Type{").and_then(|s| s.strip_suffix('}')) {
+            (base_type_name(inner), false)
+        } else if !ann.is_empty() {
+            (base_type_name(ann), true)
+        } else {
+            return;
+        };
+        let rest: Vec<&Param> = params.collect();
+        let required = rest.iter().filter(|p| !p.has_default && !p.vararg).count();
+        let max = if rest.iter().any(|p| p.vararg) {
+            None
+        } else {
+            Some(rest.len())
+        };
+        self.facts.rule_decls.push(RuleDecl {
+            kind,
+            target,
+            functor,
+            arity: Some((required, max)),
+            module: f.module,
+            span: f.span,
+        });
+        f.kind = FunctionKind::RuleBody;
+    }
+
+    fn read_params(&self, list: Node, f: &mut Function) {
+        let mut after_semicolon = false;
+        for child in syntax::children(list) {
+            match child.kind() {
+                ";" => after_semicolon = true,
+                "(" | ")" | "," => {}
+                _ if !child.is_named() => {}
+                "named_argument" if !after_semicolon => {
+                    // A positional parameter with a default: `y=1`.
+                    let mut p = self.param_of(child.child(0).unwrap_or(child));
+                    p.has_default = true;
+                    f.params.push(p);
+                }
+                "keyword_parameters" => {
+                    for kw in syntax::named_children(child) {
+                        if let Some(n) = self.param_of(kw).name {
+                            f.kwparams.push(n);
+                        }
+                    }
+                }
+                _ if after_semicolon => {
+                    let target = if child.kind() == "named_argument" {
+                        child.child(0).unwrap_or(child)
+                    } else {
+                        child
+                    };
+                    if let Some(n) = self.param_of(target).name {
+                        f.kwparams.push(n);
+                    }
+                }
+                _ => f.params.push(self.param_of(child)),
+            }
+        }
+    }
+
+    fn param_of(&self, node: Node) -> Param {
+        match node.kind() {
+            "identifier" => Param {
+                name: Some(self.text(node).to_string()),
+                annotation: None,
+                has_default: false,
+                vararg: false,
+            },
+            "typed_expression" => {
+                let name = node
+                    .child(0)
+                    .filter(|c| c.kind() == "identifier")
+                    .map(|c| self.text(c).to_string());
+                let ann = node
+                    .named_child(node.named_child_count().saturating_sub(1) as u32)
+                    .map(|c| self.text(c).to_string());
+                Param {
+                    name,
+                    annotation: ann,
+                    has_default: false,
+                    vararg: false,
+                }
+            }
+            "unary_typed_expression" => Param {
+                name: None,
+                annotation: node.named_child(0).map(|c| self.text(c).to_string()),
+                has_default: false,
+                vararg: false,
+            },
+            "splat_expression" => {
+                let mut p = node
+                    .named_child(0)
+                    .map(|c| self.param_of(c))
+                    .unwrap_or(Param {
+                        name: None,
+                        annotation: None,
+                        has_default: false,
+                        vararg: false,
+                    });
+                p.vararg = true;
+                p
+            }
+            "named_argument" => {
+                let mut p = self.param_of(node.child(0).unwrap_or(node));
+                p.has_default = true;
+                p
+            }
+            _ => Param {
+                // A destructured parameter such as `(x, y)`: positional, unnamed.
+                name: None,
+                annotation: None,
+                has_default: false,
+                vararg: false,
+            },
+        }
+    }
+
+    /// Macro calls that delimit code: closures made by the macro, escape regions and
+    /// opaque regions become functions of their own, keyed by the argument list's span.
+    fn define_macro_scope(&mut self, node: Node, scopes: &mut ScopeStack) {
+        let path = self.macro_path(node);
+        let Some(name) = path.last() else { return };
+        let Some(args) = syntax::named_children(node)
+            .into_iter()
+            .find(|c| c.kind() == "macro_argument_list")
+        else {
+            return;
+        };
+        let class = knowledge::macro_class(name);
+        let kind = match class {
+            MacroClass::ClosureBody => FunctionKind::MacroClosure,
+            MacroClass::Escape(_) => FunctionKind::Region {
+                macro_name: name.clone(),
+                opaque: false,
+            },
+            MacroClass::Opaque => FunctionKind::Region {
+                macro_name: name.clone(),
+                opaque: true,
+            },
+            _ => return,
+        };
+        let span = Span::of(args);
+        let f = Function {
+            kind,
+            name: None,
+            qualifier: vec![],
+            params: vec![],
+            kwparams: vec![],
+            parent: None,
+            module: None,
+            span,
+            head: Span::of(node),
+            signature: Span::default(),
+            in_macro: Some(name.clone()),
+        };
+        self.push_function(span, f, scopes);
+        if let MacroClass::Escape(esc) = class {
+            self.record_escape_macro(esc, args);
+        }
+    }
+
+    /// `@non_differentiable f(x)`, `@scalar_rule f(x) ...`, `@nograd f, g`, `@opt_out ...`.
+    fn record_escape_macro(&mut self, esc: knowledge::EscapeMacro, args: Node) {
+        use knowledge::EscapeMacro as E;
+        let first = args.named_child(0);
+        let kind = match esc {
+            E::NonDifferentiable => RuleDeclKind::NonDifferentiable,
+            E::ScalarRule => RuleDeclKind::ScalarRule,
+            E::NoGrad => RuleDeclKind::NoGrad,
+            E::OptOut => RuleDeclKind::OptOut,
+            // Function definitions inside `@adjoint` are handled as rule bodies; the
+            // ignore macros only make a region.
+            E::Adjoint | E::Ignore => return,
+        };
+        let module = self.module_of(args.start_byte() as u32);
+        let Some(first) = first else { return };
+        let mut targets: Vec<(Node, Option<Node>)> = Vec::new();
+        match first.kind() {
+            "call_expression" => targets.push((first.child(0).unwrap_or(first), Some(first))),
+            "open_tuple" | "tuple_expression" => {
+                for c in syntax::named_children(first) {
+                    targets.push((c, None));
+                }
+            }
+            "assignment" | "function_definition" => {
+                // `@nograd g(x) = ...`: the definition itself is covered.
+                if let Some(sig) = syntax::named_children(first)
+                    .into_iter()
+                    .find(|c| matches!(c.kind(), "call_expression" | "signature"))
+                {
+                    if let Some(call) = find_signature_call(sig).or(Some(sig)) {
+                        targets.push((call.child(0).unwrap_or(call), None));
+                    }
+                }
+            }
+            _ => targets.push((first, None)),
+        }
+        for (callee, call) in targets {
+            let path = self.path_of(callee);
+            let Some(name) = path.last().cloned() else {
+                continue;
+            };
+            // `@opt_out rrule(::typeof(f), ...)`: the covered function is inside.
+            let (target, arity) = if kind == RuleDeclKind::OptOut {
+                let Some(call) = call else { continue };
+                let mut f = Function {
+                    kind: FunctionKind::Named,
+                    name: Some(name),
+                    qualifier: vec![],
+                    params: vec![],
+                    kwparams: vec![],
+                    parent: None,
+                    module,
+                    span: Span::of(call),
+                    head: Span::of(call),
+                    signature: Span::default(),
+                    in_macro: None,
+                };
+                if let Some(a) = syntax::named_children(call)
+                    .into_iter()
+                    .find(|c| c.kind() == "argument_list")
+                {
+                    self.read_params(a, &mut f);
+                }
+                let Some(ann) = f
+                    .params
+                    .iter()
+                    .find_map(|p| p.annotation.as_deref())
+                    .and_then(|a| a.strip_prefix("typeof("))
+                    .and_then(|a| a.strip_suffix(')'))
+                else {
+                    continue;
+                };
+                let n = f.params.len().saturating_sub(1);
+                (ann.to_string(), Some((n, Some(n))))
+            } else {
+                let arity = call.and_then(|c| {
+                    let args = syntax::named_children(c)
+                        .into_iter()
+                        .find(|a| a.kind() == "argument_list")?;
+                    let mut f = Function {
+                        kind: FunctionKind::Named,
+                        name: None,
+                        qualifier: vec![],
+                        params: vec![],
+                        kwparams: vec![],
+                        parent: None,
+                        module,
+                        span: Span::of(c),
+                        head: Span::of(c),
+                        signature: Span::default(),
+                        in_macro: None,
+                    };
+                    self.read_params(args, &mut f);
+                    Some(f.arity())
+                });
+                (name, arity)
+            };
+            self.facts.rule_decls.push(RuleDecl {
+                kind,
+                target,
+                functor: false,
+                arity,
+                module,
+                span: Span::of(args),
+            });
+        }
+    }
+
+    fn define_struct(&mut self, node: Node, _scopes: &ScopeStack) {
+        let mutable = syntax::children(node)
+            .iter()
+            .any(|c| c.kind() == "mutable" || self.text(*c) == "mutable");
+        let Some(head) = syntax::named_children(node)
+            .into_iter()
+            .find(|c| c.kind() == "type_head")
+        else {
+            return;
+        };
+        let name = first_identifier(head)
+            .map(|n| self.text(n).to_string())
+            .unwrap_or_default();
+        let mut fields = Vec::new();
+        for child in syntax::named_children(node) {
+            if child.id() == head.id() {
+                continue;
+            }
+            match child.kind() {
+                "identifier" => fields.push(self.text(child).to_string()),
+                "typed_expression" => {
+                    if let Some(n) = child.child(0) {
+                        fields.push(self.text(n).to_string());
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.facts.structs.push(StructDef {
+            name,
+            mutable,
+            fields,
+            module: self.module_of(node.start_byte() as u32),
+            span: Span::of(node),
+        });
+    }
+
+    fn macro_path(&self, node: Node) -> Vec<String> {
+        let mut path = Vec::new();
+        for child in syntax::children(node) {
+            match child.kind() {
+                "identifier" => path.push(self.text(child).to_string()),
+                "field_expression" => path.extend(self.path_of(child)),
+                "macro_identifier" => {
+                    let t = self.text(child);
+                    // `@Zygote.adjoint` style is rare; keep the last name with its `@`.
+                    let name = t.rsplit('.').next().unwrap_or(t);
+                    let name = if name.starts_with('@') {
+                        name.to_string()
+                    } else {
+                        format!("@{name}")
+                    };
+                    path.push(if t == "@." { "@.".to_string() } else { name });
+                    break;
+                }
+                _ => {}
+            }
+        }
+        path
+    }
+
+    /// A dotted chain of identifiers as names; empty when the node is not one.
+    fn path_of(&self, node: Node) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut cur = node;
+        loop {
+            match cur.kind() {
+                "identifier" | "operator" => {
+                    out.push(self.text(cur).to_string());
+                    break;
+                }
+                "field_expression" => {
+                    let Some(last) = cur.named_child(cur.named_child_count().saturating_sub(1) as u32)
+                    else {
+                        return vec![];
+                    };
+                    out.push(self.text(last).to_string());
+                    match cur.child_by_field_name("value") {
+                        Some(v) => cur = v,
+                        None => return vec![],
+                    }
+                }
+                "parametrized_type_expression" => match cur.named_child(0) {
+                    Some(c) => cur = c,
+                    None => return vec![],
+                },
+                "quote_expression" => {
+                    // `Base.:+`
+                    out.push(self.text(cur).trim_start_matches(':').to_string());
+                    break;
+                }
+                _ => return vec![],
+            }
+        }
+        out.reverse();
+        out
+    }
+
+    fn value_of(&self, node: Node, depth: u32) -> Value {
+        match node.kind() {
+            "identifier" => {
+                let t = self.text(node);
+                if t == "nothing" {
+                    Value::Nothing
+                } else {
+                    Value::Ident(t.to_string())
+                }
+            }
+            "field_expression" => {
+                let p = self.path_of(node);
+                if p.is_empty() {
+                    Value::Other
+                } else {
+                    Value::Path(p)
+                }
+            }
+            "call_expression" if depth < 3 => {
+                let callee = node
+                    .child(0)
+                    .map(|c| self.path_of(c))
+                    .unwrap_or_default();
+                let mut args = Vec::new();
+                if let Some(list) = syntax::named_children(node)
+                    .into_iter()
+                    .find(|c| c.kind() == "argument_list")
+                {
+                    if let Some(&f) = self.func_at.get(&Span::of(list)) {
+                        args.push(Value::Func(f));
+                    } else {
+                        for a in syntax::named_children(list) {
+                            if a.kind() != "named_argument" {
+                                args.push(self.value_of(a, depth + 1));
+                            }
+                        }
+                    }
+                }
+                Value::Call { callee, args }
+            }
+            "arrow_function_expression" | "comprehension_expression" => {
+                match self.func_at.get(&Span::of(node)) {
+                    Some(&f) if node.kind() == "arrow_function_expression" => Value::Func(f),
+                    _ => Value::Array,
+                }
+            }
+            "vector_expression" | "matrix_expression" | "comprehension" => Value::Array,
+            "integer_literal" | "float_literal" => Value::Number,
+            "string_literal" | "prefixed_string_literal" | "character_literal" => Value::Str,
+            "parenthesized_expression" => {
+                if let Some(&f) = self.func_at.get(&Span::of(node)) {
+                    return Value::Func(f);
+                }
+                let kids = syntax::named_children(node);
+                if kids.len() == 1 && depth < 8 {
+                    self.value_of(kids[0], depth + 1)
+                } else {
+                    Value::Other
+                }
+            }
+            "typed_expression" => node
+                .child(0)
+                .map(|c| self.value_of(c, depth + 1))
+                .unwrap_or(Value::Other),
+            "splat_expression" => node
+                .named_child(0)
+                .map(|c| Value::Splat(Box::new(self.value_of(c, depth + 1))))
+                .unwrap_or(Value::Other),
+            "binary_expression" => {
+                let op = node.child(1).map(|o| self.text(o)).unwrap_or("");
+                if op == "∘" && depth < 6 {
+                    let mut parts = Vec::new();
+                    for side in [node.child(0), node.child(2)].into_iter().flatten() {
+                        match self.value_of(side, depth + 1) {
+                            Value::Compose(inner) => parts.extend(inner),
+                            v => parts.push(v),
+                        }
+                    }
+                    Value::Compose(parts)
+                } else {
+                    Value::Computed
+                }
+            }
+            "unary_expression" | "broadcast_call_expression" | "range_expression" => {
+                Value::Computed
+            }
+            "index_expression" => Value::Other,
+            _ => Value::Other,
+        }
+    }
+
+    fn record_call(&mut self, node: Node, func: FuncIdx, broadcast: bool) {
+        let Some(callee_node) = node.child(0) else {
+            return;
+        };
+        let (callee, adjoint) = if callee_node.kind() == "adjoint_expression" {
+            (
+                callee_node
+                    .named_child(0)
+                    .map(|c| self.path_of(c))
+                    .unwrap_or_default(),
+                true,
+            )
+        } else {
+            (self.path_of(callee_node), false)
+        };
+        let mut args = Vec::new();
+        let mut kwargs = Vec::new();
+        let mut has_splat = false;
+        let kids = syntax::named_children(node);
+        if let Some(do_clause) = kids.iter().find(|c| c.kind() == "do_clause") {
+            if let Some(&f) = self.func_at.get(&Span::of(*do_clause)) {
+                args.push(Value::Func(f));
+            }
+        }
+        if let Some(list) = kids.iter().find(|c| c.kind() == "argument_list") {
+            if let Some(&f) = self.func_at.get(&Span::of(*list)) {
+                // `sum(f(x) for x in xs)`: the generator is the one argument.
+                args.push(Value::Func(f));
+            } else {
+                let mut after_semicolon = false;
+                for a in syntax::children(*list) {
+                    match a.kind() {
+                        ";" => after_semicolon = true,
+                        _ if !a.is_named() => {}
+                        "named_argument" => {
+                            let name = a.child(0).map(|n| self.text(n).to_string());
+                            let value = a
+                                .named_child(a.named_child_count().saturating_sub(1) as u32)
+                                .map(|v| self.value_of(v, 1))
+                                .unwrap_or(Value::Other);
+                            kwargs.push((name.unwrap_or_default(), value));
+                        }
+                        _ if after_semicolon => {
+                            // `f(x; y)`: keyword shorthand.
+                            kwargs.push((self.text(a).to_string(), self.value_of(a, 1)));
+                        }
+                        "splat_expression" => {
+                            has_splat = true;
+                            args.push(self.value_of(a, 1));
+                        }
+                        _ => args.push(self.value_of(a, 1)),
+                    }
+                }
+            }
+        }
+        self.facts.calls.push(Call {
+            func,
+            callee,
+            adjoint,
+            broadcast,
+            args,
+            kwargs,
+            has_splat,
+            span: Span::of(node),
+            callee_span: Span::of(callee_node),
+        });
+        if callee_node.kind() == "identifier" && self.text(callee_node) == "include" {
+            if let Some(path) = kids
+                .iter()
+                .find(|c| c.kind() == "argument_list")
+                .and_then(|l| l.named_child(0))
+                .filter(|s| s.kind() == "string_literal")
+                .and_then(|s| {
+                    let kids = syntax::named_children(s);
+                    (kids.len() == 1 && kids[0].kind() == "content")
+                        .then(|| self.text(kids[0]).to_string())
+                })
+            {
+                self.facts.includes.push(Include {
+                    module: self.module_of(node.start_byte() as u32),
+                    path,
+                    span: Span::of(node),
+                });
+            }
+        }
+    }
+
+    fn record_macro(&mut self, node: Node, func: FuncIdx) {
+        let path = self.macro_path(node);
+        if path.is_empty() {
+            return;
+        }
+        let is_dot = path.last().map(String::as_str) == Some("@.");
+        self.facts.sites.push(Site {
+            func,
+            kind: SiteKind::Macro { path },
+            span: Span::of(node),
+        });
+        if is_dot {
+            // `@. x = y + 1` is `x .= y .+ 1`.
+            if let Some(args) = syntax::named_children(node)
+                .into_iter()
+                .find(|c| c.kind() == "macro_argument_list")
+            {
+                if let Some(inner) = args.named_child(0) {
+                    if matches!(inner.kind(), "assignment" | "compound_assignment_expression")
+                        && !syntax::is_misparsed_not_equal(inner, self.src)
+                    {
+                        if let Some(lhs) = inner.child(0) {
+                            let op = inner.child(1).map(|o| self.text(o)).unwrap_or("=");
+                            let (target, indexed) = self.assign_target(lhs);
+                            if let Some(target) = target {
+                                self.facts.sites.push(Site {
+                                    func,
+                                    kind: SiteKind::BroadcastAssign {
+                                        target,
+                                        op: format!(".{op}"),
+                                        indexed,
+                                    },
+                                    span: Span::of(node),
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// For `x[...]` the indexed object; for a plain name the name itself.
+    fn assign_target(&self, lhs: Node) -> (Option<Value>, bool) {
+        match lhs.kind() {
+            "index_expression" => (lhs.child(0).map(|c| self.value_of(c, 1)), true),
+            "identifier" | "field_expression" => (Some(self.value_of(lhs, 1)), false),
+            _ => (None, false),
+        }
+    }
+
+    fn is_inside_macro_dot(&self, node: Node) -> bool {
+        // The `@.` handler records the broadcast; the plain assignment inside must not.
+        node.parent()
+            .filter(|p| p.kind() == "macro_argument_list")
+            .and_then(|p| p.parent())
+            .is_some_and(|m| self.macro_path(m).last().map(String::as_str) == Some("@."))
+    }
+
+    fn record_assign(&mut self, node: Node, func: FuncIdx, scopes: &ScopeStack) {
+        if syntax::is_misparsed_not_equal(node, self.src) {
+            return;
+        }
+        // Short function definitions are definitions, not assignments.
+        if self.func_at.contains_key(&Span::of(node)) {
+            return;
+        }
+        let Some(lhs) = node.child(0) else { return };
+        let Some(rhs) = node.named_child(node.named_child_count().saturating_sub(1) as u32) else {
+            return;
+        };
+        if rhs.id() == lhs.id() {
+            return;
+        }
+        if self.is_inside_macro_dot(node) {
+            return;
+        }
+        let in_let = node.parent().is_some_and(|p| p.kind() == "let_binding");
+        let in_local = node
+            .parent()
+            .is_some_and(|p| matches!(p.kind(), "local_statement"));
+        let value = self.value_of(rhs, 0);
+        let span = Span::of(node);
+        match lhs.kind() {
+            "identifier" => {
+                let kind = if in_let {
+                    AssignKind::Let
+                } else if in_local {
+                    AssignKind::Plain
+                } else {
+                    AssignKind::Plain
+                };
+                self.push_assign(func, self.text(lhs), value, kind, span, scopes);
+            }
+            "typed_expression" => {
+                if let Some(id) = lhs.child(0).filter(|c| c.kind() == "identifier") {
+                    self.push_assign(func, self.text(id), value, AssignKind::Plain, span, scopes);
+                }
+            }
+            "index_expression" => {
+                let empty_index = lhs
+                    .named_child(1)
+                    .is_some_and(|i| i.named_child_count() == 0);
+                if let Some(target) = lhs.child(0).map(|c| self.value_of(c, 1)) {
+                    self.facts.sites.push(Site {
+                        func,
+                        kind: SiteKind::IndexAssign {
+                            target,
+                            op: "=".into(),
+                            empty_index,
+                        },
+                        span,
+                    });
+                }
+            }
+            "field_expression" => self.push_field_assign(lhs, func, span),
+            "open_tuple" | "tuple_expression" | "parenthesized_expression" => {
+                self.destructure(lhs, func, span, scopes);
+            }
+            _ => {}
+        }
+    }
+
+    fn destructure(&mut self, lhs: Node, func: FuncIdx, span: Span, scopes: &ScopeStack) {
+        let mut stack = vec![lhs];
+        while let Some(n) = stack.pop() {
+            for item in syntax::named_children(n) {
+                match item.kind() {
+                    "identifier" => self.push_assign(
+                        func,
+                        self.text(item),
+                        Value::Other,
+                        AssignKind::Destructure,
+                        span,
+                        scopes,
+                    ),
+                    "field_expression" => self.push_field_assign(item, func, span),
+                    "index_expression" => {
+                        if let Some(target) = item.child(0).map(|c| self.value_of(c, 1)) {
+                            self.facts.sites.push(Site {
+                                func,
+                                kind: SiteKind::IndexAssign {
+                                    target,
+                                    op: "=".into(),
+                                    empty_index: false,
+                                },
+                                span: Span::of(item),
+                            });
+                        }
+                    }
+                    "tuple_expression" | "parenthesized_expression" | "open_tuple" => {
+                        stack.push(item)
+                    }
+                    "typed_expression" => {
+                        if let Some(id) = item.child(0).filter(|c| c.kind() == "identifier") {
+                            self.push_assign(
+                                func,
+                                self.text(id),
+                                Value::Other,
+                                AssignKind::Destructure,
+                                span,
+                                scopes,
+                            );
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn push_field_assign(&mut self, lhs: Node, func: FuncIdx, span: Span) {
+        let Some(object) = lhs.child_by_field_name("value") else {
+            return;
+        };
+        let field = lhs
+            .named_child(lhs.named_child_count().saturating_sub(1) as u32)
+            .map(|f| self.text(f).to_string())
+            .unwrap_or_default();
+        self.facts.sites.push(Site {
+            func,
+            kind: SiteKind::FieldAssign {
+                object: self.value_of(object, 1),
+                field,
+            },
+            span,
+        });
+    }
+
+    fn push_assign(
+        &mut self,
+        func: FuncIdx,
+        var: &str,
+        value: Value,
+        kind: AssignKind,
+        span: Span,
+        scopes: &ScopeStack,
+    ) {
+        let (block, in_loop) = scopes.block_of(func, &self.facts.functions[func as usize]);
+        self.facts.assigns.push(Assign {
+            func,
+            var: var.to_string(),
+            value,
+            kind,
+            span,
+            block,
+            in_loop,
+        });
+    }
+
+    fn record_update(&mut self, node: Node, func: FuncIdx, scopes: &ScopeStack) {
+        if self.is_inside_macro_dot(node) {
+            return;
+        }
+        let Some(lhs) = node.child(0) else { return };
+        let op = node
+            .child(1)
+            .map(|o| self.text(o).to_string())
+            .unwrap_or_default();
+        let span = Span::of(node);
+        if op.starts_with('.') {
+            let (target, indexed) = self.assign_target(lhs);
+            if let Some(target) = target {
+                self.facts.sites.push(Site {
+                    func,
+                    kind: SiteKind::BroadcastAssign {
+                        target,
+                        op,
+                        indexed,
+                    },
+                    span,
+                });
+            }
+            return;
+        }
+        match lhs.kind() {
+            "identifier" => {
+                self.push_assign(
+                    func,
+                    self.text(lhs),
+                    Value::Computed,
+                    AssignKind::Update,
+                    span,
+                    scopes,
+                );
+            }
+            "index_expression" => {
+                let empty_index = lhs
+                    .named_child(1)
+                    .is_some_and(|i| i.named_child_count() == 0);
+                if let Some(target) = lhs.child(0).map(|c| self.value_of(c, 1)) {
+                    self.facts.sites.push(Site {
+                        func,
+                        kind: SiteKind::IndexAssign {
+                            target,
+                            op,
+                            empty_index,
+                        },
+                        span,
+                    });
+                }
+            }
+            "field_expression" => self.push_field_assign(lhs, func, span),
+            _ => {}
+        }
+    }
+
+    fn record_loop_binding(&mut self, node: Node, func: FuncIdx, scopes: &ScopeStack) {
+        let Some(lhs) = node.child(0) else { return };
+        let span = Span::of(node);
+        match lhs.kind() {
+            "identifier" => self.push_assign(
+                func,
+                self.text(lhs),
+                Value::Other,
+                AssignKind::Loop,
+                span,
+                scopes,
+            ),
+            _ => {
+                let mut stack = vec![lhs];
+                while let Some(n) = stack.pop() {
+                    for c in syntax::named_children(n) {
+                        if c.kind() == "identifier" {
+                            self.push_assign(
+                                func,
+                                self.text(c),
+                                Value::Other,
+                                AssignKind::Loop,
+                                span,
+                                scopes,
+                            );
+                        } else {
+                            stack.push(c);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn record_let_binding(&mut self, node: Node, func: FuncIdx, scopes: &ScopeStack) {
+        // `let x = x` is handled as an assignment inside the binding; `let x` alone declares.
+        if let Some(id) = node.child(0).filter(|c| c.kind() == "identifier") {
+            if node.named_child_count() == 1 {
+                self.push_assign(
+                    func,
+                    self.text(id),
+                    Value::Nothing,
+                    AssignKind::Let,
+                    Span::of(node),
+                    scopes,
+                );
+            } else if let Some(rhs) = node.named_child(node.named_child_count() as u32 - 1) {
+                let value = self.value_of(rhs, 0);
+                self.push_assign(
+                    func,
+                    self.text(id),
+                    value,
+                    AssignKind::Let,
+                    Span::of(node),
+                    scopes,
+                );
+            }
+        }
+    }
+
+    fn record_try(&mut self, node: Node, func: FuncIdx) {
+        let kids = syntax::named_children(node);
+        let has_catch = kids.iter().any(|c| c.kind() == "catch_clause");
+        let has_finally = kids.iter().any(|c| c.kind() == "finally_clause");
+        self.facts.sites.push(Site {
+            func,
+            kind: SiteKind::Try {
+                has_catch,
+                has_finally,
+            },
+            span: Span::of(node),
+        });
+    }
+
+    fn record_ref(&mut self, node: Node, func: FuncIdx) {
+        // Only closures' reads matter (captures); skip names that are not variable reads.
+        if !self.facts.functions[func as usize].kind.is_closure()
+            && self.facts.functions[func as usize].parent.is_none_or(|p| p == 0)
+        {
+            return;
+        }
+        let Some(parent) = node.parent() else { return };
+        match parent.kind() {
+            "field_expression" if parent.child_by_field_name("value") != Some(node) => return,
+            "named_argument" if parent.child(0) == Some(node) => return,
+            "macro_identifier" | "import_path" | "selected_import" | "quote_expression" => return,
+            "typed_expression" | "unary_typed_expression" if parent.child(0) != Some(node) => {
+                return
+            }
+            "assignment" | "compound_assignment_expression" | "for_binding" | "let_binding"
+                if parent.child(0) == Some(node) && parent.kind() != "compound_assignment_expression" =>
+            {
+                return
+            }
+            _ => {}
+        }
+        self.facts.refs.push(VarRef {
+            func,
+            name: self.text(node).to_string(),
+            span: Span::of(node),
+        });
+    }
+
+    fn record_import(&mut self, node: Node, is_using: bool) {
+        let module = self.module_of(node.start_byte() as u32);
+        for item in syntax::named_children(node) {
+            let mut imp = Import {
+                module,
+                path: vec![],
+                names: None,
+                alias: None,
+                is_using,
+            };
+            match item.kind() {
+                "identifier" | "import_path" | "field_expression" => {
+                    imp.path = self.import_path(item);
+                }
+                "selected_import" => {
+                    let kids = syntax::named_children(item);
+                    if let Some((first, rest)) = kids.split_first() {
+                        imp.path = self.import_path(*first);
+                        imp.names = Some(
+                            rest.iter()
+                                .map(|n| {
+                                    let t = self.text(*n);
+                                    t.rsplit(' ').next().unwrap_or(t).to_string()
+                                })
+                                .collect(),
+                        );
+                    }
+                }
+                "import_alias" => {
+                    let kids = syntax::named_children(item);
+                    if let (Some(first), Some(last)) = (kids.first(), kids.last()) {
+                        imp.path = self.import_path(*first);
+                        imp.alias = Some(self.text(*last).to_string());
+                    }
+                }
+                _ => continue,
+            }
+            if !imp.path.is_empty() {
+                self.facts.imports.push(imp);
+            }
+        }
+    }
+
+    fn import_path(&self, node: Node) -> Vec<String> {
+        let t = self.text(node);
+        let mut out = Vec::new();
+        let trimmed = t.trim_start_matches('.');
+        for _ in 0..(t.len() - trimmed.len()) {
+            out.push(".".to_string());
+        }
+        out.extend(trimmed.split('.').map(|s| s.trim().to_string()));
+        out
+    }
+
+    fn collect_comments(&mut self, source: &str) {
+        // Line comments only; suppression directives are single-line by design.
+        let mut offset = 0usize;
+        for line in source.split_inclusive('\n') {
+            if let Some(pos) = line.find("# adlint:") {
+                let start = offset + pos;
+                let text = line[pos..].trim_end().to_string();
+                self.facts.comments.push(Comment {
+                    span: Span {
+                        start: start as u32,
+                        end: (start + text.len()) as u32,
+                    },
+                    text,
+                });
+            }
+            offset += line.len();
+        }
+    }
+}
+
+#[derive(Default)]
+struct ScopeStack {
+    /// Open functions: (end byte, index).
+    funcs: Vec<(u32, FuncIdx)>,
+    /// Open blocks: (end byte, span, is a loop, owning function).
+    blocks: Vec<(u32, Span, bool, FuncIdx)>,
+}
+
+impl ScopeStack {
+    fn leave_before(&mut self, start: u32) {
+        while self.funcs.last().is_some_and(|&(end, _)| end <= start) {
+            self.funcs.pop();
+        }
+        while self.blocks.last().is_some_and(|&(end, ..)| end <= start) {
+            self.blocks.pop();
+        }
+    }
+    fn current_func(&self) -> FuncIdx {
+        self.funcs.last().map(|&(_, f)| f).unwrap_or(0)
+    }
+    fn current_macro(&self, facts: &FileFacts) -> Option<String> {
+        let f = self.current_func();
+        facts.functions[f as usize].in_macro.clone().filter(|_| {
+            matches!(
+                facts.functions[f as usize].kind,
+                FunctionKind::Region { .. } | FunctionKind::MacroClosure
+            )
+        })
+    }
+    fn block_of(&self, func: FuncIdx, f: &Function) -> (Span, bool) {
+        let mut in_loop = false;
+        let mut innermost = None;
+        for &(_, span, is_loop, owner) in self.blocks.iter().rev() {
+            if owner != func {
+                break;
+            }
+            if innermost.is_none() {
+                innermost = Some(span);
+            }
+            in_loop |= is_loop;
+        }
+        (innermost.unwrap_or(f.span), in_loop)
+    }
+}
+
+/// The call inside a signature: `f(x)`, `f(x) where T`, `f(x)::T`.
+fn find_signature_call(node: Node) -> Option<Node> {
+    let mut cur = node;
+    for _ in 0..8 {
+        match cur.kind() {
+            "call_expression" => return Some(cur),
+            "signature" | "where_expression" | "typed_expression" => cur = cur.named_child(0)?,
+            _ => return None,
+        }
+    }
+    None
+}
+
+fn first_identifier(node: Node) -> Option<Node> {
+    let mut stack = vec![node];
+    let mut steps = 0;
+    while let Some(n) = stack.pop() {
+        steps += 1;
+        if steps > 64 {
+            return None;
+        }
+        if n.kind() == "identifier" {
+            return Some(n);
+        }
+        let kids = syntax::named_children(n);
+        stack.extend(kids.into_iter().rev());
+    }
+    None
+}
+
+/// `Foo{T}` -> `Foo`, `M.Foo` -> `Foo`, `<:Foo` -> `Foo`.
+pub fn base_type_name(text: &str) -> String {
+    let t = text.trim().trim_start_matches("<:").trim();
+    let t = t.split('{').next().unwrap_or(t);
+    t.rsplit('.').next().unwrap_or(t).trim().to_string()
+}

@@ -1,0 +1,386 @@
+//! Data tables about Julia, Zygote and the packages around it, embedded from TOML files in
+//! `src/knowledge/`. Each row carries its source. This module holds data and lookups, no
+//! analysis logic.
+
+use serde::Deserialize;
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+const ENTRY_POINTS: &str = include_str!("knowledge/entry_points.toml");
+const FUNCTIONS: &str = include_str!("knowledge/functions.toml");
+const MACROS: &str = include_str!("knowledge/macros.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EntryApi {
+    pub name: String,
+    pub modules: Vec<String>,
+    pub exported_by: Vec<String>,
+    pub function_arg: usize,
+    #[serde(default)]
+    pub backend_arg: Vec<usize>,
+    #[serde(default)]
+    pub backend: Vec<String>,
+    pub nested: NestedKind,
+    pub source: String,
+}
+
+impl EntryApi {
+    /// The API as users write it: `Zygote.gradient`.
+    pub fn display(&self) -> String {
+        format!("{}.{}", self.modules[0], self.name)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum NestedKind {
+    Warning,
+    ErrorFlux,
+    ErrorJacobian,
+    ForwardOverReverse,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MutatingFn {
+    pub names: Vec<String>,
+    pub dest: usize,
+    pub severity: Severity,
+    pub via: String,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ForeignFn {
+    #[serde(default)]
+    pub names: Vec<String>,
+    #[serde(default)]
+    pub qualified: Vec<String>,
+    pub arity: Option<usize>,
+    pub severity: Severity,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Traverse {
+    Yes,
+    No,
+    Cut,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct HigherOrderRow {
+    #[serde(default)]
+    names: Vec<String>,
+    #[serde(default)]
+    qualified: Vec<String>,
+    arg: usize,
+    traverse: Traverse,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ForeignMacro {
+    pub names: Vec<String>,
+    pub severity: Severity,
+    pub message: String,
+    pub zygote_below: Option<String>,
+    pub julia_at_least: Option<String>,
+    pub source: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct EntryFile {
+    api: Vec<EntryApi>,
+}
+
+#[derive(Debug, Deserialize)]
+struct NamesRow {
+    names: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ForeignObjectRow {
+    constructors: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Origins {
+    dict: Vec<String>,
+    #[serde(rename = "ref")]
+    reference: Vec<String>,
+    buffer: Vec<String>,
+    array: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct FunctionsFile {
+    mutating: Vec<MutatingFn>,
+    mutating_ok: Vec<NamesRow>,
+    foreigncall: Vec<ForeignFn>,
+    has_rule: Vec<NamesRow>,
+    foreign_object: Vec<ForeignObjectRow>,
+    higher_order: Vec<HigherOrderRow>,
+    origins: Origins,
+    known: NamesRow,
+}
+
+#[derive(Debug, Deserialize)]
+struct EscapeMacros {
+    ignore: Vec<String>,
+    non_differentiable: Vec<String>,
+    scalar_rule: Vec<String>,
+    adjoint: Vec<String>,
+    nograd: Vec<String>,
+    opt_out: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct MacrosFile {
+    transparent: NamesRow,
+    closure: NamesRow,
+    escape: EscapeMacros,
+    opaque: NamesRow,
+    foreign: Vec<ForeignMacro>,
+}
+
+/// What a macro does to the code it wraps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MacroClass {
+    Transparent,
+    ClosureBody,
+    Escape(EscapeMacro),
+    Opaque,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EscapeMacro {
+    Ignore,
+    NonDifferentiable,
+    ScalarRule,
+    Adjoint,
+    NoGrad,
+    OptOut,
+}
+
+/// What kind of object a constructor call makes, for the mutation rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OriginKind {
+    Dict,
+    Ref,
+    Buffer,
+    Array,
+}
+
+pub struct Knowledge {
+    pub entry_apis: Vec<EntryApi>,
+    mutating: HashMap<String, MutatingFn>,
+    mutating_ok: HashSet<String>,
+    foreign: Vec<ForeignFn>,
+    has_rule: HashSet<String>,
+    foreign_objects: HashSet<String>,
+    higher_order: HashMap<String, Vec<(usize, Traverse)>>,
+    higher_order_qualified: HashMap<String, Vec<(usize, Traverse)>>,
+    origins: HashMap<String, OriginKind>,
+    known: HashSet<String>,
+    macros: HashMap<String, MacroClass>,
+    pub foreign_macros: Vec<ForeignMacro>,
+}
+
+/// The embedded tables, parsed once.
+pub fn get() -> &'static Knowledge {
+    static K: OnceLock<Knowledge> = OnceLock::new();
+    K.get_or_init(load)
+}
+
+fn load() -> Knowledge {
+    let entries: EntryFile = toml::from_str(ENTRY_POINTS).expect("entry_points.toml is valid");
+    let functions: FunctionsFile = toml::from_str(FUNCTIONS).expect("functions.toml is valid");
+    let macros: MacrosFile = toml::from_str(MACROS).expect("macros.toml is valid");
+
+    let mut mutating = HashMap::new();
+    for row in functions.mutating {
+        for n in &row.names {
+            mutating.insert(n.clone(), row.clone());
+        }
+    }
+    let mut higher_order: HashMap<String, Vec<(usize, Traverse)>> = HashMap::new();
+    let mut higher_order_qualified: HashMap<String, Vec<(usize, Traverse)>> = HashMap::new();
+    for row in functions.higher_order {
+        for n in row.names {
+            higher_order
+                .entry(n)
+                .or_default()
+                .push((row.arg, row.traverse));
+        }
+        for q in row.qualified {
+            higher_order_qualified
+                .entry(q)
+                .or_default()
+                .push((row.arg, row.traverse));
+        }
+    }
+    let mut origins = HashMap::new();
+    for (list, kind) in [
+        (functions.origins.dict, OriginKind::Dict),
+        (functions.origins.reference, OriginKind::Ref),
+        (functions.origins.buffer, OriginKind::Buffer),
+        (functions.origins.array, OriginKind::Array),
+    ] {
+        for n in list {
+            origins.insert(n, kind);
+        }
+    }
+    let mut macro_map = HashMap::new();
+    for n in macros.transparent.names {
+        macro_map.insert(n, MacroClass::Transparent);
+    }
+    for n in macros.opaque.names {
+        macro_map.insert(n, MacroClass::Opaque);
+    }
+    for n in macros.closure.names {
+        macro_map.insert(n, MacroClass::ClosureBody);
+    }
+    let e = macros.escape;
+    for (list, kind) in [
+        (e.ignore, EscapeMacro::Ignore),
+        (e.non_differentiable, EscapeMacro::NonDifferentiable),
+        (e.scalar_rule, EscapeMacro::ScalarRule),
+        (e.adjoint, EscapeMacro::Adjoint),
+        (e.nograd, EscapeMacro::NoGrad),
+        (e.opt_out, EscapeMacro::OptOut),
+    ] {
+        for n in list {
+            macro_map.insert(n, MacroClass::Escape(kind));
+        }
+    }
+    Knowledge {
+        entry_apis: entries.api,
+        mutating,
+        mutating_ok: functions
+            .mutating_ok
+            .into_iter()
+            .flat_map(|r| r.names)
+            .collect(),
+        foreign: functions.foreigncall,
+        has_rule: functions.has_rule.into_iter().flat_map(|r| r.names).collect(),
+        foreign_objects: functions
+            .foreign_object
+            .into_iter()
+            .flat_map(|r| r.constructors)
+            .collect(),
+        higher_order,
+        higher_order_qualified,
+        origins,
+        known: functions.known.names.into_iter().collect(),
+        macros: macro_map,
+        foreign_macros: macros.foreign,
+    }
+}
+
+/// The class of a macro by its name (with `@`); unknown macros are opaque.
+pub fn macro_class(name: &str) -> MacroClass {
+    get()
+        .macros
+        .get(name)
+        .copied()
+        .unwrap_or(MacroClass::Opaque)
+}
+
+impl Knowledge {
+    pub fn mutating(&self, name: &str) -> Option<&MutatingFn> {
+        self.mutating.get(name)
+    }
+
+    pub fn is_mutating_ok(&self, name: &str) -> bool {
+        self.mutating_ok.contains(name)
+    }
+
+    /// A foreign-call row for a call `qualifier.name` with `arity` positional arguments.
+    pub fn foreign_call(&self, qualifier: &[String], name: &str, arity: usize) -> Option<&ForeignFn> {
+        let qualified = qualifier
+            .last()
+            .map(|q| format!("{q}.{name}"))
+            .unwrap_or_default();
+        self.foreign.iter().find(|row| {
+            let by_name = row.names.iter().any(|n| n == name)
+                && (qualifier.is_empty() || qualifier.last().is_some_and(|q| q == "Base" || q == "Libc"));
+            let by_qual = !qualified.is_empty() && row.qualified.iter().any(|q| *q == qualified);
+            (by_name || by_qual) && row.arity.is_none_or(|a| a == arity)
+        })
+    }
+
+    pub fn has_rule(&self, name: &str) -> bool {
+        self.has_rule.contains(name)
+    }
+
+    pub fn is_foreign_object_constructor(&self, name: &str) -> bool {
+        self.foreign_objects.contains(name)
+    }
+
+    /// Whether Zygote traverses the function passed at 1-based `arg` of `qualifier.name`.
+    pub fn traverse(&self, qualifier: &[String], name: &str, arg: usize) -> Option<Traverse> {
+        if let Some(q) = qualifier.last() {
+            let key = format!("{q}.{name}");
+            if let Some(rows) = self.higher_order_qualified.get(&key) {
+                return rows.iter().find(|(a, _)| *a == arg).map(|&(_, t)| t);
+            }
+        }
+        self.higher_order
+            .get(name)
+            .and_then(|rows| rows.iter().find(|(a, _)| *a == arg).map(|&(_, t)| t))
+    }
+
+    pub fn origin(&self, name: &str) -> Option<OriginKind> {
+        self.origins.get(name).copied()
+    }
+
+    /// Known outside the workspace, so not counted as an unresolved call.
+    pub fn is_known(&self, name: &str) -> bool {
+        self.known.contains(name)
+            || self.mutating.contains_key(name)
+            || self.mutating_ok.contains(name)
+            || self.has_rule.contains(name)
+            || self.higher_order.contains_key(name)
+            || self.origins.contains_key(name)
+            || self.entry_apis.iter().any(|a| a.name == name)
+            || self.foreign.iter().any(|f| f.names.iter().any(|n| n == name))
+    }
+
+    pub fn foreign_macro(&self, name: &str) -> Option<&ForeignMacro> {
+        self.foreign_macros
+            .iter()
+            .find(|m| m.names.iter().any(|n| n == name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_load_and_answer() {
+        let k = get();
+        assert!(k.entry_apis.iter().any(|a| a.name == "gradient"));
+        assert_eq!(k.mutating("push!").unwrap().dest, 1);
+        assert_eq!(k.mutating("map!").unwrap().dest, 2);
+        assert_eq!(k.traverse(&[], "map", 1), Some(Traverse::Yes));
+        assert_eq!(k.traverse(&[], "filter", 1), Some(Traverse::No));
+        assert_eq!(
+            k.traverse(&["ForwardDiff".into()], "gradient", 1),
+            Some(Traverse::Cut)
+        );
+        assert_eq!(macro_class("@views"), MacroClass::Transparent);
+        assert_eq!(macro_class("@my_user_macro"), MacroClass::Opaque);
+        assert!(k.foreign_call(&[], "time", 0).is_some());
+        assert!(k.foreign_call(&[], "time_ns", 0).is_none());
+        assert_eq!(k.origin("Dict"), Some(OriginKind::Dict));
+    }
+}

@@ -1,0 +1,290 @@
+//! Parsing Julia with tree-sitter, the compiled queries of `queries/`, byte <-> line/column
+//! conversion, and masking of known grammar quirks.
+//!
+//! This module knows Julia's syntax and nothing about automatic differentiation.
+
+use std::sync::OnceLock;
+use tree_sitter::{Language, Node, Parser, Query, Tree};
+
+/// The tree-sitter language for Julia, pinned in `Cargo.toml`.
+pub fn language() -> Language {
+    tree_sitter_julia::LANGUAGE.into()
+}
+
+/// Every query file in `queries/`, by name, embedded at build time.
+pub const QUERY_SOURCES: &[(&str, &str)] = &[("facts", include_str!("../queries/facts.scm"))];
+
+/// The facts query, compiled once per process.
+pub fn facts_query() -> &'static Query {
+    static QUERY: OnceLock<Query> = OnceLock::new();
+    QUERY.get_or_init(|| {
+        Query::new(&language(), QUERY_SOURCES[0].1).expect("queries/facts.scm compiles")
+    })
+}
+
+/// A parsed file: the masked source the tree was built from, and the tree.
+pub struct Parsed {
+    pub tree: Tree,
+    /// Number of ERROR or MISSING nodes; zero for a clean parse.
+    pub error_count: usize,
+}
+
+/// Parse Julia source. The source handed to tree-sitter is [`mask_quirks`]'s output, which
+/// has the same length, so every byte offset refers to the user's text.
+pub fn parse(source: &str) -> Parsed {
+    let masked = mask_quirks(source);
+    parse_masked(&masked)
+}
+
+fn parse_masked(masked: &str) -> Parsed {
+    let mut parser = Parser::new();
+    parser
+        .set_language(&language())
+        .expect("tree-sitter-julia matches the tree-sitter ABI");
+    let tree = parser
+        .parse(masked, None)
+        .expect("parsing without a timeout or cancellation always yields a tree");
+    let error_count = count_errors(&tree);
+    Parsed { tree, error_count }
+}
+
+/// Re-parse after edits, reusing an old tree (the LSP's incremental path).
+pub fn reparse(source: &str, old: &Tree) -> Parsed {
+    let masked = mask_quirks(source);
+    let mut parser = Parser::new();
+    parser
+        .set_language(&language())
+        .expect("tree-sitter-julia matches the tree-sitter ABI");
+    let tree = parser
+        .parse(masked.as_bytes(), Some(old))
+        .expect("parsing without a timeout or cancellation always yields a tree");
+    let error_count = count_errors(&tree);
+    Parsed { tree, error_count }
+}
+
+fn count_errors(tree: &Tree) -> usize {
+    if !tree.root_node().has_error() {
+        return 0;
+    }
+    let mut count = 0;
+    let mut cursor = tree.walk();
+    // Pre-order walk with an explicit cursor: no recursion, so deep nesting is safe.
+    loop {
+        let node = cursor.node();
+        if node.is_error() || node.is_missing() {
+            count += 1;
+        }
+        if node.has_error() && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return count;
+            }
+        }
+    }
+}
+
+/// Blank out constructs that tree-sitter-julia 0.23.1 misparses so badly that the rest of the
+/// file is lost, keeping every byte offset. Today: the `const` of a `const` field inside a
+/// `mutable struct` (Julia 1.8+), which otherwise turns the struct and everything after it
+/// into one ERROR node. A `const` line without `=` can only be such a field.
+pub fn mask_quirks(source: &str) -> std::borrow::Cow<'_, str> {
+    if !source.contains("const") {
+        return std::borrow::Cow::Borrowed(source);
+    }
+    let mut out: Option<String> = None;
+    let mut offset = 0;
+    for line in source.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed.strip_prefix("const") {
+            let is_field = rest.starts_with(|c: char| c == ' ' || c == '\t')
+                && !rest.contains('=')
+                && rest
+                    .trim()
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_alphabetic() || c == '_');
+            if is_field {
+                let start = offset + (line.len() - trimmed.len());
+                let buf = out.get_or_insert_with(|| source.to_string());
+                buf.replace_range(start..start + 5, "     ");
+            }
+        }
+        offset += line.len();
+    }
+    match out {
+        Some(s) => std::borrow::Cow::Owned(s),
+        None => std::borrow::Cow::Borrowed(source),
+    }
+}
+
+/// `x!=0` is parsed as the assignment `x! = 0`, and `m.w!=0` as a field assignment to `w!`.
+/// True when `node` (an `assignment`) is really such a comparison.
+pub fn is_misparsed_not_equal(node: Node, source: &str) -> bool {
+    if node.kind() != "assignment" {
+        return false;
+    }
+    let Some(lhs) = node.child(0) else {
+        return false;
+    };
+    let Some(op) = node.child(1) else {
+        return false;
+    };
+    lhs.end_byte() == op.start_byte() && source[lhs.byte_range()].ends_with('!')
+}
+
+/// Line and column lookup for one file. Lines and columns are 0-based here; renderers add 1.
+#[derive(Debug, Clone, Default)]
+pub struct LineIndex {
+    line_starts: Vec<usize>,
+}
+
+/// A 0-based position: line, and column in Unicode scalar values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct Position {
+    pub line: u32,
+    pub column: u32,
+}
+
+impl LineIndex {
+    pub fn new(source: &str) -> Self {
+        let mut line_starts = vec![0];
+        for (i, b) in source.bytes().enumerate() {
+            if b == b'\n' {
+                line_starts.push(i + 1);
+            }
+        }
+        LineIndex { line_starts }
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
+    /// The 0-based line containing `byte`.
+    pub fn line_of(&self, byte: usize) -> usize {
+        match self.line_starts.binary_search(&byte) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        }
+    }
+
+    pub fn line_start(&self, line: usize) -> usize {
+        self.line_starts[line.min(self.line_starts.len() - 1)]
+    }
+
+    /// Byte offset -> position with a column in Unicode scalar values.
+    pub fn position(&self, source: &str, byte: usize) -> Position {
+        let byte = clamp_to_char_boundary(source, byte);
+        let line = self.line_of(byte);
+        let start = self.line_starts[line];
+        let column = source[start..byte].chars().count();
+        Position {
+            line: line as u32,
+            column: column as u32,
+        }
+    }
+
+    /// Byte offset -> column in UTF-16 code units (for LSP clients that want it).
+    pub fn utf16_column(&self, source: &str, byte: usize) -> (u32, u32) {
+        let byte = clamp_to_char_boundary(source, byte);
+        let line = self.line_of(byte);
+        let start = self.line_starts[line];
+        let column: usize = source[start..byte].chars().map(char::len_utf16).sum();
+        (line as u32, column as u32)
+    }
+
+    /// Line and column in a given unit back to a byte offset; past-the-end clamps.
+    pub fn offset(&self, source: &str, line: u32, column: u32, unit: ColumnUnit) -> usize {
+        let line = line as usize;
+        if line >= self.line_starts.len() {
+            return source.len();
+        }
+        let start = self.line_starts[line];
+        let end = self
+            .line_starts
+            .get(line + 1)
+            .copied()
+            .unwrap_or(source.len());
+        let text = &source[start..end];
+        let mut remaining = column as usize;
+        for (i, ch) in text.char_indices() {
+            if ch == '\n' || remaining == 0 {
+                return start + i;
+            }
+            let width = match unit {
+                ColumnUnit::Utf8 => ch.len_utf8(),
+                ColumnUnit::Utf16 => ch.len_utf16(),
+                ColumnUnit::Chars => 1,
+            };
+            if width > remaining {
+                return start + i;
+            }
+            remaining -= width;
+        }
+        end
+    }
+}
+
+/// How a client counts columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnUnit {
+    Utf8,
+    Utf16,
+    Chars,
+}
+
+fn clamp_to_char_boundary(source: &str, mut byte: usize) -> usize {
+    byte = byte.min(source.len());
+    while !source.is_char_boundary(byte) {
+        byte -= 1;
+    }
+    byte
+}
+
+/// The text of a node.
+pub fn text<'s>(node: Node, source: &'s str) -> &'s str {
+    source.get(node.byte_range()).unwrap_or("")
+}
+
+/// Named children of a node, collected (tree-sitter's iterator borrows a cursor).
+pub fn named_children(node: Node<'_>) -> Vec<Node<'_>> {
+    let mut cursor = node.walk();
+    node.named_children(&mut cursor).collect()
+}
+
+/// Children including anonymous tokens.
+pub fn children(node: Node<'_>) -> Vec<Node<'_>> {
+    let mut cursor = node.walk();
+    node.children(&mut cursor).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_chars_and_utf16() {
+        let src = "a = 1\nθ = \"😀\" * x\n";
+        let idx = LineIndex::new(src);
+        let x = src.find('x').unwrap();
+        assert_eq!(idx.position(src, x), Position { line: 1, column: 11 });
+        assert_eq!(idx.utf16_column(src, x), (1, 12));
+        assert_eq!(idx.offset(src, 1, 12, ColumnUnit::Utf16), x);
+        assert_eq!(idx.offset(src, 1, 11, ColumnUnit::Chars), x);
+        assert_eq!(idx.offset(src, 9, 0, ColumnUnit::Chars), src.len());
+    }
+
+    #[test]
+    fn const_field_is_masked_with_same_length() {
+        let src = "mutable struct S\n    const a::Int\n    b\nend\nconst K = 1\n";
+        let masked = mask_quirks(src);
+        assert_eq!(masked.len(), src.len());
+        assert!(masked.contains("          a::Int"));
+        assert!(masked.contains("const K = 1"));
+    }
+}
