@@ -3,8 +3,17 @@
 //! The pipeline (see `docs/architecture.md` in the shared docs): `workspace` discovers
 //! files, `syntax` parses them, `facts` extracts per-file facts, `index` builds the
 //! workspace symbol table, `callgraph` resolves calls and reachability from entry points,
-//! `rules` report findings, `suppress` filters them, and `render` writes them out.
+//! `rules` report findings, and `render` writes them out. `analysis` runs the pipeline for
+//! the CLI and the language server.
 
+pub mod analysis;
+pub mod callgraph;
+pub mod cli;
+pub mod diagnostic;
 pub mod facts;
+pub mod index;
 pub mod knowledge;
+pub mod render;
+pub mod rules;
 pub mod syntax;
+pub mod workspace;

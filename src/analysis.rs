@@ -1,0 +1,158 @@
+//! One analysis run: facts for every file (in parallel), the include graph, the index, the
+//! call graph, the rules, and the filter to the paths the user asked about. The CLI and the
+//! language server both call [`analyze`].
+
+use crate::callgraph::{self, CallGraph};
+use crate::diagnostic::{Category, Diagnostic, Severity};
+use crate::facts::{self, FileFacts};
+use crate::index::{self, Index};
+use crate::rules::{self, Rule, RuleContext, Settings};
+use crate::workspace::{Version, Workspace};
+use rayon::prelude::*;
+
+/// Which rules run, and how the environment is configured.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Rule names or categories to run; empty means all.
+    pub select: Vec<String>,
+    /// Rule names or categories to skip.
+    pub ignore: Vec<String>,
+    /// Overrides the version found in `Manifest.toml`.
+    pub zygote_version: Option<Version>,
+}
+
+pub struct Analysis {
+    pub workspace: Workspace,
+    pub facts: Vec<FileFacts>,
+    pub index: Index,
+    pub graph: CallGraph,
+    pub settings: Settings,
+    /// Diagnostics in the reported files, sorted by path, line, column, rule.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Summary {
+    pub files: usize,
+    pub parse_errors: usize,
+    pub skipped: Vec<crate::workspace::Skipped>,
+    pub entry_points: usize,
+    pub unresolved_calls: usize,
+    pub diagnostics: usize,
+}
+
+impl Analysis {
+    pub fn summary(&self) -> Summary {
+        Summary {
+            files: self.workspace.files.len(),
+            parse_errors: self.facts.iter().filter(|f| f.parse_errors > 0).count(),
+            skipped: self.workspace.skipped.clone(),
+            entry_points: self.graph.entries.len(),
+            unresolved_calls: self.graph.unresolved.len(),
+            diagnostics: self.diagnostics.len(),
+        }
+    }
+
+    pub fn rule_context(&self) -> RuleContext<'_> {
+        RuleContext {
+            files: &self.workspace.files,
+            facts: &self.facts,
+            index: &self.index,
+            graph: &self.graph,
+            settings: &self.settings,
+        }
+    }
+}
+
+/// Whether a rule is enabled by `select`/`ignore` (rule names or categories).
+pub fn rule_enabled(rule: &dyn Rule, options: &Options) -> bool {
+    let matches = |key: &String| key == rule.name() || key == rule.category().as_str() || key == "ALL";
+    (options.select.is_empty() || options.select.iter().any(matches))
+        && !options.ignore.iter().any(matches)
+}
+
+/// Names accepted by `--select`/`--ignore`: rule names, categories and `ALL`.
+pub fn is_valid_selector(s: &str) -> bool {
+    s == "ALL" || Category::parse(s).is_some() || rules::rule_by_name(s).is_some()
+}
+
+pub fn analyze(mut workspace: Workspace, options: &Options) -> Analysis {
+    let mut facts: Vec<FileFacts> = workspace
+        .files
+        .par_iter()
+        .map(|f| facts::extract(&f.text))
+        .collect();
+
+    // Follow `include("...")` relative to the including file; files outside the walk are
+    // loaded when they are inside the root, and refused (with a warning) otherwise.
+    let mut edges: Vec<(u32, u32, Option<u32>)> = Vec::new();
+    let mut i = 0;
+    while i < facts.len() {
+        let includes = facts[i].includes.clone();
+        for inc in includes {
+            let base = workspace.files[i]
+                .path
+                .parent()
+                .map(|p| p.to_path_buf())
+                .unwrap_or_default();
+            let target = base.join(&inc.path);
+            let known = workspace.files.len();
+            match workspace.load_included(&target) {
+                Some(j) => {
+                    if j >= known {
+                        facts.push(facts::extract(&workspace.files[j].text));
+                    }
+                    edges.push((i as u32, j as u32, inc.module));
+                }
+                None => {
+                    let line = facts[i].line_index.line_of(inc.span.start as usize) + 1;
+                    let why = match target.canonicalize() {
+                        Ok(c) if !c.starts_with(&workspace.root) => {
+                            "it is outside the workspace root, which adlint never reads"
+                        }
+                        Ok(_) => "it could not be read",
+                        Err(_) => "it does not exist",
+                    };
+                    workspace.warnings.push(format!(
+                        "{}:{line}: include(\"{}\") not followed: {why}",
+                        workspace.files[i].display, inc.path
+                    ));
+                }
+            }
+        }
+        i += 1;
+    }
+
+    let index = Index::build(&facts, &edges);
+    let rule_decls = index::Rules::build(&facts);
+    let graph = callgraph::build(&facts, &index, &rule_decls);
+    let settings = Settings {
+        zygote: options.zygote_version.or(workspace.versions.zygote),
+        flux: workspace.versions.flux,
+        julia: workspace.versions.julia,
+    };
+    let mut analysis = Analysis {
+        workspace,
+        facts,
+        index,
+        graph,
+        settings,
+        diagnostics: Vec::new(),
+    };
+    let enabled: Vec<&dyn Rule> = rules::all_rules()
+        .into_iter()
+        .filter(|r| rule_enabled(*r, options))
+        .collect();
+    let cx = analysis.rule_context();
+    let mut diagnostics = rules::run_all(&cx, &enabled);
+    diagnostics.retain(|d| analysis.workspace.files[d.location.file as usize].reported);
+    analysis.diagnostics = diagnostics;
+    analysis
+}
+
+/// The exit code for a finished run: 1 when a finding is at or above `threshold`.
+pub fn has_failures(diagnostics: &[Diagnostic], threshold: Severity) -> bool {
+    diagnostics
+        .iter()
+        .any(|d| d.severity >= threshold && d.severity > Severity::Info)
+}

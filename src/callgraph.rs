@@ -1,0 +1,930 @@
+//! Call resolution, entry points, and reachability from all entry points at once.
+//!
+//! Calls are resolved by name, module, qualification and arity; function values are
+//! followed through locals, parameters (bound at the callers' call sites), closures,
+//! compositions, `Base.Fix1/Fix2` and functors. Higher-order edges exist exactly where
+//! Zygote traverses the function argument (`knowledge` says where). Reachability is one
+//! breadth-first search seeded with every entry's roots, cut at rule-covered functions,
+//! and keeps the shortest chain to each function. This module decides nothing about what
+//! is an error.
+
+use crate::facts::{Call, FileFacts, FuncIdx, FunctionKind, Span, Value};
+use crate::index::{FuncRef, Index, Rules};
+use crate::knowledge::{self, EntryApi, Traverse};
+use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
+use petgraph::visit::EdgeRef;
+use petgraph::Direction;
+use std::collections::{HashMap, HashSet, VecDeque};
+
+/// How a call edge was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EdgeKind {
+    /// A direct call resolved by name.
+    Call,
+    /// A closure that runs inside the function it is written in.
+    Closure,
+    /// A function value passed to a higher-order function that Zygote traverses, or to a
+    /// parameter that is called.
+    HigherOrder,
+    /// A call on an object whose type is not known, linked to the workspace's functors.
+    Functor,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Edge {
+    /// Where the call is, in the caller's file.
+    pub site: Span,
+    pub kind: EdgeKind,
+    /// Not certain: an over-approximation (dispatch on unknown types, model calls).
+    pub possible: bool,
+}
+
+/// A differentiated entry-point call.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub file: u32,
+    pub call: u32,
+    /// The function containing the call.
+    pub caller: FuncRef,
+    /// What users call it: `Zygote.gradient`, `f'`.
+    pub api: String,
+    pub nested: knowledge::NestedKind,
+    /// The functions differentiated (several for a name with several methods).
+    pub roots: Vec<FuncRef>,
+    /// The differentiated argument as written (for messages).
+    pub label: String,
+    pub implicit_params: bool,
+}
+
+/// How a function was first reached.
+#[derive(Debug, Clone, Copy)]
+pub struct Reach {
+    pub entry: u32,
+    pub depth: u32,
+    /// The edge it was reached through; `None` for a root.
+    pub via: Option<EdgeIndex>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Unresolved {
+    pub file: u32,
+    pub span: Span,
+    pub what: String,
+}
+
+pub struct CallGraph {
+    pub graph: DiGraph<FuncRef, Edge>,
+    offsets: Vec<u32>,
+    pub entries: Vec<Entry>,
+    pub reach: Vec<Option<Reach>>,
+    pub unresolved: Vec<Unresolved>,
+    /// Workspace functions each call resolves to, by (file, call index).
+    pub call_targets: HashMap<(u32, u32), Vec<FuncRef>>,
+    /// Functions that a rule declaration keeps Zygote out of.
+    pub cut: HashSet<FuncRef>,
+}
+
+impl CallGraph {
+    pub fn node(&self, f: FuncRef) -> NodeIndex {
+        NodeIndex::new((self.offsets[f.file as usize] + f.func) as usize)
+    }
+
+    pub fn reach_of(&self, f: FuncRef) -> Option<Reach> {
+        self.reach[self.node(f).index()]
+    }
+
+    pub fn is_reached(&self, f: FuncRef) -> bool {
+        self.reach_of(f).is_some()
+    }
+
+    /// The chain of (edge) steps from the entry's root to `f`, root first.
+    pub fn chain_to(&self, f: FuncRef) -> Vec<EdgeIndex> {
+        let mut out = Vec::new();
+        let mut node = self.node(f);
+        let mut guard = 0;
+        while let Some(Reach { via: Some(e), .. }) = self.reach[node.index()] {
+            out.push(e);
+            node = self.graph.edge_endpoints(e).expect("edge exists").0;
+            guard += 1;
+            if guard > self.graph.node_count() {
+                break;
+            }
+        }
+        out.reverse();
+        out
+    }
+
+    /// The root at the start of `f`'s chain.
+    pub fn root_of(&self, f: FuncRef) -> FuncRef {
+        let chain = self.chain_to(f);
+        match chain.first() {
+            Some(&e) => self.graph[self.graph.edge_endpoints(e).expect("edge exists").0],
+            None => f,
+        }
+    }
+
+    /// How many entries reach `f` (walking edges backwards, respecting cuts).
+    pub fn entry_count(&self, f: FuncRef) -> usize {
+        let mut seen = HashSet::new();
+        let mut queue = VecDeque::from([self.node(f)]);
+        while let Some(n) = queue.pop_front() {
+            if !seen.insert(n) {
+                continue;
+            }
+            for e in self.graph.edges_directed(n, Direction::Incoming) {
+                let src = e.source();
+                if !seen.contains(&src) && self.reach[src.index()].is_some() {
+                    queue.push_back(src);
+                }
+            }
+        }
+        self.entries
+            .iter()
+            .filter(|e| e.roots.iter().any(|r| seen.contains(&self.node(*r))))
+            .count()
+    }
+}
+
+/// Where a function value came from, for messages.
+struct Resolver<'a> {
+    files: &'a [FileFacts],
+    index: &'a Index,
+    /// Callers of each function found so far: (file, call index).
+    callers: HashMap<FuncRef, Vec<(u32, u32)>>,
+    /// Callees of each call found so far.
+    targets: HashMap<(u32, u32), Vec<(FuncRef, bool)>>,
+}
+
+/// A call's resolution.
+#[derive(Default)]
+struct Resolved {
+    targets: Vec<(FuncRef, EdgeKind, bool)>,
+    /// Closures that must not get a lexical edge (passed where Zygote does not traverse).
+    blocked: Vec<FuncRef>,
+    external: bool,
+}
+
+pub fn build(files: &[FileFacts], index: &Index, rules: &Rules) -> CallGraph {
+    let mut offsets = Vec::with_capacity(files.len());
+    let mut graph = DiGraph::new();
+    let mut total = 0u32;
+    for (fi, f) in files.iter().enumerate() {
+        offsets.push(total);
+        for i in 0..f.functions.len() {
+            graph.add_node(FuncRef {
+                file: fi as u32,
+                func: i as FuncIdx,
+            });
+        }
+        total += f.functions.len() as u32;
+    }
+    let mut cg = CallGraph {
+        graph,
+        offsets,
+        entries: Vec::new(),
+        reach: Vec::new(),
+        unresolved: Vec::new(),
+        call_targets: HashMap::new(),
+        cut: HashSet::new(),
+    };
+    let mut r = Resolver {
+        files,
+        index,
+        callers: HashMap::new(),
+        targets: HashMap::new(),
+    };
+
+    // Rounds: the first resolves direct calls; later ones follow function values through
+    // the parameters bound at call sites found by the earlier rounds.
+    let mut resolutions: HashMap<(u32, u32), Resolved> = HashMap::new();
+    for _round in 0..3 {
+        resolutions.clear();
+        let mut changed = false;
+        for (fi, facts) in files.iter().enumerate() {
+            for (ci, call) in facts.calls.iter().enumerate() {
+                let key = (fi as u32, ci as u32);
+                let res = r.resolve_call(fi as u32, call);
+                let new: Vec<(FuncRef, bool)> =
+                    res.targets.iter().map(|&(f, _, p)| (f, p)).collect();
+                if r.targets.get(&key) != Some(&new) {
+                    changed = true;
+                    r.targets.insert(key, new);
+                }
+                resolutions.insert(key, res);
+            }
+        }
+        r.callers.clear();
+        for (&(fi, ci), ts) in &r.targets {
+            for &(t, _) in ts {
+                r.callers.entry(t).or_default().push((fi, ci));
+            }
+        }
+        for v in r.callers.values_mut() {
+            v.sort();
+        }
+        if !changed {
+            break;
+        }
+    }
+
+    // Entries.
+    let mut blocked: HashSet<FuncRef> = HashSet::new();
+    for (fi, facts) in files.iter().enumerate() {
+        for (ci, call) in facts.calls.iter().enumerate() {
+            if let Some(entry) = r.entry_of(fi as u32, ci as u32, call) {
+                for root in &entry.roots {
+                    blocked.insert(*root);
+                }
+                cg.entries.push(entry);
+            }
+        }
+    }
+
+    // Edges.
+    let mut keys: Vec<_> = resolutions.keys().copied().collect();
+    keys.sort();
+    for key in keys {
+        let res = &resolutions[&key];
+        let call = &files[key.0 as usize].calls[key.1 as usize];
+        let caller = FuncRef {
+            file: key.0,
+            func: call.func,
+        };
+        blocked.extend(res.blocked.iter().copied());
+        if cg.entries.iter().any(|e| e.file == key.0 && e.call == key.1) {
+            continue;
+        }
+        for &(t, kind, possible) in &res.targets {
+            cg.graph.add_edge(
+                cg.node(caller),
+                cg.node(t),
+                Edge {
+                    site: call.span,
+                    kind,
+                    possible,
+                },
+            );
+        }
+        if !res.external || !res.targets.is_empty() {
+            cg.call_targets.insert(
+                key,
+                res.targets.iter().map(|&(t, _, _)| t).collect(),
+            );
+        }
+    }
+    // Lexical edges: a closure runs inside the function that defines it, unless it is
+    // handed to code that does not differentiate it.
+    for (fi, facts) in files.iter().enumerate() {
+        for (idx, f) in facts.functions.iter().enumerate() {
+            let me = FuncRef {
+                file: fi as u32,
+                func: idx as FuncIdx,
+            };
+            let Some(parent) = f.parent else { continue };
+            let lexical = f.kind.is_closure()
+                || (f.kind == FunctionKind::Named
+                    && !matches!(
+                        facts.functions[parent as usize].kind,
+                        FunctionKind::TopLevel | FunctionKind::Region { .. }
+                    ));
+            if !lexical || blocked.contains(&me) {
+                continue;
+            }
+            let parent = FuncRef {
+                file: fi as u32,
+                func: parent,
+            };
+            cg.graph.add_edge(
+                cg.node(parent),
+                cg.node(me),
+                Edge {
+                    site: f.head,
+                    kind: EdgeKind::Closure,
+                    possible: false,
+                },
+            );
+        }
+    }
+
+    // Cuts.
+    for (fi, facts) in files.iter().enumerate() {
+        for (idx, f) in facts.functions.iter().enumerate() {
+            let me = FuncRef {
+                file: fi as u32,
+                func: idx as FuncIdx,
+            };
+            let covered = match &f.kind {
+                FunctionKind::Named => f
+                    .name
+                    .as_deref()
+                    .is_some_and(|n| rules.covering(files, n, false, f.arity()).is_some()),
+                FunctionKind::Functor { type_name } => {
+                    rules.covering(files, type_name, true, f.arity()).is_some()
+                }
+                FunctionKind::RuleBody | FunctionKind::Region { .. } | FunctionKind::TopLevel => {
+                    true
+                }
+                _ => false,
+            };
+            if covered {
+                cg.cut.insert(me);
+            }
+        }
+    }
+
+    cg.reach = reachability(&cg, files);
+    cg.unresolved = collect_unresolved(&cg, files, &resolutions);
+    cg
+}
+
+/// One breadth-first search from every root at once: the first visit of a function is
+/// through the shortest chain; seeding in (path, line) order breaks ties.
+fn reachability(cg: &CallGraph, files: &[FileFacts]) -> Vec<Option<Reach>> {
+    let _ = files;
+    let mut reach: Vec<Option<Reach>> = vec![None; cg.graph.node_count()];
+    let mut queue = VecDeque::new();
+    for (ei, e) in cg.entries.iter().enumerate() {
+        for root in &e.roots {
+            let n = cg.node(*root);
+            if cg.cut.contains(root) || reach[n.index()].is_some() {
+                continue;
+            }
+            reach[n.index()] = Some(Reach {
+                entry: ei as u32,
+                depth: 0,
+                via: None,
+            });
+            queue.push_back(n);
+        }
+    }
+    while let Some(n) = queue.pop_front() {
+        let here = reach[n.index()].expect("queued nodes are reached");
+        let mut edges: Vec<_> = cg.graph.edges(n).collect();
+        edges.sort_by_key(|e| (e.weight().site, e.target()));
+        for e in edges {
+            let t = e.target();
+            if reach[t.index()].is_some() || cg.cut.contains(&cg.graph[t]) {
+                continue;
+            }
+            reach[t.index()] = Some(Reach {
+                entry: here.entry,
+                depth: here.depth + 1,
+                via: Some(e.id()),
+            });
+            queue.push_back(t);
+        }
+    }
+    reach
+}
+
+fn collect_unresolved(
+    cg: &CallGraph,
+    files: &[FileFacts],
+    resolutions: &HashMap<(u32, u32), Resolved>,
+) -> Vec<Unresolved> {
+    let k = knowledge::get();
+    let mut out = Vec::new();
+    for (fi, facts) in files.iter().enumerate() {
+        for (ci, call) in facts.calls.iter().enumerate() {
+            let caller = FuncRef {
+                file: fi as u32,
+                func: call.func,
+            };
+            if !cg.is_reached(caller) {
+                continue;
+            }
+            let Some(res) = resolutions.get(&(fi as u32, ci as u32)) else {
+                continue;
+            };
+            if !res.targets.is_empty() {
+                continue;
+            }
+            let Some(name) = call.name() else { continue };
+            if k.is_known(name) || is_local_name(facts, call.func, name) {
+                continue;
+            }
+            if cg.entries.iter().any(|e| e.file == fi as u32 && e.call == ci as u32) {
+                continue;
+            }
+            out.push(Unresolved {
+                file: fi as u32,
+                span: call.callee_span,
+                what: call.callee.join("."),
+            });
+        }
+        for site in &facts.sites {
+            if let crate::facts::SiteKind::Macro { path } = &site.kind {
+                let caller = FuncRef {
+                    file: fi as u32,
+                    func: site.func,
+                };
+                let name = path.last().map(String::as_str).unwrap_or("");
+                if cg.is_reached(caller)
+                    && knowledge::macro_class(name) == knowledge::MacroClass::Opaque
+                {
+                    out.push(Unresolved {
+                        file: fi as u32,
+                        span: site.span,
+                        what: format!("macro {}", path.join(".")),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+fn is_local_name(facts: &FileFacts, func: FuncIdx, name: &str) -> bool {
+    let mut cur = Some(func);
+    while let Some(f) = cur {
+        let def = &facts.functions[f as usize];
+        if def.param_index(name).is_some() || def.kwparams.iter().any(|k| k == name) {
+            return true;
+        }
+        if facts.assigns.iter().any(|a| a.func == f && a.var == name) {
+            return true;
+        }
+        cur = def.parent;
+    }
+    false
+}
+
+/// A name bound in a function or the functions around it.
+enum Binding<'a> {
+    Param { func: FuncIdx, index: usize },
+    Values(Vec<&'a Value>),
+}
+
+impl<'a> Resolver<'a> {
+    fn facts(&self, file: u32) -> &'a FileFacts {
+        &self.files[file as usize]
+    }
+
+    fn module_of(&self, f: FuncRef) -> Vec<String> {
+        self.index.function_module(f, self.files)
+    }
+
+    /// Look a name up in `func` and the functions around it (closures capture), ending
+    /// with the file's top level (globals).
+    fn lookup(&self, file: u32, func: FuncIdx, name: &str) -> Option<Binding<'a>> {
+        let facts = self.facts(file);
+        let mut cur = Some(func);
+        while let Some(f) = cur {
+            let def = &facts.functions[f as usize];
+            if let Some(i) = def.param_index(name) {
+                return Some(Binding::Param { func: f, index: i });
+            }
+            let values: Vec<&Value> = facts
+                .assigns
+                .iter()
+                .filter(|a| a.func == f && a.var == name)
+                .map(|a| &a.value)
+                .collect();
+            if !values.is_empty() {
+                return Some(Binding::Values(values));
+            }
+            cur = def.parent;
+        }
+        None
+    }
+
+    fn inner_named(&self, file: u32, func: FuncIdx, name: &str) -> Vec<FuncRef> {
+        let facts = self.facts(file);
+        let mut cur = Some(func);
+        while let Some(f) = cur {
+            if f == 0 {
+                break;
+            }
+            let found: Vec<FuncRef> = facts
+                .functions
+                .iter()
+                .enumerate()
+                .filter(|(_, g)| {
+                    g.parent == Some(f)
+                        && g.kind == FunctionKind::Named
+                        && g.name.as_deref() == Some(name)
+                })
+                .map(|(i, _)| FuncRef {
+                    file,
+                    func: i as FuncIdx,
+                })
+                .collect();
+            if !found.is_empty() {
+                return found;
+            }
+            cur = facts.functions[f as usize].parent;
+        }
+        vec![]
+    }
+
+    /// The workspace functions a value may be, with whether each is only possible.
+    fn function_values(
+        &self,
+        file: u32,
+        func: FuncIdx,
+        value: &Value,
+        depth: u32,
+        seen: &mut HashSet<(u32, FuncIdx, String)>,
+    ) -> Vec<(FuncRef, bool)> {
+        if depth > 6 {
+            return vec![];
+        }
+        match value {
+            Value::Func(idx) => vec![(FuncRef { file, func: *idx }, false)],
+            Value::Ident(name) => {
+                if !seen.insert((file, func, name.clone())) {
+                    return vec![];
+                }
+                let inner = self.inner_named(file, func, name);
+                if !inner.is_empty() {
+                    return inner.into_iter().map(|f| (f, false)).collect();
+                }
+                match self.lookup(file, func, name) {
+                    Some(Binding::Values(values)) => values
+                        .into_iter()
+                        .flat_map(|v| self.function_values(file, func, v, depth + 1, seen))
+                        .collect(),
+                    Some(Binding::Param { func: owner, index }) => {
+                        self.param_values(file, owner, index, depth, seen)
+                    }
+                    None => {
+                        let module = self.module_of(FuncRef { file, func });
+                        let (methods, certain) =
+                            self.index.visible_methods(&module, name, self.files);
+                        if !methods.is_empty() {
+                            return methods.into_iter().map(|m| (m, !certain)).collect();
+                        }
+                        // A struct instance used as a function: its call methods.
+                        self.index
+                            .functors
+                            .get(name)
+                            .map(|fs| fs.iter().map(|&f| (f, false)).collect())
+                            .unwrap_or_default()
+                    }
+                }
+            }
+            Value::Path(path) => {
+                let (q, name) = path.split_at(path.len() - 1);
+                let module = self.index.unalias(&self.module_of(FuncRef { file, func }), &q[0]);
+                if self.index.module_names.contains(&module) {
+                    self.index
+                        .methods_in_module(&module, &name[0], self.files)
+                        .into_iter()
+                        .map(|f| (f, false))
+                        .collect()
+                } else {
+                    vec![]
+                }
+            }
+            Value::Call { callee, args } => {
+                let Some(last) = callee.last() else {
+                    return vec![];
+                };
+                match last.as_str() {
+                    "Fix1" | "Fix2" | "ComposedFunction" => args
+                        .iter()
+                        .take(if last == "ComposedFunction" { 2 } else { 1 })
+                        .flat_map(|a| self.function_values(file, func, a, depth + 1, seen))
+                        .collect(),
+                    _ => {
+                        // A constructor call: the object's call methods, if it has any; a
+                        // container such as `Chain(...)` calls what it holds.
+                        if let Some(fs) = self.index.functors.get(last) {
+                            return fs.iter().map(|&f| (f, false)).collect();
+                        }
+                        if matches!(last.as_str(), "Chain" | "Parallel" | "SkipConnection" | "PairwiseFusion" | "Maxout" | "BranchLayer" | "StatefulLuxLayer") {
+                            return args
+                                .iter()
+                                .flat_map(|a| self.function_values(file, func, a, depth + 1, seen))
+                                .map(|(f, _)| (f, true))
+                                .collect();
+                        }
+                        vec![]
+                    }
+                }
+            }
+            Value::Compose(parts) => parts
+                .iter()
+                .flat_map(|p| self.function_values(file, func, p, depth + 1, seen))
+                .collect(),
+            _ => vec![],
+        }
+    }
+
+    /// Values bound to parameter `index` of `owner`, from every call site found so far.
+    fn param_values(
+        &self,
+        file: u32,
+        owner: FuncIdx,
+        index: usize,
+        depth: u32,
+        seen: &mut HashSet<(u32, FuncIdx, String)>,
+    ) -> Vec<(FuncRef, bool)> {
+        let me = FuncRef { file, func: owner };
+        let mut out = Vec::new();
+        if let Some(callers) = self.callers.get(&me) {
+            for &(cf, ci) in callers {
+                let call = &self.facts(cf).calls[ci as usize];
+                if let Some(arg) = call.args.get(index) {
+                    if matches!(arg, Value::Splat(_)) {
+                        continue;
+                    }
+                    out.extend(self.function_values(cf, call.func, arg, depth + 1, seen));
+                }
+            }
+        }
+        // A parameter bound by an entry call (`gradient(model, x)`: the differentiated
+        // callable's own arguments are data, not functions) has no function values.
+        out
+    }
+
+    fn arity_ok(&self, f: FuncRef, call: &Call) -> bool {
+        let def = &self.facts(f.file).functions[f.func as usize];
+        let (req, max) = def.arity();
+        let n = call.args.len();
+        if call.has_splat {
+            return max.is_none_or(|m| n.saturating_sub(1) <= m);
+        }
+        n >= req && max.is_none_or(|m| n <= m)
+    }
+
+    fn resolve_call(&self, file: u32, call: &Call) -> Resolved {
+        let mut res = Resolved::default();
+        let Some(name) = call.name() else {
+            return res;
+        };
+        // An entry call differentiates its function argument; it does not call it as part
+        // of the caller's own differentiated code (its roots are seeded separately).
+        if self.entry_api(file, call).is_some() {
+            return res;
+        }
+        let caller = FuncRef {
+            file,
+            func: call.func,
+        };
+        let module = self.module_of(caller);
+        let k = knowledge::get();
+        let qualifier: Vec<String> = call
+            .qualifier()
+            .iter()
+            .map(|q| self.index.unalias(&module, q))
+            .collect();
+        let mut seen = HashSet::new();
+
+        if qualifier.is_empty() {
+            let local = self.lookup(file, call.func, name);
+            let inner = self.inner_named(file, call.func, name);
+            if !inner.is_empty() {
+                for f in inner {
+                    res.targets.push((f, EdgeKind::Call, false));
+                }
+            } else if let Some(binding) = local {
+                // A local value called as a function: a closure, a parameter bound at the
+                // call sites, or an object whose call method runs.
+                let values = match binding {
+                    Binding::Values(vs) => vs
+                        .into_iter()
+                        .flat_map(|v| self.function_values(file, call.func, v, 0, &mut seen))
+                        .collect::<Vec<_>>(),
+                    Binding::Param { func, index } => {
+                        self.param_values(file, func, index, 0, &mut seen)
+                    }
+                };
+                if values.is_empty() {
+                    self.link_unknown_callable(call, &mut res);
+                } else {
+                    for (f, possible) in values {
+                        if self.arity_ok(f, call) || !matches!(self.facts(f.file).functions[f.func as usize].kind, FunctionKind::Named) {
+                            res.targets.push((f, EdgeKind::HigherOrder, possible));
+                        }
+                    }
+                }
+            } else {
+                let (methods, certain) = self.index.visible_methods(&module, name, self.files);
+                let methods: Vec<FuncRef> =
+                    methods.into_iter().filter(|&m| self.arity_ok(m, call)).collect();
+                if call.broadcast && !methods.is_empty() {
+                    // `f.(xs)` with a named function over numbers takes ForwardDiff's fast
+                    // path: Zygote does not traverse `f` (zygote-semantics.md §6.3).
+                    return res;
+                }
+                if methods.is_empty() {
+                    res.external = true;
+                    if let Some(fs) = self.index.functors.get(name) {
+                        // Calling a constructor does not run the call method.
+                        let _ = fs;
+                    }
+                } else {
+                    for m in methods {
+                        res.targets.push((m, EdgeKind::Call, !certain));
+                    }
+                }
+            }
+        } else {
+            let q = qualifier.last().expect("non-empty");
+            if self.index.module_names.contains(q) {
+                for m in self.index.methods_in_module(q, name, self.files) {
+                    if self.arity_ok(m, call) {
+                        res.targets.push((m, EdgeKind::Call, false));
+                    }
+                }
+            } else if self.lookup(file, call.func, &call.callee[0]).is_some() {
+                // `m.cell(h, x)`: a field of an object, called.
+                self.link_unknown_callable(call, &mut res);
+            } else {
+                res.external = true;
+                // Methods that extend this package's function (`Base.show`) may run.
+                if let Some(all) = self.index.by_name.get(name) {
+                    for &m in all {
+                        let def = &self.facts(m.file).functions[m.func as usize];
+                        if def.qualifier.last() == Some(q) && self.arity_ok(m, call) {
+                            res.targets.push((m, EdgeKind::Call, true));
+                        }
+                    }
+                }
+            }
+        }
+
+        // Function values passed as arguments to code outside the workspace.
+        if res.external {
+            for (i, arg) in call.args.iter().enumerate() {
+                let fvals = self.function_values(file, call.func, arg, 0, &mut HashSet::new());
+                if fvals.is_empty() {
+                    continue;
+                }
+                match k.traverse(&qualifier, name, i + 1) {
+                    Some(Traverse::Yes) => {
+                        for (f, p) in fvals {
+                            res.targets.push((f, EdgeKind::HigherOrder, p));
+                        }
+                    }
+                    Some(Traverse::No) | Some(Traverse::Cut) => {
+                        res.blocked.extend(fvals.into_iter().map(|(f, _)| f));
+                    }
+                    None => {
+                        // Unknown code that receives a function usually calls it; named
+                        // functions get a possible edge, closures their lexical one.
+                        for (f, _) in fvals {
+                            let def = &self.facts(f.file).functions[f.func as usize];
+                            if !def.kind.is_closure() {
+                                res.targets.push((f, EdgeKind::HigherOrder, true));
+                            }
+                        }
+                    }
+                }
+            }
+            for (kw, v) in &call.kwargs {
+                if kw == "by" || kw == "lt" {
+                    let fvals = self.function_values(file, call.func, v, 0, &mut HashSet::new());
+                    res.blocked.extend(fvals.into_iter().map(|(f, _)| f));
+                }
+            }
+        }
+        res.targets.sort_by_key(|t| t.0);
+        res.targets.dedup_by_key(|t| t.0);
+        res
+    }
+
+    /// A call on a value of unknown type (`model(x)`, `m.cell(h, x)`): it may run any
+    /// call method the workspace defines with a matching arity (a possible step).
+    fn link_unknown_callable(&self, call: &Call, res: &mut Resolved) {
+        let mut all: Vec<FuncRef> = self.index.functors.values().flatten().copied().collect();
+        all.sort();
+        for f in all {
+            if self.arity_ok(f, call) {
+                res.targets.push((f, EdgeKind::Functor, true));
+            }
+        }
+    }
+
+    fn is_zygote_backend(&self, file: u32, func: FuncIdx, value: &Value, names: &[String]) -> bool {
+        match value {
+            Value::Call { callee, .. } => callee.last().is_some_and(|c| names.contains(c)),
+            Value::Ident(n) => match self.lookup(file, func, n) {
+                Some(Binding::Values(vs)) => vs
+                    .iter()
+                    .any(|v| matches!(v, Value::Call { callee, .. } if callee.last().is_some_and(|c| names.contains(c)))),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// The entry API a call is, if it is one; `None` inside for the `f'(x)` form.
+    fn entry_api(&self, file: u32, call: &Call) -> Option<Option<&'static EntryApi>> {
+        let k = knowledge::get();
+        let caller = FuncRef {
+            file,
+            func: call.func,
+        };
+        let module = self.module_of(caller);
+        let name = call.name()?;
+        if call.adjoint {
+            // `f'(x)`: Zygote's `Base.adjoint(::Function)`.
+            let zygote = vec!["Zygote".to_string(), "Flux".to_string()];
+            return self
+                .index
+                .package_in_scope(&module, &zygote, name)
+                .then_some(None);
+        }
+        // A local function of the same name shadows the package's.
+        if call.qualifier().is_empty()
+            && (self.lookup(file, call.func, name).is_some() || {
+                let (methods, certain) = self.index.visible_methods(&module, name, self.files);
+                certain && !methods.is_empty()
+            })
+        {
+            return None;
+        }
+        let qualifier: Vec<String> = call
+            .qualifier()
+            .iter()
+            .map(|q| self.index.unalias(&module, q))
+            .collect();
+        let candidates: Vec<&'static EntryApi> = k
+            .entry_apis
+            .iter()
+            .filter(|api| api.name == name)
+            .filter(|api| match qualifier.last() {
+                Some(q) => api.modules.contains(q),
+                None => self.index.package_in_scope(&module, &api.exported_by, name),
+            })
+            .collect();
+        let backend_ok = |api: &EntryApi| -> bool {
+            api.backend_arg.iter().any(|&pos| {
+                call.args
+                    .get(pos - 1)
+                    .is_some_and(|v| self.is_zygote_backend(file, call.func, v, &api.backend))
+            })
+        };
+        let api = candidates
+            .iter()
+            .find(|a| !a.backend_arg.is_empty() && backend_ok(a))
+            .or_else(|| candidates.iter().find(|a| a.backend_arg.is_empty()))?;
+        call.args.get(api.function_arg - 1)?;
+        Some(Some(api))
+    }
+
+    fn entry_of(&self, file: u32, ci: u32, call: &Call) -> Option<Entry> {
+        let caller = FuncRef {
+            file,
+            func: call.func,
+        };
+        let module = self.module_of(caller);
+        let name = call.name()?;
+        let Some(api) = self.entry_api(file, call)? else {
+            let f = Value::Ident(name.to_string());
+            let roots = self.function_values(file, call.func, &f, 0, &mut HashSet::new());
+            return Some(Entry {
+                file,
+                call: ci,
+                caller,
+                api: format!("{name}'"),
+                nested: knowledge::NestedKind::Warning,
+                roots: roots.into_iter().map(|(f, _)| f).collect(),
+                label: name.to_string(),
+                implicit_params: false,
+            });
+        };
+        let qualifier: Vec<String> = call
+            .qualifier()
+            .iter()
+            .map(|q| self.index.unalias(&module, q))
+            .collect();
+        let farg = call.args.get(api.function_arg - 1)?;
+        let roots = self.function_values(file, call.func, farg, 0, &mut HashSet::new());
+        let implicit_params = call.args.iter().skip(api.function_arg).any(|a| {
+            matches!(a, Value::Call { callee, .. } if callee.last().is_some_and(|c| c == "Params" || c == "params"))
+                || matches!(a, Value::Ident(n) if self.is_params_value(file, call.func, n))
+        });
+        let facts = self.facts(file);
+        let label = match farg {
+            Value::Func(idx) => facts.functions[*idx as usize].display_name(facts),
+            Value::Ident(n) => n.clone(),
+            Value::Path(p) => p.join("."),
+            _ => "the differentiated function".to_string(),
+        };
+        Some(Entry {
+            file,
+            call: ci,
+            caller,
+            api: match qualifier.last() {
+                Some(q) => format!("{q}.{name}"),
+                None => api.display(),
+            },
+            nested: api.nested,
+            roots: roots.into_iter().map(|(f, _)| f).collect(),
+            label,
+            implicit_params,
+        })
+    }
+
+    fn is_params_value(&self, file: u32, func: FuncIdx, name: &str) -> bool {
+        match self.lookup(file, func, name) {
+            Some(Binding::Values(vs)) => vs.iter().any(|v| {
+                matches!(v, Value::Call { callee, .. } if callee.last().is_some_and(|c| c == "Params" || c == "params"))
+            }),
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! The command line: `check`, `rules`, `explain`. Parses arguments, calls the library,
+//! picks the writer and the exit code. No analysis here.
+
+use crate::analysis::{self, Options};
+use crate::diagnostic::Severity;
+use crate::render::{self, Format};
+use crate::rules;
+use crate::workspace::{Version, Workspace};
+use anyhow::{bail, Result};
+use clap::{Parser, Subcommand};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "adlint",
+    version,
+    about = "Finds Julia code that Zygote.jl cannot differentiate, before it runs"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Analyse a package (or the package around the given files) and report findings.
+    Check(CheckArgs),
+    /// List every rule: name, category, default severity, summary.
+    Rules,
+    /// Print a rule's documentation.
+    Explain {
+        /// A rule name, as listed by `adlint rules`.
+        rule: String,
+    },
+    /// Print the facts extracted from one file (for adlint's developers).
+    #[command(hide = true)]
+    DebugFacts { path: PathBuf },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// Files or directories; the whole package around them is analysed, and findings are
+    /// reported inside them. Defaults to the current directory.
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "full")]
+    pub output_format: Format,
+    /// Only run these rules or categories (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Skip these rules or categories (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Exit with 0 even when there are findings.
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// The lowest severity that makes the run fail.
+    #[arg(long, value_enum, default_value = "warning")]
+    pub exit_severity: ExitSeverity,
+    /// The Zygote version to assume (overrides Manifest.toml), e.g. 0.6.70.
+    #[arg(long)]
+    pub zygote_version: Option<String>,
+    /// Also list unresolved calls and workspace warnings.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ExitSeverity {
+    Error,
+    Warning,
+}
+
+pub fn run() -> Result<ExitCode> {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return Ok(ExitCode::from(code));
+        }
+    };
+    match cli.command {
+        Command::Check(args) => check(args),
+        Command::DebugFacts { path } => {
+            let text = crate::workspace::read_source(&path).map_err(anyhow::Error::msg)?;
+            let facts = crate::facts::extract(&text);
+            println!("{facts:#?}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rules => {
+            let mut out = std::io::stdout().lock();
+            for r in rules::all_rules() {
+                writeln!(
+                    out,
+                    "{:<24} {:<15} {:<8} {}",
+                    r.name(),
+                    r.category().as_str(),
+                    r.default_severity().as_str(),
+                    r.summary()
+                )?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain { rule } => match rules::rule_by_name(&rule) {
+            Some(r) => {
+                println!(
+                    "# {} ({}, {})\n\n{}",
+                    r.name(),
+                    r.category().as_str(),
+                    r.default_severity().as_str(),
+                    r.docs()
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            None => {
+                let names: Vec<&str> = rules::all_rules().iter().map(|r| r.name()).collect();
+                bail!(
+                    "unknown rule `{rule}`{}; `adlint rules` lists them",
+                    did_you_mean(&rule, &names)
+                        .map(|s| format!(" (did you mean `{s}`?)"))
+                        .unwrap_or_default()
+                )
+            }
+        },
+    }
+}
+
+/// The closest candidate by edit distance, when it is close enough to be a typo.
+pub fn did_you_mean<'a>(wrong: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(wrong, c), *c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 4))
+        .min()
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+fn check(args: CheckArgs) -> Result<ExitCode> {
+    for s in args.select.iter().chain(&args.ignore) {
+        if !analysis::is_valid_selector(s) {
+            let mut names: Vec<&str> = rules::all_rules().iter().map(|r| r.name()).collect();
+            names.extend(crate::diagnostic::Category::ALL.iter().map(|c| c.as_str()));
+            bail!(
+                "unknown rule or category `{s}`{}",
+                did_you_mean(s, &names)
+                    .map(|n| format!(" (did you mean `{n}`?)"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    let zygote_version = match &args.zygote_version {
+        Some(v) => match Version::parse(v) {
+            Some(v) => Some(v),
+            None => bail!("--zygote-version `{v}` is not a version such as 0.6.70"),
+        },
+        None => None,
+    };
+    let ws = Workspace::discover(&args.paths)?;
+    let stderr = std::io::stderr();
+    let mut err = stderr.lock();
+    for s in &ws.skipped {
+        writeln!(err, "warning: skipped {}: {}", s.path, s.reason)?;
+    }
+    let options = Options {
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+        zygote_version,
+    };
+    let analysis = analysis::analyze(ws, &options);
+    for w in &analysis.workspace.warnings {
+        writeln!(err, "warning: {w}")?;
+    }
+    if args.verbose {
+        for e in &analysis.graph.entries {
+            let call = &analysis.facts[e.file as usize].calls[e.call as usize];
+            let (line, col) = render::line_col(&analysis, e.file, call.span.start);
+            let roots: Vec<String> = e
+                .roots
+                .iter()
+                .map(|r| {
+                    let f = &analysis.facts[r.file as usize];
+                    let cut = if analysis.graph.cut.contains(r) { " (rule-covered)" } else { "" };
+                    format!("{}{cut}", f.functions[r.func as usize].display_name(f))
+                })
+                .collect();
+            writeln!(
+                err,
+                "note: entry `{}` at {}:{line}:{col} differentiates {}",
+                e.api,
+                analysis.workspace.files[e.file as usize].display,
+                if roots.is_empty() { "nothing adlint can resolve".to_string() } else { roots.join(", ") }
+            )?;
+        }
+        for u in &analysis.graph.unresolved {
+            let (line, col) = render::line_col(&analysis, u.file, u.span.start);
+            writeln!(
+                err,
+                "note: unresolved call `{}` at {}:{line}:{col}",
+                u.what, analysis.workspace.files[u.file as usize].display
+            )?;
+        }
+    }
+    let color = args.output_format == Format::Full
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    render::write(args.output_format, &analysis, &mut out, color)?;
+    out.flush()?;
+    let threshold = match args.exit_severity {
+        ExitSeverity::Error => Severity::Error,
+        ExitSeverity::Warning => Severity::Warning,
+    };
+    if !args.exit_zero && analysis::has_failures(&analysis.diagnostics, threshold) {
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,168 @@
+//! The diagnostic model shared by rules, suppression, renderers and the language server.
+
+use crate::facts::Span;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    Mutation,
+    TryCatch,
+    Foreigncall,
+    MutableStruct,
+    BoxedVariable,
+    NestedAd,
+    Rebinding,
+    Misuse,
+    Deprecation,
+    Meta,
+}
+
+impl Category {
+    pub const ALL: [Category; 10] = [
+        Category::Mutation,
+        Category::TryCatch,
+        Category::Foreigncall,
+        Category::MutableStruct,
+        Category::BoxedVariable,
+        Category::NestedAd,
+        Category::Rebinding,
+        Category::Misuse,
+        Category::Deprecation,
+        Category::Meta,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Category::Mutation => "mutation",
+            Category::TryCatch => "try-catch",
+            Category::Foreigncall => "foreigncall",
+            Category::MutableStruct => "mutable-struct",
+            Category::BoxedVariable => "boxed-variable",
+            Category::NestedAd => "nested-ad",
+            Category::Rebinding => "rebinding",
+            Category::Misuse => "misuse",
+            Category::Deprecation => "deprecation",
+            Category::Meta => "meta",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// `error`: Zygote fails whenever the site runs; `warning`: it may fail or give wrong
+/// gradients; `info`: a hint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl From<crate::knowledge::Severity> for Severity {
+    fn from(s: crate::knowledge::Severity) -> Self {
+        match s {
+            crate::knowledge::Severity::Error => Severity::Error,
+            crate::knowledge::Severity::Warning => Severity::Warning,
+            crate::knowledge::Severity::Info => Severity::Info,
+        }
+    }
+}
+
+/// A place in a workspace file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Location {
+    pub file: u32,
+    pub span: Span,
+}
+
+/// The entry point a finding is reached from.
+#[derive(Debug, Clone)]
+pub struct EntryInfo {
+    pub location: Location,
+    pub api: String,
+    pub function: String,
+}
+
+/// One step of the call chain: the function entered and where the previous function
+/// calls it (for the first step: the entry call).
+#[derive(Debug, Clone)]
+pub struct ChainStep {
+    pub function: String,
+    pub location: Location,
+    /// The step is an over-approximation (dispatch on an unknown type, a model call).
+    pub possible: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Related {
+    pub location: Location,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Applicability {
+    Safe,
+    Unsafe,
+    DisplayOnly,
+}
+
+#[derive(Debug, Clone)]
+pub struct Edit {
+    pub location: Location,
+    pub replacement: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Fix {
+    pub title: String,
+    pub applicability: Applicability,
+    pub edits: Vec<Edit>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConfirmationStatus {
+    Confirmed,
+    NotReproduced,
+    NotRun,
+}
+
+#[derive(Debug, Clone)]
+pub struct Confirmation {
+    pub status: ConfirmationStatus,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub rule: &'static str,
+    pub category: Category,
+    pub severity: Severity,
+    pub message: String,
+    /// The usual rewrite, one line.
+    pub help: Option<String>,
+    pub location: Location,
+    pub entry: Option<EntryInfo>,
+    pub entry_count: usize,
+    pub chain: Vec<ChainStep>,
+    pub related: Vec<Related>,
+    pub fixes: Vec<Fix>,
+    pub confirmation: Option<Confirmation>,
+    /// The function the site is in (for baselines and suppression).
+    pub function: Option<String>,
+}

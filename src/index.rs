@@ -1,0 +1,387 @@
+//! The workspace symbol table: the include graph, the module tree, what each module sees
+//! (`using`/`import`/`export`), every method by name, functors by type, structs, and the
+//! rule declarations that cut traversal. It reports nothing.
+
+use crate::facts::{FileFacts, FuncIdx, FunctionKind, ModIdx, RuleDeclKind};
+use std::collections::{HashMap, HashSet, VecDeque};
+
+/// A function anywhere in the workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FuncRef {
+    pub file: u32,
+    pub func: FuncIdx,
+}
+
+/// What one module sees besides its own definitions.
+#[derive(Debug, Default, Clone)]
+pub struct ModuleScope {
+    /// Modules brought in whole by `using X` (paths as written, last name significant).
+    pub usings: Vec<String>,
+    /// Names brought in by `import X: n` or `using X: n`, with the module they come from.
+    pub imported: HashMap<String, String>,
+    /// `import X as Y`, `const Y = X`.
+    pub aliases: HashMap<String, String>,
+    pub exports: HashSet<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Index {
+    /// The module path each file's top level belongs to (from the include graph).
+    pub file_module: Vec<Vec<String>>,
+    /// Files that include each file (for warnings and cycles).
+    pub included_by: Vec<Vec<u32>>,
+    /// Named methods by name (inner functions excluded).
+    pub by_name: HashMap<String, Vec<FuncRef>>,
+    /// Call methods by the type they are defined for.
+    pub functors: HashMap<String, Vec<FuncRef>>,
+    /// Structs by name: (file, index in that file's structs).
+    pub structs: HashMap<String, Vec<(u32, usize)>>,
+    /// Scopes by full module path (`[]` is `Main`).
+    pub scopes: HashMap<Vec<String>, ModuleScope>,
+    /// Names of all workspace modules.
+    pub module_names: HashSet<String>,
+}
+
+impl Index {
+    pub fn build(files: &[FileFacts], include_edges: &[(u32, u32, Option<ModIdx>)]) -> Index {
+        let mut index = Index {
+            file_module: vec![Vec::new(); files.len()],
+            included_by: vec![Vec::new(); files.len()],
+            ..Index::default()
+        };
+        // Module of each file: files nobody includes are roots in Main; an included file
+        // lives in the module where its `include` call is.
+        let mut children: Vec<Vec<(u32, Option<ModIdx>)>> = vec![Vec::new(); files.len()];
+        for &(from, to, module) in include_edges {
+            children[from as usize].push((to, module));
+            index.included_by[to as usize].push(from);
+        }
+        let mut visited = vec![false; files.len()];
+        let mut queue: VecDeque<u32> = (0..files.len() as u32)
+            .filter(|&f| index.included_by[f as usize].is_empty())
+            .collect();
+        // Include cycles with no outside root: start them in Main too.
+        let mut pending: Vec<u32> = (0..files.len() as u32).collect();
+        loop {
+            while let Some(f) = queue.pop_front() {
+                if std::mem::replace(&mut visited[f as usize], true) {
+                    continue;
+                }
+                for &(child, module) in &children[f as usize] {
+                    if !visited[child as usize] {
+                        let mut path = index.file_module[f as usize].clone();
+                        path.extend(module_chain(&files[f as usize], module));
+                        index.file_module[child as usize] = path;
+                        queue.push_back(child);
+                    }
+                }
+            }
+            match pending.iter().position(|&f| !visited[f as usize]) {
+                Some(i) => queue.push_back(pending.swap_remove(i)),
+                None => break,
+            }
+        }
+
+        for (fi, facts) in files.iter().enumerate() {
+            let fi = fi as u32;
+            for m in &facts.modules {
+                index.module_names.insert(m.name.clone());
+            }
+            for (idx, f) in facts.functions.iter().enumerate() {
+                let r = FuncRef {
+                    file: fi,
+                    func: idx as FuncIdx,
+                };
+                let is_inner = f
+                    .parent
+                    .is_some_and(|p| !matches!(facts.functions[p as usize].kind, FunctionKind::TopLevel | FunctionKind::Region { .. }));
+                match &f.kind {
+                    FunctionKind::Named if !is_inner => {
+                        if let Some(n) = &f.name {
+                            index.by_name.entry(n.clone()).or_default().push(r);
+                        }
+                    }
+                    FunctionKind::Functor { type_name } => {
+                        index.functors.entry(type_name.clone()).or_default().push(r)
+                    }
+                    _ => {}
+                }
+            }
+            for (si, s) in facts.structs.iter().enumerate() {
+                index
+                    .structs
+                    .entry(s.name.clone())
+                    .or_default()
+                    .push((fi, si));
+            }
+            for imp in &facts.imports {
+                let scope = index
+                    .scopes
+                    .entry(index.module_path(fi, imp.module, files))
+                    .or_default();
+                let module = imp
+                    .path
+                    .iter()
+                    .rfind(|p| p.as_str() != ".")
+                    .cloned()
+                    .unwrap_or_default();
+                match (&imp.names, &imp.alias) {
+                    (Some(names), _) => {
+                        for n in names {
+                            scope.imported.insert(n.clone(), module.clone());
+                        }
+                    }
+                    (None, Some(alias)) => {
+                        scope.aliases.insert(alias.clone(), module.clone());
+                    }
+                    (None, None) => {
+                        if imp.is_using {
+                            scope.usings.push(module.clone());
+                        } else {
+                            // `import X` makes `X.f` available, nothing unqualified.
+                            scope.aliases.insert(module.clone(), module.clone());
+                        }
+                    }
+                }
+            }
+            for (m, name) in &facts.exports {
+                index
+                    .scopes
+                    .entry(index.module_path(fi, *m, files))
+                    .or_default()
+                    .exports
+                    .insert(name.clone());
+            }
+            // `const CRC = ChainRulesCore`: an alias of a module.
+            for a in facts.assigns.iter().filter(|a| a.func == 0) {
+                if let crate::facts::Value::Ident(target) = &a.value {
+                    if target.chars().next().is_some_and(char::is_uppercase) {
+                        let path = index.module_path(fi, None, files);
+                        index
+                            .scopes
+                            .entry(path)
+                            .or_default()
+                            .aliases
+                            .insert(a.var.clone(), target.clone());
+                    }
+                }
+            }
+        }
+        index
+    }
+
+    /// Full module path of a module index in a file (`None`: the file's top level).
+    pub fn module_path(&self, file: u32, module: Option<ModIdx>, files: &[FileFacts]) -> Vec<String> {
+        let mut path = self.file_module[file as usize].clone();
+        path.extend(module_chain(&files[file as usize], module));
+        path
+    }
+
+    /// Full module path of a function.
+    pub fn function_module(&self, f: FuncRef, files: &[FileFacts]) -> Vec<String> {
+        let func = &files[f.file as usize].functions[f.func as usize];
+        self.module_path(f.file, func.module, files)
+    }
+
+    /// The scope of a module, with `Main`'s imports visible from scripts.
+    pub fn scope(&self, module: &[String]) -> Option<&ModuleScope> {
+        self.scopes.get(module)
+    }
+
+    /// Whether `name` is brought into `module` from one of `packages` (by `using` or by
+    /// an explicit import).
+    pub fn package_in_scope(&self, module: &[String], packages: &[String], name: &str) -> bool {
+        let mut m = module.to_vec();
+        loop {
+            if let Some(scope) = self.scopes.get(&m) {
+                if scope.usings.iter().any(|u| packages.contains(u)) {
+                    return true;
+                }
+                if scope.imported.get(name).is_some_and(|p| packages.contains(p)) {
+                    return true;
+                }
+            }
+            // Submodules of a script see what `Main` loaded only through `using`; be
+            // generous and look outward, since files are often `include`d in odd places.
+            if m.pop().is_none() {
+                return false;
+            }
+        }
+    }
+
+    /// Resolve a module qualifier through aliases (`DI` -> `DifferentiationInterface`).
+    pub fn unalias(&self, module: &[String], qualifier: &str) -> String {
+        let mut m = module.to_vec();
+        loop {
+            if let Some(target) = self.scopes.get(&m).and_then(|s| s.aliases.get(qualifier)) {
+                return target.clone();
+            }
+            if m.pop().is_none() {
+                return qualifier.to_string();
+            }
+        }
+    }
+
+    /// Methods named `name` visible from `module`: its own, then those of used modules that
+    /// export the name or were imported by name. Returns whether the match is certain.
+    pub fn visible_methods(
+        &self,
+        module: &[String],
+        name: &str,
+        files: &[FileFacts],
+    ) -> (Vec<FuncRef>, bool) {
+        let Some(all) = self.by_name.get(name) else {
+            return (vec![], true);
+        };
+        let in_module = |m: &[String]| -> Vec<FuncRef> {
+            all.iter()
+                .copied()
+                .filter(|&f| self.function_module(f, files) == m)
+                .collect()
+        };
+        // Methods that extend another module's function (`Base.show`) are reachable by
+        // dispatch from anywhere.
+        let extending: Vec<FuncRef> = all
+            .iter()
+            .copied()
+            .filter(|f| !files[f.file as usize].functions[f.func as usize].qualifier.is_empty())
+            .collect();
+        let mut found = Vec::new();
+        let mut m = module.to_vec();
+        loop {
+            found.extend(in_module(&m));
+            if let Some(scope) = self.scopes.get(&m) {
+                for used in &scope.usings {
+                    for f in all {
+                        let fm = self.function_module(*f, files);
+                        if fm.last() == Some(used) && self.exports(&fm, name) {
+                            found.push(*f);
+                        }
+                    }
+                }
+                if let Some(from) = scope.imported.get(name) {
+                    for f in all {
+                        if self.function_module(*f, files).last() == Some(from) {
+                            found.push(*f);
+                        }
+                    }
+                }
+            }
+            if !found.is_empty() || m.pop().is_none() {
+                break;
+            }
+        }
+        found.extend(extending);
+        found.sort();
+        found.dedup();
+        if found.is_empty() {
+            // Not visible by the rules above (a module set up in a way adlint cannot follow):
+            // every method of that name, as a possible target.
+            return (all.clone(), false);
+        }
+        (found, true)
+    }
+
+    fn exports(&self, module: &[String], name: &str) -> bool {
+        self.scopes
+            .get(module)
+            .is_some_and(|s| s.exports.contains(name))
+    }
+
+    /// Methods named `name` defined in the workspace module whose name is `module_name`.
+    pub fn methods_in_module(&self, module_name: &str, name: &str, files: &[FileFacts]) -> Vec<FuncRef> {
+        self.by_name
+            .get(name)
+            .map(|all| {
+                all.iter()
+                    .copied()
+                    .filter(|&f| self.function_module(f, files).last().map(String::as_str) == Some(module_name))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Whether a struct of this name is declared `mutable` anywhere in the workspace.
+    pub fn struct_mutability(&self, name: &str, files: &[FileFacts]) -> Option<bool> {
+        let defs = self.structs.get(name)?;
+        Some(
+            defs.iter()
+                .any(|&(f, s)| files[f as usize].structs[s].mutable),
+        )
+    }
+}
+
+fn module_chain(facts: &FileFacts, module: Option<ModIdx>) -> Vec<String> {
+    let mut chain = Vec::new();
+    let mut cur = module;
+    let mut guard = 0;
+    while let Some(m) = cur {
+        guard += 1;
+        if guard > 256 {
+            break;
+        }
+        let def = &facts.modules[m as usize];
+        chain.push(def.name.clone());
+        cur = def.parent;
+    }
+    chain.reverse();
+    chain
+}
+
+/// Rule declarations that cover a function, by target name.
+#[derive(Debug, Default)]
+pub struct Rules {
+    pub by_target: HashMap<String, Vec<(u32, usize)>>,
+}
+
+impl Rules {
+    pub fn build(files: &[FileFacts]) -> Rules {
+        let mut r = Rules::default();
+        for (fi, facts) in files.iter().enumerate() {
+            for (di, d) in facts.rule_decls.iter().enumerate() {
+                r.by_target
+                    .entry(d.target.clone())
+                    .or_default()
+                    .push((fi as u32, di));
+            }
+        }
+        r
+    }
+
+    /// The declaration that stops Zygote from entering a method with this name (or functor
+    /// type) and arity, unless an `@opt_out` restores traversal.
+    pub fn covering<'f>(
+        &self,
+        files: &'f [FileFacts],
+        name: &str,
+        functor: bool,
+        arity: (usize, Option<usize>),
+    ) -> Option<&'f crate::facts::RuleDecl> {
+        let decls = self.by_target.get(name)?;
+        let overlaps = |a: Option<(usize, Option<usize>)>| -> bool {
+            let Some((req, max)) = a else { return true };
+            let lo = req.max(arity.0);
+            let hi = match (max, arity.1) {
+                (Some(a), Some(b)) => a.min(b),
+                (Some(a), None) | (None, Some(a)) => a,
+                (None, None) => usize::MAX,
+            };
+            lo <= hi
+        };
+        let mut cover = None;
+        for &(f, d) in decls {
+            let decl = &files[f as usize].rule_decls[d];
+            if decl.functor != functor && decl.kind != RuleDeclKind::NoGrad {
+                continue;
+            }
+            if !overlaps(decl.arity) {
+                continue;
+            }
+            if decl.kind == RuleDeclKind::OptOut {
+                return None;
+            }
+            cover.get_or_insert(decl);
+        }
+        cover
+    }
+}

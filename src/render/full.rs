@@ -1,0 +1,140 @@
+//! The default terminal format: ariadne reports with the site, the entry point and every
+//! step of the call chain as labels, across files.
+
+use super::line_col;
+use crate::analysis::Analysis;
+use crate::diagnostic::Severity;
+use ariadne::{Color, Config, IndexType, Label, Report, ReportKind};
+use std::io::Write;
+
+pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::Result<()> {
+    let files = &analysis.workspace.files;
+    for d in &analysis.diagnostics {
+        let path = files[d.location.file as usize].display.clone();
+        let kind = match d.severity {
+            Severity::Error => ReportKind::Error,
+            Severity::Warning => ReportKind::Warning,
+            Severity::Info => ReportKind::Advice,
+        };
+        let site_color = match d.severity {
+            Severity::Error => Color::Red,
+            Severity::Warning => Color::Yellow,
+            Severity::Info => Color::Cyan,
+        };
+        let mut used: Vec<u32> = vec![d.location.file];
+        let mut report = Report::build(kind, (path.clone(), d.location.span.range()))
+            .with_config(
+                Config::new()
+                    .with_index_type(IndexType::Byte)
+                    .with_color(color),
+            )
+            .with_code(d.rule)
+            .with_message(&d.message)
+            .with_label(
+                Label::new((path.clone(), d.location.span.range()))
+                    .with_message(short_label(d))
+                    .with_color(site_color)
+                    .with_order(0),
+            );
+        let last = d.chain.len().saturating_sub(1);
+        for (i, step) in d.chain.iter().enumerate() {
+            let step_path = files[step.location.file as usize].display.clone();
+            if step.location == d.location {
+                continue;
+            }
+            used.push(step.location.file);
+            let msg = if i == 0 {
+                format!(
+                    "entry: `{}` differentiates {}",
+                    d.entry.as_ref().map(|e| e.api.as_str()).unwrap_or("?"),
+                    step.function
+                )
+            } else {
+                let possible = if step.possible { " (possibly)" } else { "" };
+                format!("step {i}: calls {}{possible}", step.function)
+            };
+            report = report.with_label(
+                Label::new((step_path, step.location.span.range()))
+                    .with_message(msg)
+                    .with_color(if i == last { Color::Blue } else { Color::Cyan })
+                    .with_order(i as i32 + 1),
+            );
+        }
+        for r in &d.related {
+            let rp = files[r.location.file as usize].display.clone();
+            used.push(r.location.file);
+            report = report.with_label(
+                Label::new((rp, r.location.span.range()))
+                    .with_message(&r.message)
+                    .with_color(Color::Magenta)
+                    .with_order(100),
+            );
+        }
+        if let Some(help) = &d.help {
+            report = report.with_help(help);
+        }
+        if d.entry_count > 1 {
+            report = report.with_note(format!(
+                "reached from {} entry points; the shortest chain is shown",
+                d.entry_count
+            ));
+        }
+        if let Some(c) = &d.confirmation {
+            report = report.with_note(format!(
+                "{}: {}",
+                match c.status {
+                    crate::diagnostic::ConfirmationStatus::Confirmed => "confirmed",
+                    crate::diagnostic::ConfirmationStatus::NotReproduced => "not reproduced",
+                    crate::diagnostic::ConfirmationStatus::NotRun => "not run",
+                },
+                c.detail
+            ));
+        }
+        used.sort();
+        used.dedup();
+        let sources = ariadne::sources(
+            used.iter()
+                .map(|&f| (files[f as usize].display.clone(), files[f as usize].text.as_str())),
+        );
+        let mut buf = Vec::new();
+        report.finish().write(sources, &mut buf)?;
+        out.write_all(&buf)?;
+    }
+    write_summary(analysis, out)
+}
+
+fn short_label(d: &crate::diagnostic::Diagnostic) -> String {
+    match d.category {
+        crate::diagnostic::Category::Mutation => "mutates an array".to_string(),
+        other => other.as_str().replace('-', " "),
+    }
+}
+
+fn write_summary(analysis: &Analysis, out: &mut dyn Write) -> std::io::Result<()> {
+    let s = analysis.summary();
+    let errors = analysis
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let warnings = analysis
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .count();
+    let _ = line_col;
+    writeln!(
+        out,
+        "{} error{}, {} warning{} in {} file{} ({} entry point{}, {} unresolved call{})",
+        errors,
+        if errors == 1 { "" } else { "s" },
+        warnings,
+        if warnings == 1 { "" } else { "s" },
+        s.files,
+        if s.files == 1 { "" } else { "s" },
+        s.entry_points,
+        if s.entry_points == 1 { "" } else { "s" },
+        s.unresolved_calls,
+        if s.unresolved_calls == 1 { "" } else { "s" },
+    )
+}

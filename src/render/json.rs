@@ -1,0 +1,120 @@
+//! `--output-format json`: one object on stdout, as specified in docs/architecture.md §3.
+
+use super::{line_col, path_of};
+use crate::analysis::Analysis;
+use crate::diagnostic::{Diagnostic, Location};
+use serde_json::{json, Value};
+use std::io::Write;
+
+/// The JSON contract's version; bump it when a field is removed or renamed.
+pub const JSON_VERSION: u32 = 1;
+
+fn point(analysis: &Analysis, file: u32, byte: u32) -> Value {
+    let (line, column) = line_col(analysis, file, byte);
+    json!({"line": line, "column": column})
+}
+
+fn range(analysis: &Analysis, loc: Location) -> (Value, Value) {
+    (
+        point(analysis, loc.file, loc.span.start),
+        point(analysis, loc.file, loc.span.end),
+    )
+}
+
+pub fn diagnostic_json(analysis: &Analysis, d: &Diagnostic) -> Value {
+    let (start, end) = range(analysis, d.location);
+    let mut obj = json!({
+        "rule": d.rule,
+        "category": d.category,
+        "severity": d.severity,
+        "message": d.message,
+        "path": path_of(analysis, d.location),
+        "start": start,
+        "end": end,
+    });
+    let map = obj.as_object_mut().expect("an object");
+    if let Some(help) = &d.help {
+        map.insert("help".into(), json!(help));
+    }
+    if let Some(e) = &d.entry {
+        let (line, column) = line_col(analysis, e.location.file, e.location.span.start);
+        map.insert(
+            "entry".into(),
+            json!({
+                "path": path_of(analysis, e.location),
+                "line": line,
+                "column": column,
+                "api": e.api,
+                "function": e.function,
+            }),
+        );
+        map.insert("entry_count".into(), json!(d.entry_count));
+    }
+    let chain: Vec<Value> = d
+        .chain
+        .iter()
+        .map(|step| {
+            let (line, column) = line_col(analysis, step.location.file, step.location.span.start);
+            let mut s = json!({
+                "function": step.function,
+                "path": path_of(analysis, step.location),
+                "line": line,
+                "column": column,
+            });
+            if step.possible {
+                s.as_object_mut()
+                    .expect("an object")
+                    .insert("possible".into(), json!(true));
+            }
+            s
+        })
+        .collect();
+    map.insert("chain".into(), json!(chain));
+    let related: Vec<Value> = d
+        .related
+        .iter()
+        .map(|r| {
+            let (start, end) = range(analysis, r.location);
+            json!({"path": path_of(analysis, r.location), "start": start, "end": end, "message": r.message})
+        })
+        .collect();
+    map.insert("related".into(), json!(related));
+    if let Some(c) = &d.confirmation {
+        map.insert(
+            "confirmation".into(),
+            json!({"status": c.status, "detail": c.detail}),
+        );
+    }
+    let fixes: Vec<Value> = d
+        .fixes
+        .iter()
+        .map(|f| {
+            let edits: Vec<Value> = f
+                .edits
+                .iter()
+                .map(|e| {
+                    let (start, end) = range(analysis, e.location);
+                    json!({"path": path_of(analysis, e.location), "start": start, "end": end, "replacement": e.replacement})
+                })
+                .collect();
+            json!({"title": f.title, "applicability": f.applicability, "edits": edits})
+        })
+        .collect();
+    map.insert("fixes".into(), json!(fixes));
+    obj
+}
+
+pub fn write(analysis: &Analysis, out: &mut dyn Write) -> std::io::Result<()> {
+    let diagnostics: Vec<Value> = analysis
+        .diagnostics
+        .iter()
+        .map(|d| diagnostic_json(analysis, d))
+        .collect();
+    let doc = json!({
+        "version": JSON_VERSION,
+        "diagnostics": diagnostics,
+        "summary": analysis.summary(),
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}

@@ -1,0 +1,122 @@
+//! `broadcast-assignment`: `x .= v`, `x .+= v`, `@. x = v`, `broadcast!`, `copyto!`, `copy!`.
+
+use super::origin::{self, origin_of};
+use super::{Rule, RuleContext};
+use crate::diagnostic::{Category, Diagnostic, Severity};
+use crate::facts::SiteKind;
+
+pub struct BroadcastAssignment;
+
+const DOCS: &str = r#"## What it does
+Reports in-place broadcasting into an array in differentiated code: `x .= v`, every dotted
+update (`x .+= v`, `x .*= v`, ...), `@. x = ...`, `x[:, j] .= v`, and the calls
+`broadcast!(f, dest, ...)`, `copyto!(dest, src)` and `copy!(dest, src)`.
+
+## Why is this bad
+`x .= v` lowers to `Base.materialize!(x, ...)`, which calls `copyto!`. Zygote's adjoint for
+`copyto!` accepts any destination except a `Zygote.Buffer` and raises
+`Mutating arrays is not supported -- called copyto!(Vector{Float64}, ...)` when the pullback
+runs. It does so whether or not the array depends on the input.
+
+## Example
+```julia
+using Zygote
+
+function f!(x)
+    x .= 2 .* x
+    return x
+end
+
+gradient(rand(3)) do x
+    sum(f!(x))
+end
+```
+
+## Use instead
+```julia
+using Zygote
+
+f(x) = 2 .* x
+
+gradient(rand(3)) do x
+    sum(f(x))
+end
+```
+Bind a new array (`y = 2 .* x`) instead of writing into an existing one. When a function
+must stay in-place for other callers, add a non-mutating variant for the differentiated
+path, or call it through `Zygote.forwarddiff`.
+
+## Fix safety
+Replacing `x .= expr` by `x = expr` is only equivalent when nothing else holds a reference
+to `x`; it can also change the element type. It is never applied automatically.
+"#;
+
+impl Rule for BroadcastAssignment {
+    fn name(&self) -> &'static str {
+        "broadcast-assignment"
+    }
+    fn category(&self) -> Category {
+        Category::Mutation
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::Error
+    }
+    fn summary(&self) -> &'static str {
+        "`x .= v`, `@. x = v`, `copyto!` into an array in differentiated code"
+    }
+    fn docs(&self) -> &'static str {
+        DOCS
+    }
+    fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
+        for (file, site) in cx.reached_sites() {
+            let SiteKind::BroadcastAssign { target, op, .. } = &site.kind else {
+                continue;
+            };
+            let origin = origin_of(cx, file, site.func, target);
+            if origin.is_supported() {
+                continue;
+            }
+            let name = super::value_text(target);
+            let mut d = cx.diagnostic(self, file, site.func, site.span, String::new());
+            d.message = format!(
+                "`{name} {op} ...` writes into an array in differentiated code (reached from {}): Zygote raises \"Mutating arrays is not supported -- called copyto!(...)\" when the pullback runs; {}",
+                cx.entry_phrase(&d),
+                origin::describe(&name, &origin, cx)
+            );
+            d.help = Some(format!(
+                "bind a new array instead (`{name} = ...` with the dotted expression) or return the result without writing into `{name}`"
+            ));
+            d.related.extend(origin::related(&origin, &name));
+            out.push(d);
+        }
+        for (file, ci, call) in cx.reached_calls() {
+            let Some(name) = call.name() else { continue };
+            let Some(row) = crate::knowledge::get().mutating(name) else {
+                continue;
+            };
+            if row.via != "copyto!" || !super::mutating_call::is_library_call(cx, file, ci, call) {
+                continue;
+            }
+            if !matches!(name, "copyto!" | "copy!" | "broadcast!") {
+                continue;
+            }
+            let Some(dest) = call.args.get(row.dest - 1) else {
+                continue;
+            };
+            let origin = origin_of(cx, file, call.func, dest);
+            if origin.is_supported() {
+                continue;
+            }
+            let target = super::value_text(dest);
+            let mut d = cx.diagnostic(self, file, call.func, call.span, String::new());
+            d.message = format!(
+                "`{name}` writes into `{target}` in differentiated code (reached from {}): Zygote raises \"Mutating arrays is not supported -- called copyto!(...)\" when the pullback runs; {}",
+                cx.entry_phrase(&d),
+                origin::describe(&target, &origin, cx)
+            );
+            d.help = Some("use the value directly (`copy(src)`, `f.(xs)`) instead of writing it into an existing array".into());
+            d.related.extend(origin::related(&origin, &target));
+            out.push(d);
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! `index-assignment`: `x[i] = v` on an array inside differentiated code.
+
+use super::origin::{self, origin_of};
+use super::{Rule, RuleContext};
+use crate::diagnostic::{Category, Diagnostic, Severity};
+use crate::facts::SiteKind;
+
+pub struct IndexAssignment;
+
+const DOCS: &str = r#"## What it does
+Reports indexed assignment (`x[i] = v`, `x[i, j] = v`, `x[:, j] = v`, `x[mask] = v`,
+`x[i] += v`) into an array, in code that Zygote differentiates: reached from an entry point
+such as `gradient`, `pullback` or `Flux.train!` through functions that have no rule.
+
+## Why is this bad
+Julia lowers `x[i] = v` to `setindex!(x, v, i)`. Zygote's adjoint for `setindex!` on any
+`AbstractArray` raises `Mutating arrays is not supported -- called setindex!(Vector{Float64}, ...)`
+when the pullback runs. Zygote does no activity analysis, so the error comes even when the
+array is a fresh local that has nothing to do with the input (`z = similar(y); z[1] = 0.0`).
+Writes into a `Dict`, a `Ref` (`r[] = v`) or a `Zygote.Buffer` are supported and not
+reported. This has been the behaviour of every Zygote release since 0.2.
+
+## Example
+```julia
+using Zygote
+
+function g_inner!(x, y)
+    for i in eachindex(x, y)
+        x[i] = 2 * y[i]
+    end
+    return x
+end
+
+function g_outer(y)
+    z = similar(y)
+    g_inner!(z, y)
+    return z
+end
+
+Zygote.gradient(y -> sum(g_outer(y)), rand(3))
+```
+
+## Use instead
+```julia
+using Zygote
+
+g_better(y) = 2 .* y
+
+Zygote.gradient(y -> sum(g_better(y)), rand(3))
+```
+Build the array without writing into it: broadcasting, a comprehension
+`[f(i) for i in eachindex(y)]`, or `map`. When the write cannot be avoided, allocate a
+`Zygote.Buffer`, write into it and return `copy(buf)`, or define a `ChainRulesCore.rrule`
+for the function that writes.
+
+## Fix safety
+The rewrite to a comprehension changes the element type when the written values have a
+different type than `similar(y)`'s elements, so it is never applied automatically.
+"#;
+
+impl Rule for IndexAssignment {
+    fn name(&self) -> &'static str {
+        "index-assignment"
+    }
+    fn category(&self) -> Category {
+        Category::Mutation
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::Error
+    }
+    fn summary(&self) -> &'static str {
+        "`x[i] = v` into an array in differentiated code (setindex! is not supported)"
+    }
+    fn docs(&self) -> &'static str {
+        DOCS
+    }
+    fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
+        for (file, site) in cx.reached_sites() {
+            let SiteKind::IndexAssign {
+                target,
+                op,
+                empty_index,
+            } = &site.kind
+            else {
+                continue;
+            };
+            if *empty_index {
+                // `r[] = v`: a `Ref` (or zero-dimensional array) write, which Zygote supports.
+                continue;
+            }
+            let origin = origin_of(cx, file, site.func, target);
+            if origin.is_supported() {
+                continue;
+            }
+            let name = super::value_text(target);
+            let stmt = if op == "=" {
+                format!("`{name}[...] = ...`")
+            } else {
+                format!("`{name}[...] {op} ...`")
+            };
+            let mut d = cx.diagnostic(
+                self,
+                file,
+                site.func,
+                site.span,
+                String::new(),
+            );
+            d.message = format!(
+                "{stmt} writes into an array in differentiated code (reached from {}): Zygote raises \"Mutating arrays is not supported -- called setindex!(...)\" when the pullback runs; {}",
+                cx.entry_phrase(&d),
+                origin::describe(&name, &origin, cx)
+            );
+            d.help = Some(
+                "build the array without writing into it (broadcasting, a comprehension or `map`), or write into a `Zygote.Buffer` and return `copy(buf)`".into(),
+            );
+            d.related.extend(origin::related(&origin, &name));
+            out.push(d);
+        }
+    }
+}

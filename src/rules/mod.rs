@@ -1,0 +1,229 @@
+//! The rules. How to add one:
+//!
+//! 1. Write `src/rules/<name>.rs` with a unit struct implementing [`Rule`]: a stable
+//!    kebab-case name, a category, a default severity, a one-line summary and markdown docs
+//!    with the sections *What it does*, *Why is this bad*, *Example* (a Julia block that
+//!    triggers the rule), *Use instead* (one that does not) and *Fix safety*. The docs'
+//!    examples are run by `tests/rule_docs.rs`.
+//! 2. Add it to [`all_rules`]. That list is the only registry: valid names for `--select`,
+//!    `adlint rules` and `adlint explain` all come from it.
+//! 3. Add fixtures under `tests/` asserting exact rule, line and column.
+//!
+//! A rule reads facts and reachability through [`RuleContext`] and pushes diagnostics; it
+//! does not decide paths, suppression or exit codes.
+
+mod broadcast_assignment;
+mod index_assignment;
+mod mutating_call;
+pub mod origin;
+
+use crate::callgraph::CallGraph;
+use crate::diagnostic::{Category, ChainStep, Diagnostic, EntryInfo, Location, Severity};
+use crate::facts::{Call, FileFacts, FuncIdx, Site, Span};
+use crate::index::{FuncRef, Index};
+use crate::workspace::{SourceFile, Version};
+
+pub trait Rule: Sync {
+    fn name(&self) -> &'static str;
+    fn category(&self) -> Category;
+    fn default_severity(&self) -> Severity;
+    fn summary(&self) -> &'static str;
+    fn docs(&self) -> &'static str;
+    fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>);
+}
+
+/// Every rule, in the order `adlint rules` lists them.
+pub fn all_rules() -> Vec<&'static dyn Rule> {
+    vec![
+        &index_assignment::IndexAssignment,
+        &broadcast_assignment::BroadcastAssignment,
+        &mutating_call::MutatingCall,
+    ]
+}
+
+pub fn rule_by_name(name: &str) -> Option<&'static dyn Rule> {
+    all_rules().into_iter().find(|r| r.name() == name)
+}
+
+/// Facts about the environment that change what Zygote does.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub zygote: Option<Version>,
+    pub flux: Option<Version>,
+    pub julia: Option<Version>,
+}
+
+pub struct RuleContext<'a> {
+    pub files: &'a [SourceFile],
+    pub facts: &'a [FileFacts],
+    pub index: &'a Index,
+    pub graph: &'a CallGraph,
+    pub settings: &'a Settings,
+}
+
+impl<'a> RuleContext<'a> {
+    /// Sites inside differentiated code.
+    pub fn reached_sites(&self) -> impl Iterator<Item = (u32, &'a Site)> + '_ {
+        self.facts.iter().enumerate().flat_map(move |(fi, facts)| {
+            facts
+                .sites
+                .iter()
+                .filter(move |s| {
+                    self.graph.is_reached(FuncRef {
+                        file: fi as u32,
+                        func: s.func,
+                    })
+                })
+                .map(move |s| (fi as u32, s))
+        })
+    }
+
+    /// Calls inside differentiated code, with their index in the file.
+    pub fn reached_calls(&self) -> impl Iterator<Item = (u32, u32, &'a Call)> + '_ {
+        self.facts.iter().enumerate().flat_map(move |(fi, facts)| {
+            facts
+                .calls
+                .iter()
+                .enumerate()
+                .filter(move |(_, c)| {
+                    self.graph.is_reached(FuncRef {
+                        file: fi as u32,
+                        func: c.func,
+                    })
+                })
+                .map(move |(ci, c)| (fi as u32, ci as u32, c))
+        })
+    }
+
+    /// Whether a call resolved to workspace code (so it is not a library function).
+    pub fn is_workspace_call(&self, file: u32, call: u32) -> bool {
+        self.graph
+            .call_targets
+            .get(&(file, call))
+            .is_some_and(|t| !t.is_empty())
+    }
+
+    pub fn source(&self, file: u32) -> &'a str {
+        &self.files[file as usize].text
+    }
+
+    pub fn text(&self, file: u32, span: Span) -> &'a str {
+        self.source(file).get(span.range()).unwrap_or("")
+    }
+
+    pub fn line_of(&self, file: u32, byte: u32) -> usize {
+        self.facts[file as usize].line_index.line_of(byte as usize) + 1
+    }
+
+    pub fn function_name(&self, f: FuncRef) -> String {
+        let facts = &self.facts[f.file as usize];
+        facts.functions[f.func as usize].display_name(facts)
+    }
+
+    /// A diagnostic at `span` inside reached function `func`, with its entry and chain.
+    pub fn diagnostic(
+        &self,
+        rule: &dyn Rule,
+        file: u32,
+        func: FuncIdx,
+        span: Span,
+        message: String,
+    ) -> Diagnostic {
+        let f = FuncRef { file, func };
+        let mut d = Diagnostic {
+            rule: rule.name(),
+            category: rule.category(),
+            severity: rule.default_severity(),
+            message,
+            help: None,
+            location: Location { file, span },
+            entry: None,
+            entry_count: 0,
+            chain: Vec::new(),
+            related: Vec::new(),
+            fixes: Vec::new(),
+            confirmation: None,
+            function: Some(self.function_name(f)),
+        };
+        if let Some(reach) = self.graph.reach_of(f) {
+            let entry = &self.graph.entries[reach.entry as usize];
+            let call = &self.facts[entry.file as usize].calls[entry.call as usize];
+            let entry_loc = Location {
+                file: entry.file,
+                span: call.span,
+            };
+            let root = self.graph.root_of(f);
+            d.entry = Some(EntryInfo {
+                location: entry_loc,
+                api: entry.api.clone(),
+                function: self.function_name(root),
+            });
+            d.chain.push(ChainStep {
+                function: self.function_name(root),
+                location: entry_loc,
+                possible: false,
+            });
+            for e in self.graph.chain_to(f) {
+                let (src, dst) = self.graph.graph.edge_endpoints(e).expect("edge exists");
+                let edge = self.graph.graph[e];
+                let src = self.graph.graph[src];
+                d.chain.push(ChainStep {
+                    function: self.function_name(self.graph.graph[dst]),
+                    location: Location {
+                        file: src.file,
+                        span: edge.site,
+                    },
+                    possible: edge.possible,
+                });
+            }
+            d.entry_count = self.graph.entry_count(f);
+        }
+        d
+    }
+
+    /// "reached from `Zygote.gradient` at train.jl:12" for messages.
+    pub fn entry_phrase(&self, d: &Diagnostic) -> String {
+        match &d.entry {
+            Some(e) => format!(
+                "`{}` at {}:{}",
+                e.api,
+                self.files[e.location.file as usize].display,
+                self.line_of(e.location.file, e.location.span.start)
+            ),
+            None => "an entry point".to_string(),
+        }
+    }
+}
+
+/// Run every rule and sort the result by path, line, column, rule.
+pub fn run_all(cx: &RuleContext, rules: &[&dyn Rule]) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for rule in rules {
+        rule.check(cx, &mut out);
+    }
+    out.sort_by(|a, b| {
+        (
+            &cx.files[a.location.file as usize].display,
+            a.location.span.start,
+            a.rule,
+        )
+            .cmp(&(
+                &cx.files[b.location.file as usize].display,
+                b.location.span.start,
+                b.rule,
+            ))
+    });
+    out.dedup_by(|a, b| a.rule == b.rule && a.location == b.location);
+    out
+}
+
+/// A value as users wrote it, for messages: `x`, `m.W`.
+pub fn value_text(v: &crate::facts::Value) -> String {
+    use crate::facts::Value;
+    match v {
+        Value::Ident(n) => n.clone(),
+        Value::Path(p) => p.join("."),
+        Value::Call { callee, .. } => format!("{}(...)", callee.join(".")),
+        _ => "the array".to_string(),
+    }
+}

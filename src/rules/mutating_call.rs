@@ -1,0 +1,138 @@
+//! `mutating-call`: in-place library functions (`push!`, `fill!`, `mul!`, `sort!`, ...).
+
+use super::origin::{self, origin_of};
+use super::{Rule, RuleContext};
+use crate::diagnostic::{Category, Diagnostic, Severity};
+use crate::facts::Call;
+
+pub struct MutatingCall;
+
+const DOCS: &str = r#"## What it does
+Reports calls to Base and standard-library functions that modify an array in place and
+have no rule, in differentiated code: `push!`, `pop!`, `pushfirst!`, `popfirst!`,
+`append!`, `insert!`, `fill!`, `sort!`, `reverse!`, `map!`, `cumsum!`, `mul!`, `ldiv!`,
+`unique!`, `filter!`, `circshift!`, `union!`, `resize!`, `deleteat!`, `empty!` and the
+others of the table in `src/knowledge/functions.toml`.
+
+## Why is this bad
+`push!`, `pop!`, `pushfirst!` and `popfirst!` on a vector have Zygote adjoints that raise
+`Mutating arrays is not supported -- called push!(Vector{Any}, ...)` in the reverse pass.
+The other functions have no rule, so Zygote traverses their Base implementation and meets
+`setindex!`, `copyto!` or a foreign call there. `resize!`, `deleteat!`, `empty!`,
+`splice!` and the set operations fail in a way that depends on the Julia version (a
+foreign call on Julia 1.10, `Memory` internals on 1.11), so they are warnings. `push!` on a
+`Dict` and functions with non-differentiable rules (`rand!`, `sortperm!`, `sizehint!`) are
+fine and not reported.
+
+## Example
+```julia
+using Zygote
+
+function column_sums(w, x)
+    result = []
+    for i in 1:size(x, 2)
+        push!(result, w[:, i] .+ x[:, i])
+    end
+    return sum(hcat(result...))
+end
+
+x = rand(5, 20)
+Zygote.gradient(w -> column_sums(w, x), rand(5, 20))
+```
+
+## Use instead
+```julia
+using Zygote
+
+function column_sums(w, x)
+    result = [w[:, i] .+ x[:, i] for i in 1:size(x, 2)]
+    return sum(reduce(hcat, result))
+end
+
+x = rand(5, 20)
+Zygote.gradient(w -> column_sums(w, x), rand(5, 20))
+```
+Collect results with a comprehension or `map` instead of `push!`; use the non-mutating
+variant (`sort`, `reverse`, `map`, `A * B`, `cumsum`) of in-place functions.
+
+## Fix safety
+A comprehension can change the element type of the collected vector (an untyped `[]`
+becomes a concretely typed vector), so the rewrite is never applied automatically.
+"#;
+
+/// A call that goes to a library function, not to a workspace method of the same name.
+pub fn is_library_call(cx: &RuleContext, file: u32, ci: u32, call: &Call) -> bool {
+    let q = call.qualifier();
+    let library_qualifier = q.is_empty()
+        || q.last().is_some_and(|m| {
+            matches!(
+                m.as_str(),
+                "Base" | "LinearAlgebra" | "BLAS" | "Random" | "Statistics" | "LA"
+            )
+        });
+    library_qualifier && !cx.is_workspace_call(file, ci) && !call.broadcast
+}
+
+impl Rule for MutatingCall {
+    fn name(&self) -> &'static str {
+        "mutating-call"
+    }
+    fn category(&self) -> Category {
+        Category::Mutation
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::Error
+    }
+    fn summary(&self) -> &'static str {
+        "in-place library call (`push!`, `fill!`, `mul!`, ...) in differentiated code"
+    }
+    fn docs(&self) -> &'static str {
+        DOCS
+    }
+    fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
+        let k = crate::knowledge::get();
+        for (file, ci, call) in cx.reached_calls() {
+            let Some(name) = call.name() else { continue };
+            let Some(row) = k.mutating(name) else { continue };
+            if matches!(name, "copyto!" | "copy!" | "broadcast!") {
+                continue; // broadcast-assignment reports these
+            }
+            if !is_library_call(cx, file, ci, call) {
+                continue;
+            }
+            let Some(dest) = call.args.get(row.dest - 1) else {
+                continue;
+            };
+            let origin = origin_of(cx, file, call.func, dest);
+            if origin.is_supported() {
+                continue;
+            }
+            let target = super::value_text(dest);
+            let mut d = cx.diagnostic(self, file, call.func, call.span, String::new());
+            d.severity = row.severity.into();
+            let outcome = if row.via == "push!" {
+                format!("Zygote raises \"Mutating arrays is not supported -- called {name}(...)\" when the pullback runs")
+            } else if d.severity == Severity::Error {
+                format!("it has no rule, so Zygote differentiates its implementation and fails at {} when the pullback runs", row.via)
+            } else {
+                format!("it has no rule, and Zygote fails inside {} when the pullback runs", row.via)
+            };
+            d.message = format!(
+                "`{name}` modifies `{target}` in place in differentiated code (reached from {}): {outcome}; {}",
+                cx.entry_phrase(&d),
+                origin::describe(&target, &origin, cx)
+            );
+            d.help = Some(match name {
+                "push!" | "pushfirst!" | "append!" | "prepend!" => {
+                    "collect the values with a comprehension or `map` instead of growing an array".into()
+                }
+                _ => {
+                    let plain = name.trim_end_matches('!');
+                    format!("use a non-mutating alternative (such as `{plain}`) or wrap the in-place code in a function with a `ChainRulesCore.rrule`")
+                }
+            });
+            d.related.extend(origin::related(&origin, &target));
+            out.push(d);
+        }
+    }
+}

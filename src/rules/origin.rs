@@ -1,0 +1,220 @@
+//! Where a written-to object comes from: a small flow-insensitive dataflow over locals,
+//! parameters (followed to the call sites that bind them) and constructor calls. Writes
+//! into a `Dict`, a `Ref` or a `Zygote.Buffer` are supported by Zygote; writes into arrays
+//! are not; when the type cannot be known, the mutation rules assume an array and say so.
+
+use super::RuleContext;
+use crate::facts::{FuncIdx, Span, Value};
+use crate::index::FuncRef;
+use crate::knowledge::{self, OriginKind};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Origin {
+    /// A container Zygote supports writing into.
+    Supported { kind: OriginKind, at: Option<(u32, Span)> },
+    /// Known to be an array: how it was made and where.
+    Array { how: String, at: Option<(u32, Span)> },
+    /// A number or string: not something index writes apply to.
+    NotArray,
+    /// Not known; `why` says what it is (an argument, a field, a call result).
+    Unknown { why: String },
+}
+
+impl Origin {
+    pub fn is_supported(&self) -> bool {
+        matches!(self, Origin::Supported { .. } | Origin::NotArray)
+    }
+}
+
+fn combine(a: Origin, b: Origin) -> Origin {
+    use Origin::*;
+    match (a, b) {
+        (x @ Array { .. }, _) | (_, x @ Array { .. }) => x,
+        (x @ Unknown { .. }, _) | (_, x @ Unknown { .. }) => x,
+        (x @ Supported { .. }, _) => x,
+        (_, y) => y,
+    }
+}
+
+/// The origin of `value` as seen in function `func` of `file`.
+pub fn origin_of(cx: &RuleContext, file: u32, func: FuncIdx, value: &Value) -> Origin {
+    origin_rec(cx, file, func, value, 0)
+}
+
+fn origin_rec(cx: &RuleContext, file: u32, func: FuncIdx, value: &Value, depth: u32) -> Origin {
+    if depth > 6 {
+        return Origin::Unknown {
+            why: "its origin is too far away to follow".into(),
+        };
+    }
+    let k = knowledge::get();
+    match value {
+        Value::Ident(name) => ident_origin(cx, file, func, name, depth),
+        Value::Call { callee, args } => {
+            let Some(last) = callee.last() else {
+                return Origin::Unknown {
+                    why: "it is the result of a call".into(),
+                };
+            };
+            match k.origin(last) {
+                Some(OriginKind::Array) => Origin::Array {
+                    how: format!("made by `{}(...)`", callee.join(".")),
+                    at: None,
+                },
+                Some(kind) => Origin::Supported { kind, at: None },
+                None => {
+                    // `Vector{Float64}(undef, n)`, `Float64[]`-like constructors are arrays.
+                    if matches!(last.as_str(), "getindex") {
+                        let _ = args;
+                    }
+                    Origin::Unknown {
+                        why: format!("it is the result of `{}(...)`", callee.join(".")),
+                    }
+                }
+            }
+        }
+        Value::Array => Origin::Array {
+            how: "an array literal or comprehension".into(),
+            at: None,
+        },
+        Value::Number | Value::Str | Value::Nothing => Origin::NotArray,
+        Value::Path(p) => Origin::Unknown {
+            why: format!("`{}` is a field whose type is not known", p.join(".")),
+        },
+        Value::Func(_) => Origin::NotArray,
+        _ => Origin::Unknown {
+            why: "its type is not known here".into(),
+        },
+    }
+}
+
+fn ident_origin(cx: &RuleContext, file: u32, func: FuncIdx, name: &str, depth: u32) -> Origin {
+    let facts = &cx.facts[file as usize];
+    let mut cur = Some(func);
+    while let Some(f) = cur {
+        let def = &facts.functions[f as usize];
+        if let Some(i) = def.param_index(name) {
+            return param_origin(cx, FuncRef { file, func: f }, i, name, depth);
+        }
+        let assigns: Vec<_> = facts
+            .assigns
+            .iter()
+            .filter(|a| a.func == f && a.var == name)
+            .collect();
+        if !assigns.is_empty() {
+            let mut acc: Option<Origin> = None;
+            for a in assigns {
+                let o = match origin_rec(cx, file, f, &a.value, depth + 1) {
+                    Origin::Array { how, at: None } => Origin::Array {
+                        how,
+                        at: Some((file, a.span)),
+                    },
+                    Origin::Supported { kind, at: None } => Origin::Supported {
+                        kind,
+                        at: Some((file, a.span)),
+                    },
+                    o => o,
+                };
+                acc = Some(match acc {
+                    None => o,
+                    Some(prev) => combine(prev, o),
+                });
+            }
+            return acc.expect("at least one assignment");
+        }
+        cur = def.parent;
+    }
+    Origin::Unknown {
+        why: format!("`{name}` is a global whose type is not known here"),
+    }
+}
+
+fn param_origin(cx: &RuleContext, f: FuncRef, index: usize, name: &str, depth: u32) -> Origin {
+    let def = &cx.facts[f.file as usize].functions[f.func as usize];
+    if let Some(ann) = def.params[index].annotation.as_deref() {
+        let base = crate::facts::base_type_name(ann);
+        let k = knowledge::get();
+        if base.contains("Dict") {
+            return Origin::Supported {
+                kind: OriginKind::Dict,
+                at: None,
+            };
+        }
+        if base == "Buffer" {
+            return Origin::Supported {
+                kind: OriginKind::Buffer,
+                at: None,
+            };
+        }
+        if base.starts_with("Ref") || base == "RefValue" {
+            return Origin::Supported {
+                kind: OriginKind::Ref,
+                at: None,
+            };
+        }
+        if base.contains("Array") || base.contains("Vector") || base.contains("Matrix") || k.origin(&base) == Some(OriginKind::Array) {
+            return Origin::Array {
+                how: format!("the argument `{name}::{ann}`"),
+                at: None,
+            };
+        }
+        if matches!(base.as_str(), "Real" | "Number" | "Float64" | "Float32" | "Int" | "Integer" | "AbstractFloat" | "String" | "Symbol") {
+            return Origin::NotArray;
+        }
+    }
+    // Follow the value bound at the call sites that reach this function.
+    let mut acc: Option<Origin> = None;
+    for (&(cf, ci), targets) in &cx.graph.call_targets {
+        if !targets.contains(&f) {
+            continue;
+        }
+        let call = &cx.facts[cf as usize].calls[ci as usize];
+        if !cx.graph.is_reached(FuncRef {
+            file: cf,
+            func: call.func,
+        }) {
+            continue;
+        }
+        let Some(arg) = call.args.get(index) else {
+            continue;
+        };
+        let o = origin_rec(cx, cf, call.func, arg, depth + 1);
+        acc = Some(match acc {
+            None => o,
+            Some(prev) => combine(prev, o),
+        });
+    }
+    acc.unwrap_or(Origin::Unknown {
+        why: format!("`{name}` is an argument whose type is not known here"),
+    })
+}
+
+/// The phrase a mutation message uses for the target.
+pub fn describe(target: &str, origin: &Origin, cx: &RuleContext) -> String {
+    match origin {
+        Origin::Array { how, at } => {
+            let place = at
+                .map(|(f, s)| format!(" (line {})", cx.line_of(f, s.start)))
+                .unwrap_or_default();
+            format!("`{target}` is an array, {how}{place}")
+        }
+        Origin::Unknown { why } => {
+            format!("adlint assumes `{target}` is an array: {why}")
+        }
+        _ => format!("`{target}`"),
+    }
+}
+
+/// The related-information entry pointing at where the array was made.
+pub fn related(origin: &Origin, target: &str) -> Option<crate::diagnostic::Related> {
+    match origin {
+        Origin::Array { at: Some((file, span)), .. } => Some(crate::diagnostic::Related {
+            location: crate::diagnostic::Location {
+                file: *file,
+                span: *span,
+            },
+            message: format!("`{target}` is allocated here"),
+        }),
+        _ => None,
+    }
+}

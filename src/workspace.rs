@@ -1,0 +1,331 @@
+//! File discovery, the package root, and versions from `Manifest.toml`.
+//!
+//! Given the paths a user passes, find the package around them (up to `Project.toml`), walk
+//! it honouring `.gitignore`, read every `.jl` file that is valid UTF-8 text, and remember
+//! which paths diagnostics should be reported for. This module does not parse Julia.
+
+use anyhow::{bail, Result};
+use std::path::{Path, PathBuf};
+
+/// A file that could not be analysed, with the reason shown to the user.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
+}
+
+/// One readable Julia file.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Canonical absolute path.
+    pub path: PathBuf,
+    /// The path as shown to users (relative to the working directory when below it).
+    pub display: String,
+    /// The text, without a leading byte-order mark.
+    pub text: String,
+    /// Whether diagnostics in this file are reported (it is inside a path the user gave).
+    pub reported: bool,
+}
+
+/// Versions read from the package's `Manifest.toml`.
+#[derive(Debug, Clone, Default)]
+pub struct Versions {
+    pub zygote: Option<Version>,
+    pub flux: Option<Version>,
+    pub julia: Option<Version>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Version(pub u32, pub u32, pub u32);
+
+impl Version {
+    pub fn parse(s: &str) -> Option<Version> {
+        let s = s.trim().trim_start_matches('v');
+        let core = s.split(['-', '+']).next()?;
+        let mut parts = core.split('.').map(|p| p.parse::<u32>());
+        let major = parts.next()?.ok()?;
+        let minor = parts.next().unwrap_or(Ok(0)).ok()?;
+        let patch = parts.next().unwrap_or(Ok(0)).ok()?;
+        Some(Version(major, minor, patch))
+    }
+}
+
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.0, self.1, self.2)
+    }
+}
+
+/// The files of one analysis run.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    /// The package root (the directory of `Project.toml`, else the directory given).
+    pub root: PathBuf,
+    pub files: Vec<SourceFile>,
+    pub skipped: Vec<Skipped>,
+    /// Warnings about the workspace itself (includes outside the root, ...).
+    pub warnings: Vec<String>,
+    pub versions: Versions,
+}
+
+/// Largest file adlint reads; bigger files are skipped with a warning.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+impl Workspace {
+    /// Discover the package around `paths` and read its Julia files.
+    pub fn discover(paths: &[PathBuf]) -> Result<Workspace> {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        let mut targets = Vec::new();
+        for p in paths {
+            match p.canonicalize() {
+                Ok(c) => targets.push(c),
+                Err(e) => bail!("cannot read `{}`: {e}", p.display()),
+            }
+        }
+        if targets.is_empty() {
+            targets.push(cwd.canonicalize().unwrap_or(cwd.clone()));
+        }
+        let root = package_root(&targets);
+        let mut ws = Workspace {
+            root: root.clone(),
+            ..Workspace::default()
+        };
+        ws.versions = read_manifest(&root);
+
+        let mut seen = std::collections::HashSet::new();
+        // A script outside any package: analyse the files given (and what they include),
+        // not every file that happens to sit in the same directory.
+        let has_package = root.join("Project.toml").is_file() || root.join("JuliaProject.toml").is_file();
+        if !has_package && targets.iter().all(|t| t.is_file()) {
+            for t in &targets {
+                if seen.insert(t.clone()) {
+                    ws.add_file(t, &cwd, &targets);
+                }
+            }
+            if ws.files.is_empty() && !ws.skipped.is_empty() {
+                bail!("no input file could be read ({} skipped)", ws.skipped.len());
+            }
+            return Ok(ws);
+        }
+        let mut walker = ignore::WalkBuilder::new(&root);
+        walker
+            .hidden(true)
+            .git_ignore(true)
+            .git_exclude(true)
+            .parents(true)
+            .require_git(false)
+            .follow_links(false);
+        for entry in walker.build() {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    ws.warnings.push(format!("while walking {}: {e}", root.display()));
+                    continue;
+                }
+            };
+            let path = entry.path();
+            if entry.file_type().is_some_and(|t| t.is_file())
+                && path.extension().is_some_and(|e| e == "jl")
+            {
+                let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+                if seen.insert(canonical.clone()) {
+                    ws.add_file(&canonical, &cwd, &targets);
+                }
+            }
+        }
+        // Files given explicitly are analysed even when ignored or outside the walk.
+        for t in &targets {
+            if t.is_file() && seen.insert(t.clone()) {
+                ws.add_file(t, &cwd, &targets);
+            }
+        }
+        if ws.files.is_empty() && !ws.skipped.is_empty() {
+            bail!(
+                "no input file could be read ({} skipped)",
+                ws.skipped.len()
+            );
+        }
+        ws.files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(ws)
+    }
+
+    /// A workspace from in-memory files (tests, the language server's open documents).
+    pub fn from_sources(root: &Path, files: Vec<(PathBuf, String)>) -> Workspace {
+        let mut ws = Workspace {
+            root: root.to_path_buf(),
+            ..Workspace::default()
+        };
+        for (path, text) in files {
+            let display = display_path(&path, root);
+            ws.files.push(SourceFile {
+                path,
+                display,
+                text: strip_bom(text),
+                reported: true,
+            });
+        }
+        ws.files.sort_by(|a, b| a.path.cmp(&b.path));
+        ws
+    }
+
+    fn add_file(&mut self, path: &Path, cwd: &Path, targets: &[PathBuf]) {
+        let display = display_path(path, cwd);
+        let reported = targets.iter().any(|t| path.starts_with(t));
+        match read_source(path) {
+            Ok(text) => self.files.push(SourceFile {
+                path: path.to_path_buf(),
+                display,
+                text,
+                reported,
+            }),
+            Err(reason) => self.skipped.push(Skipped {
+                path: display,
+                reason,
+            }),
+        }
+    }
+
+    /// Read a file named by `include("...")` that the walk did not find (for example one
+    /// that is git-ignored). Refuses paths outside the root.
+    pub fn load_included(&mut self, path: &Path) -> Option<usize> {
+        let canonical = path.canonicalize().ok()?;
+        if let Some(i) = self.files.iter().position(|f| f.path == canonical) {
+            return Some(i);
+        }
+        if !canonical.starts_with(&self.root) {
+            return None;
+        }
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        let text = read_source(&canonical).ok()?;
+        self.files.push(SourceFile {
+            display: display_path(&canonical, &cwd),
+            path: canonical,
+            text,
+            reported: false,
+        });
+        Some(self.files.len() - 1)
+    }
+}
+
+/// Read a source file: refuse huge, binary and non-UTF-8 files with a reason.
+pub fn read_source(path: &Path) -> std::result::Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(format!(
+            "larger than {} MB",
+            MAX_FILE_BYTES / (1024 * 1024)
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    decode_source(bytes)
+}
+
+/// Bytes to text: binary data (a NUL byte) and invalid UTF-8 are refused.
+pub fn decode_source(bytes: Vec<u8>) -> std::result::Result<String, String> {
+    if bytes.iter().take(8192).any(|&b| b == 0) {
+        return Err("binary file".to_string());
+    }
+    match String::from_utf8(bytes) {
+        Ok(s) => Ok(strip_bom(s)),
+        Err(e) => Err(format!(
+            "not UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )),
+    }
+}
+
+fn strip_bom(s: String) -> String {
+    match s.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => s,
+    }
+}
+
+/// Relative to `base` when below it, else absolute.
+pub fn display_path(path: &Path, base: &Path) -> String {
+    let base = base.canonicalize().unwrap_or_else(|_| base.to_path_buf());
+    match path.strip_prefix(&base) {
+        Ok(rel) if !rel.as_os_str().is_empty() => rel.to_string_lossy().replace('\\', "/"),
+        _ => path.to_string_lossy().into_owned(),
+    }
+}
+
+/// The nearest directory with a `Project.toml` above the first target, else the target
+/// directory itself.
+fn package_root(targets: &[PathBuf]) -> PathBuf {
+    let first = &targets[0];
+    let start = if first.is_dir() {
+        first.clone()
+    } else {
+        first.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    let mut cur = Some(start.as_path());
+    while let Some(dir) = cur {
+        if dir.join("Project.toml").is_file() || dir.join("JuliaProject.toml").is_file() {
+            return dir.to_path_buf();
+        }
+        cur = dir.parent();
+    }
+    // No package: the common ancestor of all targets.
+    let mut root = start.clone();
+    for t in &targets[1..] {
+        while !t.starts_with(&root) {
+            match root.parent() {
+                Some(p) => root = p.to_path_buf(),
+                None => break,
+            }
+        }
+    }
+    root
+}
+
+/// Versions of Zygote, Flux and Julia from `Manifest.toml` (format 1 and 2).
+pub fn read_manifest(root: &Path) -> Versions {
+    let mut v = Versions::default();
+    let text = ["Manifest.toml", "JuliaManifest.toml"]
+        .iter()
+        .find_map(|n| std::fs::read_to_string(root.join(n)).ok());
+    let Some(text) = text else { return v };
+    let Ok(value) = text.parse::<toml::Table>() else {
+        return v;
+    };
+    v.julia = value
+        .get("julia_version")
+        .and_then(|j| j.as_str())
+        .and_then(Version::parse);
+    // Format 2 keeps packages under `deps`; format 1 at the top level.
+    let deps = value
+        .get("deps")
+        .and_then(|d| d.as_table())
+        .unwrap_or(&value);
+    let version_of = |name: &str| -> Option<Version> {
+        deps.get(name)?
+            .as_array()?
+            .first()?
+            .get("version")?
+            .as_str()
+            .and_then(Version::parse)
+    };
+    v.zygote = version_of("Zygote");
+    v.flux = version_of("Flux");
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_parse() {
+        assert_eq!(Version::parse("0.6.70"), Some(Version(0, 6, 70)));
+        assert_eq!(Version::parse("v1.11.0-rc1"), Some(Version(1, 11, 0)));
+        assert!(Version(0, 6, 70) < Version(0, 6, 71));
+    }
+
+    #[test]
+    fn decode_refuses_binary_and_invalid_utf8() {
+        assert_eq!(decode_source(vec![0, 1, 2]), Err("binary file".into()));
+        assert!(decode_source(vec![b'a', 0xff]).unwrap_err().starts_with("not UTF-8"));
+        assert_eq!(decode_source("\u{feff}x = 1".into()).unwrap(), "x = 1");
+    }
+}
