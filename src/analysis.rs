@@ -76,12 +76,47 @@ pub fn is_valid_selector(s: &str) -> bool {
     s == "ALL" || Category::parse(s).is_some() || rules::rule_by_name(s).is_some()
 }
 
-pub fn analyze(mut workspace: Workspace, options: &Options) -> Analysis {
+/// Facts of files analysed before, keyed by path, reused while the text is unchanged (the
+/// language server re-analyses after every edit).
+#[derive(Default)]
+pub struct FactsCache {
+    entries: std::collections::HashMap<std::path::PathBuf, (u64, FileFacts)>,
+}
+
+impl FactsCache {
+    fn hash(text: &str) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        text.hash(&mut h);
+        h.finish()
+    }
+
+    /// Forget a file (closed or deleted).
+    pub fn remove(&mut self, path: &std::path::Path) {
+        self.entries.remove(path);
+    }
+}
+
+pub fn analyze(workspace: Workspace, options: &Options) -> Analysis {
+    analyze_cached(workspace, options, &mut FactsCache::default())
+}
+
+pub fn analyze_cached(mut workspace: Workspace, options: &Options, cache: &mut FactsCache) -> Analysis {
+    let hashes: Vec<u64> = workspace.files.iter().map(|f| FactsCache::hash(&f.text)).collect();
     let mut facts: Vec<FileFacts> = workspace
         .files
         .par_iter()
-        .map(|f| facts::extract(&f.text))
+        .zip(hashes.par_iter())
+        .map(|(f, h)| match cache.entries.get(&f.path) {
+            Some((old, facts)) if old == h => facts.clone(),
+            _ => facts::extract(&f.text),
+        })
         .collect();
+    for ((f, h), x) in workspace.files.iter().zip(&hashes).zip(&facts) {
+        if cache.entries.get(&f.path).is_none_or(|(old, _)| old != h) {
+            cache.entries.insert(f.path.clone(), (*h, x.clone()));
+        }
+    }
 
     // Follow `include("...")` relative to the including file; files outside the walk are
     // loaded when they are inside the root, and refused (with a warning) otherwise.

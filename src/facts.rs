@@ -39,7 +39,7 @@ pub type FuncIdx = u32;
 pub type ModIdx = u32;
 
 /// Everything adlint knows about one file after the per-file pass.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct FileFacts {
     /// `functions[0]` is the file's top level, a function that is never called.
     pub functions: Vec<Function>,
