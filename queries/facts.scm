@@ -2,15 +2,14 @@
 ; Captures arrive in document order; src/facts.rs interprets each by its capture name.
 
 ; --- definitions -----------------------------------------------------------------------
+; Only single-node patterns: a pattern with child constraints keeps a pending match open
+; for every enclosing node, which makes deeply nested input quadratic. Short definitions
+; (`f(x) = ...`) are recognised among @assign captures, generators from @generator.
 (function_definition) @def.function
-(assignment . (call_expression)) @def.short
-(assignment . (where_expression . (call_expression))) @def.short
-(assignment . (typed_expression . (call_expression))) @def.short
 (arrow_function_expression) @def.lambda
 (do_clause) @def.do
 (comprehension_expression) @def.comprehension
-(parenthesized_expression (for_clause)) @def.comprehension
-(argument_list (for_clause)) @def.comprehension
+(for_clause) @generator
 (macrocall_expression) @def.macro
 (struct_definition) @def.struct
 (module_definition) @def.module

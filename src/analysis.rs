@@ -66,7 +66,8 @@ impl Analysis {
 
 /// Whether a rule is enabled by `select`/`ignore` (rule names or categories).
 pub fn rule_enabled(rule: &dyn Rule, options: &Options) -> bool {
-    let matches = |key: &String| key == rule.name() || key == rule.category().as_str() || key == "ALL";
+    let matches =
+        |key: &String| key == rule.name() || key == rule.category().as_str() || key == "ALL";
     (options.select.is_empty() || options.select.iter().any(matches))
         && !options.ignore.iter().any(matches)
 }
@@ -101,8 +102,16 @@ pub fn analyze(workspace: Workspace, options: &Options) -> Analysis {
     analyze_cached(workspace, options, &mut FactsCache::default())
 }
 
-pub fn analyze_cached(mut workspace: Workspace, options: &Options, cache: &mut FactsCache) -> Analysis {
-    let hashes: Vec<u64> = workspace.files.iter().map(|f| FactsCache::hash(&f.text)).collect();
+pub fn analyze_cached(
+    mut workspace: Workspace,
+    options: &Options,
+    cache: &mut FactsCache,
+) -> Analysis {
+    let hashes: Vec<u64> = workspace
+        .files
+        .iter()
+        .map(|f| FactsCache::hash(&f.text))
+        .collect();
     let mut facts: Vec<FileFacts> = workspace
         .files
         .par_iter()

@@ -251,7 +251,11 @@ pub fn build(files: &[FileFacts], index: &Index, rules: &Rules) -> CallGraph {
             func: call.func,
         };
         blocked.extend(res.blocked.iter().copied());
-        if cg.entries.iter().any(|e| e.file == key.0 && e.call == key.1) {
+        if cg
+            .entries
+            .iter()
+            .any(|e| e.file == key.0 && e.call == key.1)
+        {
             continue;
         }
         for &(t, kind, possible) in &res.targets {
@@ -266,10 +270,8 @@ pub fn build(files: &[FileFacts], index: &Index, rules: &Rules) -> CallGraph {
             );
         }
         if !res.external || !res.targets.is_empty() {
-            cg.call_targets.insert(
-                key,
-                res.targets.iter().map(|&(t, _, _)| t).collect(),
-            );
+            cg.call_targets
+                .insert(key, res.targets.iter().map(|&(t, _, _)| t).collect());
         }
     }
     // Lexical edges: a closure runs inside the function that defines it, unless it is
@@ -318,7 +320,7 @@ pub fn build(files: &[FileFacts], index: &Index, rules: &Rules) -> CallGraph {
                     .name
                     .as_deref()
                     .is_some_and(|n| rules.covering(files, n, false, f.arity()).is_some()),
-                FunctionKind::Functor { type_name } => {
+                FunctionKind::Functor { type_name, .. } => {
                     rules.covering(files, type_name, true, f.arity()).is_some()
                 }
                 FunctionKind::RuleBody | FunctionKind::Region { .. } | FunctionKind::TopLevel => {
@@ -403,7 +405,11 @@ fn collect_unresolved(
             if k.is_known(name) || is_local_name(facts, call.func, name) {
                 continue;
             }
-            if cg.entries.iter().any(|e| e.file == fi as u32 && e.call == ci as u32) {
+            if cg
+                .entries
+                .iter()
+                .any(|e| e.file == fi as u32 && e.call == ci as u32)
+            {
                 continue;
             }
             out.push(Unresolved {
@@ -565,7 +571,9 @@ impl<'a> Resolver<'a> {
             }
             Value::Path(path) => {
                 let (q, name) = path.split_at(path.len() - 1);
-                let module = self.index.unalias(&self.module_of(FuncRef { file, func }), &q[0]);
+                let module = self
+                    .index
+                    .unalias(&self.module_of(FuncRef { file, func }), &q[0]);
                 if self.index.module_names.contains(&module) {
                     self.index
                         .methods_in_module(&module, &name[0], self.files)
@@ -592,7 +600,16 @@ impl<'a> Resolver<'a> {
                         if let Some(fs) = self.index.functors.get(last) {
                             return fs.iter().map(|&f| (f, false)).collect();
                         }
-                        if matches!(last.as_str(), "Chain" | "Parallel" | "SkipConnection" | "PairwiseFusion" | "Maxout" | "BranchLayer" | "StatefulLuxLayer") {
+                        if matches!(
+                            last.as_str(),
+                            "Chain"
+                                | "Parallel"
+                                | "SkipConnection"
+                                | "PairwiseFusion"
+                                | "Maxout"
+                                | "BranchLayer"
+                                | "StatefulLuxLayer"
+                        ) {
                             return args
                                 .iter()
                                 .flat_map(|a| self.function_values(file, func, a, depth + 1, seen))
@@ -694,15 +711,22 @@ impl<'a> Resolver<'a> {
                     self.link_unknown_callable(call, &mut res);
                 } else {
                     for (f, possible) in values {
-                        if self.arity_ok(f, call) || !matches!(self.facts(f.file).functions[f.func as usize].kind, FunctionKind::Named) {
+                        if self.arity_ok(f, call)
+                            || !matches!(
+                                self.facts(f.file).functions[f.func as usize].kind,
+                                FunctionKind::Named
+                            )
+                        {
                             res.targets.push((f, EdgeKind::HigherOrder, possible));
                         }
                     }
                 }
             } else {
                 let (methods, certain) = self.index.visible_methods(&module, name, self.files);
-                let methods: Vec<FuncRef> =
-                    methods.into_iter().filter(|&m| self.arity_ok(m, call)).collect();
+                let methods: Vec<FuncRef> = methods
+                    .into_iter()
+                    .filter(|&m| self.arity_ok(m, call))
+                    .collect();
                 if call.broadcast && !methods.is_empty() {
                     // `f.(xs)` with a named function over numbers takes ForwardDiff's fast
                     // path: Zygote does not traverse `f` (zygote-semantics.md §6.3).

@@ -34,6 +34,15 @@ pub enum Command {
         /// A rule name, as listed by `adlint rules`.
         rule: String,
     },
+    /// Run the entry points of a file in the reference interpreter: value, gradient, and a
+    /// finite-difference check of the gradient.
+    Confirm {
+        /// A Julia file; its package is loaded around it so that calls resolve.
+        file: PathBuf,
+        /// Only the entry point on this line.
+        #[arg(long)]
+        entry: Option<u32>,
+    },
     /// Print the facts extracted from one file (for adlint's developers).
     #[command(hide = true)]
     DebugFacts { path: PathBuf },
@@ -65,6 +74,10 @@ pub struct CheckArgs {
     /// Also list unresolved calls and workspace warnings.
     #[arg(long, short)]
     pub verbose: bool,
+    /// Run the entry points in the reference interpreter and mark each finding confirmed,
+    /// not reproduced, or not run.
+    #[arg(long)]
+    pub confirm: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -84,6 +97,23 @@ pub fn run() -> Result<ExitCode> {
     };
     match cli.command {
         Command::Check(args) => check(args),
+        Command::Confirm { file, entry } => {
+            let ws = Workspace::discover(std::slice::from_ref(&file))?;
+            let analysis = analysis::analyze(ws, &Options::default());
+            let files = crate::refad::confirm::program_files(&analysis, Some(&file));
+            if files.is_empty() {
+                bail!("`{}` is not a readable Julia file", file.display());
+            }
+            let run =
+                crate::refad::run_program(&files, &crate::refad::confirm::options_for(&analysis));
+            let mut out = std::io::stdout().lock();
+            let ok = crate::refad::confirm::report(&analysis, &run, entry, &mut out)?;
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
         Command::DebugFacts { path } => {
             let text = crate::workspace::read_source(&path).map_err(anyhow::Error::msg)?;
             let facts = crate::facts::extract(&text);
@@ -184,7 +214,17 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         ignore: args.ignore.clone(),
         zygote_version,
     };
-    let analysis = analysis::analyze(ws, &options);
+    let mut analysis = analysis::analyze(ws, &options);
+    if args.confirm {
+        let run = crate::refad::confirm::confirm_diagnostics(&mut analysis);
+        if let Some(stop) = &run.stopped {
+            writeln!(
+                err,
+                "note: the reference interpreter stopped: {}",
+                stop.reason
+            )?;
+        }
+    }
     for w in &analysis.workspace.warnings {
         writeln!(err, "warning: {w}")?;
     }
@@ -197,7 +237,11 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
                 .iter()
                 .map(|r| {
                     let f = &analysis.facts[r.file as usize];
-                    let cut = if analysis.graph.cut.contains(r) { " (rule-covered)" } else { "" };
+                    let cut = if analysis.graph.cut.contains(r) {
+                        " (rule-covered)"
+                    } else {
+                        ""
+                    };
                     format!("{}{cut}", f.functions[r.func as usize].display_name(f))
                 })
                 .collect();
@@ -206,7 +250,11 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
                 "note: entry `{}` at {}:{line}:{col} differentiates {}",
                 e.api,
                 analysis.workspace.files[e.file as usize].display,
-                if roots.is_empty() { "nothing adlint can resolve".to_string() } else { roots.join(", ") }
+                if roots.is_empty() {
+                    "nothing adlint can resolve".to_string()
+                } else {
+                    roots.join(", ")
+                }
             )?;
         }
         for u in &analysis.graph.unresolved {

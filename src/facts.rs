@@ -64,8 +64,11 @@ pub enum FunctionKind {
     TopLevel,
     /// `function f(x) ... end` or `f(x) = ...`, possibly qualified (`Base.f`).
     Named,
-    /// A call method of a type: `(m::T)(x) = ...`.
-    Functor { type_name: String },
+    /// A call method of a type: `(m::T)(x) = ...`; `self_name` is `m`.
+    Functor {
+        type_name: String,
+        self_name: Option<String>,
+    },
     /// `x -> ...`.
     Anonymous,
     /// The block of `f(args) do x ... end`.
@@ -128,7 +131,7 @@ impl Function {
     pub fn display_name(&self, facts: &FileFacts) -> String {
         match &self.kind {
             FunctionKind::TopLevel => "top level".to_string(),
-            FunctionKind::Functor { type_name } => format!("({type_name})(...)"),
+            FunctionKind::Functor { type_name, .. } => format!("({type_name})(...)"),
             FunctionKind::Named | FunctionKind::RuleBody => {
                 let mut s = self.qualifier.join(".");
                 if !s.is_empty() {
@@ -418,6 +421,7 @@ pub fn extract(source: &str) -> FileFacts {
         facts,
         func_at: HashMap::new(),
         module_at: Vec::new(),
+        dot_macro_args: Default::default(),
     };
     ex.run(root);
     ex.collect_comments(source);
@@ -433,6 +437,7 @@ enum Cap {
     Lambda,
     Do,
     Comprehension,
+    Generator,
     Macro,
     Struct,
     Block,
@@ -457,6 +462,7 @@ fn cap_of(name: &str) -> Option<Cap> {
         "def.lambda" => Cap::Lambda,
         "def.do" => Cap::Do,
         "def.comprehension" => Cap::Comprehension,
+        "generator" => Cap::Generator,
         "def.macro" => Cap::Macro,
         "def.struct" => Cap::Struct,
         "block" => Cap::Block,
@@ -482,6 +488,8 @@ struct Extractor<'s> {
     func_at: HashMap<Span, FuncIdx>,
     /// Module spans, to find the module of a node.
     module_at: Vec<(Span, ModIdx)>,
+    /// The statements directly inside `@. ...`, recorded as broadcasts by the macro.
+    dot_macro_args: std::collections::HashSet<Span>,
 }
 
 impl<'s> Extractor<'s> {
@@ -514,13 +522,39 @@ impl<'s> Extractor<'s> {
 
         // Pass 1: modules, functions and regions, so that closures passed as arguments can
         // be named when the enclosing call is summarised in pass 2.
+        // A generator `(f(x) for x in xs)` is found through its `for_clause`; its scope
+        // starts at the enclosing parentheses, so those are added as captures first.
+        let mut generators: Vec<(Node, Cap)> = Vec::new();
+        for &(node, cap) in &caps {
+            if cap == Cap::Generator {
+                if let Some(parent) = node.parent() {
+                    if matches!(parent.kind(), "parenthesized_expression" | "argument_list") {
+                        generators.push((parent, Cap::Comprehension));
+                    }
+                }
+            }
+        }
+        if !generators.is_empty() {
+            caps.extend(generators);
+            caps.sort_by(|a, b| {
+                (a.0.start_byte(), std::cmp::Reverse(a.0.end_byte()), a.1).cmp(&(
+                    b.0.start_byte(),
+                    std::cmp::Reverse(b.0.end_byte()),
+                    b.1,
+                ))
+            });
+            caps.dedup_by(|a, b| a.0.id() == b.0.id() && a.1 == b.1);
+        }
         let mut scopes = ScopeStack::default();
         for &(node, cap) in &caps {
             scopes.leave_before(node.start_byte() as u32);
             match cap {
                 Cap::Module => self.define_module(node, &mut scopes),
-                Cap::Function | Cap::Short | Cap::Lambda | Cap::Do | Cap::Comprehension => {
+                Cap::Function | Cap::Lambda | Cap::Do | Cap::Comprehension => {
                     self.define_function(node, cap, &mut scopes)
+                }
+                Cap::Assign if is_short_definition(node) => {
+                    self.define_function(node, Cap::Short, &mut scopes)
                 }
                 Cap::Macro => self.define_macro_scope(node, &mut scopes),
                 Cap::Struct => self.define_struct(node, &scopes),
@@ -538,7 +572,7 @@ impl<'s> Extractor<'s> {
             // a definition then opens its own scope for the nodes inside it.
             let func = scopes.current_func();
             let scope_span = match cap {
-                Cap::Function | Cap::Short | Cap::Lambda | Cap::Do | Cap::Comprehension => {
+                Cap::Function | Cap::Assign | Cap::Lambda | Cap::Do | Cap::Comprehension => {
                     Some(span)
                 }
                 Cap::Macro => syntax::named_children(node)
@@ -581,7 +615,7 @@ impl<'s> Extractor<'s> {
                         }
                     }
                 }
-                Cap::Struct | Cap::Module => {}
+                Cap::Struct | Cap::Module | Cap::Generator => {}
                 Cap::Function | Cap::Short | Cap::Lambda | Cap::Do | Cap::Comprehension => {}
             }
         }
@@ -686,7 +720,8 @@ impl<'s> Extractor<'s> {
                         // `(m::T)(x) = ...`: a functor method.
                         let inner = syntax::named_children(callee);
                         let ty = inner.first().and_then(|t| {
-                            if t.kind() == "typed_expression" || t.kind() == "unary_typed_expression"
+                            if t.kind() == "typed_expression"
+                                || t.kind() == "unary_typed_expression"
                             {
                                 t.named_child(t.named_child_count().saturating_sub(1) as u32)
                             } else {
@@ -695,8 +730,15 @@ impl<'s> Extractor<'s> {
                         });
                         let Some(ty) = ty else { return };
                         let type_name = base_type_name(self.text(ty));
+                        let self_name = inner
+                            .first()
+                            .filter(|t| t.kind() == "typed_expression")
+                            .and_then(|t| t.child(0))
+                            .filter(|n| n.kind() == "identifier")
+                            .map(|n| self.text(n).to_string());
                         f.kind = FunctionKind::Functor {
                             type_name: type_name.clone(),
+                            self_name,
                         };
                         f.name = Some(type_name);
                         f.head = Span::of(callee);
@@ -732,7 +774,9 @@ impl<'s> Extractor<'s> {
                         _ => f.params.push(self.param_of(params)),
                     }
                 }
-                if let Some(arrow) = syntax::children(node).into_iter().find(|c| c.kind() == "->")
+                if let Some(arrow) = syntax::children(node)
+                    .into_iter()
+                    .find(|c| c.kind() == "->")
                 {
                     f.head = Span::of(arrow);
                 }
@@ -1142,7 +1186,8 @@ impl<'s> Extractor<'s> {
                     break;
                 }
                 "field_expression" => {
-                    let Some(last) = cur.named_child(cur.named_child_count().saturating_sub(1) as u32)
+                    let Some(last) =
+                        cur.named_child(cur.named_child_count().saturating_sub(1) as u32)
                     else {
                         return vec![];
                     };
@@ -1187,10 +1232,7 @@ impl<'s> Extractor<'s> {
                 }
             }
             "call_expression" if depth < 3 => {
-                let callee = node
-                    .child(0)
-                    .map(|c| self.path_of(c))
-                    .unwrap_or_default();
+                let callee = node.child(0).map(|c| self.path_of(c)).unwrap_or_default();
                 let mut args = Vec::new();
                 if let Some(list) = syntax::named_children(node)
                     .into_iter()
@@ -1364,8 +1406,11 @@ impl<'s> Extractor<'s> {
                 .find(|c| c.kind() == "macro_argument_list")
             {
                 if let Some(inner) = args.named_child(0) {
-                    if matches!(inner.kind(), "assignment" | "compound_assignment_expression")
-                        && !syntax::is_misparsed_not_equal(inner, self.src)
+                    self.dot_macro_args.insert(Span::of(inner));
+                    if matches!(
+                        inner.kind(),
+                        "assignment" | "compound_assignment_expression"
+                    ) && !syntax::is_misparsed_not_equal(inner, self.src)
                     {
                         if let Some(lhs) = inner.child(0) {
                             let op = inner.child(1).map(|o| self.text(o)).unwrap_or("=");
@@ -1399,10 +1444,7 @@ impl<'s> Extractor<'s> {
 
     fn is_inside_macro_dot(&self, node: Node) -> bool {
         // The `@.` handler records the broadcast; the plain assignment inside must not.
-        node.parent()
-            .filter(|p| p.kind() == "macro_argument_list")
-            .and_then(|p| p.parent())
-            .is_some_and(|m| self.macro_path(m).last().map(String::as_str) == Some("@."))
+        self.dot_macro_args.contains(&Span::of(node))
     }
 
     fn record_assign(&mut self, node: Node, func: FuncIdx, scopes: &ScopeStack) {
@@ -1423,22 +1465,11 @@ impl<'s> Extractor<'s> {
         if self.is_inside_macro_dot(node) {
             return;
         }
-        let in_let = node.parent().is_some_and(|p| p.kind() == "let_binding");
-        let in_local = node
-            .parent()
-            .is_some_and(|p| matches!(p.kind(), "local_statement"));
         let value = self.value_of(rhs, 0);
         let span = Span::of(node);
         match lhs.kind() {
             "identifier" => {
-                let kind = if in_let {
-                    AssignKind::Let
-                } else if in_local {
-                    AssignKind::Plain
-                } else {
-                    AssignKind::Plain
-                };
-                self.push_assign(func, self.text(lhs), value, kind, span, scopes);
+                self.push_assign(func, self.text(lhs), value, AssignKind::Plain, span, scopes);
             }
             "typed_expression" => {
                 if let Some(id) = lhs.child(0).filter(|c| c.kind() == "identifier") {
@@ -1677,20 +1708,28 @@ impl<'s> Extractor<'s> {
         let kids = syntax::named_children(node);
         let has_catch = kids.iter().any(|c| c.kind() == "catch_clause");
         let has_finally = kids.iter().any(|c| c.kind() == "finally_clause");
+        // `y = try ... end`: the finding points at the assignment.
+        let span = node
+            .parent()
+            .filter(|p| p.kind() == "assignment" && p.child(0) != Some(node))
+            .map(Span::of)
+            .unwrap_or(Span::of(node));
         self.facts.sites.push(Site {
             func,
             kind: SiteKind::Try {
                 has_catch,
                 has_finally,
             },
-            span: Span::of(node),
+            span,
         });
     }
 
     fn record_ref(&mut self, node: Node, func: FuncIdx) {
         // Only closures' reads matter (captures); skip names that are not variable reads.
         if !self.facts.functions[func as usize].kind.is_closure()
-            && self.facts.functions[func as usize].parent.is_none_or(|p| p == 0)
+            && self.facts.functions[func as usize]
+                .parent
+                .is_none_or(|p| p == 0)
         {
             return;
         }
@@ -1703,7 +1742,8 @@ impl<'s> Extractor<'s> {
                 return
             }
             "assignment" | "compound_assignment_expression" | "for_binding" | "let_binding"
-                if parent.child(0) == Some(node) && parent.kind() != "compound_assignment_expression" =>
+                if parent.child(0) == Some(node)
+                    && parent.kind() != "compound_assignment_expression" =>
             {
                 return
             }
@@ -1833,6 +1873,18 @@ impl ScopeStack {
         }
         (innermost.unwrap_or(f.span), in_loop)
     }
+}
+
+/// `f(x) = ...`, `f(x) where T = ...`, `f(x)::T = ...`: an assignment whose left side is a
+/// call is a method definition.
+fn is_short_definition(node: Node) -> bool {
+    node.child(0).is_some_and(|lhs| match lhs.kind() {
+        "call_expression" => true,
+        "where_expression" | "typed_expression" => lhs
+            .named_child(0)
+            .is_some_and(|c| c.kind() == "call_expression"),
+        _ => false,
+    })
 }
 
 /// The call inside a signature: `f(x)`, `f(x) where T`, `f(x)::T`.

@@ -92,16 +92,19 @@ impl Index {
                     file: fi,
                     func: idx as FuncIdx,
                 };
-                let is_inner = f
-                    .parent
-                    .is_some_and(|p| !matches!(facts.functions[p as usize].kind, FunctionKind::TopLevel | FunctionKind::Region { .. }));
+                let is_inner = f.parent.is_some_and(|p| {
+                    !matches!(
+                        facts.functions[p as usize].kind,
+                        FunctionKind::TopLevel | FunctionKind::Region { .. }
+                    )
+                });
                 match &f.kind {
                     FunctionKind::Named if !is_inner => {
                         if let Some(n) = &f.name {
                             index.by_name.entry(n.clone()).or_default().push(r);
                         }
                     }
-                    FunctionKind::Functor { type_name } => {
+                    FunctionKind::Functor { type_name, .. } => {
                         index.functors.entry(type_name.clone()).or_default().push(r)
                     }
                     _ => {}
@@ -171,7 +174,12 @@ impl Index {
     }
 
     /// Full module path of a module index in a file (`None`: the file's top level).
-    pub fn module_path(&self, file: u32, module: Option<ModIdx>, files: &[FileFacts]) -> Vec<String> {
+    pub fn module_path(
+        &self,
+        file: u32,
+        module: Option<ModIdx>,
+        files: &[FileFacts],
+    ) -> Vec<String> {
         let mut path = self.file_module[file as usize].clone();
         path.extend(module_chain(&files[file as usize], module));
         path
@@ -197,7 +205,11 @@ impl Index {
                 if scope.usings.iter().any(|u| packages.contains(u)) {
                     return true;
                 }
-                if scope.imported.get(name).is_some_and(|p| packages.contains(p)) {
+                if scope
+                    .imported
+                    .get(name)
+                    .is_some_and(|p| packages.contains(p))
+                {
                     return true;
                 }
             }
@@ -244,7 +256,11 @@ impl Index {
         let extending: Vec<FuncRef> = all
             .iter()
             .copied()
-            .filter(|f| !files[f.file as usize].functions[f.func as usize].qualifier.is_empty())
+            .filter(|f| {
+                !files[f.file as usize].functions[f.func as usize]
+                    .qualifier
+                    .is_empty()
+            })
             .collect();
         let mut found = Vec::new();
         let mut m = module.to_vec();
@@ -289,13 +305,21 @@ impl Index {
     }
 
     /// Methods named `name` defined in the workspace module whose name is `module_name`.
-    pub fn methods_in_module(&self, module_name: &str, name: &str, files: &[FileFacts]) -> Vec<FuncRef> {
+    pub fn methods_in_module(
+        &self,
+        module_name: &str,
+        name: &str,
+        files: &[FileFacts],
+    ) -> Vec<FuncRef> {
         self.by_name
             .get(name)
             .map(|all| {
                 all.iter()
                     .copied()
-                    .filter(|&f| self.function_module(f, files).last().map(String::as_str) == Some(module_name))
+                    .filter(|&f| {
+                        self.function_module(f, files).last().map(String::as_str)
+                            == Some(module_name)
+                    })
                     .collect()
             })
             .unwrap_or_default()

@@ -270,7 +270,11 @@ fn load() -> Knowledge {
             .flat_map(|r| r.names)
             .collect(),
         foreign: functions.foreigncall,
-        has_rule: functions.has_rule.into_iter().flat_map(|r| r.names).collect(),
+        has_rule: functions
+            .has_rule
+            .into_iter()
+            .flat_map(|r| r.names)
+            .collect(),
         foreign_objects: functions
             .foreign_object
             .into_iter()
@@ -304,15 +308,21 @@ impl Knowledge {
     }
 
     /// A foreign-call row for a call `qualifier.name` with `arity` positional arguments.
-    pub fn foreign_call(&self, qualifier: &[String], name: &str, arity: usize) -> Option<&ForeignFn> {
+    pub fn foreign_call(
+        &self,
+        qualifier: &[String],
+        name: &str,
+        arity: usize,
+    ) -> Option<&ForeignFn> {
         let qualified = qualifier
             .last()
             .map(|q| format!("{q}.{name}"))
             .unwrap_or_default();
         self.foreign.iter().find(|row| {
             let by_name = row.names.iter().any(|n| n == name)
-                && (qualifier.is_empty() || qualifier.last().is_some_and(|q| q == "Base" || q == "Libc"));
-            let by_qual = !qualified.is_empty() && row.qualified.iter().any(|q| *q == qualified);
+                && (qualifier.is_empty()
+                    || qualifier.last().is_some_and(|q| q == "Base" || q == "Libc"));
+            let by_qual = !qualified.is_empty() && row.qualified.contains(&qualified);
             (by_name || by_qual) && row.arity.is_none_or(|a| a == arity)
         })
     }
@@ -351,7 +361,10 @@ impl Knowledge {
             || self.higher_order.contains_key(name)
             || self.origins.contains_key(name)
             || self.entry_apis.iter().any(|a| a.name == name)
-            || self.foreign.iter().any(|f| f.names.iter().any(|n| n == name))
+            || self
+                .foreign
+                .iter()
+                .any(|f| f.names.iter().any(|n| n == name))
     }
 
     pub fn foreign_macro(&self, name: &str) -> Option<&ForeignMacro> {

@@ -101,7 +101,7 @@ pub fn mask_quirks(source: &str) -> std::borrow::Cow<'_, str> {
     for line in source.split_inclusive('\n') {
         let trimmed = line.trim_start();
         if let Some(rest) = trimmed.strip_prefix("const") {
-            let is_field = rest.starts_with(|c: char| c == ' ' || c == '\t')
+            let is_field = rest.starts_with([' ', '\t'])
                 && !rest.contains('=')
                 && rest
                     .trim()
@@ -272,10 +272,16 @@ mod tests {
         let src = "a = 1\nθ = \"😀\" * x\n";
         let idx = LineIndex::new(src);
         let x = src.find('x').unwrap();
-        assert_eq!(idx.position(src, x), Position { line: 1, column: 11 });
-        assert_eq!(idx.utf16_column(src, x), (1, 12));
-        assert_eq!(idx.offset(src, 1, 12, ColumnUnit::Utf16), x);
-        assert_eq!(idx.offset(src, 1, 11, ColumnUnit::Chars), x);
+        assert_eq!(
+            idx.position(src, x),
+            Position {
+                line: 1,
+                column: 10
+            }
+        );
+        assert_eq!(idx.utf16_column(src, x), (1, 11));
+        assert_eq!(idx.offset(src, 1, 11, ColumnUnit::Utf16), x);
+        assert_eq!(idx.offset(src, 1, 10, ColumnUnit::Chars), x);
         assert_eq!(idx.offset(src, 9, 0, ColumnUnit::Chars), src.len());
     }
 

@@ -95,7 +95,8 @@ impl Workspace {
         let mut seen = std::collections::HashSet::new();
         // A script outside any package: analyse the files given (and what they include),
         // not every file that happens to sit in the same directory.
-        let has_package = root.join("Project.toml").is_file() || root.join("JuliaProject.toml").is_file();
+        let has_package =
+            root.join("Project.toml").is_file() || root.join("JuliaProject.toml").is_file();
         if !has_package && targets.iter().all(|t| t.is_file()) {
             for t in &targets {
                 if seen.insert(t.clone()) {
@@ -119,7 +120,8 @@ impl Workspace {
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {
-                    ws.warnings.push(format!("while walking {}: {e}", root.display()));
+                    ws.warnings
+                        .push(format!("while walking {}: {e}", root.display()));
                     continue;
                 }
             };
@@ -140,10 +142,7 @@ impl Workspace {
             }
         }
         if ws.files.is_empty() && !ws.skipped.is_empty() {
-            bail!(
-                "no input file could be read ({} skipped)",
-                ws.skipped.len()
-            );
+            bail!("no input file could be read ({} skipped)", ws.skipped.len());
         }
         ws.files.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(ws)
@@ -211,10 +210,7 @@ impl Workspace {
 pub fn read_source(path: &Path) -> std::result::Result<String, String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
     if meta.len() > MAX_FILE_BYTES {
-        return Err(format!(
-            "larger than {} MB",
-            MAX_FILE_BYTES / (1024 * 1024)
-        ));
+        return Err(format!("larger than {} MB", MAX_FILE_BYTES / (1024 * 1024)));
     }
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
     decode_source(bytes)
@@ -325,7 +321,9 @@ mod tests {
     #[test]
     fn decode_refuses_binary_and_invalid_utf8() {
         assert_eq!(decode_source(vec![0, 1, 2]), Err("binary file".into()));
-        assert!(decode_source(vec![b'a', 0xff]).unwrap_err().starts_with("not UTF-8"));
+        assert!(decode_source(vec![b'a', 0xff])
+            .unwrap_err()
+            .starts_with("not UTF-8"));
         assert_eq!(decode_source("\u{feff}x = 1".into()).unwrap(), "x = 1");
     }
 }

@@ -92,10 +92,12 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::
         }
         used.sort();
         used.dedup();
-        let sources = ariadne::sources(
-            used.iter()
-                .map(|&f| (files[f as usize].display.clone(), files[f as usize].text.as_str())),
-        );
+        let sources = ariadne::sources(used.iter().map(|&f| {
+            (
+                files[f as usize].display.clone(),
+                files[f as usize].text.as_str(),
+            )
+        }));
         let mut buf = Vec::new();
         report.finish().write(sources, &mut buf)?;
         out.write_all(&buf)?;

@@ -98,13 +98,7 @@ impl Rule for IndexAssignment {
             } else {
                 format!("`{name}[...] {op} ...`")
             };
-            let mut d = cx.diagnostic(
-                self,
-                file,
-                site.func,
-                site.span,
-                String::new(),
-            );
+            let mut d = cx.diagnostic(self, file, site.func, site.span, String::new());
             d.message = format!(
                 "{stmt} writes into an array in differentiated code (reached from {}): Zygote raises \"Mutating arrays is not supported -- called setindex!(...)\" when the pullback runs; {}",
                 cx.entry_phrase(&d),

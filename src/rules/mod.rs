@@ -12,10 +12,18 @@
 //! A rule reads facts and reachability through [`RuleContext`] and pushes diagnostics; it
 //! does not decide paths, suppression or exit codes.
 
+mod boxed_variable;
 mod broadcast_assignment;
+mod foreign_call;
+mod implicit_params;
 mod index_assignment;
+mod misuse;
+mod mutable_struct;
 mod mutating_call;
+mod nested_ad;
 pub mod origin;
+mod rebinding;
+mod try_catch;
 
 use crate::callgraph::CallGraph;
 use crate::diagnostic::{Category, ChainStep, Diagnostic, EntryInfo, Location, Severity};
@@ -38,6 +46,16 @@ pub fn all_rules() -> Vec<&'static dyn Rule> {
         &index_assignment::IndexAssignment,
         &broadcast_assignment::BroadcastAssignment,
         &mutating_call::MutatingCall,
+        &try_catch::TryCatch,
+        &foreign_call::ForeignCall,
+        &mutable_struct::MutableStructField,
+        &boxed_variable::BoxedVariable,
+        &rebinding::TypeChangingRebinding,
+        &nested_ad::NestedAd,
+        &misuse::FrozenBufferWrite,
+        &misuse::IgnoreDerivativesExpression,
+        &misuse::CheckpointedNotEscape,
+        &implicit_params::ImplicitParams,
     ]
 }
 

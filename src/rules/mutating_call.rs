@@ -93,7 +93,9 @@ impl Rule for MutatingCall {
         let k = crate::knowledge::get();
         for (file, ci, call) in cx.reached_calls() {
             let Some(name) = call.name() else { continue };
-            let Some(row) = k.mutating(name) else { continue };
+            let Some(row) = k.mutating(name) else {
+                continue;
+            };
             if matches!(name, "copyto!" | "copy!" | "broadcast!") {
                 continue; // broadcast-assignment reports these
             }
@@ -115,7 +117,10 @@ impl Rule for MutatingCall {
             } else if d.severity == Severity::Error {
                 format!("it has no rule, so Zygote differentiates its implementation and fails at {} when the pullback runs", row.via)
             } else {
-                format!("it has no rule, and Zygote fails inside {} when the pullback runs", row.via)
+                format!(
+                    "it has no rule, and Zygote fails inside {} when the pullback runs",
+                    row.via
+                )
             };
             d.message = format!(
                 "`{name}` modifies `{target}` in place in differentiated code (reached from {}): {outcome}; {}",
@@ -124,7 +129,8 @@ impl Rule for MutatingCall {
             );
             d.help = Some(match name {
                 "push!" | "pushfirst!" | "append!" | "prepend!" => {
-                    "collect the values with a comprehension or `map` instead of growing an array".into()
+                    "collect the values with a comprehension or `map` instead of growing an array"
+                        .into()
                 }
                 _ => {
                     let plain = name.trim_end_matches('!');

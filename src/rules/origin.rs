@@ -11,9 +11,15 @@ use crate::knowledge::{self, OriginKind};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Origin {
     /// A container Zygote supports writing into.
-    Supported { kind: OriginKind, at: Option<(u32, Span)> },
+    Supported {
+        kind: OriginKind,
+        at: Option<(u32, Span)>,
+    },
     /// Known to be an array: how it was made and where.
-    Array { how: String, at: Option<(u32, Span)> },
+    Array {
+        how: String,
+        at: Option<(u32, Span)>,
+    },
     /// A number or string: not something index writes apply to.
     NotArray,
     /// Not known; `why` says what it is (an argument, a field, a call result).
@@ -152,13 +158,28 @@ fn param_origin(cx: &RuleContext, f: FuncRef, index: usize, name: &str, depth: u
                 at: None,
             };
         }
-        if base.contains("Array") || base.contains("Vector") || base.contains("Matrix") || k.origin(&base) == Some(OriginKind::Array) {
+        if base.contains("Array")
+            || base.contains("Vector")
+            || base.contains("Matrix")
+            || k.origin(&base) == Some(OriginKind::Array)
+        {
             return Origin::Array {
                 how: format!("the argument `{name}::{ann}`"),
                 at: None,
             };
         }
-        if matches!(base.as_str(), "Real" | "Number" | "Float64" | "Float32" | "Int" | "Integer" | "AbstractFloat" | "String" | "Symbol") {
+        if matches!(
+            base.as_str(),
+            "Real"
+                | "Number"
+                | "Float64"
+                | "Float32"
+                | "Int"
+                | "Integer"
+                | "AbstractFloat"
+                | "String"
+                | "Symbol"
+        ) {
             return Origin::NotArray;
         }
     }
@@ -208,7 +229,10 @@ pub fn describe(target: &str, origin: &Origin, cx: &RuleContext) -> String {
 /// The related-information entry pointing at where the array was made.
 pub fn related(origin: &Origin, target: &str) -> Option<crate::diagnostic::Related> {
     match origin {
-        Origin::Array { at: Some((file, span)), .. } => Some(crate::diagnostic::Related {
+        Origin::Array {
+            at: Some((file, span)),
+            ..
+        } => Some(crate::diagnostic::Related {
             location: crate::diagnostic::Location {
                 file: *file,
                 span: *span,
@@ -217,4 +241,49 @@ pub fn related(origin: &Origin, target: &str) -> Option<crate::diagnostic::Relat
         }),
         _ => None,
     }
+}
+
+/// The struct type of an object, when the workspace can tell: an annotated argument, the
+/// object of a call method (`(m::T)(x)`), or a local made by a constructor.
+pub fn struct_type_of(cx: &RuleContext, file: u32, func: FuncIdx, value: &Value) -> Option<String> {
+    let Value::Ident(name) = value else {
+        return None;
+    };
+    let facts = &cx.facts[file as usize];
+    let mut cur = Some(func);
+    while let Some(f) = cur {
+        let def = &facts.functions[f as usize];
+        if let crate::facts::FunctionKind::Functor {
+            type_name,
+            self_name: Some(s),
+        } = &def.kind
+        {
+            if s == name {
+                return Some(type_name.clone());
+            }
+        }
+        if let Some(i) = def.param_index(name) {
+            return def.params[i]
+                .annotation
+                .as_deref()
+                .map(crate::facts::base_type_name);
+        }
+        let assigned: Vec<&Value> = facts
+            .assigns
+            .iter()
+            .filter(|a| a.func == f && a.var == *name)
+            .map(|a| &a.value)
+            .collect();
+        if !assigned.is_empty() {
+            return assigned.iter().find_map(|v| match v {
+                Value::Call { callee, .. } => callee
+                    .last()
+                    .filter(|c| cx.index.structs.contains_key(*c))
+                    .cloned(),
+                _ => None,
+            });
+        }
+        cur = def.parent;
+    }
+    None
 }

@@ -1,0 +1,222 @@
+//! The surfaces of the reference interpreter: `adlint check --confirm` (set each finding's
+//! confirmation from a run of its entry point) and `adlint confirm FILE` (run the entry
+//! points, print value, gradient and the finite-difference check).
+
+use super::{run_program, EntryRun, Options, Outcome, ProgramRun, SourceFile};
+use crate::analysis::Analysis;
+use crate::diagnostic::{Confirmation, ConfirmationStatus, Diagnostic};
+use std::collections::HashSet;
+use std::path::Path;
+
+/// The files to run, in an order where each file's `include`s resolve: files that nobody
+/// includes first (they are scripts or package roots), then the included ones (which the
+/// interpreter skips once an `include` has run them). With `only`, that file and what it
+/// includes.
+pub fn program_files(analysis: &Analysis, only: Option<&Path>) -> Vec<SourceFile> {
+    let files = &analysis.workspace.files;
+    let n = files.len().min(analysis.index.included_by.len());
+    let mut order: Vec<usize> = Vec::new();
+    if let Some(only) = only {
+        let only = only.canonicalize().unwrap_or_else(|_| only.to_path_buf());
+        let Some(start) = files.iter().position(|f| f.path == only) else {
+            return vec![];
+        };
+        // The include closure of `start`.
+        let mut seen = HashSet::from([start]);
+        order.push(start);
+        let mut i = 0;
+        while i < order.len() {
+            let cur = order[i] as u32;
+            for (child, parents) in analysis.index.included_by.iter().enumerate().take(n) {
+                if parents.contains(&cur) && seen.insert(child) {
+                    order.push(child);
+                }
+            }
+            i += 1;
+        }
+    } else {
+        order.extend((0..n).filter(|&i| analysis.index.included_by[i].is_empty()));
+        order.extend((0..n).filter(|&i| !analysis.index.included_by[i].is_empty()));
+    }
+    order
+        .into_iter()
+        .map(|i| SourceFile {
+            path: files[i].path.clone(),
+            text: files[i].text.clone(),
+        })
+        .collect()
+}
+
+pub fn options_for(analysis: &Analysis) -> Options {
+    Options {
+        zygote_version: analysis.settings.zygote.map(|v| (v.0, v.1, v.2)),
+        ..Options::default()
+    }
+}
+
+/// Run the program and set `confirmation` on every diagnostic that has an entry point.
+pub fn confirm_diagnostics(analysis: &mut Analysis) -> ProgramRun {
+    let files = program_files(analysis, None);
+    let run = run_program(&files, &options_for(analysis));
+    let mut diagnostics = std::mem::take(&mut analysis.diagnostics);
+    for d in &mut diagnostics {
+        if let Some(c) = confirmation_for(analysis, &run, d) {
+            if c.status == ConfirmationStatus::Confirmed {
+                d.message
+                    .push_str(" [confirmed by the reference interpreter]");
+            }
+            d.confirmation = Some(c);
+        }
+    }
+    analysis.diagnostics = diagnostics;
+    run
+}
+
+fn confirmation_for(analysis: &Analysis, run: &ProgramRun, d: &Diagnostic) -> Option<Confirmation> {
+    let entry = d.entry.as_ref()?;
+    let entry_file = &analysis.workspace.files[entry.location.file as usize];
+    let entry_line = analysis.facts[entry.location.file as usize]
+        .line_index
+        .line_of(entry.location.span.start as usize) as u32
+        + 1;
+    let site_file = &analysis.workspace.files[d.location.file as usize];
+    let runs: Vec<&EntryRun> = run
+        .entries
+        .iter()
+        .filter(|r| r.path == entry_file.path && r.line == entry_line)
+        .collect();
+    if runs.is_empty() {
+        let detail = match &run.stopped {
+            Some(stop) => format!("the program stopped before this entry point ran: {}", stop.reason),
+            None => "the entry point was not executed from the program's top level (or its arguments are not evaluable)".to_string(),
+        };
+        return Some(Confirmation {
+            status: ConfirmationStatus::NotRun,
+            detail,
+        });
+    }
+    let mut not_run = None;
+    for r in &runs {
+        match &r.outcome {
+            Outcome::Failed { all, .. } => {
+                let hit = all.iter().find(|s| {
+                    s.path == site_file.path
+                        && (s.start_byte as u32) < d.location.span.end
+                        && d.location.span.start < s.end_byte as u32
+                });
+                if let Some(site) = hit {
+                    return Some(Confirmation {
+                        status: ConfirmationStatus::Confirmed,
+                        detail: site.message.lines().next().unwrap_or("").to_string(),
+                    });
+                }
+            }
+            Outcome::NotRun(n) => not_run = Some(n.reason.clone()),
+            Outcome::Ok { .. } => {}
+        }
+    }
+    Some(match not_run {
+        Some(reason) if runs.iter().all(|r| matches!(r.outcome, Outcome::NotRun(_))) => {
+            Confirmation {
+                status: ConfirmationStatus::NotRun,
+                detail: reason,
+            }
+        }
+        _ => Confirmation {
+            status: ConfirmationStatus::NotReproduced,
+            detail: "the entry point ran and this site did not fail with these inputs".to_string(),
+        },
+    })
+}
+
+/// `adlint confirm`: one report per entry run; returns whether every run succeeded and
+/// matched finite differences.
+pub fn report(
+    analysis: &Analysis,
+    run: &ProgramRun,
+    entry_line: Option<u32>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<bool> {
+    let mut ok = true;
+    let display = |p: &Path| -> String {
+        analysis
+            .workspace
+            .files
+            .iter()
+            .find(|f| f.path == p)
+            .map(|f| f.display.clone())
+            .unwrap_or_else(|| p.display().to_string())
+    };
+    let mut any = false;
+    for r in &run.entries {
+        if entry_line.is_some_and(|l| l != r.line) {
+            continue;
+        }
+        any = true;
+        let at = format!("{}:{}", display(&r.path), r.line);
+        match &r.outcome {
+            Outcome::Ok {
+                value,
+                gradient,
+                fd_check,
+            } => {
+                writeln!(out, "{at}: {}: ok", r.api)?;
+                writeln!(out, "  value:    {value}")?;
+                writeln!(out, "  gradient: {gradient}")?;
+                match fd_check {
+                    Some(fd) => {
+                        writeln!(
+                            out,
+                            "  finite differences: max relative error {:.3e} ({})",
+                            fd.max_rel_error,
+                            if fd.ok { "ok" } else { "MISMATCH" }
+                        )?;
+                        ok &= fd.ok;
+                    }
+                    None => writeln!(out, "  finite differences: not applicable")?,
+                }
+            }
+            Outcome::Failed {
+                message,
+                first,
+                all,
+            } => {
+                ok = false;
+                writeln!(out, "{at}: {}: Zygote fails", r.api)?;
+                writeln!(
+                    out,
+                    "  {} at {}:{}",
+                    message.lines().next().unwrap_or(""),
+                    display(&first.path),
+                    first.line
+                )?;
+                for s in all.iter().skip(1) {
+                    writeln!(
+                        out,
+                        "  also fails: {} at {}:{}",
+                        s.message.lines().next().unwrap_or(""),
+                        display(&s.path),
+                        s.line
+                    )?;
+                }
+            }
+            Outcome::NotRun(n) => {
+                writeln!(out, "{at}: {}: not run: {}", r.api, n.reason)?;
+            }
+        }
+    }
+    if let Some(stop) = &run.stopped {
+        writeln!(out, "the program stopped: {}", stop.reason)?;
+    }
+    if !any {
+        writeln!(
+            out,
+            "no entry point ran{}",
+            entry_line
+                .map(|l| format!(" at line {l}"))
+                .unwrap_or_default()
+        )?;
+        ok = false;
+    }
+    Ok(ok)
+}

@@ -1,0 +1,1435 @@
+//! The evaluator: scopes, calls and dispatch, control flow, assignment and indexing.
+
+use super::ad::{Custom, Site, TNode, Tape};
+use super::ir::*;
+use super::value::*;
+use super::{Budget, EntryRun, Options};
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::time::Instant;
+
+/// Non-local control flow and errors.
+#[derive(Debug)]
+pub enum Ctrl {
+    Break,
+    Continue,
+    Return(Value),
+    /// A Julia exception.
+    Throw(Value),
+    /// The run cannot continue: budget exhausted or unsupported construct (`NotRun` reason).
+    Stop(String),
+}
+
+pub type R<T> = Result<T, Ctrl>;
+
+#[derive(Debug)]
+pub struct Scope {
+    pub vars: RefCell<HashMap<Name, Rc<RefCell<Value>>>>,
+    pub parent: Option<Env>,
+    pub is_func: bool,
+    pub globals: RefCell<HashSet<Name>>,
+}
+
+pub type Env = Rc<Scope>;
+
+pub fn new_scope(parent: Option<Env>, is_func: bool) -> Env {
+    Rc::new(Scope {
+        vars: RefCell::new(HashMap::new()),
+        parent,
+        is_func,
+        globals: RefCell::new(HashSet::new()),
+    })
+}
+
+/// Saved recording state (see [`Interp::suspend`]).
+pub struct Saved(bool, bool);
+
+pub struct Interp {
+    pub files: Vec<PathBuf>,
+    pub global: Env,
+    pub structs: HashMap<Name, Rc<StructDef>>,
+    pub callables: HashMap<Name, Vec<(Rc<FuncDef>, Env)>>,
+    pub rrules: HashMap<Name, Vec<(Rc<FuncDef>, Env)>>,
+    pub adjoints: HashMap<Name, Vec<(Rc<FuncDef>, Env)>>,
+    pub nondiff: HashSet<Name>,
+    pub tape: Option<Rc<RefCell<Tape>>>,
+    /// Record arithmetic on the tape.
+    pub rec_ops: bool,
+    /// Record Zygote events (mutation, foreigncall, catch) — false where Zygote does not
+    /// traverse (rule primals, ignore blocks, the broadcast ForwardDiff fast path).
+    pub rec_events: bool,
+    pub next_tape: u32,
+    pub steps: u64,
+    pub depth: u32,
+    pub start: Instant,
+    pub budget: Budget,
+    pub rng: u64,
+    pub version: Option<(u32, u32, u32)>,
+    pub entries: Vec<EntryRun>,
+    pub end_ctx: Vec<(Value, usize, usize)>,
+    pub in_entry: bool,
+    /// Exceptions being handled (for `rethrow()`).
+    pub cur_exc: Vec<Value>,
+    pub sources: Vec<String>,
+    pub done: Vec<bool>,
+    /// File index of the prelude, and the user call sites of prelude functions being run
+    /// (entries inside the prelude, e.g. `train!`, are attributed to the user's call).
+    pub prelude_file: u32,
+    pub prelude_callers: Vec<Span>,
+}
+
+pub const RNG_SEED: u64 = 0x5EED_2026_AD15_0001;
+
+fn name(s: &str) -> Name {
+    Rc::from(s)
+}
+
+impl Interp {
+    pub fn new(files: Vec<PathBuf>, opts: &Options) -> Self {
+        Interp {
+            files,
+            global: new_scope(None, false),
+            structs: HashMap::new(),
+            callables: HashMap::new(),
+            rrules: HashMap::new(),
+            adjoints: HashMap::new(),
+            nondiff: HashSet::new(),
+            tape: None,
+            rec_ops: false,
+            rec_events: false,
+            next_tape: 1,
+            steps: 0,
+            depth: 0,
+            start: Instant::now(),
+            budget: opts.budget.clone(),
+            rng: RNG_SEED,
+            version: opts.zygote_version,
+            entries: vec![],
+            end_ctx: vec![],
+            in_entry: false,
+            cur_exc: vec![],
+            sources: vec![],
+            done: vec![],
+            prelude_file: u32::MAX,
+            prelude_callers: vec![],
+        }
+    }
+
+    pub fn suspend(&mut self) -> Saved {
+        let s = Saved(self.rec_ops, self.rec_events);
+        self.rec_ops = false;
+        self.rec_events = false;
+        s
+    }
+    pub fn resume(&mut self, s: Saved) {
+        self.rec_ops = s.0;
+        self.rec_events = s.1;
+    }
+
+    pub fn tick(&mut self) -> R<()> {
+        self.steps += 1;
+        if self.steps > self.budget.max_steps {
+            return Err(Ctrl::Stop("budget: steps".into()));
+        }
+        if self.steps % 1024 == 0
+            && self.start.elapsed().as_millis() as u64 > self.budget.max_millis
+        {
+            return Err(Ctrl::Stop("budget: time".into()));
+        }
+        Ok(())
+    }
+
+    pub fn check_elements(&self, n: usize) -> R<()> {
+        if n as u64 > self.budget.max_elements {
+            return Err(Ctrl::Stop("budget: elements".into()));
+        }
+        Ok(())
+    }
+
+    pub fn file_name(&self, span: Span) -> String {
+        self.files
+            .get(span.file as usize)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "none".into())
+    }
+
+    pub fn unsupported(&self, what: &str, span: Span) -> Ctrl {
+        Ctrl::Stop(format!(
+            "unsupported in the reference interpreter: {} at {}:{}",
+            what,
+            self.file_name(span),
+            span.line
+        ))
+    }
+
+    pub fn throw(&self, kind: &str, msg: impl Into<String>) -> Ctrl {
+        Ctrl::Throw(Value::Exc(Rc::new(Exc {
+            kind: kind.into(),
+            msg: msg.into(),
+            zygote: None,
+        })))
+    }
+    /// `Buffer is frozen`: Zygote's forward-pass error for a write after `copy(buf)`.
+    pub fn frozen(&self, span: Span) -> Ctrl {
+        let site = super::ad::Site {
+            span,
+            message: "Buffer is frozen".into(),
+        };
+        Ctrl::Throw(Value::Exc(Rc::new(Exc {
+            kind: "ErrorException".into(),
+            msg: "Buffer is frozen".into(),
+            zygote: Some(super::ad::ZygoteFailure {
+                message: "Buffer is frozen".into(),
+                first: site.clone(),
+                all: vec![site],
+            }),
+        })))
+    }
+
+    pub fn error(&self, msg: impl Into<String>) -> Ctrl {
+        self.throw("ErrorException", msg)
+    }
+
+    // ---------------------------------------------------------------- tape helpers
+
+    pub fn tape_id(&self) -> Option<u32> {
+        if self.rec_ops {
+            self.tape.as_ref().map(|t| t.borrow().id)
+        } else {
+            None
+        }
+    }
+
+    /// The node of a tracked value on the active, recording tape.
+    pub fn tid(&self, v: &Value) -> Option<u32> {
+        match v {
+            Value::T(_, n, t) if self.rec_ops => match &self.tape {
+                Some(tape) if tape.borrow().id == *t => Some(*n),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Record a scalar result with local partials `(operand, d result / d operand)`.
+    pub fn rec(&mut self, val: f64, parents: &[(&Value, f64)]) -> R<Value> {
+        if !self.rec_ops {
+            return Ok(Value::F(val));
+        }
+        let ps: Vec<(u32, f64)> = parents
+            .iter()
+            .filter_map(|(v, d)| self.tid(v).map(|n| (n, *d)))
+            .collect();
+        self.rec_ids(val, ps)
+    }
+
+    pub fn rec_ids(&mut self, val: f64, ps: Vec<(u32, f64)>) -> R<Value> {
+        if ps.is_empty() {
+            return Ok(Value::F(val));
+        }
+        let tape = match &self.tape {
+            Some(t) => t.clone(),
+            None => return Ok(Value::F(val)),
+        };
+        let mut t = tape.borrow_mut();
+        if t.nodes.len() as u64 >= self.budget.max_elements {
+            return Err(Ctrl::Stop("budget: elements".into()));
+        }
+        let node = match ps.len() {
+            1 => TNode::Op1(ps[0].0, ps[0].1),
+            2 => TNode::Op2(ps[0].0, ps[0].1, ps[1].0, ps[1].1),
+            _ => TNode::OpN(ps),
+        };
+        t.nodes.push(node);
+        Ok(Value::T(val, (t.nodes.len() - 1) as u32, t.id))
+    }
+
+    /// Record a Zygote reverse-pass error at `span` (only inside traversed code).
+    pub fn event(&mut self, span: Span, message: String) {
+        if !self.rec_events {
+            return;
+        }
+        if let Some(t) = &self.tape {
+            t.borrow_mut()
+                .nodes
+                .push(TNode::Event(Site { span, message }));
+        }
+    }
+
+    pub fn mutation_event(&mut self, fname: &str, dest: &Value, span: Span) {
+        if self.rec_events && self.tape.is_some() {
+            let msg = self.mutation_message(fname, &type_name(dest));
+            self.event(span, msg);
+        }
+    }
+
+    /// First line of Zygote's mutation error for the emulated version (§2.1, §9).
+    pub fn mutation_message(&self, fname: &str, tname: &str) -> String {
+        let v = self.version.unwrap_or((0, 7, 12));
+        if v <= (0, 6, 14) {
+            "Mutating arrays is not supported".to_string()
+        } else if v <= (0, 6, 40) {
+            format!("Mutating arrays is not supported -- called {fname}(::{tname}, _...)")
+        } else {
+            format!("Mutating arrays is not supported -- called {fname}({tname}, ...)")
+        }
+    }
+
+    // ---------------------------------------------------------------- scopes
+
+    pub fn lookup(&self, n: &Name, env: &Env, span: Span) -> R<Value> {
+        let mut cur = Some(env.clone());
+        while let Some(s) = cur {
+            if let Some(c) = s.vars.borrow().get(n) {
+                return Ok(c.borrow().clone());
+            }
+            cur = s.parent.clone();
+        }
+        if let Some(v) = super::builtins::constant(n) {
+            return Ok(v);
+        }
+        if n.ends_with('}') || type_names().contains_key(n.as_ref()) {
+            return Ok(Value::Type(n.clone()));
+        }
+        if super::builtins::is_builtin(n) {
+            return Ok(Value::Builtin(n.clone()));
+        }
+        if super::lower::is_module(n) {
+            return Ok(Value::Module(n.clone()));
+        }
+        if self.structs.contains_key(n) {
+            return Ok(Value::Type(n.clone()));
+        }
+        // Most likely a Base/package function the interpreter does not implement: stop rather
+        // than raise an UndefVarError the program could catch and carry on from.
+        Err(self.unsupported(
+            &format!(
+                "name `{n}` (not defined in the given files or the interpreter's Base subset)"
+            ),
+            span,
+        ))
+    }
+
+    pub fn set_var(&mut self, n: &Name, v: Value, env: &Env) {
+        let mut cur = Some(env.clone());
+        let mut crossed_func = false;
+        while let Some(s) = cur {
+            if s.globals.borrow().contains(n) {
+                self.set_global(n, v);
+                return;
+            }
+            if let Some(c) = s.vars.borrow().get(n) {
+                if s.parent.is_none() && crossed_func {
+                    break; // a global, but we are inside a function: new local
+                }
+                *c.borrow_mut() = v;
+                return;
+            }
+            if s.is_func {
+                crossed_func = true;
+            }
+            cur = s.parent.clone();
+        }
+        env.vars
+            .borrow_mut()
+            .insert(n.clone(), Rc::new(RefCell::new(v)));
+    }
+
+    pub fn declare_local(&self, n: &Name, v: Value, env: &Env) {
+        env.vars
+            .borrow_mut()
+            .insert(n.clone(), Rc::new(RefCell::new(v)));
+    }
+
+    pub fn set_global(&self, n: &Name, v: Value) {
+        let existing = self.global.vars.borrow().get(n).cloned();
+        match existing {
+            Some(c) => *c.borrow_mut() = v,
+            None => {
+                self.global
+                    .vars
+                    .borrow_mut()
+                    .insert(n.clone(), Rc::new(RefCell::new(v)));
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- evaluation
+
+    pub fn eval_block(&mut self, items: &[Ex], env: &Env) -> R<Value> {
+        let mut last = Value::Nothing;
+        for e in items {
+            last = self.eval(e, env)?;
+        }
+        Ok(last)
+    }
+
+    pub fn eval(&mut self, e: &Ex, env: &Env) -> R<Value> {
+        self.tick()?;
+        match e {
+            Ex::Lit(l) => Ok(match l {
+                Lit::Nothing => Value::Nothing,
+                Lit::Bool(b) => Value::Bool(*b),
+                Lit::Int(i) => Value::Int(*i),
+                Lit::Float(f) => Value::F(*f),
+                Lit::Str(s) => Value::Str(s.clone()),
+                Lit::Sym(s) => Value::Sym(s.clone()),
+                Lit::Char(c) => Value::Char(*c),
+            }),
+            Ex::Var(n, sp) => self.lookup(n, env, *sp),
+            Ex::Call { f, args, kw, span } => {
+                let fv = self.eval(f, env)?;
+                let argv = self.eval_args(args, env)?;
+                let mut kwv = vec![];
+                for k in kw {
+                    match k {
+                        KwArg::Named(n, ex) => {
+                            let v = self.eval(ex, env)?;
+                            kwv.push((n.clone(), v));
+                        }
+                        KwArg::Splat(ex) => {
+                            let v = self.eval(ex, env)?;
+                            if let Value::NT(ns, vs) = v {
+                                for (n, v) in ns.iter().zip(vs.iter()) {
+                                    kwv.push((n.clone(), v.clone()));
+                                }
+                            }
+                        }
+                    }
+                }
+                self.call_value(&fv, argv, kwv, *span)
+            }
+            Ex::Bcast { f, args, span } => {
+                let fv = self.eval(f, env)?;
+                let argv = self.eval_args(args, env)?;
+                self.broadcast(&fv, argv, *span)
+            }
+            Ex::Index { obj, idx, span } => {
+                let o = self.eval(obj, env)?;
+                let iv = self.eval_indices(&o, idx, env)?;
+                self.getindex(&o, &iv, *span)
+            }
+            Ex::End => match self.end_ctx.last().cloned() {
+                Some((obj, dim, nd)) => {
+                    let v = if nd == 1 {
+                        super::builtins::length_of(&obj)
+                    } else {
+                        super::builtins::size_of(&obj)
+                            .get(dim)
+                            .copied()
+                            .unwrap_or(1)
+                    };
+                    Ok(Value::Int(v as i64))
+                }
+                None => Err(self.error("`end` outside indexing")),
+            },
+            Ex::Colon => Ok(Value::Sym(name(":"))),
+            Ex::Field { obj, name: f, span } => {
+                let o = self.eval(obj, env)?;
+                self.getfield(&o, f, *span)
+            }
+            Ex::Tuple(args) => Ok(Value::tuple(self.eval_args(args, env)?)),
+            Ex::NamedTuple(fields) => {
+                let mut ns = vec![];
+                let mut vs = vec![];
+                for (n, ex) in fields {
+                    ns.push(n.clone());
+                    vs.push(self.eval(ex, env)?);
+                }
+                Ok(Value::NT(Rc::new(ns), Rc::new(vs)))
+            }
+            Ex::Vect(args) => {
+                let vals = self.eval_args(args, env)?;
+                let t = promote_elty(&vals);
+                let n = vals.len();
+                Ok(Value::arr(
+                    vec![n],
+                    vals.into_iter().map(|v| convert_el(v, t)).collect(),
+                    t,
+                ))
+            }
+            Ex::Matrix(rows) => {
+                let mut rv = vec![];
+                for r in rows {
+                    let mut row = vec![];
+                    for x in r {
+                        row.push(self.eval(x, env)?);
+                    }
+                    rv.push(row);
+                }
+                super::builtins::build_matrix(self, rv)
+            }
+            Ex::Range(a, s, b) => {
+                let a = self.eval(a, env)?;
+                let s = match s {
+                    Some(s) => Some(self.eval(s, env)?),
+                    None => None,
+                };
+                let b = self.eval(b, env)?;
+                super::builtins::make_range(self, &a, s.as_ref(), &b)
+            }
+            Ex::And(a, b) => {
+                let x = self.eval(a, env)?;
+                if self.truthy(&x)? {
+                    self.eval(b, env)
+                } else {
+                    Ok(Value::Bool(false))
+                }
+            }
+            Ex::Or(a, b) => {
+                let x = self.eval(a, env)?;
+                if self.truthy(&x)? {
+                    Ok(Value::Bool(true))
+                } else {
+                    self.eval(b, env)
+                }
+            }
+            Ex::If(c, a, b) => {
+                let x = self.eval(c, env)?;
+                if self.truthy(&x)? {
+                    self.eval(a, env)
+                } else if let Some(b) = b {
+                    self.eval(b, env)
+                } else {
+                    Ok(Value::Nothing)
+                }
+            }
+            Ex::Block(items) => self.eval_block(items, env),
+            Ex::Let(binds, body) => {
+                let scope = new_scope(Some(env.clone()), false);
+                for (lv, ex) in binds {
+                    let v = match ex {
+                        Some(ex) => self.eval(ex, &scope)?,
+                        None => Value::Nothing,
+                    };
+                    // let bindings are always new locals
+                    if let Lv::Var(n) = lv {
+                        self.declare_local(n, v, &scope);
+                    } else {
+                        self.assign(lv, v, &scope, Span::default())?;
+                    }
+                }
+                self.eval(body, &scope)
+            }
+            Ex::Lambda(fd) => Ok(Value::Func(Rc::new(FuncVal {
+                name: name("#anon"),
+                methods: RefCell::new(vec![fd.clone()]),
+                env: env.clone(),
+                builtin_fallback: false,
+            }))),
+            Ex::FuncDef(fd) => self.define_function(fd, env),
+            Ex::Comprehension {
+                body,
+                iters,
+                cond,
+                span,
+            } => self.comprehension(body, iters, cond.as_deref(), env, *span),
+            Ex::Assign(lv, rhs, span) => {
+                let v = self.eval(rhs, env)?;
+                self.assign(lv, v.clone(), env, *span)?;
+                Ok(v)
+            }
+            Ex::DotAssign(lv, rhs, span) => self.dot_assign(lv, rhs, env, *span),
+            Ex::For { iters, body } => {
+                self.for_loop(iters, 0, body, env)?;
+                Ok(Value::Nothing)
+            }
+            Ex::While(c, body) => {
+                loop {
+                    let x = self.eval(c, env)?;
+                    if !self.truthy(&x)? {
+                        break;
+                    }
+                    let scope = new_scope(Some(env.clone()), false);
+                    match self.eval(body, &scope) {
+                        Ok(_) | Err(Ctrl::Continue) => {}
+                        Err(Ctrl::Break) => break,
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(Value::Nothing)
+            }
+            Ex::Break => Err(Ctrl::Break),
+            Ex::Continue => Err(Ctrl::Continue),
+            Ex::Return(x) => {
+                let v = self.eval(x, env)?;
+                Err(Ctrl::Return(v))
+            }
+            Ex::Try {
+                body,
+                catch_var,
+                catch_body,
+                catch_line,
+                finally,
+                span,
+            } => self.try_stmt(
+                body,
+                catch_var,
+                catch_body,
+                *catch_line,
+                finally,
+                env,
+                *span,
+            ),
+            Ex::StructDef(sd) => {
+                self.structs.insert(sd.name.clone(), sd.clone());
+                self.set_global(&sd.name, Value::Type(sd.name.clone()));
+                Ok(Value::Nothing)
+            }
+            Ex::Global(names) => {
+                if env.parent.is_some() {
+                    for n in names {
+                        env.globals.borrow_mut().insert(n.clone());
+                    }
+                }
+                Ok(Value::Nothing)
+            }
+            Ex::Local(names) => {
+                for n in names {
+                    self.declare_local(n, Value::Nothing, env);
+                }
+                Ok(Value::Nothing)
+            }
+            Ex::Ccall {
+                name: fname,
+                ret,
+                argtys,
+                args,
+                span,
+            } => {
+                for a in args {
+                    self.eval(a, env)?;
+                }
+                let v = self.version.unwrap_or((0, 7, 12));
+                let msg = if v <= (0, 6, 40) {
+                    "Can't differentiate foreigncall expression".to_string()
+                } else if v <= (0, 6, 43) {
+                    "Can't differentiate foreigncall expression.".to_string()
+                } else {
+                    format!(
+                        "Can't differentiate foreigncall expression $(Expr(:foreigncall, :(:{}), {}, svec({}), 0, :(:ccall))).",
+                        fname,
+                        ret,
+                        argtys.trim_start_matches('(').trim_end_matches(')')
+                    )
+                };
+                self.event(*span, msg);
+                // Never run C: a fixed dummy result.
+                Ok(match ret.as_ref() {
+                    "Float64" | "Cdouble" | "Float32" => Value::F(1.0),
+                    "Cvoid" | "Nothing" => Value::Nothing,
+                    _ => Value::Int(1000),
+                })
+            }
+            Ex::Ignore(x) => {
+                let saved = self.suspend();
+                let r = self.eval(x, env);
+                self.resume(saved);
+                Ok(r?.primal())
+            }
+            Ex::NonDiff(n) => {
+                self.nondiff.insert(n.clone());
+                Ok(Value::Nothing)
+            }
+            Ex::Adjoint(fd) => {
+                if let Some(n) = &fd.name {
+                    self.adjoints
+                        .entry(n.clone())
+                        .or_default()
+                        .push((fd.clone(), env.clone()));
+                }
+                Ok(Value::Nothing)
+            }
+            Ex::Interp(parts) => {
+                let mut s = String::new();
+                for p in parts {
+                    let v = self.eval(p, env)?;
+                    s.push_str(&to_display(&v));
+                }
+                Ok(Value::str(&s))
+            }
+            Ex::Unsupported(what, span) => Err(self.unsupported(what, *span)),
+        }
+    }
+
+    pub fn truthy(&self, v: &Value) -> R<bool> {
+        match v {
+            Value::Bool(b) => Ok(*b),
+            other => Err(self.throw(
+                "TypeError",
+                format!(
+                    "TypeError: non-boolean ({}) used in boolean context",
+                    type_name(other)
+                ),
+            )),
+        }
+    }
+
+    fn eval_args(&mut self, args: &[Arg], env: &Env) -> R<Vec<Value>> {
+        let mut out = vec![];
+        for a in args {
+            let v = self.eval(&a.ex, env)?;
+            if a.splat {
+                out.extend(self.iterate(&v)?);
+            } else {
+                out.push(v);
+            }
+        }
+        Ok(out)
+    }
+
+    fn eval_indices(&mut self, obj: &Value, idx: &[Ex], env: &Env) -> R<Vec<Value>> {
+        let mut out = vec![];
+        let nd = idx.len();
+        for (d, ex) in idx.iter().enumerate() {
+            self.end_ctx.push((obj.clone(), d, nd));
+            let r = self.eval(ex, env);
+            self.end_ctx.pop();
+            out.push(r?);
+        }
+        Ok(out)
+    }
+
+    fn for_loop(&mut self, iters: &[(Lv, Ex)], k: usize, body: &Ex, env: &Env) -> R<bool> {
+        // returns false when a `break` ended the loop
+        let (lv, ex) = &iters[k];
+        let coll = self.eval(ex, env)?;
+        let items = self.iterate(&coll)?;
+        for item in items {
+            self.tick()?;
+            let scope = new_scope(Some(env.clone()), false);
+            self.bind_pattern(lv, item, &scope)?;
+            if k + 1 < iters.len() {
+                if !self.for_loop(iters, k + 1, body, &scope)? {
+                    return Ok(false);
+                }
+                continue;
+            }
+            match self.eval(body, &scope) {
+                Ok(_) | Err(Ctrl::Continue) => {}
+                Err(Ctrl::Break) => return Ok(false),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(true)
+    }
+
+    /// Bind a loop / comprehension variable as a fresh local of `scope`
+    /// (unless it names an existing outer local, as Julia's `for i` over an outer `i` does at
+    /// top level; we keep it simple and always make a fresh local).
+    pub fn bind_pattern(&mut self, lv: &Lv, v: Value, scope: &Env) -> R<()> {
+        match lv {
+            Lv::Var(n) => {
+                self.declare_local(n, v, scope);
+                Ok(())
+            }
+            Lv::Tuple(parts) => {
+                let items = self.iterate(&v)?;
+                if items.len() < parts.len() {
+                    return Err(
+                        self.throw("BoundsError", "BoundsError: not enough values to unpack")
+                    );
+                }
+                for (p, x) in parts.iter().zip(items) {
+                    self.bind_pattern(p, x, scope)?;
+                }
+                Ok(())
+            }
+            Lv::Discard => Ok(()),
+            _ => self.assign(lv, v, scope, Span::default()),
+        }
+    }
+
+    fn comprehension(
+        &mut self,
+        body: &Ex,
+        iters: &[(Lv, Ex)],
+        cond: Option<&Ex>,
+        env: &Env,
+        span: Span,
+    ) -> R<Value> {
+        let mut out = vec![];
+        let mut dims = vec![];
+        let region = self.region_start();
+        self.comp_rec(body, iters, 0, cond, env, &mut out, &mut dims)?;
+        let out = self.region_end(region, out)?;
+        let _ = span;
+        let t = promote_elty(&out);
+        let out: Vec<Value> = out.into_iter().map(|v| convert_el(v, t)).collect();
+        if iters.len() == 2 && cond.is_none() && dims.len() == 2 {
+            // [f(i, j) for i in a, j in b]: i varies fastest → column-major matches Julia
+            let (m, n) = (dims[0], dims[1]);
+            let mut data = vec![Value::Nothing; out.len()];
+            // out is in (i outer, j inner) order from the recursion; reorder to column-major
+            for i in 0..m {
+                for j in 0..n {
+                    data[i + j * m] = out[i * n + j].clone();
+                }
+            }
+            return Ok(Value::arr(vec![m, n], data, t));
+        }
+        let n = out.len();
+        Ok(Value::arr(vec![n], out, t))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn comp_rec(
+        &mut self,
+        body: &Ex,
+        iters: &[(Lv, Ex)],
+        k: usize,
+        cond: Option<&Ex>,
+        env: &Env,
+        out: &mut Vec<Value>,
+        dims: &mut Vec<usize>,
+    ) -> R<()> {
+        let (lv, ex) = &iters[k];
+        let coll = self.eval(ex, env)?;
+        let items = self.iterate(&coll)?;
+        if dims.len() <= k {
+            dims.push(items.len());
+        }
+        for item in items {
+            self.tick()?;
+            let scope = new_scope(Some(env.clone()), false);
+            self.bind_pattern(lv, item, &scope)?;
+            if k + 1 < iters.len() {
+                self.comp_rec(body, iters, k + 1, cond, &scope, out, dims)?;
+                continue;
+            }
+            if let Some(c) = cond {
+                let x = self.eval(c, &scope)?;
+                if !self.truthy(&x)? {
+                    continue;
+                }
+            }
+            out.push(self.eval(body, &scope)?);
+            self.check_elements(out.len())?;
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn try_stmt(
+        &mut self,
+        body: &Ex,
+        catch_var: &Option<Name>,
+        catch_body: &Option<Box<Ex>>,
+        catch_line: u32,
+        finally: &Option<Box<Ex>>,
+        env: &Env,
+        span: Span,
+    ) -> R<Value> {
+        let scope = new_scope(Some(env.clone()), false);
+        let r = self.eval(body, &scope);
+        let r = match r {
+            Err(Ctrl::Throw(exc)) if catch_body.is_some() => {
+                let cscope = new_scope(Some(env.clone()), false);
+                if let Some(v) = catch_var {
+                    self.declare_local(v, exc.clone(), &cscope);
+                }
+                let empty = Ex::Block(vec![]);
+                let cb = catch_body.as_ref().map(|b| b.as_ref()).unwrap_or(&empty);
+                self.cur_exc.push(exc);
+                let res = self.eval(cb, &cscope);
+                self.cur_exc.pop();
+                // Zygote raises this first when its reverse pass enters the catch block's adjoint,
+                // i.e. after everything executed inside the block: record it at the block's end.
+                if !matches!(res, Err(Ctrl::Stop(_))) {
+                    let msg = format!(
+                        "Can't differentiate function execution in catch block at {}:{}.",
+                        self.file_name(span),
+                        catch_line
+                    );
+                    self.event(span, msg);
+                }
+                res
+            }
+            other => other,
+        };
+        if let Some(f) = finally {
+            if !matches!(r, Err(Ctrl::Stop(_))) {
+                let fscope = new_scope(Some(env.clone()), false);
+                self.eval(f, &fscope)?;
+            }
+        }
+        r
+    }
+
+    // ---------------------------------------------------------------- assignment
+
+    pub fn assign(&mut self, lv: &Lv, v: Value, env: &Env, span: Span) -> R<()> {
+        match lv {
+            Lv::Var(n) => {
+                self.set_var(n, v, env);
+                Ok(())
+            }
+            Lv::Discard => Ok(()),
+            Lv::Tuple(parts) => {
+                let items = self.iterate(&v)?;
+                if items.len() < parts.len() {
+                    return Err(
+                        self.throw("BoundsError", "BoundsError: not enough values to unpack")
+                    );
+                }
+                for (p, x) in parts.iter().zip(items) {
+                    self.assign(p, x, env, span)?;
+                }
+                Ok(())
+            }
+            Lv::Props(names) => {
+                for n in names {
+                    let x = self.getfield(&v, n, span)?;
+                    self.set_var(n, x, env);
+                }
+                Ok(())
+            }
+            Lv::Index(obj, idx) => {
+                let o = self.eval(obj, env)?;
+                let iv = self.eval_indices(&o, idx, env)?;
+                self.setindex(&o, v, &iv, span)
+            }
+            Lv::Field(obj, f) => {
+                let o = self.eval(obj, env)?;
+                self.setfield(&o, f, v)
+            }
+        }
+    }
+
+    pub fn setfield(&mut self, o: &Value, f: &Name, v: Value) -> R<()> {
+        match o {
+            Value::Struct(s) => {
+                if !s.def.mutable {
+                    return Err(self.error(format!(
+                        "setfield!: immutable struct of type {} cannot be changed",
+                        s.def.name
+                    )));
+                }
+                let i = match s.def.fields.iter().position(|x| x == f) {
+                    Some(i) => i,
+                    None => {
+                        return Err(self.error(format!("type {} has no field {}", s.def.name, f)))
+                    }
+                };
+                let v = match &s.def.field_tys[i] {
+                    Ty::Named(t) if t.as_ref() == "Float64" => convert_el(v, ElTy::F64),
+                    _ => v,
+                };
+                // mutable struct field writes are supported by Zygote (§5.1): no event
+                s.fields.borrow_mut()[i] = v;
+                Ok(())
+            }
+            Value::Ref(r) if f.as_ref() == "x" => {
+                *r.borrow_mut() = v;
+                Ok(())
+            }
+            _ => Err(self.error(format!("cannot set field {} of {}", f, type_name(o)))),
+        }
+    }
+
+    pub fn getfield(&mut self, o: &Value, f: &Name, span: Span) -> R<Value> {
+        match o {
+            Value::Struct(s) => match s.def.fields.iter().position(|x| x == f) {
+                Some(i) => Ok(s.fields.borrow()[i].clone()),
+                None => Err(self.error(format!("type {} has no field {}", s.def.name, f))),
+            },
+            Value::NT(ns, vs) => match ns.iter().position(|x| x == f) {
+                Some(i) => Ok(vs[i].clone()),
+                None => Err(self.error(format!("type NamedTuple has no field {f}"))),
+            },
+            Value::Ref(r) if f.as_ref() == "x" => Ok(r.borrow().clone()),
+            Value::Pair(p) => match f.as_ref() {
+                "first" => Ok(p.0.clone()),
+                "second" => Ok(p.1.clone()),
+                _ => Err(self.error(format!("type Pair has no field {f}"))),
+            },
+            Value::Exc(e) if f.as_ref() == "msg" => Ok(Value::str(&e.msg)),
+            Value::Module(_) => self.lookup(f, &self.global.clone(), span),
+            _ => Err(self.unsupported(&format!("field access .{} on {}", f, type_name(o)), span)),
+        }
+    }
+
+    // ---------------------------------------------------------------- functions
+
+    fn define_function(&mut self, fd: &Rc<FuncDef>, env: &Env) -> R<Value> {
+        if let Some((tname, _)) = &fd.callable {
+            self.callables
+                .entry(tname.clone())
+                .or_default()
+                .push((fd.clone(), env.clone()));
+            return Ok(Value::Nothing);
+        }
+        let fname = match &fd.name {
+            Some(n) => n.clone(),
+            None => return Ok(Value::Nothing),
+        };
+        if fname.as_ref() == "rrule" {
+            // rrule(::typeof(f), args...) or rrule(config, ::typeof(f), args...)
+            let pos = fd.params.iter().position(|p| matches!(p.ty, Ty::TypeOf(_)));
+            if let Some(pos) = pos {
+                if let Ty::TypeOf(target) = &fd.params[pos].ty {
+                    let mut params = fd.params.clone();
+                    params.drain(0..=pos);
+                    let stripped = Rc::new(FuncDef {
+                        name: fd.name.clone(),
+                        qualifier: fd.qualifier.clone(),
+                        callable: None,
+                        params,
+                        kwparams: fd.kwparams.clone(),
+                        kwsplat: fd.kwsplat.clone(),
+                        body: fd.body.clone(),
+                        try_span: fd.try_span,
+                        span: fd.span,
+                        destructure: vec![],
+                    });
+                    self.rrules
+                        .entry(target.clone())
+                        .or_default()
+                        .push((stripped, env.clone()));
+                    return Ok(Value::Nothing);
+                }
+            }
+        }
+        let at_top = env.parent.is_none();
+        let target_env = if at_top || !fd.qualifier.is_empty() {
+            self.global.clone()
+        } else {
+            env.clone()
+        };
+        let existing = target_env.vars.borrow().get(&fname).cloned();
+        if let Some(cell) = existing {
+            if let Value::Func(fv) = &*cell.borrow() {
+                let mut ms = fv.methods.borrow_mut();
+                if let Some(i) = ms.iter().position(|m| same_signature(m, fd)) {
+                    ms[i] = fd.clone();
+                } else {
+                    ms.push(fd.clone());
+                }
+                return Ok(Value::Func(fv.clone()));
+            }
+        }
+        let fv = Rc::new(FuncVal {
+            name: fname.clone(),
+            methods: RefCell::new(vec![fd.clone()]),
+            env: target_env.clone(),
+            builtin_fallback: super::builtins::is_builtin(&fname),
+        });
+        target_env
+            .vars
+            .borrow_mut()
+            .insert(fname, Rc::new(RefCell::new(Value::Func(fv.clone()))));
+        Ok(Value::Func(fv))
+    }
+
+    /// Match score of a value against an annotation (higher is more specific).
+    pub fn ty_score(&self, ty: &Ty, v: &Value) -> Option<u32> {
+        match ty {
+            Ty::Any => Some(1),
+            Ty::TypeVal => matches!(v, Value::Type(_)).then_some(3),
+            Ty::TypeOf(n) => match v {
+                Value::Func(f) if &f.name == n => Some(6),
+                Value::Builtin(b) if b == n => Some(6),
+                _ => None,
+            },
+            Ty::Named(n) => {
+                let n = n.as_ref();
+                let ok = |b: bool, s: u32| if b { Some(s) } else { None };
+                match n {
+                    "Real" | "Number" => ok(v.is_num(), 2),
+                    "AbstractFloat" | "Float64" | "Float32" => {
+                        ok(matches!(v, Value::F(_) | Value::T(..)), 4)
+                    }
+                    "Integer" => ok(matches!(v, Value::Int(_) | Value::Bool(_)), 3),
+                    "Int" | "Int64" | "Signed" => ok(matches!(v, Value::Int(_)), 4),
+                    "Bool" => ok(matches!(v, Value::Bool(_)), 5),
+                    "AbstractArray" | "AbstractVecOrMat" => {
+                        ok(matches!(v, Value::Arr(_) | Value::Range(..)), 2)
+                    }
+                    "AbstractVector" => ok(
+                        match v {
+                            Value::Arr(a) => a.borrow().dims.len() == 1,
+                            Value::Range(..) => true,
+                            _ => false,
+                        },
+                        3,
+                    ),
+                    "AbstractMatrix" => {
+                        ok(matches!(v, Value::Arr(a) if a.borrow().dims.len() == 2), 3)
+                    }
+                    "Vector" => ok(matches!(v, Value::Arr(a) if a.borrow().dims.len() == 1), 4),
+                    "Matrix" => ok(matches!(v, Value::Arr(a) if a.borrow().dims.len() == 2), 4),
+                    "Array" => ok(matches!(v, Value::Arr(_)), 3),
+                    "Function" => ok(matches!(v, Value::Func(_) | Value::Builtin(_)), 2),
+                    "Tuple" => ok(matches!(v, Value::Tuple(_)), 3),
+                    "NamedTuple" => ok(matches!(v, Value::NT(..)), 3),
+                    "String" | "AbstractString" => ok(matches!(v, Value::Str(_)), 4),
+                    "Symbol" => ok(matches!(v, Value::Sym(_)), 4),
+                    "Nothing" => ok(matches!(v, Value::Nothing), 4),
+                    "Dict" | "AbstractDict" => ok(matches!(v, Value::Dict(_)), 4),
+                    "Ref" | "RefValue" => ok(matches!(v, Value::Ref(_)), 4),
+                    "Pair" => ok(matches!(v, Value::Pair(_)), 4),
+                    "Exception" => ok(matches!(v, Value::Exc(_)), 2),
+                    _ => match v {
+                        Value::Struct(o) if o.def.name.as_ref() == n => Some(6),
+                        Value::Struct(o) if o.def.supertype.as_deref() == Some(n) => Some(3),
+                        Value::Exc(e) if e.kind == n => Some(5),
+                        _ => None,
+                    },
+                }
+            }
+        }
+    }
+
+    /// Pick the most specific applicable method.
+    pub fn select_method(&self, methods: &[Rc<FuncDef>], args: &[Value]) -> Option<Rc<FuncDef>> {
+        let mut best: Option<(u32, Rc<FuncDef>)> = None;
+        for m in methods {
+            let has_splat = m.params.last().map(|p| p.splat).unwrap_or(false);
+            let fixed = if has_splat {
+                m.params.len() - 1
+            } else {
+                m.params.len()
+            };
+            let required = m.params[..fixed]
+                .iter()
+                .filter(|p| p.default.is_none())
+                .count();
+            if args.len() < required || (!has_splat && args.len() > fixed) {
+                continue;
+            }
+            let mut score = 0;
+            let mut ok = true;
+            for (i, a) in args.iter().enumerate() {
+                let p = if i < fixed {
+                    &m.params[i]
+                } else {
+                    &m.params[fixed]
+                };
+                match self.ty_score(&p.ty, a) {
+                    Some(s) => score += s,
+                    None => {
+                        ok = false;
+                        break;
+                    }
+                }
+            }
+            if !ok {
+                continue;
+            }
+            // prefer exact arity over varargs/defaults
+            if !has_splat && args.len() == fixed {
+                score += 1;
+            }
+            if best.as_ref().map(|(s, _)| score > *s).unwrap_or(true) {
+                best = Some((score, m.clone()));
+            }
+        }
+        best.map(|(_, m)| m)
+    }
+
+    /// Run a method body with bound arguments.
+    pub fn invoke(
+        &mut self,
+        fd: &Rc<FuncDef>,
+        fname: &str,
+        env: &Env,
+        args: Vec<Value>,
+        kw: Vec<(Name, Value)>,
+        receiver: Option<(Name, Value)>,
+    ) -> R<Value> {
+        if self.depth >= self.budget.max_depth {
+            return Err(Ctrl::Stop("budget: depth".into()));
+        }
+        if let (Some(tspan), true, true) = (fd.try_span, self.rec_events, self.tape.is_some()) {
+            if let Some(v) = self.version {
+                if v <= (0, 6, 70) {
+                    let tys: Vec<String> = args.iter().map(type_name).collect();
+                    let mut msg = format!("Compiling Tuple{{typeof({})", fname);
+                    for t in tys {
+                        msg.push_str(", ");
+                        msg.push_str(&t);
+                    }
+                    msg.push_str("}: try/catch is not supported.");
+                    let site = super::ad::Site {
+                        span: tspan,
+                        message: msg.clone(),
+                    };
+                    return Err(Ctrl::Throw(Value::Exc(Rc::new(Exc {
+                        kind: "Zygote.CompileError".into(),
+                        msg: msg.clone(),
+                        zygote: Some(super::ad::ZygoteFailure {
+                            message: msg,
+                            first: site.clone(),
+                            all: vec![site],
+                        }),
+                    }))));
+                }
+            }
+        }
+        let scope = new_scope(Some(env.clone()), true);
+        if let Some((n, v)) = receiver {
+            self.declare_local(&n, v, &scope);
+        }
+        let has_splat = fd.params.last().map(|p| p.splat).unwrap_or(false);
+        let fixed = if has_splat {
+            fd.params.len() - 1
+        } else {
+            fd.params.len()
+        };
+        let mut it = args.into_iter();
+        self.depth += 1;
+        let r = (|| -> R<Value> {
+            for p in &fd.params[..fixed] {
+                let v = match it.next() {
+                    Some(v) => v,
+                    None => match &p.default {
+                        Some(d) => self.eval(d, &scope)?,
+                        None => return Err(self.error("missing argument")),
+                    },
+                };
+                if let Some(n) = &p.name {
+                    self.declare_local(n, v, &scope);
+                }
+            }
+            if has_splat {
+                let rest: Vec<Value> = it.collect();
+                if let Some(n) = &fd.params[fixed].name {
+                    self.declare_local(n, Value::tuple(rest), &scope);
+                }
+            }
+            for (i, lv) in &fd.destructure {
+                if let Some(Some(n)) = fd.params.get(*i).map(|p| p.name.clone()) {
+                    let v = self.lookup(&n, &scope, fd.span)?;
+                    self.bind_pattern(lv, v, &scope)?;
+                }
+            }
+            let mut kw = kw;
+            for p in &fd.kwparams {
+                let pname = match &p.name {
+                    Some(n) => n.clone(),
+                    None => continue,
+                };
+                let v = match kw.iter().position(|(k, _)| *k == pname) {
+                    Some(i) => kw.remove(i).1,
+                    None => match &p.default {
+                        Some(d) => self.eval(d, &scope)?,
+                        None => {
+                            return Err(self.throw(
+                                "UndefKeywordError",
+                                format!(
+                                    "UndefKeywordError: keyword argument `{pname}` not assigned"
+                                ),
+                            ))
+                        }
+                    },
+                };
+                self.declare_local(&pname, v, &scope);
+            }
+            match &fd.kwsplat {
+                Some(n) => {
+                    let (ns, vs): (Vec<Name>, Vec<Value>) = kw.into_iter().unzip();
+                    self.declare_local(n, Value::NT(Rc::new(ns), Rc::new(vs)), &scope);
+                }
+                None => {
+                    if let Some((k, _)) = kw.first() {
+                        return Err(self.throw(
+                            "MethodError",
+                            format!("MethodError: no method matching {fname}(...; {k})"),
+                        ));
+                    }
+                }
+            }
+            match self.eval(&fd.body, &scope) {
+                Ok(v) => Ok(v),
+                Err(Ctrl::Return(v)) => Ok(v),
+                Err(Ctrl::Break) | Err(Ctrl::Continue) => {
+                    Err(self.error("break or continue outside a loop"))
+                }
+                Err(e) => Err(e),
+            }
+        })();
+        self.depth -= 1;
+        r
+    }
+
+    /// Find a user rule (`rrule` / `@adjoint`) for `fname` applicable to `args`.
+    fn find_rule(&self, fname: &Name, args: &[Value]) -> Option<(Rc<FuncDef>, Env, bool)> {
+        for (table, drops) in [(&self.rrules, true), (&self.adjoints, false)] {
+            if let Some(list) = table.get(fname) {
+                let defs: Vec<Rc<FuncDef>> = list.iter().map(|(d, _)| d.clone()).collect();
+                if let Some(m) = self.select_method(&defs, args) {
+                    let env = list
+                        .iter()
+                        .find(|(d, _)| Rc::ptr_eq(d, &m))
+                        .map(|(_, e)| e.clone())
+                        .unwrap_or_else(|| self.global.clone());
+                    return Some((m, env, drops));
+                }
+            }
+        }
+        None
+    }
+
+    /// Replace each Float64 leaf of a rule's output by a fresh tape leaf.
+    fn track_output(&mut self, v: &Value) -> R<Value> {
+        self.track_input(v)
+    }
+
+    pub fn call_value(
+        &mut self,
+        f: &Value,
+        args: Vec<Value>,
+        kw: Vec<(Name, Value)>,
+        span: Span,
+    ) -> R<Value> {
+        self.tick()?;
+        let fname: Option<Name> = match f {
+            Value::Func(fv) => Some(fv.name.clone()),
+            Value::Builtin(n) => Some(n.clone()),
+            _ => None,
+        };
+        if let Some(fname) = &fname {
+            // 1. user rules (only matter while differentiating)
+            if self.rec_ops && self.tape.is_some() {
+                if let Some((rule, env, drops)) = self.find_rule(fname, &args) {
+                    let saved = self.suspend();
+                    let r = self.invoke(&rule, "rrule", &env, args.clone(), kw.clone(), None);
+                    self.resume(saved);
+                    let r = r?;
+                    let (y, pb) = match &r {
+                        Value::Tuple(t) if t.len() == 2 => (t[0].clone(), t[1].clone()),
+                        _ => {
+                            return Err(
+                                self.error(format!("rrule for {fname} must return (y, pullback)"))
+                            )
+                        }
+                    };
+                    let y = self.track_output(&y.primal())?;
+                    if let Some(t) = &self.tape {
+                        t.borrow_mut().nodes.push(TNode::Custom(Rc::new(Custom {
+                            pullback: pb,
+                            args,
+                            out: y.clone(),
+                            drops_first: drops,
+                        })));
+                    }
+                    return Ok(y);
+                }
+            }
+            // 2. non-differentiable functions run natively
+            if self.nondiff.contains(fname) && self.tape.is_some() && self.rec_ops {
+                let saved = self.suspend();
+                let r = self.call_plain(f, args, kw, span);
+                self.resume(saved);
+                return Ok(r?.primal());
+            }
+        }
+        self.call_plain(f, args, kw, span)
+    }
+
+    fn call_plain(
+        &mut self,
+        f: &Value,
+        args: Vec<Value>,
+        kw: Vec<(Name, Value)>,
+        span: Span,
+    ) -> R<Value> {
+        match f {
+            Value::Func(fv) => {
+                let methods: Vec<Rc<FuncDef>> = fv.methods.borrow().clone();
+                match self.select_method(&methods, &args) {
+                    Some(m) => {
+                        let env = fv.env.clone();
+                        let via_prelude =
+                            m.span.file == self.prelude_file && span.file != self.prelude_file;
+                        if via_prelude {
+                            self.prelude_callers.push(span);
+                        }
+                        let r = self.invoke(&m, &fv.name.clone(), &env, args, kw, None);
+                        if via_prelude {
+                            self.prelude_callers.pop();
+                        }
+                        r
+                    }
+                    None if fv.builtin_fallback => {
+                        super::builtins::call_builtin(self, &fv.name.clone(), args, kw, span)
+                    }
+                    None if self.structs.contains_key(&fv.name) => {
+                        // outer constructors defined: the default constructor still applies
+                        super::builtins::construct(self, &fv.name.clone(), args, kw, span)
+                    }
+                    None => Err(self.throw(
+                        "MethodError",
+                        format!(
+                            "MethodError: no method matching {}({})",
+                            fv.name,
+                            args.iter()
+                                .map(|a| format!("::{}", type_name(a)))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )),
+                }
+            }
+            Value::Builtin(n) => super::builtins::call_builtin(self, &n.clone(), args, kw, span),
+            Value::Type(t) => super::builtins::construct(self, &t.clone(), args, kw, span),
+            Value::Struct(o) => {
+                let list = self.callables.get(&o.def.name).cloned().unwrap_or_default();
+                let defs: Vec<Rc<FuncDef>> = list.iter().map(|(d, _)| d.clone()).collect();
+                match self.select_method(&defs, &args) {
+                    Some(m) => {
+                        let env = list
+                            .iter()
+                            .find(|(d, _)| Rc::ptr_eq(d, &m))
+                            .map(|(_, e)| e.clone())
+                            .unwrap_or_else(|| self.global.clone());
+                        let recv = m
+                            .callable
+                            .as_ref()
+                            .and_then(|(_, r)| r.clone())
+                            .map(|r| (r, f.clone()));
+                        let n = o.def.name.clone();
+                        self.invoke(&m, &n, &env, args, kw, recv)
+                    }
+                    None => Err(self.throw(
+                        "MethodError",
+                        format!(
+                            "MethodError: objects of type {} are not callable",
+                            o.def.name
+                        ),
+                    )),
+                }
+            }
+            Value::Pullback(pb) => {
+                let pb = pb.clone();
+                let dy = args.into_iter().next().unwrap_or(Value::Nothing);
+                super::entry::call_back(self, &pb, dy, span)
+            }
+            other => Err(self.throw(
+                "MethodError",
+                format!(
+                    "MethodError: objects of type {} are not callable",
+                    type_name(other)
+                ),
+            )),
+        }
+    }
+
+    /// Is `f` a function that captures nothing (Zygote's broadcast fast path needs a singleton)?
+    pub fn is_singleton(&self, f: &Value) -> bool {
+        match f {
+            Value::Builtin(_) => true,
+            Value::Func(fv) => Rc::ptr_eq(&fv.env, &self.global),
+            _ => false,
+        }
+    }
+}
+
+fn same_signature(a: &FuncDef, b: &FuncDef) -> bool {
+    a.params.len() == b.params.len()
+        && a.params.iter().zip(b.params.iter()).all(|(p, q)| {
+            p.ty == q.ty && p.splat == q.splat && p.default.is_some() == q.default.is_some()
+        })
+}

@@ -1,0 +1,375 @@
+//! `refad`: a reference interpreter for a subset of Julia with reverse-mode AD following
+//! Zygote.jl's semantics, so adlint can confirm "Zygote fails here" (or "not reproduced") and
+//! check gradients against finite differences.
+//!
+//! Pipeline: the tree-sitter tree is lowered once into a small IR (`ir.rs`, `lower.rs`), then
+//! evaluated (`interp.rs`, `builtins.rs`). No native code, file, network, environment or
+//! process access; output is deterministic.
+//!
+//! AD (`ad.rs`, `entry.rs`): a scalar tape (Wengert list). Every Float64 depending on a
+//! differentiated argument is tracked; the reverse pass walks the tape in reverse execution
+//! order. Zygote's failure semantics are modelled as tape *events*: array mutation
+//! (`setindex!`, `copyto!` incl. `.=`, `push!`, `pop!`, `pushfirst!`, `popfirst!`, `append!`,
+//! `fill!`), `ccall`/`@ccall`/`time()` (foreigncall) and executed catch blocks. The forward pass
+//! runs them normally; the reverse pass reports every event it meets (regardless of data flow),
+//! and the first one met (the last executed) is the one Zygote reports. Call resolution:
+//! user `rrule` / `@adjoint` first (its primal runs natively, its pullback is the user's
+//! closure), then `@non_differentiable` / `ignore_derivatives` / `Zygote.@ignore` (native, no
+//! gradient), then the body. Zygote's broadcast fast path is modelled: `f.(x)` with a function
+//! that captures nothing and numeric arguments is not traversed (no events inside `f`).
+//!
+//! `hessian(f, x)` is computed as central finite differences of the reverse-mode gradient
+//! (step `1e-4·max(1,|x_j|)`, then symmetrised), not forward-over-reverse. Nested
+//! differentiation (an AD call inside differentiated code) is reported as unsupported.
+//!
+//! Randomness: `rand`/`randn` use splitmix64 seeded with [`interp::RNG_SEED`]
+//! (`0x5EED_2026_AD15_0001`); `Random.seed!(k)` reseeds with `RNG_SEED ^ k`. `randn` uses
+//! Box-Muller. Values therefore differ from Julia's, deterministically.
+//!
+//! Known deviations, all documented rather than guessed: Int arguments of an entry point are
+//! constants (their gradient shows as `nothing`); entry arguments are copied before tracking
+//! (mutating them inside `f` does not change the caller's array); `Dict` iterates in insertion
+//! order; `@show`/`println` print nothing.
+//!
+//! Pullback skipping: `map`, comprehensions and the broadcast slow path are recorded as regions;
+//! when none of a region's Float64 outputs receives a cotangent, the reverse pass skips the
+//! region with every event inside it, as Zygote skips `map_back(::Nothing)`/`collect_pullback`.
+//! Outputs with no Float64 element (e.g. Int arrays) are conservatively never skipped.
+//! User-defined (traversed) functions are never skipped.
+//!
+//! Implicit parameters (`gradient(() -> loss(), Flux.params(m))`): the parameter arrays are
+//! tracked in place during the forward pass and restored afterwards; the result is a `Grads`
+//! (a Dict keyed by array identity). `pullback`/`jacobian` with `Params` are unsupported.
+//!
+//! The prelude (`prelude.jl`, Julia run before the user's files) provides `Dense`, `Chain`,
+//! `relu`/`sigmoid`/`softmax`/`logsoftmax`, `mse`, `logitcrossentropy`, `crossentropy`,
+//! `Descent`, `Adam`, `setup`, `update!`, `train!`, `params`/`Params`, `var`, `std`.
+//! Entry calls made inside prelude code (e.g. by `train!`) are attributed to the user's call.
+//!
+//! Not supported (the run or entry is reported as `unsupported in the reference interpreter:
+//! <construct> at <file>:<line>`, never guessed): nested differentiation; `\`, matrix powers,
+//! factorizations; `sort!`/`insert!`/`deleteat!`/`resize!`/`empty!`/`mul!` and other in-place
+//! functions whose Zygote outcome depends on the Julia version; macros other than `@.`,
+//! `@show`/logging, `@assert`, `@inbounds`/`@views`/`@simd`/`@fastmath`/`@inline`,
+//! `@ignore_derivatives`/`Zygote.@ignore`, `@non_differentiable`, `@nograd`, `@adjoint`,
+//! `@ccall`, `@functor`/`@layer`, `@time`/`@elapsed`; quoted expressions, `@generated`,
+//! inner constructors, `try/catch/else`, modules are transparent (their body runs at top
+//! level), Lux/DifferentiationInterface/AbstractDifferentiation entry points, `Threads`,
+//! tasks, `ForwardDiff`, Core.Box-specific failures (`accum` errors), complex numbers,
+//! `Non-differentiable function` errors, and any Base/package name not defined here.
+
+pub mod ad;
+pub mod builtins;
+pub mod confirm;
+pub mod entry;
+pub mod interp;
+pub mod ir;
+pub mod lower;
+pub mod value;
+
+use std::path::PathBuf;
+
+/// Julia source of the Flux/NNlib pieces typical models use, in the supported subset.
+pub const PRELUDE: &str = include_str!("prelude.jl");
+
+#[derive(Clone, Debug)]
+pub struct Budget {
+    pub max_steps: u64,
+    pub max_elements: u64,
+    pub max_depth: u32,
+    pub max_millis: u64,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            max_steps: 10_000_000,
+            max_elements: 10_000_000,
+            max_depth: 256,
+            max_millis: 5_000,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub budget: Budget,
+    /// Zygote version to emulate; `None` means the current one (0.7.12).
+    pub zygote_version: Option<(u32, u32, u32)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct ProgramRun {
+    pub entries: Vec<EntryRun>,
+    pub stopped: Option<NotRun>,
+}
+
+#[derive(Clone, Debug)]
+pub struct EntryRun {
+    pub path: PathBuf,
+    /// 1-based line of the entry call.
+    pub line: u32,
+    pub api: String,
+    pub outcome: Outcome,
+}
+
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    Ok {
+        value: String,
+        gradient: String,
+        fd_check: Option<FdCheck>,
+    },
+    Failed {
+        /// First line of Zygote's error message.
+        message: String,
+        /// The site Zygote reports.
+        first: SiteRef,
+        /// Every failing site the reverse pass meets, in the order it meets them.
+        all: Vec<SiteRef>,
+    },
+    NotRun(NotRun),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SiteRef {
+    pub path: PathBuf,
+    pub start_byte: usize,
+    pub end_byte: usize,
+    pub line: u32,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NotRun {
+    pub reason: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FdCheck {
+    pub max_rel_error: f64,
+    pub ok: bool,
+}
+
+/// Relative-error tolerance of [`finite_difference_check`].
+pub const FD_TOLERANCE: f64 = 1e-5;
+
+/// Central finite differences of `f` at `x`, compared with `grad`.
+///
+/// Step `h_i = 1e-6·max(1, |x_i|)`; the error of component `i` is
+/// `|grad_i - fd_i| / max(1, |grad_i|, |fd_i|)` (relative for large values, absolute near
+/// zero); `ok` when the largest error is at most [`FD_TOLERANCE`]. Returns `None` when `f`
+/// fails or returns a non-finite value at some point, or when the lengths differ.
+pub fn finite_difference_check(
+    mut f: impl FnMut(&[f64]) -> Option<f64>,
+    x: &[f64],
+    grad: &[f64],
+) -> Option<FdCheck> {
+    if x.len() != grad.len() {
+        return None;
+    }
+    let mut worst: f64 = 0.0;
+    let mut p = x.to_vec();
+    for i in 0..x.len() {
+        let h = 1e-6 * x[i].abs().max(1.0);
+        p[i] = x[i] + h;
+        let fp = f(&p)?;
+        p[i] = x[i] - h;
+        let fm = f(&p)?;
+        p[i] = x[i];
+        if !fp.is_finite() || !fm.is_finite() {
+            return None;
+        }
+        let fd = (fp - fm) / (2.0 * h);
+        let err = (grad[i] - fd).abs() / 1f64.max(grad[i].abs()).max(fd.abs());
+        worst = worst.max(err);
+    }
+    Some(FdCheck {
+        max_rel_error: worst,
+        ok: worst <= FD_TOLERANCE,
+    })
+}
+
+/// Indented dump of the tree-sitter tree (field names and anonymous tokens), for debugging the lowering.
+pub fn debug_tree(source: &str) -> String {
+    let parsed = crate::syntax::parse(source);
+    let mut out = String::new();
+    let mut cursor = parsed.tree.walk();
+    let mut depth = 0usize;
+    loop {
+        let node = cursor.node();
+        let field = cursor
+            .field_name()
+            .map(|f| format!("{f}: "))
+            .unwrap_or_default();
+        let txt = if node.child_count() == 0 {
+            format!(" {:?}", crate::syntax::text(node, source))
+        } else {
+            String::new()
+        };
+        out.push_str(&format!(
+            "{}{}{}{}\n",
+            "  ".repeat(depth),
+            field,
+            node.kind(),
+            txt
+        ));
+        if cursor.goto_first_child() {
+            depth += 1;
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return out;
+            }
+            depth -= 1;
+        }
+    }
+}
+
+use interp::{Ctrl, Interp};
+use value::Value;
+
+/// Load the files (top-level code of each, in the order given, with `include` resolved among
+/// them), run the program's top level, and report one [`EntryRun`] per entry call executed
+/// (`gradient`, `withgradient`, `pullback` + `back`, `jacobian`, `hessian`; qualified or bare).
+///
+/// A top-level statement whose entry call fails (Zygote error, or an unsupported construct
+/// inside the entry) is abandoned and the next statement runs. Anything else that ends a
+/// top-level statement abnormally stops the run (`stopped`): an uncaught exception, an
+/// unsupported construct outside entries, or an exhausted budget.
+pub fn run_program(files: &[SourceFile], opts: &Options) -> ProgramRun {
+    // The evaluator recurses (bounded by `max_depth` and the lowering's nesting limit); run it
+    // on a thread with a stack large enough for those bounds.
+    let files = files.to_vec();
+    let opts = opts.clone();
+    let handle = std::thread::Builder::new()
+        .name("refad".into())
+        .stack_size(STACK_BYTES)
+        .spawn(move || run_program_here(&files, &opts));
+    match handle.map(|h| h.join()) {
+        Ok(Ok(run)) => run,
+        _ => ProgramRun {
+            entries: vec![],
+            stopped: Some(NotRun {
+                reason: "internal error in the reference interpreter".into(),
+            }),
+        },
+    }
+}
+
+/// Stack of the interpreter thread (virtual memory; only touched pages are used).
+const STACK_BYTES: usize = 1 << 30;
+
+fn run_program_here(files: &[SourceFile], opts: &Options) -> ProgramRun {
+    let mut paths: Vec<PathBuf> = files.iter().map(|f| f.path.clone()).collect();
+    paths.push(PathBuf::from("<prelude>"));
+    let mut it = Interp::new(paths, opts);
+    it.sources = files.iter().map(|f| f.text.clone()).collect();
+    it.done = vec![false; files.len()];
+    it.prelude_file = files.len() as u32;
+    // prelude
+    let prelude = lower::lower_file(PRELUDE, files.len() as u32);
+    let global = it.global.clone();
+    if let Err(e) = it.eval(&prelude, &global) {
+        let reason = match e {
+            Ctrl::Stop(r) => r,
+            other => format!("prelude failed: {other:?}"),
+        };
+        return ProgramRun {
+            entries: vec![],
+            stopped: Some(NotRun { reason }),
+        };
+    }
+    it.steps = 0;
+    it.start = std::time::Instant::now();
+    let mut stopped = None;
+    for i in 0..files.len() {
+        if it.done[i] {
+            continue;
+        }
+        if let Err(reason) = run_file(&mut it, i) {
+            stopped = Some(NotRun { reason });
+            break;
+        }
+    }
+    ProgramRun {
+        entries: it.entries,
+        stopped,
+    }
+}
+
+/// Run one file's top level. `Err(reason)` stops the whole run.
+pub(crate) fn run_file(it: &mut Interp, i: usize) -> Result<(), String> {
+    it.done[i] = true;
+    let src = it.sources[i].clone();
+    let parsed_errors = crate::syntax::parse(&src).error_count;
+    let lowered = lower::lower_file(&src, i as u32);
+    let stmts = match lowered {
+        ir::Ex::Block(v) => v,
+        other => vec![other],
+    };
+    let _ = parsed_errors;
+    let global = it.global.clone();
+    for st in &stmts {
+        let before = it.entries.len();
+        match it.eval(st, &global) {
+            Ok(_) => {}
+            Err(Ctrl::Stop(reason)) => {
+                let entry_failed = it.entries.len() > before
+                    && matches!(
+                        &it.entries[it.entries.len() - 1].outcome,
+                        Outcome::NotRun(n) if n.reason == reason
+                    );
+                if entry_failed && !reason.starts_with("budget") {
+                    continue;
+                }
+                return Err(reason);
+            }
+            Err(Ctrl::Throw(exc)) => {
+                let from_entry = it.entries.len() > before
+                    && !matches!(it.entries[it.entries.len() - 1].outcome, Outcome::Ok { .. });
+                let is_zygote = matches!(&exc, Value::Exc(e) if e.zygote.is_some());
+                if from_entry || is_zygote {
+                    continue;
+                }
+                let msg = match &exc {
+                    Value::Exc(e) => e.msg.clone(),
+                    other => value::show(other),
+                };
+                return Err(format!(
+                    "uncaught exception at top level: {}",
+                    msg.lines().next().unwrap_or("")
+                ));
+            }
+            Err(Ctrl::Return(_)) | Err(Ctrl::Break) | Err(Ctrl::Continue) => {}
+        }
+    }
+    Ok(())
+}
+
+/// `include("file.jl")`: run the matching file (by path suffix) at this point.
+pub(crate) fn include(it: &mut Interp, path: &str, span: ir::Span) -> Result<Value, Ctrl> {
+    let want = path.trim_start_matches("./");
+    let idx = (0..it.sources.len()).find(|&i| {
+        let p = it.files[i].to_string_lossy().replace('\\', "/");
+        p == want || p.ends_with(&format!("/{want}"))
+    });
+    match idx {
+        Some(i) if !it.done[i] => match run_file(it, i) {
+            Ok(()) => Ok(Value::Nothing),
+            Err(reason) => Err(Ctrl::Stop(reason)),
+        },
+        Some(_) => Ok(Value::Nothing),
+        None => Err(it.unsupported(&format!("include of a file not given ({path})"), span)),
+    }
+}

@@ -1,0 +1,499 @@
+//! Runtime values, Julia type names, and Julia-style printing.
+
+use super::ir::{FuncDef, Name, StructDef};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ElTy {
+    F64,
+    /// Float32 arrays: values are computed in Float64, only the type name differs.
+    F32,
+    I64,
+    Bool,
+    Any,
+}
+
+impl ElTy {
+    pub fn julia(self) -> &'static str {
+        match self {
+            ElTy::F64 => "Float64",
+            ElTy::F32 => "Float32",
+            ElTy::I64 => "Int64",
+            ElTy::Bool => "Bool",
+            ElTy::Any => "Any",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Arr {
+    pub dims: Vec<usize>,
+    pub data: Vec<Value>,
+    pub elty: ElTy,
+    /// An adjoint/transposed vector (`x'`): 1×n, and `x' * y` is a scalar.
+    pub rowvec: bool,
+}
+
+#[derive(Debug)]
+pub struct Obj {
+    pub def: Rc<StructDef>,
+    pub fields: RefCell<Vec<Value>>,
+}
+
+/// A function value: a generic function (a name with methods) or a closure.
+#[derive(Debug)]
+pub struct FuncVal {
+    pub name: Name,
+    pub methods: RefCell<Vec<Rc<FuncDef>>>,
+    pub env: super::interp::Env,
+    /// When no user method applies, fall back to the builtin of the same name.
+    pub builtin_fallback: bool,
+}
+
+#[derive(Debug)]
+pub struct BufferVal {
+    pub arr: Value,
+    pub frozen: bool,
+}
+
+/// The `back` returned by `pullback`.
+#[derive(Debug)]
+pub struct PullbackVal {
+    pub tape: Rc<RefCell<super::ad::Tape>>,
+    pub output: Value,
+    pub inputs: Vec<Value>,
+    pub entry: usize,
+}
+
+#[derive(Debug)]
+pub struct Exc {
+    /// Julia exception type name (`ErrorException`, `DomainError`, ...).
+    pub kind: String,
+    pub msg: String,
+    /// Set when the exception is a Zygote error raised by an entry point.
+    pub zygote: Option<super::ad::ZygoteFailure>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Value {
+    Nothing,
+    Bool(bool),
+    Int(i64),
+    F(f64),
+    /// A tracked Float64: primal, tape node, tape id.
+    T(f64, u32, u32),
+    Char(char),
+    Str(Rc<str>),
+    Sym(Rc<str>),
+    Arr(Rc<RefCell<Arr>>),
+    /// start, step, stop (stop normalised so the range is empty or ends exactly at stop)
+    Range(i64, i64, i64),
+    Tuple(Rc<Vec<Value>>),
+    NT(Rc<Vec<Name>>, Rc<Vec<Value>>),
+    Dict(Rc<RefCell<Vec<(Value, Value)>>>),
+    Ref(Rc<RefCell<Value>>),
+    Struct(Rc<Obj>),
+    Func(Rc<FuncVal>),
+    Builtin(Name),
+    Type(Name),
+    Buffer(Rc<RefCell<BufferVal>>),
+    Pullback(Rc<PullbackVal>),
+    Pair(Rc<(Value, Value)>),
+    Exc(Rc<Exc>),
+    /// `ChainRulesCore.NoTangent()` / `ZeroTangent()`
+    NoTangent,
+    Module(Name),
+}
+
+impl Value {
+    pub fn tuple(v: Vec<Value>) -> Value {
+        Value::Tuple(Rc::new(v))
+    }
+    pub fn str(s: &str) -> Value {
+        Value::Str(Rc::from(s))
+    }
+    pub fn arr(dims: Vec<usize>, data: Vec<Value>, elty: ElTy) -> Value {
+        Value::Arr(Rc::new(RefCell::new(Arr {
+            dims,
+            data,
+            elty,
+            rowvec: false,
+        })))
+    }
+    pub fn vec_f(data: Vec<f64>) -> Value {
+        let n = data.len();
+        Value::arr(vec![n], data.into_iter().map(Value::F).collect(), ElTy::F64)
+    }
+    pub fn is_num(&self) -> bool {
+        matches!(
+            self,
+            Value::Int(_) | Value::F(_) | Value::T(..) | Value::Bool(_)
+        )
+    }
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Int(i) => Some(*i as f64),
+            Value::F(f) | Value::T(f, _, _) => Some(*f),
+            Value::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
+            _ => None,
+        }
+    }
+    /// Remove tracking (primal value), recursively through containers that are copied.
+    pub fn primal(&self) -> Value {
+        match self {
+            Value::T(f, _, _) => Value::F(*f),
+            Value::Tuple(v) => Value::tuple(v.iter().map(|x| x.primal()).collect()),
+            Value::NT(n, v) => {
+                Value::NT(n.clone(), Rc::new(v.iter().map(|x| x.primal()).collect()))
+            }
+            Value::Arr(a) => {
+                let a = a.borrow();
+                if a.data.iter().any(|x| matches!(x, Value::T(..))) {
+                    Value::arr(
+                        a.dims.clone(),
+                        a.data.iter().map(|x| x.primal()).collect(),
+                        a.elty,
+                    )
+                } else {
+                    drop(a);
+                    self.clone()
+                }
+            }
+            _ => self.clone(),
+        }
+    }
+}
+
+pub fn elty_of(v: &Value) -> ElTy {
+    match v {
+        Value::F(_) | Value::T(..) => ElTy::F64,
+        Value::Int(_) => ElTy::I64,
+        Value::Bool(_) => ElTy::Bool,
+        _ => ElTy::Any,
+    }
+}
+
+/// Common element type of literal entries (Julia promotion for numbers).
+pub fn promote_elty(vals: &[Value]) -> ElTy {
+    let mut t: Option<ElTy> = None;
+    for v in vals {
+        let e = elty_of(v);
+        t = Some(match (t, e) {
+            (None, e) => e,
+            (Some(a), b) if a == b => a,
+            (Some(ElTy::Any), _) | (_, ElTy::Any) => ElTy::Any,
+            (Some(ElTy::F64), _) | (_, ElTy::F64) => ElTy::F64,
+            _ => ElTy::I64,
+        });
+    }
+    t.unwrap_or(ElTy::Any)
+}
+
+pub fn convert_el(v: Value, t: ElTy) -> Value {
+    match (t, &v) {
+        (ElTy::F64 | ElTy::F32, Value::Int(i)) => Value::F(*i as f64),
+        (ElTy::F64 | ElTy::F32, Value::Bool(b)) => Value::F(if *b { 1.0 } else { 0.0 }),
+        (ElTy::I64, Value::Bool(b)) => Value::Int(*b as i64),
+        _ => v,
+    }
+}
+
+/// The Julia type name of a value, as Zygote prints it.
+pub fn type_name(v: &Value) -> String {
+    match v {
+        Value::Nothing => "Nothing".into(),
+        Value::Bool(_) => "Bool".into(),
+        Value::Int(_) => "Int64".into(),
+        Value::F(_) | Value::T(..) => "Float64".into(),
+        Value::Char(_) => "Char".into(),
+        Value::Str(_) => "String".into(),
+        Value::Sym(_) => "Symbol".into(),
+        Value::Arr(a) => {
+            let a = a.borrow();
+            match a.dims.len() {
+                1 => format!("Vector{{{}}}", a.elty.julia()),
+                2 => format!("Matrix{{{}}}", a.elty.julia()),
+                n => format!("Array{{{}, {}}}", a.elty.julia(), n),
+            }
+        }
+        Value::Range(_, s, _) => {
+            if *s == 1 {
+                "UnitRange{Int64}".into()
+            } else {
+                "StepRange{Int64, Int64}".into()
+            }
+        }
+        Value::Tuple(v) => format!(
+            "Tuple{{{}}}",
+            v.iter().map(type_name).collect::<Vec<_>>().join(", ")
+        ),
+        Value::NT(n, v) => format!(
+            "@NamedTuple{{{}}}",
+            n.iter()
+                .zip(v.iter())
+                .map(|(k, x)| format!("{}::{}", k, type_name(x)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::Dict(_) => "Dict{Any, Any}".into(),
+        Value::Ref(_) => "Base.RefValue{Any}".into(),
+        Value::Struct(o) => o.def.name.to_string(),
+        Value::Func(f) => format!("typeof({})", f.name),
+        Value::Builtin(n) => format!("typeof({})", n),
+        Value::Type(n) => format!("Type{{{}}}", n),
+        Value::Buffer(_) => "Zygote.Buffer{Float64, Vector{Float64}}".into(),
+        Value::Pullback(_) => "Zygote.Pullback".into(),
+        Value::Pair(p) => format!("Pair{{{}, {}}}", type_name(&p.0), type_name(&p.1)),
+        Value::Exc(e) => e.kind.clone(),
+        Value::NoTangent => "ChainRulesCore.NoTangent".into(),
+        Value::Module(m) => format!("Module {m}"),
+    }
+}
+
+/// Julia's `show` for Float64.
+pub fn fmt_f64(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "Inf".into() } else { "-Inf".into() };
+    }
+    if x == 0.0 {
+        return if x.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
+    }
+    let e = format!("{:e}", x); // shortest round-trip digits, e.g. "1.2345e6"
+    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if (-5 < exp) && (exp < 16) {
+        let s = format!("{}", x);
+        if s.contains('.') {
+            s
+        } else {
+            format!("{s}.0")
+        }
+    } else {
+        let mant = if mant.contains('.') {
+            mant.to_string()
+        } else {
+            format!("{mant}.0")
+        };
+        format!("{mant}e{exp}")
+    }
+}
+
+pub fn show(v: &Value) -> String {
+    let mut seen = 0usize;
+    show_inner(v, &mut seen)
+}
+
+fn show_inner(v: &Value, budget: &mut usize) -> String {
+    *budget += 1;
+    if *budget > 10_000 {
+        return "…".into();
+    }
+    match v {
+        Value::Nothing => "nothing".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::F(f) | Value::T(f, _, _) => fmt_f64(*f),
+        Value::Char(c) => format!("'{c}'"),
+        Value::Str(s) => format!("{:?}", s.as_ref()),
+        Value::Sym(s) => format!(":{s}"),
+        Value::Arr(a) => {
+            let a = a.borrow();
+            match a.dims.len() {
+                1 => format!(
+                    "[{}]",
+                    a.data
+                        .iter()
+                        .map(|x| show_inner(x, budget))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                2 => {
+                    let (r, c) = (a.dims[0], a.dims[1]);
+                    if r == 0 || c == 0 {
+                        return format!("{}x{} Matrix", r, c);
+                    }
+                    let rows: Vec<String> = (0..r)
+                        .map(|i| {
+                            (0..c)
+                                .map(|j| show_inner(&a.data[i + j * r], budget))
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        })
+                        .collect();
+                    format!("[{}]", rows.join("; "))
+                }
+                _ => format!(
+                    "reshape([{}], {:?})",
+                    a.data
+                        .iter()
+                        .map(|x| show_inner(x, budget))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    a.dims
+                ),
+            }
+        }
+        Value::Range(a, s, b) => {
+            if *s == 1 {
+                format!("{a}:{b}")
+            } else {
+                format!("{a}:{s}:{b}")
+            }
+        }
+        Value::Tuple(t) => {
+            if t.len() == 1 {
+                format!("({},)", show_inner(&t[0], budget))
+            } else {
+                format!(
+                    "({})",
+                    t.iter()
+                        .map(|x| show_inner(x, budget))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+        }
+        Value::NT(n, vals) => {
+            let parts: Vec<String> = n
+                .iter()
+                .zip(vals.iter())
+                .map(|(k, x)| format!("{} = {}", k, show_inner(x, budget)))
+                .collect();
+            if parts.len() == 1 {
+                format!("({},)", parts[0])
+            } else {
+                format!("({})", parts.join(", "))
+            }
+        }
+        Value::Dict(d) => format!(
+            "Dict({})",
+            d.borrow()
+                .iter()
+                .map(|(k, x)| format!("{} => {}", show_inner(k, budget), show_inner(x, budget)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::Ref(r) => format!("Base.RefValue{{Any}}({})", show_inner(&r.borrow(), budget)),
+        Value::Struct(o) => format!(
+            "{}({})",
+            o.def.name,
+            o.fields
+                .borrow()
+                .iter()
+                .map(|x| show_inner(x, budget))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::Func(f) => f.name.to_string(),
+        Value::Builtin(n) => n.to_string(),
+        Value::Type(n) => n.to_string(),
+        Value::Buffer(b) => format!("Buffer({})", show_inner(&b.borrow().arr, budget)),
+        Value::Pullback(_) => "∂(f)".into(),
+        Value::Pair(p) => format!(
+            "{} => {}",
+            show_inner(&p.0, budget),
+            show_inner(&p.1, budget)
+        ),
+        Value::Exc(e) => format!("{}({:?})", e.kind, e.msg),
+        Value::NoTangent => "NoTangent()".into(),
+        Value::Module(m) => m.to_string(),
+    }
+}
+
+/// `string(x)` / interpolation text (strings without quotes).
+pub fn to_display(v: &Value) -> String {
+    match v {
+        Value::Str(s) => s.to_string(),
+        Value::Sym(s) => s.to_string(),
+        Value::Char(c) => c.to_string(),
+        _ => show(v),
+    }
+}
+
+/// Structural equality (`==`) on untracked views.
+pub fn values_equal(a: &Value, b: &Value) -> bool {
+    eq_depth(a, b, 0)
+}
+
+/// `==` with a depth bound (self-containing arrays must not recurse forever).
+fn eq_depth(a: &Value, b: &Value, d: u32) -> bool {
+    if d > 1000 {
+        return false;
+    }
+    match (a, b) {
+        (x, y) if x.is_num() && y.is_num() => x.as_f64() == y.as_f64(),
+        (Value::Nothing, Value::Nothing) => true,
+        (Value::Str(x), Value::Str(y)) => x == y,
+        (Value::Sym(x), Value::Sym(y)) => x == y,
+        (Value::Char(x), Value::Char(y)) => x == y,
+        (Value::Tuple(x), Value::Tuple(y)) => {
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| eq_depth(p, q, d + 1))
+        }
+        (Value::Arr(x), Value::Arr(y)) if Rc::ptr_eq(x, y) => true,
+        (Value::Arr(x), Value::Arr(y)) => {
+            let (x, y) = (x.borrow(), y.borrow());
+            x.dims == y.dims
+                && x.data
+                    .iter()
+                    .zip(y.data.iter())
+                    .all(|(p, q)| eq_depth(p, q, d + 1))
+        }
+        (Value::Range(a1, s1, b1), Value::Range(a2, s2, b2)) => a1 == a2 && s1 == s2 && b1 == b2,
+        (Value::Type(x), Value::Type(y)) => x == y,
+        (Value::Struct(x), Value::Struct(y)) => {
+            Rc::ptr_eq(x, y)
+                || (!x.def.mutable
+                    && Rc::ptr_eq(&x.def, &y.def)
+                    && x.fields
+                        .borrow()
+                        .iter()
+                        .zip(y.fields.borrow().iter())
+                        .all(|(p, q)| eq_depth(p, q, d + 1)))
+        }
+        (Value::Func(x), Value::Func(y)) => Rc::ptr_eq(x, y),
+        (Value::Builtin(x), Value::Builtin(y)) => x == y,
+        (Value::Ref(x), Value::Ref(y)) => Rc::ptr_eq(x, y),
+        (Value::Dict(x), Value::Dict(y)) => Rc::ptr_eq(x, y),
+        (Value::NoTangent, Value::NoTangent) => true,
+        _ => false,
+    }
+}
+
+/// Names that are types when used as values.
+pub fn type_names() -> HashMap<&'static str, &'static str> {
+    [
+        ("Float64", "Float64"),
+        ("Float32", "Float32"),
+        ("Int", "Int64"),
+        ("Int64", "Int64"),
+        ("Int32", "Int32"),
+        ("Bool", "Bool"),
+        ("String", "String"),
+        ("Symbol", "Symbol"),
+        ("Any", "Any"),
+        ("Real", "Real"),
+        ("Number", "Number"),
+        ("Vector", "Vector"),
+        ("Matrix", "Matrix"),
+        ("Array", "Array"),
+        ("Vector{Float64}", "Vector{Float64}"),
+        ("Matrix{Float64}", "Matrix{Float64}"),
+        ("Vector{Any}", "Vector{Any}"),
+        ("Vector{Int}", "Vector{Int64}"),
+        ("Vector{Int64}", "Vector{Int64}"),
+        ("Dict", "Dict"),
+        ("Cvoid", "Cvoid"),
+        ("Nothing", "Nothing"),
+    ]
+    .into_iter()
+    .collect()
+}

@@ -1,0 +1,321 @@
+//! `misuse` rules: escape hatches used in a way that does not do what users expect.
+//! `frozen-buffer-write`, `ignore-derivatives-expression`, `checkpointed-not-escape`.
+
+use super::origin::{origin_of, Origin};
+use super::{Rule, RuleContext};
+use crate::diagnostic::{Category, Diagnostic, Severity};
+use crate::facts::{SiteKind, Value};
+use crate::index::FuncRef;
+use crate::knowledge::OriginKind;
+
+pub struct FrozenBufferWrite;
+pub struct IgnoreDerivativesExpression;
+pub struct CheckpointedNotEscape;
+
+const FROZEN_DOCS: &str = r#"## What it does
+Reports a write into a `Zygote.Buffer` after `copy(buf)` in the same function.
+
+## Why is this bad
+`copy(buf)` freezes the buffer, so that the array returned and the buffer share no
+later changes; any write afterwards raises `Buffer is frozen` in the forward pass.
+
+## Example
+```julia
+using Zygote
+
+function f(x)
+    buf = Zygote.Buffer(x)
+    buf[1] = x[1]
+    y = copy(buf)
+    buf[2] = x[2]
+    return sum(y)
+end
+
+gradient(f, rand(3))
+```
+
+## Use instead
+```julia
+using Zygote
+
+function f(x)
+    buf = Zygote.Buffer(x)
+    buf[1] = x[1]
+    buf[2] = x[2]
+    y = copy(buf)
+    return sum(y)
+end
+
+gradient(f, rand(3))
+```
+Finish every write before `copy`.
+
+## Fix safety
+No automatic fix.
+"#;
+
+const IGNORE_DOCS: &str = r#"## What it does
+Reports `ignore_derivatives(expr)`, `Zygote.dropgrad(expr)` and `Zygote.ignore(expr)`
+called with an expression instead of a closure, when the expression does something Zygote
+cannot differentiate (mutation, a foreign call, a helper that does).
+
+## Why is this bad
+Julia evaluates the argument before the call, inside the differentiated code; only the
+gradient through the resulting value is dropped. The mutation in the argument is still
+differentiated and still fails. Only the closure form (`ignore_derivatives(() -> expr)`,
+`ignore_derivatives() do ... end`, `@ignore_derivatives expr`) runs the code outside AD.
+
+## Example
+```julia
+using Zygote, ChainRulesCore
+
+function log_to!(buf, v)
+    push!(buf, v)
+    return nothing
+end
+
+const LOG = Float64[]
+gradient(x -> (ignore_derivatives(log_to!(LOG, x)); 2x), 1.0)
+```
+
+## Use instead
+```julia
+using Zygote, ChainRulesCore
+
+function log_to!(buf, v)
+    push!(buf, v)
+    return nothing
+end
+
+const LOG = Float64[]
+gradient(x -> (ignore_derivatives(() -> log_to!(LOG, x)); 2x), 1.0)
+```
+
+## Fix safety
+Wrapping the argument in `() -> ...` keeps its value and effects; offered as a safe rewrite
+once the fixes issue lands.
+"#;
+
+const CHECKPOINT_DOCS: &str = r#"## What it does
+Reports `Zygote.checkpointed(f, xs...)` whose function mutates arrays or does something
+else Zygote cannot differentiate.
+
+## Why is this bad
+`checkpointed` only saves memory: the forward pass runs `f` without recording, and the
+backward pass runs `_pullback(f, xs...)` again, so `f` is differentiated after all and its
+errors appear then. It is not an escape hatch like `ignore_derivatives` or an `rrule`.
+
+## Example
+```julia
+using Zygote
+
+function f!(x)
+    x .= 2 .* x
+    return sum(x)
+end
+
+gradient(x -> Zygote.checkpointed(f!, x), rand(3))
+```
+
+## Use instead
+```julia
+using Zygote
+
+f(x) = sum(2 .* x)
+
+gradient(x -> Zygote.checkpointed(f, x), rand(3))
+```
+
+## Fix safety
+No automatic fix.
+"#;
+
+impl Rule for FrozenBufferWrite {
+    fn name(&self) -> &'static str {
+        "frozen-buffer-write"
+    }
+    fn category(&self) -> Category {
+        Category::Misuse
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::Error
+    }
+    fn summary(&self) -> &'static str {
+        "write into a `Zygote.Buffer` after `copy(buf)` froze it"
+    }
+    fn docs(&self) -> &'static str {
+        FROZEN_DOCS
+    }
+    fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
+        for (file, site) in cx.reached_sites() {
+            let target = match &site.kind {
+                SiteKind::IndexAssign { target, .. } | SiteKind::BroadcastAssign { target, .. } => {
+                    target
+                }
+                _ => continue,
+            };
+            let Value::Ident(name) = target else { continue };
+            if !matches!(
+                origin_of(cx, file, site.func, target),
+                Origin::Supported {
+                    kind: OriginKind::Buffer,
+                    ..
+                }
+            ) {
+                continue;
+            }
+            let facts = &cx.facts[file as usize];
+            let frozen = facts.calls.iter().find(|c| {
+                c.func == site.func
+                    && c.name() == Some("copy")
+                    && c.span.end <= site.span.start
+                    && c.args.first() == Some(&Value::Ident(name.clone()))
+            });
+            let Some(frozen) = frozen else { continue };
+            let mut d = cx.diagnostic(self, file, site.func, site.span, String::new());
+            d.message = format!(
+                "write into the `Zygote.Buffer` `{name}` after `copy({name})` on line {} froze it: raises \"Buffer is frozen\" in the forward pass",
+                cx.line_of(file, frozen.span.start)
+            );
+            d.help = Some(format!(
+                "finish every write into `{name}` before `copy({name})`"
+            ));
+            d.related.push(crate::diagnostic::Related {
+                location: crate::diagnostic::Location {
+                    file,
+                    span: frozen.span,
+                },
+                message: format!("`{name}` is frozen here"),
+            });
+            out.push(d);
+        }
+    }
+}
+
+/// Whether a call in an argument does something the mutation or foreign-call rules report:
+/// a mutating library function, or a workspace helper whose own body has such a site.
+fn argument_is_undifferentiable(
+    cx: &RuleContext,
+    file: u32,
+    func: u32,
+    v: &Value,
+) -> Option<String> {
+    let Value::Call { callee, .. } = v else {
+        return None;
+    };
+    let name = callee.last()?;
+    let k = crate::knowledge::get();
+    if k.mutating(name).is_some()
+        || k.foreign_call(&callee[..callee.len() - 1], name, 0)
+            .is_some()
+    {
+        return Some(format!("`{name}` mutates or leaves Julia"));
+    }
+    let module = cx.index.function_module(FuncRef { file, func }, cx.facts);
+    let (methods, _) = cx.index.visible_methods(&module, name, cx.facts);
+    for m in methods {
+        let facts = &cx.facts[m.file as usize];
+        let mutates_sites = facts.sites.iter().any(|s| {
+            s.func == m.func
+                && matches!(
+                    s.kind,
+                    SiteKind::IndexAssign {
+                        empty_index: false,
+                        ..
+                    } | SiteKind::BroadcastAssign { .. }
+                )
+        });
+        let mutates_calls = facts
+            .calls
+            .iter()
+            .any(|c| c.func == m.func && c.name().is_some_and(|n| k.mutating(n).is_some()));
+        if mutates_sites || mutates_calls {
+            return Some(format!("`{name}` mutates an array"));
+        }
+    }
+    None
+}
+
+impl Rule for IgnoreDerivativesExpression {
+    fn name(&self) -> &'static str {
+        "ignore-derivatives-expression"
+    }
+    fn category(&self) -> Category {
+        Category::Misuse
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::Error
+    }
+    fn summary(&self) -> &'static str {
+        "`ignore_derivatives(expr)` given an expression: the expression is still differentiated"
+    }
+    fn docs(&self) -> &'static str {
+        IGNORE_DOCS
+    }
+    fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
+        for (file, _, call) in cx.reached_calls() {
+            let Some(name) = call.name() else { continue };
+            if !matches!(name, "ignore_derivatives" | "dropgrad" | "ignore") {
+                continue;
+            }
+            let Some(arg) = call.args.first() else {
+                continue;
+            };
+            let Some(why) = argument_is_undifferentiable(cx, file, call.func, arg) else {
+                continue;
+            };
+            let mut d = cx.diagnostic(self, file, call.func, call.span, String::new());
+            d.message = format!(
+                "`{name}` is given an expression, which Julia evaluates inside the differentiated code before the call; {why}, so Zygote still fails there (reached from {})",
+                cx.entry_phrase(&d)
+            );
+            d.help = Some(format!(
+                "pass a closure: `{name}(() -> ...)` or `@ignore_derivatives ...`"
+            ));
+            out.push(d);
+        }
+    }
+}
+
+impl Rule for CheckpointedNotEscape {
+    fn name(&self) -> &'static str {
+        "checkpointed-not-escape"
+    }
+    fn category(&self) -> Category {
+        Category::Misuse
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::Warning
+    }
+    fn summary(&self) -> &'static str {
+        "`Zygote.checkpointed(f, ...)` does not stop `f` from being differentiated"
+    }
+    fn docs(&self) -> &'static str {
+        CHECKPOINT_DOCS
+    }
+    fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
+        for (file, _, call) in cx.reached_calls() {
+            if call.name() != Some("checkpointed") {
+                continue;
+            }
+            let Some(f) = call.args.first() else { continue };
+            let probe = match f {
+                Value::Ident(n) => Value::Call {
+                    callee: vec![n.clone()],
+                    args: vec![],
+                },
+                _ => continue,
+            };
+            let Some(why) = argument_is_undifferentiable(cx, file, call.func, &probe) else {
+                continue;
+            };
+            let mut d = cx.diagnostic(self, file, call.func, call.span, String::new());
+            d.message = format!(
+                "`checkpointed` re-runs and differentiates its function in the backward pass; {why}, so it fails there (reached from {})",
+                cx.entry_phrase(&d)
+            );
+            d.help = Some("checkpointing saves memory, it is not an escape hatch: fix the function or give it an `rrule`".into());
+            out.push(d);
+        }
+    }
+}

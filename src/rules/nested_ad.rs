@@ -1,0 +1,108 @@
+//! `nested-ad`: an entry point called inside differentiated code (reverse over reverse).
+
+use super::{Rule, RuleContext};
+use crate::diagnostic::{Category, Diagnostic, Severity};
+use crate::knowledge::NestedKind;
+
+pub struct NestedAd;
+
+const DOCS: &str = r#"## What it does
+Reports a call to a differentiation entry point (`gradient`, `pullback`, `jacobian`,
+`Flux.gradient`, `DI.gradient(f, AutoZygote(), x)`, ...) inside code that an outer Zygote
+call differentiates. The inner call is an entry of its own, so what it reaches is checked
+too.
+
+## Why is this bad
+Zygote then differentiates its own generated code and many of its rules, which were not
+written to be differentiated: they allocate and write arrays, so the outer pass fails with
+`Mutating arrays is not supported` (Zygote issues #1244, #1497) or gets slow. `jacobian` and
+`withjacobian` always write their result with `copyto!`, so they always fail inside a
+gradient (errors). `Flux.gradient` refuses to run inside a Zygote gradient since Flux 0.15
+(`Flux.gradient` does not support use within a Zygote gradient). Other combinations may
+work (`sin''(1.0)`), so they are warnings.
+
+## Example
+```julia
+using Zygote
+
+energy(x, y) = 1 + x^2 + y^2
+dE_dx(x, y) = gradient(energy, x, y)[1]
+
+gradient(dE_dx, 1.0, 1.0)
+```
+
+## Use instead
+```julia
+using Zygote
+
+energy(xy) = 1 + xy[1]^2 + xy[2]^2
+
+Zygote.hessian(energy, [1.0, 1.0])
+```
+Use `Zygote.hessian` (ForwardDiff over Zygote) for second derivatives, or compute the inner
+derivative with ForwardDiff (`ForwardDiff.gradient` inside a Zygote gradient is routed
+through forward mode).
+
+## Fix safety
+Switching to forward mode changes performance characteristics; no automatic fix.
+"#;
+
+impl Rule for NestedAd {
+    fn name(&self) -> &'static str {
+        "nested-ad"
+    }
+    fn category(&self) -> Category {
+        Category::NestedAd
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::Warning
+    }
+    fn summary(&self) -> &'static str {
+        "entry point called inside differentiated code (reverse over reverse)"
+    }
+    fn docs(&self) -> &'static str {
+        DOCS
+    }
+    fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
+        for entry in &cx.graph.entries {
+            if !cx.graph.is_reached(entry.caller) {
+                continue;
+            }
+            let call = &cx.facts[entry.file as usize].calls[entry.call as usize];
+            let mut d = cx.diagnostic(
+                self,
+                entry.file,
+                entry.caller.func,
+                call.span,
+                String::new(),
+            );
+            let outer = cx.entry_phrase(&d);
+            let flux_refuses = cx
+                .settings
+                .flux
+                .is_none_or(|v| v >= crate::workspace::Version(0, 15, 0));
+            let (severity, why) = match entry.nested {
+                NestedKind::ErrorFlux if flux_refuses => (
+                    Severity::Error,
+                    format!("`{}` refuses to run inside a Zygote gradient (\"`Flux.gradient` does not support use within a Zygote gradient\")", entry.api),
+                ),
+                NestedKind::ErrorJacobian => (
+                    Severity::Error,
+                    format!("`{}` writes its result with `copyto!`, so the outer pass fails with \"Mutating arrays is not supported\"", entry.api),
+                ),
+                NestedKind::ForwardOverReverse => (
+                    Severity::Warning,
+                    format!("`{}` (ForwardDiff over Zygote) is differentiated again by the outer Zygote pass", entry.api),
+                ),
+                _ => (
+                    Severity::Warning,
+                    format!("Zygote differentiates `{}` itself (reverse over reverse); many of its rules mutate arrays and fail", entry.api),
+                ),
+            };
+            d.severity = severity;
+            d.message = format!("nested differentiation: {why} (reached from {outer})");
+            d.help = Some("use `Zygote.hessian` (ForwardDiff over Zygote) for second derivatives, or `ForwardDiff` for the inner derivative".into());
+            out.push(d);
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! `try-catch`: `try` blocks in differentiated code, by Zygote version.
+
+use super::{Rule, RuleContext};
+use crate::diagnostic::{Category, Diagnostic, Severity};
+use crate::facts::SiteKind;
+use crate::workspace::Version;
+
+pub struct TryCatch;
+
+/// The first release that differentiates the happy path of a `try` (PR #1474).
+pub const HAPPY_PATH_SINCE: Version = Version(0, 6, 71);
+
+const DOCS: &str = r#"## What it does
+Reports `try` blocks (statements and `y = try ... end` expressions) in differentiated code.
+The severity depends on the Zygote version adlint finds in `Manifest.toml` (or
+`zygote-version` in `adlint.toml`, or `--zygote-version`).
+
+## Why is this bad
+Zygote 0.3.0 to 0.6.70 refuse any function that contains a `try`: the call to `gradient`
+fails at once with `Compiling Tuple{typeof(f), ...}: try/catch is not supported.` (an
+error). Since 0.6.71 the happy path works and differentiation fails only if the catch block
+actually runs, in the reverse pass, with `Can't differentiate function execution in catch
+block at file:line.` (a warning: it depends on the data). A `try ... finally` without
+`catch` cannot fail that way on 0.6.71 and later and is not reported there. When no
+version is known, adlint applies the newest behaviour and says what older versions do.
+
+## Example
+```julia
+using Zygote
+
+function safe_sqrt(x)
+    try
+        sqrt(x)
+    catch
+        0.0
+    end
+end
+
+gradient(safe_sqrt, 4.0)
+```
+
+## Use instead
+```julia
+using Zygote
+
+safe_sqrt(x) = x >= 0 ? sqrt(x) : zero(x)
+
+gradient(safe_sqrt, 4.0)
+```
+Test the condition instead of catching the exception and return a sentinel value, or move
+the `try` into a function marked `ChainRulesCore.@non_differentiable` (when its result does
+not need a gradient) or given an `rrule`.
+
+## Fix safety
+There is no automatic fix: the condition that replaces the `catch` depends on what can
+throw.
+"#;
+
+impl Rule for TryCatch {
+    fn name(&self) -> &'static str {
+        "try-catch"
+    }
+    fn category(&self) -> Category {
+        Category::TryCatch
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::Warning
+    }
+    fn summary(&self) -> &'static str {
+        "`try` in differentiated code (fails when the catch block runs; always before Zygote 0.6.71)"
+    }
+    fn docs(&self) -> &'static str {
+        DOCS
+    }
+    fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
+        let old = cx.settings.zygote.map(|v| v < HAPPY_PATH_SINCE);
+        for (file, site) in cx.reached_sites() {
+            let SiteKind::Try { has_catch, .. } = site.kind else {
+                continue;
+            };
+            if old != Some(true) && !has_catch {
+                continue;
+            }
+            let mut d = cx.diagnostic(self, file, site.func, site.span, String::new());
+            let entry = cx.entry_phrase(&d);
+            match (old, cx.settings.zygote) {
+                (Some(true), Some(v)) => {
+                    d.severity = Severity::Error;
+                    d.message = format!(
+                        "`try` in differentiated code (reached from {entry}): Zygote {v} refuses the whole function when `gradient` is called: \"try/catch is not supported\""
+                    );
+                }
+                (Some(false), Some(v)) => {
+                    d.message = format!(
+                        "`try` in differentiated code (reached from {entry}): with Zygote {v}, differentiation fails only if the catch block runs, in the reverse pass: \"Can't differentiate function execution in catch block\""
+                    );
+                }
+                _ => {
+                    d.message = format!(
+                        "`try` in differentiated code (reached from {entry}): differentiation fails if the catch block runs (\"Can't differentiate function execution in catch block\"); Zygote 0.6.70 and older refuse any `try` (\"try/catch is not supported\")"
+                    );
+                }
+            }
+            d.help = Some("test the failing condition instead of catching it (return a sentinel value), or move the `try` into a function with `@non_differentiable` or an `rrule`".into());
+            out.push(d);
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! The `adlint` binary: exit codes, output formats, and the JSON contract on a multi-file
+//! project (a reviewed snapshot).
+
+mod common;
+use common::Project;
+use std::process::Command;
+
+fn adlint(args: &[&str], cwd: &std::path::Path) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_adlint"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run adlint");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn two_file_project() -> Project {
+    Project::new(&[
+        (
+            "src/model.jl",
+            "function g_inner!(x, y)\n    for i in eachindex(x, y)\n        x[i] = 2 * y[i]\n    end\n    return x\nend\n\nfunction g_outer(y)\n    z = similar(y)\n    g_inner!(z, y)\n    return z\nend\n",
+        ),
+        (
+            "src/train.jl",
+            "using Zygote\ninclude(\"model.jl\")\n\nloss(y) = sum(g_outer(y))\n\nfunction train()\n    y = rand(3)\n    return Zygote.gradient(loss, y)\nend\n",
+        ),
+    ])
+}
+
+#[test]
+fn exit_codes_follow_the_contract() {
+    let p = two_file_project();
+    let (code, _, _) = adlint(&["check", "."], p.dir.path());
+    assert_eq!(code, 1, "findings");
+    let (code, _, _) = adlint(&["check", ".", "--exit-zero"], p.dir.path());
+    assert_eq!(code, 0, "--exit-zero");
+    let clean = Project::new(&[("a.jl", "using Zygote\ngradient(x -> 2x, 1.0)\n")]);
+    let (code, _, _) = adlint(&["check", "."], clean.dir.path());
+    assert_eq!(code, 0, "no findings");
+    let (code, _, err) = adlint(&["check", "does-not-exist"], clean.dir.path());
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = adlint(
+        &["check", ".", "--select", "index-asignment"],
+        clean.dir.path(),
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean `index-assignment`"), "{err}");
+    let (code, _, _) = adlint(&["check", "--bogus-flag"], clean.dir.path());
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn skipped_files_warn_and_the_run_goes_on() {
+    let p = two_file_project();
+    std::fs::write(p.path("src/blob.jl"), [0u8, 159, 146, 150]).unwrap();
+    std::fs::write(p.path("src/latin1.jl"), b"x = \xe9\n").unwrap();
+    let (code, out, err) = adlint(&["check", ".", "--output-format", "json"], p.dir.path());
+    assert_eq!(code, 1);
+    assert!(err.contains("skipped src/blob.jl: binary file"), "{err}");
+    assert!(err.contains("skipped src/latin1.jl: not UTF-8"), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["summary"]["skipped"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn concise_format() {
+    let p = two_file_project();
+    let (_, out, _) = adlint(&["check", ".", "--output-format", "concise"], p.dir.path());
+    assert_eq!(out.lines().count(), 1);
+    assert!(
+        out.starts_with("src/model.jl:3:9: index-assignment `x[...] = ...` writes into an array"),
+        "{out}"
+    );
+}
+
+#[test]
+fn full_format_shows_site_entry_and_chain() {
+    let p = two_file_project();
+    let (_, out, _) = adlint(&["check", "."], p.dir.path());
+    assert!(out.contains("[index-assignment]"), "{out}");
+    assert!(out.contains("src/model.jl:3:9"), "{out}");
+    assert!(
+        out.contains("entry: `Zygote.gradient` differentiates loss"),
+        "{out}"
+    );
+    assert!(out.contains("step 1: calls g_outer"), "{out}");
+    assert!(out.contains("step 2: calls g_inner!"), "{out}");
+    assert!(out.contains("1 error, 0 warnings in 2 files"), "{out}");
+    assert!(!out.contains('\u{1b}'), "no colour when not a terminal");
+}
+
+#[test]
+fn json_snapshot_of_a_multi_file_case() {
+    let p = two_file_project();
+    let (_, out, _) = adlint(&["check", ".", "--output-format", "json"], p.dir.path());
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let expected = serde_json::json!({
+        "version": 1,
+        "diagnostics": [{
+            "rule": "index-assignment",
+            "category": "mutation",
+            "severity": "error",
+            "message": "`x[...] = ...` writes into an array in differentiated code (reached from `Zygote.gradient` at src/train.jl:8): Zygote raises \"Mutating arrays is not supported -- called setindex!(...)\" when the pullback runs; `x` is an array, made by `similar(...)` (line 9)",
+            "help": "build the array without writing into it (broadcasting, a comprehension or `map`), or write into a `Zygote.Buffer` and return `copy(buf)`",
+            "path": "src/model.jl",
+            "start": {"line": 3, "column": 9},
+            "end": {"line": 3, "column": 24},
+            "entry": {"path": "src/train.jl", "line": 8, "column": 12, "api": "Zygote.gradient", "function": "loss"},
+            "entry_count": 1,
+            "chain": [
+                {"function": "loss", "path": "src/train.jl", "line": 8, "column": 12},
+                {"function": "g_outer", "path": "src/train.jl", "line": 4, "column": 15},
+                {"function": "g_inner!", "path": "src/model.jl", "line": 10, "column": 5}
+            ],
+            "related": [{
+                "path": "src/model.jl",
+                "start": {"line": 9, "column": 5},
+                "end": {"line": 9, "column": 19},
+                "message": "`x` is allocated here"
+            }],
+            "fixes": []
+        }],
+        "summary": {"files": 2, "parse_errors": 0, "skipped": [], "entry_points": 1, "unresolved_calls": 0, "diagnostics": 1}
+    });
+    assert_eq!(v, expected, "{}", serde_json::to_string_pretty(&v).unwrap());
+}
+
+#[test]
+fn rules_and_explain() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, out, _) = adlint(&["rules"], tmp.path());
+    assert_eq!(code, 0);
+    assert!(out.contains("index-assignment"));
+    assert!(out.contains("boxed-variable"));
+    let (code, out, _) = adlint(&["explain", "try-catch"], tmp.path());
+    assert_eq!(code, 0);
+    assert!(out.contains("## Why is this bad"));
+    let (code, _, err) = adlint(&["explain", "try-cach"], tmp.path());
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean `try-catch`"));
+}
+
+#[test]
+fn check_without_fix_never_writes() {
+    let p = two_file_project();
+    let before = std::fs::read(p.path("src/model.jl")).unwrap();
+    let _ = adlint(&["check", "."], p.dir.path());
+    assert_eq!(std::fs::read(p.path("src/model.jl")).unwrap(), before);
+}

@@ -1,0 +1,71 @@
+//! Shared helpers: write a small project to a temporary directory and analyse it the way
+//! `adlint check` does.
+#![allow(dead_code)]
+
+use adlint::analysis::{self, Analysis, Options};
+use adlint::workspace::Workspace;
+use std::path::PathBuf;
+
+pub struct Project {
+    pub dir: tempfile::TempDir,
+}
+
+impl Project {
+    /// Files as (relative path, text). A `Project.toml` is added unless one is given.
+    pub fn new(files: &[(&str, &str)]) -> Project {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut has_project = false;
+        for (rel, text) in files {
+            has_project |= *rel == "Project.toml";
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        if !has_project {
+            std::fs::write(dir.path().join("Project.toml"), "name = \"Fixture\"\n").unwrap();
+        }
+        Project { dir }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn analyze(&self) -> Analysis {
+        self.analyze_with(&Options::default())
+    }
+
+    pub fn analyze_with(&self, options: &Options) -> Analysis {
+        let ws = Workspace::discover(&[self.dir.path().to_path_buf()]).expect("discover");
+        analysis::analyze(ws, options)
+    }
+}
+
+/// (rule, file name, line, column), 1-based, in output order.
+pub fn findings(a: &Analysis) -> Vec<(String, String, usize, usize)> {
+    a.diagnostics
+        .iter()
+        .map(|d| {
+            let (line, col) = adlint::render::line_col(a, d.location.file, d.location.span.start);
+            let path = &a.workspace.files[d.location.file as usize].path;
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (d.rule.to_string(), name, line, col)
+        })
+        .collect()
+}
+
+/// Analyse one file's text as `main.jl` of a fresh project.
+pub fn check(text: &str) -> Vec<(String, usize, usize)> {
+    let p = Project::new(&[("main.jl", text)]);
+    findings(&p.analyze())
+        .into_iter()
+        .map(|(r, _, l, c)| (r, l, c))
+        .collect()
+}
+
+pub fn rules_at(text: &str) -> Vec<String> {
+    check(text)
+        .into_iter()
+        .map(|(r, l, c)| format!("{r}@{l}:{c}"))
+        .collect()
+}

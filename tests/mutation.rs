@@ -1,0 +1,471 @@
+//! Mutation rules: every syntax, every entry API and passing form, escape hatches, target
+//! types, cross-file chains, and the negatives the engine issue lists.
+
+mod common;
+use common::{findings, rules_at, Project};
+
+fn wrap(body: &str) -> String {
+    format!("using Zygote\n\nfunction loss(x)\n{body}\nend\n\ngradient(loss, rand(3))\n")
+}
+
+#[test]
+fn index_assignment_syntaxes() {
+    let cases = [
+        (
+            "    z = similar(x)\n    z[1] = 0.0\n    sum(z)",
+            vec!["index-assignment@5:5"],
+        ),
+        (
+            "    z = zeros(2, 2)\n    z[1, 2] = 1.0\n    sum(z)",
+            vec!["index-assignment@5:5"],
+        ),
+        (
+            "    z = zeros(2, 2)\n    z[:, 2] = x[1:2]\n    sum(z)",
+            vec!["index-assignment@5:5"],
+        ),
+        (
+            "    z = copy(x)\n    z[1] += 1.0\n    sum(z)",
+            vec!["index-assignment@5:5"],
+        ),
+        (
+            "    z = Vector{Float64}(undef, 3)\n    z[x .> 0] = x\n    sum(z)",
+            vec!["index-assignment@5:5"],
+        ),
+        (
+            "    z = [1.0, 2.0]\n    @inbounds z[1] = x[1]\n    sum(z)",
+            vec!["index-assignment@5:15"],
+        ),
+    ];
+    for (body, expected) in cases {
+        assert_eq!(rules_at(&wrap(body)), expected, "{body}");
+    }
+}
+
+#[test]
+fn broadcast_assignment_syntaxes() {
+    let cases = [
+        (
+            "    z = similar(x)\n    z .= x .* 2\n    sum(z)",
+            "broadcast-assignment@5:5",
+        ),
+        (
+            "    z = similar(x)\n    z .+= x\n    sum(z)",
+            "broadcast-assignment@5:5",
+        ),
+        (
+            "    z = similar(x)\n    z .*= 2\n    sum(z)",
+            "broadcast-assignment@5:5",
+        ),
+        (
+            "    z = zeros(3, 3)\n    z[:, 1] .= x\n    sum(z)",
+            "broadcast-assignment@5:5",
+        ),
+        (
+            "    z = similar(x)\n    @. z = x + 1\n    sum(z)",
+            "broadcast-assignment@5:5",
+        ),
+        (
+            "    z = similar(x)\n    broadcast!(sin, z, x)\n    sum(z)",
+            "broadcast-assignment@5:5",
+        ),
+        (
+            "    z = similar(x)\n    copyto!(z, x)\n    sum(z)",
+            "broadcast-assignment@5:5",
+        ),
+        (
+            "    z = similar(x)\n    copy!(z, x)\n    sum(z)",
+            "broadcast-assignment@5:5",
+        ),
+    ];
+    for (body, expected) in cases {
+        assert_eq!(rules_at(&wrap(body)), [expected], "{body}");
+    }
+}
+
+#[test]
+fn mutating_calls_from_the_knowledge_table() {
+    for (call, sev) in [
+        ("push!(z, 1.0)", "error"),
+        ("pop!(z)", "error"),
+        ("pushfirst!(z, 1.0)", "error"),
+        ("popfirst!(z)", "error"),
+        ("append!(z, x)", "error"),
+        ("fill!(z, 0.0)", "error"),
+        ("sort!(z)", "error"),
+        ("reverse!(z)", "error"),
+        ("cumsum!(z, x)", "error"),
+        ("mul!(z, ones(3, 3), x)", "error"),
+        ("resize!(z, 2)", "warning"),
+        ("deleteat!(z, 1)", "warning"),
+    ] {
+        let src = wrap(&format!("    z = zeros(3)\n    {call}\n    sum(z)"));
+        let p = Project::new(&[("main.jl", &src)]);
+        let a = p.analyze();
+        assert_eq!(findings(&a).len(), 1, "{call}");
+        assert_eq!(a.diagnostics[0].rule, "mutating-call", "{call}");
+        assert_eq!(a.diagnostics[0].severity.as_str(), sev, "{call}");
+    }
+    let src = wrap("    z = zeros(3)\n    map!(exp, z, x)\n    sum(z)");
+    assert_eq!(rules_at(&src), ["mutating-call@5:5"]);
+}
+
+#[test]
+fn supported_targets_are_quiet() {
+    for body in [
+        "    d = Dict{Symbol,Float64}()\n    d[:a] = x[1]\n    d[:a]",
+        "    d = IdDict()\n    push!(d, 1 => x[1])\n    d[1]",
+        "    r = Ref(0.0)\n    r[] = x[1]\n    r[]",
+        "    b = Zygote.Buffer(x)\n    b[1] = 2.0\n    b .= x\n    sum(copy(b))",
+        "    x = x .* 2\n    sum(x)",
+        "    tot = 0.0\n    for v in x\n        tot += v\n    end\n    tot",
+        "    rand!(zeros(3))\n    sum(x)",
+    ] {
+        assert_eq!(rules_at(&wrap(body)), Vec::<String>::new(), "{body}");
+    }
+}
+
+#[test]
+fn buffer_passed_into_a_helper_that_writes_it_is_quiet() {
+    let src = r#"using Zygote
+function lotka!(du, u)
+    du[1] = u[1] * u[2]
+    du[2] = -u[2]
+    return nothing
+end
+rhs = u -> begin
+    du = Zygote.Buffer(u)
+    lotka!(du, u)
+    return copy(du)
+end
+_, back = Zygote.pullback(rhs, [1.0, 1.0])
+"#;
+    assert_eq!(rules_at(src), Vec::<String>::new());
+    let arr = src
+        .replace("Zygote.Buffer(u)", "similar(u)")
+        .replace("copy(du)", "du");
+    assert_eq!(
+        rules_at(&arr),
+        ["index-assignment@3:5", "index-assignment@4:5"]
+    );
+}
+
+#[test]
+fn unknown_targets_are_assumed_arrays_and_say_so() {
+    let src = "using Zygote\nf(x) = (x[1] = 0.0; sum(x))\ngradient(f, rand(3))\n";
+    let p = Project::new(&[("main.jl", src)]);
+    let a = p.analyze();
+    assert_eq!(a.diagnostics.len(), 1);
+    assert!(a.diagnostics[0]
+        .message
+        .contains("adlint assumes `x` is an array"));
+}
+
+#[test]
+fn entry_point_apis() {
+    let helper = "function h(x)\n    z = similar(x)\n    z[1] = 1.0\n    sum(z)\nend\n";
+    let cases = [
+        ("using Zygote", "gradient(h, rand(3))"),
+        ("using Zygote", "withgradient(h, rand(3))"),
+        ("using Zygote", "y, back = pullback(h, rand(3))"),
+        ("using Zygote", "jacobian(h, rand(3))"),
+        ("using Zygote", "withjacobian(h, rand(3))"),
+        ("using Zygote", "hessian(h, rand(3))"),
+        ("import Zygote", "Zygote.hessian_reverse(h, rand(3))"),
+        ("using Zygote", "diaghessian(h, rand(3))"),
+        ("using Zygote", "h'(rand(3))"),
+        ("using Flux", "Flux.gradient(h, rand(3))"),
+        ("using Flux", "withgradient(h, rand(3))"),
+        (
+            "using Flux",
+            "Flux.train!((m, x) -> h(x), model, data, opt)",
+        ),
+        (
+            "using DifferentiationInterface, Zygote",
+            "DifferentiationInterface.gradient(h, AutoZygote(), rand(3))",
+        ),
+        (
+            "import DifferentiationInterface as DI\nusing ADTypes",
+            "DI.value_and_gradient(h, prep, AutoZygote(), rand(3))",
+        ),
+        (
+            "using DifferentiationInterface, ADTypes",
+            "backend = AutoZygote()\ngradient(h, backend, rand(3))",
+        ),
+        (
+            "import AbstractDifferentiation as AD",
+            "AD.gradient(AD.ZygoteBackend(), h, rand(3))",
+        ),
+        (
+            "using Lux",
+            "Training.single_train_step!(AutoZygote(), (m, ps, st, d) -> h(ps), data, ts)",
+        ),
+        (
+            "using Lux",
+            "Lux.Training.compute_gradients(AutoZygote(), (m, ps, st, d) -> h(ps), data, ts)",
+        ),
+        (
+            "using ChainRulesCore, Zygote",
+            "rrule_via_ad(Zygote.ZygoteRuleConfig(), h, rand(3))",
+        ),
+    ];
+    for (using, call) in cases {
+        let src = format!("{using}\n{helper}{call}\n");
+        let line = 3 + using.lines().count();
+        assert_eq!(
+            rules_at(&src),
+            [format!("index-assignment@{line}:5")],
+            "{call}"
+        );
+    }
+}
+
+#[test]
+fn non_zygote_calls_are_not_entries() {
+    let helper = "function h(x)\n    z = similar(x)\n    z[1] = 1.0\n    sum(z)\nend\n";
+    for (using, call) in [
+        ("using ForwardDiff", "ForwardDiff.gradient(h, rand(3))"),
+        ("using ForwardDiff", "gradient(h, rand(3))"),
+        (
+            "using DifferentiationInterface",
+            "gradient(h, AutoForwardDiff(), rand(3))",
+        ),
+        (
+            "using Zygote\ngradient(f, x) = f(x)",
+            "gradient(h, rand(3))",
+        ),
+        ("", "gradient(h, rand(3))"),
+    ] {
+        let src = format!("{using}\n{helper}{call}\n");
+        assert_eq!(rules_at(&src), Vec::<String>::new(), "{using} / {call}");
+    }
+}
+
+#[test]
+fn passing_forms_of_the_differentiated_function() {
+    let helper = "function h(x)\n    z = similar(x)\n    z[1] = 1.0\n    sum(z)\nend\n";
+    for call in [
+        "gradient(x -> h(x), rand(3))",
+        "gradient(rand(3)) do x\n    h(x)\nend",
+        "loss = x -> h(x)\ngradient(loss, rand(3))",
+        "gradient(first ∘ h, rand(3))",
+        "gradient(Base.Fix1(h2, 1), rand(3))",
+        "struct M end\n(m::M)(x) = h(x)\ngradient(M(), rand(3))",
+        "train(loss, x) = gradient(loss, x)\ntrain(h, rand(3))",
+        "@test gradient(h, rand(3)) isa Tuple",
+        "@testset \"t\" begin\n    gradient(h, rand(3))\nend",
+    ] {
+        let src = format!("using Zygote, Test\n{helper}h2(a, x) = h(x)\n{call}\n");
+        assert_eq!(rules_at(&src), ["index-assignment@4:5"], "{call}");
+    }
+}
+
+#[test]
+fn escape_hatches_cut_traversal() {
+    let helper = "function h(x)\n    z = similar(x)\n    z[1] = 1.0\n    sum(z)\nend\n";
+    for (decl, call) in [
+        ("function ChainRulesCore.rrule(::typeof(h), x)\n    h(x), d -> (NoTangent(), d)\nend", "gradient(h, rand(3))"),
+        ("ChainRulesCore.rrule(::typeof(h), x) = (h(x), d -> (NoTangent(), d))", "gradient(h, rand(3))"),
+        ("const CRC = ChainRulesCore\nfunction CRC.rrule(::typeof(h), x)\n    h(x), d -> (NoTangent(), d)\nend", "gradient(h, rand(3))"),
+        ("function ChainRulesCore.rrule(::RuleConfig{>:HasReverseMode}, ::typeof(h), x)\n    h(x), d -> (NoTangent(), d)\nend", "gradient(h, rand(3))"),
+        ("@scalar_rule h(x) 1.0", "gradient(h, rand(3))"),
+        ("@non_differentiable h(x)", "gradient(h, rand(3))"),
+        ("ChainRulesCore.@non_differentiable h(::Any)", "gradient(h, rand(3))"),
+        ("Zygote.@adjoint h(x) = h(x), d -> (d,)", "gradient(h, rand(3))"),
+        ("Zygote.@adjoint! function h(x)\n    h(x), d -> (d,)\nend", "gradient(h, rand(3))"),
+        ("Zygote.@nograd h", "gradient(h, rand(3))"),
+        ("", "gradient(x -> ignore_derivatives(() -> h(x)) + sum(x), rand(3))"),
+        ("", "gradient(rand(3)) do x\n    ignore_derivatives() do\n        h(x)\n    end\n    sum(x)\nend"),
+        ("", "gradient(x -> (@ignore_derivatives h(x)) + sum(x), rand(3))"),
+        ("", "gradient(x -> (Zygote.@ignore h(x)) + sum(x), rand(3))"),
+        ("", "gradient(x -> Zygote.ignore(() -> h(x)) + sum(x), rand(3))"),
+        ("", "gradient(x -> sum(Zygote.forwarddiff(h, x)), rand(3))"),
+        ("", "gradient(x -> sum(ForwardDiff.gradient(h, x)), rand(3))"),
+    ] {
+        let src = format!("using Zygote, ChainRulesCore, ForwardDiff\n{helper}{decl}\n{call}\n");
+        assert_eq!(rules_at(&src), Vec::<String>::new(), "{decl} / {call}");
+    }
+}
+
+#[test]
+fn opt_out_restores_traversal() {
+    let src = "using Zygote, ChainRulesCore\nfunction h(x)\n    z = similar(x)\n    z[1] = 1.0\n    sum(z)\nend\n@non_differentiable h(x)\n@opt_out rrule(::typeof(h), x)\ngradient(h, rand(3))\n";
+    assert_eq!(rules_at(src), ["index-assignment@4:5"]);
+}
+
+#[test]
+fn higher_order_traversal_follows_knowledge() {
+    let h = "function h(v)\n    z = zeros(2)\n    z[1] = v\n    v\nend\n";
+    for (call, expected) in [
+        ("gradient(x -> sum(map(h, x)), rand(3))", true),
+        ("gradient(x -> sum(h, x), rand(3))", true),
+        ("gradient(x -> sum([h(v) for v in x]), rand(3))", true),
+        (
+            "gradient(x -> foldl((a, v) -> a + h(v), x; init = 0.0), rand(3))",
+            true,
+        ),
+        (
+            "gradient(x -> sum(filter(v -> h(v) > 0, x)), rand(3))",
+            false,
+        ),
+        (
+            "gradient(x -> count(v -> h(v) > 0, x) + sum(x), rand(3))",
+            false,
+        ),
+        ("gradient(x -> sum(sort(x; by = h)), rand(3))", false),
+        ("gradient(x -> sum(h.(x)), rand(3))", false),
+        ("gradient(x -> sum((v -> h(v)).(x)), rand(3))", true),
+    ] {
+        let src = format!("using Zygote\n{h}{call}\n");
+        let got = rules_at(&src);
+        assert_eq!(!got.is_empty(), expected, "{call}: {got:?}");
+    }
+}
+
+#[test]
+fn code_outside_differentiation_is_not_reached() {
+    // After gradient returns, in the function that calls pullback, and in functions that
+    // no entry reaches.
+    let src = r#"using Zygote
+unused(x) = (x[1] = 0.0; x)
+function train(x)
+    acc = zeros(3)
+    g, = gradient(v -> sum(v .^ 2), x)
+    acc .+= g
+    y, back = pullback(v -> sum(v), x)
+    acc[1] = y
+    return acc
+end
+train(rand(3))
+"#;
+    assert_eq!(rules_at(src), Vec::<String>::new());
+}
+
+#[test]
+fn same_name_in_two_modules_resolves_by_scope() {
+    let src = r#"module A
+export f
+f(x) = (x .= 0; sum(x))
+end
+module B
+export f
+f(x) = 2 * sum(x)
+end
+using .B
+using Zygote
+gradient(f, rand(3))
+"#;
+    assert_eq!(rules_at(src), Vec::<String>::new());
+    let a = src.replace("using .B", "using .A");
+    assert_eq!(rules_at(&a), ["broadcast-assignment@3:9"]);
+}
+
+#[test]
+fn custom_flux_layer_reached_through_chain() {
+    let src = r#"using Flux
+struct Scale
+    w::Vector{Float64}
+end
+Flux.@layer Scale
+function (s::Scale)(x)
+    y = similar(x)
+    y .= s.w .* x
+    return y
+end
+model = Chain(Dense(3 => 3), Scale(ones(3)))
+loss(m, x) = sum(m(x))
+x = rand(3)
+Flux.gradient(m -> loss(m, x), model)
+"#;
+    let p = Project::new(&[("main.jl", src)]);
+    let a = p.analyze();
+    let f = findings(&a);
+    assert_eq!(
+        f,
+        [(
+            "broadcast-assignment".to_string(),
+            "main.jl".to_string(),
+            8,
+            5
+        )]
+    );
+    let chain = &a.diagnostics[0].chain;
+    assert_eq!(chain.last().unwrap().function, "(Scale)(...)");
+    assert!(
+        chain.last().unwrap().possible,
+        "model calls are possible steps"
+    );
+}
+
+#[test]
+fn include_chain_across_files() {
+    let p = Project::new(&[
+        (
+            "src/Pkg.jl",
+            "module Pkg\nusing Zygote\ninclude(\"model.jl\")\ninclude(\"train.jl\")\nend\n",
+        ),
+        (
+            "src/model.jl",
+            "function g_inner!(x, y)\n    x[1] = y[1]\n    return x\nend\n",
+        ),
+        (
+            "src/train.jl",
+            "loss(y) = sum(g_inner!(similar(y), y))\nrun() = gradient(loss, rand(3))\n",
+        ),
+    ]);
+    let a = p.analyze();
+    assert_eq!(
+        findings(&a),
+        [("index-assignment".to_string(), "model.jl".to_string(), 2, 5)]
+    );
+    let d = &a.diagnostics[0];
+    let e = d.entry.as_ref().unwrap();
+    assert!(a.workspace.files[e.location.file as usize]
+        .path
+        .ends_with("src/train.jl"));
+}
+
+#[test]
+fn include_outside_root_is_refused_and_cycles_end() {
+    let p = Project::new(&[
+        (
+            "a.jl",
+            "include(\"b.jl\")\ninclude(\"../../etc/passwd.jl\")\n",
+        ),
+        ("b.jl", "include(\"a.jl\")\n"),
+    ]);
+    let a = p.analyze();
+    assert!(a
+        .workspace
+        .warnings
+        .iter()
+        .any(|w| w.contains("not followed")));
+    assert_eq!(a.diagnostics.len(), 0);
+}
+
+#[test]
+fn reporting_is_limited_to_the_paths_given() {
+    let p = Project::new(&[
+        (
+            "src/model.jl",
+            "function g!(x)\n    x[1] = 0.0\n    x\nend\n",
+        ),
+        (
+            "src/train.jl",
+            "using Zygote\ngradient(x -> sum(g!(x)), rand(3))\n",
+        ),
+    ]);
+    let only_train = adlint::workspace::Workspace::discover(&[p.path("src/train.jl")]).unwrap();
+    let a = adlint::analysis::analyze(only_train, &Default::default());
+    assert_eq!(
+        a.diagnostics.len(),
+        0,
+        "the finding is in model.jl, not in the path given"
+    );
+    let only_model = adlint::workspace::Workspace::discover(&[p.path("src/model.jl")]).unwrap();
+    let a = adlint::analysis::analyze(only_model, &Default::default());
+    assert_eq!(
+        findings(&a).len(),
+        1,
+        "the entry in train.jl still reaches model.jl"
+    );
+}

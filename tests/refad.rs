@@ -1,0 +1,1329 @@
+use adlint::refad::*;
+use std::path::PathBuf;
+
+fn run(src: &str) -> ProgramRun {
+    run_with(src, &Options::default())
+}
+
+fn run_with(src: &str, opts: &Options) -> ProgramRun {
+    let files = vec![SourceFile {
+        path: PathBuf::from("t.jl"),
+        text: src.to_string(),
+    }];
+    run_program(&files, opts)
+}
+
+#[test]
+#[ignore]
+fn dump_tree() {
+    let path = std::env::var("REFAD_DUMP").unwrap();
+    let src = std::fs::read_to_string(path).unwrap();
+    println!("{}", debug_tree(&src));
+}
+
+#[test]
+#[ignore]
+fn run_file_env() {
+    let path = std::env::var("REFAD_RUN").unwrap();
+    let src = std::fs::read_to_string(path).unwrap();
+    println!("{:#?}", run(&src));
+}
+
+fn last_entry(src: &str) -> EntryRun {
+    let r = run(src);
+    assert!(r.stopped.is_none(), "stopped: {:?}", r.stopped);
+    r.entries.last().cloned().expect("an entry ran")
+}
+
+/// Assert the last entry is Ok with this gradient and a passing finite-difference check.
+fn grad_is(src: &str, expected: &str) {
+    match last_entry(src).outcome {
+        Outcome::Ok {
+            gradient, fd_check, ..
+        } => {
+            assert_eq!(gradient, expected, "source:\n{src}");
+            let fd = fd_check.expect("finite-difference check ran");
+            assert!(fd.ok, "fd check failed: {fd:?} for\n{src}");
+        }
+        other => panic!("expected Ok, got {other:?} for\n{src}"),
+    }
+}
+
+/// Assert the last entry is Ok with this gradient (no FD check expected, e.g. Int/struct args).
+fn grad_is_nofd(src: &str, expected: &str) {
+    match last_entry(src).outcome {
+        Outcome::Ok { gradient, .. } => assert_eq!(gradient, expected, "source:\n{src}"),
+        other => panic!("expected Ok, got {other:?} for\n{src}"),
+    }
+}
+
+fn failed(src: &str) -> (String, SiteRef, Vec<SiteRef>) {
+    match last_entry(src).outcome {
+        Outcome::Failed {
+            message,
+            first,
+            all,
+        } => (message, first, all),
+        other => panic!("expected Failed, got {other:?} for\n{src}"),
+    }
+}
+
+fn text_at<'a>(src: &'a str, s: &SiteRef) -> &'a str {
+    &src[s.start_byte..s.end_byte]
+}
+
+// ---------------------------------------------------------------- gradients
+
+#[test]
+fn g01_polynomial() {
+    grad_is("f(x) = x^2 + 3x\ngradient(f, 2.0)", "(7.0,)");
+}
+#[test]
+fn g02_sum_of_squares() {
+    grad_is(
+        "gradient(x -> sum(x .^ 2), [1.0, 2.0, 3.0])",
+        "([2.0, 4.0, 6.0],)",
+    );
+}
+#[test]
+fn g03_trig() {
+    // d/dx sin(x)cos(x) = cos(2x); at 0: 1
+    grad_is("gradient(x -> sin(x) * cos(x), 0.0)", "(1.0,)");
+}
+#[test]
+fn g04_exp_log() {
+    grad_is("gradient(x -> exp(log(x)), 3.0)", "(1.0,)");
+}
+#[test]
+fn g05_tanh() {
+    grad_is("gradient(tanh, 0.0)", "(1.0,)");
+}
+#[test]
+fn g06_sqrt() {
+    grad_is("gradient(sqrt, 4.0)", "(0.25,)");
+}
+#[test]
+fn g07_two_args() {
+    grad_is("gradient((x, y) -> x / y, 1.0, 2.0)", "(0.5, -0.25)");
+}
+#[test]
+fn g08_matrix_vector_product() {
+    grad_is(
+        "W = [1.0 2.0; 3.0 4.0]\nx = [1.0, -1.0]\ngradient((W, x) -> sum(W * x), W, x)",
+        "([1.0 -1.0; 1.0 -1.0], [4.0, 6.0])",
+    );
+}
+#[test]
+fn g09_dot() {
+    grad_is(
+        "using LinearAlgebra\ngradient(x -> dot(x, [1.0, 2.0]), [3.0, 4.0])",
+        "([1.0, 2.0],)",
+    );
+}
+#[test]
+fn g10_norm() {
+    grad_is("gradient(x -> norm(x), [3.0, 4.0])", "([0.6, 0.8],)");
+}
+#[test]
+fn g11_prod() {
+    grad_is("gradient(prod, [2.0, 3.0, 4.0])", "([12.0, 8.0, 6.0],)");
+}
+#[test]
+fn g12_maximum() {
+    grad_is("gradient(maximum, [1.0, 5.0, 2.0])", "([0.0, 1.0, 0.0],)");
+}
+#[test]
+fn g13_mean() {
+    grad_is(
+        "using Statistics\ngradient(mean, [1.0, 2.0, 3.0, 4.0])",
+        "([0.25, 0.25, 0.25, 0.25],)",
+    );
+}
+#[test]
+fn g14_closure_capture() {
+    grad_is("a = 3.0\ngradient(x -> a * x^2, 2.0)", "(12.0,)");
+}
+#[test]
+fn g15_closure_shared_cell() {
+    // the closure sees the updated captured variable (shared cell, like a Core.Box)
+    grad_is(
+        "function f(x)\n  k = 1.0\n  g = y -> k * y\n  k = 5.0\n  return g(x)\nend\ngradient(f, 1.0)",
+        "(5.0,)",
+    );
+}
+#[test]
+fn g16_immutable_struct() {
+    grad_is_nofd(
+        "struct P\n  a\n  b\nend\nf(p) = p.a * p.b\ngradient(f, P(2.0, 3.0))",
+        "((a = 3.0, b = 2.0),)",
+    );
+}
+#[test]
+fn g17_mutable_struct_field_write() {
+    // Zygote test/features.jl:430-447
+    grad_is_nofd(
+        "mutable struct MyMutable\n  value::Float64\nend\nfunction foo!(m::MyMutable, x)\n  m.value = x\nend\nfunction baz(args)\n  m = MyMutable(0.)\n  foo!(m, args...)\n  m.value\nend\ngradient(baz, (1.0,))",
+        "((1.0,),)",
+    );
+}
+#[test]
+fn g18_if_else() {
+    let f = "f(x) = x > 0 ? 2x : -3x\n";
+    grad_is(&format!("{f}gradient(f, 1.0)"), "(2.0,)");
+    grad_is(&format!("{f}gradient(f, -1.0)"), "(-3.0,)");
+}
+#[test]
+fn g19_mysum_rebinding() {
+    // limitations page, "Re-using variable names": tot = n * x^n; d/dx = n^2 x^(n-1)
+    let src = "function mysum(x::Real, n::Int)\n  tot = 0.0\n  for i in 1:n\n    tot += x^n\n  end\n  return tot\nend\ngradient(x -> mysum(x, 3), 2.0)";
+    grad_is(src, "(36.0,)");
+}
+#[test]
+fn g20_while_loop() {
+    grad_is(
+        "function f(x)\n  y = x\n  i = 0\n  while i < 3\n    y = y * x\n    i += 1\n  end\n  y\nend\ngradient(f, 2.0)",
+        "(32.0,)",
+    );
+}
+#[test]
+fn g21_dotted_ops() {
+    grad_is(
+        "gradient(x -> sum(2 .* x .+ 1), [1.0, 2.0])",
+        "([2.0, 2.0],)",
+    );
+}
+#[test]
+fn g22_at_dot_macro() {
+    grad_is(
+        "gradient(x -> sum(@. x^2 + 1), [1.0, 3.0])",
+        "([2.0, 6.0],)",
+    );
+}
+#[test]
+fn g23_user_broadcast() {
+    grad_is(
+        "g(x) = x^3\ngradient(x -> sum(g.(x)), [1.0, 2.0])",
+        "([3.0, 12.0],)",
+    );
+}
+#[test]
+fn g24_comprehension() {
+    grad_is(
+        "gradient(x -> sum([xi^2 for xi in x]), [1.0, 2.0])",
+        "([2.0, 4.0],)",
+    );
+}
+#[test]
+fn g25_generator() {
+    grad_is(
+        "gradient(x -> sum(xi^3 for xi in x), [1.0, 2.0])",
+        "([3.0, 12.0],)",
+    );
+}
+#[test]
+fn g26_map() {
+    grad_is(
+        "gradient(x -> sum(map(xi -> xi^2, x)), [1.0, 2.0])",
+        "([2.0, 4.0],)",
+    );
+}
+#[test]
+fn g27_reduce_foldl() {
+    grad_is("gradient(x -> reduce(*, x), [2.0, 3.0])", "([3.0, 2.0],)");
+    grad_is(
+        "gradient(x -> foldl((a, b) -> a + 2b, x), [2.0, 3.0])",
+        "([1.0, 2.0],)",
+    );
+}
+#[test]
+fn g28_mapreduce_and_sum_f() {
+    grad_is(
+        "gradient(x -> mapreduce(abs2, +, x), [1.0, -2.0])",
+        "([2.0, -4.0],)",
+    );
+    grad_is("gradient(x -> sum(abs2, x), [1.0, -2.0])", "([2.0, -4.0],)");
+}
+#[test]
+fn g29_user_rrule_is_used() {
+    // the user's pullback (deliberately not the true derivative) is what Zygote uses
+    let src = "using ChainRulesCore\nmyf(x) = x^2\nfunction ChainRulesCore.rrule(::typeof(myf), x)\n  y = myf(x)\n  pb(ȳ) = (NoTangent(), 100.0 * ȳ)\n  return y, pb\nend\ngradient(x -> 2 * myf(x), 3.0)";
+    match last_entry(src).outcome {
+        Outcome::Ok {
+            gradient, fd_check, ..
+        } => {
+            assert_eq!(gradient, "(200.0,)");
+            assert!(
+                !fd_check.unwrap().ok,
+                "FD must disagree with the made-up rule"
+            );
+        }
+        o => panic!("{o:?}"),
+    }
+}
+#[test]
+fn g30_adjoint_macro() {
+    grad_is_nofd(
+        "using Zygote\nmyg(x) = x^2\nZygote.@adjoint myg(x) = myg(x), Δ -> (7.0 * Δ,)\ngradient(myg, 3.0)",
+        "(7.0,)",
+    );
+}
+#[test]
+fn g31_ignore_derivatives() {
+    grad_is_nofd(
+        "using ChainRulesCore\ngradient(x -> x * ignore_derivatives(() -> x), 3.0)",
+        "(3.0,)",
+    );
+    grad_is_nofd(
+        "using Zygote\ngradient(x -> x * Zygote.@ignore(x * 1.0), 3.0)",
+        "(3.0,)",
+    );
+}
+#[test]
+fn g32_non_differentiable() {
+    grad_is_nofd(
+        "using ChainRulesCore\nh(x) = 5x\n@non_differentiable h(x)\ngradient(x -> x + h(x), 3.0)",
+        "(1.0,)",
+    );
+}
+#[test]
+fn g33_dict_write_works() {
+    // Zygote test/features.jl:232-236
+    grad_is(
+        "function f(x)\n  d = Dict()\n  d[:x] = x\n  x * d[:x]\nend\ngradient(f, 2.0)",
+        "(4.0,)",
+    );
+}
+#[test]
+fn g34_ref_write_works() {
+    // pow_mut, Zygote test/features.jl:153-162
+    grad_is(
+        "function pow_mut(x, n)\n  r = Ref(one(x))\n  while n > 0\n    n -= 1\n    r[] = r[] * x\n  end\n  return r[]\nend\ngradient(x -> pow_mut(x, 3), 2.0)",
+        "(12.0,)",
+    );
+}
+#[test]
+fn g35_buffer_works() {
+    grad_is(
+        "using Zygote\nfunction f(x)\n  b = Zygote.Buffer(x)\n  for i in eachindex(x)\n    b[i] = x[i]^2\n  end\n  sum(copy(b))\nend\ngradient(f, [1.0, 2.0])",
+        "([2.0, 4.0],)",
+    );
+}
+#[test]
+fn g36_withgradient() {
+    let e = last_entry("withgradient(x -> x^2, 3.0)");
+    match e.outcome {
+        Outcome::Ok {
+            value, gradient, ..
+        } => {
+            assert_eq!(value, "9.0");
+            assert_eq!(gradient, "(6.0,)");
+        }
+        o => panic!("{o:?}"),
+    }
+    assert_eq!(e.api, "withgradient");
+}
+#[test]
+fn g37_matrix_elementwise() {
+    grad_is(
+        "gradient(W -> sum(W .* W), [1.0 2.0; 3.0 4.0])",
+        "([2.0 4.0; 6.0 8.0],)",
+    );
+}
+#[test]
+fn g38_dispatch_on_annotations() {
+    let src = "f(x::Real) = 2x\nf(x::AbstractVector) = sum(3 .* x)\n";
+    grad_is(&format!("{src}gradient(f, 1.0)"), "(2.0,)");
+    grad_is(&format!("{src}gradient(f, [1.0, 1.0])"), "([3.0, 3.0],)");
+}
+#[test]
+fn g39_keywords_defaults_varargs() {
+    grad_is(
+        "f(x, c = 2.0; p = 3) = c * x^p\ng(xs...) = sum(xs)\ngradient(x -> f(x; p = 2) + f(x, 1.0) + g(x, x), 1.0)",
+        "(9.0,)",
+    );
+}
+#[test]
+fn g40_try_that_does_not_throw() {
+    grad_is(
+        "function pow_try(x)\n  try\n    2x\n  catch e\n    println(\"error\")\n  end\nend\ngradient(pow_try, 1.0)",
+        "(2.0,)",
+    );
+}
+#[test]
+fn g41_softmax_logsumexp() {
+    let e = last_entry("using NNlib\ngradient(x -> logsumexp(x), [0.0, 0.0])");
+    match e.outcome {
+        Outcome::Ok {
+            gradient, fd_check, ..
+        } => {
+            assert_eq!(gradient, "([0.5, 0.5],)");
+            assert!(fd_check.unwrap().ok);
+        }
+        o => panic!("{o:?}"),
+    }
+}
+#[test]
+fn g42_adjoint_vector_product() {
+    grad_is(
+        "gradient(x -> x' * [1.0, 2.0], [3.0, 4.0])",
+        "([1.0, 2.0],)",
+    );
+}
+#[test]
+fn g43_hcat_vcat_index() {
+    grad_is(
+        "gradient(x -> sum(vcat(x, 2 .* x)) + hcat(x, x)[2, 1], [1.0, 2.0])",
+        "([3.0, 4.0],)",
+    );
+}
+#[test]
+fn g44_let_ternary_logic() {
+    grad_is(
+        "function f(x)\n  let y = 2x\n    (y > 0 && x < 10) || return 0.0\n    y^2\n  end\nend\ngradient(f, 1.0)",
+        "(8.0,)",
+    );
+}
+#[test]
+fn g45_max_min_abs() {
+    grad_is(
+        "gradient(x -> max(x, 1.0) + min(x, -5.0) + abs(x), -2.0)",
+        "(-1.0,)",
+    );
+}
+#[test]
+fn g46_int_argument_is_constant() {
+    grad_is_nofd(
+        "gradient((x, n) -> x^n, 2.0, 3)",
+        "(12.0, #= Int64 argument: not tracked =#)",
+    );
+}
+#[test]
+fn g47_unused_argument_is_nothing() {
+    grad_is("gradient((x, y) -> 2x, 1.0, 5.0)", "(2.0, nothing)");
+}
+#[test]
+fn g48_enumerate_zip() {
+    grad_is(
+        "function f(x, y)\n  s = 0.0\n  for (i, (a, b)) in enumerate(zip(x, y))\n    s += i * a * b\n  end\n  s\nend\ngradient(f, [1.0, 1.0], [2.0, 3.0])",
+        "([2.0, 6.0], [1.0, 2.0])",
+    );
+}
+#[test]
+fn g49_jacobian() {
+    let e = last_entry("jacobian(x -> [x[1] * x[2], 3 * x[1]], [2.0, 5.0])");
+    match e.outcome {
+        Outcome::Ok { gradient, .. } => assert_eq!(gradient, "([5.0 2.0; 3.0 0.0],)"),
+        o => panic!("{o:?}"),
+    }
+}
+#[test]
+fn g50_hessian() {
+    let e = last_entry("hessian(x -> x[1]^2 * x[2], [1.0, 2.0])");
+    match e.outcome {
+        Outcome::Ok { gradient, .. } => {
+            // [2*x2 2*x1; 2*x1 0] = [4 2; 2 0], up to finite-difference rounding
+            let nums: Vec<f64> = gradient
+                .trim_matches(|c| c == '[' || c == ']')
+                .split([' ', ';'])
+                .filter(|s| !s.is_empty())
+                .map(|s| s.parse().unwrap())
+                .collect();
+            let want = [4.0, 2.0, 2.0, 0.0];
+            for (a, b) in nums.iter().zip(want) {
+                assert!((a - b).abs() < 1e-6, "{gradient}");
+            }
+        }
+        o => panic!("{o:?}"),
+    }
+}
+#[test]
+fn g51_pullback_and_back() {
+    let r = run("y, back = pullback(x -> 3x^2, 2.0)\ng = back(1.0)");
+    assert!(r.stopped.is_none());
+    match &r.entries[0].outcome {
+        Outcome::Ok {
+            value, gradient, ..
+        } => {
+            assert_eq!(value, "12.0");
+            assert_eq!(gradient, "(12.0,)");
+        }
+        o => panic!("{o:?}"),
+    }
+}
+
+// ---------------------------------------------------------------- Zygote failures
+
+const F_BANG: &str = "function f!(x)
+  x .= 2 .* x
+  return x
+end
+gradient(rand(3)) do x
+  sum(f!(x))
+end
+";
+
+#[test]
+fn z01_limitations_f_bang_copyto() {
+    let (msg, first, all) = failed(F_BANG);
+    assert_eq!(
+        msg,
+        "Mutating arrays is not supported -- called copyto!(Vector{Float64}, ...)"
+    );
+    assert_eq!(text_at(F_BANG, &first), "x .= 2 .* x");
+    assert_eq!(first.line, 2);
+    assert_eq!(all.len(), 1);
+}
+
+const G_OUTER: &str = "function g_inner!(x, y)
+  for i in eachindex(x, y)
+    x[i] = 2 * y[i]
+  end
+  return x
+end
+function g_outer(y)
+  z = similar(y)
+  g_inner!(z, y)
+  return z
+end
+gradient(y -> sum(g_outer(y)), [1.0, 2.0, 3.0])
+";
+
+#[test]
+fn z02_limitations_g_outer_setindex_in_inner() {
+    let (msg, first, all) = failed(G_OUTER);
+    assert_eq!(
+        msg,
+        "Mutating arrays is not supported -- called setindex!(Vector{Float64}, ...)"
+    );
+    assert_eq!(text_at(G_OUTER, &first), "x[i] = 2 * y[i]");
+    assert_eq!(first.line, 3);
+    // one site per executed write, the last executed reported first
+    assert_eq!(all.len(), 3);
+    assert!(all.iter().all(|s| s.line == 3));
+}
+
+const SAFE_SQRT: &str = "function safe_sqrt(x)
+  try
+    sqrt(x)
+  catch
+    0.
+  end
+end
+";
+
+#[test]
+fn z03_safe_sqrt_happy_path() {
+    grad_is(&format!("{SAFE_SQRT}gradient(safe_sqrt, 4.)"), "(0.25,)");
+}
+
+#[test]
+fn z04_safe_sqrt_catch_block_on_pull() {
+    let src = format!("{SAFE_SQRT}val, pull = pullback(safe_sqrt, -1.)\npull(1.)\n");
+    let r = run(&src);
+    assert!(r.stopped.is_none());
+    assert_eq!(r.entries.len(), 1);
+    assert_eq!(r.entries[0].api, "pullback");
+    assert_eq!(r.entries[0].line, 8);
+    match &r.entries[0].outcome {
+        Outcome::Failed { message, first, .. } => {
+            assert_eq!(
+                message,
+                "Can't differentiate function execution in catch block at t.jl:5."
+            );
+            assert!(text_at(&src, first).starts_with("try"));
+            assert_eq!(first.line, 2);
+        }
+        o => panic!("{o:?}"),
+    }
+}
+
+#[test]
+fn z05_pullback_without_back_is_ok() {
+    let src = format!("{SAFE_SQRT}val, pull = pullback(safe_sqrt, -1.)\n");
+    match last_entry(&src).outcome {
+        Outcome::Ok {
+            value, gradient, ..
+        } => {
+            assert_eq!(value, "0.0");
+            assert_eq!(gradient, "(pullback not called)");
+        }
+        o => panic!("{o:?}"),
+    }
+}
+
+#[test]
+fn z06_old_zygote_rejects_any_try() {
+    let opts = Options {
+        zygote_version: Some((0, 6, 70)),
+        ..Options::default()
+    };
+    let src = format!("{SAFE_SQRT}gradient(safe_sqrt, 4.)");
+    let r = run_with(&src, &opts);
+    match &r.entries[0].outcome {
+        Outcome::Failed { message, first, .. } => {
+            assert_eq!(
+                message,
+                "Compiling Tuple{typeof(safe_sqrt), Float64}: try/catch is not supported."
+            );
+            assert!(text_at(&src, first).starts_with("try"));
+        }
+        o => panic!("{o:?}"),
+    }
+    // 0.6.71 has the happy path
+    let opts = Options {
+        zygote_version: Some((0, 6, 71)),
+        ..Options::default()
+    };
+    assert!(matches!(
+        run_with(&src, &opts).entries[0].outcome,
+        Outcome::Ok { .. }
+    ));
+}
+
+#[test]
+fn z07_jclock_foreigncall() {
+    let src = "jclock(x) = ccall(:clock, Int32, ()) * 2\ngradient(jclock, rand())";
+    let (msg, first, _) = failed(src);
+    assert!(
+        msg.starts_with("Can't differentiate foreigncall expression"),
+        "{msg}"
+    );
+    assert_eq!(text_at(src, &first), "ccall(:clock, Int32, ())");
+    // old message form
+    let opts = Options {
+        zygote_version: Some((0, 6, 40)),
+        ..Options::default()
+    };
+    match &run_with(src, &opts).entries[0].outcome {
+        Outcome::Failed { message, .. } => {
+            assert_eq!(message, "Can't differentiate foreigncall expression")
+        }
+        o => panic!("{o:?}"),
+    }
+}
+
+#[test]
+fn z08_jclock_with_user_rrule_works() {
+    let src = "using ChainRulesCore
+jclock(x) = ccall(:clock, Int32, ()) * x
+function ChainRulesCore.rrule(::typeof(jclock), x)
+  y = jclock(x)
+  pb(ȳ) = (ChainRulesCore.NoTangent(), ȳ * y)
+  return y, pb
+end
+gradient(jclock, 0.5)";
+    // the dummy clock value is 1000, so y = 500 and the user's pullback returns ȳ * y
+    grad_is_nofd(src, "(500.0,)");
+}
+
+#[test]
+fn z09_gradient_of_array_output() {
+    let src = "gradient(x -> 2 .* x, [1.0, 2.0])";
+    let (msg, first, _) = failed(src);
+    assert_eq!(
+        msg,
+        "Output is an array, so the gradient is not defined. Perhaps you wanted jacobian."
+    );
+    assert_eq!(text_at(src, &first), src);
+}
+
+#[test]
+fn z10_buffer_frozen() {
+    let src = "using Zygote
+function f(x)
+  buf = Zygote.Buffer(x)
+  buf[1] = x[1]
+  buf[2] = x[2]
+  y = copy(buf)
+  buf[1] = 1
+  sum(y)
+end
+gradient(f, [1.0, 2.0])";
+    let (msg, first, _) = failed(src);
+    assert_eq!(msg, "Buffer is frozen");
+    assert_eq!(text_at(src, &first), "buf[1] = 1");
+}
+
+#[test]
+fn z11_mutation_in_branch_not_taken_is_ok() {
+    grad_is(
+        "function f(x, flag)\n  y = copy(x)\n  if flag\n    y[1] = 0.0\n  end\n  sum(y)\nend\ngradient(x -> f(x, false), [1.0, 2.0])",
+        "([1.0, 1.0],)",
+    );
+}
+
+#[test]
+fn z12_mutation_of_unrelated_local_still_fails() {
+    let src =
+        "function f(x)\n  tmp = zeros(2)\n  tmp[1] = 1.0\n  sum(x)\nend\ngradient(f, [1.0, 2.0])";
+    let (msg, first, _) = failed(src);
+    assert_eq!(
+        msg,
+        "Mutating arrays is not supported -- called setindex!(Vector{Float64}, ...)"
+    );
+    assert_eq!(text_at(src, &first), "tmp[1] = 1.0");
+}
+
+#[test]
+fn z13_push_pop_and_order() {
+    // the last executed offending operation is reported first; all are collected
+    let src = "function f(x)\n  v = []\n  push!(v, x)\n  w = [1.0, 2.0]\n  pop!(w)\n  return x\nend\ngradient(f, 1.0)";
+    let (msg, first, all) = failed(src);
+    assert_eq!(
+        msg,
+        "Mutating arrays is not supported -- called pop!(Vector{Float64}, ...)"
+    );
+    assert_eq!(text_at(src, &first), "pop!(w)");
+    assert_eq!(all.len(), 2);
+    assert_eq!(
+        all[1].message,
+        "Mutating arrays is not supported -- called push!(Vector{Any}, ...)"
+    );
+    assert_eq!(text_at(src, &all[1]), "push!(v, x)");
+}
+
+#[test]
+fn z14_dotted_update_on_view_is_copyto_subarray() {
+    let src =
+        "function f(x)\n  y = zeros(2, 2)\n  y[:, 1] .= x\n  sum(y)\nend\ngradient(f, [1.0, 2.0])";
+    let (msg, first, _) = failed(src);
+    assert_eq!(
+        msg,
+        "Mutating arrays is not supported -- called copyto!(SubArray{Float64, 1, Matrix{Float64}, Tuple{Base.Slice{Base.OneTo{Int64}}, Int64}, true}, ...)"
+    );
+    assert_eq!(text_at(src, &first), "y[:, 1] .= x");
+}
+
+#[test]
+fn z15_rrule_hides_mutation() {
+    let src = "using ChainRulesCore
+function g!(x)
+  y = similar(x)
+  y .= 2 .* x
+  y
+end
+function ChainRulesCore.rrule(::typeof(g!), x)
+  return g!(x), ȳ -> (NoTangent(), 2 .* ȳ)
+end
+gradient(x -> sum(g!(x)), [1.0, 2.0])";
+    grad_is(src, "([2.0, 2.0],)");
+}
+
+#[test]
+fn z16_ignore_hides_mutation() {
+    grad_is_nofd(
+        "using ChainRulesCore\nfunction f(x)\n  n = ignore_derivatives() do\n    v = zeros(2)\n    v[1] = 1.0\n    sum(v)\n  end\n  n * x\nend\ngradient(f, 3.0)",
+        "(1.0,)",
+    );
+}
+
+#[test]
+fn z17_forward_exception_propagates() {
+    let r = run("f(x) = x < 0 ? error(\"negative\") : x\ngradient(f, -1.0)\ny = 1");
+    assert!(r.stopped.is_none());
+    match &r.entries[0].outcome {
+        Outcome::NotRun(n) => {
+            assert_eq!(n.reason, "the program threw in the forward pass: negative")
+        }
+        o => panic!("{o:?}"),
+    }
+}
+
+#[test]
+fn z18_failure_does_not_stop_later_entries() {
+    let src = format!("{F_BANG}gradient(x -> 2x, 1.0)\n");
+    let r = run(&src);
+    assert!(r.stopped.is_none());
+    assert_eq!(r.entries.len(), 2);
+    assert!(matches!(r.entries[0].outcome, Outcome::Failed { .. }));
+    assert!(matches!(r.entries[1].outcome, Outcome::Ok { .. }));
+    assert_eq!(r.entries[1].line, 8);
+}
+
+#[test]
+fn z19_entry_inside_function_called_from_top_level() {
+    let r =
+        run("function train(x)\n  g = gradient(x -> x^2, x)\n  return g[1]\nend\nr = train(3.0)\n");
+    assert_eq!(r.entries.len(), 1);
+    assert_eq!(r.entries[0].line, 2);
+    match &r.entries[0].outcome {
+        Outcome::Ok { gradient, .. } => assert_eq!(gradient, "(6.0,)"),
+        o => panic!("{o:?}"),
+    }
+}
+
+#[test]
+fn z20_time_is_a_foreigncall() {
+    let (msg, _, _) = failed("gradient(x -> x * time(), 1.0)");
+    assert!(msg.starts_with(
+        "Can't differentiate foreigncall expression $(Expr(:foreigncall, :(:jl_clock_now)"
+    ));
+}
+
+// ---------------------------------------------------------------- sandbox
+
+/// A step budget small enough to be reached long before the wall-clock budget.
+fn small_steps() -> Options {
+    Options {
+        budget: Budget {
+            max_steps: 100_000,
+            ..Budget::default()
+        },
+        ..Options::default()
+    }
+}
+
+#[test]
+fn s01_infinite_loop_hits_step_budget() {
+    let r = run_with("while true end", &small_steps());
+    assert_eq!(
+        r.stopped,
+        Some(NotRun {
+            reason: "budget: steps".into()
+        })
+    );
+}
+
+#[test]
+fn s02_unbounded_recursion_hits_depth_budget() {
+    let r = run("f(x) = f(x + 1)\nf(1)");
+    assert_eq!(
+        r.stopped,
+        Some(NotRun {
+            reason: "budget: depth".into()
+        })
+    );
+}
+
+#[test]
+fn s03_huge_allocation_hits_element_budget() {
+    let r = run("x = zeros(10^9)");
+    assert_eq!(
+        r.stopped,
+        Some(NotRun {
+            reason: "budget: elements".into()
+        })
+    );
+}
+
+#[test]
+fn s04_budget_inside_entry_is_reported_on_the_entry() {
+    let r = run_with(
+        "function f(x)\n  while true\n  end\n  x\nend\ngradient(f, 1.0)",
+        &small_steps(),
+    );
+    assert_eq!(
+        r.stopped,
+        Some(NotRun {
+            reason: "budget: steps".into()
+        })
+    );
+    match &r.entries[0].outcome {
+        Outcome::NotRun(n) => assert_eq!(n.reason, "budget: steps"),
+        o => panic!("{o:?}"),
+    }
+}
+
+#[test]
+fn s05_deep_nesting_is_unsupported_not_a_crash() {
+    let src = format!("x = {}1{}", "(".repeat(400), ")".repeat(400));
+    let r = run(&src);
+    let reason = r.stopped.expect("stopped").reason;
+    assert!(
+        reason.starts_with(
+            "unsupported in the reference interpreter: nesting deeper than 200 at t.jl:1"
+        ),
+        "{reason}"
+    );
+}
+
+#[test]
+fn s06_unsupported_construct_message() {
+    let r = run("x = 1\ny = :(a + b)\n");
+    assert_eq!(
+        r.stopped,
+        Some(NotRun {
+            reason: "unsupported in the reference interpreter: quoted expression at t.jl:2".into()
+        })
+    );
+}
+
+#[test]
+fn s07_unsupported_inside_entry_marks_entry_and_continues() {
+    let r = run("gradient(x -> x * :(a), 1.0)\ngradient(x -> 2x, 1.0)");
+    assert!(r.stopped.is_none());
+    assert!(
+        matches!(&r.entries[0].outcome, Outcome::NotRun(n) if n.reason.starts_with("unsupported in the reference interpreter"))
+    );
+    assert!(matches!(r.entries[1].outcome, Outcome::Ok { .. }));
+}
+
+#[test]
+fn s08_uncaught_top_level_exception_stops() {
+    let r = run("error(\"boom\")\ngradient(x -> 2x, 1.0)");
+    assert_eq!(
+        r.stopped,
+        Some(NotRun {
+            reason: "uncaught exception at top level: boom".into()
+        })
+    );
+    assert!(r.entries.is_empty());
+}
+
+#[test]
+fn s09_deterministic_rand() {
+    let src = "x = rand(3)\ngradient(x -> sum(x .* x), x)";
+    let a = run(src);
+    let b = run(src);
+    match (&a.entries[0].outcome, &b.entries[0].outcome) {
+        (Outcome::Ok { gradient: g1, .. }, Outcome::Ok { gradient: g2, .. }) => assert_eq!(g1, g2),
+        o => panic!("{o:?}"),
+    }
+}
+
+#[test]
+fn s10_include_between_files() {
+    let files = vec![
+        SourceFile {
+            path: PathBuf::from("main.jl"),
+            text: "include(\"lib.jl\")\ngradient(sq, 3.0)".into(),
+        },
+        SourceFile {
+            path: PathBuf::from("src/lib.jl"),
+            text: "sq(x) = x^2".into(),
+        },
+    ];
+    let r = run_program(&files, &Options::default());
+    assert!(r.stopped.is_none(), "{:?}", r.stopped);
+    assert_eq!(r.entries.len(), 1);
+    assert_eq!(r.entries[0].path, PathBuf::from("main.jl"));
+    assert!(matches!(&r.entries[0].outcome, Outcome::Ok { gradient, .. } if gradient == "(6.0,)"));
+}
+
+#[test]
+fn s11_time_budget() {
+    let opts = Options {
+        budget: Budget {
+            max_millis: 0,
+            ..Budget::default()
+        },
+        ..Options::default()
+    };
+    let r = run_with("s = 0\nfor i in 1:100000\n  s += i\nend", &opts);
+    assert_eq!(
+        r.stopped,
+        Some(NotRun {
+            reason: "budget: time".into()
+        })
+    );
+}
+
+#[test]
+fn s12_finite_difference_check_fn() {
+    let c = finite_difference_check(|v| Some(v[0] * v[0] + 3.0 * v[1]), &[2.0, 1.0], &[4.0, 3.0])
+        .unwrap();
+    assert!(c.ok);
+    let c = finite_difference_check(|v| Some(v[0] * v[0]), &[2.0], &[5.0]).unwrap();
+    assert!(!c.ok);
+    assert!((c.max_rel_error - 0.2).abs() < 1e-6);
+}
+
+// ---------------------------------------------------------------- prelude (Flux subset)
+
+#[test]
+fn p01_dense_layer_gradient() {
+    grad_is_nofd(
+        "using Flux\nd = Dense([1.0 2.0], [0.5], identity)\ngradient(d -> sum(d([1.0, 3.0])), d)",
+        "((weight = [1.0 3.0], bias = [1.0], σ = nothing),)",
+    );
+}
+
+#[test]
+fn p02_chain_training_loop_decreases_loss() {
+    let src = "using Flux
+model = Chain(Dense(2 => 3, relu), Dense(3 => 1))
+x = rand(2, 5)
+y = rand(1, 5)
+loss(m, x, y) = Flux.mse(m(x), y)
+opt = Flux.setup(Adam(0.01), model)
+l0 = loss(model, x, y)
+for epoch in 1:20
+  g = gradient(m -> loss(m, x, y), model)[1]
+  Flux.update!(opt, model, g)
+end
+l1 = loss(model, x, y)
+@assert l1 < l0
+";
+    let r = run(src);
+    assert!(r.stopped.is_none(), "{:?}", r.stopped);
+    // at most 16 runs are reported per call site
+    assert_eq!(r.entries.len(), 16);
+    assert!(r
+        .entries
+        .iter()
+        .all(|e| e.line == 9 && matches!(e.outcome, Outcome::Ok { .. })));
+}
+
+#[test]
+fn p03_logitcrossentropy_and_descent() {
+    let src = "using Flux
+model = Dense(3 => 2)
+x = [1.0, 2.0, 3.0]
+y = [0.0, 1.0]
+opt = Flux.setup(Descent(0.1), model)
+l0 = Flux.logitcrossentropy(model(x), y)
+for i in 1:5
+  g = gradient(m -> Flux.logitcrossentropy(m(x), y), model)[1]
+  Flux.update!(opt, model, g)
+end
+@assert Flux.logitcrossentropy(model(x), y) < l0
+gradient(x -> Flux.logitcrossentropy(model(x), y), x)
+";
+    match last_entry(src).outcome {
+        Outcome::Ok { fd_check, .. } => assert!(fd_check.unwrap().ok),
+        o => panic!("{o:?}"),
+    }
+}
+
+#[test]
+fn p04_mutation_inside_model_code_fails() {
+    let src = "using Flux
+struct Scale
+  w
+end
+function (s::Scale)(x)
+  y = similar(x)
+  y .= s.w .* x
+  return y
+end
+m = Scale([2.0, 3.0])
+gradient(m -> sum(m([1.0, 1.0])), m)
+";
+    let (msg, first, _) = failed(src);
+    assert_eq!(
+        msg,
+        "Mutating arrays is not supported -- called copyto!(Vector{Float64}, ...)"
+    );
+    assert_eq!(text_at(src, &first), "y .= s.w .* x");
+}
+
+#[test]
+fn z21_float32_and_typed_literals_in_messages() {
+    let src = "function f(x)\n  v = zeros(Float32, 2)\n  w = Float64[]\n  push!(w, 1.0)\n  v[1] = x\n  x\nend\ngradient(f, 1.0)";
+    let (msg, _, all) = failed(src);
+    assert_eq!(
+        msg,
+        "Mutating arrays is not supported -- called setindex!(Vector{Float32}, ...)"
+    );
+    assert_eq!(
+        all[1].message,
+        "Mutating arrays is not supported -- called push!(Vector{Float64}, ...)"
+    );
+}
+
+#[test]
+fn z22_mutation_message_by_version() {
+    let src = "function f(x)\n  y = zeros(2)\n  y[1] = x\n  sum(y)\nend\ngradient(f, 1.0)";
+    let msg_for = |v: (u32, u32, u32)| {
+        let opts = Options {
+            zygote_version: Some(v),
+            ..Options::default()
+        };
+        match &run_with(src, &opts).entries[0].outcome {
+            Outcome::Failed { message, .. } => message.clone(),
+            o => panic!("{o:?}"),
+        }
+    };
+    assert_eq!(msg_for((0, 6, 10)), "Mutating arrays is not supported");
+    assert_eq!(
+        msg_for((0, 6, 30)),
+        "Mutating arrays is not supported -- called setindex!(::Vector{Float64}, _...)"
+    );
+    assert_eq!(
+        msg_for((0, 7, 12)),
+        "Mutating arrays is not supported -- called setindex!(Vector{Float64}, ...)"
+    );
+}
+
+#[test]
+fn z23_map_with_unused_result_is_skipped() {
+    // map's pullback receives `nothing` and is skipped with everything inside it (§2.3 case 3)
+    let body = "  tmp = map(1:2) do i\n    v = zeros(2)\n    v[1] = i\n    sum(v)\n  end\n";
+    grad_is(
+        &format!("function f(x)\n{body}  return 2x\nend\ngradient(f, 1.0)"),
+        "(2.0,)",
+    );
+    // ... but not when the result reaches the loss
+    let src = format!("function f(x)\n{body}  return 2x + sum(tmp)\nend\ngradient(f, 1.0)");
+    let (msg, first, _) = failed(&src);
+    assert_eq!(
+        msg,
+        "Mutating arrays is not supported -- called setindex!(Vector{Float64}, ...)"
+    );
+    assert_eq!(text_at(&src, &first), "v[1] = i");
+}
+
+#[test]
+fn z24_comprehension_used_in_loss_still_fails() {
+    let src = "function f(x)\n  c = [(v = zeros(1); v[1] = 1.0; v[1]) for i in 1:2]\n  sum(x .* c)\nend\ngradient(f, [1.0, 2.0])";
+    let (msg, _, all) = failed(src);
+    assert_eq!(
+        msg,
+        "Mutating arrays is not supported -- called setindex!(Vector{Float64}, ...)"
+    );
+    assert_eq!(all.len(), 2);
+}
+
+#[test]
+#[ignore]
+fn corpus_summary() {
+    let dir = std::env::var("REFAD_CORPUS").unwrap();
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    for p in names {
+        let text = std::fs::read_to_string(&p).unwrap();
+        let files = vec![SourceFile {
+            path: PathBuf::from(p.file_name().unwrap()),
+            text,
+        }];
+        let r = run_program(&files, &Options::default());
+        let mut parts = vec![];
+        for e in &r.entries {
+            parts.push(match &e.outcome {
+                Outcome::Ok { gradient, .. } => {
+                    format!("L{} ok {}", e.line, &gradient[..gradient.len().min(40)])
+                }
+                Outcome::Failed {
+                    message,
+                    first,
+                    all,
+                } => format!(
+                    "L{} FAIL@{} ({} sites) {}",
+                    e.line,
+                    first.line,
+                    all.len(),
+                    &message[..message.len().min(70)]
+                ),
+                Outcome::NotRun(n) => format!("L{} notrun {}", e.line, n.reason),
+            });
+        }
+        println!(
+            "{}: {} | stopped={:?}",
+            p.file_name().unwrap().to_string_lossy(),
+            parts.join(" ; "),
+            r.stopped.map(|s| s.reason)
+        );
+    }
+}
+
+#[test]
+fn p05_train_bang_functor_var() {
+    let src = "using Flux, Statistics
+struct Affine
+  W
+  b
+end
+Flux.@functor Affine
+(a::Affine)(x) = a.W * x .+ a.b
+model = Affine([1.0 0.0; 0.0 1.0], [0.0, 0.0])
+data = [([1.0, 2.0], [0.5, 1.0]) for _ in 1:3]
+opt = Flux.setup(Descent(0.1), model)
+Flux.train!((m, x, y) -> Flux.mse(m(x), y), model, data, opt)
+@assert var([1.0, 2.0, 3.0]) == 1.0
+@assert std([1.0, 3.0]; corrected = false) == 1.0
+";
+    let r = run(src);
+    assert!(r.stopped.is_none(), "{:?}", r.stopped);
+    // the gradient calls inside train! are attributed to the user's train! call (line 11)
+    assert_eq!(r.entries.len(), 3);
+    assert!(r
+        .entries
+        .iter()
+        .all(|e| e.line == 11 && e.path == std::path::Path::new("t.jl")));
+}
+
+#[test]
+fn z25_map_bang_and_broadcast_bang() {
+    let src = "function f(x)\n  y = similar(x)\n  map!(v -> 2v, y, x)\n  sum(y)\nend\ngradient(f, [1.0, 2.0])";
+    let (msg, first, _) = failed(src);
+    assert_eq!(
+        msg,
+        "Mutating arrays is not supported -- called setindex!(Vector{Float64}, ...)"
+    );
+    assert_eq!(text_at(src, &first), "map!(v -> 2v, y, x)");
+    let src = "function f(x)\n  y = similar(x)\n  broadcast!(+, y, x, 1.0)\n  sum(y)\nend\ngradient(f, [1.0, 2.0])";
+    let (msg, _, _) = failed(src);
+    assert_eq!(
+        msg,
+        "Mutating arrays is not supported -- called copyto!(Vector{Float64}, ...)"
+    );
+}
+
+#[test]
+fn g52_destructuring_parameters() {
+    grad_is(
+        "function loss(w, (x, y))\n  sum(abs2, w .* x .- y)\nend\ngradient(w -> loss(w, ([1.0, 2.0], [0.0, 1.0])), [1.0, 1.0])",
+        "([2.0, 4.0],)",
+    );
+    grad_is_nofd("gradient(((a, b),) -> a * b, (2.0, 3.0))", "((3.0, 2.0),)");
+}
+
+// ---------------------------------------------------------------- corpus fixtures
+
+/// Compact outcome: one `L<entry line> ok|FAIL@<reported line>|notrun` per entry run, and
+/// `stopped` when the run stopped.
+fn compact(path: &str) -> String {
+    let full = format!("{}/tests/corpus/dev/{}", env!("CARGO_MANIFEST_DIR"), path);
+    let text = std::fs::read_to_string(&full).unwrap();
+    let files = vec![SourceFile {
+        path: PathBuf::from(path),
+        text,
+    }];
+    let r = run_program(&files, &Options::default());
+    let mut parts: Vec<String> = r
+        .entries
+        .iter()
+        .map(|e| match &e.outcome {
+            Outcome::Ok { .. } => format!("L{} ok", e.line),
+            Outcome::Failed { first, .. } => format!("L{} FAIL@{}", e.line, first.line),
+            Outcome::NotRun(_) => format!("L{} notrun", e.line),
+        })
+        .collect();
+    parts.dedup();
+    if r.stopped.is_some() {
+        parts.push("stopped".into());
+    }
+    parts.join(" ")
+}
+
+#[test]
+fn corpus_outcomes() {
+    // Mutation / catch-block cases are confirmed at the labelled line; negatives run clean;
+    // cases needing packages the interpreter does not model (Lux, PyCall, implicit Flux.params,
+    // RNN cells, Threads, DiffResults) or nested AD are reported as not run, never guessed.
+    let expected = [
+        ("d01-fd-gradient-helper-setindex.jl", "L19 FAIL@8"),
+        ("d02-pop-local-array.jl", "L9 FAIL@5"),
+        ("d03-push-results-helper.jl", "L15 FAIL@7"),
+        ("d04-shift-fill-helper.jl", "L16 FAIL@7"),
+        ("d05-map-bang-sampler-helper.jl", "L15 FAIL@5"),
+        ("d06-push-solutions-pullback-do.jl", "L18 notrun"),
+        ("d07-fill-bang-do-block.jl", "L3 FAIL@4"),
+        ("d08-union-bang.jl", "L5 notrun"),
+        ("d10-inplace-rhs-pullback.jl", "L18 FAIL@5"),
+        ("d11-try-logdensity-domain.jl", "L19 ok"),
+        ("d12-try-cached-nodes-helper.jl", "L22 FAIL@7"),
+        ("d13-try-find-alpha-map.jl", "L26 ok"),
+        ("d15-threads-loop-boxed.jl", "L11 notrun"),
+        ("d16-timed-macro.jl", "L8 notrun"),
+        ("d17-pycall-loss.jl", "stopped"),
+        ("d18-stateful-rnn-field-assign.jl", "L25 ok"),
+        ("d19-field-assign-in-loss.jl", "L15 ok"),
+        ("d20-batchnorm-running-stats.jl", "L21 ok"),
+        ("d22-nested-gradient-named.jl", "L5 notrun"),
+        ("d23-nested-gradient-do.jl", "L7 notrun"),
+        ("d26-jacobian-of-flux-gradient.jl", "L5 ok L8 notrun"),
+        ("d31-buffer-copy-ok.jl", "L12 ok"),
+        ("d32-buffer-passed-to-inplace-helper.jl", "L18 ok"),
+        ("d33-nondiff-cached-helper-try.jl", "L20 ok"),
+        ("d34-nondiff-debug-wrapper.jl", "L15 ok"),
+        ("d36-let-bound-closure-capture.jl", "L7 ok L11 ok"),
+        ("d37-loop-swap-no-closure.jl", "L17 ok"),
+        ("d38-forwarddiff-over-inner-gradient.jl", "L7 notrun"),
+        ("d39-accumulate-grads-after-call.jl", "L9 ok"),
+        ("d41-dict-write-in-do-block.jl", "L3 ok"),
+        ("d42-ref-write-loop.jl", "L12 ok"),
+        ("d43-flux-guide-ignore-derivatives.jl", "L11 ok L23 ok"),
+        ("d46-rename-avoids-box.jl", "L20 ok"),
+    ];
+    for (file, want) in expected {
+        assert_eq!(compact(file), want, "{file}");
+    }
+}
+
+#[test]
+fn corpus_d04_reports_both_writes() {
+    let full = format!(
+        "{}/tests/corpus/dev/d04-shift-fill-helper.jl",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(full).unwrap();
+    let r = run_program(
+        &[SourceFile {
+            path: PathBuf::from("d04.jl"),
+            text,
+        }],
+        &Options::default(),
+    );
+    match &r.entries[0].outcome {
+        Outcome::Failed { all, .. } => {
+            let mut lines: Vec<u32> = all.iter().map(|s| s.line).collect();
+            lines.sort();
+            lines.dedup();
+            assert_eq!(lines, vec![6, 7]);
+        }
+        o => panic!("{o:?}"),
+    }
+}
+
+#[test]
+fn s13_self_containing_array_and_string_growth_end_cleanly() {
+    let r = run("a = Any[]\npush!(a, a)\nb = Any[]\npush!(b, b)\nc = (a == b)\n");
+    assert!(r.stopped.is_none(), "{:?}", r.stopped);
+    let r = run("s = \"ab\"\nwhile true\n  global s = s * s\nend\n");
+    assert_eq!(
+        r.stopped,
+        Some(NotRun {
+            reason: "budget: elements".into()
+        })
+    );
+}
+
+#[test]
+fn p06_implicit_params() {
+    let src = "using Flux
+W = [1.0 2.0; 3.0 4.0]
+b = [0.0, 0.0]
+c = [0.0, 0.0]
+x = [1.0, 1.0]
+ps = Flux.params(W, b, c)
+gs = gradient(() -> sum(W * x .+ b) + 0.0 * sum(c), ps)
+@assert gs[W] == [1.0 1.0; 1.0 1.0]
+@assert gs[b] == [1.0, 1.0]
+@assert gs[c] == [0.0, 0.0]
+@assert W == [1.0 2.0; 3.0 4.0]
+opt = Descent(0.5)
+Flux.update!(opt, ps, gs)
+@assert W == [0.5 1.5; 2.5 3.5]
+";
+    let r = run(src);
+    assert!(r.stopped.is_none(), "{:?}", r.stopped);
+    assert!(
+        matches!(&r.entries[0].outcome, Outcome::Ok { gradient, .. } if gradient.starts_with("Grads("))
+    );
+}
+
+#[test]
+fn s14_malformed_sources_do_not_panic() {
+    for src in [
+        "",
+        "x = [",
+        "f(",
+        "end end",
+        "💥 = 1\ngradient(x -> x * 💥, 2.0)",
+        "function f(x)\n  x[",
+        "a[] = 1",
+        "gradient()",
+        "gradient(1, 2)",
+        "x = 1; x()",
+        "y = (1, 2)[5]",
+    ] {
+        let r = run(src);
+        if let Some(s) = &r.stopped {
+            assert!(!s.reason.contains("internal error"), "{src:?}: {s:?}");
+        }
+    }
+}
