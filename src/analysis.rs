@@ -102,17 +102,13 @@ pub fn analyze(workspace: Workspace, options: &Options) -> Analysis {
     analyze_cached(workspace, options, &mut FactsCache::default())
 }
 
-pub fn analyze_cached(
-    mut workspace: Workspace,
-    options: &Options,
-    cache: &mut FactsCache,
-) -> Analysis {
+pub fn analyze_cached(workspace: Workspace, options: &Options, cache: &mut FactsCache) -> Analysis {
     let hashes: Vec<u64> = workspace
         .files
         .iter()
         .map(|f| FactsCache::hash(&f.text))
         .collect();
-    let mut facts: Vec<FileFacts> = workspace
+    let facts: Vec<FileFacts> = workspace
         .files
         .par_iter()
         .zip(hashes.par_iter())
@@ -126,7 +122,14 @@ pub fn analyze_cached(
             cache.entries.insert(f.path.clone(), (*h, x.clone()));
         }
     }
+    analyze_facts(workspace, facts, options)
+}
 
+fn analyze_facts(
+    mut workspace: Workspace,
+    mut facts: Vec<FileFacts>,
+    options: &Options,
+) -> Analysis {
     // Follow `include("...")` relative to the including file; files outside the walk are
     // loaded when they are inside the root, and refused (with a warning) otherwise.
     let mut edges: Vec<(u32, u32, Option<u32>)> = Vec::new();

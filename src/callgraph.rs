@@ -153,6 +153,12 @@ struct Resolver<'a> {
     callers: HashMap<FuncRef, Vec<(u32, u32)>>,
     /// Callees of each call found so far.
     targets: HashMap<(u32, u32), Vec<(FuncRef, bool)>>,
+    /// Per file: assignments by (function, variable), inner named functions by (parent,
+    /// name); built once so lookups do not scan the file.
+    assigns_by: Vec<HashMap<(FuncIdx, &'a str), Vec<&'a Value>>>,
+    inner_by: Vec<HashMap<(FuncIdx, &'a str), Vec<FuncIdx>>>,
+    /// Every call method in the workspace, sorted (targets of calls on unknown objects).
+    all_functors: Vec<FuncRef>,
 }
 
 /// A call's resolution.
@@ -187,11 +193,40 @@ pub fn build(files: &[FileFacts], index: &Index, rules: &Rules) -> CallGraph {
         call_targets: HashMap::new(),
         cut: HashSet::new(),
     };
+    let mut all_functors: Vec<FuncRef> = index.functors.values().flatten().copied().collect();
+    all_functors.sort();
     let mut r = Resolver {
         files,
         index,
         callers: HashMap::new(),
         targets: HashMap::new(),
+        assigns_by: files
+            .iter()
+            .map(|f| {
+                let mut m: HashMap<(FuncIdx, &str), Vec<&Value>> = HashMap::new();
+                for a in &f.assigns {
+                    m.entry((a.func, a.var.as_str()))
+                        .or_default()
+                        .push(&a.value);
+                }
+                m
+            })
+            .collect(),
+        inner_by: files
+            .iter()
+            .map(|f| {
+                let mut m: HashMap<(FuncIdx, &str), Vec<FuncIdx>> = HashMap::new();
+                for (i, g) in f.functions.iter().enumerate() {
+                    if let (Some(p), FunctionKind::Named, Some(n)) = (g.parent, &g.kind, &g.name) {
+                        if p != 0 {
+                            m.entry((p, n.as_str())).or_default().push(i as FuncIdx);
+                        }
+                    }
+                }
+                m
+            })
+            .collect(),
+        all_functors,
     };
 
     // Rounds: the first resolves direct calls; later ones follow function values through
@@ -240,6 +275,7 @@ pub fn build(files: &[FileFacts], index: &Index, rules: &Rules) -> CallGraph {
         }
     }
 
+    let entry_calls: HashSet<(u32, u32)> = cg.entries.iter().map(|e| (e.file, e.call)).collect();
     // Edges.
     let mut keys: Vec<_> = resolutions.keys().copied().collect();
     keys.sort();
@@ -335,7 +371,7 @@ pub fn build(files: &[FileFacts], index: &Index, rules: &Rules) -> CallGraph {
     }
 
     cg.reach = reachability(&cg, files);
-    cg.unresolved = collect_unresolved(&cg, files, &resolutions);
+    cg.unresolved = collect_unresolved(&cg, files, &resolutions, &entry_calls, &r);
     cg
 }
 
@@ -383,6 +419,8 @@ fn collect_unresolved(
     cg: &CallGraph,
     files: &[FileFacts],
     resolutions: &HashMap<(u32, u32), Resolved>,
+    entry_calls: &HashSet<(u32, u32)>,
+    r: &Resolver,
 ) -> Vec<Unresolved> {
     let k = knowledge::get();
     let mut out = Vec::new();
@@ -402,13 +440,10 @@ fn collect_unresolved(
                 continue;
             }
             let Some(name) = call.name() else { continue };
-            if k.is_known(name) || is_local_name(facts, call.func, name) {
-                continue;
-            }
-            if cg
-                .entries
-                .iter()
-                .any(|e| e.file == fi as u32 && e.call == ci as u32)
+            if k.is_known(name)
+                || r.lookup(fi as u32, call.func, name).is_some()
+                || !r.inner_named(fi as u32, call.func, name).is_empty()
+                || entry_calls.contains(&(fi as u32, ci as u32))
             {
                 continue;
             }
@@ -440,21 +475,6 @@ fn collect_unresolved(
     out
 }
 
-fn is_local_name(facts: &FileFacts, func: FuncIdx, name: &str) -> bool {
-    let mut cur = Some(func);
-    while let Some(f) = cur {
-        let def = &facts.functions[f as usize];
-        if def.param_index(name).is_some() || def.kwparams.iter().any(|k| k == name) {
-            return true;
-        }
-        if facts.assigns.iter().any(|a| a.func == f && a.var == name) {
-            return true;
-        }
-        cur = def.parent;
-    }
-    false
-}
-
 /// A name bound in a function or the functions around it.
 enum Binding<'a> {
     Param { func: FuncIdx, index: usize },
@@ -480,14 +500,8 @@ impl<'a> Resolver<'a> {
             if let Some(i) = def.param_index(name) {
                 return Some(Binding::Param { func: f, index: i });
             }
-            let values: Vec<&Value> = facts
-                .assigns
-                .iter()
-                .filter(|a| a.func == f && a.var == name)
-                .map(|a| &a.value)
-                .collect();
-            if !values.is_empty() {
-                return Some(Binding::Values(values));
+            if let Some(values) = self.assigns_by[file as usize].get(&(f, name)) {
+                return Some(Binding::Values(values.clone()));
             }
             cur = def.parent;
         }
@@ -501,22 +515,8 @@ impl<'a> Resolver<'a> {
             if f == 0 {
                 break;
             }
-            let found: Vec<FuncRef> = facts
-                .functions
-                .iter()
-                .enumerate()
-                .filter(|(_, g)| {
-                    g.parent == Some(f)
-                        && g.kind == FunctionKind::Named
-                        && g.name.as_deref() == Some(name)
-                })
-                .map(|(i, _)| FuncRef {
-                    file,
-                    func: i as FuncIdx,
-                })
-                .collect();
-            if !found.is_empty() {
-                return found;
+            if let Some(found) = self.inner_by[file as usize].get(&(f, name)) {
+                return found.iter().map(|&i| FuncRef { file, func: i }).collect();
             }
             cur = facts.functions[f as usize].parent;
         }
@@ -812,9 +812,7 @@ impl<'a> Resolver<'a> {
     /// A call on a value of unknown type (`model(x)`, `m.cell(h, x)`): it may run any
     /// call method the workspace defines with a matching arity (a possible step).
     fn link_unknown_callable(&self, call: &Call, res: &mut Resolved) {
-        let mut all: Vec<FuncRef> = self.index.functors.values().flatten().copied().collect();
-        all.sort();
-        for f in all {
+        for &f in &self.all_functors {
             if self.arity_ok(f, call) {
                 res.targets.push((f, EdgeKind::Functor, true));
             }

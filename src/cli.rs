@@ -43,6 +43,8 @@ pub enum Command {
         #[arg(long)]
         entry: Option<u32>,
     },
+    /// Run the language server over stdin and stdout.
+    Lsp,
     /// Print the facts extracted from one file (for adlint's developers).
     #[command(hide = true)]
     DebugFacts { path: PathBuf },
@@ -113,6 +115,10 @@ pub fn run() -> Result<ExitCode> {
             } else {
                 ExitCode::from(1)
             })
+        }
+        Command::Lsp => {
+            crate::lsp::run_stdio()?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::DebugFacts { path } => {
             let text = crate::workspace::read_source(&path).map_err(anyhow::Error::msg)?;

@@ -13,6 +13,7 @@ pub mod diagnostic;
 pub mod facts;
 pub mod index;
 pub mod knowledge;
+pub mod lsp;
 pub mod refad;
 pub mod render;
 pub mod rules;

@@ -17,7 +17,13 @@ fn block_after(docs: &str, heading: &str) -> Option<String> {
 fn every_rule_documents_itself() {
     for rule in all_rules() {
         let docs = rule.docs();
-        for section in ["## What it does", "## Why is this bad", "## Example", "## Use instead", "## Fix safety"] {
+        for section in [
+            "## What it does",
+            "## Why is this bad",
+            "## Example",
+            "## Use instead",
+            "## Fix safety",
+        ] {
             assert!(docs.contains(section), "{}: missing {section}", rule.name());
         }
         assert!(!rule.summary().is_empty());
@@ -27,8 +33,10 @@ fn every_rule_documents_itself() {
 #[test]
 fn examples_trigger_and_rewrites_do_not() {
     for rule in all_rules() {
-        let example = block_after(rule.docs(), "## Example").unwrap_or_else(|| panic!("{}: no example", rule.name()));
-        let fixed = block_after(rule.docs(), "## Use instead").unwrap_or_else(|| panic!("{}: no rewrite", rule.name()));
+        let example = block_after(rule.docs(), "## Example")
+            .unwrap_or_else(|| panic!("{}: no example", rule.name()));
+        let fixed = block_after(rule.docs(), "## Use instead")
+            .unwrap_or_else(|| panic!("{}: no rewrite", rule.name()));
         let got = common::check(&example);
         assert!(
             got.iter().any(|(r, _, _)| r == rule.name()),

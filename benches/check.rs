@@ -1,0 +1,509 @@
+//! Speed and memory benchmark of adlint: `cargo bench --bench check`.
+//!
+//! Generates a deterministic corpus of realistic Flux/Zygote Julia in memory (`gen.rs`,
+//! `ADLINT_BENCH_MB` MiB, default 20) and reports parse-only and full-check throughput,
+//! single-threaded and on all threads, the full/parse ratio, a per-phase breakdown of the
+//! pipeline, and the peak RSS of a child process that holds the source and runs the check.
+//!
+//! Child modes (the bench re-executes itself, so that the parent's copies of the corpus do
+//! not count): `ADLINT_BENCH_MODE=gen-rss` (generation only), `check-rss` (generation, then
+//! `analysis::analyze`), `phases-rss` (the pipeline step by step, RSS after each step).
+//! `ADLINT_BENCH_THREADS` sets the number of threads of a child (0: all).
+
+mod gen;
+
+use adlint::analysis::{self, Options};
+use adlint::facts::{self, FileFacts};
+use adlint::index::{self, Index};
+use adlint::rules::{self, RuleContext, Settings};
+use adlint::workspace::Workspace;
+use adlint::{callgraph, syntax};
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const ROOT: &str = "/adlint-bench";
+const RUNS: usize = 3;
+/// Targets from the brief.
+const TARGET_RATIO: f64 = 1.3;
+const TARGET_PEAK_MB: f64 = 150.0;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default)
+}
+
+/// A field of `/proc/self/status` in kB (`VmHWM`, `VmRSS`).
+fn proc_status_kb(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn mib(bytes: usize) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("thread pool")
+}
+
+/// Run `f` `RUNS` times; each run returns its own measured time (so that setup such as
+/// cloning the corpus and teardown such as dropping the result are excluded). Returns the
+/// median and the result of the last run.
+fn median_of<R>(mut f: impl FnMut() -> (Duration, R)) -> (Duration, Vec<Duration>, R) {
+    let mut times = Vec::with_capacity(RUNS);
+    let mut last = None;
+    for _ in 0..RUNS {
+        let (t, r) = f();
+        times.push(t);
+        last = Some(r);
+    }
+    let mut sorted = times.clone();
+    sorted.sort();
+    (sorted[RUNS / 2], times, last.expect("at least one run"))
+}
+
+fn fmt_runs(times: &[Duration]) -> String {
+    times
+        .iter()
+        .map(|t| format!("{:.2}", t.as_secs_f64()))
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
+struct Row {
+    what: String,
+    median: Duration,
+    runs: Vec<Duration>,
+    bytes: usize,
+}
+
+fn print_rows(title: &str, rows: &[Row]) {
+    println!();
+    println!("{title}");
+    println!(
+        "  {:<44} {:>9} {:>9}   {}",
+        "measurement", "median s", "MiB/s", "runs (s)"
+    );
+    println!("  {}", "-".repeat(84));
+    for r in rows {
+        let s = r.median.as_secs_f64();
+        let rate = if r.bytes > 0 && s > 0.0 {
+            format!("{:.2}", mib(r.bytes) / s)
+        } else {
+            "-".to_string()
+        };
+        println!(
+            "  {:<44} {:>9.3} {:>9}   {}",
+            r.what,
+            s,
+            rate,
+            fmt_runs(&r.runs)
+        );
+    }
+}
+
+fn generate() -> (Vec<(PathBuf, String)>, Duration) {
+    let mb = env_usize("ADLINT_BENCH_MB", 20);
+    let t = Instant::now();
+    let files = gen::corpus(mb);
+    (files, t.elapsed())
+}
+
+fn main() {
+    match std::env::var("ADLINT_BENCH_MODE").as_deref() {
+        Ok("gen-rss") => child_gen_rss(),
+        Ok("check-rss") => child_check_rss(),
+        Ok("phases-rss") => child_phases_rss(),
+        Ok("") | Err(_) => report(),
+        Ok(other) => {
+            eprintln!("unknown ADLINT_BENCH_MODE `{other}` (gen-rss, check-rss, phases-rss)");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn child_threads() -> usize {
+    match env_usize("ADLINT_BENCH_THREADS", 0) {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+}
+
+/// Peak RSS of generation alone.
+fn child_gen_rss() {
+    let (files, _) = generate();
+    let bytes: usize = files.iter().map(|(_, t)| t.len()).sum();
+    println!("RSS gen_hwm_kb={} bytes={bytes}", proc_status_kb("VmHWM"));
+}
+
+/// Peak RSS of a process that holds the corpus and runs the full check.
+fn child_check_rss() {
+    let threads = child_threads();
+    let (files, _) = generate();
+    let baseline = proc_status_kb("VmHWM");
+    let baseline_rss = proc_status_kb("VmRSS");
+    let summary = pool(threads).install(|| {
+        let ws = Workspace::from_sources(Path::new(ROOT), files);
+        let a = analysis::analyze(ws, &Options::default());
+        a.summary()
+    });
+    println!(
+        "RSS baseline_hwm_kb={baseline} baseline_rss_kb={baseline_rss} peak_kb={} threads={threads} entries={} diagnostics={}",
+        proc_status_kb("VmHWM"),
+        summary.entry_points,
+        summary.diagnostics
+    );
+}
+
+/// The pipeline of `analysis::analyze` step by step, with the RSS after each step (what
+/// the retained structures cost) and the high-water mark (what the step's peak costs).
+fn child_phases_rss() {
+    let threads = child_threads();
+    let (files, _) = generate();
+    let line = |what: &str| {
+        println!(
+            "PHASE {what:<26} rss_kb={:>8} hwm_kb={:>8}",
+            proc_status_kb("VmRSS"),
+            proc_status_kb("VmHWM")
+        );
+    };
+    line("generated");
+    pool(threads).install(|| {
+        let ws = Workspace::from_sources(Path::new(ROOT), files);
+        line("workspace");
+        let facts: Vec<FileFacts> = ws.files.par_iter().map(|f| facts::extract(&f.text)).collect();
+        line("facts");
+        let facts_copy = facts.clone();
+        line("facts + cache clone");
+        drop(facts_copy);
+        let index = Index::build(&facts, &[]);
+        line("index");
+        let decls = index::Rules::build(&facts);
+        let graph = callgraph::build(&facts, &index, &decls);
+        line("callgraph");
+        let settings = Settings::default();
+        let cx = RuleContext {
+            files: &ws.files,
+            facts: &facts,
+            index: &index,
+            graph: &graph,
+            settings: &settings,
+        };
+        let d = rules::run_all(&cx, &rules::all_rules());
+        line("rules");
+        println!("PHASE diagnostics={}", d.len());
+    });
+}
+
+fn run_child(mode: &str, threads: usize) -> String {
+    let exe = std::env::current_exe().expect("current exe");
+    let out = std::process::Command::new(exe)
+        .env("ADLINT_BENCH_MODE", mode)
+        .env("ADLINT_BENCH_THREADS", threads.to_string())
+        .output()
+        .expect("child process runs");
+    if !out.status.success() {
+        eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+        panic!("child `{mode}` failed: {}", out.status);
+    }
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn field(out: &str, key: &str) -> u64 {
+    out.split_whitespace()
+        .find_map(|w| w.strip_prefix(key)?.strip_prefix('='))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Per-phase timings of the pipeline (the same steps as `analysis::analyze`).
+struct Phases {
+    workspace: Duration,
+    parse: Duration,
+    query: Duration,
+    extract: Duration,
+    cache_clone: Duration,
+    index: Duration,
+    callgraph: Duration,
+    rules: Vec<(&'static str, Duration)>,
+    sort: Duration,
+}
+
+fn phases(files: &[(PathBuf, String)]) -> Phases {
+    let t = Instant::now();
+    let ws = Workspace::from_sources(Path::new(ROOT), files.to_vec());
+    let workspace = t.elapsed();
+
+    // Parse alone, then parse + running the facts query's captures (no Rust extraction),
+    // then the whole `facts::extract`: the differences split the extraction cost.
+    let t = Instant::now();
+    let n: usize = ws.files.par_iter().map(|f| syntax::parse(&f.text).error_count).sum();
+    let parse = t.elapsed();
+    assert_eq!(n, 0);
+    let t = Instant::now();
+    let caps: usize = ws
+        .files
+        .par_iter()
+        .map(|f| {
+            use tree_sitter::StreamingIterator;
+            let p = syntax::parse(&f.text);
+            let q = syntax::facts_query();
+            let mut cursor = tree_sitter::QueryCursor::new();
+            let mut it = cursor.captures(q, p.tree.root_node(), f.text.as_bytes());
+            let mut k = 0usize;
+            while it.next().is_some() {
+                k += 1;
+            }
+            k
+        })
+        .sum();
+    let query = t.elapsed().saturating_sub(parse);
+    let t = Instant::now();
+    let facts: Vec<FileFacts> = ws.files.par_iter().map(|f| facts::extract(&f.text)).collect();
+    let extract_total = t.elapsed();
+    let extract = extract_total.saturating_sub(parse + query);
+    let _ = caps;
+
+    let t = Instant::now();
+    let copy = facts.clone();
+    let cache_clone = t.elapsed();
+    drop(copy);
+
+    let t = Instant::now();
+    let index = Index::build(&facts, &[]);
+    let index_t = t.elapsed();
+    let t = Instant::now();
+    let decls = index::Rules::build(&facts);
+    let graph = callgraph::build(&facts, &index, &decls);
+    let callgraph_t = t.elapsed();
+    let settings = Settings::default();
+    let cx = RuleContext {
+        files: &ws.files,
+        facts: &facts,
+        index: &index,
+        graph: &graph,
+        settings: &settings,
+    };
+    let mut rule_times = Vec::new();
+    let mut all = Vec::new();
+    for rule in rules::all_rules() {
+        let t = Instant::now();
+        let mut out = Vec::new();
+        rule.check(&cx, &mut out);
+        rule_times.push((rule.name(), t.elapsed()));
+        all.extend(out);
+    }
+    let t = Instant::now();
+    let _ = rules::run_all(&cx, &[]);
+    let sort = t.elapsed();
+    Phases {
+        workspace,
+        parse,
+        query,
+        extract,
+        cache_clone,
+        index: index_t,
+        callgraph: callgraph_t,
+        rules: rule_times,
+        sort,
+    }
+}
+
+fn report() {
+    let threads = rayon::current_num_threads();
+    let (files, gen_time) = generate();
+    let bytes: usize = files.iter().map(|(_, t)| t.len()).sum();
+    let lines: usize = files.iter().map(|(_, t)| t.lines().count()).sum();
+    println!("adlint benchmark (benches/check.rs)");
+    println!(
+        "corpus: {} files, {} lines, {:.2} MiB of generated Julia ({:.2} s to generate); {} threads",
+        files.len(),
+        lines,
+        mib(bytes),
+        gen_time.as_secs_f64(),
+        threads
+    );
+
+    // Sanity: the generator writes valid Julia. Every file is checked by the parse runs
+    // below; report the first bad one clearly here.
+    for (path, text) in files.iter().step_by(7) {
+        let p = syntax::parse(text);
+        if p.error_count != 0 {
+            let mut stack = vec![p.tree.root_node()];
+            let mut at = None;
+            while let Some(n) = stack.pop() {
+                if n.is_error() || n.is_missing() {
+                    at = Some(n.start_position());
+                    break;
+                }
+                if n.has_error() {
+                    let mut c = n.walk();
+                    let kids: Vec<_> = n.children(&mut c).collect();
+                    stack.extend(kids.into_iter().rev());
+                }
+            }
+            panic!("{} has {} parse errors (first at {at:?})", path.display(), p.error_count);
+        }
+    }
+
+    let one = pool(1);
+    let mut rows = Vec::new();
+
+    let parse_all = |par: bool| -> usize {
+        if par {
+            files.par_iter().map(|(_, t)| syntax::parse(t).error_count).sum()
+        } else {
+            files.iter().map(|(_, t)| syntax::parse(t).error_count).sum()
+        }
+    };
+    let (p1, p1_runs, errors) = median_of(|| {
+        let t = Instant::now();
+        let e = parse_all(false);
+        (t.elapsed(), e)
+    });
+    assert_eq!(errors, 0, "the generated corpus must parse without errors");
+    rows.push(Row { what: "parse only, 1 thread".into(), median: p1, runs: p1_runs, bytes });
+    let (pn, pn_runs, errors) = median_of(|| {
+        let t = Instant::now();
+        let e = parse_all(true);
+        (t.elapsed(), e)
+    });
+    assert_eq!(errors, 0);
+    rows.push(Row { what: format!("parse only, {threads} threads (rayon)"), median: pn, runs: pn_runs, bytes });
+
+    let check = |pool: Option<&rayon::ThreadPool>| {
+        let input = files.clone();
+        let t = Instant::now();
+        let run = || {
+            let ws = Workspace::from_sources(Path::new(ROOT), input);
+            analysis::analyze(ws, &Options::default())
+        };
+        let a = match pool {
+            Some(p) => p.install(run),
+            None => run(),
+        };
+        let elapsed = t.elapsed();
+        let s = a.summary();
+        drop(a);
+        (elapsed, s)
+    };
+    let (c1, c1_runs, summary) = median_of(|| check(Some(&one)));
+    rows.push(Row { what: "full check, 1 thread".into(), median: c1, runs: c1_runs, bytes });
+    let (cn, cn_runs, summary_n) = median_of(|| check(None));
+    rows.push(Row { what: format!("full check, {threads} threads"), median: cn, runs: cn_runs, bytes });
+    assert_eq!(summary.diagnostics, summary_n.diagnostics, "threads change the result");
+
+    print_rows("Throughput (median of 3 runs)", &rows);
+    let r1 = c1.as_secs_f64() / p1.as_secs_f64();
+    let rn = cn.as_secs_f64() / pn.as_secs_f64();
+    println!();
+    println!("Full check / parse only (target <= {TARGET_RATIO:.1}x)");
+    println!("  1 thread:    {r1:>6.2}x   {}", verdict(r1 <= TARGET_RATIO));
+    println!("  {threads} threads:   {rn:>6.2}x   {}", verdict(rn <= TARGET_RATIO));
+
+    println!();
+    println!("Results of the full check");
+    println!("  files                 {}", summary.files);
+    println!("  lines                 {lines}");
+    println!("  files with parse errs {}", summary.parse_errors);
+    println!("  entry points          {}", summary.entry_points);
+    println!("  unresolved calls      {}", summary.unresolved_calls);
+    println!("  diagnostics           {}", summary.diagnostics);
+
+    // Phases: where the time goes.
+    let mut ph1 = Vec::new();
+    let mut phn = Vec::new();
+    for _ in 0..RUNS {
+        ph1.push(one.install(|| phases(&files)));
+        phn.push(phases(&files));
+    }
+    println!();
+    println!("Phases of the pipeline (median of 3 runs, seconds; `query` = facts query captures");
+    println!("without extraction, `extract` = facts::extract minus parse and query)");
+    println!("  {:<40} {:>10} {:>10}", "phase", "1 thread", format!("{threads} threads"));
+    println!("  {}", "-".repeat(62));
+    let med = |ps: &[Phases], f: &dyn Fn(&Phases) -> Duration| {
+        let mut v: Vec<Duration> = ps.iter().map(f).collect();
+        v.sort();
+        v[v.len() / 2].as_secs_f64()
+    };
+    let mut phase_rows: Vec<(String, Box<dyn Fn(&Phases) -> Duration>)> = vec![
+        ("Workspace::from_sources".into(), Box::new(|p: &Phases| p.workspace)),
+        ("syntax::parse (inside facts::extract)".into(), Box::new(|p: &Phases| p.parse)),
+        ("facts query captures (QueryCursor)".into(), Box::new(|p: &Phases| p.query)),
+        ("facts extraction (Rust side)".into(), Box::new(|p: &Phases| p.extract)),
+        ("FileFacts clone (FactsCache insert)".into(), Box::new(|p: &Phases| p.cache_clone)),
+        ("Index::build".into(), Box::new(|p: &Phases| p.index)),
+        ("Rules::build + callgraph::build".into(), Box::new(|p: &Phases| p.callgraph)),
+    ];
+    for i in 0..ph1[0].rules.len() {
+        let name = ph1[0].rules[i].0;
+        phase_rows.push((format!("rule {name}"), Box::new(move |p: &Phases| p.rules[i].1)));
+    }
+    phase_rows.push(("rules::run_all sort/dedup".into(), Box::new(|p: &Phases| p.sort)));
+    for (name, f) in &phase_rows {
+        println!("  {:<40} {:>10.3} {:>10.3}", name, med(&ph1, f.as_ref()), med(&phn, f.as_ref()));
+    }
+
+    // Memory, in child processes: this process holds several copies of the corpus.
+    println!();
+    println!("Peak RSS (VmHWM of a child process that generates the corpus, then runs the step)");
+    let g = run_child("gen-rss", 0);
+    let gen_kb = field(&g, "gen_hwm_kb");
+    println!("  {:<52} {:>9.1} MiB", "generation only (baseline)", gen_kb as f64 / 1024.0);
+    for t in [1, threads] {
+        let out = run_child("check-rss", t);
+        let base = field(&out, "baseline_hwm_kb");
+        let peak = field(&out, "peak_kb");
+        let peak_mb = peak as f64 / 1024.0;
+        println!(
+            "  {:<52} {:>9.1} MiB   {} (baseline {:.1} MiB, check adds {:.1} MiB)",
+            format!("holds source + full check, {t} thread(s)"),
+            peak_mb,
+            verdict(peak_mb < TARGET_PEAK_MB),
+            base as f64 / 1024.0,
+            (peak.saturating_sub(base)) as f64 / 1024.0
+        );
+        if t == threads {
+            break;
+        }
+    }
+    println!("  target: < {TARGET_PEAK_MB:.0} MiB");
+    println!();
+    println!("Memory by phase ({threads} threads; RSS after the step, high-water mark so far)");
+    for l in run_child("phases-rss", 0).lines() {
+        if let Some(rest) = l.strip_prefix("PHASE ") {
+            if rest.starts_with("diagnostics") {
+                continue;
+            }
+            let mut parts = rest.split_whitespace().collect::<Vec<_>>();
+            let hwm = field(rest, "hwm_kb");
+            let rss = field(rest, "rss_kb");
+            parts.retain(|p| !p.contains('='));
+            println!(
+                "  {:<28} rss {:>8.1} MiB   hwm {:>8.1} MiB",
+                parts.join(" "),
+                rss as f64 / 1024.0,
+                hwm as f64 / 1024.0
+            );
+        }
+    }
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok {
+        "OK"
+    } else {
+        "MISSED"
+    }
+}

@@ -1,0 +1,245 @@
+//! One analysis of everything the server knows: the discovered projects with open
+//! documents' texts substituted, and open documents that belong to no project. Runs on a
+//! blocking thread; the result is an immutable [`Snapshot`] that every request reads.
+
+use super::convert::{self, Encoding, FileMap, TextRef};
+use crate::analysis::{self, Analysis, FactsCache, Options};
+use crate::workspace::{Skipped, Versions, Workspace};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tower_lsp_server::ls_types::{Diagnostic, Uri};
+
+/// A package found on disk: a workspace folder's, or the one around a document opened
+/// outside every folder.
+#[derive(Debug)]
+pub struct Project {
+    pub root: PathBuf,
+    pub files: Vec<(PathBuf, String)>,
+    pub versions: Versions,
+    pub skipped: Vec<Skipped>,
+    /// Diagnostics are published for files under these paths (and for open documents).
+    pub scope: Vec<PathBuf>,
+    /// Discovered for a document outside the workspace folders; dropped when it closes.
+    pub loose: bool,
+}
+
+impl Project {
+    /// The same discovery as the CLI (`Workspace::discover`).
+    pub fn discover(path: &Path, loose: bool) -> anyhow::Result<Project> {
+        let ws = Workspace::discover(&[path.to_path_buf()])?;
+        let scope = vec![path.canonicalize().unwrap_or_else(|_| path.to_path_buf())];
+        Ok(Project {
+            root: ws.root,
+            files: ws.files.into_iter().map(|f| (f.path, f.text)).collect(),
+            versions: ws.versions,
+            skipped: ws.skipped,
+            scope,
+            loose,
+        })
+    }
+
+    pub fn contains(&self, path: &Path) -> bool {
+        self.files.iter().any(|(p, _)| p == path)
+    }
+}
+
+/// An open document as the analysis sees it.
+#[derive(Debug, Clone)]
+pub struct DocInput {
+    pub uri: Uri,
+    pub path: PathBuf,
+    pub text: String,
+    pub version: i32,
+}
+
+pub struct Inputs {
+    pub generation: u64,
+    pub encoding: Encoding,
+    pub projects: Vec<Arc<Project>>,
+    pub docs: Vec<DocInput>,
+    pub options: Options,
+}
+
+/// One analysed project.
+pub struct Unit {
+    pub analysis: Analysis,
+    pub uris: Vec<Option<Uri>>,
+    /// Diagnostic indices per file.
+    pub by_file: Vec<Vec<usize>>,
+    /// Whether diagnostics of each file are published.
+    pub publish: Vec<bool>,
+}
+
+impl FileMap for Unit {
+    fn text(&self, file: u32) -> TextRef<'_> {
+        TextRef {
+            text: &self.analysis.workspace.files[file as usize].text,
+            lines: &self.analysis.facts[file as usize].line_index,
+        }
+    }
+    fn uri(&self, file: u32) -> Option<Uri> {
+        self.uris.get(file as usize).cloned().flatten()
+    }
+}
+
+/// Diagnostics of one file, ready to send.
+pub struct FileReport {
+    pub uri: Uri,
+    pub version: Option<i32>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+pub struct Snapshot {
+    pub generation: u64,
+    pub encoding: Encoding,
+    pub units: Vec<Unit>,
+    /// Open document URI (as the client wrote it) -> (unit, file).
+    pub by_uri: HashMap<String, (usize, u32)>,
+    /// Every published file, by URI string.
+    pub reports: HashMap<String, FileReport>,
+    pub elapsed: std::time::Duration,
+}
+
+impl Snapshot {
+    pub fn empty() -> Snapshot {
+        Snapshot {
+            generation: 0,
+            encoding: Encoding::Utf16,
+            units: Vec::new(),
+            by_uri: HashMap::new(),
+            reports: HashMap::new(),
+            elapsed: std::time::Duration::ZERO,
+        }
+    }
+
+    pub fn locate(&self, uri: &Uri) -> Option<(&Unit, u32)> {
+        let (u, f) = *self.by_uri.get(uri.as_str())?;
+        Some((&self.units[u], f))
+    }
+}
+
+pub fn path_of_uri(uri: &Uri) -> PathBuf {
+    match uri.to_file_path() {
+        Some(p) => {
+            let p = p.into_owned();
+            p.canonicalize().unwrap_or(p)
+        }
+        // An unsaved buffer (`untitled:Untitled-1`): a path that exists nowhere.
+        None => PathBuf::from(format!(
+            "/adlint-unsaved/{}",
+            uri.as_str().replace([':', '/'], "_")
+        )),
+    }
+}
+
+pub fn run(inputs: Inputs, cache: &mut FactsCache) -> Snapshot {
+    let started = std::time::Instant::now();
+    let mut assigned = vec![false; inputs.docs.len()];
+    let doc_by_path: HashMap<&Path, usize> = inputs
+        .docs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.path.as_path(), i))
+        .collect();
+    let mut jobs: Vec<(Workspace, Vec<PathBuf>)> = Vec::new();
+    for project in &inputs.projects {
+        let mut files: Vec<(PathBuf, String)> = project
+            .files
+            .iter()
+            .map(|(p, t)| match doc_by_path.get(p.as_path()) {
+                Some(&i) => {
+                    assigned[i] = true;
+                    (p.clone(), inputs.docs[i].text.clone())
+                }
+                None => (p.clone(), t.clone()),
+            })
+            .collect();
+        // Open documents inside the package that discovery did not list (new, unsaved).
+        if !project.loose {
+            for (i, d) in inputs.docs.iter().enumerate() {
+                if !project.contains(&d.path) && d.path.starts_with(&project.root) {
+                    assigned[i] = true;
+                    files.push((d.path.clone(), d.text.clone()));
+                }
+            }
+        }
+        let mut ws = Workspace::from_sources(&project.root, files);
+        ws.versions = project.versions.clone();
+        ws.skipped = project.skipped.clone();
+        jobs.push((ws, project.scope.clone()));
+    }
+    for (i, d) in inputs.docs.iter().enumerate() {
+        if !assigned[i] {
+            let root = d.path.parent().map(Path::to_path_buf).unwrap_or_default();
+            let ws = Workspace::from_sources(&root, vec![(d.path.clone(), d.text.clone())]);
+            jobs.push((ws, vec![d.path.clone()]));
+        }
+    }
+
+    let mut units = Vec::new();
+    for (ws, scope) in jobs {
+        let analysis = analysis::analyze_cached(ws, &inputs.options, cache);
+        let n = analysis.workspace.files.len();
+        let mut by_file = vec![Vec::new(); n];
+        for (i, d) in analysis.diagnostics.iter().enumerate() {
+            by_file[d.location.file as usize].push(i);
+        }
+        let mut uris = Vec::with_capacity(n);
+        let mut publish = Vec::with_capacity(n);
+        for f in &analysis.workspace.files {
+            let open = doc_by_path.get(f.path.as_path()).map(|&i| &inputs.docs[i]);
+            uris.push(match open {
+                Some(d) => Some(d.uri.clone()),
+                None => Uri::from_file_path(&f.path),
+            });
+            publish.push(open.is_some() || scope.iter().any(|s| f.path.starts_with(s)));
+        }
+        units.push(Unit {
+            analysis,
+            uris,
+            by_file,
+            publish,
+        });
+    }
+
+    let mut by_uri = HashMap::new();
+    let mut reports = HashMap::new();
+    for (ui, unit) in units.iter().enumerate() {
+        for (fi, f) in unit.analysis.workspace.files.iter().enumerate() {
+            let Some(uri) = unit.uris[fi].clone() else {
+                continue;
+            };
+            let key = uri.as_str().to_string();
+            let open = doc_by_path.get(f.path.as_path()).map(|&i| &inputs.docs[i]);
+            if open.is_some() {
+                by_uri.entry(key.clone()).or_insert((ui, fi as u32));
+            }
+            if !unit.publish[fi] || reports.contains_key(&key) {
+                continue;
+            }
+            let diagnostics = unit.by_file[fi]
+                .iter()
+                .map(|&di| {
+                    convert::diagnostic(unit, &unit.analysis.diagnostics[di], inputs.encoding)
+                })
+                .collect();
+            reports.insert(
+                key,
+                FileReport {
+                    uri,
+                    version: open.map(|d| d.version),
+                    diagnostics,
+                },
+            );
+        }
+    }
+    Snapshot {
+        generation: inputs.generation,
+        encoding: inputs.encoding,
+        units,
+        by_uri,
+        reports,
+        elapsed: started.elapsed(),
+    }
+}

@@ -1,0 +1,181 @@
+//! The language server: `adlint lsp`.
+//!
+//! It calls the same library as the CLI ([`crate::analysis`]): open documents override the
+//! files found on disk, every change re-runs the workspace analysis in the background (facts
+//! of unchanged files come from a [`crate::analysis::FactsCache`]), and the result is
+//! published as push or pull diagnostics, with hover text and code actions read from the
+//! same result.
+//!
+//! Layout: [`transport`] frames messages and shields tower-lsp-server from malformed
+//! input, `document` keeps each open document's text and tree, `convert` turns byte spans
+//! into LSP ranges, `state` holds the workspace and the latest analysis, `analyze` runs it,
+//! `features` answers hover and code actions, and `server` is the `LanguageServer` impl.
+
+mod analyze;
+mod convert;
+mod document;
+mod features;
+mod server;
+mod state;
+mod transport;
+
+use std::future::Future;
+use tokio::io::{AsyncRead, AsyncWrite, BufReader};
+
+/// Settings of a server instance (tests use [`serve_with`]).
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Wait this long after an edit before analysing, so that a burst of keystrokes makes
+    /// one analysis.
+    pub debounce: std::time::Duration,
+    /// Enable the `adlint/debugPanic` request, which panics inside a handler (tests of the
+    /// panic guard).
+    pub debug_methods: bool,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            debounce: std::time::Duration::from_millis(20),
+            debug_methods: false,
+        }
+    }
+}
+
+/// Serve over stdin and stdout until the client sends `exit` or closes stdin.
+pub fn run_stdio() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("adlint-lsp")
+        .build()?;
+    runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
+    // Reading stdin happens on a blocking thread that may never return; do not wait for it.
+    runtime.shutdown_background();
+    Ok(())
+}
+
+/// Serve one client over a pair of streams (stdio, a pipe, or an in-memory duplex in
+/// tests). Returns after `exit`, or when the input ends.
+pub async fn serve<I: AsyncRead + Unpin, O: AsyncWrite>(input: I, output: O) {
+    serve_with(input, output, ServeOptions::default()).await
+}
+
+/// [`serve`] with options.
+pub async fn serve_with<I: AsyncRead + Unpin, O: AsyncWrite>(
+    input: I,
+    output: O,
+    options: ServeOptions,
+) {
+    use tokio::io::AsyncWriteExt;
+    use tower_lsp_server::{LspService, Server};
+
+    let (mut to_server, server_in) = tokio::io::duplex(1 << 16);
+    let (server_out, from_server) = tokio::io::duplex(1 << 16);
+    let (errors_tx, mut errors_rx) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
+
+    let debug = options.debug_methods;
+    let mut builder = LspService::build(move |client| server::Backend::new(client, options));
+    if debug {
+        builder = builder.custom_method("adlint/debugPanic", server::Backend::debug_panic);
+    }
+    let (service, socket) = builder.finish();
+    let server = Server::new(server_in, server_out, socket).serve(service);
+
+    let pump_in = async move {
+        let mut reader = BufReader::new(input);
+        loop {
+            match transport::read_frame(&mut reader).await {
+                Ok(Some(transport::Frame::Body(body))) => match transport::check_message(&body) {
+                    transport::Verdict::Forward => {
+                        if transport::write_frame(&mut to_server, &body).await.is_err() {
+                            break;
+                        }
+                    }
+                    transport::Verdict::Reject(response) => {
+                        let _ = errors_tx.send(response);
+                    }
+                },
+                Ok(Some(transport::Frame::BadHeader(why))) => {
+                    eprintln!("adlint lsp: skipped a message: {why}");
+                }
+                Ok(None) | Err(_) => break,
+            }
+        }
+        let _ = to_server.shutdown().await;
+        drop(to_server);
+        drop(errors_tx);
+        // The input ended; the server sees end of input and stops. Never complete, so that
+        // the select below waits for the server's output to drain.
+        std::future::pending::<()>().await
+    };
+
+    let pump_out = async move {
+        tokio::pin!(output);
+        let mut reader = BufReader::new(from_server);
+        let mut errors_open = true;
+        loop {
+            tokio::select! {
+                frame = transport::read_frame(&mut reader) => match frame {
+                    Ok(Some(transport::Frame::Body(body))) => {
+                        if transport::write_frame(&mut output, &body).await.is_err() {
+                            break;
+                        }
+                    }
+                    Ok(Some(transport::Frame::BadHeader(_))) => {}
+                    Ok(None) | Err(_) => break,
+                },
+                err = errors_rx.recv(), if errors_open => match err {
+                    Some(body) => {
+                        if transport::write_frame(&mut output, &body).await.is_err() {
+                            break;
+                        }
+                    }
+                    None => errors_open = false,
+                },
+            }
+        }
+        let _ = output.flush().await;
+    };
+
+    let both = async {
+        tokio::join!(server, pump_out);
+    };
+    tokio::select! {
+        _ = both => {}
+        _ = pump_in => {}
+    }
+}
+
+/// Run a future, turning a panic inside it into `Err(message)`.
+pub(crate) async fn catch_panic<F: Future>(fut: F) -> Result<F::Output, String> {
+    CatchUnwind { fut: Box::pin(fut) }.await
+}
+
+struct CatchUnwind<F: Future> {
+    fut: std::pin::Pin<Box<F>>,
+}
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, String>;
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let fut = self.fut.as_mut();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fut.poll(cx))) {
+            Ok(std::task::Poll::Ready(v)) => std::task::Poll::Ready(Ok(v)),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(payload) => std::task::Poll::Ready(Err(panic_message(payload.as_ref()))),
+        }
+    }
+}
+
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_string()
+    }
+}

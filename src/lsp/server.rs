@@ -1,0 +1,734 @@
+//! The `LanguageServer` implementation and the background analysis worker.
+//!
+//! Document and workspace notifications update [`State`] synchronously (no await before
+//! the update, so edits apply in the order they arrive), bump the generation and wake the
+//! worker. The worker debounces, runs the analysis on a blocking thread, stores the
+//! snapshot, and publishes it unless a newer generation is already waiting. Requests that
+//! read analysis results (hover, code actions, pull diagnostics) first wait until the
+//! snapshot covers the generation current when they arrived; a cancelled request is
+//! dropped while it waits.
+
+use super::analyze::{self, Project, Snapshot};
+use super::convert::Encoding;
+use super::document::Document;
+use super::features;
+use super::state::{lock, ClientCaps, OpenDoc, State};
+use super::{catch_panic, panic_message, ServeOptions};
+use crate::analysis::FactsCache;
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{watch, Notify};
+use tower_lsp_server::jsonrpc::{self, ErrorCode};
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer};
+
+pub struct Shared {
+    state: Mutex<State>,
+    dirty: Notify,
+    /// The generation of the latest finished analysis.
+    done: watch::Sender<u64>,
+    cache: Mutex<FactsCache>,
+    /// Held while diagnostics are being pushed, so that a clear on close and a publish
+    /// never interleave.
+    publishing: tokio::sync::Mutex<()>,
+    options: ServeOptions,
+}
+
+pub struct Backend {
+    client: Client,
+    shared: Arc<Shared>,
+}
+
+const WATCH_ID: &str = "adlint-watch";
+
+impl Backend {
+    pub fn new(client: Client, options: ServeOptions) -> Backend {
+        Backend {
+            client,
+            shared: Arc::new(Shared {
+                state: Mutex::new(State::default()),
+                dirty: Notify::new(),
+                done: watch::Sender::new(0),
+                cache: Mutex::new(FactsCache::default()),
+                publishing: tokio::sync::Mutex::new(()),
+                options,
+            }),
+        }
+    }
+
+    /// `adlint/debugPanic` (only with `ServeOptions::debug_methods`): panics inside the
+    /// guard, to test that a panicking handler is reported and the server keeps serving.
+    pub async fn debug_panic(&self) -> jsonrpc::Result<()> {
+        self.request("adlint/debugPanic", async {
+            if std::hint::black_box(true) {
+                panic!("deliberate panic for tests");
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Run a request handler; a panic becomes a logged internal error.
+    async fn request<T>(
+        &self,
+        name: &str,
+        fut: impl Future<Output = jsonrpc::Result<T>>,
+    ) -> jsonrpc::Result<T> {
+        match catch_panic(fut).await {
+            Ok(r) => r,
+            Err(msg) => {
+                self.log_error(format!("adlint: {name} panicked: {msg}"))
+                    .await;
+                Err(jsonrpc::Error {
+                    code: ErrorCode::InternalError,
+                    message: format!("adlint: internal error in {name}: {msg}").into(),
+                    data: None,
+                })
+            }
+        }
+    }
+
+    /// Run a notification handler; a panic is logged.
+    async fn notification(&self, name: &str, fut: impl Future<Output = ()>) {
+        if let Err(msg) = catch_panic(fut).await {
+            self.log_error(format!("adlint: {name} panicked: {msg}"))
+                .await;
+        }
+    }
+
+    async fn log_error(&self, msg: String) {
+        eprintln!("{msg}");
+        self.client.log_message(MessageType::ERROR, msg).await;
+    }
+
+    fn changed(&self, st: &mut State) {
+        st.generation += 1;
+        self.shared.dirty.notify_one();
+    }
+
+    /// The newest snapshot once it covers every change received so far.
+    async fn snapshot(&self) -> Arc<Snapshot> {
+        let generation = lock(&self.shared.state).generation;
+        let mut rx = self.shared.done.subscribe();
+        let _ = rx.wait_for(|&g| g >= generation).await;
+        lock(&self.shared.state)
+            .snapshot
+            .clone()
+            .unwrap_or_else(|| Arc::new(Snapshot::empty()))
+    }
+
+    /// Discover every workspace folder (and re-discover loose projects) in the background.
+    async fn discover(&self, with_progress: bool) {
+        let (folders, loose): (Vec<PathBuf>, Vec<PathBuf>) = {
+            let st = lock(&self.shared.state);
+            let loose = st
+                .projects
+                .iter()
+                .filter(|p| p.loose)
+                .flat_map(|p| p.scope.clone())
+                .collect();
+            (st.folders.clone(), loose)
+        };
+        let mut progress = None;
+        if with_progress && lock(&self.shared.state).caps.progress {
+            let token = NumberOrString::String("adlint/discover".to_string());
+            if self
+                .client
+                .create_work_done_progress(token.clone())
+                .await
+                .is_ok()
+            {
+                progress = Some(
+                    self.client
+                        .progress(token, "adlint")
+                        .with_message(format!("discovering {} workspace folder(s)", folders.len()))
+                        .begin()
+                        .await,
+                );
+            }
+        }
+        let found = tokio::task::spawn_blocking(move || {
+            let mut out = Vec::new();
+            let mut errors = Vec::new();
+            for (path, is_loose) in folders
+                .iter()
+                .map(|f| (f, false))
+                .chain(loose.iter().map(|f| (f, true)))
+            {
+                if is_loose && !path.exists() {
+                    continue;
+                }
+                match Project::discover(path, is_loose) {
+                    Ok(p) => out.push(p),
+                    Err(e) => {
+                        errors.push(format!("adlint: cannot discover {}: {e:#}", path.display()))
+                    }
+                }
+            }
+            (out, errors)
+        })
+        .await;
+        let (found, errors) = match found {
+            Ok(x) => x,
+            Err(e) => (
+                Vec::new(),
+                vec![format!("adlint: workspace discovery failed: {e}")],
+            ),
+        };
+        for e in errors {
+            self.client.log_message(MessageType::WARNING, e).await;
+        }
+        let files: usize;
+        {
+            let mut st = lock(&self.shared.state);
+            // One project per package root: folders inside one package share it.
+            let mut projects: Vec<Arc<Project>> = Vec::new();
+            for p in found {
+                match projects.iter_mut().find(|q| q.root == p.root) {
+                    Some(q) => {
+                        let mut merged = Project {
+                            root: q.root.clone(),
+                            files: q.files.clone(),
+                            versions: q.versions.clone(),
+                            skipped: q.skipped.clone(),
+                            scope: q.scope.clone(),
+                            loose: q.loose && p.loose,
+                        };
+                        merged.scope.extend(p.scope);
+                        *q = Arc::new(merged);
+                    }
+                    None => projects.push(Arc::new(p)),
+                }
+            }
+            // A loose project whose document is now inside a folder project is dropped.
+            let folder_roots: Vec<PathBuf> = projects
+                .iter()
+                .filter(|p| !p.loose)
+                .map(|p| p.root.clone())
+                .collect();
+            projects.retain(|p| {
+                !p.loose
+                    || !folder_roots
+                        .iter()
+                        .any(|r| p.scope.iter().all(|s| s.starts_with(r)))
+            });
+            files = projects.iter().map(|p| p.files.len()).sum();
+            st.projects = projects;
+            self.changed(&mut st);
+        }
+        if let Some(p) = progress {
+            p.finish_with_message(format!("{files} Julia file(s)"))
+                .await;
+        }
+    }
+
+    async fn register_watchers(&self) {
+        let watchers = [
+            "**/*.jl",
+            "**/adlint.toml",
+            "**/.adlint.toml",
+            "**/Manifest.toml",
+            "**/Project.toml",
+        ]
+        .iter()
+        .map(|g| FileSystemWatcher {
+            glob_pattern: GlobPattern::String(g.to_string()),
+            kind: None,
+        })
+        .collect();
+        let options = DidChangeWatchedFilesRegistrationOptions { watchers };
+        let registration = Registration {
+            id: WATCH_ID.to_string(),
+            method: "workspace/didChangeWatchedFiles".to_string(),
+            register_options: serde_json::to_value(options).ok(),
+        };
+        if let Err(e) = self.client.register_capability(vec![registration]).await {
+            self.client
+                .log_message(
+                    MessageType::WARNING,
+                    format!("adlint: cannot watch files: {e}"),
+                )
+                .await;
+        }
+    }
+}
+
+/// The analysis loop: one analysis at a time, always of the newest inputs.
+async fn worker(shared: Arc<Shared>, client: Client) {
+    let mut last = None;
+    loop {
+        shared.dirty.notified().await;
+        tokio::time::sleep(shared.options.debounce).await;
+        let inputs = {
+            let st = lock(&shared.state);
+            if st.shutdown {
+                return;
+            }
+            if last == Some(st.generation) {
+                continue;
+            }
+            st.inputs()
+        };
+        let generation = inputs.generation;
+        last = Some(generation);
+        let mut cache = std::mem::take(&mut *lock(&shared.cache));
+        let result = tokio::task::spawn_blocking(move || {
+            let snapshot = analyze::run(inputs, &mut cache);
+            (snapshot, cache)
+        })
+        .await;
+        match result {
+            Ok((snapshot, cache)) => {
+                *lock(&shared.cache) = cache;
+                if std::env::var_os("ADLINT_LSP_TRACE").is_some() {
+                    eprintln!(
+                        "adlint lsp: generation {generation} analysed in {:.1} ms",
+                        snapshot.elapsed.as_secs_f64() * 1000.0
+                    );
+                }
+                let snapshot = Arc::new(snapshot);
+                lock(&shared.state).snapshot = Some(snapshot.clone());
+                shared.done.send_replace(generation);
+                if let Err(msg) = catch_panic(publish(&shared, &client, &snapshot)).await {
+                    let msg = format!("adlint: publishing diagnostics panicked: {msg}");
+                    eprintln!("{msg}");
+                    client.log_message(MessageType::ERROR, msg).await;
+                }
+            }
+            Err(e) => {
+                // The cache went with the panicking thread; the next run starts afresh.
+                let msg = if e.is_panic() {
+                    panic_message(e.into_panic().as_ref())
+                } else {
+                    e.to_string()
+                };
+                let msg = format!("adlint: analysis panicked: {msg}");
+                eprintln!("{msg}");
+                client.log_message(MessageType::ERROR, msg).await;
+                // Requests waiting for this generation get the previous snapshot.
+                shared.done.send_replace(generation);
+            }
+        }
+    }
+}
+
+/// Push the snapshot's diagnostics (push mode), or ask the client to pull again.
+async fn publish(shared: &Shared, client: &Client, snap: &Snapshot) {
+    let _guard = shared.publishing.lock().await;
+    let (sends, refresh) = {
+        let mut st = lock(&shared.state);
+        if st.generation != snap.generation {
+            // Newer inputs are waiting: their analysis publishes.
+            return;
+        }
+        if st.caps.pull {
+            (Vec::new(), st.caps.refresh)
+        } else {
+            let mut keys: Vec<&String> = snap.reports.keys().collect();
+            keys.sort();
+            let mut sends = Vec::new();
+            let mut now: HashMap<String, (Option<i32>, Vec<Diagnostic>)> = HashMap::new();
+            for key in keys {
+                let r = &snap.reports[key];
+                let previous = st.published.get(key);
+                let unchanged = previous
+                    .is_some_and(|(v, d)| *v == r.version && *d == r.diagnostics)
+                    || (previous.is_none()
+                        && r.diagnostics.is_empty()
+                        && !st.docs.contains_key(key));
+                if !unchanged {
+                    sends.push((r.uri.clone(), r.diagnostics.clone(), r.version));
+                }
+                if !r.diagnostics.is_empty() || st.docs.contains_key(key) {
+                    now.insert(key.clone(), (r.version, r.diagnostics.clone()));
+                }
+            }
+            // Files that had diagnostics and are no longer analysed (deleted, closed).
+            for (key, (_, d)) in &st.published {
+                if !now.contains_key(key) && !snap.reports.contains_key(key) && !d.is_empty() {
+                    if let Ok(uri) = key.parse::<Uri>() {
+                        sends.push((uri, Vec::new(), None));
+                    }
+                }
+            }
+            st.published = now;
+            (sends, false)
+        }
+    };
+    for (uri, diagnostics, version) in sends {
+        client.publish_diagnostics(uri, diagnostics, version).await;
+    }
+    if refresh {
+        let client = client.clone();
+        tokio::spawn(async move {
+            let _ = client.workspace_diagnostic_refresh().await;
+        });
+    }
+}
+
+fn folder_paths(params: &InitializeParams) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Some(folders) = &params.workspace_folders {
+        for f in folders {
+            if let Some(p) = f.uri.to_file_path() {
+                out.push(p.into_owned());
+            }
+        }
+    }
+    #[allow(deprecated)]
+    if out.is_empty() {
+        if let Some(p) = params.root_uri.as_ref().and_then(|u| u.to_file_path()) {
+            out.push(p.into_owned());
+        }
+    }
+    out.into_iter()
+        .map(|p| p.canonicalize().unwrap_or(p))
+        .collect()
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> jsonrpc::Result<InitializeResult> {
+        self.request("initialize", async {
+            let caps = &params.capabilities;
+            let encoding = Encoding::negotiate(
+                caps.general
+                    .as_ref()
+                    .and_then(|g| g.position_encodings.as_deref()),
+            );
+            let client_caps = ClientCaps {
+                pull: caps
+                    .text_document
+                    .as_ref()
+                    .and_then(|t| t.diagnostic.as_ref())
+                    .is_some(),
+                refresh: caps
+                    .workspace
+                    .as_ref()
+                    .and_then(|w| w.diagnostics.as_ref())
+                    .and_then(|d| d.refresh_support)
+                    .unwrap_or(false),
+                progress: caps
+                    .window
+                    .as_ref()
+                    .and_then(|w| w.work_done_progress)
+                    .unwrap_or(false),
+                dynamic_watch: caps
+                    .workspace
+                    .as_ref()
+                    .and_then(|w| w.did_change_watched_files.as_ref())
+                    .and_then(|d| d.dynamic_registration)
+                    .unwrap_or(false),
+            };
+            {
+                let mut st = lock(&self.shared.state);
+                st.encoding = Some(encoding);
+                st.caps = client_caps;
+                st.folders = folder_paths(&params);
+            }
+            tokio::spawn(worker(self.shared.clone(), self.client.clone()));
+
+            let capabilities = ServerCapabilities {
+                position_encoding: Some(encoding.kind()),
+                text_document_sync: Some(TextDocumentSyncCapability::Options(
+                    TextDocumentSyncOptions {
+                        open_close: Some(true),
+                        change: Some(TextDocumentSyncKind::INCREMENTAL),
+                        will_save: None,
+                        will_save_wait_until: None,
+                        save: Some(TextDocumentSyncSaveOptions::Supported(true)),
+                    },
+                )),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
+                code_action_provider: Some(CodeActionProviderCapability::Options(
+                    CodeActionOptions {
+                        code_action_kinds: Some(vec![
+                            CodeActionKind::QUICKFIX,
+                            features::fix_all_kind(),
+                        ]),
+                        work_done_progress_options: WorkDoneProgressOptions::default(),
+                        resolve_provider: Some(false),
+                    },
+                )),
+                diagnostic_provider: client_caps.pull.then(|| {
+                    DiagnosticServerCapabilities::Options(DiagnosticOptions {
+                        identifier: Some("adlint".to_string()),
+                        inter_file_dependencies: true,
+                        workspace_diagnostics: true,
+                        work_done_progress_options: WorkDoneProgressOptions::default(),
+                    })
+                }),
+                workspace: Some(WorkspaceServerCapabilities {
+                    workspace_folders: Some(WorkspaceFoldersServerCapabilities {
+                        supported: Some(true),
+                        change_notifications: Some(OneOf::Left(true)),
+                    }),
+                    file_operations: None,
+                }),
+                ..ServerCapabilities::default()
+            };
+            Ok(InitializeResult {
+                capabilities,
+                server_info: Some(ServerInfo {
+                    name: "adlint".to_string(),
+                    version: Some(env!("CARGO_PKG_VERSION").to_string()),
+                }),
+                offset_encoding: None,
+            })
+        })
+        .await
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        self.notification("initialized", async {
+            if lock(&self.shared.state).caps.dynamic_watch {
+                self.register_watchers().await;
+            }
+            self.discover(true).await;
+        })
+        .await
+    }
+
+    async fn shutdown(&self) -> jsonrpc::Result<()> {
+        let mut st = lock(&self.shared.state);
+        st.shutdown = true;
+        self.shared.dirty.notify_one();
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        self.notification("didOpen", async {
+            let item = params.text_document;
+            let key = item.uri.as_str().to_string();
+            let path = analyze::path_of_uri(&item.uri);
+            let needs_project = {
+                let mut st = lock(&self.shared.state);
+                st.docs.insert(
+                    key.clone(),
+                    OpenDoc {
+                        uri: item.uri.clone(),
+                        path: path.clone(),
+                        doc: Document::new(item.text, item.version),
+                    },
+                );
+                self.changed(&mut st);
+                !st.in_workspace(&path)
+                    && !st.projects.iter().any(|p| p.contains(&path))
+                    && path.is_file()
+            };
+            if needs_project {
+                // Outside every folder: analyse the package around it, like `adlint check FILE`.
+                let p = path.clone();
+                if let Ok(Ok(project)) =
+                    tokio::task::spawn_blocking(move || Project::discover(&p, true)).await
+                {
+                    let mut st = lock(&self.shared.state);
+                    if st.docs.contains_key(&key)
+                        && !st.projects.iter().any(|q| q.root == project.root)
+                    {
+                        st.projects.push(Arc::new(project));
+                        self.changed(&mut st);
+                    }
+                }
+            }
+        })
+        .await
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        self.notification("didChange", async {
+            let key = params.text_document.uri.as_str().to_string();
+            let version = params.text_document.version;
+            let mut st = lock(&self.shared.state);
+            let enc = st.encoding();
+            let applied = match st.docs.get_mut(&key) {
+                // Versions only grow; an older or repeated one is stale and ignored.
+                Some(d) if version > d.doc.version => {
+                    d.doc.apply(params.content_changes, version, enc);
+                    true
+                }
+                _ => false,
+            };
+            if applied {
+                self.changed(&mut st);
+            }
+        })
+        .await
+    }
+
+    async fn did_save(&self, _: DidSaveTextDocumentParams) {}
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        self.notification("didClose", async {
+            let uri = params.text_document.uri;
+            let key = uri.as_str().to_string();
+            let clear = {
+                let mut st = lock(&self.shared.state);
+                let Some(doc) = st.docs.remove(&key) else {
+                    return;
+                };
+                let outside = !st.in_workspace(&doc.path);
+                if outside {
+                    let open: Vec<PathBuf> = st.docs.values().map(|d| d.path.clone()).collect();
+                    st.projects.retain(|p| {
+                        !p.loose
+                            || open
+                                .iter()
+                                .any(|d| p.scope.iter().any(|s| d.starts_with(s)))
+                    });
+                }
+                self.changed(&mut st);
+                outside && !st.caps.pull
+            };
+            if clear {
+                let _guard = self.shared.publishing.lock().await;
+                lock(&self.shared.state).published.remove(&key);
+                self.client.publish_diagnostics(uri, Vec::new(), None).await;
+            }
+        })
+        .await
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        self.notification("didChangeWatchedFiles", async {
+            if !params.changes.is_empty() {
+                self.discover(false).await;
+            }
+        })
+        .await
+    }
+
+    async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {
+        self.notification("didChangeWorkspaceFolders", async {
+            {
+                let mut st = lock(&self.shared.state);
+                let path = |f: &WorkspaceFolder| {
+                    f.uri
+                        .to_file_path()
+                        .map(|p| p.into_owned())
+                        .map(|p| p.canonicalize().unwrap_or(p))
+                };
+                let removed: Vec<PathBuf> = params.event.removed.iter().filter_map(path).collect();
+                st.folders.retain(|f| !removed.contains(f));
+                for f in params.event.added.iter().filter_map(path) {
+                    if !st.folders.contains(&f) {
+                        st.folders.push(f);
+                    }
+                }
+            }
+            self.discover(true).await;
+        })
+        .await
+    }
+
+    async fn hover(&self, params: HoverParams) -> jsonrpc::Result<Option<Hover>> {
+        self.request("hover", async {
+            let snap = self.snapshot().await;
+            let p = params.text_document_position_params;
+            Ok(features::hover(&snap, &p.text_document.uri, p.position))
+        })
+        .await
+    }
+
+    async fn code_action(
+        &self,
+        params: CodeActionParams,
+    ) -> jsonrpc::Result<Option<CodeActionResponse>> {
+        self.request("codeAction", async {
+            let snap = self.snapshot().await;
+            let actions = features::code_actions(
+                &snap,
+                &params.text_document.uri,
+                params.range,
+                params.context.only.as_deref(),
+            );
+            Ok(Some(actions))
+        })
+        .await
+    }
+
+    async fn diagnostic(
+        &self,
+        params: DocumentDiagnosticParams,
+    ) -> jsonrpc::Result<DocumentDiagnosticReportResult> {
+        self.request("textDocument/diagnostic", async {
+            let snap = self.snapshot().await;
+            let result_id = format!("g{}", snap.generation);
+            if params.previous_result_id.as_deref() == Some(result_id.as_str()) {
+                return Ok(DocumentDiagnosticReportResult::Report(
+                    DocumentDiagnosticReport::Unchanged(RelatedUnchangedDocumentDiagnosticReport {
+                        related_documents: None,
+                        unchanged_document_diagnostic_report: UnchangedDocumentDiagnosticReport {
+                            result_id,
+                        },
+                    }),
+                ));
+            }
+            let items = snap
+                .reports
+                .get(params.text_document.uri.as_str())
+                .map(|r| r.diagnostics.clone())
+                .unwrap_or_default();
+            Ok(DocumentDiagnosticReportResult::Report(
+                DocumentDiagnosticReport::Full(RelatedFullDocumentDiagnosticReport {
+                    related_documents: None,
+                    full_document_diagnostic_report: FullDocumentDiagnosticReport {
+                        result_id: Some(result_id),
+                        items,
+                    },
+                }),
+            ))
+        })
+        .await
+    }
+
+    async fn workspace_diagnostic(
+        &self,
+        params: WorkspaceDiagnosticParams,
+    ) -> jsonrpc::Result<WorkspaceDiagnosticReportResult> {
+        self.request("workspace/diagnostic", async {
+            let snap = self.snapshot().await;
+            let result_id = format!("g{}", snap.generation);
+            let previous: HashMap<&str, &str> = params
+                .previous_result_ids
+                .iter()
+                .map(|p| (p.uri.as_str(), p.value.as_str()))
+                .collect();
+            let mut keys: Vec<&String> = snap.reports.keys().collect();
+            keys.sort();
+            let mut items = Vec::new();
+            for key in keys {
+                let r = &snap.reports[key];
+                let version = r.version.map(i64::from);
+                if previous.get(key.as_str()) == Some(&result_id.as_str()) {
+                    items.push(WorkspaceDocumentDiagnosticReport::Unchanged(
+                        WorkspaceUnchangedDocumentDiagnosticReport {
+                            uri: r.uri.clone(),
+                            version,
+                            unchanged_document_diagnostic_report:
+                                UnchangedDocumentDiagnosticReport {
+                                    result_id: result_id.clone(),
+                                },
+                        },
+                    ));
+                } else {
+                    items.push(WorkspaceDocumentDiagnosticReport::Full(
+                        WorkspaceFullDocumentDiagnosticReport {
+                            uri: r.uri.clone(),
+                            version,
+                            full_document_diagnostic_report: FullDocumentDiagnosticReport {
+                                result_id: Some(result_id.clone()),
+                                items: r.diagnostics.clone(),
+                            },
+                        },
+                    ));
+                }
+            }
+            Ok(WorkspaceDiagnosticReportResult::Report(
+                WorkspaceDiagnosticReport { items },
+            ))
+        })
+        .await
+    }
+}
