@@ -87,12 +87,15 @@ struct Row {
     bytes: usize,
 }
 
+/// How to read one phase's duration from a [`Phases`] record.
+type PhaseTime = Box<dyn Fn(&Phases) -> Duration>;
+
 fn print_rows(title: &str, rows: &[Row]) {
     println!();
     println!("{title}");
     println!(
-        "  {:<44} {:>9} {:>9}   {}",
-        "measurement", "median s", "MiB/s", "runs (s)"
+        "  {:<44} {:>9} {:>9}   runs (s)",
+        "measurement", "median s", "MiB/s"
     );
     println!("  {}", "-".repeat(84));
     for r in rows {
@@ -181,7 +184,11 @@ fn child_phases_rss() {
     pool(threads).install(|| {
         let ws = Workspace::from_sources(Path::new(ROOT), files);
         line("workspace");
-        let facts: Vec<FileFacts> = ws.files.par_iter().map(|f| facts::extract(&f.text)).collect();
+        let facts: Vec<FileFacts> = ws
+            .files
+            .par_iter()
+            .map(|f| facts::extract(&f.text))
+            .collect();
         line("facts");
         let facts_copy = facts.clone();
         line("facts + cache clone");
@@ -247,7 +254,11 @@ fn phases(files: &[(PathBuf, String)]) -> Phases {
     // Parse alone, then parse + running the facts query's captures (no Rust extraction),
     // then the whole `facts::extract`: the differences split the extraction cost.
     let t = Instant::now();
-    let n: usize = ws.files.par_iter().map(|f| syntax::parse(&f.text).error_count).sum();
+    let n: usize = ws
+        .files
+        .par_iter()
+        .map(|f| syntax::parse(&f.text).error_count)
+        .sum();
     let parse = t.elapsed();
     assert_eq!(n, 0);
     let t = Instant::now();
@@ -269,7 +280,11 @@ fn phases(files: &[(PathBuf, String)]) -> Phases {
         .sum();
     let query = t.elapsed().saturating_sub(parse);
     let t = Instant::now();
-    let facts: Vec<FileFacts> = ws.files.par_iter().map(|f| facts::extract(&f.text)).collect();
+    let facts: Vec<FileFacts> = ws
+        .files
+        .par_iter()
+        .map(|f| facts::extract(&f.text))
+        .collect();
     let extract_total = t.elapsed();
     let extract = extract_total.saturating_sub(parse + query);
     let _ = caps;
@@ -352,7 +367,11 @@ fn report() {
                     stack.extend(kids.into_iter().rev());
                 }
             }
-            panic!("{} has {} parse errors (first at {at:?})", path.display(), p.error_count);
+            panic!(
+                "{} has {} parse errors (first at {at:?})",
+                path.display(),
+                p.error_count
+            );
         }
     }
 
@@ -361,9 +380,15 @@ fn report() {
 
     let parse_all = |par: bool| -> usize {
         if par {
-            files.par_iter().map(|(_, t)| syntax::parse(t).error_count).sum()
+            files
+                .par_iter()
+                .map(|(_, t)| syntax::parse(t).error_count)
+                .sum()
         } else {
-            files.iter().map(|(_, t)| syntax::parse(t).error_count).sum()
+            files
+                .iter()
+                .map(|(_, t)| syntax::parse(t).error_count)
+                .sum()
         }
     };
     let (p1, p1_runs, errors) = median_of(|| {
@@ -372,14 +397,24 @@ fn report() {
         (t.elapsed(), e)
     });
     assert_eq!(errors, 0, "the generated corpus must parse without errors");
-    rows.push(Row { what: "parse only, 1 thread".into(), median: p1, runs: p1_runs, bytes });
+    rows.push(Row {
+        what: "parse only, 1 thread".into(),
+        median: p1,
+        runs: p1_runs,
+        bytes,
+    });
     let (pn, pn_runs, errors) = median_of(|| {
         let t = Instant::now();
         let e = parse_all(true);
         (t.elapsed(), e)
     });
     assert_eq!(errors, 0);
-    rows.push(Row { what: format!("parse only, {threads} threads (rayon)"), median: pn, runs: pn_runs, bytes });
+    rows.push(Row {
+        what: format!("parse only, {threads} threads (rayon)"),
+        median: pn,
+        runs: pn_runs,
+        bytes,
+    });
 
     let check = |pool: Option<&rayon::ThreadPool>| {
         let input = files.clone();
@@ -398,18 +433,37 @@ fn report() {
         (elapsed, s)
     };
     let (c1, c1_runs, summary) = median_of(|| check(Some(&one)));
-    rows.push(Row { what: "full check, 1 thread".into(), median: c1, runs: c1_runs, bytes });
+    rows.push(Row {
+        what: "full check, 1 thread".into(),
+        median: c1,
+        runs: c1_runs,
+        bytes,
+    });
     let (cn, cn_runs, summary_n) = median_of(|| check(None));
-    rows.push(Row { what: format!("full check, {threads} threads"), median: cn, runs: cn_runs, bytes });
-    assert_eq!(summary.diagnostics, summary_n.diagnostics, "threads change the result");
+    rows.push(Row {
+        what: format!("full check, {threads} threads"),
+        median: cn,
+        runs: cn_runs,
+        bytes,
+    });
+    assert_eq!(
+        summary.diagnostics, summary_n.diagnostics,
+        "threads change the result"
+    );
 
     print_rows("Throughput (median of 3 runs)", &rows);
     let r1 = c1.as_secs_f64() / p1.as_secs_f64();
     let rn = cn.as_secs_f64() / pn.as_secs_f64();
     println!();
     println!("Full check / parse only (target <= {TARGET_RATIO:.1}x)");
-    println!("  1 thread:    {r1:>6.2}x   {}", verdict(r1 <= TARGET_RATIO));
-    println!("  {threads} threads:   {rn:>6.2}x   {}", verdict(rn <= TARGET_RATIO));
+    println!(
+        "  1 thread:    {r1:>6.2}x   {}",
+        verdict(r1 <= TARGET_RATIO)
+    );
+    println!(
+        "  {threads} threads:   {rn:>6.2}x   {}",
+        verdict(rn <= TARGET_RATIO)
+    );
 
     println!();
     println!("Results of the full check");
@@ -430,29 +484,63 @@ fn report() {
     println!();
     println!("Phases of the pipeline (median of 3 runs, seconds; `query` = facts query captures");
     println!("without extraction, `extract` = facts::extract minus parse and query)");
-    println!("  {:<40} {:>10} {:>10}", "phase", "1 thread", format!("{threads} threads"));
+    println!(
+        "  {:<40} {:>10} {:>10}",
+        "phase",
+        "1 thread",
+        format!("{threads} threads")
+    );
     println!("  {}", "-".repeat(62));
     let med = |ps: &[Phases], f: &dyn Fn(&Phases) -> Duration| {
         let mut v: Vec<Duration> = ps.iter().map(f).collect();
         v.sort();
         v[v.len() / 2].as_secs_f64()
     };
-    let mut phase_rows: Vec<(String, Box<dyn Fn(&Phases) -> Duration>)> = vec![
-        ("Workspace::from_sources".into(), Box::new(|p: &Phases| p.workspace)),
-        ("syntax::parse (inside facts::extract)".into(), Box::new(|p: &Phases| p.parse)),
-        ("facts query captures (QueryCursor)".into(), Box::new(|p: &Phases| p.query)),
-        ("facts extraction (Rust side)".into(), Box::new(|p: &Phases| p.extract)),
-        ("FileFacts clone (FactsCache insert)".into(), Box::new(|p: &Phases| p.cache_clone)),
+    let mut phase_rows: Vec<(String, PhaseTime)> = vec![
+        (
+            "Workspace::from_sources".into(),
+            Box::new(|p: &Phases| p.workspace),
+        ),
+        (
+            "syntax::parse (inside facts::extract)".into(),
+            Box::new(|p: &Phases| p.parse),
+        ),
+        (
+            "facts query captures (QueryCursor)".into(),
+            Box::new(|p: &Phases| p.query),
+        ),
+        (
+            "facts extraction (Rust side)".into(),
+            Box::new(|p: &Phases| p.extract),
+        ),
+        (
+            "FileFacts clone (FactsCache insert)".into(),
+            Box::new(|p: &Phases| p.cache_clone),
+        ),
         ("Index::build".into(), Box::new(|p: &Phases| p.index)),
-        ("Rules::build + callgraph::build".into(), Box::new(|p: &Phases| p.callgraph)),
+        (
+            "Rules::build + callgraph::build".into(),
+            Box::new(|p: &Phases| p.callgraph),
+        ),
     ];
     for i in 0..ph1[0].rules.len() {
         let name = ph1[0].rules[i].0;
-        phase_rows.push((format!("rule {name}"), Box::new(move |p: &Phases| p.rules[i].1)));
+        phase_rows.push((
+            format!("rule {name}"),
+            Box::new(move |p: &Phases| p.rules[i].1),
+        ));
     }
-    phase_rows.push(("rules::run_all sort/dedup".into(), Box::new(|p: &Phases| p.sort)));
+    phase_rows.push((
+        "rules::run_all sort/dedup".into(),
+        Box::new(|p: &Phases| p.sort),
+    ));
     for (name, f) in &phase_rows {
-        println!("  {:<40} {:>10.3} {:>10.3}", name, med(&ph1, f.as_ref()), med(&phn, f.as_ref()));
+        println!(
+            "  {:<40} {:>10.3} {:>10.3}",
+            name,
+            med(&ph1, f.as_ref()),
+            med(&phn, f.as_ref())
+        );
     }
 
     // Memory, in child processes: this process holds several copies of the corpus.
@@ -460,7 +548,11 @@ fn report() {
     println!("Peak RSS (VmHWM of a child process that generates the corpus, then runs the step)");
     let g = run_child("gen-rss", 0);
     let gen_kb = field(&g, "gen_hwm_kb");
-    println!("  {:<52} {:>9.1} MiB", "generation only (baseline)", gen_kb as f64 / 1024.0);
+    println!(
+        "  {:<52} {:>9.1} MiB",
+        "generation only (baseline)",
+        gen_kb as f64 / 1024.0
+    );
     for t in [1, threads] {
         let out = run_child("check-rss", t);
         let base = field(&out, "baseline_hwm_kb");

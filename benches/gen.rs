@@ -54,19 +54,61 @@ impl Rng {
 }
 
 const HELPER_STEMS: &[&str] = &[
-    "normalize", "project", "smooth", "score", "penalty", "activate", "rescale",
-    "accumulate_stats", "window_mean", "kernel", "transform", "features", "encode", "decode",
-    "mix", "attention", "residual", "embed", "pool", "regularize", "clip_values", "logits",
-    "energy", "step_state", "integrate", "discretize", "interpolate", "weights_of",
+    "normalize",
+    "project",
+    "smooth",
+    "score",
+    "penalty",
+    "activate",
+    "rescale",
+    "accumulate_stats",
+    "window_mean",
+    "kernel",
+    "transform",
+    "features",
+    "encode",
+    "decode",
+    "mix",
+    "attention",
+    "residual",
+    "embed",
+    "pool",
+    "regularize",
+    "clip_values",
+    "logits",
+    "energy",
+    "step_state",
+    "integrate",
+    "discretize",
+    "interpolate",
+    "weights_of",
 ];
 const LOSS_STEMS: &[&str] = &["loss", "objective", "nll", "mse_loss", "elbo", "risk"];
 const LAYER_STEMS: &[&str] = &[
-    "Dense", "Affine", "Gate", "Cell", "Block", "Encoder", "Decoder", "Mixer", "Head",
-    "Embedding", "Norm", "Residual",
+    "Dense",
+    "Affine",
+    "Gate",
+    "Cell",
+    "Block",
+    "Encoder",
+    "Decoder",
+    "Mixer",
+    "Head",
+    "Embedding",
+    "Norm",
+    "Residual",
 ];
 const MODULE_STEMS: &[&str] = &[
-    "Models", "Training", "Layers", "Physics", "Utils", "Losses", "Data", "Solvers",
-    "Kernels", "Experiments",
+    "Models",
+    "Training",
+    "Layers",
+    "Physics",
+    "Utils",
+    "Losses",
+    "Data",
+    "Solvers",
+    "Kernels",
+    "Experiments",
 ];
 const ACTIVATIONS: &[&str] = &["tanh", "relu", "sigmoid", "identity", "softplus", "elu"];
 const REDUCERS: &[&str] = &["sum", "mean", "maximum", "prod"];
@@ -130,7 +172,11 @@ impl Generator {
     /// One file of roughly `target_lines` lines.
     pub fn file(&mut self, index: usize, target_lines: usize) -> String {
         let mut out = String::with_capacity(target_lines * 34);
-        writeln!(out, "# Generated benchmark file {index}: models, losses and training code.").unwrap();
+        writeln!(
+            out,
+            "# Generated benchmark file {index}: models, losses and training code."
+        )
+        .unwrap();
         writeln!(out, "# This file is deterministic; see benches/gen.rs.").unwrap();
         writeln!(out).unwrap();
         let mut lines = 3;
@@ -271,13 +317,22 @@ impl Generator {
         writeln!(s, "    return h").unwrap();
         writeln!(s, "end").unwrap();
         writeln!(s).unwrap();
-        writeln!(s, "reset_{}!(s::{name}) = (s.h .= 0; s.count = 0; s)", self.uid).unwrap();
+        writeln!(
+            s,
+            "reset_{}!(s::{name}) = (s.h .= 0; s.count = 0; s)",
+            self.uid
+        )
+        .unwrap();
         st.layers.push(name);
         s
     }
 
     fn loss(&mut self, st: &mut ModState) -> String {
-        let name = format!("{}_{}", self.rng.pick(LOSS_STEMS), self.rng.below(NAME_SPREAD));
+        let name = format!(
+            "{}_{}",
+            self.rng.pick(LOSS_STEMS),
+            self.rng.below(NAME_SPREAD)
+        );
         let h = self.some_helper(st);
         let mut s = String::new();
         match self.rng.below(3) {
@@ -285,7 +340,12 @@ impl Generator {
                 writeln!(s, "function {name}(model, x, y)").unwrap();
                 writeln!(s, "    ŷ = model(x)").unwrap();
                 writeln!(s, "    l = Flux.mse(ŷ, y)").unwrap();
-                writeln!(s, "    reg = {}f0 * sum(abs2, {h}(ŷ))", self.rng.below(9) + 1).unwrap();
+                writeln!(
+                    s,
+                    "    reg = {}f0 * sum(abs2, {h}(ŷ))",
+                    self.rng.below(9) + 1
+                )
+                .unwrap();
                 writeln!(s, "    return l + reg").unwrap();
                 writeln!(s, "end").unwrap();
                 writeln!(s).unwrap();
@@ -324,7 +384,12 @@ impl Generator {
         let c = self.rng.float();
         let h = self.some_helper(st);
         let mut s = String::new();
-        writeln!(s, "function {name}(x::AbstractVector, k = {})", self.rng.below(5) + 1).unwrap();
+        writeln!(
+            s,
+            "function {name}(x::AbstractVector, k = {})",
+            self.rng.below(5) + 1
+        )
+        .unwrap();
         writeln!(s, "    out = similar(x)").unwrap();
         writeln!(s, "    acc = Float64[]").unwrap();
         writeln!(s, "    n = length(x)").unwrap();
@@ -393,7 +458,12 @@ impl Generator {
         writeln!(s, "        y + f(x)").unwrap();
         writeln!(s, "    end").unwrap();
         writeln!(s, "    t = sum(x -> {h2}(x), xs; init = 0.0)").unwrap();
-        writeln!(s, "    u = foldl((a, b) -> a + b * {}, vals; init = 0.0)", self.rng.float()).unwrap();
+        writeln!(
+            s,
+            "    u = foldl((a, b) -> a + b * {}, vals; init = 0.0)",
+            self.rng.float()
+        )
+        .unwrap();
         writeln!(s, "    return sum(s) + t + u + length(pairs)").unwrap();
         writeln!(s, "end").unwrap();
         st.helpers.push(name);
@@ -446,7 +516,11 @@ impl Generator {
             match self.rng.below(4) {
                 0 => writeln!(s, "{name}(x) = {h}(x) .* {}", self.rng.float()).unwrap(),
                 1 => writeln!(s, "{name}(x, y) = sum(abs2, x .- y) / length(x)").unwrap(),
-                2 => writeln!(s, "{name}(x::AbstractArray{{T}}) where {{T}} = T(0.5) .* x .+ {h}(x)").unwrap(),
+                2 => writeln!(
+                    s,
+                    "{name}(x::AbstractArray{{T}}) where {{T}} = T(0.5) .* x .+ {h}(x)"
+                )
+                .unwrap(),
                 _ => writeln!(s, "{name}(xs...) = reduce(+, xs)").unwrap(),
             }
             st.helpers.push(name.clone());
@@ -469,7 +543,6 @@ impl Generator {
         }
     }
 
-
     fn train_loop(&mut self, st: &mut ModState) -> String {
         let name = format!("train_{}!", self.fresh());
         let mut s = String::new();
@@ -479,13 +552,22 @@ impl Generator {
             s.push('\n');
         }
         let loss = self.rng.pick(&st.losses).clone();
-        writeln!(s, "function {name}(model, data, opt_state; epochs = {})", self.rng.range(1, 20)).unwrap();
+        writeln!(
+            s,
+            "function {name}(model, data, opt_state; epochs = {})",
+            self.rng.range(1, 20)
+        )
+        .unwrap();
         writeln!(s, "    losses = Float32[]").unwrap();
         writeln!(s, "    for epoch in 1:epochs").unwrap();
         writeln!(s, "        for (x, y) in data").unwrap();
         match self.rng.below(4) {
             0 => {
-                writeln!(s, "            grads = Zygote.gradient(m -> {loss}(m, x, y), model)").unwrap();
+                writeln!(
+                    s,
+                    "            grads = Zygote.gradient(m -> {loss}(m, x, y), model)"
+                )
+                .unwrap();
                 writeln!(s, "            Flux.update!(opt_state, model, grads[1])").unwrap();
             }
             1 => {
@@ -505,13 +587,21 @@ impl Generator {
             }
             _ => {
                 writeln!(s, "            ps = Flux.params(model)").unwrap();
-                writeln!(s, "            gs = gradient(() -> {loss}(model, x, y), ps)").unwrap();
+                writeln!(
+                    s,
+                    "            gs = gradient(() -> {loss}(model, x, y), ps)"
+                )
+                .unwrap();
                 writeln!(s, "            Flux.Optimise.update!(opt_state, ps, gs)").unwrap();
             }
         }
         writeln!(s, "        end").unwrap();
         writeln!(s, "        if epoch % 10 == 0").unwrap();
-        writeln!(s, "            @info \"epoch $epoch\" loss = {loss}(model, data)").unwrap();
+        writeln!(
+            s,
+            "            @info \"epoch $epoch\" loss = {loss}(model, data)"
+        )
+        .unwrap();
         writeln!(s, "        end").unwrap();
         writeln!(s, "    end").unwrap();
         writeln!(s, "    return losses").unwrap();
@@ -533,7 +623,12 @@ impl Generator {
         writeln!(s, "    val, grad = Flux.withgradient(θ) do p").unwrap();
         writeln!(s, "        sum({h}(xs .* p[1]))").unwrap();
         writeln!(s, "    end").unwrap();
-        writeln!(s, "    l, back = pullback(p -> sum({h2}(p)) + {}, θ)", self.rng.float()).unwrap();
+        writeln!(
+            s,
+            "    l, back = pullback(p -> sum({h2}(p)) + {}, θ)",
+            self.rng.float()
+        )
+        .unwrap();
         writeln!(s, "    g = Zygote.gradient({named}, θ)").unwrap();
         writeln!(s, "    results = [back(1.0), g]").unwrap();
         writeln!(s, "    return val, grad, results").unwrap();
@@ -552,9 +647,17 @@ impl Generator {
         if self.rng.chance(50) {
             writeln!(s, "Zygote.@nograd {name}").unwrap();
         } else {
-            writeln!(s, "function ChainRulesCore.rrule(::typeof({name}), x::AbstractVector)").unwrap();
+            writeln!(
+                s,
+                "function ChainRulesCore.rrule(::typeof({name}), x::AbstractVector)"
+            )
+            .unwrap();
             writeln!(s, "    y = {name}(x)").unwrap();
-            writeln!(s, "    {name}_pullback(ȳ) = (ChainRulesCore.NoTangent(), ȳ)").unwrap();
+            writeln!(
+                s,
+                "    {name}_pullback(ȳ) = (ChainRulesCore.NoTangent(), ȳ)"
+            )
+            .unwrap();
             writeln!(s, "    return y, {name}_pullback").unwrap();
             writeln!(s, "end").unwrap();
         }
@@ -569,7 +672,12 @@ impl Generator {
         writeln!(s, "using .{m}").unwrap();
         writeln!(s, "using Flux, Zygote").unwrap();
         writeln!(s).unwrap();
-        writeln!(s, "const DATA = [(randn(Float32, 4), randn(Float32, 2)) for _ in 1:{}]", self.rng.range(8, 64)).unwrap();
+        writeln!(
+            s,
+            "const DATA = [(randn(Float32, 4), randn(Float32, 2)) for _ in 1:{}]",
+            self.rng.range(8, 64)
+        )
+        .unwrap();
         writeln!(s, "θ0 = randn({})", self.rng.range(2, 10)).unwrap();
         if let Some(h) = hs.first() {
             writeln!(s, "g0 = Zygote.gradient(θ -> sum({m}.{h}(θ)), θ0)").unwrap();
@@ -594,7 +702,10 @@ pub fn corpus(mb: usize) -> Vec<(PathBuf, String)> {
         let text = g.file(i, lines);
         total += text.len();
         let dir = ["src", "src/models", "src/training", "scripts"][i % 4];
-        files.push((PathBuf::from(format!("/adlint-bench/{dir}/file_{i:04}.jl")), text));
+        files.push((
+            PathBuf::from(format!("/adlint-bench/{dir}/file_{i:04}.jl")),
+            text,
+        ));
     }
     files
 }
