@@ -191,8 +191,22 @@ fn analyze_facts(
         .filter(|r| rule_enabled(*r, options))
         .collect();
     let cx = analysis.rule_context();
-    let mut diagnostics = rules::run_all(&cx, &enabled);
+    let diagnostics = rules::run_all(&cx, &enabled);
+    let meta_enabled = enabled
+        .iter()
+        .any(|r| r.name() == crate::suppress::UNUSED_SUPPRESSION);
+    let mut diagnostics = crate::suppress::apply(
+        &analysis.workspace.files,
+        &analysis.facts,
+        diagnostics,
+        meta_enabled,
+    );
     diagnostics.retain(|d| analysis.workspace.files[d.location.file as usize].reported);
+    diagnostics.sort_by(|a, b| {
+        let fa = &analysis.workspace.files[a.location.file as usize].display;
+        let fb = &analysis.workspace.files[b.location.file as usize].display;
+        (fa, a.location.span.start, a.rule).cmp(&(fb, b.location.span.start, b.rule))
+    });
     analysis.diagnostics = diagnostics;
     analysis
 }

@@ -17,5 +17,6 @@ pub mod lsp;
 pub mod refad;
 pub mod render;
 pub mod rules;
+pub mod suppress;
 pub mod syntax;
 pub mod workspace;

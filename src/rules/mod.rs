@@ -24,6 +24,7 @@ mod nested_ad;
 pub mod origin;
 mod rebinding;
 mod try_catch;
+mod unused_suppression;
 
 use crate::callgraph::CallGraph;
 use crate::diagnostic::{Category, ChainStep, Diagnostic, EntryInfo, Location, Severity};
@@ -56,6 +57,7 @@ pub fn all_rules() -> Vec<&'static dyn Rule> {
         &misuse::IgnoreDerivativesExpression,
         &misuse::CheckpointedNotEscape,
         &implicit_params::ImplicitParams,
+        &unused_suppression::UnusedSuppression,
     ]
 }
 

@@ -1,0 +1,237 @@
+//! The rules beyond mutation: version gates, syntactic variants and near-misses, and inline
+//! suppression.
+
+mod common;
+use adlint::analysis::Options;
+use adlint::workspace::Version;
+use common::{rules_at, Project};
+
+fn with_version(src: &str, v: Version) -> Vec<(String, String)> {
+    let p = Project::new(&[("main.jl", src)]);
+    let a = p.analyze_with(&Options {
+        zygote_version: Some(v),
+        ..Options::default()
+    });
+    a.diagnostics
+        .iter()
+        .map(|d| (d.rule.to_string(), d.severity.as_str().to_string()))
+        .collect()
+}
+
+const SAFE_SQRT: &str = "using Zygote\nfunction safe_sqrt(x)\n    try\n        sqrt(x)\n    catch\n        0.0\n    end\nend\ngradient(safe_sqrt, 4.0)\n";
+
+#[test]
+fn try_catch_depends_on_the_zygote_version() {
+    assert_eq!(
+        with_version(SAFE_SQRT, Version(0, 6, 70)),
+        [("try-catch".into(), "error".into())]
+    );
+    assert_eq!(
+        with_version(SAFE_SQRT, Version(0, 6, 71)),
+        [("try-catch".into(), "warning".into())]
+    );
+    let finally_only = "using Zygote\nfunction f(x)\n    try\n        sqrt(x)\n    finally\n        nothing\n    end\nend\ngradient(f, 4.0)\n";
+    assert_eq!(with_version(finally_only, Version(0, 7, 12)), []);
+    assert_eq!(
+        with_version(finally_only, Version(0, 6, 70)),
+        [("try-catch".into(), "error".into())]
+    );
+    let p = Project::new(&[("main.jl", SAFE_SQRT)]);
+    let a = p.analyze();
+    assert!(a.diagnostics[0]
+        .message
+        .contains("0.6.70 and older refuse any `try`"));
+}
+
+#[test]
+fn try_as_an_expression_points_at_the_assignment() {
+    let src = "using Zygote\nfunction f(x)\n    y = try sqrt(x) catch; 0.0 end\n    y\nend\ngradient(f, 4.0)\n";
+    assert_eq!(rules_at(src), ["try-catch@3:5"]);
+}
+
+#[test]
+fn try_in_unreached_code_is_quiet() {
+    let src = "using Zygote\nfunction g(x)\n    try\n        x\n    catch\n        0\n    end\nend\ngradient(x -> 2x, 1.0)\n";
+    assert_eq!(rules_at(src), Vec::<String>::new());
+}
+
+#[test]
+fn foreign_calls_and_near_misses() {
+    let cases = [
+        ("jclock(x) = ccall(:clock, Int32, ()) * x\ngradient(jclock, 1.0)", vec!["foreign-call@2:13"]),
+        ("f(x) = time() * x\ngradient(f, 1.0)", vec!["foreign-call@2:8"]),
+        ("f(x) = time_ns() * x + rand() + sum(zeros(2))\ngradient(f, 1.0)", vec![]),
+        ("f(x) = (GC.@preserve x sum(x))\ngradient(f, rand(2))", vec!["foreign-call@2:9"]),
+        ("function f(x)\n    Threads.@threads for i in 1:2\n        nothing\n    end\n    sum(x)\nend\ngradient(f, rand(2))", vec!["foreign-call@3:5"]),
+        ("f(x) = Threads.threadid() * x\ngradient(f, 1.0)", vec![]),
+        ("jclock(x) = ccall(:clock, Int32, ()) * x\nfunction ChainRulesCore.rrule(::typeof(jclock), x)\n    jclock(x), d -> (NoTangent(), d)\nend\ngradient(jclock, 1.0)", vec![]),
+    ];
+    for (body, expected) in cases {
+        let src = format!("using Zygote, ChainRulesCore\n{body}\n");
+        assert_eq!(rules_at(&src), expected, "{body}");
+    }
+}
+
+#[test]
+fn simd_only_before_zygote_0_6_11() {
+    let src = "using Zygote\nfunction f(x)\n    s = 0.0\n    @simd for v in x\n        s += v\n    end\n    s\nend\ngradient(f, rand(3))\n";
+    assert_eq!(
+        with_version(src, Version(0, 6, 10)),
+        [("foreign-call".into(), "error".into())]
+    );
+    assert_eq!(with_version(src, Version(0, 6, 11)), []);
+}
+
+#[test]
+fn mutable_struct_fields() {
+    let mutable = "using Zygote\nmutable struct Holder\n    c\nend\nfunction f(a, s::Holder)\n    s.c = 2 .* a\n    sum(s.c)\nend\ns = Holder(zeros(3))\ngradient(a -> f(a, s), rand(3))\n";
+    assert_eq!(rules_at(mutable), ["mutable-struct-field@6:5"]);
+    let immutable = mutable.replace("mutable struct", "struct");
+    assert_eq!(
+        rules_at(&immutable),
+        Vec::<String>::new(),
+        "a Julia error, not ours"
+    );
+    let functor = "using Zygote\nmutable struct Acc\n    n\nend\nfunction (a::Acc)(x)\n    a.n, y = 1, 2x\n    y\nend\nacc = Acc(0)\ngradient(acc, 1.0)\n";
+    assert_eq!(rules_at(functor), ["mutable-struct-field@6:5"]);
+    let array_in_field = "using Zygote\nstruct L\n    W\nend\nfunction f(l, x)\n    l.W .= x\n    sum(l.W)\nend\nl = L(zeros(3))\ngradient(x -> f(l, x), rand(3))\n";
+    assert_eq!(rules_at(array_in_field), ["broadcast-assignment@6:5"]);
+}
+
+#[test]
+fn boxed_variables_follow_julias_lowering_rule() {
+    let cases = [
+        // Assigned inside the closure.
+        ("function f(x)\n    s = 0.0\n    foreach(v -> (s += v), x)\n    s\nend", vec!["boxed-variable@4:19"]),
+        // Assigned twice, captured.
+        ("function f(x)\n    y = x\n    y = 2 .* y\n    sum(map(v -> v * y[1], x))\nend", vec!["boxed-variable@4:5"]),
+        // An argument re-bound after a comprehension captured it.
+        ("function f(x)\n    t = [x[i] for i in 1:2]\n    x = sum(t)\n    x\nend", vec!["boxed-variable@4:5"]),
+        // Assigned once, before the capture: not boxed.
+        ("function f(x)\n    y = 2 .* x\n    sum(map(v -> v * y[1], x))\nend", vec![]),
+        // Captures without re-binding.
+        ("function f(x)\n    sum(map(v -> v * x[1], x))\nend", vec![]),
+        // Assigned only inside an `if` that does not contain the closure.
+        ("function f(x)\n    if x[1] > 0\n        y = 1.0\n    else\n        y = 2.0\n    end\n    sum(map(v -> v * y, x))\nend", vec!["boxed-variable@6:9"]),
+        // A `let` block makes a fresh binding.
+        ("function f(x)\n    y = x\n    y = 2 .* y\n    let y = y\n        sum(map(v -> v * y[1], x))\n    end\nend", vec![]),
+        // Loop variables are fresh each iteration.
+        ("function f(x)\n    t = 0.0\n    for i in 1:2\n        t += sum(map(v -> v * i, x))\n    end\n    t\nend", vec![]),
+    ];
+    for (body, expected) in cases {
+        let src = format!("using Zygote\n{body}\ngradient(f, rand(3))\n");
+        assert_eq!(rules_at(&src), expected, "{body}");
+    }
+}
+
+#[test]
+fn rebinding_hint_only_without_closure() {
+    let mysum = "using Zygote\nfunction mysum(x::Real, n::Int)\n    tot = 0\n    for i in 1:n\n        tot += x^i\n    end\n    return tot\nend\ngradient(x -> mysum(x, 3), 2.0)\n";
+    assert_eq!(rules_at(mysum), ["type-changing-rebinding@3:5"]);
+    let seed = mysum.replace("tot = 0\n", "tot = 0.0\n");
+    assert_eq!(
+        rules_at(&seed),
+        Vec::<String>::new(),
+        "the seed's float accumulator is fine"
+    );
+}
+
+#[test]
+fn nested_ad_severities() {
+    let cases = [
+        (
+            "using Zygote\ng(x) = gradient(sin, x)[1]\ngradient(g, 1.0)\n",
+            "warning",
+        ),
+        (
+            "using Zygote\ng(x) = sum(jacobian(y -> 2y, x)[1])\ngradient(g, rand(2))\n",
+            "error",
+        ),
+        (
+            "using Flux\ng(x) = Flux.gradient(sin, x)[1]\nZygote.gradient(g, 1.0)\n",
+            "error",
+        ),
+    ];
+    for (src, sev) in cases {
+        let p = Project::new(&[("main.jl", src)]);
+        let a = p.analyze();
+        let nested: Vec<_> = a
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule == "nested-ad")
+            .collect();
+        assert_eq!(nested.len(), 1, "{src}");
+        assert_eq!(nested[0].severity.as_str(), sev, "{src}");
+    }
+    let forward = "using Zygote, ForwardDiff\ng(x) = gradient(sin, x)[1]\ngradient(x -> Zygote.forwarddiff(g, x), 1.0)\n";
+    assert_eq!(rules_at(forward), Vec::<String>::new());
+}
+
+#[test]
+fn misuse_rules() {
+    let frozen = "using Zygote\nfunction f(x)\n    b = Zygote.Buffer(x)\n    b[1] = x[1]\n    y = copy(b)\n    b[2] = x[2]\n    sum(y)\nend\ngradient(f, rand(3))\n";
+    assert_eq!(rules_at(frozen), ["frozen-buffer-write@6:5"]);
+    let expr = "using Zygote, ChainRulesCore\nlog!(b, v) = (push!(b, v); nothing)\nconst LOG = Float64[]\ngradient(x -> (ignore_derivatives(log!(LOG, x)); 2x), 1.0)\n";
+    let got = rules_at(expr);
+    assert!(
+        got.contains(&"ignore-derivatives-expression@4:16".to_string()),
+        "{got:?}"
+    );
+    let closure = expr.replace(
+        "ignore_derivatives(log!(LOG, x))",
+        "ignore_derivatives(() -> log!(LOG, x))",
+    );
+    assert_eq!(rules_at(&closure), Vec::<String>::new());
+    let ckpt = "using Zygote\nfunction f!(x)\n    x .= 2 .* x\n    sum(x)\nend\ngradient(x -> Zygote.checkpointed(f!, x), rand(3))\n";
+    let got = rules_at(ckpt);
+    assert!(
+        got.contains(&"checkpointed-not-escape@6:15".to_string()),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&"broadcast-assignment@3:5".to_string()),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn implicit_params_are_deprecated_from_0_7_11() {
+    let src = "using Flux\nmodel = Dense(2 => 1)\nps = Flux.params(model)\ngradient(() -> sum(model(rand(2))), ps)\n";
+    assert_eq!(
+        with_version(src, Version(0, 7, 12)),
+        [("implicit-params".into(), "info".into())]
+    );
+    assert_eq!(with_version(src, Version(0, 6, 70)), []);
+}
+
+#[test]
+fn inline_suppression_scopes_and_the_meta_rule() {
+    let base = "using Zygote\nfunction h(x)\n    z = similar(x)\n    z[1] = 1.0\n    sum(z)\nend\ngradient(h, rand(3))\n";
+    let line = base.replace(
+        "    z[1] = 1.0\n",
+        "    # adlint: ignore[index-assignment] scratch buffer\n    z[1] = 1.0\n",
+    );
+    assert_eq!(rules_at(&line), Vec::<String>::new());
+    let by_category = base.replace(
+        "    z[1] = 1.0\n",
+        "    z[1] = 1.0  # adlint: ignore[mutation]\n",
+    );
+    assert_eq!(rules_at(&by_category), Vec::<String>::new());
+    let function = base.replace(
+        "function h(x)\n",
+        "# adlint: ignore[index-assignment]\nfunction h(x)\n",
+    );
+    assert_eq!(rules_at(&function), Vec::<String>::new());
+    let file = format!("# adlint: ignore-file[mutation]\n{base}");
+    assert_eq!(rules_at(&file), Vec::<String>::new());
+    let wrong_rule = base.replace(
+        "    z[1] = 1.0\n",
+        "    # adlint: ignore[try-catch]\n    z[1] = 1.0\n",
+    );
+    assert_eq!(
+        rules_at(&wrong_rule),
+        ["unused-suppression@4:5", "index-assignment@5:5"]
+    );
+    let blanket = base.replace("    z[1] = 1.0\n", "    # adlint: ignore\n    z[1] = 1.0\n");
+    assert_eq!(rules_at(&blanket), ["unused-suppression@4:5"]);
+}
