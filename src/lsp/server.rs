@@ -654,7 +654,14 @@ impl LanguageServer for Backend {
     ) -> jsonrpc::Result<DocumentDiagnosticReportResult> {
         self.request("textDocument/diagnostic", async {
             let snap = self.snapshot().await;
-            let result_id = format!("g{}", snap.generation);
+            let items = snap
+                .reports
+                .get(params.text_document.uri.as_str())
+                .map(|r| r.diagnostics.clone())
+                .unwrap_or_default();
+            // Keyed by content, so a re-analysis that changes nothing for this document
+            // (another file edited, the workspace indexed) still answers `unchanged`.
+            let result_id = content_id(&items);
             if params.previous_result_id.as_deref() == Some(result_id.as_str()) {
                 return Ok(DocumentDiagnosticReportResult::Report(
                     DocumentDiagnosticReport::Unchanged(RelatedUnchangedDocumentDiagnosticReport {
@@ -665,11 +672,6 @@ impl LanguageServer for Backend {
                     }),
                 ));
             }
-            let items = snap
-                .reports
-                .get(params.text_document.uri.as_str())
-                .map(|r| r.diagnostics.clone())
-                .unwrap_or_default();
             Ok(DocumentDiagnosticReportResult::Report(
                 DocumentDiagnosticReport::Full(RelatedFullDocumentDiagnosticReport {
                     related_documents: None,
@@ -689,7 +691,6 @@ impl LanguageServer for Backend {
     ) -> jsonrpc::Result<WorkspaceDiagnosticReportResult> {
         self.request("workspace/diagnostic", async {
             let snap = self.snapshot().await;
-            let result_id = format!("g{}", snap.generation);
             let previous: HashMap<&str, &str> = params
                 .previous_result_ids
                 .iter()
@@ -700,6 +701,7 @@ impl LanguageServer for Backend {
             let mut items = Vec::new();
             for key in keys {
                 let r = &snap.reports[key];
+                let result_id = content_id(&r.diagnostics);
                 let version = r.version.map(i64::from);
                 if previous.get(key.as_str()) == Some(&result_id.as_str()) {
                     items.push(WorkspaceDocumentDiagnosticReport::Unchanged(
@@ -731,4 +733,14 @@ impl LanguageServer for Backend {
         })
         .await
     }
+}
+
+/// A result id for pull diagnostics: a hash of the diagnostics themselves.
+fn content_id<T: serde::Serialize>(items: &T) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    serde_json::to_string(items)
+        .unwrap_or_default()
+        .hash(&mut h);
+    format!("d{:016x}", h.finish())
 }
