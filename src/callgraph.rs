@@ -370,15 +370,14 @@ pub fn build(files: &[FileFacts], index: &Index, rules: &Rules) -> CallGraph {
         }
     }
 
-    cg.reach = reachability(&cg, files);
+    cg.reach = reachability(&cg);
     cg.unresolved = collect_unresolved(&cg, files, &resolutions, &entry_calls, &r);
     cg
 }
 
 /// One breadth-first search from every root at once: the first visit of a function is
 /// through the shortest chain; seeding in (path, line) order breaks ties.
-fn reachability(cg: &CallGraph, files: &[FileFacts]) -> Vec<Option<Reach>> {
-    let _ = files;
+fn reachability(cg: &CallGraph) -> Vec<Option<Reach>> {
     let mut reach: Vec<Option<Reach>> = vec![None; cg.graph.node_count()];
     let mut queue = VecDeque::new();
     for (ei, e) in cg.entries.iter().enumerate() {
@@ -733,11 +732,9 @@ impl<'a> Resolver<'a> {
                     return res;
                 }
                 if methods.is_empty() {
+                    // Not a workspace function (calling a constructor does not run its call
+                    // method either).
                     res.external = true;
-                    if let Some(fs) = self.index.functors.get(name) {
-                        // Calling a constructor does not run the call method.
-                        let _ = fs;
-                    }
                 } else {
                     for m in methods {
                         res.targets.push((m, EdgeKind::Call, !certain));

@@ -458,7 +458,6 @@ fn cap_of(name: &str) -> Option<Cap> {
     Some(match name {
         "def.module" => Cap::Module,
         "def.function" => Cap::Function,
-        "def.short" => Cap::Short,
         "def.lambda" => Cap::Lambda,
         "def.do" => Cap::Do,
         "def.comprehension" => Cap::Comprehension,
@@ -549,7 +548,7 @@ impl<'s> Extractor<'s> {
         for &(node, cap) in &caps {
             scopes.leave_before(node.start_byte() as u32);
             match cap {
-                Cap::Module => self.define_module(node, &mut scopes),
+                Cap::Module => self.define_module(node),
                 Cap::Function | Cap::Lambda | Cap::Do | Cap::Comprehension => {
                     self.define_function(node, cap, &mut scopes)
                 }
@@ -629,7 +628,7 @@ impl<'s> Extractor<'s> {
             .map(|&(_, m)| m)
     }
 
-    fn define_module(&mut self, node: Node, scopes: &mut ScopeStack) {
+    fn define_module(&mut self, node: Node) {
         let name = syntax::named_children(node)
             .into_iter()
             .find(|c| c.kind() == "identifier")
@@ -643,7 +642,6 @@ impl<'s> Extractor<'s> {
             span: Span::of(node),
         });
         self.module_at.push((Span::of(node), idx));
-        let _ = scopes;
     }
 
     fn push_function(&mut self, node_span: Span, mut f: Function, scopes: &mut ScopeStack) {

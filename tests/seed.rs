@@ -19,51 +19,21 @@ end
     assert_eq!(rules_at(src), ["broadcast-assignment@4:5"]);
 }
 
+/// The limitations page's `g_inner!`/`g_outer`, starting at line 3 after `using Zygote`.
+const G_OUTER: &str = "function g_inner!(x, y)\n    for i in eachindex(x, y)\n        x[i] = 2 * y[i]\n    end\n    return x\nend\n\nfunction g_outer(y)\n    z = similar(y)\n    g_inner!(z, y)\n    return z\nend\n";
+
 #[test]
 fn g_outer_reaches_g_inner_bang_and_g_better_is_clean() {
-    let src = r#"using Zygote
-
-function g_inner!(x, y)
-    for i in eachindex(x, y)
-        x[i] = 2 * y[i]
-    end
-    return x
-end
-
-function g_outer(y)
-    z = similar(y)
-    g_inner!(z, y)
-    return z
-end
-
-g_better(y) = 2 .* y
-
-gradient(y -> sum(g_outer(y)), rand(3))
-gradient(y -> sum(g_better(y)), rand(3))
-"#;
-    assert_eq!(rules_at(src), ["index-assignment@5:9"]);
+    let src = format!(
+        "using Zygote\n\n{G_OUTER}\ng_better(y) = 2 .* y\n\ngradient(y -> sum(g_outer(y)), rand(3))\ngradient(y -> sum(g_better(y)), rand(3))\n"
+    );
+    assert_eq!(rules_at(&src), ["index-assignment@5:9"]);
 }
 
 #[test]
 fn g_inner_chain_and_origin_are_explained() {
-    let src = r#"using Zygote
-
-function g_inner!(x, y)
-    for i in eachindex(x, y)
-        x[i] = 2 * y[i]
-    end
-    return x
-end
-
-function g_outer(y)
-    z = similar(y)
-    g_inner!(z, y)
-    return z
-end
-
-gradient(y -> sum(g_outer(y)), rand(3))
-"#;
-    let p = common::Project::new(&[("main.jl", src)]);
+    let src = format!("using Zygote\n\n{G_OUTER}\ngradient(y -> sum(g_outer(y)), rand(3))\n");
+    let p = common::Project::new(&[("main.jl", &src)]);
     let a = p.analyze();
     assert_eq!(a.diagnostics.len(), 1);
     let d = &a.diagnostics[0];

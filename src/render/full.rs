@@ -1,7 +1,6 @@
 //! The default terminal format: ariadne reports with the site, the entry point and every
 //! step of the call chain as labels, across files.
 
-use super::line_col;
 use crate::analysis::Analysis;
 use crate::diagnostic::Severity;
 use ariadne::{Color, Config, IndexType, Label, Report, ReportKind};
@@ -124,7 +123,6 @@ fn write_summary(analysis: &Analysis, out: &mut dyn Write) -> std::io::Result<()
         .iter()
         .filter(|d| d.severity == Severity::Warning)
         .count();
-    let _ = line_col;
     writeln!(
         out,
         "{} error{}, {} warning{} in {} file{} ({} entry point{}, {} unresolved call{})",

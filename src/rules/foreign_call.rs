@@ -76,8 +76,10 @@ impl Rule for ForeignCall {
             if cx.is_workspace_call(file, ci) {
                 continue;
             }
-            let what = if let Some(row) = k.foreign_call(call.qualifier(), name, call.args.len()) {
-                let _ = row;
+            let what = if k
+                .foreign_call(call.qualifier(), name, call.args.len())
+                .is_some()
+            {
                 format!(
                     "`{}` ends in a foreign call and has no rule",
                     call.callee.join(".")

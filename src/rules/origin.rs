@@ -56,7 +56,7 @@ fn origin_rec(cx: &RuleContext, file: u32, func: FuncIdx, value: &Value, depth: 
     let k = knowledge::get();
     match value {
         Value::Ident(name) => ident_origin(cx, file, func, name, depth),
-        Value::Call { callee, args } => {
+        Value::Call { callee, .. } => {
             let Some(last) = callee.last() else {
                 return Origin::Unknown {
                     why: "it is the result of a call".into(),
@@ -68,15 +68,9 @@ fn origin_rec(cx: &RuleContext, file: u32, func: FuncIdx, value: &Value, depth: 
                     at: None,
                 },
                 Some(kind) => Origin::Supported { kind, at: None },
-                None => {
-                    // `Vector{Float64}(undef, n)`, `Float64[]`-like constructors are arrays.
-                    if matches!(last.as_str(), "getindex") {
-                        let _ = args;
-                    }
-                    Origin::Unknown {
-                        why: format!("it is the result of `{}(...)`", callee.join(".")),
-                    }
-                }
+                None => Origin::Unknown {
+                    why: format!("it is the result of `{}(...)`", callee.join(".")),
+                },
             }
         }
         Value::Array => Origin::Array {
