@@ -196,7 +196,7 @@ fn child_phases_rss() {
         let index = Index::build(&facts, &[]);
         line("index");
         let decls = index::Rules::build(&facts);
-        let graph = callgraph::build(&facts, &index, &decls);
+        let graph = callgraph::build(&facts, &index, &decls, adlint::knowledge::get());
         line("callgraph");
         let settings = Settings::default();
         let cx = RuleContext {
@@ -299,7 +299,7 @@ fn phases(files: &[(PathBuf, String)]) -> Phases {
     let index_t = t.elapsed();
     let t = Instant::now();
     let decls = index::Rules::build(&facts);
-    let graph = callgraph::build(&facts, &index, &decls);
+    let graph = callgraph::build(&facts, &index, &decls, adlint::knowledge::get());
     let callgraph_t = t.elapsed();
     let settings = Settings::default();
     let cx = RuleContext {

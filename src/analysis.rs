@@ -3,22 +3,36 @@
 //! language server both call [`analyze`].
 
 use crate::callgraph::{self, CallGraph};
-use crate::diagnostic::{Category, Diagnostic, Severity};
+use crate::config::{CliSelection, Selection};
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::facts::{self, FileFacts};
 use crate::index::{self, Index};
 use crate::rules::{self, Rule, RuleContext, Settings};
 use crate::workspace::{Version, Workspace};
 use rayon::prelude::*;
 
-/// Which rules run, and how the environment is configured.
+/// Which rules run, and how the environment is configured: the command line's part.
+/// Config files come with the workspace (`Workspace::configs`); the command line wins.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// Rule names or categories to run; empty means all.
+    /// Rule names or categories to run, replacing the config's `select`; empty: the config's.
     pub select: Vec<String>,
+    /// Rule names or categories to run in addition.
+    pub extend_select: Vec<String>,
     /// Rule names or categories to skip.
     pub ignore: Vec<String>,
-    /// Overrides the version found in `Manifest.toml`.
+    /// Overrides the version found in the config and in `Manifest.toml`.
     pub zygote_version: Option<Version>,
+}
+
+impl Options {
+    fn cli_selection(&self) -> CliSelection {
+        CliSelection {
+            select: self.select.clone(),
+            extend_select: self.extend_select.clone(),
+            ignore: self.ignore.clone(),
+        }
+    }
 }
 
 pub struct Analysis {
@@ -29,6 +43,8 @@ pub struct Analysis {
     pub settings: Settings,
     /// Diagnostics in the reported files, sorted by path, line, column, rule.
     pub diagnostics: Vec<Diagnostic>,
+    /// What `--baseline` hid, when one was given.
+    pub baseline: Option<crate::baseline::Stats>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -39,6 +55,8 @@ pub struct Summary {
     pub entry_points: usize,
     pub unresolved_calls: usize,
     pub diagnostics: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<crate::baseline::Stats>,
 }
 
 impl Analysis {
@@ -50,6 +68,7 @@ impl Analysis {
             entry_points: self.graph.entries.len(),
             unresolved_calls: self.graph.unresolved.len(),
             diagnostics: self.diagnostics.len(),
+            baseline: self.baseline.clone(),
         }
     }
 
@@ -64,17 +83,9 @@ impl Analysis {
     }
 }
 
-/// Whether a rule is enabled by `select`/`ignore` (rule names or categories).
-pub fn rule_enabled(rule: &dyn Rule, options: &Options) -> bool {
-    let matches =
-        |key: &String| key == rule.name() || key == rule.category().as_str() || key == "ALL";
-    (options.select.is_empty() || options.select.iter().any(matches))
-        && !options.ignore.iter().any(matches)
-}
-
 /// Names accepted by `--select`/`--ignore`: rule names, categories and `ALL`.
 pub fn is_valid_selector(s: &str) -> bool {
-    s == "ALL" || Category::parse(s).is_some() || rules::rule_by_name(s).is_some()
+    crate::config::is_selector(s)
 }
 
 /// Facts of files analysed before, keyed by path, reused while the text is unchanged (the
@@ -172,11 +183,22 @@ fn analyze_facts(
 
     let index = Index::build(&facts, &edges);
     let rule_decls = index::Rules::build(&facts);
-    let graph = callgraph::build(&facts, &index, &rule_decls);
+    let (knowledge, config_zygote) = match workspace.root_config() {
+        Some(c) => (
+            crate::knowledge::with_config(&c.entry_points, &c.knowledge),
+            c.zygote_version,
+        ),
+        None => (std::sync::Arc::clone(crate::knowledge::builtin()), None),
+    };
+    let graph = callgraph::build(&facts, &index, &rule_decls, &knowledge);
     let settings = Settings {
-        zygote: options.zygote_version.or(workspace.versions.zygote),
+        zygote: options
+            .zygote_version
+            .or(config_zygote)
+            .or(workspace.versions.zygote),
         flux: workspace.versions.flux,
         julia: workspace.versions.julia,
+        knowledge,
     };
     let mut analysis = Analysis {
         workspace,
@@ -185,23 +207,53 @@ fn analyze_facts(
         graph,
         settings,
         diagnostics: Vec::new(),
+        baseline: None,
     };
+    // Per file: the selection of its nearest config under the command line's selectors.
+    let cli = options.cli_selection();
+    let selections: Vec<Selection> = analysis
+        .workspace
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| analysis.workspace.config_of(i).selection(&cli, &f.path))
+        .collect();
     let enabled: Vec<&dyn Rule> = rules::all_rules()
         .into_iter()
-        .filter(|r| rule_enabled(*r, options))
+        .filter(|r| {
+            selections.is_empty() && Selection::default_for(&cli).enabled(r.name(), r.category())
+                || selections
+                    .iter()
+                    .zip(&analysis.workspace.files)
+                    .any(|(s, f)| f.reported && s.enabled(r.name(), r.category()))
+        })
         .collect();
     let cx = analysis.rule_context();
-    let diagnostics = rules::run_all(&cx, &enabled);
-    let meta_enabled = enabled
-        .iter()
-        .any(|r| r.name() == crate::suppress::UNUSED_SUPPRESSION);
-    let mut diagnostics = crate::suppress::apply(
+    let mut diagnostics = rules::run_all(&cx, &enabled);
+    diagnostics.retain(|d| selections[d.location.file as usize].enabled(d.rule, d.category));
+    let diagnostics = crate::suppress::apply(
         &analysis.workspace.files,
         &analysis.facts,
         diagnostics,
-        meta_enabled,
+        &|file: u32, code: &str| {
+            let sel = &selections[file as usize];
+            match rules::rule_by_name(code) {
+                Some(r) => sel.enabled(r.name(), r.category()),
+                None => rules::all_rules().iter().any(|r| {
+                    (code == "ALL" || r.category().as_str() == code)
+                        && sel.enabled(r.name(), r.category())
+                }),
+            }
+        },
     );
+    let mut diagnostics = diagnostics;
     diagnostics.retain(|d| analysis.workspace.files[d.location.file as usize].reported);
+    for d in &mut diagnostics {
+        let config = analysis.workspace.config_of(d.location.file as usize);
+        if let Some(sev) = config.severity_for(d.rule, d.category) {
+            d.severity = sev;
+        }
+    }
     diagnostics.sort_by(|a, b| {
         let fa = &analysis.workspace.files[a.location.file as usize].display;
         let fb = &analysis.workspace.files[b.location.file as usize].display;

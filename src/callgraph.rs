@@ -10,7 +10,7 @@
 
 use crate::facts::{Call, FileFacts, FuncIdx, FunctionKind, Span, Value};
 use crate::index::{FuncRef, Index, Rules};
-use crate::knowledge::{self, EntryApi, Traverse};
+use crate::knowledge::{self, EntryApi, Knowledge, Traverse};
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
@@ -149,6 +149,7 @@ impl CallGraph {
 struct Resolver<'a> {
     files: &'a [FileFacts],
     index: &'a Index,
+    knowledge: &'a Knowledge,
     /// Callers of each function found so far: (file, call index).
     callers: HashMap<FuncRef, Vec<(u32, u32)>>,
     /// Callees of each call found so far.
@@ -170,7 +171,12 @@ struct Resolved {
     external: bool,
 }
 
-pub fn build(files: &[FileFacts], index: &Index, rules: &Rules) -> CallGraph {
+pub fn build(
+    files: &[FileFacts],
+    index: &Index,
+    rules: &Rules,
+    knowledge: &Knowledge,
+) -> CallGraph {
     let mut offsets = Vec::with_capacity(files.len());
     let mut graph = DiGraph::new();
     let mut total = 0u32;
@@ -198,6 +204,7 @@ pub fn build(files: &[FileFacts], index: &Index, rules: &Rules) -> CallGraph {
     let mut r = Resolver {
         files,
         index,
+        knowledge,
         callers: HashMap::new(),
         targets: HashMap::new(),
         assigns_by: files
@@ -352,10 +359,11 @@ pub fn build(files: &[FileFacts], index: &Index, rules: &Rules) -> CallGraph {
                 func: idx as FuncIdx,
             };
             let covered = match &f.kind {
-                FunctionKind::Named => f
-                    .name
-                    .as_deref()
-                    .is_some_and(|n| rules.covering(files, n, false, f.arity()).is_some()),
+                // A rule in the workspace, or one the config says exists elsewhere
+                // (`[knowledge] has-rule`, e.g. in a package extension adlint does not see).
+                FunctionKind::Named => f.name.as_deref().is_some_and(|n| {
+                    rules.covering(files, n, false, f.arity()).is_some() || knowledge.has_rule(n)
+                }),
                 FunctionKind::Functor { type_name, .. } => {
                     rules.covering(files, type_name, true, f.arity()).is_some()
                 }
@@ -421,7 +429,7 @@ fn collect_unresolved(
     entry_calls: &HashSet<(u32, u32)>,
     r: &Resolver,
 ) -> Vec<Unresolved> {
-    let k = knowledge::get();
+    let k = r.knowledge;
     let mut out = Vec::new();
     for (fi, facts) in files.iter().enumerate() {
         for (ci, call) in facts.calls.iter().enumerate() {
@@ -679,7 +687,7 @@ impl<'a> Resolver<'a> {
             func: call.func,
         };
         let module = self.module_of(caller);
-        let k = knowledge::get();
+        let k = self.knowledge;
         let qualifier: Vec<String> = call
             .qualifier()
             .iter()
@@ -830,8 +838,8 @@ impl<'a> Resolver<'a> {
     }
 
     /// The entry API a call is, if it is one; `None` inside for the `f'(x)` form.
-    fn entry_api(&self, file: u32, call: &Call) -> Option<Option<&'static EntryApi>> {
-        let k = knowledge::get();
+    fn entry_api(&self, file: u32, call: &Call) -> Option<Option<&'a EntryApi>> {
+        let k = self.knowledge;
         let caller = FuncRef {
             file,
             func: call.func,
@@ -846,27 +854,28 @@ impl<'a> Resolver<'a> {
                 .package_in_scope(&module, &zygote, name)
                 .then_some(None);
         }
-        // A local function of the same name shadows the package's.
-        if call.qualifier().is_empty()
+        // A local function of the same name shadows the package's (an API named in the
+        // config may be the workspace's own function: it is an entry wherever it is seen).
+        let shadowed = call.qualifier().is_empty()
             && (self.lookup(file, call.func, name).is_some() || {
                 let (methods, certain) = self.index.visible_methods(&module, name, self.files);
                 certain && !methods.is_empty()
-            })
-        {
-            return None;
-        }
+            });
         let qualifier: Vec<String> = call
             .qualifier()
             .iter()
             .map(|q| self.index.unalias(&module, q))
             .collect();
-        let candidates: Vec<&'static EntryApi> = k
+        let candidates: Vec<&'a EntryApi> = k
             .entry_apis
             .iter()
-            .filter(|api| api.name == name)
+            .filter(|api| api.name == name && (api.configured || !shadowed))
             .filter(|api| match qualifier.last() {
                 Some(q) => api.modules.contains(q),
-                None => self.index.package_in_scope(&module, &api.exported_by, name),
+                None => {
+                    self.index.package_in_scope(&module, &api.exported_by, name)
+                        || (api.configured && module.iter().any(|m| api.modules.contains(m)))
+                }
             })
             .collect();
         let backend_ok = |api: &EntryApi| -> bool {

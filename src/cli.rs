@@ -5,7 +5,7 @@ use crate::analysis::{self, Options};
 use crate::diagnostic::Severity;
 use crate::render::{self, Format};
 use crate::rules;
-use crate::workspace::{Version, Workspace};
+use crate::workspace::{ConfigChoice, Version, Workspace};
 use anyhow::{bail, Result};
 use clap::{Parser, Subcommand};
 use std::io::{IsTerminal, Write};
@@ -58,12 +58,36 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "full")]
     pub output_format: Format,
-    /// Only run these rules or categories (comma-separated).
+    /// Only run these rules or categories (comma-separated); replaces the config's `select`.
     #[arg(long, value_delimiter = ',')]
     pub select: Vec<String>,
-    /// Skip these rules or categories (comma-separated).
+    /// Run these rules or categories in addition to the selected ones.
+    #[arg(long, value_delimiter = ',')]
+    pub extend_select: Vec<String>,
+    /// Skip these rules or categories (comma-separated), in addition to the config's.
     #[arg(long, value_delimiter = ',')]
     pub ignore: Vec<String>,
+    /// Use this config file for every file, instead of the nearest `adlint.toml`.
+    #[arg(long, value_name = "FILE", conflicts_with = "isolated")]
+    pub config: Option<PathBuf>,
+    /// Ignore every config file.
+    #[arg(long)]
+    pub isolated: bool,
+    /// Print the number of findings per rule and per entry point instead of the findings.
+    #[arg(long)]
+    pub statistics: bool,
+    /// Print the findings and nothing else (no summary, no warnings on stderr).
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Threads for parsing and analysis (default: all cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+    /// Hide the findings recorded in this baseline file; report only new ones.
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    pub baseline: Option<PathBuf>,
+    /// Record today's findings in this baseline file (and exit 0).
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
     /// Exit with 0 even when there are findings.
     #[arg(long)]
     pub exit_zero: bool,
@@ -164,7 +188,8 @@ pub fn run() -> Result<ExitCode> {
     }
 }
 
-/// The closest candidate by edit distance, when it is close enough to be a typo.
+/// The closest candidate by edit distance, when it is close enough to be a typo, else a
+/// candidate that the wrong name abbreviates (`foreign` for `foreigncall`).
 pub fn did_you_mean<'a>(wrong: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
@@ -172,6 +197,11 @@ pub fn did_you_mean<'a>(wrong: &str, candidates: &[&'a str]) -> Option<&'a str> 
         .filter(|(d, c)| *d <= 2.max(c.len() / 4))
         .min()
         .map(|(_, c)| c)
+        .or_else(|| {
+            (wrong.len() >= 4)
+                .then(|| candidates.iter().find(|c| c.starts_with(wrong)).copied())
+                .flatten()
+        })
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -190,15 +220,16 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 fn check(args: CheckArgs) -> Result<ExitCode> {
-    for s in args.select.iter().chain(&args.ignore) {
+    for s in args
+        .select
+        .iter()
+        .chain(&args.extend_select)
+        .chain(&args.ignore)
+    {
         if !analysis::is_valid_selector(s) {
-            let mut names: Vec<&str> = rules::all_rules().iter().map(|r| r.name()).collect();
-            names.extend(crate::diagnostic::Category::ALL.iter().map(|c| c.as_str()));
             bail!(
                 "unknown rule or category `{s}`{}",
-                did_you_mean(s, &names)
-                    .map(|n| format!(" (did you mean `{n}`?)"))
-                    .unwrap_or_default()
+                crate::config::hint(s, &crate::config::selector_names())
             );
         }
     }
@@ -209,18 +240,57 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         },
         None => None,
     };
-    let ws = Workspace::discover(&args.paths)?;
+    if let Some(n) = args.threads {
+        // Fails only when the pool exists already (a second run in one process).
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global();
+    }
+    let choice = if args.isolated {
+        ConfigChoice::Isolated
+    } else if let Some(c) = &args.config {
+        ConfigChoice::File(c.clone())
+    } else {
+        ConfigChoice::Discover
+    };
+    let ws = Workspace::discover_with(&args.paths, choice)?;
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
-    for s in &ws.skipped {
-        writeln!(err, "warning: skipped {}: {}", s.path, s.reason)?;
+    if !args.quiet {
+        for s in &ws.skipped {
+            writeln!(err, "warning: skipped {}: {}", s.path, s.reason)?;
+        }
     }
     let options = Options {
         select: args.select.clone(),
+        extend_select: args.extend_select.clone(),
         ignore: args.ignore.clone(),
         zygote_version,
     };
     let mut analysis = analysis::analyze(ws, &options);
+    if let Some(path) = &args.write_baseline {
+        let text = crate::baseline::render(&analysis);
+        crate::baseline::write_atomic(path, text.as_bytes())
+            .map_err(|e| anyhow::anyhow!("cannot write the baseline `{}`: {e}", path.display()))?;
+        if !args.quiet {
+            writeln!(
+                err,
+                "wrote {} finding{} to the baseline {}",
+                analysis.diagnostics.len(),
+                if analysis.diagnostics.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                },
+                path.display()
+            )?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(path) = &args.baseline {
+        let baseline = crate::baseline::Baseline::load(path)?;
+        analysis.baseline = Some(baseline.apply(&mut analysis));
+    }
     if args.confirm {
         let run = crate::refad::confirm::confirm_diagnostics(&mut analysis);
         if let Some(stop) = &run.stopped {
@@ -231,8 +301,10 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
             )?;
         }
     }
-    for w in &analysis.workspace.warnings {
-        writeln!(err, "warning: {w}")?;
+    if !args.quiet {
+        for w in &analysis.workspace.warnings {
+            writeln!(err, "warning: {w}")?;
+        }
     }
     if args.verbose {
         for e in &analysis.graph.entries {
@@ -277,7 +349,14 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    render::write(args.output_format, &analysis, &mut out, color)?;
+    if args.statistics {
+        render::write_statistics(args.output_format, &analysis, &mut out)?;
+    } else {
+        render::write(args.output_format, &analysis, &mut out, color)?;
+    }
+    if args.output_format == Format::Full && !args.quiet {
+        render::write_summary(&analysis, &mut out)?;
+    }
     out.flush()?;
     let threshold = match args.exit_severity {
         ExitSeverity::Error => Severity::Error,

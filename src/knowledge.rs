@@ -2,9 +2,10 @@
 //! `src/knowledge/`. Each row carries its source. This module holds data and lookups, no
 //! analysis logic.
 
+use crate::config::{ExtraEntry, KnowledgeExtension};
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 const ENTRY_POINTS: &str = include_str!("knowledge/entry_points.toml");
 const FUNCTIONS: &str = include_str!("knowledge/functions.toml");
@@ -22,6 +23,10 @@ pub struct EntryApi {
     pub backend: Vec<String>,
     pub nested: NestedKind,
     pub source: String,
+    /// Added by `[entry-points]` in the config: also matches unqualified calls inside the
+    /// module that defines it.
+    #[serde(default)]
+    pub configured: bool,
 }
 
 impl EntryApi {
@@ -179,6 +184,7 @@ pub enum OriginKind {
     Array,
 }
 
+#[derive(Debug, Clone)]
 pub struct Knowledge {
     pub entry_apis: Vec<EntryApi>,
     mutating: HashMap<String, MutatingFn>,
@@ -196,8 +202,73 @@ pub struct Knowledge {
 
 /// The embedded tables, parsed once.
 pub fn get() -> &'static Knowledge {
-    static K: OnceLock<Knowledge> = OnceLock::new();
-    K.get_or_init(load)
+    builtin().as_ref()
+}
+
+/// The embedded tables, shared.
+pub fn builtin() -> &'static Arc<Knowledge> {
+    static K: OnceLock<Arc<Knowledge>> = OnceLock::new();
+    K.get_or_init(|| Arc::new(load()))
+}
+
+/// The embedded tables plus what a config adds (`[entry-points]`, `[knowledge]`).
+pub fn with_config(entries: &[ExtraEntry], ext: &KnowledgeExtension) -> Arc<Knowledge> {
+    if entries.is_empty() && ext.is_empty() {
+        return Arc::clone(builtin());
+    }
+    let mut k = get().clone();
+    const SOURCE: &str = "adlint.toml";
+    for e in entries {
+        k.entry_apis.push(EntryApi {
+            name: e.name.clone(),
+            modules: vec![e.module.clone()],
+            exported_by: vec![e.module.clone()],
+            function_arg: e.function_arg,
+            backend_arg: Vec::new(),
+            backend: Vec::new(),
+            nested: NestedKind::Warning,
+            source: SOURCE.to_string(),
+            configured: true,
+        });
+    }
+    for m in &ext.mutating {
+        k.mutating.insert(
+            m.name.clone(),
+            MutatingFn {
+                names: vec![m.name.clone()],
+                dest: m.arg,
+                severity: Severity::Error,
+                via: m.name.clone(),
+                source: SOURCE.to_string(),
+            },
+        );
+        k.mutating_ok.remove(&m.name);
+    }
+    // A function with a rule is not looked into: its mutation or foreign call is covered.
+    for n in &ext.has_rule {
+        k.mutating.remove(n);
+        for row in &mut k.foreign {
+            row.names.retain(|x| x != n);
+        }
+        k.has_rule.insert(n.clone());
+    }
+    for f in &ext.foreigncall {
+        let (names, qualified) = match f.rsplit_once('.') {
+            Some((module, name)) => {
+                let module = module.rsplit('.').next().unwrap_or(module);
+                (Vec::new(), vec![format!("{module}.{name}")])
+            }
+            None => (vec![f.clone()], Vec::new()),
+        };
+        k.foreign.push(ForeignFn {
+            names,
+            qualified,
+            arity: None,
+            severity: Severity::Error,
+            source: SOURCE.to_string(),
+        });
+    }
+    Arc::new(k)
 }
 
 fn load() -> Knowledge {

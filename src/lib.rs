@@ -7,8 +7,10 @@
 //! the CLI and the language server.
 
 pub mod analysis;
+pub mod baseline;
 pub mod callgraph;
 pub mod cli;
+pub mod config;
 pub mod diagnostic;
 pub mod facts;
 pub mod index;

@@ -134,12 +134,14 @@ fn matches(codes: &[String], d: &Diagnostic) -> bool {
 }
 
 /// Drop suppressed diagnostics; add `unused-suppression` findings for directives that
-/// suppressed nothing or name no rule. `meta_enabled` follows `--select`/`--ignore`.
+/// suppressed nothing or name no rule. `enabled(file, code)` says whether a rule or category
+/// is selected for a file: the meta rule runs where it is enabled, and a directive naming only
+/// rules that are switched off there is not reported as unused.
 pub fn apply(
     files: &[SourceFile],
     facts: &[FileFacts],
     diagnostics: Vec<Diagnostic>,
-    meta_enabled: bool,
+    enabled: &dyn Fn(u32, &str) -> bool,
 ) -> Vec<Diagnostic> {
     let mut all: Vec<Directive> = Vec::new();
     for (i, (f, x)) in files.iter().zip(facts).enumerate() {
@@ -165,37 +167,49 @@ pub fn apply(
             None => kept.push(d),
         }
     }
-    if meta_enabled {
-        for dir in &all {
-            let message = if dir.codes.is_empty() {
-                "blanket suppression: `# adlint: ignore` without a rule hides every finding; name the rules, as in `# adlint: ignore[index-assignment]`".to_string()
-            } else if !dir.used {
-                format!(
-                    "unused suppression: no {} finding here to ignore",
-                    dir.codes.join(", ")
-                )
-            } else {
-                continue;
-            };
-            kept.push(Diagnostic {
-                rule: UNUSED_SUPPRESSION,
-                category: Category::Meta,
-                severity: Severity::Warning,
-                message,
-                help: Some("remove the directive, or name the rules it is meant to ignore".into()),
-                location: Location {
-                    file: dir.file,
-                    span: dir.span,
-                },
-                entry: None,
-                entry_count: 0,
-                chain: Vec::new(),
-                related: Vec::new(),
-                fixes: Vec::new(),
-                confirmation: None,
-                function: None,
-            });
+    let names = crate::config::selector_names();
+    for dir in &all {
+        if !enabled(dir.file, UNUSED_SUPPRESSION) {
+            continue;
         }
+        let unknown: Vec<&String> = dir
+            .codes
+            .iter()
+            .filter(|c| !crate::config::is_selector(c))
+            .collect();
+        let message = if dir.codes.is_empty() {
+            "blanket suppression: `# adlint: ignore` without a rule hides every finding; name the rules, as in `# adlint: ignore[index-assignment]`".to_string()
+        } else if let Some(u) = unknown.first() {
+            format!(
+                "unknown rule or category `{u}` in a suppression{}",
+                crate::config::hint(u, &names)
+            )
+        } else if !dir.used && dir.codes.iter().any(|c| enabled(dir.file, c)) {
+            format!(
+                "unused suppression: no {} finding here to ignore",
+                dir.codes.join(", ")
+            )
+        } else {
+            continue;
+        };
+        kept.push(Diagnostic {
+            rule: UNUSED_SUPPRESSION,
+            category: Category::Meta,
+            severity: Severity::Warning,
+            message,
+            help: Some("remove the directive, or name the rules it is meant to ignore".into()),
+            location: Location {
+                file: dir.file,
+                span: dir.span,
+            },
+            entry: None,
+            entry_count: 0,
+            chain: Vec::new(),
+            related: Vec::new(),
+            fixes: Vec::new(),
+            confirmation: None,
+            function: None,
+        });
     }
     kept
 }

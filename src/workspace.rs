@@ -4,7 +4,9 @@
 //! it honouring `.gitignore`, read every `.jl` file that is valid UTF-8 text, and remember
 //! which paths diagnostics should be reported for. This module does not parse Julia.
 
+use crate::config::{self, Config};
 use anyhow::{bail, Result};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// A file that could not be analysed, with the reason shown to the user.
@@ -25,6 +27,8 @@ pub struct SourceFile {
     pub text: String,
     /// Whether diagnostics in this file are reported (it is inside a path the user gave).
     pub reported: bool,
+    /// Index into `Workspace::configs` of the config nearest to the file.
+    pub config: usize,
 }
 
 /// Versions read from the package's `Manifest.toml`.
@@ -66,14 +70,47 @@ pub struct Workspace {
     /// Warnings about the workspace itself (includes outside the root, ...).
     pub warnings: Vec<String>,
     pub versions: Versions,
+    /// Config files in use; `configs[0]` is the package root's (whole-program keys), or the
+    /// defaults when there is none.
+    pub configs: Vec<Config>,
+    config_choice: ConfigChoice,
+    /// Directory -> index of the nearest config, filled as files are added.
+    config_dirs: HashMap<PathBuf, usize>,
+}
+
+/// The configs of a workspace, kept for reuse.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigState {
+    configs: Vec<Config>,
+    choice: ConfigChoice,
+    dirs: HashMap<PathBuf, usize>,
+}
+
+/// Where the configuration comes from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ConfigChoice {
+    /// The nearest `adlint.toml` / `.adlint.toml` above each file, up to the repository root.
+    #[default]
+    Discover,
+    /// One file for everything (`--config FILE`).
+    File(PathBuf),
+    /// No config file at all (`--isolated`).
+    Isolated,
 }
 
 /// Largest file adlint reads; bigger files are skipped with a warning.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 impl Workspace {
-    /// Discover the package around `paths` and read its Julia files.
+    /// Discover the package around `paths` and read its Julia files, with the config files
+    /// found next to them.
     pub fn discover(paths: &[PathBuf]) -> Result<Workspace> {
+        Workspace::discover_with(paths, ConfigChoice::Discover)
+    }
+
+    /// [`Workspace::discover`] with the configuration taken from `choice`. A config that
+    /// does not parse is an error.
+    pub fn discover_with(paths: &[PathBuf], choice: ConfigChoice) -> Result<Workspace> {
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
         let mut targets = Vec::new();
         for p in paths {
@@ -91,6 +128,7 @@ impl Workspace {
             ..Workspace::default()
         };
         ws.versions = read_manifest(&root);
+        ws.set_config_choice(choice)?;
 
         let mut seen = std::collections::HashSet::new();
         // A script outside any package: analyse the files given (and what they include),
@@ -106,6 +144,7 @@ impl Workspace {
             if ws.files.is_empty() && !ws.skipped.is_empty() {
                 bail!("no input file could be read ({} skipped)", ws.skipped.len());
             }
+            ws.assign_configs()?;
             return Ok(ws);
         }
         let mut walker = ignore::WalkBuilder::new(&root);
@@ -116,6 +155,8 @@ impl Workspace {
             .parents(true)
             .require_git(false)
             .follow_links(false);
+        let exclude = ws.configs[0].clone();
+        walker.filter_entry(move |e| !exclude.excludes(e.path()));
         for entry in walker.build() {
             let entry = match entry {
                 Ok(e) => e,
@@ -135,12 +176,26 @@ impl Workspace {
                 }
             }
         }
-        // Files given explicitly are analysed even when ignored or outside the walk.
+        // Files given explicitly are analysed even when git-ignored or outside the walk,
+        // but not when the config excludes them (pre-commit hooks pass every changed file).
         for t in &targets {
+            if t.is_file() && ws.configs[0].excludes(t) {
+                ws.warnings.push(format!(
+                    "{} is excluded by {}",
+                    display_path(t, &cwd),
+                    ws.configs[0]
+                        .path
+                        .as_deref()
+                        .map(|p| display_path(p, &cwd))
+                        .unwrap_or_default()
+                ));
+                continue;
+            }
             if t.is_file() && seen.insert(t.clone()) {
                 ws.add_file(t, &cwd, &targets);
             }
         }
+        ws.assign_configs()?;
         if ws.files.is_empty() && !ws.skipped.is_empty() {
             bail!("no input file could be read ({} skipped)", ws.skipped.len());
         }
@@ -148,10 +203,16 @@ impl Workspace {
         Ok(ws)
     }
 
-    /// A workspace from in-memory files (tests, the language server's open documents).
+    /// A workspace from in-memory files (tests, the language server's open documents), with
+    /// the default config; see [`Workspace::use_configs`].
     pub fn from_sources(root: &Path, files: Vec<(PathBuf, String)>) -> Workspace {
         let mut ws = Workspace {
             root: root.to_path_buf(),
+            configs: vec![Config {
+                dir: root.to_path_buf(),
+                ..Config::default()
+            }],
+            config_choice: ConfigChoice::Isolated,
             ..Workspace::default()
         };
         for (path, text) in files {
@@ -161,6 +222,7 @@ impl Workspace {
                 display,
                 text: strip_bom(text),
                 reported: true,
+                config: 0,
             });
         }
         ws.files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -176,6 +238,7 @@ impl Workspace {
                 display,
                 text,
                 reported,
+                config: 0,
             }),
             Err(reason) => self.skipped.push(Skipped {
                 path: display,
@@ -196,13 +259,144 @@ impl Workspace {
         }
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
         let text = read_source(&canonical).ok()?;
+        let config = match self.config_for(&canonical) {
+            Ok(c) => c,
+            Err(e) => {
+                self.warnings
+                    .push(format!("{e}; using the package's config instead"));
+                0
+            }
+        };
         self.files.push(SourceFile {
             display: display_path(&canonical, &cwd),
             path: canonical,
             text,
             reported: false,
+            config,
         });
         Some(self.files.len() - 1)
+    }
+
+    /// Load the package root's config according to `choice` (and forget any others).
+    fn set_config_choice(&mut self, choice: ConfigChoice) -> Result<()> {
+        let root_config = match &choice {
+            ConfigChoice::Isolated => None,
+            ConfigChoice::File(p) => Some(p.clone()),
+            ConfigChoice::Discover => config::find_nearest(&self.root),
+        };
+        let root = match root_config {
+            Some(p) => config::load(&p)?,
+            None => Config {
+                dir: self.root.clone(),
+                ..Config::default()
+            },
+        };
+        self.configs = vec![root];
+        self.config_choice = choice;
+        self.config_dirs.clear();
+        Ok(())
+    }
+
+    /// The index of the config that governs a file, loading it when first seen.
+    fn config_for(&mut self, path: &Path) -> std::result::Result<usize, config::ConfigError> {
+        if self.config_choice != ConfigChoice::Discover {
+            return Ok(0);
+        }
+        let Some(dir) = path.parent() else {
+            return Ok(0);
+        };
+        if let Some(&i) = self.config_dirs.get(dir) {
+            return Ok(i);
+        }
+        let i = match config::find_nearest(dir) {
+            None => 0,
+            Some(p) if Some(p.as_path()) == self.configs[0].path.as_deref() => 0,
+            Some(p) => match self
+                .configs
+                .iter()
+                .position(|c| c.path.as_deref() == Some(&p))
+            {
+                Some(i) => i,
+                None => {
+                    let c = config::load(&p)?;
+                    if c.has_whole_program_keys() {
+                        self.warnings.push(format!(
+                            "{}: `zygote-version`, `exclude`, `[entry-points]` and `[knowledge]` are read only from the package root's config; ignored here",
+                            p.display()
+                        ));
+                    }
+                    self.configs.push(c);
+                    self.configs.len() - 1
+                }
+            },
+        };
+        self.config_dirs.insert(dir.to_path_buf(), i);
+        Ok(i)
+    }
+
+    /// Give every file its nearest config.
+    fn assign_configs(&mut self) -> Result<()> {
+        for i in 0..self.files.len() {
+            let path = self.files[i].path.clone();
+            self.files[i].config = self.config_for(&path)?;
+        }
+        Ok(())
+    }
+
+    /// Re-read configs for the files already present (the language server builds its
+    /// workspaces from open documents, then calls this with the same choice as the CLI).
+    pub fn use_configs(&mut self, choice: ConfigChoice) -> Result<()> {
+        self.set_config_choice(choice)?;
+        self.assign_configs()
+    }
+
+    /// The config that governs a file.
+    pub fn config_of(&self, file: usize) -> &Config {
+        static DEFAULT: std::sync::OnceLock<Config> = std::sync::OnceLock::new();
+        self.configs
+            .get(self.files[file].config)
+            .unwrap_or_else(|| DEFAULT.get_or_init(Config::default))
+    }
+
+    /// The configs found, to give to a workspace built later from the same files
+    /// ([`Workspace::adopt_configs`]).
+    pub fn config_state(&self) -> ConfigState {
+        ConfigState {
+            configs: self.configs.clone(),
+            choice: self.config_choice.clone(),
+            dirs: self.config_dirs.clone(),
+        }
+    }
+
+    /// Use configs found before (the language server rebuilds its workspaces from open
+    /// documents on every edit, without re-reading config files). Files in directories not
+    /// seen before look their config up.
+    pub fn adopt_configs(&mut self, state: &ConfigState) {
+        self.configs = state.configs.clone();
+        self.config_choice = state.choice.clone();
+        self.config_dirs = state.dirs.clone();
+        if self.configs.is_empty() {
+            self.configs.push(Config {
+                dir: self.root.clone(),
+                ..Config::default()
+            });
+        }
+        for i in 0..self.files.len() {
+            let path = self.files[i].path.clone();
+            self.files[i].config = match self.config_for(&path) {
+                Ok(c) => c,
+                Err(e) => {
+                    self.warnings
+                        .push(format!("{e}; using the package's config instead"));
+                    0
+                }
+            };
+        }
+    }
+
+    /// The package root's config (whole-program keys).
+    pub fn root_config(&self) -> Option<&Config> {
+        self.configs.first()
     }
 }
 

@@ -4,7 +4,7 @@
 
 use super::convert::{self, Encoding, FileMap, TextRef};
 use crate::analysis::{self, Analysis, FactsCache, Options};
-use crate::workspace::{Skipped, Versions, Workspace};
+use crate::workspace::{ConfigChoice, ConfigState, Skipped, Versions, Workspace};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -22,14 +22,29 @@ pub struct Project {
     pub scope: Vec<PathBuf>,
     /// Discovered for a document outside the workspace folders; dropped when it closes.
     pub loose: bool,
+    /// The config files around the package, as the CLI finds them.
+    pub configs: ConfigState,
+    /// A config that could not be read or is invalid: the project runs without config
+    /// files and the server tells the user.
+    pub config_error: Option<String>,
 }
 
 impl Project {
     /// The same discovery as the CLI (`Workspace::discover`).
     pub fn discover(path: &Path, loose: bool) -> anyhow::Result<Project> {
-        let ws = Workspace::discover(&[path.to_path_buf()])?;
+        let paths = [path.to_path_buf()];
+        let (ws, config_error) = match Workspace::discover(&paths) {
+            Ok(ws) => (ws, None),
+            Err(e) if e.downcast_ref::<crate::config::ConfigError>().is_some() => (
+                Workspace::discover_with(&paths, ConfigChoice::Isolated)?,
+                Some(format!("{e:#}")),
+            ),
+            Err(e) => return Err(e),
+        };
         let scope = vec![path.canonicalize().unwrap_or_else(|_| path.to_path_buf())];
         Ok(Project {
+            configs: ws.config_state(),
+            config_error,
             root: ws.root,
             files: ws.files.into_iter().map(|f| (f.path, f.text)).collect(),
             versions: ws.versions,
@@ -165,6 +180,7 @@ pub fn run(inputs: Inputs, cache: &mut FactsCache) -> Snapshot {
             }
         }
         let mut ws = Workspace::from_sources(&project.root, files);
+        ws.adopt_configs(&project.configs);
         ws.versions = project.versions.clone();
         ws.skipped = project.skipped.clone();
         jobs.push((ws, project.scope.clone()));

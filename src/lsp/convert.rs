@@ -106,7 +106,7 @@ pub fn severity(s: Severity) -> DiagnosticSeverity {
 }
 
 pub fn rule_docs_url(rule: &str) -> String {
-    format!("https://github.com/adlint/adlint/blob/main/docs/rules/{rule}.md")
+    crate::rules::docs_url(rule)
 }
 
 /// How to reach any file of an analysis: its text and its URI.

@@ -161,7 +161,15 @@ impl Backend {
                     continue;
                 }
                 match Project::discover(path, is_loose) {
-                    Ok(p) => out.push(p),
+                    Ok(p) => {
+                        if let Some(e) = &p.config_error {
+                            errors.push(format!(
+                                "adlint: config ignored for {}: {e}",
+                                path.display()
+                            ));
+                        }
+                        out.push(p)
+                    }
                     Err(e) => {
                         errors.push(format!("adlint: cannot discover {}: {e:#}", path.display()))
                     }
@@ -195,6 +203,8 @@ impl Backend {
                             skipped: q.skipped.clone(),
                             scope: q.scope.clone(),
                             loose: q.loose && p.loose,
+                            configs: q.configs.clone(),
+                            config_error: q.config_error.clone(),
                         };
                         merged.scope.extend(p.scope);
                         *q = Arc::new(merged);

@@ -101,7 +101,7 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::
         report.finish().write(sources, &mut buf)?;
         out.write_all(&buf)?;
     }
-    write_summary(analysis, out)
+    Ok(())
 }
 
 fn short_label(d: &crate::diagnostic::Diagnostic) -> String {
@@ -111,7 +111,7 @@ fn short_label(d: &crate::diagnostic::Diagnostic) -> String {
     }
 }
 
-fn write_summary(analysis: &Analysis, out: &mut dyn Write) -> std::io::Result<()> {
+pub fn write_summary(analysis: &Analysis, out: &mut dyn Write) -> std::io::Result<()> {
     let s = analysis.summary();
     let errors = analysis
         .diagnostics
@@ -136,5 +136,17 @@ fn write_summary(analysis: &Analysis, out: &mut dyn Write) -> std::io::Result<()
         if s.entry_points == 1 { "" } else { "s" },
         s.unresolved_calls,
         if s.unresolved_calls == 1 { "" } else { "s" },
-    )
+    )?;
+    if let Some(b) = &s.baseline {
+        writeln!(
+            out,
+            "{} finding{} hidden by the baseline; {} baseline entr{} stale (fixed or moved: rewrite the baseline to drop {})",
+            b.hidden,
+            if b.hidden == 1 { "" } else { "s" },
+            b.stale,
+            if b.stale == 1 { "y is" } else { "ies are" },
+            if b.stale == 1 { "it" } else { "them" },
+        )?;
+    }
+    Ok(())
 }

@@ -91,7 +91,7 @@ impl Rule for BroadcastAssignment {
         }
         for (file, ci, call) in cx.reached_calls() {
             let Some(name) = call.name() else { continue };
-            let Some(row) = crate::knowledge::get().mutating(name) else {
+            let Some(row) = cx.knowledge().mutating(name) else {
                 continue;
             };
             if row.via != "copyto!" || !super::mutating_call::is_library_call(cx, file, ci, call) {

@@ -70,7 +70,7 @@ impl Rule for ForeignCall {
         DOCS
     }
     fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
-        let k = crate::knowledge::get();
+        let k = cx.knowledge();
         for (file, ci, call) in cx.reached_calls() {
             let Some(name) = call.name() else { continue };
             if cx.is_workspace_call(file, ci) {
@@ -147,7 +147,7 @@ impl Rule for ForeignCall {
 
 /// `np.mean(...)` where `np = pyimport("numpy")`.
 fn is_foreign_object(cx: &RuleContext, file: u32, func: u32, name: &str) -> bool {
-    let k = crate::knowledge::get();
+    let k = cx.knowledge();
     let facts = &cx.facts[file as usize];
     let mut cur = Some(func);
     while let Some(f) = cur {

@@ -204,7 +204,7 @@ fn argument_is_undifferentiable(
         return None;
     };
     let name = callee.last()?;
-    let k = crate::knowledge::get();
+    let k = cx.knowledge();
     if k.mutating(name).is_some()
         || k.foreign_call(&callee[..callee.len() - 1], name, 0)
             .is_some()

@@ -61,16 +61,23 @@ pub fn all_rules() -> Vec<&'static dyn Rule> {
     ]
 }
 
+/// Where a rule's documentation is published (the same text as `adlint explain RULE`).
+pub fn docs_url(rule: &str) -> String {
+    format!("https://github.com/adlint/adlint/blob/main/docs/rules/{rule}.md")
+}
+
 pub fn rule_by_name(name: &str) -> Option<&'static dyn Rule> {
     all_rules().into_iter().find(|r| r.name() == name)
 }
 
 /// Facts about the environment that change what Zygote does.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     pub zygote: Option<Version>,
     pub flux: Option<Version>,
     pub julia: Option<Version>,
+    /// The embedded tables plus the config's `[entry-points]` and `[knowledge]`.
+    pub knowledge: std::sync::Arc<crate::knowledge::Knowledge>,
 }
 
 pub struct RuleContext<'a> {
@@ -79,6 +86,24 @@ pub struct RuleContext<'a> {
     pub index: &'a Index,
     pub graph: &'a CallGraph,
     pub settings: &'a Settings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            zygote: None,
+            flux: None,
+            julia: None,
+            knowledge: std::sync::Arc::clone(crate::knowledge::builtin()),
+        }
+    }
+}
+
+impl RuleContext<'_> {
+    /// What adlint knows about functions outside the workspace, for this run.
+    pub fn knowledge(&self) -> &crate::knowledge::Knowledge {
+        &self.settings.knowledge
+    }
 }
 
 impl<'a> RuleContext<'a> {

@@ -90,7 +90,7 @@ impl Rule for MutatingCall {
         DOCS
     }
     fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
-        let k = crate::knowledge::get();
+        let k = cx.knowledge();
         for (file, ci, call) in cx.reached_calls() {
             let Some(name) = call.name() else { continue };
             let Some(row) = k.mutating(name) else {

@@ -6,7 +6,7 @@
 use super::RuleContext;
 use crate::facts::{FuncIdx, Span, Value};
 use crate::index::FuncRef;
-use crate::knowledge::{self, OriginKind};
+use crate::knowledge::OriginKind;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Origin {
@@ -53,7 +53,7 @@ fn origin_rec(cx: &RuleContext, file: u32, func: FuncIdx, value: &Value, depth: 
             why: "its origin is too far away to follow".into(),
         };
     }
-    let k = knowledge::get();
+    let k = cx.knowledge();
     match value {
         Value::Ident(name) => ident_origin(cx, file, func, name, depth),
         Value::Call { callee, .. } => {
@@ -133,7 +133,7 @@ fn param_origin(cx: &RuleContext, f: FuncRef, index: usize, name: &str, depth: u
     let def = &cx.facts[f.file as usize].functions[f.func as usize];
     if let Some(ann) = def.params[index].annotation.as_deref() {
         let base = crate::facts::base_type_name(ann);
-        let k = knowledge::get();
+        let k = cx.knowledge();
         if base.contains("Dict") {
             return Origin::Supported {
                 kind: OriginKind::Dict,

@@ -69,3 +69,18 @@ pub fn rules_at(text: &str) -> Vec<String> {
         .map(|(r, l, c)| format!("{r}@{l}:{c}"))
         .collect()
 }
+
+/// Run the `adlint` binary in `cwd`: (exit code, stdout, stderr).
+pub fn run_adlint(args: &[&str], cwd: &std::path::Path) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_adlint"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run adlint");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
