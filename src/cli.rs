@@ -166,13 +166,7 @@ pub fn run() -> Result<ExitCode> {
         }
         Command::Explain { rule } => match rules::rule_by_name(&rule) {
             Some(r) => {
-                println!(
-                    "# {} ({}, {})\n\n{}",
-                    r.name(),
-                    r.category().as_str(),
-                    r.default_severity().as_str(),
-                    r.docs()
-                );
+                print!("{}", rules::explain_text(r));
                 Ok(ExitCode::SUCCESS)
             }
             None => {

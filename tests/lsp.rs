@@ -912,3 +912,58 @@ async fn bare_tower_lsp_server_stops_at_malformed_json() {
         .expect("bare server still running")
         .unwrap();
 }
+
+#[tokio::test]
+async fn config_files_apply_and_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    std::fs::write(root.join("Project.toml"), "name = \"W\"\n").unwrap();
+    std::fs::write(
+        root.join("adlint.toml"),
+        "[severity]\nbroadcast-assignment = \"info\"\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("b.jl"), MUTATE).unwrap();
+    let b = uri_of(&root.join("b.jl"));
+    let mut c = TestClient::start();
+    c.initialize(Some(&root), push_caps()).await;
+    c.open(&b, MUTATE, 1).await;
+    // Publishes may come before and after the workspace is indexed; each applies the config.
+    let ds = c.diagnostics(&b, Some(1)).await;
+    assert_eq!(codes(&ds), ["broadcast-assignment"]);
+    assert_eq!(ds[0]["severity"], 3, "info from [severity]: {ds:?}");
+
+    // The config changes on disk: the server reloads it.
+    std::fs::write(root.join("adlint.toml"), "ignore = [\"mutation\"]\n").unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri_of(&root.join("adlint.toml")), "type": 2}]}),
+    )
+    .await;
+    // Until the reload has run, earlier publishes may still arrive.
+    while !c.diagnostics(&b, Some(1)).await.is_empty() {}
+
+    // A broken config: the package is analysed without it, and the user is told.
+    std::fs::write(root.join("adlint.toml"), "ignroe = [\"mutation\"]\n").unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri_of(&root.join("adlint.toml")), "type": 2}]}),
+    )
+    .await;
+    c.notification("window/logMessage", |p| {
+        p["message"].as_str().is_some_and(|s| {
+            s.contains("adlint.toml:1:1: unknown key `ignroe` (did you mean `ignore`?)")
+        })
+    })
+    .await;
+    let mut ds = c.diagnostics(&b, Some(1)).await;
+    while ds.is_empty() {
+        ds = c.diagnostics(&b, Some(1)).await;
+    }
+    assert_eq!(codes(&ds), ["broadcast-assignment"]);
+    assert_eq!(
+        ds[0]["severity"], 1,
+        "default severity without the broken config"
+    );
+    c.shutdown().await;
+}

@@ -188,7 +188,13 @@ pub fn run(inputs: Inputs, cache: &mut FactsCache) -> Snapshot {
     for (i, d) in inputs.docs.iter().enumerate() {
         if !assigned[i] {
             let root = d.path.parent().map(Path::to_path_buf).unwrap_or_default();
-            let ws = Workspace::from_sources(&root, vec![(d.path.clone(), d.text.clone())]);
+            let mut ws = Workspace::from_sources(&root, vec![(d.path.clone(), d.text.clone())]);
+            // A document outside every package still follows the config around it.
+            if d.path.exists() {
+                if let Err(e) = ws.use_configs(ConfigChoice::Discover) {
+                    ws.warnings.push(format!("{e:#}; config ignored"));
+                }
+            }
             jobs.push((ws, vec![d.path.clone()]));
         }
     }

@@ -61,6 +61,18 @@ pub fn all_rules() -> Vec<&'static dyn Rule> {
     ]
 }
 
+/// A rule's documentation page: what `adlint explain RULE` prints and `docs/rules/RULE.md`
+/// holds.
+pub fn explain_text(rule: &dyn Rule) -> String {
+    format!(
+        "# {} ({}, {})\n\n{}\n",
+        rule.name(),
+        rule.category().as_str(),
+        rule.default_severity().as_str(),
+        rule.docs().trim_end()
+    )
+}
+
 /// Where a rule's documentation is published (the same text as `adlint explain RULE`).
 pub fn docs_url(rule: &str) -> String {
     format!("https://github.com/adlint/adlint/blob/main/docs/rules/{rule}.md")
