@@ -281,7 +281,8 @@ impl Workspace {
     fn set_config_choice(&mut self, choice: ConfigChoice) -> Result<()> {
         let root_config = match &choice {
             ConfigChoice::Isolated => None,
-            ConfigChoice::File(p) => Some(p.clone()),
+            // Canonical, so that its globs are relative to where the file really is.
+            ConfigChoice::File(p) => Some(p.canonicalize().unwrap_or_else(|_| p.clone())),
             ConfigChoice::Discover => config::find_nearest(&self.root),
         };
         let root = match root_config {

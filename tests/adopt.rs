@@ -290,6 +290,12 @@ fn config_and_isolated_flags() {
         ["index-assignment"]
     );
     assert_eq!(check_json(&p, &["--isolated"]).1.len(), 2);
+    // Globs of a --config file given by a relative path are relative to its directory.
+    std::fs::write(p.path("test/only.toml"), "exclude = [\"runtests.jl\"]\n").unwrap();
+    assert_eq!(
+        rules_of(&check_json(&p, &["--config", "test/only.toml"]).1),
+        ["index-assignment"]
+    );
     let (code, _, err) = adlint(&["check", ".", "--config", "missing.toml"], p.dir.path());
     assert_eq!(code, 2);
     assert!(err.contains("cannot read the config"), "{err}");
