@@ -117,6 +117,12 @@ fn plan_round<'a>(
 ) -> Vec<&'a Fix> {
     let mut taken: Vec<&Fix> = Vec::new();
     let mut spans: Vec<(u32, Span)> = Vec::new();
+    let mut comments: std::collections::HashMap<u32, Vec<Span>> = Default::default();
+    let mut keeps = |file: u32, span: Span, replacement: &str| {
+        let src = &analysis.workspace.files[file as usize].text;
+        let c = comments.entry(file).or_insert_with(|| comment_spans(src));
+        keeps_comments(src, c, span, replacement)
+    };
     for d in &analysis.diagnostics {
         let candidate = d.fixes.iter().find(|fix| {
             allowed(fix.applicability, unsafe_fixes)
@@ -124,12 +130,7 @@ fn plan_round<'a>(
                 && !refused.contains(&fix_key(analysis, fix))
                 && fix.edits.iter().all(|e| {
                     analysis.workspace.files[e.location.file as usize].reported
-                        && keeps_comments(
-                            analysis,
-                            e.location.file,
-                            e.location.span,
-                            &e.replacement,
-                        )
+                        && keeps(e.location.file, e.location.span, &e.replacement)
                 })
                 && !fix.edits.iter().any(|e| {
                     spans
@@ -151,13 +152,27 @@ fn overlaps(a: Span, b: Span) -> bool {
     (a.start < b.end && b.start < a.end) || a.start == b.start
 }
 
+/// The comments of a source text (line and block comments), from its syntax tree.
+pub fn comment_spans(src: &str) -> Vec<Span> {
+    let tree = crate::syntax::parse(src).tree;
+    let mut out = Vec::new();
+    let mut stack = vec![tree.root_node()];
+    while let Some(n) = stack.pop() {
+        if matches!(n.kind(), "line_comment" | "block_comment") {
+            out.push(Span::of(n));
+            continue;
+        }
+        stack.extend(n.children(&mut n.walk()));
+    }
+    out
+}
+
 /// Every comment inside the replaced range must survive in the replacement.
-fn keeps_comments(analysis: &Analysis, file: u32, span: Span, replacement: &str) -> bool {
-    analysis.facts[file as usize]
-        .comments
+pub fn keeps_comments(src: &str, comments: &[Span], span: Span, replacement: &str) -> bool {
+    comments
         .iter()
-        .filter(|c| span.start <= c.span.start && c.span.end <= span.end)
-        .all(|c| replacement.contains(c.text.trim_end()))
+        .filter(|c| span.start < c.end && c.start < span.end)
+        .all(|c| replacement.contains(src[c.range()].trim_end()))
 }
 
 /// Apply a round's fixes. Returns the new texts of the files that changed, how many fixes

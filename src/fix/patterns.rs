@@ -59,6 +59,7 @@ pub fn attach(analysis: &mut Analysis) {
 struct Builder<'a> {
     a: &'a Analysis,
     trees: HashMap<u32, Tree>,
+    comments: HashMap<u32, Vec<Span>>,
 }
 
 /// What one builder found: fixes, and a sentence for the help when it declined for a
@@ -74,6 +75,7 @@ impl<'a> Builder<'a> {
         Builder {
             a,
             trees: HashMap::new(),
+            comments: HashMap::new(),
         }
     }
 
@@ -108,6 +110,17 @@ impl<'a> Builder<'a> {
         if let Some(text) = guidance(&cx, tree, d, func) {
             help = Some(text);
         }
+        // A rewrite that would delete a comment is not offered.
+        let comments = self
+            .comments
+            .entry(file)
+            .or_insert_with(|| super::comment_spans(cx.src));
+        found.fixes.retain(|f| {
+            f.edits.iter().all(|e| {
+                e.location.file != file
+                    || super::keeps_comments(cx.src, comments, e.location.span, &e.replacement)
+            })
+        });
         let crlf = cx.src.contains("\r\n");
         for fix in &mut found.fixes {
             for e in &mut fix.edits {
@@ -607,7 +620,8 @@ fn foreign_mentions(r: &Rebinding, var: &str, src: &str, site: Node) -> bool {
 /// Unsafe: `similar(y)` keeps `y`'s element type and `zeros(n)` is `Float64`, while the new
 /// array's element type is whatever the values are. Offered only when the local was made by
 /// an allocation in this function, is assigned nowhere else, is not captured by a closure,
-/// and nothing between the allocation and the write could hold a reference to it.
+/// and nothing between the allocation and the write could hold a reference to it. The one
+/// safe case is `z = similar(y); z .= y`, which becomes `z = copy(y)`.
 fn rebind_local(cx: &FileCx, site: Node, func: FuncIdx, found: &mut Found) {
     let fdef = &cx.facts.functions[func as usize];
     if fdef.kind == FunctionKind::TopLevel || fdef.kind.is_closure() {
@@ -676,11 +690,38 @@ fn rebind_local(cx: &FileCx, site: Node, func: FuncIdx, found: &mut Found) {
         edits.push(cx.edit(cx.statement_removal(def_node), String::new()));
     }
     edits.push(cx.edit(stmt, format!("{var} = {}", r.value)));
+    // `z = similar(y); z .= y` is `z = copy(y)`: the same values, shape and element type,
+    // and nothing else saw `z` before. That one is safe.
+    let same_as_copy = site.kind() == "compound_assignment_expression"
+        && r.value.starts_with("copy(")
+        && similar_of(def_node, cx.src).is_some_and(|src_var| {
+            r.value == format!("copy({src_var})")
+                && !cx.facts.assigns.iter().any(|a| {
+                    a.var == src_var && a.span.start > def.span.end && a.span.end <= stmt.start
+                })
+        });
     found.fixes.push(Fix {
         title: format!("Bind a new array: `{var} = {}`", r.value),
-        applicability: Applicability::Unsafe,
+        applicability: if same_as_copy {
+            Applicability::Safe
+        } else {
+            Applicability::Unsafe
+        },
         edits,
     });
+}
+
+/// `y` of `z = similar(y)`.
+fn similar_of(def: Node, src: &str) -> Option<String> {
+    let call = def.named_child(def.named_child_count().checked_sub(1)? as u32)?;
+    if call.kind() != "call_expression" || callee_name(call, src) != Some("similar") {
+        return None;
+    }
+    let args = named_children(call.named_child(1)?);
+    match args.as_slice() {
+        [a] if a.kind() == "identifier" => Some(src[a.byte_range()].to_string()),
+        _ => None,
+    }
 }
 
 /// The name an array write targets: `z` of `z .= e`, `z[i] = e`, `push!(z, e)`.
