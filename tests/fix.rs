@@ -285,3 +285,47 @@ fn writes_keep_permissions_and_skip_files_changed_on_disk() {
     );
     assert_ne!(std::fs::read_to_string(&path).unwrap(), "new");
 }
+
+#[test]
+fn guidance_shows_the_users_own_code_rewritten() {
+    let p = Project::new(&[("main.jl", &fixture("guidance", "main.jl"))]);
+    let a = p.analyze();
+    let helps: Vec<(&str, &str)> = a
+        .diagnostics
+        .iter()
+        .map(|d| (d.rule, d.help.as_deref().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        helps,
+        [
+            ("try-catch", "return the sentinel without try/catch by testing for the failing case first: `x < 0 ? 0. : sqrt(x)`; or move the try/catch into a helper with a `ChainRulesCore.rrule`"),
+            ("mutable-struct-field", "make the struct immutable (`struct` instead of `mutable struct`) and replace the field write by a new object: `m = Accessors.@set m.a = m.a + x`"),
+            ("boxed-variable", "capture a copy that is never re-bound: `f = let s = s; () -> s + x end`, or give the re-bound value a fresh name: `s2 = 1.0`, and use `s2` after it"),
+            ("nested-ad", "take the inner derivative with forward mode: replace `gradient(y -> y^3, x)[1]` by `ForwardDiff.gradient(y -> y^3, x)` (or `ForwardDiff.derivative(y -> y^3, x)` when the argument is a number); ForwardDiff over Zygote is well supported. For a full second derivative, call `Zygote.hessian` once instead"),
+        ]
+    );
+}
+
+#[test]
+fn full_output_shows_unsafe_and_display_only_fixes() {
+    let p = Project::new(&[("main.jl", &fixture("safe_copy", "before.jl"))]);
+    let (_, out, _) = adlint(&["check", "."], p.dir.path());
+    assert!(
+        out.contains("Bind a new array: `z = copy(y)` (safe fix, applied by `--fix`)"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "Bind a new array: `z = 2 .* y` (unsafe fix, applied by `--fix --unsafe-fixes`)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("Define a `ChainRulesCore.rrule` for `doubled` (skeleton) (suggestion, never applied automatically)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("function ChainRulesCore.rrule(::typeof(doubled), y)"),
+        "{out}"
+    );
+}

@@ -1417,7 +1417,7 @@ fn guidance(cx: &FileCx, tree: &Tree, d: &Diagnostic, _func: FuncIdx) -> Option<
         Category::TryCatch => try_guidance(cx, node),
         Category::MutableStruct => field_guidance(cx, node),
         Category::NestedAd => nested_guidance(cx, node),
-        Category::BoxedVariable => boxed_guidance(cx, d),
+        Category::BoxedVariable => boxed_guidance(cx, tree, d),
         _ => None,
     }
 }
@@ -1455,10 +1455,31 @@ fn try_guidance(cx: &FileCx, node: Node) -> Option<String> {
     let [fallback] = handler.as_slice() else {
         return None;
     };
-    let tried = one_line(cx.text(*tried))?;
+    let tried_text = one_line(cx.text(*tried))?;
     let fallback = one_line(cx.text(*fallback))?;
+    // The common domain errors have a known condition.
+    let condition = (tried.kind() == "call_expression")
+        .then(|| {
+            let name = callee_name(*tried, cx.src)?;
+            let args = named_children(tried.named_child(1)?);
+            let [arg] = args.as_slice() else { return None };
+            let a = paren(*arg, cx.src);
+            match name {
+                "sqrt" => Some(format!("{a} < 0")),
+                "log" | "log2" | "log10" => Some(format!("{a} <= 0")),
+                "asin" | "acos" => Some(format!("abs({a}) > 1")),
+                _ => None,
+            }
+        })
+        .flatten();
+    let rewritten = match condition {
+        Some(c) => format!("`{c} ? {fallback} : {tried_text}`"),
+        None => {
+            format!("`<condition under which {tried_text} throws> ? {fallback} : {tried_text}`")
+        }
+    };
     Some(format!(
-        "test for the failing case before it happens and return the sentinel without try/catch: `if <the case where `{tried}` throws> {fallback} else {tried} end`; or move the try/catch into a helper with a `ChainRulesCore.rrule`"
+        "return the sentinel without try/catch by testing for the failing case first: {rewritten}; or move the try/catch into a helper with a `ChainRulesCore.rrule`"
     ))
 }
 
@@ -1494,36 +1515,63 @@ fn nested_guidance(cx: &FileCx, node: Node) -> Option<String> {
     let callee = node.named_child(0)?;
     let name = cx.text(callee).rsplit('.').next()?.to_string();
     let args = cx.text(node.named_child(1)?);
-    let call = one_line(cx.text(node))?;
+    // Zygote returns a tuple, ForwardDiff the derivative itself: `gradient(f, x)[1]`
+    // becomes `ForwardDiff.gradient(f, x)`.
+    let whole = node
+        .parent()
+        .filter(|p| {
+            p.kind() == "index_expression" && p.named_child(1).is_some_and(|i| cx.text(i) == "[1]")
+        })
+        .unwrap_or(node);
+    let call = one_line(cx.text(whole))?;
     let forward = match name.as_str() {
-        "gradient" | "jacobian" | "derivative" | "hessian" => {
-            format!("ForwardDiff.{name}{args}")
-        }
+        "gradient" => format!(
+            "`ForwardDiff.gradient{args}` (or `ForwardDiff.derivative{args}` when the argument is a number)"
+        ),
+        "jacobian" | "derivative" | "hessian" => format!("`ForwardDiff.{name}{args}`"),
         _ => return None,
     };
     Some(format!(
-        "take the inner derivative with forward mode: replace `{call}` by `{forward}` (ForwardDiff over Zygote is well supported), or compute the second derivative directly with `Zygote.hessian`"
+        "take the inner derivative with forward mode: replace `{call}` by {forward}; ForwardDiff over Zygote is well supported. For a full second derivative, call `Zygote.hessian` once instead"
     ))
 }
 
-/// A boxed capture: rebind under a fresh name, or capture a `let` copy.
-fn boxed_guidance(cx: &FileCx, d: &Diagnostic) -> Option<String> {
-    let var = d
-        .message
-        .split('`')
-        .nth(1)
-        .filter(|v| v.chars().all(|c| c.is_alphanumeric() || c == '_'))?;
+/// A boxed capture: capture a `let` copy, or re-bind under a fresh name.
+fn boxed_guidance(cx: &FileCx, tree: &Tree, d: &Diagnostic) -> Option<String> {
+    let (var, capture) = d.related.iter().find_map(|r| {
+        let rest = r.message.strip_prefix('`')?;
+        let (var, tail) = rest.split_once('`')?;
+        tail.starts_with(" is captured here")
+            .then(|| (var.to_string(), r.location.span))
+    })?;
     let closure = cx
         .facts
         .functions
         .iter()
-        .filter(|f| {
-            f.kind.is_closure() && f.span.contains(d.location.span)
-                || d.location.span.contains(f.span) && f.kind.is_closure()
-        })
+        .filter(|f| f.kind.is_closure() && f.span.contains(capture))
         .min_by_key(|f| f.span.end - f.span.start)?;
-    let text = one_line(&cx.src[closure.span.range()])?;
+    let closure_node = cx.site_node(tree, closure.span)?;
+    let closure_text = one_line(cx.text(closure_node))?;
+    let let_form = match closure_node.parent() {
+        Some(p)
+            if p.kind() == "assignment" && p.child(0).is_some_and(|l| l.kind() == "identifier") =>
+        {
+            let name = cx.text(p.child(0)?);
+            format!("`{name} = let {var} = {var}; {closure_text} end`")
+        }
+        _ => format!("`let {var} = {var}; {closure_text} end`"),
+    };
+    let site = cx.site_node(tree, d.location.span)?;
+    let fresh = if site.kind() == "assignment" && site.child(0).is_some_and(|l| cx.text(l) == var) {
+        let rhs = site.named_child(site.named_child_count().checked_sub(1)? as u32)?;
+        one_line(cx.text(rhs)).map(|v| {
+            format!(", or give the re-bound value a fresh name: `{var}2 = {v}`, and use `{var}2` after it")
+        })
+    } else {
+        None
+    };
     Some(format!(
-        "capture a copy that is never reassigned: `let {var} = {var}; {text} end`, or give each later assignment of `{var}` a fresh name"
+        "capture a copy that is never re-bound: {let_form}{}",
+        fresh.unwrap_or_default()
     ))
 }
