@@ -60,6 +60,8 @@ struct Builder<'a> {
     a: &'a Analysis,
     trees: HashMap<u32, Tree>,
     comments: HashMap<u32, Vec<Span>>,
+    /// Trees of the files holding call sites, parsed once per analysis.
+    call_trees: std::cell::RefCell<HashMap<u32, Tree>>,
 }
 
 /// What one builder found: fixes, and a sentence for the help when it declined for a
@@ -76,6 +78,7 @@ impl<'a> Builder<'a> {
             a,
             trees: HashMap::new(),
             comments: HashMap::new(),
+            call_trees: Default::default(),
         }
     }
 
@@ -91,6 +94,7 @@ impl<'a> Builder<'a> {
             file,
             src: self.src(file),
             facts: &self.a.facts[file as usize],
+            call_trees: &self.call_trees,
         };
         let Some(func) = cx.innermost_function(d.location.span) else {
             return (Vec::new(), None);
@@ -155,6 +159,7 @@ struct FileCx<'a> {
     file: u32,
     src: &'a str,
     facts: &'a FileFacts,
+    call_trees: &'a std::cell::RefCell<HashMap<u32, Tree>>,
 }
 
 impl<'a> FileCx<'a> {
@@ -927,7 +932,7 @@ fn non_mutating_variant(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, fou
                 .unwrap_or(""),
             new_name
         );
-        let statement = is_statement_call(cx.a, cf, call.span);
+        let statement = is_statement_call(cx, cf, call.span);
         match (statement, call.args.get(pi)) {
             (true, Some(Value::Ident(arg))) => {
                 let rest = &src[call.callee_span.end as usize..call.span.end as usize];
@@ -1045,9 +1050,14 @@ fn rename_in(sig: &str, old: &str, new: &str) -> String {
 }
 
 /// Whether the call is a statement of its own (its value is not used).
-fn is_statement_call(a: &Analysis, file: u32, span: Span) -> bool {
-    let src = &a.workspace.files[file as usize].text;
-    let tree = crate::syntax::parse(src).tree;
+fn is_statement_call(cx: &FileCx, file: u32, span: Span) -> bool {
+    let src = &cx.a.workspace.files[file as usize].text;
+    let tree = cx
+        .call_trees
+        .borrow_mut()
+        .entry(file)
+        .or_insert_with(|| crate::syntax::parse(src).tree)
+        .clone();
     let Some(mut n) = tree
         .root_node()
         .descendant_for_byte_range(span.start as usize, span.end as usize)
