@@ -329,3 +329,9 @@ fn full_output_shows_unsafe_and_display_only_fixes() {
         "{out}"
     );
 }
+
+#[test]
+fn loops_with_temporaries_become_map_do_blocks() {
+    let err = fixes_to_snapshot("map_do", &["--unsafe-fixes"]);
+    assert!(err.contains("Fixed 2 findings"), "{err}");
+}

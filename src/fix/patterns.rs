@@ -488,7 +488,13 @@ fn fill_loop<'t>(site: Node<'t>, var: &str, src: &str) -> Option<Rebinding<'t>> 
         return None;
     }
     let rhs = site.named_child(site.named_child_count().checked_sub(1)? as u32)?;
-    let (loops, _) = enclosing_loops(site, false)?;
+    let Some((loops, _)) = enclosing_loops(site, false) else {
+        let index_list = lhs.named_child(1)?;
+        let [index] = named_children(index_list)[..] else {
+            return None;
+        };
+        return map_do(site, rhs, &src[index.byte_range()], var, src);
+    };
     let bindings = loop_bindings(&loops, src)?;
     let index_list = lhs.named_child(1)?;
     let indices: Vec<&str> = named_children(index_list)
@@ -548,7 +554,9 @@ fn push_loop<'t>(site: Node<'t>, var: &str, src: &str) -> Option<Rebinding<'t>> 
         return None;
     }
     let value = args[1];
-    let (loops, filter) = enclosing_loops(site, true)?;
+    let Some((loops, filter)) = enclosing_loops(site, true) else {
+        return map_do(site, value, "", var, src);
+    };
     let bindings = loop_bindings(&loops, src)?;
     if mentions(value, var, src) || has_effect(value, src) {
         return None;
@@ -574,6 +582,80 @@ fn push_loop<'t>(site: Node<'t>, var: &str, src: &str) -> Option<Rebinding<'t>> 
         allowed_reads: bindings.iter().map(|(_, it)| *it).collect(),
         reads_old: false,
     })
+}
+
+/// A loop whose body computes temporaries before its one write, `for i in I; t = g(i);
+/// z[i] = e(t); end` -> `map(I) do i; t = g(i); e(t); end`. The temporaries must be plain
+/// local bindings without effects that nothing reads after the loop. `index` is the
+/// written index (empty for `push!`), which must be the loop variable.
+fn map_do<'t>(
+    site: Node<'t>,
+    value: Node<'t>,
+    index: &str,
+    var: &str,
+    src: &str,
+) -> Option<Rebinding<'t>> {
+    let the_loop = site.parent().filter(|p| p.kind() == "for_statement")?;
+    let bindings = loop_bindings(&[the_loop], src)?;
+    let [(loop_var, iter)] = bindings.as_slice() else {
+        return None;
+    };
+    if !index.is_empty() && index != loop_var {
+        return None;
+    }
+    let body: Vec<Node> = named_children(the_loop)
+        .into_iter()
+        .filter(|c| c.kind() != "for_binding")
+        .collect();
+    let (last, temps) = body.split_last()?;
+    if last.id() != site.id() || temps.is_empty() {
+        return None;
+    }
+    let after = the_loop.parent()?;
+    for t in temps {
+        let lhs = t.child(0)?;
+        if t.kind() != "assignment"
+            || lhs.kind() != "identifier"
+            || &src[lhs.byte_range()] == var
+            || mentions(*t, var, src)
+            || has_effect(
+                t.named_child(t.named_child_count().checked_sub(1)? as u32)?,
+                src,
+            )
+        {
+            return None;
+        }
+        let name = &src[lhs.byte_range()];
+        let used_later = occurrences(after, name, src)
+            .iter()
+            .any(|o| o.start_byte() >= the_loop.end_byte());
+        if used_later {
+            return None;
+        }
+    }
+    if mentions(value, var, src) || has_effect(value, src) || mentions(*iter, var, src) {
+        return None;
+    }
+    let indent = indent_of(src, the_loop.start_byte());
+    let inner = indent_of(src, temps[0].start_byte());
+    let mut text = format!("map({}) do {loop_var}\n", &src[iter.byte_range()]);
+    for t in temps {
+        text.push_str(&format!("{inner}{}\n", &src[t.byte_range()]));
+    }
+    text.push_str(&format!("{inner}{}\n{indent}end", &src[value.byte_range()]));
+    Some(Rebinding {
+        stmt: the_loop,
+        value: text,
+        allowed_reads: vec![*iter],
+        reads_old: false,
+    })
+}
+
+fn indent_of(src: &str, byte: usize) -> &str {
+    let line_start = src[..byte].rfind('\n').map_or(0, |i| i + 1);
+    let rest = &src[line_start..];
+    let len = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+    &rest[..len]
 }
 
 /// A call to a `!` function or an assignment inside an expression: evaluating it has an
