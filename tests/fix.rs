@@ -335,3 +335,27 @@ fn loops_with_temporaries_become_map_do_blocks() {
     let err = fixes_to_snapshot("map_do", &["--unsafe-fixes"]);
     assert!(err.contains("Fixed 2 findings"), "{err}");
 }
+
+#[test]
+fn statement_call_sites_keep_the_result_under_a_local_name() {
+    let captured = "using Zygote\nfunction scale!(x)\n    x .= 2 .* x\n    return x\nend\nfunction outer(y)\n    z = copy(y)\n    g = () -> begin\n        scale!(z)\n        sum(z)\n    end\n    return g()\nend\ngradient(outer, rand(3))\n";
+    // `z = scale(z)` or `z = Zygote.forwarddiff(scale!, z)` inside the closure would box `z`.
+    assert_eq!(
+        offered(captured),
+        ["3: DisplayOnly Define a `ChainRulesCore.rrule` for `scale!` (skeleton)"]
+    );
+    let local = captured.replace(
+        "        scale!(z)\n        sum(z)",
+        "        w = copy(z)\n        scale!(w)\n        sum(w)",
+    );
+    let fixes = offered(&local);
+    assert_eq!(fixes.len(), 3, "{fixes:?}");
+    let p = Project::new(&[("main.jl", &local)]);
+    let (code, out, _) = adlint(&["check", ".", "--diff", "--unsafe-fixes"], p.dir.path());
+    assert_eq!(code, 1);
+    assert!(out.contains("+scale(x) = 2 .* x\n"), "{out}");
+    assert!(
+        out.contains("-        scale!(w)\n+        w = scale(w)\n"),
+        "{out}"
+    );
+}

@@ -1015,8 +1015,20 @@ fn non_mutating_variant(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, fou
             new_name
         );
         let statement = is_statement_call(cx, cf, call.span);
+        // `z = f(z)` must bind a local of the calling function: assigning a variable the
+        // caller captures from outside would box it.
+        let caller_facts = &cx.a.facts[cf as usize];
+        let local_to_caller = |arg: &str| {
+            caller_facts.functions[call.func as usize]
+                .param_index(arg)
+                .is_some()
+                || caller_facts
+                    .assigns
+                    .iter()
+                    .any(|a| a.func == call.func && a.var == arg)
+        };
         match (statement, call.args.get(pi)) {
-            (true, Some(Value::Ident(arg))) => {
+            (true, Some(Value::Ident(arg))) if local_to_caller(arg) => {
                 let rest = &src[call.callee_span.end as usize..call.span.end as usize];
                 edits.push(Edit {
                     location: Location {
@@ -1228,12 +1240,34 @@ fn forwarddiff_wrap(cx: &FileCx, tree: &Tree, _site: Node, func: FuncIdx, found:
         let Some(inner) = args.strip_prefix('(').and_then(|s| s.strip_suffix(')')) else {
             continue;
         };
+        let wrapped = format!("Zygote.forwarddiff({callee}, {})", inner.trim());
+        // As a statement the call was run for its effect on the argument: keep the result
+        // under the argument's name, which must be a local of the caller.
+        let replacement = if is_statement_call(cx, cf, call.span) {
+            let caller = &cx.a.facts[cf as usize];
+            match &call.args[0] {
+                Value::Ident(arg)
+                    if caller.functions[call.func as usize]
+                        .param_index(arg)
+                        .is_some()
+                        || caller
+                            .assigns
+                            .iter()
+                            .any(|a| a.func == call.func && a.var == *arg) =>
+                {
+                    format!("{arg} = {wrapped}")
+                }
+                _ => continue,
+            }
+        } else {
+            wrapped
+        };
         edits.push(Edit {
             location: Location {
                 file: cf,
                 span: call.span,
             },
-            replacement: format!("Zygote.forwarddiff({callee}, {})", inner.trim()),
+            replacement,
         });
     }
     if edits.is_empty() {
