@@ -105,13 +105,13 @@ impl<'a> Builder<'a> {
             if let Some(site) = cx.site_node(tree, d.location.span) {
                 rebind_local(&cx, site, func, &mut found);
                 non_mutating_variant(&cx, tree, site, func, &mut found);
-                forwarddiff_wrap(&cx, tree, site, func, &mut found);
+                forwarddiff_wrap(&cx, tree, func, &mut found);
             }
         }
         if matches!(d.category, Category::Mutation | Category::Foreigncall) {
             rrule_skeleton(&cx, tree, func, &mut found);
         }
-        if let Some(text) = guidance(&cx, tree, d, func) {
+        if let Some(text) = guidance(&cx, tree, d) {
             help = Some(text);
         }
         // A rewrite that would delete a comment is not offered.
@@ -125,11 +125,14 @@ impl<'a> Builder<'a> {
                     || super::keeps_comments(cx.src, comments, e.location.span, &e.replacement)
             })
         });
-        let crlf = cx.src.contains("\r\n");
+        // Builders write `\n`; each edit takes the line ending of the file it lands in.
         for fix in &mut found.fixes {
             for e in &mut fix.edits {
-                let other = &self.a.workspace.files[e.location.file as usize].text;
-                if crlf || other.contains("\r\n") {
+                let target = &self.a.workspace.files[e.location.file as usize].text;
+                let crlf = target
+                    .find('\n')
+                    .is_some_and(|i| target[..i].ends_with('\r'));
+                if crlf {
                     e.replacement = e.replacement.replace("\r\n", "\n").replace('\n', "\r\n");
                 }
             }
@@ -1194,7 +1197,7 @@ fn is_statement_call(cx: &FileCx, file: u32, span: Span) -> bool {
 /// Unsafe: ForwardDiff runs `g` on a copy of `y` made of dual numbers, so `y` itself is no
 /// longer modified, and the gradient costs one pass per input element. Offered only when
 /// `g`'s body can take dual numbers; otherwise the help says what stops it.
-fn forwarddiff_wrap(cx: &FileCx, tree: &Tree, _site: Node, func: FuncIdx, found: &mut Found) {
+fn forwarddiff_wrap(cx: &FileCx, tree: &Tree, func: FuncIdx, found: &mut Found) {
     let fdef = &cx.facts.functions[func as usize];
     if fdef.kind != FunctionKind::Named || fdef.params.len() != 1 || !fdef.kwparams.is_empty() {
         return;
@@ -1537,7 +1540,7 @@ fn import_edit(cx: &FileCx, tree: &Tree, fnode: Node) -> Edit {
 
 /// Help that shows the user's own code rewritten, for findings adlint cannot fix
 /// mechanically: try/catch, mutable struct fields, boxed variables, nested AD.
-fn guidance(cx: &FileCx, tree: &Tree, d: &Diagnostic, _func: FuncIdx) -> Option<String> {
+fn guidance(cx: &FileCx, tree: &Tree, d: &Diagnostic) -> Option<String> {
     let node = cx.site_node(tree, d.location.span)?;
     match d.category {
         Category::TryCatch => try_guidance(cx, node),
