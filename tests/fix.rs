@@ -359,3 +359,15 @@ fn statement_call_sites_keep_the_result_under_a_local_name() {
         "{out}"
     );
 }
+
+#[test]
+fn one_line_allocation_and_dotted_updates() {
+    let text = "using Zygote\nfunction f(y)\n    z = similar(y); z .= sin.(y)\n    return sum(z)\nend\nfunction g(y)\n    z = zeros(length(y))\n    z .+= 2 .* y\n    return sum(z)\nend\ngradient(y -> f(y) + g(y), rand(3))\n";
+    let p = Project::new(&[("main.jl", text)]);
+    let (code, out, _) = adlint(&["check", ".", "--diff", "--unsafe-fixes"], p.dir.path());
+    assert_eq!(code, 1);
+    assert_eq!(
+        out,
+        "--- a/main.jl\n+++ b/main.jl\n@@ -1,11 +1,11 @@\n using Zygote\n function f(y)\n-    z = similar(y); z .= sin.(y)\n+    z = sin.(y)\n     return sum(z)\n end\n function g(y)\n     z = zeros(length(y))\n-    z .+= 2 .* y\n+    z = z .+ (2 .* y)\n     return sum(z)\n end\n gradient(y -> f(y) + g(y), rand(3))\n"
+    );
+}
