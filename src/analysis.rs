@@ -260,6 +260,7 @@ fn analyze_facts(
         (fa, a.location.span.start, a.rule).cmp(&(fb, b.location.span.start, b.rule))
     });
     analysis.diagnostics = diagnostics;
+    crate::fix::patterns::attach(&mut analysis);
     analysis
 }
 

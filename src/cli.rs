@@ -104,6 +104,15 @@ pub struct CheckArgs {
     /// not reproduced, or not run.
     #[arg(long)]
     pub confirm: bool,
+    /// Apply safe fixes to the files (unsafe ones too with --unsafe-fixes).
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix or --diff: also apply fixes that may change behaviour.
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    /// Print the fixes as a unified diff and write nothing; exit 1 when there are changes.
+    #[arg(long)]
+    pub diff: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -262,6 +271,12 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         zygote_version,
     };
     let mut analysis = analysis::analyze(ws, &options);
+    if args.fix || args.diff {
+        match crate::fix::run_cli(analysis, &options, args.unsafe_fixes, args.diff, &mut err)? {
+            crate::fix::CliOutcome::Diff(code) => return Ok(code),
+            crate::fix::CliOutcome::Fixed(fixed) => analysis = *fixed,
+        }
+    }
     if let Some(path) = &args.write_baseline {
         let text = crate::baseline::render(&analysis);
         crate::baseline::write_atomic(path, text.as_bytes())

@@ -3,7 +3,7 @@
 //! The pipeline (see `docs/architecture.md` in the shared docs): `workspace` discovers
 //! files, `syntax` parses them, `facts` extracts per-file facts, `index` builds the
 //! workspace symbol table, `callgraph` resolves calls and reachability from entry points,
-//! `rules` report findings, and `render` writes them out. `analysis` runs the pipeline for
+//! `rules` report findings, `fix` builds and applies their quick fixes, and `render` writes them out. `analysis` runs the pipeline for
 //! the CLI and the language server.
 
 pub mod analysis;
@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod facts;
+pub mod fix;
 pub mod index;
 pub mod knowledge;
 pub mod lsp;

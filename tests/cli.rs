@@ -2,22 +2,7 @@
 //! project (a reviewed snapshot).
 
 mod common;
-use common::Project;
-use std::process::Command;
-
-fn adlint(args: &[&str], cwd: &std::path::Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_adlint"))
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run adlint");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::{run_adlint as adlint, Project};
 
 fn two_file_project() -> Project {
     Project::new(&[
@@ -123,7 +108,28 @@ fn json_snapshot_of_a_multi_file_case() {
                 "end": {"line": 9, "column": 19},
                 "message": "`x` is allocated here"
             }],
-            "fixes": []
+            "fixes": [
+            {
+                "title": "Add the non-mutating `g_inner(x, y) = [2 * y[i] for i in eachindex(x, y)]` and call it from differentiated code",
+                "applicability": "unsafe",
+                "edits": [
+                {"path": "src/model.jl", "start": {"line": 6, "column": 4}, "end": {"line": 6, "column": 4},
+                 "replacement": "\n\ng_inner(x, y) = [2 * y[i] for i in eachindex(x, y)]"},
+                {"path": "src/model.jl", "start": {"line": 10, "column": 5}, "end": {"line": 10, "column": 19},
+                 "replacement": "z = g_inner(z, y)"}
+                ]
+            },
+            {
+                "title": "Define a `ChainRulesCore.rrule` for `g_inner!` (skeleton)",
+                "applicability": "display-only",
+                "edits": [
+                {"path": "src/model.jl", "start": {"line": 1, "column": 1}, "end": {"line": 1, "column": 1},
+                 "replacement": "import ChainRulesCore\n\n"},
+                {"path": "src/model.jl", "start": {"line": 6, "column": 4}, "end": {"line": 6, "column": 4},
+                 "replacement": "\n\nfunction ChainRulesCore.rrule(::typeof(g_inner!), x, y)\n    Ω = g_inner!(x, y)\n    function g_inner_pullback(ΔΩ)\n        # adlint: replace each placeholder by the argument's tangent (ΔΩ times ∂Ω/∂arg)\n        ∂x = ChainRulesCore.@not_implemented(\"adlint: tangent of `x` for `g_inner!`\")\n        ∂y = ChainRulesCore.@not_implemented(\"adlint: tangent of `y` for `g_inner!`\")\n        return (ChainRulesCore.NoTangent(), ∂x, ∂y)\n    end\n    return Ω, g_inner_pullback\nend"}
+                ]
+            }
+            ]
         }],
         "summary": {"files": 2, "parse_errors": 0, "skipped": [], "entry_points": 1, "unresolved_calls": 0, "diagnostics": 1}
     });

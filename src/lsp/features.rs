@@ -260,10 +260,9 @@ pub fn code_actions(
                 continue;
             }
             let diag = convert::diagnostic(unit, d, enc);
+            // Every fix is a code action, display-only ones (the rrule skeleton) included:
+            // the user sees the edit before taking it, which is what display-only asks for.
             for fix in &d.fixes {
-                if fix.applicability == Applicability::DisplayOnly {
-                    continue;
-                }
                 if let Some(edit) = workspace_edit(unit, &fix.edits, enc) {
                     push(
                         &mut out,

@@ -72,6 +72,9 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::
         if let Some(help) = &d.help {
             report = report.with_help(help);
         }
+        for fix in &d.fixes {
+            report = report.with_help(fix_text(analysis, fix));
+        }
         if d.entry_count > 1 {
             report = report.with_note(format!(
                 "reached from {} entry points; the shortest chain is shown",
@@ -102,6 +105,40 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::
         out.write_all(&buf)?;
     }
     Ok(())
+}
+
+/// A fix as help: its title, how it is applied, and the new code for fixes that are not
+/// applied by a plain `--fix`.
+fn fix_text(analysis: &Analysis, fix: &crate::diagnostic::Fix) -> String {
+    use crate::diagnostic::Applicability;
+    let how = match fix.applicability {
+        Applicability::Safe => "safe fix, applied by `--fix`",
+        Applicability::Unsafe => "unsafe fix, applied by `--fix --unsafe-fixes`",
+        Applicability::DisplayOnly => "suggestion, never applied automatically",
+    };
+    let mut text = format!("{} ({how})", fix.title);
+    if fix.applicability == Applicability::Safe {
+        return text;
+    }
+    for e in fix
+        .edits
+        .iter()
+        .filter(|e| !e.replacement.trim().is_empty())
+    {
+        let (line, _) = super::line_col(analysis, e.location.file, e.location.span.start);
+        let path = &analysis.workspace.files[e.location.file as usize].display;
+        text.push_str(&format!("\n  at {path}:{line}:"));
+        for l in e
+            .replacement
+            .replace("\r\n", "\n")
+            .trim_matches('\n')
+            .lines()
+        {
+            text.push_str("\n    ");
+            text.push_str(l);
+        }
+    }
+    text
 }
 
 fn short_label(d: &crate::diagnostic::Diagnostic) -> String {

@@ -66,7 +66,9 @@ Give the re-bound value a new name, make the variable local to the closure, or b
 `let` block (`let x = x; ... end`) right before the closure.
 
 ## Fix safety
-Renaming changes every later use; adlint shows the rewrite but never applies it.
+Renaming changes every later use, and a `let` copy freezes the value the closure sees; adlint
+shows both rewrites of the user's own code in the help (`f = let s = s; () -> s + x end`, or
+`s2 = ...` for the re-binding) but never applies them.
 "#;
 
 /// One binding event of a variable in the enclosing function or in the closure.

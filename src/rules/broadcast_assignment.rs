@@ -47,8 +47,25 @@ must stay in-place for other callers, add a non-mutating variant for the differe
 path, or call it through `Zygote.forwarddiff`.
 
 ## Fix safety
-Replacing `x .= expr` by `x = expr` is only equivalent when nothing else holds a reference
-to `x`; it can also change the element type. It is never applied automatically.
+When the target is a local made by an allocation (`similar`, `zeros`, `Vector{T}(undef, n)`,
+a literal or a broadcast) in the same function, assigned nowhere else, not captured by a
+closure and not read in between except for its shape, adlint offers `z = similar(y);
+z .= f.(y)` -> `z = f.(y)` (the allocation is dropped when nothing reads it in between;
+`z .+= v` becomes `z = z .+ v`). This fix is **unsafe**: `similar(y)` keeps `y`'s element
+type and `zeros(n)` is `Float64`, while the new array's element type is whatever `f`
+returns. The one **safe** case is `z = similar(y); z .= y` -> `z = copy(y)`: same values,
+shape and element type. `--fix --unsafe-fixes` applies unsafe fixes; `--fix` alone applies
+safe ones.
+
+When the target is an argument of a helper that returns it (`x .= 2 .* x; return x`), adlint
+adds a non-mutating twin (`f(x) = 2 .* x`) next to it and switches the differentiated call
+sites to it (`f!(z)` as a statement becomes `z = f(z)`). **Unsafe**: callers may rely on the
+mutation; the original function is kept for them. For a helper of one argument whose body
+can take dual numbers (no `Float64` annotations, no `zeros(n)`-style `Float64` buffers),
+adlint also offers `g(y)` -> `Zygote.forwarddiff(g, y)` (**unsafe**: `y` is no longer
+modified, and ForwardDiff's cost grows with the input size); the help says what blocks it
+otherwise. An `rrule` skeleton for the function is shown too (**display-only**: its pullback
+must be written by hand; editors offer it as a code action).
 "#;
 
 impl Rule for BroadcastAssignment {

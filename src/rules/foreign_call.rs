@@ -50,7 +50,14 @@ Give the function that makes the foreign call an `rrule` (or `@non_differentiabl
 result does not depend on the differentiated input).
 
 ## Fix safety
-adlint can generate an `rrule` skeleton, but the pullback's body must be written by hand.
+adlint generates a `ChainRulesCore.rrule` skeleton for the function that makes the foreign
+call: the primal call, a named pullback that returns `NoTangent()` for the function and a
+`ChainRulesCore.@not_implemented` placeholder per argument, and the `import ChainRulesCore`
+it needs. When the function's result does not depend on its arguments (`jtime(x) =
+ccall(:clock, Int32, ())`) it offers `ChainRulesCore.@non_differentiable jtime(::Any)`
+instead. Both are **display-only**: the pullback's math must be written by hand and a wrong
+`@non_differentiable` silently zeroes gradients, so `--fix` never applies them; editors
+offer them as code actions.
 "#;
 
 impl Rule for ForeignCall {

@@ -54,8 +54,20 @@ Build the array without writing into it: broadcasting, a comprehension
 for the function that writes.
 
 ## Fix safety
-The rewrite to a comprehension changes the element type when the written values have a
-different type than `similar(y)`'s elements, so it is never applied automatically.
+For `z = similar(y)` (or `zeros`, `ones`, `fill`, `Vector{T}(undef, n)`) followed by a loop
+whose only statement is `z[i] = e(i)` (or `z[i, j] = e(i, j)` in two nested loops, or one
+loop over two iterators), adlint offers `z = [e(i) for i in I]` /
+`z = [e(i, j) for i in I, j in J]`. It is offered only when `z` is a fresh local not
+captured, aliased or read in the loop (a recurrence like `z[i] = z[i-1] + y[i]` is not a
+map), the loop has no second effect, and the inner iterator does not depend on the outer
+variable. The fix is **unsafe**: the comprehension's element type is that of the values, not
+`similar(y)`'s or `Float64`.
+
+When the array is an argument that the helper fills and returns (the limitations page's
+`g_inner!`), adlint adds a non-mutating twin (`g_inner(x, y) = [2 * y[i] for i in
+eachindex(x, y)]`) and switches the differentiated call sites (`g_inner!(z, y)` becomes
+`z = g_inner(z, y)`): **unsafe**, since callers may rely on the mutation; the original stays.
+`Zygote.forwarddiff` and an `rrule` skeleton are offered as for `broadcast-assignment`.
 "#;
 
 impl Rule for IndexAssignment {

@@ -59,7 +59,9 @@ forward pass (running statistics, recurrent state), update it outside the differ
 function or under `ignore_derivatives`.
 
 ## Fix safety
-Changing a struct to immutable changes every place that mutates it; never automatic.
+Changing a struct to immutable changes every place that mutates it; never automatic. The
+help shows the finding's own write rewritten with Accessors.jl: `m.a = v` ->
+`m = Accessors.@set m.a = v`.
 "#;
 
 impl Rule for MutableStructField {

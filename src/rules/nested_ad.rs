@@ -44,7 +44,9 @@ derivative with ForwardDiff (`ForwardDiff.gradient` inside a Zygote gradient is 
 through forward mode).
 
 ## Fix safety
-Switching to forward mode changes performance characteristics; no automatic fix.
+Switching to forward mode changes performance characteristics; no automatic fix. The help
+shows the inner call rewritten: `gradient(f, x)[1]` -> `ForwardDiff.gradient(f, x)` (or
+`ForwardDiff.derivative` for a number), or `Zygote.hessian` for the whole second derivative.
 "#;
 
 impl Rule for NestedAd {

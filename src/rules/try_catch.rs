@@ -53,7 +53,9 @@ not need a gradient) or given an `rrule`.
 
 ## Fix safety
 There is no automatic fix: the condition that replaces the `catch` depends on what can
-throw.
+throw. The help rewrites the user's own `try e catch; s end` as `<condition> ? s : e`, with
+the condition filled in for the common domain errors (`sqrt(x)` -> `x < 0`, `log(x)` ->
+`x <= 0`), or suggests moving the try/catch into a helper with an `rrule`.
 "#;
 
 impl Rule for TryCatch {

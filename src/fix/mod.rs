@@ -1,0 +1,381 @@
+//! Quick fixes: the builders in [`patterns`] attach [`Fix`]es to diagnostics, and the
+//! applier here turns the selected ones into new file texts.
+//!
+//! The applier takes at most one fix per diagnostic (the first one whose applicability is
+//! allowed), drops a fix that overlaps one already taken or that would delete a comment,
+//! applies the edits of each file right to left, refuses a fix whose result has more syntax
+//! errors than before, and re-analyses until no fix applies (with an iteration cap). It
+//! never writes a file: [`write_atomic`] does, and only the CLI's `--fix` calls it.
+
+pub mod diff;
+pub mod patterns;
+
+use crate::analysis::{self, Analysis, Options};
+use crate::diagnostic::{Applicability, Fix};
+use crate::facts::Span;
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+/// Re-analysis rounds before the applier gives up on reaching a fixed point.
+const MAX_ROUNDS: usize = 10;
+
+/// Whether a fix of this applicability is applied in this mode.
+pub fn allowed(applicability: Applicability, unsafe_fixes: bool) -> bool {
+    match applicability {
+        Applicability::Safe => true,
+        Applicability::Unsafe => unsafe_fixes,
+        Applicability::DisplayOnly => false,
+    }
+}
+
+/// The result of fixing a workspace in memory.
+pub struct Outcome {
+    /// The analysis of the fixed texts.
+    pub analysis: Analysis,
+    /// How many fixes were applied, over all rounds.
+    pub applied: usize,
+    /// Files whose text changed: (file index, text as read, fixed text).
+    pub changed: Vec<(u32, String, String)>,
+    /// Fixes that were refused, with the reason, for the user.
+    pub refused: Vec<String>,
+}
+
+/// Apply fixes to a fixed point. `analysis` must come from `analysis::analyze` with
+/// `options`, so that each round sees the same rules.
+pub fn fix_to_fixed_point(analysis: Analysis, options: &Options, unsafe_fixes: bool) -> Outcome {
+    let originals: Vec<String> = analysis
+        .workspace
+        .files
+        .iter()
+        .map(|f| f.text.clone())
+        .collect();
+    let mut analysis = analysis;
+    let mut applied = 0;
+    let mut refused = Vec::new();
+    let mut refused_keys: HashSet<String> = HashSet::new();
+    for _ in 0..MAX_ROUNDS {
+        let round = plan_round(&analysis, unsafe_fixes, &refused_keys);
+        if round.is_empty() {
+            break;
+        }
+        let (texts, taken, rejected) = apply_round(&analysis, &round);
+        for (key, why) in rejected {
+            if refused_keys.insert(key) {
+                refused.push(why);
+            }
+        }
+        if taken == 0 {
+            continue;
+        }
+        applied += taken;
+        let mut workspace = analysis.workspace;
+        workspace.warnings.clear();
+        for (file, text) in texts {
+            workspace.files[file as usize].text = text;
+        }
+        analysis = analysis::analyze(workspace, options);
+    }
+    let changed = analysis
+        .workspace
+        .files
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| {
+            let before = originals.get(i)?;
+            (*before != f.text).then(|| (i as u32, before.clone(), f.text.clone()))
+        })
+        .collect();
+    Outcome {
+        analysis,
+        applied,
+        changed,
+        refused,
+    }
+}
+
+/// A stable name for a fix across rounds (spans move as the text changes).
+fn fix_key(analysis: &Analysis, fix: &Fix) -> String {
+    let mut key = fix.title.clone();
+    for e in &fix.edits {
+        let file = &analysis.workspace.files[e.location.file as usize];
+        key.push('\u{0}');
+        key.push_str(&file.display);
+        key.push('\u{0}');
+        key.push_str(file.text.get(e.location.span.range()).unwrap_or(""));
+        key.push('\u{0}');
+        key.push_str(&e.replacement);
+    }
+    key
+}
+
+/// The fixes of one round: one per diagnostic, no two overlapping, none touching a file
+/// outside the checked paths, none deleting a comment.
+fn plan_round<'a>(
+    analysis: &'a Analysis,
+    unsafe_fixes: bool,
+    refused: &HashSet<String>,
+) -> Vec<&'a Fix> {
+    let mut taken: Vec<&Fix> = Vec::new();
+    let mut spans: Vec<(u32, Span)> = Vec::new();
+    let mut comments: std::collections::HashMap<u32, Vec<Span>> = Default::default();
+    let mut keeps = |file: u32, span: Span, replacement: &str| {
+        let src = &analysis.workspace.files[file as usize].text;
+        let c = comments.entry(file).or_insert_with(|| comment_spans(src));
+        keeps_comments(src, c, span, replacement)
+    };
+    for d in &analysis.diagnostics {
+        let candidate = d.fixes.iter().find(|fix| {
+            allowed(fix.applicability, unsafe_fixes)
+                && !fix.edits.is_empty()
+                && !refused.contains(&fix_key(analysis, fix))
+                && fix.edits.iter().all(|e| {
+                    analysis.workspace.files[e.location.file as usize].reported
+                        && keeps(e.location.file, e.location.span, &e.replacement)
+                })
+                && !fix.edits.iter().any(|e| {
+                    spans
+                        .iter()
+                        .any(|(f, s)| *f == e.location.file && overlaps(*s, e.location.span))
+                })
+        });
+        if let Some(fix) = candidate {
+            spans.extend(fix.edits.iter().map(|e| (e.location.file, e.location.span)));
+            taken.push(fix);
+        }
+    }
+    taken
+}
+
+/// Two edits conflict when their ranges intersect; two insertions at one point do too,
+/// since their order would be arbitrary.
+fn overlaps(a: Span, b: Span) -> bool {
+    (a.start < b.end && b.start < a.end) || a.start == b.start
+}
+
+/// The comments of a source text (line and block comments), from its syntax tree.
+pub fn comment_spans(src: &str) -> Vec<Span> {
+    let tree = crate::syntax::parse(src).tree;
+    let mut out = Vec::new();
+    let mut stack = vec![tree.root_node()];
+    while let Some(n) = stack.pop() {
+        if matches!(n.kind(), "line_comment" | "block_comment") {
+            out.push(Span::of(n));
+            continue;
+        }
+        stack.extend(n.children(&mut n.walk()));
+    }
+    out
+}
+
+/// Every comment inside the replaced range must survive in the replacement.
+pub fn keeps_comments(src: &str, comments: &[Span], span: Span, replacement: &str) -> bool {
+    comments
+        .iter()
+        .filter(|c| span.start < c.end && c.start < span.end)
+        .all(|c| replacement.contains(src[c.range()].trim_end()))
+}
+
+/// Apply a round's fixes. Returns the new texts of the files that changed, how many fixes
+/// were applied, and the refused ones (key, message).
+fn apply_round(
+    analysis: &Analysis,
+    fixes: &[&Fix],
+) -> (BTreeMap<u32, String>, usize, Vec<(String, String)>) {
+    let mut rejected = Vec::new();
+    let mut accepted: Vec<&Fix> = fixes.to_vec();
+    // A file whose fixed text has new syntax errors: find the fixes that cause them alone,
+    // refuse those, and try again with the rest.
+    loop {
+        let texts = apply_fixes(analysis, &accepted);
+        let broken: Vec<u32> = texts
+            .iter()
+            .filter(|(file, text)| {
+                crate::syntax::parse(text).error_count
+                    > analysis.facts[**file as usize].parse_errors
+            })
+            .map(|(f, _)| *f)
+            .collect();
+        if broken.is_empty() {
+            let n = accepted.len();
+            return (texts, n, rejected);
+        }
+        let mut culprits: Vec<usize> = Vec::new();
+        for (i, fix) in accepted.iter().enumerate() {
+            if !fix.edits.iter().any(|e| broken.contains(&e.location.file)) {
+                continue;
+            }
+            let alone = apply_fixes(analysis, &[*fix]);
+            let breaks = alone.iter().any(|(file, text)| {
+                crate::syntax::parse(text).error_count > analysis.facts[*file as usize].parse_errors
+            });
+            if breaks {
+                culprits.push(i);
+            }
+        }
+        if culprits.is_empty() {
+            // Only the combination breaks: refuse every fix in the broken files.
+            culprits = (0..accepted.len())
+                .filter(|&i| {
+                    accepted[i]
+                        .edits
+                        .iter()
+                        .any(|e| broken.contains(&e.location.file))
+                })
+                .collect();
+        }
+        for &i in culprits.iter().rev() {
+            let fix = accepted.remove(i);
+            let e = &fix.edits[0];
+            let (line, _) =
+                crate::render::line_col(analysis, e.location.file, e.location.span.start);
+            rejected.push((
+                fix_key(analysis, fix),
+                format!(
+                    "{}:{line}: fix \"{}\" not applied: the result would not parse",
+                    analysis.workspace.files[e.location.file as usize].display, fix.title
+                ),
+            ));
+        }
+    }
+}
+
+/// The texts of every file the fixes touch, with their edits applied right to left.
+fn apply_fixes(analysis: &Analysis, fixes: &[&Fix]) -> BTreeMap<u32, String> {
+    let mut per_file: BTreeMap<u32, Vec<(Span, &str)>> = BTreeMap::new();
+    for fix in fixes {
+        for e in &fix.edits {
+            per_file
+                .entry(e.location.file)
+                .or_default()
+                .push((e.location.span, e.replacement.as_str()));
+        }
+    }
+    per_file
+        .into_iter()
+        .map(|(file, edits)| {
+            let text = &analysis.workspace.files[file as usize].text;
+            (file, apply_edits(text, edits))
+        })
+        .collect()
+}
+
+/// Apply non-overlapping edits to a text, right to left so earlier offsets stay valid.
+pub fn apply_edits(text: &str, mut edits: Vec<(Span, &str)>) -> String {
+    edits.sort_by(|a, b| b.0.start.cmp(&a.0.start).then(b.0.end.cmp(&a.0.end)));
+    let mut out = text.to_string();
+    for (span, replacement) in edits {
+        if span.end as usize <= out.len() && out.is_char_boundary(span.start as usize) {
+            out.replace_range(span.range(), replacement);
+        }
+    }
+    out
+}
+
+/// Write `new_text` to `path` through a temporary file in the same directory and a rename,
+/// keeping a byte-order mark and the file's permissions. Refuses when the file on disk is
+/// no longer the text that was analysed (`expected`). A failed write leaves the file as it
+/// was.
+pub fn write_atomic(path: &Path, expected: &str, new_text: &str) -> Result<(), String> {
+    use std::io::Write;
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read it again: {e}"))?;
+    let bom = bytes.starts_with(&[0xEF, 0xBB, 0xBF]);
+    match crate::workspace::decode_source(bytes) {
+        Ok(current) if current == expected => {}
+        _ => return Err("it changed on disk since it was read".to_string()),
+    }
+    let permissions = std::fs::metadata(path)
+        .map_err(|e| format!("cannot read its metadata: {e}"))?
+        .permissions();
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .map_err(|e| format!("cannot create a temporary file next to it: {e}"))?;
+    let write = || -> std::io::Result<()> {
+        if bom {
+            tmp.write_all("\u{feff}".as_bytes())?;
+        }
+        tmp.write_all(new_text.as_bytes())?;
+        tmp.as_file().sync_all()?;
+        std::fs::set_permissions(tmp.path(), permissions)
+    };
+    write().map_err(|e| format!("cannot write the temporary file: {e}"))?;
+    tmp.persist(path)
+        .map_err(|e| format!("cannot replace it: {}", e.error))?;
+    Ok(())
+}
+
+/// What `check --fix` / `check --diff` leaves for the CLI to do next.
+pub enum CliOutcome {
+    /// `--diff`: the diff is printed; the run ends with this exit code.
+    Diff(std::process::ExitCode),
+    /// `--fix`: the files are written; report on this analysis of the fixed texts.
+    Fixed(Box<Analysis>),
+}
+
+/// `check --fix` and `check --diff`: fix in memory, then print a diff or write the files.
+/// Notes go to `err`; the diff goes to stdout.
+pub fn run_cli(
+    analysis: Analysis,
+    options: &Options,
+    unsafe_fixes: bool,
+    diff_only: bool,
+    err: &mut dyn std::io::Write,
+) -> std::io::Result<CliOutcome> {
+    let outcome = fix_to_fixed_point(analysis, options, unsafe_fixes);
+    for why in &outcome.refused {
+        writeln!(err, "warning: {why}")?;
+    }
+    let remaining = outcome.analysis.diagnostics.len();
+    let files = &outcome.analysis.workspace.files;
+    let unsafe_hint = |a: &Analysis| {
+        let n = a
+            .diagnostics
+            .iter()
+            .filter(|d| {
+                d.fixes
+                    .iter()
+                    .any(|f| f.applicability == Applicability::Unsafe)
+            })
+            .count();
+        if n > 0 && !unsafe_fixes {
+            format!("; {n} more with --unsafe-fixes")
+        } else {
+            String::new()
+        }
+    };
+    if diff_only {
+        use std::io::Write as _;
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        for (file, before, after) in &outcome.changed {
+            let path = &files[*file as usize].display;
+            out.write_all(diff::unified(path, before, after).as_bytes())?;
+        }
+        out.flush()?;
+        writeln!(
+            err,
+            "Would fix {} finding{} ({remaining} remaining{})",
+            outcome.applied,
+            if outcome.applied == 1 { "" } else { "s" },
+            unsafe_hint(&outcome.analysis)
+        )?;
+        let code = if outcome.changed.is_empty() { 0 } else { 1 };
+        return Ok(CliOutcome::Diff(std::process::ExitCode::from(code)));
+    }
+    for (file, before, after) in &outcome.changed {
+        let f = &files[*file as usize];
+        if let Err(why) = write_atomic(&f.path, before, after) {
+            writeln!(err, "warning: {} not fixed: {why}", f.display)?;
+        }
+    }
+    writeln!(
+        err,
+        "Fixed {} finding{} ({remaining} remaining{})",
+        outcome.applied,
+        if outcome.applied == 1 { "" } else { "s" },
+        unsafe_hint(&outcome.analysis)
+    )?;
+    Ok(CliOutcome::Fixed(Box::new(outcome.analysis)))
+}

@@ -1,0 +1,358 @@
+//! Quick fixes end to end: `check --fix` on copies of the fixtures in `tests/fix/<case>/`
+//! (`before.jl` becomes `after.jl`, a reviewed snapshot), the near misses where a fix must
+//! not be offered, `--diff`, CRLF files, idempotence, refused fixes, and that nothing is
+//! written without `--fix`.
+
+mod common;
+use adlint::diagnostic::{Applicability, Edit, Fix, Location};
+use common::{run_adlint as adlint, Project};
+use std::path::Path;
+
+fn fixture(case: &str, name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fix")
+        .join(case)
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Run `check --fix` (plus `extra`) on the case's `before.jl` as `main.jl`; check the result
+/// against `after.jl`, and that a second run changes nothing.
+fn fixes_to_snapshot(case: &str, extra: &[&str]) -> String {
+    let p = Project::new(&[("main.jl", &fixture(case, "before.jl"))]);
+    let mut args = vec!["check", ".", "--fix", "--exit-zero"];
+    args.extend(extra);
+    let (code, _, err) = adlint(&args, p.dir.path());
+    assert_eq!(code, 0, "{err}");
+    let fixed = std::fs::read_to_string(p.path("main.jl")).unwrap();
+    assert_eq!(fixed, fixture(case, "after.jl"), "{case}: {err}");
+    let (_, _, again) = adlint(&args, p.dir.path());
+    assert_eq!(
+        std::fs::read_to_string(p.path("main.jl")).unwrap(),
+        fixed,
+        "{case}: a second run changed the file"
+    );
+    assert!(again.contains("Fixed 0 findings"), "{again}");
+    err
+}
+
+#[test]
+fn limitations_page_examples() {
+    // f! gets `f(x) = 2 .* x`, g_inner! a comprehension twin called from g_outer; the
+    // rrule skeletons for jclock are display-only, so the file keeps the foreign calls.
+    let err = fixes_to_snapshot("limitations", &["--unsafe-fixes"]);
+    assert!(err.contains("Fixed 2 findings (2 remaining)"), "{err}");
+}
+
+#[test]
+fn allocate_then_fill_loops_and_broadcasts() {
+    let err = fixes_to_snapshot("fill_loops", &["--unsafe-fixes"]);
+    assert!(err.contains("Fixed 8 findings (1 remaining)"), "{err}");
+}
+
+#[test]
+fn crlf_files_keep_their_line_endings() {
+    fixes_to_snapshot("crlf", &["--unsafe-fixes"]);
+    let after = fixture("crlf", "after.jl");
+    assert!(after.contains("\r\n") && !after.replace("\r\n", "").contains('\n'));
+}
+
+#[test]
+fn plain_fix_applies_only_safe_fixes() {
+    let err = fixes_to_snapshot("safe_copy", &[]);
+    assert!(
+        err.contains("Fixed 1 finding (1 remaining; 1 more with --unsafe-fixes)"),
+        "{err}"
+    );
+}
+
+/// The titles of the fixes offered per finding, as `line: title`.
+fn offered(text: &str) -> Vec<String> {
+    let p = Project::new(&[("main.jl", text)]);
+    let a = p.analyze();
+    a.diagnostics
+        .iter()
+        .flat_map(|d| {
+            let (line, _) = adlint::render::line_col(&a, d.location.file, d.location.span.start);
+            d.fixes
+                .iter()
+                .map(move |f| format!("{line}: {:?} {}", f.applicability, f.title))
+        })
+        .collect()
+}
+
+#[test]
+fn near_misses_get_no_rewrite() {
+    let near_misses = [
+        // Aliased before the write: `w` would keep the old array.
+        "function f(a, y)\n    z = similar(y)\n    w = z\n    z .= 2 .* y\n    return sum(w)\nend\n",
+        // The loop has a second effect.
+        "function f(a, y)\n    z = similar(y)\n    t = 0.0\n    for i in eachindex(y)\n        z[i] = 2 * y[i]\n        t += y[i]\n    end\n    return sum(z) + t\nend\n",
+        // The loop reads `z`: a recurrence, not a map.
+        "function f(a, y)\n    z = similar(y)\n    z[1] = y[1]\n    for i in 2:length(y)\n        z[i] = z[i-1] + y[i]\n    end\n    return sum(z)\nend\n",
+        // Captured by a closure before the write.
+        "function f(a, y)\n    z = similar(y)\n    g = () -> sum(z)\n    z .= 2 .* y\n    return g()\nend\n",
+        // An inner iterator depends on the outer variable: not a product.
+        "function f(a, y)\n    m = zeros(3, 3)\n    for i in 1:3\n        for j in 1:i\n            m[i, j] = y[i] * y[j]\n        end\n    end\n    return sum(m)\nend\n",
+        // A comment inside the loop would be lost.
+        "function f(a, y)\n    z = similar(y)\n    for i in eachindex(y)\n        # doubled\n        z[i] = 2 * y[i]\n    end\n    return sum(z)\nend\n",
+        // `.=` of a scalar: `z = 0.0` would not be an array.
+        "function f(a, y)\n    z = similar(y)\n    z .= 0.0\n    return sum(z)\nend\n",
+    ];
+    for body in near_misses {
+        let text = format!("using Zygote\n{body}gradient(y -> f(1, y), rand(3))\n");
+        let fixes = offered(&text);
+        assert!(
+            fixes.iter().all(|f| f.contains("rrule")),
+            "{body}\noffered {fixes:?}"
+        );
+        assert!(!fixes.is_empty(), "the rrule skeleton is always there");
+    }
+}
+
+#[test]
+fn forwarddiff_only_when_the_body_takes_dual_numbers() {
+    let ok = "using Zygote\nfunction h(y)\n    z = similar(y)\n    z[1] = y[1]\n    for i in 2:length(y)\n        z[i] = z[i-1] + y[i]\n    end\n    return sum(z)\nend\ngradient(y -> h(y), rand(3))\n";
+    assert!(
+        offered(ok).contains(
+            &"4: Unsafe Let ForwardDiff differentiate `h`: `Zygote.forwarddiff(h, y)`".to_string()
+        ),
+        "{:?}",
+        offered(ok)
+    );
+    let blocked = ok.replace("similar(y)", "zeros(length(y))");
+    assert!(!offered(&blocked).iter().any(|f| f.contains("forwarddiff")));
+    let p = Project::new(&[("main.jl", &blocked)]);
+    let a = p.analyze();
+    let help = a.diagnostics[0].help.as_deref().unwrap_or("");
+    assert!(
+        help.contains("`Zygote.forwarddiff(h, y)` is not offered: `zeros(length(y))` (a `Float64` buffer) cannot hold dual numbers"),
+        "{help}"
+    );
+}
+
+#[test]
+fn rrule_skeleton_and_non_differentiable() {
+    let text = "using Zygote\njclock(x) = ccall(:clock, Int32, ()) * x\njtime(x) = ccall(:clock, Int32, ())\ngradient(x -> jclock(x) + jtime(x) * x, 1.0)\n";
+    let p = Project::new(&[("main.jl", text)]);
+    let a = p.analyze();
+    let fixes: Vec<&Fix> = a.diagnostics.iter().flat_map(|d| &d.fixes).collect();
+    assert_eq!(fixes.len(), 2);
+    assert!(fixes
+        .iter()
+        .all(|f| f.applicability == Applicability::DisplayOnly));
+    let apply = |f: &Fix| {
+        adlint::fix::apply_edits(
+            text,
+            f.edits
+                .iter()
+                .map(|e| (e.location.span, e.replacement.as_str()))
+                .collect(),
+        )
+    };
+    assert_eq!(
+        apply(fixes[0]),
+        "using Zygote\nimport ChainRulesCore\njclock(x) = ccall(:clock, Int32, ()) * x\n\nfunction ChainRulesCore.rrule(::typeof(jclock), x)\n    Ω = jclock(x)\n    function jclock_pullback(ΔΩ)\n        # adlint: replace each placeholder by the argument's tangent (ΔΩ times ∂Ω/∂arg)\n        ∂x = ChainRulesCore.@not_implemented(\"adlint: tangent of `x` for `jclock`\")\n        return (ChainRulesCore.NoTangent(), ∂x)\n    end\n    return Ω, jclock_pullback\nend\njtime(x) = ccall(:clock, Int32, ())\ngradient(x -> jclock(x) + jtime(x) * x, 1.0)\n"
+    );
+    assert_eq!(
+        apply(fixes[1]),
+        "using Zygote\nimport ChainRulesCore\njclock(x) = ccall(:clock, Int32, ()) * x\njtime(x) = ccall(:clock, Int32, ())\n\nChainRulesCore.@non_differentiable jtime(::Any)\ngradient(x -> jclock(x) + jtime(x) * x, 1.0)\n"
+    );
+    // Display-only: `--fix --unsafe-fixes` leaves the file alone.
+    let (_, _, err) = adlint(&["check", ".", "--fix", "--unsafe-fixes"], p.dir.path());
+    assert_eq!(std::fs::read_to_string(p.path("main.jl")).unwrap(), text);
+    assert!(err.contains("Fixed 0 findings (2 remaining)"), "{err}");
+}
+
+#[test]
+fn diff_prints_and_writes_nothing() {
+    let before = fixture("safe_copy", "before.jl");
+    let p = Project::new(&[("main.jl", &before)]);
+    let (code, out, err) = adlint(&["check", ".", "--diff"], p.dir.path());
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        out,
+        "--- a/main.jl\n+++ b/main.jl\n@@ -1,8 +1,7 @@\n using Zygote\n \n function copied(y)\n-    z = similar(y)\n-    z .= y\n+    z = copy(y)\n     return sum(abs2, z)\n end\n \n"
+    );
+    assert!(err.contains("Would fix 1 finding"), "{err}");
+    assert_eq!(std::fs::read_to_string(p.path("main.jl")).unwrap(), before);
+    // Nothing to change: exit 0 and no output.
+    let clean = Project::new(&[("main.jl", "using Zygote\ngradient(x -> 2x, 1.0)\n")]);
+    let (code, out, _) = adlint(&["check", ".", "--diff"], clean.dir.path());
+    assert_eq!((code, out.as_str()), (0, ""));
+}
+
+#[test]
+fn check_without_fix_leaves_files_byte_identical() {
+    let cases = ["limitations", "fill_loops", "crlf", "safe_copy"];
+    let files: Vec<(String, String)> = cases
+        .iter()
+        .map(|c| (format!("{c}.jl"), fixture(c, "before.jl")))
+        .collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let p = Project::new(&refs);
+    for format in ["full", "json", "concise"] {
+        let (code, _, _) = adlint(
+            &["check", ".", "--unsafe-fixes", "--output-format", format],
+            p.dir.path(),
+        );
+        assert_eq!(code, 1);
+    }
+    for (name, text) in &files {
+        assert_eq!(std::fs::read(p.path(name)).unwrap(), text.as_bytes());
+    }
+}
+
+#[test]
+fn a_fix_that_would_not_parse_is_refused() {
+    let before = fixture("safe_copy", "before.jl");
+    let p = Project::new(&[("main.jl", &before)]);
+    let mut a = p.analyze();
+    let d = &mut a.diagnostics[0];
+    let location = d.location;
+    // Offered before the real (safe) fix of the same finding.
+    d.fixes.insert(
+        0,
+        Fix {
+            title: "Broken".into(),
+            applicability: Applicability::Safe,
+            edits: vec![Edit {
+                location: Location {
+                    file: location.file,
+                    span: location.span,
+                },
+                replacement: "z .= ((".into(),
+            }],
+        },
+    );
+    let out = adlint::fix::fix_to_fixed_point(a, &Default::default(), false);
+    assert_eq!(out.refused.len(), 1);
+    assert!(
+        out.refused[0]
+            .ends_with("main.jl:5: fix \"Broken\" not applied: the result would not parse"),
+        "{:?}",
+        out.refused
+    );
+    // The finding's real fix is taken in the next round instead.
+    assert_eq!(out.applied, 1);
+    assert_eq!(out.changed.len(), 1);
+    assert_eq!(out.changed[0].2, fixture("safe_copy", "after.jl"));
+}
+
+#[cfg(unix)]
+#[test]
+fn writes_keep_permissions_and_skip_files_changed_on_disk() {
+    use std::os::unix::fs::PermissionsExt;
+    let before = fixture("safe_copy", "before.jl");
+    let p = Project::new(&[("main.jl", &before)]);
+    std::fs::set_permissions(p.path("main.jl"), std::fs::Permissions::from_mode(0o640)).unwrap();
+    let (_, _, err) = adlint(&["check", ".", "--fix"], p.dir.path());
+    assert!(err.contains("Fixed 1 finding"), "{err}");
+    let mode = std::fs::metadata(p.path("main.jl"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o640);
+    let leftovers: Vec<_> = std::fs::read_dir(p.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "main.jl" && n != "Project.toml")
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // The text on disk is no longer the text analysed: refuse.
+    let path = p.path("main.jl");
+    assert_eq!(
+        adlint::fix::write_atomic(&path, "something else", "new"),
+        Err("it changed on disk since it was read".to_string())
+    );
+    assert_ne!(std::fs::read_to_string(&path).unwrap(), "new");
+}
+
+#[test]
+fn guidance_shows_the_users_own_code_rewritten() {
+    let p = Project::new(&[("main.jl", &fixture("guidance", "main.jl"))]);
+    let a = p.analyze();
+    let helps: Vec<(&str, &str)> = a
+        .diagnostics
+        .iter()
+        .map(|d| (d.rule, d.help.as_deref().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        helps,
+        [
+            ("try-catch", "return the sentinel without try/catch by testing for the failing case first: `x < 0 ? 0. : sqrt(x)`; or move the try/catch into a helper with a `ChainRulesCore.rrule`"),
+            ("mutable-struct-field", "make the struct immutable (`struct` instead of `mutable struct`) and replace the field write by a new object: `m = Accessors.@set m.a = m.a + x`"),
+            ("boxed-variable", "capture a copy that is never re-bound: `f = let s = s; () -> s + x end`, or give the re-bound value a fresh name: `s2 = 1.0`, and use `s2` after it"),
+            ("nested-ad", "take the inner derivative with forward mode: replace `gradient(y -> y^3, x)[1]` by `ForwardDiff.gradient(y -> y^3, x)` (or `ForwardDiff.derivative(y -> y^3, x)` when the argument is a number); ForwardDiff over Zygote is well supported. For a full second derivative, call `Zygote.hessian` once instead"),
+        ]
+    );
+}
+
+#[test]
+fn full_output_shows_unsafe_and_display_only_fixes() {
+    let p = Project::new(&[("main.jl", &fixture("safe_copy", "before.jl"))]);
+    let (_, out, _) = adlint(&["check", "."], p.dir.path());
+    assert!(
+        out.contains("Bind a new array: `z = copy(y)` (safe fix, applied by `--fix`)"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "Bind a new array: `z = 2 .* y` (unsafe fix, applied by `--fix --unsafe-fixes`)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("Define a `ChainRulesCore.rrule` for `doubled` (skeleton) (suggestion, never applied automatically)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("function ChainRulesCore.rrule(::typeof(doubled), y)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn loops_with_temporaries_become_map_do_blocks() {
+    let err = fixes_to_snapshot("map_do", &["--unsafe-fixes"]);
+    assert!(err.contains("Fixed 2 findings"), "{err}");
+}
+
+#[test]
+fn statement_call_sites_keep_the_result_under_a_local_name() {
+    let captured = "using Zygote\nfunction scale!(x)\n    x .= 2 .* x\n    return x\nend\nfunction outer(y)\n    z = copy(y)\n    g = () -> begin\n        scale!(z)\n        sum(z)\n    end\n    return g()\nend\ngradient(outer, rand(3))\n";
+    // `z = scale(z)` or `z = Zygote.forwarddiff(scale!, z)` inside the closure would box `z`.
+    assert_eq!(
+        offered(captured),
+        ["3: DisplayOnly Define a `ChainRulesCore.rrule` for `scale!` (skeleton)"]
+    );
+    let local = captured.replace(
+        "        scale!(z)\n        sum(z)",
+        "        w = copy(z)\n        scale!(w)\n        sum(w)",
+    );
+    let fixes = offered(&local);
+    assert_eq!(fixes.len(), 3, "{fixes:?}");
+    let p = Project::new(&[("main.jl", &local)]);
+    let (code, out, _) = adlint(&["check", ".", "--diff", "--unsafe-fixes"], p.dir.path());
+    assert_eq!(code, 1);
+    assert!(out.contains("+scale(x) = 2 .* x\n"), "{out}");
+    assert!(
+        out.contains("-        scale!(w)\n+        w = scale(w)\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn one_line_allocation_and_dotted_updates() {
+    let text = "using Zygote\nfunction f(y)\n    z = similar(y); z .= sin.(y)\n    return sum(z)\nend\nfunction g(y)\n    z = zeros(length(y))\n    z .+= 2 .* y\n    return sum(z)\nend\ngradient(y -> f(y) + g(y), rand(3))\n";
+    let p = Project::new(&[("main.jl", text)]);
+    let (code, out, _) = adlint(&["check", ".", "--diff", "--unsafe-fixes"], p.dir.path());
+    assert_eq!(code, 1);
+    assert_eq!(
+        out,
+        "--- a/main.jl\n+++ b/main.jl\n@@ -1,11 +1,11 @@\n using Zygote\n function f(y)\n-    z = similar(y); z .= sin.(y)\n+    z = sin.(y)\n     return sum(z)\n end\n function g(y)\n     z = zeros(length(y))\n-    z .+= 2 .* y\n+    z = z .+ (2 .* y)\n     return sum(z)\n end\n gradient(y -> f(y) + g(y), rand(3))\n"
+    );
+}

@@ -1,0 +1,57 @@
+using Zygote
+
+function bcast(y)
+    z = sin.(y)
+    return sum(z)
+end
+
+function fill1(y)
+    z = [2 * y[i] for i in eachindex(y)]
+    return sum(z)
+end
+
+function fill2(a, b)
+    m = [a[i] * b[j] for i in 1:length(a), j in 1:length(b)]
+    return sum(m)
+end
+
+function collect_pos(xs)
+    out = [2x for x in xs if x > 0]
+    return sum(out)
+end
+
+function aliased(y)
+    z = similar(y)
+    w = z
+    z .= 2 .* y
+    return sum(w)
+end
+
+function second_effect(y)
+    z = similar(y)
+    total = 0.0
+    for i in eachindex(y)
+        z[i] = 2 * y[i]
+        total += y[i]
+    end
+    return sum(z) + total
+end
+
+function reads_z(y)
+    z = similar(y)
+    z[1] = y[1]
+    for i in 2:length(y)
+        z[i] = z[i-1] + y[i]
+    end
+    return sum(z)
+end
+
+function uses_shape(y)
+    z = zeros(length(y))
+    n = length(z)
+    z = [y[i] / n for i in eachindex(z)]
+    return sum(z)
+end
+
+loss(y) = bcast(y) + fill1(y) + fill2(y, y) + collect_pos(y) + Zygote.forwarddiff(aliased, y) + Zygote.forwarddiff(second_effect, y) + Zygote.forwarddiff(reads_z, y) + uses_shape(y)
+gradient(loss, rand(3))
