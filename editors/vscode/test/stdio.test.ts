@@ -105,11 +105,16 @@ test("adlint lsp publishes diagnostics, hover and code actions", async () => {
       context: { diagnostics: [d] },
     })) as CodeAction[];
     const titles = actions.map((a) => a.title);
+    // The finding's fixes first (unsafe ForwardDiff wrap, the rrule skeleton), then the
+    // suppressions.
     assert.deepEqual(titles, [
+      "Let ForwardDiff differentiate `helper!`: `Zygote.forwarddiff(helper!, x)`",
+      "Define a `ChainRulesCore.rrule` for `helper!` (skeleton)",
       "Suppress index-assignment on this line",
       "Suppress index-assignment in this function",
     ]);
-    const edit = actions[0].edit!.changes![helper][0];
+    const suppress = actions.find((a) => a.title === "Suppress index-assignment on this line")!;
+    const edit = suppress.edit!.changes![helper][0];
     assert.equal(edit.newText, "    # adlint: ignore[index-assignment]\n");
     assert.deepEqual(edit.range.start, { line: 1, character: 0 });
 
