@@ -182,44 +182,13 @@ pub fn run() -> Result<ExitCode> {
                 let names: Vec<&str> = rules::all_rules().iter().map(|r| r.name()).collect();
                 bail!(
                     "unknown rule `{rule}`{}; `adlint rules` lists them",
-                    did_you_mean(&rule, &names)
+                    crate::config::did_you_mean(&rule, &names)
                         .map(|s| format!(" (did you mean `{s}`?)"))
                         .unwrap_or_default()
                 )
             }
         },
     }
-}
-
-/// The closest candidate by edit distance, when it is close enough to be a typo, else a
-/// candidate that the wrong name abbreviates (`foreign` for `foreigncall`).
-pub fn did_you_mean<'a>(wrong: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (edit_distance(wrong, c), *c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 4))
-        .min()
-        .map(|(_, c)| c)
-        .or_else(|| {
-            (wrong.len() >= 4)
-                .then(|| candidates.iter().find(|c| c.starts_with(wrong)).copied())
-                .flatten()
-        })
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for i in 1..=a.len() {
-        let mut cur = vec![i; b.len() + 1];
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 fn check(args: CheckArgs) -> Result<ExitCode> {
@@ -279,7 +248,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     }
     if let Some(path) = &args.write_baseline {
         let text = crate::baseline::render(&analysis);
-        crate::baseline::write_atomic(path, text.as_bytes())
+        crate::fix::replace_atomic(path, text.as_bytes(), None)
             .map_err(|e| anyhow::anyhow!("cannot write the baseline `{}`: {e}", path.display()))?;
         if !args.quiet {
             writeln!(

@@ -169,7 +169,7 @@ pub fn is_selector(s: &str) -> bool {
 
 /// ` (did you mean `x`?)` when a candidate is close, else nothing.
 pub fn hint(wrong: &str, candidates: &[&str]) -> String {
-    crate::cli::did_you_mean(wrong, candidates)
+    did_you_mean(wrong, candidates)
         .map(|s| format!(" (did you mean `{s}`?)"))
         .unwrap_or_default()
 }
@@ -522,29 +522,35 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     parse(path, text.strip_prefix('\u{feff}').unwrap_or(&text))
 }
 
-/// The config file in `dir`, if any (`adlint.toml` before `.adlint.toml`).
-pub fn file_in(dir: &Path) -> Option<PathBuf> {
-    FILE_NAMES.iter().map(|n| dir.join(n)).find(|p| p.is_file())
+/// The closest candidate by edit distance, when it is close enough to be a typo, else a
+/// candidate that the wrong name abbreviates (`foreign` for `foreigncall`).
+pub fn did_you_mean<'a>(wrong: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(wrong, c), *c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 4))
+        .min()
+        .map(|(_, c)| c)
+        .or_else(|| {
+            (wrong.len() >= 4)
+                .then(|| candidates.iter().find(|c| c.starts_with(wrong)).copied())
+                .flatten()
+        })
 }
 
-/// Whether `dir` is the top of a repository (configs above it are not used).
-pub fn is_repository_root(dir: &Path) -> bool {
-    dir.join(".git").exists() || dir.join(".hg").exists()
-}
-
-/// The nearest config at or above `dir`, stopping at the repository root.
-pub fn find_nearest(dir: &Path) -> Option<PathBuf> {
-    let mut cur = Some(dir);
-    while let Some(d) = cur {
-        if let Some(p) = file_in(d) {
-            return Some(p);
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
         }
-        if is_repository_root(d) {
-            return None;
-        }
-        cur = d.parent();
+        prev = cur;
     }
-    None
+    prev[b.len()]
 }
 
 /// The rules in effect for one file: selectors from the command line and the file's config.

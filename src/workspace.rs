@@ -283,7 +283,7 @@ impl Workspace {
             ConfigChoice::Isolated => None,
             // Canonical, so that its globs are relative to where the file really is.
             ConfigChoice::File(p) => Some(p.canonicalize().unwrap_or_else(|_| p.clone())),
-            ConfigChoice::Discover => config::find_nearest(&self.root),
+            ConfigChoice::Discover => find_config(&self.root),
         };
         let root = match root_config {
             Some(p) => config::load(&p)?,
@@ -309,7 +309,7 @@ impl Workspace {
         if let Some(&i) = self.config_dirs.get(dir) {
             return Ok(i);
         }
-        let i = match config::find_nearest(dir) {
+        let i = match find_config(dir) {
             None => 0,
             Some(p) if Some(p.as_path()) == self.configs[0].path.as_deref() => 0,
             Some(p) => match self
@@ -399,6 +399,35 @@ impl Workspace {
     pub fn root_config(&self) -> Option<&Config> {
         self.configs.first()
     }
+}
+
+/// Config discovery: the nearest `adlint.toml` / `.adlint.toml`.
+/// The config file in `dir`, if any (`adlint.toml` before `.adlint.toml`).
+pub fn file_in(dir: &Path) -> Option<PathBuf> {
+    config::FILE_NAMES
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.is_file())
+}
+
+/// Whether `dir` is the top of a repository (configs above it are not used).
+pub fn is_repository_root(dir: &Path) -> bool {
+    dir.join(".git").exists() || dir.join(".hg").exists()
+}
+
+/// The nearest config at or above `dir`, stopping at the repository root.
+pub fn find_config(dir: &Path) -> Option<PathBuf> {
+    let mut cur = Some(dir);
+    while let Some(d) = cur {
+        if let Some(p) = file_in(d) {
+            return Some(p);
+        }
+        if is_repository_root(d) {
+            return None;
+        }
+        cur = d.parent();
+    }
+    None
 }
 
 /// Read a source file: refuse huge, binary and non-UTF-8 files with a reason.

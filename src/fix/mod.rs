@@ -276,7 +276,6 @@ pub fn apply_edits(text: &str, mut edits: Vec<(Span, &str)>) -> String {
 /// no longer the text that was analysed (`expected`). A failed write leaves the file as it
 /// was.
 pub fn write_atomic(path: &Path, expected: &str, new_text: &str) -> Result<(), String> {
-    use std::io::Write;
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read it again: {e}"))?;
     let bom = bytes.starts_with(&[0xEF, 0xBB, 0xBF]);
     match crate::workspace::decode_source(bytes) {
@@ -286,23 +285,33 @@ pub fn write_atomic(path: &Path, expected: &str, new_text: &str) -> Result<(), S
     let permissions = std::fs::metadata(path)
         .map_err(|e| format!("cannot read its metadata: {e}"))?
         .permissions();
+    let mut out = Vec::with_capacity(new_text.len() + 3);
+    if bom {
+        out.extend_from_slice("\u{feff}".as_bytes());
+    }
+    out.extend_from_slice(new_text.as_bytes());
+    replace_atomic(path, &out, Some(permissions)).map_err(|e| format!("cannot write it: {e}"))
+}
+
+/// Replace a file's contents through a temporary file in the same directory and a rename:
+/// readers never see a half-written file, and a failed write leaves the old one intact.
+pub fn replace_atomic(
+    path: &Path,
+    bytes: &[u8],
+    permissions: Option<std::fs::Permissions>,
+) -> std::io::Result<()> {
+    use std::io::Write;
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .map_err(|e| format!("cannot create a temporary file next to it: {e}"))?;
-    let write = || -> std::io::Result<()> {
-        if bom {
-            tmp.write_all("\u{feff}".as_bytes())?;
-        }
-        tmp.write_all(new_text.as_bytes())?;
-        tmp.as_file().sync_all()?;
-        std::fs::set_permissions(tmp.path(), permissions)
-    };
-    write().map_err(|e| format!("cannot write the temporary file: {e}"))?;
-    tmp.persist(path)
-        .map_err(|e| format!("cannot replace it: {}", e.error))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    if let Some(p) = permissions {
+        std::fs::set_permissions(tmp.path(), p)?;
+    }
+    tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
 
