@@ -82,6 +82,33 @@ pub struct CallGraph {
     pub call_targets: HashMap<(u32, u32), Vec<FuncRef>>,
     /// Functions that a rule declaration keeps Zygote out of.
     pub cut: HashSet<FuncRef>,
+    /// Calls on values of unknown type (`model(x)`), which may run any call method of the
+    /// workspace with a matching arity. Kept as one record per call instead of an edge per
+    /// functor, so that the graph stays linear in the size of the workspace (a package with
+    /// thousands of layers and model calls would otherwise have millions of edges);
+    /// reachability adds the one edge through which each functor is first reached.
+    dispatch: Dispatch,
+    /// Callers of each workspace function through resolved calls: (file, call index).
+    call_sites: HashMap<FuncRef, Vec<(u32, u32)>>,
+}
+
+/// What a call was resolved to in a round: workspace functions (with whether each is only
+/// possible), and the shape of a call on a value of unknown type.
+type CallTargets = (Vec<(FuncRef, bool)>, Option<Shape>);
+
+/// A call's shape for arity matching: positional argument count, and whether one is splat.
+type Shape = (usize, bool);
+
+#[derive(Default)]
+struct Dispatch {
+    /// Unknown-callable calls by calling function: (call index, site, shape), by site.
+    by_caller: HashMap<FuncRef, Vec<(u32, Span, Shape)>>,
+    /// The shape of each unknown-callable call, by (file, call index).
+    shape_of: HashMap<(u32, u32), Shape>,
+    /// The functors each shape may run, sorted.
+    functors: HashMap<Shape, Vec<FuncRef>>,
+    /// The shapes each functor accepts.
+    shapes: HashMap<FuncRef, Vec<Shape>>,
 }
 
 impl CallGraph {
@@ -114,6 +141,78 @@ impl CallGraph {
         out
     }
 
+    /// The workspace functions a call may run: its resolved targets, or the functors of a
+    /// call on a value of unknown type.
+    pub fn targets_of(&self, file: u32, call: u32) -> Vec<FuncRef> {
+        let mut out = self
+            .call_targets
+            .get(&(file, call))
+            .cloned()
+            .unwrap_or_default();
+        if let Some(shape) = self.dispatch.shape_of.get(&(file, call)) {
+            out.extend(self.dispatch.functors.get(shape).into_iter().flatten());
+        }
+        out
+    }
+
+    /// Whether a call may run workspace code.
+    pub fn has_targets(&self, file: u32, call: u32) -> bool {
+        self.call_targets
+            .get(&(file, call))
+            .is_some_and(|t| !t.is_empty())
+            || self
+                .dispatch
+                .shape_of
+                .get(&(file, call))
+                .is_some_and(|s| self.dispatch.functors.contains_key(s))
+    }
+
+    /// The calls that may run `f`, as (file, call index), sorted.
+    pub fn call_sites_of(&self, f: FuncRef) -> Vec<(u32, u32)> {
+        let mut out = self.call_sites.get(&f).cloned().unwrap_or_default();
+        if let Some(shapes) = self.dispatch.shapes.get(&f) {
+            for (&key, shape) in &self.dispatch.shape_of {
+                if shapes.contains(shape) {
+                    out.push(key);
+                }
+            }
+            out.sort_unstable();
+        }
+        out
+    }
+
+    /// The functions `f` may call directly (edges, closures, and unknown-callable calls).
+    pub fn successors(&self, f: FuncRef) -> Vec<FuncRef> {
+        let mut out: Vec<FuncRef> = self
+            .graph
+            .edges(self.node(f))
+            .map(|e| self.graph[e.target()])
+            .collect();
+        for (_, _, shape) in self.dispatch.by_caller.get(&f).into_iter().flatten() {
+            out.extend(self.dispatch.functors.get(shape).into_iter().flatten());
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The functions that may call `f` directly.
+    fn predecessors(&self, n: NodeIndex) -> Vec<NodeIndex> {
+        let mut out: Vec<NodeIndex> = self
+            .graph
+            .edges_directed(n, Direction::Incoming)
+            .map(|e| e.source())
+            .collect();
+        if let Some(shapes) = self.dispatch.shapes.get(&self.graph[n]) {
+            for (caller, calls) in &self.dispatch.by_caller {
+                if calls.iter().any(|(_, _, s)| shapes.contains(s)) {
+                    out.push(self.node(*caller));
+                }
+            }
+        }
+        out
+    }
+
     /// The root at the start of `f`'s chain.
     pub fn root_of(&self, f: FuncRef) -> FuncRef {
         let chain = self.chain_to(f);
@@ -131,8 +230,7 @@ impl CallGraph {
             if !seen.insert(n) {
                 continue;
             }
-            for e in self.graph.edges_directed(n, Direction::Incoming) {
-                let src = e.source();
+            for src in self.predecessors(n) {
                 if !seen.contains(&src) && self.reach[src.index()].is_some() {
                     queue.push_back(src);
                 }
@@ -152,8 +250,8 @@ struct Resolver<'a> {
     knowledge: &'a Knowledge,
     /// Callers of each function found so far: (file, call index).
     callers: HashMap<FuncRef, Vec<(u32, u32)>>,
-    /// Callees of each call found so far.
-    targets: HashMap<(u32, u32), Vec<(FuncRef, bool)>>,
+    /// Callees of each call found so far, and the shape of a call on an unknown value.
+    targets: HashMap<(u32, u32), CallTargets>,
     /// Per file: assignments by (function, variable), inner named functions by (parent,
     /// name); built once so lookups do not scan the file.
     assigns_by: Vec<HashMap<(FuncIdx, &'a str), Vec<&'a Value>>>,
@@ -169,6 +267,8 @@ struct Resolved {
     /// Closures that must not get a lexical edge (passed where Zygote does not traverse).
     blocked: Vec<FuncRef>,
     external: bool,
+    /// A call on a value of unknown type, with its shape: it may run any matching functor.
+    dispatch: Option<Shape>,
 }
 
 pub fn build(
@@ -198,6 +298,8 @@ pub fn build(
         unresolved: Vec::new(),
         call_targets: HashMap::new(),
         cut: HashSet::new(),
+        dispatch: Dispatch::default(),
+        call_sites: HashMap::new(),
     };
     let mut all_functors: Vec<FuncRef> = index.functors.values().flatten().copied().collect();
     all_functors.sort();
@@ -246,8 +348,13 @@ pub fn build(
             for (ci, call) in facts.calls.iter().enumerate() {
                 let key = (fi as u32, ci as u32);
                 let res = r.resolve_call(fi as u32, call);
-                let new: Vec<(FuncRef, bool)> =
-                    res.targets.iter().map(|&(f, _, p)| (f, p)).collect();
+                let new = (
+                    res.targets
+                        .iter()
+                        .map(|&(f, _, p)| (f, p))
+                        .collect::<Vec<_>>(),
+                    res.dispatch,
+                );
                 if r.targets.get(&key) != Some(&new) {
                     changed = true;
                     r.targets.insert(key, new);
@@ -256,7 +363,7 @@ pub fn build(
             }
         }
         r.callers.clear();
-        for (&(fi, ci), ts) in &r.targets {
+        for (&(fi, ci), (ts, _)) in &r.targets {
             for &(t, _) in ts {
                 r.callers.entry(t).or_default().push((fi, ci));
             }
@@ -294,12 +401,16 @@ pub fn build(
             func: call.func,
         };
         blocked.extend(res.blocked.iter().copied());
-        if cg
-            .entries
-            .iter()
-            .any(|e| e.file == key.0 && e.call == key.1)
-        {
+        if entry_calls.contains(&key) {
             continue;
+        }
+        if let Some(shape) = res.dispatch {
+            cg.dispatch
+                .by_caller
+                .entry(caller)
+                .or_default()
+                .push((key.1, call.span, shape));
+            cg.dispatch.shape_of.insert(key, shape);
         }
         for &(t, kind, possible) in &res.targets {
             cg.graph.add_edge(
@@ -315,6 +426,25 @@ pub fn build(
         if !res.external || !res.targets.is_empty() {
             cg.call_targets
                 .insert(key, res.targets.iter().map(|&(t, _, _)| t).collect());
+        }
+        for &(t, _, _) in &res.targets {
+            cg.call_sites.entry(t).or_default().push(key);
+        }
+    }
+    // The functors each shape of unknown-callable call may run.
+    let shapes: HashSet<Shape> = cg.dispatch.shape_of.values().copied().collect();
+    for shape in shapes {
+        let fits: Vec<FuncRef> = r
+            .all_functors
+            .iter()
+            .copied()
+            .filter(|&f| r.arity_fits(f, shape))
+            .collect();
+        for &f in &fits {
+            cg.dispatch.shapes.entry(f).or_default().push(shape);
+        }
+        if !fits.is_empty() {
+            cg.dispatch.functors.insert(shape, fits);
         }
     }
     // Lexical edges: a closure runs inside the function that defines it, unless it is
@@ -378,14 +508,16 @@ pub fn build(
         }
     }
 
-    cg.reach = reachability(&cg);
+    reachability(&mut cg);
     cg.unresolved = collect_unresolved(&cg, files, &resolutions, &entry_calls, &r);
     cg
 }
 
 /// One breadth-first search from every root at once: the first visit of a function is
-/// through the shortest chain; seeding in (path, line) order breaks ties.
-fn reachability(cg: &CallGraph) -> Vec<Option<Reach>> {
+/// through the shortest chain; seeding in (path, line) order breaks ties. A call on a value
+/// of unknown type reaches the functors it may run through an edge added here, on the
+/// first visit only.
+fn reachability(cg: &mut CallGraph) {
     let mut reach: Vec<Option<Reach>> = vec![None; cg.graph.node_count()];
     let mut queue = VecDeque::new();
     for (ei, e) in cg.entries.iter().enumerate() {
@@ -402,24 +534,65 @@ fn reachability(cg: &CallGraph) -> Vec<Option<Reach>> {
             queue.push_back(n);
         }
     }
+    /// An outgoing step: an edge, or a call on an unknown value (site, shape).
+    enum Step {
+        Edge(EdgeIndex, NodeIndex),
+        Dispatch(Shape),
+    }
     while let Some(n) = queue.pop_front() {
         let here = reach[n.index()].expect("queued nodes are reached");
-        let mut edges: Vec<_> = cg.graph.edges(n).collect();
-        edges.sort_by_key(|e| (e.weight().site, e.target()));
-        for e in edges {
-            let t = e.target();
-            if reach[t.index()].is_some() || cg.cut.contains(&cg.graph[t]) {
-                continue;
+        let mut steps: Vec<(Span, NodeIndex, Step)> = cg
+            .graph
+            .edges(n)
+            .map(|e| (e.weight().site, e.target(), Step::Edge(e.id(), e.target())))
+            .collect();
+        for &(_, site, shape) in cg
+            .dispatch
+            .by_caller
+            .get(&cg.graph[n])
+            .into_iter()
+            .flatten()
+        {
+            steps.push((site, NodeIndex::end(), Step::Dispatch(shape)));
+        }
+        steps.sort_by_key(|s| (s.0, s.1));
+        for (site, _, step) in steps {
+            let targets: Vec<(NodeIndex, Option<EdgeIndex>)> = match step {
+                Step::Edge(e, t) => vec![(t, Some(e))],
+                Step::Dispatch(shape) => cg
+                    .dispatch
+                    .functors
+                    .get(&shape)
+                    .into_iter()
+                    .flatten()
+                    .map(|&f| (cg.node(f), None))
+                    .collect(),
+            };
+            for (t, edge) in targets {
+                if reach[t.index()].is_some() || cg.cut.contains(&cg.graph[t]) {
+                    continue;
+                }
+                let e = edge.unwrap_or_else(|| {
+                    cg.graph.add_edge(
+                        n,
+                        t,
+                        Edge {
+                            site,
+                            kind: EdgeKind::Functor,
+                            possible: true,
+                        },
+                    )
+                });
+                reach[t.index()] = Some(Reach {
+                    entry: here.entry,
+                    depth: here.depth + 1,
+                    via: Some(e),
+                });
+                queue.push_back(t);
             }
-            reach[t.index()] = Some(Reach {
-                entry: here.entry,
-                depth: here.depth + 1,
-                via: Some(e.id()),
-            });
-            queue.push_back(t);
         }
     }
-    reach
+    cg.reach = reach;
 }
 
 fn collect_unresolved(
@@ -480,6 +653,10 @@ fn collect_unresolved(
         }
     }
     out
+}
+
+fn shape(call: &Call) -> Shape {
+    (call.args.len(), call.has_splat)
 }
 
 /// A name bound in a function or the functions around it.
@@ -646,6 +823,8 @@ impl<'a> Resolver<'a> {
     ) -> Vec<(FuncRef, bool)> {
         let me = FuncRef { file, func: owner };
         let mut out = Vec::new();
+        // Call sites on values of unknown type (`model(f, x)`) are not followed into a
+        // functor's parameters: every such call would be a candidate for every functor.
         if let Some(callers) = self.callers.get(&me) {
             for &(cf, ci) in callers {
                 let call = &self.facts(cf).calls[ci as usize];
@@ -663,10 +842,13 @@ impl<'a> Resolver<'a> {
     }
 
     fn arity_ok(&self, f: FuncRef, call: &Call) -> bool {
+        self.arity_fits(f, shape(call))
+    }
+
+    fn arity_fits(&self, f: FuncRef, (n, splat): Shape) -> bool {
         let def = &self.facts(f.file).functions[f.func as usize];
         let (req, max) = def.arity();
-        let n = call.args.len();
-        if call.has_splat {
+        if splat {
             return max.is_none_or(|m| n.saturating_sub(1) <= m);
         }
         n >= req && max.is_none_or(|m| n <= m)
@@ -817,11 +999,7 @@ impl<'a> Resolver<'a> {
     /// A call on a value of unknown type (`model(x)`, `m.cell(h, x)`): it may run any
     /// call method the workspace defines with a matching arity (a possible step).
     fn link_unknown_callable(&self, call: &Call, res: &mut Resolved) {
-        for &f in &self.all_functors {
-            if self.arity_ok(f, call) {
-                res.targets.push((f, EdgeKind::Functor, true));
-            }
-        }
+        res.dispatch = Some(shape(call));
     }
 
     fn is_zygote_backend(&self, file: u32, func: FuncIdx, value: &Value, names: &[String]) -> bool {

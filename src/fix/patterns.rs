@@ -58,9 +58,9 @@ pub fn attach(analysis: &mut Analysis) {
 
 struct Builder<'a> {
     a: &'a Analysis,
-    trees: HashMap<u32, Tree>,
     comments: HashMap<u32, Vec<Span>>,
-    /// Trees of the files holding call sites, parsed once per analysis.
+    /// Trees of the files with findings or call sites, parsed once per analysis (the
+    /// analysis keeps facts, not trees).
     call_trees: std::cell::RefCell<HashMap<u32, Tree>>,
 }
 
@@ -76,7 +76,6 @@ impl<'a> Builder<'a> {
     fn new(a: &'a Analysis) -> Self {
         Builder {
             a,
-            trees: HashMap::new(),
             comments: HashMap::new(),
             call_trees: Default::default(),
         }
@@ -84,11 +83,8 @@ impl<'a> Builder<'a> {
 
     fn build(&mut self, d: &Diagnostic) -> (Vec<Fix>, Option<String>) {
         let file = d.location.file;
-        if !self.trees.contains_key(&file) {
-            let tree = crate::syntax::parse(self.src(file)).tree;
-            self.trees.insert(file, tree);
-        }
-        let tree = &self.trees[&file];
+        let tree = tree_of(&self.call_trees, self.src(file), file);
+        let tree = &tree;
         let cx = FileCx {
             a: self.a,
             file,
@@ -750,11 +746,14 @@ fn rebind_local(cx: &FileCx, site: Node, func: FuncIdx, found: &mut Found) {
         return;
     }
     // A closure that mentions the name captures it: re-binding would box it.
-    let captured = occurrences(root_of(r.stmt), &var, cx.src).iter().any(|o| {
-        cx.nested_spans(func)
-            .iter()
-            .any(|s| s.contains(Span::of(*o)))
-    });
+    let fspan = cx.facts.functions[func as usize].span;
+    let scope = root_of(r.stmt)
+        .descendant_for_byte_range(fspan.start as usize, fspan.end as usize)
+        .unwrap_or_else(|| root_of(r.stmt));
+    let nested = cx.nested_spans(func);
+    let captured = occurrences(scope, &var, cx.src)
+        .iter()
+        .any(|o| nested.iter().any(|s| s.contains(Span::of(*o))));
     if captured {
         return;
     }
@@ -1132,15 +1131,19 @@ fn rename_in(sig: &str, old: &str, new: &str) -> String {
     }
 }
 
-/// Whether the call is a statement of its own (its value is not used).
-fn is_statement_call(cx: &FileCx, file: u32, span: Span) -> bool {
-    let src = &cx.a.workspace.files[file as usize].text;
-    let tree = cx
-        .call_trees
+/// A file's tree from the cache, parsed on first use (a clone of a tree is a reference).
+fn tree_of(cache: &std::cell::RefCell<HashMap<u32, Tree>>, src: &str, file: u32) -> Tree {
+    cache
         .borrow_mut()
         .entry(file)
         .or_insert_with(|| crate::syntax::parse(src).tree)
-        .clone();
+        .clone()
+}
+
+/// Whether the call is a statement of its own (its value is not used).
+fn is_statement_call(cx: &FileCx, file: u32, span: Span) -> bool {
+    let src = &cx.a.workspace.files[file as usize].text;
+    let tree = tree_of(cx.call_trees, src, file);
     let Some(mut n) = tree
         .root_node()
         .descendant_for_byte_range(span.start as usize, span.end as usize)
@@ -1687,10 +1690,9 @@ fn reached_call_sites<'a>(
         func,
     };
     a.graph
-        .call_targets
-        .iter()
-        .filter(move |(_, targets)| targets.contains(&me))
-        .map(move |(&(cf, ci), _)| (cf, &a.facts[cf as usize].calls[ci as usize]))
+        .call_sites_of(me)
+        .into_iter()
+        .map(move |(cf, ci)| (cf, &a.facts[cf as usize].calls[ci as usize]))
         .filter(move |(cf, call)| {
             a.graph.is_reached(FuncRef {
                 file: *cf,

@@ -6,7 +6,6 @@ use crate::diagnostic::{self as adl, Applicability};
 use crate::facts::{FunctionKind, Span};
 use crate::index::FuncRef;
 use crate::rules;
-use petgraph::visit::EdgeRef;
 use std::collections::{HashMap, HashSet, VecDeque};
 use tower_lsp_server::ls_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, Hover, HoverContents, MarkupContent,
@@ -55,8 +54,7 @@ fn reached_by_entry(unit: &Unit, entry: usize) -> HashSet<FuncRef> {
         }
     }
     while let Some(f) = queue.pop_front() {
-        for e in g.graph.edges(g.node(f)) {
-            let t = g.graph[e.target()];
+        for t in g.successors(f) {
             if !g.cut.contains(&t) && seen.insert(t) {
                 queue.push_back(t);
             }

@@ -4,7 +4,7 @@
 //!    kebab-case name, a category, a default severity, a one-line summary and markdown docs
 //!    with the sections *What it does*, *Why is this bad*, *Example* (a Julia block that
 //!    triggers the rule), *Use instead* (one that does not) and *Fix safety*. The docs'
-//!    examples are run by `tests/rule_docs.rs`.
+//!    examples are run by `tests/it/rule_docs.rs`.
 //! 2. Add it to [`all_rules`]. That list is the only registry: valid names for `--select`,
 //!    `adlint rules` and `adlint explain` all come from it.
 //! 3. Add fixtures under `tests/` asserting exact rule, line and column.
@@ -154,10 +154,7 @@ impl<'a> RuleContext<'a> {
 
     /// Whether a call resolved to workspace code (so it is not a library function).
     pub fn is_workspace_call(&self, file: u32, call: u32) -> bool {
-        self.graph
-            .call_targets
-            .get(&(file, call))
-            .is_some_and(|t| !t.is_empty())
+        self.graph.has_targets(file, call)
     }
 
     pub fn source(&self, file: u32) -> &'a str {

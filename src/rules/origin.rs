@@ -179,10 +179,7 @@ fn param_origin(cx: &RuleContext, f: FuncRef, index: usize, name: &str, depth: u
     }
     // Follow the value bound at the call sites that reach this function.
     let mut acc: Option<Origin> = None;
-    for (&(cf, ci), targets) in &cx.graph.call_targets {
-        if !targets.contains(&f) {
-            continue;
-        }
+    for (cf, ci) in cx.graph.call_sites_of(f) {
         let call = &cx.facts[cf as usize].calls[ci as usize];
         if !cx.graph.is_reached(FuncRef {
             file: cf,
