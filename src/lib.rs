@@ -14,6 +14,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod facts;
 pub mod fix;
+pub mod harness;
 pub mod index;
 pub mod knowledge;
 pub mod lsp;

@@ -98,8 +98,13 @@ pub enum ConfigChoice {
     Isolated,
 }
 
-/// Largest file adlint reads; bigger files are skipped with a warning.
-pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// Largest file adlint reads; bigger files are skipped with a warning. Julia source this
+/// large is generated data, and skipping it keeps a run's memory bounded.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// How a workspace reads a source file: [`read_source`], or a stand-in in tests that
+/// injects filesystem faults.
+pub type ReadSource<'a> = &'a dyn Fn(&Path) -> std::result::Result<String, String>;
 
 impl Workspace {
     /// Discover the package around `paths` and read its Julia files, with the config files
@@ -111,20 +116,35 @@ impl Workspace {
     /// [`Workspace::discover`] with the configuration taken from `choice`. A config that
     /// does not parse is an error.
     pub fn discover_with(paths: &[PathBuf], choice: ConfigChoice) -> Result<Workspace> {
+        Workspace::discover_reading(paths, choice, &read_source)
+    }
+
+    /// [`Workspace::discover_with`], reading source files through `read`. A path that
+    /// does not exist is a warning while other paths remain, an error when none does.
+    pub fn discover_reading(
+        paths: &[PathBuf],
+        choice: ConfigChoice,
+        read: ReadSource,
+    ) -> Result<Workspace> {
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
         let mut targets = Vec::new();
+        let mut missing = Vec::new();
         for p in paths {
             match p.canonicalize() {
                 Ok(c) => targets.push(c),
-                Err(e) => bail!("cannot read `{}`: {e}", p.display()),
+                Err(e) => missing.push(format!("cannot read `{}`: {e}", p.display())),
             }
         }
         if targets.is_empty() {
+            if let Some(first) = missing.first() {
+                bail!("{first}");
+            }
             targets.push(cwd.canonicalize().unwrap_or(cwd.clone()));
         }
         let root = package_root(&targets);
         let mut ws = Workspace {
             root: root.clone(),
+            warnings: missing,
             ..Workspace::default()
         };
         ws.versions = read_manifest(&root);
@@ -138,7 +158,7 @@ impl Workspace {
         if !has_package && targets.iter().all(|t| t.is_file()) {
             for t in &targets {
                 if seen.insert(t.clone()) {
-                    ws.add_file(t, &cwd, &targets);
+                    ws.add_file(t, &cwd, &targets, read);
                 }
             }
             if ws.files.is_empty() && !ws.skipped.is_empty() {
@@ -172,7 +192,7 @@ impl Workspace {
             {
                 let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
                 if seen.insert(canonical.clone()) {
-                    ws.add_file(&canonical, &cwd, &targets);
+                    ws.add_file(&canonical, &cwd, &targets, read);
                 }
             }
         }
@@ -192,7 +212,7 @@ impl Workspace {
                 continue;
             }
             if t.is_file() && seen.insert(t.clone()) {
-                ws.add_file(t, &cwd, &targets);
+                ws.add_file(t, &cwd, &targets, read);
             }
         }
         ws.assign_configs()?;
@@ -229,10 +249,10 @@ impl Workspace {
         ws
     }
 
-    fn add_file(&mut self, path: &Path, cwd: &Path, targets: &[PathBuf]) {
+    fn add_file(&mut self, path: &Path, cwd: &Path, targets: &[PathBuf], read: ReadSource) {
         let display = display_path(path, cwd);
         let reported = targets.iter().any(|t| path.starts_with(t));
-        match read_source(path) {
+        match read(path) {
             Ok(text) => self.files.push(SourceFile {
                 path: path.to_path_buf(),
                 display,
@@ -430,13 +450,27 @@ pub fn find_config(dir: &Path) -> Option<PathBuf> {
     None
 }
 
-/// Read a source file: refuse huge, binary and non-UTF-8 files with a reason.
+/// Read a source file: refuse huge, binary and non-UTF-8 files with a reason. Only regular
+/// files are read (a FIFO or device named `.jl` would block or never end), and never more
+/// than the size limit, even when the file grows while it is read.
 pub fn read_source(path: &Path) -> std::result::Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(format!("larger than {} MB", MAX_FILE_BYTES / (1024 * 1024)));
+    use std::io::Read;
+    let too_large = || format!("larger than {} MB", MAX_FILE_BYTES / (1024 * 1024));
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
+    if !meta.is_file() {
+        return Err("not a regular file".to_string());
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
     decode_source(bytes)
 }
 

@@ -272,25 +272,47 @@ pub fn apply_edits(text: &str, mut edits: Vec<(Span, &str)>) -> String {
 }
 
 /// Write `new_text` to `path` through a temporary file in the same directory and a rename,
-/// keeping a byte-order mark and the file's permissions. Refuses when the file on disk is
-/// no longer the text that was analysed (`expected`). A failed write leaves the file as it
-/// was.
+/// keeping a byte-order mark and the file's permissions. Refuses a read-only file, and one
+/// that is no longer the text that was analysed (`expected`). A failed write leaves the
+/// file as it was.
 pub fn write_atomic(path: &Path, expected: &str, new_text: &str) -> Result<(), String> {
+    write_atomic_with(path, expected, new_text, &mut |file, bytes| {
+        std::io::Write::write_all(file, bytes)
+    })
+}
+
+/// How the new contents reach the temporary file: `write_all`, or in tests a writer that
+/// fails part-way like a full disk.
+pub type WriteBytes<'a> = &'a mut dyn FnMut(&mut std::fs::File, &[u8]) -> std::io::Result<()>;
+
+/// [`write_atomic`] with the bytes written by `write`.
+pub fn write_atomic_with(
+    path: &Path,
+    expected: &str,
+    new_text: &str,
+    write: WriteBytes,
+) -> Result<(), String> {
+    let permissions = std::fs::metadata(path)
+        .map_err(|e| format!("cannot read its metadata: {e}"))?
+        .permissions();
+    // Permission bits do not stop root from replacing a file; a read-only file is one the
+    // user asked not to change, so it is refused whoever runs adlint.
+    if permissions.readonly() {
+        return Err("it is read-only".to_string());
+    }
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read it again: {e}"))?;
     let bom = bytes.starts_with(&[0xEF, 0xBB, 0xBF]);
     match crate::workspace::decode_source(bytes) {
         Ok(current) if current == expected => {}
         _ => return Err("it changed on disk since it was read".to_string()),
     }
-    let permissions = std::fs::metadata(path)
-        .map_err(|e| format!("cannot read its metadata: {e}"))?
-        .permissions();
     let mut out = Vec::with_capacity(new_text.len() + 3);
     if bom {
         out.extend_from_slice("\u{feff}".as_bytes());
     }
     out.extend_from_slice(new_text.as_bytes());
-    replace_atomic(path, &out, Some(permissions)).map_err(|e| format!("cannot write it: {e}"))
+    replace_atomic_with(path, &out, Some(permissions), write)
+        .map_err(|e| format!("cannot write it: {e}"))
 }
 
 /// Replace a file's contents through a temporary file in the same directory and a rename:
@@ -300,13 +322,24 @@ pub fn replace_atomic(
     bytes: &[u8],
     permissions: Option<std::fs::Permissions>,
 ) -> std::io::Result<()> {
-    use std::io::Write;
+    replace_atomic_with(path, bytes, permissions, &mut |file, bytes| {
+        std::io::Write::write_all(file, bytes)
+    })
+}
+
+fn replace_atomic_with(
+    path: &Path,
+    bytes: &[u8],
+    permissions: Option<std::fs::Permissions>,
+    write: WriteBytes,
+) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    // Dropped on any error before `persist`: the temporary file is removed.
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
+    write(tmp.as_file_mut(), bytes)?;
     tmp.as_file().sync_all()?;
     if let Some(p) = permissions {
         std::fs::set_permissions(tmp.path(), p)?;

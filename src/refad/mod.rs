@@ -256,16 +256,26 @@ pub fn run_program(files: &[SourceFile], opts: &Options) -> ProgramRun {
         .name("refad".into())
         .stack_size(STACK_BYTES)
         .spawn(move || run_program_here(&files, &opts));
-    match handle.map(|h| h.join()) {
-        Ok(Ok(run)) => run,
-        _ => ProgramRun {
-            entries: vec![],
-            stopped: Some(NotRun {
-                reason: "internal error in the reference interpreter".into(),
-            }),
-        },
+    let failure = match handle.map(|h| h.join()) {
+        Ok(Ok(run)) => return run,
+        Ok(Err(panic)) => panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default(),
+        Err(e) => format!("cannot start its thread: {e}"),
+    };
+    ProgramRun {
+        entries: vec![],
+        stopped: Some(NotRun {
+            reason: format!("{INTERNAL_ERROR}: {failure}"),
+        }),
     }
 }
+
+/// How a run that failed inside the interpreter (a bug, never the user's program) is
+/// reported; the fuzz harness treats it as a failure.
+pub const INTERNAL_ERROR: &str = "internal error in the reference interpreter";
 
 /// Stack of the interpreter thread (virtual memory; only touched pages are used).
 const STACK_BYTES: usize = 1 << 30;

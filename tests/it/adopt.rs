@@ -2,8 +2,7 @@
 //! suppressions under a config, SARIF (validated against the 2.1.0 schema), GitHub
 //! annotations, baselines, `--statistics`, `--quiet`, `--threads`.
 
-mod common;
-use common::{run_adlint as adlint, Project};
+use crate::common::{run_adlint as adlint, Project};
 use serde_json::Value;
 
 /// A package with one mutation reached from a gradient, in `src/`, and one in `test/`.
@@ -377,7 +376,7 @@ fn sarif_is_valid_against_the_2_1_0_schema() {
     assert_eq!(code, 1, "{err}");
     let sarif = json(&out);
     let mut schema: Value =
-        serde_json::from_str(include_str!("schemas/sarif-2.1.0.json")).expect("schema");
+        serde_json::from_str(include_str!("../schemas/sarif-2.1.0.json")).expect("schema");
     // The published schema's `language` patterns have a stray `]`, which a strict ECMA-262
     // regex parser (the validator's check of the schema itself) rejects. adlint never writes
     // `language`; the patterns are corrected here, in memory, to what they mean.

@@ -1,8 +1,7 @@
 //! The `adlint` binary: exit codes, output formats, and the JSON contract on a multi-file
 //! project (a reviewed snapshot).
 
-mod common;
-use common::{run_adlint as adlint, Project};
+use crate::common::{run_adlint as adlint, Project};
 
 fn two_file_project() -> Project {
     Project::new(&[

@@ -3,9 +3,8 @@
 //! not be offered, `--diff`, CRLF files, idempotence, refused fixes, and that nothing is
 //! written without `--fix`.
 
-mod common;
+use crate::common::{run_adlint as adlint, Project};
 use adlint::diagnostic::{Applicability, Edit, Fix, Location};
-use common::{run_adlint as adlint, Project};
 use std::path::Path;
 
 fn fixture(case: &str, name: &str) -> String {

@@ -830,7 +830,7 @@ async fn exit_without_shutdown_and_end_of_input_stop_the_server() {
 /// Speed: time from a one-character edit to its publishDiagnostics, on a 5,000-line file,
 /// through the real binary over stdio when `ADLINT_LSP_CMD` is set (e.g.
 /// `target/release/adlint lsp`), else in process. Prints median and p95; asserts nothing
-/// about time. Run with `cargo test --release --test lsp -- --ignored --nocapture bench`.
+/// about time. Run with `cargo test --release --test it -- --ignored --nocapture lsp::bench`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore]
 async fn bench_edit_to_diagnostics() {

@@ -1,8 +1,7 @@
 //! Mutation rules: every syntax, every entry API and passing form, escape hatches, target
 //! types, cross-file chains, and the negatives the engine issue lists.
 
-mod common;
-use common::{findings, rules_at, Project};
+use crate::common::{findings, rules_at, Project};
 
 fn wrap(body: &str) -> String {
     format!("using Zygote\n\nfunction loss(x)\n{body}\nend\n\ngradient(loss, rand(3))\n")

@@ -1,6 +1,6 @@
 //! `docs/rules/RULE.md` (linked from the editor's diagnostics and from SARIF's `helpUri`) is
 //! exactly what `adlint explain RULE` prints. After changing a rule's docs, regenerate with
-//! `ADLINT_BLESS=1 cargo test --test published_docs`.
+//! `ADLINT_BLESS=1 cargo test --test it published_docs`.
 
 use adlint::rules::{all_rules, explain_text};
 use std::path::PathBuf;
@@ -26,7 +26,7 @@ fn rule_pages_match_explain() {
     }
     assert!(
         stale.is_empty(),
-        "docs/rules is out of date for {stale:?}; run ADLINT_BLESS=1 cargo test --test published_docs"
+        "docs/rules is out of date for {stale:?}; run ADLINT_BLESS=1 cargo test --test it published_docs"
     );
     // No page for a rule that no longer exists.
     for entry in std::fs::read_dir(&dir).unwrap() {

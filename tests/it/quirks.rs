@@ -1,10 +1,9 @@
 //! Grammar quirks of tree-sitter-julia 0.23.1, each pinned so a grammar upgrade that
 //! changes them is noticed, and each shown not to produce a wrong finding.
 
-mod common;
+use crate::common::rules_at;
 use adlint::facts::{self, FunctionKind, SiteKind};
 use adlint::syntax;
-use common::rules_at;
 
 #[test]
 fn every_query_compiles_against_the_pinned_grammar() {
@@ -112,4 +111,25 @@ fn broken_files_still_yield_definitions_inside_error_nodes() {
     let facts = facts::extract(src);
     assert!(facts.parse_errors > 0);
     assert_eq!(rules_at(src), ["index-assignment@4:5"]);
+}
+
+/// Parse speed on a file named by `ADLINT_PARSE_FILE` (a probe, not a test of speed):
+/// `ADLINT_PARSE_FILE=path cargo test --test it parse_probe -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn parse_probe() {
+    let Ok(path) = std::env::var("ADLINT_PARSE_FILE") else {
+        return;
+    };
+    let text = std::fs::read_to_string(path).unwrap();
+    let t = std::time::Instant::now();
+    let p = syntax::parse(&text);
+    let s = t.elapsed().as_secs_f64();
+    println!(
+        "{} bytes, {} errors, {:.3} s, {:.2} MB/s",
+        text.len(),
+        p.error_count,
+        s,
+        text.len() as f64 / s / 1e6
+    );
 }

@@ -1,7 +1,6 @@
 //! Every rule's documentation: the *Example* block triggers the rule, the *Use instead*
 //! block does not, and every section users rely on is there.
 
-mod common;
 use adlint::rules::all_rules;
 
 /// The first ```julia block after a heading.
@@ -37,13 +36,13 @@ fn examples_trigger_and_rewrites_do_not() {
             .unwrap_or_else(|| panic!("{}: no example", rule.name()));
         let fixed = block_after(rule.docs(), "## Use instead")
             .unwrap_or_else(|| panic!("{}: no rewrite", rule.name()));
-        let got = common::check(&example);
+        let got = crate::common::check(&example);
         assert!(
             got.iter().any(|(r, _, _)| r == rule.name()),
             "{}: the example does not trigger it: {got:?}",
             rule.name()
         );
-        let got = common::check(&fixed);
+        let got = crate::common::check(&fixed);
         assert!(
             !got.iter().any(|(r, _, _)| r == rule.name()),
             "{}: the rewrite still triggers it: {got:?}",

@@ -1,10 +1,9 @@
 //! The rules beyond mutation: version gates, syntactic variants and near-misses, and inline
 //! suppression.
 
-mod common;
+use crate::common::{rules_at, Project};
 use adlint::analysis::Options;
 use adlint::workspace::Version;
-use common::{rules_at, Project};
 
 fn with_version(src: &str, v: Version) -> Vec<(String, String)> {
     let p = Project::new(&[("main.jl", src)]);

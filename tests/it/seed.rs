@@ -1,7 +1,6 @@
 //! The examples of Zygote's limitations page (../shared/seed/zygote-limitations.txt).
 
-mod common;
-use common::rules_at;
+use crate::common::rules_at;
 
 #[test]
 fn f_bang_in_do_block_is_a_broadcast_assignment() {
@@ -33,7 +32,7 @@ fn g_outer_reaches_g_inner_bang_and_g_better_is_clean() {
 #[test]
 fn g_inner_chain_and_origin_are_explained() {
     let src = format!("using Zygote\n\n{G_OUTER}\ngradient(y -> sum(g_outer(y)), rand(3))\n");
-    let p = common::Project::new(&[("main.jl", &src)]);
+    let p = crate::common::Project::new(&[("main.jl", &src)]);
     let a = p.analyze();
     assert_eq!(a.diagnostics.len(), 1);
     let d = &a.diagnostics[0];

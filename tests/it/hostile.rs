@@ -1,0 +1,630 @@
+//! Hostile inputs through the real binary: each case states the behaviour the contract asks
+//! for (a warning and the run goes on, the exit code, no panic) and runs under a hang guard
+//! that also measures the child's peak memory (its VmHWM, polled while it runs). `cargo test --test it hostile:: -- --nocapture`
+//! prints one table row per case (input, behaviour, time, peak memory).
+//!
+//! The guard is generous on purpose: it tells a hang from a slow debug build, it is not a
+//! speed threshold (speed lives in `cargo bench`).
+
+use crate::common::Project;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Longest a single run may take before it counts as a hang (debug build, loaded machine).
+const HANG_GUARD: Duration = Duration::from_secs(300);
+/// Largest resident set a run may reach, in MiB (debug build; the release target is far
+/// lower and is measured by `cargo bench`).
+const MEMORY_GUARD_MIB: u64 = 1500;
+
+/// A guarded run of the binary.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub time: Duration,
+    pub peak_mib: u64,
+}
+
+/// Run `adlint args...` in `cwd`, optionally as another user (uid, gid), killing it at the
+/// hang guard, and note its peak resident memory.
+pub fn guarded(args: &[&str], cwd: &Path, as_user: Option<(u32, u32)>) -> Run {
+    let out = tempfile::tempdir().expect("temp dir");
+    let stdout_path = out.path().join("stdout");
+    let stderr_path = out.path().join("stderr");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_adlint"));
+    cmd.args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&stdout_path).unwrap())
+        .stderr(std::fs::File::create(&stderr_path).unwrap());
+    if let Some((uid, gid)) = as_user {
+        use std::os::unix::process::CommandExt;
+        // std drops the supplementary groups when root sets a uid.
+        cmd.uid(uid).gid(gid);
+    }
+    let start = Instant::now();
+    // Reaped below by `wait4`, which also says how it ended.
+    #[allow(clippy::zombie_processes)]
+    let child = cmd.spawn().expect("spawn adlint");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: `rusage` is plain data that the kernel fills in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // The child's own high-water mark, read while it runs: the kernel's `ru_maxrss` would
+    // also count the test process it was forked from.
+    let mut peak_kb = 0u64;
+    loop {
+        // Only once the child runs adlint (before exec it is a copy of this process).
+        let exec_done = std::fs::read_link(format!("/proc/{pid}/exe"))
+            .is_ok_and(|exe| exe == Path::new(env!("CARGO_BIN_EXE_adlint")));
+        if let Some(status) = exec_done
+            .then(|| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
+            .flatten()
+        {
+            if let Some(kb) = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            {
+                peak_kb = peak_kb.max(kb);
+            }
+        }
+        // SAFETY: `pid` is our own unreaped child; the pointers are to live locals.
+        let r = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        if r == pid {
+            break;
+        }
+        assert!(r == 0, "wait4 failed: {}", std::io::Error::last_os_error());
+        if start.elapsed() > HANG_GUARD {
+            // SAFETY: the child has not been reaped, so the pid is still ours.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            panic!("adlint {args:?} still running after {HANG_GUARD:?}: a hang");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let time = start.elapsed();
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        panic!(
+            "adlint {args:?} was killed by signal {}",
+            libc::WTERMSIG(status)
+        );
+    };
+    let run = Run {
+        code,
+        stdout: String::from_utf8_lossy(&std::fs::read(&stdout_path).unwrap()).into_owned(),
+        stderr: String::from_utf8_lossy(&std::fs::read(&stderr_path).unwrap()).into_owned(),
+        time,
+        peak_mib: peak_kb / 1024,
+    };
+    assert!(
+        !run.stderr.contains("panicked") && !run.stderr.contains("RUST_BACKTRACE"),
+        "adlint {args:?} panicked:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.peak_mib < MEMORY_GUARD_MIB,
+        "adlint {args:?} peaked at {} MiB",
+        run.peak_mib
+    );
+    run
+}
+
+fn row(input: &str, behaviour: &str, run: &Run) {
+    let mut s = String::new();
+    write!(
+        s,
+        "| {input} | {behaviour} | {:.2} s | {} MiB |",
+        run.time.as_secs_f64(),
+        run.peak_mib
+    )
+    .unwrap();
+    println!("{s}");
+}
+
+/// A package with one finding (line 4 of `main.jl`) next to whatever the case adds, so that
+/// every case also shows the rest of the run went on.
+const GOOD: &str =
+    "using Zygote\n\nfunction f(x)\n    x[1] = 0.0\n    sum(x)\nend\n\ngradient(f, rand(3))\n";
+
+fn project_with(extra: &[(&str, Vec<u8>)]) -> Project {
+    let p = Project::new(&[("src/main.jl", GOOD)]);
+    for (rel, bytes) in extra {
+        let path = p.path(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+    p
+}
+
+fn check(p: &Project) -> Run {
+    guarded(
+        &["check", ".", "--output-format", "concise"],
+        p.dir.path(),
+        None,
+    )
+}
+
+/// The good file's finding is reported: the run went on past the hostile file.
+fn assert_good_finding(run: &Run) {
+    assert_eq!(
+        run.code, 1,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(
+        run.stdout.contains("src/main.jl:4:5: index-assignment"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn empty_file() {
+    let p = Project::new(&[("src/empty.jl", "")]);
+    let run = check(&p);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    row("empty file", "no findings, exit 0", &run);
+}
+
+#[test]
+fn file_of_50_mb_is_skipped_with_a_warning() {
+    let line = "y = [1.0, 2.0, 3.0] .* 2 .+ sin.(x) # padding\n";
+    let big = line.repeat(50 * 1024 * 1024 / line.len() + 1);
+    let p = project_with(&[("src/big.jl", big.into_bytes())]);
+    let run = check(&p);
+    assert_good_finding(&run);
+    assert!(
+        run.stderr.contains("src/big.jl") && run.stderr.contains("larger than"),
+        "{}",
+        run.stderr
+    );
+    row(
+        "50 MB file",
+        "skipped with a warning (over the size limit); rest analysed, exit 1",
+        &run,
+    );
+}
+
+#[test]
+fn hundred_thousand_nested_parentheses() {
+    let n = 100_000;
+    let text = format!("using Zygote\nh(x) = {}x{}\n", "(".repeat(n), ")".repeat(n));
+    let p = project_with(&[("src/deep.jl", text.into_bytes())]);
+    let run = check(&p);
+    assert_good_finding(&run);
+    row(
+        "100,000 nested parentheses",
+        "no stack overflow; analysed, exit 1",
+        &run,
+    );
+}
+
+#[test]
+fn ten_thousand_nested_blocks() {
+    let n = 10_000;
+    let mut text = String::from("using Zygote\nfunction deep(x)\n");
+    for _ in 0..n {
+        text.push_str("if x > 0\n");
+    }
+    text.push_str("x[1] = 0.0\n");
+    for _ in 0..n {
+        text.push_str("end\n");
+    }
+    text.push_str("end\ngradient(deep, rand(3))\n");
+    let p = project_with(&[("src/blocks.jl", text.into_bytes())]);
+    let run = check(&p);
+    assert_good_finding(&run);
+    // The write at the bottom of the nesting is still found.
+    assert!(
+        run.stdout
+            .contains(&format!("src/blocks.jl:{}:1: index-assignment", n + 3)),
+        "{}",
+        run.stdout
+    );
+    row(
+        "10,000 nested blocks",
+        "no stack overflow; finding at depth found, exit 1",
+        &run,
+    );
+}
+
+#[test]
+fn single_line_of_10_mb() {
+    let mut text = String::from("const table = [");
+    while text.len() < 10 * 1024 * 1024 {
+        text.push_str("1.0, ");
+    }
+    text.push_str("0.0]\n");
+    let p = project_with(&[("src/table.jl", text.into_bytes())]);
+    let run = check(&p);
+    assert_good_finding(&run);
+    row("one 10 MB line", "analysed, exit 1", &run);
+}
+
+#[test]
+fn binary_data_named_jl() {
+    let bytes: Vec<u8> = (0..65536u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    let p = project_with(&[("src/blob.jl", bytes)]);
+    let run = check(&p);
+    assert_good_finding(&run);
+    assert!(
+        run.stderr.contains("src/blob.jl") && run.stderr.contains("binary file"),
+        "{}",
+        run.stderr
+    );
+    row(
+        "binary data named .jl",
+        "warning `binary file`, skipped; exit 1",
+        &run,
+    );
+}
+
+#[test]
+fn invalid_utf8() {
+    let p = project_with(&[("src/latin1.jl", b"f(x) = x # caf\xe9\n".to_vec())]);
+    let run = check(&p);
+    assert_good_finding(&run);
+    assert!(
+        run.stderr.contains("src/latin1.jl") && run.stderr.contains("not UTF-8"),
+        "{}",
+        run.stderr
+    );
+    row(
+        "invalid UTF-8",
+        "warning `not UTF-8` with the offset, skipped; exit 1",
+        &run,
+    );
+}
+
+#[test]
+fn byte_order_mark_keeps_positions() {
+    let text = format!("\u{feff}{GOOD}");
+    let p = Project::new(&[("src/main.jl", &text)]);
+    let run = check(&p);
+    assert_good_finding(&run);
+    row(
+        "UTF-8 byte-order mark",
+        "analysed; line and column unchanged",
+        &run,
+    );
+}
+
+#[test]
+fn crlf_and_mixed_line_endings_keep_positions() {
+    let crlf = GOOD.replace('\n', "\r\n");
+    // Mixed: CRLF for the first half of the lines, LF after.
+    let mixed: String = GOOD
+        .split_inclusive('\n')
+        .enumerate()
+        .map(|(i, l)| {
+            if i < 4 {
+                l.replace('\n', "\r\n")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    for (what, text) in [("CRLF", crlf), ("mixed line endings", mixed)] {
+        let p = Project::new(&[("src/main.jl", &text)]);
+        let run = check(&p);
+        assert_good_finding(&run);
+        row(what, "analysed; line and column unchanged", &run);
+    }
+}
+
+#[test]
+fn directory_symlink_loop() {
+    let p = project_with(&[]);
+    std::os::unix::fs::symlink(p.path("src"), p.path("src/again")).unwrap();
+    std::os::unix::fs::symlink(p.path("loop_b"), p.path("loop_a")).unwrap();
+    std::os::unix::fs::symlink(p.path("loop_a"), p.path("loop_b")).unwrap();
+    let run = check(&p);
+    assert_good_finding(&run);
+    // Each file once: links are not followed.
+    assert_eq!(
+        run.stdout.matches("index-assignment").count(),
+        1,
+        "{}",
+        run.stdout
+    );
+    row(
+        "directory symlink loops",
+        "links not followed; each file once, exit 1",
+        &run,
+    );
+}
+
+#[test]
+fn missing_path_among_others_warns_and_goes_on() {
+    let p = project_with(&[]);
+    let run = guarded(
+        &[
+            "check",
+            "src/main.jl",
+            "src/gone.jl",
+            "--output-format",
+            "concise",
+        ],
+        p.dir.path(),
+        None,
+    );
+    assert_good_finding(&run);
+    assert!(run.stderr.contains("src/gone.jl"), "{}", run.stderr);
+    let run = guarded(&["check", "src/gone.jl"], p.dir.path(), None);
+    assert_eq!(
+        run.code, 2,
+        "nothing to check at all is an error: {}",
+        run.stderr
+    );
+    row(
+        "a path that does not exist",
+        "warning, the other paths checked; exit 2 if none",
+        &run,
+    );
+}
+
+#[test]
+fn file_vanishing_during_the_run_is_skipped() {
+    let p = project_with(&[("src/gone.jl", b"g(x) = x\n".to_vec())]);
+    // The reader removes the file just before reading it: the real error path, on time.
+    let read = |path: &Path| {
+        if path.ends_with("gone.jl") {
+            std::fs::remove_file(path).unwrap();
+        }
+        adlint::workspace::read_source(path)
+    };
+    let ws = adlint::workspace::Workspace::discover_reading(
+        &[p.dir.path().to_path_buf()],
+        adlint::workspace::ConfigChoice::Discover,
+        &read,
+    )
+    .expect("discover");
+    assert_eq!(ws.skipped.len(), 1, "{:?}", ws.skipped);
+    assert!(ws.skipped[0].path.ends_with("gone.jl"));
+    assert!(
+        ws.skipped[0].reason.contains("No such file"),
+        "{}",
+        ws.skipped[0].reason
+    );
+    let a = adlint::analysis::analyze(ws, &Default::default());
+    assert_eq!(a.diagnostics.len(), 1);
+}
+
+/// Root ignores permission bits, so the unreadable case runs the binary as `nobody`.
+fn unprivileged() -> Option<(u32, u32)> {
+    // SAFETY: getuid has no preconditions.
+    (unsafe { libc::getuid() } == 0).then_some((65534, 65534))
+}
+
+#[test]
+fn unreadable_file_warns_and_goes_on() {
+    use std::os::unix::fs::PermissionsExt;
+    let p = project_with(&[("src/secret.jl", b"s(x) = x\n".to_vec())]);
+    // Everything readable by others except the one file.
+    for dir in [p.dir.path().to_path_buf(), p.path("src")] {
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    for f in ["Project.toml", "src/main.jl"] {
+        std::fs::set_permissions(p.path(f), std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    std::fs::set_permissions(
+        p.path("src/secret.jl"),
+        std::fs::Permissions::from_mode(0o000),
+    )
+    .unwrap();
+    let user = unprivileged();
+    if user.is_some() {
+        // The binary must be reachable by `nobody`; a checkout under a private home is not.
+        let bin = Path::new(env!("CARGO_BIN_EXE_adlint"));
+        let mut reachable = true;
+        for a in bin.ancestors().skip(1) {
+            if let Ok(m) = std::fs::metadata(a) {
+                reachable &= m.permissions().mode() & 0o001 != 0;
+            }
+        }
+        assert!(reachable, "{} is not reachable by nobody", bin.display());
+    }
+    let run = guarded(
+        &["check", ".", "--output-format", "concise"],
+        p.dir.path(),
+        user,
+    );
+    assert_good_finding(&run);
+    assert!(
+        run.stderr.contains("src/secret.jl") && run.stderr.contains("Permission denied"),
+        "{}",
+        run.stderr
+    );
+    row(
+        "unreadable file (run as nobody)",
+        "warning `Permission denied`, skipped; exit 1",
+        &run,
+    );
+}
+
+#[test]
+fn recursion_cycle_of_10_000_functions() {
+    let n = 10_000;
+    let mut text = String::from("using Zygote\n");
+    for i in 0..n {
+        let next = (i + 1) % n;
+        if i == n / 2 {
+            writeln!(
+                text,
+                "function c{i}(x)\n    x[1] = 0.0\n    c{next}(x)\nend"
+            )
+            .unwrap();
+        } else {
+            writeln!(text, "c{i}(x) = c{next}(x)").unwrap();
+        }
+    }
+    text.push_str("gradient(c0, rand(3))\n");
+    let p = Project::new(&[("src/cycle.jl", &text)]);
+    let run = check(&p);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.stdout.matches("index-assignment").count(),
+        1,
+        "{}",
+        run.stdout
+    );
+    row(
+        "call graph with a 10,000-function cycle",
+        "terminates; one finding, exit 1",
+        &run,
+    );
+}
+
+#[test]
+fn hundred_thousand_entry_points() {
+    let n = 100_000;
+    let mut text = String::from(
+        "using Zygote\nfunction f(x)\n    x[1] = 0.0\n    sum(x)\nend\nfunction train(xs)\n",
+    );
+    for i in 0..n {
+        writeln!(text, "    g{i} = gradient(f, xs)").unwrap();
+    }
+    text.push_str("end\n");
+    let p = Project::new(&[("src/entries.jl", &text)]);
+    let run = check(&p);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    // One finding for the one site, however many entries reach it.
+    assert_eq!(
+        run.stdout.matches("index-assignment").count(),
+        1,
+        "{}",
+        run.stdout
+    );
+    row(
+        "100,000 entry points",
+        "one finding for the one site, exit 1",
+        &run,
+    );
+}
+
+#[test]
+fn many_functors_and_model_calls_keep_the_call_graph_linear() {
+    // Every `model(x)` on a value of unknown type may run every layer's call method; the
+    // graph records that once per call, not once per (call, layer) pair.
+    let layers = 2_000;
+    let calls = 2_000;
+    let mut text = String::from("using Zygote\n");
+    for i in 0..layers {
+        writeln!(text, "struct L{i}; w; end\n(m::L{i})(x) = m.w .* x").unwrap();
+    }
+    writeln!(
+        text,
+        "struct Bad; w; end\nfunction (m::Bad)(x)\n    x[1] = 0.0\n    x\nend"
+    )
+    .unwrap();
+    for i in 0..calls {
+        writeln!(
+            text,
+            "loss{i}(model, x) = sum(model(x))\ngradient(m -> loss{i}(m, ones(2)), L0(1.0))"
+        )
+        .unwrap();
+    }
+    let p = Project::new(&[("src/model.jl", &text)]);
+    let a = p.analyze();
+    let edges = a.graph.graph.edge_count();
+    assert!(
+        edges < 10 * (layers + calls),
+        "{edges} edges for {layers} layers and {calls} model calls"
+    );
+    assert!(
+        a.diagnostics.iter().any(|d| d.rule == "index-assignment"),
+        "the mutating layer is still reached through a model call"
+    );
+}
+
+#[test]
+fn config_that_is_not_toml() {
+    let p = project_with(&[("adlint.toml", b"select = [index-assignment\n".to_vec())]);
+    let run = check(&p);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("adlint.toml:1:"), "{}", run.stderr);
+    row(
+        "config file that is not TOML",
+        "located error, exit 2",
+        &run,
+    );
+}
+
+// --- No data lost under `--fix` -------------------------------------------------------
+
+fn fixable() -> (Project, String) {
+    let before = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fix/safe_copy/before.jl"),
+    )
+    .unwrap();
+    (Project::new(&[("main.jl", &before)]), before)
+}
+
+fn leftovers(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "main.jl" && n != "Project.toml")
+        .collect()
+}
+
+#[test]
+fn fix_refuses_a_read_only_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let (p, before) = fixable();
+    std::fs::set_permissions(p.path("main.jl"), std::fs::Permissions::from_mode(0o444)).unwrap();
+    // Run as root too: the refusal must not depend on the kernel stopping the write.
+    let run = guarded(&["check", ".", "--fix"], p.dir.path(), None);
+    assert!(
+        run.stderr.contains("main.jl not fixed: it is read-only"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(std::fs::read_to_string(p.path("main.jl")).unwrap(), before);
+    assert!(leftovers(p.dir.path()).is_empty());
+    row(
+        "`--fix` on a read-only file",
+        "refused with a warning; file unchanged",
+        &run,
+    );
+}
+
+#[test]
+fn fix_skips_a_file_changed_since_it_was_read() {
+    let (p, before) = fixable();
+    let path = p.path("main.jl");
+    let edited = format!("{before}\n# edited by the user meanwhile\n");
+    std::fs::write(&path, &edited).unwrap();
+    assert_eq!(
+        adlint::fix::write_atomic(&path, &before, "fixed text"),
+        Err("it changed on disk since it was read".to_string())
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), edited);
+}
+
+#[test]
+fn fix_on_a_full_disk_leaves_the_original() {
+    let (p, before) = fixable();
+    let path = p.path("main.jl");
+    // Half the bytes reach the temporary file, then the disk is full.
+    let mut full_disk = |f: &mut std::fs::File, b: &[u8]| {
+        std::io::Write::write_all(f, &b[..b.len() / 2])?;
+        Err(std::io::Error::from_raw_os_error(libc::ENOSPC))
+    };
+    let got = adlint::fix::write_atomic_with(&path, &before, "fixed text", &mut full_disk);
+    let err = got.expect_err("the write fails");
+    assert!(err.contains("No space left on device"), "{err}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+    assert!(
+        leftovers(p.dir.path()).is_empty(),
+        "{:?}",
+        leftovers(p.dir.path())
+    );
+}

@@ -1,0 +1,19 @@
+//! adlint's integration tests, in one binary so that the whole suite links once.
+//! Run one group with `cargo test --test it <module>::`, e.g. `cargo test --test it lsp::`.
+
+mod common;
+
+mod adopt;
+mod cli;
+mod corpus;
+mod fix;
+mod fuzz_corpus;
+mod hostile;
+mod lsp;
+mod mutation;
+mod published_docs;
+mod quirks;
+mod refad;
+mod rule_docs;
+mod rules;
+mod seed;
