@@ -175,7 +175,7 @@ fn child_phases_rss() {
     let (files, _) = generate();
     let line = |what: &str| {
         println!(
-            "PHASE {what:<26} rss_kb={:>8} hwm_kb={:>8}",
+            "PHASE {what} rss_kb={} hwm_kb={}",
             proc_status_kb("VmRSS"),
             proc_status_kb("VmHWM")
         );

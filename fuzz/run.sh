@@ -10,9 +10,20 @@ shift || true
 targets="${*:-check fix lsp interpret}"
 cd "$(dirname "$0")"
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+# Seeds: the project's own fixtures, read but never written (tests/it/fuzz_corpus.rs
+# replays the same directories).
+seeds() {
+  case "$1" in
+    check) echo ../tests/corpus/dev ../examples/src ;;
+    fix) echo ../tests/fix/crlf ../tests/fix/fill_loops ../tests/fix/guidance \
+      ../tests/fix/limitations ../tests/fix/map_do ../tests/fix/safe_copy ;;
+    interpret) echo ../tests/corpus/dev ;;
+  esac
+}
 for t in $targets; do
-  mkdir -p "corpus/$t"
+  mkdir -p "corpus/$t" "regressions/$t"
   echo "== fuzzing $t for ${secs}s"
-  cargo +nightly fuzz run "$t" "corpus/$t" -- \
+  # shellcheck disable=SC2046
+  cargo +nightly fuzz run "$t" "corpus/$t" "regressions/$t" $(seeds "$t") -- \
     -max_total_time="$secs" -max_len=65536 -timeout=60 -rss_limit_mb=4096 -print_final_stats=1
 done
