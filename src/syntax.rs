@@ -62,6 +62,35 @@ pub fn reparse(source: &str, old: &Tree) -> Parsed {
     Parsed { tree, error_count }
 }
 
+/// Every node of a tree in pre-order, one line each: kind, byte range, and whether it is
+/// missing. Two trees with the same outline are the same parse (the LSP tests compare an
+/// incrementally edited tree with a fresh one this way).
+pub fn outline(tree: &Tree) -> String {
+    let mut out = String::new();
+    let mut cursor = tree.walk();
+    loop {
+        let n = cursor.node();
+        let missing = if n.is_missing() { " missing" } else { "" };
+        out.push_str(&format!(
+            "{} {}..{}{missing}\n",
+            n.kind(),
+            n.start_byte(),
+            n.end_byte()
+        ));
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return out;
+            }
+        }
+    }
+}
+
 fn count_errors(tree: &Tree) -> usize {
     if !tree.root_node().has_error() {
         return 0;

@@ -154,9 +154,13 @@ fn overlaps(a: Span, b: Span) -> bool {
 
 /// The comments of a source text (line and block comments), from its syntax tree.
 pub fn comment_spans(src: &str) -> Vec<Span> {
-    let tree = crate::syntax::parse(src).tree;
+    comments_in(crate::syntax::parse(src).tree.root_node())
+}
+
+/// The comments under a node of an already parsed tree.
+pub fn comments_in(root: tree_sitter::Node) -> Vec<Span> {
     let mut out = Vec::new();
-    let mut stack = vec![tree.root_node()];
+    let mut stack = vec![root];
     while let Some(n) = stack.pop() {
         if matches!(n.kind(), "line_comment" | "block_comment") {
             out.push(Span::of(n));

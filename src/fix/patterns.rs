@@ -99,7 +99,7 @@ impl<'a> Builder<'a> {
         let mut help = None;
         if d.category == Category::Mutation {
             if let Some(site) = cx.site_node(tree, d.location.span) {
-                rebind_local(&cx, site, func, &mut found);
+                rebind_local(&cx, tree, site, func, &mut found);
                 non_mutating_variant(&cx, tree, site, func, &mut found);
                 forwarddiff_wrap(&cx, tree, func, &mut found);
             }
@@ -114,7 +114,7 @@ impl<'a> Builder<'a> {
         let comments = self
             .comments
             .entry(file)
-            .or_insert_with(|| super::comment_spans(cx.src));
+            .or_insert_with(|| super::comments_in(tree.root_node()));
         found.fixes.retain(|f| {
             f.edits.iter().all(|e| {
                 e.location.file != file
@@ -277,25 +277,38 @@ fn named_children(n: Node) -> Vec<Node> {
         .collect()
 }
 
+/// An `identifier` found by [`occurrences`], with the two ancestors the walk came through
+/// (`Node::parent` costs a walk down from the root, which is quadratic in deep trees).
+#[derive(Clone, Copy)]
+struct Occ<'t> {
+    node: Node<'t>,
+    parent: Option<Node<'t>>,
+    grandparent: Option<Node<'t>>,
+}
+
 /// Every `identifier` named `name` under `n`, except field names (`m.name`) and keyword
 /// names in calls.
-fn occurrences<'t>(n: Node<'t>, name: &str, src: &str) -> Vec<Node<'t>> {
+fn occurrences<'t>(n: Node<'t>, name: &str, src: &str) -> Vec<Occ<'t>> {
     let mut out = Vec::new();
-    let mut stack = vec![n];
-    while let Some(n) = stack.pop() {
+    let mut stack = vec![(n, None, None)];
+    while let Some((n, parent, grandparent)) = stack.pop() {
         if n.kind() == "identifier" && &src[n.byte_range()] == name {
-            let is_field = n.parent().is_some_and(|p| {
+            let is_field = parent.is_some_and(|p: Node| {
                 p.kind() == "field_expression" && p.named_child(0).is_some_and(|v| v.id() != n.id())
             });
             if !is_field {
-                out.push(n);
+                out.push(Occ {
+                    node: n,
+                    parent,
+                    grandparent,
+                });
             }
             continue;
         }
         let mut c = n.walk();
-        stack.extend(n.children(&mut c));
+        stack.extend(n.children(&mut c).map(|child| (child, Some(n), parent)));
     }
-    out.sort_by_key(|n| n.start_byte());
+    out.sort_by_key(|o| o.node.start_byte());
     out
 }
 
@@ -312,19 +325,21 @@ fn callee_name<'s>(call: Node, src: &'s str) -> Option<&'s str> {
 
 /// A read that neither aliases nor writes the array: a shape query (`size(z)`) or an
 /// element read (`z[i]` outside an assignment target).
-fn is_harmless_read(occ: Node, src: &str) -> bool {
-    let Some(parent) = occ.parent() else {
+fn is_harmless_read(occ: Occ, src: &str) -> bool {
+    let Some(parent) = occ.parent else {
         return false;
     };
     match parent.kind() {
-        "argument_list" => parent
-            .parent()
+        "argument_list" => occ
+            .grandparent
             .filter(|c| c.kind() == "call_expression")
             .and_then(|c| callee_name(c, src))
             .is_some_and(|name| SHAPE_QUERIES.contains(&name)),
         "index_expression" => {
-            parent.named_child(0).is_some_and(|o| o.id() == occ.id())
-                && !parent.parent().is_some_and(|g| {
+            parent
+                .named_child(0)
+                .is_some_and(|o| o.id() == occ.node.id())
+                && !occ.grandparent.is_some_and(|g| {
                     matches!(g.kind(), "assignment" | "compound_assignment_expression")
                         && g.child(0).is_some_and(|l| l.id() == parent.id())
                 })
@@ -627,7 +642,7 @@ fn map_do<'t>(
         let name = &src[lhs.byte_range()];
         let used_later = occurrences(after, name, src)
             .iter()
-            .any(|o| o.start_byte() >= the_loop.end_byte());
+            .any(|o| o.node.start_byte() >= the_loop.end_byte());
         if used_later {
             return None;
         }
@@ -682,7 +697,7 @@ fn foreign_mentions(r: &Rebinding, var: &str, src: &str, site: Node) -> bool {
         let in_allowed = r
             .allowed_reads
             .iter()
-            .any(|a| Span::of(*a).contains(Span::of(o)));
+            .any(|a| Span::of(*a).contains(Span::of(o.node)));
         if in_allowed {
             return !is_harmless_read(o, src);
         }
@@ -692,7 +707,7 @@ fn foreign_mentions(r: &Rebinding, var: &str, src: &str, site: Node) -> bool {
             "assignment" => site.child(0).and_then(|l| l.named_child(0)),
             _ => site.named_child(1).and_then(|a| a.named_child(0)),
         };
-        if target.is_some_and(|t| t.id() == o.id()) {
+        if target.is_some_and(|t| t.id() == o.node.id()) {
             return false;
         }
         // `var .= f.(var)`: reading the old value is the same computation.
@@ -708,7 +723,7 @@ fn foreign_mentions(r: &Rebinding, var: &str, src: &str, site: Node) -> bool {
 /// an allocation in this function, is assigned nowhere else, is not captured by a closure,
 /// and nothing between the allocation and the write could hold a reference to it. The one
 /// safe case is `z = similar(y); z .= y`, which becomes `z = copy(y)`.
-fn rebind_local(cx: &FileCx, site: Node, func: FuncIdx, found: &mut Found) {
+fn rebind_local(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, found: &mut Found) {
     let fdef = &cx.facts.functions[func as usize];
     if fdef.kind == FunctionKind::TopLevel || fdef.kind.is_closure() {
         return;
@@ -732,7 +747,7 @@ fn rebind_local(cx: &FileCx, site: Node, func: FuncIdx, found: &mut Found) {
     let Some(r) = rebinding(site, &var, cx.src) else {
         return;
     };
-    let Some(def_node) = def_node(r.stmt, def.span) else {
+    let Some(def_node) = def_node(tree, def.span) else {
         return;
     };
     let fresh = def_node
@@ -747,13 +762,14 @@ fn rebind_local(cx: &FileCx, site: Node, func: FuncIdx, found: &mut Found) {
     }
     // A closure that mentions the name captures it: re-binding would box it.
     let fspan = cx.facts.functions[func as usize].span;
-    let scope = root_of(r.stmt)
+    let root = tree.root_node();
+    let scope = root
         .descendant_for_byte_range(fspan.start as usize, fspan.end as usize)
-        .unwrap_or_else(|| root_of(r.stmt));
+        .unwrap_or(root);
     let nested = cx.nested_spans(func);
     let captured = occurrences(scope, &var, cx.src)
         .iter()
-        .any(|o| nested.iter().any(|s| s.contains(Span::of(*o))));
+        .any(|o| nested.iter().any(|s| s.contains(Span::of(o.node))));
     if captured {
         return;
     }
@@ -764,9 +780,11 @@ fn rebind_local(cx: &FileCx, site: Node, func: FuncIdx, found: &mut Found) {
         return;
     };
     // Between the allocation and the write: shape queries and element reads only.
-    let between: Vec<Node> = occurrences(body, &var, cx.src)
+    let between: Vec<Occ> = occurrences(body, &var, cx.src)
         .into_iter()
-        .filter(|o| o.start_byte() >= def_node.end_byte() && o.end_byte() <= r.stmt.start_byte())
+        .filter(|o| {
+            o.node.start_byte() >= def_node.end_byte() && o.node.end_byte() <= r.stmt.start_byte()
+        })
         .collect();
     if between.iter().any(|o| !is_harmless_read(*o, cx.src)) {
         return;
@@ -851,17 +869,11 @@ fn is_fresh(v: Node, src: &str) -> bool {
     }
 }
 
-fn root_of(n: Node) -> Node {
-    let mut root = n;
-    while let Some(p) = root.parent() {
-        root = p;
-    }
-    root
-}
-
-/// The assignment node with exactly this span, found from any node of the same tree.
-fn def_node<'t>(any: Node<'t>, span: Span) -> Option<Node<'t>> {
-    let mut n = root_of(any).descendant_for_byte_range(span.start as usize, span.end as usize)?;
+/// The assignment node with exactly this span.
+fn def_node(tree: &Tree, span: Span) -> Option<Node<'_>> {
+    let mut n = tree
+        .root_node()
+        .descendant_for_byte_range(span.start as usize, span.end as usize)?;
     while Span::of(n) != span || n.kind() != "assignment" {
         n = n.parent()?;
     }
@@ -897,7 +909,7 @@ fn non_mutating_variant(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, fou
     // Every write into the argument must be rewritable, and nothing else may touch it.
     let writes: Vec<Node> = occurrences(fnode, &var, cx.src)
         .into_iter()
-        .filter(|o| !fdef.signature.contains(Span::of(*o)))
+        .filter(|o| !fdef.signature.contains(Span::of(o.node)))
         .filter_map(|o| write_statement(o, &var, cx.src))
         .collect();
     let mut rewrites: Vec<Rebinding> = Vec::new();
@@ -921,7 +933,7 @@ fn non_mutating_variant(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, fou
     let nested = cx.nested_spans(func);
     let mut all_ok = true;
     for o in occurrences(fnode, &var, cx.src) {
-        let s = Span::of(o);
+        let s = Span::of(o.node);
         if fdef.signature.contains(s) || rewrites.iter().any(|r| Span::of(r.stmt).contains(s)) {
             continue;
         }
@@ -1050,21 +1062,21 @@ fn non_mutating_variant(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, fou
 }
 
 /// The statement that writes `var` where `occ` is the written object, if any.
-fn write_statement<'t>(occ: Node<'t>, var: &str, src: &str) -> Option<Node<'t>> {
-    let p = occ.parent()?;
+fn write_statement<'t>(occ: Occ<'t>, var: &str, src: &str) -> Option<Node<'t>> {
+    let p = occ.parent?;
     match p.kind() {
-        "compound_assignment_expression" if p.child(0)?.id() == occ.id() => Some(p),
-        "index_expression" if p.named_child(0)?.id() == occ.id() => {
-            let g = p.parent()?;
+        "compound_assignment_expression" if p.child(0)?.id() == occ.node.id() => Some(p),
+        "index_expression" if p.named_child(0)?.id() == occ.node.id() => {
+            let g = occ.grandparent?;
             (matches!(g.kind(), "assignment" | "compound_assignment_expression")
                 && g.child(0)?.id() == p.id())
             .then_some(g)
         }
         "argument_list" => {
-            let call = p.parent()?;
+            let call = occ.grandparent?;
             let first = p.named_child(0)?;
             (call.kind() == "call_expression"
-                && first.id() == occ.id()
+                && first.id() == occ.node.id()
                 && callee_name(call, src).is_some_and(|c| c.ends_with('!'))
                 && written_name(call, src).as_deref() == Some(var))
             .then_some(call)
@@ -1073,10 +1085,10 @@ fn write_statement<'t>(occ: Node<'t>, var: &str, src: &str) -> Option<Node<'t>> 
     }
 }
 
-fn passed_to_mutating(occ: Node, src: &str) -> bool {
-    occ.parent()
+fn passed_to_mutating(occ: Occ, src: &str) -> bool {
+    occ.parent
         .filter(|p| p.kind() == "argument_list")
-        .and_then(|p| p.parent())
+        .and(occ.grandparent)
         .and_then(|c| callee_name(c, src))
         .is_some_and(|c| c.ends_with('!'))
 }
@@ -1352,7 +1364,7 @@ fn rrule_skeleton(cx: &FileCx, tree: &Tree, func: FuncIdx, found: &mut Found) {
         p.name.is_none()
             || occurrences(fnode, n, cx.src)
                 .iter()
-                .any(|o| !fdef.signature.contains(Span::of(*o)))
+                .any(|o| !fdef.signature.contains(Span::of(o.node)))
     }) || !fdef.kwparams.is_empty();
     let indent = cx.indent_at(fnode.start_byte()).to_string();
     let (title, body) = if !uses_args && !fdef.params.is_empty() {

@@ -66,6 +66,9 @@ pub struct DocInput {
     pub path: PathBuf,
     pub text: String,
     pub version: i32,
+    /// Its tree is provisional ([`super::document::Document::provisional`]): parse it
+    /// afresh along with the analysis.
+    pub settle: bool,
 }
 
 pub struct Inputs {

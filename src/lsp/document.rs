@@ -1,5 +1,12 @@
 //! An open document: its text, version, line index and tree-sitter tree, kept up to date
 //! with incremental edits (`tree.edit` + [`syntax::reparse`]).
+//!
+//! Where the text has syntax errors, tree-sitter's incremental parse can recover from them
+//! differently than a parse from scratch would (tree-sitter issues #1645 and #4001: the
+//! error-recovery path reuses nodes a fresh parse would not build), and the CLI always
+//! parses from scratch. So a tree with errors is provisional: the analysis worker parses
+//! such a document afresh off the message loop and [`Document::settle`]s it, which keeps
+//! typing fast and makes the settled tree the one `adlint check` would build.
 
 use super::convert::Encoding;
 use crate::syntax::{self, LineIndex};
@@ -13,6 +20,8 @@ pub struct Document {
     pub tree: Tree,
     /// ERROR and MISSING nodes in the latest tree.
     pub parse_errors: usize,
+    /// The tree is a parse from scratch of the current text (not an incremental one).
+    pub fresh: bool,
 }
 
 impl Document {
@@ -28,7 +37,26 @@ impl Document {
             version,
             tree: parsed.tree,
             parse_errors: parsed.error_count,
+            fresh: true,
         }
+    }
+
+    /// Whether the tree may differ from a parse from scratch: an incremental parse that
+    /// met syntax errors.
+    pub fn provisional(&self) -> bool {
+        !self.fresh && self.parse_errors > 0
+    }
+
+    /// Take a parse from scratch of `text`, made off the message loop, unless the
+    /// document changed since.
+    pub fn settle(&mut self, text: &str, parsed: syntax::Parsed) -> bool {
+        if self.text != text {
+            return false;
+        }
+        self.tree = parsed.tree;
+        self.parse_errors = parsed.error_count;
+        self.fresh = true;
+        true
     }
 
     /// Apply the changes of one `didChange`, in order, then re-parse once reusing the
@@ -53,6 +81,7 @@ impl Document {
         let parsed = syntax::reparse(&self.text, &self.tree);
         self.tree = parsed.tree;
         self.parse_errors = parsed.error_count;
+        self.fresh = false;
         self.version = version;
     }
 
@@ -63,6 +92,14 @@ impl Document {
             .max(start);
         let start_point = self.point(start);
         let old_end_point = self.point(end);
+        // The parser sees `syntax::mask_quirks(text)`, which decides line by line: an edit
+        // can change how the untouched rest of its lines is masked, so the tree is told
+        // that the whole lines changed.
+        let line_start = self.line_index.line_start(start_point.row);
+        let line_end = self.text[end..]
+            .find('\n')
+            .map_or(self.text.len(), |i| end + i);
+        let tail = line_end - end;
         self.text.replace_range(start..end, new_text);
         let new_end = start + new_text.len();
         // The new end's row and byte column, computed from the inserted text.
@@ -77,12 +114,21 @@ impl Document {
             },
         };
         self.tree.edit(&InputEdit {
-            start_byte: start,
-            old_end_byte: end,
-            new_end_byte: new_end,
-            start_position: start_point,
-            old_end_position: old_end_point,
-            new_end_position: new_end_point,
+            start_byte: line_start,
+            old_end_byte: line_end,
+            new_end_byte: new_end + tail,
+            start_position: Point {
+                row: start_point.row,
+                column: 0,
+            },
+            old_end_position: Point {
+                row: old_end_point.row,
+                column: old_end_point.column + tail,
+            },
+            new_end_position: Point {
+                row: new_end_point.row,
+                column: new_end_point.column + tail,
+            },
         });
         self.line_index = LineIndex::new(&self.text);
     }
@@ -140,6 +186,26 @@ mod tests {
             fresh.tree.root_node().to_sexp()
         );
         assert_eq!(doc.version, 2);
+    }
+
+    #[test]
+    fn an_edit_that_changes_masking_of_its_line_reparses_the_line() {
+        // `const x` without `=` is a field and gets masked; adding `= 1` makes it a
+        // constant again, which changes bytes before the edit as the parser sees them.
+        let mut doc = Document::new("mutable struct S\n    const x\nend\n".into(), 1);
+        doc.apply(vec![change(1, 11, 1, 11, " = 1")], 2, Encoding::Utf8);
+        assert_eq!(doc.text, "mutable struct S\n    const x = 1\nend\n");
+        let fresh = syntax::parse(&doc.text);
+        assert_eq!(
+            doc.tree.root_node().to_sexp(),
+            fresh.tree.root_node().to_sexp()
+        );
+        doc.apply(vec![change(1, 11, 1, 15, "")], 3, Encoding::Utf8);
+        let fresh = syntax::parse(&doc.text);
+        assert_eq!(
+            doc.tree.root_node().to_sexp(),
+            fresh.tree.root_node().to_sexp()
+        );
     }
 
     #[test]

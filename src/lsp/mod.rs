@@ -28,8 +28,9 @@ pub struct ServeOptions {
     /// Wait this long after an edit before analysing, so that a burst of keystrokes makes
     /// one analysis.
     pub debounce: std::time::Duration,
-    /// Enable the `adlint/debugPanic` request, which panics inside a handler (tests of the
-    /// panic guard).
+    /// Enable the test-only requests: `adlint/debugPanic`, which panics inside a handler
+    /// (tests of the panic guard), and `adlint/debugDocument`, which returns an open
+    /// document's text, version and tree outline (tests of incremental sync).
     pub debug_methods: bool,
 }
 
@@ -76,7 +77,9 @@ pub async fn serve_with<I: AsyncRead + Unpin, O: AsyncWrite>(
     let debug = options.debug_methods;
     let mut builder = LspService::build(move |client| server::Backend::new(client, options));
     if debug {
-        builder = builder.custom_method("adlint/debugPanic", server::Backend::debug_panic);
+        builder = builder
+            .custom_method("adlint/debugPanic", server::Backend::debug_panic)
+            .custom_method("adlint/debugDocument", server::Backend::debug_document);
     }
     let (service, socket) = builder.finish();
     let server = Server::new(server_in, server_out, socket).serve(service);

@@ -70,6 +70,29 @@ impl Backend {
         .await
     }
 
+    /// `adlint/debugDocument` (only with `ServeOptions::debug_methods`): `{"uri"}` ->
+    /// `{"version", "text", "outline", "provisional"}` of the open document, `null` when it
+    /// is not open.
+    pub async fn debug_document(
+        &self,
+        params: serde_json::Value,
+    ) -> jsonrpc::Result<serde_json::Value> {
+        self.request("adlint/debugDocument", async {
+            let uri = params["uri"].as_str().unwrap_or_default();
+            let st = lock(&self.shared.state);
+            Ok(match st.docs.get(uri) {
+                Some(d) => serde_json::json!({
+                    "version": d.doc.version,
+                    "text": d.doc.text,
+                    "outline": crate::syntax::outline(&d.doc.tree),
+                    "provisional": d.doc.provisional(),
+                }),
+                None => serde_json::Value::Null,
+            })
+        })
+        .await
+    }
+
     /// Run a request handler; a panic becomes a logged internal error.
     async fn request<T>(
         &self,
@@ -285,13 +308,30 @@ async fn worker(shared: Arc<Shared>, client: Client) {
         last = Some(generation);
         let mut cache = std::mem::take(&mut *lock(&shared.cache));
         let result = tokio::task::spawn_blocking(move || {
+            let fresh: Vec<(String, String, crate::syntax::Parsed)> = inputs
+                .docs
+                .iter()
+                .filter(|d| d.settle)
+                .map(|d| {
+                    let key = d.uri.as_str().to_string();
+                    (key, d.text.clone(), crate::syntax::parse(&d.text))
+                })
+                .collect();
             let snapshot = analyze::run(inputs, &mut cache);
-            (snapshot, cache)
+            (snapshot, cache, fresh)
         })
         .await;
         match result {
-            Ok((snapshot, cache)) => {
+            Ok((snapshot, cache, fresh)) => {
                 *lock(&shared.cache) = cache;
+                {
+                    let mut st = lock(&shared.state);
+                    for (key, text, parsed) in fresh {
+                        if let Some(d) = st.docs.get_mut(&key) {
+                            d.doc.settle(&text, parsed);
+                        }
+                    }
+                }
                 if std::env::var_os("ADLINT_LSP_TRACE").is_some() {
                     eprintln!(
                         "adlint lsp: generation {generation} analysed in {:.1} ms",

@@ -68,6 +68,7 @@ impl State {
                 path: d.path.clone(),
                 text: d.doc.text.clone(),
                 version: d.doc.version,
+                settle: d.doc.provisional(),
             })
             .collect();
         docs.sort_by(|a, b| a.path.cmp(&b.path));

@@ -225,12 +225,9 @@ fn hundred_thousand_nested_parentheses() {
     );
 }
 
-// Known slow: the fix builder asks tree-sitter for parents (`Node::parent` walks down from
-// the root, O(depth)) once per identifier and walks to the root per boxed-variable check,
-// so 10,000 nested blocks take minutes in a debug build. Run it with `--ignored` until the
-// fix builder carries parents down its own walks.
+// `Node::parent` walks down from the root (O(depth)): the fix builder carries ancestors
+// down its own walks instead, or this took minutes (O(depth^2)).
 #[test]
-#[ignore = "O(depth^2) parent lookups in the fix builder; minutes in a debug build"]
 fn ten_thousand_nested_blocks() {
     let n = 10_000;
     let mut text = String::from("using Zygote\nfunction deep(x)\n");

@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 
+#[path = "lsp_abuse.rs"]
+mod abuse;
+
 const HANG: Duration = Duration::from_secs(120);
 
 const MUTATE: &str = "using Zygote\nfunction f!(x)\n    x .= 2 .* x\n    return x\nend\ngradient(x -> sum(f!(x)), rand(3))\n";
