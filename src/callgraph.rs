@@ -674,6 +674,27 @@ impl<'a> Resolver<'a> {
         self.index.function_module(f, self.files)
     }
 
+    /// The module whose names a call sees: its function's, or for top-level code the
+    /// innermost `module ... end` around it (a file has one top-level pseudo-function for
+    /// all its modules).
+    fn call_module(&self, file: u32, call: &Call) -> Vec<String> {
+        let facts = self.facts(file);
+        if facts.functions[call.func as usize].kind != FunctionKind::TopLevel {
+            return self.module_of(FuncRef {
+                file,
+                func: call.func,
+            });
+        }
+        let module = facts
+            .modules
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.span.contains(call.span))
+            .max_by_key(|(_, m)| m.span.start)
+            .map(|(i, _)| i as crate::facts::ModIdx);
+        self.index.module_path(file, module, self.files)
+    }
+
     /// Look a name up in `func` and the functions around it (closures capture), ending
     /// with the file's top level (globals).
     fn lookup(&self, file: u32, func: FuncIdx, name: &str) -> Option<Binding<'a>> {
@@ -864,11 +885,7 @@ impl<'a> Resolver<'a> {
         if self.entry_api(file, call).is_some() {
             return res;
         }
-        let caller = FuncRef {
-            file,
-            func: call.func,
-        };
-        let module = self.module_of(caller);
+        let module = self.call_module(file, call);
         let k = self.knowledge;
         let qualifier: Vec<String> = call
             .qualifier()
@@ -1018,11 +1035,7 @@ impl<'a> Resolver<'a> {
     /// The entry API a call is, if it is one; `None` inside for the `f'(x)` form.
     fn entry_api(&self, file: u32, call: &Call) -> Option<Option<&'a EntryApi>> {
         let k = self.knowledge;
-        let caller = FuncRef {
-            file,
-            func: call.func,
-        };
-        let module = self.module_of(caller);
+        let module = self.call_module(file, call);
         let name = call.name()?;
         if call.adjoint {
             // `f'(x)`: Zygote's `Base.adjoint(::Function)`.
@@ -1076,7 +1089,7 @@ impl<'a> Resolver<'a> {
             file,
             func: call.func,
         };
-        let module = self.module_of(caller);
+        let module = self.call_module(file, call);
         let name = call.name()?;
         let Some(api) = self.entry_api(file, call)? else {
             let f = Value::Ident(name.to_string());

@@ -24,6 +24,8 @@ struct TestClient {
     /// Messages from the server not consumed yet (notifications, server requests).
     inbox: Vec<Value>,
     server: tokio::task::JoinHandle<()>,
+    /// The server's process id when it runs as a child process.
+    pid: Option<u32>,
 }
 
 impl TestClient {
@@ -45,6 +47,7 @@ impl TestClient {
             next_id: 1,
             inbox: Vec::new(),
             server,
+            pid: None,
         }
     }
 
@@ -59,6 +62,7 @@ impl TestClient {
             .stdout(std::process::Stdio::piped())
             .spawn()
             .expect("start the server command");
+        let pid = Some(child.id());
         let mut child_in = child.stdin.take().unwrap();
         let mut child_out = child.stdout.take().unwrap();
         let (client_io, bridge_io) = tokio::io::duplex(1 << 20);
@@ -111,6 +115,7 @@ impl TestClient {
             next_id: 1,
             inbox: Vec::new(),
             server,
+            pid,
         }
     }
 
@@ -486,6 +491,82 @@ async fn edit_in_one_file_updates_diagnostics_in_another() {
     assert_eq!(codes(&ds), ["index-assignment"]);
 
     // Progress was reported and the watchers registered along the way.
+    c.shutdown().await;
+}
+
+/// Two workspace folders are two projects: each is indexed, a name defined in both never
+/// links across them, and an edit in one leaves the other's diagnostics alone.
+#[tokio::test]
+async fn two_workspace_folders_are_analysed_apart() {
+    let write = |dir: &Path, files: &[(&str, &str)]| {
+        for (rel, text) in files {
+            let p = dir.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+    };
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    write(
+        a.path(),
+        &[
+            ("Project.toml", "name = \"A\"\n"),
+            ("src/A.jl", "module A\nusing Zygote\ninclude(\"helpers.jl\")\nloss(x) = sum(helper(x))\ngradient(loss, rand(3))\nend\n"),
+            ("src/helpers.jl", "function helper(x)\n    x[1] = 0.0\n    return x\nend\n"),
+        ],
+    );
+    let b_main = "module B\nusing Zygote\nhelper(x) = x .* 2\nloss(x) = sum(helper(x))\ngradient(loss, rand(3))\nend\n";
+    write(
+        b.path(),
+        &[("Project.toml", "name = \"B\"\n"), ("src/B.jl", b_main)],
+    );
+    let a_helpers = uri_of(&a.path().join("src/helpers.jl"));
+    let b_uri = uri_of(&b.path().join("src/B.jl"));
+
+    let mut c = TestClient::start();
+    c.request(
+        "initialize",
+        json!({"processId": null, "rootUri": uri_of(a.path()), "capabilities": push_caps(),
+               "workspaceFolders": [{"uri": uri_of(a.path()), "name": "a"}, {"uri": uri_of(b.path()), "name": "b"}]}),
+    )
+    .await;
+    c.notify("initialized", json!({})).await;
+    // A's helper is reached from A's entry point; B's `helper` does not mutate.
+    let ds = c.diagnostics(&a_helpers, None).await;
+    assert_eq!(codes(&ds), ["index-assignment"]);
+    assert_eq!(range(&ds[0]), (1, 4, 1, 14));
+
+    // B's own helper starts writing into its argument: only B gets a finding.
+    c.open(&b_uri, b_main, 1).await;
+    c.change(
+        &b_uri,
+        2,
+        json!([{"range": {"start": {"line": 2, "character": 12}, "end": {"line": 2, "character": 18}}, "text": "(x[2] = 1.0; x)"}]),
+    )
+    .await;
+    let ds = c.diagnostics(&b_uri, Some(2)).await;
+    assert_eq!(codes(&ds), ["index-assignment"], "{ds:#?}");
+    assert_eq!(range(&ds[0]), (2, 13, 2, 23));
+    for d in &ds {
+        for r in d["relatedInformation"].as_array().into_iter().flatten() {
+            assert!(
+                r["location"]["uri"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&uri_of(b.path())),
+                "a chain in B leads into A: {r}"
+            );
+        }
+    }
+    // A's finding is still published as it was: never cleared by B's analysis.
+    let pull = c
+        .request(
+            "textDocument/diagnostic",
+            json!({"textDocument": {"uri": a_helpers}}),
+        )
+        .await;
+    let items = pull["result"]["items"].as_array().unwrap();
+    assert_eq!(codes(items), ["index-assignment"], "{pull}");
     c.shutdown().await;
 }
 
@@ -923,6 +1004,7 @@ async fn bare_tower_lsp_server_stops_at_malformed_json() {
         next_id: 1,
         inbox: Vec::new(),
         server,
+        pid: None,
     };
     c.send_raw(b"{this is not json").await;
     let r = c.response(Value::Null).await;

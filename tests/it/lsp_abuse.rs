@@ -531,3 +531,174 @@ async fn binary_exits_when_its_client_closes_stdin() {
         .expect("the binary kept running after stdin closed")
         .unwrap();
 }
+
+/// `VmRSS` and `VmHWM` of a process, in KiB.
+fn memory_of(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// Memory over an hour-long editing session, compressed: one simulated second is one
+/// keystroke (typed, then taken back, so the text keeps its size); every 5 s a hover,
+/// every 15 s a code action, every 10 s a pause in which the diagnostics arrive, every
+/// minute a new function pasted in (and removed the next minute), every 10 minutes a second
+/// file closed and reopened. The server is a child process (`ADLINT_LSP_CMD`, default this
+/// build's `adlint lsp`) indexing a 20-file workspace; its resident memory is printed every
+/// 5 simulated minutes. Asserts nothing about memory. Run with
+/// `ADLINT_LSP_CMD="target/release/adlint lsp" cargo test --test it -- --ignored --nocapture lsp::abuse::bench_memory`
+/// (`ADLINT_BENCH_MINUTES` shortens the session).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn bench_memory_over_an_hour_of_editing() {
+    let minutes: u64 = std::env::var("ADLINT_BENCH_MINUTES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    std::fs::write(root.join("Project.toml"), "name = \"Bench\"\n").unwrap();
+    let mut main = String::from("module Bench\nusing Zygote\n");
+    for f in 0..20 {
+        let mut text = String::new();
+        for k in 0..25 {
+            text.push_str(&format!(
+                "function helper_{f}_{k}(x)\n    y = x .* {k}\n    return sum(y) + helper_{f}_{}(x)\nend\n\n",
+                (k + 1) % 25
+            ));
+        }
+        std::fs::write(root.join(format!("src/part{f}.jl")), text).unwrap();
+        main.push_str(&format!("include(\"part{f}.jl\")\n"));
+    }
+    main.push_str("include(\"model.jl\")\nend\n");
+    std::fs::write(root.join("src/Bench.jl"), main).unwrap();
+    let mut model = String::new();
+    for k in 0..60 {
+        model.push_str(&format!(
+            "function layer{k}!(out, x)\n    out[1] = helper_{}_{}(x)\n    for i in 2:length(out)\n        out[i] = out[i-1] * 0.5\n    end\n    return out\nend\n\n",
+            k % 20,
+            k % 25
+        ));
+    }
+    model.push_str("loss(x) = sum(layer0!(similar(x), x))\ngradient(loss, rand(3))\n");
+    std::fs::write(root.join("src/model.jl"), &model).unwrap();
+    let other = std::fs::read_to_string(root.join("src/part3.jl")).unwrap();
+
+    let cmd = std::env::var("ADLINT_LSP_CMD")
+        .unwrap_or_else(|_| format!("{} lsp", env!("CARGO_BIN_EXE_adlint")));
+    eprintln!("server: `{cmd}`; {minutes} simulated minutes");
+    let mut c = TestClient::spawn(&cmd);
+    let pid = c.pid.expect("a child process");
+    c.initialize(Some(root), push_caps()).await;
+    let uri = uri_of(&root.join("src/model.jl"));
+    let other_uri = uri_of(&root.join("src/part3.jl"));
+    let mut watch = Watch::default();
+    let mut text = model.clone();
+    let mut version = 1;
+    c.open(&uri, &text, version).await;
+    c.open(&other_uri, &other, 1).await;
+    c.published(&mut watch, &uri, version).await;
+    let (rss0, _) = memory_of(pid);
+    eprintln!("| simulated minute | RSS MiB | peak MiB | edits | wall s |");
+    eprintln!("|---|---|---|---|---|");
+    eprintln!("| 0 | {:.1} | — | 0 | 0 |", rss0 as f64 / 1024.0);
+    let mut rng = Rng(7);
+    let mut samples = Vec::new();
+    let mut pasted: Option<(usize, usize)> = None;
+    let mut edits = 0u64;
+    let t0 = std::time::Instant::now();
+    for second in 1..=minutes * 60 {
+        // A keystroke at a random place, taken back on the next second.
+        let (s, e, new) = if second % 2 == 1 {
+            let at = boundary(&mut rng, &text);
+            (at, at, "1".to_string())
+        } else {
+            let at = text.find("1)").map_or(0, |i| i);
+            (at, (at + 1).min(text.len()), String::new())
+        };
+        let mut changes = vec![(s, e, new)];
+        if second % 60 == 0 {
+            match pasted.take() {
+                None => {
+                    let block =
+                        format!("function pasted{second}(x)\n    x[2] = 1.0\n    return x\nend\n");
+                    pasted = Some((0, block.len()));
+                    changes.push((0, 0, block));
+                }
+                Some((a, b)) => changes.push((a, b, String::new())),
+            }
+        }
+        let mut json_changes = Vec::new();
+        for (s, e, new) in changes {
+            json_changes.push(json!({"range": {"start": position(&text, s), "end": position(&text, e)}, "text": new}));
+            text.replace_range(s..e, &new);
+        }
+        version += 1;
+        edits += 1;
+        c.change(&uri, version, json!(json_changes)).await;
+        if second % 5 == 0 {
+            let at = position(&text, boundary(&mut rng, &text));
+            let id = c
+                .fire(
+                    "textDocument/hover",
+                    json!({"textDocument": {"uri": uri}, "position": at}),
+                )
+                .await;
+            watch.pending.insert(id);
+        }
+        if second % 15 == 0 {
+            let at = position(&text, boundary(&mut rng, &text));
+            let id = c
+                .fire(
+                    "textDocument/codeAction",
+                    json!({"textDocument": {"uri": uri}, "range": {"start": at, "end": at}, "context": {"diagnostics": []}}),
+                )
+                .await;
+            watch.pending.insert(id);
+        }
+        if second % 10 == 0 {
+            c.published(&mut watch, &uri, version).await;
+        }
+        if second % 600 == 0 {
+            c.notify(
+                "textDocument/didClose",
+                json!({"textDocument": {"uri": other_uri}}),
+            )
+            .await;
+            c.open(&other_uri, &other, 1).await;
+        }
+        if second % 300 == 0 {
+            let (rss, hwm) = memory_of(pid);
+            samples.push(rss);
+            eprintln!(
+                "| {} | {:.1} | {:.1} | {edits} | {:.0} |",
+                second / 60,
+                rss as f64 / 1024.0,
+                hwm as f64 / 1024.0,
+                t0.elapsed().as_secs_f64()
+            );
+        }
+    }
+    while !watch.pending.is_empty() {
+        c.read_until(&mut watch, |v| v.get("method").is_none())
+            .await;
+    }
+    if samples.len() >= 3 {
+        let first = samples[1] as f64 / 1024.0;
+        let last = *samples.last().unwrap() as f64 / 1024.0;
+        eprintln!(
+            "RSS from minute 10 to minute {minutes}: {first:.1} -> {last:.1} MiB ({:+.1} MiB); {} requests answered",
+            last - first,
+            watch.answered
+        );
+    }
+    c.shutdown().await;
+}

@@ -49,6 +49,17 @@ fn try_as_an_expression_points_at_the_assignment() {
 }
 
 #[test]
+fn top_level_code_inside_a_module_sees_the_modules_imports() {
+    // `using Zygote` inside `module M` makes `gradient` Zygote's for M's top-level code too
+    // (test files are often `module MyTests ... end`).
+    let src = "module M\nusing Zygote\nfunction f(x)\n    x[1] = 0.0\n    sum(x)\nend\ngradient(f, rand(3))\nend\n";
+    assert_eq!(rules_at(src), ["index-assignment@4:5"]);
+    // A module that does not load Zygote does not get its `gradient`, even from a sibling.
+    let src = "module M\nusing Zygote\nend\nmodule N\nf(x) = (x[1] = 0.0; sum(x))\ngradient(f, rand(3))\nend\n";
+    assert_eq!(rules_at(src), Vec::<String>::new());
+}
+
+#[test]
 fn try_in_unreached_code_is_quiet() {
     let src = "using Zygote\nfunction g(x)\n    try\n        x\n    catch\n        0\n    end\nend\ngradient(x -> 2x, 1.0)\n";
     assert_eq!(rules_at(src), Vec::<String>::new());
