@@ -62,13 +62,35 @@ pub fn reparse(source: &str, old: &Tree) -> Parsed {
     Parsed { tree, error_count }
 }
 
+/// Visit every node in pre-order with an explicit cursor (no recursion, so deep nesting is
+/// safe): `visit(cursor, depth)` sees the cursor on each node (for its field name) and
+/// returns whether to descend into the node's children.
+pub fn walk_preorder(tree: &Tree, mut visit: impl FnMut(&tree_sitter::TreeCursor, usize) -> bool) {
+    let mut cursor = tree.walk();
+    let mut depth = 0usize;
+    loop {
+        if visit(&cursor, depth) && cursor.goto_first_child() {
+            depth += 1;
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return;
+            }
+            depth -= 1;
+        }
+    }
+}
+
 /// Every node of a tree in pre-order, one line each: kind, byte range, and whether it is
 /// missing. Two trees with the same outline are the same parse (the LSP tests compare an
 /// incrementally edited tree with a fresh one this way).
 pub fn outline(tree: &Tree) -> String {
     let mut out = String::new();
-    let mut cursor = tree.walk();
-    loop {
+    walk_preorder(tree, |cursor, _| {
         let n = cursor.node();
         let missing = if n.is_missing() { " missing" } else { "" };
         out.push_str(&format!(
@@ -77,44 +99,21 @@ pub fn outline(tree: &Tree) -> String {
             n.start_byte(),
             n.end_byte()
         ));
-        if cursor.goto_first_child() {
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return out;
-            }
-        }
-    }
+        true
+    });
+    out
 }
 
 fn count_errors(tree: &Tree) -> usize {
-    if !tree.root_node().has_error() {
-        return 0;
-    }
     let mut count = 0;
-    let mut cursor = tree.walk();
-    // Pre-order walk with an explicit cursor: no recursion, so deep nesting is safe.
-    loop {
+    walk_preorder(tree, |cursor, _| {
         let node = cursor.node();
         if node.is_error() || node.is_missing() {
             count += 1;
         }
-        if node.has_error() && cursor.goto_first_child() {
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return count;
-            }
-        }
-    }
+        node.has_error()
+    });
+    count
 }
 
 /// Blank out constructs that tree-sitter-julia 0.23.1 misparses so badly that the rest of the

@@ -200,9 +200,7 @@ pub fn finite_difference_check(
 pub fn debug_tree(source: &str) -> String {
     let parsed = crate::syntax::parse(source);
     let mut out = String::new();
-    let mut cursor = parsed.tree.walk();
-    let mut depth = 0usize;
-    loop {
+    crate::syntax::walk_preorder(&parsed.tree, |cursor, depth| {
         let node = cursor.node();
         let field = cursor
             .field_name()
@@ -220,20 +218,9 @@ pub fn debug_tree(source: &str) -> String {
             node.kind(),
             txt
         ));
-        if cursor.goto_first_child() {
-            depth += 1;
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return out;
-            }
-            depth -= 1;
-        }
-    }
+        true
+    });
+    out
 }
 
 use interp::{Ctrl, Interp};
