@@ -74,17 +74,11 @@ pub fn guarded(args: &[&str], cwd: &Path, as_user: Option<(u32, u32)>) -> Run {
         // Only once the child runs adlint (before exec it is a copy of this process).
         let exec_done =
             std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == program);
-        if let Some(status) = exec_done
-            .then(|| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
+        if let Some(kb) = exec_done
+            .then(|| crate::common::proc_status_kb(pid as u32, "VmHWM"))
             .flatten()
         {
-            if let Some(kb) = status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            {
-                peak_kb = peak_kb.max(kb);
-            }
+            peak_kb = peak_kb.max(kb);
         }
         // SAFETY: `pid` is our own unreaped child; the pointers are to live locals.
         let r = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };

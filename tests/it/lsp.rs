@@ -292,22 +292,14 @@ fn push_caps() -> Value {
 
 /// Apply LSP text edits (non-overlapping, UTF-16 columns) to a text.
 fn apply_edits(text: &str, edits: &[Value]) -> String {
-    let offset = |line: u64, ch: u64| -> usize {
-        let mut off = 0;
-        for (i, l) in text.split_inclusive('\n').enumerate() {
-            if i as u64 == line {
-                let mut units = 0;
-                for (bi, c) in l.char_indices() {
-                    if units >= ch {
-                        return off + bi;
-                    }
-                    units += c.len_utf16() as u64;
-                }
-                return off + l.len();
-            }
-            off += l.len();
-        }
-        text.len()
+    let index = adlint::syntax::LineIndex::new(text);
+    let offset = |line: u64, ch: u64| {
+        index.offset(
+            text,
+            line as u32,
+            ch as u32,
+            adlint::syntax::ColumnUnit::Utf16,
+        )
     };
     let mut spans: Vec<(usize, usize, String)> = edits
         .iter()

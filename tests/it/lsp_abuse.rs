@@ -2,6 +2,7 @@
 //! cancellations, and clients that go away without `exit`.
 
 use super::*;
+use crate::common::{proc_status_kb, run_adlint};
 use adlint::syntax::{self, ColumnUnit, LineIndex};
 use std::collections::HashSet;
 
@@ -82,9 +83,7 @@ const BITS: &[&str] = &[
 
 /// Byte offset -> LSP position (UTF-16 columns) in `text`.
 fn position(text: &str, off: usize) -> Value {
-    let line_start = text[..off].rfind('\n').map_or(0, |i| i + 1);
-    let line = text[..off].matches('\n').count();
-    let character = text[line_start..off].encode_utf16().count();
+    let (line, character) = LineIndex::new(text).utf16_column(text, off);
     json!({"line": line, "character": character})
 }
 
@@ -295,18 +294,12 @@ fn cli_findings(text: &str) -> Vec<(String, usize, usize, String)> {
     let dir = tempfile::tempdir().unwrap();
     // The same name as the document, so that messages naming the file agree.
     std::fs::write(dir.path().join("abuse.jl"), text).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_adlint"))
-        .args(["check", "--output-format", "json", "abuse.jl"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+    let (_, stdout, stderr) = run_adlint(
+        &["check", "--output-format", "json", "abuse.jl"],
+        dir.path(),
+    );
+    let json: Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
     let index = LineIndex::new(text);
     let off = |p: &Value| {
         index.offset(
@@ -532,20 +525,6 @@ async fn binary_exits_when_its_client_closes_stdin() {
         .unwrap();
 }
 
-/// `VmRSS` and `VmHWM` of a process, in KiB.
-fn memory_of(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
 /// Memory over an hour-long editing session, compressed: one simulated second is one
 /// keystroke (typed, then taken back, so the text keeps its size); every 5 s a hover,
 /// every 15 s a code action, every 10 s a pause in which the diagnostics arrive, every
@@ -606,7 +585,7 @@ async fn bench_memory_over_an_hour_of_editing() {
     c.open(&uri, &text, version).await;
     c.open(&other_uri, &other, 1).await;
     c.published(&mut watch, &uri, version).await;
-    let (rss0, _) = memory_of(pid);
+    let rss0 = proc_status_kb(pid, "VmRSS").unwrap_or(0);
     eprintln!("| simulated minute | RSS MiB | peak MiB | edits | wall s |");
     eprintln!("|---|---|---|---|---|");
     eprintln!("| 0 | {:.1} | — | 0 | 0 |", rss0 as f64 / 1024.0);
@@ -676,7 +655,8 @@ async fn bench_memory_over_an_hour_of_editing() {
             c.open(&other_uri, &other, 1).await;
         }
         if second % 300 == 0 {
-            let (rss, hwm) = memory_of(pid);
+            let rss = proc_status_kb(pid, "VmRSS").unwrap_or(0);
+            let hwm = proc_status_kb(pid, "VmHWM").unwrap_or(0);
             samples.push(rss);
             eprintln!(
                 "| {} | {:.1} | {:.1} | {edits} | {:.0} |",
