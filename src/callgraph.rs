@@ -327,7 +327,7 @@ pub fn build(
                 let mut m: HashMap<(FuncIdx, &str), Vec<FuncIdx>> = HashMap::new();
                 for (i, g) in f.functions.iter().enumerate() {
                     if let (Some(p), FunctionKind::Named, Some(n)) = (g.parent, &g.kind, &g.name) {
-                        if p != 0 {
+                        if f.functions[p as usize].kind != FunctionKind::TopLevel {
                             m.entry((p, n.as_str())).or_default().push(i as FuncIdx);
                         }
                     }
@@ -674,27 +674,6 @@ impl<'a> Resolver<'a> {
         self.index.function_module(f, self.files)
     }
 
-    /// The module whose names a call sees: its function's, or for top-level code the
-    /// innermost `module ... end` around it (a file has one top-level pseudo-function for
-    /// all its modules).
-    fn call_module(&self, file: u32, call: &Call) -> Vec<String> {
-        let facts = self.facts(file);
-        if facts.functions[call.func as usize].kind != FunctionKind::TopLevel {
-            return self.module_of(FuncRef {
-                file,
-                func: call.func,
-            });
-        }
-        let module = facts
-            .modules
-            .iter()
-            .enumerate()
-            .filter(|(_, m)| m.span.contains(call.span))
-            .max_by_key(|(_, m)| m.span.start)
-            .map(|(i, _)| i as crate::facts::ModIdx);
-        self.index.module_path(file, module, self.files)
-    }
-
     /// Look a name up in `func` and the functions around it (closures capture), ending
     /// with the file's top level (globals).
     fn lookup(&self, file: u32, func: FuncIdx, name: &str) -> Option<Binding<'a>> {
@@ -717,7 +696,7 @@ impl<'a> Resolver<'a> {
         let facts = self.facts(file);
         let mut cur = Some(func);
         while let Some(f) = cur {
-            if f == 0 {
+            if facts.functions[f as usize].kind == FunctionKind::TopLevel {
                 break;
             }
             if let Some(found) = self.inner_by[file as usize].get(&(f, name)) {
@@ -885,7 +864,10 @@ impl<'a> Resolver<'a> {
         if self.entry_api(file, call).is_some() {
             return res;
         }
-        let module = self.call_module(file, call);
+        let module = self.module_of(FuncRef {
+            file,
+            func: call.func,
+        });
         let k = self.knowledge;
         let qualifier: Vec<String> = call
             .qualifier()
@@ -1035,7 +1017,10 @@ impl<'a> Resolver<'a> {
     /// The entry API a call is, if it is one; `None` inside for the `f'(x)` form.
     fn entry_api(&self, file: u32, call: &Call) -> Option<Option<&'a EntryApi>> {
         let k = self.knowledge;
-        let module = self.call_module(file, call);
+        let module = self.module_of(FuncRef {
+            file,
+            func: call.func,
+        });
         let name = call.name()?;
         if call.adjoint {
             // `f'(x)`: Zygote's `Base.adjoint(::Function)`.
@@ -1089,7 +1074,10 @@ impl<'a> Resolver<'a> {
             file,
             func: call.func,
         };
-        let module = self.call_module(file, call);
+        let module = self.module_of(FuncRef {
+            file,
+            func: call.func,
+        });
         let name = call.name()?;
         let Some(api) = self.entry_api(file, call)? else {
             let f = Value::Ident(name.to_string());

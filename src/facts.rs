@@ -41,7 +41,8 @@ pub type ModIdx = u32;
 /// Everything adlint knows about one file after the per-file pass.
 #[derive(Debug, Default, Clone)]
 pub struct FileFacts {
-    /// `functions[0]` is the file's top level, a function that is never called.
+    /// `functions[0]` is the file's top level and each `module ... end` has its own: pseudo-
+    /// functions of kind `TopLevel` that are never called.
     pub functions: Vec<Function>,
     pub calls: Vec<Call>,
     pub assigns: Vec<Assign>,
@@ -393,7 +394,12 @@ pub struct Comment {
 
 /// Extract the facts of one file.
 pub fn extract(source: &str) -> FileFacts {
-    let parsed = syntax::parse(source);
+    extract_parsed(source, &syntax::parse(source))
+}
+
+/// [`extract`] from a tree made already (an open document's, kept up to date by
+/// incremental parsing); `parsed` must be the parse of exactly `source`.
+pub fn extract_parsed(source: &str, parsed: &syntax::Parsed) -> FileFacts {
     let mut facts = FileFacts {
         parse_errors: parsed.error_count,
         line_index: LineIndex::new(source),
@@ -548,7 +554,7 @@ impl<'s> Extractor<'s> {
         for &(node, cap) in &caps {
             scopes.leave_before(node.start_byte() as u32);
             match cap {
-                Cap::Module => self.define_module(node),
+                Cap::Module => self.define_module(node, &mut scopes),
                 Cap::Function | Cap::Lambda | Cap::Do | Cap::Comprehension => {
                     self.define_function(node, cap, &mut scopes)
                 }
@@ -571,9 +577,12 @@ impl<'s> Extractor<'s> {
             // a definition then opens its own scope for the nodes inside it.
             let func = scopes.current_func();
             let scope_span = match cap {
-                Cap::Function | Cap::Assign | Cap::Lambda | Cap::Do | Cap::Comprehension => {
-                    Some(span)
-                }
+                Cap::Function
+                | Cap::Assign
+                | Cap::Lambda
+                | Cap::Do
+                | Cap::Comprehension
+                | Cap::Module => Some(span),
                 Cap::Macro => syntax::named_children(node)
                     .into_iter()
                     .find(|c| c.kind() == "macro_argument_list")
@@ -628,20 +637,33 @@ impl<'s> Extractor<'s> {
             .map(|&(_, m)| m)
     }
 
-    fn define_module(&mut self, node: Node) {
+    /// A module and its top level: a pseudo-function like the file's, so that the code in
+    /// `module M ... end` is attributed to M (its imports, its globals).
+    fn define_module(&mut self, node: Node, scopes: &mut ScopeStack) {
         let name = syntax::named_children(node)
             .into_iter()
             .find(|c| c.kind() == "identifier")
             .map(|c| self.text(c).to_string())
             .unwrap_or_default();
-        let parent = self.module_of(node.start_byte() as u32);
+        let span = Span::of(node);
+        let parent = self.module_of(span.start);
         let idx = self.facts.modules.len() as ModIdx;
-        self.facts.modules.push(ModuleDef {
-            name,
-            parent,
-            span: Span::of(node),
-        });
-        self.module_at.push((Span::of(node), idx));
+        self.facts.modules.push(ModuleDef { name, parent, span });
+        self.module_at.push((span, idx));
+        let top = Function {
+            kind: FunctionKind::TopLevel,
+            name: None,
+            qualifier: vec![],
+            params: vec![],
+            kwparams: vec![],
+            parent: None,
+            module: None,
+            span,
+            head: Span::default(),
+            signature: Span::default(),
+            in_macro: None,
+        };
+        self.push_function(span, top, scopes);
     }
 
     fn push_function(&mut self, node_span: Span, mut f: Function, scopes: &mut ScopeStack) {

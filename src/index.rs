@@ -156,10 +156,14 @@ impl Index {
                     .insert(name.clone());
             }
             // `const CRC = ChainRulesCore`: an alias of a module.
-            for a in facts.assigns.iter().filter(|a| a.func == 0) {
+            for a in &facts.assigns {
+                let owner = &facts.functions[a.func as usize];
+                if owner.kind != FunctionKind::TopLevel {
+                    continue;
+                }
                 if let crate::facts::Value::Ident(target) = &a.value {
                     if target.chars().next().is_some_and(char::is_uppercase) {
-                        let path = index.module_path(fi, None, files);
+                        let path = index.module_path(fi, owner.module, files);
                         index
                             .scopes
                             .entry(path)

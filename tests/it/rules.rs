@@ -57,6 +57,12 @@ fn top_level_code_inside_a_module_sees_the_modules_imports() {
     // A module that does not load Zygote does not get its `gradient`, even from a sibling.
     let src = "module M\nusing Zygote\nend\nmodule N\nf(x) = (x[1] = 0.0; sum(x))\ngradient(f, rand(3))\nend\n";
     assert_eq!(rules_at(src), Vec::<String>::new());
+    // A module's globals are its own: a function stored in one is found from its top level.
+    let src = "module M\nusing Zygote\nconst loss = x -> (x[1] = 0.0; sum(x))\ngradient(loss, rand(3))\nend\n";
+    assert_eq!(rules_at(src), ["index-assignment@3:20"]);
+    // ... and `const CRC = ChainRulesCore` inside a module names the package for that module.
+    let src = "module M\nusing Zygote, ChainRulesCore\nconst CRC = ChainRulesCore\nfunction h(x)\n    x[1] = 0.0\n    sum(x)\nend\nfunction CRC.rrule(::typeof(h), x)\n    h(x), d -> (NoTangent(), d)\nend\ngradient(h, rand(3))\nend\n";
+    assert_eq!(rules_at(src), Vec::<String>::new());
 }
 
 #[test]
