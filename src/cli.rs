@@ -113,6 +113,10 @@ pub struct CheckArgs {
     /// Print the fixes as a unified diff and write nothing; exit 1 when there are changes.
     #[arg(long)]
     pub diff: bool,
+    /// With --fix or --diff: run the entry points in the reference interpreter before and
+    /// after each fix, and refuse fixes that change a value or a gradient.
+    #[arg(long)]
+    pub verify: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -205,6 +209,9 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
             );
         }
     }
+    if args.verify && !args.fix && !args.diff {
+        bail!("--verify checks fixes: use it with --fix or --diff");
+    }
     let zygote_version = match &args.zygote_version {
         Some(v) => match Version::parse(v) {
             Some(v) => Some(v),
@@ -241,7 +248,12 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     };
     let mut analysis = analysis::analyze(ws, &options);
     if args.fix || args.diff {
-        match crate::fix::run_cli(analysis, &options, args.unsafe_fixes, args.diff, &mut err)? {
+        let request = crate::fix::CliRequest {
+            unsafe_fixes: args.unsafe_fixes,
+            diff_only: args.diff,
+            verify: args.verify,
+        };
+        match crate::fix::run_cli(analysis, &options, request, &mut err)? {
             crate::fix::CliOutcome::Diff(code) => return Ok(code),
             crate::fix::CliOutcome::Fixed(fixed) => analysis = *fixed,
         }

@@ -98,7 +98,7 @@ pub fn fix(data: &[u8]) {
     let Some(ws) = package(data) else { return };
     let a = analysis::analyze(ws, &Options::default());
     let before: Vec<usize> = a.facts.iter().map(|f| f.parse_errors).collect();
-    let outcome = crate::fix::fix_to_fixed_point(a, &Options::default(), true);
+    let outcome = crate::fix::fix_to_fixed_point(a, &Options::default(), true, None);
     for (file, original, fixed) in &outcome.changed {
         let errors = crate::syntax::parse(fixed).error_count;
         assert!(
@@ -128,6 +128,7 @@ pub fn interpret(data: &[u8]) {
             max_millis: 2_000,
         },
         zygote_version: None,
+        reference_gradients: true,
     };
     let run = crate::refad::run_program(&files, &options);
     if let Some(stop) = &run.stopped {

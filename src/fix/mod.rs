@@ -13,6 +13,7 @@ pub mod patterns;
 use crate::analysis::{self, Analysis, Options};
 use crate::diagnostic::{Applicability, Fix};
 use crate::facts::Span;
+use crate::refad::confirm::GradientReference;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
@@ -41,8 +42,14 @@ pub struct Outcome {
 }
 
 /// Apply fixes to a fixed point. `analysis` must come from `analysis::analyze` with
-/// `options`, so that each round sees the same rules.
-pub fn fix_to_fixed_point(analysis: Analysis, options: &Options, unsafe_fixes: bool) -> Outcome {
+/// `options`, so that each round sees the same rules. With `verify`, a fix is refused when
+/// the reference interpreter shows that it changes what an entry point computes.
+pub fn fix_to_fixed_point(
+    analysis: Analysis,
+    options: &Options,
+    unsafe_fixes: bool,
+    verify: Option<&GradientReference>,
+) -> Outcome {
     let originals: Vec<String> = analysis
         .workspace
         .files
@@ -58,7 +65,7 @@ pub fn fix_to_fixed_point(analysis: Analysis, options: &Options, unsafe_fixes: b
         if round.is_empty() {
             break;
         }
-        let (texts, taken, rejected) = apply_round(&analysis, &round);
+        let (texts, taken, rejected) = apply_round(&analysis, &round, verify);
         for (key, why) in rejected {
             if refused_keys.insert(key) {
                 refused.push(why);
@@ -181,16 +188,18 @@ pub fn keeps_comments(src: &str, comments: &[Span], span: Span, replacement: &st
 
 /// Apply a round's fixes. Returns the new texts of the files that changed, how many fixes
 /// were applied, and the refused ones (key, message).
+/// Apply a round's fixes, refusing those whose result fails a check: it must parse
+/// (no new syntax errors) and, with `verify`, keep every entry point's value and gradient.
+/// The fixes at fault are found by trying each alone; when only their combination fails,
+/// every fix in the files at fault is refused. Returns the new texts, the number of fixes
+/// taken, and (key, message) for each refused one.
 fn apply_round(
     analysis: &Analysis,
     fixes: &[&Fix],
+    verify: Option<&GradientReference>,
 ) -> (BTreeMap<u32, String>, usize, Vec<(String, String)>) {
-    let mut rejected = Vec::new();
-    let mut accepted: Vec<&Fix> = fixes.to_vec();
-    // A file whose fixed text has new syntax errors: find the fixes that cause them alone,
-    // refuse those, and try again with the rest.
-    loop {
-        let texts = apply_fixes(analysis, &accepted);
+    type Check<'c> = &'c dyn Fn(&BTreeMap<u32, String>) -> Option<(Vec<u32>, String)>;
+    let parses = |texts: &BTreeMap<u32, String>| {
         let broken: Vec<u32> = texts
             .iter()
             .filter(|(file, text)| {
@@ -199,35 +208,48 @@ fn apply_round(
             })
             .map(|(f, _)| *f)
             .collect();
-        if broken.is_empty() {
+        (!broken.is_empty()).then(|| (broken, "the result would not parse".to_string()))
+    };
+    let keeps_gradients = |texts: &BTreeMap<u32, String>| {
+        let why = verify?.check(analysis, texts)?;
+        Some((
+            texts.keys().copied().collect(),
+            format!("the reference interpreter shows it changes the program: {why}"),
+        ))
+    };
+    let checks: [Check; 2] = [&parses, &keeps_gradients];
+    let mut rejected = Vec::new();
+    let mut accepted: Vec<&Fix> = fixes.to_vec();
+    loop {
+        let texts = apply_fixes(analysis, &accepted);
+        let Some((check, broken, why)) = checks
+            .iter()
+            .find_map(|check| check(&texts).map(|(broken, why)| (check, broken, why)))
+        else {
             let n = accepted.len();
             return (texts, n, rejected);
-        }
-        let mut culprits: Vec<usize> = Vec::new();
+        };
+        let in_broken = |fix: &Fix| fix.edits.iter().any(|e| broken.contains(&e.location.file));
+        let mut culprits: Vec<(usize, String)> = Vec::new();
         for (i, fix) in accepted.iter().enumerate() {
-            if !fix.edits.iter().any(|e| broken.contains(&e.location.file)) {
-                continue;
-            }
-            let alone = apply_fixes(analysis, &[*fix]);
-            let breaks = alone.iter().any(|(file, text)| {
-                crate::syntax::parse(text).error_count > analysis.facts[*file as usize].parse_errors
-            });
-            if breaks {
-                culprits.push(i);
+            if in_broken(fix) {
+                if let Some((_, why)) = check(&apply_fixes(analysis, &[*fix])) {
+                    culprits.push((i, why));
+                }
             }
         }
         if culprits.is_empty() {
-            // Only the combination breaks: refuse every fix in the broken files.
             culprits = (0..accepted.len())
-                .filter(|&i| {
-                    accepted[i]
-                        .edits
-                        .iter()
-                        .any(|e| broken.contains(&e.location.file))
+                .filter(|&i| in_broken(accepted[i]))
+                .map(|i| {
+                    (
+                        i,
+                        format!("{why} (together with the other fixes in its file)"),
+                    )
                 })
                 .collect();
         }
-        for &i in culprits.iter().rev() {
+        for (i, why) in culprits.into_iter().rev() {
             let fix = accepted.remove(i);
             let e = &fix.edits[0];
             let (line, _) =
@@ -235,7 +257,7 @@ fn apply_round(
             rejected.push((
                 fix_key(analysis, fix),
                 format!(
-                    "{}:{line}: fix \"{}\" not applied: the result would not parse",
+                    "{}:{line}: fix \"{}\" not applied: {why}",
                     analysis.workspace.files[e.location.file as usize].display, fix.title
                 ),
             ));
@@ -352,6 +374,18 @@ fn replace_atomic_with(
     Ok(())
 }
 
+/// What `check --fix` / `check --diff` was asked to do.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CliRequest {
+    /// Also apply fixes that may change behaviour.
+    pub unsafe_fixes: bool,
+    /// Print a diff instead of writing the files.
+    pub diff_only: bool,
+    /// Refuse fixes that the reference interpreter shows change an entry point's value or
+    /// gradient.
+    pub verify: bool,
+}
+
 /// What `check --fix` / `check --diff` leaves for the CLI to do next.
 pub enum CliOutcome {
     /// `--diff`: the diff is printed; the run ends with this exit code.
@@ -365,13 +399,33 @@ pub enum CliOutcome {
 pub fn run_cli(
     analysis: Analysis,
     options: &Options,
-    unsafe_fixes: bool,
-    diff_only: bool,
+    request: CliRequest,
     err: &mut dyn std::io::Write,
 ) -> std::io::Result<CliOutcome> {
-    let outcome = fix_to_fixed_point(analysis, options, unsafe_fixes);
+    let CliRequest {
+        unsafe_fixes,
+        diff_only,
+        verify,
+    } = request;
+    let reference = verify.then(|| GradientReference::new(&analysis));
+    let outcome = fix_to_fixed_point(analysis, options, unsafe_fixes, reference.as_ref());
     for why in &outcome.refused {
         writeln!(err, "warning: {why}")?;
+    }
+    if let Some(reference) = &reference {
+        match reference.checkable() {
+            0 if outcome.applied > 0 => writeln!(
+                err,
+                "warning: --verify could not check the fixes: {}",
+                reference.why_unchecked()
+            )?,
+            0 => {}
+            n => writeln!(
+                err,
+                "Verified in the reference interpreter: the fixes keep the value and gradient of {n} entry point run{}",
+                if n == 1 { "" } else { "s" },
+            )?,
+        }
     }
     let remaining = outcome.analysis.diagnostics.len();
     let files = &outcome.analysis.workspace.files;

@@ -220,3 +220,186 @@ pub fn report(
     }
     Ok(ok)
 }
+
+/// `--fix --verify`: what the original program computes, to hold each fixed program to.
+///
+/// The reference is the finite-difference gradient of every `gradient`/`withgradient`
+/// entry's primal in the original code (its reverse pass usually fails: that is what the
+/// fixes are for), or reverse mode's gradient where finite differences are not taken.
+/// A fixed program must run the same entry points in the same order, and each must keep
+/// its value and match that gradient; an entry that ran before must not fail after.
+pub struct GradientReference {
+    files: Vec<SourceFile>,
+    run: ProgramRun,
+    options: Options,
+}
+
+/// Relative tolerance for an entry's value: a rewrite may reorder floating-point sums.
+const VALUE_TOLERANCE: f64 = 1e-8;
+
+impl GradientReference {
+    pub fn new(analysis: &Analysis) -> Self {
+        let options = Options {
+            reference_gradients: true,
+            ..options_for(analysis)
+        };
+        let files = program_files(analysis, None);
+        let run = run_program(&files, &options);
+        GradientReference {
+            files,
+            run,
+            options,
+        }
+    }
+
+    /// The entry runs whose gradient can be checked.
+    pub fn checkable(&self) -> usize {
+        self.run
+            .entries
+            .iter()
+            .filter(|e| reference_gradient(e).is_some())
+            .count()
+    }
+
+    /// Why no entry can be checked, for the message that says the fixes are unverified.
+    pub fn why_unchecked(&self) -> String {
+        if let Some(stop) = &self.run.stopped {
+            return format!("the original program stopped: {}", stop.reason);
+        }
+        let reasons: Vec<String> = self
+            .run
+            .entries
+            .iter()
+            .filter_map(|e| match &e.outcome {
+                Outcome::NotRun(n) => Some(n.reason.clone()),
+                _ => None,
+            })
+            .collect();
+        match reasons.first() {
+            Some(r) => r.clone(),
+            None if self.run.entries.is_empty() => {
+                "no entry point ran from the program's top level".to_string()
+            }
+            None => "no `gradient`/`withgradient` entry point with Float64 inputs and a numeric value ran".to_string(),
+        }
+    }
+
+    /// `None` when the program with `texts` (file index in `analysis` -> new text) keeps
+    /// every entry's value and gradient; otherwise what changes.
+    pub fn check(
+        &self,
+        analysis: &Analysis,
+        texts: &std::collections::BTreeMap<u32, String>,
+    ) -> Option<String> {
+        let mut files = self.files.clone();
+        for (&file, text) in texts {
+            let path = &analysis.workspace.files[file as usize].path;
+            if let Some(f) = files.iter_mut().find(|f| &f.path == path) {
+                f.text = text.clone();
+            }
+        }
+        let fixed = run_program(&files, &self.options);
+        let display = |path: &Path, line: u32| {
+            let name = analysis
+                .workspace
+                .files
+                .iter()
+                .find(|f| f.path == path)
+                .map_or_else(|| path.display().to_string(), |f| f.display.clone());
+            format!("{name}:{line}")
+        };
+        if let (None, Some(stop)) = (&self.run.stopped, &fixed.stopped) {
+            return Some(format!("the fixed program stops: {}", stop.reason));
+        }
+        let (before, after) = (&self.run.entries, &fixed.entries);
+        if before.len() != after.len() {
+            return Some(format!(
+                "the fixed program runs {} entry point{} where the original runs {}",
+                after.len(),
+                if after.len() == 1 { "" } else { "s" },
+                before.len()
+            ));
+        }
+        for (b, a) in before.iter().zip(after) {
+            let at = format!("`{}` at {}", a.api, display(&a.path, a.line));
+            if a.api != b.api {
+                return Some(format!("{at} was `{}` before the fix", b.api));
+            }
+            match (&b.outcome, &a.outcome) {
+                (Outcome::Ok { .. }, Outcome::Failed { message, .. }) => {
+                    return Some(format!(
+                        "{at} ran before the fix and fails after it: {}",
+                        message.lines().next().unwrap_or("")
+                    ))
+                }
+                (Outcome::Ok { .. }, Outcome::NotRun(n)) => {
+                    return Some(format!(
+                        "{at} ran before the fix and does not after it: {}",
+                        n.reason
+                    ))
+                }
+                _ => {}
+            }
+            let (Some(nb), Some(na)) = (&b.numbers, &a.numbers) else {
+                continue;
+            };
+            let scale = 1f64.max(nb.value.abs()).max(na.value.abs());
+            if (nb.value - na.value).abs() / scale > VALUE_TOLERANCE
+                || nb.value.is_nan() != na.value.is_nan()
+            {
+                return Some(format!(
+                    "{at} computes {} after the fix instead of {}",
+                    short(na.value),
+                    short(nb.value)
+                ));
+            }
+            let (Some(reference), Some(gradient)) = (reference_gradient(b), &na.gradient) else {
+                continue;
+            };
+            match super::compare_gradients(gradient, reference) {
+                Some(c) if c.ok => {}
+                Some(c) => {
+                    let (k, _) = gradient
+                        .iter()
+                        .zip(reference)
+                        .enumerate()
+                        .map(|(k, (g, r))| (k, (g - r).abs() / 1f64.max(g.abs()).max(r.abs())))
+                        .fold(
+                            (0, 0.0),
+                            |best, cur| if cur.1 > best.1 { cur } else { best },
+                        );
+                    return Some(format!(
+                        "{at}: the gradient after the fix differs from finite differences of the original code (component {}: {} instead of {}; relative error {:.1e})",
+                        k + 1,
+                        short(gradient[k]),
+                        short(reference[k]),
+                        c.max_rel_error
+                    ));
+                }
+                None => return Some(format!(
+                    "{at}: the gradient after the fix has {} components where the original has {}",
+                    gradient.len(),
+                    reference.len()
+                )),
+            }
+        }
+        None
+    }
+}
+
+/// The gradient a fixed program must reproduce for this entry run, if any.
+fn reference_gradient(e: &EntryRun) -> Option<&Vec<f64>> {
+    let n = e.numbers.as_ref()?;
+    n.fd_gradient.as_ref().or(n.gradient.as_ref())
+}
+
+/// A number for a message: six decimals at most, without trailing zeros.
+fn short(x: f64) -> String {
+    let s = format!("{x:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
+    }
+}

@@ -4,7 +4,7 @@ use super::ad::{Site, Tape, ZygoteFailure};
 use super::interp::{Ctrl, Interp, R};
 use super::ir::Span;
 use super::value::*;
-use super::{EntryRun, FdCheck, NotRun, Outcome, SiteRef};
+use super::{EntryNumbers, EntryRun, NotRun, Outcome, SiteRef};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -59,6 +59,7 @@ impl Interp {
             line: span.line,
             api: api.to_string(),
             outcome,
+            numbers: None,
         });
         Some(self.entries.len() - 1)
     }
@@ -291,34 +292,22 @@ impl Interp {
         y.as_f64()
     }
 
-    fn fd_for(&mut self, f: &Value, xs: &[Value], grads: &[Value], first: bool) -> Option<FdCheck> {
+    /// Finite differences of `f`'s primal over the Float64 inputs (at most 64 of them).
+    fn fd_gradient(&mut self, f: &Value, xs: &[Value], first: bool) -> Option<Vec<f64>> {
         let x0 = float_inputs(xs)?;
         if x0.len() > 64 {
             return None;
         }
-        let g = flat_grads(xs, grads);
-        if g.len() != x0.len() {
-            return None;
-        }
         let steps = self.steps;
-        let mut failed = false;
-        let check = super::finite_difference_check(
+        let fd = super::finite_difference_gradient(
             |v: &[f64]| {
-                if failed {
-                    return None;
-                }
                 let args = rebuild(xs, v);
-                let r = self.eval_plain(f, &args, first);
-                if r.is_none() {
-                    failed = true;
-                }
-                r
+                self.eval_plain(f, &args, first)
             },
             &x0,
-            &g,
         );
         self.steps = steps;
-        check
+        fd
     }
 
     fn gradient_entry(&mut self, api: &str, f: &Value, xs: &[Value], span: Span) -> R<Value> {
@@ -356,7 +345,18 @@ impl Interp {
             Ok(Ok(a)) => a,
             Ok(Err(fail)) => {
                 let o = self.failure_outcome(&fail);
-                self.record(api, span, o);
+                let fd_gradient = if self.reference_gradients {
+                    self.fd_gradient(f, xs, with)
+                } else {
+                    None
+                };
+                if let Some(i) = self.record(api, span, o) {
+                    self.entries[i].numbers = out.as_f64().map(|value| EntryNumbers {
+                        value,
+                        gradient: None,
+                        fd_gradient,
+                    });
+                }
                 return Err(self.zygote_throw(fail));
             }
             Err(e) => return Err(self.entry_error(api, span, e)),
@@ -366,18 +366,28 @@ impl Interp {
             .iter()
             .map(|x| Interp::gather(x, &adj, tid))
             .collect();
-        let fd = self.fd_for(f, xs, &grads, with);
+        let gradient = flat_grads(xs, &grads);
+        let fd_gradient = self.fd_gradient(f, xs, with);
+        let fd_check = fd_gradient
+            .as_deref()
+            .and_then(|fd| super::compare_gradients(&gradient, fd));
         let shown = show_grads(xs, &grads);
         let gt = Value::tuple(grads);
-        self.record(
+        if let Some(i) = self.record(
             api,
             span,
             Outcome::Ok {
                 value: show(&y.primal()),
                 gradient: shown,
-                fd_check: fd,
+                fd_check,
             },
-        );
+        ) {
+            self.entries[i].numbers = out.as_f64().map(|value| EntryNumbers {
+                value,
+                gradient: Some(gradient),
+                fd_gradient,
+            });
+        }
         if with {
             return Ok(Value::NT(
                 Rc::new(vec![Rc::from("val"), Rc::from("grad")]),

@@ -67,6 +67,8 @@ pub struct Interp {
     pub budget: Budget,
     pub rng: u64,
     pub version: Option<(u32, u32, u32)>,
+    /// [`super::Options::reference_gradients`].
+    pub reference_gradients: bool,
     pub entries: Vec<EntryRun>,
     pub end_ctx: Vec<(Value, usize, usize)>,
     pub in_entry: bool,
@@ -106,6 +108,7 @@ impl Interp {
             budget: opts.budget.clone(),
             rng: RNG_SEED,
             version: opts.zygote_version,
+            reference_gradients: opts.reference_gradients,
             entries: vec![],
             end_ctx: vec![],
             in_entry: false,

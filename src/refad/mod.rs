@@ -96,6 +96,10 @@ pub struct Options {
     pub budget: Budget,
     /// Zygote version to emulate; `None` means the current one (0.7.12).
     pub zygote_version: Option<(u32, u32, u32)>,
+    /// Also take the finite-difference gradient of a `gradient`/`withgradient` entry whose
+    /// reverse pass fails (its forward pass ran), as the reference `--fix --verify` holds a
+    /// fixed program to.
+    pub reference_gradients: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -117,6 +121,19 @@ pub struct EntryRun {
     pub line: u32,
     pub api: String,
     pub outcome: Outcome,
+    /// For `gradient`/`withgradient` whose forward pass returned a number: that number and
+    /// the gradients over the Float64 inputs, flattened in argument order.
+    pub numbers: Option<EntryNumbers>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct EntryNumbers {
+    pub value: f64,
+    /// Reverse mode's gradient, when the reverse pass ran.
+    pub gradient: Option<Vec<f64>>,
+    /// Central finite differences of the primal (at most 64 inputs): when the reverse pass
+    /// ran, and with [`Options::reference_gradients`] also when it failed.
+    pub fd_gradient: Option<Vec<f64>>,
 }
 
 #[derive(Clone, Debug)]
@@ -160,22 +177,14 @@ pub struct FdCheck {
 /// Relative-error tolerance of [`finite_difference_check`].
 pub const FD_TOLERANCE: f64 = 1e-5;
 
-/// Central finite differences of `f` at `x`, compared with `grad`.
-///
-/// Step `h_i = 1e-6·max(1, |x_i|)`; the error of component `i` is
-/// `|grad_i - fd_i| / max(1, |grad_i|, |fd_i|)` (relative for large values, absolute near
-/// zero); `ok` when the largest error is at most [`FD_TOLERANCE`]. Returns `None` when `f`
-/// fails or returns a non-finite value at some point, or when the lengths differ.
-pub fn finite_difference_check(
+/// Central finite differences of `f` at `x`: step `h_i = 1e-6·max(1, |x_i|)`. `None` when
+/// `f` fails or returns a non-finite value at some point.
+pub fn finite_difference_gradient(
     mut f: impl FnMut(&[f64]) -> Option<f64>,
     x: &[f64],
-    grad: &[f64],
-) -> Option<FdCheck> {
-    if x.len() != grad.len() {
-        return None;
-    }
-    let mut worst: f64 = 0.0;
+) -> Option<Vec<f64>> {
     let mut p = x.to_vec();
+    let mut out = Vec::with_capacity(x.len());
     for i in 0..x.len() {
         let h = 1e-6 * x[i].abs().max(1.0);
         p[i] = x[i] + h;
@@ -186,14 +195,41 @@ pub fn finite_difference_check(
         if !fp.is_finite() || !fm.is_finite() {
             return None;
         }
-        let fd = (fp - fm) / (2.0 * h);
-        let err = (grad[i] - fd).abs() / 1f64.max(grad[i].abs()).max(fd.abs());
-        worst = worst.max(err);
+        out.push((fp - fm) / (2.0 * h));
     }
+    Some(out)
+}
+
+/// How far `grad` is from the finite-difference gradient `fd`: the error of component `i`
+/// is `|grad_i - fd_i| / max(1, |grad_i|, |fd_i|)` (relative for large values, absolute near
+/// zero); `ok` when the largest error is at most [`FD_TOLERANCE`]. `None` when the lengths
+/// differ.
+pub fn compare_gradients(grad: &[f64], fd: &[f64]) -> Option<FdCheck> {
+    if grad.len() != fd.len() {
+        return None;
+    }
+    let worst = grad
+        .iter()
+        .zip(fd)
+        .map(|(g, d)| (g - d).abs() / 1f64.max(g.abs()).max(d.abs()))
+        .fold(0.0, f64::max);
     Some(FdCheck {
         max_rel_error: worst,
         ok: worst <= FD_TOLERANCE,
     })
+}
+
+/// [`finite_difference_gradient`] of `f` at `x`, compared with `grad` by
+/// [`compare_gradients`].
+pub fn finite_difference_check(
+    f: impl FnMut(&[f64]) -> Option<f64>,
+    x: &[f64],
+    grad: &[f64],
+) -> Option<FdCheck> {
+    if x.len() != grad.len() {
+        return None;
+    }
+    compare_gradients(grad, &finite_difference_gradient(f, x)?)
 }
 
 /// Indented dump of the tree-sitter tree (field names and anonymous tokens), for debugging the lowering.
@@ -309,13 +345,11 @@ fn run_program_here(files: &[SourceFile], opts: &Options) -> ProgramRun {
 pub(crate) fn run_file(it: &mut Interp, i: usize) -> Result<(), String> {
     it.done[i] = true;
     let src = it.sources[i].clone();
-    let parsed_errors = crate::syntax::parse(&src).error_count;
     let lowered = lower::lower_file(&src, i as u32);
     let stmts = match lowered {
         ir::Ex::Block(v) => v,
         other => vec![other],
     };
-    let _ = parsed_errors;
     let global = it.global.clone();
     for st in &stmts {
         let before = it.entries.len();
