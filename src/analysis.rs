@@ -8,8 +8,11 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::facts::{self, FileFacts};
 use crate::index::{self, Index};
 use crate::rules::{self, Rule, RuleContext, Settings};
+use crate::syntax;
 use crate::workspace::{Version, Workspace};
 use rayon::prelude::*;
+use std::collections::HashMap;
+use std::path::PathBuf;
 
 /// Which rules run, and how the environment is configured: the command line's part.
 /// Config files come with the workspace (`Workspace::configs`); the command line wins.
@@ -110,10 +113,23 @@ impl FactsCache {
 }
 
 pub fn analyze(workspace: Workspace, options: &Options) -> Analysis {
-    analyze_cached(workspace, options, &mut FactsCache::default())
+    analyze_cached(
+        workspace,
+        options,
+        &mut FactsCache::default(),
+        &HashMap::new(),
+    )
 }
 
-pub fn analyze_cached(workspace: Workspace, options: &Options, cache: &mut FactsCache) -> Analysis {
+/// [`analyze`], reusing the facts of files whose text the cache has seen, and the trees in
+/// `parsed` (by path; each must be the parse of that file's current text) instead of
+/// parsing those files again.
+pub fn analyze_cached(
+    workspace: Workspace,
+    options: &Options,
+    cache: &mut FactsCache,
+    parsed: &HashMap<PathBuf, syntax::Parsed>,
+) -> Analysis {
     let hashes: Vec<u64> = workspace
         .files
         .iter()
@@ -125,7 +141,10 @@ pub fn analyze_cached(workspace: Workspace, options: &Options, cache: &mut Facts
         .zip(hashes.par_iter())
         .map(|(f, h)| match cache.entries.get(&f.path) {
             Some((old, facts)) if old == h => facts.clone(),
-            _ => facts::extract(&f.text),
+            _ => match parsed.get(&f.path) {
+                Some(p) => facts::extract_parsed(&f.text, p),
+                None => facts::extract(&f.text),
+            },
         })
         .collect();
     for ((f, h), x) in workspace.files.iter().zip(&hashes).zip(&facts) {
@@ -133,13 +152,22 @@ pub fn analyze_cached(workspace: Workspace, options: &Options, cache: &mut Facts
             cache.entries.insert(f.path.clone(), (*h, x.clone()));
         }
     }
-    analyze_facts(workspace, facts, options)
+    let trees: HashMap<u32, tree_sitter::Tree> = workspace
+        .files
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| Some((i as u32, parsed.get(&f.path)?.tree.clone())))
+        .collect();
+    analyze_facts(workspace, facts, options, trees)
 }
 
+/// The analysis over extracted facts; `trees` are parses the fix builder may reuse (by file
+/// index), the rest it parses when it needs them.
 fn analyze_facts(
     mut workspace: Workspace,
     mut facts: Vec<FileFacts>,
     options: &Options,
+    trees: HashMap<u32, tree_sitter::Tree>,
 ) -> Analysis {
     // Follow `include("...")` relative to the including file; files outside the walk are
     // loaded when they are inside the root, and refused (with a warning) otherwise.
@@ -260,7 +288,7 @@ fn analyze_facts(
         (fa, a.location.span.start, a.rule).cmp(&(fb, b.location.span.start, b.rule))
     });
     analysis.diagnostics = diagnostics;
-    crate::fix::patterns::attach(&mut analysis);
+    crate::fix::patterns::attach(&mut analysis, trees);
     analysis
 }
 

@@ -22,7 +22,8 @@ pub fn facts_query() -> &'static Query {
     })
 }
 
-/// A parsed file: the masked source the tree was built from, and the tree.
+/// A parsed file: the tree and its error count (a clone shares the tree).
+#[derive(Clone, Debug)]
 pub struct Parsed {
     pub tree: Tree,
     /// Number of ERROR or MISSING nodes; zero for a clean parse.

@@ -42,10 +42,11 @@ const SHAPE_QUERIES: &[&str] = &[
     "isempty",
 ];
 
-/// Attach fixes (and pattern-specific help) to every diagnostic of the analysis.
-pub fn attach(analysis: &mut Analysis) {
+/// Attach fixes (and pattern-specific help) to every diagnostic of the analysis. `trees`
+/// holds parses of some files (by index) made already; the others are parsed on demand.
+pub fn attach(analysis: &mut Analysis, trees: HashMap<u32, Tree>) {
     let built: Vec<(Vec<Fix>, Option<String>)> = {
-        let mut b = Builder::new(analysis);
+        let mut b = Builder::new(analysis, trees);
         analysis.diagnostics.iter().map(|d| b.build(d)).collect()
     };
     for (d, (fixes, help)) in analysis.diagnostics.iter_mut().zip(built) {
@@ -73,11 +74,11 @@ struct Found {
 }
 
 impl<'a> Builder<'a> {
-    fn new(a: &'a Analysis) -> Self {
+    fn new(a: &'a Analysis, trees: HashMap<u32, Tree>) -> Self {
         Builder {
             a,
             comments: HashMap::new(),
-            call_trees: Default::default(),
+            call_trees: std::cell::RefCell::new(trees),
         }
     }
 

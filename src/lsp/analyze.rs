@@ -66,9 +66,9 @@ pub struct DocInput {
     pub path: PathBuf,
     pub text: String,
     pub version: i32,
-    /// Its tree is provisional ([`super::document::Document::provisional`]): parse it
-    /// afresh along with the analysis.
-    pub settle: bool,
+    /// The document's tree, reused by the analysis; `None` while it is provisional
+    /// ([`super::document::Document::provisional`]): the worker parses it afresh.
+    pub parsed: Option<crate::syntax::Parsed>,
 }
 
 pub struct Inputs {
@@ -202,9 +202,14 @@ pub fn run(inputs: Inputs, cache: &mut FactsCache) -> Snapshot {
         }
     }
 
+    let parsed: HashMap<PathBuf, crate::syntax::Parsed> = inputs
+        .docs
+        .iter()
+        .filter_map(|d| Some((d.path.clone(), d.parsed.clone()?)))
+        .collect();
     let mut units = Vec::new();
     for (ws, scope) in jobs {
-        let analysis = analysis::analyze_cached(ws, &inputs.options, cache);
+        let analysis = analysis::analyze_cached(ws, &inputs.options, cache, &parsed);
         let n = analysis.workspace.files.len();
         let mut by_file = vec![Vec::new(); n];
         for (i, d) in analysis.diagnostics.iter().enumerate() {

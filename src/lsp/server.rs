@@ -2,8 +2,9 @@
 //!
 //! Document and workspace notifications update [`State`] synchronously (no await before
 //! the update, so edits apply in the order they arrive), bump the generation and wake the
-//! worker. The worker debounces, runs the analysis on a blocking thread, stores the
-//! snapshot, and publishes it unless a newer generation is already waiting. Requests that
+//! worker. The worker throttles (a leading-edge debounce), runs the analysis on a blocking
+//! thread, stores the snapshot, and publishes it unless a newer generation is already
+//! waiting. Requests that
 //! read analysis results (hover, code actions, pull diagnostics) first wait until the
 //! snapshot covers the generation current when they arrived; a cancelled request is
 //! dropped while it waits.
@@ -288,12 +289,21 @@ impl Backend {
     }
 }
 
-/// The analysis loop: one analysis at a time, always of the newest inputs.
+/// The analysis loop: one analysis at a time, always of the newest inputs. The debounce
+/// throttles with a leading edge: an edit after a quiet spell is analysed at once, and in a
+/// burst analyses start at most once per debounce interval (edits that arrive meanwhile
+/// are taken together by the next one).
 async fn worker(shared: Arc<Shared>, client: Client) {
     let mut last = None;
+    let mut last_start: Option<std::time::Instant> = None;
     loop {
         shared.dirty.notified().await;
-        tokio::time::sleep(shared.options.debounce).await;
+        if let Some(wait) =
+            last_start.and_then(|t| shared.options.debounce.checked_sub(t.elapsed()))
+        {
+            tokio::time::sleep(wait).await;
+        }
+        last_start = Some(std::time::Instant::now());
         let inputs = {
             let st = lock(&shared.state);
             if st.shutdown {
@@ -308,15 +318,13 @@ async fn worker(shared: Arc<Shared>, client: Client) {
         last = Some(generation);
         let mut cache = std::mem::take(&mut *lock(&shared.cache));
         let result = tokio::task::spawn_blocking(move || {
-            let fresh: Vec<(String, String, crate::syntax::Parsed)> = inputs
-                .docs
-                .iter()
-                .filter(|d| d.settle)
-                .map(|d| {
-                    let key = d.uri.as_str().to_string();
-                    (key, d.text.clone(), crate::syntax::parse(&d.text))
-                })
-                .collect();
+            let mut inputs = inputs;
+            let mut fresh: Vec<(String, String, crate::syntax::Parsed)> = Vec::new();
+            for d in inputs.docs.iter_mut().filter(|d| d.parsed.is_none()) {
+                let parsed = crate::syntax::parse(&d.text);
+                fresh.push((d.uri.as_str().to_string(), d.text.clone(), parsed.clone()));
+                d.parsed = Some(parsed);
+            }
             let snapshot = analyze::run(inputs, &mut cache);
             (snapshot, cache, fresh)
         })

@@ -68,7 +68,10 @@ impl State {
                 path: d.path.clone(),
                 text: d.doc.text.clone(),
                 version: d.doc.version,
-                settle: d.doc.provisional(),
+                parsed: (!d.doc.provisional()).then(|| crate::syntax::Parsed {
+                    tree: d.doc.tree.clone(),
+                    error_count: d.doc.parse_errors,
+                }),
             })
             .collect();
         docs.sort_by(|a, b| a.path.cmp(&b.path));
