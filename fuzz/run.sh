@@ -4,6 +4,9 @@
 # New interesting inputs are added to fuzz/corpus/<target>/, crashes are written to
 # fuzz/artifacts/<target>/: copy each crash into fuzz/regressions/<target>/ once it is
 # fixed, so that `cargo test` replays it for good (tests/it/fuzz_corpus.rs).
+# FUZZ_PREBUILT=1 runs the binaries `cargo fuzz build` left in target/ as they are (the
+# instrumented build takes long on small machines; sources may move on meanwhile).
+# FUZZ_FLAGS adds libFuzzer flags (e.g. `-detect_leaks=0`).
 set -euo pipefail
 secs="${1:-60}"
 shift || true
@@ -23,7 +26,18 @@ seeds() {
 for t in $targets; do
   mkdir -p "corpus/$t" "regressions/$t"
   echo "== fuzzing $t for ${secs}s"
-  # shellcheck disable=SC2046
-  cargo +nightly fuzz run "$t" "corpus/$t" "regressions/$t" $(seeds "$t") -- \
-    -max_total_time="$secs" -max_len=65536 -timeout=60 -rss_limit_mb=4096 -print_final_stats=1
+  mkdir -p "artifacts/$t"
+  flags=(-max_total_time="$secs" -max_len=65536 -timeout=60 -rss_limit_mb=4096
+    -print_final_stats=1 -artifact_prefix="artifacts/$t/")
+  # Extra libFuzzer flags, e.g. FUZZ_FLAGS=-detect_leaks=0.
+  read -r -a extra <<<"${FUZZ_FLAGS:-}"
+  flags+=("${extra[@]}")
+  if [ -n "${FUZZ_PREBUILT:-}" ]; then
+    # shellcheck disable=SC2046
+    "target/x86_64-unknown-linux-gnu/release/$t" "${flags[@]}" \
+      "corpus/$t" "regressions/$t" $(seeds "$t")
+  else
+    # shellcheck disable=SC2046
+    cargo +nightly fuzz run "$t" "corpus/$t" "regressions/$t" $(seeds "$t") -- "${flags[@]}"
+  fi
 done

@@ -376,11 +376,13 @@ impl GradientReference {
                         c.max_rel_error
                     ));
                 }
-                None => return Some(format!(
+                None => {
+                    return Some(format!(
                     "{at}: the gradient after the fix has {} components where the original has {}",
                     gradient.len(),
                     reference.len()
-                )),
+                ))
+                }
             }
         }
         None

@@ -35,11 +35,61 @@ pub struct Scope {
 pub type Env = Rc<Scope>;
 
 pub fn new_scope(parent: Option<Env>, is_func: bool) -> Env {
-    Rc::new(Scope {
+    let env = Rc::new(Scope {
         vars: RefCell::new(HashMap::new()),
         parent,
         is_func,
         globals: RefCell::new(HashSet::new()),
+    });
+    LIVE_SCOPES.with(|live| {
+        let mut live = live.borrow_mut();
+        live.scopes.push(Rc::downgrade(&env));
+        if live.scopes.len() >= live.prune_at {
+            live.scopes.retain(|w| w.strong_count() > 0);
+            live.prune_at = (live.scopes.len() * 2).max(1024);
+        }
+    });
+    env
+}
+
+/// The scopes made on this thread that may still be alive. A closure holds its scope and
+/// a scope holds the closures defined in it (every method holds the global scope), so
+/// reference counting alone never frees a program; [`break_cycles`] clears them at the
+/// end of a run. Dead entries are pruned whenever the list doubles.
+#[derive(Default)]
+struct LiveScopes {
+    scopes: Vec<std::rc::Weak<Scope>>,
+    prune_at: usize,
+}
+
+thread_local! {
+    static LIVE_SCOPES: RefCell<LiveScopes> = RefCell::new(LiveScopes::default());
+}
+
+/// Empty every scope still alive on this thread, so the values of a finished run (and the
+/// cycles between closures and scopes) are freed.
+pub fn break_cycles() {
+    let scopes = LIVE_SCOPES.with(|live| std::mem::take(&mut live.borrow_mut().scopes));
+    for scope in scopes.iter().filter_map(std::rc::Weak::upgrade) {
+        let vars = std::mem::take(&mut *scope.vars.borrow_mut());
+        drop(vars);
+    }
+    // Scopes something outside the run still holds stay listed.
+    LIVE_SCOPES.with(|live| {
+        let mut live = live.borrow_mut();
+        live.scopes
+            .extend(scopes.into_iter().filter(|w| w.strong_count() > 0));
+    });
+}
+
+/// How many scopes made on this thread are still alive (tests of [`break_cycles`]).
+pub fn live_scopes() -> usize {
+    LIVE_SCOPES.with(|live| {
+        live.borrow()
+            .scopes
+            .iter()
+            .filter(|w| w.strong_count() > 0)
+            .count()
     })
 }
 

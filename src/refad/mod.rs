@@ -112,6 +112,8 @@ pub struct SourceFile {
 pub struct ProgramRun {
     pub entries: Vec<EntryRun>,
     pub stopped: Option<NotRun>,
+    /// Evaluation steps the user's files took (the unit of the step budget).
+    pub steps: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -293,6 +295,7 @@ pub fn run_program(files: &[SourceFile], opts: &Options) -> ProgramRun {
         stopped: Some(NotRun {
             reason: format!("{INTERNAL_ERROR}: {failure}"),
         }),
+        steps: 0,
     }
 }
 
@@ -304,6 +307,19 @@ pub const INTERNAL_ERROR: &str = "internal error in the reference interpreter";
 const STACK_BYTES: usize = 1 << 30;
 
 fn run_program_here(files: &[SourceFile], opts: &Options) -> ProgramRun {
+    /// Closures and scopes refer to each other: free what the run left, also when it
+    /// panicked.
+    struct Collect;
+    impl Drop for Collect {
+        fn drop(&mut self) {
+            interp::break_cycles();
+        }
+    }
+    let _collect = Collect;
+    run_program_uncollected(files, opts)
+}
+
+fn run_program_uncollected(files: &[SourceFile], opts: &Options) -> ProgramRun {
     let mut paths: Vec<PathBuf> = files.iter().map(|f| f.path.clone()).collect();
     paths.push(PathBuf::from("<prelude>"));
     let mut it = Interp::new(paths, opts);
@@ -321,6 +337,7 @@ fn run_program_here(files: &[SourceFile], opts: &Options) -> ProgramRun {
         return ProgramRun {
             entries: vec![],
             stopped: Some(NotRun { reason }),
+            steps: it.steps,
         };
     }
     it.steps = 0;
@@ -338,6 +355,7 @@ fn run_program_here(files: &[SourceFile], opts: &Options) -> ProgramRun {
     ProgramRun {
         entries: it.entries,
         stopped,
+        steps: it.steps,
     }
 }
 
@@ -402,5 +420,29 @@ pub(crate) fn include(it: &mut Interp, path: &str, span: ir::Span) -> Result<Val
         },
         Some(_) => Ok(Value::Nothing),
         None => Err(it.unsupported(&format!("include of a file not given ({path})"), span)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_finished_run_frees_its_closures_and_scopes() {
+        let files = [SourceFile {
+            path: PathBuf::from("/cycles/main.jl"),
+            text:
+                "f(x) = x + 1\ng = y -> f(y)\nfunction h()\n    k = () -> k\n    k\nend\nkk = h()\n"
+                    .to_string(),
+        }];
+        // Without collection the scopes outlive the run (the test can fail) ...
+        let run = run_program_uncollected(&files, &Options::default());
+        assert!(run.stopped.is_none(), "{:?}", run.stopped);
+        assert!(interp::live_scopes() > 0);
+        interp::break_cycles();
+        // ... and with it, nothing is left.
+        let run = run_program_here(&files, &Options::default());
+        assert!(run.stopped.is_none(), "{:?}", run.stopped);
+        assert_eq!(interp::live_scopes(), 0);
     }
 }
