@@ -129,6 +129,24 @@ pub struct Function {
 }
 
 impl Function {
+    /// The pseudo-function of a file's or a module's top level over `span` (its parent
+    /// and module are set where it is pushed).
+    fn top_level(span: Span) -> Function {
+        Function {
+            kind: FunctionKind::TopLevel,
+            name: None,
+            qualifier: vec![],
+            params: vec![],
+            kwparams: vec![],
+            parent: None,
+            module: None,
+            span,
+            head: Span::default(),
+            signature: Span::default(),
+            in_macro: None,
+        }
+    }
+
     pub fn display_name(&self, facts: &FileFacts) -> String {
         match &self.kind {
             FunctionKind::TopLevel => "top level".to_string(),
@@ -406,22 +424,10 @@ pub fn extract_parsed(source: &str, parsed: &syntax::Parsed) -> FileFacts {
         ..FileFacts::default()
     };
     let root = parsed.tree.root_node();
-    facts.functions.push(Function {
-        kind: FunctionKind::TopLevel,
-        name: None,
-        qualifier: vec![],
-        params: vec![],
-        kwparams: vec![],
-        parent: None,
-        module: None,
-        span: Span {
-            start: 0,
-            end: source.len() as u32,
-        },
-        head: Span::default(),
-        signature: Span::default(),
-        in_macro: None,
-    });
+    facts.functions.push(Function::top_level(Span {
+        start: 0,
+        end: source.len() as u32,
+    }));
     let mut ex = Extractor {
         src: source,
         facts,
@@ -650,20 +656,7 @@ impl<'s> Extractor<'s> {
         let idx = self.facts.modules.len() as ModIdx;
         self.facts.modules.push(ModuleDef { name, parent, span });
         self.module_at.push((span, idx));
-        let top = Function {
-            kind: FunctionKind::TopLevel,
-            name: None,
-            qualifier: vec![],
-            params: vec![],
-            kwparams: vec![],
-            parent: None,
-            module: None,
-            span,
-            head: Span::default(),
-            signature: Span::default(),
-            in_macro: None,
-        };
-        self.push_function(span, top, scopes);
+        self.push_function(span, Function::top_level(span), scopes);
     }
 
     fn push_function(&mut self, node_span: Span, mut f: Function, scopes: &mut ScopeStack) {
