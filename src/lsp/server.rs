@@ -2,9 +2,8 @@
 //!
 //! Document and workspace notifications update [`State`] synchronously (no await before
 //! the update, so edits apply in the order they arrive), bump the generation and wake the
-//! worker. The worker throttles (a leading-edge debounce), runs the analysis on a blocking
-//! thread, stores the snapshot, and publishes it unless a newer generation is already
-//! waiting. Requests that
+//! worker. The worker debounces, runs the analysis on a blocking thread, stores the
+//! snapshot, and publishes it unless a newer generation is already waiting. Requests that
 //! read analysis results (hover, code actions, pull diagnostics) first wait until the
 //! snapshot covers the generation current when they arrived; a cancelled request is
 //! dropped while it waits.
@@ -289,21 +288,12 @@ impl Backend {
     }
 }
 
-/// The analysis loop: one analysis at a time, always of the newest inputs. The debounce
-/// throttles with a leading edge: an edit after a quiet spell is analysed at once, and in a
-/// burst analyses start at most once per debounce interval (edits that arrive meanwhile
-/// are taken together by the next one).
+/// The analysis loop: one analysis at a time, always of the newest inputs.
 async fn worker(shared: Arc<Shared>, client: Client) {
     let mut last = None;
-    let mut last_start: Option<std::time::Instant> = None;
     loop {
         shared.dirty.notified().await;
-        if let Some(wait) =
-            last_start.and_then(|t| shared.options.debounce.checked_sub(t.elapsed()))
-        {
-            tokio::time::sleep(wait).await;
-        }
-        last_start = Some(std::time::Instant::now());
+        tokio::time::sleep(shared.options.debounce).await;
         let inputs = {
             let st = lock(&shared.state);
             if st.shutdown {
