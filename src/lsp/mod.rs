@@ -25,8 +25,8 @@ use tokio::io::{AsyncRead, AsyncWrite, BufReader};
 /// Settings of a server instance (tests use [`serve_with`]).
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
-    /// Wait this long after an edit before analysing, so that a burst of keystrokes makes
-    /// one analysis.
+    /// The shortest interval between the starts of two analyses: an edit after a quiet
+    /// spell is analysed at once, a burst of edits in one analysis per interval.
     pub debounce: std::time::Duration,
     /// Enable the test-only requests: `adlint/debugPanic`, which panics inside a handler
     /// (tests of the panic guard), and `adlint/debugDocument`, which returns an open

@@ -2,11 +2,12 @@
 //!
 //! Document and workspace notifications update [`State`] synchronously (no await before
 //! the update, so edits apply in the order they arrive), bump the generation and wake the
-//! worker. The worker debounces, runs the analysis on a blocking thread, stores the
-//! snapshot, and publishes it unless a newer generation is already waiting. Requests that
-//! read analysis results (hover, code actions, pull diagnostics) first wait until the
-//! snapshot covers the generation current when they arrived; a cancelled request is
-//! dropped while it waits.
+//! worker. The worker throttles (a leading-edge debounce), runs the analysis on a blocking
+//! thread, stores the snapshot, and publishes it unless a newer generation is already
+//! waiting. Workspace discoveries may overlap; the one started last wins
+//! ([`State::apply_discovery`]). Requests that read analysis results (hover, code actions,
+//! pull diagnostics) first wait until the snapshot covers the generation current when they
+//! arrived; a cancelled request is dropped while it waits.
 
 use super::analyze::{self, Project, Snapshot};
 use super::convert::Encoding;
@@ -144,16 +145,9 @@ impl Backend {
 
     /// Discover every workspace folder (and re-discover loose projects) in the background.
     async fn discover(&self, with_progress: bool) {
-        let (folders, loose): (Vec<PathBuf>, Vec<PathBuf>) = {
-            let st = lock(&self.shared.state);
-            let loose = st
-                .projects
-                .iter()
-                .filter(|p| p.loose)
-                .flat_map(|p| p.scope.clone())
-                .collect();
-            (st.folders.clone(), loose)
-        };
+        let run = lock(&self.shared.state).begin_discovery();
+        let folders = run.folders.clone();
+        let loose = run.loose.clone();
         let mut progress = None;
         if with_progress && lock(&self.shared.state).caps.progress {
             let token = NumberOrString::String("adlint/discover".to_string());
@@ -211,46 +205,13 @@ impl Backend {
         for e in errors {
             self.client.log_message(MessageType::WARNING, e).await;
         }
-        let files: usize;
-        {
+        let files = {
             let mut st = lock(&self.shared.state);
-            // One project per package root: folders inside one package share it.
-            let mut projects: Vec<Arc<Project>> = Vec::new();
-            for p in found {
-                match projects.iter_mut().find(|q| q.root == p.root) {
-                    Some(q) => {
-                        let mut merged = Project {
-                            root: q.root.clone(),
-                            files: q.files.clone(),
-                            versions: q.versions.clone(),
-                            skipped: q.skipped.clone(),
-                            scope: q.scope.clone(),
-                            loose: q.loose && p.loose,
-                            configs: q.configs.clone(),
-                            config_error: q.config_error.clone(),
-                        };
-                        merged.scope.extend(p.scope);
-                        *q = Arc::new(merged);
-                    }
-                    None => projects.push(Arc::new(p)),
-                }
+            if st.apply_discovery(&run, found) {
+                self.changed(&mut st);
             }
-            // A loose project whose document is now inside a folder project is dropped.
-            let folder_roots: Vec<PathBuf> = projects
-                .iter()
-                .filter(|p| !p.loose)
-                .map(|p| p.root.clone())
-                .collect();
-            projects.retain(|p| {
-                !p.loose
-                    || !folder_roots
-                        .iter()
-                        .any(|r| p.scope.iter().all(|s| s.starts_with(r)))
-            });
-            files = projects.iter().map(|p| p.files.len()).sum();
-            st.projects = projects;
-            self.changed(&mut st);
-        }
+            st.projects.iter().map(|p| p.files.len()).sum::<usize>()
+        };
         if let Some(p) = progress {
             p.finish_with_message(format!("{files} Julia file(s)"))
                 .await;
@@ -288,12 +249,21 @@ impl Backend {
     }
 }
 
-/// The analysis loop: one analysis at a time, always of the newest inputs.
+/// The analysis loop: one analysis at a time, always of the newest inputs. The debounce
+/// throttles with a leading edge: an edit after a quiet spell is analysed at once, and in a
+/// burst analyses start at most once per debounce interval (edits that arrive meanwhile
+/// are taken together by the next one).
 async fn worker(shared: Arc<Shared>, client: Client) {
     let mut last = None;
+    let mut last_start: Option<std::time::Instant> = None;
     loop {
         shared.dirty.notified().await;
-        tokio::time::sleep(shared.options.debounce).await;
+        if let Some(wait) =
+            last_start.and_then(|t| shared.options.debounce.checked_sub(t.elapsed()))
+        {
+            tokio::time::sleep(wait).await;
+        }
+        last_start = Some(std::time::Instant::now());
         let inputs = {
             let st = lock(&shared.state);
             if st.shutdown {
@@ -345,6 +315,8 @@ async fn worker(shared: Arc<Shared>, client: Client) {
                     client.log_message(MessageType::ERROR, msg).await;
                 }
             }
+            // The runtime is shutting down.
+            Err(e) if e.is_cancelled() => return,
             Err(e) => {
                 // The cache went with the panicking thread; the next run starts afresh.
                 let msg = if e.is_panic() {
@@ -618,13 +590,7 @@ impl LanguageServer for Backend {
                 };
                 let outside = !st.in_workspace(&doc.path);
                 if outside {
-                    let open: Vec<PathBuf> = st.docs.values().map(|d| d.path.clone()).collect();
-                    st.projects.retain(|p| {
-                        !p.loose
-                            || open
-                                .iter()
-                                .any(|d| p.scope.iter().any(|s| d.starts_with(s)))
-                    });
+                    st.drop_unused_loose();
                 }
                 self.changed(&mut st);
                 outside && !st.caps.pull

@@ -43,6 +43,18 @@ pub struct State {
     pub published: HashMap<String, (Option<i32>, Vec<Diagnostic>)>,
     pub options: Options,
     pub shutdown: bool,
+    /// Discoveries started so far; each takes the next number as its ticket.
+    pub discoveries_started: u64,
+    /// The ticket of the discovery whose projects are in `projects`.
+    pub discovery_applied: u64,
+}
+
+/// A workspace discovery in flight: its ticket and what it set out to find.
+pub struct Discovery {
+    pub ticket: u64,
+    pub folders: Vec<PathBuf>,
+    /// Scopes of the loose projects (documents outside every folder) known at its start.
+    pub loose: Vec<PathBuf>,
 }
 
 impl State {
@@ -57,6 +69,84 @@ impl State {
                 .projects
                 .iter()
                 .any(|p| !p.loose && path.starts_with(&p.root))
+    }
+
+    /// Start a discovery of every folder and loose project.
+    pub fn begin_discovery(&mut self) -> Discovery {
+        self.discoveries_started += 1;
+        Discovery {
+            ticket: self.discoveries_started,
+            folders: self.folders.clone(),
+            loose: self
+                .projects
+                .iter()
+                .filter(|p| p.loose)
+                .flat_map(|p| p.scope.clone())
+                .collect(),
+        }
+    }
+
+    /// Replace the projects with what a discovery found. Discoveries run concurrently (the
+    /// first indexing, a file watcher event, a folder change); one that started before the
+    /// applied one read older files and is dropped, so a config edited on disk is never
+    /// overwritten by a slow earlier read. Loose projects added or closed while it ran are
+    /// respected. Returns whether the projects changed hands.
+    pub fn apply_discovery(&mut self, run: &Discovery, found: Vec<Project>) -> bool {
+        if run.ticket < self.discovery_applied {
+            return false;
+        }
+        self.discovery_applied = run.ticket;
+        // One project per package root: folders inside one package share it.
+        let mut projects: Vec<Arc<Project>> = Vec::new();
+        for p in found {
+            match projects.iter_mut().find(|q| q.root == p.root) {
+                Some(q) => {
+                    let mut merged = Project {
+                        root: q.root.clone(),
+                        files: q.files.clone(),
+                        versions: q.versions.clone(),
+                        skipped: q.skipped.clone(),
+                        scope: q.scope.clone(),
+                        loose: q.loose && p.loose,
+                        configs: q.configs.clone(),
+                        config_error: q.config_error.clone(),
+                    };
+                    merged.scope.extend(p.scope);
+                    *q = Arc::new(merged);
+                }
+                None => projects.push(Arc::new(p)),
+            }
+        }
+        // Loose projects opened while the discovery ran (it did not know them).
+        for p in &self.projects {
+            let known = p.scope.iter().any(|s| run.loose.contains(s));
+            if p.loose && !known && !projects.iter().any(|q| q.root == p.root) {
+                projects.push(p.clone());
+            }
+        }
+        // A loose project whose document is now inside a folder project, or whose
+        // documents were closed meanwhile, is dropped.
+        let folder_roots: Vec<PathBuf> = projects
+            .iter()
+            .filter(|p| !p.loose)
+            .map(|p| p.root.clone())
+            .collect();
+        let open: Vec<PathBuf> = self.docs.values().map(|d| d.path.clone()).collect();
+        projects.retain(|p| {
+            !p.loose
+                || (!folder_roots
+                    .iter()
+                    .any(|r| p.scope.iter().all(|s| s.starts_with(r)))
+                    && loose_in_use(p, &open))
+        });
+        self.projects = projects;
+        true
+    }
+
+    /// Drop the loose projects no open document needs any more.
+    pub fn drop_unused_loose(&mut self) {
+        let open: Vec<PathBuf> = self.docs.values().map(|d| d.path.clone()).collect();
+        self.projects.retain(|p| !p.loose || loose_in_use(p, &open));
     }
 
     pub fn inputs(&self) -> Inputs {
@@ -85,8 +175,105 @@ impl State {
     }
 }
 
+/// Whether an open document lies in a loose project's scope.
+fn loose_in_use(p: &Project, open: &[PathBuf]) -> bool {
+    open.iter()
+        .any(|d| p.scope.iter().any(|s| d.starts_with(s)))
+}
+
 /// Lock a mutex, recovering the data when a panicking handler poisoned it (the panic was
 /// logged; the state itself is consistent because every update is a few assignments).
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn project(root: &str, loose: bool, config_error: Option<&str>) -> Project {
+        Project {
+            root: PathBuf::from(root),
+            files: Vec::new(),
+            versions: Default::default(),
+            skipped: Vec::new(),
+            scope: vec![PathBuf::from(root)],
+            loose,
+            configs: Default::default(),
+            config_error: config_error.map(str::to_string),
+        }
+    }
+
+    fn open(st: &mut State, path: &str) {
+        let uri: Uri = format!("file://{path}").parse().unwrap();
+        st.docs.insert(
+            uri.as_str().to_string(),
+            OpenDoc {
+                uri,
+                path: PathBuf::from(path),
+                doc: Document::new(String::new(), 1),
+            },
+        );
+    }
+
+    #[test]
+    fn a_discovery_that_started_earlier_never_overwrites_a_later_one() {
+        let mut st = State {
+            folders: vec![PathBuf::from("/w")],
+            ..State::default()
+        };
+        let first = st.begin_discovery();
+        let second = st.begin_discovery();
+        // The second (started after a config edit) finishes first.
+        assert!(st.apply_discovery(&second, vec![project("/w", false, Some("new"))]));
+        assert!(!st.apply_discovery(&first, vec![project("/w", false, None)]));
+        assert_eq!(st.projects.len(), 1);
+        assert_eq!(st.projects[0].config_error.as_deref(), Some("new"));
+        // In order, each applies.
+        let third = st.begin_discovery();
+        assert!(st.apply_discovery(&third, vec![project("/w", false, None)]));
+        assert_eq!(st.projects[0].config_error, None);
+    }
+
+    #[test]
+    fn loose_projects_opened_or_closed_during_a_discovery_are_respected() {
+        let mut st = State {
+            folders: vec![PathBuf::from("/w")],
+            ..State::default()
+        };
+        open(&mut st, "/x/a.jl");
+        open(&mut st, "/y/b.jl");
+        st.projects.push(Arc::new(project("/x", true, None)));
+        let run = st.begin_discovery();
+        assert_eq!(run.loose, [PathBuf::from("/x")]);
+        // Meanwhile /y/b.jl gets its loose project and /x/a.jl is closed.
+        st.projects.push(Arc::new(project("/y", true, None)));
+        st.docs.retain(|_, d| d.path != Path::new("/x/a.jl"));
+        st.drop_unused_loose();
+        assert!(st.apply_discovery(
+            &run,
+            vec![project("/w", false, None), project("/x", true, None)]
+        ));
+        let roots: Vec<&str> = st
+            .projects
+            .iter()
+            .map(|p| p.root.to_str().unwrap())
+            .collect();
+        assert_eq!(roots, ["/w", "/y"]);
+    }
+
+    #[test]
+    fn a_loose_project_inside_a_folder_project_is_dropped() {
+        let mut st = State::default();
+        open(&mut st, "/w/sub/a.jl");
+        st.projects.push(Arc::new(project("/w/sub", true, None)));
+        let run = st.begin_discovery();
+        st.apply_discovery(
+            &run,
+            vec![project("/w", false, None), project("/w/sub", true, None)],
+        );
+        assert_eq!(st.projects.len(), 1);
+        assert!(!st.projects[0].loose);
+    }
 }
