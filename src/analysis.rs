@@ -92,10 +92,13 @@ pub fn is_valid_selector(s: &str) -> bool {
 }
 
 /// Facts of files analysed before, keyed by path, reused while the text is unchanged (the
-/// language server re-analyses after every edit).
+/// language server re-analyses after every edit). Files given with a tree (open documents)
+/// also keep their statements' facts, so that an edit re-extracts only what it touched
+/// ([`facts::extract_incremental`]).
 #[derive(Default)]
 pub struct FactsCache {
     entries: std::collections::HashMap<std::path::PathBuf, (u64, FileFacts)>,
+    memos: std::collections::HashMap<std::path::PathBuf, facts::ChunkMemo>,
 }
 
 impl FactsCache {
@@ -109,6 +112,12 @@ impl FactsCache {
     /// Forget a file (closed or deleted).
     pub fn remove(&mut self, path: &std::path::Path) {
         self.entries.remove(path);
+        self.memos.remove(path);
+    }
+
+    /// The statement memo of a file given with a tree, if it has one.
+    pub fn memo(&self, path: &std::path::Path) -> Option<&facts::ChunkMemo> {
+        self.memos.get(path)
     }
 }
 
@@ -135,18 +144,37 @@ pub fn analyze_cached(
         .iter()
         .map(|f| FactsCache::hash(&f.text))
         .collect();
+    // Files with a tree keep a statement memo; the others' memos are dropped (closed).
+    let mut memos: Vec<Option<facts::ChunkMemo>> = workspace
+        .files
+        .iter()
+        .map(|f| {
+            parsed
+                .contains_key(&f.path)
+                .then(|| cache.memos.remove(&f.path).unwrap_or_default())
+        })
+        .collect();
+    cache.memos.clear();
+    let entries = &cache.entries;
     let facts: Vec<FileFacts> = workspace
         .files
         .par_iter()
         .zip(hashes.par_iter())
-        .map(|(f, h)| match cache.entries.get(&f.path) {
+        .zip(memos.par_iter_mut())
+        .map(|((f, h), memo)| match entries.get(&f.path) {
             Some((old, facts)) if old == h => facts.clone(),
-            _ => match parsed.get(&f.path) {
-                Some(p) => facts::extract_parsed(&f.text, p),
-                None => facts::extract(&f.text),
+            _ => match (parsed.get(&f.path), memo) {
+                (Some(p), Some(memo)) => facts::extract_incremental(&f.text, p, memo),
+                (Some(p), None) => facts::extract_parsed(&f.text, p),
+                (None, _) => facts::extract(&f.text),
             },
         })
         .collect();
+    for (f, memo) in workspace.files.iter().zip(memos) {
+        if let Some(memo) = memo {
+            cache.memos.insert(f.path.clone(), memo);
+        }
+    }
     for ((f, h), x) in workspace.files.iter().zip(&hashes).zip(&facts) {
         if cache.entries.get(&f.path).is_none_or(|(old, _)| old != h) {
             cache.entries.insert(f.path.clone(), (*h, x.clone()));

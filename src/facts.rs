@@ -130,7 +130,7 @@ pub struct Function {
 
 impl Function {
     /// The pseudo-function of a file's or a module's top level over `span` (its parent
-    /// and module are set where it is pushed).
+    /// and module are set where it is pushed); also the base the other kinds are built on.
     fn top_level(span: Span) -> Function {
         Function {
             kind: FunctionKind::TopLevel,
@@ -418,26 +418,327 @@ pub fn extract(source: &str) -> FileFacts {
 /// [`extract`] from a tree made already (an open document's, kept up to date by
 /// incremental parsing); `parsed` must be the parse of exactly `source`.
 pub fn extract_parsed(source: &str, parsed: &syntax::Parsed) -> FileFacts {
-    let mut facts = FileFacts {
-        parse_errors: parsed.error_count,
-        line_index: LineIndex::new(source),
-        ..FileFacts::default()
-    };
-    let root = parsed.tree.root_node();
-    facts.functions.push(Function::top_level(Span {
-        start: 0,
-        end: source.len() as u32,
-    }));
-    let mut ex = Extractor {
-        src: source,
-        facts,
-        func_at: HashMap::new(),
-        module_at: Vec::new(),
-        dot_macro_args: Default::default(),
-    };
-    ex.run(root);
-    ex.collect_comments(source);
-    ex.facts
+    Assembler::new(source, parsed, None).run()
+}
+
+/// [`extract_parsed`], reusing the facts of every statement whose text `memo` saw in the
+/// previous extraction of this file, and leaving this extraction's statements in `memo`.
+/// The language server calls it on every edit: only the edited statements are extracted
+/// again, the facts of the rest are moved to their new place.
+pub fn extract_incremental(
+    source: &str,
+    parsed: &syntax::Parsed,
+    memo: &mut ChunkMemo,
+) -> FileFacts {
+    let previous = std::mem::take(memo);
+    Assembler::new(source, parsed, Some((previous, memo))).run()
+}
+
+/// Facts are extracted per chunk: a statement directly at the top level of the file or of
+/// a module (`module ... end` itself is not a chunk; its statements are). A chunk's facts
+/// do not depend on the text around it: the function and module it sits in are local
+/// placeholders (function 0, module 0 inside a module) and the span of the enclosing top
+/// level is [`CONTEXT`]; [`Relocation`] maps them into the file's facts.
+#[derive(Debug)]
+struct Chunk {
+    facts: FileFacts,
+    /// Where the chunk started when it was extracted.
+    start: u32,
+}
+
+/// The chunks of a file's previous extraction, by (inside a module, text).
+#[derive(Debug, Default)]
+pub struct ChunkMemo {
+    chunks: HashMap<(bool, String), std::sync::Arc<Chunk>>,
+    reused: usize,
+}
+
+impl ChunkMemo {
+    /// How many chunks the last extraction took from the memo instead of extracting.
+    pub fn reused(&self) -> usize {
+        self.reused
+    }
+    /// How many chunks the last extraction had.
+    pub fn len(&self) -> usize {
+        self.chunks.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.chunks.is_empty()
+    }
+}
+
+/// The span of the enclosing top level inside a chunk's facts (never a real span: files
+/// are limited far below 4 GiB).
+const CONTEXT: Span = Span {
+    start: u32::MAX,
+    end: u32::MAX,
+};
+
+/// Builds a file's facts chunk by chunk.
+struct Assembler<'s, 'm> {
+    src: &'s str,
+    parsed: &'s syntax::Parsed,
+    facts: FileFacts,
+    /// The previous memo (read) and the new one (written).
+    memo: Option<(ChunkMemo, &'m mut ChunkMemo)>,
+}
+
+impl<'s, 'm> Assembler<'s, 'm> {
+    fn new(
+        src: &'s str,
+        parsed: &'s syntax::Parsed,
+        memo: Option<(ChunkMemo, &'m mut ChunkMemo)>,
+    ) -> Self {
+        let mut facts = FileFacts {
+            parse_errors: parsed.error_count,
+            line_index: LineIndex::new(src),
+            ..FileFacts::default()
+        };
+        facts.functions.push(Function::top_level(Span {
+            start: 0,
+            end: src.len() as u32,
+        }));
+        Assembler {
+            src,
+            parsed,
+            facts,
+            memo,
+        }
+    }
+
+    fn run(mut self) -> FileFacts {
+        let root = self.parsed.tree.root_node();
+        let whole = self.facts.functions[0].span;
+        self.top_level(root, 0, None, whole);
+        self.facts.comments = suppression_comments(self.src);
+        self.facts
+    }
+
+    /// The statements of a top level (the file's, or a module's whose pseudo-function is
+    /// `func`, module `module` and span `span`).
+    fn top_level(&mut self, node: Node, func: FuncIdx, module: Option<ModIdx>, span: Span) {
+        for child in syntax::named_children(node) {
+            if child.kind() == "module_definition" {
+                let name = syntax::named_children(child)
+                    .into_iter()
+                    .find(|c| c.kind() == "identifier")
+                    .map(|c| syntax::text(c, self.src).to_string())
+                    .unwrap_or_default();
+                let mspan = Span::of(child);
+                let idx = self.facts.modules.len() as ModIdx;
+                self.facts.modules.push(ModuleDef {
+                    name,
+                    parent: module,
+                    span: mspan,
+                });
+                let mut f = Function::top_level(mspan);
+                f.parent = Some(func);
+                f.module = Some(idx);
+                let fidx = self.facts.functions.len() as FuncIdx;
+                self.facts.functions.push(f);
+                self.top_level(child, fidx, Some(idx), mspan);
+            } else {
+                self.chunk(child, func, module, span);
+            }
+        }
+    }
+
+    fn chunk(&mut self, node: Node, func: FuncIdx, module: Option<ModIdx>, span: Span) {
+        let in_module = module.is_some();
+        let start = node.start_byte() as u32;
+        let chunk = match &mut self.memo {
+            Some((previous, next)) => {
+                let key = (in_module, syntax::text(node, self.src).to_string());
+                let chunk = match previous.chunks.get(&key) {
+                    Some(c) => {
+                        next.reused += 1;
+                        c.clone()
+                    }
+                    None => std::sync::Arc::new(Chunk {
+                        facts: Extractor::chunk_facts(self.src, node, in_module),
+                        start,
+                    }),
+                };
+                next.chunks.insert(key, chunk.clone());
+                chunk
+            }
+            None => std::sync::Arc::new(Chunk {
+                facts: Extractor::chunk_facts(self.src, node, in_module),
+                start,
+            }),
+        };
+        let r = Relocation {
+            shift: start as i64 - chunk.start as i64,
+            func,
+            func_base: self.facts.functions.len() as FuncIdx,
+            module,
+            module_base: self.facts.modules.len() as ModIdx,
+            in_module,
+            span,
+        };
+        r.append(&chunk.facts, &mut self.facts);
+    }
+}
+
+/// Maps a chunk's facts to their place in the file: spans shifted, local function and
+/// module indices offset, the placeholders replaced by the enclosing top level.
+struct Relocation {
+    shift: i64,
+    /// The enclosing top level's pseudo-function, and where the chunk's own functions go.
+    func: FuncIdx,
+    func_base: FuncIdx,
+    /// The enclosing module, and where the chunk's own modules go.
+    module: Option<ModIdx>,
+    module_base: ModIdx,
+    in_module: bool,
+    /// The enclosing top level's span.
+    span: Span,
+}
+
+impl Relocation {
+    fn span(&self, s: Span) -> Span {
+        if s == CONTEXT {
+            self.span
+        } else if s == Span::default() {
+            s
+        } else {
+            Span {
+                start: (s.start as i64 + self.shift) as u32,
+                end: (s.end as i64 + self.shift) as u32,
+            }
+        }
+    }
+
+    fn func(&self, f: FuncIdx) -> FuncIdx {
+        if f == 0 {
+            self.func
+        } else {
+            self.func_base + f - 1
+        }
+    }
+
+    fn module(&self, m: Option<ModIdx>) -> Option<ModIdx> {
+        match m {
+            None => None,
+            Some(0) if self.in_module => self.module,
+            Some(m) if self.in_module => Some(self.module_base + m - 1),
+            Some(m) => Some(self.module_base + m),
+        }
+    }
+
+    fn value(&self, v: &Value) -> Value {
+        match v {
+            Value::Func(f) => Value::Func(self.func(*f)),
+            Value::Call { callee, args } => Value::Call {
+                callee: callee.clone(),
+                args: args.iter().map(|a| self.value(a)).collect(),
+            },
+            Value::Compose(parts) => Value::Compose(parts.iter().map(|a| self.value(a)).collect()),
+            Value::Splat(inner) => Value::Splat(Box::new(self.value(inner))),
+            other => other.clone(),
+        }
+    }
+
+    fn append(&self, c: &FileFacts, out: &mut FileFacts) {
+        out.functions
+            .extend(c.functions.iter().skip(1).map(|f| Function {
+                parent: f.parent.map(|p| self.func(p)),
+                module: self.module(f.module),
+                span: self.span(f.span),
+                head: self.span(f.head),
+                signature: self.span(f.signature),
+                ..f.clone()
+            }));
+        out.modules.extend(
+            c.modules
+                .iter()
+                .skip(usize::from(self.in_module))
+                .map(|m| ModuleDef {
+                    name: m.name.clone(),
+                    parent: self.module(m.parent),
+                    span: self.span(m.span),
+                }),
+        );
+        out.calls.extend(c.calls.iter().map(|x| {
+            Call {
+                func: self.func(x.func),
+                args: x.args.iter().map(|a| self.value(a)).collect(),
+                kwargs: x
+                    .kwargs
+                    .iter()
+                    .map(|(k, v)| (k.clone(), self.value(v)))
+                    .collect(),
+                span: self.span(x.span),
+                callee_span: self.span(x.callee_span),
+                ..x.clone()
+            }
+        }));
+        out.assigns.extend(c.assigns.iter().map(|a| Assign {
+            func: self.func(a.func),
+            value: self.value(&a.value),
+            span: self.span(a.span),
+            block: self.span(a.block),
+            ..a.clone()
+        }));
+        out.sites.extend(c.sites.iter().map(|x| Site {
+            func: self.func(x.func),
+            kind: match &x.kind {
+                SiteKind::IndexAssign {
+                    target,
+                    op,
+                    empty_index,
+                } => SiteKind::IndexAssign {
+                    target: self.value(target),
+                    op: op.clone(),
+                    empty_index: *empty_index,
+                },
+                SiteKind::BroadcastAssign {
+                    target,
+                    op,
+                    indexed,
+                } => SiteKind::BroadcastAssign {
+                    target: self.value(target),
+                    op: op.clone(),
+                    indexed: *indexed,
+                },
+                SiteKind::FieldAssign { object, field } => SiteKind::FieldAssign {
+                    object: self.value(object),
+                    field: field.clone(),
+                },
+                other => other.clone(),
+            },
+            span: self.span(x.span),
+        }));
+        out.refs.extend(c.refs.iter().map(|x| VarRef {
+            func: self.func(x.func),
+            name: x.name.clone(),
+            span: self.span(x.span),
+        }));
+        out.structs.extend(c.structs.iter().map(|x| StructDef {
+            module: self.module(x.module),
+            span: self.span(x.span),
+            ..x.clone()
+        }));
+        out.imports.extend(c.imports.iter().map(|x| Import {
+            module: self.module(x.module),
+            ..x.clone()
+        }));
+        out.exports.extend(
+            c.exports
+                .iter()
+                .map(|(m, name)| (self.module(*m), name.clone())),
+        );
+        out.includes.extend(c.includes.iter().map(|x| Include {
+            module: self.module(x.module),
+            path: x.path.clone(),
+            span: self.span(x.span),
+        }));
+        out.rule_decls.extend(c.rule_decls.iter().map(|x| RuleDecl {
+            module: self.module(x.module),
+            span: self.span(x.span),
+            ..x.clone()
+        }));
+    }
 }
 
 /// What a capture name of `facts.scm` stands for.
@@ -504,6 +805,41 @@ struct Extractor<'s> {
 }
 
 impl<'s> Extractor<'s> {
+    /// An extractor for one chunk: function 0 stands for the enclosing top level and,
+    /// inside a module, module 0 for the enclosing module.
+    fn new(src: &'s str, in_module: bool) -> Self {
+        let mut facts = FileFacts::default();
+        facts.functions.push(Function::top_level(CONTEXT));
+        let mut module_at = Vec::new();
+        if in_module {
+            facts.modules.push(ModuleDef {
+                name: String::new(),
+                parent: None,
+                span: CONTEXT,
+            });
+            module_at.push((
+                Span {
+                    start: 0,
+                    end: u32::MAX,
+                },
+                0,
+            ));
+        }
+        Extractor {
+            src,
+            facts,
+            func_at: HashMap::new(),
+            module_at,
+            dot_macro_args: Default::default(),
+        }
+    }
+
+    fn chunk_facts(src: &'s str, node: Node, in_module: bool) -> FileFacts {
+        let mut ex = Extractor::new(src, in_module);
+        ex.run(node);
+        ex.facts
+    }
+
     fn text(&self, node: Node) -> &'s str {
         syntax::text(node, self.src)
     }
@@ -676,16 +1012,9 @@ impl<'s> Extractor<'s> {
         let span = Span::of(node);
         let mut f = Function {
             kind: FunctionKind::Anonymous,
-            name: None,
-            qualifier: vec![],
-            params: vec![],
-            kwparams: vec![],
-            parent: None,
-            module: None,
-            span,
             head: span,
-            signature: Span::default(),
             in_macro: enclosing_macro.clone(),
+            ..Function::top_level(span)
         };
         match cap {
             Cap::Function | Cap::Short => {
@@ -1002,16 +1331,9 @@ impl<'s> Extractor<'s> {
         let span = Span::of(args);
         let f = Function {
             kind,
-            name: None,
-            qualifier: vec![],
-            params: vec![],
-            kwparams: vec![],
-            parent: None,
-            module: None,
-            span,
             head: Span::of(node),
-            signature: Span::default(),
             in_macro: Some(name.clone()),
+            ..Function::top_level(span)
         };
         self.push_function(span, f, scopes);
         if let MacroClass::Escape(esc) = class {
@@ -1066,15 +1388,9 @@ impl<'s> Extractor<'s> {
                 let mut f = Function {
                     kind: FunctionKind::Named,
                     name: Some(name),
-                    qualifier: vec![],
-                    params: vec![],
-                    kwparams: vec![],
-                    parent: None,
                     module,
-                    span: Span::of(call),
                     head: Span::of(call),
-                    signature: Span::default(),
-                    in_macro: None,
+                    ..Function::top_level(Span::of(call))
                 };
                 if let Some(a) = syntax::named_children(call)
                     .into_iter()
@@ -1100,16 +1416,9 @@ impl<'s> Extractor<'s> {
                         .find(|a| a.kind() == "argument_list")?;
                     let mut f = Function {
                         kind: FunctionKind::Named,
-                        name: None,
-                        qualifier: vec![],
-                        params: vec![],
-                        kwparams: vec![],
-                        parent: None,
                         module,
-                        span: Span::of(c),
                         head: Span::of(c),
-                        signature: Span::default(),
-                        in_macro: None,
+                        ..Function::top_level(Span::of(c))
                     };
                     self.read_params(args, &mut f);
                     Some(f.arity())
@@ -1739,10 +2048,10 @@ impl<'s> Extractor<'s> {
 
     fn record_ref(&mut self, node: Node, func: FuncIdx) {
         // Only closures' reads matter (captures); skip names that are not variable reads.
-        if !self.facts.functions[func as usize].kind.is_closure()
-            && self.facts.functions[func as usize]
-                .parent
-                .is_none_or(|p| p == 0)
+        let f = &self.facts.functions[func as usize];
+        if !f.kind.is_closure()
+            && f.parent
+                .is_none_or(|p| self.facts.functions[p as usize].kind == FunctionKind::TopLevel)
         {
             return;
         }
@@ -1822,25 +2131,28 @@ impl<'s> Extractor<'s> {
         out.extend(trimmed.split('.').map(|s| s.trim().to_string()));
         out
     }
+}
 
-    fn collect_comments(&mut self, source: &str) {
-        // Line comments only; suppression directives are single-line by design.
-        let mut offset = 0usize;
-        for line in source.split_inclusive('\n') {
-            if let Some(pos) = line.find("# adlint:") {
-                let start = offset + pos;
-                let text = line[pos..].trim_end().to_string();
-                self.facts.comments.push(Comment {
-                    span: Span {
-                        start: start as u32,
-                        end: (start + text.len()) as u32,
-                    },
-                    text,
-                });
-            }
-            offset += line.len();
+/// The `# adlint:` comments of a file (line comments only; suppression directives are
+/// single-line by design).
+fn suppression_comments(source: &str) -> Vec<Comment> {
+    let mut out = Vec::new();
+    let mut offset = 0usize;
+    for line in source.split_inclusive('\n') {
+        if let Some(pos) = line.find("# adlint:") {
+            let start = offset + pos;
+            let text = line[pos..].trim_end().to_string();
+            out.push(Comment {
+                span: Span {
+                    start: start as u32,
+                    end: (start + text.len()) as u32,
+                },
+                text,
+            });
         }
+        offset += line.len();
     }
+    out
 }
 
 #[derive(Default)]

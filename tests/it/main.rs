@@ -9,6 +9,7 @@ mod corpus;
 mod fix;
 mod fuzz_corpus;
 mod hostile;
+mod incremental;
 mod lsp;
 mod mutation;
 mod published_docs;
