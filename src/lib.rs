@@ -3,8 +3,17 @@
 //! The pipeline (see `docs/architecture.md` in the shared docs): `workspace` discovers
 //! files, `syntax` parses them, `facts` extracts per-file facts, `index` builds the
 //! workspace symbol table, `callgraph` resolves calls and reachability from entry points,
-//! `rules` report findings, `fix` builds and applies their quick fixes, and `render` writes them out. `analysis` runs the pipeline for
-//! the CLI and the language server.
+//! `rules` report findings, `fix` builds and applies their quick fixes, and `render` writes
+//! them out. `analysis` runs the pipeline for the CLI and the language server.
+//!
+//! Two modules go beyond the architecture page's table, on purpose:
+//! - `fix` depends on `refad` for `check --fix --verify` only (`GradientReference`: the
+//!   gradients of the entry points before fixing, compared after each round). The page keeps
+//!   `refad` off the default `check` path, which this respects: without `--verify` no fix
+//!   code runs the interpreter.
+//! - `harness` holds the whole-pipeline entry points that take arbitrary bytes and check
+//!   the invariants (the fuzz targets call them, `cargo test` replays their corpus). It is
+//!   library code rather than test code so that both can share it.
 
 pub mod analysis;
 pub mod baseline;
