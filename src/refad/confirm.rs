@@ -5,8 +5,10 @@
 use super::{run_program, EntryRun, Options, Outcome, ProgramRun, SourceFile};
 use crate::analysis::Analysis;
 use crate::diagnostic::{Confirmation, ConfirmationStatus, Diagnostic};
+use crate::facts::FunctionKind;
+use crate::index::FuncRef;
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The files to run, in an order where each file's `include`s resolve: files that nobody
 /// includes first (they are scripts or package roots), then the included ones (which the
@@ -38,13 +40,73 @@ pub fn program_files(analysis: &Analysis, only: Option<&Path>) -> Vec<SourceFile
         order.extend((0..n).filter(|&i| analysis.index.included_by[i].is_empty()));
         order.extend((0..n).filter(|&i| !analysis.index.included_by[i].is_empty()));
     }
-    order
+    let chosen: HashSet<u32> = order.iter().map(|&i| i as u32).collect();
+    let mut out: Vec<SourceFile> = order
         .into_iter()
         .map(|i| SourceFile {
             path: files[i].path.clone(),
             text: files[i].text.clone(),
         })
-        .collect()
+        .collect();
+    let calls = driver_calls(analysis, &chosen);
+    if !calls.is_empty() {
+        out.push(SourceFile {
+            path: PathBuf::from(DRIVER_PATH),
+            text: calls.iter().map(|c| format!("{c}\n")).collect(),
+        });
+    }
+    out
+}
+
+/// The name of the script [`program_files`] adds to call functions with entry points.
+pub const DRIVER_PATH: &str = "<adlint: calls of functions with entry points>";
+
+/// Calls that run the entry points the program's top level cannot reach: a named function
+/// that contains an entry call, is called nowhere in the workspace and needs no positional
+/// argument (`train_model(; epochs = 10)`) is called once after the program, as a user
+/// would try it at the REPL. Functions that need arguments are left alone: the interpreter
+/// does not invent inputs.
+fn driver_calls(analysis: &Analysis, files: &HashSet<u32>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for entry in &analysis.graph.entries {
+        if !files.contains(&entry.file) {
+            continue;
+        }
+        let Some(facts) = analysis.facts.get(entry.file as usize) else {
+            continue;
+        };
+        // The named function around the entry call (closures run when it runs).
+        let mut idx = entry.caller.func;
+        while let Some(f) = facts.functions.get(idx as usize) {
+            if f.kind.is_closure() || matches!(f.kind, FunctionKind::Region { .. }) {
+                match f.parent {
+                    Some(p) => idx = p,
+                    None => break,
+                }
+            } else {
+                break;
+            }
+        }
+        let Some(f) = facts.functions.get(idx as usize) else {
+            continue;
+        };
+        let (FunctionKind::Named, Some(name)) = (&f.kind, &f.name) else {
+            continue;
+        };
+        let nullary = f.params.iter().all(|p| p.has_default || p.vararg);
+        let called = !analysis
+            .graph
+            .call_sites_of(FuncRef {
+                file: entry.file,
+                func: idx,
+            })
+            .is_empty();
+        let call = format!("{name}()");
+        if nullary && !called && f.qualifier.is_empty() && !out.contains(&call) {
+            out.push(call);
+        }
+    }
+    out
 }
 
 pub fn options_for(analysis: &Analysis) -> Options {
@@ -88,7 +150,7 @@ fn confirmation_for(analysis: &Analysis, run: &ProgramRun, d: &Diagnostic) -> Op
     if runs.is_empty() {
         let detail = match &run.stopped {
             Some(stop) => format!("the program stopped before this entry point ran: {}", stop.reason),
-            None => "the entry point was not executed from the program's top level (or its arguments are not evaluable)".to_string(),
+            None => "the entry point did not run: the program's top level does not reach it, and its function needs arguments (adlint calls only functions that take none) or its arguments are not evaluable".to_string(),
         };
         return Some(Confirmation {
             status: ConfirmationStatus::NotRun,

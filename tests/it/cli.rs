@@ -157,3 +157,58 @@ fn check_without_fix_never_writes() {
     let _ = adlint(&["check", "."], p.dir.path());
     assert_eq!(std::fs::read(p.path("src/model.jl")).unwrap(), before);
 }
+
+/// `check --confirm` runs entry points from the program's top level and, when nothing
+/// there reaches them, by calling the function around them if it takes no arguments;
+/// a function that needs arguments is not guessed at.
+#[test]
+fn confirm_calls_functions_that_take_no_arguments() {
+    let p = Project::new(&[(
+        "src/P.jl",
+        "using Zygote\n\nfunction train(; steps = 2)\n    x = [1.0, 2.0]\n    return Zygote.gradient(v -> (v[1] = 0.0; sum(v)), x)\nend\n\nfunction fit(x)\n    return Zygote.gradient(v -> (v[2] = 0.0; sum(v)), x)\nend\n",
+    )]);
+    let (code, out, err) = adlint(
+        &["check", "--confirm", "--output-format", "json", "."],
+        p.dir.path(),
+    );
+    assert_eq!(code, 1, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let status: Vec<(u64, String, String)> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["start"]["line"].as_u64().unwrap_or_default(),
+                d["confirmation"]["status"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+                d["confirmation"]["detail"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(status.len(), 2, "{out}");
+    assert_eq!(status[0].0, 5, "{out}");
+    assert_eq!(status[0].1, "confirmed", "{out}");
+    assert!(status[0].2.contains("Mutating arrays"), "{out}");
+    assert_eq!(status[1].0, 9, "{out}");
+    assert_eq!(status[1].1, "not-run", "{out}");
+    assert!(status[1].2.contains("needs arguments"), "{out}");
+
+    // The bundled example: its entry point is inside `train_model(; epochs = 10)`.
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let (_, out, err) = adlint(
+        &["check", "--confirm", "--output-format", "json", "."],
+        &examples,
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let ds = v["diagnostics"].as_array().unwrap();
+    assert_eq!(ds.len(), 3, "{out}{err}");
+    for d in ds {
+        assert_eq!(d["confirmation"]["status"], "confirmed", "{d}");
+    }
+}
