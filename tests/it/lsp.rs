@@ -9,6 +9,9 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWrite
 
 #[path = "lsp_abuse.rs"]
 mod abuse;
+/// The benchmark corpus generator, for the indexing bench.
+#[path = "../../benches/gen.rs"]
+mod gen;
 
 const HANG: Duration = Duration::from_secs(120);
 
@@ -26,6 +29,8 @@ struct TestClient {
     server: tokio::task::JoinHandle<()>,
     /// The server's process id when it runs as a child process.
     pid: Option<u32>,
+    /// How long a read waits before the server counts as hung.
+    patience: Duration,
 }
 
 impl TestClient {
@@ -48,6 +53,7 @@ impl TestClient {
             inbox: Vec::new(),
             server,
             pid: None,
+            patience: HANG,
         }
     }
 
@@ -116,6 +122,7 @@ impl TestClient {
             inbox: Vec::new(),
             server,
             pid,
+            patience: HANG,
         }
     }
 
@@ -141,7 +148,7 @@ impl TestClient {
         let mut len = None;
         loop {
             let mut line = String::new();
-            let n = tokio::time::timeout(HANG, self.reader.read_line(&mut line))
+            let n = tokio::time::timeout(self.patience, self.reader.read_line(&mut line))
                 .await
                 .expect("server hung")
                 .unwrap();
@@ -989,6 +996,72 @@ async fn bench_edit_to_diagnostics() {
     );
 }
 
+/// Bench (ignored): a workspace of about `ADLINT_BENCH_MB` MiB (default 20) of the
+/// benchmark corpus (`benches/gen.rs`) indexed by the server binary (`ADLINT_LSP_CMD`, default
+/// this build's `adlint lsp`): time from `initialized` to the end of the indexing progress
+/// and to the first analysis of the whole workspace (a hover waits for it), and the server's
+/// peak RSS. Prints the figures; asserts nothing about time. Run with
+/// `ADLINT_LSP_CMD="target/release/adlint lsp" cargo test --test it -- --ignored --nocapture lsp::bench_workspace`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn bench_workspace_indexing() {
+    let mb: usize = std::env::var("ADLINT_BENCH_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    std::fs::write(root.join("Project.toml"), "name = \"Bench\"\n").unwrap();
+    let mut bytes = 0;
+    let files = gen::corpus(mb);
+    for (path, text) in &files {
+        let rel = path.strip_prefix("/adlint-bench").unwrap();
+        let dest = root.join(rel);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::write(&dest, text).unwrap();
+        bytes += text.len();
+    }
+    let cmd = std::env::var("ADLINT_LSP_CMD")
+        .unwrap_or_else(|_| format!("{} lsp", env!("CARGO_BIN_EXE_adlint")));
+    eprintln!(
+        "workspace: {} files, {:.1} MiB; server: `{cmd}`",
+        files.len(),
+        bytes as f64 / (1024.0 * 1024.0)
+    );
+    let mut c = TestClient::spawn(&cmd);
+    c.patience = Duration::from_secs(3600);
+    let pid = c.pid.unwrap();
+    let mut caps = push_caps();
+    caps["window"] = json!({"workDoneProgress": true});
+    let t0 = std::time::Instant::now();
+    c.initialize(Some(&root), caps).await;
+    c.notification("$/progress", |p| p["value"]["kind"] == "end")
+        .await;
+    let indexed = t0.elapsed();
+    // A request waits until the analysis covers every change so far: the indexed files.
+    let first = uri_of(&root.join(files[0].0.strip_prefix("/adlint-bench").unwrap()));
+    c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": first}, "position": {"line": 0, "character": 0}}),
+    )
+    .await;
+    let analysed = t0.elapsed();
+    let peak_kb = crate::common::proc_status_kb(pid, "VmHWM").unwrap_or(0);
+    let rss_kb = crate::common::proc_status_kb(pid, "VmRSS").unwrap_or(0);
+    eprintln!(
+        "indexed (progress end) in {:.2} s; whole workspace analysed in {:.2} s ({:.1} MiB/s)",
+        indexed.as_secs_f64(),
+        analysed.as_secs_f64(),
+        bytes as f64 / (1024.0 * 1024.0) / analysed.as_secs_f64()
+    );
+    eprintln!(
+        "server memory: peak RSS {:.0} MiB, RSS after indexing {:.0} MiB",
+        peak_kb as f64 / 1024.0,
+        rss_kb as f64 / 1024.0
+    );
+    c.shutdown().await;
+}
+
 /// Why `adlint::lsp` frames messages itself: tower-lsp-server 0.23 alone stops serving after
 /// the first body that is not JSON (its `FramedRead` ends the stream after a decode error).
 /// If this test starts failing, the library fixed it and the proxy could go.
@@ -1018,6 +1091,7 @@ async fn bare_tower_lsp_server_stops_at_malformed_json() {
         inbox: Vec::new(),
         server,
         pid: None,
+        patience: HANG,
     };
     c.send_raw(b"{this is not json").await;
     let r = c.response(Value::Null).await;
