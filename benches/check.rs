@@ -9,6 +9,7 @@
 //! not count): `ADLINT_BENCH_MODE=gen-rss` (generation only), `check-rss` (generation, then
 //! `analysis::analyze`), `phases-rss` (the pipeline step by step, RSS after each step).
 //! `ADLINT_BENCH_THREADS` sets the number of threads of a child (0: all).
+//! `ADLINT_BENCH_MODE=dump` writes the corpus to `ADLINT_BENCH_DIR` (for profiling the CLI).
 
 mod gen;
 
@@ -127,12 +128,31 @@ fn main() {
         Ok("gen-rss") => child_gen_rss(),
         Ok("check-rss") => child_check_rss(),
         Ok("phases-rss") => child_phases_rss(),
+        Ok("dump") => dump(),
         Ok("") | Err(_) => report(),
         Ok(other) => {
-            eprintln!("unknown ADLINT_BENCH_MODE `{other}` (gen-rss, check-rss, phases-rss)");
+            eprintln!("unknown ADLINT_BENCH_MODE `{other}` (gen-rss, check-rss, phases-rss, dump)");
             std::process::exit(2);
         }
     }
+}
+
+/// Write the corpus under `ADLINT_BENCH_DIR` (default `target/bench-corpus`), so that the
+/// real CLI can be profiled on it: `adlint check target/bench-corpus`.
+fn dump() {
+    let dir = PathBuf::from(
+        std::env::var("ADLINT_BENCH_DIR").unwrap_or_else(|_| "target/bench-corpus".into()),
+    );
+    let (files, _) = generate();
+    for (path, text) in &files {
+        let rel = path.strip_prefix(ROOT).unwrap_or(path);
+        let out = dir.join(rel);
+        if let Some(parent) = out.parent() {
+            std::fs::create_dir_all(parent).expect("create the corpus folder");
+        }
+        std::fs::write(&out, text).expect("write a corpus file");
+    }
+    println!("wrote {} files under {}", files.len(), dir.display());
 }
 
 fn child_threads() -> usize {

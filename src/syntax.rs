@@ -6,9 +6,10 @@
 use std::sync::OnceLock;
 use tree_sitter::{Language, Node, Parser, Query, Tree};
 
-/// The tree-sitter language for Julia, pinned in `Cargo.toml`.
+/// The tree-sitter language for Julia, pinned in `Cargo.toml`, with the external scanner
+/// guarded against its error-mode scan (see [`scanner_guard`]).
 pub fn language() -> Language {
-    tree_sitter_julia::LANGUAGE.into()
+    scanner_guard::language()
 }
 
 /// Every query file in `queries/`, by name, embedded at build time.
@@ -44,6 +45,42 @@ fn parse_masked(masked: &str) -> Parsed {
         .expect("tree-sitter-julia matches the tree-sitter ABI");
     let tree = parser
         .parse(masked, None)
+        .expect("parsing without a timeout or cancellation always yields a tree");
+    let error_count = count_errors(&tree);
+    Parsed { tree, error_count }
+}
+
+/// Parse only `range` of `source` (one top-level statement, say), keeping every byte offset
+/// and position those of the whole file: the rest of the file is never read. The range is
+/// masked as [`parse`] masks a file.
+pub fn parse_range(source: &str, lines: &LineIndex, range: std::ops::Range<usize>) -> Parsed {
+    let masked = mask_quirks(&source[range.clone()]);
+    let bytes = masked.as_bytes();
+    let point = |byte: usize| {
+        let line = lines.line_of(byte);
+        tree_sitter::Point::new(line, byte - lines.line_start(line))
+    };
+    let mut parser = Parser::new();
+    parser
+        .set_language(&language())
+        .expect("tree-sitter-julia matches the tree-sitter ABI");
+    parser
+        .set_included_ranges(&[tree_sitter::Range {
+            start_byte: range.start,
+            end_byte: range.end,
+            start_point: point(range.start),
+            end_point: point(range.end),
+        }])
+        .expect("a single range is always valid");
+    let tree = parser
+        .parse_with_options(
+            &mut |offset, _| match offset.checked_sub(range.start) {
+                Some(i) if offset < range.end => &bytes[i..],
+                _ => &[][..],
+            },
+            None,
+            None,
+        )
         .expect("parsing without a timeout or cancellation always yields a tree");
     let error_count = count_errors(&tree);
     Parsed { tree, error_count }
@@ -322,4 +359,160 @@ mod tests {
         assert!(masked.contains("          a::Int"));
         assert!(masked.contains("const K = 1"));
     }
+}
+
+/// A guard around tree-sitter-julia 0.23.1's external scanner.
+///
+/// When one version of the GLR parse stack meets a token it cannot shift (which happens in
+/// perfectly valid files, wherever the grammar keeps two readings alive for a while, such as
+/// after `4f0 * sum(...)`), tree-sitter lexes that position again in *error mode*, offering
+/// every external token. The grammar's scanner then tries a block comment's rest first and,
+/// finding no `=#`, consumes the whole remainder of the file before it gives up. That is a
+/// scan to the end of the file for every dying stack version: measured on the bench corpus,
+/// three quarters of all lexing. The guard hands the scanner, in error mode only, the set of
+/// tokens that cannot run away (the zero-width `IMMEDIATE_*` checks). Outside error mode
+/// nothing changes; in error mode the old scanner could only ever return a block comment
+/// reaching some later `=#` (its string-content scans start where the comment scan
+/// stopped, at that `=#` or at the end of the file), which on a dying version is
+/// discarded anyway and on a real error swallows code into a comment.
+///
+/// This copies the grammar's `TSLanguage` (ABI 14, the layout of `tree_sitter/parser.h` in
+/// tree-sitter-julia 0.23.1) and swaps its scan function. If the grammar ever changes ABI or
+/// external tokens, the guard steps aside and the language is used as shipped.
+mod scanner_guard {
+    use std::ffi::c_void;
+    use std::sync::OnceLock;
+    use tree_sitter::Language;
+
+    type ScanFn = unsafe extern "C" fn(*mut c_void, *mut c_void, *const bool) -> bool;
+
+    /// `struct TSLanguage` of ABI 14.
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct RawLanguage {
+        version: u32,
+        symbol_count: u32,
+        alias_count: u32,
+        token_count: u32,
+        external_token_count: u32,
+        state_count: u32,
+        large_state_count: u32,
+        production_id_count: u32,
+        field_count: u32,
+        max_alias_sequence_length: u16,
+        /// `parse_table` through `lex_modes`.
+        tables: [*const c_void; 13],
+        lex_fn: *const c_void,
+        keyword_lex_fn: *const c_void,
+        keyword_capture_token: u16,
+        external_states: *const bool,
+        external_symbol_map: *const u16,
+        external_create: *const c_void,
+        external_destroy: *const c_void,
+        external_scan: Option<ScanFn>,
+        external_serialize: *const c_void,
+        external_deserialize: *const c_void,
+        primary_state_ids: *const u16,
+    }
+
+    /// The patched copy. It only holds pointers into the grammar's static tables.
+    struct Patched(RawLanguage);
+    // SAFETY: every pointer in it refers to immutable static data or functions of the
+    // grammar, which tree-sitter reads from any thread.
+    unsafe impl Send for Patched {}
+    unsafe impl Sync for Patched {}
+
+    /// The scanner's tokens (`enum TokenType` in the grammar's `scanner.c`).
+    const EXTERNAL_TOKENS: usize = 16;
+    const BLOCK_COMMENT_REST: usize = 0;
+    const IMMEDIATE_FIRST: usize = 1;
+    const IMMEDIATE_LAST: usize = 5;
+    const CONTENT_STR_1: usize = 10;
+    /// What error mode may still scan: the zero-width immediate tokens.
+    const ERROR_MODE_TOKENS: [bool; EXTERNAL_TOKENS] = {
+        let mut v = [false; EXTERNAL_TOKENS];
+        let mut i = IMMEDIATE_FIRST;
+        while i <= IMMEDIATE_LAST {
+            v[i] = true;
+            i += 1;
+        }
+        v
+    };
+
+    static ORIGINAL_SCAN: OnceLock<ScanFn> = OnceLock::new();
+    static PATCHED: OnceLock<Option<Patched>> = OnceLock::new();
+
+    /// Whether tree-sitter is lexing in error mode: only then are a block comment's rest
+    /// and string content valid at the same time.
+    fn is_error_mode(valid: &[bool]) -> bool {
+        valid[BLOCK_COMMENT_REST] && valid[CONTENT_STR_1]
+    }
+
+    unsafe extern "C" fn guarded_scan(
+        payload: *mut c_void,
+        lexer: *mut c_void,
+        valid: *const bool,
+    ) -> bool {
+        let original = ORIGINAL_SCAN
+            .get()
+            .expect("set before the language is handed out");
+        // SAFETY: tree-sitter passes one flag per external token of this language.
+        let flags = unsafe { std::slice::from_raw_parts(valid, EXTERNAL_TOKENS) };
+        let valid = if is_error_mode(flags) {
+            ERROR_MODE_TOKENS.as_ptr()
+        } else {
+            valid
+        };
+        // SAFETY: the grammar's own scan function, called as tree-sitter would call it.
+        unsafe { original(payload, lexer, valid) }
+    }
+
+    fn patch() -> Option<Patched> {
+        // SAFETY: the grammar's language function returns a pointer to its static
+        // `TSLanguage`; its version field says which layout follows.
+        let raw = unsafe { (tree_sitter_julia::LANGUAGE.into_raw())() } as *const RawLanguage;
+        let original = unsafe { *raw };
+        if original.version != 14 || original.external_token_count as usize != EXTERNAL_TOKENS {
+            return None;
+        }
+        let scan = original.external_scan?;
+        ORIGINAL_SCAN.get_or_init(|| scan);
+        let mut patched = original;
+        patched.external_scan = Some(guarded_scan);
+        Some(Patched(patched))
+    }
+
+    unsafe extern "C" fn patched_language() -> *const () {
+        match PATCHED.get_or_init(patch) {
+            Some(p) => &p.0 as *const RawLanguage as *const (),
+            None => unsafe { (tree_sitter_julia::LANGUAGE.into_raw())() },
+        }
+    }
+
+    /// The guarded language (or the shipped one if the layout is not the expected one).
+    pub fn language() -> Language {
+        // SAFETY: `patched_language` returns a valid `TSLanguage` for the process's life.
+        unsafe { tree_sitter_language::LanguageFn::from_raw(patched_language) }.into()
+    }
+
+    /// Whether the guard is in effect (a test keeps it so).
+    pub fn active() -> bool {
+        PATCHED.get_or_init(patch).is_some()
+    }
+
+    /// The language as the grammar ships it, without the guard.
+    pub fn shipped_language() -> Language {
+        tree_sitter_julia::LANGUAGE.into()
+    }
+}
+
+/// Whether the external-scanner guard is in effect (see `scanner_guard`).
+pub fn scanner_guard_active() -> bool {
+    scanner_guard::active()
+}
+
+/// tree-sitter-julia as shipped, without the scanner guard: for tests that compare the two.
+#[doc(hidden)]
+pub fn shipped_language() -> Language {
+    scanner_guard::shipped_language()
 }

@@ -133,3 +133,85 @@ fn parse_probe() {
         text.len() as f64 / s / 1e6
     );
 }
+
+/// Characters the lexer consumed while parsing `src` with `language` (from tree-sitter's
+/// own log), a count that does not depend on the machine's speed.
+fn lexed_characters(language: &tree_sitter::Language, src: &str) -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let mut parser = tree_sitter::Parser::new();
+    parser.set_language(language).unwrap();
+    let c = count.clone();
+    parser.set_logger(Some(Box::new(move |kind, msg| {
+        if kind == tree_sitter::LogType::Lex && msg.starts_with("consume character") {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    })));
+    parser.parse(src, None).unwrap();
+    count.load(Ordering::Relaxed)
+}
+
+/// A stack version that dies (here after `4f0 * sum(...)`, where the grammar keeps two
+/// readings) makes tree-sitter lex again in error mode, where the shipped scanner scans a
+/// block comment's rest to the end of the file. With the guard, lexing stays linear.
+#[test]
+fn lexing_stays_linear_where_a_parse_stack_version_dies() {
+    assert!(syntax::scanner_guard_active());
+    let mut src = "reg = 4f0 * sum(abs2, x)\n".repeat(40);
+    src.push_str(&"z = 1\n".repeat(2000));
+    let shipped = lexed_characters(&syntax::shipped_language(), &src);
+    let guarded = lexed_characters(&syntax::language(), &src);
+    assert!(
+        guarded < src.len(),
+        "{guarded} characters lexed for {}",
+        src.len()
+    );
+    assert!(
+        shipped > 20 * src.len(),
+        "the shipped scanner no longer runs away ({shipped} for {}): the guard may go",
+        src.len()
+    );
+}
+
+fn julia_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for p in entries.flatten().map(|e| e.path()) {
+        if p.is_dir() {
+            julia_files(&p, out);
+        } else if p.extension().is_some_and(|e| e == "jl")
+            || p.parent().is_some_and(|d| d.ends_with("check"))
+        {
+            out.push(p);
+        }
+    }
+}
+
+/// The guard changes nothing but speed: every tree of the test corpora, the examples and
+/// the fuzz corpora (broken files included) is the tree the shipped grammar gives.
+#[test]
+fn the_scanner_guard_keeps_every_tree() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in ["tests", "examples", "fuzz/corpus"] {
+        julia_files(&root.join(dir), &mut files);
+    }
+    files.sort();
+    assert!(files.len() > 50, "{} files", files.len());
+    let parse = |language: &tree_sitter::Language, src: &str| {
+        let mut parser = tree_sitter::Parser::new();
+        parser.set_language(language).unwrap();
+        let tree = parser.parse(src, None).unwrap();
+        syntax::outline(&tree)
+    };
+    let mut differ = Vec::new();
+    for path in &files {
+        let bytes = std::fs::read(path).unwrap();
+        let src = String::from_utf8_lossy(&bytes);
+        if parse(&syntax::shipped_language(), &src) != parse(&syntax::language(), &src) {
+            differ.push(path.display().to_string());
+        }
+    }
+    assert_eq!(differ, Vec::<String>::new(), "of {} files", files.len());
+}
