@@ -55,8 +55,21 @@ pub struct FileFacts {
     pub includes: Vec<Include>,
     pub rule_decls: Vec<RuleDecl>,
     pub comments: Vec<Comment>,
+    /// The top-level statements (of the file and of its modules; a module itself is not
+    /// one, its statements are), in source order: each can be parsed again on its own
+    /// ([`syntax::parse_range`]) when a tree is needed after the file's was dropped.
+    pub chunks: Vec<Span>,
     pub parse_errors: usize,
     pub line_index: LineIndex,
+}
+
+impl FileFacts {
+    /// The top-level statement that contains `span`, if one does.
+    pub fn chunk_containing(&self, span: Span) -> Option<Span> {
+        let i = self.chunks.partition_point(|c| c.start <= span.start);
+        let c = *self.chunks.get(i.checked_sub(1)?)?;
+        c.contains(span).then_some(c)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -357,6 +370,8 @@ pub struct Import {
     pub names: Option<Vec<String>>,
     pub alias: Option<String>,
     pub is_using: bool,
+    /// The whole `using`/`import` statement.
+    pub span: Span,
 }
 
 #[derive(Debug, Clone)]
@@ -546,6 +561,7 @@ impl<'s, 'm> Assembler<'s, 'm> {
     fn chunk(&mut self, node: Node, func: FuncIdx, module: Option<ModIdx>, span: Span) {
         let in_module = module.is_some();
         let start = node.start_byte() as u32;
+        self.facts.chunks.push(Span::of(node));
         let chunk = match &mut self.memo {
             Some((previous, next)) => {
                 let key = (in_module, syntax::text(node, self.src).to_string());
@@ -721,6 +737,7 @@ impl Relocation {
         }));
         out.imports.extend(c.imports.iter().map(|x| Import {
             module: self.module(x.module),
+            span: self.span(x.span),
             ..x.clone()
         }));
         out.exports.extend(
@@ -2087,6 +2104,7 @@ impl<'s> Extractor<'s> {
                 names: None,
                 alias: None,
                 is_using,
+                span: Span::of(node),
             };
             match item.kind() {
                 "identifier" | "import_path" | "field_expression" => {

@@ -1,8 +1,8 @@
 //! The fix builders: for each diagnostic, the rewrites adlint can offer, most specific
 //! first, and the help text that shows the user's own code rewritten.
 //!
-//! Builders read the file's syntax tree (parsed again here; facts keep no tree) and the
-//! facts. They never guess: a rewrite is offered only when the pattern is recognised whole,
+//! Builders read syntax trees and the facts. The analysis keeps facts, not trees, so the
+//! statement around a finding is parsed again here, on its own ([`Trees`]). They never guess: a rewrite is offered only when the pattern is recognised whole,
 //! and each builder states why its applicability is what it is.
 //!
 //! - [`rebind_local`]: `z = similar(y); z .= f.(y)` and allocate-then-fill loops become a
@@ -47,7 +47,15 @@ const SHAPE_QUERIES: &[&str] = &[
 pub fn attach(analysis: &mut Analysis, trees: HashMap<u32, Tree>) {
     let built: Vec<(Vec<Fix>, Option<String>)> = {
         let mut b = Builder::new(analysis, trees);
-        analysis.diagnostics.iter().map(|d| b.build(d)).collect()
+        analysis
+            .diagnostics
+            .iter()
+            .map(|d| {
+                // Diagnostics come file by file: the trees of the last file can go.
+                b.trees.forget_all_but(d.location.file);
+                b.build(d)
+            })
+            .collect()
     };
     for (d, (fixes, help)) in analysis.diagnostics.iter_mut().zip(built) {
         d.fixes = fixes;
@@ -59,10 +67,55 @@ pub fn attach(analysis: &mut Analysis, trees: HashMap<u32, Tree>) {
 
 struct Builder<'a> {
     a: &'a Analysis,
-    comments: HashMap<u32, Vec<Span>>,
-    /// Trees of the files with findings or call sites, parsed once per analysis (the
-    /// analysis keeps facts, not trees).
-    call_trees: std::cell::RefCell<HashMap<u32, Tree>>,
+    trees: Trees<'a>,
+}
+
+/// Syntax trees for the builders. A file the caller had a tree of (an open document in the
+/// editor) uses it; otherwise each top-level statement is parsed on its own when first
+/// needed ([`syntax::parse_range`]): a finding's fixes look inside the function around it
+/// and at call sites, never across statements, and parsing one statement costs a fraction
+/// of parsing its file again.
+struct Trees<'a> {
+    a: &'a Analysis,
+    /// Whole files given by the caller, kept for the whole run.
+    given: HashMap<u32, Tree>,
+    /// Parsed here, by (file, the statement or the whole file), with their comments.
+    parsed: std::cell::RefCell<HashMap<(u32, Span), Parsed>>,
+}
+
+/// A tree and the comments in it.
+type Parsed = (Tree, std::rc::Rc<Vec<Span>>);
+
+impl<'a> Trees<'a> {
+    /// The tree that covers `span` of `file`, and the comments in it.
+    fn covering(&self, file: u32, span: Span) -> Parsed {
+        let facts = &self.a.facts[file as usize];
+        let src = &self.a.workspace.files[file as usize].text;
+        let whole = Span {
+            start: 0,
+            end: src.len() as u32,
+        };
+        let key = match self.given.contains_key(&file) {
+            true => whole,
+            false => facts.chunk_containing(span).unwrap_or(whole),
+        };
+        let mut parsed = self.parsed.borrow_mut();
+        let (tree, comments) = parsed.entry((file, key)).or_insert_with(|| {
+            let tree = match self.given.get(&file) {
+                Some(t) => t.clone(),
+                None if key == whole => crate::syntax::parse(src).tree,
+                None => crate::syntax::parse_range(src, &facts.line_index, key.range()).tree,
+            };
+            let comments = super::comments_in(tree.root_node());
+            (tree, std::rc::Rc::new(comments))
+        });
+        (tree.clone(), comments.clone())
+    }
+
+    /// Drop what was parsed for files other than `file`.
+    fn forget_all_but(&self, file: u32) {
+        self.parsed.borrow_mut().retain(|(f, _), _| *f == file);
+    }
 }
 
 /// What one builder found: fixes, and a sentence for the help when it declined for a
@@ -77,25 +130,33 @@ impl<'a> Builder<'a> {
     fn new(a: &'a Analysis, trees: HashMap<u32, Tree>) -> Self {
         Builder {
             a,
-            comments: HashMap::new(),
-            call_trees: std::cell::RefCell::new(trees),
+            trees: Trees {
+                a,
+                given: trees,
+                parsed: Default::default(),
+            },
         }
     }
 
     fn build(&mut self, d: &Diagnostic) -> (Vec<Fix>, Option<String>) {
         let file = d.location.file;
-        let tree = tree_of(&self.call_trees, self.src(file), file);
-        let tree = &tree;
         let cx = FileCx {
             a: self.a,
             file,
             src: self.src(file),
             facts: &self.a.facts[file as usize],
-            call_trees: &self.call_trees,
+            trees: &self.trees,
         };
         let Some(func) = cx.innermost_function(d.location.span) else {
             return (Vec::new(), None);
         };
+        // The function holds the finding, the nodes the builders look at, and their edits
+        // in this file (other than an import added at the top).
+        let (tree, _) = self.trees.covering(
+            file,
+            self.a.facts[file as usize].functions[func as usize].span,
+        );
+        let tree = &tree;
         let mut found = Found::default();
         let mut help = None;
         if d.category == Category::Mutation {
@@ -112,14 +173,12 @@ impl<'a> Builder<'a> {
             help = Some(text);
         }
         // A rewrite that would delete a comment is not offered.
-        let comments = self
-            .comments
-            .entry(file)
-            .or_insert_with(|| super::comments_in(tree.root_node()));
         found.fixes.retain(|f| {
             f.edits.iter().all(|e| {
-                e.location.file != file
-                    || super::keeps_comments(cx.src, comments, e.location.span, &e.replacement)
+                e.location.file != file || {
+                    let (_, comments) = self.trees.covering(file, e.location.span);
+                    super::keeps_comments(cx.src, &comments, e.location.span, &e.replacement)
+                }
             })
         });
         // Builders write `\n`; each edit takes the line ending of the file it lands in.
@@ -159,7 +218,7 @@ struct FileCx<'a> {
     file: u32,
     src: &'a str,
     facts: &'a FileFacts,
-    call_trees: &'a std::cell::RefCell<HashMap<u32, Tree>>,
+    trees: &'a Trees<'a>,
 }
 
 impl<'a> FileCx<'a> {
@@ -1144,19 +1203,9 @@ fn rename_in(sig: &str, old: &str, new: &str) -> String {
     }
 }
 
-/// A file's tree from the cache, parsed on first use (a clone of a tree is a reference).
-fn tree_of(cache: &std::cell::RefCell<HashMap<u32, Tree>>, src: &str, file: u32) -> Tree {
-    cache
-        .borrow_mut()
-        .entry(file)
-        .or_insert_with(|| crate::syntax::parse(src).tree)
-        .clone()
-}
-
 /// Whether the call is a statement of its own (its value is not used).
 fn is_statement_call(cx: &FileCx, file: u32, span: Span) -> bool {
-    let src = &cx.a.workspace.files[file as usize].text;
-    let tree = tree_of(cx.call_trees, src, file);
+    let (tree, _) = cx.trees.covering(file, span);
     let Some(mut n) = tree
         .root_node()
         .descendant_for_byte_range(span.start as usize, span.end as usize)
@@ -1467,7 +1516,7 @@ fn rrule_skeleton(cx: &FileCx, tree: &Tree, func: FuncIdx, found: &mut Found) {
             .any(|i| i.path.first().is_some_and(|p| p == "ChainRulesCore"))
     });
     if !imported {
-        edits.insert(0, import_edit(cx, tree, fnode));
+        edits.insert(0, import_edit(cx, fnode));
     }
     found.fixes.push(Fix {
         title,
@@ -1476,32 +1525,23 @@ fn rrule_skeleton(cx: &FileCx, tree: &Tree, func: FuncIdx, found: &mut Found) {
     });
 }
 
-/// `import ChainRulesCore` after the last `using`/`import` before the function, or on its
-/// own line above the function.
-fn import_edit(cx: &FileCx, tree: &Tree, fnode: Node) -> Edit {
-    let mut last: Option<Node> = None;
-    let mut stack = vec![tree.root_node()];
-    while let Some(n) = stack.pop() {
-        if n.start_byte() >= fnode.start_byte() {
-            continue;
-        }
-        if matches!(n.kind(), "using_statement" | "import_statement") {
-            if last.is_none_or(|l| l.end_byte() < n.end_byte()) {
-                last = Some(n);
-            }
-            continue;
-        }
-        if matches!(n.kind(), "source_file" | "module_definition") {
-            stack.extend(n.children(&mut n.walk()));
-        }
-    }
+/// `import ChainRulesCore` after the last top-level `using`/`import` (of the file or of a
+/// module) before the function, or on its own line above the function.
+fn import_edit(cx: &FileCx, fnode: Node) -> Edit {
+    let last = cx
+        .facts
+        .imports
+        .iter()
+        .map(|i| i.span)
+        .filter(|s| s.start < fnode.start_byte() as u32 && cx.facts.chunks.binary_search(s).is_ok())
+        .max_by_key(|s| s.end);
     match last {
         Some(l) => {
-            let indent = cx.indent_at(l.start_byte());
+            let indent = cx.indent_at(l.start as usize);
             cx.edit(
                 Span {
-                    start: l.end_byte() as u32,
-                    end: l.end_byte() as u32,
+                    start: l.end,
+                    end: l.end,
                 },
                 format!("\n{indent}import ChainRulesCore"),
             )
