@@ -114,20 +114,17 @@ impl FactsCache {
         self.entries.remove(path);
         self.memos.remove(path);
     }
-
-    /// The statement memo of a file given with a tree, if it has one.
-    pub fn memo(&self, path: &std::path::Path) -> Option<&facts::ChunkMemo> {
-        self.memos.get(path)
-    }
 }
 
+/// Analyse a workspace from scratch (the command line): each file is parsed, its facts
+/// extracted and its tree dropped, in parallel; nothing is kept for a next run.
 pub fn analyze(workspace: Workspace, options: &Options) -> Analysis {
-    analyze_cached(
-        workspace,
-        options,
-        &mut FactsCache::default(),
-        &HashMap::new(),
-    )
+    let facts: Vec<FileFacts> = workspace
+        .files
+        .par_iter()
+        .map(|f| facts::extract(&f.text))
+        .collect();
+    analyze_facts(workspace, facts, options, HashMap::new())
 }
 
 /// [`analyze`], reusing the facts of files whose text the cache has seen, and the trees in

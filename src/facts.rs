@@ -64,6 +64,24 @@ pub struct FileFacts {
 }
 
 impl FileFacts {
+    /// Give back the spare capacity of the fact lists: facts of every file of a workspace
+    /// stay in memory for the whole analysis.
+    fn shrink_to_fit(&mut self) {
+        self.functions.shrink_to_fit();
+        self.calls.shrink_to_fit();
+        self.assigns.shrink_to_fit();
+        self.sites.shrink_to_fit();
+        self.refs.shrink_to_fit();
+        self.structs.shrink_to_fit();
+        self.modules.shrink_to_fit();
+        self.imports.shrink_to_fit();
+        self.exports.shrink_to_fit();
+        self.includes.shrink_to_fit();
+        self.rule_decls.shrink_to_fit();
+        self.comments.shrink_to_fit();
+        self.chunks.shrink_to_fit();
+    }
+
     /// The top-level statement that contains `span`, if one does.
     pub fn chunk_containing(&self, span: Span) -> Option<Span> {
         let i = self.chunks.partition_point(|c| c.start <= span.start);
@@ -526,6 +544,7 @@ impl<'s, 'm> Assembler<'s, 'm> {
         let whole = self.facts.functions[0].span;
         self.top_level(root, 0, None, whole);
         self.facts.comments = suppression_comments(self.src);
+        self.facts.shrink_to_fit();
         self.facts
     }
 

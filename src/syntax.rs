@@ -224,6 +224,7 @@ impl LineIndex {
                 line_starts.push(i + 1);
             }
         }
+        line_starts.shrink_to_fit();
         LineIndex { line_starts }
     }
 
