@@ -90,6 +90,10 @@ pub struct CallGraph {
     dispatch: Dispatch,
     /// Callers of each workspace function through resolved calls: (file, call index).
     call_sites: HashMap<FuncRef, Vec<(u32, u32)>>,
+    /// Entries by root node, and [`CallGraph::entry_count`]'s answers so far: every
+    /// finding asks, and findings share functions.
+    entries_by_root: std::sync::OnceLock<HashMap<NodeIndex, Vec<u32>>>,
+    entry_counts: std::sync::Mutex<HashMap<FuncRef, usize>>,
 }
 
 /// What a call was resolved to in a round: workspace functions (with whether each is only
@@ -224,6 +228,9 @@ impl CallGraph {
 
     /// How many entries reach `f` (walking edges backwards, respecting cuts).
     pub fn entry_count(&self, f: FuncRef) -> usize {
+        if let Some(&n) = self.entry_counts.lock().expect("not poisoned").get(&f) {
+            return n;
+        }
         let mut seen = HashSet::new();
         let mut queue = VecDeque::from([self.node(f)]);
         while let Some(n) = queue.pop_front() {
@@ -236,10 +243,24 @@ impl CallGraph {
                 }
             }
         }
-        self.entries
+        let by_root = self.entries_by_root.get_or_init(|| {
+            let mut m: HashMap<NodeIndex, Vec<u32>> = HashMap::new();
+            for (i, e) in self.entries.iter().enumerate() {
+                for r in &e.roots {
+                    m.entry(self.node(*r)).or_default().push(i as u32);
+                }
+            }
+            m
+        });
+        let reaching: HashSet<u32> = seen
             .iter()
-            .filter(|e| e.roots.iter().any(|r| seen.contains(&self.node(*r))))
-            .count()
+            .filter_map(|n| by_root.get(n))
+            .flatten()
+            .copied()
+            .collect();
+        let n = reaching.len();
+        self.entry_counts.lock().expect("not poisoned").insert(f, n);
+        n
     }
 }
 
@@ -300,6 +321,8 @@ pub fn build(
         cut: HashSet::new(),
         dispatch: Dispatch::default(),
         call_sites: HashMap::new(),
+        entries_by_root: Default::default(),
+        entry_counts: Default::default(),
     };
     let mut all_functors: Vec<FuncRef> = index.functors.values().flatten().copied().collect();
     all_functors.sort();
@@ -1017,11 +1040,15 @@ impl<'a> Resolver<'a> {
     /// The entry API a call is, if it is one; `None` inside for the `f'(x)` form.
     fn entry_api(&self, file: u32, call: &Call) -> Option<Option<&'a EntryApi>> {
         let k = self.knowledge;
+        let name = call.name()?;
+        // Most calls are not to an API of that name: say so before resolving anything.
+        if !call.adjoint && !k.entry_apis.iter().any(|api| api.name == name) {
+            return None;
+        }
         let module = self.module_of(FuncRef {
             file,
             func: call.func,
         });
-        let name = call.name()?;
         if call.adjoint {
             // `f'(x)`: Zygote's `Base.adjoint(::Function)`.
             let zygote = vec!["Zygote".to_string(), "Flux".to_string()];
