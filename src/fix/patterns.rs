@@ -2,8 +2,9 @@
 //! first, and the help text that shows the user's own code rewritten.
 //!
 //! Builders read syntax trees and the facts. The analysis keeps facts, not trees, so the
-//! statement around a finding is parsed again here, on its own ([`Trees`]). They never guess: a rewrite is offered only when the pattern is recognised whole,
-//! and each builder states why its applicability is what it is.
+//! statement around a finding is parsed again here, on its own ([`Trees`]). They never
+//! guess: a rewrite is offered only when the pattern is recognised whole, and each builder
+//! states why its applicability is what it is.
 //!
 //! - [`rebind_local`]: `z = similar(y); z .= f.(y)` and allocate-then-fill loops become a
 //!   binding of a new array (unsafe: the element type can change).

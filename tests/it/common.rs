@@ -95,3 +95,31 @@ pub fn proc_status_kb(pid: u32, field: &str) -> Option<u64> {
         .and_then(|v| v.split_whitespace().next())
         .and_then(|v| v.parse().ok())
 }
+
+/// Files under `dir` (recursively, sorted) that `keep` accepts.
+pub fn files_under(
+    dir: &std::path::Path,
+    keep: &dyn Fn(&std::path::Path) -> bool,
+) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for p in entries.flatten().map(|e| e.path()) {
+            if p.is_dir() {
+                stack.push(p);
+            } else if keep(&p) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The `.jl` files under `dir`.
+pub fn julia_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    files_under(dir, &|p| p.extension().is_some_and(|e| e == "jl"))
+}

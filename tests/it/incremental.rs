@@ -5,20 +5,7 @@ use adlint::facts::{self, ChunkMemo};
 use adlint::syntax;
 use std::path::Path;
 
-fn julia_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            julia_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "jl") {
-            out.push(p);
-        }
-    }
-}
+use crate::common::julia_files;
 
 /// Debug text of facts: `FileFacts` is compared field by field through it.
 fn fresh(text: &str) -> String {
@@ -70,8 +57,8 @@ fn edits(text: &str) -> Vec<(&'static str, String)> {
 fn reused_facts_equal_fresh_facts_after_any_edit() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
-    julia_files(&root.join("tests/corpus"), &mut files);
-    julia_files(&root.join("examples"), &mut files);
+    files.extend(julia_files(&root.join("tests/corpus")));
+    files.extend(julia_files(&root.join("examples")));
     assert!(files.len() > 20, "corpus files found: {}", files.len());
     let mut reused_total = 0;
     for path in &files {
@@ -129,4 +116,66 @@ fn an_edit_inside_one_function_re_extracts_only_that_function() {
     let deleted = format!("{}{}", &edited[..start], &edited[end..]);
     assert_eq!(incremental(&deleted, &mut memo), fresh(&deleted));
     assert_eq!(memo.reused(), memo.len());
+}
+
+/// Every node under `node` in pre-order: kind, byte range and start position.
+fn subtree(node: tree_sitter::Node) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        out.push(format!(
+            "{} {:?} {:?}",
+            n.kind(),
+            n.byte_range(),
+            n.start_position()
+        ));
+        let mut kids: Vec<_> = n.children(&mut n.walk()).collect();
+        kids.reverse();
+        stack.extend(kids);
+    }
+    out
+}
+
+/// The fix builders parse one top-level statement at a time (`syntax::parse_range`): that
+/// tree must be the statement's subtree in the whole file's parse, offsets and positions
+/// included, and `chunk_containing` must find the statement around any span inside it.
+#[test]
+fn a_statement_parsed_alone_is_its_subtree_in_the_file() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    files.extend(julia_files(&root.join("tests/corpus")));
+    files.extend(julia_files(&root.join("examples")));
+    let mut statements = 0;
+    for path in &files {
+        let text = std::fs::read_to_string(path).unwrap();
+        let whole = syntax::parse(&text);
+        if whole.error_count > 0 {
+            continue;
+        }
+        let facts = facts::extract(&text);
+        for &chunk in &facts.chunks {
+            let alone = syntax::parse_range(&text, &facts.line_index, chunk.range());
+            let mut n = whole
+                .tree
+                .root_node()
+                .descendant_for_byte_range(chunk.range().start, chunk.range().end)
+                .unwrap();
+            while n.byte_range() != chunk.range() {
+                n = n.parent().unwrap();
+            }
+            let root_node = alone.tree.root_node();
+            let m = (0..root_node.child_count())
+                .filter_map(|i| root_node.child(i))
+                .find(|c| c.byte_range() == chunk.range())
+                .unwrap_or_else(|| panic!("{}: {chunk:?} not parsed alone", path.display()));
+            assert_eq!(subtree(m), subtree(n), "{}: {chunk:?}", path.display());
+            let inside = adlint::facts::Span {
+                start: chunk.start + (chunk.end - chunk.start) / 2,
+                end: chunk.start + (chunk.end - chunk.start) / 2,
+            };
+            assert_eq!(facts.chunk_containing(inside), Some(chunk));
+            statements += 1;
+        }
+    }
+    assert!(statements > 200, "{statements} statements");
 }

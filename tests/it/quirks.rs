@@ -173,21 +173,6 @@ fn lexing_stays_linear_where_a_parse_stack_version_dies() {
     );
 }
 
-fn julia_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for p in entries.flatten().map(|e| e.path()) {
-        if p.is_dir() {
-            julia_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "jl")
-            || p.parent().is_some_and(|d| d.ends_with("check"))
-        {
-            out.push(p);
-        }
-    }
-}
-
 /// The guard changes nothing but speed: every tree of the test corpora, the examples and
 /// the fuzz corpora (broken files included) is the tree the shipped grammar gives.
 #[test]
@@ -195,9 +180,12 @@ fn the_scanner_guard_keeps_every_tree() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
     for dir in ["tests", "examples", "fuzz/corpus"] {
-        julia_files(&root.join(dir), &mut files);
+        // Julia files, and the fuzz corpus of `check` (inputs without an extension).
+        files.extend(crate::common::files_under(&root.join(dir), &|p| {
+            p.extension().is_some_and(|e| e == "jl")
+                || p.parent().is_some_and(|d| d.ends_with("check"))
+        }));
     }
-    files.sort();
     assert!(files.len() > 50, "{} files", files.len());
     let parse = |language: &tree_sitter::Language, src: &str| {
         let mut parser = tree_sitter::Parser::new();
