@@ -14,6 +14,7 @@ use crate::knowledge::{self, EntryApi, Knowledge, Traverse};
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
+use rayon::prelude::*;
 use std::collections::{HashMap, HashSet, VecDeque};
 
 /// How a call edge was found.
@@ -96,10 +97,6 @@ pub struct CallGraph {
     entry_counts: std::sync::Mutex<HashMap<FuncRef, usize>>,
 }
 
-/// What a call was resolved to in a round: workspace functions (with whether each is only
-/// possible), and the shape of a call on a value of unknown type.
-type CallTargets = (Vec<(FuncRef, bool)>, Option<Shape>);
-
 /// A call's shape for arity matching: positional argument count, and whether one is splat.
 type Shape = (usize, bool);
 
@@ -113,6 +110,9 @@ struct Dispatch {
     functors: HashMap<Shape, Vec<FuncRef>>,
     /// The shapes each functor accepts.
     shapes: HashMap<FuncRef, Vec<Shape>>,
+    /// The functions that make unknown-callable calls of each shape (the reverse of
+    /// `by_caller`), sorted.
+    callers_by_shape: HashMap<Shape, Vec<FuncRef>>,
 }
 
 impl CallGraph {
@@ -207,12 +207,15 @@ impl CallGraph {
             .edges_directed(n, Direction::Incoming)
             .map(|e| e.source())
             .collect();
-        if let Some(shapes) = self.dispatch.shapes.get(&self.graph[n]) {
-            for (caller, calls) in &self.dispatch.by_caller {
-                if calls.iter().any(|(_, _, s)| shapes.contains(s)) {
-                    out.push(self.node(*caller));
-                }
-            }
+        for shape in self
+            .dispatch
+            .shapes
+            .get(&self.graph[n])
+            .into_iter()
+            .flatten()
+        {
+            let callers = self.dispatch.callers_by_shape.get(shape);
+            out.extend(callers.into_iter().flatten().map(|&c| self.node(c)));
         }
         out
     }
@@ -231,14 +234,16 @@ impl CallGraph {
         if let Some(&n) = self.entry_counts.lock().expect("not poisoned").get(&f) {
             return n;
         }
-        let mut seen = HashSet::new();
+        let mut seen = vec![false; self.graph.node_count()];
+        let mut found = Vec::new();
         let mut queue = VecDeque::from([self.node(f)]);
         while let Some(n) = queue.pop_front() {
-            if !seen.insert(n) {
+            if std::mem::replace(&mut seen[n.index()], true) {
                 continue;
             }
+            found.push(n);
             for src in self.predecessors(n) {
-                if !seen.contains(&src) && self.reach[src.index()].is_some() {
+                if !seen[src.index()] && self.reach[src.index()].is_some() {
                     queue.push_back(src);
                 }
             }
@@ -252,7 +257,7 @@ impl CallGraph {
             }
             m
         });
-        let reaching: HashSet<u32> = seen
+        let reaching: HashSet<u32> = found
             .iter()
             .filter_map(|n| by_root.get(n))
             .flatten()
@@ -271,8 +276,6 @@ struct Resolver<'a> {
     knowledge: &'a Knowledge,
     /// Callers of each function found so far: (file, call index).
     callers: HashMap<FuncRef, Vec<(u32, u32)>>,
-    /// Callees of each call found so far, and the shape of a call on an unknown value.
-    targets: HashMap<(u32, u32), CallTargets>,
     /// Per file: assignments by (function, variable), inner named functions by (parent,
     /// name); built once so lookups do not scan the file.
     assigns_by: Vec<HashMap<(FuncIdx, &'a str), Vec<&'a Value>>>,
@@ -290,6 +293,43 @@ struct Resolved {
     external: bool,
     /// A call on a value of unknown type, with its shape: it may run any matching functor.
     dispatch: Option<Shape>,
+    /// Whether the resolution followed a parameter to the call sites found so far (it
+    /// may change when more are found).
+    read_callers: bool,
+}
+
+impl Resolved {
+    /// Whether two resolutions of a call run the same functions.
+    fn same_targets(&self, other: &Resolved) -> bool {
+        self.dispatch == other.dispatch
+            && self.targets.len() == other.targets.len()
+            && self
+                .targets
+                .iter()
+                .zip(&other.targets)
+                .all(|(a, b)| a.0 == b.0 && a.2 == b.2)
+    }
+}
+
+/// The state of one search for the functions a value may be: the names followed so far
+/// (so that cycles end), and whether the search read the call sites found so far.
+#[derive(Default)]
+struct Trail {
+    seen: HashSet<(u32, FuncIdx, String)>,
+    read_callers: bool,
+}
+
+/// The callers of each function through the resolved calls, sorted.
+fn callers_of(resolutions: &[Vec<Resolved>]) -> HashMap<FuncRef, Vec<(u32, u32)>> {
+    let mut callers: HashMap<FuncRef, Vec<(u32, u32)>> = HashMap::new();
+    for (fi, rs) in resolutions.iter().enumerate() {
+        for (ci, res) in rs.iter().enumerate() {
+            for &(t, _, _) in &res.targets {
+                callers.entry(t).or_default().push((fi as u32, ci as u32));
+            }
+        }
+    }
+    callers
 }
 
 pub fn build(
@@ -331,7 +371,6 @@ pub fn build(
         index,
         knowledge,
         callers: HashMap::new(),
-        targets: HashMap::new(),
         assigns_by: files
             .iter()
             .map(|f| {
@@ -361,42 +400,46 @@ pub fn build(
         all_functors,
     };
 
-    // Rounds: the first resolves direct calls; later ones follow function values through
-    // the parameters bound at call sites found by the earlier rounds.
-    let mut resolutions: HashMap<(u32, u32), Resolved> = HashMap::new();
-    for _round in 0..3 {
-        resolutions.clear();
+    // Rounds: the first resolves every call; later ones follow function values through
+    // the parameters bound at the call sites found by the round before, so they resolve
+    // again only the calls whose resolution read those call sites.
+    let mut resolutions: Vec<Vec<Resolved>> = files
+        .par_iter()
+        .enumerate()
+        .map(|(fi, facts)| {
+            facts
+                .calls
+                .iter()
+                .map(|call| r.resolve_call(fi as u32, call))
+                .collect()
+        })
+        .collect();
+    r.callers = callers_of(&resolutions);
+    for _round in 1..3 {
+        let again: Vec<(u32, u32)> = resolutions
+            .iter()
+            .enumerate()
+            .flat_map(|(fi, rs)| {
+                rs.iter()
+                    .enumerate()
+                    .filter(|(_, res)| res.read_callers)
+                    .map(move |(ci, _)| (fi as u32, ci as u32))
+            })
+            .collect();
+        let redone: Vec<Resolved> = again
+            .par_iter()
+            .map(|&(fi, ci)| r.resolve_call(fi, &files[fi as usize].calls[ci as usize]))
+            .collect();
         let mut changed = false;
-        for (fi, facts) in files.iter().enumerate() {
-            for (ci, call) in facts.calls.iter().enumerate() {
-                let key = (fi as u32, ci as u32);
-                let res = r.resolve_call(fi as u32, call);
-                let new = (
-                    res.targets
-                        .iter()
-                        .map(|&(f, _, p)| (f, p))
-                        .collect::<Vec<_>>(),
-                    res.dispatch,
-                );
-                if r.targets.get(&key) != Some(&new) {
-                    changed = true;
-                    r.targets.insert(key, new);
-                }
-                resolutions.insert(key, res);
-            }
-        }
-        r.callers.clear();
-        for (&(fi, ci), (ts, _)) in &r.targets {
-            for &(t, _) in ts {
-                r.callers.entry(t).or_default().push((fi, ci));
-            }
-        }
-        for v in r.callers.values_mut() {
-            v.sort();
+        for ((fi, ci), res) in again.into_iter().zip(redone) {
+            let old = &mut resolutions[fi as usize][ci as usize];
+            changed |= !old.same_targets(&res);
+            *old = res;
         }
         if !changed {
             break;
         }
+        r.callers = callers_of(&resolutions);
     }
 
     // Entries.
@@ -414,10 +457,12 @@ pub fn build(
 
     let entry_calls: HashSet<(u32, u32)> = cg.entries.iter().map(|e| (e.file, e.call)).collect();
     // Edges.
-    let mut keys: Vec<_> = resolutions.keys().copied().collect();
-    keys.sort();
-    for key in keys {
-        let res = &resolutions[&key];
+    let keys = resolutions.iter().enumerate().flat_map(|(fi, rs)| {
+        rs.iter()
+            .enumerate()
+            .map(move |(ci, res)| ((fi as u32, ci as u32), res))
+    });
+    for (key, res) in keys {
         let call = &files[key.0 as usize].calls[key.1 as usize];
         let caller = FuncRef {
             file: key.0,
@@ -453,6 +498,19 @@ pub fn build(
         for &(t, _, _) in &res.targets {
             cg.call_sites.entry(t).or_default().push(key);
         }
+    }
+    for (&caller, calls) in &cg.dispatch.by_caller {
+        for &(_, _, shape) in calls {
+            cg.dispatch
+                .callers_by_shape
+                .entry(shape)
+                .or_default()
+                .push(caller);
+        }
+    }
+    for callers in cg.dispatch.callers_by_shape.values_mut() {
+        callers.sort_unstable();
+        callers.dedup();
     }
     // The functors each shape of unknown-callable call may run.
     let shapes: HashSet<Shape> = cg.dispatch.shape_of.values().copied().collect();
@@ -621,7 +679,7 @@ fn reachability(cg: &mut CallGraph) {
 fn collect_unresolved(
     cg: &CallGraph,
     files: &[FileFacts],
-    resolutions: &HashMap<(u32, u32), Resolved>,
+    resolutions: &[Vec<Resolved>],
     entry_calls: &HashSet<(u32, u32)>,
     r: &Resolver,
 ) -> Vec<Unresolved> {
@@ -636,9 +694,7 @@ fn collect_unresolved(
             if !cg.is_reached(caller) {
                 continue;
             }
-            let Some(res) = resolutions.get(&(fi as u32, ci as u32)) else {
-                continue;
-            };
+            let res = &resolutions[fi][ci];
             if !res.targets.is_empty() {
                 continue;
             }
@@ -693,7 +749,7 @@ impl<'a> Resolver<'a> {
         &self.files[file as usize]
     }
 
-    fn module_of(&self, f: FuncRef) -> Vec<String> {
+    fn module_of(&self, f: FuncRef) -> &'a [String] {
         self.index.function_module(f, self.files)
     }
 
@@ -737,7 +793,7 @@ impl<'a> Resolver<'a> {
         func: FuncIdx,
         value: &Value,
         depth: u32,
-        seen: &mut HashSet<(u32, FuncIdx, String)>,
+        trail: &mut Trail,
     ) -> Vec<(FuncRef, bool)> {
         if depth > 6 {
             return vec![];
@@ -745,7 +801,7 @@ impl<'a> Resolver<'a> {
         match value {
             Value::Func(idx) => vec![(FuncRef { file, func: *idx }, false)],
             Value::Ident(name) => {
-                if !seen.insert((file, func, name.clone())) {
+                if !trail.seen.insert((file, func, name.clone())) {
                     return vec![];
                 }
                 let inner = self.inner_named(file, func, name);
@@ -755,15 +811,15 @@ impl<'a> Resolver<'a> {
                 match self.lookup(file, func, name) {
                     Some(Binding::Values(values)) => values
                         .into_iter()
-                        .flat_map(|v| self.function_values(file, func, v, depth + 1, seen))
+                        .flat_map(|v| self.function_values(file, func, v, depth + 1, trail))
                         .collect(),
                     Some(Binding::Param { func: owner, index }) => {
-                        self.param_values(file, owner, index, depth, seen)
+                        self.param_values(file, owner, index, depth, trail)
                     }
                     None => {
                         let module = self.module_of(FuncRef { file, func });
                         let (methods, certain) =
-                            self.index.visible_methods(&module, name, self.files);
+                            self.index.visible_methods(module, name, self.files);
                         if !methods.is_empty() {
                             return methods.into_iter().map(|m| (m, !certain)).collect();
                         }
@@ -780,7 +836,7 @@ impl<'a> Resolver<'a> {
                 let (q, name) = path.split_at(path.len() - 1);
                 let module = self
                     .index
-                    .unalias(&self.module_of(FuncRef { file, func }), &q[0]);
+                    .unalias(self.module_of(FuncRef { file, func }), &q[0]);
                 if self.index.module_names.contains(&module) {
                     self.index
                         .methods_in_module(&module, &name[0], self.files)
@@ -799,7 +855,7 @@ impl<'a> Resolver<'a> {
                     "Fix1" | "Fix2" | "ComposedFunction" => args
                         .iter()
                         .take(if last == "ComposedFunction" { 2 } else { 1 })
-                        .flat_map(|a| self.function_values(file, func, a, depth + 1, seen))
+                        .flat_map(|a| self.function_values(file, func, a, depth + 1, trail))
                         .collect(),
                     _ => {
                         // A constructor call: the object's call methods, if it has any; a
@@ -819,7 +875,7 @@ impl<'a> Resolver<'a> {
                         ) {
                             return args
                                 .iter()
-                                .flat_map(|a| self.function_values(file, func, a, depth + 1, seen))
+                                .flat_map(|a| self.function_values(file, func, a, depth + 1, trail))
                                 .map(|(f, _)| (f, true))
                                 .collect();
                         }
@@ -829,7 +885,7 @@ impl<'a> Resolver<'a> {
             }
             Value::Compose(parts) => parts
                 .iter()
-                .flat_map(|p| self.function_values(file, func, p, depth + 1, seen))
+                .flat_map(|p| self.function_values(file, func, p, depth + 1, trail))
                 .collect(),
             _ => vec![],
         }
@@ -842,10 +898,11 @@ impl<'a> Resolver<'a> {
         owner: FuncIdx,
         index: usize,
         depth: u32,
-        seen: &mut HashSet<(u32, FuncIdx, String)>,
+        trail: &mut Trail,
     ) -> Vec<(FuncRef, bool)> {
         let me = FuncRef { file, func: owner };
         let mut out = Vec::new();
+        trail.read_callers = true;
         // Call sites on values of unknown type (`model(f, x)`) are not followed into a
         // functor's parameters: every such call would be a candidate for every functor.
         if let Some(callers) = self.callers.get(&me) {
@@ -855,7 +912,7 @@ impl<'a> Resolver<'a> {
                     if matches!(arg, Value::Splat(_)) {
                         continue;
                     }
-                    out.extend(self.function_values(cf, call.func, arg, depth + 1, seen));
+                    out.extend(self.function_values(cf, call.func, arg, depth + 1, trail));
                 }
             }
         }
@@ -895,9 +952,9 @@ impl<'a> Resolver<'a> {
         let qualifier: Vec<String> = call
             .qualifier()
             .iter()
-            .map(|q| self.index.unalias(&module, q))
+            .map(|q| self.index.unalias(module, q))
             .collect();
-        let mut seen = HashSet::new();
+        let mut trail = Trail::default();
 
         if qualifier.is_empty() {
             let local = self.lookup(file, call.func, name);
@@ -912,10 +969,10 @@ impl<'a> Resolver<'a> {
                 let values = match binding {
                     Binding::Values(vs) => vs
                         .into_iter()
-                        .flat_map(|v| self.function_values(file, call.func, v, 0, &mut seen))
+                        .flat_map(|v| self.function_values(file, call.func, v, 0, &mut trail))
                         .collect::<Vec<_>>(),
                     Binding::Param { func, index } => {
-                        self.param_values(file, func, index, 0, &mut seen)
+                        self.param_values(file, func, index, 0, &mut trail)
                     }
                 };
                 if values.is_empty() {
@@ -933,7 +990,7 @@ impl<'a> Resolver<'a> {
                     }
                 }
             } else {
-                let (methods, certain) = self.index.visible_methods(&module, name, self.files);
+                let (methods, certain) = self.index.visible_methods(module, name, self.files);
                 let methods: Vec<FuncRef> = methods
                     .into_iter()
                     .filter(|&m| self.arity_ok(m, call))
@@ -981,7 +1038,9 @@ impl<'a> Resolver<'a> {
         // Function values passed as arguments to code outside the workspace.
         if res.external {
             for (i, arg) in call.args.iter().enumerate() {
-                let fvals = self.function_values(file, call.func, arg, 0, &mut HashSet::new());
+                let mut arg_trail = Trail::default();
+                let fvals = self.function_values(file, call.func, arg, 0, &mut arg_trail);
+                res.read_callers |= arg_trail.read_callers;
                 if fvals.is_empty() {
                     continue;
                 }
@@ -1008,11 +1067,14 @@ impl<'a> Resolver<'a> {
             }
             for (kw, v) in &call.kwargs {
                 if kw == "by" || kw == "lt" {
-                    let fvals = self.function_values(file, call.func, v, 0, &mut HashSet::new());
+                    let mut kw_trail = Trail::default();
+                    let fvals = self.function_values(file, call.func, v, 0, &mut kw_trail);
+                    res.read_callers |= kw_trail.read_callers;
                     res.blocked.extend(fvals.into_iter().map(|(f, _)| f));
                 }
             }
         }
+        res.read_callers |= trail.read_callers;
         res.targets.sort_by_key(|t| t.0);
         res.targets.dedup_by_key(|t| t.0);
         res
@@ -1054,20 +1116,20 @@ impl<'a> Resolver<'a> {
             let zygote = vec!["Zygote".to_string(), "Flux".to_string()];
             return self
                 .index
-                .package_in_scope(&module, &zygote, name)
+                .package_in_scope(module, &zygote, name)
                 .then_some(None);
         }
         // A local function of the same name shadows the package's (an API named in the
         // config may be the workspace's own function: it is an entry wherever it is seen).
         let shadowed = call.qualifier().is_empty()
             && (self.lookup(file, call.func, name).is_some() || {
-                let (methods, certain) = self.index.visible_methods(&module, name, self.files);
+                let (methods, certain) = self.index.visible_methods(module, name, self.files);
                 certain && !methods.is_empty()
             });
         let qualifier: Vec<String> = call
             .qualifier()
             .iter()
-            .map(|q| self.index.unalias(&module, q))
+            .map(|q| self.index.unalias(module, q))
             .collect();
         let candidates: Vec<&'a EntryApi> = k
             .entry_apis
@@ -1076,7 +1138,7 @@ impl<'a> Resolver<'a> {
             .filter(|api| match qualifier.last() {
                 Some(q) => api.modules.contains(q),
                 None => {
-                    self.index.package_in_scope(&module, &api.exported_by, name)
+                    self.index.package_in_scope(module, &api.exported_by, name)
                         || (api.configured && module.iter().any(|m| api.modules.contains(m)))
                 }
             })
@@ -1108,7 +1170,7 @@ impl<'a> Resolver<'a> {
         let name = call.name()?;
         let Some(api) = self.entry_api(file, call)? else {
             let f = Value::Ident(name.to_string());
-            let roots = self.function_values(file, call.func, &f, 0, &mut HashSet::new());
+            let roots = self.function_values(file, call.func, &f, 0, &mut Trail::default());
             return Some(Entry {
                 file,
                 call: ci,
@@ -1123,10 +1185,10 @@ impl<'a> Resolver<'a> {
         let qualifier: Vec<String> = call
             .qualifier()
             .iter()
-            .map(|q| self.index.unalias(&module, q))
+            .map(|q| self.index.unalias(module, q))
             .collect();
         let farg = call.args.get(api.function_arg - 1)?;
-        let roots = self.function_values(file, call.func, farg, 0, &mut HashSet::new());
+        let roots = self.function_values(file, call.func, farg, 0, &mut Trail::default());
         let implicit_params = call.args.iter().skip(api.function_arg).any(|a| {
             matches!(a, Value::Call { callee, .. } if callee.last().is_some_and(|c| c == "Params" || c == "params"))
                 || matches!(a, Value::Ident(n) if self.is_params_value(file, call.func, n))

@@ -40,6 +40,10 @@ pub struct Index {
     pub scopes: HashMap<Vec<String>, ModuleScope>,
     /// Names of all workspace modules.
     pub module_names: HashSet<String>,
+    /// Full module path of each file's top level and of each of its modules, by file and
+    /// then module index plus one (0: the top level). Built once: every call's resolution
+    /// asks for the module of its caller and of each candidate method.
+    module_paths: Vec<Vec<Vec<String>>>,
 }
 
 impl Index {
@@ -81,6 +85,20 @@ impl Index {
                 None => break,
             }
         }
+        index.module_paths = files
+            .iter()
+            .zip(&index.file_module)
+            .map(|(facts, top)| {
+                std::iter::once(None)
+                    .chain((0..facts.modules.len()).map(|m| Some(m as ModIdx)))
+                    .map(|m| {
+                        let mut path = top.clone();
+                        path.extend(module_chain(facts, m));
+                        path
+                    })
+                    .collect()
+            })
+            .collect();
 
         for (fi, facts) in files.iter().enumerate() {
             let fi = fi as u32;
@@ -120,7 +138,7 @@ impl Index {
             for imp in &facts.imports {
                 let scope = index
                     .scopes
-                    .entry(index.module_path(fi, imp.module, files))
+                    .entry(index.module_path(fi, imp.module).to_vec())
                     .or_default();
                 let module = imp
                     .path
@@ -150,7 +168,7 @@ impl Index {
             for (m, name) in &facts.exports {
                 index
                     .scopes
-                    .entry(index.module_path(fi, *m, files))
+                    .entry(index.module_path(fi, *m).to_vec())
                     .or_default()
                     .exports
                     .insert(name.clone());
@@ -163,7 +181,7 @@ impl Index {
                 }
                 if let crate::facts::Value::Ident(target) = &a.value {
                     if target.chars().next().is_some_and(char::is_uppercase) {
-                        let path = index.module_path(fi, owner.module, files);
+                        let path = index.module_path(fi, owner.module).to_vec();
                         index
                             .scopes
                             .entry(path)
@@ -178,21 +196,14 @@ impl Index {
     }
 
     /// Full module path of a module index in a file (`None`: the file's top level).
-    pub fn module_path(
-        &self,
-        file: u32,
-        module: Option<ModIdx>,
-        files: &[FileFacts],
-    ) -> Vec<String> {
-        let mut path = self.file_module[file as usize].clone();
-        path.extend(module_chain(&files[file as usize], module));
-        path
+    pub fn module_path(&self, file: u32, module: Option<ModIdx>) -> &[String] {
+        &self.module_paths[file as usize][module.map_or(0, |m| m as usize + 1)]
     }
 
     /// Full module path of a function.
-    pub fn function_module(&self, f: FuncRef, files: &[FileFacts]) -> Vec<String> {
+    pub fn function_module(&self, f: FuncRef, files: &[FileFacts]) -> &[String] {
         let func = &files[f.file as usize].functions[f.func as usize];
-        self.module_path(f.file, func.module, files)
+        self.module_path(f.file, func.module)
     }
 
     /// The scope of a module, with `Main`'s imports visible from scripts.
@@ -274,7 +285,7 @@ impl Index {
                 for used in &scope.usings {
                     for f in all {
                         let fm = self.function_module(*f, files);
-                        if fm.last() == Some(used) && self.exports(&fm, name) {
+                        if fm.last() == Some(used) && self.exports(fm, name) {
                             found.push(*f);
                         }
                     }

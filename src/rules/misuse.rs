@@ -212,7 +212,7 @@ fn argument_is_undifferentiable(
         return Some(format!("`{name}` mutates or leaves Julia"));
     }
     let module = cx.index.function_module(FuncRef { file, func }, cx.facts);
-    let (methods, _) = cx.index.visible_methods(&module, name, cx.facts);
+    let (methods, _) = cx.index.visible_methods(module, name, cx.facts);
     for m in methods {
         let facts = &cx.facts[m.file as usize];
         let mutates_sites = facts.sites.iter().any(|s| {

@@ -249,12 +249,18 @@ impl<'a> RuleContext<'a> {
     }
 }
 
-/// Run every rule and sort the result by path, line, column, rule.
+/// Run every rule (side by side: they only read the context) and sort the result by path,
+/// line, column, rule.
 pub fn run_all(cx: &RuleContext, rules: &[&dyn Rule]) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    for rule in rules {
-        rule.check(cx, &mut out);
-    }
+    use rayon::prelude::*;
+    let mut out: Vec<Diagnostic> = rules
+        .par_iter()
+        .flat_map_iter(|rule| {
+            let mut found = Vec::new();
+            rule.check(cx, &mut found);
+            found
+        })
+        .collect();
     out.sort_by(|a, b| {
         (
             &cx.files[a.location.file as usize].display,
