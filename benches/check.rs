@@ -9,7 +9,8 @@
 //! not count): `ADLINT_BENCH_MODE=gen-rss` (generation only), `check-rss` (generation, then
 //! `analysis::analyze`), `phases-rss` (the pipeline step by step, RSS after each step).
 //! `ADLINT_BENCH_THREADS` sets the number of threads of a child (0: all).
-//! `ADLINT_BENCH_MODE=dump` writes the corpus to `ADLINT_BENCH_DIR` (for profiling the CLI).
+//! `ADLINT_BENCH_MODE=dump` writes the corpus to `ADLINT_BENCH_DIR` (for profiling the CLI);
+//! `facts-stats` prints how many facts of each kind the corpus has and the bytes they hold.
 
 mod gen;
 
@@ -129,9 +130,10 @@ fn main() {
         Ok("check-rss") => child_check_rss(),
         Ok("phases-rss") => child_phases_rss(),
         Ok("dump") => dump(),
+        Ok("facts-stats") => facts_stats(),
         Ok("") | Err(_) => report(),
         Ok(other) => {
-            eprintln!("unknown ADLINT_BENCH_MODE `{other}` (gen-rss, check-rss, phases-rss, dump)");
+            eprintln!("unknown ADLINT_BENCH_MODE `{other}` (gen-rss, check-rss, phases-rss, dump, facts-stats)");
             std::process::exit(2);
         }
     }
@@ -618,4 +620,203 @@ fn verdict(ok: bool) -> &'static str {
     } else {
         "MISSED"
     }
+}
+
+/// Where the facts' bytes go: for each kind of fact, how many there are and an estimate
+/// of the bytes they hold (the list's own slots, plus every string and nested list, with
+/// 16 bytes of allocator overhead per allocation).
+fn facts_stats() {
+    use adlint::facts::{Call, Function, SiteKind, Value};
+    const OVERHEAD: usize = 16;
+    fn string(s: &str) -> usize {
+        if s.is_empty() {
+            0
+        } else {
+            s.len().next_multiple_of(8) + OVERHEAD
+        }
+    }
+    fn strings(v: &[String]) -> usize {
+        let list = if v.is_empty() {
+            0
+        } else {
+            std::mem::size_of_val(v) + OVERHEAD
+        };
+        list + v.iter().map(|s| string(s)).sum::<usize>()
+    }
+    fn value(v: &Value) -> usize {
+        match v {
+            Value::Ident(s) => string(s),
+            Value::Path(p) => strings(p),
+            Value::Call { callee, args } => strings(callee) + values(args),
+            Value::Compose(parts) => values(parts),
+            Value::Splat(inner) => std::mem::size_of::<Value>() + OVERHEAD + value(inner),
+            _ => 0,
+        }
+    }
+    fn values(v: &[Value]) -> usize {
+        let list = if v.is_empty() {
+            0
+        } else {
+            std::mem::size_of_val(v) + OVERHEAD
+        };
+        list + v.iter().map(value).sum::<usize>()
+    }
+    fn call(c: &Call) -> usize {
+        strings(&c.callee)
+            + values(&c.args)
+            + c.kwargs.len() * std::mem::size_of::<(String, Value)>()
+            + c.kwargs
+                .iter()
+                .map(|(k, v)| string(k) + value(v))
+                .sum::<usize>()
+    }
+    fn function(f: &Function) -> usize {
+        f.name.as_deref().map_or(0, string)
+            + strings(&f.qualifier)
+            + f.params.len() * std::mem::size_of::<adlint::facts::Param>()
+            + f.params
+                .iter()
+                .map(|p| {
+                    p.name.as_deref().map_or(0, string) + p.annotation.as_deref().map_or(0, string)
+                })
+                .sum::<usize>()
+            + strings(&f.kwparams)
+            + f.in_macro.as_deref().map_or(0, string)
+    }
+    let (files, _) = generate();
+    let source: usize = files.iter().map(|(_, t)| t.len()).sum();
+    let facts: Vec<FileFacts> = files.par_iter().map(|(_, t)| facts::extract(t)).collect();
+    let mut rows: Vec<(&str, usize, usize)> = Vec::new();
+    let mut row = |name, n: usize, slot: usize, heap: usize| rows.push((name, n, n * slot + heap));
+    let sum = |f: &dyn Fn(&FileFacts) -> usize| facts.iter().map(f).sum::<usize>();
+    use std::mem::size_of;
+    row(
+        "functions",
+        sum(&|f| f.functions.len()),
+        size_of::<Function>(),
+        sum(&|f| f.functions.iter().map(function).sum()),
+    );
+    row(
+        "calls",
+        sum(&|f| f.calls.len()),
+        size_of::<Call>(),
+        sum(&|f| f.calls.iter().map(call).sum()),
+    );
+    row(
+        "assigns",
+        sum(&|f| f.assigns.len()),
+        size_of::<adlint::facts::Assign>(),
+        sum(&|f| {
+            f.assigns
+                .iter()
+                .map(|a| string(&a.var) + value(&a.value))
+                .sum()
+        }),
+    );
+    row(
+        "sites",
+        sum(&|f| f.sites.len()),
+        size_of::<adlint::facts::Site>(),
+        sum(&|f| {
+            f.sites
+                .iter()
+                .map(|s| match &s.kind {
+                    SiteKind::IndexAssign { target, op, .. }
+                    | SiteKind::BroadcastAssign { target, op, .. } => value(target) + string(op),
+                    SiteKind::FieldAssign { object, field } => value(object) + string(field),
+                    SiteKind::Macro { path } => strings(path),
+                    SiteKind::Try { .. } => 0,
+                })
+                .sum()
+        }),
+    );
+    row(
+        "refs",
+        sum(&|f| f.refs.len()),
+        size_of::<adlint::facts::VarRef>(),
+        sum(&|f| f.refs.iter().map(|r| string(&r.name)).sum()),
+    );
+    row(
+        "structs",
+        sum(&|f| f.structs.len()),
+        size_of::<adlint::facts::StructDef>(),
+        sum(&|f| {
+            f.structs
+                .iter()
+                .map(|s| string(&s.name) + strings(&s.fields))
+                .sum()
+        }),
+    );
+    row(
+        "imports",
+        sum(&|f| f.imports.len()),
+        size_of::<adlint::facts::Import>(),
+        sum(&|f| {
+            f.imports
+                .iter()
+                .map(|i| strings(&i.path) + i.names.as_deref().map_or(0, strings))
+                .sum()
+        }),
+    );
+    row(
+        "comments",
+        sum(&|f| f.comments.len()),
+        size_of::<adlint::facts::Comment>(),
+        sum(&|f| f.comments.iter().map(|c| string(&c.text)).sum()),
+    );
+    row(
+        "chunks",
+        sum(&|f| f.chunks.len()),
+        size_of::<adlint::facts::Span>(),
+        0,
+    );
+    row(
+        "lines",
+        sum(&|f| f.line_index.line_count()),
+        size_of::<usize>(),
+        0,
+    );
+    let total: usize = rows.iter().map(|r| r.2).sum();
+    println!(
+        "sizes: Call {} Value {} Function {} Param {} Assign {} Site {} VarRef {}",
+        size_of::<Call>(),
+        size_of::<Value>(),
+        size_of::<Function>(),
+        size_of::<adlint::facts::Param>(),
+        size_of::<adlint::facts::Assign>(),
+        size_of::<adlint::facts::Site>(),
+        size_of::<adlint::facts::VarRef>()
+    );
+    let args: usize = facts
+        .iter()
+        .flat_map(|f| &f.calls)
+        .map(|c| c.args.len())
+        .sum();
+    println!(
+        "args per call {:.2}",
+        args as f64 / sum(&|f| f.calls.len()) as f64
+    );
+    println!(
+        "facts of {:.1} MiB of source, {} files",
+        mib(source),
+        facts.len()
+    );
+    println!(
+        "{:<10} {:>10} {:>10} {:>8}",
+        "kind", "count", "MiB", "B/src B"
+    );
+    for (name, n, bytes) in &rows {
+        println!(
+            "{name:<10} {n:>10} {:>10.1} {:>8.2}",
+            mib(*bytes),
+            *bytes as f64 / source as f64
+        );
+    }
+    println!(
+        "{:<10} {:>10} {:>10.1} {:>8.2}",
+        "total",
+        "",
+        mib(total),
+        total as f64 / source as f64
+    );
 }
