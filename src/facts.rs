@@ -33,14 +33,27 @@ impl Span {
     }
 }
 
-/// Index of a function inside one file's [`FileFacts::functions`].
+/// Index of a function inside one file's [`FileFactsData::functions`].
 pub type FuncIdx = u32;
-/// Index of a module inside one file's [`FileFacts::modules`].
+/// Index of a module inside one file's [`FileFactsData::modules`].
 pub type ModIdx = u32;
 
-/// Everything adlint knows about one file after the per-file pass.
+/// Everything adlint knows about one file after the per-file pass. Facts do not change
+/// once extracted, and a clone shares them: the language server's cache and each of its
+/// analyses hold one copy of a file's facts, not one each.
 #[derive(Debug, Default, Clone)]
-pub struct FileFacts {
+pub struct FileFacts(std::sync::Arc<FileFactsData>);
+
+impl std::ops::Deref for FileFacts {
+    type Target = FileFactsData;
+    fn deref(&self) -> &FileFactsData {
+        &self.0
+    }
+}
+
+/// The lists of facts of one file (what [`FileFacts`] shares).
+#[derive(Debug, Default, Clone)]
+pub struct FileFactsData {
     /// `functions[0]` is the file's top level and each `module ... end` has its own: pseudo-
     /// functions of kind `TopLevel` that are never called.
     pub functions: Vec<Function>,
@@ -63,7 +76,7 @@ pub struct FileFacts {
     pub line_index: LineIndex,
 }
 
-impl FileFacts {
+impl FileFactsData {
     /// Give back the spare capacity of the fact lists: facts of every file of a workspace
     /// stay in memory for the whole analysis.
     fn shrink_to_fit(&mut self) {
@@ -178,7 +191,7 @@ impl Function {
         }
     }
 
-    pub fn display_name(&self, facts: &FileFacts) -> String {
+    pub fn display_name(&self, facts: &FileFactsData) -> String {
         match &self.kind {
             FunctionKind::TopLevel => "top level".to_string(),
             FunctionKind::Functor { type_name, .. } => format!("({type_name})(...)"),
@@ -198,7 +211,7 @@ impl Function {
         }
     }
 
-    fn closure_label(&self, what: &str, facts: &FileFacts) -> String {
+    fn closure_label(&self, what: &str, facts: &FileFactsData) -> String {
         let line = facts.line_index.line_of(self.span.start as usize) + 1;
         format!("{what} at line {line}")
     }
@@ -474,7 +487,7 @@ pub fn extract_incremental(
 /// level is [`CONTEXT`]; [`Relocation`] maps them into the file's facts.
 #[derive(Debug)]
 struct Chunk {
-    facts: FileFacts,
+    facts: FileFactsData,
     /// Where the chunk started when it was extracted.
     start: u32,
 }
@@ -511,7 +524,7 @@ const CONTEXT: Span = Span {
 struct Assembler<'s, 'm> {
     src: &'s str,
     parsed: &'s syntax::Parsed,
-    facts: FileFacts,
+    facts: FileFactsData,
     /// The previous memo (read) and the new one (written).
     memo: Option<(ChunkMemo, &'m mut ChunkMemo)>,
 }
@@ -522,10 +535,10 @@ impl<'s, 'm> Assembler<'s, 'm> {
         parsed: &'s syntax::Parsed,
         memo: Option<(ChunkMemo, &'m mut ChunkMemo)>,
     ) -> Self {
-        let mut facts = FileFacts {
+        let mut facts = FileFactsData {
             parse_errors: parsed.error_count,
             line_index: LineIndex::new(src),
-            ..FileFacts::default()
+            ..FileFactsData::default()
         };
         facts.functions.push(Function::top_level(Span {
             start: 0,
@@ -545,7 +558,7 @@ impl<'s, 'm> Assembler<'s, 'm> {
         self.top_level(root, 0, None, whole);
         self.facts.comments = suppression_comments(self.src);
         self.facts.shrink_to_fit();
-        self.facts
+        FileFacts(std::sync::Arc::new(self.facts))
     }
 
     /// The statements of a top level (the file's, or a module's whose pseudo-function is
@@ -674,7 +687,7 @@ impl Relocation {
         }
     }
 
-    fn append(&self, c: &FileFacts, out: &mut FileFacts) {
+    fn append(&self, c: &FileFactsData, out: &mut FileFactsData) {
         out.functions
             .extend(c.functions.iter().skip(1).map(|f| Function {
                 parent: f.parent.map(|p| self.func(p)),
@@ -831,7 +844,7 @@ fn cap_of(name: &str) -> Option<Cap> {
 
 struct Extractor<'s> {
     src: &'s str,
-    facts: FileFacts,
+    facts: FileFactsData,
     /// Function index by the span of the node that defines it.
     func_at: HashMap<Span, FuncIdx>,
     /// Module spans, to find the module of a node.
@@ -844,7 +857,7 @@ impl<'s> Extractor<'s> {
     /// An extractor for one chunk: function 0 stands for the enclosing top level and,
     /// inside a module, module 0 for the enclosing module.
     fn new(src: &'s str, in_module: bool) -> Self {
-        let mut facts = FileFacts::default();
+        let mut facts = FileFactsData::default();
         facts.functions.push(Function::top_level(CONTEXT));
         let mut module_at = Vec::new();
         if in_module {
@@ -870,7 +883,7 @@ impl<'s> Extractor<'s> {
         }
     }
 
-    fn chunk_facts(src: &'s str, node: Node, in_module: bool) -> FileFacts {
+    fn chunk_facts(src: &'s str, node: Node, in_module: bool) -> FileFactsData {
         let mut ex = Extractor::new(src, in_module);
         ex.run(node);
         ex.facts
@@ -2212,7 +2225,7 @@ impl ScopeStack {
     fn current_func(&self) -> FuncIdx {
         self.funcs.last().map(|&(_, f)| f).unwrap_or(0)
     }
-    fn current_macro(&self, facts: &FileFacts) -> Option<String> {
+    fn current_macro(&self, facts: &FileFactsData) -> Option<String> {
         let f = self.current_func();
         facts.functions[f as usize].in_macro.clone().filter(|_| {
             matches!(
