@@ -624,7 +624,8 @@ fn verdict(ok: bool) -> &'static str {
 
 /// Where the facts' bytes go: for each kind of fact, how many there are and an estimate
 /// of the bytes they hold (the list's own slots, plus every string and nested list, with
-/// 16 bytes of allocator overhead per allocation).
+/// 16 bytes of allocator overhead per allocation). Names are interned: they hold no bytes
+/// of their own.
 fn facts_stats() {
     use adlint::facts::{Call, Function, SiteKind, Value};
     const OVERHEAD: usize = 16;
@@ -635,53 +636,33 @@ fn facts_stats() {
             s.len().next_multiple_of(8) + OVERHEAD
         }
     }
-    fn strings(v: &[String]) -> usize {
-        let list = if v.is_empty() {
+    fn list<T>(v: &[T]) -> usize {
+        if v.is_empty() {
             0
         } else {
             std::mem::size_of_val(v) + OVERHEAD
-        };
-        list + v.iter().map(|s| string(s)).sum::<usize>()
+        }
     }
     fn value(v: &Value) -> usize {
         match v {
-            Value::Ident(s) => string(s),
-            Value::Path(p) => strings(p),
-            Value::Call { callee, args } => strings(callee) + values(args),
+            Value::Path(p) => list(p),
+            Value::Call { callee, args } => list(callee) + values(args),
             Value::Compose(parts) => values(parts),
             Value::Splat(inner) => std::mem::size_of::<Value>() + OVERHEAD + value(inner),
             _ => 0,
         }
     }
     fn values(v: &[Value]) -> usize {
-        let list = if v.is_empty() {
-            0
-        } else {
-            std::mem::size_of_val(v) + OVERHEAD
-        };
-        list + v.iter().map(value).sum::<usize>()
+        list(v) + v.iter().map(value).sum::<usize>()
     }
     fn call(c: &Call) -> usize {
-        strings(&c.callee)
+        list(&c.callee)
             + values(&c.args)
-            + c.kwargs.len() * std::mem::size_of::<(String, Value)>()
-            + c.kwargs
-                .iter()
-                .map(|(k, v)| string(k) + value(v))
-                .sum::<usize>()
+            + list(&c.kwargs)
+            + c.kwargs.iter().map(|(_, v)| value(v)).sum::<usize>()
     }
     fn function(f: &Function) -> usize {
-        f.name.as_deref().map_or(0, string)
-            + strings(&f.qualifier)
-            + f.params.len() * std::mem::size_of::<adlint::facts::Param>()
-            + f.params
-                .iter()
-                .map(|p| {
-                    p.name.as_deref().map_or(0, string) + p.annotation.as_deref().map_or(0, string)
-                })
-                .sum::<usize>()
-            + strings(&f.kwparams)
-            + f.in_macro.as_deref().map_or(0, string)
+        list(&f.qualifier) + list(&f.params) + list(&f.kwparams)
     }
     let (files, _) = generate();
     let source: usize = files.iter().map(|(_, t)| t.len()).sum();
@@ -706,12 +687,7 @@ fn facts_stats() {
         "assigns",
         sum(&|f| f.assigns.len()),
         size_of::<adlint::facts::Assign>(),
-        sum(&|f| {
-            f.assigns
-                .iter()
-                .map(|a| string(&a.var) + value(&a.value))
-                .sum()
-        }),
+        sum(&|f| f.assigns.iter().map(|a| value(&a.value)).sum()),
     );
     row(
         "sites",
@@ -721,10 +697,10 @@ fn facts_stats() {
             f.sites
                 .iter()
                 .map(|s| match &s.kind {
-                    SiteKind::IndexAssign { target, op, .. }
-                    | SiteKind::BroadcastAssign { target, op, .. } => value(target) + string(op),
-                    SiteKind::FieldAssign { object, field } => value(object) + string(field),
-                    SiteKind::Macro { path } => strings(path),
+                    SiteKind::IndexAssign { target, .. }
+                    | SiteKind::BroadcastAssign { target, .. } => value(target),
+                    SiteKind::FieldAssign { object, .. } => value(object),
+                    SiteKind::Macro { path } => list(path),
                     SiteKind::Try { .. } => 0,
                 })
                 .sum()
@@ -734,18 +710,13 @@ fn facts_stats() {
         "refs",
         sum(&|f| f.refs.len()),
         size_of::<adlint::facts::VarRef>(),
-        sum(&|f| f.refs.iter().map(|r| string(&r.name)).sum()),
+        0,
     );
     row(
         "structs",
         sum(&|f| f.structs.len()),
         size_of::<adlint::facts::StructDef>(),
-        sum(&|f| {
-            f.structs
-                .iter()
-                .map(|s| string(&s.name) + strings(&s.fields))
-                .sum()
-        }),
+        sum(&|f| f.structs.iter().map(|s| list(&s.fields)).sum()),
     );
     row(
         "imports",
@@ -754,7 +725,7 @@ fn facts_stats() {
         sum(&|f| {
             f.imports
                 .iter()
-                .map(|i| strings(&i.path) + i.names.as_deref().map_or(0, strings))
+                .map(|i| list(&i.path) + i.names.as_deref().map_or(0, list))
                 .sum()
         }),
     );

@@ -8,7 +8,7 @@
 //! and keeps the shortest chain to each function. This module decides nothing about what
 //! is an error.
 
-use crate::facts::{Call, FileFacts, FuncIdx, FunctionKind, Span, Value};
+use crate::facts::{Call, FileFacts, FuncIdx, FunctionKind, Name, Span, Value};
 use crate::index::{FuncRef, Index, Rules};
 use crate::knowledge::{self, EntryApi, Knowledge, Traverse};
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
@@ -315,7 +315,7 @@ impl Resolved {
 /// (so that cycles end), and whether the search read the call sites found so far.
 #[derive(Default)]
 struct Trail {
-    seen: HashSet<(u32, FuncIdx, String)>,
+    seen: HashSet<(u32, FuncIdx, Name)>,
     read_callers: bool,
 }
 
@@ -718,7 +718,7 @@ fn collect_unresolved(
                     file: fi as u32,
                     func: site.func,
                 };
-                let name = path.last().map(String::as_str).unwrap_or("");
+                let name = path.last().map(Name::as_str).unwrap_or("");
                 if cg.is_reached(caller)
                     && knowledge::macro_class(name) == knowledge::MacroClass::Opaque
                 {
@@ -749,7 +749,7 @@ impl<'a> Resolver<'a> {
         &self.files[file as usize]
     }
 
-    fn module_of(&self, f: FuncRef) -> &'a [String] {
+    fn module_of(&self, f: FuncRef) -> &'a [Name] {
         self.index.function_module(f, self.files)
     }
 
@@ -801,7 +801,7 @@ impl<'a> Resolver<'a> {
         match value {
             Value::Func(idx) => vec![(FuncRef { file, func: *idx }, false)],
             Value::Ident(name) => {
-                if !trail.seen.insert((file, func, name.clone())) {
+                if !trail.seen.insert((file, func, *name)) {
                     return vec![];
                 }
                 let inner = self.inner_named(file, func, name);
@@ -949,7 +949,7 @@ impl<'a> Resolver<'a> {
             func: call.func,
         });
         let k = self.knowledge;
-        let qualifier: Vec<String> = call
+        let qualifier: Vec<Name> = call
             .qualifier()
             .iter()
             .map(|q| self.index.unalias(module, q))
@@ -1088,11 +1088,11 @@ impl<'a> Resolver<'a> {
 
     fn is_zygote_backend(&self, file: u32, func: FuncIdx, value: &Value, names: &[String]) -> bool {
         match value {
-            Value::Call { callee, .. } => callee.last().is_some_and(|c| names.contains(c)),
+            Value::Call { callee, .. } => callee.last().is_some_and(|c| names.iter().any(|n| n == c)),
             Value::Ident(n) => match self.lookup(file, func, n) {
                 Some(Binding::Values(vs)) => vs
                     .iter()
-                    .any(|v| matches!(v, Value::Call { callee, .. } if callee.last().is_some_and(|c| names.contains(c)))),
+                    .any(|v| matches!(v, Value::Call { callee, .. } if callee.last().is_some_and(|c| names.iter().any(|n| n == c)))),
                 _ => false,
             },
             _ => false,
@@ -1126,7 +1126,7 @@ impl<'a> Resolver<'a> {
                 let (methods, certain) = self.index.visible_methods(module, name, self.files);
                 certain && !methods.is_empty()
             });
-        let qualifier: Vec<String> = call
+        let qualifier: Vec<Name> = call
             .qualifier()
             .iter()
             .map(|q| self.index.unalias(module, q))
@@ -1136,10 +1136,11 @@ impl<'a> Resolver<'a> {
             .iter()
             .filter(|api| api.name == name && (api.configured || !shadowed))
             .filter(|api| match qualifier.last() {
-                Some(q) => api.modules.contains(q),
+                Some(q) => api.modules.iter().any(|m| m == q),
                 None => {
                     self.index.package_in_scope(module, &api.exported_by, name)
-                        || (api.configured && module.iter().any(|m| api.modules.contains(m)))
+                        || (api.configured
+                            && module.iter().any(|m| api.modules.iter().any(|a| a == m)))
                 }
             })
             .collect();
@@ -1169,7 +1170,7 @@ impl<'a> Resolver<'a> {
         });
         let name = call.name()?;
         let Some(api) = self.entry_api(file, call)? else {
-            let f = Value::Ident(name.to_string());
+            let f = Value::Ident(Name::new(name));
             let roots = self.function_values(file, call.func, &f, 0, &mut Trail::default());
             return Some(Entry {
                 file,
@@ -1182,7 +1183,7 @@ impl<'a> Resolver<'a> {
                 implicit_params: false,
             });
         };
-        let qualifier: Vec<String> = call
+        let qualifier: Vec<Name> = call
             .qualifier()
             .iter()
             .map(|q| self.index.unalias(module, q))
@@ -1196,7 +1197,7 @@ impl<'a> Resolver<'a> {
         let facts = self.facts(file);
         let label = match farg {
             Value::Func(idx) => facts.functions[*idx as usize].display_name(facts),
-            Value::Ident(n) => n.clone(),
+            Value::Ident(n) => n.to_string(),
             Value::Path(p) => p.join("."),
             _ => "the differentiated function".to_string(),
         };

@@ -7,6 +7,7 @@
 //! classify macros, whose meaning is syntactic (a macro rewrites code before anything runs).
 
 use crate::knowledge::{self, MacroClass};
+pub use crate::name::Name;
 use crate::syntax::{self, LineIndex};
 use std::collections::HashMap;
 use tree_sitter::{Node, QueryCursor, StreamingIterator};
@@ -64,7 +65,7 @@ pub struct FileFactsData {
     pub structs: Vec<StructDef>,
     pub modules: Vec<ModuleDef>,
     pub imports: Vec<Import>,
-    pub exports: Vec<(Option<ModIdx>, String)>,
+    pub exports: Vec<(Option<ModIdx>, Name)>,
     pub includes: Vec<Include>,
     pub rule_decls: Vec<RuleDecl>,
     pub comments: Vec<Comment>,
@@ -111,8 +112,8 @@ pub enum FunctionKind {
     Named,
     /// A call method of a type: `(m::T)(x) = ...`; `self_name` is `m`.
     Functor {
-        type_name: String,
-        self_name: Option<String>,
+        type_name: Name,
+        self_name: Option<Name>,
     },
     /// `x -> ...`.
     Anonymous,
@@ -127,7 +128,7 @@ pub enum FunctionKind {
     RuleBody,
     /// The argument of a macro whose contents are not differentiated (`@ignore_derivatives`)
     /// or not analysable (`@turbo`): nothing inside is reachable.
-    Region { macro_name: String, opaque: bool },
+    Region { macro_name: Name, opaque: bool },
 }
 
 impl FunctionKind {
@@ -145,9 +146,9 @@ impl FunctionKind {
 
 #[derive(Debug, Clone)]
 pub struct Param {
-    pub name: Option<String>,
+    pub name: Option<Name>,
     /// The type annotation as written, e.g. `AbstractVector{T}` or `typeof(f)`.
-    pub annotation: Option<String>,
+    pub annotation: Option<Name>,
     pub has_default: bool,
     pub vararg: bool,
 }
@@ -156,11 +157,11 @@ pub struct Param {
 pub struct Function {
     pub kind: FunctionKind,
     /// Name for named methods and functors' type; `None` for closures.
-    pub name: Option<String>,
+    pub name: Option<Name>,
     /// Module qualification written in the definition: `["Base"]` for `Base.f`.
-    pub qualifier: Vec<String>,
+    pub qualifier: Vec<Name>,
     pub params: Vec<Param>,
-    pub kwparams: Vec<String>,
+    pub kwparams: Vec<Name>,
     pub parent: Option<FuncIdx>,
     pub module: Option<ModIdx>,
     pub span: Span,
@@ -169,7 +170,7 @@ pub struct Function {
     /// The signature or parameter list; captures inside it are definitions, not uses.
     pub signature: Span,
     /// Set on named functions defined inside a macro call such as `Zygote.@nograd`.
-    pub in_macro: Option<String>,
+    pub in_macro: Option<Name>,
 }
 
 impl Function {
@@ -240,12 +241,12 @@ impl Function {
 /// A summary of an expression, enough to follow values through calls and assignments.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
-    Ident(String),
+    Ident(Name),
     /// A dotted chain of names: `Zygote.gradient`, `m.cell`.
-    Path(Vec<String>),
+    Path(Vec<Name>),
     /// A call: the callee's path (type parameters dropped: `Vector{T}(...)` is `["Vector"]`).
     Call {
-        callee: Vec<String>,
+        callee: Vec<Name>,
         args: Vec<Value>,
     },
     /// A closure defined in this file.
@@ -276,14 +277,14 @@ impl Value {
 pub struct Call {
     pub func: FuncIdx,
     /// The callee as a path of names (`["Zygote", "gradient"]`), empty when it is not one.
-    pub callee: Vec<String>,
+    pub callee: Vec<Name>,
     /// `f'(x)`: the adjoint syntax for a derivative.
     pub adjoint: bool,
     /// `f.(x)`.
     pub broadcast: bool,
     /// Positional arguments; a do-block is the first one, as in Julia.
     pub args: Vec<Value>,
-    pub kwargs: Vec<(String, Value)>,
+    pub kwargs: Vec<(Name, Value)>,
     pub has_splat: bool,
     pub span: Span,
     pub callee_span: Span,
@@ -291,9 +292,9 @@ pub struct Call {
 
 impl Call {
     pub fn name(&self) -> Option<&str> {
-        self.callee.last().map(String::as_str)
+        self.callee.last().map(Name::as_str)
     }
-    pub fn qualifier(&self) -> &[String] {
+    pub fn qualifier(&self) -> &[Name] {
         if self.callee.is_empty() {
             &[]
         } else {
@@ -321,7 +322,7 @@ pub enum AssignKind {
 #[derive(Debug, Clone)]
 pub struct Assign {
     pub func: FuncIdx,
-    pub var: String,
+    pub var: Name,
     pub value: Value,
     pub kind: AssignKind,
     pub span: Span,
@@ -335,7 +336,7 @@ pub struct Assign {
 #[derive(Debug, Clone)]
 pub struct VarRef {
     pub func: FuncIdx,
-    pub name: String,
+    pub name: Name,
     pub span: Span,
 }
 
@@ -352,19 +353,19 @@ pub enum SiteKind {
     /// `x[i] = v`, `x[i] += v`: `target` is the indexed object; `empty_index` for `r[] = v`.
     IndexAssign {
         target: Value,
-        op: String,
+        op: Name,
         empty_index: bool,
     },
     /// `x .= v`, `x .+= v`, `x[:, j] .= v`, `@. x = v`.
     BroadcastAssign {
         target: Value,
-        op: String,
+        op: Name,
         indexed: bool,
     },
     /// `x.f = v` (also inside `a.f, b = v`).
     FieldAssign {
         object: Value,
-        field: String,
+        field: Name,
     },
     Try {
         has_catch: bool,
@@ -372,22 +373,22 @@ pub enum SiteKind {
     },
     /// A macro call, named by its path (`["Threads", "@threads"]`).
     Macro {
-        path: Vec<String>,
+        path: Vec<Name>,
     },
 }
 
 #[derive(Debug, Clone)]
 pub struct StructDef {
-    pub name: String,
+    pub name: Name,
     pub mutable: bool,
-    pub fields: Vec<String>,
+    pub fields: Vec<Name>,
     pub module: Option<ModIdx>,
     pub span: Span,
 }
 
 #[derive(Debug, Clone)]
 pub struct ModuleDef {
-    pub name: String,
+    pub name: Name,
     pub parent: Option<ModIdx>,
     pub span: Span,
 }
@@ -396,10 +397,10 @@ pub struct ModuleDef {
 pub struct Import {
     pub module: Option<ModIdx>,
     /// Path of the imported module; leading dots of relative paths are kept as `"."` items.
-    pub path: Vec<String>,
+    pub path: Vec<Name>,
     /// `using A: f, g` / `import A: f`; `None` for the whole module.
-    pub names: Option<Vec<String>>,
-    pub alias: Option<String>,
+    pub names: Option<Vec<Name>>,
+    pub alias: Option<Name>,
     pub is_using: bool,
     /// The whole `using`/`import` statement.
     pub span: Span,
@@ -417,7 +418,7 @@ pub struct Include {
 pub struct RuleDecl {
     pub kind: RuleDeclKind,
     /// The function covered, by name; for functor rules the type's name.
-    pub target: String,
+    pub target: Name,
     pub functor: bool,
     /// Positional arity the rule covers; `None` when it covers every method.
     pub arity: Option<(usize, Option<usize>)>,
@@ -569,7 +570,7 @@ impl<'s, 'm> Assembler<'s, 'm> {
                 let name = syntax::named_children(child)
                     .into_iter()
                     .find(|c| c.kind() == "identifier")
-                    .map(|c| syntax::text(c, self.src).to_string())
+                    .map(|c| Name::new(syntax::text(c, self.src)))
                     .unwrap_or_default();
                 let mspan = Span::of(child);
                 let idx = self.facts.modules.len() as ModIdx;
@@ -702,24 +703,18 @@ impl Relocation {
                 .iter()
                 .skip(usize::from(self.in_module))
                 .map(|m| ModuleDef {
-                    name: m.name.clone(),
+                    name: m.name,
                     parent: self.module(m.parent),
                     span: self.span(m.span),
                 }),
         );
-        out.calls.extend(c.calls.iter().map(|x| {
-            Call {
-                func: self.func(x.func),
-                args: x.args.iter().map(|a| self.value(a)).collect(),
-                kwargs: x
-                    .kwargs
-                    .iter()
-                    .map(|(k, v)| (k.clone(), self.value(v)))
-                    .collect(),
-                span: self.span(x.span),
-                callee_span: self.span(x.callee_span),
-                ..x.clone()
-            }
+        out.calls.extend(c.calls.iter().map(|x| Call {
+            func: self.func(x.func),
+            args: x.args.iter().map(|a| self.value(a)).collect(),
+            kwargs: x.kwargs.iter().map(|(k, v)| (*k, self.value(v))).collect(),
+            span: self.span(x.span),
+            callee_span: self.span(x.callee_span),
+            ..x.clone()
         }));
         out.assigns.extend(c.assigns.iter().map(|a| Assign {
             func: self.func(a.func),
@@ -737,7 +732,7 @@ impl Relocation {
                     empty_index,
                 } => SiteKind::IndexAssign {
                     target: self.value(target),
-                    op: op.clone(),
+                    op: *op,
                     empty_index: *empty_index,
                 },
                 SiteKind::BroadcastAssign {
@@ -746,12 +741,12 @@ impl Relocation {
                     indexed,
                 } => SiteKind::BroadcastAssign {
                     target: self.value(target),
-                    op: op.clone(),
+                    op: *op,
                     indexed: *indexed,
                 },
                 SiteKind::FieldAssign { object, field } => SiteKind::FieldAssign {
                     object: self.value(object),
-                    field: field.clone(),
+                    field: *field,
                 },
                 other => other.clone(),
             },
@@ -759,7 +754,7 @@ impl Relocation {
         }));
         out.refs.extend(c.refs.iter().map(|x| VarRef {
             func: self.func(x.func),
-            name: x.name.clone(),
+            name: x.name,
             span: self.span(x.span),
         }));
         out.structs.extend(c.structs.iter().map(|x| StructDef {
@@ -772,11 +767,8 @@ impl Relocation {
             span: self.span(x.span),
             ..x.clone()
         }));
-        out.exports.extend(
-            c.exports
-                .iter()
-                .map(|(m, name)| (self.module(*m), name.clone())),
-        );
+        out.exports
+            .extend(c.exports.iter().map(|(m, name)| (self.module(*m), *name)));
         out.includes.extend(c.includes.iter().map(|x| Include {
             module: self.module(x.module),
             path: x.path.clone(),
@@ -862,7 +854,7 @@ impl<'s> Extractor<'s> {
         let mut module_at = Vec::new();
         if in_module {
             facts.modules.push(ModuleDef {
-                name: String::new(),
+                name: Name::default(),
                 parent: None,
                 span: CONTEXT,
             });
@@ -891,6 +883,10 @@ impl<'s> Extractor<'s> {
 
     fn text(&self, node: Node) -> &'s str {
         syntax::text(node, self.src)
+    }
+
+    fn name(&self, node: Node) -> Name {
+        Name::new(self.text(node))
     }
 
     fn run(&mut self, root: Node) {
@@ -1008,9 +1004,7 @@ impl<'s> Extractor<'s> {
                     let module = self.module_of(start);
                     for child in syntax::named_children(node) {
                         if child.kind() == "identifier" {
-                            self.facts
-                                .exports
-                                .push((module, self.text(child).to_string()));
+                            self.facts.exports.push((module, self.name(child)));
                         }
                     }
                 }
@@ -1034,7 +1028,7 @@ impl<'s> Extractor<'s> {
         let name = syntax::named_children(node)
             .into_iter()
             .find(|c| c.kind() == "identifier")
-            .map(|c| self.text(c).to_string())
+            .map(|c| self.name(c))
             .unwrap_or_default();
         let span = Span::of(node);
         let parent = self.module_of(span.start);
@@ -1062,7 +1056,7 @@ impl<'s> Extractor<'s> {
         let mut f = Function {
             kind: FunctionKind::Anonymous,
             head: span,
-            in_macro: enclosing_macro.clone(),
+            in_macro: enclosing_macro,
             ..Function::top_level(span)
         };
         match cap {
@@ -1090,7 +1084,7 @@ impl<'s> Extractor<'s> {
                         {
                             if let Some(id) = first_identifier(sig) {
                                 f.kind = FunctionKind::Named;
-                                f.name = Some(self.text(id).to_string());
+                                f.name = Some(self.name(id));
                                 f.head = Span::of(id);
                                 self.push_function(span, f, scopes);
                             }
@@ -1120,15 +1114,15 @@ impl<'s> Extractor<'s> {
                             }
                         });
                         let Some(ty) = ty else { return };
-                        let type_name = base_type_name(self.text(ty));
+                        let type_name = Name::new(&base_type_name(self.text(ty)));
                         let self_name = inner
                             .first()
                             .filter(|t| t.kind() == "typed_expression")
                             .and_then(|t| t.child(0))
                             .filter(|n| n.kind() == "identifier")
-                            .map(|n| self.text(n).to_string());
+                            .map(|n| self.name(n));
                         f.kind = FunctionKind::Functor {
-                            type_name: type_name.clone(),
+                            type_name,
                             self_name,
                         };
                         f.name = Some(type_name);
@@ -1140,7 +1134,7 @@ impl<'s> Extractor<'s> {
                             return;
                         };
                         f.kind = FunctionKind::Named;
-                        f.name = Some(name.clone());
+                        f.name = Some(*name);
                         f.qualifier = qual.to_vec();
                         f.head = Span::of(callee);
                     }
@@ -1205,7 +1199,7 @@ impl<'s> Extractor<'s> {
                     // `@adjoint f(x) = ...`: the rule covers `f` itself.
                     self.facts.rule_decls.push(RuleDecl {
                         kind: RuleDeclKind::Adjoint,
-                        target: name.to_string(),
+                        target: Name::new(name),
                         functor: false,
                         arity: Some(f.arity()),
                         module: f.module,
@@ -1235,11 +1229,11 @@ impl<'s> Extractor<'s> {
             .or_else(|| ann.strip_prefix("Core.Typeof("))
             .and_then(|s| s.strip_suffix(')'))
         {
-            (inner.rsplit('.').next().unwrap_or(inner).to_string(), false)
+            (Name::new(inner.rsplit('.').next().unwrap_or(inner)), false)
         } else if let Some(inner) = ann.strip_prefix("Type{").and_then(|s| s.strip_suffix('}')) {
-            (base_type_name(inner), false)
+            (Name::new(&base_type_name(inner)), false)
         } else if !ann.is_empty() {
-            (base_type_name(ann), true)
+            (Name::new(&base_type_name(ann)), true)
         } else {
             return;
         };
@@ -1299,7 +1293,7 @@ impl<'s> Extractor<'s> {
     fn param_of(&self, node: Node) -> Param {
         match node.kind() {
             "identifier" => Param {
-                name: Some(self.text(node).to_string()),
+                name: Some(self.name(node)),
                 annotation: None,
                 has_default: false,
                 vararg: false,
@@ -1308,10 +1302,10 @@ impl<'s> Extractor<'s> {
                 let name = node
                     .child(0)
                     .filter(|c| c.kind() == "identifier")
-                    .map(|c| self.text(c).to_string());
+                    .map(|c| self.name(c));
                 let ann = node
                     .named_child(node.named_child_count().saturating_sub(1) as u32)
-                    .map(|c| self.text(c).to_string());
+                    .map(|c| self.name(c));
                 Param {
                     name,
                     annotation: ann,
@@ -1321,7 +1315,7 @@ impl<'s> Extractor<'s> {
             }
             "unary_typed_expression" => Param {
                 name: None,
-                annotation: node.named_child(0).map(|c| self.text(c).to_string()),
+                annotation: node.named_child(0).map(|c| self.name(c)),
                 has_default: false,
                 vararg: false,
             },
@@ -1368,11 +1362,11 @@ impl<'s> Extractor<'s> {
         let kind = match class {
             MacroClass::ClosureBody => FunctionKind::MacroClosure,
             MacroClass::Escape(_) => FunctionKind::Region {
-                macro_name: name.clone(),
+                macro_name: *name,
                 opaque: false,
             },
             MacroClass::Opaque => FunctionKind::Region {
-                macro_name: name.clone(),
+                macro_name: *name,
                 opaque: true,
             },
             _ => return,
@@ -1381,7 +1375,7 @@ impl<'s> Extractor<'s> {
         let f = Function {
             kind,
             head: Span::of(node),
-            in_macro: Some(name.clone()),
+            in_macro: Some(*name),
             ..Function::top_level(span)
         };
         self.push_function(span, f, scopes);
@@ -1457,7 +1451,7 @@ impl<'s> Extractor<'s> {
                     continue;
                 };
                 let n = f.params.len().saturating_sub(1);
-                (ann.to_string(), Some((n, Some(n))))
+                (Name::new(ann), Some((n, Some(n))))
             } else {
                 let arity = call.and_then(|c| {
                     let args = syntax::named_children(c)
@@ -1496,7 +1490,7 @@ impl<'s> Extractor<'s> {
             return;
         };
         let name = first_identifier(head)
-            .map(|n| self.text(n).to_string())
+            .map(|n| self.name(n))
             .unwrap_or_default();
         let mut fields = Vec::new();
         for child in syntax::named_children(node) {
@@ -1504,10 +1498,10 @@ impl<'s> Extractor<'s> {
                 continue;
             }
             match child.kind() {
-                "identifier" => fields.push(self.text(child).to_string()),
+                "identifier" => fields.push(self.name(child)),
                 "typed_expression" => {
                     if let Some(n) = child.child(0) {
-                        fields.push(self.text(n).to_string());
+                        fields.push(self.name(n));
                     }
                 }
                 _ => {}
@@ -1522,11 +1516,11 @@ impl<'s> Extractor<'s> {
         });
     }
 
-    fn macro_path(&self, node: Node) -> Vec<String> {
+    fn macro_path(&self, node: Node) -> Vec<Name> {
         let mut path = Vec::new();
         for child in syntax::children(node) {
             match child.kind() {
-                "identifier" => path.push(self.text(child).to_string()),
+                "identifier" => path.push(self.name(child)),
                 "field_expression" => path.extend(self.path_of(child)),
                 "macro_identifier" => {
                     let t = self.text(child);
@@ -1537,7 +1531,11 @@ impl<'s> Extractor<'s> {
                     } else {
                         format!("@{name}")
                     };
-                    path.push(if t == "@." { "@.".to_string() } else { name });
+                    path.push(if t == "@." {
+                        Name::new("@.")
+                    } else {
+                        Name::new(&name)
+                    });
                     break;
                 }
                 _ => {}
@@ -1547,13 +1545,13 @@ impl<'s> Extractor<'s> {
     }
 
     /// A dotted chain of identifiers as names; empty when the node is not one.
-    fn path_of(&self, node: Node) -> Vec<String> {
+    fn path_of(&self, node: Node) -> Vec<Name> {
         let mut out = Vec::new();
         let mut cur = node;
         loop {
             match cur.kind() {
                 "identifier" | "operator" => {
-                    out.push(self.text(cur).to_string());
+                    out.push(self.name(cur));
                     break;
                 }
                 "field_expression" => {
@@ -1562,7 +1560,7 @@ impl<'s> Extractor<'s> {
                     else {
                         return vec![];
                     };
-                    out.push(self.text(last).to_string());
+                    out.push(self.name(last));
                     match cur.child_by_field_name("value") {
                         Some(v) => cur = v,
                         None => return vec![],
@@ -1574,7 +1572,7 @@ impl<'s> Extractor<'s> {
                 },
                 "quote_expression" => {
                     // `Base.:+`
-                    out.push(self.text(cur).trim_start_matches(':').to_string());
+                    out.push(Name::new(self.text(cur).trim_start_matches(':')));
                     break;
                 }
                 _ => return vec![],
@@ -1591,7 +1589,7 @@ impl<'s> Extractor<'s> {
                 if t == "nothing" {
                     Value::Nothing
                 } else {
-                    Value::Ident(t.to_string())
+                    Value::Ident(Name::new(t))
                 }
             }
             "field_expression" => {
@@ -1707,7 +1705,7 @@ impl<'s> Extractor<'s> {
                         ";" => after_semicolon = true,
                         _ if !a.is_named() => {}
                         "named_argument" => {
-                            let name = a.child(0).map(|n| self.text(n).to_string());
+                            let name = a.child(0).map(|n| self.name(n));
                             let value = a
                                 .named_child(a.named_child_count().saturating_sub(1) as u32)
                                 .map(|v| self.value_of(v, 1))
@@ -1716,7 +1714,7 @@ impl<'s> Extractor<'s> {
                         }
                         _ if after_semicolon => {
                             // `f(x; y)`: keyword shorthand.
-                            kwargs.push((self.text(a).to_string(), self.value_of(a, 1)));
+                            kwargs.push((self.name(a), self.value_of(a, 1)));
                         }
                         "splat_expression" => {
                             has_splat = true;
@@ -1764,7 +1762,7 @@ impl<'s> Extractor<'s> {
         if path.is_empty() {
             return;
         }
-        let is_dot = path.last().map(String::as_str) == Some("@.");
+        let is_dot = path.last().is_some_and(|p| p == "@.");
         self.facts.sites.push(Site {
             func,
             kind: SiteKind::Macro { path },
@@ -1791,7 +1789,7 @@ impl<'s> Extractor<'s> {
                                     func,
                                     kind: SiteKind::BroadcastAssign {
                                         target,
-                                        op: format!(".{op}"),
+                                        op: Name::new(&format!(".{op}")),
                                         indexed,
                                     },
                                     span: Span::of(node),
@@ -1925,7 +1923,7 @@ impl<'s> Extractor<'s> {
         };
         let field = lhs
             .named_child(lhs.named_child_count().saturating_sub(1) as u32)
-            .map(|f| self.text(f).to_string())
+            .map(|f| self.name(f))
             .unwrap_or_default();
         self.facts.sites.push(Site {
             func,
@@ -1949,7 +1947,7 @@ impl<'s> Extractor<'s> {
         let (block, in_loop) = scopes.block_of(func, &self.facts.functions[func as usize]);
         self.facts.assigns.push(Assign {
             func,
-            var: var.to_string(),
+            var: Name::new(var),
             value,
             kind,
             span,
@@ -1963,10 +1961,7 @@ impl<'s> Extractor<'s> {
             return;
         }
         let Some(lhs) = node.child(0) else { return };
-        let op = node
-            .child(1)
-            .map(|o| self.text(o).to_string())
-            .unwrap_or_default();
+        let op = node.child(1).map(|o| self.name(o)).unwrap_or_default();
         let span = Span::of(node);
         if op.starts_with('.') {
             let (target, indexed) = self.assign_target(lhs);
@@ -2122,7 +2117,7 @@ impl<'s> Extractor<'s> {
         }
         self.facts.refs.push(VarRef {
             func,
-            name: self.text(node).to_string(),
+            name: self.name(node),
             span: Span::of(node),
         });
     }
@@ -2150,7 +2145,7 @@ impl<'s> Extractor<'s> {
                             rest.iter()
                                 .map(|n| {
                                     let t = self.text(*n);
-                                    t.rsplit(' ').next().unwrap_or(t).to_string()
+                                    Name::new(t.rsplit(' ').next().unwrap_or(t))
                                 })
                                 .collect(),
                         );
@@ -2160,7 +2155,7 @@ impl<'s> Extractor<'s> {
                     let kids = syntax::named_children(item);
                     if let (Some(first), Some(last)) = (kids.first(), kids.last()) {
                         imp.path = self.import_path(*first);
-                        imp.alias = Some(self.text(*last).to_string());
+                        imp.alias = Some(self.name(*last));
                     }
                 }
                 _ => continue,
@@ -2171,14 +2166,14 @@ impl<'s> Extractor<'s> {
         }
     }
 
-    fn import_path(&self, node: Node) -> Vec<String> {
+    fn import_path(&self, node: Node) -> Vec<Name> {
         let t = self.text(node);
         let mut out = Vec::new();
         let trimmed = t.trim_start_matches('.');
         for _ in 0..(t.len() - trimmed.len()) {
-            out.push(".".to_string());
+            out.push(Name::new("."));
         }
-        out.extend(trimmed.split('.').map(|s| s.trim().to_string()));
+        out.extend(trimmed.split('.').map(|s| Name::new(s.trim())));
         out
     }
 }
@@ -2225,9 +2220,9 @@ impl ScopeStack {
     fn current_func(&self) -> FuncIdx {
         self.funcs.last().map(|&(_, f)| f).unwrap_or(0)
     }
-    fn current_macro(&self, facts: &FileFactsData) -> Option<String> {
+    fn current_macro(&self, facts: &FileFactsData) -> Option<Name> {
         let f = self.current_func();
-        facts.functions[f as usize].in_macro.clone().filter(|_| {
+        facts.functions[f as usize].in_macro.filter(|_| {
             matches!(
                 facts.functions[f as usize].kind,
                 FunctionKind::Region { .. } | FunctionKind::MacroClosure

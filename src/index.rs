@@ -2,7 +2,7 @@
 //! (`using`/`import`/`export`), every method by name, functors by type, structs, and the
 //! rule declarations that cut traversal. It reports nothing.
 
-use crate::facts::{FileFacts, FuncIdx, FunctionKind, ModIdx, RuleDeclKind};
+use crate::facts::{FileFacts, FuncIdx, FunctionKind, ModIdx, Name, RuleDeclKind};
 use std::collections::{HashMap, HashSet, VecDeque};
 
 /// A function anywhere in the workspace.
@@ -16,34 +16,34 @@ pub struct FuncRef {
 #[derive(Debug, Default, Clone)]
 pub struct ModuleScope {
     /// Modules brought in whole by `using X` (paths as written, last name significant).
-    pub usings: Vec<String>,
+    pub usings: Vec<Name>,
     /// Names brought in by `import X: n` or `using X: n`, with the module they come from.
-    pub imported: HashMap<String, String>,
+    pub imported: HashMap<Name, Name>,
     /// `import X as Y`, `const Y = X`.
-    pub aliases: HashMap<String, String>,
-    pub exports: HashSet<String>,
+    pub aliases: HashMap<Name, Name>,
+    pub exports: HashSet<Name>,
 }
 
 #[derive(Debug, Default)]
 pub struct Index {
     /// The module path each file's top level belongs to (from the include graph).
-    pub file_module: Vec<Vec<String>>,
+    pub file_module: Vec<Vec<Name>>,
     /// Files that include each file (for warnings and cycles).
     pub included_by: Vec<Vec<u32>>,
     /// Named methods by name (inner functions excluded).
-    pub by_name: HashMap<String, Vec<FuncRef>>,
+    pub by_name: HashMap<Name, Vec<FuncRef>>,
     /// Call methods by the type they are defined for.
-    pub functors: HashMap<String, Vec<FuncRef>>,
+    pub functors: HashMap<Name, Vec<FuncRef>>,
     /// Structs by name: (file, index in that file's structs).
-    pub structs: HashMap<String, Vec<(u32, usize)>>,
+    pub structs: HashMap<Name, Vec<(u32, usize)>>,
     /// Scopes by full module path (`[]` is `Main`).
-    pub scopes: HashMap<Vec<String>, ModuleScope>,
+    pub scopes: HashMap<Vec<Name>, ModuleScope>,
     /// Names of all workspace modules.
-    pub module_names: HashSet<String>,
+    pub module_names: HashSet<Name>,
     /// Full module path of each file's top level and of each of its modules, by file and
     /// then module index plus one (0: the top level). Built once: every call's resolution
     /// asks for the module of its caller and of each candidate method.
-    module_paths: Vec<Vec<Vec<String>>>,
+    module_paths: Vec<Vec<Vec<Name>>>,
 }
 
 impl Index {
@@ -103,7 +103,7 @@ impl Index {
         for (fi, facts) in files.iter().enumerate() {
             let fi = fi as u32;
             for m in &facts.modules {
-                index.module_names.insert(m.name.clone());
+                index.module_names.insert(m.name);
             }
             for (idx, f) in facts.functions.iter().enumerate() {
                 let r = FuncRef {
@@ -119,21 +119,17 @@ impl Index {
                 match &f.kind {
                     FunctionKind::Named if !is_inner => {
                         if let Some(n) = &f.name {
-                            index.by_name.entry(n.clone()).or_default().push(r);
+                            index.by_name.entry(*n).or_default().push(r);
                         }
                     }
                     FunctionKind::Functor { type_name, .. } => {
-                        index.functors.entry(type_name.clone()).or_default().push(r)
+                        index.functors.entry(*type_name).or_default().push(r)
                     }
                     _ => {}
                 }
             }
             for (si, s) in facts.structs.iter().enumerate() {
-                index
-                    .structs
-                    .entry(s.name.clone())
-                    .or_default()
-                    .push((fi, si));
+                index.structs.entry(s.name).or_default().push((fi, si));
             }
             for imp in &facts.imports {
                 let scope = index
@@ -149,18 +145,18 @@ impl Index {
                 match (&imp.names, &imp.alias) {
                     (Some(names), _) => {
                         for n in names {
-                            scope.imported.insert(n.clone(), module.clone());
+                            scope.imported.insert(*n, module);
                         }
                     }
                     (None, Some(alias)) => {
-                        scope.aliases.insert(alias.clone(), module.clone());
+                        scope.aliases.insert(*alias, module);
                     }
                     (None, None) => {
                         if imp.is_using {
-                            scope.usings.push(module.clone());
+                            scope.usings.push(module);
                         } else {
                             // `import X` makes `X.f` available, nothing unqualified.
-                            scope.aliases.insert(module.clone(), module.clone());
+                            scope.aliases.insert(module, module);
                         }
                     }
                 }
@@ -171,7 +167,7 @@ impl Index {
                     .entry(index.module_path(fi, *m).to_vec())
                     .or_default()
                     .exports
-                    .insert(name.clone());
+                    .insert(*name);
             }
             // `const CRC = ChainRulesCore`: an alias of a module.
             for a in &facts.assigns {
@@ -187,7 +183,7 @@ impl Index {
                             .entry(path)
                             .or_default()
                             .aliases
-                            .insert(a.var.clone(), target.clone());
+                            .insert(a.var, *target);
                     }
                 }
             }
@@ -196,34 +192,34 @@ impl Index {
     }
 
     /// Full module path of a module index in a file (`None`: the file's top level).
-    pub fn module_path(&self, file: u32, module: Option<ModIdx>) -> &[String] {
+    pub fn module_path(&self, file: u32, module: Option<ModIdx>) -> &[Name] {
         &self.module_paths[file as usize][module.map_or(0, |m| m as usize + 1)]
     }
 
     /// Full module path of a function.
-    pub fn function_module(&self, f: FuncRef, files: &[FileFacts]) -> &[String] {
+    pub fn function_module(&self, f: FuncRef, files: &[FileFacts]) -> &[Name] {
         let func = &files[f.file as usize].functions[f.func as usize];
         self.module_path(f.file, func.module)
     }
 
     /// The scope of a module, with `Main`'s imports visible from scripts.
-    pub fn scope(&self, module: &[String]) -> Option<&ModuleScope> {
+    pub fn scope(&self, module: &[Name]) -> Option<&ModuleScope> {
         self.scopes.get(module)
     }
 
     /// Whether `name` is brought into `module` from one of `packages` (by `using` or by
     /// an explicit import).
-    pub fn package_in_scope(&self, module: &[String], packages: &[String], name: &str) -> bool {
+    pub fn package_in_scope(&self, module: &[Name], packages: &[String], name: &str) -> bool {
         let mut m = module.to_vec();
         loop {
             if let Some(scope) = self.scopes.get(&m) {
-                if scope.usings.iter().any(|u| packages.contains(u)) {
+                if scope.usings.iter().any(|u| packages.iter().any(|p| p == u)) {
                     return true;
                 }
                 if scope
                     .imported
                     .get(name)
-                    .is_some_and(|p| packages.contains(p))
+                    .is_some_and(|from| packages.iter().any(|p| p == from))
                 {
                     return true;
                 }
@@ -237,14 +233,14 @@ impl Index {
     }
 
     /// Resolve a module qualifier through aliases (`DI` -> `DifferentiationInterface`).
-    pub fn unalias(&self, module: &[String], qualifier: &str) -> String {
+    pub fn unalias(&self, module: &[Name], qualifier: &str) -> Name {
         let mut m = module.to_vec();
         loop {
             if let Some(target) = self.scopes.get(&m).and_then(|s| s.aliases.get(qualifier)) {
-                return target.clone();
+                return *target;
             }
             if m.pop().is_none() {
-                return qualifier.to_string();
+                return Name::new(qualifier);
             }
         }
     }
@@ -253,14 +249,14 @@ impl Index {
     /// export the name or were imported by name. Returns whether the match is certain.
     pub fn visible_methods(
         &self,
-        module: &[String],
+        module: &[Name],
         name: &str,
         files: &[FileFacts],
     ) -> (Vec<FuncRef>, bool) {
         let Some(all) = self.by_name.get(name) else {
             return (vec![], true);
         };
-        let in_module = |m: &[String]| -> Vec<FuncRef> {
+        let in_module = |m: &[Name]| -> Vec<FuncRef> {
             all.iter()
                 .copied()
                 .filter(|&f| self.function_module(f, files) == m)
@@ -313,7 +309,7 @@ impl Index {
         (found, true)
     }
 
-    fn exports(&self, module: &[String], name: &str) -> bool {
+    fn exports(&self, module: &[Name], name: &str) -> bool {
         self.scopes
             .get(module)
             .is_some_and(|s| s.exports.contains(name))
@@ -332,8 +328,7 @@ impl Index {
                 all.iter()
                     .copied()
                     .filter(|&f| {
-                        self.function_module(f, files).last().map(String::as_str)
-                            == Some(module_name)
+                        self.function_module(f, files).last().map(Name::as_str) == Some(module_name)
                     })
                     .collect()
             })
@@ -350,7 +345,7 @@ impl Index {
     }
 }
 
-fn module_chain(facts: &FileFacts, module: Option<ModIdx>) -> Vec<String> {
+fn module_chain(facts: &FileFacts, module: Option<ModIdx>) -> Vec<Name> {
     let mut chain = Vec::new();
     let mut cur = module;
     let mut guard = 0;
@@ -360,7 +355,7 @@ fn module_chain(facts: &FileFacts, module: Option<ModIdx>) -> Vec<String> {
             break;
         }
         let def = &facts.modules[m as usize];
-        chain.push(def.name.clone());
+        chain.push(def.name);
         cur = def.parent;
     }
     chain.reverse();
@@ -370,7 +365,7 @@ fn module_chain(facts: &FileFacts, module: Option<ModIdx>) -> Vec<String> {
 /// Rule declarations that cover a function, by target name.
 #[derive(Debug, Default)]
 pub struct Rules {
-    pub by_target: HashMap<String, Vec<(u32, usize)>>,
+    pub by_target: HashMap<Name, Vec<(u32, usize)>>,
 }
 
 impl Rules {
@@ -379,7 +374,7 @@ impl Rules {
         for (fi, facts) in files.iter().enumerate() {
             for (di, d) in facts.rule_decls.iter().enumerate() {
                 r.by_target
-                    .entry(d.target.clone())
+                    .entry(d.target)
                     .or_default()
                     .push((fi as u32, di));
             }

@@ -3,6 +3,7 @@
 //! analysis logic.
 
 use crate::config::{ExtraEntry, KnowledgeExtension};
+use crate::name::Name;
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
@@ -379,12 +380,7 @@ impl Knowledge {
     }
 
     /// A foreign-call row for a call `qualifier.name` with `arity` positional arguments.
-    pub fn foreign_call(
-        &self,
-        qualifier: &[String],
-        name: &str,
-        arity: usize,
-    ) -> Option<&ForeignFn> {
+    pub fn foreign_call(&self, qualifier: &[Name], name: &str, arity: usize) -> Option<&ForeignFn> {
         let qualified = qualifier
             .last()
             .map(|q| format!("{q}.{name}"))
@@ -407,7 +403,7 @@ impl Knowledge {
     }
 
     /// Whether Zygote traverses the function passed at 1-based `arg` of `qualifier.name`.
-    pub fn traverse(&self, qualifier: &[String], name: &str, arg: usize) -> Option<Traverse> {
+    pub fn traverse(&self, qualifier: &[Name], name: &str, arg: usize) -> Option<Traverse> {
         if let Some(q) = qualifier.last() {
             let key = format!("{q}.{name}");
             if let Some(rows) = self.higher_order_qualified.get(&key) {

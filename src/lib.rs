@@ -27,6 +27,7 @@ pub mod harness;
 pub mod index;
 pub mod knowledge;
 pub mod lsp;
+pub mod name;
 pub mod refad;
 pub mod render;
 pub mod rules;

@@ -964,7 +964,7 @@ fn non_mutating_variant(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, fou
     let Some(fnode) = cx.function_node(tree, func) else {
         return;
     };
-    let Some(name) = fdef.name.clone() else {
+    let Some(name) = fdef.name else {
         return;
     };
     // Every write into the argument must be rewritable, and nothing else may touch it.
@@ -1254,13 +1254,13 @@ fn forwarddiff_wrap(cx: &FileCx, tree: &Tree, func: FuncIdx, found: &mut Found) 
     if fdef.kind != FunctionKind::Named || fdef.params.len() != 1 || !fdef.kwparams.is_empty() {
         return;
     }
-    let Some(name) = fdef.name.clone() else {
+    let Some(name) = fdef.name else {
         return;
     };
     let Some(fnode) = cx.function_node(tree, func) else {
         return;
     };
-    let param = fdef.params[0].name.clone().unwrap_or_else(|| "y".into());
+    let param = fdef.params[0].name.unwrap_or_else(|| "y".into());
     let blockers = dual_blockers(fnode, cx.src);
     if !blockers.is_empty() {
         found.notes.push(format!(
@@ -1404,12 +1404,15 @@ fn rrule_skeleton(cx: &FileCx, tree: &Tree, func: FuncIdx, found: &mut Found) {
         return;
     };
     let full_name = fdef.display_name(cx.facts);
-    let base = fdef.name.clone().unwrap_or_default();
+    let base = fdef.name.unwrap_or_default();
     let names: Vec<String> = fdef
         .params
         .iter()
         .enumerate()
-        .map(|(i, p)| p.name.clone().unwrap_or_else(|| format!("arg{}", i + 1)))
+        .map(|(i, p)| match p.name {
+            Some(n) => n.to_string(),
+            None => format!("arg{}", i + 1),
+        })
         .collect();
     let uses_args = names.iter().zip(&fdef.params).any(|(n, p)| {
         p.name.is_none()

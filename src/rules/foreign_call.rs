@@ -120,7 +120,7 @@ impl Rule for ForeignCall {
             let Some(row) = k.foreign_macro(name) else {
                 continue;
             };
-            if name == "@preserve" && path.first().map(String::as_str) != Some("GC") {
+            if name == "@preserve" && path.first().map(crate::facts::Name::as_str) != Some("GC") {
                 continue;
             }
             if let Some(below) = row.zygote_below.as_deref().and_then(Version::parse) {

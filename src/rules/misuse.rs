@@ -169,7 +169,7 @@ impl Rule for FrozenBufferWrite {
                 c.func == site.func
                     && c.name() == Some("copy")
                     && c.span.end <= site.span.start
-                    && c.args.first() == Some(&Value::Ident(name.clone()))
+                    && c.args.first() == Some(&Value::Ident(*name))
             });
             let Some(frozen) = frozen else { continue };
             let mut d = cx.diagnostic(self, file, site.func, site.span, String::new());
@@ -301,7 +301,7 @@ impl Rule for CheckpointedNotEscape {
             let Some(f) = call.args.first() else { continue };
             let probe = match f {
                 Value::Ident(n) => Value::Call {
-                    callee: vec![n.clone()],
+                    callee: vec![*n],
                     args: vec![],
                 },
                 _ => continue,

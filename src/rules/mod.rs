@@ -281,7 +281,7 @@ pub fn run_all(cx: &RuleContext, rules: &[&dyn Rule]) -> Vec<Diagnostic> {
 pub fn value_text(v: &crate::facts::Value) -> String {
     use crate::facts::Value;
     match v {
-        Value::Ident(n) => n.clone(),
+        Value::Ident(n) => n.to_string(),
         Value::Path(p) => p.join("."),
         Value::Call { callee, .. } => format!("{}(...)", callee.join(".")),
         _ => "the array".to_string(),

@@ -84,7 +84,13 @@ impl Rule for MutableStructField {
         let mut sites: Vec<(u32, u32, crate::facts::Span, Value, String)> = Vec::new();
         for (file, site) in cx.reached_sites() {
             if let SiteKind::FieldAssign { object, field } = &site.kind {
-                sites.push((file, site.func, site.span, object.clone(), field.clone()));
+                sites.push((
+                    file,
+                    site.func,
+                    site.span,
+                    object.clone(),
+                    field.to_string(),
+                ));
             }
         }
         for (file, _, call) in cx.reached_calls() {
@@ -137,7 +143,7 @@ impl Rule for MutableStructField {
 
 /// A workspace mutable struct that has `field`, for objects whose type is unknown.
 fn mutable_with_field(cx: &RuleContext, field: &str) -> Option<String> {
-    let mut names: Vec<&String> = cx
+    let mut names: Vec<&crate::facts::Name> = cx
         .facts
         .iter()
         .flat_map(|f| f.structs.iter())

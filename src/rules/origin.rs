@@ -250,7 +250,7 @@ pub fn struct_type_of(cx: &RuleContext, file: u32, func: FuncIdx, value: &Value)
         } = &def.kind
         {
             if s == name {
-                return Some(type_name.clone());
+                return Some(type_name.to_string());
             }
         }
         if let Some(i) = def.param_index(name) {
@@ -270,7 +270,7 @@ pub fn struct_type_of(cx: &RuleContext, file: u32, func: FuncIdx, value: &Value)
                 Value::Call { callee, .. } => callee
                     .last()
                     .filter(|c| cx.index.structs.contains_key(*c))
-                    .cloned(),
+                    .map(|c| c.to_string()),
                 _ => None,
             });
         }
