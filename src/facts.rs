@@ -7,7 +7,7 @@
 //! classify macros, whose meaning is syntactic (a macro rewrites code before anything runs).
 
 use crate::knowledge::{self, MacroClass};
-pub use crate::name::Name;
+pub use crate::name::{Name, Path};
 use crate::syntax::{self, LineIndex};
 use std::collections::HashMap;
 use tree_sitter::{Node, QueryCursor, StreamingIterator};
@@ -159,7 +159,7 @@ pub struct Function {
     /// Name for named methods and functors' type; `None` for closures.
     pub name: Option<Name>,
     /// Module qualification written in the definition: `["Base"]` for `Base.f`.
-    pub qualifier: Vec<Name>,
+    pub qualifier: Path,
     pub params: Vec<Param>,
     pub kwparams: Vec<Name>,
     pub parent: Option<FuncIdx>,
@@ -180,7 +180,7 @@ impl Function {
         Function {
             kind: FunctionKind::TopLevel,
             name: None,
-            qualifier: vec![],
+            qualifier: Path::default(),
             params: vec![],
             kwparams: vec![],
             parent: None,
@@ -243,10 +243,10 @@ impl Function {
 pub enum Value {
     Ident(Name),
     /// A dotted chain of names: `Zygote.gradient`, `m.cell`.
-    Path(Vec<Name>),
+    Path(Path),
     /// A call: the callee's path (type parameters dropped: `Vector{T}(...)` is `["Vector"]`).
     Call {
-        callee: Vec<Name>,
+        callee: Path,
         args: Vec<Value>,
     },
     /// A closure defined in this file.
@@ -277,7 +277,7 @@ impl Value {
 pub struct Call {
     pub func: FuncIdx,
     /// The callee as a path of names (`["Zygote", "gradient"]`), empty when it is not one.
-    pub callee: Vec<Name>,
+    pub callee: Path,
     /// `f'(x)`: the adjoint syntax for a derivative.
     pub adjoint: bool,
     /// `f.(x)`.
@@ -373,7 +373,7 @@ pub enum SiteKind {
     },
     /// A macro call, named by its path (`["Threads", "@threads"]`).
     Macro {
-        path: Vec<Name>,
+        path: Path,
     },
 }
 
@@ -679,7 +679,7 @@ impl Relocation {
         match v {
             Value::Func(f) => Value::Func(self.func(*f)),
             Value::Call { callee, args } => Value::Call {
-                callee: callee.clone(),
+                callee: *callee,
                 args: args.iter().map(|a| self.value(a)).collect(),
             },
             Value::Compose(parts) => Value::Compose(parts.iter().map(|a| self.value(a)).collect()),
@@ -1135,7 +1135,7 @@ impl<'s> Extractor<'s> {
                         };
                         f.kind = FunctionKind::Named;
                         f.name = Some(*name);
-                        f.qualifier = qual.to_vec();
+                        f.qualifier = Path::new(qual);
                         f.head = Span::of(callee);
                     }
                 }
@@ -1597,7 +1597,7 @@ impl<'s> Extractor<'s> {
                 if p.is_empty() {
                     Value::Other
                 } else {
-                    Value::Path(p)
+                    Value::Path(p.into())
                 }
             }
             "call_expression" if depth < 3 => {
@@ -1617,7 +1617,10 @@ impl<'s> Extractor<'s> {
                         }
                     }
                 }
-                Value::Call { callee, args }
+                Value::Call {
+                    callee: callee.into(),
+                    args,
+                }
             }
             "arrow_function_expression" | "comprehension_expression" => {
                 match self.func_at.get(&Span::of(node)) {
@@ -1727,7 +1730,7 @@ impl<'s> Extractor<'s> {
         }
         self.facts.calls.push(Call {
             func,
-            callee,
+            callee: callee.into(),
             adjoint,
             broadcast,
             args,
@@ -1765,7 +1768,7 @@ impl<'s> Extractor<'s> {
         let is_dot = path.last().is_some_and(|p| p == "@.");
         self.facts.sites.push(Site {
             func,
-            kind: SiteKind::Macro { path },
+            kind: SiteKind::Macro { path: path.into() },
             span: Span::of(node),
         });
         if is_dot {

@@ -1,4 +1,5 @@
-//! Interned names: the identifiers, qualifiers and type annotations that facts hold.
+//! Interned names and paths: the identifiers, qualifiers and type annotations that facts
+//! hold, and the dotted chains of them (`Zygote.gradient`, `m.cell`).
 //!
 //! A workspace's facts name the same few thousand identifiers hundreds of thousands of
 //! times (`x`, `sum`, `Zygote`, `Float32`). A [`Name`] is a pointer to the one copy of its
@@ -21,17 +22,43 @@ pub struct Name(&'static str);
 /// wait for each other.
 const SHARDS: usize = 16;
 
-struct Interner {
+/// A set of interned values of one kind, split in shards by hash, so that the threads
+/// extracting facts rarely wait for each other.
+struct Interner<T: ?Sized + 'static> {
     hasher: std::hash::RandomState,
-    shards: [Mutex<HashSet<&'static str>>; SHARDS],
+    shards: [Mutex<HashSet<&'static T>>; SHARDS],
 }
 
-fn interner() -> &'static Interner {
-    static INTERNER: OnceLock<Interner> = OnceLock::new();
-    INTERNER.get_or_init(|| Interner {
-        hasher: std::hash::RandomState::new(),
-        shards: std::array::from_fn(|_| Mutex::new(HashSet::new())),
-    })
+impl<T: ?Sized + Eq + Hash + 'static> Interner<T> {
+    fn new() -> Self {
+        Interner {
+            hasher: std::hash::RandomState::new(),
+            shards: std::array::from_fn(|_| Mutex::new(HashSet::new())),
+        }
+    }
+
+    /// The one copy of `value`, made with `leak` the first time it is seen.
+    fn intern(&self, value: &T, leak: impl FnOnce(&T) -> &'static T) -> &'static T {
+        let shard = self.hasher.hash_one(value) as usize % SHARDS;
+        // A poisoned shard still holds valid entries: interning never panics halfway.
+        let mut set = self.shards[shard].lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&known) = set.get(value) {
+            return known;
+        }
+        let leaked = leak(value);
+        set.insert(leaked);
+        leaked
+    }
+}
+
+fn names() -> &'static Interner<str> {
+    static NAMES: OnceLock<Interner<str>> = OnceLock::new();
+    NAMES.get_or_init(Interner::new)
+}
+
+fn paths() -> &'static Interner<[Name]> {
+    static PATHS: OnceLock<Interner<[Name]>> = OnceLock::new();
+    PATHS.get_or_init(Interner::new)
 }
 
 impl Name {
@@ -40,18 +67,7 @@ impl Name {
         if text.is_empty() {
             return Name("");
         }
-        let interner = interner();
-        let shard = interner.hasher.hash_one(text) as usize % SHARDS;
-        // A poisoned shard still holds valid entries: interning never panics halfway.
-        let mut set = interner.shards[shard]
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if let Some(&known) = set.get(text) {
-            return Name(known);
-        }
-        let leaked: &'static str = Box::leak(text.to_owned().into_boxed_str());
-        set.insert(leaked);
-        Name(leaked)
+        Name(names().intern(text, |t| Box::leak(t.into())))
     }
 
     pub fn as_str(&self) -> &'static str {
@@ -178,9 +194,99 @@ impl From<Name> for String {
     }
 }
 
+/// An interned sequence of names: a callee such as `Zygote.gradient`, a qualifier, a
+/// macro's path. 16 bytes, no allocation of its own; it reads as a slice of names.
+#[derive(Clone, Copy, Default)]
+pub struct Path(&'static [Name]);
+
+impl Path {
+    /// The path with these names (the same pointer for the same names).
+    pub fn new(names: &[Name]) -> Path {
+        if names.is_empty() {
+            return Path(&[]);
+        }
+        Path(paths().intern(names, |n| Box::leak(n.into())))
+    }
+
+    /// The path of the names in a text split at `.` (`"Zygote.gradient"`).
+    pub fn parse(text: &str) -> Path {
+        let names: Vec<Name> = text.split('.').map(Name::new).collect();
+        Path::new(&names)
+    }
+
+    pub fn as_slice(&self) -> &'static [Name] {
+        self.0
+    }
+}
+
+impl std::ops::Deref for Path {
+    type Target = [Name];
+    fn deref(&self) -> &[Name] {
+        self.0
+    }
+}
+
+impl PartialEq for Path {
+    fn eq(&self, other: &Path) -> bool {
+        // Interned: equal paths are one allocation, except the empty path.
+        std::ptr::eq(self.0, other.0) || (self.0.is_empty() && other.0.is_empty())
+    }
+}
+
+impl Eq for Path {}
+
+impl PartialOrd for Path {
+    fn partial_cmp(&self, other: &Path) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Path {
+    fn cmp(&self, other: &Path) -> std::cmp::Ordering {
+        self.0.cmp(other.0)
+    }
+}
+
+impl Hash for Path {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.hash(state)
+    }
+}
+
+impl std::fmt::Debug for Path {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.0, f)
+    }
+}
+
+impl From<Vec<Name>> for Path {
+    fn from(names: Vec<Name>) -> Path {
+        Path::new(&names)
+    }
+}
+
+impl From<&[Name]> for Path {
+    fn from(names: &[Name]) -> Path {
+        Path::new(names)
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Name;
+    use super::{Name, Path};
+
+    #[test]
+    fn equal_paths_are_one_path() {
+        let a = Path::parse("Zygote.gradient");
+        let b = Path::new(&[Name::new("Zygote"), Name::new("gradient")]);
+        assert_eq!(a, b);
+        assert!(std::ptr::eq(a.as_slice(), b.as_slice()));
+        assert_ne!(a, Path::parse("Flux.gradient"));
+        assert_eq!(a.join("."), "Zygote.gradient");
+        assert_eq!(a.last().map(Name::as_str), Some("gradient"));
+        assert_eq!(Path::new(&[]), Path::default());
+        assert!(Path::default().is_empty());
+    }
 
     #[test]
     fn equal_texts_are_one_name() {

@@ -301,7 +301,7 @@ impl Rule for CheckpointedNotEscape {
             let Some(f) = call.args.first() else { continue };
             let probe = match f {
                 Value::Ident(n) => Value::Call {
-                    callee: vec![*n],
+                    callee: crate::facts::Path::new(&[*n]),
                     args: vec![],
                 },
                 _ => continue,

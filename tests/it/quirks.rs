@@ -83,11 +83,11 @@ fn threads_macro_qualifier_is_a_sibling() {
         .sites
         .iter()
         .find_map(|s| match &s.kind {
-            SiteKind::Macro { path } => Some(path.clone()),
+            SiteKind::Macro { path } => Some(*path),
             _ => None,
         })
         .unwrap();
-    assert_eq!(path, ["Threads", "@threads"]);
+    assert_eq!(path.as_slice(), ["Threads", "@threads"]);
     assert!(facts
         .functions
         .iter()
