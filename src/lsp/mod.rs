@@ -25,8 +25,9 @@ use tokio::io::{AsyncRead, AsyncWrite, BufReader};
 /// Settings of a server instance (tests use [`serve_with`]).
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
-    /// The shortest interval between the starts of two analyses: an edit after a quiet
-    /// spell is analysed at once, a burst of edits in one analysis per interval.
+    /// The longest interval between the starts of two analyses in a burst of edits (the
+    /// interval is twice the last analysis's time, up to this): an edit after a quiet spell
+    /// is analysed at once.
     pub debounce: std::time::Duration,
     /// Enable the test-only requests: `adlint/debugPanic`, which panics inside a handler
     /// (tests of the panic guard), and `adlint/debugDocument`, which returns an open

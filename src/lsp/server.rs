@@ -2,9 +2,9 @@
 //!
 //! Document and workspace notifications update [`State`] synchronously (no await before
 //! the update, so edits apply in the order they arrive), bump the generation and wake the
-//! worker. The worker throttles (a leading-edge debounce), runs the analysis on a blocking
-//! thread, stores the snapshot, and publishes it unless a newer generation is already
-//! waiting. Workspace discoveries may overlap; the one started last wins
+//! worker. The worker throttles (leading edge, adapted to the analysis time), runs the
+//! analysis on a blocking thread, stores the snapshot, and publishes it unless a newer
+//! generation is already waiting. Workspace discoveries may overlap; the one started last wins
 //! ([`State::apply_discovery`]). Requests that read analysis results (hover, code actions,
 //! pull diagnostics) first wait until the snapshot covers the generation current when they
 //! arrived; a cancelled request is dropped while it waits.
@@ -249,21 +249,24 @@ impl Backend {
     }
 }
 
-/// The analysis loop: one analysis at a time, always of the newest inputs. The debounce
-/// throttles with a leading edge: an edit after a quiet spell is analysed at once, and in a
-/// burst analyses start at most once per debounce interval (edits that arrive meanwhile
-/// are taken together by the next one).
+/// The analysis loop: one analysis at a time, always of the newest inputs (edits that
+/// arrive during an analysis are taken together by the next one). A leading-edge throttle
+/// spaces the starts of analyses in a burst of edits by twice the last analysis's time
+/// (the server analyses at most half the time), never by more than the debounce interval:
+/// an edit after a quiet spell is analysed at once, and a fast analysis is not held back
+/// by a fixed interval.
 async fn worker(shared: Arc<Shared>, client: Client) {
     let mut last = None;
     let mut last_start: Option<std::time::Instant> = None;
+    let mut last_cost = std::time::Duration::ZERO;
     loop {
         shared.dirty.notified().await;
-        if let Some(wait) =
-            last_start.and_then(|t| shared.options.debounce.checked_sub(t.elapsed()))
-        {
+        let interval = shared.options.debounce.min(last_cost * 2);
+        if let Some(wait) = last_start.and_then(|t| interval.checked_sub(t.elapsed())) {
             tokio::time::sleep(wait).await;
         }
-        last_start = Some(std::time::Instant::now());
+        let started = std::time::Instant::now();
+        last_start = Some(started);
         let inputs = {
             let st = lock(&shared.state);
             if st.shutdown {
@@ -289,6 +292,7 @@ async fn worker(shared: Arc<Shared>, client: Client) {
             (snapshot, cache, fresh)
         })
         .await;
+        last_cost = started.elapsed();
         match result {
             Ok((snapshot, cache, fresh)) => {
                 *lock(&shared.cache) = cache;
