@@ -93,7 +93,8 @@ pub struct CallGraph {
     call_sites: HashMap<FuncRef, Vec<(u32, u32)>>,
     /// Entries by root node, and [`CallGraph::entry_count`]'s answers so far: every
     /// finding asks, and findings share functions.
-    entries_by_root: std::sync::OnceLock<HashMap<NodeIndex, Vec<u32>>>,
+    entries_by_root: std::sync::OnceLock<Vec<Vec<u32>>>,
+    entries_by_shape: std::sync::OnceLock<HashMap<Shape, Vec<u32>>>,
     entry_counts: std::sync::Mutex<HashMap<FuncRef, usize>>,
 }
 
@@ -200,26 +201,6 @@ impl CallGraph {
         out
     }
 
-    /// The functions that may call `f` directly.
-    fn predecessors(&self, n: NodeIndex) -> Vec<NodeIndex> {
-        let mut out: Vec<NodeIndex> = self
-            .graph
-            .edges_directed(n, Direction::Incoming)
-            .map(|e| e.source())
-            .collect();
-        for shape in self
-            .dispatch
-            .shapes
-            .get(&self.graph[n])
-            .into_iter()
-            .flatten()
-        {
-            let callers = self.dispatch.callers_by_shape.get(shape);
-            out.extend(callers.into_iter().flatten().map(|&c| self.node(c)));
-        }
-        out
-    }
-
     /// The root at the start of `f`'s chain.
     pub fn root_of(&self, f: FuncRef) -> FuncRef {
         let chain = self.chain_to(f);
@@ -229,44 +210,141 @@ impl CallGraph {
         }
     }
 
-    /// How many entries reach `f` (walking edges backwards, respecting cuts).
+    /// The entries by root node: `entries_by_root[n]` are the entries that differentiate
+    /// node `n`.
+    fn entries_by_root(&self) -> &[Vec<u32>] {
+        self.entries_by_root.get_or_init(|| {
+            let mut by_root: Vec<Vec<u32>> = vec![Vec::new(); self.graph.node_count()];
+            for (i, e) in self.entries.iter().enumerate() {
+                for r in &e.roots {
+                    by_root[self.node(*r).index()].push(i as u32);
+                }
+            }
+            by_root
+        })
+    }
+
+    /// The entries that reach any function making an unknown-callable call of each shape
+    /// (what reaches every functor of that shape through such a call), sorted.
+    fn entries_by_shape(&self) -> &HashMap<Shape, Vec<u32>> {
+        self.entries_by_shape.get_or_init(|| {
+            let shapes: Vec<Shape> = self.dispatch.callers_by_shape.keys().copied().collect();
+            shapes
+                .into_iter()
+                .map(|shape| {
+                    let callers = &self.dispatch.callers_by_shape[&shape];
+                    let starts: Vec<NodeIndex> = callers
+                        .iter()
+                        .map(|&c| self.node(c))
+                        .filter(|n| self.reach[n.index()].is_some())
+                        .collect();
+                    (shape, self.reaching_entries(&starts, false))
+                })
+                .collect()
+        })
+    }
+
+    /// The entries whose roots reach any of `starts`, walking edges backwards through
+    /// reached functions. With `by_shape`, a function that functors' unknown-callable
+    /// callers may call contributes what [`CallGraph::entries_by_shape`] says instead of
+    /// walking through all those callers again (they are most of a large workspace).
+    fn reaching_entries(&self, starts: &[NodeIndex], by_shape: bool) -> Vec<u32> {
+        let by_root = self.entries_by_root();
+        let shape_entries = by_shape.then(|| self.entries_by_shape());
+        SEARCH.with(|search| {
+            let mut search = search.borrow_mut();
+            let mark = search.begin(self.graph.node_count(), self.entries.len());
+            let mut found = Vec::new();
+            let mut queue: VecDeque<NodeIndex> = starts.iter().copied().collect();
+            let mut shapes_done: Vec<Shape> = Vec::new();
+            while let Some(n) = queue.pop_front() {
+                if std::mem::replace(&mut search.nodes[n.index()], mark) == mark {
+                    continue;
+                }
+                let mut add = |e: u32, search: &mut Search| {
+                    if std::mem::replace(&mut search.entries[e as usize], mark) != mark {
+                        found.push(e);
+                    }
+                };
+                for &e in &by_root[n.index()] {
+                    add(e, &mut search);
+                }
+                for e in self.graph.edges_directed(n, Direction::Incoming) {
+                    let src = e.source();
+                    if search.nodes[src.index()] != mark && self.reach[src.index()].is_some() {
+                        queue.push_back(src);
+                    }
+                }
+                for shape in self.dispatch.shapes.get(&self.graph[n]).into_iter().flatten() {
+                    match shape_entries {
+                        Some(by_shape) => {
+                            if !shapes_done.contains(shape) {
+                                shapes_done.push(*shape);
+                                for &e in by_shape.get(shape).into_iter().flatten() {
+                                    add(e, &mut search);
+                                }
+                            }
+                        }
+                        None => {
+                            let callers = self.dispatch.callers_by_shape.get(shape);
+                            for &c in callers.into_iter().flatten() {
+                                let src = self.node(c);
+                                if search.nodes[src.index()] != mark
+                                    && self.reach[src.index()].is_some()
+                                {
+                                    queue.push_back(src);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            found.sort_unstable();
+            found
+        })
+    }
+
+    /// How many entries reach `f` (walking edges backwards, respecting cuts). Every
+    /// finding asks; the answer is kept for the function.
     pub fn entry_count(&self, f: FuncRef) -> usize {
         if let Some(&n) = self.entry_counts.lock().expect("not poisoned").get(&f) {
             return n;
         }
-        let mut seen = vec![false; self.graph.node_count()];
-        let mut found = Vec::new();
-        let mut queue = VecDeque::from([self.node(f)]);
-        while let Some(n) = queue.pop_front() {
-            if std::mem::replace(&mut seen[n.index()], true) {
-                continue;
-            }
-            found.push(n);
-            for src in self.predecessors(n) {
-                if !seen[src.index()] && self.reach[src.index()].is_some() {
-                    queue.push_back(src);
-                }
-            }
-        }
-        let by_root = self.entries_by_root.get_or_init(|| {
-            let mut m: HashMap<NodeIndex, Vec<u32>> = HashMap::new();
-            for (i, e) in self.entries.iter().enumerate() {
-                for r in &e.roots {
-                    m.entry(self.node(*r)).or_default().push(i as u32);
-                }
-            }
-            m
-        });
-        let reaching: HashSet<u32> = found
-            .iter()
-            .filter_map(|n| by_root.get(n))
-            .flatten()
-            .copied()
-            .collect();
-        let n = reaching.len();
+        let n = self.reaching_entries(&[self.node(f)], true).len();
         self.entry_counts.lock().expect("not poisoned").insert(f, n);
         n
     }
+}
+
+/// The marks of [`CallGraph::entry_count`]'s backward searches, kept per thread so that a
+/// search does not clear an array as large as the workspace's functions: a node or entry
+/// is seen in this search when its mark is the search's.
+#[derive(Default)]
+struct Search {
+    mark: u32,
+    nodes: Vec<u32>,
+    entries: Vec<u32>,
+}
+
+impl Search {
+    /// A new mark, for a graph of this size.
+    fn begin(&mut self, nodes: usize, entries: usize) -> u32 {
+        if self.mark == u32::MAX {
+            *self = Search::default();
+        }
+        self.mark += 1;
+        if self.nodes.len() < nodes {
+            self.nodes.resize(nodes, 0);
+        }
+        if self.entries.len() < entries {
+            self.entries.resize(entries, 0);
+        }
+        self.mark
+    }
+}
+
+thread_local! {
+    static SEARCH: std::cell::RefCell<Search> = std::cell::RefCell::default();
 }
 
 /// Where a function value came from, for messages.
@@ -362,6 +440,7 @@ pub fn build(
         dispatch: Dispatch::default(),
         call_sites: HashMap::new(),
         entries_by_root: Default::default(),
+        entries_by_shape: Default::default(),
         entry_counts: Default::default(),
     };
     let mut all_functors: Vec<FuncRef> = index.functors.values().flatten().copied().collect();
