@@ -1,5 +1,8 @@
 ; Facts extraction: every node kind the per-file pass looks at, in one query.
-; Captures arrive in document order; src/facts.rs interprets each by its capture name.
+; src/facts.rs interprets each capture by its name. Every pattern is one node kind (or a
+; list of kinds) with a capture, so the pass walks the tree once with a table of kinds read
+; from this file (syntax::CaptureTable), which refuses any other kind of pattern; a test
+; checks that the table captures what tree-sitter's query engine captures.
 
 ; --- definitions -----------------------------------------------------------------------
 ; Only single-node patterns: a pattern with child constraints keeps a pending match open

@@ -275,7 +275,13 @@ impl CallGraph {
                         queue.push_back(src);
                     }
                 }
-                for shape in self.dispatch.shapes.get(&self.graph[n]).into_iter().flatten() {
+                for shape in self
+                    .dispatch
+                    .shapes
+                    .get(&self.graph[n])
+                    .into_iter()
+                    .flatten()
+                {
                     match shape_entries {
                         Some(by_shape) => {
                             if !shapes_done.contains(shape) {

@@ -1,8 +1,11 @@
 //! Per-file extraction of facts from the tree alone, driven by `queries/facts.scm`.
 //!
-//! One query pass per file collects every definition, call, assignment, import and
-//! syntactic site that later passes and rules need; the tree is dropped afterwards, so only
-//! these facts stay in memory. This module must not look at other files or decide what a
+//! One pass per file collects every definition, call, assignment, import and syntactic
+//! site that later passes and rules need; the tree is dropped afterwards, so only these
+//! facts stay in memory. The query names the node kinds to collect; since each of its
+//! patterns is a single node, the pass is a walk of the tree with a table read from the
+//! query ([`syntax::facts_captures`]), not tree-sitter's query engine, which cost as much as
+//! parsing the file. This module must not look at other files or decide what a
 //! name refers to: that is `index` and `callgraph`'s job. It consults `knowledge` only to
 //! classify macros, whose meaning is syntactic (a macro rewrites code before anything runs).
 
@@ -10,7 +13,7 @@ use crate::knowledge::{self, MacroClass};
 pub use crate::name::{Name, Path};
 use crate::syntax::{self, LineIndex};
 use std::collections::HashMap;
-use tree_sitter::{Node, QueryCursor, StreamingIterator};
+use tree_sitter::Node;
 
 /// A byte range in the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -890,17 +893,11 @@ impl<'s> Extractor<'s> {
     }
 
     fn run(&mut self, root: Node) {
-        let query = syntax::facts_query();
-        let names = query.capture_names();
-        let mut cursor = QueryCursor::new();
-        let mut caps: Vec<(Node, Cap)> = Vec::new();
-        let mut matches = cursor.captures(query, root, self.src.as_bytes());
-        while let Some((m, index)) = matches.next() {
-            let c = m.captures()[*index];
-            if let Some(cap) = cap_of(names[c.index as usize]) {
-                caps.push((c.node, cap));
-            }
-        }
+        let names = syntax::facts_query().capture_names();
+        let mut caps: Vec<(Node, Cap)> = syntax::facts_captures(root)
+            .into_iter()
+            .filter_map(|(node, index)| Some((node, cap_of(names[index as usize])?)))
+            .collect();
         // Outer nodes first at the same start, then by capture kind, so that definitions
         // exist before the uses inside them are attributed.
         caps.sort_by(|a, b| {

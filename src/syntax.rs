@@ -23,6 +23,140 @@ pub fn facts_query() -> &'static Query {
     })
 }
 
+/// The captures of the facts query in a subtree, as (node, capture index into the query's
+/// `capture_names()`), in pre-order (a node with two captures appears twice, in the order
+/// of its patterns).
+///
+/// Every pattern of `queries/facts.scm` is a single node kind (or a list of them) with a
+/// capture: the file is a table of which kinds the extraction looks at. tree-sitter's query
+/// engine evaluates every pattern at every node, which cost as much as parsing; this walks
+/// the subtree once and looks each node's kind up in the table read from the query
+/// ([`CaptureTable`]). `tests/it/quirks.rs` checks that both give the same captures.
+pub fn facts_captures(node: Node<'_>) -> Vec<(Node<'_>, u32)> {
+    let table = CaptureTable::facts();
+    let mut out = Vec::new();
+    let mut cursor = node.walk();
+    loop {
+        let n = cursor.node();
+        if let Some(caps) = table.by_kind.get(n.kind_id() as usize) {
+            out.extend(caps.iter().map(|&c| (n, c)));
+        }
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return out;
+            }
+        }
+    }
+}
+
+/// [`facts_captures`] by tree-sitter's query engine, in the same order (for the test that
+/// the table reads the query right).
+#[doc(hidden)]
+pub fn facts_captures_by_query<'t>(node: Node<'t>, source: &str) -> Vec<(Node<'t>, u32)> {
+    use tree_sitter::StreamingIterator;
+    let query = facts_query();
+    let mut cursor = tree_sitter::QueryCursor::new();
+    let mut out = Vec::new();
+    let mut matches = cursor.captures(query, node, source.as_bytes());
+    while let Some((m, index)) = matches.next() {
+        let c = m.captures()[*index];
+        out.push((c.node, c.index));
+    }
+    out
+}
+
+/// For each node kind (by id), the captures of the facts query that a node of that kind
+/// gets.
+pub struct CaptureTable {
+    by_kind: Vec<Vec<u32>>,
+}
+
+impl CaptureTable {
+    /// The table of `queries/facts.scm`, read once per process.
+    pub fn facts() -> &'static CaptureTable {
+        static TABLE: OnceLock<CaptureTable> = OnceLock::new();
+        TABLE.get_or_init(|| {
+            CaptureTable::read(QUERY_SOURCES[0].1, facts_query())
+                .unwrap_or_else(|e| panic!("queries/facts.scm: {e}"))
+        })
+    }
+
+    /// Read a query made only of single-node patterns: `(kind) @capture` and
+    /// `[(kind) (kind) ...] @capture`, with `;` comments. Anything else (fields, children,
+    /// predicates) is an error: such a pattern needs the query engine.
+    pub fn read(source: &str, query: &Query) -> Result<CaptureTable, String> {
+        let lang = language();
+        let mut by_kind: Vec<Vec<u32>> = vec![Vec::new(); lang.node_kind_count()];
+        let mut pending: Vec<&str> = Vec::new();
+        let mut in_list = false;
+        let mut rest = source;
+        loop {
+            rest = rest.trim_start();
+            if rest.is_empty() {
+                break;
+            }
+            if let Some(r) = rest.strip_prefix(';') {
+                rest = r.split_once('\n').map_or("", |(_, after)| after);
+            } else if let Some(r) = rest.strip_prefix('[') {
+                if in_list || !pending.is_empty() {
+                    return Err("a list inside a pattern".into());
+                }
+                in_list = true;
+                rest = r;
+            } else if let Some(r) = rest.strip_prefix(']') {
+                if !in_list {
+                    return Err("`]` without `[`".into());
+                }
+                in_list = false;
+                rest = r;
+            } else if let Some(r) = rest.strip_prefix('(') {
+                let (kind, after) = r.split_once(')').ok_or("`(` without `)`")?;
+                let kind = kind.trim();
+                if kind.is_empty() || !kind.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                    return Err(format!("`({kind})` is not a single node kind"));
+                }
+                if !in_list && !pending.is_empty() {
+                    return Err(format!("`({kind})` follows a pattern without a capture"));
+                }
+                pending.push(kind);
+                rest = after;
+            } else if let Some(r) = rest.strip_prefix('@') {
+                let end = r
+                    .find(|c: char| c.is_whitespace() || c == ';')
+                    .unwrap_or(r.len());
+                let name = &r[..end];
+                if in_list || pending.is_empty() {
+                    return Err(format!("`@{name}` does not follow a pattern"));
+                }
+                let index = query
+                    .capture_index_for_name(name)
+                    .ok_or_else(|| format!("`@{name}` is not a capture of the query"))?;
+                for kind in pending.drain(..) {
+                    let id = lang.id_for_node_kind(kind, true);
+                    if id == 0 {
+                        return Err(format!("`({kind})` is not a node kind of the grammar"));
+                    }
+                    by_kind[id as usize].push(index);
+                }
+                rest = &r[end..];
+            } else {
+                let token: String = rest.chars().take(20).collect();
+                return Err(format!("unexpected `{token}`"));
+            }
+        }
+        if in_list || !pending.is_empty() {
+            return Err("a pattern without a capture at the end".into());
+        }
+        Ok(CaptureTable { by_kind })
+    }
+}
+
 /// A parsed file: the tree and its error count (a clone shares the tree).
 #[derive(Clone, Debug)]
 pub struct Parsed {

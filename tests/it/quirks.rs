@@ -15,6 +15,87 @@ fn every_query_compiles_against_the_pinned_grammar() {
 }
 
 #[test]
+fn the_facts_capture_table_reads_the_query_as_the_query_engine_does() {
+    // Extraction walks the tree and looks node kinds up in a table read from
+    // queries/facts.scm instead of running the query: both must capture the same nodes,
+    // on clean files, broken ones (ERROR and MISSING nodes) and the fuzz corpora.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut sources: Vec<(String, String)> = Vec::new();
+    for dir in ["tests", "examples", "fuzz/corpus"] {
+        for path in crate::common::files_under(&root.join(dir), &|p| {
+            p.extension().is_some_and(|e| e == "jl")
+                || p.parent().is_some_and(|d| d.ends_with("check"))
+        }) {
+            let bytes = std::fs::read(&path).unwrap();
+            sources.push((
+                path.display().to_string(),
+                String::from_utf8_lossy(&bytes).into_owned(),
+            ));
+        }
+    }
+    for (i, broken) in [
+        "function f(x\n    y = [x[i] for i in 1:3\n",
+        "module M\nstruct S\n  const a::Int\nend\nf(x) = x .+ 1\n",
+        "try\n  g(x) do y\n    y[1] = 2\ncatch\n",
+        "let a = 1, b = (2,\n  @. a = b\nend end end",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        sources.push((format!("broken input {i}"), broken.to_string()));
+    }
+    assert!(sources.len() > 50, "{} sources", sources.len());
+    let key = |caps: Vec<(tree_sitter::Node, u32)>| {
+        let mut k: Vec<_> = caps
+            .into_iter()
+            .map(|(n, c)| {
+                (
+                    n.start_byte(),
+                    std::cmp::Reverse(n.end_byte()),
+                    n.kind_id(),
+                    c,
+                )
+            })
+            .collect();
+        k.sort();
+        k
+    };
+    let mut differ = Vec::new();
+    let mut total = 0;
+    for (name, src) in &sources {
+        let parsed = syntax::parse(src);
+        let root = parsed.tree.root_node();
+        let walked = key(syntax::facts_captures(root));
+        total += walked.len();
+        if walked != key(syntax::facts_captures_by_query(root, src)) {
+            differ.push(name.clone());
+        }
+    }
+    assert_eq!(differ, Vec::<String>::new(), "of {} sources", sources.len());
+    assert!(total > 10_000, "{total} captures");
+}
+
+#[test]
+fn the_capture_table_refuses_patterns_that_need_the_query_engine() {
+    let query = syntax::facts_query();
+    for bad in [
+        "(call_expression (identifier)) @call",
+        "(call_expression function: (identifier)) @call",
+        "((identifier) @ident (#eq? @ident \"x\"))",
+        "(identifier)",
+        "@ident",
+        "(no_such_kind) @ident",
+        "(identifier) @no_such_capture",
+    ] {
+        assert!(
+            syntax::CaptureTable::read(bad, query).is_err(),
+            "accepted `{bad}`"
+        );
+    }
+    assert!(syntax::CaptureTable::read("[(identifier) (assignment)] @ident ; x\n", query).is_ok());
+}
+
+#[test]
 fn not_equal_after_a_bang_name_is_not_an_assignment() {
     // `x!=0` parses as the assignment `x! = 0`; `m.w!=0` as a field assignment.
     let src = "using Zygote\nfunction f(x)\n    y = x!=0\n    m.w!=0\n    sum(x)\nend\ngradient(f, rand(3))\n";
