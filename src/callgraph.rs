@@ -79,8 +79,8 @@ pub struct CallGraph {
     pub entries: Vec<Entry>,
     pub reach: Vec<Option<Reach>>,
     pub unresolved: Vec<Unresolved>,
-    /// Workspace functions each call resolves to, by (file, call index).
-    pub call_targets: HashMap<(u32, u32), Vec<FuncRef>>,
+    /// Workspace functions each call resolves to, by file and call index.
+    call_targets: Vec<Vec<Box<[FuncRef]>>>,
     /// Functions that a rule declaration keeps Zygote out of.
     pub cut: HashSet<FuncRef>,
     /// Calls on values of unknown type (`model(x)`), which may run any call method of the
@@ -99,7 +99,7 @@ pub struct CallGraph {
 }
 
 /// A call's shape for arity matching: positional argument count, and whether one is splat.
-type Shape = (usize, bool);
+type Shape = (u32, bool);
 
 #[derive(Default)]
 struct Dispatch {
@@ -149,11 +149,7 @@ impl CallGraph {
     /// The workspace functions a call may run: its resolved targets, or the functors of a
     /// call on a value of unknown type.
     pub fn targets_of(&self, file: u32, call: u32) -> Vec<FuncRef> {
-        let mut out = self
-            .call_targets
-            .get(&(file, call))
-            .cloned()
-            .unwrap_or_default();
+        let mut out = self.call_targets[file as usize][call as usize].to_vec();
         if let Some(shape) = self.dispatch.shape_of.get(&(file, call)) {
             out.extend(self.dispatch.functors.get(shape).into_iter().flatten());
         }
@@ -162,9 +158,7 @@ impl CallGraph {
 
     /// Whether a call may run workspace code.
     pub fn has_targets(&self, file: u32, call: u32) -> bool {
-        self.call_targets
-            .get(&(file, call))
-            .is_some_and(|t| !t.is_empty())
+        !self.call_targets[file as usize][call as usize].is_empty()
             || self
                 .dispatch
                 .shape_of
@@ -360,9 +354,10 @@ struct Resolver<'a> {
     knowledge: &'a Knowledge,
     /// Callers of each function found so far: (file, call index).
     callers: HashMap<FuncRef, Vec<(u32, u32)>>,
-    /// Per file: assignments by (function, variable), inner named functions by (parent,
-    /// name); built once so lookups do not scan the file.
-    assigns_by: Vec<HashMap<(FuncIdx, &'a str), Vec<&'a Value>>>,
+    /// Per file: the assignments' (function, variable, index), sorted by function and
+    /// variable (in file order within each), and inner named functions by (parent, name);
+    /// built once so lookups do not scan the file.
+    assigns_by: Vec<Vec<(FuncIdx, Name, u32)>>,
     inner_by: Vec<HashMap<(FuncIdx, &'a str), Vec<FuncIdx>>>,
     /// Every call method in the workspace, sorted (targets of calls on unknown objects).
     all_functors: Vec<FuncRef>,
@@ -441,7 +436,7 @@ pub fn build(
         entries: Vec::new(),
         reach: Vec::new(),
         unresolved: Vec::new(),
-        call_targets: HashMap::new(),
+        call_targets: Vec::new(),
         cut: HashSet::new(),
         dispatch: Dispatch::default(),
         call_sites: HashMap::new(),
@@ -459,13 +454,11 @@ pub fn build(
         assigns_by: files
             .iter()
             .map(|f| {
-                let mut m: HashMap<(FuncIdx, &str), Vec<&Value>> = HashMap::new();
-                for a in &f.assigns {
-                    m.entry((a.func, a.var.as_str()))
-                        .or_default()
-                        .push(&a.value);
-                }
-                m
+                let mut by: Vec<(FuncIdx, Name, u32)> = (f.assigns.iter().enumerate())
+                    .map(|(i, a)| (a.func, a.var, i as u32))
+                    .collect();
+                by.sort_by(|a, b| (a.0, a.1.as_str()).cmp(&(b.0, b.1.as_str())));
+                by
             })
             .collect(),
         inner_by: files
@@ -576,10 +569,6 @@ pub fn build(
                 },
             );
         }
-        if !res.external || !res.targets.is_empty() {
-            cg.call_targets
-                .insert(key, res.targets.iter().map(|&(t, _, _)| t).collect());
-        }
         for &(t, _, _) in &res.targets {
             cg.call_sites.entry(t).or_default().push(key);
         }
@@ -597,6 +586,21 @@ pub fn build(
         callers.sort_unstable();
         callers.dedup();
     }
+    cg.call_targets = resolutions
+        .iter()
+        .enumerate()
+        .map(|(fi, rs)| {
+            rs.iter()
+                .enumerate()
+                .map(
+                    |(ci, res)| match entry_calls.contains(&(fi as u32, ci as u32)) {
+                        true => Box::default(),
+                        false => res.targets.iter().map(|&(t, _, _)| t).collect(),
+                    },
+                )
+                .collect()
+        })
+        .collect();
     // The functors each shape of unknown-callable call may run.
     let shapes: HashSet<Shape> = cg.dispatch.shape_of.values().copied().collect();
     for shape in shapes {
@@ -820,7 +824,10 @@ fn collect_unresolved(
 }
 
 fn shape(call: &Call) -> Shape {
-    (call.args.len(), call.has_splat)
+    (
+        call.args.len().min(u32::MAX as usize) as u32,
+        call.has_splat,
+    )
 }
 
 /// A name bound in a function or the functions around it.
@@ -848,8 +855,15 @@ impl<'a> Resolver<'a> {
             if let Some(i) = def.param_index(name) {
                 return Some(Binding::Param { func: f, index: i });
             }
-            if let Some(values) = self.assigns_by[file as usize].get(&(f, name)) {
-                return Some(Binding::Values(values.clone()));
+            let by = &self.assigns_by[file as usize];
+            let first = by.partition_point(|a| (a.0, a.1.as_str()) < (f, name));
+            let values: Vec<&'a Value> = by[first..]
+                .iter()
+                .take_while(|a| a.0 == f && a.1 == name)
+                .map(|a| &facts.assigns[a.2 as usize].value)
+                .collect();
+            if !values.is_empty() {
+                return Some(Binding::Values(values));
             }
             cur = def.parent;
         }
@@ -1011,6 +1025,7 @@ impl<'a> Resolver<'a> {
     }
 
     fn arity_fits(&self, f: FuncRef, (n, splat): Shape) -> bool {
+        let n = n as usize;
         let def = &self.facts(f.file).functions[f.func as usize];
         let (req, max) = def.arity();
         if splat {
@@ -1162,6 +1177,9 @@ impl<'a> Resolver<'a> {
         res.read_callers |= trail.read_callers;
         res.targets.sort_by_key(|t| t.0);
         res.targets.dedup_by_key(|t| t.0);
+        // Every call's resolution is kept until the graph is built.
+        res.targets.shrink_to_fit();
+        res.blocked.shrink_to_fit();
         res
     }
 

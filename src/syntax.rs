@@ -340,7 +340,8 @@ pub fn is_misparsed_not_equal(node: Node, source: &str) -> bool {
 /// Line and column lookup for one file. Lines and columns are 0-based here; renderers add 1.
 #[derive(Debug, Clone, Default)]
 pub struct LineIndex {
-    line_starts: Vec<usize>,
+    /// Byte offset of each line's start (files are far below 4 GiB: spans are `u32` too).
+    line_starts: Vec<u32>,
 }
 
 /// A 0-based position: line, and column in Unicode scalar values.
@@ -355,7 +356,7 @@ impl LineIndex {
         let mut line_starts = vec![0];
         for (i, b) in source.bytes().enumerate() {
             if b == b'\n' {
-                line_starts.push(i + 1);
+                line_starts.push(i as u32 + 1);
             }
         }
         line_starts.shrink_to_fit();
@@ -368,6 +369,7 @@ impl LineIndex {
 
     /// The 0-based line containing `byte`.
     pub fn line_of(&self, byte: usize) -> usize {
+        let byte = u32::try_from(byte).unwrap_or(u32::MAX);
         match self.line_starts.binary_search(&byte) {
             Ok(i) => i,
             Err(i) => i - 1,
@@ -375,14 +377,14 @@ impl LineIndex {
     }
 
     pub fn line_start(&self, line: usize) -> usize {
-        self.line_starts[line.min(self.line_starts.len() - 1)]
+        self.line_starts[line.min(self.line_starts.len() - 1)] as usize
     }
 
     /// Byte offset -> position with a column in Unicode scalar values.
     pub fn position(&self, source: &str, byte: usize) -> Position {
         let byte = clamp_to_char_boundary(source, byte);
         let line = self.line_of(byte);
-        let start = self.line_starts[line];
+        let start = self.line_starts[line] as usize;
         let column = source[start..byte].chars().count();
         Position {
             line: line as u32,
@@ -394,7 +396,7 @@ impl LineIndex {
     pub fn utf16_column(&self, source: &str, byte: usize) -> (u32, u32) {
         let byte = clamp_to_char_boundary(source, byte);
         let line = self.line_of(byte);
-        let start = self.line_starts[line];
+        let start = self.line_starts[line] as usize;
         let column: usize = source[start..byte].chars().map(char::len_utf16).sum();
         (line as u32, column as u32)
     }
@@ -405,12 +407,11 @@ impl LineIndex {
         if line >= self.line_starts.len() {
             return source.len();
         }
-        let start = self.line_starts[line];
+        let start = self.line_starts[line] as usize;
         let end = self
             .line_starts
             .get(line + 1)
-            .copied()
-            .unwrap_or(source.len());
+            .map_or(source.len(), |&e| e as usize);
         let text = &source[start..end];
         let mut remaining = column as usize;
         for (i, ch) in text.char_indices() {

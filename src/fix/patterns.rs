@@ -46,18 +46,27 @@ const SHAPE_QUERIES: &[&str] = &[
 /// Attach fixes (and pattern-specific help) to every diagnostic of the analysis. `trees`
 /// holds parses of some files (by index) made already; the others are parsed on demand.
 pub fn attach(analysis: &mut Analysis, trees: HashMap<u32, Tree>) {
-    let built: Vec<(Vec<Fix>, Option<String>)> = {
-        let mut b = Builder::new(analysis, trees);
-        analysis
-            .diagnostics
-            .iter()
-            .map(|d| {
-                // Diagnostics come file by file: the trees of the last file can go.
-                b.trees.forget_all_but(d.location.file);
-                b.build(d)
-            })
-            .collect()
-    };
+    use rayon::prelude::*;
+    // Diagnostics come file by file; each file's are built on their own (in parallel),
+    // with the statements of that file parsed once and dropped when it is done.
+    let diagnostics = &analysis.diagnostics;
+    let mut files: Vec<std::ops::Range<usize>> = Vec::new();
+    for (i, d) in diagnostics.iter().enumerate() {
+        match files.last_mut() {
+            Some(r) if diagnostics[r.start].location.file == d.location.file => r.end = i + 1,
+            _ => files.push(i..i + 1),
+        }
+    }
+    let built: Vec<(Vec<Fix>, Option<String>)> = files
+        .par_iter()
+        .flat_map_iter(|range| {
+            let mut b = Builder::new(analysis, &trees);
+            diagnostics[range.clone()]
+                .iter()
+                .map(|d| b.build(d))
+                .collect::<Vec<_>>()
+        })
+        .collect();
     for (d, (fixes, help)) in analysis.diagnostics.iter_mut().zip(built) {
         d.fixes = fixes;
         if let Some(help) = help {
@@ -78,8 +87,8 @@ struct Builder<'a> {
 /// of parsing its file again.
 struct Trees<'a> {
     a: &'a Analysis,
-    /// Whole files given by the caller, kept for the whole run.
-    given: HashMap<u32, Tree>,
+    /// Whole files given by the caller.
+    given: &'a HashMap<u32, Tree>,
     /// Parsed here, by (file, the statement or the whole file), with their comments.
     parsed: std::cell::RefCell<HashMap<(u32, Span), Parsed>>,
 }
@@ -112,11 +121,6 @@ impl<'a> Trees<'a> {
         });
         (tree.clone(), comments.clone())
     }
-
-    /// Drop what was parsed for files other than `file`.
-    fn forget_all_but(&self, file: u32) {
-        self.parsed.borrow_mut().retain(|(f, _), _| *f == file);
-    }
 }
 
 /// What one builder found: fixes, and a sentence for the help when it declined for a
@@ -128,7 +132,7 @@ struct Found {
 }
 
 impl<'a> Builder<'a> {
-    fn new(a: &'a Analysis, trees: HashMap<u32, Tree>) -> Self {
+    fn new(a: &'a Analysis, trees: &'a HashMap<u32, Tree>) -> Self {
         Builder {
             a,
             trees: Trees {
