@@ -398,17 +398,61 @@ struct Trail {
     read_callers: bool,
 }
 
-/// The callers of each function through the resolved calls, sorted.
-fn callers_of(resolutions: &[Vec<Resolved>]) -> HashMap<FuncRef, Vec<(u32, u32)>> {
-    let mut callers: HashMap<FuncRef, Vec<(u32, u32)>> = HashMap::new();
-    for (fi, rs) in resolutions.iter().enumerate() {
-        for (ci, res) in rs.iter().enumerate() {
+/// The resolution of every call, by file and call index, alive until the graph is built.
+/// Most calls resolve to nothing (library functions): those are stored as `None`, not as
+/// an empty resolution of several words.
+struct Resolutions(Vec<Vec<Option<Box<Resolved>>>>);
+
+/// What a call with no stored resolution resolved to.
+static UNRESOLVED: Resolved = Resolved {
+    targets: Vec::new(),
+    blocked: Vec::new(),
+    external: false,
+    dispatch: None,
+    read_callers: false,
+};
+
+impl Resolutions {
+    fn compact(res: Resolved) -> Option<Box<Resolved>> {
+        let empty = res.targets.is_empty()
+            && res.blocked.is_empty()
+            && res.dispatch.is_none()
+            && !res.read_callers;
+        (!empty).then(|| Box::new(res))
+    }
+
+    fn get(&self, file: u32, call: u32) -> &Resolved {
+        self.0[file as usize][call as usize]
+            .as_deref()
+            .unwrap_or(&UNRESOLVED)
+    }
+
+    fn set(&mut self, file: u32, call: u32, res: Resolved) {
+        self.0[file as usize][call as usize] = Resolutions::compact(res);
+    }
+
+    /// Every call's resolution, as ((file, call index), resolution), in order.
+    fn iter(&self) -> impl Iterator<Item = ((u32, u32), &Resolved)> {
+        self.0.iter().enumerate().flat_map(|(fi, rs)| {
+            rs.iter().enumerate().map(move |(ci, res)| {
+                (
+                    (fi as u32, ci as u32),
+                    res.as_deref().unwrap_or(&UNRESOLVED),
+                )
+            })
+        })
+    }
+
+    /// The callers of each function through the resolved calls, sorted.
+    fn callers(&self) -> HashMap<FuncRef, Vec<(u32, u32)>> {
+        let mut callers: HashMap<FuncRef, Vec<(u32, u32)>> = HashMap::new();
+        for (key, res) in self.iter() {
             for &(t, _, _) in &res.targets {
-                callers.entry(t).or_default().push((fi as u32, ci as u32));
+                callers.entry(t).or_default().push(key);
             }
         }
+        callers
     }
-    callers
 }
 
 pub fn build(
@@ -481,28 +525,23 @@ pub fn build(
     // Rounds: the first resolves every call; later ones follow function values through
     // the parameters bound at the call sites found by the round before, so they resolve
     // again only the calls whose resolution read those call sites.
-    let mut resolutions: Vec<Vec<Resolved>> = files
-        .par_iter()
-        .enumerate()
-        .map(|(fi, facts)| {
-            facts
-                .calls
-                .iter()
-                .map(|call| r.resolve_call(fi as u32, call))
-                .collect()
-        })
-        .collect();
-    r.callers = callers_of(&resolutions);
+    let mut resolutions = Resolutions(
+        files
+            .par_iter()
+            .enumerate()
+            .map(|(fi, facts)| {
+                (facts.calls.iter())
+                    .map(|call| Resolutions::compact(r.resolve_call(fi as u32, call)))
+                    .collect()
+            })
+            .collect(),
+    );
+    r.callers = resolutions.callers();
     for _round in 1..3 {
         let again: Vec<(u32, u32)> = resolutions
             .iter()
-            .enumerate()
-            .flat_map(|(fi, rs)| {
-                rs.iter()
-                    .enumerate()
-                    .filter(|(_, res)| res.read_callers)
-                    .map(move |(ci, _)| (fi as u32, ci as u32))
-            })
+            .filter(|(_, res)| res.read_callers)
+            .map(|(key, _)| key)
             .collect();
         let redone: Vec<Resolved> = again
             .par_iter()
@@ -510,14 +549,13 @@ pub fn build(
             .collect();
         let mut changed = false;
         for ((fi, ci), res) in again.into_iter().zip(redone) {
-            let old = &mut resolutions[fi as usize][ci as usize];
-            changed |= !old.same_targets(&res);
-            *old = res;
+            changed |= !resolutions.get(fi, ci).same_targets(&res);
+            resolutions.set(fi, ci, res);
         }
         if !changed {
             break;
         }
-        r.callers = callers_of(&resolutions);
+        r.callers = resolutions.callers();
     }
 
     // Entries.
@@ -535,12 +573,7 @@ pub fn build(
 
     let entry_calls: HashSet<(u32, u32)> = cg.entries.iter().map(|e| (e.file, e.call)).collect();
     // Edges.
-    let keys = resolutions.iter().enumerate().flat_map(|(fi, rs)| {
-        rs.iter()
-            .enumerate()
-            .map(move |(ci, res)| ((fi as u32, ci as u32), res))
-    });
-    for (key, res) in keys {
+    for (key, res) in resolutions.iter() {
         let call = &files[key.0 as usize].calls[key.1 as usize];
         let caller = FuncRef {
             file: key.0,
@@ -586,21 +619,16 @@ pub fn build(
         callers.sort_unstable();
         callers.dedup();
     }
-    cg.call_targets = resolutions
+    cg.call_targets = files
         .iter()
-        .enumerate()
-        .map(|(fi, rs)| {
-            rs.iter()
-                .enumerate()
-                .map(
-                    |(ci, res)| match entry_calls.contains(&(fi as u32, ci as u32)) {
-                        true => Box::default(),
-                        false => res.targets.iter().map(|&(t, _, _)| t).collect(),
-                    },
-                )
-                .collect()
-        })
+        .map(|f| vec![Box::default(); f.calls.len()])
         .collect();
+    for ((fi, ci), res) in resolutions.iter() {
+        if !res.targets.is_empty() && !entry_calls.contains(&(fi, ci)) {
+            cg.call_targets[fi as usize][ci as usize] =
+                res.targets.iter().map(|&(t, _, _)| t).collect();
+        }
+    }
     // The functors each shape of unknown-callable call may run.
     let shapes: HashSet<Shape> = cg.dispatch.shape_of.values().copied().collect();
     for shape in shapes {
@@ -768,7 +796,7 @@ fn reachability(cg: &mut CallGraph) {
 fn collect_unresolved(
     cg: &CallGraph,
     files: &[FileFacts],
-    resolutions: &[Vec<Resolved>],
+    resolutions: &Resolutions,
     entry_calls: &HashSet<(u32, u32)>,
     r: &Resolver,
 ) -> Vec<Unresolved> {
@@ -783,7 +811,7 @@ fn collect_unresolved(
             if !cg.is_reached(caller) {
                 continue;
             }
-            let res = &resolutions[fi][ci];
+            let res = resolutions.get(fi as u32, ci as u32);
             if !res.targets.is_empty() {
                 continue;
             }
