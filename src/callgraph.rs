@@ -979,8 +979,7 @@ impl<'a> Resolver<'a> {
                     return vec![];
                 };
                 match last.as_str() {
-                    "Fix1" | "Fix2" | "ComposedFunction" => args
-                        .iter()
+                    "Fix1" | "Fix2" | "ComposedFunction" => (self.facts(file).args(*args).iter())
                         .take(if last == "ComposedFunction" { 2 } else { 1 })
                         .flat_map(|a| self.function_values(file, func, a, depth + 1, trail))
                         .collect(),
@@ -1000,8 +999,7 @@ impl<'a> Resolver<'a> {
                                 | "BranchLayer"
                                 | "StatefulLuxLayer"
                         ) {
-                            return args
-                                .iter()
+                            return (self.facts(file).args(*args).iter())
                                 .flat_map(|a| self.function_values(file, func, a, depth + 1, trail))
                                 .map(|(f, _)| (f, true))
                                 .collect();
@@ -1035,7 +1033,7 @@ impl<'a> Resolver<'a> {
         if let Some(callers) = self.callers.get(&me) {
             for &(cf, ci) in callers {
                 let call = &self.facts(cf).calls[ci as usize];
-                if let Some(arg) = call.args.get(index) {
+                if let Some(arg) = self.facts(cf).args(call.args).get(index) {
                     if matches!(arg, Value::Splat(_)) {
                         continue;
                     }
@@ -1165,7 +1163,7 @@ impl<'a> Resolver<'a> {
 
         // Function values passed as arguments to code outside the workspace.
         if res.external {
-            for (i, arg) in call.args.iter().enumerate() {
+            for (i, arg) in self.facts(file).args(call.args).iter().enumerate() {
                 let mut arg_trail = Trail::default();
                 let fvals = self.function_values(file, call.func, arg, 0, &mut arg_trail);
                 res.read_callers |= arg_trail.read_callers;
@@ -1277,8 +1275,7 @@ impl<'a> Resolver<'a> {
             .collect();
         let backend_ok = |api: &EntryApi| -> bool {
             api.backend_arg.iter().any(|&pos| {
-                call.args
-                    .get(pos - 1)
+                (self.facts(file).args(call.args).get(pos - 1))
                     .is_some_and(|v| self.is_zygote_backend(file, call.func, v, &api.backend))
             })
         };
@@ -1286,7 +1283,7 @@ impl<'a> Resolver<'a> {
             .iter()
             .find(|a| !a.backend_arg.is_empty() && backend_ok(a))
             .or_else(|| candidates.iter().find(|a| a.backend_arg.is_empty()))?;
-        call.args.get(api.function_arg - 1)?;
+        self.facts(file).args(call.args).get(api.function_arg - 1)?;
         Some(Some(api))
     }
 
@@ -1319,9 +1316,10 @@ impl<'a> Resolver<'a> {
             .iter()
             .map(|q| self.index.unalias(module, q))
             .collect();
-        let farg = call.args.get(api.function_arg - 1)?;
+        let args = self.facts(file).args(call.args);
+        let farg = args.get(api.function_arg - 1)?;
         let roots = self.function_values(file, call.func, farg, 0, &mut Trail::default());
-        let implicit_params = call.args.iter().skip(api.function_arg).any(|a| {
+        let implicit_params = args.iter().skip(api.function_arg).any(|a| {
             matches!(a, Value::Call { callee, .. } if callee.last().is_some_and(|c| c == "Params" || c == "params"))
                 || matches!(a, Value::Ident(n) if self.is_params_value(file, call.func, n))
         });

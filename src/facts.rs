@@ -76,6 +76,9 @@ pub struct FileFactsData {
     /// one, its statements are), in source order: each can be parsed again on its own
     /// ([`syntax::parse_range`]) when a tree is needed after the file's was dropped.
     pub chunks: Vec<Span>,
+    /// The argument values of calls and of call values, which hold ranges of it
+    /// ([`FileFactsData::args`]): one list per file instead of one per call.
+    pub values: Vec<Value>,
     pub parse_errors: usize,
     pub line_index: LineIndex,
 }
@@ -97,6 +100,15 @@ impl FileFactsData {
         self.rule_decls.shrink_to_fit();
         self.comments.shrink_to_fit();
         self.chunks.shrink_to_fit();
+        self.values.shrink_to_fit();
+    }
+
+    /// The values of an argument list of this file.
+    pub fn args(&self, args: Args) -> &[Value] {
+        let start = args.start as usize;
+        self.values
+            .get(start..start + args.len as usize)
+            .unwrap_or(&[])
     }
 
     /// The top-level statement that contains `span`, if one does.
@@ -241,6 +253,23 @@ impl Function {
     }
 }
 
+/// Positional arguments of a call or of a call value: a range of the file's
+/// [`FileFactsData::values`] (read them with [`FileFactsData::args`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Args {
+    start: u32,
+    len: u32,
+}
+
+impl Args {
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
 /// A summary of an expression, enough to follow values through calls and assignments.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -250,7 +279,7 @@ pub enum Value {
     /// A call: the callee's path (type parameters dropped: `Vector{T}(...)` is `["Vector"]`).
     Call {
         callee: Path,
-        args: Vec<Value>,
+        args: Args,
     },
     /// A closure defined in this file.
     Func(FuncIdx),
@@ -286,7 +315,7 @@ pub struct Call {
     /// `f.(x)`.
     pub broadcast: bool,
     /// Positional arguments; a do-block is the first one, as in Julia.
-    pub args: Vec<Value>,
+    pub args: Args,
     pub kwargs: Vec<(Name, Value)>,
     pub has_splat: bool,
     pub span: Span,
@@ -627,6 +656,7 @@ impl<'s, 'm> Assembler<'s, 'm> {
             module_base: self.facts.modules.len() as ModIdx,
             in_module,
             span,
+            values_base: self.facts.values.len() as u32,
         };
         r.append(&chunk.facts, &mut self.facts);
     }
@@ -645,6 +675,8 @@ struct Relocation {
     in_module: bool,
     /// The enclosing top level's span.
     span: Span,
+    /// Where the chunk's argument values go in the file's.
+    values_base: u32,
 }
 
 impl Relocation {
@@ -683,7 +715,7 @@ impl Relocation {
             Value::Func(f) => Value::Func(self.func(*f)),
             Value::Call { callee, args } => Value::Call {
                 callee: *callee,
-                args: args.iter().map(|a| self.value(a)).collect(),
+                args: self.args(*args),
             },
             Value::Compose(parts) => Value::Compose(parts.iter().map(|a| self.value(a)).collect()),
             Value::Splat(inner) => Value::Splat(Box::new(self.value(inner))),
@@ -691,7 +723,15 @@ impl Relocation {
         }
     }
 
+    fn args(&self, a: Args) -> Args {
+        Args {
+            start: a.start + self.values_base,
+            len: a.len,
+        }
+    }
+
     fn append(&self, c: &FileFactsData, out: &mut FileFactsData) {
+        out.values.extend(c.values.iter().map(|v| self.value(v)));
         out.functions
             .extend(c.functions.iter().skip(1).map(|f| Function {
                 parent: f.parent.map(|p| self.func(p)),
@@ -713,7 +753,7 @@ impl Relocation {
         );
         out.calls.extend(c.calls.iter().map(|x| Call {
             func: self.func(x.func),
-            args: x.args.iter().map(|a| self.value(a)).collect(),
+            args: self.args(x.args),
             kwargs: x.kwargs.iter().map(|(k, v)| (*k, self.value(v))).collect(),
             span: self.span(x.span),
             callee_span: self.span(x.callee_span),
@@ -846,6 +886,9 @@ struct Extractor<'s> {
     module_at: Vec<(Span, ModIdx)>,
     /// The statements directly inside `@. ...`, recorded as broadcasts by the macro.
     dot_macro_args: std::collections::HashSet<Span>,
+    /// Argument values, moved to `facts.values` at the end (summarising a value adds to
+    /// it, from code that only reads the extractor otherwise).
+    values: std::cell::RefCell<Vec<Value>>,
 }
 
 impl<'s> Extractor<'s> {
@@ -875,17 +918,30 @@ impl<'s> Extractor<'s> {
             func_at: HashMap::new(),
             module_at,
             dot_macro_args: Default::default(),
+            values: Default::default(),
         }
     }
 
     fn chunk_facts(src: &'s str, node: Node, in_module: bool) -> FileFactsData {
         let mut ex = Extractor::new(src, in_module);
         ex.run(node);
+        ex.facts.values = ex.values.into_inner();
         ex.facts
     }
 
     fn text(&self, node: Node) -> &'s str {
         syntax::text(node, self.src)
+    }
+
+    /// Store an argument list's values.
+    fn alloc_args(&self, args: Vec<Value>) -> Args {
+        let mut values = self.values.borrow_mut();
+        let start = values.len() as u32;
+        values.extend(args);
+        Args {
+            start,
+            len: values.len() as u32 - start,
+        }
     }
 
     fn name(&self, node: Node) -> Name {
@@ -1616,7 +1672,7 @@ impl<'s> Extractor<'s> {
                 }
                 Value::Call {
                     callee: callee.into(),
-                    args,
+                    args: self.alloc_args(args),
                 }
             }
             "arrow_function_expression" | "comprehension_expression" => {
@@ -1730,7 +1786,7 @@ impl<'s> Extractor<'s> {
             callee: callee.into(),
             adjoint,
             broadcast,
-            args,
+            args: self.alloc_args(args),
             kwargs,
             has_splat,
             span: Span::of(node),

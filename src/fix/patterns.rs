@@ -1092,7 +1092,7 @@ fn non_mutating_variant(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, fou
                     .iter()
                     .any(|a| a.func == call.func && a.var == arg)
         };
-        match (statement, call.args.get(pi)) {
+        match (statement, caller_facts.args(call.args).get(pi)) {
             (true, Some(Value::Ident(arg))) if local_to_caller(arg) => {
                 let rest = &src[call.callee_span.end as usize..call.span.end as usize];
                 edits.push(Edit {
@@ -1289,7 +1289,7 @@ fn forwarddiff_wrap(cx: &FileCx, tree: &Tree, func: FuncIdx, found: &mut Found) 
         // under the argument's name, which must be a local of the caller.
         let replacement = if is_statement_call(cx, cf, call.span) {
             let caller = &cx.a.facts[cf as usize];
-            match &call.args[0] {
+            match &caller.args(call.args)[0] {
                 Value::Ident(arg)
                     if caller.functions[call.func as usize]
                         .param_index(arg)

@@ -117,7 +117,7 @@ impl Rule for BroadcastAssignment {
             if !matches!(name, "copyto!" | "copy!" | "broadcast!") {
                 continue;
             }
-            let Some(dest) = call.args.get(row.dest - 1) else {
+            let Some(dest) = cx.facts[file as usize].args(call.args).get(row.dest - 1) else {
                 continue;
             };
             let origin = origin_of(cx, file, call.func, dest);

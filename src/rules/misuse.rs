@@ -169,7 +169,7 @@ impl Rule for FrozenBufferWrite {
                 c.func == site.func
                     && c.name() == Some("copy")
                     && c.span.end <= site.span.start
-                    && c.args.first() == Some(&Value::Ident(*name))
+                    && facts.args(c.args).first() == Some(&Value::Ident(*name))
             });
             let Some(frozen) = frozen else { continue };
             let mut d = cx.diagnostic(self, file, site.func, site.span, String::new());
@@ -258,7 +258,7 @@ impl Rule for IgnoreDerivativesExpression {
             if !matches!(name, "ignore_derivatives" | "dropgrad" | "ignore") {
                 continue;
             }
-            let Some(arg) = call.args.first() else {
+            let Some(arg) = cx.facts[file as usize].args(call.args).first() else {
                 continue;
             };
             let Some(why) = argument_is_undifferentiable(cx, file, call.func, arg) else {
@@ -298,11 +298,13 @@ impl Rule for CheckpointedNotEscape {
             if call.name() != Some("checkpointed") {
                 continue;
             }
-            let Some(f) = call.args.first() else { continue };
+            let Some(f) = cx.facts[file as usize].args(call.args).first() else {
+                continue;
+            };
             let probe = match f {
                 Value::Ident(n) => Value::Call {
                     callee: crate::facts::Path::new(&[*n]),
-                    args: vec![],
+                    args: Default::default(),
                 },
                 _ => continue,
             };

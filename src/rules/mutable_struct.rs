@@ -100,7 +100,7 @@ impl Rule for MutableStructField {
                     file,
                     call.func,
                     call.span,
-                    call.args[0].clone(),
+                    cx.facts[file as usize].args(call.args)[0].clone(),
                     String::new(),
                 ));
             }

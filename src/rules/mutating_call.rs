@@ -106,7 +106,7 @@ impl Rule for MutatingCall {
             if !is_library_call(cx, file, ci, call) {
                 continue;
             }
-            let Some(dest) = call.args.get(row.dest - 1) else {
+            let Some(dest) = cx.facts[file as usize].args(call.args).get(row.dest - 1) else {
                 continue;
             };
             let origin = origin_of(cx, file, call.func, dest);

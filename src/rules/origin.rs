@@ -187,7 +187,7 @@ fn param_origin(cx: &RuleContext, f: FuncRef, index: usize, name: &str, depth: u
         }) {
             continue;
         }
-        let Some(arg) = call.args.get(index) else {
+        let Some(arg) = cx.facts[cf as usize].args(call.args).get(index) else {
             continue;
         };
         let o = origin_rec(cx, cf, call.func, arg, depth + 1);
