@@ -646,9 +646,6 @@ fn facts_stats() {
     fn values(v: &[Value]) -> usize {
         list(v) + v.iter().map(value).sum::<usize>()
     }
-    fn call(c: &Call) -> usize {
-        list(&c.kwargs) + c.kwargs.iter().map(|(_, v)| value(v)).sum::<usize>()
-    }
     fn function(f: &Function) -> usize {
         list(&f.params) + list(&f.kwparams)
     }
@@ -665,12 +662,7 @@ fn facts_stats() {
         size_of::<Function>(),
         sum(&|f| f.functions.iter().map(function).sum()),
     );
-    row(
-        "calls",
-        sum(&|f| f.calls.len()),
-        size_of::<Call>(),
-        sum(&|f| f.calls.iter().map(call).sum()),
-    );
+    row("calls", sum(&|f| f.calls.len()), size_of::<Call>(), 0);
     row(
         "assigns",
         sum(&|f| f.assigns.len()),
@@ -728,6 +720,12 @@ fn facts_stats() {
         sum(&|f| f.values.len()),
         size_of::<Value>(),
         sum(&|f| f.values.iter().map(value).sum()),
+    );
+    row(
+        "kw args",
+        sum(&|f| f.keywords.len()),
+        size_of::<(adlint::facts::Name, Value)>(),
+        sum(&|f| f.keywords.iter().map(|(_, v)| value(v)).sum()),
     );
     row(
         "chunks",

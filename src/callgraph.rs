@@ -1191,7 +1191,7 @@ impl<'a> Resolver<'a> {
                     }
                 }
             }
-            for (kw, v) in &call.kwargs {
+            for (kw, v) in self.facts(file).kwargs(call.kwargs) {
                 if kw == "by" || kw == "lt" {
                     let mut kw_trail = Trail::default();
                     let fvals = self.function_values(file, call.func, v, 0, &mut kw_trail);

@@ -79,6 +79,8 @@ pub struct FileFactsData {
     /// The argument values of calls and of call values, which hold ranges of it
     /// ([`FileFactsData::args`]): one list per file instead of one per call.
     pub values: Vec<Value>,
+    /// The keyword arguments of calls, likewise ([`FileFactsData::kwargs`]).
+    pub keywords: Vec<(Name, Value)>,
     pub parse_errors: usize,
     pub line_index: LineIndex,
 }
@@ -101,6 +103,15 @@ impl FileFactsData {
         self.comments.shrink_to_fit();
         self.chunks.shrink_to_fit();
         self.values.shrink_to_fit();
+        self.keywords.shrink_to_fit();
+    }
+
+    /// The keyword arguments of a call of this file.
+    pub fn kwargs(&self, kwargs: KwArgs) -> &[(Name, Value)] {
+        let start = kwargs.0.start as usize;
+        self.keywords
+            .get(start..start + kwargs.0.len as usize)
+            .unwrap_or(&[])
     }
 
     /// The values of an argument list of this file.
@@ -270,6 +281,20 @@ impl Args {
     }
 }
 
+/// Keyword arguments of a call: a range of the file's [`FileFactsData::keywords`] (read
+/// them with [`FileFactsData::kwargs`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct KwArgs(Args);
+
+impl KwArgs {
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// A summary of an expression, enough to follow values through calls and assignments.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -316,7 +341,7 @@ pub struct Call {
     pub broadcast: bool,
     /// Positional arguments; a do-block is the first one, as in Julia.
     pub args: Args,
-    pub kwargs: Vec<(Name, Value)>,
+    pub kwargs: KwArgs,
     pub has_splat: bool,
     pub span: Span,
     pub callee_span: Span,
@@ -657,6 +682,7 @@ impl<'s, 'm> Assembler<'s, 'm> {
             in_module,
             span,
             values_base: self.facts.values.len() as u32,
+            keywords_base: self.facts.keywords.len() as u32,
         };
         r.append(&chunk.facts, &mut self.facts);
     }
@@ -675,8 +701,9 @@ struct Relocation {
     in_module: bool,
     /// The enclosing top level's span.
     span: Span,
-    /// Where the chunk's argument values go in the file's.
+    /// Where the chunk's argument values and keyword arguments go in the file's.
     values_base: u32,
+    keywords_base: u32,
 }
 
 impl Relocation {
@@ -732,6 +759,8 @@ impl Relocation {
 
     fn append(&self, c: &FileFactsData, out: &mut FileFactsData) {
         out.values.extend(c.values.iter().map(|v| self.value(v)));
+        out.keywords
+            .extend(c.keywords.iter().map(|(k, v)| (*k, self.value(v))));
         out.functions
             .extend(c.functions.iter().skip(1).map(|f| Function {
                 parent: f.parent.map(|p| self.func(p)),
@@ -754,7 +783,10 @@ impl Relocation {
         out.calls.extend(c.calls.iter().map(|x| Call {
             func: self.func(x.func),
             args: self.args(x.args),
-            kwargs: x.kwargs.iter().map(|(k, v)| (*k, self.value(v))).collect(),
+            kwargs: KwArgs(Args {
+                start: x.kwargs.0.start + self.keywords_base,
+                len: x.kwargs.0.len,
+            }),
             span: self.span(x.span),
             callee_span: self.span(x.callee_span),
             ..x.clone()
@@ -1787,7 +1819,14 @@ impl<'s> Extractor<'s> {
             adjoint,
             broadcast,
             args: self.alloc_args(args),
-            kwargs,
+            kwargs: {
+                let start = self.facts.keywords.len() as u32;
+                self.facts.keywords.extend(kwargs);
+                KwArgs(Args {
+                    start,
+                    len: self.facts.keywords.len() as u32 - start,
+                })
+            },
             has_splat,
             span: Span::of(node),
             callee_span: Span::of(callee_node),
