@@ -321,6 +321,17 @@ fn higher_order_traversal_follows_knowledge() {
 }
 
 #[test]
+fn a_function_passed_to_a_helper_is_followed_into_it() {
+    // `f(x)` inside `apply` runs whatever its callers pass: known only once the call
+    // sites of `apply` (and of `twice`, which hands its own parameter on) are resolved.
+    let src = "using Zygote\nfunction g!(x)\n    x[1] = 0.0\n    x\nend\napply(f, x) = f(x)\ntwice(f, x) = apply(f, x)\nloss(x) = sum(twice(g!, copy(x)))\ngradient(loss, rand(3))\n";
+    assert_eq!(rules_at(src), ["index-assignment@3:5"]);
+    // The same helper handed a function that does not mutate reports nothing.
+    let clean = src.replace("twice(g!,", "twice(sin,");
+    assert_eq!(rules_at(&clean), Vec::<String>::new());
+}
+
+#[test]
 fn code_outside_differentiation_is_not_reached() {
     // After gradient returns, in the function that calls pullback, and in functions that
     // no entry reaches.
