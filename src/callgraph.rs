@@ -1164,9 +1164,7 @@ impl<'a> Resolver<'a> {
         // Function values passed as arguments to code outside the workspace.
         if res.external {
             for (i, arg) in self.facts(file).args(call.args).iter().enumerate() {
-                let mut arg_trail = Trail::default();
-                let fvals = self.function_values(file, call.func, arg, 0, &mut arg_trail);
-                res.read_callers |= arg_trail.read_callers;
+                let fvals = self.argument_values(file, call.func, arg, &mut res);
                 if fvals.is_empty() {
                     continue;
                 }
@@ -1193,9 +1191,7 @@ impl<'a> Resolver<'a> {
             }
             for (kw, v) in self.facts(file).kwargs(call.kwargs) {
                 if kw == "by" || kw == "lt" {
-                    let mut kw_trail = Trail::default();
-                    let fvals = self.function_values(file, call.func, v, 0, &mut kw_trail);
-                    res.read_callers |= kw_trail.read_callers;
+                    let fvals = self.argument_values(file, call.func, v, &mut res);
                     res.blocked.extend(fvals.into_iter().map(|(f, _)| f));
                 }
             }
@@ -1207,6 +1203,21 @@ impl<'a> Resolver<'a> {
         res.targets.shrink_to_fit();
         res.blocked.shrink_to_fit();
         res
+    }
+
+    /// The functions an argument of a call being resolved may be (a search of its own),
+    /// noting in `res` whether that read call sites found so far.
+    fn argument_values(
+        &self,
+        file: u32,
+        func: FuncIdx,
+        arg: &Value,
+        res: &mut Resolved,
+    ) -> Vec<(FuncRef, bool)> {
+        let mut trail = Trail::default();
+        let values = self.function_values(file, func, arg, 0, &mut trail);
+        res.read_callers |= trail.read_callers;
+        values
     }
 
     /// A call on a value of unknown type (`model(x)`, `m.cell(h, x)`): it may run any

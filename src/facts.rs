@@ -106,20 +106,14 @@ impl FileFactsData {
         self.keywords.shrink_to_fit();
     }
 
-    /// The keyword arguments of a call of this file.
-    pub fn kwargs(&self, kwargs: KwArgs) -> &[(Name, Value)] {
-        let start = kwargs.0.start as usize;
-        self.keywords
-            .get(start..start + kwargs.0.len as usize)
-            .unwrap_or(&[])
-    }
-
     /// The values of an argument list of this file.
     pub fn args(&self, args: Args) -> &[Value] {
-        let start = args.start as usize;
-        self.values
-            .get(start..start + args.len as usize)
-            .unwrap_or(&[])
+        self.values.get(args.range()).unwrap_or(&[])
+    }
+
+    /// The keyword arguments of a call of this file.
+    pub fn kwargs(&self, kwargs: KwArgs) -> &[(Name, Value)] {
+        self.keywords.get(kwargs.0.range()).unwrap_or(&[])
     }
 
     /// The top-level statement that contains `span`, if one does.
@@ -265,7 +259,8 @@ impl Function {
 }
 
 /// Positional arguments of a call or of a call value: a range of the file's
-/// [`FileFactsData::values`] (read them with [`FileFactsData::args`]).
+/// [`FileFactsData::values`] (read them with [`FileFactsData::args`]). Two ranges are equal
+/// when they are the same place of one file, not when the values are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Args {
     start: u32,
@@ -278,6 +273,28 @@ impl Args {
     }
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// Append `items` to `list` and return where they are.
+    fn append<T>(list: &mut Vec<T>, items: impl IntoIterator<Item = T>) -> Args {
+        let start = list.len() as u32;
+        list.extend(items);
+        Args {
+            start,
+            len: list.len() as u32 - start,
+        }
+    }
+
+    fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..(self.start + self.len) as usize
+    }
+
+    /// The same items after `by` items were put before them (chunk relocation).
+    fn shifted(self, by: u32) -> Args {
+        Args {
+            start: self.start + by,
+            len: self.len,
+        }
     }
 }
 
@@ -742,18 +759,11 @@ impl Relocation {
             Value::Func(f) => Value::Func(self.func(*f)),
             Value::Call { callee, args } => Value::Call {
                 callee: *callee,
-                args: self.args(*args),
+                args: args.shifted(self.values_base),
             },
             Value::Compose(parts) => Value::Compose(parts.iter().map(|a| self.value(a)).collect()),
             Value::Splat(inner) => Value::Splat(Box::new(self.value(inner))),
             other => other.clone(),
-        }
-    }
-
-    fn args(&self, a: Args) -> Args {
-        Args {
-            start: a.start + self.values_base,
-            len: a.len,
         }
     }
 
@@ -782,11 +792,8 @@ impl Relocation {
         );
         out.calls.extend(c.calls.iter().map(|x| Call {
             func: self.func(x.func),
-            args: self.args(x.args),
-            kwargs: KwArgs(Args {
-                start: x.kwargs.0.start + self.keywords_base,
-                len: x.kwargs.0.len,
-            }),
+            args: x.args.shifted(self.values_base),
+            kwargs: KwArgs(x.kwargs.0.shifted(self.keywords_base)),
             span: self.span(x.span),
             callee_span: self.span(x.callee_span),
             ..x.clone()
@@ -967,13 +974,7 @@ impl<'s> Extractor<'s> {
 
     /// Store an argument list's values.
     fn alloc_args(&self, args: Vec<Value>) -> Args {
-        let mut values = self.values.borrow_mut();
-        let start = values.len() as u32;
-        values.extend(args);
-        Args {
-            start,
-            len: values.len() as u32 - start,
-        }
+        Args::append(&mut self.values.borrow_mut(), args)
     }
 
     fn name(&self, node: Node) -> Name {
@@ -1819,14 +1820,7 @@ impl<'s> Extractor<'s> {
             adjoint,
             broadcast,
             args: self.alloc_args(args),
-            kwargs: {
-                let start = self.facts.keywords.len() as u32;
-                self.facts.keywords.extend(kwargs);
-                KwArgs(Args {
-                    start,
-                    len: self.facts.keywords.len() as u32 - start,
-                })
-            },
+            kwargs: KwArgs(Args::append(&mut self.facts.keywords, kwargs)),
             has_splat,
             span: Span::of(node),
             callee_span: Span::of(callee_node),

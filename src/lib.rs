@@ -6,7 +6,7 @@
 //! `rules` report findings, `fix` builds and applies their quick fixes, and `render` writes
 //! them out. `analysis` runs the pipeline for the CLI and the language server.
 //!
-//! Two modules go beyond the architecture page's table, on purpose:
+//! Three modules go beyond the architecture page's table, on purpose:
 //! - `fix` depends on `refad` for `check --fix --verify` only (`GradientReference`: the
 //!   gradients of the entry points before fixing, compared after each round). The page keeps
 //!   `refad` off the default `check` path, which this respects: without `--verify` no fix
@@ -14,6 +14,9 @@
 //! - `harness` holds the whole-pipeline entry points that take arbitrary bytes and check
 //!   the invariants (the fuzz targets call them, `cargo test` replays their corpus). It is
 //!   library code rather than test code so that both can share it.
+//! - `name` interns the names and dotted paths that facts hold (one copy of each text for
+//!   the process), so that a workspace's facts do not hold a string per occurrence. It knows
+//!   nothing about Julia; `facts` creates names, the later passes compare them.
 
 pub mod analysis;
 pub mod baseline;

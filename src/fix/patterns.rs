@@ -49,22 +49,15 @@ pub fn attach(analysis: &mut Analysis, trees: HashMap<u32, Tree>) {
     use rayon::prelude::*;
     // Diagnostics come file by file; each file's are built on their own (in parallel),
     // with the statements of that file parsed once and dropped when it is done.
-    let diagnostics = &analysis.diagnostics;
-    let mut files: Vec<std::ops::Range<usize>> = Vec::new();
-    for (i, d) in diagnostics.iter().enumerate() {
-        match files.last_mut() {
-            Some(r) if diagnostics[r.start].location.file == d.location.file => r.end = i + 1,
-            _ => files.push(i..i + 1),
-        }
-    }
+    let files: Vec<&[Diagnostic]> = analysis
+        .diagnostics
+        .chunk_by(|a, b| a.location.file == b.location.file)
+        .collect();
     let built: Vec<(Vec<Fix>, Option<String>)> = files
         .par_iter()
-        .flat_map_iter(|range| {
+        .flat_map_iter(|ds| {
             let mut b = Builder::new(analysis, &trees);
-            diagnostics[range.clone()]
-                .iter()
-                .map(|d| b.build(d))
-                .collect::<Vec<_>>()
+            ds.iter().map(|d| b.build(d)).collect::<Vec<_>>()
         })
         .collect();
     for (d, (fixes, help)) in analysis.diagnostics.iter_mut().zip(built) {

@@ -53,12 +53,17 @@ fn edits(text: &str) -> Vec<(&'static str, String)> {
     out
 }
 
+/// The Julia files of the labelled corpus and of the examples.
+fn corpus_and_examples() -> Vec<std::path::PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = julia_files(&root.join("tests/corpus"));
+    files.extend(julia_files(&root.join("examples")));
+    files
+}
+
 #[test]
 fn reused_facts_equal_fresh_facts_after_any_edit() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = Vec::new();
-    files.extend(julia_files(&root.join("tests/corpus")));
-    files.extend(julia_files(&root.join("examples")));
+    let files = corpus_and_examples();
     assert!(files.len() > 20, "corpus files found: {}", files.len());
     let mut reused_total = 0;
     for path in &files {
@@ -141,10 +146,7 @@ fn subtree(node: tree_sitter::Node) -> Vec<String> {
 /// included, and `chunk_containing` must find the statement around any span inside it.
 #[test]
 fn a_statement_parsed_alone_is_its_subtree_in_the_file() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = Vec::new();
-    files.extend(julia_files(&root.join("tests/corpus")));
-    files.extend(julia_files(&root.join("examples")));
+    let files = corpus_and_examples();
     let mut statements = 0;
     for path in &files {
         let text = std::fs::read_to_string(path).unwrap();

@@ -5,6 +5,24 @@ use crate::common::rules_at;
 use adlint::facts::{self, FunctionKind, SiteKind};
 use adlint::syntax;
 
+/// Every Julia file of the tests and examples, and the fuzz corpus of `check` (inputs
+/// without an extension), with its text (lossily decoded): what grammar-level checks run on.
+fn grammar_corpus() -> Vec<(std::path::PathBuf, String)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out = Vec::new();
+    for dir in ["tests", "examples", "fuzz/corpus"] {
+        for path in crate::common::files_under(&root.join(dir), &|p| {
+            p.extension().is_some_and(|e| e == "jl")
+                || p.parent().is_some_and(|d| d.ends_with("check"))
+        }) {
+            let bytes = std::fs::read(&path).unwrap();
+            let src = String::from_utf8_lossy(&bytes).into_owned();
+            out.push((path, src));
+        }
+    }
+    out
+}
+
 #[test]
 fn every_query_compiles_against_the_pinned_grammar() {
     for (name, src) in syntax::QUERY_SOURCES {
@@ -19,20 +37,10 @@ fn the_facts_capture_table_reads_the_query_as_the_query_engine_does() {
     // Extraction walks the tree and looks node kinds up in a table read from
     // queries/facts.scm instead of running the query: both must capture the same nodes,
     // on clean files, broken ones (ERROR and MISSING nodes) and the fuzz corpora.
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut sources: Vec<(String, String)> = Vec::new();
-    for dir in ["tests", "examples", "fuzz/corpus"] {
-        for path in crate::common::files_under(&root.join(dir), &|p| {
-            p.extension().is_some_and(|e| e == "jl")
-                || p.parent().is_some_and(|d| d.ends_with("check"))
-        }) {
-            let bytes = std::fs::read(&path).unwrap();
-            sources.push((
-                path.display().to_string(),
-                String::from_utf8_lossy(&bytes).into_owned(),
-            ));
-        }
-    }
+    let mut sources: Vec<(String, String)> = grammar_corpus()
+        .into_iter()
+        .map(|(path, src)| (path.display().to_string(), src))
+        .collect();
     for (i, broken) in [
         "function f(x\n    y = [x[i] for i in 1:3\n",
         "module M\nstruct S\n  const a::Int\nend\nf(x) = x .+ 1\n",
@@ -258,15 +266,7 @@ fn lexing_stays_linear_where_a_parse_stack_version_dies() {
 /// the fuzz corpora (broken files included) is the tree the shipped grammar gives.
 #[test]
 fn the_scanner_guard_keeps_every_tree() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = Vec::new();
-    for dir in ["tests", "examples", "fuzz/corpus"] {
-        // Julia files, and the fuzz corpus of `check` (inputs without an extension).
-        files.extend(crate::common::files_under(&root.join(dir), &|p| {
-            p.extension().is_some_and(|e| e == "jl")
-                || p.parent().is_some_and(|d| d.ends_with("check"))
-        }));
-    }
+    let files = grammar_corpus();
     assert!(files.len() > 50, "{} files", files.len());
     let parse = |language: &tree_sitter::Language, src: &str| {
         let mut parser = tree_sitter::Parser::new();
@@ -275,10 +275,8 @@ fn the_scanner_guard_keeps_every_tree() {
         syntax::outline(&tree)
     };
     let mut differ = Vec::new();
-    for path in &files {
-        let bytes = std::fs::read(path).unwrap();
-        let src = String::from_utf8_lossy(&bytes);
-        if parse(&syntax::shipped_language(), &src) != parse(&syntax::language(), &src) {
+    for (path, src) in &files {
+        if parse(&syntax::shipped_language(), src) != parse(&syntax::language(), src) {
             differ.push(path.display().to_string());
         }
     }
