@@ -2,140 +2,217 @@
 //! hold, and the dotted chains of them (`Zygote.gradient`, `m.cell`).
 //!
 //! A workspace's facts name the same few thousand identifiers hundreds of thousands of
-//! times (`x`, `sum`, `Zygote`, `Float32`). A [`Name`] is a pointer to the one copy of its
-//! text: 16 bytes, no allocation of its own, compared by address. The texts live for the
-//! rest of the process, which bounds them by the number of distinct names ever seen (the
-//! language server also keeps the names of text typed and deleted since it started: a few
-//! bytes for each distinct identifier).
+//! times (`x`, `sum`, `Zygote`, `Float32`). A [`Name`] is the number of the one copy of its
+//! text in a process-wide table: 4 bytes (an `Option<Name>` too), no allocation of its
+//! own, compared by number. A [`Path`] is likewise the number of an interned slice of
+//! names. Facts are mostly names, so their size is what keeps a large workspace's facts
+//! small. The texts live for the rest of the process, which bounds them by the number of
+//! distinct names ever seen (the language server also keeps the names of text typed and
+//! deleted since it started: a few dozen bytes for each distinct identifier).
 
 use std::borrow::Borrow;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-/// An interned string. Equal names are the same pointer; order and hash are those of the
-/// text, so sorting by name is deterministic.
-#[derive(Clone, Copy, Default)]
-pub struct Name(&'static str);
+/// An interned string. Equal names are the same number; order and hash are those of the
+/// text, so sorting by name is deterministic and maps keyed by names can be read with a
+/// `&str`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Name(NonZeroU32);
 
 /// The interner is split in shards by hash, so that the threads extracting facts rarely
 /// wait for each other.
 const SHARDS: usize = 16;
 
-/// A set of interned values of one kind, split in shards by hash, so that the threads
-/// extracting facts rarely wait for each other.
+/// The first segment of a [`Table`] holds this many entries, and each next one as many as
+/// all before it: 21 segments number 2^32 entries.
+const FIRST_SEGMENT: u32 = 4096;
+const SEGMENTS: usize = 21;
+
+/// Interned values by number: segments that are allocated when first needed and never
+/// move, each entry written once before its number is handed out. Reading takes no lock.
+struct Table<T: 'static> {
+    segments: [OnceLock<Box<[OnceLock<T>]>>; SEGMENTS],
+    next: AtomicU32,
+}
+
+impl<T: Copy + 'static> Table<T> {
+    /// A table whose entry 0 is `first` (the empty name or path).
+    fn new(first: T) -> Self {
+        let table = Table {
+            segments: std::array::from_fn(|_| OnceLock::new()),
+            next: AtomicU32::new(1),
+        };
+        table.slot(0).get_or_init(|| first);
+        table
+    }
+
+    /// Segment and offset of entry `id`.
+    fn locate(id: u32) -> (usize, usize) {
+        let high = id / FIRST_SEGMENT;
+        if high == 0 {
+            return (0, id as usize);
+        }
+        let segment = (u32::BITS - high.leading_zeros()) as usize;
+        let base = FIRST_SEGMENT << (segment - 1);
+        (segment, (id - base) as usize)
+    }
+
+    fn slot(&self, id: u32) -> &OnceLock<T> {
+        let (segment, offset) = Self::locate(id);
+        let len = match segment {
+            0 => FIRST_SEGMENT,
+            s => FIRST_SEGMENT << (s - 1),
+        } as usize;
+        let entries =
+            self.segments[segment].get_or_init(|| (0..len).map(|_| OnceLock::new()).collect());
+        &entries[offset]
+    }
+
+    /// Store `value` under a new number.
+    fn push(&self, value: T) -> u32 {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        assert!(id < u32::MAX, "more than 2^32 distinct names");
+        self.slot(id).get_or_init(|| value);
+        id
+    }
+
+    fn get(&self, id: u32) -> T {
+        let (segment, offset) = Self::locate(id);
+        // Numbers are only handed out after their entry is written.
+        *self.segments[segment]
+            .get()
+            .and_then(|entries| entries[offset].get())
+            .expect("an interned number has its entry")
+    }
+}
+
+/// A set of interned values of one kind with their numbers.
 struct Interner<T: ?Sized + 'static> {
     hasher: std::hash::RandomState,
-    shards: [Mutex<HashSet<&'static T>>; SHARDS],
+    shards: [Mutex<HashMap<&'static T, u32>>; SHARDS],
+    table: Table<&'static T>,
 }
 
 impl<T: ?Sized + Eq + Hash + 'static> Interner<T> {
-    fn new() -> Self {
+    fn new(empty: &'static T) -> Self {
         Interner {
             hasher: std::hash::RandomState::new(),
-            shards: std::array::from_fn(|_| Mutex::new(HashSet::new())),
+            shards: std::array::from_fn(|_| Mutex::new(HashMap::new())),
+            table: Table::new(empty),
         }
     }
 
-    /// The one copy of `value`, made with `leak` the first time it is seen.
-    fn intern(&self, value: &T, leak: impl FnOnce(&T) -> &'static T) -> &'static T {
+    /// The number of `value`, stored with `leak` the first time it is seen.
+    fn intern(&self, value: &T, leak: impl FnOnce(&T) -> &'static T) -> NonZeroU32 {
         let shard = self.hasher.hash_one(value) as usize % SHARDS;
         // A poisoned shard still holds valid entries: interning never panics halfway.
-        let mut set = self.shards[shard].lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(&known) = set.get(value) {
-            return known;
-        }
-        let leaked = leak(value);
-        set.insert(leaked);
-        leaked
+        let mut map = self.shards[shard].lock().unwrap_or_else(|e| e.into_inner());
+        let id = match map.get(value) {
+            Some(&id) => id,
+            None => {
+                let leaked = leak(value);
+                let id = self.table.push(leaked);
+                map.insert(leaked, id);
+                id
+            }
+        };
+        NonZeroU32::new(id + 1).expect("numbers stay below u32::MAX")
+    }
+
+    fn get(&self, raw: NonZeroU32) -> &'static T {
+        self.table.get(raw.get() - 1)
     }
 }
 
 fn names() -> &'static Interner<str> {
     static NAMES: OnceLock<Interner<str>> = OnceLock::new();
-    NAMES.get_or_init(Interner::new)
+    NAMES.get_or_init(|| Interner::new(""))
 }
 
 fn paths() -> &'static Interner<[Name]> {
     static PATHS: OnceLock<Interner<[Name]>> = OnceLock::new();
-    PATHS.get_or_init(Interner::new)
+    PATHS.get_or_init(|| Interner::new(&[]))
 }
 
+/// The number of the empty name and of the empty path (entry 0 of their tables).
+const EMPTY: NonZeroU32 = NonZeroU32::MIN;
+
 impl Name {
-    /// The name with this text (the same pointer for the same text, from any thread).
+    /// The name with this text (the same number for the same text, from any thread).
     pub fn new(text: &str) -> Name {
         if text.is_empty() {
-            return Name("");
+            return Name(EMPTY);
         }
         Name(names().intern(text, |t| Box::leak(t.into())))
     }
 
     pub fn as_str(&self) -> &'static str {
-        self.0
+        names().get(self.0)
+    }
+}
+
+impl Default for Name {
+    fn default() -> Name {
+        Name(EMPTY)
     }
 }
 
 impl std::ops::Deref for Name {
     type Target = str;
     fn deref(&self) -> &str {
-        self.0
+        self.as_str()
     }
 }
 
 impl AsRef<str> for Name {
     fn as_ref(&self) -> &str {
-        self.0
+        self.as_str()
     }
 }
 
 impl Borrow<str> for Name {
     fn borrow(&self) -> &str {
-        self.0
+        self.as_str()
     }
 }
-
-impl PartialEq for Name {
-    fn eq(&self, other: &Name) -> bool {
-        // Interned: equal texts are one allocation (the empty name is a literal).
-        std::ptr::eq(self.0, other.0) || (self.0.is_empty() && other.0.is_empty())
-    }
-}
-
-impl Eq for Name {}
 
 impl PartialEq<str> for Name {
     fn eq(&self, other: &str) -> bool {
-        self.0 == other
+        self.as_str() == other
     }
 }
 
 impl PartialEq<&str> for Name {
     fn eq(&self, other: &&str) -> bool {
-        self.0 == *other
+        self.as_str() == *other
     }
 }
 
 impl PartialEq<String> for Name {
     fn eq(&self, other: &String) -> bool {
-        self.0 == other.as_str()
+        self.as_str() == other.as_str()
     }
 }
 
 impl PartialEq<Name> for str {
     fn eq(&self, other: &Name) -> bool {
-        self == other.0
+        self == other.as_str()
     }
 }
 
 impl PartialEq<Name> for &str {
     fn eq(&self, other: &Name) -> bool {
-        *self == other.0
+        *self == other.as_str()
     }
 }
 
 impl PartialEq<Name> for String {
     fn eq(&self, other: &Name) -> bool {
-        self.as_str() == other.0
+        self.as_str() == other.as_str()
     }
 }
 
@@ -147,26 +224,29 @@ impl PartialOrd for Name {
 
 impl Ord for Name {
     fn cmp(&self, other: &Name) -> std::cmp::Ordering {
-        self.0.cmp(other.0)
+        if self.0 == other.0 {
+            return std::cmp::Ordering::Equal;
+        }
+        self.as_str().cmp(other.as_str())
     }
 }
 
 impl Hash for Name {
     fn hash<H: Hasher>(&self, state: &mut H) {
         // As the text, so that maps keyed by names can be read with a `&str`.
-        self.0.hash(state)
+        self.as_str().hash(state)
     }
 }
 
 impl std::fmt::Debug for Name {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(self.0, f)
+        std::fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
 impl std::fmt::Display for Name {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.0)
+        f.write_str(self.as_str())
     }
 }
 
@@ -190,20 +270,20 @@ impl From<&String> for Name {
 
 impl From<Name> for String {
     fn from(name: Name) -> String {
-        name.0.to_owned()
+        name.as_str().to_owned()
     }
 }
 
 /// An interned sequence of names: a callee such as `Zygote.gradient`, a qualifier, a
-/// macro's path. 16 bytes, no allocation of its own; it reads as a slice of names.
-#[derive(Clone, Copy, Default)]
-pub struct Path(&'static [Name]);
+/// macro's path. 4 bytes, no allocation of its own; it reads as a slice of names.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Path(NonZeroU32);
 
 impl Path {
-    /// The path with these names (the same pointer for the same names).
+    /// The path with these names (the same number for the same names).
     pub fn new(names: &[Name]) -> Path {
         if names.is_empty() {
-            return Path(&[]);
+            return Path(EMPTY);
         }
         Path(paths().intern(names, |n| Box::leak(n.into())))
     }
@@ -215,25 +295,22 @@ impl Path {
     }
 
     pub fn as_slice(&self) -> &'static [Name] {
-        self.0
+        paths().get(self.0)
+    }
+}
+
+impl Default for Path {
+    fn default() -> Path {
+        Path(EMPTY)
     }
 }
 
 impl std::ops::Deref for Path {
     type Target = [Name];
     fn deref(&self) -> &[Name] {
-        self.0
+        self.as_slice()
     }
 }
-
-impl PartialEq for Path {
-    fn eq(&self, other: &Path) -> bool {
-        // Interned: equal paths are one allocation, except the empty path.
-        std::ptr::eq(self.0, other.0) || (self.0.is_empty() && other.0.is_empty())
-    }
-}
-
-impl Eq for Path {}
 
 impl PartialOrd for Path {
     fn partial_cmp(&self, other: &Path) -> Option<std::cmp::Ordering> {
@@ -243,19 +320,22 @@ impl PartialOrd for Path {
 
 impl Ord for Path {
     fn cmp(&self, other: &Path) -> std::cmp::Ordering {
-        self.0.cmp(other.0)
+        if self.0 == other.0 {
+            return std::cmp::Ordering::Equal;
+        }
+        self.as_slice().cmp(other.as_slice())
     }
 }
 
 impl Hash for Path {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.hash(state)
+        self.as_slice().hash(state)
     }
 }
 
 impl std::fmt::Debug for Path {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(self.0, f)
+        std::fmt::Debug::fmt(self.as_slice(), f)
     }
 }
 
@@ -273,7 +353,49 @@ impl From<&[Name]> for Path {
 
 #[cfg(test)]
 mod tests {
-    use super::{Name, Path};
+    use super::{Name, Path, Table, FIRST_SEGMENT, SEGMENTS};
+
+    #[test]
+    fn numbers_map_to_segments_without_gaps_or_overlaps() {
+        let len = |s: usize| match s {
+            0 => FIRST_SEGMENT,
+            s => FIRST_SEGMENT << (s - 1),
+        };
+        let mut expected = 0u64;
+        for segment in 0..SEGMENTS {
+            let first = expected as u32;
+            assert_eq!(Table::<u8>::locate(first), (segment, 0));
+            let last = (expected + len(segment) as u64 - 1).min(u32::MAX as u64) as u32;
+            assert_eq!(
+                Table::<u8>::locate(last),
+                (segment, (last - first) as usize)
+            );
+            expected += len(segment) as u64;
+        }
+        assert!(expected >= 1 << 32);
+    }
+
+    #[test]
+    fn names_and_paths_are_four_bytes() {
+        assert_eq!(std::mem::size_of::<Name>(), 4);
+        assert_eq!(std::mem::size_of::<Option<Name>>(), 4);
+        assert_eq!(std::mem::size_of::<Path>(), 4);
+    }
+
+    #[test]
+    fn many_names_keep_their_texts() {
+        // More than the first segments hold, so that later ones are allocated and read.
+        let texts: Vec<String> = (0..3 * FIRST_SEGMENT)
+            .map(|i| format!("many_{i}"))
+            .collect();
+        let names: Vec<Name> = texts.iter().map(|t| Name::new(t)).collect();
+        for (name, text) in names.iter().zip(&texts) {
+            assert_eq!(name.as_str(), text);
+            assert_eq!(*name, Name::new(text));
+        }
+        let path = Path::new(&names[..3]);
+        assert_eq!(path.join("."), "many_0.many_1.many_2");
+    }
 
     #[test]
     fn equal_paths_are_one_path() {
