@@ -1008,8 +1008,7 @@ impl<'a> Resolver<'a> {
                     }
                 }
             }
-            Value::Compose(parts) => parts
-                .iter()
+            Value::Compose(parts) => (self.facts(file).args(*parts).iter())
                 .flat_map(|p| self.function_values(file, func, p, depth + 1, trail))
                 .collect(),
             _ => vec![],

@@ -10,7 +10,7 @@
 //! classify macros, whose meaning is syntactic (a macro rewrites code before anything runs).
 
 use crate::knowledge::{self, MacroClass};
-pub use crate::name::{Name, Path};
+pub use crate::name::{List, Name, Path};
 use crate::syntax::{self, LineIndex};
 use std::collections::HashMap;
 use tree_sitter::Node;
@@ -164,13 +164,21 @@ impl FunctionKind {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Param {
     pub name: Option<Name>,
     /// The type annotation as written, e.g. `AbstractVector{T}` or `typeof(f)`.
     pub annotation: Option<Name>,
     pub has_default: bool,
     pub vararg: bool,
+}
+
+impl crate::name::Interned for Param {
+    fn lists() -> &'static crate::name::ListInterner<Param> {
+        static LISTS: std::sync::OnceLock<crate::name::ListInterner<Param>> =
+            std::sync::OnceLock::new();
+        crate::name::ListInterner::get_or_init(&LISTS)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -180,8 +188,9 @@ pub struct Function {
     pub name: Option<Name>,
     /// Module qualification written in the definition: `["Base"]` for `Base.f`.
     pub qualifier: Path,
-    pub params: Vec<Param>,
-    pub kwparams: Vec<Name>,
+    /// Interned: functions share a few parameter lists.
+    pub params: List<Param>,
+    pub kwparams: Path,
     pub parent: Option<FuncIdx>,
     pub module: Option<ModIdx>,
     pub span: Span,
@@ -201,8 +210,8 @@ impl Function {
             kind: FunctionKind::TopLevel,
             name: None,
             qualifier: Path::default(),
-            params: vec![],
-            kwparams: vec![],
+            params: List::default(),
+            kwparams: Path::default(),
             parent: None,
             module: None,
             span,
@@ -325,8 +334,9 @@ pub enum Value {
     },
     /// A closure defined in this file.
     Func(FuncIdx),
-    /// `f ∘ g`.
-    Compose(Vec<Value>),
+    /// `f ∘ g`: the composed functions, a range of the file's values like call arguments
+    /// (read them with [`FileFactsData::args`]).
+    Compose(Args),
     /// An array literal or comprehension.
     Array,
     Number,
@@ -761,7 +771,7 @@ impl Relocation {
                 callee: *callee,
                 args: args.shifted(self.values_base),
             },
-            Value::Compose(parts) => Value::Compose(parts.iter().map(|a| self.value(a)).collect()),
+            Value::Compose(parts) => Value::Compose(parts.shifted(self.values_base)),
             Value::Splat(inner) => Value::Splat(Box::new(self.value(inner))),
             other => other.clone(),
         }
@@ -1242,7 +1252,7 @@ impl<'s> Extractor<'s> {
                     f.signature = Span::of(params);
                     match params.kind() {
                         "argument_list" | "tuple_expression" => self.read_params(params, &mut f),
-                        _ => f.params.push(self.param_of(params)),
+                        _ => f.params = List::new(&[self.param_of(params)]),
                     }
                 }
                 if let Some(arrow) = syntax::children(node)
@@ -1342,6 +1352,14 @@ impl<'s> Extractor<'s> {
     }
 
     fn read_params(&self, list: Node, f: &mut Function) {
+        let mut params = f.params.to_vec();
+        let mut kwparams = f.kwparams.to_vec();
+        self.read_params_into(list, &mut params, &mut kwparams);
+        f.params = List::new(&params);
+        f.kwparams = Path::new(&kwparams);
+    }
+
+    fn read_params_into(&self, list: Node, params: &mut Vec<Param>, kwparams: &mut Vec<Name>) {
         let mut after_semicolon = false;
         for child in syntax::children(list) {
             match child.kind() {
@@ -1352,12 +1370,12 @@ impl<'s> Extractor<'s> {
                     // A positional parameter with a default: `y=1`.
                     let mut p = self.param_of(child.child(0).unwrap_or(child));
                     p.has_default = true;
-                    f.params.push(p);
+                    params.push(p);
                 }
                 "keyword_parameters" => {
                     for kw in syntax::named_children(child) {
                         if let Some(n) = self.param_of(kw).name {
-                            f.kwparams.push(n);
+                            kwparams.push(n);
                         }
                     }
                 }
@@ -1368,10 +1386,10 @@ impl<'s> Extractor<'s> {
                         child
                     };
                     if let Some(n) = self.param_of(target).name {
-                        f.kwparams.push(n);
+                        kwparams.push(n);
                     }
                 }
-                _ => f.params.push(self.param_of(child)),
+                _ => params.push(self.param_of(child)),
             }
         }
     }
@@ -1742,11 +1760,13 @@ impl<'s> Extractor<'s> {
                     let mut parts = Vec::new();
                     for side in [node.child(0), node.child(2)].into_iter().flatten() {
                         match self.value_of(side, depth + 1) {
-                            Value::Compose(inner) => parts.extend(inner),
+                            Value::Compose(inner) => {
+                                parts.extend_from_slice(&self.values.borrow()[inner.range()])
+                            }
                             v => parts.push(v),
                         }
                     }
-                    Value::Compose(parts)
+                    Value::Compose(self.alloc_args(parts))
                 } else {
                     Value::Computed
                 }

@@ -5,8 +5,8 @@
 //! times (`x`, `sum`, `Zygote`, `Float32`). A [`Name`] is the number of the one copy of its
 //! text in a process-wide table: 4 bytes (an `Option<Name>` too), no allocation of its
 //! own, compared by number. A [`Path`] is likewise the number of an interned slice of
-//! names. Facts are mostly names, so their size is what keeps a large workspace's facts
-//! small. The texts live for the rest of the process, which bounds them by the number of
+//! names (a [`List`], which interns parameter lists too). Facts are mostly names, so
+//! their size is what keeps a large workspace's facts small. The texts live for the rest of the process, which bounds them by the number of
 //! distinct names ever seen (the language server also keeps the names of text typed and
 //! deleted since it started: a few dozen bytes for each distinct identifier).
 
@@ -131,11 +131,6 @@ impl<T: ?Sized + Eq + Hash + 'static> Interner<T> {
 fn names() -> &'static Interner<str> {
     static NAMES: OnceLock<Interner<str>> = OnceLock::new();
     NAMES.get_or_init(|| Interner::new(""))
-}
-
-fn paths() -> &'static Interner<[Name]> {
-    static PATHS: OnceLock<Interner<[Name]>> = OnceLock::new();
-    PATHS.get_or_init(|| Interner::new(&[]))
 }
 
 /// The number of the empty name and of the empty path (entry 0 of their tables).
@@ -274,52 +269,107 @@ impl From<Name> for String {
     }
 }
 
-/// An interned sequence of names: a callee such as `Zygote.gradient`, a qualifier, a
-/// macro's path. 4 bytes, no allocation of its own; it reads as a slice of names.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Path(NonZeroU32);
+/// An interned list of values: equal lists are one number (4 bytes, no allocation of
+/// their own) that reads as a slice. [`Path`] is a list of names; facts also intern
+/// parameter lists, since most functions of a workspace share a few shapes.
+pub struct List<T: Interned>(NonZeroU32, std::marker::PhantomData<&'static [T]>);
 
-impl Path {
-    /// The path with these names (the same number for the same names).
-    pub fn new(names: &[Name]) -> Path {
-        if names.is_empty() {
-            return Path(EMPTY);
+/// A type whose lists can be interned: it names the process-wide interner of its lists.
+pub trait Interned: Copy + Eq + Hash + Send + Sync + 'static {
+    fn lists() -> &'static ListInterner<Self>;
+}
+
+/// The interner of the lists of one type (opaque: made by [`ListInterner::get_or_init`]).
+pub struct ListInterner<T: 'static>(Interner<[T]>);
+
+impl<T: Interned> ListInterner<T> {
+    /// The interner held in `cell`, made the first time.
+    pub fn get_or_init(cell: &'static OnceLock<ListInterner<T>>) -> &'static ListInterner<T> {
+        cell.get_or_init(|| ListInterner(Interner::new(&[])))
+    }
+}
+
+/// An interned sequence of names: a callee such as `Zygote.gradient`, a qualifier, a
+/// macro's path, keyword parameter names.
+pub type Path = List<Name>;
+
+impl Interned for Name {
+    fn lists() -> &'static ListInterner<Name> {
+        static PATHS: OnceLock<ListInterner<Name>> = OnceLock::new();
+        ListInterner::get_or_init(&PATHS)
+    }
+}
+
+impl<T: Interned> List<T> {
+    /// The list with these values (the same number for the same values).
+    pub fn new(values: &[T]) -> List<T> {
+        if values.is_empty() {
+            return List::default();
         }
-        Path(paths().intern(names, |n| Box::leak(n.into())))
+        List(
+            T::lists().0.intern(values, |v| Box::leak(v.into())),
+            std::marker::PhantomData,
+        )
     }
 
+    pub fn as_slice(&self) -> &'static [T] {
+        T::lists().0.get(self.0)
+    }
+}
+
+impl List<Name> {
     /// The path of the names in a text split at `.` (`"Zygote.gradient"`).
     pub fn parse(text: &str) -> Path {
         let names: Vec<Name> = text.split('.').map(Name::new).collect();
         Path::new(&names)
     }
+}
 
-    pub fn as_slice(&self) -> &'static [Name] {
-        paths().get(self.0)
+impl<T: Interned> Clone for List<T> {
+    fn clone(&self) -> Self {
+        *self
     }
 }
 
-impl Default for Path {
-    fn default() -> Path {
-        Path(EMPTY)
+impl<T: Interned> Copy for List<T> {}
+
+impl<T: Interned> PartialEq for List<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
     }
 }
 
-impl std::ops::Deref for Path {
-    type Target = [Name];
-    fn deref(&self) -> &[Name] {
+impl<T: Interned> Eq for List<T> {}
+
+impl<T: Interned> Default for List<T> {
+    fn default() -> Self {
+        List(EMPTY, std::marker::PhantomData)
+    }
+}
+
+impl<T: Interned> std::ops::Deref for List<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
         self.as_slice()
     }
 }
 
-impl PartialOrd for Path {
-    fn partial_cmp(&self, other: &Path) -> Option<std::cmp::Ordering> {
+impl<T: Interned> IntoIterator for &List<T> {
+    type Item = &'static T;
+    type IntoIter = std::slice::Iter<'static, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.as_slice().iter()
+    }
+}
+
+impl<T: Interned + Ord> PartialOrd for List<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl Ord for Path {
-    fn cmp(&self, other: &Path) -> std::cmp::Ordering {
+impl<T: Interned + Ord> Ord for List<T> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         if self.0 == other.0 {
             return std::cmp::Ordering::Equal;
         }
@@ -327,27 +377,27 @@ impl Ord for Path {
     }
 }
 
-impl Hash for Path {
+impl<T: Interned> Hash for List<T> {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.as_slice().hash(state)
     }
 }
 
-impl std::fmt::Debug for Path {
+impl<T: Interned + std::fmt::Debug> std::fmt::Debug for List<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Debug::fmt(self.as_slice(), f)
     }
 }
 
-impl From<Vec<Name>> for Path {
-    fn from(names: Vec<Name>) -> Path {
-        Path::new(&names)
+impl<T: Interned> From<Vec<T>> for List<T> {
+    fn from(values: Vec<T>) -> Self {
+        List::new(&values)
     }
 }
 
-impl From<&[Name]> for Path {
-    fn from(names: &[Name]) -> Path {
-        Path::new(names)
+impl<T: Interned> From<&[T]> for List<T> {
+    fn from(values: &[T]) -> Self {
+        List::new(values)
     }
 }
 
