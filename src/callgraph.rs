@@ -79,8 +79,10 @@ pub struct CallGraph {
     pub entries: Vec<Entry>,
     pub reach: Vec<Option<Reach>>,
     pub unresolved: Vec<Unresolved>,
-    /// Workspace functions each call resolves to, by file and call index.
-    call_targets: Vec<Vec<Box<[FuncRef]>>>,
+    /// Where each file's calls start in the workspace's numbering of calls.
+    call_base: Vec<u32>,
+    /// Workspace functions each call resolves to, by call number.
+    call_targets: Multimap<FuncRef>,
     /// Functions that a rule declaration keeps Zygote out of.
     pub cut: HashSet<FuncRef>,
     /// Calls on values of unknown type (`model(x)`), which may run any call method of the
@@ -89,11 +91,12 @@ pub struct CallGraph {
     /// thousands of layers and model calls would otherwise have millions of edges);
     /// reachability adds the one edge through which each functor is first reached.
     dispatch: Dispatch,
-    /// Callers of each workspace function through resolved calls: (file, call index).
-    call_sites: HashMap<FuncRef, Vec<(u32, u32)>>,
+    /// Callers of each workspace function through resolved calls, by node: (file, call
+    /// index).
+    call_sites: Multimap<(u32, u32)>,
     /// Entries by root node, and [`CallGraph::entry_count`]'s answers so far: every
     /// finding asks, and findings share functions.
-    entries_by_root: std::sync::OnceLock<Vec<Vec<u32>>>,
+    entries_by_root: std::sync::OnceLock<Multimap<u32>>,
     entries_by_shape: std::sync::OnceLock<HashMap<Shape, Vec<u32>>>,
     entry_counts: std::sync::Mutex<HashMap<FuncRef, usize>>,
 }
@@ -119,6 +122,11 @@ struct Dispatch {
 impl CallGraph {
     pub fn node(&self, f: FuncRef) -> NodeIndex {
         NodeIndex::new((self.offsets[f.file as usize] + f.func) as usize)
+    }
+
+    /// The workspace's number of call `call` of `file`.
+    fn call_number(&self, file: u32, call: u32) -> usize {
+        (self.call_base[file as usize] + call) as usize
     }
 
     pub fn reach_of(&self, f: FuncRef) -> Option<Reach> {
@@ -149,7 +157,7 @@ impl CallGraph {
     /// The workspace functions a call may run: its resolved targets, or the functors of a
     /// call on a value of unknown type.
     pub fn targets_of(&self, file: u32, call: u32) -> Vec<FuncRef> {
-        let mut out = self.call_targets[file as usize][call as usize].to_vec();
+        let mut out = self.call_targets.get(self.call_number(file, call)).to_vec();
         if let Some(shape) = self.dispatch.shape_of.get(&(file, call)) {
             out.extend(self.dispatch.functors.get(shape).into_iter().flatten());
         }
@@ -158,7 +166,10 @@ impl CallGraph {
 
     /// Whether a call may run workspace code.
     pub fn has_targets(&self, file: u32, call: u32) -> bool {
-        !self.call_targets[file as usize][call as usize].is_empty()
+        !self
+            .call_targets
+            .get(self.call_number(file, call))
+            .is_empty()
             || self
                 .dispatch
                 .shape_of
@@ -168,7 +179,7 @@ impl CallGraph {
 
     /// The calls that may run `f`, as (file, call index), sorted.
     pub fn call_sites_of(&self, f: FuncRef) -> Vec<(u32, u32)> {
-        let mut out = self.call_sites.get(&f).cloned().unwrap_or_default();
+        let mut out = self.call_sites.get(self.node(f).index()).to_vec();
         if let Some(shapes) = self.dispatch.shapes.get(&f) {
             for (&key, shape) in &self.dispatch.shape_of {
                 if shapes.contains(shape) {
@@ -204,17 +215,15 @@ impl CallGraph {
         }
     }
 
-    /// The entries by root node: `entries_by_root[n]` are the entries that differentiate
-    /// node `n`.
-    fn entries_by_root(&self) -> &[Vec<u32>] {
+    /// The entries by root node: `entries_by_root().get(n)` are the entries that
+    /// differentiate node `n`.
+    fn entries_by_root(&self) -> &Multimap<u32> {
         self.entries_by_root.get_or_init(|| {
-            let mut by_root: Vec<Vec<u32>> = vec![Vec::new(); self.graph.node_count()];
-            for (i, e) in self.entries.iter().enumerate() {
-                for r in &e.roots {
-                    by_root[self.node(*r).index()].push(i as u32);
-                }
-            }
-            by_root
+            let pairs = (self.entries.iter().enumerate())
+                .flat_map(|(i, e)| e.roots.iter().map(move |r| (*r, i as u32)))
+                .map(|(r, i)| (self.node(r).index() as u32, i))
+                .collect();
+            Multimap::new(self.graph.node_count(), pairs)
         })
     }
 
@@ -260,7 +269,7 @@ impl CallGraph {
                         found.push(e);
                     }
                 };
-                for &e in &by_root[n.index()] {
+                for &e in by_root.get(n.index()) {
                     add(e, &mut search);
                 }
                 for e in self.graph.edges_directed(n, Direction::Incoming) {
@@ -316,6 +325,50 @@ impl CallGraph {
     }
 }
 
+/// Values grouped by a dense key (a node, a call number): one list of all values in key
+/// order and where each key's values start, instead of a vector (and an allocation) per
+/// key. Most keys of a workspace have no values or one.
+#[derive(Debug)]
+struct Multimap<V> {
+    starts: Vec<u32>,
+    values: Vec<V>,
+}
+
+impl<V> Default for Multimap<V> {
+    fn default() -> Self {
+        Multimap {
+            starts: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+}
+
+impl<V> Multimap<V> {
+    /// The values of `(key, value)` pairs with keys below `keys`; each key's values keep
+    /// the pairs' order.
+    fn new(keys: usize, mut pairs: Vec<(u32, V)>) -> Self {
+        pairs.sort_by_key(|p| p.0);
+        let mut starts = vec![0u32; keys + 1];
+        for &(k, _) in &pairs {
+            starts[k as usize + 1] += 1;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        Multimap {
+            starts,
+            values: pairs.into_iter().map(|p| p.1).collect(),
+        }
+    }
+
+    fn get(&self, key: usize) -> &[V] {
+        match (self.starts.get(key), self.starts.get(key + 1)) {
+            (Some(&a), Some(&b)) => &self.values[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+}
+
 /// The marks of [`CallGraph::entry_count`]'s backward searches, kept per thread so that a
 /// search does not clear an array as large as the workspace's functions: a node or entry
 /// is seen in this search when its mark is the search's.
@@ -352,8 +405,10 @@ struct Resolver<'a> {
     files: &'a [FileFacts],
     index: &'a Index,
     knowledge: &'a Knowledge,
-    /// Callers of each function found so far: (file, call index).
-    callers: HashMap<FuncRef, Vec<(u32, u32)>>,
+    /// Where each file's functions start among the graph's nodes.
+    node_base: &'a [u32],
+    /// Callers of each function found so far, by node: (file, call index).
+    callers: Multimap<(u32, u32)>,
     /// Per file: the assignments' (function, variable, index), sorted by function and
     /// variable (in file order within each), and inner named functions by (parent, name);
     /// built once so lookups do not scan the file.
@@ -413,11 +468,10 @@ static UNRESOLVED: Resolved = Resolved {
 };
 
 impl Resolutions {
+    /// The resolution to keep: nothing when it runs nothing. Whether it read call sites
+    /// is not kept (the rounds of [`build`] track the calls to resolve again).
     fn compact(res: Resolved) -> Option<Box<Resolved>> {
-        let empty = res.targets.is_empty()
-            && res.blocked.is_empty()
-            && res.dispatch.is_none()
-            && !res.read_callers;
+        let empty = res.targets.is_empty() && res.blocked.is_empty() && res.dispatch.is_none();
         (!empty).then(|| Box::new(res))
     }
 
@@ -443,15 +497,18 @@ impl Resolutions {
         })
     }
 
-    /// The callers of each function through the resolved calls, sorted.
-    fn callers(&self) -> HashMap<FuncRef, Vec<(u32, u32)>> {
-        let mut callers: HashMap<FuncRef, Vec<(u32, u32)>> = HashMap::new();
-        for (key, res) in self.iter() {
-            for &(t, _, _) in &res.targets {
-                callers.entry(t).or_default().push(key);
-            }
-        }
-        callers
+    /// The callers of each function through the resolved calls (except `skip`), by node
+    /// (`node_base` numbers each file's functions), sorted.
+    fn callers(&self, node_base: &[u32], skip: &HashSet<(u32, u32)>) -> Multimap<(u32, u32)> {
+        let nodes = node_base.last().copied().unwrap_or(0) as usize;
+        let pairs = (self.iter())
+            .filter(|(key, _)| !skip.contains(key))
+            .flat_map(|(key, res)| {
+                (res.targets.iter())
+                    .map(move |(t, _, _)| (node_base[t.file as usize] + t.func, key))
+            })
+            .collect();
+        Multimap::new(nodes, pairs)
     }
 }
 
@@ -461,11 +518,14 @@ pub fn build(
     rules: &Rules,
     knowledge: &Knowledge,
 ) -> CallGraph {
-    let mut offsets = Vec::with_capacity(files.len());
+    // Nodes and calls are numbered file after file; each list ends with the total.
+    let mut offsets = Vec::with_capacity(files.len() + 1);
+    let mut call_base = Vec::with_capacity(files.len() + 1);
     let mut graph = DiGraph::new();
-    let mut total = 0u32;
+    let (mut total, mut calls) = (0u32, 0u32);
     for (fi, f) in files.iter().enumerate() {
         offsets.push(total);
+        call_base.push(calls);
         for i in 0..f.functions.len() {
             graph.add_node(FuncRef {
                 file: fi as u32,
@@ -473,17 +533,21 @@ pub fn build(
             });
         }
         total += f.functions.len() as u32;
+        calls += f.calls.len() as u32;
     }
+    offsets.push(total);
+    call_base.push(calls);
     let mut cg = CallGraph {
         graph,
-        offsets,
+        offsets: offsets.clone(),
+        call_base,
         entries: Vec::new(),
         reach: Vec::new(),
         unresolved: Vec::new(),
-        call_targets: Vec::new(),
+        call_targets: Multimap::default(),
         cut: HashSet::new(),
         dispatch: Dispatch::default(),
-        call_sites: HashMap::new(),
+        call_sites: Multimap::default(),
         entries_by_root: Default::default(),
         entries_by_shape: Default::default(),
         entry_counts: Default::default(),
@@ -494,7 +558,8 @@ pub fn build(
         files,
         index,
         knowledge,
-        callers: HashMap::new(),
+        node_base: &offsets,
+        callers: Multimap::default(),
         assigns_by: files
             .iter()
             .map(|f| {
@@ -525,37 +590,53 @@ pub fn build(
     // Rounds: the first resolves every call; later ones follow function values through
     // the parameters bound at the call sites found by the round before, so they resolve
     // again only the calls whose resolution read those call sites.
+    let mut again: Vec<(u32, u32)> = Vec::new();
     let mut resolutions = Resolutions(
         files
             .par_iter()
             .enumerate()
             .map(|(fi, facts)| {
-                (facts.calls.iter())
-                    .map(|call| Resolutions::compact(r.resolve_call(fi as u32, call)))
-                    .collect()
+                let mut reads = Vec::new();
+                let res = (facts.calls.iter().enumerate())
+                    .map(|(ci, call)| {
+                        let res = r.resolve_call(fi as u32, call);
+                        if res.read_callers {
+                            reads.push((fi as u32, ci as u32));
+                        }
+                        Resolutions::compact(res)
+                    })
+                    .collect();
+                (res, reads)
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|(res, reads)| {
+                again.extend(reads);
+                res
             })
             .collect(),
     );
-    r.callers = resolutions.callers();
+    let no_calls = HashSet::new();
+    r.callers = resolutions.callers(&offsets, &no_calls);
     for _round in 1..3 {
-        let again: Vec<(u32, u32)> = resolutions
-            .iter()
-            .filter(|(_, res)| res.read_callers)
-            .map(|(key, _)| key)
-            .collect();
         let redone: Vec<Resolved> = again
             .par_iter()
             .map(|&(fi, ci)| r.resolve_call(fi, &files[fi as usize].calls[ci as usize]))
             .collect();
         let mut changed = false;
-        for ((fi, ci), res) in again.into_iter().zip(redone) {
+        let mut next = Vec::new();
+        for (&(fi, ci), res) in again.iter().zip(redone) {
             changed |= !resolutions.get(fi, ci).same_targets(&res);
+            if res.read_callers {
+                next.push((fi, ci));
+            }
             resolutions.set(fi, ci, res);
         }
         if !changed {
             break;
         }
-        r.callers = resolutions.callers();
+        again = next;
+        r.callers = resolutions.callers(&offsets, &no_calls);
     }
 
     // Entries.
@@ -571,6 +652,8 @@ pub fn build(
         }
     }
 
+    // Entries were the last to follow parameters to their call sites.
+    r.callers = Multimap::default();
     let entry_calls: HashSet<(u32, u32)> = cg.entries.iter().map(|e| (e.file, e.call)).collect();
     // Edges.
     for (key, res) in resolutions.iter() {
@@ -602,10 +685,8 @@ pub fn build(
                 },
             );
         }
-        for &(t, _, _) in &res.targets {
-            cg.call_sites.entry(t).or_default().push(key);
-        }
     }
+    cg.call_sites = resolutions.callers(&offsets, &entry_calls);
     for (&caller, calls) in &cg.dispatch.by_caller {
         for &(_, _, shape) in calls {
             cg.dispatch
@@ -619,16 +700,14 @@ pub fn build(
         callers.sort_unstable();
         callers.dedup();
     }
-    cg.call_targets = files
-        .iter()
-        .map(|f| vec![Box::default(); f.calls.len()])
+    let pairs = (resolutions.iter())
+        .filter(|(key, _)| !entry_calls.contains(key))
+        .flat_map(|(key, res)| {
+            let number = cg.call_base[key.0 as usize] + key.1;
+            res.targets.iter().map(move |&(t, _, _)| (number, t))
+        })
         .collect();
-    for ((fi, ci), res) in resolutions.iter() {
-        if !res.targets.is_empty() && !entry_calls.contains(&(fi, ci)) {
-            cg.call_targets[fi as usize][ci as usize] =
-                res.targets.iter().map(|&(t, _, _)| t).collect();
-        }
-    }
+    cg.call_targets = Multimap::new(calls as usize, pairs);
     // The functors each shape of unknown-callable call may run.
     let shapes: HashSet<Shape> = cg.dispatch.shape_of.values().copied().collect();
     for shape in shapes {
@@ -1029,8 +1108,9 @@ impl<'a> Resolver<'a> {
         trail.read_callers = true;
         // Call sites on values of unknown type (`model(f, x)`) are not followed into a
         // functor's parameters: every such call would be a candidate for every functor.
-        if let Some(callers) = self.callers.get(&me) {
-            for &(cf, ci) in callers {
+        {
+            let node = self.node_base[me.file as usize] + me.func;
+            for &(cf, ci) in self.callers.get(node as usize) {
                 let call = &self.facts(cf).calls[ci as usize];
                 if let Some(arg) = self.facts(cf).args(call.args).get(index) {
                     if matches!(arg, Value::Splat(_)) {
@@ -1362,5 +1442,23 @@ impl<'a> Resolver<'a> {
             }),
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Multimap;
+
+    #[test]
+    fn a_multimap_keeps_each_keys_values_in_the_order_given() {
+        let m = Multimap::new(5, vec![(3, 'a'), (1, 'b'), (3, 'c'), (0, 'd'), (3, 'e')]);
+        assert_eq!(m.get(0), ['d']);
+        assert_eq!(m.get(1), ['b']);
+        assert!(m.get(2).is_empty());
+        assert_eq!(m.get(3), ['a', 'c', 'e']);
+        assert!(m.get(4).is_empty());
+        // Keys past the end, and the empty map, have no values.
+        assert!(m.get(5).is_empty());
+        assert!(Multimap::<char>::default().get(0).is_empty());
     }
 }
