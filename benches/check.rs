@@ -730,7 +730,7 @@ fn facts_stats() {
     row(
         "lines",
         sum(&|f| f.line_index.line_count()),
-        size_of::<usize>(),
+        size_of::<u32>(),
         0,
     );
     let total: usize = rows.iter().map(|r| r.2).sum();

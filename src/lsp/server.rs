@@ -30,6 +30,9 @@ pub struct Shared {
     dirty: Notify,
     /// The generation of the latest finished analysis.
     done: watch::Sender<u64>,
+    /// The generation of the latest analysis whose diagnostics were pushed (or that
+    /// failed): the indexing progress ends with it.
+    published: watch::Sender<u64>,
     cache: Mutex<FactsCache>,
     /// Held while diagnostics are being pushed, so that a clear on close and a publish
     /// never interleave.
@@ -52,6 +55,7 @@ impl Backend {
                 state: Mutex::new(State::default()),
                 dirty: Notify::new(),
                 done: watch::Sender::new(0),
+                published: watch::Sender::new(0),
                 cache: Mutex::new(FactsCache::default()),
                 publishing: tokio::sync::Mutex::new(()),
                 options,
@@ -205,16 +209,24 @@ impl Backend {
         for e in errors {
             self.client.log_message(MessageType::WARNING, e).await;
         }
-        let files = {
+        let (files, generation) = {
             let mut st = lock(&self.shared.state);
             if st.apply_discovery(&run, found) {
                 self.changed(&mut st);
             }
-            st.projects.iter().map(|p| p.files.len()).sum::<usize>()
+            let files = st.projects.iter().map(|p| p.files.len()).sum::<usize>();
+            (files, st.generation)
         };
+        // The progress lasts until the files found are analysed and their diagnostics
+        // pushed, which is what users wait for; the handler does not wait.
         if let Some(p) = progress {
-            p.finish_with_message(format!("{files} Julia file(s)"))
-                .await;
+            p.report(format!("analysing {files} Julia file(s)")).await;
+            let mut done = self.shared.published.subscribe();
+            tokio::spawn(async move {
+                let _ = done.wait_for(|&g| g >= generation).await;
+                p.finish_with_message(format!("{files} Julia file(s) analysed"))
+                    .await;
+            });
         }
     }
 
@@ -318,6 +330,7 @@ async fn worker(shared: Arc<Shared>, client: Client) {
                     eprintln!("{msg}");
                     client.log_message(MessageType::ERROR, msg).await;
                 }
+                shared.published.send_replace(generation);
             }
             // The runtime is shutting down.
             Err(e) if e.is_cancelled() => return,
@@ -333,6 +346,7 @@ async fn worker(shared: Arc<Shared>, client: Client) {
                 client.log_message(MessageType::ERROR, msg).await;
                 // Requests waiting for this generation get the previous snapshot.
                 shared.done.send_replace(generation);
+                shared.published.send_replace(generation);
             }
         }
     }

@@ -493,6 +493,46 @@ async fn edit_in_one_file_updates_diagnostics_in_another() {
     c.shutdown().await;
 }
 
+/// The indexing progress spans the analysis of the workspace: it begins with discovery,
+/// and ends once the files found are analysed and their diagnostics pushed, so that an
+/// editor's "indexing" indicator does not vanish seconds before the squiggles appear.
+#[tokio::test]
+async fn indexing_progress_ends_after_the_workspace_diagnostics() {
+    let root = fixture("crossfile");
+    let helper = uri_of(&root.join("src/helper.jl"));
+    let mut c = TestClient::start();
+    c.initialize(Some(&root), json!({"window": {"workDoneProgress": true}}))
+        .await;
+    let mut seen = Vec::new();
+    let end = loop {
+        let v = c.read().await;
+        if v["method"] == "$/progress" && v["params"]["value"]["kind"] == "end" {
+            break v["params"]["value"].clone();
+        }
+        seen.push(v);
+    };
+    let progress: Vec<&Value> = (seen.iter())
+        .filter(|v| v["method"] == "$/progress")
+        .map(|v| &v["params"]["value"])
+        .collect();
+    assert_eq!(progress[0]["kind"], "begin", "{progress:#?}");
+    assert!(
+        (progress.iter())
+            .any(|p| p["kind"] == "report" && p["message"] == "analysing 2 Julia file(s)"),
+        "{progress:#?}"
+    );
+    assert_eq!(end["message"], "2 Julia file(s) analysed");
+    let pushed = seen
+        .iter()
+        .find(|v| v["method"] == "textDocument/publishDiagnostics" && v["params"]["uri"] == helper);
+    let pushed = pushed.expect("the workspace file's diagnostics come before the end");
+    assert_eq!(
+        codes(pushed["params"]["diagnostics"].as_array().unwrap()),
+        ["index-assignment"]
+    );
+    c.shutdown().await;
+}
+
 /// Two workspace folders are two projects: each is indexed, a name defined in both never
 /// links across them, and an edit in one leaves the other's diagnostics alone.
 #[tokio::test]
