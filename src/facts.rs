@@ -992,10 +992,13 @@ impl<'s> Extractor<'s> {
     }
 
     fn run(&mut self, root: Node) {
-        let names = syntax::facts_query().capture_names();
+        let by_index: Vec<Option<Cap>> = (syntax::CaptureTable::facts().capture_names())
+            .iter()
+            .map(|n| cap_of(n))
+            .collect();
         let mut caps: Vec<(Node, Cap)> = syntax::facts_captures(root)
             .into_iter()
-            .filter_map(|(node, index)| Some((node, cap_of(names[index as usize])?)))
+            .filter_map(|(node, index)| Some((node, by_index[index as usize]?)))
             .collect();
         // Outer nodes first at the same start, then by capture kind, so that definitions
         // exist before the uses inside them are attributed.

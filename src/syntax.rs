@@ -15,7 +15,9 @@ pub fn language() -> Language {
 /// Every query file in `queries/`, by name, embedded at build time.
 pub const QUERY_SOURCES: &[(&str, &str)] = &[("facts", include_str!("../queries/facts.scm"))];
 
-/// The facts query, compiled once per process.
+/// The facts query, compiled once per process. Extraction does not need it (compiling it
+/// took half the time of checking a small package): tests use it to check the query and
+/// that [`CaptureTable`] reads it as tree-sitter does.
 pub fn facts_query() -> &'static Query {
     static QUERY: OnceLock<Query> = OnceLock::new();
     QUERY.get_or_init(|| {
@@ -23,8 +25,8 @@ pub fn facts_query() -> &'static Query {
     })
 }
 
-/// The captures of the facts query in a subtree, as (node, capture index into the query's
-/// `capture_names()`), in pre-order (a node with two captures appears twice, in the order
+/// The captures of the facts query in a subtree, as (node, capture index into
+/// [`CaptureTable::capture_names`]), in pre-order (a node with two captures appears twice, in the order
 /// of its patterns).
 ///
 /// Every pattern of `queries/facts.scm` is a single node kind (or a list of them) with a
@@ -55,10 +57,10 @@ pub fn facts_captures(node: Node<'_>) -> Vec<(Node<'_>, u32)> {
     }
 }
 
-/// [`facts_captures`] by tree-sitter's query engine, in the same order (for the test that
-/// the table reads the query right).
+/// [`facts_captures`] by tree-sitter's query engine, in the same order, with each capture's
+/// name (for the test that the table reads the query right).
 #[doc(hidden)]
-pub fn facts_captures_by_query<'t>(node: Node<'t>, source: &str) -> Vec<(Node<'t>, u32)> {
+pub fn facts_captures_by_query<'t>(node: Node<'t>, source: &str) -> Vec<(Node<'t>, String)> {
     use tree_sitter::StreamingIterator;
     let query = facts_query();
     let mut cursor = tree_sitter::QueryCursor::new();
@@ -66,7 +68,7 @@ pub fn facts_captures_by_query<'t>(node: Node<'t>, source: &str) -> Vec<(Node<'t
     let mut matches = cursor.captures(query, node, source.as_bytes());
     while let Some((m, index)) = matches.next() {
         let c = m.captures()[*index];
-        out.push((c.node, c.index));
+        out.push((c.node, query.capture_names()[c.index as usize].to_string()));
     }
     out
 }
@@ -75,6 +77,7 @@ pub fn facts_captures_by_query<'t>(node: Node<'t>, source: &str) -> Vec<(Node<'t
 /// gets.
 pub struct CaptureTable {
     by_kind: Vec<Vec<u32>>,
+    names: Vec<String>,
 }
 
 impl CaptureTable {
@@ -82,17 +85,24 @@ impl CaptureTable {
     pub fn facts() -> &'static CaptureTable {
         static TABLE: OnceLock<CaptureTable> = OnceLock::new();
         TABLE.get_or_init(|| {
-            CaptureTable::read(QUERY_SOURCES[0].1, facts_query())
+            CaptureTable::read(QUERY_SOURCES[0].1)
                 .unwrap_or_else(|e| panic!("queries/facts.scm: {e}"))
         })
     }
 
+    /// The names of the captures, by the index [`facts_captures`] gives.
+    pub fn capture_names(&self) -> &[String] {
+        &self.names
+    }
+
     /// Read a query made only of single-node patterns: `(kind) @capture` and
     /// `[(kind) (kind) ...] @capture`, with `;` comments. Anything else (fields, children,
-    /// predicates) is an error: such a pattern needs the query engine.
-    pub fn read(source: &str, query: &Query) -> Result<CaptureTable, String> {
+    /// predicates, kinds the grammar does not have) is an error: such a pattern needs the
+    /// query engine, or would not compile.
+    pub fn read(source: &str) -> Result<CaptureTable, String> {
         let lang = language();
         let mut by_kind: Vec<Vec<u32>> = vec![Vec::new(); lang.node_kind_count()];
+        let mut names: Vec<String> = Vec::new();
         let mut pending: Vec<&str> = Vec::new();
         let mut in_list = false;
         let mut rest = source;
@@ -134,9 +144,20 @@ impl CaptureTable {
                 if in_list || pending.is_empty() {
                     return Err(format!("`@{name}` does not follow a pattern"));
                 }
-                let index = query
-                    .capture_index_for_name(name)
-                    .ok_or_else(|| format!("`@{name}` is not a capture of the query"))?;
+                if name.is_empty()
+                    || !name
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || "_.-".contains(c))
+                {
+                    return Err(format!("`@{name}` is not a capture name"));
+                }
+                let index = match names.iter().position(|n| n == name) {
+                    Some(i) => i as u32,
+                    None => {
+                        names.push(name.to_string());
+                        names.len() as u32 - 1
+                    }
+                };
                 for kind in pending.drain(..) {
                     let id = lang.id_for_node_kind(kind, true);
                     if id == 0 {
@@ -153,7 +174,7 @@ impl CaptureTable {
         if in_list || !pending.is_empty() {
             return Err("a pattern without a capture at the end".into());
         }
-        Ok(CaptureTable { by_kind })
+        Ok(CaptureTable { by_kind, names })
     }
 }
 

@@ -302,9 +302,7 @@ pub fn apply_edits(text: &str, mut edits: Vec<(Span, &str)>) -> String {
 /// that is no longer the text that was analysed (`expected`). A failed write leaves the
 /// file as it was.
 pub fn write_atomic(path: &Path, expected: &str, new_text: &str) -> Result<(), String> {
-    write_atomic_with(path, expected, new_text, &mut |file, bytes| {
-        std::io::Write::write_all(file, bytes)
-    })
+    write_atomic_with(path, expected, new_text, &mut write_all)
 }
 
 /// How the new contents reach the temporary file: `write_all`, or in tests a writer that
@@ -348,9 +346,12 @@ pub fn replace_atomic(
     bytes: &[u8],
     permissions: Option<std::fs::Permissions>,
 ) -> std::io::Result<()> {
-    replace_atomic_with(path, bytes, permissions, &mut |file, bytes| {
-        std::io::Write::write_all(file, bytes)
-    })
+    replace_atomic_with(path, bytes, permissions, &mut write_all)
+}
+
+/// The writer of [`write_atomic`] and [`replace_atomic`] outside tests.
+fn write_all(file: &mut std::fs::File, bytes: &[u8]) -> std::io::Result<()> {
+    std::io::Write::write_all(file, bytes)
 }
 
 fn replace_atomic_with(
