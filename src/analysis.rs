@@ -124,12 +124,15 @@ pub fn analyze(workspace: Workspace, options: &Options) -> Analysis {
         .par_iter()
         .map(|f| facts::extract(&f.text))
         .collect();
-    analyze_facts(workspace, facts, options, HashMap::new())
+    analyze_facts(workspace, facts, options, HashMap::new(), FixScope::All)
 }
 
 /// [`analyze`], reusing the facts of files whose text the cache has seen, and the trees in
 /// `parsed` (by path; each must be the parse of that file's current text) instead of
-/// parsing those files again.
+/// parsing those files again. Fixes are built only for the files in `parsed` (the editor's
+/// open documents, where code actions are asked for); the findings elsewhere carry their
+/// rule's help. Building fixes parses the statements around every finding again, which
+/// would be a tenth of the work of analysing a large workspace on each edit.
 pub fn analyze_cached(
     workspace: Workspace,
     options: &Options,
@@ -183,7 +186,14 @@ pub fn analyze_cached(
         .enumerate()
         .filter_map(|(i, f)| Some((i as u32, parsed.get(&f.path)?.tree.clone())))
         .collect();
-    analyze_facts(workspace, facts, options, trees)
+    analyze_facts(workspace, facts, options, trees, FixScope::FilesWithTrees)
+}
+
+/// Which diagnostics get fixes (and the help their builders write).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FixScope {
+    All,
+    FilesWithTrees,
 }
 
 /// The analysis over extracted facts; `trees` are parses the fix builder may reuse (by file
@@ -193,6 +203,7 @@ fn analyze_facts(
     mut facts: Vec<FileFacts>,
     options: &Options,
     trees: HashMap<u32, tree_sitter::Tree>,
+    fixes: FixScope,
 ) -> Analysis {
     // Follow `include("...")` relative to the including file; files outside the walk are
     // loaded when they are inside the root, and refused (with a warning) otherwise.
@@ -313,7 +324,8 @@ fn analyze_facts(
         (fa, a.location.span.start, a.rule).cmp(&(fb, b.location.span.start, b.rule))
     });
     analysis.diagnostics = diagnostics;
-    crate::fix::patterns::attach(&mut analysis, trees);
+    let only = (fixes == FixScope::FilesWithTrees).then(|| trees.keys().copied().collect());
+    crate::fix::patterns::attach(&mut analysis, trees, only);
     analysis
 }
 

@@ -43,24 +43,33 @@ const SHAPE_QUERIES: &[&str] = &[
     "isempty",
 ];
 
-/// Attach fixes (and pattern-specific help) to every diagnostic of the analysis. `trees`
-/// holds parses of some files (by index) made already; the others are parsed on demand.
-pub fn attach(analysis: &mut Analysis, trees: HashMap<u32, Tree>) {
+/// Attach fixes (and pattern-specific help) to the diagnostics of the analysis: of every
+/// file, or of the files in `only` (by index). `trees` holds parses of some files made
+/// already; the others are parsed on demand.
+pub fn attach(
+    analysis: &mut Analysis,
+    trees: HashMap<u32, Tree>,
+    only: Option<std::collections::HashSet<u32>>,
+) {
     use rayon::prelude::*;
     // Diagnostics come file by file; each file's are built on their own (in parallel),
     // with the statements of that file parsed once and dropped when it is done.
+    let wanted = |file: u32| only.as_ref().is_none_or(|o| o.contains(&file));
     let files: Vec<&[Diagnostic]> = analysis
         .diagnostics
         .chunk_by(|a, b| a.location.file == b.location.file)
         .collect();
-    let built: Vec<(Vec<Fix>, Option<String>)> = files
+    let built: Vec<Option<(Vec<Fix>, Option<String>)>> = files
         .par_iter()
         .flat_map_iter(|ds| {
             let mut b = Builder::new(analysis, &trees);
-            ds.iter().map(|d| b.build(d)).collect::<Vec<_>>()
+            (ds.iter())
+                .map(|d| wanted(d.location.file).then(|| b.build(d)))
+                .collect::<Vec<_>>()
         })
         .collect();
-    for (d, (fixes, help)) in analysis.diagnostics.iter_mut().zip(built) {
+    for (d, built) in analysis.diagnostics.iter_mut().zip(built) {
+        let Some((fixes, help)) = built else { continue };
         d.fixes = fixes;
         if let Some(help) = help {
             d.help = Some(help);

@@ -533,6 +533,38 @@ async fn indexing_progress_ends_after_the_workspace_diagnostics() {
     c.shutdown().await;
 }
 
+/// Fixes are built for open documents only (where code actions are asked for): a finding
+/// in a workspace file gets its quick fixes once the file is opened.
+#[tokio::test]
+async fn opening_a_workspace_file_brings_its_fixes() {
+    let root = fixture("crossfile");
+    let helper = uri_of(&root.join("src/helper.jl"));
+    let helper_text = std::fs::read_to_string(root.join("src/helper.jl")).unwrap();
+    let mut c = TestClient::start();
+    c.initialize(Some(&root), push_caps()).await;
+    let closed = c.diagnostics(&helper, None).await;
+    assert_eq!(codes(&closed), ["index-assignment"]);
+    c.open(&helper, &helper_text, 1).await;
+    let ds = c.diagnostics(&helper, Some(1)).await;
+    assert_eq!(codes(&ds), ["index-assignment"]);
+    let r = c
+        .request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": helper}, "range": ds[0]["range"], "context": {"diagnostics": ds}}),
+        )
+        .await;
+    let titles: Vec<&str> = (r["result"].as_array().unwrap().iter())
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.starts_with("Define a `ChainRulesCore.rrule`")),
+        "{titles:?}"
+    );
+    c.shutdown().await;
+}
+
 /// Two workspace folders are two projects: each is indexed, a name defined in both never
 /// links across them, and an edit in one leaves the other's diagnostics alone.
 #[tokio::test]
