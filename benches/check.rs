@@ -266,6 +266,7 @@ struct Phases {
     callgraph: Duration,
     rules: Vec<(&'static str, Duration)>,
     sort: Duration,
+    fixes: Duration,
 }
 
 fn phases(files: &[(PathBuf, String)]) -> Phases {
@@ -335,6 +336,20 @@ fn phases(files: &[(PathBuf, String)]) -> Phases {
     let t = Instant::now();
     let _ = rules::run_all(&cx, &[]);
     let sort = t.elapsed();
+    // Fixes for every finding, as `adlint check` builds them (findings file by file).
+    all.sort_by_key(|d| (d.location.file, d.location.span.start));
+    let mut analysis = analysis::Analysis {
+        workspace: ws,
+        facts,
+        index,
+        graph,
+        settings,
+        diagnostics: all,
+        baseline: None,
+    };
+    let t = Instant::now();
+    adlint::fix::patterns::attach(&mut analysis, Default::default(), None);
+    let fixes = t.elapsed();
     Phases {
         workspace,
         parse,
@@ -345,6 +360,7 @@ fn phases(files: &[(PathBuf, String)]) -> Phases {
         callgraph: callgraph_t,
         rules: rule_times,
         sort,
+        fixes,
     }
 }
 
@@ -547,6 +563,10 @@ fn report() {
     phase_rows.push((
         "rules::run_all sort/dedup".into(),
         Box::new(|p: &Phases| p.sort),
+    ));
+    phase_rows.push((
+        "fix builders (fix::patterns::attach)".into(),
+        Box::new(|p: &Phases| p.fixes),
     ));
     for (name, f) in &phase_rows {
         println!(
