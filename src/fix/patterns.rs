@@ -91,9 +91,15 @@ struct Trees<'a> {
     a: &'a Analysis,
     /// Whole files given by the caller.
     given: &'a HashMap<u32, Tree>,
-    /// Parsed here, by (file, the statement or the whole file), with their comments.
-    parsed: std::cell::RefCell<HashMap<(u32, Span), Parsed>>,
+    /// Parsed here, by (file, the statement or the whole file), with their comments: the
+    /// last few only. Findings come in file order, so the statement of the next finding is
+    /// almost always one of them; keeping every statement of a large file parsed until its
+    /// findings are done would hold trees many times the size of its source.
+    parsed: std::cell::RefCell<std::collections::VecDeque<((u32, Span), Parsed)>>,
 }
+
+/// How many statements [`Trees`] keeps parsed.
+const TREES_KEPT: usize = 4;
 
 /// A tree and the comments in it.
 type Parsed = (Tree, std::rc::Rc<Vec<Span>>);
@@ -112,16 +118,20 @@ impl<'a> Trees<'a> {
             false => facts.chunk_containing(span).unwrap_or(whole),
         };
         let mut parsed = self.parsed.borrow_mut();
-        let (tree, comments) = parsed.entry((file, key)).or_insert_with(|| {
-            let tree = match self.given.get(&file) {
-                Some(t) => t.clone(),
-                None if key == whole => crate::syntax::parse(src).tree,
-                None => crate::syntax::parse_range(src, &facts.line_index, key.range()).tree,
-            };
-            let comments = super::comments_in(tree.root_node());
-            (tree, std::rc::Rc::new(comments))
-        });
-        (tree.clone(), comments.clone())
+        if let Some((_, (tree, comments))) = parsed.iter().find(|(k, _)| *k == (file, key)) {
+            return (tree.clone(), comments.clone());
+        }
+        let tree = match self.given.get(&file) {
+            Some(t) => t.clone(),
+            None if key == whole => crate::syntax::parse(src).tree,
+            None => crate::syntax::parse_range(src, &facts.line_index, key.range()).tree,
+        };
+        let comments = std::rc::Rc::new(super::comments_in(tree.root_node()));
+        if parsed.len() == TREES_KEPT {
+            parsed.pop_front();
+        }
+        parsed.push_back(((file, key), (tree.clone(), comments.clone())));
+        (tree, comments)
     }
 }
 
