@@ -270,10 +270,14 @@ impl Function {
 /// Positional arguments of a call or of a call value: a range of the file's
 /// [`FileFactsData::values`] (read them with [`FileFactsData::args`]). Two ranges are equal
 /// when they are the same place of one file, not when the values are.
+///
+/// Six bytes, so that a [`Value`] is twelve: a list keeps at most 65,535 items (the rest of
+/// a longer argument list, which only generated code has, is not kept).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(C, packed(2))]
 pub struct Args {
     start: u32,
-    len: u32,
+    len: u16,
 }
 
 impl Args {
@@ -284,18 +288,19 @@ impl Args {
         self.len == 0
     }
 
-    /// Append `items` to `list` and return where they are.
+    /// Append `items` (the first 65,535) to `list` and return where they are.
     fn append<T>(list: &mut Vec<T>, items: impl IntoIterator<Item = T>) -> Args {
         let start = list.len() as u32;
-        list.extend(items);
+        list.extend(items.into_iter().take(u16::MAX as usize));
         Args {
             start,
-            len: list.len() as u32 - start,
+            len: (list.len() as u32 - start) as u16,
         }
     }
 
     fn range(self) -> std::ops::Range<usize> {
-        self.start as usize..(self.start + self.len) as usize
+        let (start, len) = (self.start as usize, self.len as usize);
+        start..start + len
     }
 
     /// The same items after `by` items were put before them (chunk relocation).
@@ -342,7 +347,8 @@ pub enum Value {
     Number,
     Str,
     Nothing,
-    Splat(Box<Value>),
+    /// `xs...`: the splatted value, a range of one of the file's values.
+    Splat(Args),
     /// `a .+ b`, `2 .* x`: a new array or number computed by operators.
     Computed,
     Other,
@@ -772,7 +778,7 @@ impl Relocation {
                 args: args.shifted(self.values_base),
             },
             Value::Compose(parts) => Value::Compose(parts.shifted(self.values_base)),
-            Value::Splat(inner) => Value::Splat(Box::new(self.value(inner))),
+            Value::Splat(inner) => Value::Splat(inner.shifted(self.values_base)),
             other => other.clone(),
         }
     }
@@ -1755,7 +1761,10 @@ impl<'s> Extractor<'s> {
                 .unwrap_or(Value::Other),
             "splat_expression" => node
                 .named_child(0)
-                .map(|c| Value::Splat(Box::new(self.value_of(c, depth + 1))))
+                .map(|c| {
+                    let inner = self.value_of(c, depth + 1);
+                    Value::Splat(self.alloc_args(vec![inner]))
+                })
                 .unwrap_or(Value::Other),
             "binary_expression" => {
                 let op = node.child(1).map(|o| self.text(o)).unwrap_or("");

@@ -219,6 +219,30 @@ fn hundred_thousand_nested_parentheses() {
     );
 }
 
+// Facts keep at most 65,535 arguments of a call (a range of six bytes): a longer list
+// loses its tail, not the call, and nothing overflows.
+#[test]
+fn a_call_with_a_hundred_thousand_arguments() {
+    let n = 100_000;
+    let text = format!(
+        "using Zygote\nfunction g(x, rest...)\n    x[1] = 0.0\n    sum(x)\nend\nbig(x) = g(x{})\ngradient(big, rand(3))\n",
+        ", 1".repeat(n)
+    );
+    let p = project_with(&[("src/wide.jl", text.into_bytes())]);
+    let run = check(&p);
+    assert_good_finding(&run);
+    assert!(
+        run.stdout.contains("src/wide.jl:3:5: index-assignment"),
+        "{}",
+        run.stdout
+    );
+    row(
+        "a call with 100,000 arguments",
+        "its first 65,535 kept; the callee's finding reported, exit 1",
+        &run,
+    );
+}
+
 // `Node::parent` walks down from the root (O(depth)): the fix builder carries ancestors
 // down its own walks instead, or this took minutes (O(depth^2)).
 #[test]
