@@ -8,7 +8,7 @@
 //! and keeps the shortest chain to each function. This module decides nothing about what
 //! is an error.
 
-use crate::facts::{Call, FileFacts, FuncIdx, FunctionKind, Name, Span, Value};
+use crate::facts::{Call, FileFacts, FuncIdx, Function, FunctionKind, Name, Span, Value};
 use crate::index::{FuncRef, Index, Rules};
 use crate::knowledge::{self, EntryApi, Knowledge, Traverse};
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
@@ -481,8 +481,9 @@ impl Resolutions {
             .unwrap_or(&UNRESOLVED)
     }
 
-    fn set(&mut self, file: u32, call: u32, res: Resolved) {
-        self.0[file as usize][call as usize] = Resolutions::compact(res);
+    /// Store a resolution made compact by [`Resolutions::compact`].
+    fn set(&mut self, file: u32, call: u32, res: Option<Box<Resolved>>) {
+        self.0[file as usize][call as usize] = res;
     }
 
     /// Every call's resolution, as ((file, call index), resolution), in order.
@@ -619,15 +620,21 @@ pub fn build(
     let no_calls = HashSet::new();
     r.callers = resolutions.callers(&offsets, &no_calls);
     for _round in 1..3 {
-        let redone: Vec<Resolved> = again
+        // Kept compact as they come: most calls resolved again still run nothing.
+        let redone: Vec<(Option<Box<Resolved>>, bool)> = again
             .par_iter()
-            .map(|&(fi, ci)| r.resolve_call(fi, &files[fi as usize].calls[ci as usize]))
+            .map(|&(fi, ci)| {
+                let res = r.resolve_call(fi, &files[fi as usize].calls[ci as usize]);
+                let reads = res.read_callers;
+                (Resolutions::compact(res), reads)
+            })
             .collect();
         let mut changed = false;
         let mut next = Vec::new();
-        for (&(fi, ci), res) in again.iter().zip(redone) {
-            changed |= !resolutions.get(fi, ci).same_targets(&res);
-            if res.read_callers {
+        for (&(fi, ci), (res, reads)) in again.iter().zip(redone) {
+            let new = res.as_deref().unwrap_or(&UNRESOLVED);
+            changed |= !resolutions.get(fi, ci).same_targets(new);
+            if reads {
                 next.push((fi, ci));
             }
             resolutions.set(fi, ci, res);
@@ -655,7 +662,20 @@ pub fn build(
     // Entries were the last to follow parameters to their call sites.
     r.callers = Multimap::default();
     let entry_calls: HashSet<(u32, u32)> = cg.entries.iter().map(|e| (e.file, e.call)).collect();
-    // Edges.
+    // Edges. The graph's edge list is made its final size at once (the calls' targets and
+    // at most one lexical edge per function) instead of growing by doubling.
+    let call_edges: usize = (resolutions.iter())
+        .filter(|(key, _)| !entry_calls.contains(key))
+        .map(|(_, res)| res.targets.len())
+        .sum();
+    let lexical_edges: usize = (files.iter())
+        .map(|facts| {
+            (facts.functions.iter())
+                .filter(|f| lexical_parent(facts, f).is_some())
+                .count()
+        })
+        .sum();
+    cg.graph.reserve_exact_edges(call_edges + lexical_edges);
     for (key, res) in resolutions.iter() {
         let call = &files[key.0 as usize].calls[key.1 as usize];
         let caller = FuncRef {
@@ -732,14 +752,10 @@ pub fn build(
                 file: fi as u32,
                 func: idx as FuncIdx,
             };
-            let Some(parent) = f.parent else { continue };
-            let lexical = f.kind.is_closure()
-                || (f.kind == FunctionKind::Named
-                    && !matches!(
-                        facts.functions[parent as usize].kind,
-                        FunctionKind::TopLevel | FunctionKind::Region { .. }
-                    ));
-            if !lexical || blocked.contains(&me) {
+            let Some(parent) = lexical_parent(facts, f) else {
+                continue;
+            };
+            if blocked.contains(&me) {
                 continue;
             }
             let parent = FuncRef {
@@ -788,6 +804,19 @@ pub fn build(
     reachability(&mut cg);
     cg.unresolved = collect_unresolved(&cg, files, &resolutions, &entry_calls, &r);
     cg
+}
+
+/// The function a closure or an inner named function runs inside (and is reached from),
+/// if `f` is one.
+fn lexical_parent(facts: &FileFacts, f: &Function) -> Option<FuncIdx> {
+    let parent = f.parent?;
+    let lexical = f.kind.is_closure()
+        || (f.kind == FunctionKind::Named
+            && !matches!(
+                facts.functions[parent as usize].kind,
+                FunctionKind::TopLevel | FunctionKind::Region { .. }
+            ));
+    lexical.then_some(parent)
 }
 
 /// One breadth-first search from every root at once: the first visit of a function is
