@@ -24,6 +24,48 @@ pub struct ModuleScope {
     pub exports: HashSet<Name>,
 }
 
+/// Functions grouped by name: each name's functions are a range of one list (in the order
+/// they were given), instead of a vector per name. A large workspace defines some hundred
+/// thousand names, most with one method.
+#[derive(Debug, Default)]
+pub struct MethodsByName {
+    ranges: HashMap<Name, (u32, u32)>,
+    methods: Vec<FuncRef>,
+}
+
+impl MethodsByName {
+    fn new(pairs: Vec<(Name, FuncRef)>) -> MethodsByName {
+        // Count each name's functions, turn the counts into starts, then place each
+        // function after those of its name placed so far.
+        let mut ranges: HashMap<Name, (u32, u32)> = HashMap::new();
+        for (n, _) in &pairs {
+            ranges.entry(*n).or_default().1 += 1;
+        }
+        let mut next = 0;
+        for r in ranges.values_mut() {
+            let count = r.1;
+            *r = (next, 0);
+            next += count;
+        }
+        let mut methods = match pairs.first() {
+            Some(&(_, f)) => vec![f; pairs.len()],
+            None => Vec::new(),
+        };
+        for (n, f) in pairs {
+            let r = ranges.get_mut(&n).expect("counted above");
+            methods[(r.0 + r.1) as usize] = f;
+            r.1 += 1;
+        }
+        MethodsByName { ranges, methods }
+    }
+
+    /// The functions named `name`, if any.
+    pub fn get(&self, name: &str) -> Option<&[FuncRef]> {
+        let &(start, len) = self.ranges.get(name)?;
+        Some(&self.methods[start as usize..(start + len) as usize])
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Index {
     /// The module path each file's top level belongs to (from the include graph).
@@ -31,7 +73,7 @@ pub struct Index {
     /// Files that include each file (for warnings and cycles).
     pub included_by: Vec<Vec<u32>>,
     /// Named methods by name (inner functions excluded).
-    pub by_name: HashMap<Name, Vec<FuncRef>>,
+    pub by_name: MethodsByName,
     /// Call methods by the type they are defined for.
     pub functors: HashMap<Name, Vec<FuncRef>>,
     /// Structs by name: (file, index in that file's structs).
@@ -100,6 +142,7 @@ impl Index {
             })
             .collect();
 
+        let mut named: Vec<(Name, FuncRef)> = Vec::new();
         for (fi, facts) in files.iter().enumerate() {
             let fi = fi as u32;
             for m in &facts.modules {
@@ -119,7 +162,7 @@ impl Index {
                 match &f.kind {
                     FunctionKind::Named if !is_inner => {
                         if let Some(n) = &f.name {
-                            index.by_name.entry(*n).or_default().push(r);
+                            named.push((*n, r));
                         }
                     }
                     FunctionKind::Functor { type_name, .. } => {
@@ -188,6 +231,7 @@ impl Index {
                 }
             }
         }
+        index.by_name = MethodsByName::new(named);
         index
     }
 
@@ -304,7 +348,7 @@ impl Index {
         if found.is_empty() {
             // Not visible by the rules above (a module set up in a way adlint cannot follow):
             // every method of that name, as a possible target.
-            return (all.clone(), false);
+            return (all.to_vec(), false);
         }
         (found, true)
     }
