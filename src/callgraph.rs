@@ -728,6 +728,9 @@ pub fn build(
         })
         .collect();
     cg.call_targets = Multimap::new(calls as usize, pairs);
+    // Everything the graph needs from the resolutions is in it now: they go before the
+    // rest of the graph is built (they are most of the memory the construction takes).
+    drop(resolutions);
     // The functors each shape of unknown-callable call may run.
     let shapes: HashSet<Shape> = cg.dispatch.shape_of.values().copied().collect();
     for shape in shapes {
@@ -802,7 +805,7 @@ pub fn build(
     }
 
     reachability(&mut cg);
-    cg.unresolved = collect_unresolved(&cg, files, &resolutions, &entry_calls, &r);
+    cg.unresolved = collect_unresolved(&cg, files, &entry_calls, &r);
     cg
 }
 
@@ -904,7 +907,6 @@ fn reachability(cg: &mut CallGraph) {
 fn collect_unresolved(
     cg: &CallGraph,
     files: &[FileFacts],
-    resolutions: &Resolutions,
     entry_calls: &HashSet<(u32, u32)>,
     r: &Resolver,
 ) -> Vec<Unresolved> {
@@ -919,8 +921,12 @@ fn collect_unresolved(
             if !cg.is_reached(caller) {
                 continue;
             }
-            let res = resolutions.get(fi as u32, ci as u32);
-            if !res.targets.is_empty() {
+            // Entry calls have no targets here; they are skipped below.
+            if !cg
+                .call_targets
+                .get(cg.call_number(fi as u32, ci as u32))
+                .is_empty()
+            {
                 continue;
             }
             let Some(name) = call.name() else { continue };
@@ -933,7 +939,7 @@ fn collect_unresolved(
             }
             out.push(Unresolved {
                 file: fi as u32,
-                span: call.callee_span,
+                span: call.callee_span(),
                 what: call.callee.join("."),
             });
         }

@@ -154,8 +154,8 @@ pub struct Diagnostic {
     pub category: Category,
     pub severity: Severity,
     pub message: String,
-    /// The usual rewrite, one line.
-    pub help: Option<String>,
+    /// The usual rewrite, one line (most rules' is the same text for every finding).
+    pub help: Option<std::borrow::Cow<'static, str>>,
     pub location: Location,
     pub entry: Option<EntryInfo>,
     pub entry_count: usize,

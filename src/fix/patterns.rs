@@ -72,7 +72,7 @@ pub fn attach(
         let Some((fixes, help)) = built else { continue };
         d.fixes = fixes;
         if let Some(help) = help {
-            d.help = Some(help);
+            d.help = Some(help.into());
         }
     }
 }
@@ -211,7 +211,9 @@ impl<'a> Builder<'a> {
             }
         }
         if !found.notes.is_empty() {
-            let base = help.or_else(|| d.help.clone()).unwrap_or_default();
+            let base = help
+                .or_else(|| d.help.as_deref().map(str::to_string))
+                .unwrap_or_default();
             let mut text = base;
             for n in &found.notes {
                 if !text.is_empty() {
@@ -1086,7 +1088,7 @@ fn non_mutating_variant(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, fou
         let src = &cx.a.workspace.files[cf as usize].text;
         let renamed = format!(
             "{}{}",
-            &src[call.callee_span.start as usize..call.callee_span.end as usize]
+            &src[call.callee_span().start as usize..call.callee_span().end as usize]
                 .strip_suffix(name.as_str())
                 .unwrap_or(""),
             new_name
@@ -1106,7 +1108,7 @@ fn non_mutating_variant(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, fou
         };
         match (statement, caller_facts.args(call.args).get(pi)) {
             (true, Some(Value::Ident(arg))) if local_to_caller(arg) => {
-                let rest = &src[call.callee_span.end as usize..call.span.end as usize];
+                let rest = &src[call.callee_span().end as usize..call.span.end as usize];
                 edits.push(Edit {
                     location: Location {
                         file: cf,
@@ -1119,7 +1121,7 @@ fn non_mutating_variant(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, fou
             (false, _) => edits.push(Edit {
                 location: Location {
                     file: cf,
-                    span: call.callee_span,
+                    span: call.callee_span(),
                 },
                 replacement: renamed,
             }),
@@ -1291,8 +1293,8 @@ fn forwarddiff_wrap(cx: &FileCx, tree: &Tree, func: FuncIdx, found: &mut Found) 
             continue;
         }
         let src = &cx.a.workspace.files[cf as usize].text;
-        let callee = &src[call.callee_span.range()];
-        let args = &src[call.callee_span.end as usize..call.span.end as usize];
+        let callee = &src[call.callee_span().range()];
+        let args = &src[call.callee_span().end as usize..call.span.end as usize];
         let Some(inner) = args.strip_prefix('(').and_then(|s| s.strip_suffix(')')) else {
             continue;
         };

@@ -176,7 +176,7 @@ impl Rule for BoxedVariable {
             );
             d.help = Some(format!(
                 "use a new name for the re-bound value, or bind {names} in a `let` block right before the closure"
-            ));
+            ).into());
             related.sort_by_key(|r| r.location.span);
             related.dedup_by_key(|r| r.location.span);
             d.related = related;

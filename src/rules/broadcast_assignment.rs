@@ -102,7 +102,7 @@ impl Rule for BroadcastAssignment {
             );
             d.help = Some(format!(
                 "bind a new array instead (`{name} = ...` with the dotted expression) or return the result without writing into `{name}`"
-            ));
+            ).into());
             d.related.extend(origin::related(&origin, &name));
             out.push(d);
         }

@@ -109,7 +109,7 @@ impl Rule for ForeignCall {
             );
             d.help = Some(format!(
                 "define a `ChainRulesCore.rrule` (or `@non_differentiable`) for the function that calls `{name}`"
-            ));
+            ).into());
             out.push(d);
         }
         for (file, site) in cx.reached_sites() {

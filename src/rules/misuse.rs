@@ -177,9 +177,7 @@ impl Rule for FrozenBufferWrite {
                 "write into the `Zygote.Buffer` `{name}` after `copy({name})` on line {} froze it: raises \"Buffer is frozen\" in the forward pass",
                 cx.line_of(file, frozen.span.start)
             );
-            d.help = Some(format!(
-                "finish every write into `{name}` before `copy({name})`"
-            ));
+            d.help = Some(format!("finish every write into `{name}` before `copy({name})`").into());
             d.related.push(crate::diagnostic::Related {
                 location: crate::diagnostic::Location {
                     file,
@@ -269,9 +267,9 @@ impl Rule for IgnoreDerivativesExpression {
                 "`{name}` is given an expression, which Julia evaluates inside the differentiated code before the call; {why}, so Zygote still fails there (reached from {})",
                 cx.entry_phrase(&d)
             );
-            d.help = Some(format!(
-                "pass a closure: `{name}(() -> ...)` or `@ignore_derivatives ...`"
-            ));
+            d.help = Some(
+                format!("pass a closure: `{name}(() -> ...)` or `@ignore_derivatives ...`").into(),
+            );
             out.push(d);
         }
     }

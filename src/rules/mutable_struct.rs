@@ -135,7 +135,7 @@ impl Rule for MutableStructField {
             );
             d.help = Some(format!(
                 "make `{ty}` immutable and build a new value (`Accessors.@set {obj}.{field} = ...`), or update the field outside differentiation"
-            ));
+            ).into());
             out.push(d);
         }
     }

@@ -138,7 +138,7 @@ impl Rule for MutatingCall {
                 }
                 _ => {
                     let plain = name.trim_end_matches('!');
-                    format!("use a non-mutating alternative (such as `{plain}`) or wrap the in-place code in a function with a `ChainRulesCore.rrule`")
+                    format!("use a non-mutating alternative (such as `{plain}`) or wrap the in-place code in a function with a `ChainRulesCore.rrule`").into()
                 }
             });
             d.related.extend(origin::related(&origin, &target));

@@ -107,7 +107,7 @@ impl Rule for TypeChangingRebinding {
                     init.var,
                     cx.line_of(file, update.span.start)
                 );
-                d.help = Some(format!("start with a value of the accumulated type, such as `{} = zero(x)` or `{} = 0.0`", init.var, init.var));
+                d.help = Some(format!("start with a value of the accumulated type, such as `{} = zero(x)` or `{} = 0.0`", init.var, init.var).into());
                 out.push(d);
             }
         }
