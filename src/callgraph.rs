@@ -48,7 +48,7 @@ pub struct Entry {
     /// The function containing the call.
     pub caller: FuncRef,
     /// What users call it: `Zygote.gradient`, `f'`.
-    pub api: String,
+    pub api: Name,
     pub nested: knowledge::NestedKind,
     /// The functions differentiated (several for a name with several methods).
     pub roots: Vec<FuncRef>,
@@ -70,7 +70,19 @@ pub struct Reach {
 pub struct Unresolved {
     pub file: u32,
     pub span: Span,
-    pub what: String,
+    /// The callee, or the macro's path.
+    pub path: crate::facts::Path,
+    pub is_macro: bool,
+}
+
+impl Unresolved {
+    /// What was not resolved, as users write it: `f`, `Mod.g`, `macro @m`.
+    pub fn what(&self) -> String {
+        match self.is_macro {
+            true => format!("macro {}", self.path.join(".")),
+            false => self.path.join("."),
+        }
+    }
 }
 
 pub struct CallGraph {
@@ -940,7 +952,8 @@ fn collect_unresolved(
             out.push(Unresolved {
                 file: fi as u32,
                 span: call.callee_span(),
-                what: call.callee.join("."),
+                path: call.callee,
+                is_macro: false,
             });
         }
         for site in &facts.sites {
@@ -956,7 +969,8 @@ fn collect_unresolved(
                     out.push(Unresolved {
                         file: fi as u32,
                         span: site.span,
-                        what: format!("macro {}", path.join(".")),
+                        path: *path,
+                        is_macro: true,
                     });
                 }
             }
@@ -1429,7 +1443,7 @@ impl<'a> Resolver<'a> {
                 file,
                 call: ci,
                 caller,
-                api: format!("{name}'"),
+                api: Name::new(&format!("{name}'")),
                 nested: knowledge::NestedKind::Warning,
                 roots: roots.into_iter().map(|(f, _)| f).collect(),
                 label: name.to_string(),
@@ -1459,10 +1473,10 @@ impl<'a> Resolver<'a> {
             file,
             call: ci,
             caller,
-            api: match qualifier.last() {
+            api: Name::new(&match qualifier.last() {
                 Some(q) => format!("{q}.{name}"),
                 None => api.display(),
-            },
+            }),
             nested: api.nested,
             roots: roots.into_iter().map(|(f, _)| f).collect(),
             label,

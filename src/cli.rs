@@ -330,7 +330,8 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
             writeln!(
                 err,
                 "note: unresolved call `{}` at {}:{line}:{col}",
-                u.what, analysis.workspace.files[u.file as usize].display
+                u.what(),
+                analysis.workspace.files[u.file as usize].display
             )?;
         }
     }

@@ -93,7 +93,7 @@ pub struct Location {
 #[derive(Debug, Clone)]
 pub struct EntryInfo {
     pub location: Location,
-    pub api: String,
+    pub api: crate::name::Name,
     pub function: String,
 }
 

@@ -44,7 +44,7 @@ pub fn diagnostic_json(analysis: &Analysis, d: &Diagnostic) -> Value {
                 "path": path_of(analysis, e.location),
                 "line": line,
                 "column": column,
-                "api": e.api,
+                "api": e.api.as_str(),
                 "function": e.function,
             }),
         );

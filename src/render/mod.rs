@@ -60,7 +60,7 @@ pub fn write_statistics(
                 path_of(analysis, entry.location).to_string(),
                 line,
                 col,
-                entry.api.clone(),
+                entry.api.to_string(),
                 entry.function.clone(),
             );
             *by_entry.entry(key).or_insert(0) += 1;

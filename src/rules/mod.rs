@@ -209,7 +209,7 @@ impl<'a> RuleContext<'a> {
             let root = self.graph.root_of(f);
             d.entry = Some(EntryInfo {
                 location: entry_loc,
-                api: entry.api.clone(),
+                api: entry.api,
                 function: self.function_name(root),
             });
             d.chain.push(ChainStep {
