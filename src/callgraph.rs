@@ -743,7 +743,7 @@ pub fn build(
     // Everything the graph needs from the resolutions is in it now: they go before the
     // rest of the graph is built (they are most of the memory the construction takes).
     drop(resolutions);
-    crate::analysis::release_free_memory();
+    crate::analysis::release_free_memory(calls as usize);
     // The functors each shape of unknown-callable call may run.
     let shapes: HashSet<Shape> = cg.dispatch.shape_of.values().copied().collect();
     for shape in shapes {
