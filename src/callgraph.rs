@@ -588,7 +588,9 @@ pub fn build(
             .map(|f| {
                 let mut m: HashMap<(FuncIdx, &str), Vec<FuncIdx>> = HashMap::new();
                 for (i, g) in f.functions.iter().enumerate() {
-                    if let (Some(p), FunctionKind::Named, Some(n)) = (g.parent, &g.kind, &g.name) {
+                    if let (Some(p), FunctionKind::Named, Some(n)) =
+                        (g.parent.get(), &g.kind, &g.name)
+                    {
                         if f.functions[p as usize].kind != FunctionKind::TopLevel {
                             m.entry((p, n.as_str())).or_default().push(i as FuncIdx);
                         }
@@ -825,7 +827,7 @@ pub fn build(
 /// The function a closure or an inner named function runs inside (and is reached from),
 /// if `f` is one.
 fn lexical_parent(facts: &FileFacts, f: &Function) -> Option<FuncIdx> {
-    let parent = f.parent?;
+    let parent = f.parent.get()?;
     let lexical = f.kind.is_closure()
         || (f.kind == FunctionKind::Named
             && !matches!(
@@ -1022,7 +1024,7 @@ impl<'a> Resolver<'a> {
             if !values.is_empty() {
                 return Some(Binding::Values(values));
             }
-            cur = def.parent;
+            cur = def.parent.get();
         }
         None
     }
@@ -1037,7 +1039,7 @@ impl<'a> Resolver<'a> {
             if let Some(found) = self.inner_by[file as usize].get(&(f, name)) {
                 return found.iter().map(|&i| FuncRef { file, func: i }).collect();
             }
-            cur = facts.functions[f as usize].parent;
+            cur = facts.functions[f as usize].parent.get();
         }
         vec![]
     }

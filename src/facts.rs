@@ -39,6 +39,35 @@ impl Span {
 
 /// Index of a function inside one file's [`FileFactsData::functions`].
 pub type FuncIdx = u32;
+
+/// An optional index into one of a file's lists in four bytes (an `Option<u32>` takes
+/// eight, and every function holds two).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OptIdx(u32);
+
+impl OptIdx {
+    pub const NONE: OptIdx = OptIdx(u32::MAX);
+
+    pub fn get(self) -> Option<u32> {
+        (self.0 != u32::MAX).then_some(self.0)
+    }
+}
+
+impl From<Option<u32>> for OptIdx {
+    fn from(i: Option<u32>) -> OptIdx {
+        match i {
+            // Files have far fewer than 2^32 functions or modules.
+            Some(i) => OptIdx(i.min(u32::MAX - 1)),
+            None => OptIdx::NONE,
+        }
+    }
+}
+
+impl std::fmt::Debug for OptIdx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.get(), f)
+    }
+}
 /// Index of a module inside one file's [`FileFactsData::modules`].
 pub type ModIdx = u32;
 
@@ -191,8 +220,10 @@ pub struct Function {
     /// Interned: functions share a few parameter lists.
     pub params: List<Param>,
     pub kwparams: Path,
-    pub parent: Option<FuncIdx>,
-    pub module: Option<ModIdx>,
+    /// The function it is written in (`None` for a file's top level).
+    pub parent: OptIdx,
+    /// The module it is written in (`None` at a file's top level).
+    pub module: OptIdx,
     pub span: Span,
     /// Where the name (or `->`, `do`) is: what a diagnostic chain points at.
     pub head: Span,
@@ -212,8 +243,8 @@ impl Function {
             qualifier: Path::default(),
             params: List::default(),
             kwparams: Path::default(),
-            parent: None,
-            module: None,
+            parent: OptIdx::NONE,
+            module: OptIdx::NONE,
             span,
             head: Span::default(),
             signature: Span::default(),
@@ -679,8 +710,8 @@ impl<'s, 'm> Assembler<'s, 'm> {
                     span: mspan,
                 });
                 let mut f = Function::top_level(mspan);
-                f.parent = Some(func);
-                f.module = Some(idx);
+                f.parent = Some(func).into();
+                f.module = Some(idx).into();
                 let fidx = self.facts.functions.len() as FuncIdx;
                 self.facts.functions.push(f);
                 self.top_level(child, fidx, Some(idx), mspan);
@@ -798,8 +829,8 @@ impl Relocation {
             .extend(c.keywords.iter().map(|(k, v)| (*k, self.value(v))));
         out.functions
             .extend(c.functions.iter().skip(1).map(|f| Function {
-                parent: f.parent.map(|p| self.func(p)),
-                module: self.module(f.module),
+                parent: f.parent.get().map(|p| self.func(p)).into(),
+                module: self.module(f.module.get()).into(),
                 span: self.span(f.span),
                 head: self.span(f.head),
                 signature: self.span(f.signature),
@@ -1153,8 +1184,8 @@ impl<'s> Extractor<'s> {
     }
 
     fn push_function(&mut self, node_span: Span, mut f: Function, scopes: &mut ScopeStack) {
-        f.parent = Some(scopes.current_func());
-        f.module = self.module_of(node_span.start);
+        f.parent = Some(scopes.current_func()).into();
+        f.module = self.module_of(node_span.start).into();
         let idx = self.facts.functions.len() as FuncIdx;
         self.facts.functions.push(f);
         self.func_at.insert(node_span, idx);
@@ -1316,7 +1347,7 @@ impl<'s> Extractor<'s> {
                         target: Name::new(name),
                         functor: false,
                         arity: Some(f.arity()),
-                        module: f.module,
+                        module: f.module.get(),
                         span: f.span,
                     });
                 }
@@ -1363,7 +1394,7 @@ impl<'s> Extractor<'s> {
             target,
             functor,
             arity: Some((required, max)),
-            module: f.module,
+            module: f.module.get(),
             span: f.span,
         });
         f.kind = FunctionKind::RuleBody;
@@ -1553,7 +1584,7 @@ impl<'s> Extractor<'s> {
                 let mut f = Function {
                     kind: FunctionKind::Named,
                     name: Some(name),
-                    module,
+                    module: module.into(),
                     head: Span::of(call),
                     ..Function::top_level(Span::of(call))
                 };
@@ -1581,7 +1612,7 @@ impl<'s> Extractor<'s> {
                         .find(|a| a.kind() == "argument_list")?;
                     let mut f = Function {
                         kind: FunctionKind::Named,
-                        module,
+                        module: module.into(),
                         head: Span::of(c),
                         ..Function::top_level(Span::of(c))
                     };
@@ -2228,6 +2259,7 @@ impl<'s> Extractor<'s> {
         let f = &self.facts.functions[func as usize];
         if !f.kind.is_closure()
             && f.parent
+                .get()
                 .is_none_or(|p| self.facts.functions[p as usize].kind == FunctionKind::TopLevel)
         {
             return;

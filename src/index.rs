@@ -153,7 +153,7 @@ impl Index {
                     file: fi,
                     func: idx as FuncIdx,
                 };
-                let is_inner = f.parent.is_some_and(|p| {
+                let is_inner = f.parent.get().is_some_and(|p| {
                     !matches!(
                         facts.functions[p as usize].kind,
                         FunctionKind::TopLevel | FunctionKind::Region { .. }
@@ -220,7 +220,7 @@ impl Index {
                 }
                 if let crate::facts::Value::Ident(target) = &a.value {
                     if target.chars().next().is_some_and(char::is_uppercase) {
-                        let path = index.module_path(fi, owner.module).to_vec();
+                        let path = index.module_path(fi, owner.module.get()).to_vec();
                         index
                             .scopes
                             .entry(path)
@@ -243,7 +243,7 @@ impl Index {
     /// Full module path of a function.
     pub fn function_module(&self, f: FuncRef, files: &[FileFacts]) -> &[Name] {
         let func = &files[f.file as usize].functions[f.func as usize];
-        self.module_path(f.file, func.module)
+        self.module_path(f.file, func.module.get())
     }
 
     /// The scope of a module, with `Main`'s imports visible from scripts.

@@ -289,7 +289,7 @@ impl<'a> FileCx<'a> {
             if def.param_index(name).is_some() {
                 return true;
             }
-            cur = def.parent;
+            cur = def.parent.get();
         }
         false
     }
@@ -1414,7 +1414,7 @@ fn rrule_skeleton(cx: &FileCx, tree: &Tree, func: FuncIdx, found: &mut Found) {
         ) {
             return;
         }
-        cur = def.parent;
+        cur = def.parent.get();
     }
     let Some(func) = named else { return };
     let fdef = &cx.facts.functions[func as usize];

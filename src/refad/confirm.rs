@@ -79,7 +79,7 @@ fn driver_calls(analysis: &Analysis, files: &HashSet<u32>) -> Vec<String> {
         let mut idx = entry.caller.func;
         while let Some(f) = facts.functions.get(idx as usize) {
             if f.kind.is_closure() || matches!(f.kind, FunctionKind::Region { .. }) {
-                match f.parent {
+                match f.parent.get() {
                     Some(p) => idx = p,
                     None => break,
                 }

@@ -101,15 +101,15 @@ impl Rule for BoxedVariable {
             let file = fi as u32;
             for (ci, closure) in facts.functions.iter().enumerate() {
                 let ci = ci as FuncIdx;
-                let is_inner_named =
-                    closure.kind == FunctionKind::Named && closure.parent.is_some_and(|p| p != 0);
+                let is_inner_named = closure.kind == FunctionKind::Named
+                    && closure.parent.get().is_some_and(|p| p != 0);
                 if !(closure.kind.is_closure() || is_inner_named) {
                     continue;
                 }
                 if !cx.graph.is_reached(FuncRef { file, func: ci }) {
                     continue;
                 }
-                let Some(parent) = closure.parent else {
+                let Some(parent) = closure.parent.get() else {
                     continue;
                 };
                 let pdef = &facts.functions[parent as usize];
@@ -194,7 +194,7 @@ fn closure_reached(cx: &RuleContext, file: u32, func: FuncIdx) -> Option<FuncIdx
         .iter()
         .enumerate()
         .find(|(i, f)| {
-            f.parent == Some(func)
+            f.parent.get() == Some(func)
                 && cx.graph.is_reached(FuncRef {
                     file,
                     func: *i as FuncIdx,
@@ -210,7 +210,7 @@ fn subtree(facts: &FileFacts, root: FuncIdx) -> Vec<FuncIdx> {
     while i < out.len() {
         let cur = out[i];
         for (j, f) in facts.functions.iter().enumerate() {
-            if f.parent == Some(cur) {
+            if f.parent.get() == Some(cur) {
                 out.push(j as FuncIdx);
             }
         }

@@ -172,7 +172,7 @@ fn is_foreign_object(cx: &RuleContext, file: u32, func: u32, name: &str) -> bool
                 }
             }
         }
-        cur = facts.functions[f as usize].parent;
+        cur = facts.functions[f as usize].parent.get();
     }
     false
 }

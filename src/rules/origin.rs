@@ -122,7 +122,7 @@ fn ident_origin(cx: &RuleContext, file: u32, func: FuncIdx, name: &str, depth: u
             }
             return acc.expect("at least one assignment");
         }
-        cur = def.parent;
+        cur = def.parent.get();
     }
     Origin::Unknown {
         why: format!("`{name}` is a global whose type is not known here"),
@@ -274,7 +274,7 @@ pub fn struct_type_of(cx: &RuleContext, file: u32, func: FuncIdx, value: &Value)
                 _ => None,
             });
         }
-        cur = def.parent;
+        cur = def.parent.get();
     }
     None
 }
