@@ -47,6 +47,28 @@ pub struct Backend {
 
 const WATCH_ID: &str = "adlint-watch";
 
+/// The first indexing of the workspace folders, from `initialized` until its discovery is
+/// applied. Ending it (also when the handler fails half-way) lets the analysis run.
+struct Indexing<'a>(&'a Backend);
+
+impl<'a> Indexing<'a> {
+    fn begin(backend: &'a Backend) -> Indexing<'a> {
+        let mut st = lock(&backend.shared.state);
+        st.indexing = !st.folders.is_empty();
+        Indexing(backend)
+    }
+}
+
+impl Drop for Indexing<'_> {
+    fn drop(&mut self) {
+        let mut st = lock(&self.0.shared.state);
+        if st.indexing {
+            st.indexing = false;
+            self.0.changed(&mut st);
+        }
+    }
+}
+
 impl Backend {
     pub fn new(client: Client, options: ServeOptions) -> Backend {
         Backend {
@@ -284,7 +306,7 @@ async fn worker(shared: Arc<Shared>, client: Client) {
             if st.shutdown {
                 return;
             }
-            if last == Some(st.generation) {
+            if last == Some(st.generation) || st.indexing {
                 continue;
             }
             st.inputs()
@@ -520,6 +542,7 @@ impl LanguageServer for Backend {
 
     async fn initialized(&self, _: InitializedParams) {
         self.notification("initialized", async {
+            let _indexing = Indexing::begin(self);
             if lock(&self.shared.state).caps.dynamic_watch {
                 self.register_watchers().await;
             }

@@ -47,6 +47,10 @@ pub struct State {
     pub discoveries_started: u64,
     /// The ticket of the discovery whose projects are in `projects`.
     pub discovery_applied: u64,
+    /// The workspace folders are being indexed for the first time. Nothing is analysed
+    /// meanwhile: a document opened in a folder, analysed without the files not read yet,
+    /// would get diagnostics missing every finding reached from those files' entry points.
+    pub indexing: bool,
 }
 
 /// A workspace discovery in flight: its ticket and what it set out to find.
@@ -96,6 +100,7 @@ impl State {
             return false;
         }
         self.discovery_applied = run.ticket;
+        self.indexing = false;
         // One project per package root: folders inside one package share it.
         let mut projects: Vec<Arc<Project>> = Vec::new();
         for p in found {

@@ -533,6 +533,26 @@ async fn indexing_progress_ends_after_the_workspace_diagnostics() {
     c.shutdown().await;
 }
 
+/// A document opened while the workspace is being indexed is analysed with it: the first
+/// diagnostics it gets already have the findings reached from files not open (analysed
+/// alone, it would first get none). The race this guards against is lost more often when
+/// analyses are fast.
+#[tokio::test]
+async fn a_document_opened_during_indexing_gets_the_workspace_findings_first() {
+    let root = fixture("crossfile");
+    let helper = uri_of(&root.join("src/helper.jl"));
+    let helper_text = std::fs::read_to_string(root.join("src/helper.jl")).unwrap();
+    for _ in 0..5 {
+        let mut c = TestClient::start();
+        c.initialize(Some(&root), json!({"window": {"workDoneProgress": true}, "textDocument": {"publishDiagnostics": {"versionSupport": true}}}))
+            .await;
+        c.open(&helper, &helper_text, 1).await;
+        let ds = c.diagnostics(&helper, Some(1)).await;
+        assert_eq!(codes(&ds), ["index-assignment"]);
+        c.shutdown().await;
+    }
+}
+
 /// Fixes are built for open documents only (where code actions are asked for): a finding
 /// in a workspace file gets its quick fixes once the file is opened.
 #[tokio::test]
