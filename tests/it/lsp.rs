@@ -275,6 +275,14 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 /// A URI for an in-memory document outside any workspace folder.
+/// The `crossfile` fixture's root, and the URI and text of its `src/helper.jl`.
+fn crossfile_helper() -> (PathBuf, String, String) {
+    let root = fixture("crossfile");
+    let helper = uri_of(&root.join("src/helper.jl"));
+    let text = std::fs::read_to_string(root.join("src/helper.jl")).unwrap();
+    (root, helper, text)
+}
+
 fn scratch_uri(name: &str) -> String {
     format!("file:///adlint-lsp-test/{name}")
 }
@@ -539,9 +547,7 @@ async fn indexing_progress_ends_after_the_workspace_diagnostics() {
 /// analyses are fast.
 #[tokio::test]
 async fn a_document_opened_during_indexing_gets_the_workspace_findings_first() {
-    let root = fixture("crossfile");
-    let helper = uri_of(&root.join("src/helper.jl"));
-    let helper_text = std::fs::read_to_string(root.join("src/helper.jl")).unwrap();
+    let (root, helper, helper_text) = crossfile_helper();
     for _ in 0..5 {
         let mut c = TestClient::start();
         c.initialize(Some(&root), json!({"window": {"workDoneProgress": true}, "textDocument": {"publishDiagnostics": {"versionSupport": true}}}))
@@ -557,9 +563,7 @@ async fn a_document_opened_during_indexing_gets_the_workspace_findings_first() {
 /// in a workspace file gets its quick fixes once the file is opened.
 #[tokio::test]
 async fn opening_a_workspace_file_brings_its_fixes() {
-    let root = fixture("crossfile");
-    let helper = uri_of(&root.join("src/helper.jl"));
-    let helper_text = std::fs::read_to_string(root.join("src/helper.jl")).unwrap();
+    let (root, helper, helper_text) = crossfile_helper();
     let mut c = TestClient::start();
     c.initialize(Some(&root), push_caps()).await;
     let closed = c.diagnostics(&helper, None).await;
