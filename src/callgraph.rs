@@ -95,8 +95,8 @@ pub struct CallGraph {
     call_base: Vec<u32>,
     /// Workspace functions each call resolves to, by call number.
     call_targets: Multimap<FuncRef>,
-    /// Functions that a rule declaration keeps Zygote out of.
-    pub cut: HashSet<FuncRef>,
+    /// Functions that a rule declaration keeps Zygote out of, by node.
+    cut: Vec<bool>,
     /// Calls on values of unknown type (`model(x)`), which may run any call method of the
     /// workspace with a matching arity. Kept as one record per call instead of an edge per
     /// functor, so that the graph stays linear in the size of the workspace (a package with
@@ -139,6 +139,12 @@ impl CallGraph {
     /// The workspace's number of call `call` of `file`.
     fn call_number(&self, file: u32, call: u32) -> usize {
         (self.call_base[file as usize] + call) as usize
+    }
+
+    /// Whether a rule declaration keeps Zygote out of `f` (an `rrule`, `@non_differentiable`
+    /// ...): nothing is reached through it.
+    pub fn is_cut(&self, f: FuncRef) -> bool {
+        self.cut[self.node(f).index()]
     }
 
     pub fn reach_of(&self, f: FuncRef) -> Option<Reach> {
@@ -558,7 +564,7 @@ pub fn build(
         reach: Vec::new(),
         unresolved: Vec::new(),
         call_targets: Multimap::default(),
-        cut: HashSet::new(),
+        cut: Vec::new(),
         dispatch: Dispatch::default(),
         call_sites: Multimap::default(),
         entries_by_root: Default::default(),
@@ -793,6 +799,7 @@ pub fn build(
     }
 
     // Cuts.
+    cg.cut = vec![false; cg.graph.node_count()];
     for (fi, facts) in files.iter().enumerate() {
         for (idx, f) in facts.functions.iter().enumerate() {
             let me = FuncRef {
@@ -814,7 +821,8 @@ pub fn build(
                 _ => false,
             };
             if covered {
-                cg.cut.insert(me);
+                let n = cg.node(me).index();
+                cg.cut[n] = true;
             }
         }
     }
@@ -847,7 +855,7 @@ fn reachability(cg: &mut CallGraph) {
     for (ei, e) in cg.entries.iter().enumerate() {
         for root in &e.roots {
             let n = cg.node(*root);
-            if cg.cut.contains(root) || reach[n.index()].is_some() {
+            if cg.cut[n.index()] || reach[n.index()].is_some() {
                 continue;
             }
             reach[n.index()] = Some(Reach {
@@ -893,7 +901,7 @@ fn reachability(cg: &mut CallGraph) {
                     .collect(),
             };
             for (t, edge) in targets {
-                if reach[t.index()].is_some() || cg.cut.contains(&cg.graph[t]) {
+                if reach[t.index()].is_some() || cg.cut[t.index()] {
                     continue;
                 }
                 let e = edge.unwrap_or_else(|| {

@@ -305,7 +305,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
                 .iter()
                 .map(|r| {
                     let f = &analysis.facts[r.file as usize];
-                    let cut = if analysis.graph.cut.contains(r) {
+                    let cut = if analysis.graph.is_cut(*r) {
                         " (rule-covered)"
                     } else {
                         ""

@@ -49,13 +49,13 @@ fn reached_by_entry(unit: &Unit, entry: usize) -> HashSet<FuncRef> {
     let mut seen = HashSet::new();
     let mut queue = VecDeque::new();
     for r in &g.entries[entry].roots {
-        if !g.cut.contains(r) && seen.insert(*r) {
+        if !g.is_cut(*r) && seen.insert(*r) {
             queue.push_back(*r);
         }
     }
     while let Some(f) = queue.pop_front() {
         for t in g.successors(f) {
-            if !g.cut.contains(&t) && seen.insert(t) {
+            if !g.is_cut(t) && seen.insert(t) {
                 queue.push_back(t);
             }
         }
