@@ -348,7 +348,11 @@ fn phases(files: &[(PathBuf, String)]) -> Phases {
         baseline: None,
     };
     let t = Instant::now();
-    adlint::fix::patterns::attach(&mut analysis, Default::default(), None);
+    adlint::fix::patterns::attach(
+        &mut analysis,
+        Default::default(),
+        adlint::fix::patterns::FixScope::All,
+    );
     let fixes = t.elapsed();
     Phases {
         workspace,

@@ -6,6 +6,7 @@ use crate::callgraph::{self, CallGraph};
 use crate::config::{CliSelection, Selection};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::facts::{self, FileFacts};
+use crate::fix::patterns::FixScope;
 use crate::index::{self, Index};
 use crate::rules::{self, Rule, RuleContext, Settings};
 use crate::syntax;
@@ -186,14 +187,7 @@ pub fn analyze_cached(
         .enumerate()
         .filter_map(|(i, f)| Some((i as u32, parsed.get(&f.path)?.tree.clone())))
         .collect();
-    analyze_facts(workspace, facts, options, trees, FixScope::FilesWithTrees)
-}
-
-/// Which diagnostics get fixes (and the help their builders write).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum FixScope {
-    All,
-    FilesWithTrees,
+    analyze_facts(workspace, facts, options, trees, FixScope::GivenTrees)
 }
 
 /// The analysis over extracted facts; `trees` are parses the fix builder may reuse (by file
@@ -256,7 +250,7 @@ fn analyze_facts(
     };
     let graph = callgraph::build(&facts, &index, &rule_decls, &knowledge);
     let calls: usize = facts.iter().map(|f| f.calls.len()).sum();
-    release_free_memory(calls);
+    crate::memory::release_free_memory(calls);
     let settings = Settings {
         zygote: options
             .zygote_version
@@ -326,38 +320,10 @@ fn analyze_facts(
         (fa, a.location.span.start, a.rule).cmp(&(fb, b.location.span.start, b.rule))
     });
     analysis.diagnostics = diagnostics;
-    let only = (fixes == FixScope::FilesWithTrees).then(|| trees.keys().copied().collect());
-    release_free_memory(calls);
-    crate::fix::patterns::attach(&mut analysis, trees, only);
+    crate::memory::release_free_memory(calls);
+    crate::fix::patterns::attach(&mut analysis, trees, fixes);
     analysis
 }
-
-/// Give the pages of freed memory back to the system, after a step that frees much of
-/// what it allocated (the call graph's construction frees almost as much as the graph
-/// keeps; the rules' collection of findings copies them): glibc's allocator would keep
-/// those pages for the rest of the run, where later steps reuse only part of them.
-/// Only for workspaces of more than [`RELEASE_ABOVE_CALLS`] calls (`calls`): in smaller
-/// ones little is freed, and the release (milliseconds) would slow down the language
-/// server's analysis after each edit by a fifth.
-pub(crate) fn release_free_memory(calls: usize) {
-    if calls <= RELEASE_ABOVE_CALLS {
-        return;
-    }
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        unsafe extern "C" {
-            fn malloc_trim(pad: usize) -> std::ffi::c_int;
-        }
-        // SAFETY: `malloc_trim` only releases free memory of glibc's heaps; it touches no
-        // live allocation and may be called from any thread at any time.
-        unsafe {
-            malloc_trim(0);
-        }
-    }
-}
-
-/// See [`release_free_memory`]: about 4 MB of Julia.
-const RELEASE_ABOVE_CALLS: usize = 100_000;
 
 /// The exit code for a finished run: 1 when a finding is at or above `threshold`.
 pub fn has_failures(diagnostics: &[Diagnostic], threshold: Severity) -> bool {

@@ -620,11 +620,11 @@ pub fn build(
                 let mut reads = Vec::new();
                 let res = (facts.calls.iter().enumerate())
                     .map(|(ci, call)| {
-                        let res = r.resolve_call(fi as u32, call);
-                        if res.read_callers {
+                        let (res, read) = r.resolve_kept(fi as u32, call);
+                        if read {
                             reads.push((fi as u32, ci as u32));
                         }
-                        Resolutions::compact(res)
+                        res
                     })
                     .collect();
                 (res, reads)
@@ -643,11 +643,7 @@ pub fn build(
         // Kept compact as they come: most calls resolved again still run nothing.
         let redone: Vec<(Option<Box<Resolved>>, bool)> = again
             .par_iter()
-            .map(|&(fi, ci)| {
-                let res = r.resolve_call(fi, &files[fi as usize].calls[ci as usize]);
-                let reads = res.read_callers;
-                (Resolutions::compact(res), reads)
-            })
+            .map(|&(fi, ci)| r.resolve_kept(fi, &files[fi as usize].calls[ci as usize]))
             .collect();
         let mut changed = false;
         let mut next = Vec::new();
@@ -751,7 +747,7 @@ pub fn build(
     // Everything the graph needs from the resolutions is in it now: they go before the
     // rest of the graph is built (they are most of the memory the construction takes).
     drop(resolutions);
-    crate::analysis::release_free_memory(calls as usize);
+    crate::memory::release_free_memory(calls as usize);
     // The functors each shape of unknown-callable call may run.
     let shapes: HashSet<Shape> = cg.dispatch.shape_of.values().copied().collect();
     for shape in shapes {
@@ -1197,6 +1193,14 @@ impl<'a> Resolver<'a> {
             return max.is_none_or(|m| n.saturating_sub(1) <= m);
         }
         n >= req && max.is_none_or(|m| n <= m)
+    }
+
+    /// A call's resolution as it is kept ([`Resolutions::compact`]), and whether it read
+    /// the call sites found so far (then a later round resolves it again).
+    fn resolve_kept(&self, file: u32, call: &Call) -> (Option<Box<Resolved>>, bool) {
+        let res = self.resolve_call(file, call);
+        let read = res.read_callers;
+        (Resolutions::compact(res), read)
     }
 
     fn resolve_call(&self, file: u32, call: &Call) -> Resolved {

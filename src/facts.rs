@@ -68,6 +68,7 @@ impl std::fmt::Debug for OptIdx {
         std::fmt::Debug::fmt(&self.get(), f)
     }
 }
+
 /// Index of a module inside one file's [`FileFactsData::modules`].
 pub type ModIdx = u32;
 
@@ -851,7 +852,7 @@ impl Relocation {
             args: x.args.shifted(self.values_base),
             kwargs: KwArgs(x.kwargs.0.shifted(self.keywords_base)),
             span: self.span(x.span),
-            callee_end: (x.callee_end as i64 + self.shift) as u32,
+            callee_end: self.span(x.callee_span()).end,
             ..x.clone()
         }));
         out.assigns.extend(c.assigns.iter().map(|a| Assign {

@@ -6,7 +6,7 @@
 //! `rules` report findings, `fix` builds and applies their quick fixes, and `render` writes
 //! them out. `analysis` runs the pipeline for the CLI and the language server.
 //!
-//! Three modules go beyond the architecture page's table, on purpose:
+//! Four modules go beyond the architecture page's table, on purpose:
 //! - `fix` depends on `refad` for `check --fix --verify` only (`GradientReference`: the
 //!   gradients of the entry points before fixing, compared after each round). The page keeps
 //!   `refad` off the default `check` path, which this respects: without `--verify` no fix
@@ -17,6 +17,8 @@
 //! - `name` interns the names and dotted paths that facts hold (one copy of each text for
 //!   the process), so that a workspace's facts do not hold a string per occurrence. It knows
 //!   nothing about Julia; `facts` creates names, the later passes compare them.
+//! - `memory` gives freed memory back to the system after the steps of a large analysis
+//!   that free much of what they allocated (`callgraph`'s construction, the rules).
 
 pub mod analysis;
 pub mod baseline;
@@ -30,6 +32,7 @@ pub mod harness;
 pub mod index;
 pub mod knowledge;
 pub mod lsp;
+pub mod memory;
 pub mod name;
 pub mod refad;
 pub mod render;

@@ -6,9 +6,10 @@
 //! text in a process-wide table: 4 bytes (an `Option<Name>` too), no allocation of its
 //! own, compared by number. A [`Path`] is likewise the number of an interned slice of
 //! names (a [`List`], which interns parameter lists too). Facts are mostly names, so
-//! their size is what keeps a large workspace's facts small. The texts live for the rest of the process, which bounds them by the number of
-//! distinct names ever seen (the language server also keeps the names of text typed and
-//! deleted since it started: a few dozen bytes for each distinct identifier).
+//! their size is what keeps a large workspace's facts small. The texts live for the rest
+//! of the process, which bounds them by the number of distinct names ever seen (the
+//! language server also keeps the names of text typed and deleted since it started: a
+//! few dozen bytes for each distinct identifier).
 
 use std::borrow::Borrow;
 use std::collections::HashMap;

@@ -43,18 +43,24 @@ const SHAPE_QUERIES: &[&str] = &[
     "isempty",
 ];
 
-/// Attach fixes (and pattern-specific help) to the diagnostics of the analysis: of every
-/// file, or of the files in `only` (by index). `trees` holds parses of some files made
-/// already; the others are parsed on demand.
-pub fn attach(
-    analysis: &mut Analysis,
-    trees: HashMap<u32, Tree>,
-    only: Option<std::collections::HashSet<u32>>,
-) {
+/// Which diagnostics [`attach`] builds fixes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixScope {
+    /// Every diagnostic (the command line).
+    All,
+    /// Those of the files whose trees the caller gave (the editor's open documents, where
+    /// code actions are asked for); the others keep their rule's help.
+    GivenTrees,
+}
+
+/// Attach fixes (and pattern-specific help) to the diagnostics of the analysis in `scope`.
+/// `trees` holds parses of some files (by index) made already; the others are parsed on
+/// demand.
+pub fn attach(analysis: &mut Analysis, trees: HashMap<u32, Tree>, scope: FixScope) {
     use rayon::prelude::*;
     // Diagnostics come file by file; each file's are built on their own (in parallel),
     // with the statements of that file parsed once and dropped when it is done.
-    let wanted = |file: u32| only.as_ref().is_none_or(|o| o.contains(&file));
+    let wanted = |file: u32| scope == FixScope::All || trees.contains_key(&file);
     let files: Vec<&[Diagnostic]> = analysis
         .diagnostics
         .chunk_by(|a, b| a.location.file == b.location.file)
@@ -1088,7 +1094,7 @@ fn non_mutating_variant(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, fou
         let src = &cx.a.workspace.files[cf as usize].text;
         let renamed = format!(
             "{}{}",
-            &src[call.callee_span().start as usize..call.callee_span().end as usize]
+            &src[call.callee_span().range()]
                 .strip_suffix(name.as_str())
                 .unwrap_or(""),
             new_name

@@ -580,11 +580,15 @@ async fn opening_a_workspace_file_brings_its_fixes() {
     let titles: Vec<&str> = (r["result"].as_array().unwrap().iter())
         .map(|a| a["title"].as_str().unwrap())
         .collect();
-    assert!(
-        titles
-            .iter()
-            .any(|t| t.starts_with("Define a `ChainRulesCore.rrule`")),
-        "{titles:?}"
+    // The quick fixes come first; without fixes only the suppressions would be offered.
+    assert_eq!(
+        titles,
+        [
+            "Let ForwardDiff differentiate `helper!`: `Zygote.forwarddiff(helper!, x)`",
+            "Define a `ChainRulesCore.rrule` for `helper!` (skeleton)",
+            "Suppress index-assignment on this line",
+            "Suppress index-assignment in this function"
+        ]
     );
     c.shutdown().await;
 }

@@ -282,3 +282,14 @@ fn the_scanner_guard_keeps_every_tree() {
     }
     assert_eq!(differ, Vec::<String>::new(), "of {} files", files.len());
 }
+
+#[test]
+fn a_call_keeps_its_first_65535_arguments() {
+    // Argument ranges are six bytes: a longer list loses its tail, not the call.
+    let src = format!("g(x{})\nh(1, 2)\n", ", 1".repeat(70_000));
+    let facts = facts::extract(&src);
+    let lens: Vec<(String, usize)> = (facts.calls.iter())
+        .map(|c| (c.callee.join("."), facts.args(c.args).len()))
+        .collect();
+    assert_eq!(lens, [("g".to_string(), 65_535), ("h".to_string(), 2)]);
+}
