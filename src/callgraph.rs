@@ -431,7 +431,7 @@ struct Resolver<'a> {
     /// variable (in file order within each), and inner named functions by (parent, name);
     /// built once so lookups do not scan the file.
     assigns_by: Vec<Vec<(FuncIdx, Name, u32)>>,
-    inner_by: Vec<HashMap<(FuncIdx, &'a str), Vec<FuncIdx>>>,
+    inner_by: Vec<HashMap<(FuncIdx, Name), Vec<FuncIdx>>>,
     /// Every call method in the workspace, sorted (targets of calls on unknown objects).
     all_functors: Vec<FuncRef>,
 }
@@ -585,20 +585,20 @@ pub fn build(
                 let mut by: Vec<(FuncIdx, Name, u32)> = (f.assigns.iter().enumerate())
                     .map(|(i, a)| (a.func, a.var, i as u32))
                     .collect();
-                by.sort_by(|a, b| (a.0, a.1.as_str()).cmp(&(b.0, b.1.as_str())));
+                by.sort_by_key(|a| (a.0, a.1.number()));
                 by
             })
             .collect(),
         inner_by: files
             .iter()
             .map(|f| {
-                let mut m: HashMap<(FuncIdx, &str), Vec<FuncIdx>> = HashMap::new();
+                let mut m: HashMap<(FuncIdx, Name), Vec<FuncIdx>> = HashMap::new();
                 for (i, g) in f.functions.iter().enumerate() {
                     if let (Some(p), FunctionKind::Named, Some(n)) =
                         (g.parent.get(), &g.kind, &g.name)
                     {
                         if f.functions[p as usize].kind != FunctionKind::TopLevel {
-                            m.entry((p, n.as_str())).or_default().push(i as FuncIdx);
+                            m.entry((p, *n)).or_default().push(i as FuncIdx);
                         }
                     }
                 }
@@ -805,11 +805,11 @@ pub fn build(
             let covered = match &f.kind {
                 // A rule in the workspace, or one the config says exists elsewhere
                 // (`[knowledge] has-rule`, e.g. in a package extension adlint does not see).
-                FunctionKind::Named => f.name.as_deref().is_some_and(|n| {
-                    rules.covering(files, n, false, f.arity()).is_some() || knowledge.has_rule(n)
+                FunctionKind::Named => f.name.as_ref().is_some_and(|n| {
+                    rules.covering(files, *n, false, f.arity()).is_some() || knowledge.has_rule(n)
                 }),
                 FunctionKind::Functor { type_name, .. } => {
-                    rules.covering(files, type_name, true, f.arity()).is_some()
+                    rules.covering(files, *type_name, true, f.arity()).is_some()
                 }
                 FunctionKind::RuleBody | FunctionKind::Region { .. } | FunctionKind::TopLevel => {
                     true
@@ -949,7 +949,7 @@ fn collect_unresolved(
                 continue;
             }
             let Some(name) = call.name() else { continue };
-            if k.is_known(name)
+            if k.is_known(&name)
                 || r.lookup(fi as u32, call.func, name).is_some()
                 || !r.inner_named(fi as u32, call.func, name).is_empty()
                 || entry_calls.contains(&(fi as u32, ci as u32))
@@ -1010,16 +1010,16 @@ impl<'a> Resolver<'a> {
 
     /// Look a name up in `func` and the functions around it (closures capture), ending
     /// with the file's top level (globals).
-    fn lookup(&self, file: u32, func: FuncIdx, name: &str) -> Option<Binding<'a>> {
+    fn lookup(&self, file: u32, func: FuncIdx, name: Name) -> Option<Binding<'a>> {
         let facts = self.facts(file);
         let mut cur = Some(func);
         while let Some(f) = cur {
             let def = &facts.functions[f as usize];
-            if let Some(i) = def.param_index(name) {
+            if let Some(i) = def.param_index(&name) {
                 return Some(Binding::Param { func: f, index: i });
             }
             let by = &self.assigns_by[file as usize];
-            let first = by.partition_point(|a| (a.0, a.1.as_str()) < (f, name));
+            let first = by.partition_point(|a| (a.0, a.1.number()) < (f, name.number()));
             let values: Vec<&'a Value> = by[first..]
                 .iter()
                 .take_while(|a| a.0 == f && a.1 == name)
@@ -1033,7 +1033,7 @@ impl<'a> Resolver<'a> {
         None
     }
 
-    fn inner_named(&self, file: u32, func: FuncIdx, name: &str) -> Vec<FuncRef> {
+    fn inner_named(&self, file: u32, func: FuncIdx, name: Name) -> Vec<FuncRef> {
         let facts = self.facts(file);
         let mut cur = Some(func);
         while let Some(f) = cur {
@@ -1066,11 +1066,11 @@ impl<'a> Resolver<'a> {
                 if !trail.seen.insert((file, func, *name)) {
                     return vec![];
                 }
-                let inner = self.inner_named(file, func, name);
+                let inner = self.inner_named(file, func, *name);
                 if !inner.is_empty() {
                     return inner.into_iter().map(|f| (f, false)).collect();
                 }
-                match self.lookup(file, func, name) {
+                match self.lookup(file, func, *name) {
                     Some(Binding::Values(values)) => values
                         .into_iter()
                         .flat_map(|v| self.function_values(file, func, v, depth + 1, trail))
@@ -1081,7 +1081,7 @@ impl<'a> Resolver<'a> {
                     None => {
                         let module = self.module_of(FuncRef { file, func });
                         let (methods, certain) =
-                            self.index.visible_methods(module, name, self.files);
+                            self.index.visible_methods(module, *name, self.files);
                         if !methods.is_empty() {
                             return methods.into_iter().map(|m| (m, !certain)).collect();
                         }
@@ -1098,10 +1098,10 @@ impl<'a> Resolver<'a> {
                 let (q, name) = path.split_at(path.len() - 1);
                 let module = self
                     .index
-                    .unalias(self.module_of(FuncRef { file, func }), &q[0]);
+                    .unalias(self.module_of(FuncRef { file, func }), q[0]);
                 if self.index.module_names.contains(&module) {
                     self.index
-                        .methods_in_module(&module, &name[0], self.files)
+                        .methods_in_module(module, name[0], self.files)
                         .into_iter()
                         .map(|f| (f, false))
                         .collect()
@@ -1221,7 +1221,7 @@ impl<'a> Resolver<'a> {
         let qualifier: Vec<Name> = call
             .qualifier()
             .iter()
-            .map(|q| self.index.unalias(module, q))
+            .map(|&q| self.index.unalias(module, q))
             .collect();
         let mut trail = Trail::default();
 
@@ -1282,12 +1282,12 @@ impl<'a> Resolver<'a> {
         } else {
             let q = qualifier.last().expect("non-empty");
             if self.index.module_names.contains(q) {
-                for m in self.index.methods_in_module(q, name, self.files) {
+                for m in self.index.methods_in_module(*q, name, self.files) {
                     if self.arity_ok(m, call) {
                         res.targets.push((m, EdgeKind::Call, false));
                     }
                 }
-            } else if self.lookup(file, call.func, &call.callee[0]).is_some() {
+            } else if self.lookup(file, call.func, call.callee[0]).is_some() {
                 // `m.cell(h, x)`: a field of an object, called.
                 self.link_unknown_callable(call, &mut res);
             } else {
@@ -1311,7 +1311,7 @@ impl<'a> Resolver<'a> {
                 if fvals.is_empty() {
                     continue;
                 }
-                match k.traverse(&qualifier, name, i + 1) {
+                match k.traverse(&qualifier, &name, i + 1) {
                     Some(Traverse::Yes) => {
                         for (f, p) in fvals {
                             res.targets.push((f, EdgeKind::HigherOrder, p));
@@ -1372,7 +1372,7 @@ impl<'a> Resolver<'a> {
     fn is_zygote_backend(&self, file: u32, func: FuncIdx, value: &Value, names: &[String]) -> bool {
         match value {
             Value::Call { callee, .. } => callee.last().is_some_and(|c| names.iter().any(|n| n == c)),
-            Value::Ident(n) => match self.lookup(file, func, n) {
+            Value::Ident(n) => match self.lookup(file, func, *n) {
                 Some(Binding::Values(vs)) => vs
                     .iter()
                     .any(|v| matches!(v, Value::Call { callee, .. } if callee.last().is_some_and(|c| names.iter().any(|n| n == c)))),
@@ -1387,7 +1387,7 @@ impl<'a> Resolver<'a> {
         let k = self.knowledge;
         let name = call.name()?;
         // Most calls are not to an API of that name: say so before resolving anything.
-        if !call.adjoint && !k.entry_apis.iter().any(|api| api.name == name) {
+        if !call.adjoint && !k.is_entry_api_name(name) {
             return None;
         }
         let module = self.module_of(FuncRef {
@@ -1412,7 +1412,7 @@ impl<'a> Resolver<'a> {
         let qualifier: Vec<Name> = call
             .qualifier()
             .iter()
-            .map(|q| self.index.unalias(module, q))
+            .map(|&q| self.index.unalias(module, q))
             .collect();
         let candidates: Vec<&'a EntryApi> = k
             .entry_apis
@@ -1452,7 +1452,7 @@ impl<'a> Resolver<'a> {
         });
         let name = call.name()?;
         let Some(api) = self.entry_api(file, call)? else {
-            let f = Value::Ident(Name::new(name));
+            let f = Value::Ident(name);
             let roots = self.function_values(file, call.func, &f, 0, &mut Trail::default());
             return Some(Entry {
                 file,
@@ -1468,14 +1468,14 @@ impl<'a> Resolver<'a> {
         let qualifier: Vec<Name> = call
             .qualifier()
             .iter()
-            .map(|q| self.index.unalias(module, q))
+            .map(|&q| self.index.unalias(module, q))
             .collect();
         let args = self.facts(file).args(call.args);
         let farg = args.get(api.function_arg - 1)?;
         let roots = self.function_values(file, call.func, farg, 0, &mut Trail::default());
         let implicit_params = args.iter().skip(api.function_arg).any(|a| {
             matches!(a, Value::Call { callee, .. } if callee.last().is_some_and(|c| c == "Params" || c == "params"))
-                || matches!(a, Value::Ident(n) if self.is_params_value(file, call.func, n))
+                || matches!(a, Value::Ident(n) if self.is_params_value(file, call.func, *n))
         });
         let facts = self.facts(file);
         let label = match farg {
@@ -1499,7 +1499,7 @@ impl<'a> Resolver<'a> {
         })
     }
 
-    fn is_params_value(&self, file: u32, func: FuncIdx, name: &str) -> bool {
+    fn is_params_value(&self, file: u32, func: FuncIdx, name: Name) -> bool {
         match self.lookup(file, func, name) {
             Some(Binding::Values(vs)) => vs.iter().any(|v| {
                 matches!(v, Value::Call { callee, .. } if callee.last().is_some_and(|c| c == "Params" || c == "params"))

@@ -11,8 +11,9 @@
 
 use crate::knowledge::{self, MacroClass};
 pub use crate::name::{List, Name, Path};
-use crate::syntax::{self, LineIndex};
+use crate::syntax::{self, KindName, LineIndex};
 use std::collections::HashMap;
+use std::sync::OnceLock;
 use tree_sitter::Node;
 
 /// A byte range in the file.
@@ -422,8 +423,8 @@ impl Call {
         }
     }
 
-    pub fn name(&self) -> Option<&str> {
-        self.callee.last().map(Name::as_str)
+    pub fn name(&self) -> Option<Name> {
+        self.callee.last().copied()
     }
     pub fn qualifier(&self) -> &[Name] {
         if self.callee.is_empty() {
@@ -697,10 +698,10 @@ impl<'s, 'm> Assembler<'s, 'm> {
     /// `func`, module `module` and span `span`).
     fn top_level(&mut self, node: Node, func: FuncIdx, module: Option<ModIdx>, span: Span) {
         for child in syntax::named_children(node) {
-            if child.kind() == "module_definition" {
+            if child.kind_str() == "module_definition" {
                 let name = syntax::named_children(child)
                     .into_iter()
-                    .find(|c| c.kind() == "identifier")
+                    .find(|c| c.kind_str() == "identifier")
                     .map(|c| Name::new(syntax::text(c, self.src)))
                     .unwrap_or_default();
                 let mspan = Span::of(child);
@@ -1039,41 +1040,21 @@ impl<'s> Extractor<'s> {
     }
 
     fn run(&mut self, root: Node) {
-        let by_index: Vec<Option<Cap>> = (syntax::CaptureTable::facts().capture_names())
-            .iter()
-            .map(|n| cap_of(n))
-            .collect();
-        let mut caps: Vec<(Node, Cap)> = syntax::facts_captures(root)
+        static BY_INDEX: OnceLock<Vec<Option<Cap>>> = OnceLock::new();
+        let by_index = BY_INDEX.get_or_init(|| {
+            (syntax::CaptureTable::facts().capture_names())
+                .iter()
+                .map(|n| cap_of(n))
+                .collect()
+        });
+        // (node, capture, parent)
+        let mut caps: Vec<(Node, Cap, Option<Node>)> = syntax::facts_captures(root)
             .into_iter()
-            .filter_map(|(node, index)| Some((node, by_index[index as usize]?)))
+            .filter_map(|c| Some((c.node, by_index[c.index as usize]?, c.parent)))
             .collect();
         // Outer nodes first at the same start, then by capture kind, so that definitions
         // exist before the uses inside them are attributed.
-        caps.sort_by(|a, b| {
-            (a.0.start_byte(), std::cmp::Reverse(a.0.end_byte()), a.1).cmp(&(
-                b.0.start_byte(),
-                std::cmp::Reverse(b.0.end_byte()),
-                b.1,
-            ))
-        });
-        caps.dedup_by(|a, b| a.0.id() == b.0.id() && a.1 == b.1);
-
-        // Pass 1: modules, functions and regions, so that closures passed as arguments can
-        // be named when the enclosing call is summarised in pass 2.
-        // A generator `(f(x) for x in xs)` is found through its `for_clause`; its scope
-        // starts at the enclosing parentheses, so those are added as captures first.
-        let mut generators: Vec<(Node, Cap)> = Vec::new();
-        for &(node, cap) in &caps {
-            if cap == Cap::Generator {
-                if let Some(parent) = node.parent() {
-                    if matches!(parent.kind(), "parenthesized_expression" | "argument_list") {
-                        generators.push((parent, Cap::Comprehension));
-                    }
-                }
-            }
-        }
-        if !generators.is_empty() {
-            caps.extend(generators);
+        let order = |caps: &mut Vec<(Node, Cap, Option<Node>)>| {
             caps.sort_by(|a, b| {
                 (a.0.start_byte(), std::cmp::Reverse(a.0.end_byte()), a.1).cmp(&(
                     b.0.start_byte(),
@@ -1082,9 +1063,32 @@ impl<'s> Extractor<'s> {
                 ))
             });
             caps.dedup_by(|a, b| a.0.id() == b.0.id() && a.1 == b.1);
+        };
+        order(&mut caps);
+
+        // Pass 1: modules, functions and regions, so that closures passed as arguments can
+        // be named when the enclosing call is summarised in pass 2.
+        // A generator `(f(x) for x in xs)` is found through its `for_clause`; its scope
+        // starts at the enclosing parentheses, so those are added as captures first.
+        let mut generators: Vec<(Node, Cap, Option<Node>)> = Vec::new();
+        for &(_, cap, parent) in &caps {
+            if cap == Cap::Generator {
+                if let Some(parent) = parent {
+                    if matches!(
+                        parent.kind_str(),
+                        "parenthesized_expression" | "argument_list"
+                    ) {
+                        generators.push((parent, Cap::Comprehension, parent.parent()));
+                    }
+                }
+            }
+        }
+        if !generators.is_empty() {
+            caps.extend(generators);
+            order(&mut caps);
         }
         let mut scopes = ScopeStack::default();
-        for &(node, cap) in &caps {
+        for &(node, cap, _) in &caps {
             scopes.leave_before(node.start_byte() as u32);
             match cap {
                 Cap::Module => self.define_module(node, &mut scopes),
@@ -1102,7 +1106,7 @@ impl<'s> Extractor<'s> {
 
         // Pass 2: uses, attributed to the innermost function and block.
         let mut scopes = ScopeStack::default();
-        for &(node, cap) in &caps {
+        for &(node, cap, parent) in &caps {
             let start = node.start_byte() as u32;
             scopes.leave_before(start);
             let span = Span::of(node);
@@ -1118,7 +1122,7 @@ impl<'s> Extractor<'s> {
                 | Cap::Module => Some(span),
                 Cap::Macro => syntax::named_children(node)
                     .into_iter()
-                    .find(|c| c.kind() == "macro_argument_list")
+                    .find(|c| c.kind_str() == "macro_argument_list")
                     .map(Span::of),
                 _ => None,
             };
@@ -1134,7 +1138,7 @@ impl<'s> Extractor<'s> {
             }
             match cap {
                 Cap::Block => {
-                    let is_loop = matches!(node.kind(), "for_statement" | "while_statement");
+                    let is_loop = matches!(node.kind_str(), "for_statement" | "while_statement");
                     scopes.blocks.push((span.end, span, is_loop, func));
                 }
                 Cap::Call | Cap::Broadcast => self.record_call(node, func, cap == Cap::Broadcast),
@@ -1144,12 +1148,12 @@ impl<'s> Extractor<'s> {
                 Cap::BindFor => self.record_loop_binding(node, func, &scopes),
                 Cap::BindLet => self.record_let_binding(node, func, &scopes),
                 Cap::Try => self.record_try(node, func),
-                Cap::Ident => self.record_ref(node, func),
+                Cap::Ident => self.record_ref(node, parent, func),
                 Cap::Using | Cap::Import => self.record_import(node, cap == Cap::Using),
                 Cap::Export => {
                     let module = self.module_of(start);
                     for child in syntax::named_children(node) {
-                        if child.kind() == "identifier" {
+                        if child.kind_str() == "identifier" {
                             self.facts.exports.push((module, self.name(child)));
                         }
                     }
@@ -1173,7 +1177,7 @@ impl<'s> Extractor<'s> {
     fn define_module(&mut self, node: Node, scopes: &mut ScopeStack) {
         let name = syntax::named_children(node)
             .into_iter()
-            .find(|c| c.kind() == "identifier")
+            .find(|c| c.kind_str() == "identifier")
             .map(|c| self.name(c))
             .unwrap_or_default();
         let span = Span::of(node);
@@ -1210,7 +1214,7 @@ impl<'s> Extractor<'s> {
                 let sig_call = if cap == Cap::Function {
                     let Some(sig) = syntax::named_children(node)
                         .into_iter()
-                        .find(|c| c.kind() == "signature")
+                        .find(|c| c.kind_str() == "signature")
                     else {
                         return;
                     };
@@ -1226,7 +1230,7 @@ impl<'s> Extractor<'s> {
                     if cap == Cap::Function {
                         if let Some(sig) = syntax::named_children(node)
                             .into_iter()
-                            .find(|c| c.kind() == "signature")
+                            .find(|c| c.kind_str() == "signature")
                         {
                             if let Some(id) = first_identifier(sig) {
                                 f.kind = FunctionKind::Named;
@@ -1242,17 +1246,17 @@ impl<'s> Extractor<'s> {
                 if let Some(args) = call.child_by_field_name("arguments").or_else(|| {
                     syntax::named_children(call)
                         .into_iter()
-                        .find(|c| c.kind() == "argument_list")
+                        .find(|c| c.kind_str() == "argument_list")
                 }) {
                     self.read_params(args, &mut f);
                 }
-                match callee.kind() {
+                match callee.kind_str() {
                     "parenthesized_expression" => {
                         // `(m::T)(x) = ...`: a functor method.
                         let inner = syntax::named_children(callee);
                         let ty = inner.first().and_then(|t| {
-                            if t.kind() == "typed_expression"
-                                || t.kind() == "unary_typed_expression"
+                            if t.kind_str() == "typed_expression"
+                                || t.kind_str() == "unary_typed_expression"
                             {
                                 t.named_child(t.named_child_count().saturating_sub(1) as u32)
                             } else {
@@ -1263,9 +1267,9 @@ impl<'s> Extractor<'s> {
                         let type_name = Name::new(&base_type_name(self.text(ty)));
                         let self_name = inner
                             .first()
-                            .filter(|t| t.kind() == "typed_expression")
+                            .filter(|t| t.kind_str() == "typed_expression")
                             .and_then(|t| t.child(0))
-                            .filter(|n| n.kind() == "identifier")
+                            .filter(|n| n.kind_str() == "identifier")
                             .map(|n| self.name(n));
                         f.kind = FunctionKind::Functor {
                             type_name,
@@ -1300,14 +1304,14 @@ impl<'s> Extractor<'s> {
                 f.kind = FunctionKind::Anonymous;
                 if let Some(params) = node.child(0) {
                     f.signature = Span::of(params);
-                    match params.kind() {
+                    match params.kind_str() {
                         "argument_list" | "tuple_expression" => self.read_params(params, &mut f),
                         _ => f.params = List::new(&[self.param_of(params)]),
                     }
                 }
                 if let Some(arrow) = syntax::children(node)
                     .into_iter()
-                    .find(|c| c.kind() == "->")
+                    .find(|c| c.kind_str() == "->")
                 {
                     f.head = Span::of(arrow);
                 }
@@ -1315,10 +1319,10 @@ impl<'s> Extractor<'s> {
             Cap::Do => {
                 f.kind = FunctionKind::DoBlock;
                 let kids = syntax::children(node);
-                if let Some(kw) = kids.iter().find(|c| c.kind() == "do") {
+                if let Some(kw) = kids.iter().find(|c| c.kind_str() == "do") {
                     f.head = Span::of(*kw);
                 }
-                if let Some(params) = kids.iter().find(|c| c.kind() == "argument_list") {
+                if let Some(params) = kids.iter().find(|c| c.kind_str() == "argument_list") {
                     f.signature = Span::of(*params);
                     self.read_params(*params, &mut f);
                 }
@@ -1412,7 +1416,7 @@ impl<'s> Extractor<'s> {
     fn read_params_into(&self, list: Node, params: &mut Vec<Param>, kwparams: &mut Vec<Name>) {
         let mut after_semicolon = false;
         for child in syntax::children(list) {
-            match child.kind() {
+            match child.kind_str() {
                 ";" => after_semicolon = true,
                 "(" | ")" | "," => {}
                 _ if !child.is_named() => {}
@@ -1430,7 +1434,7 @@ impl<'s> Extractor<'s> {
                     }
                 }
                 _ if after_semicolon => {
-                    let target = if child.kind() == "named_argument" {
+                    let target = if child.kind_str() == "named_argument" {
                         child.child(0).unwrap_or(child)
                     } else {
                         child
@@ -1445,7 +1449,7 @@ impl<'s> Extractor<'s> {
     }
 
     fn param_of(&self, node: Node) -> Param {
-        match node.kind() {
+        match node.kind_str() {
             "identifier" => Param {
                 name: Some(self.name(node)),
                 annotation: None,
@@ -1455,7 +1459,7 @@ impl<'s> Extractor<'s> {
             "typed_expression" => {
                 let name = node
                     .child(0)
-                    .filter(|c| c.kind() == "identifier")
+                    .filter(|c| c.kind_str() == "identifier")
                     .map(|c| self.name(c));
                 let ann = node
                     .named_child(node.named_child_count().saturating_sub(1) as u32)
@@ -1508,7 +1512,7 @@ impl<'s> Extractor<'s> {
         let Some(name) = path.last() else { return };
         let Some(args) = syntax::named_children(node)
             .into_iter()
-            .find(|c| c.kind() == "macro_argument_list")
+            .find(|c| c.kind_str() == "macro_argument_list")
         else {
             return;
         };
@@ -1554,7 +1558,7 @@ impl<'s> Extractor<'s> {
         let module = self.module_of(args.start_byte() as u32);
         let Some(first) = first else { return };
         let mut targets: Vec<(Node, Option<Node>)> = Vec::new();
-        match first.kind() {
+        match first.kind_str() {
             "call_expression" => targets.push((first.child(0).unwrap_or(first), Some(first))),
             "open_tuple" | "tuple_expression" => {
                 for c in syntax::named_children(first) {
@@ -1565,7 +1569,7 @@ impl<'s> Extractor<'s> {
                 // `@nograd g(x) = ...`: the definition itself is covered.
                 if let Some(sig) = syntax::named_children(first)
                     .into_iter()
-                    .find(|c| matches!(c.kind(), "call_expression" | "signature"))
+                    .find(|c| matches!(c.kind_str(), "call_expression" | "signature"))
                 {
                     if let Some(call) = find_signature_call(sig).or(Some(sig)) {
                         targets.push((call.child(0).unwrap_or(call), None));
@@ -1591,7 +1595,7 @@ impl<'s> Extractor<'s> {
                 };
                 if let Some(a) = syntax::named_children(call)
                     .into_iter()
-                    .find(|c| c.kind() == "argument_list")
+                    .find(|c| c.kind_str() == "argument_list")
                 {
                     self.read_params(a, &mut f);
                 }
@@ -1610,7 +1614,7 @@ impl<'s> Extractor<'s> {
                 let arity = call.and_then(|c| {
                     let args = syntax::named_children(c)
                         .into_iter()
-                        .find(|a| a.kind() == "argument_list")?;
+                        .find(|a| a.kind_str() == "argument_list")?;
                     let mut f = Function {
                         kind: FunctionKind::Named,
                         module: module.into(),
@@ -1636,10 +1640,10 @@ impl<'s> Extractor<'s> {
     fn define_struct(&mut self, node: Node, _scopes: &ScopeStack) {
         let mutable = syntax::children(node)
             .iter()
-            .any(|c| c.kind() == "mutable" || self.text(*c) == "mutable");
+            .any(|c| c.kind_str() == "mutable" || self.text(*c) == "mutable");
         let Some(head) = syntax::named_children(node)
             .into_iter()
-            .find(|c| c.kind() == "type_head")
+            .find(|c| c.kind_str() == "type_head")
         else {
             return;
         };
@@ -1651,7 +1655,7 @@ impl<'s> Extractor<'s> {
             if child.id() == head.id() {
                 continue;
             }
-            match child.kind() {
+            match child.kind_str() {
                 "identifier" => fields.push(self.name(child)),
                 "typed_expression" => {
                     if let Some(n) = child.child(0) {
@@ -1673,7 +1677,7 @@ impl<'s> Extractor<'s> {
     fn macro_path(&self, node: Node) -> Vec<Name> {
         let mut path = Vec::new();
         for child in syntax::children(node) {
-            match child.kind() {
+            match child.kind_str() {
                 "identifier" => path.push(self.name(child)),
                 "field_expression" => path.extend(self.path_of(child)),
                 "macro_identifier" => {
@@ -1703,7 +1707,7 @@ impl<'s> Extractor<'s> {
         let mut out = Vec::new();
         let mut cur = node;
         loop {
-            match cur.kind() {
+            match cur.kind_str() {
                 "identifier" | "operator" => {
                     out.push(self.name(cur));
                     break;
@@ -1737,7 +1741,7 @@ impl<'s> Extractor<'s> {
     }
 
     fn value_of(&self, node: Node, depth: u32) -> Value {
-        match node.kind() {
+        match node.kind_str() {
             "identifier" => {
                 let t = self.text(node);
                 if t == "nothing" {
@@ -1759,13 +1763,13 @@ impl<'s> Extractor<'s> {
                 let mut args = Vec::new();
                 if let Some(list) = syntax::named_children(node)
                     .into_iter()
-                    .find(|c| c.kind() == "argument_list")
+                    .find(|c| c.kind_str() == "argument_list")
                 {
                     if let Some(&f) = self.func_at.get(&Span::of(list)) {
                         args.push(Value::Func(f));
                     } else {
                         for a in syntax::named_children(list) {
-                            if a.kind() != "named_argument" {
+                            if a.kind_str() != "named_argument" {
                                 args.push(self.value_of(a, depth + 1));
                             }
                         }
@@ -1778,7 +1782,7 @@ impl<'s> Extractor<'s> {
             }
             "arrow_function_expression" | "comprehension_expression" => {
                 match self.func_at.get(&Span::of(node)) {
-                    Some(&f) if node.kind() == "arrow_function_expression" => Value::Func(f),
+                    Some(&f) if node.kind_str() == "arrow_function_expression" => Value::Func(f),
                     _ => Value::Array,
                 }
             }
@@ -1837,7 +1841,7 @@ impl<'s> Extractor<'s> {
             return;
         };
         debug_assert_eq!(callee_node.start_byte(), node.start_byte());
-        let (callee, adjoint) = if callee_node.kind() == "adjoint_expression" {
+        let (callee, adjoint) = if callee_node.kind_str() == "adjoint_expression" {
             (
                 callee_node
                     .named_child(0)
@@ -1852,19 +1856,19 @@ impl<'s> Extractor<'s> {
         let mut kwargs = Vec::new();
         let mut has_splat = false;
         let kids = syntax::named_children(node);
-        if let Some(do_clause) = kids.iter().find(|c| c.kind() == "do_clause") {
+        if let Some(do_clause) = kids.iter().find(|c| c.kind_str() == "do_clause") {
             if let Some(&f) = self.func_at.get(&Span::of(*do_clause)) {
                 args.push(Value::Func(f));
             }
         }
-        if let Some(list) = kids.iter().find(|c| c.kind() == "argument_list") {
+        if let Some(list) = kids.iter().find(|c| c.kind_str() == "argument_list") {
             if let Some(&f) = self.func_at.get(&Span::of(*list)) {
                 // `sum(f(x) for x in xs)`: the generator is the one argument.
                 args.push(Value::Func(f));
             } else {
                 let mut after_semicolon = false;
                 for a in syntax::children(*list) {
-                    match a.kind() {
+                    match a.kind_str() {
                         ";" => after_semicolon = true,
                         _ if !a.is_named() => {}
                         "named_argument" => {
@@ -1901,15 +1905,15 @@ impl<'s> Extractor<'s> {
             // suite's debug builds check it on every corpus).
             callee_end: callee_node.end_byte() as u32,
         });
-        if callee_node.kind() == "identifier" && self.text(callee_node) == "include" {
+        if callee_node.kind_str() == "identifier" && self.text(callee_node) == "include" {
             if let Some(path) = kids
                 .iter()
-                .find(|c| c.kind() == "argument_list")
+                .find(|c| c.kind_str() == "argument_list")
                 .and_then(|l| l.named_child(0))
-                .filter(|s| s.kind() == "string_literal")
+                .filter(|s| s.kind_str() == "string_literal")
                 .and_then(|s| {
                     let kids = syntax::named_children(s);
-                    (kids.len() == 1 && kids[0].kind() == "content")
+                    (kids.len() == 1 && kids[0].kind_str() == "content")
                         .then(|| self.text(kids[0]).to_string())
                 })
             {
@@ -1937,12 +1941,12 @@ impl<'s> Extractor<'s> {
             // `@. x = y + 1` is `x .= y .+ 1`.
             if let Some(args) = syntax::named_children(node)
                 .into_iter()
-                .find(|c| c.kind() == "macro_argument_list")
+                .find(|c| c.kind_str() == "macro_argument_list")
             {
                 if let Some(inner) = args.named_child(0) {
                     self.dot_macro_args.insert(Span::of(inner));
                     if matches!(
-                        inner.kind(),
+                        inner.kind_str(),
                         "assignment" | "compound_assignment_expression"
                     ) && !syntax::is_misparsed_not_equal(inner, self.src)
                     {
@@ -1969,7 +1973,7 @@ impl<'s> Extractor<'s> {
 
     /// For `x[...]` the indexed object; for a plain name the name itself.
     fn assign_target(&self, lhs: Node) -> (Option<Value>, bool) {
-        match lhs.kind() {
+        match lhs.kind_str() {
             "index_expression" => (lhs.child(0).map(|c| self.value_of(c, 1)), true),
             "identifier" | "field_expression" => (Some(self.value_of(lhs, 1)), false),
             _ => (None, false),
@@ -2001,12 +2005,12 @@ impl<'s> Extractor<'s> {
         }
         let value = self.value_of(rhs, 0);
         let span = Span::of(node);
-        match lhs.kind() {
+        match lhs.kind_str() {
             "identifier" => {
                 self.push_assign(func, self.text(lhs), value, AssignKind::Plain, span, scopes);
             }
             "typed_expression" => {
-                if let Some(id) = lhs.child(0).filter(|c| c.kind() == "identifier") {
+                if let Some(id) = lhs.child(0).filter(|c| c.kind_str() == "identifier") {
                     self.push_assign(func, self.text(id), value, AssignKind::Plain, span, scopes);
                 }
             }
@@ -2038,7 +2042,7 @@ impl<'s> Extractor<'s> {
         let mut stack = vec![lhs];
         while let Some(n) = stack.pop() {
             for item in syntax::named_children(n) {
-                match item.kind() {
+                match item.kind_str() {
                     "identifier" => self.push_assign(
                         func,
                         self.text(item),
@@ -2065,7 +2069,7 @@ impl<'s> Extractor<'s> {
                         stack.push(item)
                     }
                     "typed_expression" => {
-                        if let Some(id) = item.child(0).filter(|c| c.kind() == "identifier") {
+                        if let Some(id) = item.child(0).filter(|c| c.kind_str() == "identifier") {
                             self.push_assign(
                                 func,
                                 self.text(id),
@@ -2143,7 +2147,7 @@ impl<'s> Extractor<'s> {
             }
             return;
         }
-        match lhs.kind() {
+        match lhs.kind_str() {
             "identifier" => {
                 self.push_assign(
                     func,
@@ -2178,7 +2182,7 @@ impl<'s> Extractor<'s> {
     fn record_loop_binding(&mut self, node: Node, func: FuncIdx, scopes: &ScopeStack) {
         let Some(lhs) = node.child(0) else { return };
         let span = Span::of(node);
-        match lhs.kind() {
+        match lhs.kind_str() {
             "identifier" => self.push_assign(
                 func,
                 self.text(lhs),
@@ -2191,7 +2195,7 @@ impl<'s> Extractor<'s> {
                 let mut stack = vec![lhs];
                 while let Some(n) = stack.pop() {
                     for c in syntax::named_children(n) {
-                        if c.kind() == "identifier" {
+                        if c.kind_str() == "identifier" {
                             self.push_assign(
                                 func,
                                 self.text(c),
@@ -2211,7 +2215,7 @@ impl<'s> Extractor<'s> {
 
     fn record_let_binding(&mut self, node: Node, func: FuncIdx, scopes: &ScopeStack) {
         // `let x = x` is handled as an assignment inside the binding; `let x` alone declares.
-        if let Some(id) = node.child(0).filter(|c| c.kind() == "identifier") {
+        if let Some(id) = node.child(0).filter(|c| c.kind_str() == "identifier") {
             if node.named_child_count() == 1 {
                 self.push_assign(
                     func,
@@ -2237,12 +2241,12 @@ impl<'s> Extractor<'s> {
 
     fn record_try(&mut self, node: Node, func: FuncIdx) {
         let kids = syntax::named_children(node);
-        let has_catch = kids.iter().any(|c| c.kind() == "catch_clause");
-        let has_finally = kids.iter().any(|c| c.kind() == "finally_clause");
+        let has_catch = kids.iter().any(|c| c.kind_str() == "catch_clause");
+        let has_finally = kids.iter().any(|c| c.kind_str() == "finally_clause");
         // `y = try ... end`: the finding points at the assignment.
         let span = node
             .parent()
-            .filter(|p| p.kind() == "assignment" && p.child(0) != Some(node))
+            .filter(|p| p.kind_str() == "assignment" && p.child(0) != Some(node))
             .map(Span::of)
             .unwrap_or(Span::of(node));
         self.facts.sites.push(Site {
@@ -2255,7 +2259,7 @@ impl<'s> Extractor<'s> {
         });
     }
 
-    fn record_ref(&mut self, node: Node, func: FuncIdx) {
+    fn record_ref(&mut self, node: Node, parent: Option<Node>, func: FuncIdx) {
         // Only closures' reads matter (captures); skip names that are not variable reads.
         let f = &self.facts.functions[func as usize];
         if !f.kind.is_closure()
@@ -2265,8 +2269,8 @@ impl<'s> Extractor<'s> {
         {
             return;
         }
-        let Some(parent) = node.parent() else { return };
-        match parent.kind() {
+        let Some(parent) = parent else { return };
+        match parent.kind_str() {
             "field_expression" if parent.child_by_field_name("value") != Some(node) => return,
             "named_argument" if parent.child(0) == Some(node) => return,
             "macro_identifier" | "import_path" | "selected_import" | "quote_expression" => return,
@@ -2275,7 +2279,7 @@ impl<'s> Extractor<'s> {
             }
             "assignment" | "compound_assignment_expression" | "for_binding" | "let_binding"
                 if parent.child(0) == Some(node)
-                    && parent.kind() != "compound_assignment_expression" =>
+                    && parent.kind_str() != "compound_assignment_expression" =>
             {
                 return
             }
@@ -2299,7 +2303,7 @@ impl<'s> Extractor<'s> {
                 is_using,
                 span: Span::of(node),
             };
-            match item.kind() {
+            match item.kind_str() {
                 "identifier" | "import_path" | "field_expression" => {
                     imp.path = self.import_path(item);
                 }
@@ -2414,11 +2418,11 @@ impl ScopeStack {
 /// `f(x) = ...`, `f(x) where T = ...`, `f(x)::T = ...`: an assignment whose left side is a
 /// call is a method definition.
 fn is_short_definition(node: Node) -> bool {
-    node.child(0).is_some_and(|lhs| match lhs.kind() {
+    node.child(0).is_some_and(|lhs| match lhs.kind_str() {
         "call_expression" => true,
         "where_expression" | "typed_expression" => lhs
             .named_child(0)
-            .is_some_and(|c| c.kind() == "call_expression"),
+            .is_some_and(|c| c.kind_str() == "call_expression"),
         _ => false,
     })
 }
@@ -2427,7 +2431,7 @@ fn is_short_definition(node: Node) -> bool {
 fn find_signature_call(node: Node) -> Option<Node> {
     let mut cur = node;
     for _ in 0..8 {
-        match cur.kind() {
+        match cur.kind_str() {
             "call_expression" => return Some(cur),
             "signature" | "where_expression" | "typed_expression" => cur = cur.named_child(0)?,
             _ => return None,
@@ -2444,7 +2448,7 @@ fn first_identifier(node: Node) -> Option<Node> {
         if steps > 64 {
             return None;
         }
-        if n.kind() == "identifier" {
+        if n.kind_str() == "identifier" {
             return Some(n);
         }
         let kids = syntax::named_children(n);

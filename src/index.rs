@@ -60,8 +60,8 @@ impl MethodsByName {
     }
 
     /// The functions named `name`, if any.
-    pub fn get(&self, name: &str) -> Option<&[FuncRef]> {
-        let &(start, len) = self.ranges.get(name)?;
+    pub fn get(&self, name: Name) -> Option<&[FuncRef]> {
+        let &(start, len) = self.ranges.get(&name)?;
         Some(&self.methods[start as usize..(start + len) as usize])
     }
 }
@@ -253,7 +253,7 @@ impl Index {
 
     /// Whether `name` is brought into `module` from one of `packages` (by `using` or by
     /// an explicit import).
-    pub fn package_in_scope(&self, module: &[Name], packages: &[String], name: &str) -> bool {
+    pub fn package_in_scope(&self, module: &[Name], packages: &[String], name: Name) -> bool {
         let mut m = module.to_vec();
         loop {
             if let Some(scope) = self.scopes.get(&m) {
@@ -262,7 +262,7 @@ impl Index {
                 }
                 if scope
                     .imported
-                    .get(name)
+                    .get(&name)
                     .is_some_and(|from| packages.iter().any(|p| p == from))
                 {
                     return true;
@@ -277,14 +277,14 @@ impl Index {
     }
 
     /// Resolve a module qualifier through aliases (`DI` -> `DifferentiationInterface`).
-    pub fn unalias(&self, module: &[Name], qualifier: &str) -> Name {
+    pub fn unalias(&self, module: &[Name], qualifier: Name) -> Name {
         let mut m = module.to_vec();
         loop {
-            if let Some(target) = self.scopes.get(&m).and_then(|s| s.aliases.get(qualifier)) {
+            if let Some(target) = self.scopes.get(&m).and_then(|s| s.aliases.get(&qualifier)) {
                 return *target;
             }
             if m.pop().is_none() {
-                return Name::new(qualifier);
+                return qualifier;
             }
         }
     }
@@ -294,7 +294,7 @@ impl Index {
     pub fn visible_methods(
         &self,
         module: &[Name],
-        name: &str,
+        name: Name,
         files: &[FileFacts],
     ) -> (Vec<FuncRef>, bool) {
         let Some(all) = self.by_name.get(name) else {
@@ -330,7 +330,7 @@ impl Index {
                         }
                     }
                 }
-                if let Some(from) = scope.imported.get(name) {
+                if let Some(from) = scope.imported.get(&name) {
                     for f in all {
                         if self.function_module(*f, files).last() == Some(from) {
                             found.push(*f);
@@ -353,17 +353,17 @@ impl Index {
         (found, true)
     }
 
-    fn exports(&self, module: &[Name], name: &str) -> bool {
+    fn exports(&self, module: &[Name], name: Name) -> bool {
         self.scopes
             .get(module)
-            .is_some_and(|s| s.exports.contains(name))
+            .is_some_and(|s| s.exports.contains(&name))
     }
 
     /// Methods named `name` defined in the workspace module whose name is `module_name`.
     pub fn methods_in_module(
         &self,
-        module_name: &str,
-        name: &str,
+        module_name: Name,
+        name: Name,
         files: &[FileFacts],
     ) -> Vec<FuncRef> {
         self.by_name
@@ -371,17 +371,15 @@ impl Index {
             .map(|all| {
                 all.iter()
                     .copied()
-                    .filter(|&f| {
-                        self.function_module(f, files).last().map(Name::as_str) == Some(module_name)
-                    })
+                    .filter(|&f| self.function_module(f, files).last() == Some(&module_name))
                     .collect()
             })
             .unwrap_or_default()
     }
 
     /// Whether a struct of this name is declared `mutable` anywhere in the workspace.
-    pub fn struct_mutability(&self, name: &str, files: &[FileFacts]) -> Option<bool> {
-        let defs = self.structs.get(name)?;
+    pub fn struct_mutability(&self, name: Name, files: &[FileFacts]) -> Option<bool> {
+        let defs = self.structs.get(&name)?;
         Some(
             defs.iter()
                 .any(|&(f, s)| files[f as usize].structs[s].mutable),
@@ -431,11 +429,11 @@ impl Rules {
     pub fn covering<'f>(
         &self,
         files: &'f [FileFacts],
-        name: &str,
+        name: Name,
         functor: bool,
         arity: (usize, Option<usize>),
     ) -> Option<&'f crate::facts::RuleDecl> {
-        let decls = self.by_target.get(name)?;
+        let decls = self.by_target.get(&name)?;
         let overlaps = |a: Option<(usize, Option<usize>)>| -> bool {
             let Some((req, max)) = a else { return true };
             let lo = req.max(arity.0);

@@ -3,7 +3,7 @@
 //! analysis logic.
 
 use crate::config::{ExtraEntry, KnowledgeExtension};
-use crate::name::Name;
+use crate::name::{FastHash, Name};
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
@@ -188,6 +188,8 @@ pub enum OriginKind {
 #[derive(Debug, Clone)]
 pub struct Knowledge {
     pub entry_apis: Vec<EntryApi>,
+    /// The names of `entry_apis`: most calls are to none of them.
+    entry_names: HashSet<Name, FastHash>,
     mutating: HashMap<String, MutatingFn>,
     mutating_ok: HashSet<String>,
     foreign: Vec<ForeignFn>,
@@ -231,6 +233,7 @@ pub fn with_config(entries: &[ExtraEntry], ext: &KnowledgeExtension) -> Arc<Know
             source: SOURCE.to_string(),
             configured: true,
         });
+        k.entry_names.insert(Name::new(&e.name));
     }
     for m in &ext.mutating {
         k.mutating.insert(
@@ -334,6 +337,7 @@ fn load() -> Knowledge {
         }
     }
     Knowledge {
+        entry_names: entries.api.iter().map(|a| Name::new(&a.name)).collect(),
         entry_apis: entries.api,
         mutating,
         mutating_ok: functions
@@ -419,6 +423,11 @@ impl Knowledge {
         self.origins.get(name).copied()
     }
 
+    /// Whether an entry API has this name (with any qualifier).
+    pub fn is_entry_api_name(&self, name: Name) -> bool {
+        self.entry_names.contains(&name)
+    }
+
     /// Known outside the workspace, so not counted as an unresolved call.
     pub fn is_known(&self, name: &str) -> bool {
         self.known.contains(name)
@@ -427,7 +436,7 @@ impl Knowledge {
             || self.has_rule.contains(name)
             || self.higher_order.contains_key(name)
             || self.origins.contains_key(name)
-            || self.entry_apis.iter().any(|a| a.name == name)
+            || Name::lookup(name).is_some_and(|n| self.is_entry_api_name(n))
             || self
                 .foreign
                 .iter()

@@ -11,18 +11,20 @@
 //! language server also keeps the names of text typed and deleted since it started: a
 //! few dozen bytes for each distinct identifier).
 
-use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-/// An interned string. Equal names are the same number; order and hash are those of the
-/// text, so sorting by name is deterministic and maps keyed by names can be read with a
-/// `&str`.
+/// An interned string. Equal names are the same number, and hash as it; order is that of
+/// the text, so sorting by name is deterministic.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Name(NonZeroU32);
+
+/// The hasher of the maps on adlint's hot paths (names, functions, calls): several times
+/// faster than the standard library's on short keys, and seeded per map like it.
+pub type FastHash = foldhash::fast::RandomState;
 
 /// The interner is split in shards by hash, so that the threads extracting facts rarely
 /// wait for each other.
@@ -93,16 +95,16 @@ impl<T: Copy + 'static> Table<T> {
 
 /// A set of interned values of one kind with their numbers.
 struct Interner<T: ?Sized + 'static> {
-    hasher: std::hash::RandomState,
-    shards: [Mutex<HashMap<&'static T, u32>>; SHARDS],
+    hasher: FastHash,
+    shards: [Mutex<HashMap<&'static T, u32, FastHash>>; SHARDS],
     table: Table<&'static T>,
 }
 
 impl<T: ?Sized + Eq + Hash + 'static> Interner<T> {
     fn new(empty: &'static T) -> Self {
         Interner {
-            hasher: std::hash::RandomState::new(),
-            shards: std::array::from_fn(|_| Mutex::new(HashMap::new())),
+            hasher: FastHash::default(),
+            shards: std::array::from_fn(|_| Mutex::new(HashMap::default())),
             table: Table::new(empty),
         }
     }
@@ -122,6 +124,14 @@ impl<T: ?Sized + Eq + Hash + 'static> Interner<T> {
             }
         };
         NonZeroU32::new(id + 1).expect("numbers stay below u32::MAX")
+    }
+
+    /// The number of `value` if it was interned.
+    fn find(&self, value: &T) -> Option<NonZeroU32> {
+        let shard = self.hasher.hash_one(value) as usize % SHARDS;
+        let map = self.shards[shard].lock().unwrap_or_else(|e| e.into_inner());
+        let id = *map.get(value)?;
+        Some(NonZeroU32::new(id + 1).expect("numbers stay below u32::MAX"))
     }
 
     fn get(&self, raw: NonZeroU32) -> &'static T {
@@ -146,8 +156,23 @@ impl Name {
         Name(names().intern(text, |t| Box::leak(t.into())))
     }
 
+    /// The name with this text if it was ever made, without making it: a text no name has
+    /// is in no map keyed by names.
+    pub fn lookup(text: &str) -> Option<Name> {
+        if text.is_empty() {
+            return Some(Name(EMPTY));
+        }
+        names().find(text).map(Name)
+    }
+
     pub fn as_str(&self) -> &'static str {
         names().get(self.0)
+    }
+
+    /// The name's number: equal for equal names, in no meaningful order (for sorting by
+    /// identity where only equality matters).
+    pub fn number(self) -> u32 {
+        self.0.get()
     }
 }
 
@@ -166,12 +191,6 @@ impl std::ops::Deref for Name {
 
 impl AsRef<str> for Name {
     fn as_ref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl Borrow<str> for Name {
-    fn borrow(&self) -> &str {
         self.as_str()
     }
 }
@@ -229,8 +248,9 @@ impl Ord for Name {
 
 impl Hash for Name {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        // As the text, so that maps keyed by names can be read with a `&str`.
-        self.as_str().hash(state)
+        // By number: hashing never reads the text. A map keyed by names is read with a
+        // `&str` through [`Name::lookup`].
+        self.0.hash(state)
     }
 }
 
@@ -324,6 +344,23 @@ impl List<Name> {
         let names: Vec<Name> = text.split('.').map(Name::new).collect();
         Path::new(&names)
     }
+
+    /// The names' texts joined with `sep` (`"Zygote.gradient"` with `"."`).
+    pub fn join(&self, sep: &str) -> String {
+        join(self.as_slice(), sep)
+    }
+}
+
+/// The texts of `names` joined with `sep`.
+pub fn join(names: &[Name], sep: &str) -> String {
+    let mut out = String::new();
+    for (i, n) in names.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(n.as_str());
+    }
+    out
 }
 
 impl<T: Interned> Clone for List<T> {
@@ -472,14 +509,14 @@ mod tests {
     }
 
     #[test]
-    fn names_order_and_hash_as_their_text() {
+    fn names_order_as_their_text() {
         let mut names: Vec<Name> = ["b", "a", "c", "a"].map(Name::new).to_vec();
         names.sort();
         names.dedup();
         assert_eq!(names, ["a", "b", "c"]);
         let set: std::collections::HashSet<Name> = names.iter().copied().collect();
-        assert!(set.contains("b"));
-        assert_eq!(names.join("."), "a.b.c");
+        assert!(set.contains(&Name::lookup("b").unwrap()));
+        assert_eq!(super::join(&names, "."), "a.b.c");
     }
 
     #[test]

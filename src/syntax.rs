@@ -25,34 +25,64 @@ pub fn facts_query() -> &'static Query {
     })
 }
 
-/// The captures of the facts query in a subtree, as (node, capture index into
-/// [`CaptureTable::capture_names`]), in pre-order (a node with two captures appears twice, in the order
-/// of its patterns).
+/// One capture of the facts query: the node, its parent (the walk knows it for free, while
+/// tree-sitter's `Node::parent` searches down from the root), and the capture's index into
+/// [`CaptureTable::capture_names`].
+#[derive(Clone, Copy, Debug)]
+pub struct Capture<'t> {
+    pub node: Node<'t>,
+    pub parent: Option<Node<'t>>,
+    pub index: u32,
+}
+
+/// The captures of the facts query in a subtree, in pre-order (a node with two captures
+/// appears twice, in the order of its patterns).
 ///
 /// Every pattern of `queries/facts.scm` is a single node kind (or a list of them) with a
 /// capture: the file is a table of which kinds the extraction looks at. tree-sitter's query
 /// engine evaluates every pattern at every node, which cost as much as parsing; this walks
 /// the subtree once and looks each node's kind up in the table read from the query
 /// ([`CaptureTable`]). `tests/it/quirks.rs` checks that both give the same captures.
-pub fn facts_captures(node: Node<'_>) -> Vec<(Node<'_>, u32)> {
+pub fn facts_captures(node: Node<'_>) -> Vec<Capture<'_>> {
     let table = CaptureTable::facts();
     let mut out = Vec::new();
+    // The subtree's own parent is found once; the walk knows the others.
+    let top_parent = node.parent();
+    visit_subtree(node, |n, ancestors| {
+        if let Some(caps) = table.by_kind.get(n.kind_id() as usize) {
+            let parent = ancestors.last().copied().or(top_parent);
+            out.extend(caps.iter().map(|&index| Capture {
+                node: n,
+                parent,
+                index,
+            }));
+        }
+        true
+    });
+    out
+}
+
+/// Visit `node` and the nodes under it in pre-order with one cursor (no recursion, no
+/// allocation per node): `visit(n, ancestors)` sees each node with its ancestors inside
+/// the subtree (the parent last; none for `node` itself) and returns whether to descend.
+pub fn visit_subtree<'t>(node: Node<'t>, mut visit: impl FnMut(Node<'t>, &[Node<'t>]) -> bool) {
+    let mut ancestors: Vec<Node<'t>> = Vec::new();
     let mut cursor = node.walk();
     loop {
         let n = cursor.node();
-        if let Some(caps) = table.by_kind.get(n.kind_id() as usize) {
-            out.extend(caps.iter().map(|&c| (n, c)));
-        }
-        if cursor.goto_first_child() {
+        if visit(n, &ancestors) && cursor.goto_first_child() {
+            ancestors.push(n);
             continue;
         }
+        // A cursor made at `node` never leaves its subtree.
         loop {
             if cursor.goto_next_sibling() {
                 break;
             }
             if !cursor.goto_parent() {
-                return out;
+                return;
             }
+            ancestors.pop();
         }
     }
 }
@@ -193,13 +223,63 @@ pub fn parse(source: &str) -> Parsed {
     parse_masked(&masked)
 }
 
+/// A node's kind by table: tree-sitter's `Node::kind` measures and checks the C string
+/// of the name on every call, and facts ask every node's kind several times.
+pub trait KindName {
+    fn kind_str(&self) -> &'static str;
+}
+
+impl KindName for Node<'_> {
+    fn kind_str(&self) -> &'static str {
+        // The grammar's kinds by id, then the ERROR kind (id `u16::MAX`, outside the table).
+        static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+        let names = NAMES.get_or_init(|| {
+            let lang = language();
+            (0..lang.node_kind_count() as u16)
+                .chain([u16::MAX])
+                .map(|id| lang.node_kind_for_id(id).unwrap_or("").to_string())
+                .collect()
+        });
+        let id = self.kind_id() as usize;
+        match names.get(id) {
+            Some(name) if id + 1 < names.len() => name,
+            _ => &names[names.len() - 1],
+        }
+    }
+}
+
+/// Run `f` with this thread's parser, set to Julia and the whole document. Making a parser
+/// costs as much as parsing a short statement, and the fix builders parse thousands.
+fn with_parser<R>(f: impl FnOnce(&mut Parser) -> R) -> R {
+    thread_local! {
+        static PARSER: std::cell::RefCell<Option<Parser>> = const { std::cell::RefCell::new(None) };
+    }
+    let fresh = || {
+        let mut parser = Parser::new();
+        parser
+            .set_language(&language())
+            .expect("tree-sitter-julia matches the tree-sitter ABI");
+        parser
+    };
+    PARSER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut slot) => {
+            // Taken out while in use: a panic inside `f` leaves no parser behind in an
+            // unknown state.
+            let mut parser = slot.take().unwrap_or_else(fresh);
+            drop(slot);
+            parser
+                .set_included_ranges(&[])
+                .expect("the whole document is a valid range");
+            let out = f(&mut parser);
+            *cell.borrow_mut() = Some(parser);
+            out
+        }
+        Err(_) => f(&mut fresh()),
+    })
+}
+
 fn parse_masked(masked: &str) -> Parsed {
-    let mut parser = Parser::new();
-    parser
-        .set_language(&language())
-        .expect("tree-sitter-julia matches the tree-sitter ABI");
-    let tree = parser
-        .parse(masked, None)
+    let tree = with_parser(|parser| parser.parse(masked, None))
         .expect("parsing without a timeout or cancellation always yields a tree");
     let error_count = count_errors(&tree);
     Parsed { tree, error_count }
@@ -215,20 +295,16 @@ pub fn parse_range(source: &str, lines: &LineIndex, range: std::ops::Range<usize
         let line = lines.line_of(byte);
         tree_sitter::Point::new(line, byte - lines.line_start(line))
     };
-    let mut parser = Parser::new();
-    parser
-        .set_language(&language())
-        .expect("tree-sitter-julia matches the tree-sitter ABI");
-    parser
-        .set_included_ranges(&[tree_sitter::Range {
-            start_byte: range.start,
-            end_byte: range.end,
-            start_point: point(range.start),
-            end_point: point(range.end),
-        }])
-        .expect("a single range is always valid");
-    let tree = parser
-        .parse_with_options(
+    let tree = with_parser(|parser| {
+        parser
+            .set_included_ranges(&[tree_sitter::Range {
+                start_byte: range.start,
+                end_byte: range.end,
+                start_point: point(range.start),
+                end_point: point(range.end),
+            }])
+            .expect("a single range is always valid");
+        parser.parse_with_options(
             &mut |offset, _| match offset.checked_sub(range.start) {
                 Some(i) if offset < range.end => &bytes[i..],
                 _ => &[][..],
@@ -236,7 +312,8 @@ pub fn parse_range(source: &str, lines: &LineIndex, range: std::ops::Range<usize
             None,
             None,
         )
-        .expect("parsing without a timeout or cancellation always yields a tree");
+    })
+    .expect("parsing without a timeout or cancellation always yields a tree");
     let error_count = count_errors(&tree);
     Parsed { tree, error_count }
 }
@@ -244,12 +321,7 @@ pub fn parse_range(source: &str, lines: &LineIndex, range: std::ops::Range<usize
 /// Re-parse after edits, reusing an old tree (the LSP's incremental path).
 pub fn reparse(source: &str, old: &Tree) -> Parsed {
     let masked = mask_quirks(source);
-    let mut parser = Parser::new();
-    parser
-        .set_language(&language())
-        .expect("tree-sitter-julia matches the tree-sitter ABI");
-    let tree = parser
-        .parse(masked.as_bytes(), Some(old))
+    let tree = with_parser(|parser| parser.parse(masked.as_bytes(), Some(old)))
         .expect("parsing without a timeout or cancellation always yields a tree");
     let error_count = count_errors(&tree);
     Parsed { tree, error_count }
@@ -489,6 +561,22 @@ pub fn children(node: Node<'_>) -> Vec<Node<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kind_str_is_the_node_kind() {
+        // Every kind of a file with errors and missing nodes.
+        let src = "module M\nf(x) = x[1] .+ 2\nfunction g(\n  a, = )\ny = [1 2; 3 4]'\n@m begin end\n\u{0}) end";
+        let parsed = parse(src);
+        assert!(parsed.error_count > 0);
+        let mut seen = 0;
+        walk_preorder(&parsed.tree, |cursor, _| {
+            let node = cursor.node();
+            assert_eq!(node.kind_str(), node.kind(), "{node:?}");
+            seen += 1;
+            true
+        });
+        assert!(seen > 30, "{seen} nodes");
+    }
 
     #[test]
     fn positions_count_chars_and_utf16() {

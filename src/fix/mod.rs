@@ -166,15 +166,15 @@ pub fn comment_spans(src: &str) -> Vec<Span> {
 
 /// The comments under a node of an already parsed tree.
 pub fn comments_in(root: tree_sitter::Node) -> Vec<Span> {
+    use crate::syntax::KindName;
     let mut out = Vec::new();
-    let mut stack = vec![root];
-    while let Some(n) = stack.pop() {
-        if matches!(n.kind(), "line_comment" | "block_comment") {
+    crate::syntax::visit_subtree(root, |n, _| {
+        if matches!(n.kind_str(), "line_comment" | "block_comment") {
             out.push(Span::of(n));
-            continue;
+            return false;
         }
-        stack.extend(n.children(&mut n.walk()));
-    }
+        true
+    });
     out
 }
 

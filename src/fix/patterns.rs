@@ -21,6 +21,7 @@ use crate::analysis::Analysis;
 use crate::diagnostic::{Applicability, Category, Diagnostic, Edit, Fix, Location};
 use crate::facts::{AssignKind, FileFacts, FuncIdx, FunctionKind, Span, Value};
 use crate::index::FuncRef;
+use crate::syntax::KindName;
 use std::collections::HashMap;
 use tree_sitter::{Node, Tree};
 
@@ -358,7 +359,7 @@ impl<'a> FileCx<'a> {
 fn named_children(n: Node) -> Vec<Node> {
     crate::syntax::named_children(n)
         .into_iter()
-        .filter(|c| !matches!(c.kind(), "line_comment" | "block_comment"))
+        .filter(|c| !matches!(c.kind_str(), "line_comment" | "block_comment"))
         .collect()
 }
 
@@ -375,25 +376,25 @@ struct Occ<'t> {
 /// names in calls.
 fn occurrences<'t>(n: Node<'t>, name: &str, src: &str) -> Vec<Occ<'t>> {
     let mut out = Vec::new();
-    let mut stack = vec![(n, None, None)];
-    while let Some((n, parent, grandparent)) = stack.pop() {
-        if n.kind() == "identifier" && &src[n.byte_range()] == name {
+    crate::syntax::visit_subtree(n, |n, ancestors| {
+        if n.kind_str() == "identifier" && &src[n.byte_range()] == name {
+            let parent = ancestors.last().copied();
             let is_field = parent.is_some_and(|p: Node| {
-                p.kind() == "field_expression" && p.named_child(0).is_some_and(|v| v.id() != n.id())
+                p.kind_str() == "field_expression"
+                    && p.named_child(0).is_some_and(|v| v.id() != n.id())
             });
             if !is_field {
                 out.push(Occ {
                     node: n,
                     parent,
-                    grandparent,
+                    grandparent: ancestors.len().checked_sub(2).map(|i| ancestors[i]),
                 });
             }
-            continue;
+            return false;
         }
-        let mut c = n.walk();
-        stack.extend(n.children(&mut c).map(|child| (child, Some(n), parent)));
-    }
-    out.sort_by_key(|o| o.node.start_byte());
+        true
+    });
+    // Pre-order: already by start.
     out
 }
 
@@ -414,10 +415,10 @@ fn is_harmless_read(occ: Occ, src: &str) -> bool {
     let Some(parent) = occ.parent else {
         return false;
     };
-    match parent.kind() {
+    match parent.kind_str() {
         "argument_list" => occ
             .grandparent
-            .filter(|c| c.kind() == "call_expression")
+            .filter(|c| c.kind_str() == "call_expression")
             .and_then(|c| callee_name(c, src))
             .is_some_and(|name| SHAPE_QUERIES.contains(&name)),
         "index_expression" => {
@@ -425,8 +426,10 @@ fn is_harmless_read(occ: Occ, src: &str) -> bool {
                 .named_child(0)
                 .is_some_and(|o| o.id() == occ.node.id())
                 && !occ.grandparent.is_some_and(|g| {
-                    matches!(g.kind(), "assignment" | "compound_assignment_expression")
-                        && g.child(0).is_some_and(|l| l.id() == parent.id())
+                    matches!(
+                        g.kind_str(),
+                        "assignment" | "compound_assignment_expression"
+                    ) && g.child(0).is_some_and(|l| l.id() == parent.id())
                 })
         }
         _ => false,
@@ -436,11 +439,11 @@ fn is_harmless_read(occ: Occ, src: &str) -> bool {
 /// `f.(x)`, `a .+ b`, `.-x`, or one of them in parentheses: an expression that makes a new
 /// array when any operand is one.
 fn is_broadcast(n: Node, src: &str) -> bool {
-    match n.kind() {
+    match n.kind_str() {
         "broadcast_call_expression" => true,
         "binary_expression" | "unary_expression" => n
             .children(&mut n.walk())
-            .any(|c| c.kind() == "operator" && src[c.byte_range()].starts_with('.')),
+            .any(|c| c.kind_str() == "operator" && src[c.byte_range()].starts_with('.')),
         "parenthesized_expression" => n.named_child(0).is_some_and(|c| is_broadcast(c, src)),
         _ => false,
     }
@@ -449,7 +452,7 @@ fn is_broadcast(n: Node, src: &str) -> bool {
 /// Wrap in parentheses unless the expression is atomic or already bracketed.
 fn paren(n: Node, src: &str) -> String {
     let text = &src[n.byte_range()];
-    match n.kind() {
+    match n.kind_str() {
         "identifier"
         | "call_expression"
         | "broadcast_call_expression"
@@ -482,19 +485,22 @@ struct Rebinding<'t> {
 /// `var .op= e`, a loop nest whose only statement is `var[i, j] = e(i, j)`, or a loop nest
 /// whose only statement is `push!(var, e)` (possibly under one `if`).
 fn rebinding<'t>(site: Node<'t>, var: &str, src: &str) -> Option<Rebinding<'t>> {
-    match site.kind() {
+    match site.kind_str() {
         "compound_assignment_expression" => {
             let lhs = site.child(0)?;
             let op = &src[site.child(1)?.byte_range()];
             let rhs = site.named_child(site.named_child_count().checked_sub(1)? as u32)?;
-            if lhs.kind() != "identifier" || &src[lhs.byte_range()] != var || !op.starts_with('.') {
+            if lhs.kind_str() != "identifier"
+                || &src[lhs.byte_range()] != var
+                || !op.starts_with('.')
+            {
                 return None;
             }
             let reads_old = mentions(rhs, var, src) || op != ".=";
             let value = if op == ".=" {
                 if is_broadcast(rhs, src) {
                     src[rhs.byte_range()].to_string()
-                } else if rhs.kind() == "identifier" {
+                } else if rhs.kind_str() == "identifier" {
                     format!("copy({})", &src[rhs.byte_range()])
                 } else {
                     return None;
@@ -529,11 +535,11 @@ fn enclosing_loops<'t>(
         let body: Vec<Node> = named_children(parent)
             .into_iter()
             .filter(|c| {
-                !matches!(c.kind(), "for_binding")
+                !matches!(c.kind_str(), "for_binding")
                     && Some(*c) != parent.child_by_field_name("condition")
             })
             .collect();
-        match parent.kind() {
+        match parent.kind_str() {
             "if_statement" if allow_if && loops.is_empty() && filter.is_none() => {
                 let has_else = parent.child_by_field_name("alternative").is_some();
                 if has_else || body.len() != 1 {
@@ -549,7 +555,7 @@ fn enclosing_loops<'t>(
             _ => break,
         }
     }
-    if loops.is_empty() || (filter.is_some() && inner.kind() == "if_statement") {
+    if loops.is_empty() || (filter.is_some() && inner.kind_str() == "if_statement") {
         return None;
     }
     loops.reverse();
@@ -562,11 +568,11 @@ fn loop_bindings<'t>(loops: &[Node<'t>], src: &str) -> Option<Vec<(String, Node<
     for l in loops {
         for b in named_children(*l)
             .into_iter()
-            .filter(|c| c.kind() == "for_binding")
+            .filter(|c| c.kind_str() == "for_binding")
         {
             let var = b.named_child(0)?;
             let iter = b.named_child(b.named_child_count().checked_sub(1)? as u32)?;
-            if var.kind() != "identifier" || var.id() == iter.id() {
+            if var.kind_str() != "identifier" || var.id() == iter.id() {
                 return None;
             }
             out.push((src[var.byte_range()].to_string(), iter));
@@ -578,12 +584,13 @@ fn loop_bindings<'t>(loops: &[Node<'t>], src: &str) -> Option<Vec<(String, Node<
 /// `for i in I, j in J; var[i, j] = e; end` -> `[e for i in I, j in J]`.
 fn fill_loop<'t>(site: Node<'t>, var: &str, src: &str) -> Option<Rebinding<'t>> {
     let lhs = site.child(0)?;
-    if lhs.kind() != "index_expression" || site.child(1).map(|o| &src[o.byte_range()]) != Some("=")
+    if lhs.kind_str() != "index_expression"
+        || site.child(1).map(|o| &src[o.byte_range()]) != Some("=")
     {
         return None;
     }
     let object = lhs.named_child(0)?;
-    if object.kind() != "identifier" || &src[object.byte_range()] != var {
+    if object.kind_str() != "identifier" || &src[object.byte_range()] != var {
         return None;
     }
     let rhs = site.named_child(site.named_child_count().checked_sub(1)? as u32)?;
@@ -598,7 +605,7 @@ fn fill_loop<'t>(site: Node<'t>, var: &str, src: &str) -> Option<Rebinding<'t>> 
     let index_list = lhs.named_child(1)?;
     let indices: Vec<&str> = named_children(index_list)
         .into_iter()
-        .map(|i| (i.kind() == "identifier").then(|| &src[i.byte_range()]))
+        .map(|i| (i.kind_str() == "identifier").then(|| &src[i.byte_range()]))
         .collect::<Option<_>>()?;
     // Every loop variable indexes exactly one dimension, in any order; the comprehension
     // lists the iterators in index order so that dimension k comes from index k.
@@ -646,9 +653,9 @@ fn push_loop<'t>(site: Node<'t>, var: &str, src: &str) -> Option<Rebinding<'t>> 
     }
     let args = named_children(site.named_child(1)?);
     if args.len() != 2
-        || args[0].kind() != "identifier"
+        || args[0].kind_str() != "identifier"
         || &src[args[0].byte_range()] != var
-        || args[1].kind() == "splat_expression"
+        || args[1].kind_str() == "splat_expression"
     {
         return None;
     }
@@ -694,7 +701,7 @@ fn map_do<'t>(
     var: &str,
     src: &str,
 ) -> Option<Rebinding<'t>> {
-    let the_loop = site.parent().filter(|p| p.kind() == "for_statement")?;
+    let the_loop = site.parent().filter(|p| p.kind_str() == "for_statement")?;
     let bindings = loop_bindings(&[the_loop], src)?;
     let [(loop_var, iter)] = bindings.as_slice() else {
         return None;
@@ -704,7 +711,7 @@ fn map_do<'t>(
     }
     let body: Vec<Node> = named_children(the_loop)
         .into_iter()
-        .filter(|c| c.kind() != "for_binding")
+        .filter(|c| c.kind_str() != "for_binding")
         .collect();
     let (last, temps) = body.split_last()?;
     if last.id() != site.id() || temps.is_empty() {
@@ -713,8 +720,8 @@ fn map_do<'t>(
     let after = the_loop.parent()?;
     for t in temps {
         let lhs = t.child(0)?;
-        if t.kind() != "assignment"
-            || lhs.kind() != "identifier"
+        if t.kind_str() != "assignment"
+            || lhs.kind_str() != "identifier"
             || &src[lhs.byte_range()] == var
             || mentions(*t, var, src)
             || has_effect(
@@ -762,7 +769,7 @@ fn indent_of(src: &str, byte: usize) -> &str {
 fn has_effect(n: Node, src: &str) -> bool {
     let mut stack = vec![n];
     while let Some(n) = stack.pop() {
-        match n.kind() {
+        match n.kind_str() {
             "call_expression" | "broadcast_call_expression" | "macrocall_expression"
                 if callee_name(n, src).is_some_and(|c| c.ends_with('!') || c.starts_with('@')) =>
             {
@@ -787,7 +794,7 @@ fn foreign_mentions(r: &Rebinding, var: &str, src: &str, site: Node) -> bool {
             return !is_harmless_read(o, src);
         }
         // The written object itself: `var` in `var .= ...`, `var[i] = ...`, `push!(var, ...)`.
-        let target = match site.kind() {
+        let target = match site.kind_str() {
             "compound_assignment_expression" => site.child(0),
             "assignment" => site.child(0).and_then(|l| l.named_child(0)),
             _ => site.named_child(1).and_then(|a| a.named_child(0)),
@@ -796,7 +803,7 @@ fn foreign_mentions(r: &Rebinding, var: &str, src: &str, site: Node) -> bool {
             return false;
         }
         // `var .= f.(var)`: reading the old value is the same computation.
-        !(site.kind() == "compound_assignment_expression" && r.reads_old)
+        !(site.kind_str() == "compound_assignment_expression" && r.reads_old)
     })
 }
 
@@ -884,7 +891,7 @@ fn rebind_local(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, found: &mut
     edits.push(cx.edit(stmt, format!("{var} = {}", r.value)));
     // `z = similar(y); z .= y` is `z = copy(y)`: the same values, shape and element type,
     // and nothing else saw `z` before. That one is safe.
-    let same_as_copy = site.kind() == "compound_assignment_expression"
+    let same_as_copy = site.kind_str() == "compound_assignment_expression"
         && r.value.starts_with("copy(")
         && similar_of(def_node, cx.src).is_some_and(|src_var| {
             r.value == format!("copy({src_var})")
@@ -906,23 +913,23 @@ fn rebind_local(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, found: &mut
 /// `y` of `z = similar(y)`.
 fn similar_of(def: Node, src: &str) -> Option<String> {
     let call = def.named_child(def.named_child_count().checked_sub(1)? as u32)?;
-    if call.kind() != "call_expression" || callee_name(call, src) != Some("similar") {
+    if call.kind_str() != "call_expression" || callee_name(call, src) != Some("similar") {
         return None;
     }
     let args = named_children(call.named_child(1)?);
     match args.as_slice() {
-        [a] if a.kind() == "identifier" => Some(src[a.byte_range()].to_string()),
+        [a] if a.kind_str() == "identifier" => Some(src[a.byte_range()].to_string()),
         _ => None,
     }
 }
 
 /// The name an array write targets: `z` of `z .= e`, `z[i] = e`, `push!(z, e)`.
 fn written_name(site: Node, src: &str) -> Option<String> {
-    let n = match site.kind() {
+    let n = match site.kind_str() {
         "compound_assignment_expression" => site.child(0)?,
         "assignment" => {
             let l = site.child(0)?;
-            if l.kind() != "index_expression" {
+            if l.kind_str() != "index_expression" {
                 return None;
             }
             l.named_child(0)?
@@ -930,16 +937,16 @@ fn written_name(site: Node, src: &str) -> Option<String> {
         "call_expression" => site.named_child(1)?.named_child(0)?,
         _ => return None,
     };
-    (n.kind() == "identifier").then(|| src[n.byte_range()].to_string())
+    (n.kind_str() == "identifier").then(|| src[n.byte_range()].to_string())
 }
 
 /// An expression that makes a new array nothing else refers to: an allocation
 /// (`similar(y)`, `zeros(n)`, `Vector{T}(undef, n)`), a literal or comprehension, an empty
 /// typed vector (`T[]`), or a broadcast.
 fn is_fresh(v: Node, src: &str) -> bool {
-    match v.kind() {
+    match v.kind_str() {
         "call_expression" => v.named_child(0).is_some_and(|c| {
-            let base = match c.kind() {
+            let base = match c.kind_str() {
                 "parametrized_type_expression" => c.named_child(0).unwrap_or(c),
                 _ => c,
             };
@@ -949,7 +956,7 @@ fn is_fresh(v: Node, src: &str) -> bool {
         "vector_expression" | "matrix_expression" | "comprehension_expression" => true,
         "index_expression" => v
             .named_child(1)
-            .is_some_and(|i| i.kind() == "vector_expression" && i.named_child_count() == 0),
+            .is_some_and(|i| i.kind_str() == "vector_expression" && i.named_child_count() == 0),
         _ => is_broadcast(v, src),
     }
 }
@@ -959,7 +966,7 @@ fn def_node(tree: &Tree, span: Span) -> Option<Node<'_>> {
     let mut n = tree
         .root_node()
         .descendant_for_byte_range(span.start as usize, span.end as usize)?;
-    while Span::of(n) != span || n.kind() != "assignment" {
+    while Span::of(n) != span || n.kind_str() != "assignment" {
         n = n.parent()?;
     }
     Some(n)
@@ -1035,16 +1042,16 @@ fn non_mutating_variant(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, fou
     let base = fnode.start_byte();
     let body_stmts = named_children(fnode)
         .into_iter()
-        .filter(|c| c.kind() != "signature")
+        .filter(|c| c.kind_str() != "signature")
         .collect::<Vec<_>>();
     let is_long = cx.text(fnode).starts_with("function");
     let signature = fnode
         .children(&mut fnode.walk())
-        .find(|c| c.kind() == "signature" || c.kind() == "call_expression")
+        .find(|c| c.kind_str() == "signature" || c.kind_str() == "call_expression")
         .or_else(|| {
             fnode
                 .child(0)
-                .filter(|c| !is_long && c.kind() != "function")
+                .filter(|c| !is_long && c.kind_str() != "function")
         });
     let Some(signature) = signature else { return };
     let sig_text = rename_in(cx.text(signature), &name, &new_name);
@@ -1149,18 +1156,20 @@ fn non_mutating_variant(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, fou
 /// The statement that writes `var` where `occ` is the written object, if any.
 fn write_statement<'t>(occ: Occ<'t>, var: &str, src: &str) -> Option<Node<'t>> {
     let p = occ.parent?;
-    match p.kind() {
+    match p.kind_str() {
         "compound_assignment_expression" if p.child(0)?.id() == occ.node.id() => Some(p),
         "index_expression" if p.named_child(0)?.id() == occ.node.id() => {
             let g = occ.grandparent?;
-            (matches!(g.kind(), "assignment" | "compound_assignment_expression")
-                && g.child(0)?.id() == p.id())
+            (matches!(
+                g.kind_str(),
+                "assignment" | "compound_assignment_expression"
+            ) && g.child(0)?.id() == p.id())
             .then_some(g)
         }
         "argument_list" => {
             let call = occ.grandparent?;
             let first = p.named_child(0)?;
-            (call.kind() == "call_expression"
+            (call.kind_str() == "call_expression"
                 && first.id() == occ.node.id()
                 && callee_name(call, src).is_some_and(|c| c.ends_with('!'))
                 && written_name(call, src).as_deref() == Some(var))
@@ -1172,7 +1181,7 @@ fn write_statement<'t>(occ: Occ<'t>, var: &str, src: &str) -> Option<Node<'t>> {
 
 fn passed_to_mutating(occ: Occ, src: &str) -> bool {
     occ.parent
-        .filter(|p| p.kind() == "argument_list")
+        .filter(|p| p.kind_str() == "argument_list")
         .and(occ.grandparent)
         .and_then(|c| callee_name(c, src))
         .is_some_and(|c| c.ends_with('!'))
@@ -1185,17 +1194,17 @@ fn returns_only(fnode: Node, var: &str, src: &str) -> bool {
     let Some(last) = stmts.last() else {
         return false;
     };
-    let is_var = |n: Node| n.kind() == "identifier" && &src[n.byte_range()] == var;
+    let is_var = |n: Node| n.kind_str() == "identifier" && &src[n.byte_range()] == var;
     let returns_var = |n: Node| n.named_child(0).is_some_and(is_var);
-    let last_ok = is_var(*last) || (last.kind() == "return_statement" && returns_var(*last));
+    let last_ok = is_var(*last) || (last.kind_str() == "return_statement" && returns_var(*last));
     let mut stack = vec![fnode];
     while let Some(n) = stack.pop() {
-        if n.kind() == "return_statement" && !returns_var(n) {
+        if n.kind_str() == "return_statement" && !returns_var(n) {
             return false;
         }
         if n.id() != fnode.id()
             && matches!(
-                n.kind(),
+                n.kind_str(),
                 "function_definition" | "arrow_function_expression"
             )
         {
@@ -1249,7 +1258,7 @@ fn is_statement_call(cx: &FileCx, file: u32, span: Span) -> bool {
     let is_last = parent
         .named_child(parent.named_child_count().saturating_sub(1) as u32)
         .is_some_and(|l| l.id() == n.id());
-    match parent.kind() {
+    match parent.kind_str() {
         "for_statement" | "while_statement" | "source_file" | "compound_statement"
         | "let_statement" | "module_definition" => true,
         // The last statement of a function or branch is its value.
@@ -1353,7 +1362,7 @@ fn dual_blockers(fnode: Node, src: &str) -> Vec<String> {
     let mut stack = vec![fnode];
     while let Some(n) = stack.pop() {
         let text = &src[n.byte_range()];
-        match n.kind() {
+        match n.kind_str() {
             "identifier" if matches!(text, "Float64" | "Float32" | "Float16") => {
                 let p = n.parent().map(|p| &src[p.byte_range()]).unwrap_or(text);
                 out.push(format!(
@@ -1374,7 +1383,7 @@ fn dual_blockers(fnode: Node, src: &str) -> Vec<String> {
                 });
                 let untyped_buffer = match name {
                     "zeros" | "ones" | "rand" | "randn" => !typed,
-                    "fill" => first.is_some_and(|f| f.kind() == "float_literal"),
+                    "fill" => first.is_some_and(|f| f.kind_str() == "float_literal"),
                     _ => false,
                 };
                 if untyped_buffer {
@@ -1613,11 +1622,11 @@ fn one_line(s: &str) -> Option<String> {
 
 /// `try e catch; s end` -> check the failing case first and return the sentinel.
 fn try_guidance(cx: &FileCx, node: Node) -> Option<String> {
-    let t = if node.kind() == "try_statement" {
+    let t = if node.kind_str() == "try_statement" {
         node
     } else {
         let mut n = node;
-        while n.kind() != "try_statement" {
+        while n.kind_str() != "try_statement" {
             n = n.parent()?;
         }
         n
@@ -1626,12 +1635,12 @@ fn try_guidance(cx: &FileCx, node: Node) -> Option<String> {
     let body: Vec<Node> = kids
         .iter()
         .copied()
-        .take_while(|c| !matches!(c.kind(), "catch_clause" | "finally_clause"))
+        .take_while(|c| !matches!(c.kind_str(), "catch_clause" | "finally_clause"))
         .collect();
-    let catch = kids.iter().find(|c| c.kind() == "catch_clause")?;
+    let catch = kids.iter().find(|c| c.kind_str() == "catch_clause")?;
     let handler: Vec<Node> = named_children(*catch)
         .into_iter()
-        .filter(|c| c.kind() != "identifier" || c.start_byte() > catch.start_byte() + 6)
+        .filter(|c| c.kind_str() != "identifier" || c.start_byte() > catch.start_byte() + 6)
         .collect();
     let [tried] = body.as_slice() else {
         return None;
@@ -1642,7 +1651,7 @@ fn try_guidance(cx: &FileCx, node: Node) -> Option<String> {
     let tried_text = one_line(cx.text(*tried))?;
     let fallback = one_line(cx.text(*fallback))?;
     // The common domain errors have a known condition.
-    let condition = (tried.kind() == "call_expression")
+    let condition = (tried.kind_str() == "call_expression")
         .then(|| {
             let name = callee_name(*tried, cx.src)?;
             let args = named_children(tried.named_child(1)?);
@@ -1669,17 +1678,17 @@ fn try_guidance(cx: &FileCx, node: Node) -> Option<String> {
 
 /// `m.a = v` -> an immutable struct and `m = Accessors.@set m.a = v`.
 fn field_guidance(cx: &FileCx, node: Node) -> Option<String> {
-    let assign = if node.kind() == "assignment" {
+    let assign = if node.kind_str() == "assignment" {
         node
     } else {
         let mut n = node;
-        while n.kind() != "assignment" {
+        while n.kind_str() != "assignment" {
             n = n.parent()?;
         }
         n
     };
     let lhs = assign.child(0)?;
-    if lhs.kind() != "field_expression" {
+    if lhs.kind_str() != "field_expression" {
         return None;
     }
     let object = lhs.named_child(0)?;
@@ -1693,7 +1702,7 @@ fn field_guidance(cx: &FileCx, node: Node) -> Option<String> {
 /// `gradient(x -> gradient(f, x)[1], x)`: the inner derivative by ForwardDiff, or
 /// `Zygote.hessian` for the whole second derivative.
 fn nested_guidance(cx: &FileCx, node: Node) -> Option<String> {
-    if node.kind() != "call_expression" {
+    if node.kind_str() != "call_expression" {
         return None;
     }
     let callee = node.named_child(0)?;
@@ -1704,7 +1713,8 @@ fn nested_guidance(cx: &FileCx, node: Node) -> Option<String> {
     let whole = node
         .parent()
         .filter(|p| {
-            p.kind() == "index_expression" && p.named_child(1).is_some_and(|i| cx.text(i) == "[1]")
+            p.kind_str() == "index_expression"
+                && p.named_child(1).is_some_and(|i| cx.text(i) == "[1]")
         })
         .unwrap_or(node);
     let call = one_line(cx.text(whole))?;
@@ -1738,7 +1748,8 @@ fn boxed_guidance(cx: &FileCx, tree: &Tree, d: &Diagnostic) -> Option<String> {
     let closure_text = one_line(cx.text(closure_node))?;
     let let_form = match closure_node.parent() {
         Some(p)
-            if p.kind() == "assignment" && p.child(0).is_some_and(|l| l.kind() == "identifier") =>
+            if p.kind_str() == "assignment"
+                && p.child(0).is_some_and(|l| l.kind_str() == "identifier") =>
         {
             let name = cx.text(p.child(0)?);
             format!("`{name} = let {var} = {var}; {closure_text} end`")
@@ -1746,7 +1757,9 @@ fn boxed_guidance(cx: &FileCx, tree: &Tree, d: &Diagnostic) -> Option<String> {
         _ => format!("`let {var} = {var}; {closure_text} end`"),
     };
     let site = cx.site_node(tree, d.location.span)?;
-    let fresh = if site.kind() == "assignment" && site.child(0).is_some_and(|l| cx.text(l) == var) {
+    let fresh = if site.kind_str() == "assignment"
+        && site.child(0).is_some_and(|l| cx.text(l) == var)
+    {
         let rhs = site.named_child(site.named_child_count().checked_sub(1)? as u32)?;
         one_line(cx.text(rhs)).map(|v| {
             format!(", or give the re-bound value a fresh name: `{var}2 = {v}`, and use `{var}2` after it")

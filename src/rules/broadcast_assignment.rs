@@ -107,7 +107,9 @@ impl Rule for BroadcastAssignment {
             out.push(d);
         }
         for (file, ci, call) in cx.reached_calls() {
-            let Some(name) = call.name() else { continue };
+            let Some(name) = call.name().map(|n| n.as_str()) else {
+                continue;
+            };
             let Some(row) = cx.knowledge().mutating(name) else {
                 continue;
             };

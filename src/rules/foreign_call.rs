@@ -79,7 +79,9 @@ impl Rule for ForeignCall {
     fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
         let k = cx.knowledge();
         for (file, ci, call) in cx.reached_calls() {
-            let Some(name) = call.name() else { continue };
+            let Some(name) = call.name().map(|n| n.as_str()) else {
+                continue;
+            };
             if cx.is_workspace_call(file, ci) {
                 continue;
             }

@@ -167,7 +167,7 @@ impl Rule for FrozenBufferWrite {
             let facts = &cx.facts[file as usize];
             let frozen = facts.calls.iter().find(|c| {
                 c.func == site.func
-                    && c.name() == Some("copy")
+                    && c.name().map(|n| n.as_str()) == Some("copy")
                     && c.span.end <= site.span.start
                     && facts.args(c.args).first() == Some(&Value::Ident(*name))
             });
@@ -210,7 +210,7 @@ fn argument_is_undifferentiable(
         return Some(format!("`{name}` mutates or leaves Julia"));
     }
     let module = cx.index.function_module(FuncRef { file, func }, cx.facts);
-    let (methods, _) = cx.index.visible_methods(module, name, cx.facts);
+    let (methods, _) = cx.index.visible_methods(module, *name, cx.facts);
     for m in methods {
         let facts = &cx.facts[m.file as usize];
         let mutates_sites = facts.sites.iter().any(|s| {
@@ -226,7 +226,7 @@ fn argument_is_undifferentiable(
         let mutates_calls = facts
             .calls
             .iter()
-            .any(|c| c.func == m.func && c.name().is_some_and(|n| k.mutating(n).is_some()));
+            .any(|c| c.func == m.func && c.name().is_some_and(|n| k.mutating(&n).is_some()));
         if mutates_sites || mutates_calls {
             return Some(format!("`{name}` mutates an array"));
         }
@@ -252,7 +252,9 @@ impl Rule for IgnoreDerivativesExpression {
     }
     fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
         for (file, _, call) in cx.reached_calls() {
-            let Some(name) = call.name() else { continue };
+            let Some(name) = call.name().map(|n| n.as_str()) else {
+                continue;
+            };
             if !matches!(name, "ignore_derivatives" | "dropgrad" | "ignore") {
                 continue;
             }
@@ -293,7 +295,7 @@ impl Rule for CheckpointedNotEscape {
     }
     fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
         for (file, _, call) in cx.reached_calls() {
-            if call.name() != Some("checkpointed") {
+            if call.name().map(|n| n.as_str()) != Some("checkpointed") {
                 continue;
             }
             let Some(f) = cx.facts[file as usize].args(call.args).first() else {

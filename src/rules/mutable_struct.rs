@@ -94,7 +94,11 @@ impl Rule for MutableStructField {
             }
         }
         for (file, _, call) in cx.reached_calls() {
-            if matches!(call.name(), Some("setproperty!" | "setfield!")) && call.args.len() >= 3 {
+            if matches!(
+                call.name().map(|n| n.as_str()),
+                Some("setproperty!" | "setfield!")
+            ) && call.args.len() >= 3
+            {
                 // The field is a quoted symbol (`:f`), not kept in the call's summary.
                 sites.push((
                     file,
@@ -108,7 +112,9 @@ impl Rule for MutableStructField {
         for (file, func, span, object, field) in sites {
             let obj = super::value_text(&object);
             let (ty, certain) = match struct_type_of(cx, file, func, &object) {
-                Some(t) => match cx.index.struct_mutability(&t, cx.facts) {
+                Some(t) => match crate::name::Name::lookup(&t)
+                    .and_then(|n| cx.index.struct_mutability(n, cx.facts))
+                {
                     Some(true) => (t, true),
                     // Immutable: Julia itself refuses the assignment. Unknown: not ours.
                     _ => continue,

@@ -96,7 +96,9 @@ impl Rule for MutatingCall {
     fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
         let k = cx.knowledge();
         for (file, ci, call) in cx.reached_calls() {
-            let Some(name) = call.name() else { continue };
+            let Some(name) = call.name().map(|n| n.as_str()) else {
+                continue;
+            };
             let Some(row) = k.mutating(name) else {
                 continue;
             };
