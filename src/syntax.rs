@@ -248,24 +248,28 @@ impl KindName for Node<'_> {
     }
 }
 
+/// A parser for Julia.
+fn new_parser() -> Parser {
+    let mut parser = Parser::new();
+    parser
+        .set_language(&language())
+        .expect("tree-sitter-julia matches the tree-sitter ABI");
+    parser
+}
+
 /// Run `f` with this thread's parser, set to Julia and the whole document. Making a parser
-/// costs as much as parsing a short statement, and the fix builders parse thousands.
+/// costs as much as parsing a short statement, and the fix builders parse thousands of
+/// them. Whole files get a new parser: one that has parsed other files parses a file
+/// about a tenth slower (measured on the bench corpus; the reason is inside tree-sitter).
 fn with_parser<R>(f: impl FnOnce(&mut Parser) -> R) -> R {
     thread_local! {
         static PARSER: std::cell::RefCell<Option<Parser>> = const { std::cell::RefCell::new(None) };
     }
-    let fresh = || {
-        let mut parser = Parser::new();
-        parser
-            .set_language(&language())
-            .expect("tree-sitter-julia matches the tree-sitter ABI");
-        parser
-    };
     PARSER.with(|cell| match cell.try_borrow_mut() {
         Ok(mut slot) => {
             // Taken out while in use: a panic inside `f` leaves no parser behind in an
             // unknown state.
-            let mut parser = slot.take().unwrap_or_else(fresh);
+            let mut parser = slot.take().unwrap_or_else(new_parser);
             drop(slot);
             parser
                 .set_included_ranges(&[])
@@ -274,12 +278,13 @@ fn with_parser<R>(f: impl FnOnce(&mut Parser) -> R) -> R {
             *cell.borrow_mut() = Some(parser);
             out
         }
-        Err(_) => f(&mut fresh()),
+        Err(_) => f(&mut new_parser()),
     })
 }
 
 fn parse_masked(masked: &str) -> Parsed {
-    let tree = with_parser(|parser| parser.parse(masked, None))
+    let tree = new_parser()
+        .parse(masked, None)
         .expect("parsing without a timeout or cancellation always yields a tree");
     let error_count = count_errors(&tree);
     Parsed { tree, error_count }
@@ -295,7 +300,7 @@ pub fn parse_range(source: &str, lines: &LineIndex, range: std::ops::Range<usize
         let line = lines.line_of(byte);
         tree_sitter::Point::new(line, byte - lines.line_start(line))
     };
-    let tree = with_parser(|parser| {
+    let run = |parser: &mut Parser| {
         parser
             .set_included_ranges(&[tree_sitter::Range {
                 start_byte: range.start,
@@ -312,8 +317,9 @@ pub fn parse_range(source: &str, lines: &LineIndex, range: std::ops::Range<usize
             None,
             None,
         )
-    })
-    .expect("parsing without a timeout or cancellation always yields a tree");
+    };
+    let tree =
+        with_parser(run).expect("parsing without a timeout or cancellation always yields a tree");
     let error_count = count_errors(&tree);
     Parsed { tree, error_count }
 }
@@ -321,7 +327,8 @@ pub fn parse_range(source: &str, lines: &LineIndex, range: std::ops::Range<usize
 /// Re-parse after edits, reusing an old tree (the LSP's incremental path).
 pub fn reparse(source: &str, old: &Tree) -> Parsed {
     let masked = mask_quirks(source);
-    let tree = with_parser(|parser| parser.parse(masked.as_bytes(), Some(old)))
+    let tree = new_parser()
+        .parse(masked.as_bytes(), Some(old))
         .expect("parsing without a timeout or cancellation always yields a tree");
     let error_count = count_errors(&tree);
     Parsed { tree, error_count }

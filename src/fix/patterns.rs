@@ -98,23 +98,25 @@ struct Trees<'a> {
     a: &'a Analysis,
     /// Whole files given by the caller.
     given: &'a HashMap<u32, Tree>,
-    /// Parsed here, by (file, the statement or the whole file), with their comments: the
-    /// last few only. Findings come in file order, so the statement of the next finding is
-    /// almost always one of them; keeping every statement of a large file parsed until its
-    /// findings are done would hold trees many times the size of its source.
-    parsed: std::cell::RefCell<std::collections::VecDeque<((u32, Span), Parsed)>>,
+    /// Parsed here, by (file, the statement or the whole file), with their comments once
+    /// asked for: the last few only. Findings come in file order, so the statement of the
+    /// next finding is almost always one of them; keeping every statement of a large file
+    /// parsed until its findings are done would hold trees many times the size of its
+    /// source.
+    parsed: std::cell::RefCell<std::collections::VecDeque<Entry>>,
 }
 
 /// How many statements [`Trees`] keeps parsed.
 const TREES_KEPT: usize = 4;
 
-/// A tree and the comments in it.
-type Parsed = (Tree, std::rc::Rc<Vec<Span>>);
+/// A parsed statement or file: its key, its tree, and the comments in it (found when a
+/// fix's edits are checked against them; most findings have none).
+type Entry = ((u32, Span), Tree, Option<std::rc::Rc<Vec<Span>>>);
 
 impl<'a> Trees<'a> {
-    /// The tree that covers `span` of `file`, and the comments in it.
-    fn covering(&self, file: u32, span: Span) -> Parsed {
-        let facts = &self.a.facts[file as usize];
+    /// The key of the tree that covers `span` of `file`: its statement, or the whole file
+    /// when the caller gave the file's tree.
+    fn key(&self, file: u32, span: Span) -> (u32, Span) {
         let src = &self.a.workspace.files[file as usize].text;
         let whole = Span {
             start: 0,
@@ -122,23 +124,54 @@ impl<'a> Trees<'a> {
         };
         let key = match self.given.contains_key(&file) {
             true => whole,
-            false => facts.chunk_containing(span).unwrap_or(whole),
+            false => self.a.facts[file as usize]
+                .chunk_containing(span)
+                .unwrap_or(whole),
         };
+        (file, key)
+    }
+
+    /// The index in `parsed` of the tree that covers `span` of `file`, parsed if needed.
+    fn entry(&self, file: u32, span: Span) -> usize {
+        let key = self.key(file, span);
         let mut parsed = self.parsed.borrow_mut();
-        if let Some((_, (tree, comments))) = parsed.iter().find(|(k, _)| *k == (file, key)) {
-            return (tree.clone(), comments.clone());
+        if let Some(i) = parsed.iter().position(|e| e.0 == key) {
+            return i;
         }
+        let src = &self.a.workspace.files[file as usize].text;
         let tree = match self.given.get(&file) {
             Some(t) => t.clone(),
-            None if key == whole => crate::syntax::parse(src).tree,
-            None => crate::syntax::parse_range(src, &facts.line_index, key.range()).tree,
+            None if key.1.start == 0 && key.1.end as usize == src.len() => {
+                crate::syntax::parse(src).tree
+            }
+            None => {
+                let lines = &self.a.facts[file as usize].line_index;
+                crate::syntax::parse_range(src, lines, key.1.range()).tree
+            }
         };
-        let comments = std::rc::Rc::new(super::comments_in(tree.root_node()));
         if parsed.len() == TREES_KEPT {
             parsed.pop_front();
         }
-        parsed.push_back(((file, key), (tree.clone(), comments.clone())));
-        (tree, comments)
+        parsed.push_back((key, tree, None));
+        parsed.len() - 1
+    }
+
+    /// The tree that covers `span` of `file`.
+    fn covering(&self, file: u32, span: Span) -> Tree {
+        let i = self.entry(file, span);
+        self.parsed.borrow()[i].1.clone()
+    }
+
+    /// The comments in the tree that covers `span` of `file`.
+    fn comments(&self, file: u32, span: Span) -> std::rc::Rc<Vec<Span>> {
+        let i = self.entry(file, span);
+        let mut parsed = self.parsed.borrow_mut();
+        let entry = &mut parsed[i];
+        let tree = &entry.1;
+        entry
+            .2
+            .get_or_insert_with(|| std::rc::Rc::new(super::comments_in(tree.root_node())))
+            .clone()
     }
 }
 
@@ -176,7 +209,7 @@ impl<'a> Builder<'a> {
         };
         // The function holds the finding, the nodes the builders look at, and their edits
         // in this file (other than an import added at the top).
-        let (tree, _) = self.trees.covering(
+        let tree = self.trees.covering(
             file,
             self.a.facts[file as usize].functions[func as usize].span,
         );
@@ -200,7 +233,7 @@ impl<'a> Builder<'a> {
         found.fixes.retain(|f| {
             f.edits.iter().all(|e| {
                 e.location.file != file || {
-                    let (_, comments) = self.trees.covering(file, e.location.span);
+                    let comments = self.trees.comments(file, e.location.span);
                     super::keeps_comments(cx.src, &comments, e.location.span, &e.replacement)
                 }
             })
@@ -1239,7 +1272,7 @@ fn rename_in(sig: &str, old: &str, new: &str) -> String {
 
 /// Whether the call is a statement of its own (its value is not used).
 fn is_statement_call(cx: &FileCx, file: u32, span: Span) -> bool {
-    let (tree, _) = cx.trees.covering(file, span);
+    let tree = cx.trees.covering(file, span);
     let Some(mut n) = tree
         .root_node()
         .descendant_for_byte_range(span.start as usize, span.end as usize)

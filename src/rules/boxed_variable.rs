@@ -3,8 +3,9 @@
 
 use super::{Rule, RuleContext};
 use crate::diagnostic::{Category, Diagnostic, Location, Related, Severity};
-use crate::facts::{AssignKind, FileFacts, FuncIdx, FunctionKind, Span};
+use crate::facts::{Assign, AssignKind, FileFacts, FuncIdx, FunctionKind, Span, VarRef};
 use crate::index::FuncRef;
+use crate::name::Name;
 use std::collections::BTreeMap;
 
 pub struct BoxedVariable;
@@ -99,6 +100,8 @@ impl Rule for BoxedVariable {
         let mut found: BTreeMap<(u32, Span), Group> = BTreeMap::new();
         for (fi, facts) in cx.facts.iter().enumerate() {
             let file = fi as u32;
+            // Built when the file's first reached closure needs it.
+            let mut by_func: Option<ByFunc> = None;
             for (ci, closure) in facts.functions.iter().enumerate() {
                 let ci = ci as FuncIdx;
                 let is_inner_named = closure.kind == FunctionKind::Named
@@ -120,7 +123,8 @@ impl Rule for BoxedVariable {
                     // Captured globals are not boxed.
                     continue;
                 }
-                for (var, primary, captures, events) in boxed_in(facts, parent, ci) {
+                let by_func = by_func.get_or_insert_with(|| ByFunc::new(facts));
+                for (var, primary, captures, events) in boxed_in(facts, by_func, parent, ci) {
                     let entry = found
                         .entry((file, primary))
                         .or_insert_with(|| (parent, Vec::new(), Vec::new()));
@@ -203,20 +207,56 @@ fn closure_reached(cx: &RuleContext, file: u32, func: FuncIdx) -> Option<FuncIdx
         .map(|(i, _)| i as FuncIdx)
 }
 
-/// Functions inside `root` (itself included).
-fn subtree(facts: &FileFacts, root: FuncIdx) -> Vec<FuncIdx> {
-    let mut out = vec![root];
-    let mut i = 0;
-    while i < out.len() {
-        let cur = out[i];
+/// A file's functions' children, variable reads and assignments, by function (each list
+/// in the order of the facts).
+struct ByFunc {
+    children: Vec<Vec<FuncIdx>>,
+    refs: Vec<Vec<u32>>,
+    assigns: Vec<Vec<u32>>,
+}
+
+impl ByFunc {
+    fn new(facts: &FileFacts) -> ByFunc {
+        let n = facts.functions.len();
+        let mut by = ByFunc {
+            children: vec![Vec::new(); n],
+            refs: vec![Vec::new(); n],
+            assigns: vec![Vec::new(); n],
+        };
         for (j, f) in facts.functions.iter().enumerate() {
-            if f.parent.get() == Some(cur) {
-                out.push(j as FuncIdx);
+            if let Some(p) = f.parent.get() {
+                by.children[p as usize].push(j as FuncIdx);
             }
         }
-        i += 1;
+        for (i, r) in facts.refs.iter().enumerate() {
+            by.refs[r.func as usize].push(i as u32);
+        }
+        for (i, a) in facts.assigns.iter().enumerate() {
+            by.assigns[a.func as usize].push(i as u32);
+        }
+        by
     }
-    out
+
+    /// Functions inside `root` (itself included).
+    fn subtree(&self, root: FuncIdx) -> Vec<FuncIdx> {
+        let mut out = vec![root];
+        let mut i = 0;
+        while i < out.len() {
+            out.extend_from_slice(&self.children[out[i] as usize]);
+            i += 1;
+        }
+        out
+    }
+
+    /// The indices in `lists` of the functions `funcs`, in the order of the facts.
+    fn gather(lists: &[Vec<u32>], funcs: &[FuncIdx]) -> Vec<u32> {
+        let mut out: Vec<u32> = funcs
+            .iter()
+            .flat_map(|&f| lists[f as usize].iter().copied())
+            .collect();
+        out.sort_unstable();
+        out
+    }
 }
 
 type Boxed = (String, Span, Vec<Span>, Vec<Event>);
@@ -225,37 +265,37 @@ type Boxed = (String, Span, Vec<Span>, Vec<Event>);
 type Group = (FuncIdx, Vec<String>, Vec<Related>);
 
 /// Variables of `parent` that `closure` captures and Julia boxes.
-fn boxed_in(facts: &FileFacts, parent: FuncIdx, closure: FuncIdx) -> Vec<Boxed> {
+fn boxed_in(facts: &FileFacts, by: &ByFunc, parent: FuncIdx, closure: FuncIdx) -> Vec<Boxed> {
     let pdef = &facts.functions[parent as usize];
     let cdef = &facts.functions[closure as usize];
-    let inside = subtree(facts, closure);
-    let mut names: Vec<&str> = facts
-        .refs
-        .iter()
-        .filter(|r| inside.contains(&r.func))
-        .map(|r| r.name.as_str())
-        .chain(
-            facts
-                .assigns
-                .iter()
-                .filter(|a| inside.contains(&a.func) && rebinds(&a.kind))
-                .map(|a| a.var.as_str()),
-        )
+    let inside = by.subtree(closure);
+    let inside_refs: Vec<&VarRef> = ByFunc::gather(&by.refs, &inside)
+        .into_iter()
+        .map(|i| &facts.refs[i as usize])
+        .collect();
+    let inside_rebinds: Vec<&Assign> = ByFunc::gather(&by.assigns, &inside)
+        .into_iter()
+        .map(|i| &facts.assigns[i as usize])
+        .filter(|a| rebinds(&a.kind))
+        .collect();
+    let mut names: Vec<Name> = (inside_refs.iter().map(|r| r.name))
+        .chain(inside_rebinds.iter().map(|a| a.var))
         .collect();
     names.sort();
     names.dedup();
     let mut out = Vec::new();
     for name in names {
+        let name_text = name.as_str();
         // The closure's own parameters and loop variables shadow the outer name.
-        if cdef.param_index(name).is_some() {
+        if cdef.param_index(name_text).is_some() {
             continue;
         }
-        let is_param = pdef.param_index(name).is_some()
-            || matches!(&pdef.kind, FunctionKind::Functor { self_name: Some(s), .. } if s == name);
-        let outer: Vec<_> = facts
-            .assigns
+        let is_param = pdef.param_index(name_text).is_some()
+            || matches!(&pdef.kind, FunctionKind::Functor { self_name: Some(s), .. } if *s == name);
+        let outer: Vec<&Assign> = by.assigns[parent as usize]
             .iter()
-            .filter(|a| a.func == parent && a.var == name)
+            .map(|&i| &facts.assigns[i as usize])
+            .filter(|a| a.var == name)
             .collect();
         if !is_param && outer.is_empty() {
             continue; // not a local of the enclosing function
@@ -271,11 +311,7 @@ fn boxed_in(facts: &FileFacts, parent: FuncIdx, closure: FuncIdx) -> Vec<Boxed> 
         if !is_param && outer_rebinds.is_empty() {
             continue; // only loop variables or let bindings: fresh each time
         }
-        let inner: Vec<_> = facts
-            .assigns
-            .iter()
-            .filter(|a| inside.contains(&a.func) && a.var == name && rebinds(&a.kind))
-            .collect();
+        let inner: Vec<_> = inside_rebinds.iter().filter(|a| a.var == name).collect();
         let mut events: Vec<Event> = Vec::new();
         if is_param {
             events.push(Event {
@@ -292,13 +328,9 @@ fn boxed_in(facts: &FileFacts, parent: FuncIdx, closure: FuncIdx) -> Vec<Boxed> 
             in_closure: true,
         }));
         events.sort_by_key(|e| e.span.start);
-        let captures: Vec<Span> = facts
-            .refs
-            .iter()
-            .filter(|r| inside.contains(&r.func) && r.name == name)
-            .map(|r| r.span)
-            .collect();
-        let capture_at = captures.first().copied().unwrap_or(cdef.span);
+        let capture_at = (inside_refs.iter())
+            .find(|r| r.name == name)
+            .map_or(cdef.span, |r| r.span);
         let primary = if events.len() >= 2 {
             // Assigned more than once (or inside the closure): the first re-binding.
             events[1].span
