@@ -10,6 +10,7 @@
 //! classify macros, whose meaning is syntactic (a macro rewrites code before anything runs).
 
 use crate::knowledge::{self, MacroClass};
+use crate::name::FastHash;
 pub use crate::name::{List, Name, Path};
 use crate::syntax::{self, KindName, LineIndex};
 use std::collections::HashMap;
@@ -978,11 +979,11 @@ struct Extractor<'s> {
     src: &'s str,
     facts: FileFactsData,
     /// Function index by the span of the node that defines it.
-    func_at: HashMap<Span, FuncIdx>,
+    func_at: HashMap<Span, FuncIdx, FastHash>,
     /// Module spans, to find the module of a node.
     module_at: Vec<(Span, ModIdx)>,
     /// The statements directly inside `@. ...`, recorded as broadcasts by the macro.
-    dot_macro_args: std::collections::HashSet<Span>,
+    dot_macro_args: std::collections::HashSet<Span, FastHash>,
     /// Argument values, moved to `facts.values` at the end (summarising a value adds to
     /// it, from code that only reads the extractor otherwise).
     values: std::cell::RefCell<Vec<Value>>,
@@ -1012,7 +1013,7 @@ impl<'s> Extractor<'s> {
         Extractor {
             src,
             facts,
-            func_at: HashMap::new(),
+            func_at: HashMap::default(),
             module_at,
             dot_macro_args: Default::default(),
             values: Default::default(),

@@ -46,11 +46,14 @@ pub struct Capture<'t> {
 pub fn facts_captures(node: Node<'_>) -> Vec<Capture<'_>> {
     let table = CaptureTable::facts();
     let mut out = Vec::new();
-    // The subtree's own parent is found once; the walk knows the others.
-    let top_parent = node.parent();
     visit_subtree(node, |n, ancestors| {
         if let Some(caps) = table.by_kind.get(n.kind_id() as usize) {
-            let parent = ancestors.last().copied().or(top_parent);
+            // The walk knows every parent but the subtree's own (whose search from the root
+            // costs as much as the statements before it).
+            let parent = match ancestors.last() {
+                Some(&p) => Some(p),
+                None => n.parent(),
+            };
             out.extend(caps.iter().map(|&index| Capture {
                 node: n,
                 parent,

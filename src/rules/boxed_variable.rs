@@ -208,33 +208,54 @@ fn closure_reached(cx: &RuleContext, file: u32, func: FuncIdx) -> Option<FuncIdx
 }
 
 /// A file's functions' children, variable reads and assignments, by function (each list
-/// in the order of the facts).
+/// in the order of the facts), as one flat list each with offsets.
 struct ByFunc {
-    children: Vec<Vec<FuncIdx>>,
-    refs: Vec<Vec<u32>>,
-    assigns: Vec<Vec<u32>>,
+    children: Grouped,
+    refs: Grouped,
+    assigns: Grouped,
+}
+
+/// Numbers grouped by function: the group of function `f` is
+/// `items[offsets[f]..offsets[f + 1]]`.
+struct Grouped {
+    offsets: Vec<u32>,
+    items: Vec<u32>,
+}
+
+impl Grouped {
+    /// Group `0..keys.len()` by key (`None`: in no group), keeping their order.
+    fn new(groups: usize, keys: impl Iterator<Item = Option<FuncIdx>> + Clone) -> Grouped {
+        let mut offsets = vec![0u32; groups + 1];
+        for k in keys.clone().flatten() {
+            offsets[k as usize + 1] += 1;
+        }
+        for i in 0..groups {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut next = offsets.clone();
+        let mut items = vec![0u32; offsets[groups] as usize];
+        for (i, k) in keys.enumerate() {
+            if let Some(k) = k {
+                items[next[k as usize] as usize] = i as u32;
+                next[k as usize] += 1;
+            }
+        }
+        Grouped { offsets, items }
+    }
+
+    fn of(&self, f: FuncIdx) -> &[u32] {
+        &self.items[self.offsets[f as usize] as usize..self.offsets[f as usize + 1] as usize]
+    }
 }
 
 impl ByFunc {
     fn new(facts: &FileFacts) -> ByFunc {
         let n = facts.functions.len();
-        let mut by = ByFunc {
-            children: vec![Vec::new(); n],
-            refs: vec![Vec::new(); n],
-            assigns: vec![Vec::new(); n],
-        };
-        for (j, f) in facts.functions.iter().enumerate() {
-            if let Some(p) = f.parent.get() {
-                by.children[p as usize].push(j as FuncIdx);
-            }
+        ByFunc {
+            children: Grouped::new(n, facts.functions.iter().map(|f| f.parent.get())),
+            refs: Grouped::new(n, facts.refs.iter().map(|r| Some(r.func))),
+            assigns: Grouped::new(n, facts.assigns.iter().map(|a| Some(a.func))),
         }
-        for (i, r) in facts.refs.iter().enumerate() {
-            by.refs[r.func as usize].push(i as u32);
-        }
-        for (i, a) in facts.assigns.iter().enumerate() {
-            by.assigns[a.func as usize].push(i as u32);
-        }
-        by
     }
 
     /// Functions inside `root` (itself included).
@@ -242,17 +263,17 @@ impl ByFunc {
         let mut out = vec![root];
         let mut i = 0;
         while i < out.len() {
-            out.extend_from_slice(&self.children[out[i] as usize]);
+            out.extend_from_slice(self.children.of(out[i]));
             i += 1;
         }
         out
     }
 
-    /// The indices in `lists` of the functions `funcs`, in the order of the facts.
-    fn gather(lists: &[Vec<u32>], funcs: &[FuncIdx]) -> Vec<u32> {
+    /// The numbers of `grouped` of the functions `funcs`, in the order of the facts.
+    fn gather(grouped: &Grouped, funcs: &[FuncIdx]) -> Vec<u32> {
         let mut out: Vec<u32> = funcs
             .iter()
-            .flat_map(|&f| lists[f as usize].iter().copied())
+            .flat_map(|&f| grouped.of(f).iter().copied())
             .collect();
         out.sort_unstable();
         out
@@ -292,8 +313,7 @@ fn boxed_in(facts: &FileFacts, by: &ByFunc, parent: FuncIdx, closure: FuncIdx) -
         }
         let is_param = pdef.param_index(name_text).is_some()
             || matches!(&pdef.kind, FunctionKind::Functor { self_name: Some(s), .. } if *s == name);
-        let outer: Vec<&Assign> = by.assigns[parent as usize]
-            .iter()
+        let outer: Vec<&Assign> = (by.assigns.of(parent).iter())
             .map(|&i| &facts.assigns[i as usize])
             .filter(|a| a.var == name)
             .collect();
