@@ -11,7 +11,6 @@ use crate::index::{self, Index};
 use crate::rules::{self, Rule, RuleContext, Settings};
 use crate::syntax;
 use crate::workspace::{Version, Workspace};
-use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -117,14 +116,39 @@ impl FactsCache {
     }
 }
 
+/// `f(i)` for every `i` in `0..costs.len()` on all threads, the costliest first, returned
+/// in index order. Handing out the large files first keeps one thread from parsing the
+/// largest file alone at the end while the others wait.
+pub fn map_costliest_first<R: Send>(costs: &[usize], f: impl Fn(usize) -> R + Sync) -> Vec<R> {
+    let mut order: Vec<usize> = (0..costs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(costs[i]));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done: std::sync::Mutex<Vec<(usize, R)>> = std::sync::Mutex::new(Vec::new());
+    rayon::scope(|scope| {
+        for _ in 0..rayon::current_num_threads().min(order.len()) {
+            scope.spawn(|_| {
+                let mut mine = Vec::new();
+                loop {
+                    let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&i) = order.get(k) else { break };
+                    mine.push((i, f(i)));
+                }
+                done.lock().unwrap_or_else(|e| e.into_inner()).extend(mine);
+            });
+        }
+    });
+    let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
+    done.sort_unstable_by_key(|&(i, _)| i);
+    debug_assert_eq!(done.len(), costs.len());
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
 /// Analyse a workspace from scratch (the command line): each file is parsed, its facts
 /// extracted and its tree dropped, in parallel; nothing is kept for a next run.
 pub fn analyze(workspace: Workspace, options: &Options) -> Analysis {
-    let facts: Vec<FileFacts> = workspace
-        .files
-        .par_iter()
-        .map(|f| facts::extract(&f.text))
-        .collect();
+    let files = &workspace.files;
+    let costs: Vec<usize> = files.iter().map(|f| f.text.len()).collect();
+    let facts: Vec<FileFacts> = map_costliest_first(&costs, |i| facts::extract(&files[i].text));
     analyze_facts(workspace, facts, options, HashMap::new(), FixScope::All)
 }
 
@@ -157,20 +181,41 @@ pub fn analyze_cached(
         .collect();
     cache.memos.clear();
     let entries = &cache.entries;
-    let facts: Vec<FileFacts> = workspace
-        .files
-        .par_iter()
-        .zip(hashes.par_iter())
-        .zip(memos.par_iter_mut())
-        .map(|((f, h), memo)| match entries.get(&f.path) {
-            Some((old, facts)) if old == h => facts.clone(),
-            _ => match (parsed.get(&f.path), memo) {
-                (Some(p), Some(memo)) => facts::extract_incremental(&f.text, p, memo),
-                (Some(p), None) => facts::extract_parsed(&f.text, p),
-                (None, _) => facts::extract(&f.text),
-            },
+    let files = &workspace.files;
+    let cached = |i: usize| -> Option<&FileFacts> {
+        let f = &files[i];
+        entries
+            .get(&f.path)
+            .filter(|(old, _)| *old == hashes[i])
+            .map(|(_, facts)| facts)
+    };
+    // Files whose facts are cached cost nothing; the others the parse of their text.
+    let costs: Vec<usize> = (0..files.len())
+        .map(|i| match cached(i) {
+            Some(_) => 0,
+            None => files[i].text.len(),
         })
         .collect();
+    // Each memo is taken by the one task of its file.
+    let memo_slots: Vec<std::sync::Mutex<Option<facts::ChunkMemo>>> = memos
+        .iter_mut()
+        .map(|m| std::sync::Mutex::new(m.take()))
+        .collect();
+    let facts: Vec<FileFacts> = map_costliest_first(&costs, |i| {
+        if let Some(facts) = cached(i) {
+            return facts.clone();
+        }
+        let f = &files[i];
+        let mut slot = memo_slots[i].lock().unwrap_or_else(|e| e.into_inner());
+        match (parsed.get(&f.path), slot.as_mut()) {
+            (Some(p), Some(memo)) => facts::extract_incremental(&f.text, p, memo),
+            (Some(p), None) => facts::extract_parsed(&f.text, p),
+            (None, _) => facts::extract(&f.text),
+        }
+    });
+    for (memo, slot) in memos.iter_mut().zip(memo_slots) {
+        *memo = slot.into_inner().unwrap_or_else(|e| e.into_inner());
+    }
     for (f, memo) in workspace.files.iter().zip(memos) {
         if let Some(memo) = memo {
             cache.memos.insert(f.path.clone(), memo);
@@ -330,4 +375,29 @@ pub fn has_failures(diagnostics: &[Diagnostic], threshold: Severity) -> bool {
     diagnostics
         .iter()
         .any(|d| d.severity >= threshold && d.severity > Severity::Info)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::map_costliest_first;
+
+    #[test]
+    fn costliest_first_returns_every_result_in_index_order() {
+        assert!(map_costliest_first(&[], |i| i).is_empty());
+        let costs: Vec<usize> = (0..1000).map(|i| (i * 7919) % 101).collect();
+        let started = std::sync::Mutex::new(Vec::new());
+        let out = map_costliest_first(&costs, |i| {
+            started.lock().unwrap().push(i);
+            i * 2
+        });
+        assert_eq!(out, (0..1000).map(|i| i * 2).collect::<Vec<_>>());
+        // Handed out by decreasing cost: the first started are among the costliest.
+        let started = started.into_inner().unwrap();
+        assert_eq!(started.len(), 1000);
+        assert!(
+            started[..2].iter().all(|&i| costs[i] >= 99),
+            "{:?}",
+            &started[..2]
+        );
+    }
 }

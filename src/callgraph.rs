@@ -11,11 +11,17 @@
 use crate::facts::{Call, FileFacts, FuncIdx, Function, FunctionKind, Name, Span, Value};
 use crate::index::{FuncRef, Index, Rules};
 use crate::knowledge::{self, EntryApi, Knowledge, Traverse};
+use crate::name::FastHash;
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
 use rayon::prelude::*;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+
+/// The call graph's maps and sets hash functions, calls and names, many times each: with
+/// the fast hasher.
+type HashMap<K, V> = std::collections::HashMap<K, V, FastHash>;
+type HashSet<K> = std::collections::HashSet<K, FastHash>;
 
 /// How a call edge was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -592,7 +598,7 @@ pub fn build(
         inner_by: files
             .iter()
             .map(|f| {
-                let mut m: HashMap<(FuncIdx, Name), Vec<FuncIdx>> = HashMap::new();
+                let mut m: HashMap<(FuncIdx, Name), Vec<FuncIdx>> = HashMap::default();
                 for (i, g) in f.functions.iter().enumerate() {
                     if let (Some(p), FunctionKind::Named, Some(n)) =
                         (g.parent.get(), &g.kind, &g.name)
@@ -637,7 +643,7 @@ pub fn build(
             })
             .collect(),
     );
-    let no_calls = HashSet::new();
+    let no_calls = HashSet::default();
     r.callers = resolutions.callers(&offsets, &no_calls);
     for _round in 1..3 {
         // Kept compact as they come: most calls resolved again still run nothing.
@@ -663,16 +669,17 @@ pub fn build(
     }
 
     // Entries.
-    let mut blocked: HashSet<FuncRef> = HashSet::new();
-    for (fi, facts) in files.iter().enumerate() {
-        for (ci, call) in facts.calls.iter().enumerate() {
-            if let Some(entry) = r.entry_of(fi as u32, ci as u32, call) {
-                for root in &entry.roots {
-                    blocked.insert(*root);
-                }
-                cg.entries.push(entry);
-            }
-        }
+    let mut blocked: HashSet<FuncRef> = HashSet::default();
+    let by_file: Vec<Vec<Entry>> = (files.par_iter().enumerate())
+        .map(|(fi, facts)| {
+            (facts.calls.iter().enumerate())
+                .filter_map(|(ci, call)| r.entry_of(fi as u32, ci as u32, call))
+                .collect()
+        })
+        .collect();
+    for entry in by_file.into_iter().flatten() {
+        blocked.extend(entry.roots.iter().copied());
+        cg.entries.push(entry);
     }
 
     // Entries were the last to follow parameters to their call sites.
@@ -867,57 +874,58 @@ fn reachability(cg: &mut CallGraph) {
         Edge(EdgeIndex, NodeIndex),
         Dispatch(Shape),
     }
+    let CallGraph {
+        graph,
+        dispatch,
+        cut,
+        offsets,
+        ..
+    } = cg;
+    let node = |f: FuncRef| NodeIndex::new((offsets[f.file as usize] + f.func) as usize);
+    // One list of steps, reused from node to node.
+    let mut steps: Vec<(Span, NodeIndex, Step)> = Vec::new();
+    let mut reached: Vec<(NodeIndex, Option<EdgeIndex>, Span)> = Vec::new();
     while let Some(n) = queue.pop_front() {
         let here = reach[n.index()].expect("queued nodes are reached");
-        let mut steps: Vec<(Span, NodeIndex, Step)> = cg
-            .graph
-            .edges(n)
-            .map(|e| (e.weight().site, e.target(), Step::Edge(e.id(), e.target())))
-            .collect();
-        for &(_, site, shape) in cg
-            .dispatch
-            .by_caller
-            .get(&cg.graph[n])
-            .into_iter()
-            .flatten()
-        {
+        steps.clear();
+        steps.extend(
+            (graph.edges(n)).map(|e| (e.weight().site, e.target(), Step::Edge(e.id(), e.target()))),
+        );
+        for &(_, site, shape) in dispatch.by_caller.get(&graph[n]).into_iter().flatten() {
             steps.push((site, NodeIndex::end(), Step::Dispatch(shape)));
         }
         steps.sort_by_key(|s| (s.0, s.1));
-        for (site, _, step) in steps {
-            let targets: Vec<(NodeIndex, Option<EdgeIndex>)> = match step {
-                Step::Edge(e, t) => vec![(t, Some(e))],
-                Step::Dispatch(shape) => cg
-                    .dispatch
-                    .functors
-                    .get(&shape)
-                    .into_iter()
-                    .flatten()
-                    .map(|&f| (cg.node(f), None))
-                    .collect(),
-            };
-            for (t, edge) in targets {
-                if reach[t.index()].is_some() || cg.cut[t.index()] {
-                    continue;
-                }
-                let e = edge.unwrap_or_else(|| {
-                    cg.graph.add_edge(
-                        n,
-                        t,
-                        Edge {
-                            site,
-                            kind: EdgeKind::Functor,
-                            possible: true,
-                        },
-                    )
-                });
-                reach[t.index()] = Some(Reach {
-                    entry: here.entry,
-                    depth: here.depth + 1,
-                    via: Some(e),
-                });
-                queue.push_back(t);
+        reached.clear();
+        for (site, _, step) in &steps {
+            match step {
+                Step::Edge(e, t) => reached.push((*t, Some(*e), *site)),
+                Step::Dispatch(shape) => reached.extend(
+                    (dispatch.functors.get(shape).into_iter().flatten())
+                        .map(|&f| (node(f), None, *site)),
+                ),
             }
+        }
+        for &(t, edge, site) in &reached {
+            if reach[t.index()].is_some() || cut[t.index()] {
+                continue;
+            }
+            let e = edge.unwrap_or_else(|| {
+                graph.add_edge(
+                    n,
+                    t,
+                    Edge {
+                        site,
+                        kind: EdgeKind::Functor,
+                        possible: true,
+                    },
+                )
+            });
+            reach[t.index()] = Some(Reach {
+                entry: here.entry,
+                depth: here.depth + 1,
+                via: Some(e),
+            });
+            queue.push_back(t);
         }
     }
     cg.reach = reach;
