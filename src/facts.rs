@@ -1244,11 +1244,10 @@ impl<'s> Extractor<'s> {
                     return;
                 };
                 let callee = call.child(0).expect("a call has a callee");
-                if let Some(args) = call.child_by_field_name("arguments").or_else(|| {
-                    syntax::named_children(call)
-                        .into_iter()
-                        .find(|c| c.kind_str() == "argument_list")
-                }) {
+                if let Some(args) = call
+                    .child_by_field_name("arguments")
+                    .or_else(|| syntax::call_arguments(call))
+                {
                     self.read_params(args, &mut f);
                 }
                 match callee.kind_str() {
@@ -1594,10 +1593,7 @@ impl<'s> Extractor<'s> {
                     head: Span::of(call),
                     ..Function::top_level(Span::of(call))
                 };
-                if let Some(a) = syntax::named_children(call)
-                    .into_iter()
-                    .find(|c| c.kind_str() == "argument_list")
-                {
+                if let Some(a) = syntax::call_arguments(call) {
                     self.read_params(a, &mut f);
                 }
                 let Some(ann) = f
@@ -1613,9 +1609,7 @@ impl<'s> Extractor<'s> {
                 (Name::new(ann), Some((n, Some(n))))
             } else {
                 let arity = call.and_then(|c| {
-                    let args = syntax::named_children(c)
-                        .into_iter()
-                        .find(|a| a.kind_str() == "argument_list")?;
+                    let args = syntax::call_arguments(c)?;
                     let mut f = Function {
                         kind: FunctionKind::Named,
                         module: module.into(),
@@ -1762,10 +1756,7 @@ impl<'s> Extractor<'s> {
             "call_expression" if depth < 3 => {
                 let callee = node.child(0).map(|c| self.path_of(c)).unwrap_or_default();
                 let mut args = Vec::new();
-                if let Some(list) = syntax::named_children(node)
-                    .into_iter()
-                    .find(|c| c.kind_str() == "argument_list")
-                {
+                if let Some(list) = syntax::call_arguments(node) {
                     if let Some(&f) = self.func_at.get(&Span::of(list)) {
                         args.push(Value::Func(f));
                     } else {

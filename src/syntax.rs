@@ -65,6 +65,17 @@ pub fn facts_captures(node: Node<'_>) -> Vec<Capture<'_>> {
     out
 }
 
+/// The first `argument_list` child of a call (`f(x)`, `f.(x)`, `m.f(x) do ... end`). It is
+/// the call's second or third child; looking there first spares a walk of the call's
+/// children with a new cursor.
+pub fn call_arguments(call: Node<'_>) -> Option<Node<'_>> {
+    let is_list = |c: &Node| c.kind_str() == "argument_list";
+    (0..3)
+        .filter_map(|i| call.child(i))
+        .find(is_list)
+        .or_else(|| named_children(call).into_iter().find(is_list))
+}
+
 /// Visit `node` and the nodes under it in pre-order with one cursor (no recursion, no
 /// allocation per node): `visit(n, ancestors)` sees each node with its ancestors inside
 /// the subtree (the parent last; none for `node` itself) and returns whether to descend.
