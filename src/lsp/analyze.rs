@@ -5,6 +5,7 @@
 use super::convert::{self, Encoding, FileMap, TextRef};
 use crate::analysis::{self, Analysis, FactsCache, Options};
 use crate::workspace::{ConfigChoice, ConfigState, Skipped, Versions, Workspace};
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -234,7 +235,10 @@ pub fn run(inputs: Inputs, cache: &mut FactsCache) -> Snapshot {
     }
 
     let mut by_uri = HashMap::new();
-    let mut reports = HashMap::new();
+    // The files to report, each once (the first unit that has it): chosen in order, then
+    // converted in parallel (a large workspace has thousands of findings).
+    let mut todo: Vec<(String, Uri, usize, usize, Option<i32>)> = Vec::new();
+    let mut chosen: std::collections::HashSet<String> = std::collections::HashSet::new();
     for (ui, unit) in units.iter().enumerate() {
         for (fi, f) in unit.analysis.workspace.files.iter().enumerate() {
             let Some(uri) = unit.uris[fi].clone() else {
@@ -245,25 +249,32 @@ pub fn run(inputs: Inputs, cache: &mut FactsCache) -> Snapshot {
             if open.is_some() {
                 by_uri.entry(key.clone()).or_insert((ui, fi as u32));
             }
-            if !unit.publish[fi] || reports.contains_key(&key) {
+            if !unit.publish[fi] || !chosen.insert(key.clone()) {
                 continue;
             }
+            todo.push((key, uri, ui, fi, open.map(|d| d.version)));
+        }
+    }
+    let reports: HashMap<String, FileReport> = todo
+        .into_par_iter()
+        .map(|(key, uri, ui, fi, version)| {
+            let unit = &units[ui];
             let diagnostics = unit.by_file[fi]
                 .iter()
                 .map(|&di| {
                     convert::diagnostic(unit, &unit.analysis.diagnostics[di], inputs.encoding)
                 })
                 .collect();
-            reports.insert(
+            (
                 key,
                 FileReport {
                     uri,
-                    version: open.map(|d| d.version),
+                    version,
                     diagnostics,
                 },
-            );
-        }
-    }
+            )
+        })
+        .collect();
     Snapshot {
         generation: inputs.generation,
         encoding: inputs.encoding,
