@@ -1023,7 +1023,7 @@ impl<'a> Resolver<'a> {
         let mut cur = Some(func);
         while let Some(f) = cur {
             let def = &facts.functions[f as usize];
-            if let Some(i) = def.param_index(&name) {
+            if let Some(i) = def.param_index_of(name) {
                 return Some(Binding::Param { func: f, index: i });
             }
             let by = &self.assigns_by[file as usize];

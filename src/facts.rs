@@ -299,6 +299,11 @@ impl Function {
             .iter()
             .position(|p| p.name.as_deref() == Some(name))
     }
+
+    /// [`Function::param_index`] of a name (compared by number, not text).
+    pub fn param_index_of(&self, name: Name) -> Option<usize> {
+        self.params.iter().position(|p| p.name == Some(name))
+    }
 }
 
 /// Positional arguments of a call or of a call value: a range of the file's

@@ -3,7 +3,13 @@
 //! rule declarations that cut traversal. It reports nothing.
 
 use crate::facts::{FileFacts, FuncIdx, FunctionKind, ModIdx, Name, RuleDeclKind};
-use std::collections::{HashMap, HashSet, VecDeque};
+use crate::name::FastHash;
+use std::collections::VecDeque;
+
+/// The index is read by name for every call the resolver looks at: its maps use the fast
+/// hasher.
+pub type HashMap<K, V> = std::collections::HashMap<K, V, FastHash>;
+pub type HashSet<K> = std::collections::HashSet<K, FastHash>;
 
 /// A function anywhere in the workspace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -37,7 +43,7 @@ impl MethodsByName {
     fn new(pairs: Vec<(Name, FuncRef)>) -> MethodsByName {
         // Count each name's functions, turn the counts into starts, then place each
         // function after those of its name placed so far.
-        let mut ranges: HashMap<Name, (u32, u32)> = HashMap::new();
+        let mut ranges: HashMap<Name, (u32, u32)> = HashMap::default();
         for (n, _) in &pairs {
             ranges.entry(*n).or_default().1 += 1;
         }

@@ -306,12 +306,11 @@ fn boxed_in(facts: &FileFacts, by: &ByFunc, parent: FuncIdx, closure: FuncIdx) -
     names.dedup();
     let mut out = Vec::new();
     for name in names {
-        let name_text = name.as_str();
         // The closure's own parameters and loop variables shadow the outer name.
-        if cdef.param_index(name_text).is_some() {
+        if cdef.param_index_of(name).is_some() {
             continue;
         }
-        let is_param = pdef.param_index(name_text).is_some()
+        let is_param = pdef.param_index_of(name).is_some()
             || matches!(&pdef.kind, FunctionKind::Functor { self_name: Some(s), .. } if *s == name);
         let outer: Vec<&Assign> = (by.assigns.of(parent).iter())
             .map(|&i| &facts.assigns[i as usize])
