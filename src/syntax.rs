@@ -567,14 +567,29 @@ pub fn text<'s>(node: Node, source: &'s str) -> &'s str {
     source.get(node.byte_range()).unwrap_or("")
 }
 
+/// Nodes with at most this many children are read child by child: `Node::child(i)` steps
+/// from the first child each time, cheaper for a few than making a cursor (an allocation).
+const FEW_CHILDREN: u32 = 4;
+
 /// Named children of a node, collected (tree-sitter's iterator borrows a cursor).
 pub fn named_children(node: Node<'_>) -> Vec<Node<'_>> {
+    let count = node.child_count();
+    if count <= FEW_CHILDREN {
+        return (0..count)
+            .filter_map(|i| node.child(i))
+            .filter(Node::is_named)
+            .collect();
+    }
     let mut cursor = node.walk();
     node.named_children(&mut cursor).collect()
 }
 
 /// Children including anonymous tokens.
 pub fn children(node: Node<'_>) -> Vec<Node<'_>> {
+    let count = node.child_count();
+    if count <= FEW_CHILDREN {
+        return (0..count).filter_map(|i| node.child(i)).collect();
+    }
     let mut cursor = node.walk();
     node.children(&mut cursor).collect()
 }
@@ -582,6 +597,33 @@ pub fn children(node: Node<'_>) -> Vec<Node<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn children_are_tree_sitters_with_few_or_many() {
+        let src =
+            "f(a, b; c = 1)\ng(x) = [1, 2, 3, 4, 5]\ny = (z -> z^2).(v)\nfunction h(\n  a, = )\n";
+        let parsed = parse(src);
+        let (mut few, mut many) = (0, 0);
+        walk_preorder(&parsed.tree, |cursor, _| {
+            let node = cursor.node();
+            let mut c = node.walk();
+            assert_eq!(children(node), node.children(&mut c).collect::<Vec<_>>());
+            assert_eq!(
+                named_children(node),
+                node.named_children(&mut c).collect::<Vec<_>>()
+            );
+            match node.child_count() {
+                1..=FEW_CHILDREN => few += 1,
+                0 => {}
+                _ => many += 1,
+            }
+            true
+        });
+        assert!(
+            few > 5 && many > 2,
+            "{few} nodes with few children, {many} with many"
+        );
+    }
 
     #[test]
     fn kind_str_is_the_node_kind() {
