@@ -58,22 +58,6 @@ fn pool(threads: usize) -> rayon::ThreadPool {
         .expect("thread pool")
 }
 
-/// Run `f` `RUNS` times; each run returns its own measured time (so that setup such as
-/// cloning the corpus and teardown such as dropping the result are excluded). Returns the
-/// median and the result of the last run.
-fn median_of<R>(mut f: impl FnMut() -> (Duration, R)) -> (Duration, Vec<Duration>, R) {
-    let mut times = Vec::with_capacity(RUNS);
-    let mut last = None;
-    for _ in 0..RUNS {
-        let (t, r) = f();
-        times.push(t);
-        last = Some(r);
-    }
-    let mut sorted = times.clone();
-    sorted.sort();
-    (sorted[RUNS / 2], times, last.expect("at least one run"))
-}
-
 fn fmt_runs(times: &[Duration]) -> String {
     times
         .iter()
@@ -425,31 +409,6 @@ fn report() {
                 .sum()
         }
     };
-    let (p1, p1_runs, errors) = median_of(|| {
-        let t = Instant::now();
-        let e = parse_all(false);
-        (t.elapsed(), e)
-    });
-    assert_eq!(errors, 0, "the generated corpus must parse without errors");
-    rows.push(Row {
-        what: "parse only, 1 thread".into(),
-        median: p1,
-        runs: p1_runs,
-        bytes,
-    });
-    let (pn, pn_runs, errors) = median_of(|| {
-        let t = Instant::now();
-        let e = parse_all(true);
-        (t.elapsed(), e)
-    });
-    assert_eq!(errors, 0);
-    rows.push(Row {
-        what: format!("parse only, {threads} threads (rayon)"),
-        median: pn,
-        runs: pn_runs,
-        bytes,
-    });
-
     let check = |pool: Option<&rayon::ThreadPool>| {
         let input = files.clone();
         let t = Instant::now();
@@ -466,37 +425,83 @@ fn report() {
         drop(a);
         (elapsed, s)
     };
-    let (c1, c1_runs, summary) = median_of(|| check(Some(&one)));
-    rows.push(Row {
-        what: "full check, 1 thread".into(),
-        median: c1,
-        runs: c1_runs,
-        bytes,
-    });
-    let (cn, cn_runs, summary_n) = median_of(|| check(None));
-    rows.push(Row {
-        what: format!("full check, {threads} threads"),
-        median: cn,
-        runs: cn_runs,
-        bytes,
-    });
+    // Parse-only and full-check runs alternate, so that a machine that slows down or
+    // speeds up during the bench (a shared one does) biases neither side of the ratio.
+    let (mut p1_runs, mut c1_runs, mut pn_runs, mut cn_runs) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut summaries = None;
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        let errors = parse_all(false);
+        p1_runs.push(t.elapsed());
+        assert_eq!(errors, 0, "the generated corpus must parse without errors");
+        let (t1, summary) = check(Some(&one));
+        c1_runs.push(t1);
+        let t = Instant::now();
+        assert_eq!(parse_all(true), 0);
+        pn_runs.push(t.elapsed());
+        let (tn, summary_n) = check(None);
+        cn_runs.push(tn);
+        summaries = Some((summary, summary_n));
+    }
+    let (summary, summary_n) = summaries.expect("at least one run");
     assert_eq!(
         summary.diagnostics, summary_n.diagnostics,
         "threads change the result"
     );
+    let median = |runs: &[Duration]| {
+        let mut sorted = runs.to_vec();
+        sorted.sort();
+        sorted[sorted.len() / 2]
+    };
+    let (p1, c1, pn, cn) = (
+        median(&p1_runs),
+        median(&c1_runs),
+        median(&pn_runs),
+        median(&cn_runs),
+    );
+    for (what, median, runs) in [
+        ("parse only, 1 thread".to_string(), p1, &p1_runs),
+        (
+            format!("parse only, {threads} threads (rayon)"),
+            pn,
+            &pn_runs,
+        ),
+        ("full check, 1 thread".to_string(), c1, &c1_runs),
+        (format!("full check, {threads} threads"), cn, &cn_runs),
+    ] {
+        rows.push(Row {
+            what,
+            median,
+            runs: runs.clone(),
+            bytes,
+        });
+    }
 
-    print_rows("Throughput (median of 3 runs)", &rows);
+    print_rows(
+        "Throughput (median of 3 runs, parse and check runs alternating)",
+        &rows,
+    );
     let r1 = c1.as_secs_f64() / p1.as_secs_f64();
     let rn = cn.as_secs_f64() / pn.as_secs_f64();
+    // Each run's check against the parse just before it.
+    let pairs = |checks: &[Duration], parses: &[Duration]| {
+        (checks.iter().zip(parses))
+            .map(|(c, p)| format!("{:.2}", c.as_secs_f64() / p.as_secs_f64()))
+            .collect::<Vec<_>>()
+            .join(" / ")
+    };
     println!();
-    println!("Full check / parse only (target <= {TARGET_RATIO:.1}x)");
+    println!("Full check / parse only (target <= {TARGET_RATIO:.1}x; then each run's pair)");
     println!(
-        "  1 thread:    {r1:>6.2}x   {}",
-        verdict(r1 <= TARGET_RATIO)
+        "  1 thread:    {r1:>6.2}x   {}   ({})",
+        verdict(r1 <= TARGET_RATIO),
+        pairs(&c1_runs, &p1_runs)
     );
     println!(
-        "  {threads} threads:   {rn:>6.2}x   {}",
-        verdict(rn <= TARGET_RATIO)
+        "  {threads} threads:   {rn:>6.2}x   {}   ({})",
+        verdict(rn <= TARGET_RATIO),
+        pairs(&cn_runs, &pn_runs)
     );
 
     println!();
