@@ -170,13 +170,16 @@ pub fn analyze_cached(
         .map(|f| FactsCache::hash(&f.text))
         .collect();
     // Files with a tree keep a statement memo; the others' memos are dropped (closed).
-    let mut memos: Vec<Option<facts::ChunkMemo>> = workspace
+    // Each is used by the one task of its file (the lock is never waited for).
+    let memos: Vec<std::sync::Mutex<Option<facts::ChunkMemo>>> = workspace
         .files
         .iter()
         .map(|f| {
-            parsed
-                .contains_key(&f.path)
-                .then(|| cache.memos.remove(&f.path).unwrap_or_default())
+            std::sync::Mutex::new(
+                parsed
+                    .contains_key(&f.path)
+                    .then(|| cache.memos.remove(&f.path).unwrap_or_default()),
+            )
         })
         .collect();
     cache.memos.clear();
@@ -196,28 +199,20 @@ pub fn analyze_cached(
             None => files[i].text.len(),
         })
         .collect();
-    // Each memo is taken by the one task of its file.
-    let memo_slots: Vec<std::sync::Mutex<Option<facts::ChunkMemo>>> = memos
-        .iter_mut()
-        .map(|m| std::sync::Mutex::new(m.take()))
-        .collect();
     let facts: Vec<FileFacts> = map_costliest_first(&costs, |i| {
         if let Some(facts) = cached(i) {
             return facts.clone();
         }
         let f = &files[i];
-        let mut slot = memo_slots[i].lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = memos[i].lock().unwrap_or_else(|e| e.into_inner());
         match (parsed.get(&f.path), slot.as_mut()) {
             (Some(p), Some(memo)) => facts::extract_incremental(&f.text, p, memo),
             (Some(p), None) => facts::extract_parsed(&f.text, p),
             (None, _) => facts::extract(&f.text),
         }
     });
-    for (memo, slot) in memos.iter_mut().zip(memo_slots) {
-        *memo = slot.into_inner().unwrap_or_else(|e| e.into_inner());
-    }
     for (f, memo) in workspace.files.iter().zip(memos) {
-        if let Some(memo) = memo {
+        if let Some(memo) = memo.into_inner().unwrap_or_else(|e| e.into_inner()) {
             cache.memos.insert(f.path.clone(), memo);
         }
     }

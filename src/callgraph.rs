@@ -11,17 +11,14 @@
 use crate::facts::{Call, FileFacts, FuncIdx, Function, FunctionKind, Name, Span, Value};
 use crate::index::{FuncRef, Index, Rules};
 use crate::knowledge::{self, EntryApi, Knowledge, Traverse};
-use crate::name::FastHash;
+// The call graph hashes functions, calls and names many times each: its maps use the
+// fast hasher.
+use crate::name::{FastMap as HashMap, FastSet as HashSet};
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
 use rayon::prelude::*;
 use std::collections::VecDeque;
-
-/// The call graph's maps and sets hash functions, calls and names, many times each: with
-/// the fast hasher.
-type HashMap<K, V> = std::collections::HashMap<K, V, FastHash>;
-type HashSet<K> = std::collections::HashSet<K, FastHash>;
 
 /// How a call edge was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,7 +136,7 @@ struct Dispatch {
 
 impl CallGraph {
     pub fn node(&self, f: FuncRef) -> NodeIndex {
-        NodeIndex::new((self.offsets[f.file as usize] + f.func) as usize)
+        node_of(&self.offsets, f)
     }
 
     /// The workspace's number of call `call` of `file`.
@@ -835,6 +832,11 @@ pub fn build(
     cg
 }
 
+/// The graph node of `f`, given where each file's functions start (`CallGraph::offsets`).
+fn node_of(offsets: &[u32], f: FuncRef) -> NodeIndex {
+    NodeIndex::new((offsets[f.file as usize] + f.func) as usize)
+}
+
 /// The function a closure or an inner named function runs inside (and is reached from),
 /// if `f` is one.
 fn lexical_parent(facts: &FileFacts, f: &Function) -> Option<FuncIdx> {
@@ -881,7 +883,6 @@ fn reachability(cg: &mut CallGraph) {
         offsets,
         ..
     } = cg;
-    let node = |f: FuncRef| NodeIndex::new((offsets[f.file as usize] + f.func) as usize);
     // One list of steps, reused from node to node.
     let mut steps: Vec<(Span, NodeIndex, Step)> = Vec::new();
     let mut reached: Vec<(NodeIndex, Option<EdgeIndex>, Span)> = Vec::new();
@@ -901,7 +902,7 @@ fn reachability(cg: &mut CallGraph) {
                 Step::Edge(e, t) => reached.push((*t, Some(*e), *site)),
                 Step::Dispatch(shape) => reached.extend(
                     (dispatch.functors.get(shape).into_iter().flatten())
-                        .map(|&f| (node(f), None, *site)),
+                        .map(|&f| (node_of(offsets, f), None, *site)),
                 ),
             }
         }

@@ -10,7 +10,7 @@
 //! classify macros, whose meaning is syntactic (a macro rewrites code before anything runs).
 
 use crate::knowledge::{self, MacroClass};
-use crate::name::FastHash;
+use crate::name::{FastMap, FastSet};
 pub use crate::name::{List, Name, Path};
 use crate::syntax::{self, KindName, LineIndex};
 use std::collections::HashMap;
@@ -984,11 +984,11 @@ struct Extractor<'s> {
     src: &'s str,
     facts: FileFactsData,
     /// Function index by the span of the node that defines it.
-    func_at: HashMap<Span, FuncIdx, FastHash>,
+    func_at: FastMap<Span, FuncIdx>,
     /// Module spans, to find the module of a node.
     module_at: Vec<(Span, ModIdx)>,
     /// The statements directly inside `@. ...`, recorded as broadcasts by the macro.
-    dot_macro_args: std::collections::HashSet<Span, FastHash>,
+    dot_macro_args: FastSet<Span>,
     /// Argument values, moved to `facts.values` at the end (summarising a value adds to
     /// it, from code that only reads the extractor otherwise).
     values: std::cell::RefCell<Vec<Value>>,

@@ -3,13 +3,10 @@
 //! rule declarations that cut traversal. It reports nothing.
 
 use crate::facts::{FileFacts, FuncIdx, FunctionKind, ModIdx, Name, RuleDeclKind};
-use crate::name::FastHash;
+// The index is read by name for every call the resolver looks at: its maps use the fast
+// hasher.
+use crate::name::{FastMap as HashMap, FastSet as HashSet};
 use std::collections::VecDeque;
-
-/// The index is read by name for every call the resolver looks at: its maps use the fast
-/// hasher.
-pub type HashMap<K, V> = std::collections::HashMap<K, V, FastHash>;
-pub type HashSet<K> = std::collections::HashSet<K, FastHash>;
 
 /// A function anywhere in the workspace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -3,7 +3,7 @@
 //! analysis logic.
 
 use crate::config::{ExtraEntry, KnowledgeExtension};
-use crate::name::{FastHash, Name};
+use crate::name::{FastSet, Name};
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
@@ -189,7 +189,7 @@ pub enum OriginKind {
 pub struct Knowledge {
     pub entry_apis: Vec<EntryApi>,
     /// The names of `entry_apis`: most calls are to none of them.
-    entry_names: HashSet<Name, FastHash>,
+    entry_names: FastSet<Name>,
     mutating: HashMap<String, MutatingFn>,
     mutating_ok: HashSet<String>,
     foreign: Vec<ForeignFn>,

@@ -16,7 +16,9 @@
 //!   library code rather than test code so that both can share it.
 //! - `name` interns the names and dotted paths that facts hold (one copy of each text for
 //!   the process), so that a workspace's facts do not hold a string per occurrence. It knows
-//!   nothing about Julia; `facts` creates names, the later passes compare them.
+//!   nothing about Julia; `facts` creates names, the later passes compare them. It also
+//!   names the fast hasher (`FastMap`, `FastSet`) of the maps on the hot paths, which
+//!   are mostly keyed by names.
 //! - `memory` gives freed memory back to the system after the steps of a large analysis
 //!   that free much of what they allocated (`callgraph`'s construction, the rules).
 

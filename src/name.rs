@@ -25,6 +25,10 @@ pub struct Name(NonZeroU32);
 /// The hasher of the maps on adlint's hot paths (names, functions, calls): several times
 /// faster than the standard library's on short keys, and seeded per map like it.
 pub type FastHash = foldhash::fast::RandomState;
+/// A map with [`FastHash`].
+pub type FastMap<K, V> = HashMap<K, V, FastHash>;
+/// A set with [`FastHash`].
+pub type FastSet<K> = std::collections::HashSet<K, FastHash>;
 
 /// The interner is split in shards by hash, so that the threads extracting facts rarely
 /// wait for each other.
@@ -516,6 +520,10 @@ mod tests {
         assert_eq!(names, ["a", "b", "c"]);
         let set: std::collections::HashSet<Name> = names.iter().copied().collect();
         assert!(set.contains(&Name::lookup("b").unwrap()));
+        // Looking up never makes a name.
+        assert_eq!(Name::lookup("never_interned_by_any_test_42"), None);
+        assert_eq!(Name::lookup("never_interned_by_any_test_42"), None);
+        assert_eq!(Name::lookup(""), Some(Name::default()));
         assert_eq!(super::join(&names, "."), "a.b.c");
     }
 

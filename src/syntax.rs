@@ -80,15 +80,23 @@ pub fn call_arguments(call: Node<'_>) -> Option<Node<'_>> {
 /// allocation per node): `visit(n, ancestors)` sees each node with its ancestors inside
 /// the subtree (the parent last; none for `node` itself) and returns whether to descend.
 pub fn visit_subtree<'t>(node: Node<'t>, mut visit: impl FnMut(Node<'t>, &[Node<'t>]) -> bool) {
+    walk(node, |_, n, ancestors| visit(n, ancestors));
+}
+
+/// The one pre-order walk: a cursor made at `node` (which never leaves its subtree), its
+/// node, and that node's ancestors; `visit` returns whether to descend.
+fn walk<'t>(
+    node: Node<'t>,
+    mut visit: impl FnMut(&tree_sitter::TreeCursor<'t>, Node<'t>, &[Node<'t>]) -> bool,
+) {
     let mut ancestors: Vec<Node<'t>> = Vec::new();
     let mut cursor = node.walk();
     loop {
         let n = cursor.node();
-        if visit(n, &ancestors) && cursor.goto_first_child() {
+        if visit(&cursor, n, &ancestors) && cursor.goto_first_child() {
             ancestors.push(n);
             continue;
         }
-        // A cursor made at `node` never leaves its subtree.
         loop {
             if cursor.goto_next_sibling() {
                 break;
@@ -352,23 +360,9 @@ pub fn reparse(source: &str, old: &Tree) -> Parsed {
 /// safe): `visit(cursor, depth)` sees the cursor on each node (for its field name) and
 /// returns whether to descend into the node's children.
 pub fn walk_preorder(tree: &Tree, mut visit: impl FnMut(&tree_sitter::TreeCursor, usize) -> bool) {
-    let mut cursor = tree.walk();
-    let mut depth = 0usize;
-    loop {
-        if visit(&cursor, depth) && cursor.goto_first_child() {
-            depth += 1;
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return;
-            }
-            depth -= 1;
-        }
-    }
+    walk(tree.root_node(), |cursor, _, ancestors| {
+        visit(cursor, ancestors.len())
+    });
 }
 
 /// Every node of a tree in pre-order, one line each: kind, byte range, and whether it is
