@@ -73,10 +73,14 @@ pub async fn serve_with<I: AsyncRead + Unpin, O: AsyncWrite>(
 
     let (mut to_server, server_in) = tokio::io::duplex(1 << 16);
     let (server_out, from_server) = tokio::io::duplex(1 << 16);
-    let (errors_tx, mut errors_rx) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
+    // Everything the client receives goes through this one queue, in the order queued.
+    let (outbox, mut outgoing) = tokio::sync::mpsc::unbounded_channel::<Outgoing>();
 
     let debug = options.debug_methods;
-    let mut builder = LspService::build(move |client| server::Backend::new(client, options));
+    let backend_outbox = outbox.clone();
+    let mut builder = LspService::build(move |client| {
+        server::Backend::new(client, options, backend_outbox.clone())
+    });
     if debug {
         builder = builder
             .custom_method("adlint/debugPanic", server::Backend::debug_panic)
@@ -85,6 +89,7 @@ pub async fn serve_with<I: AsyncRead + Unpin, O: AsyncWrite>(
     let (service, socket) = builder.finish();
     let server = Server::new(server_in, server_out, socket).serve(service);
 
+    let errors = outbox.clone();
     let pump_in = async move {
         let mut reader = BufReader::new(input);
         loop {
@@ -96,7 +101,7 @@ pub async fn serve_with<I: AsyncRead + Unpin, O: AsyncWrite>(
                         }
                     }
                     transport::Verdict::Reject(response) => {
-                        let _ = errors_tx.send(response);
+                        let _ = errors.send(Outgoing::Frame(response));
                     }
                 },
                 Ok(Some(transport::Frame::BadHeader(why))) => {
@@ -107,48 +112,63 @@ pub async fn serve_with<I: AsyncRead + Unpin, O: AsyncWrite>(
         }
         let _ = to_server.shutdown().await;
         drop(to_server);
-        drop(errors_tx);
         // The input ended; the server sees end of input and stops. Never complete, so that
         // the select below waits for the server's output to drain.
         std::future::pending::<()>().await
     };
 
+    // The server's frames are read whole by their own task (a read cut short by another
+    // branch of a select would lose half a frame) and queued behind what is already there.
+    let server_frames = outbox;
+    let read_server = async move {
+        let mut reader = BufReader::new(from_server);
+        loop {
+            match transport::read_frame(&mut reader).await {
+                Ok(Some(transport::Frame::Body(body))) => {
+                    let _ = server_frames.send(Outgoing::Frame(body));
+                }
+                Ok(Some(transport::Frame::BadHeader(_))) => {}
+                Ok(None) | Err(_) => break,
+            }
+        }
+        let _ = server_frames.send(Outgoing::End);
+    };
+
     let pump_out = async move {
         tokio::pin!(output);
-        let mut reader = BufReader::new(from_server);
-        let mut errors_open = true;
-        loop {
-            tokio::select! {
-                frame = transport::read_frame(&mut reader) => match frame {
-                    Ok(Some(transport::Frame::Body(body))) => {
-                        if transport::write_frame(&mut output, &body).await.is_err() {
-                            break;
-                        }
-                    }
-                    Ok(Some(transport::Frame::BadHeader(_))) => {}
-                    Ok(None) | Err(_) => break,
-                },
-                err = errors_rx.recv(), if errors_open => match err {
-                    Some(body) => {
-                        if transport::write_frame(&mut output, &body).await.is_err() {
-                            break;
-                        }
-                    }
-                    None => errors_open = false,
-                },
+        while let Some(next) = outgoing.recv().await {
+            let written = match next {
+                Outgoing::Frame(body) => transport::write_frame(&mut output, &body).await,
+                Outgoing::Shared(body) => transport::write_frame(&mut output, &body).await,
+                Outgoing::End => break,
+            };
+            if written.is_err() {
+                break;
             }
         }
         let _ = output.flush().await;
     };
 
     let both = async {
-        tokio::join!(server, pump_out);
+        tokio::join!(server, read_server, pump_out);
     };
     tokio::select! {
         _ = both => {}
         _ = pump_in => {}
     }
 }
+
+/// A frame queued for the client.
+pub(crate) enum Outgoing {
+    Frame(Vec<u8>),
+    /// A body the server also keeps (pushed diagnostics, compared with the next push).
+    Shared(std::sync::Arc<[u8]>),
+    /// The server's output ended: nothing after it is written.
+    End,
+}
+
+/// Where the server queues frames it writes itself, beside tower-lsp-server's output.
+pub(crate) type Outbox = tokio::sync::mpsc::UnboundedSender<Outgoing>;
 
 /// Run a future, turning a panic inside it into `Err(message)`.
 pub(crate) async fn catch_panic<F: Future>(fut: F) -> Result<F::Output, String> {

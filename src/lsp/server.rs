@@ -14,7 +14,7 @@ use super::convert::Encoding;
 use super::document::Document;
 use super::features;
 use super::state::{lock, ClientCaps, OpenDoc, State};
-use super::{catch_panic, panic_message, ServeOptions};
+use super::{catch_panic, panic_message, Outbox, Outgoing, ServeOptions};
 use crate::analysis::FactsCache;
 use std::collections::HashMap;
 use std::future::Future;
@@ -43,6 +43,8 @@ pub struct Shared {
 pub struct Backend {
     client: Client,
     shared: Arc<Shared>,
+    /// Diagnostics are pushed through here, serialised by the analysis.
+    outbox: Outbox,
 }
 
 const WATCH_ID: &str = "adlint-watch";
@@ -70,9 +72,10 @@ impl Drop for Indexing<'_> {
 }
 
 impl Backend {
-    pub fn new(client: Client, options: ServeOptions) -> Backend {
+    pub fn new(client: Client, options: ServeOptions, outbox: Outbox) -> Backend {
         Backend {
             client,
+            outbox,
             shared: Arc::new(Shared {
                 state: Mutex::new(State::default()),
                 dirty: Notify::new(),
@@ -289,7 +292,7 @@ impl Backend {
 /// (the server analyses at most half the time), never by more than the debounce interval:
 /// an edit after a quiet spell is analysed at once, and a fast analysis is not held back
 /// by a fixed interval.
-async fn worker(shared: Arc<Shared>, client: Client) {
+async fn worker(shared: Arc<Shared>, client: Client, outbox: Outbox) {
     let mut last = None;
     let mut last_start: Option<std::time::Instant> = None;
     let mut last_cost = std::time::Duration::ZERO;
@@ -347,7 +350,7 @@ async fn worker(shared: Arc<Shared>, client: Client) {
                 let snapshot = Arc::new(snapshot);
                 lock(&shared.state).snapshot = Some(snapshot.clone());
                 shared.done.send_replace(generation);
-                if let Err(msg) = catch_panic(publish(&shared, &client, &snapshot)).await {
+                if let Err(msg) = catch_panic(publish(&shared, &client, &outbox, &snapshot)).await {
                     let msg = format!("adlint: publishing diagnostics panicked: {msg}");
                     eprintln!("{msg}");
                     client.log_message(MessageType::ERROR, msg).await;
@@ -375,7 +378,7 @@ async fn worker(shared: Arc<Shared>, client: Client) {
 }
 
 /// Push the snapshot's diagnostics (push mode), or ask the client to pull again.
-async fn publish(shared: &Shared, client: &Client, snap: &Snapshot) {
+async fn publish(shared: &Shared, client: &Client, outbox: &Outbox, snap: &Snapshot) {
     let _guard = shared.publishing.lock().await;
     let (sends, refresh) = {
         let mut st = lock(&shared.state);
@@ -389,27 +392,26 @@ async fn publish(shared: &Shared, client: &Client, snap: &Snapshot) {
             let mut keys: Vec<&String> = snap.reports.keys().collect();
             keys.sort();
             let mut sends = Vec::new();
-            let mut now: HashMap<String, (Option<i32>, Vec<Diagnostic>)> = HashMap::new();
+            let mut now: HashMap<String, (Arc<[u8]>, bool)> = HashMap::new();
             for key in keys {
                 let r = &snap.reports[key];
+                let empty = r.diagnostics.is_empty();
                 let previous = st.published.get(key);
-                let unchanged = previous
-                    .is_some_and(|(v, d)| *v == r.version && *d == r.diagnostics)
-                    || (previous.is_none()
-                        && r.diagnostics.is_empty()
-                        && !st.docs.contains_key(key));
+                // The same notification: the same version and diagnostics.
+                let unchanged = previous.is_some_and(|(sent, _)| *sent == r.notification)
+                    || (previous.is_none() && empty && !st.docs.contains_key(key));
                 if !unchanged {
-                    sends.push((r.uri.clone(), r.diagnostics.clone(), r.version));
+                    sends.push(r.notification.clone());
                 }
-                if !r.diagnostics.is_empty() || st.docs.contains_key(key) {
-                    now.insert(key.clone(), (r.version, r.diagnostics.clone()));
+                if !empty || st.docs.contains_key(key) {
+                    now.insert(key.clone(), (r.notification.clone(), empty));
                 }
             }
             // Files that had diagnostics and are no longer analysed (deleted, closed).
-            for (key, (_, d)) in &st.published {
-                if !now.contains_key(key) && !snap.reports.contains_key(key) && !d.is_empty() {
+            for (key, (_, empty)) in &st.published {
+                if !now.contains_key(key) && !snap.reports.contains_key(key) && !empty {
                     if let Ok(uri) = key.parse::<Uri>() {
-                        sends.push((uri, Vec::new(), None));
+                        sends.push(analyze::publish_notification(&uri, None, b"[]"));
                     }
                 }
             }
@@ -417,8 +419,8 @@ async fn publish(shared: &Shared, client: &Client, snap: &Snapshot) {
             (sends, false)
         }
     };
-    for (uri, diagnostics, version) in sends {
-        client.publish_diagnostics(uri, diagnostics, version).await;
+    for body in sends {
+        let _ = outbox.send(Outgoing::Shared(body));
     }
     if refresh {
         let client = client.clone();
@@ -487,7 +489,11 @@ impl LanguageServer for Backend {
                 st.caps = client_caps;
                 st.folders = folder_paths(&params);
             }
-            tokio::spawn(worker(self.shared.clone(), self.client.clone()));
+            tokio::spawn(worker(
+                self.shared.clone(),
+                self.client.clone(),
+                self.outbox.clone(),
+            ));
 
             let capabilities = ServerCapabilities {
                 position_encoding: Some(encoding.kind()),
@@ -639,7 +645,8 @@ impl LanguageServer for Backend {
             if clear {
                 let _guard = self.shared.publishing.lock().await;
                 lock(&self.shared.state).published.remove(&key);
-                self.client.publish_diagnostics(uri, Vec::new(), None).await;
+                let clear = analyze::publish_notification(&uri, None, b"[]");
+                let _ = self.outbox.send(Outgoing::Shared(clear));
             }
         })
         .await
@@ -709,14 +716,12 @@ impl LanguageServer for Backend {
     ) -> jsonrpc::Result<DocumentDiagnosticReportResult> {
         self.request("textDocument/diagnostic", async {
             let snap = self.snapshot().await;
-            let items = snap
-                .reports
-                .get(params.text_document.uri.as_str())
-                .map(|r| r.diagnostics.clone())
-                .unwrap_or_default();
             // Keyed by content, so a re-analysis that changes nothing for this document
             // (another file edited, the workspace indexed) still answers `unchanged`.
-            let result_id = content_id(&items);
+            let (items, result_id) = match snap.reports.get(params.text_document.uri.as_str()) {
+                Some(r) => (r.diagnostics.clone(), r.result_id.clone()),
+                None => (Vec::new(), analyze::result_id(b"[]")),
+            };
             if params.previous_result_id.as_deref() == Some(result_id.as_str()) {
                 return Ok(DocumentDiagnosticReportResult::Report(
                     DocumentDiagnosticReport::Unchanged(RelatedUnchangedDocumentDiagnosticReport {
@@ -756,7 +761,7 @@ impl LanguageServer for Backend {
             let mut items = Vec::new();
             for key in keys {
                 let r = &snap.reports[key];
-                let result_id = content_id(&r.diagnostics);
+                let result_id = r.result_id.clone();
                 let version = r.version.map(i64::from);
                 if previous.get(key.as_str()) == Some(&result_id.as_str()) {
                     items.push(WorkspaceDocumentDiagnosticReport::Unchanged(
@@ -788,14 +793,4 @@ impl LanguageServer for Backend {
         })
         .await
     }
-}
-
-/// A result id for pull diagnostics: a hash of the diagnostics themselves.
-fn content_id<T: serde::Serialize>(items: &T) -> String {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    serde_json::to_string(items)
-        .unwrap_or_default()
-        .hash(&mut h);
-    format!("d{:016x}", h.finish())
 }

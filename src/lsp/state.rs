@@ -7,7 +7,7 @@ use crate::analysis::Options;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
-use tower_lsp_server::ls_types::{Diagnostic, Uri};
+use tower_lsp_server::ls_types::Uri;
 
 /// What the client said it supports.
 #[derive(Debug, Clone, Copy, Default)]
@@ -38,9 +38,9 @@ pub struct State {
     /// Bumped on every change of an input of the analysis.
     pub generation: u64,
     pub snapshot: Option<Arc<Snapshot>>,
-    /// What the client was last sent per URI (version, diagnostics), for files with
-    /// diagnostics or open.
-    pub published: HashMap<String, (Option<i32>, Vec<Diagnostic>)>,
+    /// What the client was last sent per URI (the notification, and whether it had no
+    /// diagnostics), for files with diagnostics or open.
+    pub published: HashMap<String, (Arc<[u8]>, bool)>,
     pub options: Options,
     pub shutdown: bool,
     /// Discoveries started so far; each takes the next number as its ticket.

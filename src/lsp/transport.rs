@@ -6,8 +6,9 @@
 //! whose body is not JSON get a `-32700 Parse error` response, frames that are JSON but not
 //! a JSON-RPC request, notification or response get `-32600 Invalid request` (with the
 //! message's `id` when it has one), and only well-formed messages reach the server. The
-//! server's output is read back frame by frame and merged with those error responses, so
-//! two writers never interleave inside a frame.
+//! server's output is read back frame by frame and queued with those error responses and
+//! with the diagnostics the server serialises itself (`super::Outbox`), so that one writer
+//! writes whole frames in the order they were queued.
 
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
