@@ -93,7 +93,7 @@ pub fn key(analysis: &Analysis, d: &Diagnostic) -> Key {
     Key {
         path: root_relative(analysis, d.location.file),
         rule: d.rule.to_string(),
-        function: d.function.clone().unwrap_or_else(|| "<top level>".into()),
+        function: d.function.as_deref().unwrap_or("<top level>").to_string(),
         fingerprint: fingerprint(analysis, d),
     }
 }

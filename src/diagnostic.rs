@@ -94,14 +94,14 @@ pub struct Location {
 pub struct EntryInfo {
     pub location: Location,
     pub api: crate::name::Name,
-    pub function: String,
+    pub function: std::sync::Arc<str>,
 }
 
 /// One step of the call chain: the function entered and where the previous function
 /// calls it (for the first step: the entry call).
 #[derive(Debug, Clone)]
 pub struct ChainStep {
-    pub function: String,
+    pub function: std::sync::Arc<str>,
     pub location: Location,
     /// The step is an over-approximation (dispatch on an unknown type, a model call).
     pub possible: bool,
@@ -164,5 +164,5 @@ pub struct Diagnostic {
     pub fixes: Vec<Fix>,
     pub confirmation: Option<Confirmation>,
     /// The function the site is in (for baselines and suppression).
-    pub function: Option<String>,
+    pub function: Option<std::sync::Arc<str>>,
 }

@@ -29,7 +29,7 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write) -> std::io::Result<()> {
         let (end_line, end_col) = line_col(analysis, d.location.file, d.location.span.end);
         let mut message = d.message.clone();
         if let Some(e) = &d.entry {
-            let chain: Vec<&str> = d.chain.iter().map(|s| s.function.as_str()).collect();
+            let chain: Vec<&str> = d.chain.iter().map(|s| &*s.function).collect();
             message.push_str(&format!(
                 "\nreached from {} via {}",
                 if chain.is_empty() {

@@ -45,7 +45,7 @@ pub fn diagnostic_json(analysis: &Analysis, d: &Diagnostic) -> Value {
                 "line": line,
                 "column": column,
                 "api": e.api.as_str(),
-                "function": e.function,
+                "function": &*e.function,
             }),
         );
         map.insert("entry_count".into(), json!(d.entry_count));
@@ -56,7 +56,7 @@ pub fn diagnostic_json(analysis: &Analysis, d: &Diagnostic) -> Value {
         .map(|step| {
             let (line, column) = line_col(analysis, step.location.file, step.location.span.start);
             let mut s = json!({
-                "function": step.function,
+                "function": &*step.function,
                 "path": path_of(analysis, step.location),
                 "line": line,
                 "column": column,

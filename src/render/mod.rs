@@ -61,7 +61,7 @@ pub fn write_statistics(
                 line,
                 col,
                 entry.api.to_string(),
-                entry.function.clone(),
+                entry.function.to_string(),
             );
             *by_entry.entry(key).or_insert(0) += 1;
         }

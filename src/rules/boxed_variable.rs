@@ -169,7 +169,7 @@ impl Rule for BoxedVariable {
                 closure_reached(cx, file, func).unwrap_or(func)
             };
             let mut d = cx.diagnostic(self, file, reached_func, span, String::new());
-            d.function = Some(cx.function_name(FuncRef { file, func }));
+            d.function = Some(cx.function_name(FuncRef { file, func }).into());
             d.message = format!(
                 "captured variable{} {names} {} boxed: {} re-bound here while a closure captures {} (reached from {}); Zygote differentiates a `Core.Box` as a mutable struct, which gives wrong or `nothing` gradients",
                 if plural { "s" } else { "" },

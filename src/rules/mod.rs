@@ -184,6 +184,15 @@ impl<'a> RuleContext<'a> {
         message: String,
     ) -> Diagnostic {
         let f = FuncRef { file, func };
+        // Display names are shared by the steps that name the same function (the entry's
+        // root and the first step; the last step and the finding's function).
+        let name_of_f: std::sync::Arc<str> = self.function_name(f).into();
+        let name = |g: FuncRef| -> std::sync::Arc<str> {
+            match g == f {
+                true => name_of_f.clone(),
+                false => self.function_name(g).into(),
+            }
+        };
         let mut d = Diagnostic {
             rule: rule.name(),
             category: rule.category(),
@@ -197,7 +206,7 @@ impl<'a> RuleContext<'a> {
             related: Vec::new(),
             fixes: Vec::new(),
             confirmation: None,
-            function: Some(self.function_name(f)),
+            function: Some(name_of_f.clone()),
         };
         if let Some(reach) = self.graph.reach_of(f) {
             let entry = &self.graph.entries[reach.entry as usize];
@@ -206,14 +215,14 @@ impl<'a> RuleContext<'a> {
                 file: entry.file,
                 span: call.span,
             };
-            let root = self.graph.root_of(f);
+            let root = name(self.graph.root_of(f));
             d.entry = Some(EntryInfo {
                 location: entry_loc,
                 api: entry.api,
-                function: self.function_name(root),
+                function: root.clone(),
             });
             d.chain.push(ChainStep {
-                function: self.function_name(root),
+                function: root,
                 location: entry_loc,
                 possible: false,
             });
@@ -222,7 +231,7 @@ impl<'a> RuleContext<'a> {
                 let edge = self.graph.graph[e];
                 let src = self.graph.graph[src];
                 d.chain.push(ChainStep {
-                    function: self.function_name(self.graph.graph[dst]),
+                    function: name(self.graph.graph[dst]),
                     location: Location {
                         file: src.file,
                         span: edge.site,

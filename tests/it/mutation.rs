@@ -399,7 +399,7 @@ Flux.gradient(m -> loss(m, x), model)
         )]
     );
     let chain = &a.diagnostics[0].chain;
-    assert_eq!(chain.last().unwrap().function, "(Scale)(...)");
+    assert_eq!(&*chain.last().unwrap().function, "(Scale)(...)");
     assert!(
         chain.last().unwrap().possible,
         "model calls are possible steps"

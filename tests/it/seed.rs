@@ -36,7 +36,7 @@ fn g_inner_chain_and_origin_are_explained() {
     let a = p.analyze();
     assert_eq!(a.diagnostics.len(), 1);
     let d = &a.diagnostics[0];
-    let chain: Vec<&str> = d.chain.iter().map(|s| s.function.as_str()).collect();
+    let chain: Vec<&str> = d.chain.iter().map(|s| &*s.function).collect();
     assert_eq!(
         chain,
         ["anonymous function at line 16", "g_outer", "g_inner!"]
