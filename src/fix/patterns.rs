@@ -811,7 +811,7 @@ fn has_effect(n: Node, src: &str) -> bool {
             "assignment" | "compound_assignment_expression" => return true,
             _ => {}
         }
-        stack.extend(n.children(&mut n.walk()));
+        stack.extend(crate::syntax::children(n));
     }
     false
 }
@@ -1243,7 +1243,7 @@ fn returns_only(fnode: Node, var: &str, src: &str) -> bool {
         {
             continue;
         }
-        stack.extend(n.children(&mut n.walk()));
+        stack.extend(crate::syntax::children(n));
     }
     last_ok
 }
@@ -1426,7 +1426,7 @@ fn dual_blockers(fnode: Node, src: &str) -> Vec<String> {
             }
             _ => {}
         }
-        stack.extend(n.children(&mut n.walk()));
+        stack.extend(crate::syntax::children(n));
     }
     out.sort();
     out.dedup();
