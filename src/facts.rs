@@ -705,9 +705,7 @@ impl<'s, 'm> Assembler<'s, 'm> {
     fn top_level(&mut self, node: Node, func: FuncIdx, module: Option<ModIdx>, span: Span) {
         for child in syntax::named_children(node) {
             if child.kind_str() == "module_definition" {
-                let name = syntax::named_children(child)
-                    .into_iter()
-                    .find(|c| c.kind_str() == "identifier")
+                let name = syntax::child_of_kind(child, "identifier")
                     .map(|c| Name::new(syntax::text(c, self.src)))
                     .unwrap_or_default();
                 let mspan = Span::of(child);
@@ -1126,10 +1124,7 @@ impl<'s> Extractor<'s> {
                 | Cap::Do
                 | Cap::Comprehension
                 | Cap::Module => Some(span),
-                Cap::Macro => syntax::named_children(node)
-                    .into_iter()
-                    .find(|c| c.kind_str() == "macro_argument_list")
-                    .map(Span::of),
+                Cap::Macro => syntax::child_of_kind(node, "macro_argument_list").map(Span::of),
                 _ => None,
             };
             if let Some(s) = scope_span {
@@ -1181,9 +1176,7 @@ impl<'s> Extractor<'s> {
     /// A module and its top level: a pseudo-function like the file's, so that the code in
     /// `module M ... end` is attributed to M (its imports, its globals).
     fn define_module(&mut self, node: Node, scopes: &mut ScopeStack) {
-        let name = syntax::named_children(node)
-            .into_iter()
-            .find(|c| c.kind_str() == "identifier")
+        let name = syntax::child_of_kind(node, "identifier")
             .map(|c| self.name(c))
             .unwrap_or_default();
         let span = Span::of(node);
@@ -1218,10 +1211,7 @@ impl<'s> Extractor<'s> {
         match cap {
             Cap::Function | Cap::Short => {
                 let sig_call = if cap == Cap::Function {
-                    let Some(sig) = syntax::named_children(node)
-                        .into_iter()
-                        .find(|c| c.kind_str() == "signature")
-                    else {
+                    let Some(sig) = syntax::child_of_kind(node, "signature") else {
                         return;
                     };
                     f.signature = Span::of(sig);
@@ -1234,10 +1224,7 @@ impl<'s> Extractor<'s> {
                 let Some(call) = sig_call else {
                     // `function f end` or an unusual signature: still a named definition.
                     if cap == Cap::Function {
-                        if let Some(sig) = syntax::named_children(node)
-                            .into_iter()
-                            .find(|c| c.kind_str() == "signature")
-                        {
+                        if let Some(sig) = syntax::child_of_kind(node, "signature") {
                             if let Some(id) = first_identifier(sig) {
                                 f.kind = FunctionKind::Named;
                                 f.name = Some(self.name(id));
@@ -1515,10 +1502,7 @@ impl<'s> Extractor<'s> {
     fn define_macro_scope(&mut self, node: Node, scopes: &mut ScopeStack) {
         let path = self.macro_path(node);
         let Some(name) = path.last() else { return };
-        let Some(args) = syntax::named_children(node)
-            .into_iter()
-            .find(|c| c.kind_str() == "macro_argument_list")
-        else {
+        let Some(args) = syntax::child_of_kind(node, "macro_argument_list") else {
             return;
         };
         let class = knowledge::macro_class(name);
@@ -1641,10 +1625,7 @@ impl<'s> Extractor<'s> {
         let mutable = syntax::children(node)
             .iter()
             .any(|c| c.kind_str() == "mutable" || self.text(*c) == "mutable");
-        let Some(head) = syntax::named_children(node)
-            .into_iter()
-            .find(|c| c.kind_str() == "type_head")
-        else {
+        let Some(head) = syntax::child_of_kind(node, "type_head") else {
             return;
         };
         let name = first_identifier(head)
@@ -1936,10 +1917,7 @@ impl<'s> Extractor<'s> {
         });
         if is_dot {
             // `@. x = y + 1` is `x .= y .+ 1`.
-            if let Some(args) = syntax::named_children(node)
-                .into_iter()
-                .find(|c| c.kind_str() == "macro_argument_list")
-            {
+            if let Some(args) = syntax::child_of_kind(node, "macro_argument_list") {
                 if let Some(inner) = args.named_child(0) {
                     self.dot_macro_args.insert(Span::of(inner));
                     if matches!(
@@ -2348,21 +2326,25 @@ impl<'s> Extractor<'s> {
 /// The `# adlint:` comments of a file (line comments only; suppression directives are
 /// single-line by design).
 fn suppression_comments(source: &str) -> Vec<Comment> {
+    // One search of the whole text (most files have no directive), the first per line.
     let mut out = Vec::new();
-    let mut offset = 0usize;
-    for line in source.split_inclusive('\n') {
-        if let Some(pos) = line.find("# adlint:") {
-            let start = offset + pos;
-            let text = line[pos..].trim_end().to_string();
-            out.push(Comment {
-                span: Span {
-                    start: start as u32,
-                    end: (start + text.len()) as u32,
-                },
-                text,
-            });
+    let mut next_line = 0;
+    for (start, _) in source.match_indices("# adlint:") {
+        if start < next_line {
+            continue;
         }
-        offset += line.len();
+        let line_end = source[start..]
+            .find('\n')
+            .map_or(source.len(), |i| start + i);
+        let text = source[start..line_end].trim_end().to_string();
+        out.push(Comment {
+            span: Span {
+                start: start as u32,
+                end: (start + text.len()) as u32,
+            },
+            text,
+        });
+        next_line = line_end + 1;
     }
     out
 }
@@ -2459,4 +2441,38 @@ pub fn base_type_name(text: &str) -> String {
     let t = text.trim().trim_start_matches("<:").trim();
     let t = t.split('{').next().unwrap_or(t);
     t.rsplit('.').next().unwrap_or(t).trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::suppression_comments;
+
+    #[test]
+    fn suppression_comments_are_the_first_directive_of_each_line() {
+        let src = "x[1] = 2  # adlint: ignore[index-assignment]  \r\n\
+                   y = 1 # adlint: ignore # adlint: ignore[try-catch]\n\
+                   # nothing here\n\
+                   # adlint: ignore-function";
+        let found: Vec<(usize, &str)> = suppression_comments(src)
+            .iter()
+            .map(|c| (c.span.start as usize, &src[c.span.range()]))
+            .collect();
+        let first = src.find("# adlint: ignore[index").unwrap();
+        let second = src.find("# adlint: ignore #").unwrap();
+        let last = src.rfind("# adlint: ignore-function").unwrap();
+        assert_eq!(
+            found,
+            vec![
+                (first, "# adlint: ignore[index-assignment]"),
+                (second, "# adlint: ignore # adlint: ignore[try-catch]"),
+                (last, "# adlint: ignore-function"),
+            ]
+        );
+        let texts: Vec<String> = suppression_comments(src)
+            .into_iter()
+            .map(|c| c.text)
+            .collect();
+        assert_eq!(texts[0], "# adlint: ignore[index-assignment]");
+        assert!(suppression_comments("f(x) = x\n").is_empty());
+    }
 }

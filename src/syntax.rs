@@ -65,15 +65,31 @@ pub fn facts_captures(node: Node<'_>) -> Vec<Capture<'_>> {
     out
 }
 
-/// The first `argument_list` child of a call (`f(x)`, `f.(x)`, `m.f(x) do ... end`). It is
-/// the call's second or third child; looking there first spares a walk of the call's
-/// children with a new cursor.
+/// The first `argument_list` child of a call (`f(x)`, `f.(x)`, `m.f(x) do ... end`).
 pub fn call_arguments(call: Node<'_>) -> Option<Node<'_>> {
-    let is_list = |c: &Node| c.kind_str() == "argument_list";
-    (0..3)
-        .filter_map(|i| call.child(i))
-        .find(is_list)
-        .or_else(|| named_children(call).into_iter().find(is_list))
+    child_of_kind(call, "argument_list")
+}
+
+/// The first child of `node` of kind `kind`, for the children that come first (a
+/// definition's `signature`, a call's `argument_list`, a macro's arguments): looked for
+/// among the first children without collecting them all (a long function's definition has
+/// a child per statement of its body).
+pub fn child_of_kind<'t>(node: Node<'t>, kind: &str) -> Option<Node<'t>> {
+    let count = node.child_count();
+    let first = count.min(FEW_CHILDREN);
+    (0..first)
+        .filter_map(|i| node.child(i))
+        .find(|c| c.kind_str() == kind)
+        .or_else(|| {
+            let mut cursor = node.walk();
+            (count > first)
+                .then(|| {
+                    node.children(&mut cursor)
+                        .skip(first as usize)
+                        .find(|c| c.kind_str() == kind)
+                })
+                .flatten()
+        })
 }
 
 /// Visit `node` and the nodes under it in pre-order with an explicit stack (no recursion,
