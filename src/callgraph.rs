@@ -403,11 +403,10 @@ impl<V> Default for Multimap<V> {
     }
 }
 
-impl<V> Multimap<V> {
+impl<V: Copy> Multimap<V> {
     /// The values of `(key, value)` pairs with keys below `keys`; each key's values keep
-    /// the pairs' order.
-    fn new(keys: usize, mut pairs: Vec<(u32, V)>) -> Self {
-        pairs.sort_by_key(|p| p.0);
+    /// the pairs' order. Placed by counting (keys are dense), not by sorting the pairs.
+    fn new(keys: usize, pairs: Vec<(u32, V)>) -> Self {
         let mut starts = vec![0u32; keys + 1];
         for &(k, _) in &pairs {
             starts[k as usize + 1] += 1;
@@ -415,12 +414,23 @@ impl<V> Multimap<V> {
         for i in 1..starts.len() {
             starts[i] += starts[i - 1];
         }
+        // Where each pair goes: the next free place of its key.
+        let mut next = starts.clone();
+        let mut place = vec![0u32; pairs.len()];
+        for (i, &(k, _)) in pairs.iter().enumerate() {
+            let at = &mut next[k as usize];
+            place[*at as usize] = i as u32;
+            *at += 1;
+        }
+        drop(next);
         Multimap {
             starts,
-            values: pairs.into_iter().map(|p| p.1).collect(),
+            values: place.into_iter().map(|i| pairs[i as usize].1).collect(),
         }
     }
+}
 
+impl<V> Multimap<V> {
     fn get(&self, key: usize) -> &[V] {
         match (self.starts.get(key), self.starts.get(key + 1)) {
             (Some(&a), Some(&b)) => &self.values[a as usize..b as usize],
@@ -936,6 +946,10 @@ fn reachability(cg: &mut CallGraph) {
     // One list of steps, reused from node to node.
     let mut steps: Vec<(Span, NodeIndex, Step)> = Vec::new();
     let mut reached: Vec<(NodeIndex, Option<EdgeIndex>, Span)> = Vec::new();
+    // Shapes whose functors are all reached or cut: the first step of a shape reaches every
+    // functor of it that can be, so the shape's later steps reach nothing (a workspace with
+    // many model calls and many layers would otherwise list every layer at every call).
+    let mut exhausted: HashSet<Shape> = HashSet::default();
     while let Some(n) = queue.pop_front() {
         let here = reach[n.index()].get().expect("queued nodes are reached");
         steps.clear();
@@ -950,10 +964,14 @@ fn reachability(cg: &mut CallGraph) {
         for (site, _, step) in &steps {
             match step {
                 Step::Edge(e, t) => reached.push((*t, Some(*e), *site)),
-                Step::Dispatch(shape) => reached.extend(
-                    (dispatch.functors.get(shape).into_iter().flatten())
-                        .map(|&f| (node_of(offsets, f), None, *site)),
-                ),
+                Step::Dispatch(shape) => {
+                    if exhausted.insert(*shape) {
+                        reached.extend(
+                            (dispatch.functors.get(shape).into_iter().flatten())
+                                .map(|&f| (node_of(offsets, f), None, *site)),
+                        );
+                    }
+                }
             }
         }
         for &(t, edge, site) in &reached {
@@ -989,56 +1007,69 @@ fn collect_unresolved(
     r: &Resolver,
 ) -> Vec<Unresolved> {
     let k = r.knowledge;
+    let by_file: Vec<Vec<Unresolved>> = (files.par_iter().enumerate())
+        .map(|(fi, facts)| unresolved_in(cg, fi, facts, entry_calls, r, k))
+        .collect();
+    by_file.into_iter().flatten().collect()
+}
+
+/// [`collect_unresolved`] in one file.
+fn unresolved_in(
+    cg: &CallGraph,
+    fi: usize,
+    facts: &FileFacts,
+    entry_calls: &HashSet<(u32, u32)>,
+    r: &Resolver,
+    k: &Knowledge,
+) -> Vec<Unresolved> {
     let mut out = Vec::new();
-    for (fi, facts) in files.iter().enumerate() {
-        for (ci, call) in facts.calls.iter().enumerate() {
+    for (ci, call) in facts.calls.iter().enumerate() {
+        let caller = FuncRef {
+            file: fi as u32,
+            func: call.func,
+        };
+        if !cg.is_reached(caller) {
+            continue;
+        }
+        // Entry calls have no targets here; they are skipped below.
+        if !cg
+            .call_targets
+            .get(cg.call_number(fi as u32, ci as u32))
+            .is_empty()
+        {
+            continue;
+        }
+        let Some(name) = call.name() else { continue };
+        if k.is_known(&name)
+            || r.lookup(fi as u32, call.func, name).is_some()
+            || !r.inner_named(fi as u32, call.func, name).is_empty()
+            || entry_calls.contains(&(fi as u32, ci as u32))
+        {
+            continue;
+        }
+        out.push(Unresolved {
+            file: fi as u32,
+            span: call.callee_span(),
+            path: call.callee,
+            is_macro: false,
+        });
+    }
+    for site in &facts.sites {
+        if let crate::facts::SiteKind::Macro { path } = &site.kind {
             let caller = FuncRef {
                 file: fi as u32,
-                func: call.func,
+                func: site.func,
             };
-            if !cg.is_reached(caller) {
-                continue;
-            }
-            // Entry calls have no targets here; they are skipped below.
-            if !cg
-                .call_targets
-                .get(cg.call_number(fi as u32, ci as u32))
-                .is_empty()
+            let name = path.last().map(Name::as_str).unwrap_or("");
+            if cg.is_reached(caller)
+                && knowledge::macro_class(name) == knowledge::MacroClass::Opaque
             {
-                continue;
-            }
-            let Some(name) = call.name() else { continue };
-            if k.is_known(&name)
-                || r.lookup(fi as u32, call.func, name).is_some()
-                || !r.inner_named(fi as u32, call.func, name).is_empty()
-                || entry_calls.contains(&(fi as u32, ci as u32))
-            {
-                continue;
-            }
-            out.push(Unresolved {
-                file: fi as u32,
-                span: call.callee_span(),
-                path: call.callee,
-                is_macro: false,
-            });
-        }
-        for site in &facts.sites {
-            if let crate::facts::SiteKind::Macro { path } = &site.kind {
-                let caller = FuncRef {
+                out.push(Unresolved {
                     file: fi as u32,
-                    func: site.func,
-                };
-                let name = path.last().map(Name::as_str).unwrap_or("");
-                if cg.is_reached(caller)
-                    && knowledge::macro_class(name) == knowledge::MacroClass::Opaque
-                {
-                    out.push(Unresolved {
-                        file: fi as u32,
-                        span: site.span,
-                        path: *path,
-                        is_macro: true,
-                    });
-                }
+                    span: site.span,
+                    path: *path,
+                    is_macro: true,
+                });
             }
         }
     }
