@@ -96,6 +96,18 @@ pub fn proc_status_kb(pid: u32, field: &str) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
+/// CPU time (user + system, seconds) that process `pid` has used so far, from
+/// `/proc/<pid>/stat` (fields 14 and 15, in clock ticks of 1/100 s on Linux).
+pub fn proc_cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces; the fields after it follow its `)`.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<u64>().ok();
+    // `rest` starts at field 3, so fields 14 and 15 are at 11 and 12.
+    Some((ticks(11)? + ticks(12)?) as f64 / 100.0)
+}
+
 /// Files under `dir` (recursively, sorted) that `keep` accepts.
 pub fn files_under(
     dir: &std::path::Path,

@@ -1138,6 +1138,7 @@ async fn bench_workspace_indexing() {
     c.notification("$/progress", |p| p["value"]["kind"] == "end")
         .await;
     let indexed = t0.elapsed();
+    let cpu = crate::common::proc_cpu_seconds(pid).unwrap_or(0.0);
     // A request waits until the analysis covers every change so far: the indexed files.
     let first = uri_of(&root.join(files[0].0.strip_prefix("/adlint-bench").unwrap()));
     c.request(
@@ -1153,6 +1154,15 @@ async fn bench_workspace_indexing() {
         indexed.as_secs_f64(),
         analysed.as_secs_f64(),
         bytes as f64 / (1024.0 * 1024.0) / analysed.as_secs_f64()
+    );
+    // On a machine shared with other work the wall time varies; the CPU time does not.
+    eprintln!(
+        "server CPU time at the end of indexing (user + system, all threads): {cpu:.2} s; load average {}",
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .split_whitespace()
+            .next()
+            .unwrap_or("?")
     );
     eprintln!(
         "server memory: peak RSS {:.0} MiB, RSS after indexing {:.0} MiB",
