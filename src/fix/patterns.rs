@@ -196,6 +196,10 @@ impl<'a> Builder<'a> {
     }
 
     fn build(&mut self, d: &Diagnostic) -> (Vec<Fix>, Option<String>) {
+        if !has_builders(d.category) {
+            // Nothing below applies: the statement is not parsed again for nothing.
+            return (Vec::new(), None);
+        }
         let file = d.location.file;
         let cx = FileCx {
             a: self.a,
@@ -1637,6 +1641,20 @@ fn import_edit(cx: &FileCx, fnode: Node) -> Edit {
 
 /// Help that shows the user's own code rewritten, for findings adlint cannot fix
 /// mechanically: try/catch, mutable struct fields, boxed variables, nested AD.
+/// Whether [`Builder::build`] has rewrites or guidance for findings of this category (the
+/// categories matched there and in [`guidance`]).
+fn has_builders(c: Category) -> bool {
+    match c {
+        Category::Mutation
+        | Category::Foreigncall
+        | Category::TryCatch
+        | Category::MutableStruct
+        | Category::NestedAd
+        | Category::BoxedVariable => true,
+        Category::Rebinding | Category::Misuse | Category::Deprecation | Category::Meta => false,
+    }
+}
+
 fn guidance(cx: &FileCx, tree: &Tree, d: &Diagnostic) -> Option<String> {
     let node = cx.site_node(tree, d.location.span)?;
     match d.category {
