@@ -73,8 +73,10 @@ pub async fn serve_with<I: AsyncRead + Unpin, O: AsyncWrite>(
 
     let (mut to_server, server_in) = tokio::io::duplex(1 << 16);
     let (server_out, from_server) = tokio::io::duplex(1 << 16);
-    // Everything the client receives goes through this one queue, in the order queued.
-    let (outbox, mut outgoing) = tokio::sync::mpsc::unbounded_channel::<Outgoing>();
+    // Everything the client receives goes through this one queue, in the order queued. It
+    // is bounded: a client that stops reading holds up the server's writers (as a full
+    // pipe would) instead of letting frames pile up in memory.
+    let (outbox, mut outgoing) = tokio::sync::mpsc::channel::<Outgoing>(OUTGOING_FRAMES);
 
     let debug = options.debug_methods;
     let backend_outbox = outbox.clone();
@@ -101,7 +103,7 @@ pub async fn serve_with<I: AsyncRead + Unpin, O: AsyncWrite>(
                         }
                     }
                     transport::Verdict::Reject(response) => {
-                        let _ = errors.send(Outgoing::Frame(response));
+                        let _ = errors.send(Outgoing::Frame(response)).await;
                     }
                 },
                 Ok(Some(transport::Frame::BadHeader(why))) => {
@@ -125,13 +127,13 @@ pub async fn serve_with<I: AsyncRead + Unpin, O: AsyncWrite>(
         loop {
             match transport::read_frame(&mut reader).await {
                 Ok(Some(transport::Frame::Body(body))) => {
-                    let _ = server_frames.send(Outgoing::Frame(body));
+                    let _ = server_frames.send(Outgoing::Frame(body)).await;
                 }
                 Ok(Some(transport::Frame::BadHeader(_))) => {}
                 Ok(None) | Err(_) => break,
             }
         }
-        let _ = server_frames.send(Outgoing::End);
+        let _ = server_frames.send(Outgoing::End).await;
     };
 
     let pump_out = async move {
@@ -168,7 +170,10 @@ pub(crate) enum Outgoing {
 }
 
 /// Where the server queues frames it writes itself, beside tower-lsp-server's output.
-pub(crate) type Outbox = tokio::sync::mpsc::UnboundedSender<Outgoing>;
+pub(crate) type Outbox = tokio::sync::mpsc::Sender<Outgoing>;
+
+/// How many frames may wait for the client.
+const OUTGOING_FRAMES: usize = 64;
 
 /// Run a future, turning a panic inside it into `Err(message)`.
 pub(crate) async fn catch_panic<F: Future>(fut: F) -> Result<F::Output, String> {

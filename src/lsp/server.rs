@@ -420,7 +420,7 @@ async fn publish(shared: &Shared, client: &Client, outbox: &Outbox, snap: &Snaps
         }
     };
     for body in sends {
-        let _ = outbox.send(Outgoing::Shared(body));
+        let _ = outbox.send(Outgoing::Shared(body)).await;
     }
     if refresh {
         let client = client.clone();
@@ -646,7 +646,7 @@ impl LanguageServer for Backend {
                 let _guard = self.shared.publishing.lock().await;
                 lock(&self.shared.state).published.remove(&key);
                 let clear = analyze::publish_notification(&uri, None, b"[]");
-                let _ = self.outbox.send(Outgoing::Shared(clear));
+                let _ = self.outbox.send(Outgoing::Shared(clear)).await;
             }
         })
         .await
