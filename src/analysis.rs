@@ -164,9 +164,10 @@ pub fn analyze_cached(
     cache: &mut FactsCache,
     parsed: &HashMap<PathBuf, syntax::Parsed>,
 ) -> Analysis {
+    use rayon::prelude::*;
     let hashes: Vec<u64> = workspace
         .files
-        .iter()
+        .par_iter()
         .map(|f| FactsCache::hash(&f.text))
         .collect();
     // Files with a tree keep a statement memo; the others' memos are dropped (closed).
