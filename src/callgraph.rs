@@ -643,7 +643,7 @@ pub fn build(
         node_base: &offsets,
         callers: Multimap::default(),
         assigns_by: files
-            .iter()
+            .par_iter()
             .map(|f| {
                 let mut by: Vec<(FuncIdx, Name, u32)> = (f.assigns.iter().enumerate())
                     .map(|(i, a)| (a.func, a.var, i as u32))
@@ -653,7 +653,7 @@ pub fn build(
             })
             .collect(),
         inner_by: files
-            .iter()
+            .par_iter()
             .map(|f| {
                 let mut m: HashMap<(FuncIdx, Name), Vec<FuncIdx>> = HashMap::default();
                 for (i, g) in f.functions.iter().enumerate() {
