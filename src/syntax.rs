@@ -625,24 +625,32 @@ const FEW_CHILDREN: u32 = 16;
 /// Named children of a node, collected (tree-sitter's iterator borrows a cursor).
 pub fn named_children(node: Node<'_>) -> Vec<Node<'_>> {
     let count = node.child_count();
+    // Sized once (a collect through `filter_map` would grow the vector step by step).
+    let mut out = Vec::with_capacity(node.named_child_count());
     if count <= FEW_CHILDREN {
-        return (0..count)
-            .filter_map(|i| node.child(i))
-            .filter(Node::is_named)
-            .collect();
+        out.extend(
+            (0..count)
+                .filter_map(|i| node.child(i))
+                .filter(Node::is_named),
+        );
+    } else {
+        let mut cursor = node.walk();
+        out.extend(node.named_children(&mut cursor));
     }
-    let mut cursor = node.walk();
-    node.named_children(&mut cursor).collect()
+    out
 }
 
 /// Children including anonymous tokens.
 pub fn children(node: Node<'_>) -> Vec<Node<'_>> {
     let count = node.child_count();
+    let mut out = Vec::with_capacity(count as usize);
     if count <= FEW_CHILDREN {
-        return (0..count).filter_map(|i| node.child(i)).collect();
+        out.extend((0..count).filter_map(|i| node.child(i)));
+    } else {
+        let mut cursor = node.walk();
+        out.extend(node.children(&mut cursor));
     }
-    let mut cursor = node.walk();
-    node.children(&mut cursor).collect()
+    out
 }
 
 #[cfg(test)]
