@@ -76,6 +76,9 @@ pub struct Workspace {
     config_choice: ConfigChoice,
     /// Directory -> index of the nearest config, filled as files are added.
     config_dirs: HashMap<PathBuf, usize>,
+    /// Texts of documents open in an editor, by path: an `include` of one of them reads
+    /// the editor's text, also when the file was never saved (the language server).
+    pub open_documents: HashMap<PathBuf, String>,
 }
 
 /// The configs of a workspace, kept for reuse.
@@ -96,6 +99,22 @@ pub enum ConfigChoice {
     File(PathBuf),
     /// No config file at all (`--isolated`).
     Isolated,
+}
+
+/// `path` with `.` components dropped and each `..` removing the component before it,
+/// without asking the file system (for paths that do not exist).
+fn normalize_lexically(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
 }
 
 /// Largest file adlint reads; bigger files are skipped with a warning. Julia source this
@@ -270,7 +289,12 @@ impl Workspace {
     /// Read a file named by `include("...")` that the walk did not find (for example one
     /// that is git-ignored). Refuses paths outside the root.
     pub fn load_included(&mut self, path: &Path) -> Option<usize> {
-        let canonical = path.canonicalize().ok()?;
+        // A document that exists only in the editor has no canonical path: its path with
+        // `.` and `..` resolved is the one the editor gave (see `lsp::analyze::path_of_uri`).
+        let canonical = path.canonicalize().ok().or_else(|| {
+            let p = normalize_lexically(path);
+            self.open_documents.contains_key(&p).then_some(p)
+        })?;
         if let Some(i) = self.files.iter().position(|f| f.path == canonical) {
             return Some(i);
         }
@@ -278,7 +302,11 @@ impl Workspace {
             return None;
         }
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-        let text = read_source(&canonical).ok()?;
+        // An open document is reported: the editor shows its findings.
+        let (text, reported) = match self.open_documents.get(&canonical) {
+            Some(text) => (strip_bom(text.clone()), true),
+            None => (read_source(&canonical).ok()?, false),
+        };
         let config = match self.config_for(&canonical) {
             Ok(c) => c,
             Err(e) => {
@@ -291,7 +319,7 @@ impl Workspace {
             display: display_path(&canonical, &cwd),
             path: canonical,
             text,
-            reported: false,
+            reported,
             config,
         });
         Some(self.files.len() - 1)
@@ -583,5 +611,17 @@ mod tests {
             .unwrap_err()
             .starts_with("not UTF-8"));
         assert_eq!(decode_source("\u{feff}x = 1".into()).unwrap(), "x = 1");
+    }
+
+    #[test]
+    fn paths_of_unsaved_documents_are_normalized_without_the_file_system() {
+        use super::normalize_lexically;
+        let p = |s: &str| std::path::PathBuf::from(s);
+        assert_eq!(normalize_lexically(&p("/w/src/./b.jl")), p("/w/src/b.jl"));
+        assert_eq!(
+            normalize_lexically(&p("/w/src/../lib/b.jl")),
+            p("/w/lib/b.jl")
+        );
+        assert_eq!(normalize_lexically(&p("/w/b.jl")), p("/w/b.jl"));
     }
 }

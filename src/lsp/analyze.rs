@@ -185,9 +185,13 @@ impl Snapshot {
 
 pub fn path_of_uri(uri: &Uri) -> PathBuf {
     match uri.to_file_path() {
+        // A file not saved yet: its directory made canonical, as an include of it will be.
         Some(p) => {
             let p = p.into_owned();
-            p.canonicalize().unwrap_or(p)
+            p.canonicalize()
+                .ok()
+                .or_else(|| Some(p.parent()?.canonicalize().ok()?.join(p.file_name()?)))
+                .unwrap_or(p)
         }
         // An unsaved buffer (`untitled:Untitled-1`): a path that exists nowhere.
         None => PathBuf::from(format!(
@@ -205,6 +209,9 @@ pub fn run(inputs: Inputs, cache: &mut FactsCache) -> Snapshot {
         .iter()
         .enumerate()
         .map(|(i, d)| (d.path.as_path(), i))
+        .collect();
+    let open_documents: HashMap<PathBuf, String> = (inputs.docs.iter())
+        .map(|d| (d.path.clone(), d.text.clone()))
         .collect();
     let mut jobs: Vec<(Workspace, Vec<PathBuf>)> = Vec::new();
     for project in &inputs.projects {
@@ -229,6 +236,7 @@ pub fn run(inputs: Inputs, cache: &mut FactsCache) -> Snapshot {
             }
         }
         let mut ws = Workspace::from_sources(&project.root, files);
+        ws.open_documents = open_documents.clone();
         ws.adopt_configs(&project.configs);
         ws.versions = project.versions.clone();
         ws.skipped = project.skipped.clone();
@@ -238,6 +246,7 @@ pub fn run(inputs: Inputs, cache: &mut FactsCache) -> Snapshot {
         if !assigned[i] {
             let root = d.path.parent().map(Path::to_path_buf).unwrap_or_default();
             let mut ws = Workspace::from_sources(&root, vec![(d.path.clone(), d.text.clone())]);
+            ws.open_documents = open_documents.clone();
             // A document outside every package still follows the config around it.
             if d.path.exists() {
                 if let Err(e) = ws.use_configs(ConfigChoice::Discover) {

@@ -965,6 +965,36 @@ async fn closing_a_file_outside_the_workspace_clears_its_diagnostics() {
     c.shutdown().await;
 }
 
+/// A document outside every workspace folder includes another that exists only in the
+/// editor (new, never saved): the include is read from the editor, so the helper's mutation
+/// is reported with the chain from the entry point in the including file.
+#[tokio::test]
+async fn an_unsaved_document_included_outside_the_workspace_comes_from_the_editor() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let main =
+        "using Zygote\ninclude(\"helper.jl\")\nloss(x) = helper!(x)\ngradient(loss, [1.0, 2.0])\n";
+    std::fs::write(root.join("main.jl"), main).unwrap();
+    let helper = "function helper!(x)\n    x[1] = 0.0\n    sum(x)\nend\n";
+    let main_uri = uri_of(&root.join("main.jl"));
+    let helper_uri = uri_of(&root.join("helper.jl"));
+    let mut c = TestClient::start();
+    c.initialize(None, push_caps()).await;
+    c.open(&main_uri, main, 1).await;
+    c.open(&helper_uri, helper, 1).await;
+    let ds = c.diagnostics(&helper_uri, Some(1)).await;
+    assert_eq!(codes(&ds), ["index-assignment"], "{ds:?}");
+    assert_eq!(range(&ds[0]).0, 1);
+    let related = ds[0]["relatedInformation"].as_array().unwrap();
+    assert!(
+        related
+            .iter()
+            .any(|r| r["location"]["uri"] == main_uri.as_str()),
+        "{related:?}"
+    );
+    c.shutdown().await;
+}
+
 #[tokio::test]
 async fn watched_file_changes_reload_the_workspace() {
     let dir = tempfile::tempdir().unwrap();
