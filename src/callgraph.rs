@@ -14,6 +14,7 @@ use crate::knowledge::{self, EntryApi, Knowledge, Traverse};
 // The call graph hashes functions, calls and names many times each: its maps use the
 // fast hasher.
 use crate::name::{FastMap as HashMap, FastSet as HashSet};
+use fixedbitset::FixedBitSet;
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
@@ -321,11 +322,11 @@ impl CallGraph {
             let mut queue: VecDeque<NodeIndex> = starts.iter().copied().collect();
             let mut shapes_done: Vec<Shape> = Vec::new();
             while let Some(n) = queue.pop_front() {
-                if !search.nodes.insert(n.index()) {
+                if search.nodes.put(n.index()) {
                     continue;
                 }
                 let mut add = |e: u32, search: &mut Search| {
-                    if search.entries.insert(e as usize) {
+                    if !search.entries.put(e as usize) {
                         found.push(e);
                     }
                 };
@@ -414,18 +415,18 @@ impl<V: Copy> Multimap<V> {
         for i in 1..starts.len() {
             starts[i] += starts[i - 1];
         }
-        // Where each pair goes: the next free place of its key.
+        // The pair at each place: each key's pairs go to its next free place, in order.
         let mut next = starts.clone();
-        let mut place = vec![0u32; pairs.len()];
+        let mut order = vec![0u32; pairs.len()];
         for (i, &(k, _)) in pairs.iter().enumerate() {
             let at = &mut next[k as usize];
-            place[*at as usize] = i as u32;
+            order[*at as usize] = i as u32;
             *at += 1;
         }
         drop(next);
         Multimap {
             starts,
-            values: place.into_iter().map(|i| pairs[i as usize].1).collect(),
+            values: order.into_iter().map(|i| pairs[i as usize].1).collect(),
         }
     }
 }
@@ -444,36 +445,17 @@ impl<V> Multimap<V> {
 /// word per node would hold megabytes per thread for the whole run).
 #[derive(Default)]
 struct Search {
-    nodes: Bits,
-    entries: Bits,
+    nodes: FixedBitSet,
+    entries: FixedBitSet,
 }
 
 impl Search {
     /// Start a search of a graph of this size: nothing seen.
     fn begin(&mut self, nodes: usize, entries: usize) {
-        self.nodes.clear(nodes);
-        self.entries.clear(entries);
-    }
-}
-
-#[derive(Default)]
-struct Bits(Vec<u64>);
-
-impl Bits {
-    fn clear(&mut self, len: usize) {
-        self.0.clear();
-        self.0.resize(len.div_ceil(64), 0);
-    }
-
-    fn contains(&self, i: usize) -> bool {
-        self.0[i / 64] & (1 << (i % 64)) != 0
-    }
-
-    /// Set bit `i`; whether it was clear.
-    fn insert(&mut self, i: usize) -> bool {
-        let was = self.contains(i);
-        self.0[i / 64] |= 1 << (i % 64);
-        !was
+        for (bits, len) in [(&mut self.nodes, nodes), (&mut self.entries, entries)] {
+            bits.clear();
+            bits.grow(len);
+        }
     }
 }
 

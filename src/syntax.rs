@@ -77,19 +77,18 @@ pub fn call_arguments(call: Node<'_>) -> Option<Node<'_>> {
 pub fn child_of_kind<'t>(node: Node<'t>, kind: &str) -> Option<Node<'t>> {
     let count = node.child_count();
     let first = count.min(FEW_CHILDREN);
-    (0..first)
+    let found = (0..first)
         .filter_map(|i| node.child(i))
-        .find(|c| c.kind_str() == kind)
-        .or_else(|| {
-            let mut cursor = node.walk();
-            (count > first)
-                .then(|| {
-                    node.children(&mut cursor)
-                        .skip(first as usize)
-                        .find(|c| c.kind_str() == kind)
-                })
-                .flatten()
-        })
+        .find(|c| c.kind_str() == kind);
+    if found.is_some() || count == first {
+        return found;
+    }
+    let mut cursor = node.walk();
+    let later = node
+        .children(&mut cursor)
+        .skip(first as usize)
+        .find(|c| c.kind_str() == kind);
+    later
 }
 
 /// Visit `node` and the nodes under it in pre-order with an explicit stack (no recursion,
@@ -134,32 +133,6 @@ pub fn visit_subtree<'t>(node: Node<'t>, mut visit: impl FnMut(Node<'t>, &[Node<
             pending[first..].reverse();
         }
         ancestors.push(n);
-    }
-}
-
-/// The one pre-order walk: a cursor made at `node` (which never leaves its subtree), its
-/// node, and that node's ancestors; `visit` returns whether to descend.
-fn walk<'t>(
-    node: Node<'t>,
-    mut visit: impl FnMut(&tree_sitter::TreeCursor<'t>, Node<'t>, &[Node<'t>]) -> bool,
-) {
-    let mut ancestors: Vec<Node<'t>> = Vec::new();
-    let mut cursor = node.walk();
-    loop {
-        let n = cursor.node();
-        if visit(&cursor, n, &ancestors) && cursor.goto_first_child() {
-            ancestors.push(n);
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return;
-            }
-            ancestors.pop();
-        }
     }
 }
 
@@ -414,9 +387,23 @@ pub fn reparse(source: &str, old: &Tree) -> Parsed {
 /// safe): `visit(cursor, depth)` sees the cursor on each node (for its field name) and
 /// returns whether to descend into the node's children.
 pub fn walk_preorder(tree: &Tree, mut visit: impl FnMut(&tree_sitter::TreeCursor, usize) -> bool) {
-    walk(tree.root_node(), |cursor, _, ancestors| {
-        visit(cursor, ancestors.len())
-    });
+    let mut cursor = tree.walk();
+    let mut depth = 0;
+    loop {
+        if visit(&cursor, depth) && cursor.goto_first_child() {
+            depth += 1;
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return;
+            }
+            depth -= 1;
+        }
+    }
 }
 
 /// Every node of a tree in pre-order, one line each: kind, byte range, and whether it is
@@ -669,6 +656,14 @@ mod tests {
             let node = cursor.node();
             let mut c = node.walk();
             assert_eq!(children(node), node.children(&mut c).collect::<Vec<_>>());
+            // The first child of each kind, among few children or many.
+            for kid in children(node) {
+                let first = children(node)
+                    .into_iter()
+                    .find(|k| k.kind_str() == kid.kind_str());
+                assert_eq!(child_of_kind(node, kid.kind_str()), first);
+            }
+            assert_eq!(child_of_kind(node, "no_such_kind"), None);
             assert_eq!(
                 named_children(node),
                 node.named_children(&mut c).collect::<Vec<_>>()

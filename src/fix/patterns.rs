@@ -196,10 +196,6 @@ impl<'a> Builder<'a> {
     }
 
     fn build(&mut self, d: &Diagnostic) -> (Vec<Fix>, Option<String>) {
-        if !has_builders(d.category) {
-            // Nothing below applies: the statement is not parsed again for nothing.
-            return (Vec::new(), None);
-        }
         let file = d.location.file;
         let cx = FileCx {
             a: self.a,
@@ -212,25 +208,24 @@ impl<'a> Builder<'a> {
             return (Vec::new(), None);
         };
         // The function holds the finding, the nodes the builders look at, and their edits
-        // in this file (other than an import added at the top).
-        let tree = self.trees.covering(
-            file,
-            self.a.facts[file as usize].functions[func as usize].span,
-        );
-        let tree = &tree;
+        // in this file (other than an import added at the top). Its statement is parsed
+        // again only when a builder applies to the finding's category.
+        let func_span = self.a.facts[file as usize].functions[func as usize].span;
+        let parsed = std::cell::OnceCell::new();
+        let tree = || parsed.get_or_init(|| self.trees.covering(file, func_span));
         let mut found = Found::default();
         let mut help = None;
         if d.category == Category::Mutation {
-            if let Some(site) = cx.site_node(tree, d.location.span) {
-                rebind_local(&cx, tree, site, func, &mut found);
-                non_mutating_variant(&cx, tree, site, func, &mut found);
-                forwarddiff_wrap(&cx, tree, func, &mut found);
+            if let Some(site) = cx.site_node(tree(), d.location.span) {
+                rebind_local(&cx, tree(), site, func, &mut found);
+                non_mutating_variant(&cx, tree(), site, func, &mut found);
+                forwarddiff_wrap(&cx, tree(), func, &mut found);
             }
         }
         if matches!(d.category, Category::Mutation | Category::Foreigncall) {
-            rrule_skeleton(&cx, tree, func, &mut found);
+            rrule_skeleton(&cx, tree(), func, &mut found);
         }
-        if let Some(text) = guidance(&cx, tree, d) {
+        if let Some(text) = guidance(&cx, &tree, d) {
             help = Some(text);
         }
         // A rewrite that would delete a comment is not offered.
@@ -1640,28 +1635,18 @@ fn import_edit(cx: &FileCx, fnode: Node) -> Edit {
 // Guidance.
 
 /// Help that shows the user's own code rewritten, for findings adlint cannot fix
-/// mechanically: try/catch, mutable struct fields, boxed variables, nested AD.
-/// Whether [`Builder::build`] has rewrites or guidance for findings of this category (the
-/// categories matched there and in [`guidance`]).
-fn has_builders(c: Category) -> bool {
-    match c {
-        Category::Mutation
-        | Category::Foreigncall
-        | Category::TryCatch
-        | Category::MutableStruct
-        | Category::NestedAd
-        | Category::BoxedVariable => true,
-        Category::Rebinding | Category::Misuse | Category::Deprecation | Category::Meta => false,
-    }
-}
-
-fn guidance(cx: &FileCx, tree: &Tree, d: &Diagnostic) -> Option<String> {
-    let node = cx.site_node(tree, d.location.span)?;
+/// mechanically: try/catch, mutable struct fields, boxed variables, nested AD. `tree`
+/// parses the finding's statement; it is called only for those categories.
+fn guidance<'t>(cx: &FileCx, tree: &dyn Fn() -> &'t Tree, d: &Diagnostic) -> Option<String> {
+    let site = || cx.site_node(tree(), d.location.span);
     match d.category {
-        Category::TryCatch => try_guidance(cx, node),
-        Category::MutableStruct => field_guidance(cx, node),
-        Category::NestedAd => nested_guidance(cx, node),
-        Category::BoxedVariable => boxed_guidance(cx, tree, d),
+        Category::TryCatch => try_guidance(cx, site()?),
+        Category::MutableStruct => field_guidance(cx, site()?),
+        Category::NestedAd => nested_guidance(cx, site()?),
+        Category::BoxedVariable => {
+            site()?;
+            boxed_guidance(cx, tree(), d)
+        }
         _ => None,
     }
 }

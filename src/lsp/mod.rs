@@ -7,7 +7,8 @@
 //! same result.
 //!
 //! Layout: [`transport`] frames messages and shields tower-lsp-server from malformed
-//! input, `document` keeps each open document's text and tree, `convert` turns byte spans
+//! input (pushed diagnostics bypass tower-lsp-server's `Client`: they are serialised with
+//! the analysis on all threads and queued as finished frames, see [`Outbox`]), `document` keeps each open document's text and tree, `convert` turns byte spans
 //! into LSP ranges, `state` holds the workspace and the latest analysis, `analyze` runs it,
 //! `features` answers hover and code actions, and `server` is the `LanguageServer` impl.
 
@@ -139,12 +140,12 @@ pub async fn serve_with<I: AsyncRead + Unpin, O: AsyncWrite>(
     let pump_out = async move {
         tokio::pin!(output);
         while let Some(next) = outgoing.recv().await {
-            let written = match next {
-                Outgoing::Frame(body) => transport::write_frame(&mut output, &body).await,
-                Outgoing::Shared(body) => transport::write_frame(&mut output, &body).await,
+            let body: &[u8] = match &next {
+                Outgoing::Frame(body) => body,
+                Outgoing::Shared(body) => body,
                 Outgoing::End => break,
             };
-            if written.is_err() {
+            if transport::write_frame(&mut output, body).await.is_err() {
                 break;
             }
         }
