@@ -274,7 +274,7 @@ fn phases(files: &[(PathBuf, String)]) -> Phases {
         .par_iter()
         .map(|f| {
             let p = syntax::parse(&f.text);
-            syntax::facts_captures(p.tree.root_node()).len()
+            syntax::facts_captures(p.tree.root_node(), None).len()
         })
         .sum();
     let query = t.elapsed().saturating_sub(parse);

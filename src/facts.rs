@@ -722,12 +722,20 @@ impl<'s, 'm> Assembler<'s, 'm> {
                 self.facts.functions.push(f);
                 self.top_level(child, fidx, Some(idx), mspan);
             } else {
-                self.chunk(child, func, module, span);
+                self.chunk(child, node, func, module, span);
             }
         }
     }
 
-    fn chunk(&mut self, node: Node, func: FuncIdx, module: Option<ModIdx>, span: Span) {
+    /// One statement `node` of a top level whose node is `parent`.
+    fn chunk(
+        &mut self,
+        node: Node,
+        parent: Node,
+        func: FuncIdx,
+        module: Option<ModIdx>,
+        span: Span,
+    ) {
         let in_module = module.is_some();
         let start = node.start_byte() as u32;
         self.facts.chunks.push(Span::of(node));
@@ -740,7 +748,7 @@ impl<'s, 'm> Assembler<'s, 'm> {
                         c.clone()
                     }
                     None => std::sync::Arc::new(Chunk {
-                        facts: Extractor::chunk_facts(self.src, node, in_module),
+                        facts: Extractor::chunk_facts(self.src, node, parent, in_module),
                         start,
                     }),
                 };
@@ -748,7 +756,7 @@ impl<'s, 'm> Assembler<'s, 'm> {
                 chunk
             }
             None => std::sync::Arc::new(Chunk {
-                facts: Extractor::chunk_facts(self.src, node, in_module),
+                facts: Extractor::chunk_facts(self.src, node, parent, in_module),
                 start,
             }),
         };
@@ -1023,9 +1031,9 @@ impl<'s> Extractor<'s> {
         }
     }
 
-    fn chunk_facts(src: &'s str, node: Node, in_module: bool) -> FileFactsData {
+    fn chunk_facts(src: &'s str, node: Node, parent: Node, in_module: bool) -> FileFactsData {
         let mut ex = Extractor::new(src, in_module);
-        ex.run(node);
+        ex.run(node, parent);
         ex.facts.values = ex.values.into_inner();
         ex.facts
     }
@@ -1043,7 +1051,8 @@ impl<'s> Extractor<'s> {
         Name::new(self.text(node))
     }
 
-    fn run(&mut self, root: Node) {
+    /// The facts of `root`, a statement of the top level `parent`.
+    fn run(&mut self, root: Node, parent: Node) {
         static BY_INDEX: OnceLock<Vec<Option<Cap>>> = OnceLock::new();
         let by_index = BY_INDEX.get_or_init(|| {
             (syntax::CaptureTable::facts().capture_names())
@@ -1052,7 +1061,7 @@ impl<'s> Extractor<'s> {
                 .collect()
         });
         // (node, capture, parent)
-        let mut caps: Vec<(Node, Cap, Option<Node>)> = syntax::facts_captures(root)
+        let mut caps: Vec<(Node, Cap, Option<Node>)> = syntax::facts_captures(root, Some(parent))
             .into_iter()
             .filter_map(|c| Some((c.node, by_index[c.index as usize]?, c.parent)))
             .collect();

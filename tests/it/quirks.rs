@@ -74,13 +74,13 @@ fn the_facts_capture_table_reads_the_query_as_the_query_engine_does() {
     for (name, src) in &sources {
         let parsed = syntax::parse(src);
         let root = parsed.tree.root_node();
-        let captures = syntax::facts_captures(root);
+        let captures = syntax::facts_captures(root, None);
         // The walk's parents are tree-sitter's (in this subtree and in one of its children).
         for c in captures.iter().step_by(3) {
             assert_eq!(c.parent, c.node.parent(), "{name}: {:?}", c.node);
         }
         if let Some(child) = root.named_child(root.named_child_count().saturating_sub(1) as u32) {
-            for c in syntax::facts_captures(child) {
+            for c in syntax::facts_captures(child, Some(root)) {
                 assert_eq!(c.parent, c.node.parent(), "{name}: {:?}", c.node);
             }
         }

@@ -1,0 +1,25 @@
+//! Compiles `src/native/children.c` (see there why) against the headers of the
+//! tree-sitter crate this build links: its `links = "tree-sitter"` hands us the path of
+//! its `include/` directory, and its sources sit beside it in `src/`.
+
+use std::path::PathBuf;
+
+fn main() {
+    println!("cargo:rerun-if-changed=src/native/children.c");
+    let include = PathBuf::from(
+        std::env::var("DEP_TREE_SITTER_INCLUDE")
+            .expect("the tree-sitter crate tells dependents where its headers are"),
+    );
+    let sources = include
+        .parent()
+        .expect("tree-sitter's include/ has a parent")
+        .join("src");
+    cc::Build::new()
+        .std("c11")
+        .include(&include)
+        .include(&sources)
+        .warnings(true)
+        .extra_warnings(true)
+        .file("src/native/children.c")
+        .compile("adlint-native");
+}
