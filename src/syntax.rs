@@ -50,8 +50,9 @@ pub struct Capture<'t> {
 pub fn facts_captures<'t>(node: Node<'t>, parent: Option<Node<'t>>) -> Vec<Capture<'t>> {
     let table = CaptureTable::facts();
     let mut out = Vec::new();
-    for (n, walk_parent) in nodes_of_kinds(node, &table.wanted) {
-        let parent = walk_parent.or(parent);
+    for found in nodes_of_kinds(node, &table.wanted) {
+        let n = found.node;
+        let parent = found.parent.or(parent);
         let caps = &table.by_kind[n.kind_id() as usize];
         out.extend(caps.iter().map(|&index| Capture {
             node: n,
@@ -62,13 +63,34 @@ pub fn facts_captures<'t>(node: Node<'t>, parent: Option<Node<'t>>) -> Vec<Captu
     out
 }
 
+/// A node [`nodes_of_kinds`] found, with its parent and grandparent inside the subtree
+/// walked (tree-sitter's `Node::parent` searches down from the root).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Found<'t> {
+    pub node: Node<'t>,
+    pub parent: Option<Node<'t>>,
+    pub grandparent: Option<Node<'t>>,
+}
+
+/// For each node kind id, whether its name is one of `kinds`: the `wanted` of
+/// [`nodes_of_kinds`].
+pub fn kinds_table(kinds: &[&str]) -> Vec<bool> {
+    let lang = language();
+    (0..lang.node_kind_count() as u16)
+        .map(|id| {
+            lang.node_kind_for_id(id)
+                .is_some_and(|k| kinds.contains(&k))
+        })
+        .collect()
+}
+
 /// The nodes of `node`'s subtree (itself included) whose kind id `k` has `wanted[k]`, in
-/// pre-order, each with its parent (`None` for `node` itself).
+/// pre-order.
 ///
 /// The walk runs in `src/native/children.c` and comes back only at the nodes wanted: on
 /// the 4 MB bench corpus the facts query wants about one node in ten, and a walk that
 /// called back per node cost a fifth of the time after parsing.
-pub fn nodes_of_kinds<'t>(node: Node<'t>, wanted: &[bool]) -> Vec<(Node<'t>, Option<Node<'t>>)> {
+pub fn nodes_of_kinds<'t>(node: Node<'t>, wanted: &[bool]) -> Vec<Found<'t>> {
     let mut hits: Vec<native::Hit> = Vec::new();
     let wanted_len = u32::try_from(wanted.len()).unwrap_or(u32::MAX);
     // SAFETY: the walker reads `node`'s tree (alive for `'t`) and `wanted` (alive for the
@@ -102,13 +124,17 @@ pub fn nodes_of_kinds<'t>(node: Node<'t>, wanted: &[bool]) -> Vec<(Node<'t>, Opt
         complete
     };
     if complete {
-        // SAFETY: the walker returns nodes of `node`'s tree, and a null parent only for
-        // `node` itself.
+        // SAFETY: the walker returns nodes of `node`'s tree, and null ones only above it.
+        let node_of = |raw: tree_sitter::ffi::TSNode| {
+            (!raw.id.is_null()).then(|| unsafe { Node::from_raw(raw) })
+        };
         return hits
             .into_iter()
-            .map(|h| unsafe {
-                let parent = (!h.parent.id.is_null()).then(|| Node::from_raw(h.parent));
-                (Node::from_raw(h.node), parent)
+            .map(|h| Found {
+                // SAFETY: as above; a found node is never null.
+                node: unsafe { Node::from_raw(h.node) },
+                parent: node_of(h.parent),
+                grandparent: node_of(h.grandparent),
             })
             .collect();
     }
@@ -116,7 +142,12 @@ pub fn nodes_of_kinds<'t>(node: Node<'t>, wanted: &[bool]) -> Vec<(Node<'t>, Opt
     let mut out = Vec::new();
     visit_subtree(node, |n, ancestors| {
         if wanted.get(n.kind_id() as usize).copied().unwrap_or(false) {
-            out.push((n, ancestors.last().copied()));
+            let mut up = ancestors.iter().rev().copied();
+            out.push(Found {
+                node: n,
+                parent: up.next(),
+                grandparent: up.next(),
+            });
         }
         true
     });
@@ -735,6 +766,7 @@ mod native {
     pub struct Hit {
         pub node: TSNode,
         pub parent: TSNode,
+        pub grandparent: TSNode,
     }
 
     extern "C" {
@@ -821,14 +853,20 @@ mod tests {
             &["call_expression", "argument_list", "source_file"],
             &[],
         ] {
-            let mut wanted = vec![false; language().node_kind_count()];
+            // The table has every id of the name (the grammar has two `identifier`s).
+            let wanted = kinds_table(wanted_kinds);
             for k in wanted_kinds {
-                wanted[language().id_for_node_kind(k, true) as usize] = true;
+                assert!(wanted[language().id_for_node_kind(k, true) as usize]);
             }
             let mut expected = Vec::new();
             visit_subtree(root, |n, ancestors| {
                 if wanted_kinds.contains(&n.kind()) {
-                    expected.push((n, ancestors.last().copied()));
+                    let mut up = ancestors.iter().rev().copied();
+                    expected.push(Found {
+                        node: n,
+                        parent: up.next(),
+                        grandparent: up.next(),
+                    });
                 }
                 true
             });

@@ -166,16 +166,14 @@ pub fn comment_spans(src: &str) -> Vec<Span> {
 
 /// The comments under a node of an already parsed tree.
 pub fn comments_in(root: tree_sitter::Node) -> Vec<Span> {
-    use crate::syntax::KindName;
-    let mut out = Vec::new();
-    crate::syntax::visit_subtree(root, |n, _| {
-        if matches!(n.kind_str(), "line_comment" | "block_comment") {
-            out.push(Span::of(n));
-            return false;
-        }
-        true
-    });
-    out
+    static COMMENTS: std::sync::OnceLock<Vec<bool>> = std::sync::OnceLock::new();
+    let comments =
+        COMMENTS.get_or_init(|| crate::syntax::kinds_table(&["line_comment", "block_comment"]));
+    // Comments are tokens: none holds another.
+    crate::syntax::nodes_of_kinds(root, comments)
+        .into_iter()
+        .map(|found| Span::of(found.node))
+        .collect()
 }
 
 /// Every comment inside the replaced range must survive in the replacement.

@@ -397,37 +397,23 @@ fn named_children(n: Node) -> Vec<Node> {
 
 /// An `identifier` found by [`occurrences`], with the two ancestors the walk came through
 /// (`Node::parent` costs a walk down from the root, which is quadratic in deep trees).
-#[derive(Clone, Copy)]
-struct Occ<'t> {
-    node: Node<'t>,
-    parent: Option<Node<'t>>,
-    grandparent: Option<Node<'t>>,
-}
+type Occ<'t> = crate::syntax::Found<'t>;
 
 /// Every `identifier` named `name` under `n`, except field names (`m.name`) and keyword
 /// names in calls.
 fn occurrences<'t>(n: Node<'t>, name: &str, src: &str) -> Vec<Occ<'t>> {
-    let mut out = Vec::new();
-    crate::syntax::visit_subtree(n, |n, ancestors| {
-        if n.kind_str() == "identifier" && &src[n.byte_range()] == name {
-            let parent = ancestors.last().copied();
-            let is_field = parent.is_some_and(|p: Node| {
-                p.kind_str() == "field_expression"
-                    && p.named_child(0).is_some_and(|v| v.id() != n.id())
-            });
-            if !is_field {
-                out.push(Occ {
-                    node: n,
-                    parent,
-                    grandparent: ancestors.len().checked_sub(2).map(|i| ancestors[i]),
-                });
-            }
-            return false;
-        }
-        true
+    static IDENTIFIERS: std::sync::OnceLock<Vec<bool>> = std::sync::OnceLock::new();
+    let identifiers = IDENTIFIERS.get_or_init(|| crate::syntax::kinds_table(&["identifier"]));
+    let mut found = crate::syntax::nodes_of_kinds(n, identifiers);
+    found.retain(|occ| {
+        let n = occ.node;
+        let is_field = occ.parent.is_some_and(|p: Node| {
+            p.kind_str() == "field_expression" && p.named_child(0).is_some_and(|v| v.id() != n.id())
+        });
+        &src[n.byte_range()] == name && !is_field
     });
     // Pre-order: already by start.
-    out
+    found
 }
 
 fn mentions(n: Node, name: &str, src: &str) -> bool {

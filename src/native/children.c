@@ -117,11 +117,13 @@ uint32_t adlint_node_children(TSNode node, bool anonymous, TSNode *out, uint32_t
  *
  * Its stack lives on the heap (nesting is as deep as the source makes it: 100,000 nested
  * parentheses must work). Each frame steps through one subtree's children; `owner` is the
- * visible node those children belong to (for a hidden subtree, the visible node above it).
+ * visible node those children belong to (for a hidden subtree, the visible node above it),
+ * `owner_parent` the visible node above that.
  */
 typedef struct {
   Frame frame;
   TSNode owner;
+  TSNode owner_parent;
 } WalkFrame;
 
 typedef struct {
@@ -133,13 +135,17 @@ typedef struct {
   bool failed;
 } AdlintWalker;
 
-/* One node the walk stopped at, with its parent (a null node for the walk's root). */
+/* One node the walk stopped at, with its parent and grandparent (null nodes above the
+ * walk's root). */
 typedef struct {
   TSNode node;
   TSNode parent;
+  TSNode grandparent;
 } AdlintHit;
 
-static inline bool walker_push(AdlintWalker *self, Subtree subtree, Length position, TSNode owner) {
+static inline bool walker_push(
+  AdlintWalker *self, Subtree subtree, Length position, TSNode owner, TSNode owner_parent
+) {
   if (self->size == self->capacity) {
     uint32_t capacity = self->capacity ? self->capacity * 2 : 64;
     WalkFrame *frames = realloc(self->frames, capacity * sizeof(WalkFrame));
@@ -150,6 +156,7 @@ static inline bool walker_push(AdlintWalker *self, Subtree subtree, Length posit
   WalkFrame *top = &self->frames[self->size++];
   top->frame = frame_of(owner.tree->language, subtree, position);
   top->owner = owner;
+  top->owner_parent = owner_parent;
   return true;
 }
 
@@ -197,12 +204,13 @@ uint32_t adlint_walker_next(
     if (self->root.id == NULL) return 0;
     Subtree root = *(const Subtree *)self->root.id;
     if (wanted_kind(language, root, (TSSymbol)self->root.context[3], wanted, wanted_len)) {
-      AdlintHit hit = {self->root, {{0, 0, 0, 0}, NULL, NULL}};
+      AdlintHit hit = {self->root, {{0, 0, 0, 0}, NULL, NULL}, {{0, 0, 0, 0}, NULL, NULL}};
       out[written++] = hit;
     }
     if (has_children(root)) {
       Length start = {self->root.context[0], {self->root.context[1], self->root.context[2]}};
-      if (!walker_push(self, root, start, self->root)) {
+      TSNode none = {{0, 0, 0, 0}, NULL, NULL};
+      if (!walker_push(self, root, start, self->root, none)) {
         self->failed = true;
         return UINT32_MAX;
       }
@@ -234,17 +242,17 @@ uint32_t adlint_walker_next(
         self->root.tree,
       };
       if (wanted_kind(language, *child, alias, wanted, wanted_len)) {
-        AdlintHit hit = {node, top->owner};
+        AdlintHit hit = {node, top->owner, top->owner_parent};
         out[written++] = hit;
       }
       /* `top` may move when the stack grows. */
-      if (has_children(*child) && !walker_push(self, *child, position, node)) {
+      if (has_children(*child) && !walker_push(self, *child, position, node, top->owner)) {
         self->failed = true;
         return UINT32_MAX;
       }
     } else if (relevant_child_count(*child, true) > 0) {
-      TSNode owner = top->owner;
-      if (!walker_push(self, *child, position, owner)) {
+      TSNode owner = top->owner, owner_parent = top->owner_parent;
+      if (!walker_push(self, *child, position, owner, owner_parent)) {
         self->failed = true;
         return UINT32_MAX;
       }

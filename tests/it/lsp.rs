@@ -1281,15 +1281,26 @@ async fn config_files_apply_and_reload() {
         json!({"changes": [{"uri": uri_of(&root.join("adlint.toml")), "type": 2}]}),
     )
     .await;
-    c.notification("window/logMessage", |p| {
-        p["message"].as_str().is_some_and(|s| {
-            s.contains("adlint.toml:1:1: unknown key `ignroe` (did you mean `ignore`?)")
-        })
-    })
-    .await;
-    let mut ds = c.diagnostics(&b, Some(1)).await;
-    while ds.is_empty() {
-        ds = c.diagnostics(&b, Some(1)).await;
+    // The message and the new diagnostics come in either order: the message goes through
+    // tower-lsp-server's client, the diagnostics straight to the output queue.
+    let mut pending: std::collections::VecDeque<Value> = c.inbox.drain(..).collect();
+    let (mut logged, mut ds) = (false, Vec::new());
+    while !logged || ds.is_empty() {
+        let v = match pending.pop_front() {
+            Some(v) => v,
+            None => c.read().await,
+        };
+        let p = &v["params"];
+        if v["method"] == "window/logMessage" {
+            logged |= p["message"].as_str().is_some_and(|s| {
+                s.contains("adlint.toml:1:1: unknown key `ignroe` (did you mean `ignore`?)")
+            });
+        } else if v["method"] == "textDocument/publishDiagnostics"
+            && p["uri"] == b
+            && p["version"] == 1
+        {
+            ds = p["diagnostics"].as_array().unwrap().clone();
+        }
     }
     assert_eq!(codes(&ds), ["broadcast-assignment"]);
     assert_eq!(
