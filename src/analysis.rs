@@ -149,6 +149,7 @@ pub fn analyze(workspace: Workspace, options: &Options) -> Analysis {
     let files = &workspace.files;
     let costs: Vec<usize> = files.iter().map(|f| f.text.len()).collect();
     let facts: Vec<FileFacts> = map_costliest_first(&costs, |i| facts::extract(&files[i].text));
+    crate::syntax::release_parse_memory();
     analyze_facts(workspace, facts, options, HashMap::new(), FixScope::All)
 }
 
@@ -212,6 +213,7 @@ pub fn analyze_cached(
             (None, _) => facts::extract(&f.text),
         }
     });
+    crate::syntax::release_parse_memory();
     for (f, memo) in workspace.files.iter().zip(memos) {
         if let Some(memo) = memo.into_inner().unwrap_or_else(|e| e.into_inner()) {
             cache.memos.insert(f.path.clone(), memo);

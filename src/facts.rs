@@ -597,13 +597,15 @@ pub struct Comment {
 
 /// Extract the facts of one file.
 pub fn extract(source: &str) -> FileFacts {
-    extract_parsed(source, &syntax::parse(source))
+    syntax::with_transient_parse(source, |root, errors| {
+        Assembler::new(source, root, errors, None).run()
+    })
 }
 
 /// [`extract`] from a tree made already (an open document's, kept up to date by
 /// incremental parsing); `parsed` must be the parse of exactly `source`.
 pub fn extract_parsed(source: &str, parsed: &syntax::Parsed) -> FileFacts {
-    Assembler::new(source, parsed, None).run()
+    Assembler::new(source, parsed.tree.root_node(), parsed.error_count, None).run()
 }
 
 /// [`extract_parsed`], reusing the facts of every statement whose text `memo` saw in the
@@ -616,7 +618,13 @@ pub fn extract_incremental(
     memo: &mut ChunkMemo,
 ) -> FileFacts {
     let previous = std::mem::take(memo);
-    Assembler::new(source, parsed, Some((previous, memo))).run()
+    Assembler::new(
+        source,
+        parsed.tree.root_node(),
+        parsed.error_count,
+        Some((previous, memo)),
+    )
+    .run()
 }
 
 /// Facts are extracted per chunk: a statement directly at the top level of the file or of
@@ -660,22 +668,25 @@ const CONTEXT: Span = Span {
 };
 
 /// Builds a file's facts chunk by chunk.
-struct Assembler<'s, 'm> {
+struct Assembler<'s, 't, 'm> {
     src: &'s str,
-    parsed: &'s syntax::Parsed,
+    root: Node<'t>,
     facts: FileFactsData,
     /// The previous memo (read) and the new one (written).
     memo: Option<(ChunkMemo, &'m mut ChunkMemo)>,
 }
 
-impl<'s, 'm> Assembler<'s, 'm> {
+impl<'s, 't, 'm> Assembler<'s, 't, 'm> {
+    /// The assembly of the facts of `src`, whose tree's root is `root`, with `errors`
+    /// syntax errors.
     fn new(
         src: &'s str,
-        parsed: &'s syntax::Parsed,
+        root: Node<'t>,
+        errors: usize,
         memo: Option<(ChunkMemo, &'m mut ChunkMemo)>,
     ) -> Self {
         let mut facts = FileFactsData {
-            parse_errors: parsed.error_count,
+            parse_errors: errors,
             line_index: LineIndex::new(src),
             ..FileFactsData::default()
         };
@@ -685,14 +696,14 @@ impl<'s, 'm> Assembler<'s, 'm> {
         }));
         Assembler {
             src,
-            parsed,
+            root,
             facts,
             memo,
         }
     }
 
     fn run(mut self) -> FileFacts {
-        let root = self.parsed.tree.root_node();
+        let root = self.root;
         let whole = self.facts.functions[0].span;
         self.top_level(root, 0, None, whole);
         self.facts.comments = suppression_comments(self.src);

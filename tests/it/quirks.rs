@@ -97,6 +97,51 @@ fn the_facts_capture_table_reads_the_query_as_the_query_engine_does() {
 }
 
 #[test]
+fn facts_from_a_transient_parse_are_those_of_a_kept_tree() {
+    // `facts::extract` parses into this thread's arena and never deletes the tree;
+    // `extract_parsed` reads a tree that tree-sitter allocates with malloc.
+    let sources: Vec<(String, String)> = grammar_corpus()
+        .into_iter()
+        .map(|(path, src)| (path.display().to_string(), src))
+        .collect();
+    let mut nested = 0;
+    for (name, src) in &sources {
+        let kept = facts::extract_parsed(src, &syntax::parse(src));
+        let transient = syntax::with_transient_parse(src, |root, errors| {
+            // A scope inside a scope (rayon may run another file's extraction on this
+            // thread while one waits): the inner one gives back only its own memory.
+            if nested < 3 {
+                nested += 1;
+                let inner = facts::extract("f(x) = x .= 1\ngradient(f, x)\n");
+                assert_eq!(inner.functions.len(), 2, "{name}");
+            }
+            (root.to_sexp(), errors, facts::extract(src))
+        });
+        assert_eq!(
+            transient.0,
+            syntax::parse(src).tree.root_node().to_sexp(),
+            "{name}"
+        );
+        assert_eq!(transient.1, kept.parse_errors, "{name}");
+        assert_eq!(format!("{:?}", transient.2), format!("{kept:?}"), "{name}");
+    }
+    syntax::release_parse_memory();
+}
+
+#[test]
+fn a_parse_larger_than_the_arena_takes_the_rest_from_malloc() {
+    // About 400 MB of tree-sitter's blocks: past the arena's 256 MB, they come from
+    // malloc, and the tree is then deleted node by node as usual.
+    let src = "x = 1\n".repeat(900_000);
+    let spills = syntax::parse_memory_spills();
+    let (statements, errors) =
+        syntax::with_transient_parse(&src, |root, errors| (root.named_child_count(), errors));
+    assert!(syntax::parse_memory_spills() > spills);
+    assert_eq!((statements, errors), (900_000, 0));
+    syntax::release_parse_memory();
+}
+
+#[test]
 fn the_capture_table_refuses_patterns_that_need_the_query_engine() {
     for bad in [
         "(call_expression (identifier)) @call",
