@@ -490,9 +490,9 @@ struct Resolved {
     external: bool,
     /// A call on a value of unknown type, with its shape: it may run any matching functor.
     dispatch: Option<Shape>,
-    /// Whether the resolution followed a parameter to the call sites found so far (it
-    /// may change when more are found).
-    read_callers: bool,
+    /// The nodes whose call sites found so far the resolution read, following a parameter
+    /// (it may change when their call sites change). Taken out before it is kept.
+    read_callers: Vec<u32>,
 }
 
 impl Resolved {
@@ -513,7 +513,8 @@ impl Resolved {
 #[derive(Default)]
 struct Trail {
     seen: HashSet<(u32, FuncIdx, Name)>,
-    read_callers: bool,
+    /// The nodes whose call sites were read.
+    read_callers: Vec<u32>,
 }
 
 /// The resolution of every call, by file and call index, alive until the graph is built.
@@ -527,7 +528,7 @@ static UNRESOLVED: Resolved = Resolved {
     blocked: Vec::new(),
     external: false,
     dispatch: None,
-    read_callers: false,
+    read_callers: Vec::new(),
 };
 
 impl Resolutions {
@@ -655,8 +656,9 @@ pub fn build(
 
     // Rounds: the first resolves every call; later ones follow function values through
     // the parameters bound at the call sites found by the round before, so they resolve
-    // again only the calls whose resolution read those call sites.
-    let mut again: Vec<(u32, u32)> = Vec::new();
+    // again only the calls whose resolution read call sites that changed since (a call
+    // that read only unchanged ones would resolve as it did).
+    let mut reads: Vec<((u32, u32), Vec<u32>)> = Vec::new();
     let mut resolutions = Resolutions(
         files
             .par_iter()
@@ -666,8 +668,8 @@ pub fn build(
                 let res = (facts.calls.iter().enumerate())
                     .map(|(ci, call)| {
                         let (res, read) = r.resolve_kept(fi as u32, call);
-                        if read {
-                            reads.push((fi as u32, ci as u32));
+                        if !read.is_empty() {
+                            reads.push(((fi as u32, ci as u32), read));
                         }
                         res
                     })
@@ -676,36 +678,54 @@ pub fn build(
             })
             .collect::<Vec<_>>()
             .into_iter()
-            .map(|(res, reads)| {
-                again.extend(reads);
+            .map(|(res, file_reads)| {
+                reads.extend(file_reads);
                 res
             })
             .collect(),
     );
     let no_calls = HashSet::default();
+    // The call sites the round before read: none yet.
+    let mut read_before: Multimap<(u32, u32)> = Multimap::default();
     r.callers = resolutions.callers(&offsets, &no_calls);
     for _round in 1..3 {
+        let nodes = offsets.last().copied().unwrap_or(0) as usize;
+        let mut changed_nodes = FixedBitSet::with_capacity(nodes);
+        for n in 0..nodes {
+            if r.callers.get(n) != read_before.get(n) {
+                changed_nodes.insert(n);
+            }
+        }
+        let again: Vec<usize> = (0..reads.len())
+            .filter(|&i| {
+                reads[i]
+                    .1
+                    .iter()
+                    .any(|&n| changed_nodes.contains(n as usize))
+            })
+            .collect();
         // Kept compact as they come: most calls resolved again still run nothing.
-        let redone: Vec<(Option<Box<Resolved>>, bool)> = again
+        let redone: Vec<(Option<Box<Resolved>>, Vec<u32>)> = again
             .par_iter()
-            .map(|&(fi, ci)| r.resolve_kept(fi, &files[fi as usize].calls[ci as usize]))
+            .map(|&i| {
+                let (fi, ci) = reads[i].0;
+                r.resolve_kept(fi, &files[fi as usize].calls[ci as usize])
+            })
             .collect();
         let mut changed = false;
-        let mut next = Vec::new();
-        for (&(fi, ci), (res, reads)) in again.iter().zip(redone) {
+        for (&i, (res, read)) in again.iter().zip(redone) {
+            let (fi, ci) = reads[i].0;
             let new = res.as_deref().unwrap_or(&UNRESOLVED);
             changed |= !resolutions.get(fi, ci).same_targets(new);
-            if reads {
-                next.push((fi, ci));
-            }
+            reads[i].1 = read;
             resolutions.set(fi, ci, res);
         }
         if !changed {
             break;
         }
-        again = next;
-        r.callers = resolutions.callers(&offsets, &no_calls);
+        read_before = std::mem::replace(&mut r.callers, resolutions.callers(&offsets, &no_calls));
     }
+    drop(reads);
 
     // Entries.
     let mut blocked: HashSet<FuncRef> = HashSet::default();
@@ -1233,11 +1253,11 @@ impl<'a> Resolver<'a> {
     ) -> Vec<(FuncRef, bool)> {
         let me = FuncRef { file, func: owner };
         let mut out = Vec::new();
-        trail.read_callers = true;
         // Call sites on values of unknown type (`model(f, x)`) are not followed into a
         // functor's parameters: every such call would be a candidate for every functor.
         {
             let node = self.node_base[me.file as usize] + me.func;
+            trail.read_callers.push(node);
             for &(cf, ci) in self.callers.get(node as usize) {
                 let call = &self.facts(cf).calls[ci as usize];
                 if let Some(arg) = self.facts(cf).args(call.args).get(index) {
@@ -1267,11 +1287,14 @@ impl<'a> Resolver<'a> {
         n >= req && max.is_none_or(|m| n <= m)
     }
 
-    /// A call's resolution as it is kept ([`Resolutions::compact`]), and whether it read
-    /// the call sites found so far (then a later round resolves it again).
-    fn resolve_kept(&self, file: u32, call: &Call) -> (Option<Box<Resolved>>, bool) {
-        let res = self.resolve_call(file, call);
-        let read = res.read_callers;
+    /// A call's resolution as it is kept ([`Resolutions::compact`]), and the nodes whose
+    /// call sites found so far it read (when those change, a later round resolves it
+    /// again).
+    fn resolve_kept(&self, file: u32, call: &Call) -> (Option<Box<Resolved>>, Vec<u32>) {
+        let mut res = self.resolve_call(file, call);
+        let mut read = std::mem::take(&mut res.read_callers);
+        read.sort_unstable();
+        read.dedup();
         (Resolutions::compact(res), read)
     }
 
@@ -1411,7 +1434,7 @@ impl<'a> Resolver<'a> {
                 }
             }
         }
-        res.read_callers |= trail.read_callers;
+        res.read_callers.append(&mut trail.read_callers);
         res.targets.sort_by_key(|t| t.0);
         res.targets.dedup_by_key(|t| t.0);
         // Every call's resolution is kept until the graph is built.
@@ -1431,7 +1454,7 @@ impl<'a> Resolver<'a> {
     ) -> Vec<(FuncRef, bool)> {
         let mut trail = Trail::default();
         let values = self.function_values(file, func, arg, 0, &mut trail);
-        res.read_callers |= trail.read_callers;
+        res.read_callers.append(&mut trail.read_callers);
         values
     }
 

@@ -251,3 +251,17 @@ fn inline_suppression_scopes_and_the_meta_rule() {
     let blanket = base.replace("    z[1] = 1.0\n", "    # adlint: ignore\n    z[1] = 1.0\n");
     assert_eq!(rules_at(&blanket), ["unused-suppression@4:5"]);
 }
+
+#[test]
+fn a_function_passed_through_parameters_is_found_when_its_carrier_is_found_late() {
+    // `p(q, x)` resolves to `run` only once `via`'s call site is known (the first round
+    // after the direct calls); `f(x)` in `apply` then finds `mutate!` through `run`'s new
+    // call site and `via`'s parameter (the round after that).
+    let src = "using Zygote\n\
+        function mutate!(x)\n    x[1] = 0.0\n    return sum(x)\nend\n\
+        apply(f, x) = f(x)\n\
+        run(k, x) = apply(k, x)\n\
+        via(p, q, x) = p(q, x)\n\
+        gradient(x -> via(run, mutate!, x), rand(3))\n";
+    assert_eq!(rules_at(src), ["index-assignment@3:5"]);
+}
