@@ -195,6 +195,8 @@ fn child_phases_rss() {
             .par_iter()
             .map(|f| facts::extract(&f.text))
             .collect();
+        // As `analysis::analyze` does after its pass of parses.
+        syntax::release_parse_memory();
         line("facts");
         let facts_copy = facts.clone();
         line("facts + cache clone");

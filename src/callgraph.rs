@@ -656,51 +656,65 @@ pub fn build(
 
     // Rounds: the first resolves every call; later ones follow function values through
     // the parameters bound at the call sites found by the round before, so they resolve
-    // again only the calls whose resolution read call sites that changed since (a call
-    // that read only unchanged ones would resolve as it did).
-    let mut reads: Vec<((u32, u32), Vec<u32>)> = Vec::new();
+    // again only the calls whose resolution read the call sites of a function whose call
+    // sites changed since (a call that read only unchanged ones would resolve as it did).
+    // The calls that read call sites, and the nodes each read (`read_nodes[start..end]`):
+    // flat, as there are hundreds of thousands of them in a large workspace.
+    let mut reads: Vec<(u32, u32, u32, u32)> = Vec::new();
+    let mut read_nodes: Vec<u32> = Vec::new();
+    // Appends a call's read nodes; their range in `read_nodes`.
+    let note_read = |read_nodes: &mut Vec<u32>, read: &[u32]| {
+        let start = read_nodes.len() as u32;
+        read_nodes.extend_from_slice(read);
+        (start, read_nodes.len() as u32)
+    };
     let mut resolutions = Resolutions(
         files
             .par_iter()
             .enumerate()
             .map(|(fi, facts)| {
-                let mut reads = Vec::new();
+                // This file's reads, with ranges in its own list of nodes.
+                let (mut file_reads, mut file_nodes) = (Vec::new(), Vec::new());
                 let res = (facts.calls.iter().enumerate())
                     .map(|(ci, call)| {
                         let (res, read) = r.resolve_kept(fi as u32, call);
                         if !read.is_empty() {
-                            reads.push(((fi as u32, ci as u32), read));
+                            let (start, end) = note_read(&mut file_nodes, &read);
+                            file_reads.push((fi as u32, ci as u32, start, end));
                         }
                         res
                     })
                     .collect();
-                (res, reads)
+                (res, file_reads, file_nodes)
             })
             .collect::<Vec<_>>()
             .into_iter()
-            .map(|(res, file_reads)| {
-                reads.extend(file_reads);
+            .map(|(res, file_reads, file_nodes)| {
+                let base = read_nodes.len() as u32;
+                read_nodes.extend(file_nodes);
+                reads.extend(
+                    (file_reads.into_iter()).map(|(f, c, s, e)| (f, c, s + base, e + base)),
+                );
                 res
             })
             .collect(),
     );
     let no_calls = HashSet::default();
-    // The call sites the round before read: none yet.
-    let mut read_before: Multimap<(u32, u32)> = Multimap::default();
     r.callers = resolutions.callers(&offsets, &no_calls);
-    for _round in 1..3 {
-        let nodes = offsets.last().copied().unwrap_or(0) as usize;
-        let mut changed_nodes = FixedBitSet::with_capacity(nodes);
-        for n in 0..nodes {
-            if r.callers.get(n) != read_before.get(n) {
-                changed_nodes.insert(n);
-            }
+    let nodes = offsets.last().copied().unwrap_or(0) as usize;
+    let node_of = |t: FuncRef| (offsets[t.file as usize] + t.func) as usize;
+    // The first round read no call sites: every function called somewhere has new ones.
+    let mut changed_nodes = FixedBitSet::with_capacity(nodes);
+    for n in 0..nodes {
+        if !r.callers.get(n).is_empty() {
+            changed_nodes.insert(n);
         }
+    }
+    for _round in 1..3 {
         let again: Vec<usize> = (0..reads.len())
             .filter(|&i| {
-                reads[i]
-                    .1
-                    .iter()
+                let (_, _, start, end) = reads[i];
+                (read_nodes[start as usize..end as usize].iter())
                     .any(|&n| changed_nodes.contains(n as usize))
             })
             .collect();
@@ -708,24 +722,36 @@ pub fn build(
         let redone: Vec<(Option<Box<Resolved>>, Vec<u32>)> = again
             .par_iter()
             .map(|&i| {
-                let (fi, ci) = reads[i].0;
+                let (fi, ci, _, _) = reads[i];
                 r.resolve_kept(fi, &files[fi as usize].calls[ci as usize])
             })
             .collect();
         let mut changed = false;
+        // A function's call sites change when a call gains or loses it as a target.
+        let mut next_changed = FixedBitSet::with_capacity(nodes);
         for (&i, (res, read)) in again.iter().zip(redone) {
-            let (fi, ci) = reads[i].0;
+            let (fi, ci, _, _) = reads[i];
+            let old = resolutions.get(fi, ci);
             let new = res.as_deref().unwrap_or(&UNRESOLVED);
-            changed |= !resolutions.get(fi, ci).same_targets(new);
-            reads[i].1 = read;
+            changed |= !old.same_targets(new);
+            let has = |res: &Resolved, t: FuncRef| res.targets.iter().any(|x| x.0 == t);
+            for t in old.targets.iter().filter(|t| !has(new, t.0)) {
+                next_changed.insert(node_of(t.0));
+            }
+            for t in new.targets.iter().filter(|t| !has(old, t.0)) {
+                next_changed.insert(node_of(t.0));
+            }
+            let (start, end) = note_read(&mut read_nodes, &read);
+            reads[i] = (fi, ci, start, end);
             resolutions.set(fi, ci, res);
         }
         if !changed {
             break;
         }
-        read_before = std::mem::replace(&mut r.callers, resolutions.callers(&offsets, &no_calls));
+        changed_nodes = next_changed;
+        r.callers = resolutions.callers(&offsets, &no_calls);
     }
-    drop(reads);
+    drop((reads, read_nodes));
 
     // Entries.
     let mut blocked: HashSet<FuncRef> = HashSet::default();
