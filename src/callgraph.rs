@@ -522,6 +522,9 @@ struct Trail {
 /// an empty resolution of several words.
 struct Resolutions(Vec<Vec<Option<Box<Resolved>>>>);
 
+/// A call resolved again: its kept resolution and the range of its read nodes.
+type Redone = (Option<Box<Resolved>>, u32, u32);
+
 /// What a call with no stored resolution resolved to.
 static UNRESOLVED: Resolved = Resolved {
     targets: Vec::new(),
@@ -718,18 +721,34 @@ pub fn build(
                     .any(|&n| changed_nodes.contains(n as usize))
             })
             .collect();
-        // Kept compact as they come: most calls resolved again still run nothing.
-        let redone: Vec<(Option<Box<Resolved>>, Vec<u32>)> = again
-            .par_iter()
-            .map(|&i| {
-                let (fi, ci, _, _) = reads[i];
-                r.resolve_kept(fi, &files[fi as usize].calls[ci as usize])
+        // Kept compact as they come (most calls resolved again still run nothing), with
+        // their read nodes in one list per slice of calls.
+        let redone: Vec<(Vec<Redone>, Vec<u32>)> = again
+            .par_chunks(1024)
+            .map(|slice| {
+                let mut slice_nodes = Vec::new();
+                let res = (slice.iter())
+                    .map(|&i| {
+                        let (fi, ci, _, _) = reads[i];
+                        let (res, read) =
+                            r.resolve_kept(fi, &files[fi as usize].calls[ci as usize]);
+                        let (start, end) = note_read(&mut slice_nodes, &read);
+                        (res, start, end)
+                    })
+                    .collect();
+                (res, slice_nodes)
             })
             .collect();
+        let redone = redone.into_iter().flat_map(|(res, slice_nodes)| {
+            let base = read_nodes.len() as u32;
+            read_nodes.extend(slice_nodes);
+            res.into_iter()
+                .map(move |(res, s, e)| (res, s + base, e + base))
+        });
         let mut changed = false;
         // A function's call sites change when a call gains or loses it as a target.
         let mut next_changed = FixedBitSet::with_capacity(nodes);
-        for (&i, (res, read)) in again.iter().zip(redone) {
+        for (&i, (res, start, end)) in again.iter().zip(redone) {
             let (fi, ci, _, _) = reads[i];
             let old = resolutions.get(fi, ci);
             let new = res.as_deref().unwrap_or(&UNRESOLVED);
@@ -741,7 +760,6 @@ pub fn build(
             for t in new.targets.iter().filter(|t| !has(old, t.0)) {
                 next_changed.insert(node_of(t.0));
             }
-            let (start, end) = note_read(&mut read_nodes, &read);
             reads[i] = (fi, ci, start, end);
             resolutions.set(fi, ci, res);
         }
