@@ -45,6 +45,25 @@ static inline Frame frame_of(const TSLanguage *language, Subtree subtree, Length
   return frame;
 }
 
+/* Steps `frame` to its next child: the child, with its alias and position (node.c's
+ * ts_node_child_iterator_next); NULL when there is none. */
+static inline const Subtree *frame_next(Frame *frame, TSSymbol *alias, Length *position) {
+  if (frame->child_index == frame->parent.ptr->child_count) return NULL;
+  const Subtree *child = &ts_subtree_children(frame->parent)[frame->child_index];
+  *alias = 0;
+  if (!ts_subtree_extra(*child)) {
+    if (frame->alias_sequence) *alias = frame->alias_sequence[frame->structural_child_index];
+    frame->structural_child_index++;
+  }
+  if (frame->child_index > 0) {
+    frame->position = length_add(frame->position, ts_subtree_padding(*child));
+  }
+  *position = frame->position;
+  frame->position = length_add(frame->position, ts_subtree_size(*child));
+  frame->child_index++;
+  return child;
+}
+
 /* Whether the node is one of the children asked for (node.c's ts_node__is_relevant). */
 static inline bool is_relevant(
   const TSLanguage *language, Subtree subtree, TSSymbol alias, bool anonymous
@@ -77,23 +96,13 @@ uint32_t adlint_node_children(TSNode node, bool anonymous, TSNode *out, uint32_t
   stack[0] = frame_of(language, root, start);
   uint32_t written = 0;
   while (top >= 0) {
-    Frame *frame = &stack[top];
-    if (frame->child_index == frame->parent.ptr->child_count) {
+    TSSymbol alias;
+    Length position;
+    const Subtree *child = frame_next(&stack[top], &alias, &position);
+    if (!child) {
       top--;
       continue;
     }
-    const Subtree *child = &ts_subtree_children(frame->parent)[frame->child_index];
-    TSSymbol alias = 0;
-    if (!ts_subtree_extra(*child)) {
-      if (frame->alias_sequence) alias = frame->alias_sequence[frame->structural_child_index];
-      frame->structural_child_index++;
-    }
-    if (frame->child_index > 0) {
-      frame->position = length_add(frame->position, ts_subtree_padding(*child));
-    }
-    Length position = frame->position;
-    frame->position = length_add(frame->position, ts_subtree_size(*child));
-    frame->child_index++;
     if (is_relevant(language, *child, alias, anonymous)) {
       TSNode found = {
         {position.bytes, position.extent.row, position.extent.column, alias},
@@ -218,23 +227,13 @@ uint32_t adlint_walker_next(
   }
   while (self->size > 0 && written < cap) {
     WalkFrame *top = &self->frames[self->size - 1];
-    Frame *frame = &top->frame;
-    if (frame->child_index == frame->parent.ptr->child_count) {
+    TSSymbol alias;
+    Length position;
+    const Subtree *child = frame_next(&top->frame, &alias, &position);
+    if (!child) {
       self->size--;
       continue;
     }
-    const Subtree *child = &ts_subtree_children(frame->parent)[frame->child_index];
-    TSSymbol alias = 0;
-    if (!ts_subtree_extra(*child)) {
-      if (frame->alias_sequence) alias = frame->alias_sequence[frame->structural_child_index];
-      frame->structural_child_index++;
-    }
-    if (frame->child_index > 0) {
-      frame->position = length_add(frame->position, ts_subtree_padding(*child));
-    }
-    Length position = frame->position;
-    frame->position = length_add(frame->position, ts_subtree_size(*child));
-    frame->child_index++;
     if (ts_subtree_visible(*child) || alias) {
       TSNode node = {
         {position.bytes, position.extent.row, position.extent.column, alias},
