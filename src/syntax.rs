@@ -75,7 +75,7 @@ pub struct Found<'t> {
 
 /// For each node kind id, whether its name is one of `kinds`: the `wanted` of
 /// [`nodes_of_kinds`].
-pub fn kinds_table(kinds: &[&str]) -> Vec<bool> {
+fn kinds_table(kinds: &[&str]) -> Vec<bool> {
     let lang = language();
     (0..lang.node_kind_count() as u16)
         .map(|id| {
@@ -83,6 +83,26 @@ pub fn kinds_table(kinds: &[&str]) -> Vec<bool> {
                 .is_some_and(|k| kinds.contains(&k))
         })
         .collect()
+}
+
+/// A set of node kinds by name, as a `static`, whose [`kinds_table`] is made on first use.
+pub struct KindSet {
+    kinds: &'static [&'static str],
+    table: OnceLock<Vec<bool>>,
+}
+
+impl KindSet {
+    pub const fn new(kinds: &'static [&'static str]) -> KindSet {
+        KindSet {
+            kinds,
+            table: OnceLock::new(),
+        }
+    }
+
+    /// The nodes of these kinds in `node`'s subtree ([`nodes_of_kinds`]).
+    pub fn find_in<'t>(&self, node: Node<'t>) -> Vec<Found<'t>> {
+        nodes_of_kinds(node, self.table.get_or_init(|| kinds_table(self.kinds)))
+    }
 }
 
 /// The nodes of `node`'s subtree (itself included) whose kind id `k` has `wanted[k]`, in
@@ -190,7 +210,7 @@ pub fn child_of_kind<'t>(node: Node<'t>, kind: &str) -> Option<Node<'t>> {
 /// so deep nesting is safe; no allocation per node): `visit(n, ancestors)` sees each node
 /// with its ancestors inside the subtree (the parent last; none for `node` itself) and
 /// returns whether to descend.
-pub fn visit_subtree<'t>(node: Node<'t>, mut visit: impl FnMut(Node<'t>, &[Node<'t>]) -> bool) {
+fn visit_subtree<'t>(node: Node<'t>, mut visit: impl FnMut(Node<'t>, &[Node<'t>]) -> bool) {
     let mut ancestors: Vec<Node<'t>> = Vec::new();
     // Nodes still to visit, last first, with their depth (their ancestors' count).
     let mut pending: Vec<(Node<'t>, usize)> = vec![(node, 0)];

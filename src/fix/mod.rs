@@ -166,11 +166,11 @@ pub fn comment_spans(src: &str) -> Vec<Span> {
 
 /// The comments under a node of an already parsed tree.
 pub fn comments_in(root: tree_sitter::Node) -> Vec<Span> {
-    static COMMENTS: std::sync::OnceLock<Vec<bool>> = std::sync::OnceLock::new();
-    let comments =
-        COMMENTS.get_or_init(|| crate::syntax::kinds_table(&["line_comment", "block_comment"]));
+    static COMMENTS: crate::syntax::KindSet =
+        crate::syntax::KindSet::new(&["line_comment", "block_comment"]);
     // Comments are tokens: none holds another.
-    crate::syntax::nodes_of_kinds(root, comments)
+    COMMENTS
+        .find_in(root)
         .into_iter()
         .map(|found| Span::of(found.node))
         .collect()

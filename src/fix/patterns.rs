@@ -402,9 +402,8 @@ type Occ<'t> = crate::syntax::Found<'t>;
 /// Every `identifier` named `name` under `n`, except field names (`m.name`) and keyword
 /// names in calls.
 fn occurrences<'t>(n: Node<'t>, name: &str, src: &str) -> Vec<Occ<'t>> {
-    static IDENTIFIERS: std::sync::OnceLock<Vec<bool>> = std::sync::OnceLock::new();
-    let identifiers = IDENTIFIERS.get_or_init(|| crate::syntax::kinds_table(&["identifier"]));
-    let mut found = crate::syntax::nodes_of_kinds(n, identifiers);
+    static IDENTIFIERS: crate::syntax::KindSet = crate::syntax::KindSet::new(&["identifier"]);
+    let mut found = IDENTIFIERS.find_in(n);
     found.retain(|occ| {
         let n = occ.node;
         let is_field = occ.parent.is_some_and(|p: Node| {
