@@ -348,3 +348,53 @@ fn a_call_keeps_its_first_65535_arguments() {
         .collect();
     assert_eq!(lens, [("g".to_string(), 65_535), ("h".to_string(), 2)]);
 }
+
+#[test]
+fn variable_reads_are_kept_in_closures_and_inner_functions_only() {
+    // Reads matter for captures: in closures, and in functions inside other functions.
+    // The extraction looks for identifiers only inside such functions' nodes.
+    let src = "\
+a = 1
+g(x) = x + a
+function outer(x)
+    y = x + a
+    h = z -> z + y
+    function inner(w)
+        w * y
+    end
+    map(v -> begin
+        function deeper(q) q + v end
+        deeper(v)
+    end, x)
+end
+f2 = t -> t + a
+";
+    let facts = facts::extract(src);
+    let lines = syntax::LineIndex::new(src);
+    let refs: Vec<(String, String, usize)> = (facts.refs.iter())
+        .map(|r| {
+            let f = &facts.functions[r.func as usize];
+            let owner = f
+                .name
+                .map_or_else(|| format!("{:?}", f.kind), |n| n.to_string());
+            let line = lines.position(src, r.span.start as usize).line as usize + 1;
+            (owner, r.name.to_string(), line)
+        })
+        .collect();
+    let expected = [
+        ("Anonymous", "z", 5),
+        ("Anonymous", "y", 5),
+        ("inner", "w", 7),
+        ("inner", "y", 7),
+        ("deeper", "q", 10),
+        ("deeper", "v", 10),
+        ("Anonymous", "deeper", 11),
+        ("Anonymous", "v", 11),
+        ("Anonymous", "t", 14),
+        ("Anonymous", "a", 14),
+    ];
+    let expected: Vec<(String, String, usize)> = (expected.iter())
+        .map(|&(f, n, l)| (f.to_string(), n.to_string(), l))
+        .collect();
+    assert_eq!(refs, expected);
+}
