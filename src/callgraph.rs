@@ -28,9 +28,12 @@ pub enum EdgeKind {
     Call,
     /// A closure that runs inside the function it is written in.
     Closure,
-    /// A function value passed to a higher-order function that Zygote traverses, or to a
-    /// parameter that is called.
+    /// A local value called as a function: a closure, a function bound to a parameter at
+    /// the call sites, an object whose call method runs. The call's arguments are its.
     HigherOrder,
+    /// A function value passed as an argument to code that calls it (`map(f, xs)`, a
+    /// function outside the workspace): the call's arguments are not its arguments.
+    Argument,
     /// A call on an object whose type is not known, linked to the workspace's functors.
     Functor,
 }
@@ -238,7 +241,8 @@ impl CallGraph {
                 .is_some_and(|s| self.dispatch.functors.contains_key(s))
     }
 
-    /// The calls that may run `f`, as (file, call index), sorted.
+    /// The calls that may run `f` with their own arguments (not those that pass `f` to
+    /// other code), as (file, call index), sorted.
     pub fn call_sites_of(&self, f: FuncRef) -> Vec<(u32, u32)> {
         let mut out = self.call_sites.get(self.node(f).index()).to_vec();
         if let Some(shapes) = self.dispatch.shapes.get(&f) {
@@ -566,13 +570,15 @@ impl Resolutions {
     }
 
     /// The callers of each function through the resolved calls (except `skip`), by node
-    /// (`node_base` numbers each file's functions), sorted.
+    /// (`node_base` numbers each file's functions), sorted: the calls whose arguments are
+    /// the function's, not those that pass it as an argument ([`EdgeKind::Argument`]).
     fn callers(&self, node_base: &[u32], skip: &HashSet<(u32, u32)>) -> Multimap<(u32, u32)> {
         let nodes = node_base.last().copied().unwrap_or(0) as usize;
         let pairs = (self.iter())
             .filter(|(key, _)| !skip.contains(key))
             .flat_map(|(key, res)| {
                 (res.targets.iter())
+                    .filter(|(_, kind, _)| *kind != EdgeKind::Argument)
                     .map(move |(t, _, _)| (node_base[t.file as usize] + t.func, key))
             })
             .collect();
@@ -1453,7 +1459,7 @@ impl<'a> Resolver<'a> {
                 match k.traverse(&qualifier, &name, i + 1) {
                     Some(Traverse::Yes) => {
                         for (f, p) in fvals {
-                            res.targets.push((f, EdgeKind::HigherOrder, p));
+                            res.targets.push((f, EdgeKind::Argument, p));
                         }
                     }
                     Some(Traverse::No) | Some(Traverse::Cut) => {
@@ -1465,7 +1471,7 @@ impl<'a> Resolver<'a> {
                         for (f, _) in fvals {
                             let def = &self.facts(f.file).functions[f.func as usize];
                             if !def.kind.is_closure() {
-                                res.targets.push((f, EdgeKind::HigherOrder, true));
+                                res.targets.push((f, EdgeKind::Argument, true));
                             }
                         }
                     }

@@ -265,3 +265,24 @@ fn a_function_passed_through_parameters_is_found_when_its_carrier_is_found_late(
         gradient(x -> via(run, mutate!, x), rand(3))\n";
     assert_eq!(rules_at(src), ["index-assignment@3:5"]);
 }
+
+#[test]
+fn passing_a_function_as_an_argument_does_not_bind_its_parameters() {
+    // `callback(total, bad)` hands `total` to unknown code; its arguments are not
+    // `total`'s, so `b` in `total` is data (the array from `loss`) and `sum(b)` calls
+    // nothing: `bad` is not reached.
+    let src = "using Zygote\n\
+        function bad(v)\n    v[1] = 0.0\n    return v\nend\n\
+        total(a, b) = sum(b) + sum(a)\n\
+        loss(x) = total(x, x)\n\
+        gradient(loss, [1.0, 2.0])\n\
+        callback(total, bad)\n";
+    assert_eq!(rules_at(src), Vec::<String>::new());
+    // Called with its arguments, a function value does bind them.
+    let src = "using Zygote\n\
+        function bad(v)\n    v[1] = 0.0\n    return v\nend\n\
+        total(a, b) = sum(b(a))\n\
+        loss(x) = total(x, bad)\n\
+        gradient(loss, [1.0, 2.0])\n";
+    assert_eq!(rules_at(src), ["index-assignment@3:5"]);
+}
