@@ -61,6 +61,10 @@ pub struct MutatingFn {
     pub severity: Severity,
     pub via: String,
     pub source: String,
+    /// ChainRules declares it non-differentiable when the array it writes holds `Bool`
+    /// (`fill!(falses(n), true)`): Zygote does not enter it then.
+    #[serde(default)]
+    pub bool_ok: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -244,6 +248,7 @@ pub fn with_config(entries: &[ExtraEntry], ext: &KnowledgeExtension) -> Arc<Know
                 severity: Severity::Error,
                 via: m.name.clone(),
                 source: SOURCE.to_string(),
+                bool_ok: false,
             },
         );
         k.mutating_ok.remove(&m.name);

@@ -1,6 +1,6 @@
 //! `mutating-call`: in-place library functions (`push!`, `fill!`, `mul!`, `sort!`, ...).
 
-use super::origin::{self, origin_of};
+use super::origin::{self, origin_of, Origin};
 use super::{Rule, RuleContext};
 use crate::diagnostic::{Category, Diagnostic, Severity};
 use crate::facts::Call;
@@ -22,7 +22,9 @@ The other functions have no rule, so Zygote traverses their Base implementation 
 `splice!` and the set operations fail in a way that depends on the Julia version (a
 foreign call on Julia 1.10, `Memory` internals on 1.11), so they are warnings. `push!` on a
 `Dict` and functions with non-differentiable rules (`rand!`, `sortperm!`, `sizehint!`) are
-fine and not reported.
+fine and not reported, as are `fill!` and `reverse!` on an array of `Bool` (`falses(n)`,
+`zeros(Bool, n)`, an argument typed `BitVector`), which ChainRules declares
+non-differentiable. An index write into such an array is still an error.
 
 ## Example
 ```julia
@@ -112,7 +114,9 @@ impl Rule for MutatingCall {
                 continue;
             };
             let origin = origin_of(cx, file, call.func, dest);
-            if origin.is_supported() {
+            if origin.is_supported()
+                || (row.bool_ok && matches!(origin, Origin::Array { bools: true, .. }))
+            {
                 continue;
             }
             let target = super::value_text(dest);

@@ -15,10 +15,12 @@ pub enum Origin {
         kind: OriginKind,
         at: Option<(u32, Span)>,
     },
-    /// Known to be an array: how it was made and where.
+    /// Known to be an array: how it was made and where, and whether its elements are
+    /// `Bool` (`falses(n)`, `zeros(Bool, n)`): a few in-place functions have rules then.
     Array {
         how: String,
         at: Option<(u32, Span)>,
+        bools: bool,
     },
     /// A number or string: not something index writes apply to.
     NotArray,
@@ -35,6 +37,12 @@ impl Origin {
 fn combine(a: Origin, b: Origin) -> Origin {
     use Origin::*;
     match (a, b) {
+        // Holding `Bool` only when every value does.
+        (Array { how, at, bools }, Array { bools: also, .. }) => Array {
+            how,
+            at,
+            bools: bools && also,
+        },
         (x @ Array { .. }, _) | (_, x @ Array { .. }) => x,
         (x @ Unknown { .. }, _) | (_, x @ Unknown { .. }) => x,
         (x @ Supported { .. }, _) => x,
@@ -66,6 +74,7 @@ fn origin_rec(cx: &RuleContext, file: u32, func: FuncIdx, value: &Value, depth: 
                 Some(OriginKind::Array) => Origin::Array {
                     how: format!("made by `{}(...)`", callee.join(".")),
                     at: None,
+                    bools: makes_bools(cx, file, value),
                 },
                 Some(kind) => Origin::Supported { kind, at: None },
                 None => Origin::Unknown {
@@ -76,6 +85,7 @@ fn origin_rec(cx: &RuleContext, file: u32, func: FuncIdx, value: &Value, depth: 
         Value::Array => Origin::Array {
             how: "an array literal or comprehension".into(),
             at: None,
+            bools: false,
         },
         Value::Number | Value::Str | Value::Nothing => Origin::NotArray,
         Value::Path(p) => Origin::Unknown {
@@ -105,9 +115,14 @@ fn ident_origin(cx: &RuleContext, file: u32, func: FuncIdx, name: &str, depth: u
             let mut acc: Option<Origin> = None;
             for a in assigns {
                 let o = match origin_rec(cx, file, f, &a.value, depth + 1) {
-                    Origin::Array { how, at: None } => Origin::Array {
+                    Origin::Array {
+                        how,
+                        at: None,
+                        bools,
+                    } => Origin::Array {
                         how,
                         at: Some((file, a.span)),
+                        bools,
                     },
                     Origin::Supported { kind, at: None } => Origin::Supported {
                         kind,
@@ -157,9 +172,11 @@ fn param_origin(cx: &RuleContext, f: FuncRef, index: usize, name: &str, depth: u
             || base.contains("Matrix")
             || k.origin(&base) == Some(OriginKind::Array)
         {
+            let bools = base.starts_with("Bit") || ann.contains("{Bool");
             return Origin::Array {
                 how: format!("the argument `{name}::{ann}`"),
                 at: None,
+                bools,
             };
         }
         if matches!(
@@ -201,10 +218,26 @@ fn param_origin(cx: &RuleContext, f: FuncRef, index: usize, name: &str, depth: u
     })
 }
 
+/// Whether a call that makes an array makes one of `Bool`: `falses(n)`, `trues(n)`,
+/// `BitVector(...)`, or a maker given the type, `zeros(Bool, n)`, `similar(x, Bool)`.
+fn makes_bools(cx: &RuleContext, file: u32, value: &Value) -> bool {
+    let Value::Call { callee, args } = value else {
+        return false;
+    };
+    match callee.last().map(|n| n.as_str()) {
+        Some("falses" | "trues" | "BitVector" | "BitArray" | "BitMatrix") => true,
+        Some("zeros" | "ones" | "similar" | "fill" | "Array") => (cx.facts[file as usize])
+            .args(*args)
+            .iter()
+            .any(|a| a.as_name() == Some("Bool")),
+        _ => false,
+    }
+}
+
 /// The phrase a mutation message uses for the target.
 pub fn describe(target: &str, origin: &Origin, cx: &RuleContext) -> String {
     match origin {
-        Origin::Array { how, at } => {
+        Origin::Array { how, at, .. } => {
             let place = at
                 .map(|(f, s)| format!(" (line {})", cx.line_of(f, s.start)))
                 .unwrap_or_default();

@@ -124,6 +124,43 @@ fn supported_targets_are_quiet() {
 }
 
 #[test]
+fn fill_and_reverse_on_bool_arrays_are_quiet() {
+    // ChainRules declares `fill!` and `reverse!` non-differentiable on arrays of `Bool`
+    // (zygote-semantics.md §7 rows 17, 33); index and broadcast writes into them still
+    // fail, and so does `fill!` on any other array.
+    for body in [
+        "    m = falses(length(x))\n    fill!(m, true)\n    sum(x[m])",
+        "    m = trues(3)\n    reverse!(m)\n    sum(x[m])",
+        "    m = zeros(Bool, 3)\n    fill!(m, true)\n    sum(x[m])",
+        "    m = similar(x, Bool)\n    fill!(m, false)\n    sum(x[.!m])",
+    ] {
+        assert_eq!(rules_at(&wrap(body)), Vec::<String>::new(), "{body}");
+    }
+    let body = "    m = falses(3)\n    fill!(m, true)\n    m[1] = false\n    m .= x .> 0\n    v = zeros(3)\n    fill!(v, 1.0)\n    sum(x[m]) + sum(v)";
+    assert_eq!(
+        rules_at(&wrap(body)),
+        [
+            "index-assignment@6:5",
+            "broadcast-assignment@7:5",
+            "mutating-call@9:5"
+        ],
+    );
+    // Through a parameter: typed `BitVector`, or bound to `falses(...)` at every call
+    // site; one call site with a `Float64` array makes it an error again.
+    let src = "using Zygote\n\
+        clear!(m::BitVector) = fill!(m, false)\n\
+        reset!(m) = fill!(m, false)\n\
+        function loss(x)\n    a = falses(3)\n    clear!(a)\n    reset!(a)\n    sum(x)\nend\n\
+        gradient(loss, rand(3))\n";
+    assert_eq!(rules_at(src), Vec::<String>::new());
+    let src = "using Zygote\n\
+        reset!(m) = fill!(m, false)\n\
+        function loss(x)\n    a = falses(3)\n    reset!(a)\n    reset!(zeros(3))\n    sum(x)\nend\n\
+        gradient(loss, rand(3))\n";
+    assert_eq!(rules_at(src), ["mutating-call@2:13"]);
+}
+
+#[test]
 fn buffer_passed_into_a_helper_that_writes_it_is_quiet() {
     let src = r#"using Zygote
 function lotka!(du, u)
