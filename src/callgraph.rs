@@ -62,6 +62,10 @@ pub struct Entry {
     /// The differentiated argument as written (for messages).
     pub label: String,
     pub implicit_params: bool,
+    /// Where the call's arguments that the differentiated function is called with start,
+    /// and how many of its parameters they bind (`u32::MAX`: all); `None` when the API
+    /// calls it with values of its own ([`knowledge::Passes`]).
+    pub passes: Option<(u32, u32)>,
 }
 
 /// How a function was first reached.
@@ -278,6 +282,12 @@ impl CallGraph {
             Some(&e) => self.graph[self.graph.edge_endpoints(e).expect("edge exists").0],
             None => f,
         }
+    }
+
+    /// The entries that differentiate `f` (it is one of their roots).
+    pub fn entries_of_root(&self, f: FuncRef) -> impl Iterator<Item = &Entry> + '_ {
+        (self.entries_by_root().get(self.node(f).index()).iter())
+            .map(|&i| &self.entries[i as usize])
     }
 
     /// The entries by root node: `entries_by_root().get(n)` are the entries that
@@ -1608,6 +1618,7 @@ impl<'a> Resolver<'a> {
                 roots: roots.into_iter().map(|(f, _)| f).collect(),
                 label: name.to_string(),
                 implicit_params: false,
+                passes: Some((0, u32::MAX)),
             });
         };
         let qualifier: Vec<Name> = call
@@ -1617,6 +1628,20 @@ impl<'a> Resolver<'a> {
             .collect();
         let args = self.facts(file).args(call.args);
         let farg = args.get(api.function_arg - 1)?;
+        // The function's arguments follow it, and the backend when there is one.
+        let backend_at = (api.backend_arg.iter())
+            .copied()
+            .find(|&pos| {
+                args.get(pos - 1)
+                    .is_some_and(|v| self.is_zygote_backend(file, call.func, v, &api.backend))
+            })
+            .unwrap_or(0);
+        let first = api.function_arg.max(backend_at) as u32;
+        let passes = match api.passes {
+            knowledge::Passes::All => Some((first, u32::MAX)),
+            knowledge::Passes::First => Some((first, 1)),
+            knowledge::Passes::None => None,
+        };
         let roots = self.function_values(file, call.func, farg, 0, &mut Trail::default());
         let implicit_params = args.iter().skip(api.function_arg).any(|a| {
             matches!(a, Value::Call { callee, .. } if callee.last().is_some_and(|c| c == "Params" || c == "params"))
@@ -1641,6 +1666,7 @@ impl<'a> Resolver<'a> {
             roots: roots.into_iter().map(|(f, _)| f).collect(),
             label,
             implicit_params,
+            passes,
         })
     }
 

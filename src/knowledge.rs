@@ -23,11 +23,31 @@ pub struct EntryApi {
     #[serde(default)]
     pub backend: Vec<String>,
     pub nested: NestedKind,
+    /// Which of the call's arguments the differentiated function is called with.
+    #[serde(default)]
+    pub passes: Passes,
     pub source: String,
     /// Added by `[entry-points]` in the config: also matches unqualified calls inside the
     /// module that defines it.
     #[serde(default)]
     pub configured: bool,
+}
+
+/// How an entry API calls the function it differentiates with the call's own arguments.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Passes {
+    /// The arguments after the function (and after the backend, when there is one), in
+    /// order: `gradient(f, x, y)` runs `f(x, y)`, `DI.gradient(f, backend, x, contexts...)`
+    /// runs `f(x, contexts...)`.
+    #[default]
+    All,
+    /// Only the first of them: `DI.pullback(f, backend, x, ty, contexts...)` puts the seeds
+    /// between `x` and the contexts.
+    First,
+    /// Values the API makes itself (`Flux.train!` calls the loss with the model and each
+    /// batch of the data; Lux calls it with the model, parameters, state and data).
+    None,
 }
 
 impl EntryApi {
@@ -234,6 +254,8 @@ pub fn with_config(entries: &[ExtraEntry], ext: &KnowledgeExtension) -> Arc<Know
             backend_arg: Vec::new(),
             backend: Vec::new(),
             nested: NestedKind::Warning,
+            // What a project's own API calls the function with is not known.
+            passes: Passes::None,
             source: SOURCE.to_string(),
             configured: true,
         });

@@ -64,12 +64,26 @@ fn origin_rec(cx: &RuleContext, file: u32, func: FuncIdx, value: &Value, depth: 
     let k = cx.knowledge();
     match value {
         Value::Ident(name) => ident_origin(cx, file, func, name, depth),
-        Value::Call { callee, .. } => {
+        Value::Call { callee, args } => {
             let Some(last) = callee.last() else {
                 return Origin::Unknown {
                     why: "it is the result of a call".into(),
                 };
             };
+            match di_context(cx, file, func, callee) {
+                Some("Cache") => {
+                    return Origin::Supported {
+                        kind: OriginKind::Buffer,
+                        at: None,
+                    }
+                }
+                Some(_) => {
+                    if let Some(inner) = cx.facts[file as usize].args(*args).first() {
+                        return origin_rec(cx, file, func, inner, depth + 1);
+                    }
+                }
+                None => {}
+            }
             match k.origin(last) {
                 Some(OriginKind::Array) => Origin::Array {
                     how: format!("made by `{}(...)`", callee.join(".")),
@@ -213,9 +227,56 @@ fn param_origin(cx: &RuleContext, f: FuncRef, index: usize, name: &str, depth: u
             Some(prev) => combine(prev, o),
         });
     }
+    // And at the entry calls that differentiate this function with their arguments
+    // (`DI.gradient(f, AutoZygote(), x, DI.Cache(c))` runs `f(x, <a Buffer of c>)`).
+    for e in cx.graph.entries_of_root(f) {
+        let Some((first, count)) = e.passes else {
+            continue;
+        };
+        let call = &cx.facts[e.file as usize].calls[e.call as usize];
+        let args = cx.facts[e.file as usize].args(call.args);
+        let at = first as usize + index;
+        let Some(arg) = args.get(at).filter(|_| (index as u32) < count) else {
+            continue;
+        };
+        // A splat before it leaves the position unknown.
+        if args[first as usize..at]
+            .iter()
+            .any(|a| matches!(a, Value::Splat(_)))
+            || matches!(arg, Value::Splat(_))
+        {
+            continue;
+        }
+        let o = origin_rec(cx, e.file, e.caller.func, arg, depth + 1);
+        acc = Some(match acc {
+            None => o,
+            Some(prev) => combine(prev, o),
+        });
+    }
     acc.unwrap_or(Origin::Unknown {
         why: format!("`{name}` is an argument whose type is not known here"),
     })
+}
+
+/// A DifferentiationInterface context, `DI.Cache(c)` or `DI.Constant(c)` (or unqualified
+/// where `using DifferentiationInterface` brings it in): its name. DI's Zygote extension
+/// hands the function a `Cache` as a `Zygote.Buffer` and a `Constant` as the value itself
+/// (zygote-semantics.md §1.2).
+fn di_context(
+    cx: &RuleContext,
+    file: u32,
+    func: FuncIdx,
+    callee: &[crate::name::Name],
+) -> Option<&'static str> {
+    const DI: &str = "DifferentiationInterface";
+    let (last, qualifier) = callee.split_last()?;
+    let name = ["Cache", "Constant"].into_iter().find(|n| last == n)?;
+    let module = cx.index.function_module(FuncRef { file, func }, cx.facts);
+    let from_di = match qualifier.last() {
+        Some(&q) => cx.index.unalias(module, q) == DI,
+        None => (cx.index).package_in_scope(module, &[DI.to_string()], *last),
+    };
+    from_di.then_some(name)
 }
 
 /// Whether a call that makes an array makes one of `Bool`: `falses(n)`, `trues(n)`,

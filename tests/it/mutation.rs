@@ -187,13 +187,70 @@ _, back = Zygote.pullback(rhs, [1.0, 1.0])
 
 #[test]
 fn unknown_targets_are_assumed_arrays_and_say_so() {
-    let src = "using Zygote\nf(x) = (x[1] = 0.0; sum(x))\ngradient(f, rand(3))\n";
+    let src = "using Zygote\nf(x) = (x[1] = 0.0; sum(x))\ngradient(f, load_data())\n";
     let p = Project::new(&[("main.jl", src)]);
     let a = p.analyze();
     assert_eq!(a.diagnostics.len(), 1);
+    assert!(
+        (a.diagnostics[0].message)
+            .ends_with("adlint assumes `x` is an array: it is the result of `load_data(...)`"),
+        "{}",
+        a.diagnostics[0].message
+    );
+}
+
+#[test]
+fn entry_calls_bind_the_differentiated_functions_arguments() {
+    // `gradient(f, x)` runs `f(x)`: the argument's origin explains the write.
+    let src = "using Zygote\nf(x) = (x[1] = 0.0; sum(x))\ngradient(f, rand(3))\n";
+    let a = Project::new(&[("main.jl", src)]).analyze();
+    assert_eq!(a.diagnostics.len(), 1);
+    assert!(
+        (a.diagnostics[0].message).ends_with("`x` is an array, made by `rand(...)`"),
+        "{}",
+        a.diagnostics[0].message
+    );
+    // DifferentiationInterface runs `f(x, contexts...)`; its Zygote extension wraps a
+    // `Cache` in a `Zygote.Buffer`, which may be written (zygote-semantics.md §1.2), and
+    // passes a `Constant` through. A non-Zygote backend is no entry and binds nothing.
+    let di = |context: &str, backend: &str| {
+        format!(
+            "using DifferentiationInterface\nusing Zygote\n\
+             function g(x, c)\n    c .= 2 .* x\n    c[1] = x[1]\n    return sum(abs2, x)\nend\n\
+             x = [1.0, 2.0]\n\
+             DifferentiationInterface.gradient(g, {backend}, x, {context}(similar(x)))\n"
+        )
+    };
+    for context in ["Cache", "DifferentiationInterface.Cache"] {
+        assert_eq!(
+            rules_at(&di(context, "AutoZygote()")),
+            Vec::<String>::new(),
+            "{context}"
+        );
+    }
+    let src = di("Constant", "AutoZygote()");
+    assert_eq!(
+        rules_at(&src),
+        ["broadcast-assignment@4:5", "index-assignment@5:5"]
+    );
+    let a = Project::new(&[("main.jl", &src)]).analyze();
     assert!(a.diagnostics[0]
         .message
-        .contains("adlint assumes `x` is an array"));
+        .ends_with("`c` is an array, made by `similar(...)`"));
+    assert_eq!(
+        rules_at(&di("Cache", "AutoForwardDiff()")),
+        Vec::<String>::new()
+    );
+    // `DI.pullback(f, backend, x, ty, contexts...)`: the seed sits between `x` and the
+    // contexts, so only `x` is bound; `train!` calls the loss with values of its own.
+    let src = "using DifferentiationInterface\nusing Zygote\n\
+        h(x, c) = (c[1] = 0.0; sum(x))\n\
+        DifferentiationInterface.pullback(h, AutoZygote(), rand(2), (1.0,), Cache(zeros(2)))\n";
+    let a = Project::new(&[("main.jl", src)]).analyze();
+    assert_eq!(a.diagnostics.len(), 1);
+    assert!(a.diagnostics[0]
+        .message
+        .contains("adlint assumes `c` is an array"));
 }
 
 #[test]
