@@ -283,7 +283,7 @@ fn analyze_facts(
     }
 
     let index = Index::build(&facts, &edges);
-    let rule_decls = index::Rules::build(&facts);
+    let rule_decls = index::Rules::build(&facts, &index);
     let (knowledge, config_zygote) = match workspace.root_config() {
         Some(c) => (
             crate::knowledge::with_config(&c.entry_points, &c.knowledge),

@@ -562,6 +562,9 @@ pub struct RuleDecl {
     pub arity: Option<(usize, Option<usize>)>,
     pub module: Option<ModIdx>,
     pub span: Span,
+    /// An `rrule` method defined without a qualifier (`function rrule(...)`): it extends
+    /// ChainRulesCore's `rrule` only where the module imports that name.
+    pub bare: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1364,8 +1367,9 @@ impl<'s> Extractor<'s> {
                         target: Name::new(name),
                         functor: false,
                         arity: Some(f.arity()),
-                        module: f.module.get(),
+                        module: self.module_of(f.span.start),
                         span: f.span,
+                        bare: false,
                     });
                 }
                 return;
@@ -1411,8 +1415,10 @@ impl<'s> Extractor<'s> {
             target,
             functor,
             arity: Some((required, max)),
-            module: f.module.get(),
+            // `f` is not placed in its module yet.
+            module: self.module_of(f.span.start),
             span: f.span,
+            bare: kind == RuleDeclKind::Rrule && f.qualifier.is_empty(),
         });
         f.kind = FunctionKind::RuleBody;
     }
@@ -1637,6 +1643,7 @@ impl<'s> Extractor<'s> {
                 arity,
                 module,
                 span: Span::of(args),
+                bare: false,
             });
         }
     }
@@ -2299,7 +2306,7 @@ impl<'s> Extractor<'s> {
                 span: Span::of(node),
             };
             match item.kind_str() {
-                "identifier" | "import_path" | "field_expression" => {
+                "identifier" | "import_path" | "field_expression" | "scoped_identifier" => {
                     imp.path = self.import_path(item);
                 }
                 "selected_import" => {

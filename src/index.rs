@@ -203,6 +203,12 @@ impl Index {
                         } else {
                             // `import X` makes `X.f` available, nothing unqualified.
                             scope.aliases.insert(module, module);
+                            // `import X.f`: the function `f` of `X`, as `import X: f`.
+                            if let [.., from, name] = imp.path.as_slice() {
+                                if name.starts_with(char::is_lowercase) && from.as_str() != "." {
+                                    scope.imported.insert(*name, *from);
+                                }
+                            }
                         }
                     }
                 }
@@ -273,6 +279,22 @@ impl Index {
             }
             // Submodules of a script see what `Main` loaded only through `using`; be
             // generous and look outward, since files are often `include`d in odd places.
+            if m.pop().is_none() {
+                return false;
+            }
+        }
+    }
+
+    /// Whether `rrule` names ChainRulesCore's function in `module` (imported there or in a
+    /// module around it: files are often `include`d in odd places).
+    pub fn imports_rrule(&self, module: &[Name]) -> bool {
+        let rrule = Name::new("rrule");
+        let mut m = module.to_vec();
+        loop {
+            let from = (self.scopes.get(&m)).and_then(|s| s.imported.get(&rrule));
+            if from.is_some_and(|f| f == "ChainRulesCore" || f == "ChainRules") {
+                return true;
+            }
             if m.pop().is_none() {
                 return false;
             }
@@ -414,10 +436,17 @@ pub struct Rules {
 }
 
 impl Rules {
-    pub fn build(files: &[FileFacts]) -> Rules {
+    /// The declarations in effect. An `rrule` defined without a qualifier is a method of
+    /// ChainRulesCore's `rrule` only where its module imports the name (`import
+    /// ChainRulesCore: rrule`); after `using ChainRulesCore` alone it defines a function of
+    /// its own, which Zygote never calls (zygote-semantics.md §6.1).
+    pub fn build(files: &[FileFacts], index: &Index) -> Rules {
         let mut r = Rules::default();
         for (fi, facts) in files.iter().enumerate() {
             for (di, d) in facts.rule_decls.iter().enumerate() {
+                if d.bare && !index.imports_rrule(index.module_path(fi as u32, d.module)) {
+                    continue;
+                }
                 r.by_target
                     .entry(d.target)
                     .or_default()

@@ -360,6 +360,8 @@ fn escape_hatches_cut_traversal() {
         ("ChainRulesCore.rrule(::typeof(h), x) = (h(x), d -> (NoTangent(), d))", "gradient(h, rand(3))"),
         ("const CRC = ChainRulesCore\nfunction CRC.rrule(::typeof(h), x)\n    h(x), d -> (NoTangent(), d)\nend", "gradient(h, rand(3))"),
         ("function ChainRulesCore.rrule(::RuleConfig{>:HasReverseMode}, ::typeof(h), x)\n    h(x), d -> (NoTangent(), d)\nend", "gradient(h, rand(3))"),
+        ("import ChainRulesCore: rrule\nfunction rrule(::typeof(h), x)\n    h(x), d -> (NoTangent(), d)\nend", "gradient(h, rand(3))"),
+        ("import ChainRulesCore.rrule\nrrule(::typeof(h), x) = (h(x), d -> (NoTangent(), d))", "gradient(h, rand(3))"),
         ("@scalar_rule h(x) 1.0", "gradient(h, rand(3))"),
         ("@non_differentiable h(x)", "gradient(h, rand(3))"),
         ("ChainRulesCore.@non_differentiable h(::Any)", "gradient(h, rand(3))"),
@@ -377,6 +379,23 @@ fn escape_hatches_cut_traversal() {
         let src = format!("using Zygote, ChainRulesCore, ForwardDiff\n{helper}{decl}\n{call}\n");
         assert_eq!(rules_at(&src), Vec::<String>::new(), "{decl} / {call}");
     }
+}
+
+#[test]
+fn a_bare_rrule_after_using_alone_is_no_rule() {
+    // `using ChainRulesCore` does not let `function rrule(...)` extend ChainRulesCore's
+    // function: it defines one of its own that Zygote never calls (zygote-semantics.md
+    // §6.1), so `h` is still traversed. In a module, the import must be the module's.
+    let src = "using Zygote, ChainRulesCore\n\
+        function h(x)\n    z = similar(x)\n    z[1] = 1.0\n    sum(z)\nend\n\
+        function rrule(::typeof(h), x)\n    h(x), d -> (NoTangent(), d)\nend\n\
+        gradient(h, rand(3))\n";
+    assert_eq!(rules_at(src), ["index-assignment@4:5"]);
+    let src = "module M\nusing Zygote\nimport ChainRulesCore: rrule\n\
+        function h(x)\n    z = similar(x)\n    z[1] = 1.0\n    sum(z)\nend\n\
+        rrule(::typeof(h), x) = (h(x), d -> (d,))\n\
+        loss(x) = gradient(h, x)\nend\n";
+    assert_eq!(rules_at(src), Vec::<String>::new());
 }
 
 #[test]
