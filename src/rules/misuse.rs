@@ -1,5 +1,6 @@
 //! `misuse` rules: escape hatches used in a way that does not do what users expect.
-//! `frozen-buffer-write`, `ignore-derivatives-expression`, `checkpointed-not-escape`.
+//! `frozen-buffer-write`, `ignore-derivatives-expression`, `checkpointed-not-escape`,
+//! `rrule-not-imported`.
 
 use super::origin::{origin_of, Origin};
 use super::{Rule, RuleContext};
@@ -10,6 +11,7 @@ use crate::knowledge::OriginKind;
 
 pub struct FrozenBufferWrite;
 pub struct IgnoreDerivativesExpression;
+pub struct RruleNotImported;
 pub struct CheckpointedNotEscape;
 
 const FROZEN_DOCS: &str = r#"## What it does
@@ -318,6 +320,129 @@ impl Rule for CheckpointedNotEscape {
             );
             d.help = Some("checkpointing saves memory, it is not an escape hatch: fix the function or give it an `rrule`".into());
             out.push(d);
+        }
+    }
+}
+
+const RRULE_DOCS: &str = r#"## What it does
+Reports `rrule` methods defined without a qualifier in a module that has only `using
+ChainRulesCore`, for a function that differentiated code reaches.
+
+## Why is this bad
+`using ChainRulesCore` makes `rrule` visible but does not let the module add methods to
+it: `function rrule(::typeof(f), x)` then defines a new function of the module's own, also
+named `rrule`. Zygote asks ChainRulesCore's `rrule`, finds no rule for `f`, and
+differentiates `f` itself, so whatever the rule was written to hide (a mutation, a foreign
+call) fails as if there were no rule. Nothing reports the mistake: the code loads and runs.
+
+## Example
+```julia
+using Zygote, ChainRulesCore
+
+function cube!(y, x)
+    y .= x .^ 3
+    return y
+end
+cube(x) = cube!(similar(x), x)
+
+function rrule(::typeof(cube), x)
+    cube_pullback(ȳ) = (NoTangent(), 3 .* x .^ 2 .* ȳ)
+    return cube(x), cube_pullback
+end
+
+gradient(x -> sum(cube(x)), rand(3))
+```
+
+## Use instead
+```julia
+using Zygote, ChainRulesCore
+
+function cube!(y, x)
+    y .= x .^ 3
+    return y
+end
+cube(x) = cube!(similar(x), x)
+
+function ChainRulesCore.rrule(::typeof(cube), x)
+    cube_pullback(ȳ) = (NoTangent(), 3 .* x .^ 2 .* ȳ)
+    return cube(x), cube_pullback
+end
+
+gradient(x -> sum(cube(x)), rand(3))
+```
+Qualify the definition, or add `import ChainRulesCore: rrule` to the module.
+
+## Fix safety
+No automatic fix: once the rule takes effect, its pullback decides the gradients, so a
+person should check it first.
+"#;
+
+impl Rule for RruleNotImported {
+    fn name(&self) -> &'static str {
+        "rrule-not-imported"
+    }
+    fn category(&self) -> Category {
+        Category::Misuse
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::Warning
+    }
+    fn summary(&self) -> &'static str {
+        "`function rrule(...)` after `using ChainRulesCore` alone defines a new function, not a rule"
+    }
+    fn docs(&self) -> &'static str {
+        RRULE_DOCS
+    }
+    fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
+        let packages = ["ChainRulesCore".to_string(), "ChainRules".to_string()];
+        for (fi, facts) in cx.facts.iter().enumerate() {
+            let file = fi as u32;
+            for decl in facts.rule_decls.iter().filter(|d| d.bare) {
+                let module = cx.index.module_path(file, decl.module);
+                // Imported: a rule in effect. Neither imported nor used: some other `rrule`.
+                if cx.index.imports_rrule(module)
+                    || !cx.index.package_in_scope(
+                        module,
+                        &packages,
+                        crate::name::Name::new("rrule"),
+                    )
+                {
+                    continue;
+                }
+                // The methods it was meant for, of the arity it covers, that are reached.
+                let (methods, _) = cx.index.visible_methods(module, decl.target, cx.facts);
+                let reached = methods.into_iter().find(|&m| {
+                    let def = &cx.facts[m.file as usize].functions[m.func as usize];
+                    let covers = decl.arity.is_none_or(|(req, max)| {
+                        let (freq, fmax) = def.arity();
+                        freq <= max.unwrap_or(usize::MAX) && req <= fmax.unwrap_or(usize::MAX)
+                    });
+                    covers && cx.graph.is_reached(m)
+                });
+                let Some(target) = reached else { continue };
+                let Some((func, head)) = (facts.functions.iter().enumerate())
+                    .find(|(_, f)| f.span == decl.span)
+                    .map(|(i, f)| (i as u32, f.head))
+                else {
+                    continue;
+                };
+                // The finding carries the entry and chain that reach the function.
+                let reach = cx.diagnostic(self, target.file, target.func, head, String::new());
+                let mut d = cx.diagnostic(self, file, func, head, String::new());
+                d.entry = reach.entry.clone();
+                d.entry_count = reach.entry_count;
+                d.chain = reach.chain.clone();
+                d.message = format!(
+                    "this `rrule` is a new function of this module, not a method of `ChainRulesCore.rrule`: `using ChainRulesCore` does not let a module extend it, so Zygote never calls this rule and differentiates `{}` itself (reached from {})",
+                    decl.target,
+                    cx.entry_phrase(&reach)
+                );
+                d.help = Some(
+                    "define `function ChainRulesCore.rrule(...)`, or add `import ChainRulesCore: rrule`"
+                        .into(),
+                );
+                out.push(d);
+            }
         }
     }
 }

@@ -56,6 +56,7 @@ pub fn all_rules() -> Vec<&'static dyn Rule> {
         &misuse::FrozenBufferWrite,
         &misuse::IgnoreDerivativesExpression,
         &misuse::CheckpointedNotEscape,
+        &misuse::RruleNotImported,
         &implicit_params::ImplicitParams,
         &unused_suppression::UnusedSuppression,
     ]

@@ -390,7 +390,21 @@ fn a_bare_rrule_after_using_alone_is_no_rule() {
         function h(x)\n    z = similar(x)\n    z[1] = 1.0\n    sum(z)\nend\n\
         function rrule(::typeof(h), x)\n    h(x), d -> (NoTangent(), d)\nend\n\
         gradient(h, rand(3))\n";
-    assert_eq!(rules_at(src), ["index-assignment@4:5"]);
+    assert_eq!(
+        rules_at(src),
+        ["index-assignment@4:5", "rrule-not-imported@7:10"]
+    );
+    // Not reported: the function it covers is not differentiated; no ChainRulesCore in
+    // scope (some other `rrule`); the name imported.
+    let unreached = src.replace("gradient(h, rand(3))", "h(rand(3))");
+    assert_eq!(rules_at(&unreached), Vec::<String>::new());
+    let other = src.replace("using Zygote, ChainRulesCore", "using Zygote");
+    assert_eq!(rules_at(&other), ["index-assignment@4:5"]);
+    let imported = src.replace(
+        "using Zygote, ChainRulesCore",
+        "using Zygote, ChainRulesCore\nimport ChainRulesCore: rrule",
+    );
+    assert_eq!(rules_at(&imported), Vec::<String>::new());
     let src = "module M\nusing Zygote\nimport ChainRulesCore: rrule\n\
         function h(x)\n    z = similar(x)\n    z[1] = 1.0\n    sum(z)\nend\n\
         rrule(::typeof(h), x) = (h(x), d -> (d,))\n\
