@@ -1836,6 +1836,14 @@ impl<'s> Extractor<'s> {
             "unary_expression" | "broadcast_call_expression" | "range_expression" => {
                 Value::Computed
             }
+            "macrocall_expression" => {
+                // `@compact(...) do x ... end`: the layer runs the do-block.
+                let is_layer = syntax::child_of_kind(node, "macro_identifier")
+                    .is_some_and(|m| knowledge::is_layer_macro(self.text(m)));
+                (syntax::child_of_kind(node, "do_clause").filter(|_| is_layer))
+                    .and_then(|d| self.func_at.get(&Span::of(d)))
+                    .map_or(Value::Other, |&f| Value::Func(f))
+            }
             "index_expression" => Value::Other,
             _ => Value::Other,
         }

@@ -175,6 +175,7 @@ struct EscapeMacros {
 #[derive(Debug, Deserialize)]
 struct MacrosFile {
     transparent: NamesRow,
+    layer: NamesRow,
     closure: NamesRow,
     escape: EscapeMacros,
     opaque: NamesRow,
@@ -224,6 +225,8 @@ pub struct Knowledge {
     origins: HashMap<String, OriginKind>,
     known: HashSet<String>,
     macros: HashMap<String, MacroClass>,
+    /// Macros whose value is a layer that runs their do-block when called.
+    layer_macros: HashSet<String>,
     pub foreign_macros: Vec<ForeignMacro>,
 }
 
@@ -388,11 +391,18 @@ fn load() -> Knowledge {
         origins,
         known: functions.known.names.into_iter().collect(),
         macros: macro_map,
+        layer_macros: macros.layer.names.into_iter().collect(),
         foreign_macros: macros.foreign,
     }
 }
 
 /// The class of a macro by its name (with `@`); unknown macros are opaque.
+/// Whether the value of `@name(...) do x ... end` is a layer whose forward pass is the
+/// do-block (Lux's `@compact`): calling the value runs it.
+pub fn is_layer_macro(name: &str) -> bool {
+    get().layer_macros.contains(name)
+}
+
 pub fn macro_class(name: &str) -> MacroClass {
     get()
         .macros

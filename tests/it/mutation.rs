@@ -606,3 +606,17 @@ fn reporting_is_limited_to_the_paths_given() {
         "the entry in train.jl still reaches model.jl"
     );
 }
+
+#[test]
+fn a_lux_compact_layer_runs_its_do_block() {
+    // `@compact(...) do x ... end` makes a layer whose forward pass is the do-block:
+    // differentiating the model (here through a composition) reaches it, `@return`
+    // included. Building the layer alone differentiates nothing.
+    let layer = "using Zygote, Random, Lux\n\
+        model = @compact(; d = Dense(5 => 5)) do x\n    y = d(x)\n    y[1] = 0\n    @return y .+ Zygote.gradient(sum, x)[1]\nend\n\
+        ps, st = Lux.setup(Random.default_rng(), model)\n\
+        x = randn(Float32, 5, 3)\n";
+    let src = format!("{layer}Zygote.gradient(Base.Fix1(sum, abs2) ∘ first ∘ model, x, ps, st)\n");
+    assert_eq!(rules_at(&src), ["index-assignment@4:5", "nested-ad@5:18"]);
+    assert_eq!(rules_at(layer), Vec::<String>::new());
+}
