@@ -932,11 +932,14 @@ pub fn build(
                 // A rule in the workspace, or one the config says exists elsewhere
                 // (`[knowledge] has-rule`, e.g. in a package extension adlint does not see).
                 FunctionKind::Named => f.name.as_ref().is_some_and(|n| {
-                    rules.covering(files, *n, false, f.arity()).is_some() || knowledge.has_rule(n)
+                    rules
+                        .covering(files, *n, false, f.arity(), &f.params)
+                        .is_some()
+                        || knowledge.has_rule(n)
                 }),
-                FunctionKind::Functor { type_name, .. } => {
-                    rules.covering(files, *type_name, true, f.arity()).is_some()
-                }
+                FunctionKind::Functor { type_name, .. } => rules
+                    .covering(files, *type_name, true, f.arity(), &f.params)
+                    .is_some(),
                 FunctionKind::RuleBody | FunctionKind::Region { .. } | FunctionKind::TopLevel => {
                     true
                 }

@@ -565,6 +565,9 @@ pub struct RuleDecl {
     /// An `rrule` method defined without a qualifier (`function rrule(...)`): it extends
     /// ChainRulesCore's `rrule` only where the module imports that name.
     pub bare: bool,
+    /// The covered function's parameters as the rule declares them (types as written);
+    /// empty when the declaration does not say.
+    pub params: List<Param>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1370,6 +1373,7 @@ impl<'s> Extractor<'s> {
                         module: self.module_of(f.span.start),
                         span: f.span,
                         bare: false,
+                        params: f.params,
                     });
                 }
                 return;
@@ -1419,6 +1423,7 @@ impl<'s> Extractor<'s> {
             module: self.module_of(f.span.start),
             span: f.span,
             bare: kind == RuleDeclKind::Rrule && f.qualifier.is_empty(),
+            params: List::new(&rest.iter().map(|p| **p).collect::<Vec<Param>>()),
         });
         f.kind = FunctionKind::RuleBody;
     }
@@ -1599,7 +1604,7 @@ impl<'s> Extractor<'s> {
                 continue;
             };
             // `@opt_out rrule(::typeof(f), ...)`: the covered function is inside.
-            let (target, arity) = if kind == RuleDeclKind::OptOut {
+            let (target, arity, params) = if kind == RuleDeclKind::OptOut {
                 let Some(call) = call else { continue };
                 let mut f = Function {
                     kind: FunctionKind::Named,
@@ -1621,9 +1626,9 @@ impl<'s> Extractor<'s> {
                     continue;
                 };
                 let n = f.params.len().saturating_sub(1);
-                (Name::new(ann), Some((n, Some(n))))
+                (Name::new(ann), Some((n, Some(n))), List::default())
             } else {
-                let arity = call.and_then(|c| {
+                let declared = call.and_then(|c| {
                     let args = syntax::call_arguments(c)?;
                     let mut f = Function {
                         kind: FunctionKind::Named,
@@ -1632,9 +1637,13 @@ impl<'s> Extractor<'s> {
                         ..Function::top_level(Span::of(c))
                     };
                     self.read_params(args, &mut f);
-                    Some(f.arity())
+                    Some((f.arity(), f.params))
                 });
-                (name, arity)
+                (
+                    name,
+                    declared.map(|d| d.0),
+                    declared.map(|d| d.1).unwrap_or_default(),
+                )
             };
             self.facts.rule_decls.push(RuleDecl {
                 kind,
@@ -1644,6 +1653,7 @@ impl<'s> Extractor<'s> {
                 module,
                 span: Span::of(args),
                 bare: false,
+                params,
             });
         }
     }

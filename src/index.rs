@@ -429,6 +429,58 @@ fn module_chain(facts: &FileFacts, module: Option<ModIdx>) -> Vec<Name> {
     chain
 }
 
+/// What an annotation says a value is, when adlint can tell: a number, a string, or an
+/// array with a known number of dimensions (`None`: any).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TypeFamily {
+    Number,
+    Text,
+    Array(Option<u8>),
+}
+
+fn type_family(annotation: &str) -> Option<TypeFamily> {
+    let base = crate::facts::base_type_name(annotation);
+    let base = base.rsplit('.').next().unwrap_or(&base);
+    Some(match base {
+        "Number" | "Real" | "Integer" | "Signed" | "Unsigned" | "AbstractFloat" | "Int"
+        | "Int8" | "Int16" | "Int32" | "Int64" | "Int128" | "UInt" | "UInt8" | "UInt16"
+        | "UInt32" | "UInt64" | "UInt128" | "Float16" | "Float32" | "Float64" | "Bool"
+        | "Complex" | "ComplexF32" | "ComplexF64" | "Rational" | "AbstractIrrational" => {
+            TypeFamily::Number
+        }
+        "String" | "AbstractString" | "Symbol" | "Char" | "AbstractChar" => TypeFamily::Text,
+        "Vector" | "AbstractVector" | "DenseVector" | "StridedVector" | "BitVector"
+        | "SparseVector" | "CuVector" => TypeFamily::Array(Some(1)),
+        "Matrix" | "AbstractMatrix" | "DenseMatrix" | "StridedMatrix" | "BitMatrix"
+        | "SparseMatrixCSC" | "CuMatrix" => TypeFamily::Array(Some(2)),
+        "Array" | "AbstractArray" | "DenseArray" | "StridedArray" | "BitArray" | "CuArray" => {
+            TypeFamily::Array(None)
+        }
+        _ => return None,
+    })
+}
+
+/// Whether two annotations can hold no common value, as far as [`type_family`] tells.
+fn types_disjoint(a: &str, b: &str) -> bool {
+    match (type_family(a), type_family(b)) {
+        (Some(TypeFamily::Array(Some(x))), Some(TypeFamily::Array(Some(y)))) => x != y,
+        (Some(TypeFamily::Array(_)), Some(TypeFamily::Array(_))) => false,
+        (Some(x), Some(y)) => x != y,
+        _ => false,
+    }
+}
+
+/// Whether a rule declared for `declared` cannot apply to a method taking `params`: at
+/// some position before either side's varargs, both are annotated and disjoint.
+fn params_disjoint(declared: &[crate::facts::Param], params: &[crate::facts::Param]) -> bool {
+    (declared.iter().zip(params))
+        .take_while(|(d, p)| !d.vararg && !p.vararg)
+        .any(|(d, p)| match (d.annotation, p.annotation) {
+            (Some(a), Some(b)) => types_disjoint(&a, &b),
+            _ => false,
+        })
+}
+
 /// Rule declarations that cover a function, by target name.
 #[derive(Debug, Default)]
 pub struct Rules {
@@ -457,13 +509,17 @@ impl Rules {
     }
 
     /// The declaration that stops Zygote from entering a method with this name (or functor
-    /// type) and arity, unless an `@opt_out` restores traversal.
+    /// type), arity and parameters, unless an `@opt_out` restores traversal. A rule applies
+    /// to the argument types it is declared for (zygote-semantics.md §6.1): one whose
+    /// declared type at some position cannot hold what the method takes there
+    /// (`@non_differentiable f(::Vector{Int})` for `f(g::AbstractMatrix)`) does not cover it.
     pub fn covering<'f>(
         &self,
         files: &'f [FileFacts],
         name: Name,
         functor: bool,
         arity: (usize, Option<usize>),
+        params: &[crate::facts::Param],
     ) -> Option<&'f crate::facts::RuleDecl> {
         let decls = self.by_target.get(&name)?;
         let overlaps = |a: Option<(usize, Option<usize>)>| -> bool {
@@ -482,7 +538,7 @@ impl Rules {
             if decl.functor != functor && decl.kind != RuleDeclKind::NoGrad {
                 continue;
             }
-            if !overlaps(decl.arity) {
+            if !overlaps(decl.arity) || params_disjoint(&decl.params, params) {
                 continue;
             }
             if decl.kind == RuleDeclKind::OptOut {

@@ -620,3 +620,42 @@ fn a_lux_compact_layer_runs_its_do_block() {
     assert_eq!(rules_at(&src), ["index-assignment@4:5", "nested-ad@5:18"]);
     assert_eq!(rules_at(layer), Vec::<String>::new());
 }
+
+#[test]
+fn rules_cover_the_argument_types_they_declare() {
+    // zygote-semantics.md §6.1: a rule stops traversal "for matching argument types". A
+    // declared type that cannot hold what the method takes leaves the method traversed;
+    // untyped, overlapping or unknown types keep the rule.
+    let src = |decl: &str, method: &str| {
+        format!(
+            "using Zygote, ChainRulesCore\n\
+             function h({method})\n    z = similar(x)\n    z[1] = 1.0\n    sum(z)\nend\n\
+             {decl}\n\
+             gradient(h, rand(3, 3))\n"
+        )
+    };
+    for (decl, method, reported) in [
+        ("@non_differentiable h(::Vector{Vector{Int}})", "x::AbstractMatrix", true),
+        ("@non_differentiable h(::AbstractVector)", "x::Matrix{Float64}", true),
+        ("@non_differentiable h(::Real)", "x::AbstractArray", true),
+        ("@non_differentiable h(::String)", "x::AbstractMatrix", true),
+        ("@non_differentiable h(::AbstractMatrix)", "x::Matrix", false),
+        ("@non_differentiable h(::AbstractArray)", "x::AbstractVector", false),
+        ("@non_differentiable h(::Any)", "x::AbstractMatrix", false),
+        ("@non_differentiable h(::MyArray)", "x::AbstractMatrix", false),
+        ("@non_differentiable h(::AbstractVector)", "x", false),
+        (
+            "function ChainRulesCore.rrule(::typeof(h), x::AbstractVector)\n    h(x), d -> (NoTangent(), d)\nend",
+            "x::AbstractMatrix",
+            true,
+        ),
+        (
+            "function ChainRulesCore.rrule(::typeof(h), x::AbstractMatrix)\n    h(x), d -> (NoTangent(), d)\nend",
+            "x::AbstractMatrix",
+            false,
+        ),
+    ] {
+        let got = rules_at(&src(decl, method));
+        assert_eq!(!got.is_empty(), reported, "{decl} / h({method}): {got:?}");
+    }
+}
