@@ -2,6 +2,7 @@
 
 use super::{Rule, RuleContext};
 use crate::diagnostic::{Category, Diagnostic, Severity};
+use crate::facts::{Call, FuncIdx, Value};
 use crate::knowledge::NestedKind;
 
 pub struct NestedAd;
@@ -19,7 +20,9 @@ written to be differentiated: they allocate and write arrays, so the outer pass 
 `withjacobian` always write their result with `copyto!`, so they always fail inside a
 gradient (errors). `Flux.gradient` refuses to run inside a Zygote gradient since Flux 0.15
 (`Flux.gradient` does not support use within a Zygote gradient). Other combinations may
-work (`sin''(1.0)`), so they are warnings.
+work (`sin''(1.0)`), so they are warnings. Lux rewrites a nested `Zygote.gradient` or
+`Zygote.jacobian` of a `StatefulLuxLayer` into forward over reverse, which is meant to
+work but has failed in Lux's own issues: a warning, with that explanation.
 
 ## Example
 ```julia
@@ -83,10 +86,15 @@ impl Rule for NestedAd {
                 .settings
                 .flux
                 .is_none_or(|v| v >= crate::workspace::Version(0, 15, 0));
+            let lux = is_lux_rewritten(cx, entry, call);
             let (severity, why) = match entry.nested {
+                _ if lux => (
+                    Severity::Warning,
+                    format!("Lux rewrites `{}` of a `StatefulLuxLayer` into forward-over-reverse, which the outer pass can differentiate, but nested AD through Lux layers is fragile (a `MethodError` from ForwardDiff or silently zero gradients have been reported)", entry.api),
+                ),
                 NestedKind::ErrorFlux if flux_refuses => (
                     Severity::Error,
-                    format!("`{}` refuses to run inside a Zygote gradient (\"`Flux.gradient` does not support use within a Zygote gradient\")", entry.api),
+                    format!("`{}` refuses to run inside a Zygote gradient since Flux 0.15 (\"`Flux.gradient` does not support use within a Zygote gradient\")", entry.api),
                 ),
                 NestedKind::ErrorJacobian => (
                     Severity::Error,
@@ -106,5 +114,54 @@ impl Rule for NestedAd {
             d.help = Some("use `Zygote.hessian` (ForwardDiff over Zygote) for second derivatives, or `ForwardDiff` for the inner derivative".into());
             out.push(d);
         }
+    }
+}
+
+/// Whether Lux's Zygote extension rewrites this nested call (zygote-semantics.md §1.2):
+/// `Zygote.gradient` or `Zygote.jacobian` whose function is a `StatefulLuxLayer`, alone or
+/// composed (`f ∘ smodel`) or fixed (`Base.Fix1(f, smodel)`).
+fn is_lux_rewritten(cx: &RuleContext, entry: &crate::callgraph::Entry, call: &Call) -> bool {
+    if !matches!(entry.api.as_str(), "Zygote.gradient" | "Zygote.jacobian") {
+        return false;
+    }
+    let facts = &cx.facts[entry.file as usize];
+    let Some(f) = facts.args(call.args).first() else {
+        return false;
+    };
+    stateful_layer(cx, entry.file, entry.caller.func, f, 0)
+}
+
+fn stateful_layer(cx: &RuleContext, file: u32, func: FuncIdx, value: &Value, depth: u32) -> bool {
+    let facts = &cx.facts[file as usize];
+    if depth > 4 {
+        return false;
+    }
+    match value {
+        Value::Call { callee, args } => match callee.last().map(|n| n.as_str()) {
+            Some("StatefulLuxLayer") => true,
+            Some("Fix1" | "Fix2" | "ComposedFunction") => {
+                (facts.args(*args).iter()).any(|a| stateful_layer(cx, file, func, a, depth + 1))
+            }
+            _ => false,
+        },
+        Value::Compose(parts) => {
+            (facts.args(*parts).iter()).any(|p| stateful_layer(cx, file, func, p, depth + 1))
+        }
+        Value::Ident(name) => {
+            // Its assignments in the function or those around it.
+            let mut cur = Some(func);
+            while let Some(f) = cur {
+                let assigned: Vec<&Value> = (facts.assigns.iter())
+                    .filter(|a| a.func == f && a.var == *name)
+                    .map(|a| &a.value)
+                    .collect();
+                if !assigned.is_empty() {
+                    return (assigned.iter()).any(|v| stateful_layer(cx, file, f, v, depth + 1));
+                }
+                cur = facts.functions[f as usize].parent.get();
+            }
+            false
+        }
+        _ => false,
     }
 }

@@ -167,6 +167,28 @@ fn nested_ad_severities() {
             "using Flux\ng(x) = Flux.gradient(sin, x)[1]\nZygote.gradient(g, 1.0)\n",
             "error",
         ),
+        // Lux rewrites a nested `Zygote.jacobian`/`gradient` of a `StatefulLuxLayer`
+        // (zygote-semantics.md §1.2): not the `copyto!` failure, a warning.
+        (
+            "using Lux, Zygote
+function loss(model, x, ps, st)
+    sm = StatefulLuxLayer(model, ps, st)
+    sum(abs2, only(Zygote.jacobian(sm, x)))
+end
+Zygote.gradient(loss, model, x, ps, st)
+",
+            "warning",
+        ),
+        (
+            "using Lux, Zygote
+function loss(model, x, ps, st)
+    sm = StatefulLuxLayer(model, ps, st)
+    sum(only(Zygote.gradient(sum ∘ sm, x)))
+end
+Zygote.gradient(loss, model, x, ps, st)
+",
+            "warning",
+        ),
     ];
     for (src, sev) in cases {
         let p = Project::new(&[("main.jl", src)]);
@@ -178,6 +200,11 @@ fn nested_ad_severities() {
             .collect();
         assert_eq!(nested.len(), 1, "{src}");
         assert_eq!(nested[0].severity.as_str(), sev, "{src}");
+        assert_eq!(
+            nested[0].message.contains("Lux rewrites"),
+            src.contains("StatefulLuxLayer"),
+            "{src}"
+        );
     }
     let forward = "using Zygote, ForwardDiff\ng(x) = gradient(sin, x)[1]\ngradient(x -> Zygote.forwarddiff(g, x), 1.0)\n";
     assert_eq!(rules_at(forward), Vec::<String>::new());
