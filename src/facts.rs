@@ -1599,6 +1599,11 @@ impl<'s> Extractor<'s> {
             _ => targets.push((first, None)),
         }
         for (callee, call) in targets {
+            // `@non_differentiable f` without a signature is an error when ChainRulesCore
+            // expands it (the documented form is `@non_differentiable f(::T...)`): no rule.
+            if kind == RuleDeclKind::NonDifferentiable && call.is_none() {
+                continue;
+            }
             let path = self.path_of(callee);
             let Some(name) = path.last().cloned() else {
                 continue;

@@ -644,6 +644,8 @@ fn rules_cover_the_argument_types_they_declare() {
         ("@non_differentiable h(::Any)", "x::AbstractMatrix", false),
         ("@non_differentiable h(::MyArray)", "x::AbstractMatrix", false),
         ("@non_differentiable h(::AbstractVector)", "x", false),
+        // No signature: ChainRulesCore refuses the form, so there is no rule.
+        ("@non_differentiable h", "x", true),
         (
             "function ChainRulesCore.rrule(::typeof(h), x::AbstractVector)\n    h(x), d -> (NoTangent(), d)\nend",
             "x::AbstractMatrix",
