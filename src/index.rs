@@ -331,16 +331,10 @@ impl Index {
                 .filter(|&f| self.function_module(f, files) == m)
                 .collect()
         };
-        // Methods that extend another module's function (`Base.show`) are reachable by
-        // dispatch from anywhere.
-        let extending: Vec<FuncRef> = all
-            .iter()
-            .copied()
-            .filter(|f| {
-                !files[f.file as usize].functions[f.func as usize]
-                    .qualifier
-                    .is_empty()
-            })
+        // Methods that extend another module's function (`Base.show`, or `f` after
+        // `import ..Parent: f`) are reachable by dispatch from anywhere.
+        let extending: Vec<FuncRef> = (all.iter().copied())
+            .filter(|&f| self.extended_module(f, name, files).is_some())
             .collect();
         let mut found = Vec::new();
         let mut m = module.to_vec();
@@ -384,7 +378,8 @@ impl Index {
             .is_some_and(|s| s.exports.contains(&name))
     }
 
-    /// Methods named `name` defined in the workspace module whose name is `module_name`.
+    /// Methods named `name` of the workspace module whose name is `module_name`: defined in
+    /// it, or extending its function from elsewhere.
     pub fn methods_in_module(
         &self,
         module_name: Name,
@@ -396,10 +391,26 @@ impl Index {
             .map(|all| {
                 all.iter()
                     .copied()
-                    .filter(|&f| self.function_module(f, files).last() == Some(&module_name))
+                    .filter(|&f| {
+                        self.function_module(f, files).last() == Some(&module_name)
+                            || self.extended_module(f, name, files) == Some(module_name)
+                    })
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// The module whose function the method `f` (named `name`) adds to, when it is not its
+    /// own: the qualifier of `function M.f(...)`, or `M` when `f` was imported from `M`
+    /// (`import ..M: f` then `function f(...)`, as Julia requires for extending).
+    fn extended_module(&self, f: FuncRef, name: Name, files: &[FileFacts]) -> Option<Name> {
+        let def = &files[f.file as usize].functions[f.func as usize];
+        if let Some(&q) = def.qualifier.last() {
+            return Some(q);
+        }
+        let own = self.function_module(f, files);
+        let from = *self.scopes.get(own)?.imported.get(&name)?;
+        (own.last() != Some(&from)).then_some(from)
     }
 
     /// Whether a struct of this name is declared `mutable` anywhere in the workspace.

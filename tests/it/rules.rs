@@ -313,3 +313,36 @@ fn passing_a_function_as_an_argument_does_not_bind_its_parameters() {
         gradient(loss, [1.0, 2.0])\n";
     assert_eq!(rules_at(src), ["index-assignment@3:5"]);
 }
+
+#[test]
+fn a_method_added_to_an_imported_function_is_one_of_its_methods() {
+    // `import ..Pkg: clip` then `function clip(...)` in a submodule (or a test file) adds a
+    // method to `Pkg.clip`, as `function Pkg.clip(...)` would: calls in `Pkg` may run it.
+    let pkg = "module Pkg\nusing Zygote\nclip(x, p) = x\nlayer(x, p) = clip(p .* x, p)\n\
+        include(\"training/Training.jl\")\nloss(x) = sum(layer(x, 2.0))\n\
+        train(x) = gradient(loss, x)\nend\n";
+    let sub = "module Training\nimport ..Pkg: clip\nfunction clip(x::AbstractMatrix, p)\n    x[1] = 0.0\n    x\nend\nend\n";
+    let p = Project::new(&[
+        ("Project.toml", "name = \"Pkg\"\n"),
+        ("src/Pkg.jl", pkg),
+        ("src/training/Training.jl", sub),
+    ]);
+    let found = crate::common::findings(&p.analyze());
+    assert_eq!(
+        found,
+        [(
+            "index-assignment".to_string(),
+            "Training.jl".to_string(),
+            4,
+            5
+        )]
+    );
+    // Without the import, `clip` in `Training` is a function of its own.
+    let own = sub.replace("import ..Pkg: clip\n", "");
+    let p = Project::new(&[
+        ("Project.toml", "name = \"Pkg\"\n"),
+        ("src/Pkg.jl", pkg),
+        ("src/training/Training.jl", &own),
+    ]);
+    assert_eq!(crate::common::findings(&p.analyze()), []);
+}
