@@ -481,21 +481,12 @@ fn types_disjoint(a: &str, b: &str) -> bool {
     }
 }
 
-/// Whether a rule declared for `declared` cannot apply to a method taking `params`: at
-/// some position before either side's varargs, both are annotated and disjoint.
-fn params_disjoint(declared: &[crate::facts::Param], params: &[crate::facts::Param]) -> bool {
-    (declared.iter().zip(params))
-        .take_while(|(d, p)| !d.vararg && !p.vararg)
-        .any(|(d, p)| match (d.annotation, p.annotation) {
-            (Some(a), Some(b)) => types_disjoint(&a, &b),
-            _ => false,
-        })
-}
-
 /// Rule declarations that cover a function, by target name.
 #[derive(Debug, Default)]
 pub struct Rules {
     pub by_target: HashMap<Name, Vec<(u32, usize)>>,
+    /// The workspace's struct types: concrete, so two different ones hold no common value.
+    concrete: HashSet<Name>,
 }
 
 impl Rules {
@@ -504,7 +495,10 @@ impl Rules {
     /// ChainRulesCore: rrule`); after `using ChainRulesCore` alone it defines a function of
     /// its own, which Zygote never calls (zygote-semantics.md §6.1).
     pub fn build(files: &[FileFacts], index: &Index) -> Rules {
-        let mut r = Rules::default();
+        let mut r = Rules {
+            concrete: index.structs.keys().copied().collect(),
+            ..Rules::default()
+        };
         for (fi, facts) in files.iter().enumerate() {
             for (di, d) in facts.rule_decls.iter().enumerate() {
                 if d.bare && !index.imports_rrule(index.module_path(fi as u32, d.module)) {
@@ -517,6 +511,32 @@ impl Rules {
             }
         }
         r
+    }
+
+    /// Whether a rule declared for `declared` cannot apply to a method taking `params`: at
+    /// some position before either side's varargs, both are annotated and disjoint (see
+    /// [`types_disjoint`]; or two different struct types of the workspace).
+    fn params_disjoint(
+        &self,
+        declared: &[crate::facts::Param],
+        params: &[crate::facts::Param],
+    ) -> bool {
+        let structs = |a: &str, b: &str| {
+            let (a, b) = (
+                crate::facts::base_type_name(a),
+                crate::facts::base_type_name(b),
+            );
+            a != b
+                && [&a, &b]
+                    .iter()
+                    .all(|t| Name::lookup(t).is_some_and(|n| self.concrete.contains(&n)))
+        };
+        (declared.iter().zip(params))
+            .take_while(|(d, p)| !d.vararg && !p.vararg)
+            .any(|(d, p)| match (d.annotation, p.annotation) {
+                (Some(a), Some(b)) => types_disjoint(&a, &b) || structs(&a, &b),
+                _ => false,
+            })
     }
 
     /// The declaration that stops Zygote from entering a method with this name (or functor
@@ -549,7 +569,7 @@ impl Rules {
             if decl.functor != functor && decl.kind != RuleDeclKind::NoGrad {
                 continue;
             }
-            if !overlaps(decl.arity) || params_disjoint(&decl.params, params) {
+            if !overlaps(decl.arity) || self.params_disjoint(&decl.params, params) {
                 continue;
             }
             if decl.kind == RuleDeclKind::OptOut {

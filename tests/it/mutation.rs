@@ -660,4 +660,15 @@ fn rules_cover_the_argument_types_they_declare() {
         let got = rules_at(&src(decl, method));
         assert_eq!(!got.is_empty(), reported, "{decl} / h({method}): {got:?}");
     }
+    // Two different struct types of the workspace hold no common value.
+    let structs = |declared: &str| {
+        format!(
+            "using Zygote, ChainRulesCore\nstruct Triggered end\nstruct Reset end\n\
+             function h(x, ::Triggered)\n    z = similar(x)\n    z[1] = 1.0\n    sum(z)\nend\n\
+             @non_differentiable h(::Any, ::{declared})\n\
+             gradient(x -> h(x, Triggered()), rand(3))\n"
+        )
+    };
+    assert_eq!(rules_at(&structs("Reset")), ["index-assignment@6:5"]);
+    assert_eq!(rules_at(&structs("Triggered")), Vec::<String>::new());
 }
