@@ -86,7 +86,13 @@ impl Rule for BroadcastAssignment {
     }
     fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
         for (file, site) in cx.reached_sites() {
-            let SiteKind::BroadcastAssign { target, op, .. } = &site.kind else {
+            let SiteKind::BroadcastAssign {
+                target,
+                op,
+                indexed,
+                ..
+            } = &site.kind
+            else {
                 continue;
             };
             let origin = origin_of(cx, file, site.func, target);
@@ -94,11 +100,16 @@ impl Rule for BroadcastAssignment {
                 continue;
             }
             let name = super::value_text(target);
+            // `y[:, 1] .= v` writes into `y` through the indexed view.
+            let written = match indexed {
+                true => format!("{name}[...]"),
+                false => name.clone(),
+            };
             let mut d = cx.diagnostic(self, file, site.func, site.span, String::new());
             d.message = format!(
-                "`{name} {op} ...` writes into an array in differentiated code (reached from {}): Zygote raises \"Mutating arrays is not supported -- called copyto!(...)\" when the pullback runs; {}",
+                "`{written} {op} ...` writes into an array in differentiated code (reached from {}): Zygote raises \"Mutating arrays is not supported -- called copyto!(...)\" when the pullback runs; {}",
                 cx.entry_phrase(&d),
-                origin::describe(&name, &origin, cx)
+                origin::describe(&name, &origin, cx, file)
             );
             d.help = Some(format!(
                 "bind a new array instead (`{name} = ...` with the dotted expression) or return the result without writing into `{name}`"
@@ -131,7 +142,7 @@ impl Rule for BroadcastAssignment {
             d.message = format!(
                 "`{name}` writes into `{target}` in differentiated code (reached from {}): Zygote raises \"Mutating arrays is not supported -- called copyto!(...)\" when the pullback runs; {}",
                 cx.entry_phrase(&d),
-                origin::describe(&target, &origin, cx)
+                origin::describe(&target, &origin, cx, file)
             );
             d.help = Some("use the value directly (`copy(src)`, `f.(xs)`) instead of writing it into an existing array".into());
             d.related.extend(origin::related(&origin, &target));

@@ -114,7 +114,7 @@ impl Rule for IndexAssignment {
             d.message = format!(
                 "{stmt} writes into an array in differentiated code (reached from {}): Zygote raises \"Mutating arrays is not supported -- called setindex!(...)\" when the pullback runs; {}",
                 cx.entry_phrase(&d),
-                origin::describe(&name, &origin, cx)
+                origin::describe(&name, &origin, cx, file)
             );
             d.help = Some(
                 "build the array without writing into it (broadcasting, a comprehension or `map`), or write into a `Zygote.Buffer` and return `copy(buf)`".into(),

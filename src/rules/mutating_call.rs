@@ -135,7 +135,7 @@ impl Rule for MutatingCall {
             d.message = format!(
                 "`{name}` modifies `{target}` in place in differentiated code (reached from {}): {outcome}; {}",
                 cx.entry_phrase(&d),
-                origin::describe(&target, &origin, cx)
+                origin::describe(&target, &origin, cx, file)
             );
             d.help = Some(match name {
                 "push!" | "pushfirst!" | "append!" | "prepend!" => {

@@ -295,12 +295,20 @@ fn makes_bools(cx: &RuleContext, file: u32, value: &Value) -> bool {
     }
 }
 
-/// The phrase a mutation message uses for the target.
-pub fn describe(target: &str, origin: &Origin, cx: &RuleContext) -> String {
+/// The phrase a mutation message uses for the target, in a finding in `file`: where the
+/// array was made is a line of that file, or a path and line in another.
+pub fn describe(target: &str, origin: &Origin, cx: &RuleContext, file: u32) -> String {
     match origin {
         Origin::Array { how, at, .. } => {
             let place = at
-                .map(|(f, s)| format!(" (line {})", cx.line_of(f, s.start)))
+                .map(|(f, s)| match f == file {
+                    true => format!(" (line {})", cx.line_of(f, s.start)),
+                    false => format!(
+                        " ({}:{})",
+                        cx.files[f as usize].display,
+                        cx.line_of(f, s.start)
+                    ),
+                })
                 .unwrap_or_default();
             format!("`{target}` is an array, {how}{place}")
         }
