@@ -672,3 +672,18 @@ fn rules_cover_the_argument_types_they_declare() {
     assert_eq!(rules_at(&structs("Reset")), ["index-assignment@6:5"]);
     assert_eq!(rules_at(&structs("Triggered")), Vec::<String>::new());
 }
+
+#[test]
+fn messages_name_the_written_view_and_the_file_that_made_the_array() {
+    let main = "using Zygote\ninclude(\"helper.jl\")\nfunction loss(x)\n    z = similar(x)\n    fill_first!(z)\n    sum(z)\nend\ngradient(loss, rand(3))\n";
+    let helper = "function fill_first!(y)\n    y[:, 1] .= 0.0\n    return y\nend\n";
+    let p = Project::new(&[("main.jl", main), ("helper.jl", helper)]);
+    let a = p.analyze();
+    assert_eq!(a.diagnostics.len(), 1);
+    let m = &a.diagnostics[0].message;
+    assert!(m.starts_with("`y[...] .= ...` writes into an array"), "{m}");
+    // The path as every format shows paths (absolute here: the project is not below the
+    // working directory).
+    let place = format!("made by `similar(...)` ({}:4)", p.path("main.jl").display());
+    assert!(m.ends_with(&place), "{m}");
+}
