@@ -1540,8 +1540,9 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    /// The entry API a call is, if it is one; `None` inside for the `f'(x)` form.
-    fn entry_api(&self, file: u32, call: &Call) -> Option<Option<&'a EntryApi>> {
+    /// The entry API a call is, if it is one, with the position of its Zygote backend
+    /// argument (1-based; 0 for an API without one); `None` inside for the `f'(x)` form.
+    fn entry_api(&self, file: u32, call: &Call) -> Option<Option<(&'a EntryApi, usize)>> {
         let k = self.knowledge;
         let name = call.name()?;
         // Most calls are not to an API of that name: say so before resolving anything.
@@ -1585,18 +1586,21 @@ impl<'a> Resolver<'a> {
                 }
             })
             .collect();
-        let backend_ok = |api: &EntryApi| -> bool {
-            api.backend_arg.iter().any(|&pos| {
+        let backend_at = |api: &EntryApi| -> Option<usize> {
+            api.backend_arg.iter().copied().find(|&pos| {
                 (self.facts(file).args(call.args).get(pos - 1))
                     .is_some_and(|v| self.is_zygote_backend(file, call.func, v, &api.backend))
             })
         };
-        let api = candidates
-            .iter()
-            .find(|a| !a.backend_arg.is_empty() && backend_ok(a))
-            .or_else(|| candidates.iter().find(|a| a.backend_arg.is_empty()))?;
+        let (api, backend) = (candidates.iter())
+            .find_map(|a| backend_at(a).map(|pos| (*a, pos)))
+            .or_else(|| {
+                (candidates.iter())
+                    .find(|a| a.backend_arg.is_empty())
+                    .map(|a| (*a, 0))
+            })?;
         self.facts(file).args(call.args).get(api.function_arg - 1)?;
-        Some(Some(api))
+        Some(Some((api, backend)))
     }
 
     fn entry_of(&self, file: u32, ci: u32, call: &Call) -> Option<Entry> {
@@ -1609,7 +1613,7 @@ impl<'a> Resolver<'a> {
             func: call.func,
         });
         let name = call.name()?;
-        let Some(api) = self.entry_api(file, call)? else {
+        let Some((api, backend_at)) = self.entry_api(file, call)? else {
             let f = Value::Ident(name);
             let roots = self.function_values(file, call.func, &f, 0, &mut Trail::default());
             return Some(Entry {
@@ -1632,13 +1636,6 @@ impl<'a> Resolver<'a> {
         let args = self.facts(file).args(call.args);
         let farg = args.get(api.function_arg - 1)?;
         // The function's arguments follow it, and the backend when there is one.
-        let backend_at = (api.backend_arg.iter())
-            .copied()
-            .find(|&pos| {
-                args.get(pos - 1)
-                    .is_some_and(|v| self.is_zygote_backend(file, call.func, v, &api.backend))
-            })
-            .unwrap_or(0);
         let first = api.function_arg.max(backend_at) as u32;
         let passes = match api.passes {
             knowledge::Passes::All => Some((first, u32::MAX)),
