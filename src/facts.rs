@@ -520,6 +520,8 @@ pub struct StructDef {
     pub name: Name,
     pub mutable: bool,
     pub fields: Vec<Name>,
+    /// Each field's declared type as written (`Vector{Float32}`), in the order of `fields`.
+    pub field_types: Vec<Option<Name>>,
     pub module: Option<ModIdx>,
     pub span: Span,
 }
@@ -1674,15 +1676,23 @@ impl<'s> Extractor<'s> {
             .map(|n| self.name(n))
             .unwrap_or_default();
         let mut fields = Vec::new();
+        let mut field_types = Vec::new();
         for child in syntax::named_children(node) {
             if child.id() == head.id() {
                 continue;
             }
             match child.kind_str() {
-                "identifier" => fields.push(self.name(child)),
+                "identifier" => {
+                    fields.push(self.name(child));
+                    field_types.push(None);
+                }
                 "typed_expression" => {
                     if let Some(n) = child.child(0) {
                         fields.push(self.name(n));
+                        let declared = (self.text(child).split_once("::"))
+                            .map(|(_, t)| t.trim())
+                            .filter(|t| !t.is_empty());
+                        field_types.push(declared.map(Name::new));
                     }
                 }
                 _ => {}
@@ -1692,6 +1702,7 @@ impl<'s> Extractor<'s> {
             name,
             mutable,
             fields,
+            field_types,
             module: self.module_of(node.start_byte() as u32),
             span: Span::of(node),
         });

@@ -102,9 +102,9 @@ fn origin_rec(cx: &RuleContext, file: u32, func: FuncIdx, value: &Value, depth: 
             bools: false,
         },
         Value::Number | Value::Str | Value::Nothing => Origin::NotArray,
-        Value::Path(p) => Origin::Unknown {
+        Value::Path(p) => field_origin(cx, file, func, p).unwrap_or_else(|| Origin::Unknown {
             why: format!("`{}` is a field whose type is not known", p.join(".")),
-        },
+        }),
         Value::Func(_) => Origin::NotArray,
         _ => Origin::Unknown {
             why: "its type is not known here".into(),
@@ -158,54 +158,82 @@ fn ident_origin(cx: &RuleContext, file: u32, func: FuncIdx, name: &str, depth: u
     }
 }
 
+/// What a declared type says of a value (`how` describes the declaration for messages):
+/// `None` when it does not tell.
+fn declared_origin(cx: &RuleContext, ann: &str, how: impl FnOnce() -> String) -> Option<Origin> {
+    let base = crate::facts::base_type_name(ann);
+    let supported = |kind| Some(Origin::Supported { kind, at: None });
+    if base.contains("Dict") {
+        return supported(OriginKind::Dict);
+    }
+    if base == "Buffer" {
+        return supported(OriginKind::Buffer);
+    }
+    if base.starts_with("Ref") || base == "RefValue" {
+        return supported(OriginKind::Ref);
+    }
+    if base.contains("Array")
+        || base.contains("Vector")
+        || base.contains("Matrix")
+        || cx.knowledge().origin(&base) == Some(OriginKind::Array)
+    {
+        let bools = base.starts_with("Bit") || ann.contains("{Bool");
+        return Some(Origin::Array {
+            how: how(),
+            at: None,
+            bools,
+        });
+    }
+    if matches!(
+        base.as_str(),
+        "Real"
+            | "Number"
+            | "Float64"
+            | "Float32"
+            | "Int"
+            | "Integer"
+            | "AbstractFloat"
+            | "String"
+            | "Symbol"
+    ) {
+        return Some(Origin::NotArray);
+    }
+    None
+}
+
+/// The origin of `object.field` from the field's declared type, when the object's struct
+/// is known (an annotated argument, a functor's own object, a constructor call).
+fn field_origin(
+    cx: &RuleContext,
+    file: u32,
+    func: FuncIdx,
+    path: &[crate::name::Name],
+) -> Option<Origin> {
+    let [object, field] = path else { return None };
+    let ty = struct_type_of(cx, file, func, &Value::Ident(*object))?;
+    let defs = cx.index.structs.get(&crate::name::Name::lookup(&ty)?)?;
+    // Every struct of that name must declare the field's type, and say the same.
+    let mut declared = None;
+    for &(f, s) in defs {
+        let def = &cx.facts[f as usize].structs[s];
+        let i = def.fields.iter().position(|n| n == field)?;
+        let ann = (*def.field_types.get(i)?)?;
+        if declared.is_some_and(|d| d != ann) {
+            return None;
+        }
+        declared = Some(ann);
+    }
+    let ann = declared?;
+    declared_origin(cx, &ann, || {
+        format!("the field `{ty}.{field}` declared `{ann}`")
+    })
+}
+
 fn param_origin(cx: &RuleContext, f: FuncRef, index: usize, name: &str, depth: u32) -> Origin {
     let def = &cx.facts[f.file as usize].functions[f.func as usize];
     if let Some(ann) = def.params[index].annotation.as_deref() {
-        let base = crate::facts::base_type_name(ann);
-        let k = cx.knowledge();
-        if base.contains("Dict") {
-            return Origin::Supported {
-                kind: OriginKind::Dict,
-                at: None,
-            };
-        }
-        if base == "Buffer" {
-            return Origin::Supported {
-                kind: OriginKind::Buffer,
-                at: None,
-            };
-        }
-        if base.starts_with("Ref") || base == "RefValue" {
-            return Origin::Supported {
-                kind: OriginKind::Ref,
-                at: None,
-            };
-        }
-        if base.contains("Array")
-            || base.contains("Vector")
-            || base.contains("Matrix")
-            || k.origin(&base) == Some(OriginKind::Array)
-        {
-            let bools = base.starts_with("Bit") || ann.contains("{Bool");
-            return Origin::Array {
-                how: format!("the argument `{name}::{ann}`"),
-                at: None,
-                bools,
-            };
-        }
-        if matches!(
-            base.as_str(),
-            "Real"
-                | "Number"
-                | "Float64"
-                | "Float32"
-                | "Int"
-                | "Integer"
-                | "AbstractFloat"
-                | "String"
-                | "Symbol"
-        ) {
-            return Origin::NotArray;
+        if let Some(o) = declared_origin(cx, ann, || format!("the argument `{name}::{ann}`")) {
+            return o;
         }
     }
     // Follow the value bound at the call sites that reach this function.

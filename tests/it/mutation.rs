@@ -687,3 +687,23 @@ fn messages_name_the_written_view_and_the_file_that_made_the_array() {
     let place = format!("made by `similar(...)` ({}:4)", p.path("main.jl").display());
     assert!(m.ends_with(&place), "{m}");
 }
+
+#[test]
+fn a_fields_declared_type_is_its_origin() {
+    // A write into a field declared `Dict` is supported; one declared `Vector` is a write
+    // into an array, and the message says where that is known from.
+    let src = "using Zygote\nstruct Model\n    w::Vector{Float64}\n    cache::Dict{Int,Float64}\n    other\nend\n\
+        function (m::Model)(x)\n    m.cache[1] = sum(x)\n    m.w[1] = 0.0\n    m.other[1] = 0.0\n    sum(m.w .* x)\nend\n\
+        m = Model(zeros(3), Dict{Int,Float64}(), zeros(3))\ngradient(x -> m(x), rand(3))\n";
+    assert_eq!(
+        rules_at(src),
+        ["index-assignment@9:5", "index-assignment@10:5"]
+    );
+    let a = Project::new(&[("main.jl", src)]).analyze();
+    assert!(a.diagnostics[0]
+        .message
+        .ends_with("`m.w` is an array, the field `Model.w` declared `Vector{Float64}`"));
+    assert!(a.diagnostics[1]
+        .message
+        .ends_with("`m.other` is a field whose type is not known"));
+}
