@@ -205,6 +205,14 @@ pub struct Param {
     pub vararg: bool,
 }
 
+impl crate::name::Interned for Option<Name> {
+    fn lists() -> &'static crate::name::ListInterner<Option<Name>> {
+        static LISTS: std::sync::OnceLock<crate::name::ListInterner<Option<Name>>> =
+            std::sync::OnceLock::new();
+        crate::name::ListInterner::get_or_init(&LISTS)
+    }
+}
+
 impl crate::name::Interned for Param {
     fn lists() -> &'static crate::name::ListInterner<Param> {
         static LISTS: std::sync::OnceLock<crate::name::ListInterner<Param>> =
@@ -519,9 +527,10 @@ pub enum SiteKind {
 pub struct StructDef {
     pub name: Name,
     pub mutable: bool,
-    pub fields: Vec<Name>,
-    /// Each field's declared type as written (`Vector{Float32}`), in the order of `fields`.
-    pub field_types: Vec<Option<Name>>,
+    pub fields: List<Name>,
+    /// Each field's declared type as written (`Vector{Float32}`), in the order of `fields`
+    /// (interned: structs repeat the same lists of types).
+    pub field_types: List<Option<Name>>,
     pub module: Option<ModIdx>,
     pub span: Span,
 }
@@ -1701,8 +1710,8 @@ impl<'s> Extractor<'s> {
         self.facts.structs.push(StructDef {
             name,
             mutable,
-            fields,
-            field_types,
+            fields: List::new(&fields),
+            field_types: List::new(&field_types),
             module: self.module_of(node.start_byte() as u32),
             span: Span::of(node),
         });
