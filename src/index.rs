@@ -440,47 +440,6 @@ fn module_chain(facts: &FileFacts, module: Option<ModIdx>) -> Vec<Name> {
     chain
 }
 
-/// What an annotation says a value is, when adlint can tell: a number, a string, or an
-/// array with a known number of dimensions (`None`: any).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TypeFamily {
-    Number,
-    Text,
-    Array(Option<u8>),
-}
-
-fn type_family(annotation: &str) -> Option<TypeFamily> {
-    let base = crate::facts::base_type_name(annotation);
-    let base = base.rsplit('.').next().unwrap_or(&base);
-    Some(match base {
-        "Number" | "Real" | "Integer" | "Signed" | "Unsigned" | "AbstractFloat" | "Int"
-        | "Int8" | "Int16" | "Int32" | "Int64" | "Int128" | "UInt" | "UInt8" | "UInt16"
-        | "UInt32" | "UInt64" | "UInt128" | "Float16" | "Float32" | "Float64" | "Bool"
-        | "Complex" | "ComplexF32" | "ComplexF64" | "Rational" | "AbstractIrrational" => {
-            TypeFamily::Number
-        }
-        "String" | "AbstractString" | "Symbol" | "Char" | "AbstractChar" => TypeFamily::Text,
-        "Vector" | "AbstractVector" | "DenseVector" | "StridedVector" | "BitVector"
-        | "SparseVector" | "CuVector" => TypeFamily::Array(Some(1)),
-        "Matrix" | "AbstractMatrix" | "DenseMatrix" | "StridedMatrix" | "BitMatrix"
-        | "SparseMatrixCSC" | "CuMatrix" => TypeFamily::Array(Some(2)),
-        "Array" | "AbstractArray" | "DenseArray" | "StridedArray" | "BitArray" | "CuArray" => {
-            TypeFamily::Array(None)
-        }
-        _ => return None,
-    })
-}
-
-/// Whether two annotations can hold no common value, as far as [`type_family`] tells.
-fn types_disjoint(a: &str, b: &str) -> bool {
-    match (type_family(a), type_family(b)) {
-        (Some(TypeFamily::Array(Some(x))), Some(TypeFamily::Array(Some(y)))) => x != y,
-        (Some(TypeFamily::Array(_)), Some(TypeFamily::Array(_))) => false,
-        (Some(x), Some(y)) => x != y,
-        _ => false,
-    }
-}
-
 /// Rule declarations that cover a function, by target name.
 #[derive(Debug, Default)]
 pub struct Rules {
@@ -513,10 +472,11 @@ impl Rules {
         r
     }
 
-    /// Whether a rule declared for `declared` cannot apply to a method taking `params`: at
-    /// some position before either side's varargs, both are annotated and disjoint (see
-    /// [`types_disjoint`]; or two different struct types of the workspace).
-    fn params_disjoint(
+    /// Whether a rule declared for `declared` cannot apply to a method taking `params`
+    /// because at some position they name two different struct types of the workspace
+    /// (concrete, so holding no common value). [`crate::facts::RuleDecl::may_cover`]
+    /// decides what the annotations alone tell.
+    fn structs_disjoint(
         &self,
         declared: &[crate::facts::Param],
         params: &[crate::facts::Param],
@@ -531,12 +491,7 @@ impl Rules {
                     .iter()
                     .all(|t| Name::lookup(t).is_some_and(|n| self.concrete.contains(&n)))
         };
-        (declared.iter().zip(params))
-            .take_while(|(d, p)| !d.vararg && !p.vararg)
-            .any(|(d, p)| match (d.annotation, p.annotation) {
-                (Some(a), Some(b)) => types_disjoint(&a, &b) || structs(&a, &b),
-                _ => false,
-            })
+        crate::facts::positional_pairs(declared, params).any(|(a, b)| structs(&a, &b))
     }
 
     /// The declaration that stops Zygote from entering a method with this name (or functor
@@ -553,23 +508,13 @@ impl Rules {
         params: &[crate::facts::Param],
     ) -> Option<&'f crate::facts::RuleDecl> {
         let decls = self.by_target.get(&name)?;
-        let overlaps = |a: Option<(usize, Option<usize>)>| -> bool {
-            let Some((req, max)) = a else { return true };
-            let lo = req.max(arity.0);
-            let hi = match (max, arity.1) {
-                (Some(a), Some(b)) => a.min(b),
-                (Some(a), None) | (None, Some(a)) => a,
-                (None, None) => usize::MAX,
-            };
-            lo <= hi
-        };
         let mut cover = None;
         for &(f, d) in decls {
             let decl = &files[f as usize].rule_decls[d];
             if decl.functor != functor && decl.kind != RuleDeclKind::NoGrad {
                 continue;
             }
-            if !overlaps(decl.arity) || self.params_disjoint(&decl.params, params) {
+            if !decl.may_cover(arity, params) || self.structs_disjoint(&decl.params, params) {
                 continue;
             }
             if decl.kind == RuleDeclKind::OptOut {

@@ -396,13 +396,13 @@ fn load() -> Knowledge {
     }
 }
 
-/// The class of a macro by its name (with `@`); unknown macros are opaque.
 /// Whether the value of `@name(...) do x ... end` is a layer whose forward pass is the
 /// do-block (Lux's `@compact`): calling the value runs it.
 pub fn is_layer_macro(name: &str) -> bool {
     get().layer_macros.contains(name)
 }
 
+/// The class of a macro by its name (with `@`); unknown macros are opaque.
 pub fn macro_class(name: &str) -> MacroClass {
     get()
         .macros

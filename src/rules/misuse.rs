@@ -413,11 +413,7 @@ impl Rule for RruleNotImported {
                 let (methods, _) = cx.index.visible_methods(module, decl.target, cx.facts);
                 let reached = methods.into_iter().find(|&m| {
                     let def = &cx.facts[m.file as usize].functions[m.func as usize];
-                    let covers = decl.arity.is_none_or(|(req, max)| {
-                        let (freq, fmax) = def.arity();
-                        freq <= max.unwrap_or(usize::MAX) && req <= fmax.unwrap_or(usize::MAX)
-                    });
-                    covers && cx.graph.is_reached(m)
+                    decl.may_cover(def.arity(), &def.params) && cx.graph.is_reached(m)
                 });
                 let Some(target) = reached else { continue };
                 let Some((func, head)) = (facts.functions.iter().enumerate())

@@ -184,21 +184,11 @@ fn declared_origin(cx: &RuleContext, ann: &str, how: impl FnOnce() -> String) ->
             bools,
         });
     }
-    if matches!(
-        base.as_str(),
-        "Real"
-            | "Number"
-            | "Float64"
-            | "Float32"
-            | "Int"
-            | "Integer"
-            | "AbstractFloat"
-            | "String"
-            | "Symbol"
-    ) {
-        return Some(Origin::NotArray);
+    use crate::facts::TypeFamily;
+    match crate::facts::type_family(ann) {
+        Some(TypeFamily::Number | TypeFamily::Text) => Some(Origin::NotArray),
+        _ => None,
     }
-    None
 }
 
 /// The origin of `object.field` from the field's declared type, when the object's struct
@@ -236,51 +226,39 @@ fn param_origin(cx: &RuleContext, f: FuncRef, index: usize, name: &str, depth: u
             return o;
         }
     }
-    // Follow the value bound at the call sites that reach this function.
-    let mut acc: Option<Origin> = None;
+    // The values bound to it: at the call sites that reach this function, and at the entry
+    // calls that differentiate it with their arguments (`DI.gradient(f, AutoZygote(), x,
+    // DI.Cache(c))` runs `f(x, <a Buffer of c>)`), as (file, calling function, value).
+    let mut bound: Vec<(u32, FuncIdx, &Value)> = Vec::new();
     for (cf, ci) in cx.graph.call_sites_of(f) {
         let call = &cx.facts[cf as usize].calls[ci as usize];
-        if !cx.graph.is_reached(FuncRef {
+        let caller = FuncRef {
             file: cf,
             func: call.func,
-        }) {
-            continue;
-        }
-        let Some(arg) = cx.facts[cf as usize].args(call.args).get(index) else {
-            continue;
         };
-        let o = origin_rec(cx, cf, call.func, arg, depth + 1);
-        acc = Some(match acc {
-            None => o,
-            Some(prev) => combine(prev, o),
-        });
+        if let Some(arg) = cx.facts[cf as usize].args(call.args).get(index) {
+            if cx.graph.is_reached(caller) {
+                bound.push((cf, call.func, arg));
+            }
+        }
     }
-    // And at the entry calls that differentiate this function with their arguments
-    // (`DI.gradient(f, AutoZygote(), x, DI.Cache(c))` runs `f(x, <a Buffer of c>)`).
     for e in cx.graph.entries_of_root(f) {
-        let Some((first, count)) = e.passes else {
+        let Some((first, _)) = e.passes.filter(|&(_, count)| (index as u32) < count) else {
             continue;
         };
         let call = &cx.facts[e.file as usize].calls[e.call as usize];
         let args = cx.facts[e.file as usize].args(call.args);
-        let at = first as usize + index;
-        let Some(arg) = args.get(at).filter(|_| (index as u32) < count) else {
-            continue;
-        };
-        // A splat before it leaves the position unknown.
-        if args[first as usize..at]
-            .iter()
-            .any(|a| matches!(a, Value::Splat(_)))
-            || matches!(arg, Value::Splat(_))
-        {
-            continue;
+        let (first, at) = (first as usize, first as usize + index);
+        // A splat at or before it leaves the position unknown.
+        let splat =
+            (args.get(first..=at)).is_none_or(|a| a.iter().any(|v| matches!(v, Value::Splat(_))));
+        if !splat {
+            bound.push((e.file, e.caller.func, &args[at]));
         }
-        let o = origin_rec(cx, e.file, e.caller.func, arg, depth + 1);
-        acc = Some(match acc {
-            None => o,
-            Some(prev) => combine(prev, o),
-        });
     }
+    let acc = (bound.into_iter())
+        .map(|(file, func, arg)| origin_rec(cx, file, func, arg, depth + 1))
+        .reduce(combine);
     acc.unwrap_or(Origin::Unknown {
         why: format!("`{name}` is an argument whose type is not known here"),
     })
