@@ -148,6 +148,8 @@ struct Origins {
     reference: Vec<String>,
     buffer: Vec<String>,
     array: Vec<String>,
+    /// Of `array`, the makers of arrays of `Bool`.
+    bool_array: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -223,6 +225,7 @@ pub struct Knowledge {
     higher_order: HashMap<String, Vec<(usize, Traverse)>>,
     higher_order_qualified: HashMap<String, Vec<(usize, Traverse)>>,
     origins: HashMap<String, OriginKind>,
+    bool_arrays: HashSet<String>,
     known: HashSet<String>,
     macros: HashMap<String, MacroClass>,
     /// Macros whose value is a layer that runs their do-block when called.
@@ -332,7 +335,11 @@ fn load() -> Knowledge {
                 .push((row.arg, row.traverse));
         }
     }
+    let bool_arrays: HashSet<String> = functions.origins.bool_array.iter().cloned().collect();
     let mut origins = HashMap::new();
+    for n in &bool_arrays {
+        origins.insert(n.clone(), OriginKind::Array);
+    }
     for (list, kind) in [
         (functions.origins.dict, OriginKind::Dict),
         (functions.origins.reference, OriginKind::Ref),
@@ -389,6 +396,7 @@ fn load() -> Knowledge {
         higher_order,
         higher_order_qualified,
         origins,
+        bool_arrays,
         known: functions.known.names.into_iter().collect(),
         macros: macro_map,
         layer_macros: macros.layer.names.into_iter().collect(),
@@ -458,6 +466,11 @@ impl Knowledge {
 
     pub fn origin(&self, name: &str) -> Option<OriginKind> {
         self.origins.get(name).copied()
+    }
+
+    /// Whether `name(...)` makes an array of `Bool` (`falses`, `BitVector`).
+    pub fn makes_bool_array(&self, name: &str) -> bool {
+        self.bool_arrays.contains(name)
     }
 
     /// Whether an entry API has this name (with any qualifier).

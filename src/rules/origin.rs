@@ -291,9 +291,15 @@ fn makes_bools(cx: &RuleContext, file: u32, value: &Value) -> bool {
     let Value::Call { callee, args } = value else {
         return false;
     };
-    match callee.last().map(|n| n.as_str()) {
-        Some("falses" | "trues" | "BitVector" | "BitArray" | "BitMatrix") => true,
-        Some("zeros" | "ones" | "similar" | "fill" | "Array") => (cx.facts[file as usize])
+    let Some(last) = callee.last() else {
+        return false;
+    };
+    if cx.knowledge().makes_bool_array(last) {
+        return true;
+    }
+    // A maker given the element type.
+    match last.as_str() {
+        "zeros" | "ones" | "similar" | "fill" | "Array" => (cx.facts[file as usize])
             .args(*args)
             .iter()
             .any(|a| a.as_name() == Some("Bool")),
