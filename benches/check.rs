@@ -201,10 +201,10 @@ fn child_phases_rss() {
         let facts_copy = facts.clone();
         line("facts + cache clone");
         drop(facts_copy);
-        let index = Index::build(&facts, &[]);
+        let index = Index::build(&facts, &[], adlint::units::Units::single(facts.len()));
         line("index");
         let decls = index::Rules::build(&facts, &index);
-        let graph = callgraph::build(&facts, &index, &decls, adlint::knowledge::get());
+        let graph = callgraph::build(&facts, &index, &decls, adlint::knowledge::get(), None);
         line("callgraph");
         let settings = Settings::default();
         let cx = RuleContext {
@@ -299,11 +299,11 @@ fn phases(files: &[(PathBuf, String)]) -> Phases {
     drop(copy);
 
     let t = Instant::now();
-    let index = Index::build(&facts, &[]);
+    let index = Index::build(&facts, &[], adlint::units::Units::single(facts.len()));
     let index_t = t.elapsed();
     let t = Instant::now();
     let decls = index::Rules::build(&facts, &index);
-    let graph = callgraph::build(&facts, &index, &decls, adlint::knowledge::get());
+    let graph = callgraph::build(&facts, &index, &decls, adlint::knowledge::get(), None);
     let callgraph_t = t.elapsed();
     let settings = Settings::default();
     let cx = RuleContext {

@@ -56,19 +56,64 @@ pub struct Summary {
     pub parse_errors: usize,
     pub skipped: Vec<crate::workspace::Skipped>,
     pub entry_points: usize,
+    /// Entry points by the backend that runs them (Zygote's, those that may be Zygote's,
+    /// and other backends', which adlint does not analyse).
+    pub entries_by_backend: std::collections::BTreeMap<&'static str, usize>,
+    /// Entry-point names that two `using`s export with different bindings: Julia refuses
+    /// them, so they are no entries.
+    pub ambiguous_entries: usize,
+    /// Entries inside `@test_throws`/`@test_broken`.
+    pub expected_failure_entries: usize,
     pub unresolved_calls: usize,
+    /// The program units of the workspace: packages, extensions, test suites, scripts.
+    pub units: Vec<UnitSummary>,
     pub diagnostics: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<crate::baseline::Stats>,
 }
 
+/// One program unit in the summary.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct UnitSummary {
+    pub kind: crate::units::UnitKind,
+    pub label: String,
+    pub files: usize,
+    pub entry_points: usize,
+}
+
 impl Analysis {
     pub fn summary(&self) -> Summary {
+        let mut entries_by_backend = std::collections::BTreeMap::new();
+        for e in self.graph.entries.iter().chain(&self.graph.other_entries) {
+            *entries_by_backend.entry(e.backend.as_str()).or_insert(0) += 1;
+        }
+        let units = &self.index.units;
+        let mut files = vec![0usize; units.units.len()];
+        for f in 0..self.workspace.files.len() {
+            files[units.unit_of(f as u32) as usize] += 1;
+        }
+        let mut entries = vec![0usize; units.units.len()];
+        for e in &self.graph.entries {
+            entries[units.unit_of(e.file) as usize] += 1;
+        }
         Summary {
             files: self.workspace.files.len(),
             parse_errors: self.facts.iter().filter(|f| f.parse_errors > 0).count(),
             skipped: self.workspace.skipped.clone(),
             entry_points: self.graph.entries.len(),
+            entries_by_backend,
+            ambiguous_entries: self.graph.ambiguous.len(),
+            expected_failure_entries: (self.graph.entries.iter())
+                .filter(|e| e.expected_failure.is_some())
+                .count(),
+            units: (units.units.iter().enumerate())
+                .map(|(i, u)| UnitSummary {
+                    kind: u.kind,
+                    label: u.label.clone(),
+                    files: files[i],
+                    entry_points: entries[i],
+                })
+                .collect(),
             unresolved_calls: self.graph.unresolved.len(),
             diagnostics: self.diagnostics.len(),
             baseline: self.baseline.clone(),
@@ -244,7 +289,7 @@ fn analyze_facts(
 ) -> Analysis {
     // Follow `include("...")` relative to the including file; files outside the walk are
     // loaded when they are inside the root, and refused (with a warning) otherwise.
-    let mut edges: Vec<(u32, u32, Option<u32>)> = Vec::new();
+    let mut edges: Vec<(u32, u32, Option<u32>, facts::Span)> = Vec::new();
     let mut i = 0;
     while i < facts.len() {
         let includes = facts[i].includes.clone();
@@ -261,7 +306,7 @@ fn analyze_facts(
                     if j >= known {
                         facts.push(facts::extract(&workspace.files[j].text));
                     }
-                    edges.push((i as u32, j as u32, inc.module));
+                    edges.push((i as u32, j as u32, inc.module, inc.span));
                 }
                 None => {
                     let line = facts[i].line_index.line_of(inc.span.start as usize) + 1;
@@ -282,7 +327,15 @@ fn analyze_facts(
         i += 1;
     }
 
-    let index = Index::build(&facts, &edges);
+    let units = crate::units::Units::build(
+        &workspace.files,
+        &facts,
+        &edges,
+        &workspace.projects,
+        &workspace.root,
+        &|name| crate::knowledge::builtin().loads_of(name),
+    );
+    let index = Index::build(&facts, &edges, units);
     let rule_decls = index::Rules::build(&facts, &index);
     let (knowledge, config_zygote) = match workspace.root_config() {
         Some(c) => (
@@ -291,7 +344,13 @@ fn analyze_facts(
         ),
         None => (std::sync::Arc::clone(crate::knowledge::builtin()), None),
     };
-    let graph = callgraph::build(&facts, &index, &rule_decls, &knowledge);
+    let graph = callgraph::build(
+        &facts,
+        &index,
+        &rule_decls,
+        &knowledge,
+        workspace.versions.flux,
+    );
     let calls: usize = facts.iter().map(|f| f.calls.len()).sum();
     crate::memory::release_free_memory(calls);
     let settings = Settings {
@@ -357,6 +416,9 @@ fn analyze_facts(
             d.severity = sev;
         }
     }
+    for d in &mut diagnostics {
+        how_reached(&analysis, d);
+    }
     diagnostics.sort_by(|a, b| {
         let fa = &analysis.workspace.files[a.location.file as usize].display;
         let fb = &analysis.workspace.files[b.location.file as usize].display;
@@ -366,6 +428,34 @@ fn analyze_facts(
     crate::memory::release_free_memory(calls);
     crate::fix::patterns::attach(&mut analysis, trees, fixes);
     analysis
+}
+
+/// What the entry a finding is reported with says about it: reached only from an entry
+/// whose backend may be Zygote but is not known, it is at most a warning, marked as possibly
+/// reached; reached only from entries inside `@test_throws`/`@test_broken`, it is the
+/// failure the test asserts: an `info`, never an error in CI.
+fn how_reached(analysis: &Analysis, d: &mut Diagnostic) {
+    let Some(entry) = &d.entry else { return };
+    let place = |loc: crate::diagnostic::Location| {
+        let facts = &analysis.facts[loc.file as usize];
+        format!(
+            "{}:{}",
+            analysis.workspace.files[loc.file as usize].display,
+            facts.line_index.line_of(loc.span.start as usize) + 1
+        )
+    };
+    if let Some(test) = entry.expected_failure {
+        d.severity = Severity::Info;
+        d.message = format!("{} (expected by the test at {})", d.message, place(test));
+    } else if entry.backend == crate::knowledge::Backend::Unknown {
+        d.severity = d.severity.min(Severity::Warning);
+        d.message = format!(
+            "{} (possibly reached: the backend of `{}` at {} may be Zygote, adlint cannot tell)",
+            d.message,
+            entry.api,
+            place(entry.location)
+        );
+    }
 }
 
 /// The exit code for a finished run: 1 when a finding is at or above `threshold`.

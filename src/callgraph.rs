@@ -9,8 +9,8 @@
 //! is an error.
 
 use crate::facts::{Call, FileFacts, FuncIdx, Function, FunctionKind, Name, Span, Value};
-use crate::index::{FuncRef, Index, Rules};
-use crate::knowledge::{self, EntryApi, Knowledge, Traverse};
+use crate::index::{ExternalBinding, FuncRef, Index, Rules};
+use crate::knowledge::{self, Backend, EntryApi, Knowledge, Traverse};
 // The call graph hashes functions, calls and names many times each: its maps use the
 // fast hasher.
 use crate::name::{FastMap as HashMap, FastSet as HashSet};
@@ -66,6 +66,22 @@ pub struct Entry {
     /// and how many of its parameters they bind (`u32::MAX`: all); `None` when the API
     /// calls it with values of its own ([`knowledge::Passes`]).
     pub passes: Option<(u32, u32)>,
+    /// The AD backend that runs it: `Zygote`, or `Unknown` when the backend argument may
+    /// be Zygote but adlint cannot tell (findings reached only from it are at most
+    /// warnings). Entries of other backends are kept apart ([`CallGraph::other_entries`]).
+    pub backend: Backend,
+    /// The `@test_throws`/`@test_broken` around the call: the test expects it to fail.
+    pub expected_failure: Option<Span>,
+}
+
+/// An unqualified entry-point name that two `using`s export with different bindings:
+/// Julia refuses the call, so it is no entry.
+#[derive(Debug, Clone)]
+pub struct AmbiguousEntry {
+    pub file: u32,
+    pub call: u32,
+    /// The modules whose bindings clash.
+    pub modules: Vec<Name>,
 }
 
 /// How a function was first reached.
@@ -138,7 +154,13 @@ impl Unresolved {
 pub struct CallGraph {
     pub graph: DiGraph<FuncRef, Edge>,
     offsets: Vec<u32>,
+    /// Entries run by Zygote, or by a backend that may be Zygote.
     pub entries: Vec<Entry>,
+    /// Entries of other AD backends (`ForwardDiff.gradient`, `DI.gradient(f,
+    /// AutoEnzyme(), x)`): counted, not differentiated by Zygote.
+    pub other_entries: Vec<Entry>,
+    /// Unqualified entry names that resolve to clashing bindings.
+    pub ambiguous: Vec<AmbiguousEntry>,
     reach: Vec<Slot>,
     pub unresolved: Vec<Unresolved>,
     /// Where each file's calls start in the workspace's numbering of calls.
@@ -493,6 +515,8 @@ struct Resolver<'a> {
     inner_by: Vec<HashMap<(FuncIdx, Name), Vec<FuncIdx>>>,
     /// Every call method in the workspace, sorted (targets of calls on unknown objects).
     all_functors: Vec<FuncRef>,
+    /// Flux's version, when known: before 0.14 its `gradient` was Zygote's.
+    flux: Option<crate::workspace::Version>,
 }
 
 /// A call's resolution.
@@ -601,6 +625,7 @@ pub fn build(
     index: &Index,
     rules: &Rules,
     knowledge: &Knowledge,
+    flux: Option<crate::workspace::Version>,
 ) -> CallGraph {
     // Nodes and calls are numbered file after file; each list ends with the total.
     let mut offsets = Vec::with_capacity(files.len() + 1);
@@ -626,6 +651,8 @@ pub fn build(
         offsets: offsets.clone(),
         call_base,
         entries: Vec::new(),
+        other_entries: Vec::new(),
+        ambiguous: Vec::new(),
         reach: Vec::new(),
         unresolved: Vec::new(),
         call_targets: Multimap::default(),
@@ -671,6 +698,7 @@ pub fn build(
             })
             .collect(),
         all_functors,
+        flux,
     };
 
     // Rounds: the first resolves every call; later ones follow function values through
@@ -789,7 +817,7 @@ pub fn build(
 
     // Entries.
     let mut blocked: HashSet<FuncRef> = HashSet::default();
-    let by_file: Vec<Vec<Entry>> = (files.par_iter().enumerate())
+    let by_file: Vec<Vec<Result<Entry, AmbiguousEntry>>> = (files.par_iter().enumerate())
         .map(|(fi, facts)| {
             (facts.calls.iter().enumerate())
                 .filter_map(|(ci, call)| r.entry_of(fi as u32, ci as u32, call))
@@ -797,12 +825,22 @@ pub fn build(
         })
         .collect();
     for entry in by_file.into_iter().flatten() {
-        blocked.extend(entry.roots.iter().copied());
-        cg.entries.push(entry);
+        match entry {
+            Ok(entry) => match entry.backend {
+                Backend::Zygote | Backend::Unknown => {
+                    blocked.extend(entry.roots.iter().copied());
+                    cg.entries.push(entry)
+                }
+                _ => cg.other_entries.push(entry),
+            },
+            Err(ambiguous) => cg.ambiguous.push(ambiguous),
+        }
     }
 
     // Entries were the last to follow parameters to their call sites.
     r.callers = Multimap::default();
+    // Calls of other backends' entries keep their edges: Zygote differentiating such a
+    // call goes into what it runs (nested-ad says so).
     let entry_calls: HashSet<(u32, u32)> = cg.entries.iter().map(|e| (e.file, e.call)).collect();
     // Edges. The graph's edge list is made its final size at once (the calls' targets and
     // at most one lexical edge per function) instead of growing by doubling.
@@ -928,17 +966,18 @@ pub fn build(
                 file: fi as u32,
                 func: idx as FuncIdx,
             };
+            let declared_in = |decl_file: u32| index.sees(decl_file, fi as u32);
             let covered = match &f.kind {
                 // A rule in the workspace, or one the config says exists elsewhere
                 // (`[knowledge] has-rule`, e.g. in a package extension adlint does not see).
                 FunctionKind::Named => f.name.as_ref().is_some_and(|n| {
                     rules
-                        .covering(files, *n, false, f.arity(), &f.params)
+                        .covering(files, &declared_in, *n, false, f.arity(), &f.params)
                         .is_some()
                         || knowledge.has_rule(n)
                 }),
                 FunctionKind::Functor { type_name, .. } => rules
-                    .covering(files, *type_name, true, f.arity(), &f.params)
+                    .covering(files, &declared_in, *type_name, true, f.arity(), &f.params)
                     .is_some(),
                 FunctionKind::RuleBody | FunctionKind::Region { .. } | FunctionKind::TopLevel => {
                     true
@@ -952,7 +991,7 @@ pub fn build(
         }
     }
 
-    reachability(&mut cg);
+    reachability(&mut cg, index);
     cg.unresolved = collect_unresolved(&cg, files, &entry_calls, &r);
     cg
 }
@@ -979,23 +1018,61 @@ fn lexical_parent(facts: &FileFacts, f: &Function) -> Option<FuncIdx> {
 /// through the shortest chain; seeding in (path, line) order breaks ties. A call on a value
 /// of unknown type reaches the functors it may run through an edge added here, on the
 /// first visit only.
-fn reachability(cg: &mut CallGraph) {
+fn reachability(cg: &mut CallGraph, index: &Index) {
     let mut reach: Vec<Slot> = vec![Slot::UNREACHED; cg.graph.node_count()];
-    let mut queue = VecDeque::new();
-    for (ei, e) in cg.entries.iter().enumerate() {
-        for root in &e.roots {
-            let n = cg.node(*root);
-            if cg.cut[n.index()] || reach[n.index()].is_reached() {
-                continue;
+    // Entries in three rounds, each reaching only what the rounds before did not: Zygote's
+    // entries, then those whose backend may be Zygote, then those a test expects to fail.
+    // A function is reported with the first round's entry that reaches it.
+    let round_of = |e: &Entry| match (e.expected_failure, e.backend) {
+        (Some(_), _) => 2,
+        (None, Backend::Unknown) => 1,
+        (None, _) => 0,
+    };
+    let rounds: Vec<Vec<u32>> = (0..3)
+        .map(|r| {
+            (cg.entries.iter().enumerate())
+                .filter(|(_, e)| round_of(e) == r)
+                .map(|(i, _)| i as u32)
+                .collect()
+        })
+        .collect();
+    // Shapes whose functors are all reached or cut, by the unit of the calling file: the
+    // first step of a shape reaches every functor of it that can be, so the shape's later
+    // steps reach nothing (a workspace with many model calls and many layers would
+    // otherwise list every layer at every call).
+    let mut exhausted: HashSet<(Shape, u32)> = HashSet::default();
+    for round in rounds {
+        let mut queue = VecDeque::new();
+        for ei in round {
+            for root in &cg.entries[ei as usize].roots {
+                let n = cg.node(*root);
+                if cg.cut[n.index()] || reach[n.index()].is_reached() {
+                    continue;
+                }
+                reach[n.index()] = Slot::of(Reach {
+                    entry: ei,
+                    depth: 0,
+                    via: None,
+                });
+                queue.push_back(n);
             }
-            reach[n.index()] = Slot::of(Reach {
-                entry: ei as u32,
-                depth: 0,
-                via: None,
-            });
-            queue.push_back(n);
         }
+        search_from(cg, index, &mut reach, queue, &mut exhausted);
     }
+    cg.reach = reach;
+}
+
+/// The breadth-first search of [`reachability`] from the nodes in `queue`: the first visit
+/// of a function is through the shortest chain. A call on a value of unknown type reaches
+/// the functors it may run (in the programs its file sees) through an edge added here, on
+/// the first visit only.
+fn search_from(
+    cg: &mut CallGraph,
+    index: &Index,
+    reach: &mut [Slot],
+    mut queue: VecDeque<NodeIndex>,
+    exhausted: &mut HashSet<(Shape, u32)>,
+) {
     /// An outgoing step: an edge, or a call on an unknown value (site, shape).
     enum Step {
         Edge(EdgeIndex, NodeIndex),
@@ -1011,12 +1088,9 @@ fn reachability(cg: &mut CallGraph) {
     // One list of steps, reused from node to node.
     let mut steps: Vec<(Span, NodeIndex, Step)> = Vec::new();
     let mut reached: Vec<(NodeIndex, Option<EdgeIndex>, Span)> = Vec::new();
-    // Shapes whose functors are all reached or cut: the first step of a shape reaches every
-    // functor of it that can be, so the shape's later steps reach nothing (a workspace with
-    // many model calls and many layers would otherwise list every layer at every call).
-    let mut exhausted: HashSet<Shape> = HashSet::default();
     while let Some(n) = queue.pop_front() {
         let here = reach[n.index()].get().expect("queued nodes are reached");
+        let file = graph[n].file;
         steps.clear();
         steps.extend(
             (graph.edges(n)).map(|e| (e.weight().site, e.target(), Step::Edge(e.id(), e.target()))),
@@ -1030,9 +1104,10 @@ fn reachability(cg: &mut CallGraph) {
             match step {
                 Step::Edge(e, t) => reached.push((*t, Some(*e), *site)),
                 Step::Dispatch(shape) => {
-                    if exhausted.insert(*shape) {
+                    if exhausted.insert((*shape, index.unit_of(file))) {
                         reached.extend(
                             (dispatch.functors.get(shape).into_iter().flatten())
+                                .filter(|f| index.sees(file, f.file))
                                 .map(|&f| (node_of(offsets, f), None, *site)),
                         );
                     }
@@ -1062,7 +1137,6 @@ fn reachability(cg: &mut CallGraph) {
             queue.push_back(t);
         }
     }
-    cg.reach = reach;
 }
 
 fn collect_unresolved(
@@ -1146,6 +1220,22 @@ fn shape(call: &Call) -> Shape {
         call.args.len().min(u32::MAX as usize) as u32,
         call.has_splat,
     )
+}
+
+/// What an entry-looking call is.
+enum EntryMatch<'a> {
+    Api(&'a EntryApi),
+    /// `f'(x)`.
+    Adjoint,
+    /// A bare name two `using`s export with different bindings.
+    Ambiguous(Vec<Name>),
+}
+
+/// The backends a value may be ([`Resolver::backends_of`]).
+#[derive(Default)]
+struct BackendValues {
+    found: Vec<Backend>,
+    unknown: bool,
 }
 
 /// A name bound in a function or the functions around it.
@@ -1235,28 +1325,26 @@ impl<'a> Resolver<'a> {
                     }
                     None => {
                         let module = self.module_of(FuncRef { file, func });
+                        let unit = self.index.unit_of(file);
                         let (methods, certain) =
-                            self.index.visible_methods(module, *name, self.files);
+                            self.index.visible_methods(unit, module, *name, self.files);
                         if !methods.is_empty() {
                             return methods.into_iter().map(|m| (m, !certain)).collect();
                         }
                         // A struct instance used as a function: its call methods.
-                        self.index
-                            .functors
-                            .get(name)
-                            .map(|fs| fs.iter().map(|&f| (f, false)).collect())
-                            .unwrap_or_default()
+                        self.functors_named(file, *name)
                     }
                 }
             }
             Value::Path(path) => {
                 let (q, name) = path.split_at(path.len() - 1);
+                let unit = self.index.unit_of(file);
                 let module = self
                     .index
-                    .unalias(self.module_of(FuncRef { file, func }), q[0]);
-                if self.index.module_names.contains(&module) {
+                    .unalias(unit, self.module_of(FuncRef { file, func }), q[0]);
+                if self.index.is_workspace_module(unit, module) {
                     self.index
-                        .methods_in_module(module, name[0], self.files)
+                        .methods_in_module(unit, module, name[0], self.files)
                         .into_iter()
                         .map(|f| (f, false))
                         .collect()
@@ -1276,8 +1364,9 @@ impl<'a> Resolver<'a> {
                     _ => {
                         // A constructor call: the object's call methods, if it has any; a
                         // container such as `Chain(...)` calls what it holds.
-                        if let Some(fs) = self.index.functors.get(last) {
-                            return fs.iter().map(|&f| (f, false)).collect();
+                        let functors = self.functors_named(file, *last);
+                        if !functors.is_empty() {
+                            return functors;
                         }
                         if matches!(
                             last.as_str(),
@@ -1303,6 +1392,14 @@ impl<'a> Resolver<'a> {
                 .collect(),
             _ => vec![],
         }
+    }
+
+    /// The call methods of the struct type `name` that code in `file` may reach.
+    fn functors_named(&self, file: u32, name: Name) -> Vec<(FuncRef, bool)> {
+        (self.index.functors.get(&name).into_iter().flatten())
+            .filter(|f| self.index.sees(file, f.file))
+            .map(|&f| (f, false))
+            .collect()
     }
 
     /// Values bound to parameter `index` of `owner`, from every call site found so far.
@@ -1367,10 +1464,16 @@ impl<'a> Resolver<'a> {
             return res;
         };
         // An entry call differentiates its function argument; it does not call it as part
-        // of the caller's own differentiated code (its roots are seeded separately).
-        if self.entry_api(file, call).is_some() {
-            return res;
+        // of the caller's own differentiated code (its roots are seeded separately). Other
+        // backends' entries are calls like any other: Zygote differentiating one goes in.
+        match self.entry_api(file, call) {
+            Some(EntryMatch::Adjoint) => return res,
+            Some(EntryMatch::Api(api)) if matches!(api.backend, None | Some(Backend::Zygote)) => {
+                return res
+            }
+            _ => {}
         }
+        let unit = self.index.unit_of(file);
         let module = self.module_of(FuncRef {
             file,
             func: call.func,
@@ -1379,7 +1482,7 @@ impl<'a> Resolver<'a> {
         let qualifier: Vec<Name> = call
             .qualifier()
             .iter()
-            .map(|&q| self.index.unalias(module, q))
+            .map(|&q| self.index.unalias(unit, module, q))
             .collect();
         let mut trail = Trail::default();
 
@@ -1417,7 +1520,7 @@ impl<'a> Resolver<'a> {
                     }
                 }
             } else {
-                let (methods, certain) = self.index.visible_methods(module, name, self.files);
+                let (methods, certain) = self.index.visible_methods(unit, module, name, self.files);
                 let methods: Vec<FuncRef> = methods
                     .into_iter()
                     .filter(|&m| self.arity_ok(m, call))
@@ -1439,8 +1542,8 @@ impl<'a> Resolver<'a> {
             }
         } else {
             let q = qualifier.last().expect("non-empty");
-            if self.index.module_names.contains(q) {
-                for m in self.index.methods_in_module(*q, name, self.files) {
+            if self.index.is_workspace_module(unit, *q) {
+                for m in self.index.methods_in_module(unit, *q, name, self.files) {
                     if self.arity_ok(m, call) {
                         res.targets.push((m, EdgeKind::Call, false));
                     }
@@ -1452,7 +1555,7 @@ impl<'a> Resolver<'a> {
                 res.external = true;
                 // Methods that extend this package's function (`Base.show`) may run.
                 if let Some(all) = self.index.by_name.get(name) {
-                    for &m in all {
+                    for &m in all.iter().filter(|m| self.index.sees(file, m.file)) {
                         let def = &self.facts(m.file).functions[m.func as usize];
                         if def.qualifier.last() == Some(q) && self.arity_ok(m, call) {
                             res.targets.push((m, EdgeKind::Call, true));
@@ -1527,28 +1630,85 @@ impl<'a> Resolver<'a> {
         res.dispatch = Some(shape(call));
     }
 
-    fn is_zygote_backend(&self, file: u32, func: FuncIdx, value: &Value, names: &[String]) -> bool {
+    /// The backends a value may be (`AutoZygote()`, a variable or parameter holding one,
+    /// a loop variable over a literal list of them), following assignments, parameter
+    /// annotations and the arguments at the call sites found so far. Values that are not
+    /// backends give nothing; `unknown` is set when the value may be a backend adlint
+    /// cannot tell (a parameter typed with an abstract backend type, never called).
+    fn backends_of(
+        &self,
+        file: u32,
+        func: FuncIdx,
+        value: &Value,
+        depth: u32,
+        seen: &mut HashSet<(u32, FuncIdx, Name)>,
+        out: &mut BackendValues,
+    ) {
+        if depth > 6 {
+            out.unknown = true;
+            return;
+        }
         match value {
-            Value::Call { callee, .. } => callee.last().is_some_and(|c| names.iter().any(|n| n == c)),
-            Value::Ident(n) => match self.lookup(file, func, *n) {
-                Some(Binding::Values(vs)) => vs
-                    .iter()
-                    .any(|v| matches!(v, Value::Call { callee, .. } if callee.last().is_some_and(|c| names.iter().any(|n| n == c)))),
-                _ => false,
-            },
-            _ => false,
+            Value::Call { callee, .. } => {
+                if let Some(b) = callee
+                    .last()
+                    .and_then(|c| self.knowledge.backend_of_constructor(c))
+                {
+                    out.found.push(b);
+                }
+            }
+            Value::Ident(n) => {
+                if !seen.insert((file, func, *n)) {
+                    return;
+                }
+                match self.lookup(file, func, *n) {
+                    Some(Binding::Values(vs)) => {
+                        for v in vs {
+                            self.backends_of(file, func, v, depth + 1, seen, out);
+                        }
+                    }
+                    Some(Binding::Param { func: owner, index }) => {
+                        let def = &self.facts(file).functions[owner as usize];
+                        let annotation = def.params.get(index).and_then(|p| p.annotation);
+                        if let Some(a) = annotation {
+                            let base = crate::facts::base_type_name(&a);
+                            if let Some(b) = self.knowledge.backend_of_constructor(&base) {
+                                out.found.push(b);
+                                return;
+                            }
+                            if base.contains("ADType") || base.contains("Backend") {
+                                out.unknown = true;
+                            }
+                        }
+                        let node = self.node_base[file as usize] + owner;
+                        let sites = self.callers.get(node as usize);
+                        for &(cf, ci) in sites {
+                            let call = &self.facts(cf).calls[ci as usize];
+                            if let Some(arg) = self.facts(cf).args(call.args).get(index) {
+                                self.backends_of(cf, call.func, arg, depth + 1, seen, out);
+                            }
+                        }
+                    }
+                    None => {}
+                }
+            }
+            _ => {}
         }
     }
 
-    /// The entry API a call is, if it is one, with the position of its Zygote backend
-    /// argument (1-based; 0 for an API without one); `None` inside for the `f'(x)` form.
-    fn entry_api(&self, file: u32, call: &Call) -> Option<Option<(&'a EntryApi, usize)>> {
+    /// Which entry API a call is, if it is one: qualified calls by their module
+    /// (`Zygote.gradient`, `DI.gradient`); unqualified ones by what the name resolves to
+    /// through the `using`/`import`s of the caller's unit and module (`using ForwardDiff:
+    /// gradient` makes it ForwardDiff's; a function of the workspace named `gradient`
+    /// shadows it, unless the workspace is the package defining the API).
+    fn entry_api(&self, file: u32, call: &Call) -> Option<EntryMatch<'a>> {
         let k = self.knowledge;
         let name = call.name()?;
         // Most calls are not to an API of that name: say so before resolving anything.
         if !call.adjoint && !k.is_entry_api_name(name) {
             return None;
         }
+        let unit = self.index.unit_of(file);
         let module = self.module_of(FuncRef {
             file,
             func: call.func,
@@ -1558,80 +1718,145 @@ impl<'a> Resolver<'a> {
             let zygote = vec!["Zygote".to_string(), "Flux".to_string()];
             return self
                 .index
-                .package_in_scope(module, &zygote, name)
-                .then_some(None);
+                .package_in_scope(unit, module, &zygote, name)
+                .then_some(EntryMatch::Adjoint);
         }
-        // A local function of the same name shadows the package's (an API named in the
-        // config may be the workspace's own function: it is an entry wherever it is seen).
-        let shadowed = call.qualifier().is_empty()
-            && (self.lookup(file, call.func, name).is_some() || {
-                let (methods, certain) = self.index.visible_methods(module, name, self.files);
-                certain && !methods.is_empty()
-            });
         let qualifier: Vec<Name> = call
             .qualifier()
             .iter()
-            .map(|&q| self.index.unalias(module, q))
+            .map(|&q| self.index.unalias(unit, module, q))
             .collect();
-        let candidates: Vec<&'a EntryApi> = k
-            .entry_apis
-            .iter()
-            .filter(|api| api.name == name && (api.configured || !shadowed))
-            .filter(|api| match qualifier.last() {
-                Some(q) => api.modules.iter().any(|m| m == q),
-                None => {
-                    self.index.package_in_scope(module, &api.exported_by, name)
-                        || (api.configured
-                            && module.iter().any(|m| api.modules.iter().any(|a| a == m)))
-                }
-            })
-            .collect();
-        let backend_at = |api: &EntryApi| -> Option<usize> {
-            api.backend_arg.iter().copied().find(|&pos| {
-                (self.facts(file).args(call.args).get(pos - 1))
-                    .is_some_and(|v| self.is_zygote_backend(file, call.func, v, &api.backend))
-            })
+        let has_function = |api: &EntryApi| {
+            (self.facts(file).args(call.args))
+                .get(api.function_arg - 1)
+                .is_some()
         };
-        let (api, backend) = (candidates.iter())
-            .find_map(|a| backend_at(a).map(|pos| (*a, pos)))
-            .or_else(|| {
-                (candidates.iter())
-                    .find(|a| a.backend_arg.is_empty())
-                    .map(|a| (*a, 0))
-            })?;
-        self.facts(file).args(call.args).get(api.function_arg - 1)?;
-        Some(Some((api, backend)))
+        if let Some(q) = qualifier.last() {
+            return (k.entry_apis.iter())
+                .find(|api| api.name == name && api.modules.iter().any(|m| m == q))
+                .filter(|api| has_function(api))
+                .map(EntryMatch::Api);
+        }
+        // APIs a project's config names match unqualified calls inside their module too.
+        if let Some(api) = (k.entry_apis.iter()).find(|api| {
+            api.configured
+                && api.name == name
+                && module.iter().any(|m| api.modules.iter().any(|a| a == m))
+        }) {
+            return has_function(api).then_some(EntryMatch::Api(api));
+        }
+        if self.lookup(file, call.func, name).is_some() {
+            return None;
+        }
+        let (methods, certain) = self.index.visible_methods(unit, module, name, self.files);
+        let origin = if certain && !methods.is_empty() {
+            // A workspace function of that name: the API itself when the workspace is the
+            // package that defines it (Zygote's own tests call `pullback`), else a
+            // function that shadows it.
+            let own = methods.iter().find_map(|&m| {
+                let defined_in = self.module_of(m).first().copied()?;
+                (k.entry_apis.iter())
+                    .any(|api| api.name == name && api.modules[0] == defined_in)
+                    .then_some(defined_in)
+            });
+            own?
+        } else {
+            let exporter = |module: Name, name: Name| {
+                k.entry_exporter(&module, &name, &|package| {
+                    (package == "Flux").then_some(self.flux).flatten()
+                })
+            };
+            match self.index.external_binding(unit, module, name, &exporter) {
+                ExternalBinding::Module(m) => m,
+                ExternalBinding::Ambiguous(modules) => return Some(EntryMatch::Ambiguous(modules)),
+                ExternalBinding::Unknown => return None,
+            }
+        };
+        (k.entry_apis.iter())
+            .find(|api| api.name == name && api.modules[0] == origin)
+            .filter(|api| has_function(api))
+            .map(EntryMatch::Api)
     }
 
-    fn entry_of(&self, file: u32, ci: u32, call: &Call) -> Option<Entry> {
+    /// The backend that runs an entry call of `api`, and the position of the argument
+    /// that said so (0: none).
+    fn entry_backend(&self, file: u32, call: &Call, api: &EntryApi) -> (Backend, usize) {
+        let args = self.facts(file).args(call.args);
+        let mut seen = HashSet::default();
+        if let Some(b) = api.duplicated {
+            for a in args {
+                let mut vals = BackendValues::default();
+                self.backends_of(file, call.func, a, 0, &mut seen, &mut vals);
+                if vals.found.contains(&b) {
+                    return (b, 0);
+                }
+            }
+        }
+        let mut unknown = false;
+        for &pos in &api.backend_arg {
+            let Some(v) = args.get(pos - 1) else { continue };
+            let mut vals = BackendValues::default();
+            self.backends_of(file, call.func, v, 0, &mut seen, &mut vals);
+            // Several values (a loop over backends): the entry runs Zygote for the Zygote
+            // values, which are the ones adlint analyses.
+            if vals.found.contains(&Backend::Zygote) {
+                return (Backend::Zygote, pos);
+            }
+            if let Some(&b) = vals.found.first() {
+                return (b, pos);
+            }
+            unknown |= vals.unknown || api.backend.is_none();
+        }
+        match api.backend {
+            Some(b) if !(unknown && api.backend.is_none()) => (b, 0),
+            _ => (Backend::Unknown, 0),
+        }
+    }
+
+    fn entry_of(&self, file: u32, ci: u32, call: &Call) -> Option<Result<Entry, AmbiguousEntry>> {
         let caller = FuncRef {
             file,
             func: call.func,
         };
+        let unit = self.index.unit_of(file);
         let module = self.module_of(FuncRef {
             file,
             func: call.func,
         });
         let name = call.name()?;
-        let Some((api, backend_at)) = self.entry_api(file, call)? else {
-            let f = Value::Ident(name);
-            let roots = self.function_values(file, call.func, &f, 0, &mut Trail::default());
-            return Some(Entry {
-                file,
-                call: ci,
-                caller,
-                api: Name::new(&format!("{name}'")),
-                nested: knowledge::NestedKind::Warning,
-                roots: roots.into_iter().map(|(f, _)| f).collect(),
-                label: name.to_string(),
-                implicit_params: false,
-                passes: Some((0, u32::MAX)),
-            });
+        let expected_failure = self.expected_failure(file, call);
+        let api = match self.entry_api(file, call)? {
+            EntryMatch::Ambiguous(modules) => {
+                return Some(Err(AmbiguousEntry {
+                    file,
+                    call: ci,
+                    modules,
+                }))
+            }
+            EntryMatch::Adjoint => {
+                let f = Value::Ident(name);
+                let roots = self.function_values(file, call.func, &f, 0, &mut Trail::default());
+                return Some(Ok(Entry {
+                    file,
+                    call: ci,
+                    caller,
+                    api: Name::new(&format!("{name}'")),
+                    nested: knowledge::NestedKind::Warning,
+                    roots: roots.into_iter().map(|(f, _)| f).collect(),
+                    label: name.to_string(),
+                    implicit_params: false,
+                    passes: Some((0, u32::MAX)),
+                    backend: Backend::Zygote,
+                    expected_failure,
+                }));
+            }
+            EntryMatch::Api(api) => api,
         };
+        let (backend, backend_at) = self.entry_backend(file, call, api);
         let qualifier: Vec<Name> = call
             .qualifier()
             .iter()
-            .map(|&q| self.index.unalias(module, q))
+            .map(|&q| self.index.unalias(unit, module, q))
             .collect();
         let args = self.facts(file).args(call.args);
         let farg = args.get(api.function_arg - 1)?;
@@ -1654,7 +1879,7 @@ impl<'a> Resolver<'a> {
             Value::Path(p) => p.join("."),
             _ => "the differentiated function".to_string(),
         };
-        Some(Entry {
+        Some(Ok(Entry {
             file,
             call: ci,
             caller,
@@ -1667,6 +1892,24 @@ impl<'a> Resolver<'a> {
             label,
             implicit_params,
             passes,
+            backend,
+            expected_failure,
+        }))
+    }
+
+    /// The `@test_throws` or `@test_broken` whose expression holds the call, if one does.
+    fn expected_failure(&self, file: u32, call: &Call) -> Option<Span> {
+        let facts = self.facts(file);
+        facts.sites.iter().find_map(|s| match &s.kind {
+            crate::facts::SiteKind::Macro { path }
+                if path
+                    .last()
+                    .is_some_and(|m| m == "@test_throws" || m == "@test_broken")
+                    && s.span.contains(call.span) =>
+            {
+                Some(s.span)
+            }
+            _ => None,
         })
     }
 

@@ -325,6 +325,29 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
                 }
             )?;
         }
+        for e in &analysis.graph.other_entries {
+            let call = &analysis.facts[e.file as usize].calls[e.call as usize];
+            let (line, col) = render::line_col(&analysis, e.file, call.span.start);
+            writeln!(
+                err,
+                "note: entry `{}` at {}:{line}:{col} runs {}, not Zygote: not analysed",
+                e.api,
+                analysis.workspace.files[e.file as usize].display,
+                e.backend.as_str()
+            )?;
+        }
+        for a in &analysis.graph.ambiguous {
+            let call = &analysis.facts[a.file as usize].calls[a.call as usize];
+            let (line, col) = render::line_col(&analysis, a.file, call.span.start);
+            let modules: Vec<String> = a.modules.iter().map(|m| format!("`{m}`")).collect();
+            writeln!(
+                err,
+                "note: `{}` at {}:{line}:{col} is ambiguous ({} export different functions of that name; Julia refuses the call): no entry",
+                call.callee.join("."),
+                analysis.workspace.files[a.file as usize].display,
+                modules.join(" and ")
+            )?;
+        }
         for u in &analysis.graph.unresolved {
             let (line, col) = render::line_col(&analysis, u.file, u.span.start);
             writeln!(

@@ -95,6 +95,13 @@ pub struct EntryInfo {
     pub location: Location,
     pub api: crate::name::Name,
     pub function: std::sync::Arc<str>,
+    /// The AD backend that runs it (`unknown`: may be Zygote).
+    pub backend: crate::knowledge::Backend,
+    /// The `@test_throws`/`@test_broken` the entry is in: the test expects the failure.
+    pub expected_failure: Option<Location>,
+    /// The program unit of the entry (`test suite of Lux`), when the workspace has more
+    /// than one.
+    pub unit: Option<std::sync::Arc<str>>,
 }
 
 /// One step of the call chain: the function entered and where the previous function

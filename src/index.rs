@@ -27,6 +27,17 @@ pub struct ModuleScope {
     pub exports: HashSet<Name>,
 }
 
+/// What an unqualified name from outside the workspace refers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExternalBinding {
+    /// The binding of this module (`Zygote` for `gradient` after `using Zygote`).
+    Module(Name),
+    /// Several `using`s export different bindings of the name: Julia refuses it.
+    Ambiguous(Vec<Name>),
+    /// No `using` or `import` that adlint knows brings it in.
+    Unknown,
+}
+
 /// Functions grouped by name: each name's functions are a range of one list (in the order
 /// they were given), instead of a vector per name. A large workspace defines some hundred
 /// thousand names, most with one method.
@@ -81,8 +92,10 @@ pub struct Index {
     pub functors: HashMap<Name, Vec<FuncRef>>,
     /// Structs by name: (file, index in that file's structs).
     pub structs: HashMap<Name, Vec<(u32, usize)>>,
-    /// Scopes by full module path (`[]` is `Main`).
-    pub scopes: HashMap<Vec<Name>, ModuleScope>,
+    /// Scopes by unit and full module path (`[]` is the unit's `Main`).
+    pub scopes: HashMap<(u32, Vec<Name>), ModuleScope>,
+    /// The program units: which files form one program and what each loads.
+    pub units: crate::units::Units,
     /// Names of all workspace modules.
     pub module_names: HashSet<Name>,
     /// Full module path of each file's top level and of each of its modules, by file and
@@ -92,16 +105,21 @@ pub struct Index {
 }
 
 impl Index {
-    pub fn build(files: &[FileFacts], include_edges: &[(u32, u32, Option<ModIdx>)]) -> Index {
+    pub fn build(
+        files: &[FileFacts],
+        include_edges: &[(u32, u32, Option<ModIdx>, crate::facts::Span)],
+        units: crate::units::Units,
+    ) -> Index {
         let mut index = Index {
             file_module: vec![Vec::new(); files.len()],
             included_by: vec![Vec::new(); files.len()],
+            units,
             ..Index::default()
         };
         // Module of each file: files nobody includes are roots in Main; an included file
         // lives in the module where its `include` call is.
         let mut children: Vec<Vec<(u32, Option<ModIdx>)>> = vec![Vec::new(); files.len()];
-        for &(from, to, module) in include_edges {
+        for &(from, to, module, _) in include_edges {
             children[from as usize].push((to, module));
             index.included_by[to as usize].push(from);
         }
@@ -177,10 +195,16 @@ impl Index {
             for (si, s) in facts.structs.iter().enumerate() {
                 index.structs.entry(s.name).or_default().push((fi, si));
             }
-            for imp in &facts.imports {
+            let unit = index.units.unit_of(fi);
+            let setup: Vec<(u32, &crate::facts::Import)> = (index.units.setup_imports.iter())
+                .filter(|s| s.1 == fi)
+                .map(|&(u, _, i)| (u, &facts.imports[i as usize]))
+                .collect();
+            let own = facts.imports.iter().map(|imp| (unit, imp));
+            for (unit, imp) in own.chain(setup) {
                 let scope = index
                     .scopes
-                    .entry(index.module_path(fi, imp.module).to_vec())
+                    .entry((unit, index.module_path(fi, imp.module).to_vec()))
                     .or_default();
                 let module = imp
                     .path
@@ -216,7 +240,7 @@ impl Index {
             for (m, name) in &facts.exports {
                 index
                     .scopes
-                    .entry(index.module_path(fi, *m).to_vec())
+                    .entry((unit, index.module_path(fi, *m).to_vec()))
                     .or_default()
                     .exports
                     .insert(*name);
@@ -232,7 +256,7 @@ impl Index {
                         let path = index.module_path(fi, owner.module.get()).to_vec();
                         index
                             .scopes
-                            .entry(path)
+                            .entry((unit, path))
                             .or_default()
                             .aliases
                             .insert(a.var, *target);
@@ -255,17 +279,40 @@ impl Index {
         self.module_path(f.file, func.module.get())
     }
 
-    /// The scope of a module, with `Main`'s imports visible from scripts.
-    pub fn scope(&self, module: &[Name]) -> Option<&ModuleScope> {
-        self.scopes.get(module)
+    /// The unit of a file.
+    pub fn unit_of(&self, file: u32) -> u32 {
+        self.units.unit_of(file)
+    }
+
+    /// Whether code in file `from` may reach the definitions of file `to` (same program,
+    /// or one that `from`'s program loads).
+    pub fn sees(&self, from: u32, to: u32) -> bool {
+        self.units.sees(self.unit_of(from), self.unit_of(to))
+    }
+
+    /// The scopes of module path `module` as `unit` sees them: its own, and those of the
+    /// units whose top level is shared with it (a file included by several programs).
+    fn scopes_at<'s>(
+        &'s self,
+        unit: u32,
+        module: &'s [Name],
+    ) -> impl Iterator<Item = &'s ModuleScope> + 's {
+        let key = module.to_vec();
+        (self.units.main_with(unit).iter()).filter_map(move |&u| self.scopes.get(&(u, key.clone())))
     }
 
     /// Whether `name` is brought into `module` from one of `packages` (by `using` or by
     /// an explicit import).
-    pub fn package_in_scope(&self, module: &[Name], packages: &[String], name: Name) -> bool {
+    pub fn package_in_scope(
+        &self,
+        unit: u32,
+        module: &[Name],
+        packages: &[String],
+        name: Name,
+    ) -> bool {
         let mut m = module.to_vec();
         loop {
-            if let Some(scope) = self.scopes.get(&m) {
+            for scope in self.scopes_at(unit, &m) {
                 if scope.usings.iter().any(|u| packages.iter().any(|p| p == u)) {
                     return true;
                 }
@@ -277,23 +324,66 @@ impl Index {
                     return true;
                 }
             }
-            // Submodules of a script see what `Main` loaded only through `using`; be
-            // generous and look outward, since files are often `include`d in odd places.
+            // Submodules see what their parents loaded only through `using`; be generous
+            // and look outward, since files are often `include`d in odd places.
             if m.pop().is_none() {
                 return false;
             }
         }
     }
 
+    /// What an unqualified `name` not defined in the workspace refers to in `module` of
+    /// `unit`: the module whose binding it is, found through the `using`/`import`s of
+    /// the module and the modules around it. An explicit `using X: name` or `import X:
+    /// name` decides; otherwise the modules brought in whole by `using` that export it
+    /// (`exporter(module, name)` gives the module whose binding a module exports, when
+    /// it does). Two `using`s exporting different bindings make it ambiguous, as Julia
+    /// refuses the call.
+    pub fn external_binding(
+        &self,
+        unit: u32,
+        module: &[Name],
+        name: Name,
+        exporter: &dyn Fn(Name, Name) -> Option<Name>,
+    ) -> ExternalBinding {
+        let mut m = module.to_vec();
+        loop {
+            let mut found: Vec<Name> = Vec::new();
+            for scope in self.scopes_at(unit, &m) {
+                if let Some(&from) = scope.imported.get(&name) {
+                    let from = self.unalias(unit, &m, from);
+                    return ExternalBinding::Module(exporter(from, name).unwrap_or(from));
+                }
+                for &used in &scope.usings {
+                    if let Some(b) = exporter(used, name) {
+                        found.push(b);
+                    }
+                }
+            }
+            found.sort();
+            found.dedup();
+            match found.as_slice() {
+                [one] => return ExternalBinding::Module(*one),
+                [] => {}
+                many => return ExternalBinding::Ambiguous(many.to_vec()),
+            }
+            if m.pop().is_none() {
+                return ExternalBinding::Unknown;
+            }
+        }
+    }
+
     /// Whether `rrule` names ChainRulesCore's function in `module` (imported there or in a
     /// module around it: files are often `include`d in odd places).
-    pub fn imports_rrule(&self, module: &[Name]) -> bool {
+    pub fn imports_rrule(&self, unit: u32, module: &[Name]) -> bool {
         let rrule = Name::new("rrule");
         let mut m = module.to_vec();
         loop {
-            let from = (self.scopes.get(&m)).and_then(|s| s.imported.get(&rrule));
-            if from.is_some_and(|f| f == "ChainRulesCore" || f == "ChainRules") {
-                return true;
+            for scope in self.scopes_at(unit, &m) {
+                let from = scope.imported.get(&rrule);
+                if from.is_some_and(|f| f == "ChainRulesCore" || f == "ChainRules") {
+                    return true;
+                }
             }
             if m.pop().is_none() {
                 return false;
@@ -302,11 +392,13 @@ impl Index {
     }
 
     /// Resolve a module qualifier through aliases (`DI` -> `DifferentiationInterface`).
-    pub fn unalias(&self, module: &[Name], qualifier: Name) -> Name {
+    pub fn unalias(&self, unit: u32, module: &[Name], qualifier: Name) -> Name {
         let mut m = module.to_vec();
         loop {
-            if let Some(target) = self.scopes.get(&m).and_then(|s| s.aliases.get(&qualifier)) {
-                return *target;
+            for scope in self.scopes_at(unit, &m) {
+                if let Some(target) = scope.aliases.get(&qualifier) {
+                    return *target;
+                }
             }
             if m.pop().is_none() {
                 return qualifier;
@@ -314,10 +406,12 @@ impl Index {
         }
     }
 
-    /// Methods named `name` visible from `module`: its own, then those of used modules that
-    /// export the name or were imported by name. Returns whether the match is certain.
+    /// Methods named `name` visible from `module` of `unit`: its own, then those of used
+    /// modules that export the name or were imported by name. Returns whether the match
+    /// is certain. Only methods of the programs `unit` sees are candidates.
     pub fn visible_methods(
         &self,
+        unit: u32,
         module: &[Name],
         name: Name,
         files: &[FileFacts],
@@ -325,32 +419,38 @@ impl Index {
         let Some(all) = self.by_name.get(name) else {
             return (vec![], true);
         };
+        let seen = |f: &FuncRef| self.units.sees(unit, self.unit_of(f.file));
+        let main = self.units.main_with(unit);
         let in_module = |m: &[Name]| -> Vec<FuncRef> {
             all.iter()
                 .copied()
-                .filter(|&f| self.function_module(f, files) == m)
+                .filter(|&f| {
+                    self.function_module(f, files) == m
+                        && (self.unit_of(f.file) == unit || main.contains(&self.unit_of(f.file)))
+                })
                 .collect()
         };
         // Methods that extend another module's function (`Base.show`, or `f` after
-        // `import ..Parent: f`) are reachable by dispatch from anywhere.
+        // `import ..Parent: f`) are reachable by dispatch from every program that loads
+        // them.
         let extending: Vec<FuncRef> = (all.iter().copied())
-            .filter(|&f| self.extended_module(f, name, files).is_some())
+            .filter(|f| seen(f) && self.extended_module(*f, name, files).is_some())
             .collect();
         let mut found = Vec::new();
         let mut m = module.to_vec();
         loop {
             found.extend(in_module(&m));
-            if let Some(scope) = self.scopes.get(&m) {
+            for scope in self.scopes_at(unit, &m) {
                 for used in &scope.usings {
-                    for f in all {
+                    for f in all.iter().filter(|f| seen(f)) {
                         let fm = self.function_module(*f, files);
-                        if fm.last() == Some(used) && self.exports(fm, name) {
+                        if fm.last() == Some(used) && self.exports(self.unit_of(f.file), fm, name) {
                             found.push(*f);
                         }
                     }
                 }
                 if let Some(from) = scope.imported.get(&name) {
-                    for f in all {
+                    for f in all.iter().filter(|f| seen(f)) {
                         if self.function_module(*f, files).last() == Some(from) {
                             found.push(*f);
                         }
@@ -366,22 +466,22 @@ impl Index {
         found.dedup();
         if found.is_empty() {
             // Not visible by the rules above (a module set up in a way adlint cannot follow):
-            // every method of that name, as a possible target.
-            return (all.to_vec(), false);
+            // every method of that name in the programs this one sees, as a possible target.
+            return (all.iter().copied().filter(|f| seen(f)).collect(), false);
         }
         (found, true)
     }
 
-    fn exports(&self, module: &[Name], name: Name) -> bool {
-        self.scopes
-            .get(module)
-            .is_some_and(|s| s.exports.contains(&name))
+    fn exports(&self, unit: u32, module: &[Name], name: Name) -> bool {
+        self.scopes_at(unit, module)
+            .any(|s| s.exports.contains(&name))
     }
 
-    /// Methods named `name` of the workspace module whose name is `module_name`: defined in
-    /// it, or extending its function from elsewhere.
+    /// Methods named `name` of the workspace module whose name is `module_name`, in the
+    /// programs `unit` sees: defined in it, or extending its function from elsewhere.
     pub fn methods_in_module(
         &self,
+        unit: u32,
         module_name: Name,
         name: Name,
         files: &[FileFacts],
@@ -392,12 +492,18 @@ impl Index {
                 all.iter()
                     .copied()
                     .filter(|&f| {
-                        self.function_module(f, files).last() == Some(&module_name)
-                            || self.extended_module(f, name, files) == Some(module_name)
+                        self.units.sees(unit, self.unit_of(f.file))
+                            && (self.function_module(f, files).last() == Some(&module_name)
+                                || self.extended_module(f, name, files) == Some(module_name))
                     })
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// Whether `module_name` names a top-level or nested module of a program `unit` sees.
+    pub fn is_workspace_module(&self, _unit: u32, module_name: Name) -> bool {
+        self.module_names.contains(&module_name)
     }
 
     /// The module whose function the method `f` (named `name`) adds to, when it is not its
@@ -409,7 +515,9 @@ impl Index {
             return Some(q);
         }
         let own = self.function_module(f, files);
-        let from = *self.scopes.get(own)?.imported.get(&name)?;
+        let from = self
+            .scopes_at(self.unit_of(f.file), own)
+            .find_map(|s| s.imported.get(&name).copied())?;
         (own.last() != Some(&from)).then_some(from)
     }
 
@@ -460,7 +568,8 @@ impl Rules {
         };
         for (fi, facts) in files.iter().enumerate() {
             for (di, d) in facts.rule_decls.iter().enumerate() {
-                if d.bare && !index.imports_rrule(index.module_path(fi as u32, d.module)) {
+                let unit = index.unit_of(fi as u32);
+                if d.bare && !index.imports_rrule(unit, index.module_path(fi as u32, d.module)) {
                     continue;
                 }
                 r.by_target
@@ -499,9 +608,13 @@ impl Rules {
     /// to the argument types it is declared for (zygote-semantics.md §6.1): one whose
     /// declared type at some position cannot hold what the method takes there
     /// (`@non_differentiable f(::Vector{Int})` for `f(g::AbstractMatrix)`) does not cover it.
+    /// Only declarations of programs that see the method's file count (`declared_in`
+    /// says whether a file's declarations do): two scripts' rules do not cover each
+    /// other's functions.
     pub fn covering<'f>(
         &self,
         files: &'f [FileFacts],
+        declared_in: &dyn Fn(u32) -> bool,
         name: Name,
         functor: bool,
         arity: (usize, Option<usize>),
@@ -510,6 +623,9 @@ impl Rules {
         let decls = self.by_target.get(&name)?;
         let mut cover = None;
         for &(f, d) in decls {
+            if !declared_in(f) {
+                continue;
+            }
             let decl = &files[f as usize].rule_decls[d];
             if decl.functor != functor && decl.kind != RuleDeclKind::NoGrad {
                 continue;

@@ -20,8 +20,17 @@ pub struct EntryApi {
     pub function_arg: usize,
     #[serde(default)]
     pub backend_arg: Vec<usize>,
+    /// The backend that runs it unless a backend argument says otherwise; `None` when the
+    /// backend is an argument the call must give.
     #[serde(default)]
-    pub backend: Vec<String>,
+    pub backend: Option<Backend>,
+    /// An argument made by this backend's annotation (`Duplicated(m)`) selects it.
+    #[serde(default)]
+    pub duplicated: Option<Backend>,
+    /// The version of the exporting package from which the name is its own function
+    /// (Flux's `gradient` from 0.14 on); before it, it re-exported `Zygote`'s.
+    #[serde(default)]
+    pub own_since: Option<String>,
     pub nested: NestedKind,
     /// Which of the call's arguments the differentiated function is called with.
     #[serde(default)]
@@ -31,6 +40,52 @@ pub struct EntryApi {
     /// module that defines it.
     #[serde(default)]
     pub configured: bool,
+}
+
+/// The AD package that runs an entry point.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Zygote,
+    ForwardDiff,
+    Enzyme,
+    Mooncake,
+    Reactant,
+    ReverseDiff,
+    Tracker,
+    FiniteDiff,
+    /// May be Zygote: the backend argument's value is not known.
+    Unknown,
+}
+
+impl Backend {
+    pub const ALL: [Backend; 9] = [
+        Backend::Zygote,
+        Backend::ForwardDiff,
+        Backend::Enzyme,
+        Backend::Mooncake,
+        Backend::Reactant,
+        Backend::ReverseDiff,
+        Backend::Tracker,
+        Backend::FiniteDiff,
+        Backend::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Zygote => "zygote",
+            Backend::ForwardDiff => "forwarddiff",
+            Backend::Enzyme => "enzyme",
+            Backend::Mooncake => "mooncake",
+            Backend::Reactant => "reactant",
+            Backend::ReverseDiff => "reversediff",
+            Backend::Tracker => "tracker",
+            Backend::FiniteDiff => "finitediff",
+            Backend::Unknown => "unknown",
+        }
+    }
 }
 
 /// How an entry API calls the function it differentiates with the call's own arguments.
@@ -129,6 +184,8 @@ pub struct ForeignMacro {
 #[derive(Debug, Deserialize)]
 struct EntryFile {
     api: Vec<EntryApi>,
+    backends: HashMap<String, Backend>,
+    loads: HashMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -231,6 +288,47 @@ pub struct Knowledge {
     /// Macros whose value is a layer that runs their do-block when called.
     layer_macros: HashSet<String>,
     pub foreign_macros: Vec<ForeignMacro>,
+    /// Backend constructors (`AutoZygote`) and the backend each selects.
+    backends: HashMap<String, Backend>,
+    /// Packages outside the workspace and the packages loading them loads.
+    loads: HashMap<String, Vec<String>>,
+}
+
+impl Knowledge {
+    /// The backend a value made by `constructor` selects, if it is a backend.
+    pub fn backend_of_constructor(&self, constructor: &str) -> Option<Backend> {
+        self.backends.get(constructor).copied()
+    }
+
+    /// The packages that loading `package` (outside the workspace) loads too.
+    pub fn loads_of(&self, package: &str) -> &[String] {
+        self.loads.get(package).map_or(&[], |v| v.as_slice())
+    }
+
+    /// The module whose binding of `name` the module `module` exports, if it exports one
+    /// of the entry APIs: `Zygote` for `pullback` after `using Flux` (Flux re-exports
+    /// Zygote's), `Flux` for `gradient` from Flux 0.14 on. `flux` is the Flux version when
+    /// known (unknown: the newest behaviour).
+    pub fn entry_exporter(
+        &self,
+        module: &str,
+        name: &str,
+        versions: &dyn Fn(&str) -> Option<crate::workspace::Version>,
+    ) -> Option<Name> {
+        let api = (self.entry_apis.iter())
+            .find(|a| a.name == name && a.exported_by.iter().any(|m| m == module))?;
+        let origin = &api.modules[0];
+        if let Some(since) = api
+            .own_since
+            .as_deref()
+            .and_then(crate::workspace::Version::parse)
+        {
+            if versions(origin).is_some_and(|v| v < since) {
+                return Some(Name::new("Zygote"));
+            }
+        }
+        Some(Name::new(origin))
+    }
 }
 
 /// The embedded tables, parsed once.
@@ -258,7 +356,9 @@ pub fn with_config(entries: &[ExtraEntry], ext: &KnowledgeExtension) -> Arc<Know
             exported_by: vec![e.module.clone()],
             function_arg: e.function_arg,
             backend_arg: Vec::new(),
-            backend: Vec::new(),
+            backend: Some(Backend::Zygote),
+            duplicated: None,
+            own_since: None,
             nested: NestedKind::Warning,
             // What a project's own API calls the function with is not known.
             passes: Passes::None,
@@ -401,6 +501,8 @@ fn load() -> Knowledge {
         macros: macro_map,
         layer_macros: macros.layer.names.into_iter().collect(),
         foreign_macros: macros.foreign,
+        backends: entries.backends,
+        loads: entries.loads,
     }
 }
 

@@ -41,4 +41,5 @@ pub mod render;
 pub mod rules;
 pub mod suppress;
 pub mod syntax;
+pub mod units;
 pub mod workspace;

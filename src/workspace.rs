@@ -60,6 +60,72 @@ impl std::fmt::Display for Version {
     }
 }
 
+/// A `Project.toml` of the workspace: a package (with a `name` and `src/<name>.jl`), or an
+/// environment (a test suite's, an example's) without a name.
+#[derive(Debug, Clone, Default)]
+pub struct JuliaProject {
+    /// The directory holding `Project.toml`.
+    pub dir: PathBuf,
+    /// The package name, when the project is a package.
+    pub name: Option<String>,
+    /// `[deps]`: packages loaded with it.
+    pub deps: Vec<String>,
+    /// `[extensions]`: each extension's name and the packages that trigger it.
+    pub extensions: Vec<(String, Vec<String>)>,
+    /// Versions from the `Manifest.toml` beside it, if any.
+    pub versions: Versions,
+}
+
+impl JuliaProject {
+    /// Read `Project.toml` (or `JuliaProject.toml`) in `dir`; `None` when there is none or
+    /// it does not parse (a broken project file is no reason to stop the analysis).
+    pub fn read(dir: &Path) -> Option<JuliaProject> {
+        let text = ["JuliaProject.toml", "Project.toml"]
+            .iter()
+            .find_map(|n| std::fs::read_to_string(dir.join(n)).ok())?;
+        let value = text.parse::<toml::Table>().ok()?;
+        let keys = |table: &str| -> Vec<String> {
+            (value.get(table).and_then(|d| d.as_table()))
+                .map(|t| t.keys().cloned().collect())
+                .unwrap_or_default()
+        };
+        let extensions = (value.get("extensions").and_then(|e| e.as_table()))
+            .map(|t| {
+                t.iter()
+                    .map(|(ext, triggers)| {
+                        let triggers = match triggers {
+                            toml::Value::String(s) => vec![s.clone()],
+                            toml::Value::Array(a) => (a.iter())
+                                .filter_map(|v| v.as_str().map(str::to_string))
+                                .collect(),
+                            _ => Vec::new(),
+                        };
+                        (ext.clone(), triggers)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Some(JuliaProject {
+            dir: dir.to_path_buf(),
+            name: (value.get("name").and_then(|n| n.as_str()))
+                .filter(|n| !n.is_empty())
+                .map(str::to_string),
+            deps: keys("deps"),
+            extensions,
+            versions: read_manifest(dir),
+        })
+    }
+
+    /// The file that defines the package's module: `src/<name>.jl`.
+    pub fn entry_file(&self) -> Option<PathBuf> {
+        Some(
+            self.dir
+                .join("src")
+                .join(format!("{}.jl", self.name.as_ref()?)),
+        )
+    }
+}
+
 /// The files of one analysis run.
 #[derive(Debug, Default)]
 pub struct Workspace {
@@ -70,6 +136,9 @@ pub struct Workspace {
     /// Warnings about the workspace itself (includes outside the root, ...).
     pub warnings: Vec<String>,
     pub versions: Versions,
+    /// The `Project.toml` files found under the root (packages, test and example
+    /// environments), sorted by directory.
+    pub projects: Vec<JuliaProject>,
     /// Config files in use; `configs[0]` is the package root's (whole-program keys), or the
     /// defaults when there is none.
     pub configs: Vec<Config>,
@@ -206,9 +275,18 @@ impl Workspace {
                 }
             };
             let path = entry.path();
-            if entry.file_type().is_some_and(|t| t.is_file())
-                && path.extension().is_some_and(|e| e == "jl")
+            let is_file = entry.file_type().is_some_and(|t| t.is_file());
+            if is_file
+                && (entry.file_name() == "Project.toml" || entry.file_name() == "JuliaProject.toml")
             {
+                if let Some(p) = path.parent().and_then(JuliaProject::read) {
+                    if !ws.projects.iter().any(|q| q.dir == p.dir) {
+                        ws.projects.push(p);
+                    }
+                }
+                continue;
+            }
+            if is_file && path.extension().is_some_and(|e| e == "jl") {
                 let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
                 if seen.insert(canonical.clone()) {
                     ws.add_file(&canonical, &cwd, &targets, read);
@@ -239,6 +317,7 @@ impl Workspace {
             bail!("no input file could be read ({} skipped)", ws.skipped.len());
         }
         ws.files.sort_by(|a, b| a.path.cmp(&b.path));
+        ws.projects.sort_by(|a, b| a.dir.cmp(&b.dir));
         Ok(ws)
     }
 
@@ -541,10 +620,21 @@ fn package_root(targets: &[PathBuf]) -> PathBuf {
     } else {
         first.parent().map(Path::to_path_buf).unwrap_or_default()
     };
+    let has_project =
+        |d: &Path| d.join("Project.toml").is_file() || d.join("JuliaProject.toml").is_file();
     let mut cur = Some(start.as_path());
     while let Some(dir) = cur {
-        if dir.join("Project.toml").is_file() || dir.join("JuliaProject.toml").is_file() {
-            return dir.to_path_buf();
+        if has_project(dir) {
+            // A test suite's, the docs' or a benchmark's own environment runs with the
+            // package above it: analyse them together, so that a file's findings do not
+            // depend on the path given.
+            let environment = dir.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                matches!(n, "test" | "tests" | "docs" | "benchmark" | "benchmarks")
+            });
+            match dir.parent() {
+                Some(parent) if environment && has_project(parent) => return parent.to_path_buf(),
+                _ => return dir.to_path_buf(),
+            }
         }
         cur = dir.parent();
     }

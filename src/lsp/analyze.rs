@@ -18,6 +18,8 @@ pub struct Project {
     pub root: PathBuf,
     pub files: Vec<(PathBuf, String)>,
     pub versions: Versions,
+    /// The `Project.toml` files of the package (program units).
+    pub projects: Vec<crate::workspace::JuliaProject>,
     pub skipped: Vec<Skipped>,
     /// Diagnostics are published for files under these paths (and for open documents).
     pub scope: Vec<PathBuf>,
@@ -49,6 +51,7 @@ impl Project {
             root: ws.root,
             files: ws.files.into_iter().map(|f| (f.path, f.text)).collect(),
             versions: ws.versions,
+            projects: ws.projects,
             skipped: ws.skipped,
             scope,
             loose,
@@ -239,6 +242,7 @@ pub fn run(inputs: Inputs, cache: &mut FactsCache) -> Snapshot {
         ws.open_documents = open_documents.clone();
         ws.adopt_configs(&project.configs);
         ws.versions = project.versions.clone();
+        ws.projects = project.projects.clone();
         ws.skipped = project.skipped.clone();
         jobs.push((ws, project.scope.clone()));
     }

@@ -174,6 +174,35 @@ pub fn write_summary(analysis: &Analysis, out: &mut dyn Write) -> std::io::Resul
         s.unresolved_calls,
         if s.unresolved_calls == 1 { "" } else { "s" },
     )?;
+    // What the workspace is: its programs, and the entries by backend when any is not
+    // Zygote's (the first line's count is of the entries adlint analyses).
+    let others: usize = (s.entries_by_backend.iter())
+        .filter(|(b, _)| !matches!(**b, "zygote" | "unknown"))
+        .map(|(_, n)| n)
+        .sum();
+    if s.units.len() > 1 || others > 0 || s.ambiguous_entries > 0 {
+        let by_backend: Vec<String> = (s.entries_by_backend.iter())
+            .map(|(b, n)| format!("{n} {b}"))
+            .collect();
+        let mut line = format!(
+            "{} program unit{}; entry points by backend: {}",
+            s.units.len(),
+            if s.units.len() == 1 { "" } else { "s" },
+            if by_backend.is_empty() {
+                "none".to_string()
+            } else {
+                by_backend.join(", ")
+            }
+        );
+        if s.ambiguous_entries > 0 {
+            line.push_str(&format!(
+                "; {} ambiguous entry name{} (see --verbose)",
+                s.ambiguous_entries,
+                if s.ambiguous_entries == 1 { "" } else { "s" }
+            ));
+        }
+        writeln!(out, "{line}")?;
+    }
     if let Some(b) = &s.baseline {
         writeln!(
             out,

@@ -38,16 +38,26 @@ pub fn diagnostic_json(analysis: &Analysis, d: &Diagnostic) -> Value {
     }
     if let Some(e) = &d.entry {
         let (line, column) = line_col(analysis, e.location.file, e.location.span.start);
-        map.insert(
-            "entry".into(),
-            json!({
-                "path": path_of(analysis, e.location),
-                "line": line,
-                "column": column,
-                "api": e.api.as_str(),
-                "function": &*e.function,
-            }),
-        );
+        let mut entry = json!({
+            "path": path_of(analysis, e.location),
+            "line": line,
+            "column": column,
+            "api": e.api.as_str(),
+            "function": &*e.function,
+            "backend": e.backend,
+        });
+        let fields = entry.as_object_mut().expect("an object");
+        if let Some(unit) = &e.unit {
+            fields.insert("unit".into(), json!(&**unit));
+        }
+        if let Some(test) = e.expected_failure {
+            let (line, column) = line_col(analysis, test.file, test.span.start);
+            fields.insert(
+                "expected_failure".into(),
+                json!({"path": path_of(analysis, test), "line": line, "column": column}),
+            );
+        }
+        map.insert("entry".into(), entry);
         map.insert("entry_count".into(), json!(d.entry_count));
     }
     let chain: Vec<Value> = d

@@ -77,6 +77,7 @@ pub fn write_statistics(
             "entry_points": entries.iter().map(|((p, l, c, api, f), n)| serde_json::json!({
                 "path": p, "line": l, "column": c, "api": api, "function": f, "count": n
             })).collect::<Vec<_>>(),
+            "entries_by_backend": analysis.summary().entries_by_backend,
         });
         serde_json::to_writer_pretty(&mut *out, &doc)?;
         return writeln!(out);
@@ -99,6 +100,10 @@ pub fn write_statistics(
         .count();
     if without > 0 {
         writeln!(out, "{without:>6}  (not tied to an entry point)")?;
+    }
+    writeln!(out, "Entry points by backend:")?;
+    for (backend, n) in analysis.summary().entries_by_backend {
+        writeln!(out, "{n:>6}  {backend}")?;
     }
     Ok(())
 }

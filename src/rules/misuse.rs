@@ -212,7 +212,8 @@ fn argument_is_undifferentiable(
         return Some(format!("`{name}` mutates or leaves Julia"));
     }
     let module = cx.index.function_module(FuncRef { file, func }, cx.facts);
-    let (methods, _) = cx.index.visible_methods(module, *name, cx.facts);
+    let unit = cx.index.unit_of(file);
+    let (methods, _) = cx.index.visible_methods(unit, module, *name, cx.facts);
     for m in methods {
         let facts = &cx.facts[m.file as usize];
         let mutates_sites = facts.sites.iter().any(|s| {
@@ -399,9 +400,11 @@ impl Rule for RruleNotImported {
             let file = fi as u32;
             for decl in facts.rule_decls.iter().filter(|d| d.bare) {
                 let module = cx.index.module_path(file, decl.module);
+                let unit = cx.index.unit_of(file);
                 // Imported: a rule in effect. Neither imported nor used: some other `rrule`.
-                if cx.index.imports_rrule(module)
+                if cx.index.imports_rrule(unit, module)
                     || !cx.index.package_in_scope(
+                        unit,
                         module,
                         &packages,
                         crate::name::Name::new("rrule"),
@@ -410,7 +413,9 @@ impl Rule for RruleNotImported {
                     continue;
                 }
                 // The methods it was meant for, of the arity it covers, that are reached.
-                let (methods, _) = cx.index.visible_methods(module, decl.target, cx.facts);
+                let (methods, _) = cx
+                    .index
+                    .visible_methods(unit, module, decl.target, cx.facts);
                 let reached = methods.into_iter().find(|&m| {
                     let def = &cx.facts[m.file as usize].functions[m.func as usize];
                     decl.may_cover(def.arity(), &def.params) && cx.graph.is_reached(m)

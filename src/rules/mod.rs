@@ -221,6 +221,12 @@ impl<'a> RuleContext<'a> {
                 location: entry_loc,
                 api: entry.api,
                 function: root.clone(),
+                backend: entry.backend,
+                expected_failure: entry.expected_failure.map(|span| Location {
+                    file: entry.file,
+                    span,
+                }),
+                unit: self.index.units.label_of_file(entry.file).map(Into::into),
             });
             d.chain.push(ChainStep {
                 function: root,

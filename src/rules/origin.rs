@@ -278,9 +278,10 @@ fn di_context(
     let (last, qualifier) = callee.split_last()?;
     let name = ["Cache", "Constant"].into_iter().find(|n| last == n)?;
     let module = cx.index.function_module(FuncRef { file, func }, cx.facts);
+    let unit = cx.index.unit_of(file);
     let from_di = match qualifier.last() {
-        Some(&q) => cx.index.unalias(module, q) == DI,
-        None => (cx.index).package_in_scope(module, &[DI.to_string()], *last),
+        Some(&q) => cx.index.unalias(unit, module, q) == DI,
+        None => (cx.index).package_in_scope(unit, module, &[DI.to_string()], *last),
     };
     from_di.then_some(name)
 }

@@ -94,7 +94,7 @@ fn json_snapshot_of_a_multi_file_case() {
             "path": "src/model.jl",
             "start": {"line": 3, "column": 9},
             "end": {"line": 3, "column": 24},
-            "entry": {"path": "src/train.jl", "line": 8, "column": 12, "api": "Zygote.gradient", "function": "loss"},
+            "entry": {"path": "src/train.jl", "line": 8, "column": 12, "api": "Zygote.gradient", "function": "loss", "backend": "zygote"},
             "entry_count": 1,
             "chain": [
                 {"function": "loss", "path": "src/train.jl", "line": 8, "column": 12},
@@ -130,7 +130,11 @@ fn json_snapshot_of_a_multi_file_case() {
             }
             ]
         }],
-        "summary": {"files": 2, "parse_errors": 0, "skipped": [], "entry_points": 1, "unresolved_calls": 0, "diagnostics": 1}
+        "summary": {"files": 2, "parse_errors": 0, "skipped": [], "entry_points": 1,
+                    "entries_by_backend": {"zygote": 1}, "ambiguous_entries": 0,
+                    "expected_failure_entries": 0, "unresolved_calls": 0,
+                    "units": [{"kind": "package", "label": "package Fixture", "files": 2, "entry_points": 1}],
+                    "diagnostics": 1}
     });
     assert_eq!(v, expected, "{}", serde_json::to_string_pretty(&v).unwrap());
 }

@@ -1,0 +1,516 @@
+//! Program units: which files of a workspace form one program, and what each program loads.
+//!
+//! A workspace is not one namespace. Julia runs a package (its `src/<Name>.jl` and what
+//! that includes), each of its extensions (only where all their trigger packages are
+//! loaded), its test suite (`test/runtests.jl` and its includes; or, with a runner that
+//! gives every test file a module of its own, each file with the runner's setup code), and
+//! each script or example: a file nothing includes is a program of its own. A name
+//! resolves only within its unit and the units it loads (`using Flux` loads the package
+//! Flux of the workspace, and with it Flux's dependencies and the extensions they
+//! trigger).
+//!
+//! Units are found from the include graph: every file that nothing includes starts one,
+//! and an included file belongs to the unit that includes it. A file included by several
+//! units (a test helper that each test file includes) is a unit of its own whose top-level
+//! definitions and imports count as those of each includer. An `include` inside
+//! `@safetestset` gives the included file a fresh module, so it starts a unit.
+//!
+//! This module reads file paths, `Project.toml` facts and per-file facts; it decides
+//! nothing about what a name means (the index does, through [`Units::sees`]).
+
+use crate::facts::{FileFacts, ModIdx, Name, SiteKind, Span};
+use crate::workspace::{JuliaProject, SourceFile};
+use fixedbitset::FixedBitSet;
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::path::Path;
+
+/// What kind of program a unit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnitKind {
+    /// A package: `src/<Name>.jl` and its includes.
+    Package,
+    /// A package extension (`ext/<Name>.jl`), loaded only with its trigger packages.
+    Extension,
+    /// `test/runtests.jl` and what it includes.
+    TestSuite,
+    /// A test file run in a module of its own (ParallelTestRunner, `@safetestset`).
+    TestFile,
+    /// A file of a package's `src/` that the package does not include.
+    NotIncluded,
+    /// A script or an example: a file nothing includes.
+    Script,
+    /// A file included by several units.
+    Shared,
+}
+
+#[derive(Debug, Clone)]
+pub struct Unit {
+    pub kind: UnitKind,
+    /// The file the unit starts from.
+    pub root: u32,
+    /// How messages name it: `package Flux`, `test suite of Lux`, `example examples/ImageNet`.
+    pub label: String,
+    /// The environment it runs in (index into the workspace's projects), for versions.
+    pub project: Option<u32>,
+}
+
+/// The units of a workspace and what each sees.
+#[derive(Debug, Default)]
+pub struct Units {
+    pub units: Vec<Unit>,
+    /// The unit of each file.
+    pub of_file: Vec<u32>,
+    /// Whether each file's top level is its unit's top level (`Main`): included outside
+    /// any `module`.
+    pub top_level: Vec<bool>,
+    /// For each unit, the units whose top-level definitions and imports are also its own
+    /// (itself first; a shared include's unit and the units including it see each other's).
+    main_with: Vec<Vec<u32>>,
+    /// For each unit, the units it sees: itself, what it includes, the packages it loads
+    /// (and their dependencies), and the extensions those trigger.
+    visible: Vec<FixedBitSet>,
+    /// Imports of a test runner's setup code that run in each of its test files'
+    /// modules (ParallelTestRunner's `init_code`): (unit, file, import index).
+    pub setup_imports: Vec<(u32, u32, u32)>,
+}
+
+/// The packages that loading a package outside the workspace loads too (what their
+/// `Project.toml` says), for the triggers of extensions: `using Flux` loads Zygote.
+pub type LoadsOf<'a> = &'a dyn Fn(&str) -> &'a [String];
+
+impl Units {
+    /// Units of `files`, given the include edges (including file, included file, module
+    /// and span of the `include`), the workspace's projects and its root (for labels).
+    pub fn build(
+        files: &[SourceFile],
+        facts: &[FileFacts],
+        edges: &[(u32, u32, Option<ModIdx>, Span)],
+        projects: &[JuliaProject],
+        root: &Path,
+        loads_of: LoadsOf,
+    ) -> Units {
+        let n = files.len();
+        // Includes inside `@safetestset` (and the like) give the included file a module
+        // of its own: such edges start a unit instead of joining one.
+        let fresh = |from: u32, span: Span| {
+            let f = &facts[from as usize];
+            f.sites.iter().any(|s| match &s.kind {
+                SiteKind::Macro { path } => {
+                    path.last()
+                        .is_some_and(|m| matches!(m.as_str(), "@safetestset" | "@time_safetestset"))
+                        && s.span.contains(span)
+                }
+                _ => false,
+            })
+        };
+        let mut children: Vec<Vec<(u32, bool)>> = vec![Vec::new(); n];
+        let mut included = vec![false; n];
+        for &(from, to, module, span) in edges {
+            if fresh(from, span) {
+                continue;
+            }
+            children[from as usize].push((to, module.is_none()));
+            if from != to {
+                included[to as usize] = true;
+            }
+        }
+        // Roots: files nothing includes, then one file of each include cycle left over.
+        // A package whose `src/<Name>.jl` is missing, or whose files include others by a
+        // computed path (`include(joinpath(...))`), has an include graph adlint cannot
+        // know: its `src/` files that nothing includes are most likely loaded by it, so
+        // they start one unit together.
+        let computed = |f: usize| {
+            let ff = &facts[f];
+            let calls = (ff.calls.iter())
+                .filter(|c| c.callee.len() == 1 && c.callee[0] == "include")
+                .count();
+            calls > ff.includes.len()
+        };
+        let mut group_of: HashMap<usize, usize> = HashMap::new();
+        let mut roots: Vec<Vec<u32>> = Vec::new();
+        for f in (0..n).filter(|&f| !included[f]) {
+            let path = &files[f].path;
+            let package = (projects.iter().enumerate())
+                .filter(|(_, p)| p.name.is_some() && path.starts_with(p.dir.join("src")))
+                .max_by_key(|(_, p)| p.dir.components().count());
+            let unknown_graph = package.is_some_and(|(_, p)| {
+                let entry = p.entry_file();
+                match files.iter().position(|g| Some(&g.path) == entry.as_ref()) {
+                    None => true,
+                    Some(e) => {
+                        computed(e)
+                            || (edges.iter()).any(|&(from, _, _, _)| {
+                                from as usize == e && computed(from as usize)
+                            })
+                    }
+                }
+            });
+            match package.filter(|_| unknown_graph) {
+                Some((pi, _)) => match group_of.get(&pi) {
+                    Some(&g) => roots[g].push(f as u32),
+                    None => {
+                        group_of.insert(pi, roots.len());
+                        roots.push(vec![f as u32]);
+                    }
+                },
+                None => roots.push(vec![f as u32]),
+            }
+        }
+        let mut reached_by: Vec<Vec<u32>> = vec![Vec::new(); n];
+        let mut top_level = vec![false; n];
+        let mut r = 0;
+        loop {
+            while r < roots.len() {
+                let mut queue: VecDeque<(u32, bool)> =
+                    roots[r].iter().map(|&f| (f, true)).collect();
+                let mut seen = HashSet::new();
+                while let Some((f, top)) = queue.pop_front() {
+                    if !seen.insert(f) {
+                        continue;
+                    }
+                    reached_by[f as usize].push(r as u32);
+                    top_level[f as usize] |= top;
+                    for &(c, at_top) in &children[f as usize] {
+                        queue.push_back((c, top && at_top));
+                    }
+                }
+                r += 1;
+            }
+            match (0..n).find(|&f| reached_by[f].is_empty()) {
+                Some(f) => roots.push(vec![f as u32]),
+                None => break,
+            }
+        }
+        let package_groups: HashSet<usize> = group_of.values().copied().collect();
+        let mut units: Vec<Unit> = (roots.iter().enumerate())
+            .map(|(g, group)| {
+                let mut unit = describe(group[0], files, projects, root);
+                if package_groups.contains(&g) {
+                    // The files of a package whose include graph is not known.
+                    if let Some(p) = unit.project.map(|p| &projects[p as usize]) {
+                        if p.name.is_some()
+                            && files[group[0] as usize].path.starts_with(p.dir.join("src"))
+                        {
+                            unit.kind = UnitKind::Package;
+                            unit.label = format!("package {}", p.name.as_deref().unwrap_or("?"));
+                        }
+                    }
+                }
+                unit
+            })
+            .collect();
+        let mut of_file = vec![0u32; n];
+        let mut main_with: Vec<Vec<u32>> = (0..units.len() as u32).map(|u| vec![u]).collect();
+        let mut shared: BTreeMap<Vec<u32>, u32> = BTreeMap::new();
+        for f in 0..n {
+            let by = &reached_by[f];
+            if by.len() == 1 {
+                of_file[f] = by[0];
+                continue;
+            }
+            let u = *shared.entry(by.clone()).or_insert_with(|| {
+                let u = units.len() as u32;
+                units.push(Unit {
+                    kind: UnitKind::Shared,
+                    root: f as u32,
+                    label: format!(
+                        "{}, included by {} programs",
+                        display(&files[f].path, root),
+                        by.len()
+                    ),
+                    project: describe(f as u32, files, projects, root).project,
+                });
+                main_with.push(std::iter::once(u).chain(by.iter().copied()).collect());
+                for &includer in by {
+                    main_with[includer as usize].push(u);
+                }
+                u
+            });
+            of_file[f] = u;
+        }
+
+        // Setup code of a test runner that gives each test file its own module: the
+        // imports inside ParallelTestRunner's `init_code = quote ... end`.
+        let mut setup_imports = Vec::new();
+        for (ui, unit) in units.iter().enumerate() {
+            if unit.kind != UnitKind::TestFile {
+                continue;
+            }
+            let Some(runner) = runner_of(unit.root, files) else {
+                continue;
+            };
+            let rf = &facts[runner as usize];
+            let init: Vec<Span> = (rf.assigns.iter())
+                .filter(|a| a.var == "init_code")
+                .map(|a| a.span)
+                .collect();
+            for (ii, imp) in rf.imports.iter().enumerate() {
+                if init.iter().any(|s| s.contains(imp.span)) {
+                    setup_imports.push((ui as u32, runner, ii as u32));
+                }
+            }
+        }
+
+        // What each unit imports by name, and the units whose top-level modules have it.
+        let mut imports: Vec<HashSet<Name>> = vec![HashSet::new(); units.len()];
+        let mut module_units: HashMap<Name, Vec<u32>> = HashMap::new();
+        for (f, ff) in facts.iter().enumerate() {
+            let u = of_file[f] as usize;
+            for imp in &ff.imports {
+                if let Some(first) = imp.path.first().filter(|p| p.as_str() != ".") {
+                    imports[u].insert(*first);
+                }
+            }
+            if top_level[f] {
+                for m in ff.modules.iter().filter(|m| m.parent.is_none()) {
+                    module_units.entry(m.name).or_default().push(u as u32);
+                }
+            }
+        }
+        for &(u, file, ii) in &setup_imports {
+            let imp = &facts[file as usize].imports[ii as usize];
+            if let Some(first) = imp.path.first().filter(|p| p.as_str() != ".") {
+                imports[u as usize].insert(*first);
+            }
+        }
+        // Extensions: (unit, package unit, triggers).
+        let package_unit = |dir: &Path| -> Option<u32> {
+            (units.iter().position(|u| {
+                u.kind == UnitKind::Package
+                    && u.project
+                        .is_some_and(|p| projects[p as usize].dir.as_path() == dir)
+            }))
+            .map(|u| u as u32)
+        };
+        let mut extensions: Vec<(u32, u32, Vec<String>)> = Vec::new();
+        for (ui, unit) in units.iter().enumerate() {
+            if unit.kind != UnitKind::Extension {
+                continue;
+            }
+            let Some(p) = unit.project.map(|p| &projects[p as usize]) else {
+                continue;
+            };
+            let name = extension_name(&files[unit.root as usize].path, &p.dir);
+            let triggers = (p.extensions.iter())
+                .find(|(e, _)| Some(e.as_str()) == name.as_deref())
+                .map(|(_, t)| t.clone())
+                .unwrap_or_default();
+            if let Some(pu) = package_unit(&p.dir) {
+                extensions.push((ui as u32, pu, triggers));
+            }
+        }
+
+        let count = units.len();
+        let mut visible = Vec::with_capacity(count);
+        for u in 0..count {
+            let mut seen = FixedBitSet::with_capacity(count);
+            let mut loaded: HashSet<String> = HashSet::new();
+            let mut queue: VecDeque<u32> = main_with[u].iter().copied().collect();
+            loop {
+                while let Some(v) = queue.pop_front() {
+                    if seen.put(v as usize) {
+                        continue;
+                    }
+                    queue.extend(main_with[v as usize].iter().copied());
+                    let mut names: Vec<String> =
+                        imports[v as usize].iter().map(|n| n.to_string()).collect();
+                    let unit = &units[v as usize];
+                    if unit.kind == UnitKind::Package {
+                        if let Some(p) = unit.project {
+                            names.extend(projects[p as usize].deps.iter().cloned());
+                        }
+                    }
+                    while let Some(name) = names.pop() {
+                        if !loaded.insert(name.clone()) {
+                            continue;
+                        }
+                        names.extend(loads_of(&name).iter().cloned());
+                        if let Some(us) = Name::lookup(&name).and_then(|n| module_units.get(&n)) {
+                            queue.extend(us.iter().copied());
+                        }
+                    }
+                }
+                let mut more = false;
+                for (e, pu, triggers) in &extensions {
+                    if !seen.contains(*e as usize)
+                        && seen.contains(*pu as usize)
+                        && triggers.iter().all(|t| loaded.contains(t))
+                    {
+                        queue.push_back(*e);
+                        more = true;
+                    }
+                }
+                if !more {
+                    break;
+                }
+            }
+            visible.push(seen);
+        }
+        Units {
+            units,
+            of_file,
+            top_level,
+            main_with,
+            visible,
+            setup_imports,
+        }
+    }
+
+    /// One unit holding all `files` files: a flat namespace, for callers that analyse
+    /// facts without a workspace (benchmarks of single phases).
+    pub fn single(files: usize) -> Units {
+        let mut visible = FixedBitSet::with_capacity(1);
+        visible.insert(0);
+        Units {
+            units: vec![Unit {
+                kind: UnitKind::Script,
+                root: 0,
+                label: "script".to_string(),
+                project: None,
+            }],
+            of_file: vec![0; files],
+            top_level: vec![true; files],
+            main_with: vec![vec![0]],
+            visible: vec![visible],
+            setup_imports: Vec::new(),
+        }
+    }
+
+    /// The unit of a file.
+    pub fn unit_of(&self, file: u32) -> u32 {
+        self.of_file.get(file as usize).copied().unwrap_or(0)
+    }
+
+    /// The units whose top-level definitions count as those of `unit`'s top level.
+    pub fn main_with(&self, unit: u32) -> &[u32] {
+        self.main_with
+            .get(unit as usize)
+            .map_or(&[][..], |v| v.as_slice())
+    }
+
+    /// Whether code of `from` may reach definitions of `to` (loaded or included).
+    pub fn sees(&self, from: u32, to: u32) -> bool {
+        from == to
+            || self
+                .visible
+                .get(from as usize)
+                .is_some_and(|v| v.contains(to as usize))
+    }
+
+    /// The unit's label when the workspace has more than one unit worth naming.
+    pub fn label_of_file(&self, file: u32) -> Option<&str> {
+        if self.units.len() <= 1 {
+            return None;
+        }
+        let u = &self.units[self.unit_of(file) as usize];
+        Some(&u.label)
+    }
+}
+
+/// `path` relative to `root`, with `/`.
+fn display(path: &Path, root: &Path) -> String {
+    match path.strip_prefix(root) {
+        Ok(rel) if !rel.as_os_str().is_empty() => rel.to_string_lossy().replace('\\', "/"),
+        _ => path.to_string_lossy().into_owned(),
+    }
+}
+
+/// The extension a file under `ext/` defines: `ext/<Name>.jl` or `ext/<Name>/<Name>.jl`.
+fn extension_name(path: &Path, package_dir: &Path) -> Option<String> {
+    let rel = path.strip_prefix(package_dir.join("ext")).ok()?;
+    let parts: Vec<&str> = rel.iter().filter_map(|p| p.to_str()).collect();
+    match parts.as_slice() {
+        [file] => file.strip_suffix(".jl").map(str::to_string),
+        [dir, file] if file.strip_suffix(".jl") == Some(dir) => Some(dir.to_string()),
+        _ => None,
+    }
+}
+
+/// The test runner (`test/runtests.jl`) of the package whose test folder holds `file`.
+fn runner_of(file: u32, files: &[SourceFile]) -> Option<u32> {
+    let path = &files[file as usize].path;
+    let test = path.ancestors().find(|a| {
+        a.file_name().is_some_and(|n| n == "test" || n == "tests")
+            && a.join("runtests.jl").is_file()
+    })?;
+    let runner = test.join("runtests.jl");
+    (files.iter().position(|f| f.path == runner)).map(|i| i as u32)
+}
+
+/// What program a unit that starts at `file` is.
+fn describe(file: u32, files: &[SourceFile], projects: &[JuliaProject], root: &Path) -> Unit {
+    let path = &files[file as usize].path;
+    // The innermost project around the file: a package, or an environment (a test
+    // suite's, an example's), which belongs to the package above it when it is a test,
+    // docs or benchmark folder of it.
+    let env = (projects.iter().enumerate())
+        .filter(|(_, p)| path.starts_with(&p.dir))
+        .max_by_key(|(_, p)| p.dir.components().count());
+    let package = env.and_then(|(i, p)| {
+        if p.name.is_some() {
+            return Some((i, p));
+        }
+        let environment =
+            p.dir.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                matches!(n, "test" | "tests" | "docs" | "benchmark" | "benchmarks")
+            });
+        let parent = p.dir.parent()?;
+        (projects.iter().enumerate())
+            .find(|(_, q)| q.dir == parent && q.name.is_some())
+            .filter(|_| environment)
+    });
+    let project = env.map(|(i, _)| i as u32);
+    let rel = display(path, root);
+    let unit = |kind, label: String| Unit {
+        kind,
+        root: file,
+        label,
+        project,
+    };
+    if let Some((pi, p)) = package {
+        let name = p.name.as_deref().unwrap_or("?");
+        let in_dir = |d: &str| path.starts_with(p.dir.join(d));
+        if p.entry_file().as_deref() == Some(path.as_path()) {
+            return Unit {
+                project: Some(pi as u32),
+                ..unit(UnitKind::Package, format!("package {name}"))
+            };
+        }
+        if in_dir("ext") {
+            if let Some(ext) =
+                extension_name(path, &p.dir).filter(|e| p.extensions.iter().any(|(x, _)| x == e))
+            {
+                return Unit {
+                    project: Some(pi as u32),
+                    ..unit(UnitKind::Extension, format!("extension {ext} of {name}"))
+                };
+            }
+        }
+        for test in ["test", "tests"] {
+            if in_dir(test) {
+                if path.as_path() == p.dir.join(test).join("runtests.jl") {
+                    return unit(UnitKind::TestSuite, format!("test suite of {name}"));
+                }
+                return unit(UnitKind::TestFile, format!("test file {rel} of {name}"));
+            }
+        }
+        if in_dir("src") {
+            return unit(
+                UnitKind::NotIncluded,
+                format!("{rel}, which package {name} does not include"),
+            );
+        }
+    }
+    match env {
+        Some((_, p)) if p.name.is_none() && p.dir.as_path() != root => {
+            let dir = display(&p.dir, root);
+            if p.dir.join(path.file_name().unwrap_or_default()) == *path {
+                unit(UnitKind::Script, format!("example {dir}"))
+            } else {
+                unit(UnitKind::Script, format!("example {dir} ({rel})"))
+            }
+        }
+        _ => unit(UnitKind::Script, format!("script {rel}")),
+    }
+}
