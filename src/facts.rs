@@ -181,6 +181,9 @@ pub enum FunctionKind {
     /// The argument of a macro whose contents are not differentiated (`@ignore_derivatives`)
     /// or not analysable (`@turbo`): nothing inside is reachable.
     Region { macro_name: Name, opaque: bool },
+    /// Code that runs in place in a local scope of its own (a `@testset` body): its
+    /// functions and variables are local to it. Never called.
+    Scope { macro_name: Name },
 }
 
 impl FunctionKind {
@@ -280,6 +283,7 @@ impl Function {
             FunctionKind::Comprehension => self.closure_label("comprehension", facts),
             FunctionKind::MacroClosure => self.closure_label("macro body", facts),
             FunctionKind::Region { macro_name, .. } => format!("{macro_name} region"),
+            FunctionKind::Scope { macro_name } => self.closure_label(macro_name, facts),
         }
     }
 
@@ -1550,6 +1554,7 @@ impl<'s> Extractor<'s> {
         let class = knowledge::macro_class(name);
         let kind = match class {
             MacroClass::ClosureBody => FunctionKind::MacroClosure,
+            MacroClass::LocalScope => FunctionKind::Scope { macro_name: *name },
             MacroClass::Escape(_) => FunctionKind::Region {
                 macro_name: *name,
                 opaque: false,
@@ -2228,14 +2233,42 @@ impl<'s> Extractor<'s> {
         let Some(lhs) = node.child(0) else { return };
         let span = Span::of(node);
         match lhs.kind_str() {
-            "identifier" => self.push_assign(
-                func,
-                self.text(lhs),
-                Value::Other,
-                AssignKind::Loop,
-                span,
-                scopes,
-            ),
+            "identifier" => {
+                // `for b in (AutoZygote(), AutoForwardDiff())`: over a literal list of calls
+                // the variable takes each of them (so that what flows through it is known);
+                // otherwise its value is not followed.
+                let items = (node.named_child(node.named_child_count().saturating_sub(1) as u32))
+                    .filter(|c| c.id() != lhs.id())
+                    .filter(|c| matches!(c.kind_str(), "tuple_expression" | "vector_expression"))
+                    .map(syntax::named_children)
+                    .filter(|items| {
+                        (1..=16).contains(&items.len())
+                            && items.iter().all(|i| i.kind_str() == "call_expression")
+                    });
+                match items {
+                    Some(items) => {
+                        for item in items {
+                            let value = self.value_of(item, 0);
+                            self.push_assign(
+                                func,
+                                self.text(lhs),
+                                value,
+                                AssignKind::Loop,
+                                span,
+                                scopes,
+                            );
+                        }
+                    }
+                    None => self.push_assign(
+                        func,
+                        self.text(lhs),
+                        Value::Other,
+                        AssignKind::Loop,
+                        span,
+                        scopes,
+                    ),
+                }
+            }
             _ => {
                 let mut stack = vec![lhs];
                 while let Some(n) = stack.pop() {

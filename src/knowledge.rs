@@ -235,6 +235,7 @@ struct EscapeMacros {
 struct MacrosFile {
     transparent: NamesRow,
     layer: NamesRow,
+    scope: NamesRow,
     closure: NamesRow,
     escape: EscapeMacros,
     opaque: NamesRow,
@@ -245,6 +246,8 @@ struct MacrosFile {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MacroClass {
     Transparent,
+    /// Transparent, and its code runs in a local scope of its own (`@testset`).
+    LocalScope,
     ClosureBody,
     Escape(EscapeMacro),
     Opaque,
@@ -453,6 +456,9 @@ fn load() -> Knowledge {
     let mut macro_map = HashMap::new();
     for n in macros.transparent.names {
         macro_map.insert(n, MacroClass::Transparent);
+    }
+    for n in macros.scope.names {
+        macro_map.insert(n, MacroClass::LocalScope);
     }
     for n in macros.opaque.names {
         macro_map.insert(n, MacroClass::Opaque);

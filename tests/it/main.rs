@@ -18,3 +18,4 @@ mod refad;
 mod rule_docs;
 mod rules;
 mod seed;
+mod units;
