@@ -1655,6 +1655,21 @@ impl<'a> Resolver<'a> {
                     .and_then(|c| self.knowledge.backend_of_constructor(c))
                 {
                     out.found.push(b);
+                    return;
+                }
+                // A function of the workspace: what it returns (`backend() = AutoZygote()`).
+                for m in self.callee_methods(file, func, callee) {
+                    let facts = self.facts(m.file);
+                    for (_, v) in facts.returns.iter().filter(|(f, _)| *f == m.func) {
+                        self.backends_of(m.file, m.func, v, depth + 1, seen, out);
+                    }
+                }
+            }
+            // An element of a list a function returns (`for b in backends()`): the
+            // returned lists are recorded element by element.
+            Value::Element(inner) => {
+                if let Some(v) = self.facts(file).args(*inner).first() {
+                    self.backends_of(file, func, v, depth + 1, seen, out);
                 }
             }
             Value::Ident(n) => {
@@ -1693,6 +1708,25 @@ impl<'a> Resolver<'a> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// The workspace methods a callee path written in `func` of `file` names.
+    fn callee_methods(&self, file: u32, func: FuncIdx, callee: &[Name]) -> Vec<FuncRef> {
+        let Some((&name, qualifier)) = callee.split_last() else {
+            return vec![];
+        };
+        let unit = self.index.unit_of(file);
+        let module = self.module_of(FuncRef { file, func });
+        match qualifier.last() {
+            None => match self.index.visible_methods(unit, module, name, self.files) {
+                (methods, true) => methods,
+                (_, false) => vec![],
+            },
+            Some(&q) => {
+                let q = self.index.unalias(unit, module, q);
+                self.index.methods_in_module(unit, q, name, self.files)
+            }
         }
     }
 

@@ -97,6 +97,10 @@ pub struct FileFactsData {
     pub assigns: Vec<Assign>,
     pub sites: Vec<Site>,
     pub refs: Vec<VarRef>,
+    /// What named functions return, by function: the value of a short form's body, of
+    /// each `return` and of the last statement; a literal list of calls gives each call
+    /// (`backends() = [AutoZygote(), AutoForwardDiff()]`).
+    pub returns: Vec<(FuncIdx, Value)>,
     pub structs: Vec<StructDef>,
     pub modules: Vec<ModuleDef>,
     pub imports: Vec<Import>,
@@ -126,6 +130,7 @@ impl FileFactsData {
         self.assigns.shrink_to_fit();
         self.sites.shrink_to_fit();
         self.refs.shrink_to_fit();
+        self.returns.shrink_to_fit();
         self.structs.shrink_to_fit();
         self.modules.shrink_to_fit();
         self.imports.shrink_to_fit();
@@ -402,6 +407,9 @@ pub enum Value {
     Splat(Args),
     /// `a .+ b`, `2 .* x`: a new array or number computed by operators.
     Computed,
+    /// An element of the value in this range (one value): a loop variable over a call's
+    /// result (`for b in backends()`).
+    Element(Args),
     Other,
 }
 
@@ -865,6 +873,7 @@ impl Relocation {
             },
             Value::Compose(parts) => Value::Compose(parts.shifted(self.values_base)),
             Value::Splat(inner) => Value::Splat(inner.shifted(self.values_base)),
+            Value::Element(inner) => Value::Element(inner.shifted(self.values_base)),
             other => other.clone(),
         }
     }
@@ -936,6 +945,11 @@ impl Relocation {
             },
             span: self.span(x.span),
         }));
+        out.returns.extend(
+            c.returns
+                .iter()
+                .map(|(f, v)| (self.func(*f), self.value(v))),
+        );
         out.refs.extend(c.refs.iter().map(|x| VarRef {
             func: self.func(x.func),
             name: x.name,
@@ -1201,7 +1215,66 @@ impl<'s> Extractor<'s> {
                     }
                 }
                 Cap::Struct | Cap::Module | Cap::Generator => {}
-                Cap::Function | Cap::Short | Cap::Lambda | Cap::Do | Cap::Comprehension => {}
+                Cap::Function => self.record_returns(node, false),
+                Cap::Short | Cap::Lambda | Cap::Do | Cap::Comprehension => {}
+            }
+            if cap == Cap::Assign && is_short_definition(node) {
+                self.record_returns(node, true);
+            }
+        }
+    }
+
+    /// What the named function defined at `node` returns ([`FileFactsData::returns`]).
+    fn record_returns(&mut self, node: Node, short: bool) {
+        let Some(&func) = self.func_at.get(&Span::of(node)) else {
+            return;
+        };
+        if self.facts.functions[func as usize].kind != FunctionKind::Named {
+            return;
+        }
+        let last = node.named_child(node.named_child_count().saturating_sub(1) as u32);
+        let mut exprs: Vec<Node> = Vec::new();
+        match last {
+            Some(l) if short || l.kind_str() != "signature" => exprs.push(l),
+            _ => {}
+        }
+        if !short {
+            // `return x` anywhere in the body, outside functions defined inside it.
+            let mut stack: Vec<Node> = syntax::named_children(node);
+            let mut budget = 4096;
+            while let Some(n) = stack.pop() {
+                budget -= 1;
+                if budget == 0 {
+                    break;
+                }
+                match n.kind_str() {
+                    "return_statement" => exprs.extend(n.named_child(0)),
+                    "function_definition"
+                    | "arrow_function_expression"
+                    | "do_clause"
+                    | "macro_definition" => {}
+                    _ => stack.extend(syntax::named_children(n)),
+                }
+            }
+        }
+        for e in exprs {
+            if e.kind_str() == "return_statement" {
+                continue;
+            }
+            let items = syntax::named_children(e);
+            let list = matches!(e.kind_str(), "vector_expression" | "tuple_expression")
+                && (1..=16).contains(&items.len())
+                && items.iter().all(|i| i.kind_str() == "call_expression");
+            if list {
+                for item in items {
+                    let v = self.value_of(item, 0);
+                    self.facts.returns.push((func, v));
+                }
+            } else {
+                let v = self.value_of(e, 0);
+                if !matches!(v, Value::Other) {
+                    self.facts.returns.push((func, v));
+                }
             }
         }
     }
@@ -2259,14 +2332,27 @@ impl<'s> Extractor<'s> {
                             );
                         }
                     }
-                    None => self.push_assign(
-                        func,
-                        self.text(lhs),
-                        Value::Other,
-                        AssignKind::Loop,
-                        span,
-                        scopes,
-                    ),
+                    None => {
+                        // Over a call's result: an element of it (`for b in backends()`).
+                        let collection = (node
+                            .named_child(node.named_child_count().saturating_sub(1) as u32))
+                        .filter(|c| c.id() != lhs.id() && c.kind_str() == "call_expression");
+                        let value = match collection {
+                            Some(c) => {
+                                let v = self.value_of(c, 0);
+                                Value::Element(self.alloc_args(vec![v]))
+                            }
+                            None => Value::Other,
+                        };
+                        self.push_assign(
+                            func,
+                            self.text(lhs),
+                            value,
+                            AssignKind::Loop,
+                            span,
+                            scopes,
+                        )
+                    }
                 }
             }
             _ => {

@@ -214,6 +214,31 @@ fn the_backend_argument_decides() {
 }
 
 #[test]
+fn backends_returned_by_helpers_are_followed() {
+    // OrdinaryDiffEq's tests loop over `get_jacobian_backends()`, a one-line helper.
+    let p = Project::new(&[
+        ("Project.toml", "[deps]\n"),
+        (
+            "main.jl",
+            &format!(
+                "import DifferentiationInterface as DI\nusing ADTypes\n\n{MUTATES}\n\
+                 get_backends() = [AutoForwardDiff(), AutoEnzyme()]\n\
+                 for backend in get_backends()\n    DI.gradient(loss, backend, rand(3))\nend\n\
+                 function zygote_backend()\n    return AutoZygote()\nend\n\
+                 DI.gradient(loss, zygote_backend(), rand(3))\n"
+            ),
+        ),
+    ]);
+    assert_eq!(
+        found(&p),
+        vec![f("index-assignment", "main.jl", 5, Severity::Error)]
+    );
+    let s = p.analyze().summary();
+    assert_eq!(s.entries_by_backend.get("zygote"), Some(&1));
+    assert_eq!(s.entries_by_backend.get("forwarddiff"), Some(&1));
+}
+
+#[test]
 fn a_backend_that_may_be_zygote_gives_at_most_a_warning() {
     // The backend is a parameter nobody passes: it may be Zygote.
     let p = Project::new(&[
