@@ -34,8 +34,6 @@ pub enum EdgeKind {
     /// A function value passed as an argument to code that calls it (`map(f, xs)`, a
     /// function outside the workspace): the call's arguments are not its arguments.
     Argument,
-    /// A call on an object whose type is not known, linked to the workspace's functors.
-    Functor,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -169,39 +167,20 @@ pub struct CallGraph {
     call_targets: Multimap<FuncRef>,
     /// Functions that a rule declaration keeps Zygote out of, by node.
     cut: Vec<bool>,
-    /// Calls on values of unknown type (`model(x)`), which may run any call method of the
-    /// workspace with a matching arity. Kept as one record per call instead of an edge per
-    /// functor, so that the graph stays linear in the size of the workspace (a package with
-    /// thousands of layers and model calls would otherwise have millions of edges);
-    /// reachability adds the one edge through which each functor is first reached.
-    dispatch: Dispatch,
+    /// Calls on values adlint cannot know (`f(x)` with `f` a parameter nothing binds):
+    /// not linked to every callable of the workspace, counted as unresolved when reached.
+    unknown_callables: Vec<(u32, u32)>,
     /// Callers of each workspace function through resolved calls, by node: (file, call
     /// index).
     call_sites: Multimap<(u32, u32)>,
     /// Entries by root node, and [`CallGraph::entry_count`]'s answers so far: every
     /// finding asks, and findings share functions.
     entries_by_root: std::sync::OnceLock<Multimap<u32>>,
-    entries_by_shape: std::sync::OnceLock<HashMap<Shape, Vec<u32>>>,
     entry_counts: std::sync::Mutex<HashMap<FuncRef, usize>>,
 }
 
 /// A call's shape for arity matching: positional argument count, and whether one is splat.
 type Shape = (u32, bool);
-
-#[derive(Default)]
-struct Dispatch {
-    /// Unknown-callable calls by calling function: (call index, site, shape), by site.
-    by_caller: HashMap<FuncRef, Vec<(u32, Span, Shape)>>,
-    /// The shape of each unknown-callable call, by (file, call index).
-    shape_of: HashMap<(u32, u32), Shape>,
-    /// The functors each shape may run, sorted.
-    functors: HashMap<Shape, Vec<FuncRef>>,
-    /// The shapes each functor accepts.
-    shapes: HashMap<FuncRef, Vec<Shape>>,
-    /// The functions that make unknown-callable calls of each shape (the reverse of
-    /// `by_caller`), sorted.
-    callers_by_shape: HashMap<Shape, Vec<FuncRef>>,
-}
 
 impl CallGraph {
     pub fn node(&self, f: FuncRef) -> NodeIndex {
@@ -244,14 +223,9 @@ impl CallGraph {
         out
     }
 
-    /// The workspace functions a call may run: its resolved targets, or the functors of a
-    /// call on a value of unknown type.
+    /// The workspace functions a call may run.
     pub fn targets_of(&self, file: u32, call: u32) -> Vec<FuncRef> {
-        let mut out = self.call_targets.get(self.call_number(file, call)).to_vec();
-        if let Some(shape) = self.dispatch.shape_of.get(&(file, call)) {
-            out.extend(self.dispatch.functors.get(shape).into_iter().flatten());
-        }
-        out
+        self.call_targets.get(self.call_number(file, call)).to_vec()
     }
 
     /// Whether a call may run workspace code.
@@ -260,38 +234,21 @@ impl CallGraph {
             .call_targets
             .get(self.call_number(file, call))
             .is_empty()
-            || self
-                .dispatch
-                .shape_of
-                .get(&(file, call))
-                .is_some_and(|s| self.dispatch.functors.contains_key(s))
     }
 
     /// The calls that may run `f` with their own arguments (not those that pass `f` to
     /// other code), as (file, call index), sorted.
     pub fn call_sites_of(&self, f: FuncRef) -> Vec<(u32, u32)> {
-        let mut out = self.call_sites.get(self.node(f).index()).to_vec();
-        if let Some(shapes) = self.dispatch.shapes.get(&f) {
-            for (&key, shape) in &self.dispatch.shape_of {
-                if shapes.contains(shape) {
-                    out.push(key);
-                }
-            }
-            out.sort_unstable();
-        }
-        out
+        self.call_sites.get(self.node(f).index()).to_vec()
     }
 
-    /// The functions `f` may call directly (edges, closures, and unknown-callable calls).
+    /// The functions `f` may call directly (edges and closures).
     pub fn successors(&self, f: FuncRef) -> Vec<FuncRef> {
         let mut out: Vec<FuncRef> = self
             .graph
             .edges(self.node(f))
             .map(|e| self.graph[e.target()])
             .collect();
-        for (_, _, shape) in self.dispatch.by_caller.get(&f).into_iter().flatten() {
-            out.extend(self.dispatch.functors.get(shape).into_iter().flatten());
-        }
         out.sort_unstable();
         out.dedup();
         out
@@ -324,84 +281,28 @@ impl CallGraph {
         })
     }
 
-    /// The entries that reach any function making an unknown-callable call of each shape
-    /// (what reaches every functor of that shape through such a call), sorted.
-    fn entries_by_shape(&self) -> &HashMap<Shape, Vec<u32>> {
-        self.entries_by_shape.get_or_init(|| {
-            let shapes: Vec<Shape> = self.dispatch.callers_by_shape.keys().copied().collect();
-            shapes
-                .into_iter()
-                .map(|shape| {
-                    let callers = &self.dispatch.callers_by_shape[&shape];
-                    let starts: Vec<NodeIndex> = callers
-                        .iter()
-                        .map(|&c| self.node(c))
-                        .filter(|n| self.reach[n.index()].is_reached())
-                        .collect();
-                    (shape, self.reaching_entries(&starts, false))
-                })
-                .collect()
-        })
-    }
-
     /// The entries whose roots reach any of `starts`, walking edges backwards through
-    /// reached functions. With `by_shape`, a function that functors' unknown-callable
-    /// callers may call contributes what [`CallGraph::entries_by_shape`] says instead of
-    /// walking through all those callers again (they are most of a large workspace).
-    fn reaching_entries(&self, starts: &[NodeIndex], by_shape: bool) -> Vec<u32> {
+    /// reached functions.
+    fn reaching_entries(&self, starts: &[NodeIndex]) -> Vec<u32> {
         let by_root = self.entries_by_root();
-        let shape_entries = by_shape.then(|| self.entries_by_shape());
         SEARCH.with(|search| {
             let mut search = search.borrow_mut();
             search.begin(self.graph.node_count(), self.entries.len());
             let mut found = Vec::new();
             let mut queue: VecDeque<NodeIndex> = starts.iter().copied().collect();
-            let mut shapes_done: Vec<Shape> = Vec::new();
             while let Some(n) = queue.pop_front() {
                 if search.nodes.put(n.index()) {
                     continue;
                 }
-                let mut add = |e: u32, search: &mut Search| {
+                for &e in by_root.get(n.index()) {
                     if !search.entries.put(e as usize) {
                         found.push(e);
                     }
-                };
-                for &e in by_root.get(n.index()) {
-                    add(e, &mut search);
                 }
                 for e in self.graph.edges_directed(n, Direction::Incoming) {
                     let src = e.source();
                     if !search.nodes.contains(src.index()) && self.reach[src.index()].is_reached() {
                         queue.push_back(src);
-                    }
-                }
-                for shape in self
-                    .dispatch
-                    .shapes
-                    .get(&self.graph[n])
-                    .into_iter()
-                    .flatten()
-                {
-                    match shape_entries {
-                        Some(by_shape) => {
-                            if !shapes_done.contains(shape) {
-                                shapes_done.push(*shape);
-                                for &e in by_shape.get(shape).into_iter().flatten() {
-                                    add(e, &mut search);
-                                }
-                            }
-                        }
-                        None => {
-                            let callers = self.dispatch.callers_by_shape.get(shape);
-                            for &c in callers.into_iter().flatten() {
-                                let src = self.node(c);
-                                if !search.nodes.contains(src.index())
-                                    && self.reach[src.index()].is_reached()
-                                {
-                                    queue.push_back(src);
-                                }
-                            }
-                        }
                     }
                 }
             }
@@ -416,7 +317,7 @@ impl CallGraph {
         if let Some(&n) = self.entry_counts.lock().expect("not poisoned").get(&f) {
             return n;
         }
-        let n = self.reaching_entries(&[self.node(f)], true).len();
+        let n = self.reaching_entries(&[self.node(f)]).len();
         self.entry_counts.lock().expect("not poisoned").insert(f, n);
         n
     }
@@ -508,13 +409,15 @@ struct Resolver<'a> {
     node_base: &'a [u32],
     /// Callers of each function found so far, by node: (file, call index).
     callers: Multimap<(u32, u32)>,
+    /// The entry calls that differentiate each function, by node: (file, call index,
+    /// position of the first argument they pass to it, how many). `gradient(b -> b(x),
+    /// bn)` binds the closure's `b` to `bn`, so that `b(x)` runs `bn`'s call method.
+    entry_args: HashMap<u32, Vec<(u32, u32, u32, u32)>>,
     /// Per file: the assignments' (function, variable, index), sorted by function and
     /// variable (in file order within each), and inner named functions by (parent, name);
     /// built once so lookups do not scan the file.
     assigns_by: Vec<Vec<(FuncIdx, Name, u32)>>,
     inner_by: Vec<HashMap<(FuncIdx, Name), Vec<FuncIdx>>>,
-    /// Every call method in the workspace, sorted (targets of calls on unknown objects).
-    all_functors: Vec<FuncRef>,
     /// Flux's version, when known: before 0.14 its `gradient` was Zygote's.
     flux: Option<crate::workspace::Version>,
 }
@@ -526,8 +429,8 @@ struct Resolved {
     /// Closures that must not get a lexical edge (passed where Zygote does not traverse).
     blocked: Vec<FuncRef>,
     external: bool,
-    /// A call on a value of unknown type, with its shape: it may run any matching functor.
-    dispatch: Option<Shape>,
+    /// A call on a value adlint cannot know (what is called is not resolved).
+    unknown_callable: bool,
     /// The nodes whose call sites found so far the resolution read, following a parameter
     /// (it may change when their call sites change). Taken out before it is kept.
     read_callers: Vec<u32>,
@@ -536,7 +439,7 @@ struct Resolved {
 impl Resolved {
     /// Whether two resolutions of a call run the same functions.
     fn same_targets(&self, other: &Resolved) -> bool {
-        self.dispatch == other.dispatch
+        self.unknown_callable == other.unknown_callable
             && self.targets.len() == other.targets.len()
             && self
                 .targets
@@ -568,7 +471,7 @@ static UNRESOLVED: Resolved = Resolved {
     targets: Vec::new(),
     blocked: Vec::new(),
     external: false,
-    dispatch: None,
+    unknown_callable: false,
     read_callers: Vec::new(),
 };
 
@@ -576,7 +479,7 @@ impl Resolutions {
     /// The resolution to keep: nothing when it runs nothing. Whether it read call sites
     /// is not kept (the rounds of [`build`] track the calls to resolve again).
     fn compact(res: Resolved) -> Option<Box<Resolved>> {
-        let empty = res.targets.is_empty() && res.blocked.is_empty() && res.dispatch.is_none();
+        let empty = res.targets.is_empty() && res.blocked.is_empty() && !res.unknown_callable;
         (!empty).then(|| Box::new(res))
     }
 
@@ -657,14 +560,11 @@ pub fn build(
         unresolved: Vec::new(),
         call_targets: Multimap::default(),
         cut: Vec::new(),
-        dispatch: Dispatch::default(),
+        unknown_callables: Vec::new(),
         call_sites: Multimap::default(),
         entries_by_root: Default::default(),
-        entries_by_shape: Default::default(),
         entry_counts: Default::default(),
     };
-    let mut all_functors: Vec<FuncRef> = index.functors.values().flatten().copied().collect();
-    all_functors.sort();
     let mut r = Resolver {
         files,
         index,
@@ -697,9 +597,21 @@ pub fn build(
                 m
             })
             .collect(),
-        all_functors,
         flux,
+        entry_args: HashMap::default(),
     };
+    // Which arguments the entry calls pass to the functions they differentiate, before
+    // the rounds follow values through parameters.
+    let bindings: Vec<(u32, (u32, u32, u32, u32))> = (files.par_iter().enumerate())
+        .flat_map_iter(|(fi, facts)| {
+            let r = &r;
+            (facts.calls.iter().enumerate())
+                .flat_map(move |(ci, call)| r.entry_bindings(fi as u32, ci as u32, call))
+        })
+        .collect();
+    for (node, binding) in bindings {
+        r.entry_args.entry(node).or_default().push(binding);
+    }
 
     // Rounds: the first resolves every call; later ones follow function values through
     // the parameters bound at the call sites found by the round before, so they resolve
@@ -866,13 +778,8 @@ pub fn build(
         if entry_calls.contains(&key) {
             continue;
         }
-        if let Some(shape) = res.dispatch {
-            cg.dispatch
-                .by_caller
-                .entry(caller)
-                .or_default()
-                .push((key.1, call.span, shape));
-            cg.dispatch.shape_of.insert(key, shape);
+        if res.unknown_callable {
+            cg.unknown_callables.push(key);
         }
         for &(t, kind, possible) in &res.targets {
             cg.graph.add_edge(
@@ -887,19 +794,6 @@ pub fn build(
         }
     }
     cg.call_sites = resolutions.callers(&offsets, &entry_calls);
-    for (&caller, calls) in &cg.dispatch.by_caller {
-        for &(_, _, shape) in calls {
-            cg.dispatch
-                .callers_by_shape
-                .entry(shape)
-                .or_default()
-                .push(caller);
-        }
-    }
-    for callers in cg.dispatch.callers_by_shape.values_mut() {
-        callers.sort_unstable();
-        callers.dedup();
-    }
     let pairs = (resolutions.iter())
         .filter(|(key, _)| !entry_calls.contains(key))
         .flat_map(|(key, res)| {
@@ -912,22 +806,6 @@ pub fn build(
     // rest of the graph is built (they are most of the memory the construction takes).
     drop(resolutions);
     crate::memory::release_free_memory(calls as usize);
-    // The functors each shape of unknown-callable call may run.
-    let shapes: HashSet<Shape> = cg.dispatch.shape_of.values().copied().collect();
-    for shape in shapes {
-        let fits: Vec<FuncRef> = r
-            .all_functors
-            .iter()
-            .copied()
-            .filter(|&f| r.arity_fits(f, shape))
-            .collect();
-        for &f in &fits {
-            cg.dispatch.shapes.entry(f).or_default().push(shape);
-        }
-        if !fits.is_empty() {
-            cg.dispatch.functors.insert(shape, fits);
-        }
-    }
     // Lexical edges: a closure runs inside the function that defines it, unless it is
     // handed to code that does not differentiate it.
     for (fi, facts) in files.iter().enumerate() {
@@ -991,7 +869,7 @@ pub fn build(
         }
     }
 
-    reachability(&mut cg, index);
+    reachability(&mut cg);
     cg.unresolved = collect_unresolved(&cg, files, &entry_calls, &r);
     cg
 }
@@ -1014,11 +892,9 @@ fn lexical_parent(facts: &FileFacts, f: &Function) -> Option<FuncIdx> {
     lexical.then_some(parent)
 }
 
-/// One breadth-first search from every root at once: the first visit of a function is
-/// through the shortest chain; seeding in (path, line) order breaks ties. A call on a value
-/// of unknown type reaches the functors it may run through an edge added here, on the
-/// first visit only.
-fn reachability(cg: &mut CallGraph, index: &Index) {
+/// Breadth-first searches from the entries' roots: the first visit of a function is
+/// through the shortest chain; seeding in (path, line) order breaks ties.
+fn reachability(cg: &mut CallGraph) {
     let mut reach: Vec<Slot> = vec![Slot::UNREACHED; cg.graph.node_count()];
     // Entries in three rounds, each reaching only what the rounds before did not: Zygote's
     // entries, then those whose backend may be Zygote, then those a test expects to fail.
@@ -1028,115 +904,47 @@ fn reachability(cg: &mut CallGraph, index: &Index) {
         (None, Backend::Unknown) => 1,
         (None, _) => 0,
     };
-    let rounds: Vec<Vec<u32>> = (0..3)
-        .map(|r| {
-            (cg.entries.iter().enumerate())
-                .filter(|(_, e)| round_of(e) == r)
-                .map(|(i, _)| i as u32)
-                .collect()
-        })
-        .collect();
-    // Shapes whose functors are all reached or cut, by the unit of the calling file: the
-    // first step of a shape reaches every functor of it that can be, so the shape's later
-    // steps reach nothing (a workspace with many model calls and many layers would
-    // otherwise list every layer at every call).
-    let mut exhausted: HashSet<(Shape, u32)> = HashSet::default();
-    for round in rounds {
+    for round in 0..3 {
         let mut queue = VecDeque::new();
-        for ei in round {
-            for root in &cg.entries[ei as usize].roots {
+        for (ei, e) in cg.entries.iter().enumerate() {
+            if round_of(e) != round {
+                continue;
+            }
+            for root in &e.roots {
                 let n = cg.node(*root);
                 if cg.cut[n.index()] || reach[n.index()].is_reached() {
                     continue;
                 }
                 reach[n.index()] = Slot::of(Reach {
-                    entry: ei,
+                    entry: ei as u32,
                     depth: 0,
                     via: None,
                 });
                 queue.push_back(n);
             }
         }
-        search_from(cg, index, &mut reach, queue, &mut exhausted);
+        // Breadth first: the first visit of a function is through the shortest chain;
+        // edges are taken in the order of their call sites.
+        let mut steps: Vec<(Span, NodeIndex, EdgeIndex)> = Vec::new();
+        while let Some(n) = queue.pop_front() {
+            let here = reach[n.index()].get().expect("queued nodes are reached");
+            steps.clear();
+            steps.extend((cg.graph.edges(n)).map(|e| (e.weight().site, e.target(), e.id())));
+            steps.sort_by_key(|s| (s.0, s.1));
+            for &(_, t, e) in &steps {
+                if reach[t.index()].is_reached() || cg.cut[t.index()] {
+                    continue;
+                }
+                reach[t.index()] = Slot::of(Reach {
+                    entry: here.entry,
+                    depth: here.depth + 1,
+                    via: Some(e),
+                });
+                queue.push_back(t);
+            }
+        }
     }
     cg.reach = reach;
-}
-
-/// The breadth-first search of [`reachability`] from the nodes in `queue`: the first visit
-/// of a function is through the shortest chain. A call on a value of unknown type reaches
-/// the functors it may run (in the programs its file sees) through an edge added here, on
-/// the first visit only.
-fn search_from(
-    cg: &mut CallGraph,
-    index: &Index,
-    reach: &mut [Slot],
-    mut queue: VecDeque<NodeIndex>,
-    exhausted: &mut HashSet<(Shape, u32)>,
-) {
-    /// An outgoing step: an edge, or a call on an unknown value (site, shape).
-    enum Step {
-        Edge(EdgeIndex, NodeIndex),
-        Dispatch(Shape),
-    }
-    let CallGraph {
-        graph,
-        dispatch,
-        cut,
-        offsets,
-        ..
-    } = cg;
-    // One list of steps, reused from node to node.
-    let mut steps: Vec<(Span, NodeIndex, Step)> = Vec::new();
-    let mut reached: Vec<(NodeIndex, Option<EdgeIndex>, Span)> = Vec::new();
-    while let Some(n) = queue.pop_front() {
-        let here = reach[n.index()].get().expect("queued nodes are reached");
-        let file = graph[n].file;
-        steps.clear();
-        steps.extend(
-            (graph.edges(n)).map(|e| (e.weight().site, e.target(), Step::Edge(e.id(), e.target()))),
-        );
-        for &(_, site, shape) in dispatch.by_caller.get(&graph[n]).into_iter().flatten() {
-            steps.push((site, NodeIndex::end(), Step::Dispatch(shape)));
-        }
-        steps.sort_by_key(|s| (s.0, s.1));
-        reached.clear();
-        for (site, _, step) in &steps {
-            match step {
-                Step::Edge(e, t) => reached.push((*t, Some(*e), *site)),
-                Step::Dispatch(shape) => {
-                    if exhausted.insert((*shape, index.unit_of(file))) {
-                        reached.extend(
-                            (dispatch.functors.get(shape).into_iter().flatten())
-                                .filter(|f| index.sees(file, f.file))
-                                .map(|&f| (node_of(offsets, f), None, *site)),
-                        );
-                    }
-                }
-            }
-        }
-        for &(t, edge, site) in &reached {
-            if reach[t.index()].is_reached() || cut[t.index()] {
-                continue;
-            }
-            let e = edge.unwrap_or_else(|| {
-                graph.add_edge(
-                    n,
-                    t,
-                    Edge {
-                        site,
-                        kind: EdgeKind::Functor,
-                        possible: true,
-                    },
-                )
-            });
-            reach[t.index()] = Slot::of(Reach {
-                entry: here.entry,
-                depth: here.depth + 1,
-                via: Some(e),
-            });
-            queue.push_back(t);
-        }
-    }
 }
 
 fn collect_unresolved(
@@ -1146,8 +954,9 @@ fn collect_unresolved(
     r: &Resolver,
 ) -> Vec<Unresolved> {
     let k = r.knowledge;
+    let unknown: HashSet<(u32, u32)> = cg.unknown_callables.iter().copied().collect();
     let by_file: Vec<Vec<Unresolved>> = (files.par_iter().enumerate())
-        .map(|(fi, facts)| unresolved_in(cg, fi, facts, entry_calls, r, k))
+        .map(|(fi, facts)| unresolved_in(cg, fi, facts, entry_calls, &unknown, r, k))
         .collect();
     by_file.into_iter().flatten().collect()
 }
@@ -1158,6 +967,7 @@ fn unresolved_in(
     fi: usize,
     facts: &FileFacts,
     entry_calls: &HashSet<(u32, u32)>,
+    unknown: &HashSet<(u32, u32)>,
     r: &Resolver,
     k: &Knowledge,
 ) -> Vec<Unresolved> {
@@ -1179,6 +989,15 @@ fn unresolved_in(
             continue;
         }
         let Some(name) = call.name() else { continue };
+        if unknown.contains(&(fi as u32, ci as u32)) {
+            out.push(Unresolved {
+                file: fi as u32,
+                span: call.callee_span(),
+                path: call.callee,
+                is_macro: false,
+            });
+            continue;
+        }
         if k.is_known(&name)
             || r.lookup(fi as u32, call.func, name).is_some()
             || !r.inner_named(fi as u32, call.func, name).is_empty()
@@ -1383,7 +1202,22 @@ impl<'a> Resolver<'a> {
                                 .map(|(f, _)| (f, true))
                                 .collect();
                         }
-                        vec![]
+                        // A function of the workspace: what it returns (a closure made by
+                        // a factory, a model built by a helper).
+                        let mut out = Vec::new();
+                        for m in self.callee_methods(file, func, callee) {
+                            let facts = self.facts(m.file);
+                            for v in facts.returns_of(m.func) {
+                                out.extend(self.function_values(
+                                    m.file,
+                                    m.func,
+                                    v,
+                                    depth + 1,
+                                    trail,
+                                ));
+                            }
+                        }
+                        out
                     }
                 }
             }
@@ -1428,8 +1262,20 @@ impl<'a> Resolver<'a> {
                 }
             }
         }
-        // A parameter bound by an entry call (`gradient(model, x)`: the differentiated
-        // callable's own arguments are data, not functions) has no function values.
+        // Arguments an entry call passes to the function it differentiates.
+        let node = self.node_base[me.file as usize] + me.func;
+        for &(cf, ci, first, count) in self.entry_args.get(&node).into_iter().flatten() {
+            if index as u32 >= count {
+                continue;
+            }
+            let call = &self.facts(cf).calls[ci as usize];
+            let args = self.facts(cf).args(call.args);
+            if let Some(arg) = args.get(first as usize + index) {
+                if !matches!(arg, Value::Splat(_)) {
+                    out.extend(self.function_values(cf, call.func, arg, depth + 1, trail));
+                }
+            }
+        }
         out
     }
 
@@ -1506,7 +1352,7 @@ impl<'a> Resolver<'a> {
                     }
                 };
                 if values.is_empty() {
-                    self.link_unknown_callable(call, &mut res);
+                    Self::mark_unknown_callable(&mut res);
                 } else {
                     for (f, possible) in values {
                         if self.arity_ok(f, call)
@@ -1550,7 +1396,7 @@ impl<'a> Resolver<'a> {
                 }
             } else if self.lookup(file, call.func, call.callee[0]).is_some() {
                 // `m.cell(h, x)`: a field of an object, called.
-                self.link_unknown_callable(call, &mut res);
+                Self::mark_unknown_callable(&mut res);
             } else {
                 res.external = true;
                 // Methods that extend this package's function (`Base.show`) may run.
@@ -1624,10 +1470,11 @@ impl<'a> Resolver<'a> {
         values
     }
 
-    /// A call on a value of unknown type (`model(x)`, `m.cell(h, x)`): it may run any
-    /// call method the workspace defines with a matching arity (a possible step).
-    fn link_unknown_callable(&self, call: &Call, res: &mut Resolved) {
-        res.dispatch = Some(shape(call));
+    /// A call on a value whose functions adlint cannot know (`model(x)` with `model` a
+    /// parameter nothing binds, `m.cell(h, x)`): unresolved, not linked to every callable
+    /// of the workspace (which made most findings on real packages false).
+    fn mark_unknown_callable(res: &mut Resolved) {
+        res.unknown_callable = true;
     }
 
     /// The backends a value may be (`AutoZygote()`, a variable or parameter holding one,
@@ -1660,7 +1507,7 @@ impl<'a> Resolver<'a> {
                 // A function of the workspace: what it returns (`backend() = AutoZygote()`).
                 for m in self.callee_methods(file, func, callee) {
                     let facts = self.facts(m.file);
-                    for (_, v) in facts.returns.iter().filter(|(f, _)| *f == m.func) {
+                    for v in facts.returns_of(m.func) {
                         self.backends_of(m.file, m.func, v, depth + 1, seen, out);
                     }
                 }
@@ -1709,6 +1556,42 @@ impl<'a> Resolver<'a> {
             }
             _ => {}
         }
+    }
+
+    /// The functions an entry call differentiates, by node, with the arguments it passes
+    /// them ([`Resolver::entry_args`]).
+    fn entry_bindings(&self, file: u32, ci: u32, call: &Call) -> Vec<(u32, (u32, u32, u32, u32))> {
+        let (farg, first, count) = match self.entry_api(file, call) {
+            Some(EntryMatch::Api(api)) => {
+                let (_, backend_at) = self.entry_backend(file, call, api);
+                let first = api.function_arg.max(backend_at) as u32;
+                let count = match api.passes {
+                    knowledge::Passes::All => u32::MAX,
+                    knowledge::Passes::First => 1,
+                    knowledge::Passes::None => return vec![],
+                };
+                let args = self.facts(file).args(call.args);
+                match args.get(api.function_arg - 1) {
+                    Some(f) => (f.clone(), first, count),
+                    None => return vec![],
+                }
+            }
+            Some(EntryMatch::Adjoint) => match call.name() {
+                Some(n) => (Value::Ident(n), 0, u32::MAX),
+                None => return vec![],
+            },
+            _ => return vec![],
+        };
+        (self
+            .function_values(file, call.func, &farg, 0, &mut Trail::default())
+            .into_iter())
+        .map(|(f, _)| {
+            (
+                self.node_base[f.file as usize] + f.func,
+                (file, ci, first, count),
+            )
+        })
+        .collect()
     }
 
     /// The workspace methods a callee path written in `func` of `file` names.

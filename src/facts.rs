@@ -130,6 +130,8 @@ impl FileFactsData {
         self.assigns.shrink_to_fit();
         self.sites.shrink_to_fit();
         self.refs.shrink_to_fit();
+        // Looked up by function ([`FileFactsData::returns_of`]).
+        self.returns.sort_by_key(|r| r.0);
         self.returns.shrink_to_fit();
         self.structs.shrink_to_fit();
         self.modules.shrink_to_fit();
@@ -141,6 +143,15 @@ impl FileFactsData {
         self.chunks.shrink_to_fit();
         self.values.shrink_to_fit();
         self.keywords.shrink_to_fit();
+    }
+
+    /// What function `func` returns ([`FileFactsData::returns`]).
+    pub fn returns_of(&self, func: FuncIdx) -> impl Iterator<Item = &Value> {
+        let start = self.returns.partition_point(|r| r.0 < func);
+        self.returns[start..]
+            .iter()
+            .take_while(move |r| r.0 == func)
+            .map(|r| &r.1)
     }
 
     /// The values of an argument list of this file.
@@ -1336,6 +1347,28 @@ impl<'s> Extractor<'s> {
                     find_signature_call(lhs)
                 };
                 let Some(call) = sig_call else {
+                    // `function (x, y) ... end`: an anonymous function.
+                    let tuple = (syntax::child_of_kind(node, "signature"))
+                        .and_then(|sig| sig.named_child(0))
+                        .filter(|t| {
+                            matches!(
+                                t.kind_str(),
+                                "tuple_expression" | "parenthesized_expression" | "argument_list"
+                            )
+                        });
+                    if let (Cap::Function, Some(tuple)) = (cap, tuple) {
+                        if tuple.kind_str() == "parenthesized_expression" {
+                            if let Some(only) = tuple.named_child(0) {
+                                let p = self.param_of(only);
+                                f.params = List::new(&[p]);
+                            }
+                        } else {
+                            self.read_params(tuple, &mut f);
+                        }
+                        f.kind = FunctionKind::Anonymous;
+                        self.push_function(span, f, scopes);
+                        return;
+                    }
                     // `function f end` or an unusual signature: still a named definition.
                     if cap == Cap::Function {
                         if let Some(sig) = syntax::child_of_kind(node, "signature") {
@@ -1904,6 +1937,14 @@ impl<'s> Extractor<'s> {
                     _ => Value::Array,
                 }
             }
+            // `function (x) ... end`: an anonymous function (a named one defines a
+            // function rather than being a value).
+            "function_definition" => match self.func_at.get(&Span::of(node)) {
+                Some(&f) if self.facts.functions[f as usize].kind == FunctionKind::Anonymous => {
+                    Value::Func(f)
+                }
+                _ => Value::Other,
+            },
             "vector_expression" | "matrix_expression" | "comprehension" => Value::Array,
             "integer_literal" | "float_literal" => Value::Number,
             "string_literal" | "prefixed_string_literal" | "character_literal" => Value::Str,

@@ -15,6 +15,7 @@ mod mutation;
 mod published_docs;
 mod quirks;
 mod refad;
+mod resolution;
 mod rule_docs;
 mod rules;
 mod seed;

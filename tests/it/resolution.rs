@@ -1,0 +1,78 @@
+//! Call resolution: function values flow from where they are made to where they are
+//! called; a value adlint cannot know makes the call unresolved, never a link to every
+//! callable of the workspace.
+
+use crate::common::{findings, Project};
+
+#[test]
+fn a_closure_returned_by_a_factory_is_reached() {
+    let p = Project::new(&[(
+        "main.jl",
+        "using Zygote\n\nfunction make_loss(c)\n    return function (x)\n        y = copy(x)\n        y[1] = c\n        sum(y)\n    end\nend\n\nloss_fn = make_loss(2.0)\ngradient(x -> loss_fn(x), rand(3))\n",
+    )]);
+    let a = p.analyze();
+    assert_eq!(
+        findings(&a),
+        [("index-assignment".to_string(), "main.jl".to_string(), 6, 9)]
+    );
+}
+
+#[test]
+fn a_model_built_by_a_helper_reaches_its_layers() {
+    let p = Project::new(&[(
+        "main.jl",
+        "using Flux\n\nstruct Scale\n    w::Vector{Float64}\nend\nfunction (s::Scale)(x)\n    y = similar(x)\n    y .= s.w .* x\n    return y\nend\nbuild() = Chain(Dense(3 => 3), Scale(ones(3)))\nmodel = build()\nFlux.gradient(m -> sum(m(rand(3))), model)\n",
+    )]);
+    let a = p.analyze();
+    assert_eq!(
+        findings(&a),
+        [(
+            "broadcast-assignment".to_string(),
+            "main.jl".to_string(),
+            8,
+            5
+        )]
+    );
+    // The layer step is a guess about what the container runs: possible.
+    assert!(a.diagnostics[0].chain.iter().any(|s| s.possible));
+}
+
+#[test]
+fn a_value_nothing_binds_is_unresolved_not_every_callable() {
+    // `apply`'s `f` is never bound: the call is unresolved, and the workspace's
+    // mutating functor is not reached through it.
+    let p = Project::new(&[(
+        "main.jl",
+        "using Zygote\n\nstruct Bad\n    w::Vector{Float64}\nend\nfunction (b::Bad)(x)\n    x[1] = 0.0\n    return x\nend\n\napply(f, x) = sum(f(x))\ngradient(x -> apply(identity_or_other(), x), rand(3))\n",
+    )]);
+    let a = p.analyze();
+    assert!(findings(&a).is_empty(), "{:?}", findings(&a));
+    assert!(
+        a.graph.unresolved.iter().any(|u| u.what() == "f"),
+        "{:?}",
+        a.graph
+            .unresolved
+            .iter()
+            .map(|u| u.what())
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn an_entry_argument_flows_into_the_differentiated_closure() {
+    // Zygote's `gradient(b -> sum(b(x)), bn)` calls the closure with `bn`.
+    let p = Project::new(&[(
+        "main.jl",
+        "using Zygote\n\nmutable struct Counter\n    n::Int\nend\nfunction (c::Counter)(x)\n    c.n += 1\n    return sum(x)\nend\nstruct Quiet end\n(q::Quiet)(x) = sum(x)\n\nc = Counter(0)\ngradient(b -> b(rand(3)), c)\ngradient(b -> b(rand(3)), Quiet())\n",
+    )]);
+    let a = p.analyze();
+    assert_eq!(
+        findings(&a),
+        [(
+            "mutable-struct-field".to_string(),
+            "main.jl".to_string(),
+            7,
+            5
+        )]
+    );
+}
