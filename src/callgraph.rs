@@ -456,6 +456,17 @@ struct Trail {
     seen: HashSet<(u32, FuncIdx, Name)>,
     /// The nodes whose call sites were read.
     read_callers: Vec<u32>,
+    /// Whether the search goes into what workspace functions return (a factory's
+    /// closure). Not for the arguments of every library call: those are what most calls
+    /// are, and a factory's result passed straight to one is rare.
+    no_returns: bool,
+    /// Values looked at so far: a search stops after [`Trail::BUDGET`], so that its cost
+    /// is bounded whatever the shape of the code.
+    steps: u32,
+}
+
+impl Trail {
+    const BUDGET: u32 = 256;
 }
 
 /// The resolution of every call, by file and call index, alive until the graph is built.
@@ -1121,7 +1132,8 @@ impl<'a> Resolver<'a> {
         depth: u32,
         trail: &mut Trail,
     ) -> Vec<(FuncRef, bool)> {
-        if depth > 6 {
+        trail.steps += 1;
+        if depth > 6 || trail.steps > Trail::BUDGET {
             return vec![];
         }
         match value {
@@ -1205,6 +1217,9 @@ impl<'a> Resolver<'a> {
                         // A function of the workspace: what it returns (a closure made by
                         // a factory, a model built by a helper).
                         let mut out = Vec::new();
+                        if trail.no_returns {
+                            return out;
+                        }
                         for m in self.callee_methods(file, func, callee) {
                             let facts = self.facts(m.file);
                             for v in facts.returns_of(m.func) {
@@ -1464,7 +1479,10 @@ impl<'a> Resolver<'a> {
         arg: &Value,
         res: &mut Resolved,
     ) -> Vec<(FuncRef, bool)> {
-        let mut trail = Trail::default();
+        let mut trail = Trail {
+            no_returns: true,
+            ..Trail::default()
+        };
         let values = self.function_values(file, func, arg, 0, &mut trail);
         res.read_callers.append(&mut trail.read_callers);
         values
