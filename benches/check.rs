@@ -335,6 +335,7 @@ fn phases(files: &[(PathBuf, String)]) -> Phases {
         settings,
         diagnostics: all,
         baseline: None,
+        hidden_guesses: 0,
     };
     let t = Instant::now();
     adlint::fix::patterns::attach(

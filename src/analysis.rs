@@ -26,6 +26,8 @@ pub struct Options {
     pub ignore: Vec<String>,
     /// Overrides the version found in the config and in `Manifest.toml`.
     pub zygote_version: Option<Version>,
+    /// Also report findings whose call chain holds two or more guessed steps.
+    pub include_guesses: bool,
 }
 
 impl Options {
@@ -48,6 +50,8 @@ pub struct Analysis {
     pub diagnostics: Vec<Diagnostic>,
     /// What `--baseline` hid, when one was given.
     pub baseline: Option<crate::baseline::Stats>,
+    /// Findings not reported because their chain holds two or more guessed steps.
+    pub hidden_guesses: usize,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -64,6 +68,9 @@ pub struct Summary {
     pub ambiguous_entries: usize,
     /// Entries inside `@test_throws`/`@test_broken`.
     pub expected_failure_entries: usize,
+    /// Findings not reported because their chain holds two or more guessed calls
+    /// (`--include-guesses` shows them).
+    pub hidden_guesses: usize,
     pub unresolved_calls: usize,
     /// The program units of the workspace: packages, extensions, test suites, scripts.
     pub units: Vec<UnitSummary>,
@@ -106,6 +113,7 @@ impl Analysis {
             expected_failure_entries: (self.graph.entries.iter())
                 .filter(|e| e.expected_failure.is_some())
                 .count(),
+            hidden_guesses: self.hidden_guesses,
             units: (units.units.iter().enumerate())
                 .map(|(i, u)| UnitSummary {
                     kind: u.kind,
@@ -370,6 +378,7 @@ fn analyze_facts(
         settings,
         diagnostics: Vec::new(),
         baseline: None,
+        hidden_guesses: 0,
     };
     // Per file: the selection of its nearest config under the command line's selectors.
     let cli = options.cli_selection();
@@ -416,9 +425,9 @@ fn analyze_facts(
             d.severity = sev;
         }
     }
-    for d in &mut diagnostics {
-        how_reached(&analysis, d);
-    }
+    let before = diagnostics.len();
+    diagnostics.retain_mut(|d| how_reached(&analysis, d, options.include_guesses));
+    analysis.hidden_guesses = before - diagnostics.len();
     diagnostics.sort_by(|a, b| {
         let fa = &analysis.workspace.files[a.location.file as usize].display;
         let fb = &analysis.workspace.files[b.location.file as usize].display;
@@ -430,12 +439,14 @@ fn analyze_facts(
     analysis
 }
 
-/// What the entry a finding is reported with says about it: reached only from an entry
-/// whose backend may be Zygote but is not known, it is at most a warning, marked as possibly
-/// reached; reached only from entries inside `@test_throws`/`@test_broken`, it is the
-/// failure the test asserts: an `info`, never an error in CI.
-fn how_reached(analysis: &Analysis, d: &mut Diagnostic) {
-    let Some(entry) = &d.entry else { return };
+/// What the entry and the chain a finding is reported with say about it, and whether it
+/// is reported. Reached only from entries inside `@test_throws`/`@test_broken`, it is the
+/// failure the test asserts: an `info`, never an error in CI. Reached only from an entry
+/// whose backend may be Zygote but is not known, or through a guessed step (a call adlint
+/// could not resolve for certain), it is at most a warning, and says so; guesses do not
+/// compound: a chain through two or more is not reported unless `include_guesses`.
+fn how_reached(analysis: &Analysis, d: &mut Diagnostic, include_guesses: bool) -> bool {
+    let Some(entry) = &d.entry else { return true };
     let place = |loc: crate::diagnostic::Location| {
         let facts = &analysis.facts[loc.file as usize];
         format!(
@@ -447,7 +458,9 @@ fn how_reached(analysis: &Analysis, d: &mut Diagnostic) {
     if let Some(test) = entry.expected_failure {
         d.severity = Severity::Info;
         d.message = format!("{} (expected by the test at {})", d.message, place(test));
-    } else if entry.backend == crate::knowledge::Backend::Unknown {
+        return true;
+    }
+    if entry.backend == crate::knowledge::Backend::Unknown {
         d.severity = d.severity.min(Severity::Warning);
         d.message = format!(
             "{} (possibly reached: the backend of `{}` at {} may be Zygote, adlint cannot tell)",
@@ -456,6 +469,32 @@ fn how_reached(analysis: &Analysis, d: &mut Diagnostic) {
             place(entry.location)
         );
     }
+    let guesses: Vec<&crate::diagnostic::ChainStep> =
+        d.chain.iter().filter(|s| s.possible).collect();
+    match guesses.as_slice() {
+        [] => {}
+        [step] => {
+            let what = format!(
+                " (possibly reached: adlint guessed that the call at {} runs `{}`, which depends on argument types it does not know)",
+                place(step.location),
+                step.function
+            );
+            d.severity = d.severity.min(Severity::Warning);
+            d.message.push_str(&what);
+        }
+        several => {
+            if !include_guesses {
+                return false;
+            }
+            d.severity = d.severity.min(Severity::Warning);
+            d.message.push_str(&format!(
+                " (possibly reached: through {} guessed calls, the first at {})",
+                several.len(),
+                place(several[0].location)
+            ));
+        }
+    }
+    true
 }
 
 /// The exit code for a finished run: 1 when a finding is at or above `threshold`.

@@ -1209,9 +1209,10 @@ impl<'a> Resolver<'a> {
                                 | "BranchLayer"
                                 | "StatefulLuxLayer"
                         ) {
+                            // A container runs every layer it holds: what flows into it
+                            // is reached as certainly as the container is.
                             return (self.facts(file).args(*args).iter())
                                 .flat_map(|a| self.function_values(file, func, a, depth + 1, trail))
-                                .map(|(f, _)| (f, true))
                                 .collect();
                         }
                         // A function of the workspace: what it returns (a closure made by
@@ -1391,14 +1392,18 @@ impl<'a> Resolver<'a> {
                     // path: Zygote does not traverse `f` (zygote-semantics.md §6.3).
                     return res;
                 }
-                if methods.is_empty() {
-                    // Not a workspace function (calling a constructor does not run its call
-                    // method either).
+                // Methods the workspace adds to a function defined elsewhere (`Base.show`,
+                // `SciMLBase.remake`) run only for the argument types they are declared
+                // for, which adlint does not know here: guesses.
+                let extends = |m: FuncRef| self.index.extends_external(m, name, self.files);
+                if methods.iter().all(|&m| extends(m)) {
+                    // The function is not the workspace's (calling a constructor does not
+                    // run its call method either).
                     res.external = true;
-                } else {
-                    for m in methods {
-                        res.targets.push((m, EdgeKind::Call, !certain));
-                    }
+                }
+                for m in methods {
+                    res.targets
+                        .push((m, EdgeKind::Call, !certain || extends(m)));
                 }
             }
         } else {

@@ -100,6 +100,10 @@ pub struct CheckArgs {
     /// Also list unresolved calls and workspace warnings.
     #[arg(long, short)]
     pub verbose: bool,
+    /// Also report findings reached only through two or more guessed calls (calls whose
+    /// target depends on argument types adlint does not know).
+    #[arg(long)]
+    pub include_guesses: bool,
     /// Run the entry points in the reference interpreter and mark each finding confirmed,
     /// not reproduced, or not run.
     #[arg(long)]
@@ -245,6 +249,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         extend_select: args.extend_select.clone(),
         ignore: args.ignore.clone(),
         zygote_version,
+        include_guesses: args.include_guesses,
     };
     let mut analysis = analysis::analyze(ws, &options);
     if args.fix || args.diff {

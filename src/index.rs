@@ -506,6 +506,13 @@ impl Index {
         self.module_names.contains(&module_name)
     }
 
+    /// Whether the method `f` (named `name`) adds to a function defined outside the
+    /// workspace (`Base.show`, `SciMLBase.remake`).
+    pub fn extends_external(&self, f: FuncRef, name: Name, files: &[FileFacts]) -> bool {
+        self.extended_module(f, name, files)
+            .is_some_and(|m| !self.module_names.contains(&m))
+    }
+
     /// The module whose function the method `f` (named `name`) adds to, when it is not its
     /// own: the qualifier of `function M.f(...)`, or `M` when `f` was imported from `M`
     /// (`import ..M: f` then `function f(...)`, as Julia requires for extending).

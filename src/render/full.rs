@@ -203,6 +203,14 @@ pub fn write_summary(analysis: &Analysis, out: &mut dyn Write) -> std::io::Resul
         }
         writeln!(out, "{line}")?;
     }
+    if s.hidden_guesses > 0 {
+        writeln!(
+            out,
+            "{} finding{} reached only through two or more guessed calls not shown (--include-guesses shows them)",
+            s.hidden_guesses,
+            if s.hidden_guesses == 1 { "" } else { "s" }
+        )?;
+    }
     if let Some(b) = &s.baseline {
         writeln!(
             out,

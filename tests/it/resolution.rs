@@ -33,8 +33,12 @@ fn a_model_built_by_a_helper_reaches_its_layers() {
             5
         )]
     );
-    // The layer step is a guess about what the container runs: possible.
-    assert!(a.diagnostics[0].chain.iter().any(|s| s.possible));
+    // The container runs every layer it holds: the step is certain, the finding an error.
+    assert!(a.diagnostics[0].chain.iter().all(|s| !s.possible));
+    assert_eq!(
+        a.diagnostics[0].severity,
+        adlint::diagnostic::Severity::Error
+    );
 }
 
 #[test]
@@ -74,5 +78,47 @@ fn an_entry_argument_flows_into_the_differentiated_closure() {
             7,
             5
         )]
+    );
+}
+
+#[test]
+fn a_guessed_step_makes_a_warning_and_two_are_not_reported() {
+    // Methods the workspace adds to `Base` functions run only for their declared types,
+    // which adlint does not know at these calls: guesses.
+    let one = "using Zygote\n\nstruct MyT\n    v::Vector{Float64}\nend\nfunction Base.copy(t::MyT)\n    t.v[1] = 0.0\n    return t\nend\nloss(x) = sum(copy(x))\ngradient(loss, rand(3))\n";
+    let p = Project::new(&[("main.jl", one)]);
+    let a = p.analyze();
+    assert_eq!(
+        findings(&a),
+        [("index-assignment".to_string(), "main.jl".to_string(), 7, 5)]
+    );
+    assert_eq!(
+        a.diagnostics[0].severity,
+        adlint::diagnostic::Severity::Warning
+    );
+    assert!(
+        a.diagnostics[0]
+            .message
+            .contains("main.jl:10 runs `Base.copy`, which depends on argument types"),
+        "{}",
+        a.diagnostics[0].message
+    );
+
+    let two = "using Zygote\n\nstruct MyT\n    v::Vector{Float64}\nend\nfunction Base.copy(t::MyT)\n    n = length(t)\n    return t\nend\nfunction Base.length(t::MyT)\n    t.v[1] = 0.0\n    return 3\nend\nloss(x) = sum(copy(x))\ngradient(loss, rand(3))\n";
+    let p = Project::new(&[("main.jl", two)]);
+    let a = p.analyze();
+    assert!(findings(&a).is_empty(), "{:?}", findings(&a));
+    assert_eq!(a.summary().hidden_guesses, 1);
+    let a = p.analyze_with(&adlint::analysis::Options {
+        include_guesses: true,
+        ..Default::default()
+    });
+    assert_eq!(
+        findings(&a),
+        [("index-assignment".to_string(), "main.jl".to_string(), 11, 5)]
+    );
+    assert_eq!(
+        a.diagnostics[0].severity,
+        adlint::diagnostic::Severity::Warning
     );
 }
