@@ -204,7 +204,7 @@ fn child_phases_rss() {
         let index = Index::build(&facts, &[], adlint::units::Units::single(facts.len()));
         line("index");
         let decls = index::Rules::build(&facts, &index);
-        let graph = callgraph::build(&facts, &index, &decls, adlint::knowledge::get(), None);
+        let graph = callgraph::build(&facts, &index, &decls, adlint::knowledge::get(), &[]);
         line("callgraph");
         let settings = Settings::default();
         let cx = RuleContext {
@@ -303,7 +303,7 @@ fn phases(files: &[(PathBuf, String)]) -> Phases {
     let index_t = t.elapsed();
     let t = Instant::now();
     let decls = index::Rules::build(&facts, &index);
-    let graph = callgraph::build(&facts, &index, &decls, adlint::knowledge::get(), None);
+    let graph = callgraph::build(&facts, &index, &decls, adlint::knowledge::get(), &[]);
     let callgraph_t = t.elapsed();
     let settings = Settings::default();
     let cx = RuleContext {

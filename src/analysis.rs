@@ -352,13 +352,18 @@ fn analyze_facts(
         ),
         None => (std::sync::Arc::clone(crate::knowledge::builtin()), None),
     };
-    let graph = callgraph::build(
-        &facts,
-        &index,
-        &rule_decls,
-        &knowledge,
-        workspace.versions.flux,
-    );
+    // Each unit's versions: from the manifest of the environment it runs in.
+    let unit_versions: Vec<crate::workspace::Versions> = (index.units.units.iter())
+        .map(|u| {
+            (u.project)
+                .map(|p| workspace.projects[p as usize].versions.clone())
+                .unwrap_or_default()
+        })
+        .collect();
+    let unit_flux: Vec<Option<Version>> = (unit_versions.iter())
+        .map(|v| v.flux.or(workspace.versions.flux))
+        .collect();
+    let graph = callgraph::build(&facts, &index, &rule_decls, &knowledge, &unit_flux);
     let calls: usize = facts.iter().map(|f| f.calls.len()).sum();
     crate::memory::release_free_memory(calls);
     let settings = Settings {
@@ -368,6 +373,8 @@ fn analyze_facts(
             .or(workspace.versions.zygote),
         flux: workspace.versions.flux,
         julia: workspace.versions.julia,
+        zygote_given: options.zygote_version.or(config_zygote).is_some(),
+        units: unit_versions,
         knowledge,
     };
     let mut analysis = Analysis {

@@ -418,8 +418,8 @@ struct Resolver<'a> {
     /// built once so lookups do not scan the file.
     assigns_by: Vec<Vec<(FuncIdx, Name, u32)>>,
     inner_by: Vec<HashMap<(FuncIdx, Name), Vec<FuncIdx>>>,
-    /// Flux's version, when known: before 0.14 its `gradient` was Zygote's.
-    flux: Option<crate::workspace::Version>,
+    /// Flux's version by unit, when known: before 0.14 its `gradient` was Zygote's.
+    flux: &'a [Option<crate::workspace::Version>],
 }
 
 /// A call's resolution.
@@ -539,7 +539,7 @@ pub fn build(
     index: &Index,
     rules: &Rules,
     knowledge: &Knowledge,
-    flux: Option<crate::workspace::Version>,
+    flux: &[Option<crate::workspace::Version>],
 ) -> CallGraph {
     // Nodes and calls are numbered file after file; each list ends with the total.
     let mut offsets = Vec::with_capacity(files.len() + 1);
@@ -1703,7 +1703,9 @@ impl<'a> Resolver<'a> {
         } else {
             let exporter = |module: Name, name: Name| {
                 k.entry_exporter(&module, &name, &|package| {
-                    (package == "Flux").then_some(self.flux).flatten()
+                    (package == "Flux")
+                        .then(|| self.flux.get(unit as usize).copied().flatten())
+                        .flatten()
                 })
             };
             match self.index.external_binding(unit, module, name, &exporter) {

@@ -125,19 +125,20 @@ impl Rule for ForeignCall {
             if name == "@preserve" && path.first().map(crate::facts::Name::as_str) != Some("GC") {
                 continue;
             }
+            let shown = path.join(".");
+            let mut d = cx.diagnostic(self, file, site.func, site.span, String::new());
+            let versions = cx.versions_for(&d, file);
             if let Some(below) = row.zygote_below.as_deref().and_then(Version::parse) {
                 // Only older Zygote fails; with no version known, assume the newest.
-                if cx.settings.zygote.is_none_or(|v| v >= below) {
+                if versions.zygote.is_none_or(|v| v >= below) {
                     continue;
                 }
             }
             if let Some(since) = row.julia_at_least.as_deref().and_then(Version::parse) {
-                if cx.settings.julia.is_some_and(|v| v < since) {
+                if versions.julia.is_some_and(|v| v < since) {
                     continue;
                 }
             }
-            let shown = path.join(".");
-            let mut d = cx.diagnostic(self, file, site.func, site.span, String::new());
             d.severity = row.severity.into();
             d.message = format!(
                 "`{shown}` {} in differentiated code (reached from {}): Zygote cannot differentiate it",

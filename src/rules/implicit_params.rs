@@ -59,11 +59,12 @@ impl Rule for ImplicitParams {
         DOCS
     }
     fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
-        if cx.settings.zygote.is_some_and(|v| v < DEPRECATED_SINCE) {
-            return;
-        }
         for entry in &cx.graph.entries {
             if !entry.implicit_params || !cx.files[entry.file as usize].reported {
+                continue;
+            }
+            let zygote = cx.settings.versions_of(cx.index.unit_of(entry.file)).zygote;
+            if zygote.is_some_and(|v| v < DEPRECATED_SINCE) {
                 continue;
             }
             let call = &cx.facts[entry.file as usize].calls[entry.call as usize];

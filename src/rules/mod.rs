@@ -86,9 +86,16 @@ pub fn rule_by_name(name: &str) -> Option<&'static dyn Rule> {
 /// Facts about the environment that change what Zygote does.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// The workspace's versions: the command line's or the config's Zygote version, else
+    /// the root manifest's.
     pub zygote: Option<Version>,
     pub flux: Option<Version>,
     pub julia: Option<Version>,
+    /// Whether `zygote` was given (command line, config): it then holds for every unit.
+    pub zygote_given: bool,
+    /// Versions from the manifest of the environment each program unit runs in (a test
+    /// suite's, an example's), by unit; missing ones fall back to the workspace's.
+    pub units: Vec<crate::workspace::Versions>,
     /// The embedded tables plus the config's `[entry-points]` and `[knowledge]`.
     pub knowledge: std::sync::Arc<crate::knowledge::Knowledge>,
 }
@@ -107,12 +114,36 @@ impl Default for Settings {
             zygote: None,
             flux: None,
             julia: None,
+            zygote_given: false,
+            units: Vec::new(),
             knowledge: std::sync::Arc::clone(crate::knowledge::builtin()),
         }
     }
 }
 
+impl Settings {
+    /// The versions code of `unit` runs with.
+    pub fn versions_of(&self, unit: u32) -> crate::workspace::Versions {
+        let own = self.units.get(unit as usize);
+        crate::workspace::Versions {
+            zygote: match self.zygote_given {
+                true => self.zygote,
+                false => own.and_then(|v| v.zygote).or(self.zygote),
+            },
+            flux: own.and_then(|v| v.flux).or(self.flux),
+            julia: own.and_then(|v| v.julia).or(self.julia),
+        }
+    }
+}
+
 impl RuleContext<'_> {
+    /// The versions of the environment a finding's code runs in: that of the entry's
+    /// program when the diagnostic has an entry, else of the file's own.
+    pub fn versions_for(&self, d: &Diagnostic, file: u32) -> crate::workspace::Versions {
+        let at = d.entry.as_ref().map_or(file, |e| e.location.file);
+        self.settings.versions_of(self.index.unit_of(at))
+    }
+
     /// What adlint knows about functions outside the workspace, for this run.
     pub fn knowledge(&self) -> &crate::knowledge::Knowledge {
         &self.settings.knowledge

@@ -75,17 +75,18 @@ impl Rule for TryCatch {
         DOCS
     }
     fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
-        let old = cx.settings.zygote.map(|v| v < HAPPY_PATH_SINCE);
         for (file, site) in cx.reached_sites() {
             let SiteKind::Try { has_catch, .. } = site.kind else {
                 continue;
             };
+            let mut d = cx.diagnostic(self, file, site.func, site.span, String::new());
+            let zygote = cx.versions_for(&d, file).zygote;
+            let old = zygote.map(|v| v < HAPPY_PATH_SINCE);
             if old != Some(true) && !has_catch {
                 continue;
             }
-            let mut d = cx.diagnostic(self, file, site.func, site.span, String::new());
             let entry = cx.entry_phrase(&d);
-            match (old, cx.settings.zygote) {
+            match (old, zygote) {
                 (Some(true), Some(v)) => {
                     d.severity = Severity::Error;
                     d.message = format!(

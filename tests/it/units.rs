@@ -389,3 +389,28 @@ fn checking_the_root_or_the_test_folder_reports_the_same() {
     assert_eq!(from_root.len(), 1);
     assert_eq!(from_root, from_test);
 }
+
+#[test]
+fn versions_come_from_the_manifest_of_each_unit() {
+    // The test suite's environment pins Zygote 0.6.70 (any `try` fails) and Flux 0.13
+    // (whose `gradient` is Zygote's, so `using Flux, Zygote` is not ambiguous); the
+    // example's environment has neither.
+    let manifest = "julia_version = \"1.10.4\"\nmanifest_format = \"2.0\"\n\n[[deps.Zygote]]\nversion = \"0.6.70\"\n\n[[deps.Flux]]\nversion = \"0.13.17\"\n";
+    let body = "function loss(x)\n    try\n        return sum(x)\n    catch\n        return 0.0\n    end\nend\ngradient(loss, rand(3))\n";
+    let p = Project::new(&[
+        ("Project.toml", "name = \"Pk\"\n"),
+        ("src/Pk.jl", "module Pk\nend\n"),
+        ("test/Project.toml", "[deps]\n"),
+        ("test/Manifest.toml", manifest),
+        ("test/runtests.jl", &format!("using Flux, Zygote\n{body}")),
+        ("examples/demo/Project.toml", "[deps]\n"),
+        ("examples/demo/main.jl", &format!("using Zygote\n{body}")),
+    ]);
+    assert_eq!(
+        found(&p),
+        vec![
+            f("try-catch", "main.jl", 3, Severity::Warning),
+            f("try-catch", "runtests.jl", 3, Severity::Error),
+        ]
+    );
+}
