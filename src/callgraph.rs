@@ -1674,7 +1674,7 @@ impl<'a> Resolver<'a> {
         if let Some(q) = qualifier.last() {
             return (k.entry_apis.iter())
                 .find(|api| api.name == name && api.modules.iter().any(|m| m == q))
-                .filter(|api| has_function(api))
+                .filter(|api| has_function(api) && self.entry_conditions(file, call, api))
                 .map(EntryMatch::Api);
         }
         // APIs a project's config names match unqualified calls inside their module too.
@@ -1716,8 +1716,25 @@ impl<'a> Resolver<'a> {
         };
         (k.entry_apis.iter())
             .find(|api| api.name == name && api.modules[0] == origin)
-            .filter(|api| has_function(api))
+            .filter(|api| has_function(api) && self.entry_conditions(file, call, api))
             .map(EntryMatch::Api)
+    }
+
+    /// Whether a call of `api` meets the API's conditions for running AD: a backend
+    /// argument given, a keyword bound ([`EntryApi::only_with_backend`],
+    /// [`EntryApi::requires_keyword`]).
+    fn entry_conditions(&self, file: u32, call: &Call, api: &EntryApi) -> bool {
+        if let Some([key, value]) = &api.requires_keyword {
+            let bound = (self.facts(file).kwargs(call.kwargs).iter()).any(|(k, v)| {
+                k == key.as_str()
+                    && (matches!(v, Value::Ident(n) if n == value.as_str())
+                        || matches!(v, Value::Path(p) if p.last().is_some_and(|n| n == value.as_str())))
+            });
+            if !bound {
+                return false;
+            }
+        }
+        !api.only_with_backend || self.entry_backend(file, call, api).1 != 0
     }
 
     /// The backend that runs an entry call of `api`, and the position of the argument

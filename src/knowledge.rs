@@ -31,6 +31,14 @@ pub struct EntryApi {
     /// (Flux's `gradient` from 0.14 on); before it, it re-exported `Zygote`'s.
     #[serde(default)]
     pub own_since: Option<String>,
+    /// A call is an entry only when a backend argument is given (ChainRulesTestUtils'
+    /// `test_rrule(ZygoteRuleConfig(), f, x)`; without a config it runs no AD).
+    #[serde(default)]
+    pub only_with_backend: bool,
+    /// A call is an entry only with this keyword argument bound to this name
+    /// (`rrule_f = rrule_via_ad`).
+    #[serde(default)]
+    pub requires_keyword: Option<[String; 2]>,
     pub nested: NestedKind,
     /// Which of the call's arguments the differentiated function is called with.
     #[serde(default)]
@@ -362,6 +370,8 @@ pub fn with_config(entries: &[ExtraEntry], ext: &KnowledgeExtension) -> Arc<Know
             backend: Some(Backend::Zygote),
             duplicated: None,
             own_since: None,
+            only_with_backend: false,
+            requires_keyword: None,
             nested: NestedKind::Warning,
             // What a project's own API calls the function with is not known.
             passes: Passes::None,

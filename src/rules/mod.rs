@@ -282,15 +282,22 @@ impl<'a> RuleContext<'a> {
         d
     }
 
-    /// "reached from `Zygote.gradient` at train.jl:12" for messages.
+    /// "`Zygote.gradient` at train.jl:12" for messages ("reached from ..."), naming the
+    /// entry's program unit when the workspace has several ("in test suite of Lux").
     pub fn entry_phrase(&self, d: &Diagnostic) -> String {
         match &d.entry {
-            Some(e) => format!(
-                "`{}` at {}:{}",
-                e.api,
-                self.files[e.location.file as usize].display,
-                self.line_of(e.location.file, e.location.span.start)
-            ),
+            Some(e) => {
+                let unit = match &e.unit {
+                    Some(u) => format!(" in {u}"),
+                    None => String::new(),
+                };
+                format!(
+                    "`{}` at {}:{}{unit}",
+                    e.api,
+                    self.files[e.location.file as usize].display,
+                    self.line_of(e.location.file, e.location.span.start)
+                )
+            }
             None => "an entry point".to_string(),
         }
     }

@@ -37,10 +37,14 @@ fn two_testsets_defining_loss_do_not_mix() {
     );
     let a = p.analyze();
     assert!(
+        a.diagnostics[0].message.ends_with("test/runtests.jl:8)"),
+        "{}",
+        a.diagnostics[0].message
+    );
+    assert!(
         a.diagnostics[0]
             .message
-            .ends_with("(expected by the test at test/runtests.jl:8)")
-            || a.diagnostics[0].message.contains("expected by the test at"),
+            .contains("(expected by the test at "),
         "{}",
         a.diagnostics[0].message
     );
@@ -343,6 +347,15 @@ fn a_runner_setup_code_runs_in_each_test_file() {
         found(&p),
         vec![f("index-assignment", "a.jl", 2, Severity::Error)]
     );
+    // The message names the program the entry is in.
+    let a = p.analyze();
+    assert!(
+        a.diagnostics[0]
+            .message
+            .contains("in test file test/a.jl of Pk"),
+        "{}",
+        a.diagnostics[0].message
+    );
 }
 
 #[test]
@@ -413,4 +426,25 @@ fn versions_come_from_the_manifest_of_each_unit() {
             f("try-catch", "runtests.jl", 3, Severity::Error),
         ]
     );
+}
+
+#[test]
+fn test_rrule_runs_zygote_only_with_its_config_and_rrule_via_ad() {
+    let p = Project::new(&[
+        ("Project.toml", "[deps]\n"),
+        (
+            "main.jl",
+            &format!(
+                "using ChainRulesTestUtils, Zygote\n\n{MUTATES}\n\
+                 test_rrule(loss, rand(3))\n\
+                 test_rrule(ZygoteRuleConfig(), loss, rand(3))\n\
+                 test_rrule(ZygoteRuleConfig(), loss, rand(3); rrule_f = rrule_via_ad)\n"
+            ),
+        ),
+    ]);
+    assert_eq!(
+        found(&p),
+        vec![f("index-assignment", "main.jl", 4, Severity::Error)]
+    );
+    assert_eq!(p.analyze().summary().entry_points, 1);
 }
