@@ -1309,3 +1309,55 @@ async fn config_files_apply_and_reload() {
     );
     c.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_open_test_file_is_analysed_within_its_test_suite() {
+    // A ParallelTestRunner suite: the runner's `init_code` brings Zygote into each test
+    // file's module. The editor shows what `adlint check` shows for the file, also when
+    // the test folder has its own environment.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let files = [
+        ("Project.toml", "name = \"Pk\"\n"),
+        ("src/Pk.jl", "module Pk\nend\n"),
+        ("test/Project.toml", "[deps]\n"),
+        (
+            "test/runtests.jl",
+            "using Pk, ParallelTestRunner\ninit_code = quote\n    using Zygote\nend\nruntests(Pk, ARGS; init_code)\n",
+        ),
+        ("test/a.jl", MUTATE_BARE),
+        ("test/b.jl", "loss(x) = sum(x)\n"),
+    ];
+    for (rel, text) in files {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let a = root.join("test/a.jl");
+    let mut c = TestClient::start();
+    c.initialize(Some(&root.join("test")), push_caps()).await;
+    c.open(&uri_of(&a), MUTATE_BARE, 1).await;
+    let ds = c.diagnostics(&uri_of(&a), Some(1)).await;
+    assert_eq!(codes(&ds), ["index-assignment"], "{ds:?}");
+    assert!(
+        ds[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("in test file test/a.jl of Pk"),
+        "{ds:?}"
+    );
+    c.shutdown().await;
+    // The same as the command line, from the root or from the test folder.
+    for cwd in [root.clone(), root.join("test")] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_adlint"))
+            .args(["check", "--output-format", "concise", "."])
+            .current_dir(&cwd)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(text.contains("a.jl:2:5: index-assignment"), "{text}");
+    }
+}
+
+const MUTATE_BARE: &str = "function loss(x)\n    x[1] = 0.0\n    return sum(x)\nend\ngradient(loss, rand(3))\n";
