@@ -125,9 +125,20 @@ impl Rule for BoxedVariable {
                 }
                 let by_func = by_func.get_or_insert_with(|| ByFunc::new(facts));
                 for (var, primary, captures, events) in boxed_in(facts, by_func, parent, ci) {
+                    // Differentiated code assigns the box (the closure, reached, or the
+                    // enclosing function when it is differentiated itself), or a value
+                    // that depends on differentiation goes in: a result of an entry call
+                    // (`(l, st), back = pullback(...)`), or a value computed from what an
+                    // entry differentiates.
+                    let differentiated = events.iter().any(|e| e.in_closure)
+                        || cx.graph.is_reached(FuncRef { file, func: parent })
+                        || events
+                            .iter()
+                            .any(|e| carries_differentiated(cx, file, parent, e.span));
                     let entry = found
                         .entry((file, primary))
-                        .or_insert_with(|| (parent, Vec::new(), Vec::new()));
+                        .or_insert_with(|| (parent, Vec::new(), Vec::new(), false));
+                    entry.3 |= differentiated;
                     if !entry.1.contains(&var) {
                         entry.1.push(var.clone());
                     }
@@ -154,7 +165,7 @@ impl Rule for BoxedVariable {
                 }
             }
         }
-        for ((file, span), (func, vars, mut related)) in found {
+        for ((file, span), (func, vars, mut related, differentiated)) in found {
             let names = vars
                 .iter()
                 .map(|v| format!("`{v}`"))
@@ -181,12 +192,60 @@ impl Rule for BoxedVariable {
             d.help = Some(format!(
                 "use a new name for the re-bound value, or bind {names} in a `let` block right before the closure"
             ).into());
+            // Assigned only outside differentiated code (a counter, a setting, a value the
+            // test computed before), the box holds no value a gradient flows through,
+            // unless implicit parameters may be among its contents (zygote-semantics.md
+            // §5.2): a hint.
+            let implicit = (cx.graph.reach_of(FuncRef {
+                file,
+                func: reached_func,
+            }))
+            .is_some_and(|r| cx.graph.entries[r.entry as usize].implicit_params);
+            if !differentiated && !implicit {
+                d.severity = Severity::Info;
+                d.message.push_str(&format!(
+                    "; {} assigned only outside differentiated code, so no gradient flows through the box",
+                    if plural { "they are" } else { "it is" }
+                ));
+            }
             related.sort_by_key(|r| r.location.span);
             related.dedup_by_key(|r| r.location.span);
             d.related = related;
             out.push(d);
         }
     }
+}
+
+/// Whether the assignment at `span` in `parent` puts a value that depends on
+/// differentiation into the variable: the result of an entry call, or a value computed
+/// from a name an entry call in `parent` differentiates with respect to.
+fn carries_differentiated(cx: &RuleContext, file: u32, parent: FuncIdx, span: Span) -> bool {
+    let facts = &cx.facts[file as usize];
+    let entry_call = |c: &crate::facts::Call| {
+        c.name()
+            .is_some_and(|n| cx.knowledge().is_entry_api_name(n) || c.adjoint)
+    };
+    // Calls inside the assignment (its right-hand side).
+    let calls_inside = facts
+        .calls
+        .iter()
+        .filter(|c| c.func == parent && span.contains(c.span));
+    if calls_inside.clone().any(entry_call) {
+        return true;
+    }
+    // Names the entries written in `parent` differentiate (their arguments after the
+    // function), read in the assignment.
+    let text = cx.text(file, span);
+    let words: std::collections::HashSet<&str> = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '!'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    facts
+        .calls
+        .iter()
+        .filter(|c| c.func == parent && entry_call(c))
+        .flat_map(|c| facts.args(c.args).iter().skip(1))
+        .any(|a| matches!(a, crate::facts::Value::Ident(n) if words.contains(n.as_str())))
 }
 
 /// A reached closure inside `func` (for the chain of a finding whose function is not
@@ -283,7 +342,9 @@ impl ByFunc {
 type Boxed = (String, Span, Vec<Span>, Vec<Event>);
 
 /// Variables boxed by one re-binding: the enclosing function, the names, related info.
-type Group = (FuncIdx, Vec<String>, Vec<Related>);
+/// (enclosing function, variables, related information, whether differentiated code
+/// assigns one of them).
+type Group = (FuncIdx, Vec<String>, Vec<Related>, bool);
 
 /// Variables of `parent` that `closure` captures and Julia boxes.
 fn boxed_in(facts: &FileFacts, by: &ByFunc, parent: FuncIdx, closure: FuncIdx) -> Vec<Boxed> {

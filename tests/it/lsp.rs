@@ -1360,4 +1360,5 @@ async fn an_open_test_file_is_analysed_within_its_test_suite() {
     }
 }
 
-const MUTATE_BARE: &str = "function loss(x)\n    x[1] = 0.0\n    return sum(x)\nend\ngradient(loss, rand(3))\n";
+const MUTATE_BARE: &str =
+    "function loss(x)\n    x[1] = 0.0\n    return sum(x)\nend\ngradient(loss, rand(3))\n";

@@ -122,3 +122,29 @@ fn a_guessed_step_makes_a_warning_and_two_are_not_reported() {
         adlint::diagnostic::Severity::Warning
     );
 }
+
+#[test]
+fn a_box_no_gradient_flows_through_is_a_hint() {
+    use adlint::diagnostic::Severity;
+    // `i` is a counter set outside differentiated code: a hint. `w` holds values computed
+    // from what the entry differentiates: a warning.
+    let p = Project::new(&[(
+        "main.jl",
+        "using Zygote\n\nfunction run(xs)\n    i = 0\n    i = 1\n    g1 = gradient(x -> sum(x) * i, xs)\n    w = xs\n    w = xs .+ 1\n    g2 = gradient(x -> sum(x .* w), xs)\n    return g1, g2\nend\n",
+    )]);
+    let a = p.analyze();
+    let got: Vec<(usize, Severity)> = a
+        .diagnostics
+        .iter()
+        .map(|d| {
+            (
+                adlint::render::line_col(&a, d.location.file, d.location.span.start).0,
+                d.severity,
+            )
+        })
+        .collect();
+    assert_eq!(got, [(5, Severity::Info), (8, Severity::Warning)]);
+    assert!(a.diagnostics[0]
+        .message
+        .contains("no gradient flows through the box"));
+}
