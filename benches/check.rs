@@ -708,6 +708,12 @@ fn facts_stats() {
         0,
     );
     row(
+        "returns",
+        sum(&|f| f.returns.len()),
+        size_of::<(adlint::facts::FuncIdx, Value)>(),
+        0,
+    );
+    row(
         "structs",
         sum(&|f| f.structs.len()),
         size_of::<adlint::facts::StructDef>(),

@@ -412,7 +412,8 @@ struct Resolver<'a> {
     /// The entry calls that differentiate each function, by node: (file, call index,
     /// position of the first argument they pass to it, how many). `gradient(b -> b(x),
     /// bn)` binds the closure's `b` to `bn`, so that `b(x)` runs `bn`'s call method.
-    entry_args: HashMap<u32, Vec<(u32, u32, u32, u32)>>,
+    /// Sorted by node: (node, binding).
+    entry_args: Vec<(u32, (u32, u32, u32, u32))>,
     /// Per file: the assignments' (function, variable, index), sorted by function and
     /// variable (in file order within each), and inner named functions by (parent, name);
     /// built once so lookups do not scan the file.
@@ -609,20 +610,20 @@ pub fn build(
             })
             .collect(),
         flux,
-        entry_args: HashMap::default(),
+        entry_args: Vec::new(),
     };
     // Which arguments the entry calls pass to the functions they differentiate, before
     // the rounds follow values through parameters.
-    let bindings: Vec<(u32, (u32, u32, u32, u32))> = (files.par_iter().enumerate())
+    let mut bindings: Vec<(u32, (u32, u32, u32, u32))> = (files.par_iter().enumerate())
         .flat_map_iter(|(fi, facts)| {
             let r = &r;
             (facts.calls.iter().enumerate())
                 .flat_map(move |(ci, call)| r.entry_bindings(fi as u32, ci as u32, call))
         })
         .collect();
-    for (node, binding) in bindings {
-        r.entry_args.entry(node).or_default().push(binding);
-    }
+    bindings.sort_unstable();
+    bindings.dedup();
+    r.entry_args = bindings;
 
     // Rounds: the first resolves every call; later ones follow function values through
     // the parameters bound at the call sites found by the round before, so they resolve
@@ -1280,7 +1281,9 @@ impl<'a> Resolver<'a> {
         }
         // Arguments an entry call passes to the function it differentiates.
         let node = self.node_base[me.file as usize] + me.func;
-        for &(cf, ci, first, count) in self.entry_args.get(&node).into_iter().flatten() {
+        let start = self.entry_args.partition_point(|b| b.0 < node);
+        let bound = self.entry_args[start..].iter().take_while(|b| b.0 == node);
+        for &(_, (cf, ci, first, count)) in bound {
             if index as u32 >= count {
                 continue;
             }
@@ -1859,12 +1862,13 @@ impl<'a> Resolver<'a> {
     /// The `@test_throws` or `@test_broken` whose expression holds the call, if one does.
     fn expected_failure(&self, file: u32, call: &Call) -> Option<Span> {
         let facts = self.facts(file);
+        // The span test first: it rules out nearly every site without reading a name.
         facts.sites.iter().find_map(|s| match &s.kind {
             crate::facts::SiteKind::Macro { path }
-                if path
-                    .last()
-                    .is_some_and(|m| m == "@test_throws" || m == "@test_broken")
-                    && s.span.contains(call.span) =>
+                if s.span.contains(call.span)
+                    && path
+                        .last()
+                        .is_some_and(|m| m == "@test_throws" || m == "@test_broken") =>
             {
                 Some(s.span)
             }

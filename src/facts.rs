@@ -1235,6 +1235,16 @@ impl<'s> Extractor<'s> {
         }
     }
 
+    /// The callee of a call of a function (lowercase by Julia's convention, unlike a
+    /// constructor), if `node` is one.
+    fn function_callee(&self, node: Node) -> Option<Path> {
+        if node.kind_str() != "call_expression" {
+            return None;
+        }
+        let path = self.path_of(node.child(0)?);
+        (path.last()?.starts_with(char::is_lowercase)).then(|| Path::new(&path))
+    }
+
     /// What the named function defined at `node` returns ([`FileFactsData::returns`]).
     fn record_returns(&mut self, node: Node, short: bool) {
         let Some(&func) = self.func_at.get(&Span::of(node)) else {
@@ -1276,16 +1286,45 @@ impl<'s> Extractor<'s> {
             let list = matches!(e.kind_str(), "vector_expression" | "tuple_expression")
                 && (1..=16).contains(&items.len())
                 && items.iter().all(|i| i.kind_str() == "call_expression");
-            if list {
-                for item in items {
-                    let v = self.value_of(item, 0);
-                    self.facts.returns.push((func, v));
-                }
-            } else {
-                let v = self.value_of(e, 0);
-                if !matches!(v, Value::Other) {
-                    self.facts.returns.push((func, v));
-                }
+            let exprs = match list {
+                true => items,
+                false => vec![e],
+            };
+            let values: Vec<Value> = (exprs.into_iter())
+                .map(|x| match self.function_callee(x) {
+                    // Not summarised with its arguments, which would be stored again.
+                    Some(callee) => Value::Call {
+                        callee,
+                        args: Args::default(),
+                    },
+                    None => self.value_of(x, 0),
+                })
+                .collect();
+            for v in values {
+                // Kept only what may be a function or a backend: a closure, a name, a call
+                // (a factory's, a constructor's). A call to a function (lowercase, by
+                // Julia's convention) keeps only its callee, which is all that following
+                // its returns needs; a constructor keeps its arguments (the layers a
+                // `Chain` holds).
+                let v = match v {
+                    Value::Call { callee, .. }
+                        if callee
+                            .last()
+                            .is_some_and(|c| c.starts_with(char::is_lowercase)) =>
+                    {
+                        Value::Call {
+                            callee,
+                            args: Args::default(),
+                        }
+                    }
+                    v @ (Value::Func(_)
+                    | Value::Ident(_)
+                    | Value::Path(_)
+                    | Value::Call { .. }
+                    | Value::Compose(_)) => v,
+                    _ => continue,
+                };
+                self.facts.returns.push((func, v));
             }
         }
     }
@@ -2380,7 +2419,13 @@ impl<'s> Extractor<'s> {
                         .filter(|c| c.id() != lhs.id() && c.kind_str() == "call_expression");
                         let value = match collection {
                             Some(c) => {
-                                let v = self.value_of(c, 0);
+                                let v = match self.function_callee(c) {
+                                    Some(callee) => Value::Call {
+                                        callee,
+                                        args: Args::default(),
+                                    },
+                                    None => self.value_of(c, 0),
+                                };
                                 Value::Element(self.alloc_args(vec![v]))
                             }
                             None => Value::Other,
