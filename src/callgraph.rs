@@ -858,6 +858,9 @@ pub fn build(
             };
             let declared_in = |decl_file: u32| index.sees(decl_file, fi as u32);
             let covered = match &f.kind {
+                // The body of an `@generated` function runs when the method is compiled,
+                // not under AD: it builds the code that runs, which adlint cannot see.
+                FunctionKind::Named if f.in_macro.is_some_and(|m| m == "@generated") => true,
                 // A rule in the workspace, or one the config says exists elsewhere
                 // (`[knowledge] has-rule`, e.g. in a package extension adlint does not see).
                 FunctionKind::Named => f.name.as_ref().is_some_and(|n| {

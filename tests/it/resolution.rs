@@ -148,3 +148,16 @@ fn a_box_no_gradient_flows_through_is_a_hint() {
         .message
         .contains("no gradient flows through the box"));
 }
+
+#[test]
+fn code_that_never_runs_under_ad_is_not_analysed() {
+    // An `@generated` function's body builds code when the method is compiled (Lux's
+    // `applychain`); an ODE right-hand side handed to `ODEProblem` is called by `solve`'s
+    // adjoint rule, not traversed by Zygote.
+    let p = Project::new(&[(
+        "main.jl",
+        "using Zygote, OrdinaryDiffEq, SciMLSensitivity\n\n@generated function apply(layers::Tuple{Vararg{Any,N}}, x) where {N}\n    calls = []\n    push!(calls, :(y = x))\n    return Expr(:block, calls...)\nend\n\nfunction rhs!(du, u, p, t)\n    du[1] = -p[1] * u[1]\nend\n\nfunction loss(p)\n    prob = ODEProblem(rhs!, [1.0], (0.0, 1.0), p)\n    sol = solve(prob, Tsit5())\n    return sum(apply((), sol[end]))\nend\ngradient(loss, [0.5])\n",
+    )]);
+    let a = p.analyze();
+    assert!(findings(&a).is_empty(), "{:?}", findings(&a));
+}
