@@ -132,8 +132,8 @@ impl Rule for BoxedVariable {
                     // entry differentiates.
                     let differentiated = events.iter().any(|e| e.in_closure)
                         || cx.graph.is_reached(FuncRef { file, func: parent })
-                        || events
-                            .iter()
+                        || (events.iter())
+                            .filter(|e| e.span != pdef.signature)
                             .any(|e| carries_differentiated(cx, file, parent, e.span));
                     let entry = found
                         .entry((file, primary))
@@ -192,16 +192,10 @@ impl Rule for BoxedVariable {
             d.help = Some(format!(
                 "use a new name for the re-bound value, or bind {names} in a `let` block right before the closure"
             ).into());
-            // Assigned only outside differentiated code (a counter, a setting, a value the
-            // test computed before), the box holds no value a gradient flows through,
-            // unless implicit parameters may be among its contents (zygote-semantics.md
-            // §5.2): a hint.
-            let implicit = (cx.graph.reach_of(FuncRef {
-                file,
-                func: reached_func,
-            }))
-            .is_some_and(|r| cx.graph.entries[r.entry as usize].implicit_params);
-            if !differentiated && !implicit {
+            // Assigned only outside differentiated code (a counter, a setting, data the
+            // program computed before), the box holds no value a gradient flows through
+            // (zygote-semantics.md §5.2): a hint.
+            if !differentiated {
                 d.severity = Severity::Info;
                 d.message.push_str(&format!(
                     "; {} assigned only outside differentiated code, so no gradient flows through the box",
@@ -240,12 +234,43 @@ fn carries_differentiated(cx: &RuleContext, file: u32, parent: FuncIdx, span: Sp
         .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '!'))
         .filter(|w| !w.is_empty())
         .collect();
-    facts
+    use crate::facts::Value;
+    // For implicit parameters, what `params(...)` collects is what is differentiated.
+    let params_of = |v: &Value| -> Vec<crate::name::Name> {
+        match v {
+            Value::Call { callee, args }
+                if callee
+                    .last()
+                    .is_some_and(|c| c == "params" || c == "Params") =>
+            {
+                (facts.args(*args).iter())
+                    .filter_map(|a| match a {
+                        Value::Ident(n) => Some(*n),
+                        _ => None,
+                    })
+                    .collect()
+            }
+            _ => Vec::new(),
+        }
+    };
+    let differentiated: Vec<crate::name::Name> = facts
         .calls
         .iter()
         .filter(|c| c.func == parent && entry_call(c))
         .flat_map(|c| facts.args(c.args).iter().skip(1))
-        .any(|a| matches!(a, crate::facts::Value::Ident(n) if words.contains(n.as_str())))
+        .flat_map(|a| match a {
+            Value::Ident(n) => {
+                // `θ = params(model)`: the model's parameters.
+                let mut names = vec![*n];
+                for asg in (facts.assigns.iter()).filter(|x| x.var == *n && x.func == parent) {
+                    names.extend(params_of(&asg.value));
+                }
+                names
+            }
+            other => params_of(other),
+        })
+        .collect();
+    differentiated.iter().any(|n| words.contains(n.as_str()))
 }
 
 /// A reached closure inside `func` (for the chain of a finding whose function is not

@@ -161,3 +161,25 @@ fn code_that_never_runs_under_ad_is_not_analysed() {
     let a = p.analyze();
     assert!(findings(&a).is_empty(), "{:?}", findings(&a));
 }
+
+#[test]
+fn with_implicit_parameters_a_box_of_data_is_a_hint_and_a_box_of_parameters_is_not() {
+    use adlint::diagnostic::Severity;
+    let p = Project::new(&[(
+        "main.jl",
+        "using Flux\nimport Zygote\n\nfunction step(W, x)\n    x = x .* 2\n    W = W .+ 0\n    θ = params(W)\n    Zygote.gradient(() -> sum(W * x), θ)\nend\n",
+    )]);
+    let a = p.analyze();
+    let got: Vec<(usize, Severity)> = a
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == "boxed-variable")
+        .map(|d| {
+            (
+                adlint::render::line_col(&a, d.location.file, d.location.span.start).0,
+                d.severity,
+            )
+        })
+        .collect();
+    assert_eq!(got, [(5, Severity::Info), (6, Severity::Warning)]);
+}
