@@ -95,7 +95,7 @@ impl Rule for BroadcastAssignment {
             else {
                 continue;
             };
-            let origin = origin_of(cx, file, site.func, target);
+            let origin = origin_of(cx, file, site.func, target, site.span);
             if origin.is_supported() {
                 continue;
             }
@@ -133,7 +133,7 @@ impl Rule for BroadcastAssignment {
             let Some(dest) = cx.facts[file as usize].args(call.args).get(row.dest - 1) else {
                 continue;
             };
-            let origin = origin_of(cx, file, call.func, dest);
+            let origin = origin_of(cx, file, call.func, dest, call.span);
             if origin.is_supported() {
                 continue;
             }

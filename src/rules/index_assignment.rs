@@ -100,7 +100,7 @@ impl Rule for IndexAssignment {
                 // `r[] = v`: a `Ref` (or zero-dimensional array) write, which Zygote supports.
                 continue;
             }
-            let origin = origin_of(cx, file, site.func, target);
+            let origin = origin_of(cx, file, site.func, target, site.span);
             if origin.is_supported() {
                 continue;
             }

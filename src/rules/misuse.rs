@@ -158,7 +158,7 @@ impl Rule for FrozenBufferWrite {
             };
             let Value::Ident(name) = target else { continue };
             if !matches!(
-                origin_of(cx, file, site.func, target),
+                origin_of(cx, file, site.func, target, site.span),
                 Origin::Supported {
                     kind: OriginKind::Buffer,
                     ..

@@ -185,8 +185,15 @@ impl<'a> RuleContext<'a> {
     }
 
     /// Whether a call resolved to workspace code (so it is not a library function).
+    /// Methods the workspace adds to a function defined elsewhere (`Base.push!` for its
+    /// own buffer type) do not make a call to that function the workspace's: they run
+    /// only for their own types.
     pub fn is_workspace_call(&self, file: u32, call: u32) -> bool {
-        self.graph.has_targets(file, call)
+        let Some(name) = self.facts[file as usize].calls[call as usize].name() else {
+            return false;
+        };
+        (self.graph.targets_of(file, call).into_iter())
+            .any(|t| !self.index.extends_external(t, name, self.facts))
     }
 
     pub fn source(&self, file: u32) -> &'a str {

@@ -113,7 +113,7 @@ impl Rule for MutatingCall {
             let Some(dest) = cx.facts[file as usize].args(call.args).get(row.dest - 1) else {
                 continue;
             };
-            let origin = origin_of(cx, file, call.func, dest);
+            let origin = origin_of(cx, file, call.func, dest, call.span);
             if origin.is_supported()
                 || (row.bool_ok && matches!(origin, Origin::Array { bools: true, .. }))
             {

@@ -50,9 +50,46 @@ fn combine(a: Origin, b: Origin) -> Origin {
     }
 }
 
-/// The origin of `value` as seen in function `func` of `file`.
-pub fn origin_of(cx: &RuleContext, file: u32, func: FuncIdx, value: &Value) -> Origin {
+/// The origin of `value` as seen at `at` in function `func` of `file`. A local assigned
+/// before `at` by an assignment that dominates it (earlier, in a block around `at`), and
+/// not assigned after it, has that assignment's origin only: after `stk = [];
+/// stk = Zygote.Stack(stk)`, `stk` is a `Stack`.
+pub fn origin_of(cx: &RuleContext, file: u32, func: FuncIdx, value: &Value, at: Span) -> Origin {
+    if let Value::Ident(name) = value {
+        let facts = &cx.facts[file as usize];
+        let mine: Vec<_> = (facts.assigns.iter())
+            .filter(|a| a.func == func && a.var == *name)
+            .collect();
+        let later = mine.iter().any(|a| a.span.start >= at.start);
+        let dominating = (mine.iter())
+            .filter(|a| a.span.end <= at.start)
+            .max_by_key(|a| a.span.start)
+            .filter(|a| a.block.contains(at));
+        if let (false, Some(a)) = (later, dominating) {
+            return with_place(origin_rec(cx, file, func, &a.value, 1), file, a.span);
+        }
+    }
     origin_rec(cx, file, func, value, 0)
+}
+
+/// An origin made by the assignment at `span`, located there.
+fn with_place(o: Origin, file: u32, span: Span) -> Origin {
+    match o {
+        Origin::Array {
+            how,
+            at: None,
+            bools,
+        } => Origin::Array {
+            how,
+            at: Some((file, span)),
+            bools,
+        },
+        Origin::Supported { kind, at: None } => Origin::Supported {
+            kind,
+            at: Some((file, span)),
+        },
+        o => o,
+    }
 }
 
 fn origin_rec(cx: &RuleContext, file: u32, func: FuncIdx, value: &Value, depth: u32) -> Origin {
@@ -128,22 +165,7 @@ fn ident_origin(cx: &RuleContext, file: u32, func: FuncIdx, name: &str, depth: u
         if !assigns.is_empty() {
             let mut acc: Option<Origin> = None;
             for a in assigns {
-                let o = match origin_rec(cx, file, f, &a.value, depth + 1) {
-                    Origin::Array {
-                        how,
-                        at: None,
-                        bools,
-                    } => Origin::Array {
-                        how,
-                        at: Some((file, a.span)),
-                        bools,
-                    },
-                    Origin::Supported { kind, at: None } => Origin::Supported {
-                        kind,
-                        at: Some((file, a.span)),
-                    },
-                    o => o,
-                };
+                let o = with_place(origin_rec(cx, file, f, &a.value, depth + 1), file, a.span);
                 acc = Some(match acc {
                     None => o,
                     Some(prev) => combine(prev, o),

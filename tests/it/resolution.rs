@@ -183,3 +183,35 @@ fn with_implicit_parameters_a_box_of_data_is_a_hint_and_a_box_of_parameters_is_n
         .collect();
     assert_eq!(got, [(5, Severity::Info), (6, Severity::Warning)]);
 }
+
+#[test]
+fn a_rebinding_that_dominates_the_use_decides_the_origin() {
+    // Zygote's own test: after `stk = Zygote.Stack(stk)`, `pop!(stk)` pops a Stack.
+    let p = Project::new(&[(
+        "main.jl",
+        "using Zygote\n\ngradient(1) do x\n    stk = []\n    Zygote._push!(stk, x)\n    stk = Zygote.Stack(stk)\n    pop!(stk)\nend\n\ngradient(1) do x\n    a = Zygote.Buffer([0.0])\n    a = []\n    push!(a, x)\n    x\nend\n",
+    )]);
+    let a = p.analyze();
+    assert_eq!(
+        findings(&a),
+        [("mutating-call".to_string(), "main.jl".to_string(), 13, 5)]
+    );
+}
+
+#[test]
+fn a_workspace_method_of_a_base_function_does_not_hide_a_mutation() {
+    // The workspace's `Base.push!` for its own buffer type runs only for that type: the
+    // `push!` on an array literal is still Base's.
+    let p = Project::new(&[(
+        "main.jl",
+        "using Zygote\n\nstruct Buf\n    data::Vector{Any}\nend\nBase.push!(b::Buf, x) = (b.data = vcat(b.data, x); b)\n\ngradient(1) do x\n    push!([], x)\n    return x\nend\n",
+    )]);
+    let a = p.analyze();
+    assert_eq!(
+        findings(&a)
+            .into_iter()
+            .filter(|f| f.0 == "mutating-call")
+            .collect::<Vec<_>>(),
+        [("mutating-call".to_string(), "main.jl".to_string(), 9, 5)]
+    );
+}
