@@ -55,6 +55,7 @@ fn combine(a: Origin, b: Origin) -> Origin {
 /// not assigned after it, has that assignment's origin only: after `stk = [];
 /// stk = Zygote.Stack(stk)`, `stk` is a `Stack`.
 pub fn origin_of(cx: &RuleContext, file: u32, func: FuncIdx, value: &Value, at: Span) -> Origin {
+    STEPS.with(|s| s.set(0));
     if let Value::Ident(name) = value {
         let facts = &cx.facts[file as usize];
         let mine: Vec<_> = (facts.assigns.iter())
@@ -92,8 +93,20 @@ fn with_place(o: Origin, file: u32, span: Span) -> Origin {
     }
 }
 
+thread_local! {
+    /// Values looked at by the current [`origin_of`]: a function with many call sites
+    /// whose arguments are parameters of functions with many call sites multiplies the
+    /// work at each level, so one search stops after [`MAX_STEPS`].
+    static STEPS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+const MAX_STEPS: u32 = 512;
+
 fn origin_rec(cx: &RuleContext, file: u32, func: FuncIdx, value: &Value, depth: u32) -> Origin {
-    if depth > 6 {
+    let steps = STEPS.with(|s| {
+        s.set(s.get() + 1);
+        s.get()
+    });
+    if depth > 6 || steps > MAX_STEPS {
         return Origin::Unknown {
             why: "its origin is too far away to follow".into(),
         };
