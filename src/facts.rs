@@ -1235,14 +1235,23 @@ impl<'s> Extractor<'s> {
         }
     }
 
-    /// The callee of a call of a function (lowercase by Julia's convention, unlike a
-    /// constructor), if `node` is one.
-    fn function_callee(&self, node: Node) -> Option<Path> {
-        if node.kind_str() != "call_expression" {
-            return None;
+    /// The value of `node` as a function returns or a loop iterates it: a call of a
+    /// function (lowercase by Julia's convention, unlike a constructor) keeps only its
+    /// callee, which is all that following that function's returns needs (its
+    /// arguments are stored with the call already); anything else its summary.
+    fn result_value(&self, node: Node) -> Value {
+        let callee = (node.kind_str() == "call_expression")
+            .then(|| node.child(0))
+            .flatten()
+            .map(|c| self.path_of(c))
+            .filter(|p| p.last().is_some_and(|n| n.starts_with(char::is_lowercase)));
+        match callee {
+            Some(path) => Value::Call {
+                callee: Path::new(&path),
+                args: Args::default(),
+            },
+            None => self.value_of(node, 0),
         }
-        let path = self.path_of(node.child(0)?);
-        (path.last()?.starts_with(char::is_lowercase)).then(|| Path::new(&path))
     }
 
     /// What the named function defined at `node` returns ([`FileFactsData::returns`]).
@@ -1282,24 +1291,8 @@ impl<'s> Extractor<'s> {
             if e.kind_str() == "return_statement" {
                 continue;
             }
-            let items = syntax::named_children(e);
-            let list = matches!(e.kind_str(), "vector_expression" | "tuple_expression")
-                && (1..=16).contains(&items.len())
-                && items.iter().all(|i| i.kind_str() == "call_expression");
-            let exprs = match list {
-                true => items,
-                false => vec![e],
-            };
-            let values: Vec<Value> = (exprs.into_iter())
-                .map(|x| match self.function_callee(x) {
-                    // Not summarised with its arguments, which would be stored again.
-                    Some(callee) => Value::Call {
-                        callee,
-                        args: Args::default(),
-                    },
-                    None => self.value_of(x, 0),
-                })
-                .collect();
+            let exprs = literal_calls(e).unwrap_or_else(|| vec![e]);
+            let values: Vec<Value> = (exprs.into_iter()).map(|x| self.result_value(x)).collect();
             for v in values {
                 // Kept only what may be a function or a backend: a closure, a name, a call
                 // (a factory's, a constructor's). A call to a function (lowercase, by
@@ -2388,57 +2381,24 @@ impl<'s> Extractor<'s> {
         match lhs.kind_str() {
             "identifier" => {
                 // `for b in (AutoZygote(), AutoForwardDiff())`: over a literal list of calls
-                // the variable takes each of them (so that what flows through it is known);
-                // otherwise its value is not followed.
-                let items = (node.named_child(node.named_child_count().saturating_sub(1) as u32))
-                    .filter(|c| c.id() != lhs.id())
-                    .filter(|c| matches!(c.kind_str(), "tuple_expression" | "vector_expression"))
-                    .map(syntax::named_children)
-                    .filter(|items| {
-                        (1..=16).contains(&items.len())
-                            && items.iter().all(|i| i.kind_str() == "call_expression")
-                    });
-                match items {
-                    Some(items) => {
-                        for item in items {
-                            let value = self.value_of(item, 0);
-                            self.push_assign(
-                                func,
-                                self.text(lhs),
-                                value,
-                                AssignKind::Loop,
-                                span,
-                                scopes,
-                            );
+                // the variable takes each of them; over a call's result, an element of it
+                // (`for b in backends()`); otherwise its value is not followed.
+                let collection = (node
+                    .named_child(node.named_child_count().saturating_sub(1) as u32))
+                .filter(|c| c.id() != lhs.id());
+                let values = match collection {
+                    Some(c) => match literal_calls(c) {
+                        Some(items) => items.into_iter().map(|i| self.value_of(i, 0)).collect(),
+                        None if c.kind_str() == "call_expression" => {
+                            let v = self.result_value(c);
+                            vec![Value::Element(self.alloc_args(vec![v]))]
                         }
-                    }
-                    None => {
-                        // Over a call's result: an element of it (`for b in backends()`).
-                        let collection = (node
-                            .named_child(node.named_child_count().saturating_sub(1) as u32))
-                        .filter(|c| c.id() != lhs.id() && c.kind_str() == "call_expression");
-                        let value = match collection {
-                            Some(c) => {
-                                let v = match self.function_callee(c) {
-                                    Some(callee) => Value::Call {
-                                        callee,
-                                        args: Args::default(),
-                                    },
-                                    None => self.value_of(c, 0),
-                                };
-                                Value::Element(self.alloc_args(vec![v]))
-                            }
-                            None => Value::Other,
-                        };
-                        self.push_assign(
-                            func,
-                            self.text(lhs),
-                            value,
-                            AssignKind::Loop,
-                            span,
-                            scopes,
-                        )
-                    }
+                        None => vec![Value::Other],
+                    },
+                    None => vec![Value::Other],
+                };
+                for value in values {
+                    self.push_assign(func, self.text(lhs), value, AssignKind::Loop, span, scopes);
                 }
             }
             _ => {
@@ -2682,6 +2642,16 @@ fn is_short_definition(node: Node) -> bool {
 }
 
 /// The call inside a signature: `f(x)`, `f(x) where T`, `f(x)::T`.
+/// The calls of a literal tuple or vector of (at most 16) calls: `(AutoZygote(),
+/// AutoForwardDiff())`.
+fn literal_calls(node: Node) -> Option<Vec<Node>> {
+    let items = syntax::named_children(node);
+    (matches!(node.kind_str(), "tuple_expression" | "vector_expression")
+        && (1..=16).contains(&items.len())
+        && items.iter().all(|i| i.kind_str() == "call_expression"))
+    .then_some(items)
+}
+
 fn find_signature_call(node: Node) -> Option<Node> {
     let mut cur = node;
     for _ in 0..8 {
