@@ -343,6 +343,7 @@ fn analyze_facts(
         &workspace.root,
         &|name| crate::knowledge::builtin().loads_of(name),
     );
+    workspace.warnings.extend(units.notes.iter().cloned());
     let index = Index::build(&facts, &edges, units);
     let rule_decls = index::Rules::build(&facts, &index);
     let (knowledge, config_zygote) = match workspace.root_config() {

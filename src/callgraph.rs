@@ -1560,6 +1560,14 @@ impl<'a> Resolver<'a> {
                     }
                     Some(Binding::Param { func: owner, index }) => {
                         let def = &self.facts(file).functions[owner as usize];
+                        // Its default value, when a call does not give it.
+                        for a in (self.facts(file).assigns.iter()).filter(|a| {
+                            a.func == owner
+                                && a.var == *n
+                                && a.kind == crate::facts::AssignKind::Default
+                        }) {
+                            self.backends_of(file, owner, &a.value, depth + 1, seen, out);
+                        }
                         let annotation = def.params.get(index).and_then(|p| p.annotation);
                         if let Some(a) = annotation {
                             let base = crate::facts::base_type_name(&a);

@@ -486,6 +486,9 @@ pub enum AssignKind {
     Let,
     /// `local x` or `global x` without a value.
     Declaration { global: bool },
+    /// The default value of a parameter (`backend = AutoZygote()` in a signature): what
+    /// the parameter holds when a call does not give it.
+    Default,
 }
 
 #[derive(Debug, Clone)]
@@ -1226,11 +1229,15 @@ impl<'s> Extractor<'s> {
                     }
                 }
                 Cap::Struct | Cap::Module | Cap::Generator => {}
-                Cap::Function => self.record_returns(node, false),
+                Cap::Function => {
+                    self.record_returns(node, false);
+                    self.record_defaults(node, false);
+                }
                 Cap::Short | Cap::Lambda | Cap::Do | Cap::Comprehension => {}
             }
             if cap == Cap::Assign && is_short_definition(node) {
                 self.record_returns(node, true);
+                self.record_defaults(node, true);
             }
         }
     }
@@ -1251,6 +1258,62 @@ impl<'s> Extractor<'s> {
                 args: Args::default(),
             },
             None => self.value_of(node, 0),
+        }
+    }
+
+    /// The default values of the parameters of the function defined at `node`, as
+    /// assignments of kind [`AssignKind::Default`] in that function.
+    fn record_defaults(&mut self, node: Node, short: bool) {
+        let Some(&func) = self.func_at.get(&Span::of(node)) else {
+            return;
+        };
+        let sig = match short {
+            true => node.child(0),
+            false => syntax::child_of_kind(node, "signature"),
+        };
+        let Some(call) = sig.and_then(find_signature_call) else {
+            return;
+        };
+        let Some(list) = call
+            .child_by_field_name("arguments")
+            .or_else(|| syntax::call_arguments(call))
+        else {
+            return;
+        };
+        let mut with_default: Vec<Node> = Vec::new();
+        for child in syntax::named_children(list) {
+            match child.kind_str() {
+                "named_argument" => with_default.push(child),
+                "keyword_parameters" => with_default.extend(
+                    syntax::named_children(child)
+                        .into_iter()
+                        .filter(|k| k.kind_str() == "named_argument"),
+                ),
+                _ => {}
+            }
+        }
+        for arg in with_default {
+            let (Some(target), Some(value)) = (
+                arg.child(0),
+                arg.named_child(arg.named_child_count().saturating_sub(1) as u32),
+            ) else {
+                continue;
+            };
+            let Some(name) = self.param_of(target).name else {
+                continue;
+            };
+            let value = self.value_of(value, 0);
+            if matches!(value, Value::Call { .. } | Value::Ident(_) | Value::Path(_)) {
+                self.facts.assigns.push(Assign {
+                    func,
+                    var: name,
+                    value,
+                    kind: AssignKind::Default,
+                    span: Span::of(arg),
+                    block: self.facts.functions[func as usize].span,
+                    in_loop: false,
+                });
+            }
         }
     }
 

@@ -73,6 +73,9 @@ pub struct Units {
     /// Imports of a test runner's setup code that run in each of its test files'
     /// modules (ParallelTestRunner's `init_code`): (unit, file, import index).
     pub setup_imports: Vec<(u32, u32, u32)>,
+    /// What the summary should say about how units were found (a package whose include
+    /// graph is not known).
+    pub notes: Vec<String>,
 }
 
 /// The packages that loading a package outside the workspace loads too (what their
@@ -132,6 +135,7 @@ impl Units {
             calls > ff.includes.len()
         };
         let mut group_of: HashMap<usize, usize> = HashMap::new();
+        let mut notes: Vec<String> = Vec::new();
         let mut roots: Vec<Vec<u32>> = Vec::new();
         for f in (0..n).filter(|&f| !included[f]) {
             let path = &files[f].path;
@@ -151,9 +155,21 @@ impl Units {
                 }
             });
             match package.filter(|_| unknown_graph) {
-                Some((pi, _)) => match group_of.get(&pi) {
+                Some((pi, p)) => match group_of.get(&pi) {
                     Some(&g) => roots[g].push(f as u32),
                     None => {
+                        // Said when the package's own file is there (a missing one is a
+                        // layout adlint reads as one program, not a gap in what it knows).
+                        if let Some(e) = p
+                            .entry_file()
+                            .filter(|e| files.iter().any(|g| &g.path == e))
+                        {
+                            notes.push(format!(
+                                "{}: includes a file by a computed path, which adlint does not follow; the files of its `src/` that nothing includes are analysed as part of package {}",
+                                display(&e, root),
+                                p.name.as_deref().unwrap_or("?")
+                            ));
+                        }
                         group_of.insert(pi, roots.len());
                         roots.push(vec![f as u32]);
                     }
@@ -358,6 +374,7 @@ impl Units {
             main_with,
             visible,
             setup_imports,
+            notes,
         }
     }
 
@@ -378,6 +395,7 @@ impl Units {
             main_with: vec![vec![0]],
             visible: vec![visible],
             setup_imports: Vec::new(),
+            notes: Vec::new(),
         }
     }
 

@@ -298,8 +298,17 @@ impl<'a> RuleContext<'a> {
                     Some(u) => format!(" in {u}"),
                     None => String::new(),
                 };
+                // The backend, where the API does not say it: `DI.gradient` (Zygote).
+                let backend = match e.backend {
+                    crate::knowledge::Backend::Zygote
+                        if !e.api.starts_with("Zygote.") && !e.api.ends_with('\'') =>
+                    {
+                        " (Zygote)"
+                    }
+                    _ => "",
+                };
                 format!(
-                    "`{}` at {}:{}{unit}",
+                    "`{}`{backend} at {}:{}{unit}",
                     e.api,
                     self.files[e.location.file as usize].display,
                     self.line_of(e.location.file, e.location.span.start)

@@ -448,3 +448,53 @@ fn test_rrule_runs_zygote_only_with_its_config_and_rrule_via_ad() {
     );
     assert_eq!(p.analyze().summary().entry_points, 1);
 }
+
+#[test]
+fn a_backend_given_as_a_default_argument_is_followed() {
+    let p = Project::new(&[
+        ("Project.toml", "[deps]\n"),
+        (
+            "main.jl",
+            &format!(
+                "import DifferentiationInterface as DI\nusing ADTypes\n\n{MUTATES}\n\
+                 grad_kw(x; backend = AutoZygote()) = DI.gradient(loss, backend, x)\n\
+                 grad_pos(x, backend = AutoForwardDiff()) = DI.gradient(loss, backend, x)\n"
+            ),
+        ),
+    ]);
+    let s = p.analyze().summary();
+    assert_eq!(s.entries_by_backend.get("zygote"), Some(&1));
+    assert_eq!(s.entries_by_backend.get("forwarddiff"), Some(&1));
+    assert_eq!(
+        found(&p),
+        vec![f("index-assignment", "main.jl", 5, Severity::Error)]
+    );
+}
+
+#[test]
+fn a_computed_include_keeps_the_source_files_with_the_package_and_says_so() {
+    let p = Project::new(&[
+        ("Project.toml", "name = \"Pk\"\n"),
+        (
+            "src/Pk.jl",
+            "module Pk\nusing Zygote\nfor f in (\"layers.jl\",)\n    include(joinpath(@__DIR__, f))\nend\nrun(x) = gradient(y -> sum(scale(y)), x)\nend\n",
+        ),
+        (
+            "src/layers.jl",
+            "function scale(x)\n    x[1] = 0.0\n    return x\nend\n",
+        ),
+    ]);
+    assert_eq!(
+        found(&p),
+        vec![f("index-assignment", "layers.jl", 2, Severity::Error)]
+    );
+    let a = p.analyze();
+    assert!(
+        a.workspace
+            .warnings
+            .iter()
+            .any(|w| w.contains("src/Pk.jl: includes a file by a computed path")),
+        "{:?}",
+        a.workspace.warnings
+    );
+}
