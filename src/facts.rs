@@ -1302,6 +1302,15 @@ impl<'s> Extractor<'s> {
             let Some(name) = self.param_of(target).name else {
                 continue;
             };
+            // Kept: a constructor's value (`AutoZygote()`) or a name; a function's result
+            // (`rng = default_rng()`) or a literal says nothing adlint follows.
+            let constructor = value.kind_str() == "call_expression"
+                && (value.child(0))
+                    .map(|c| self.path_of(c))
+                    .is_some_and(|p| p.last().is_some_and(|n| n.starts_with(char::is_uppercase)));
+            if !(constructor || matches!(value.kind_str(), "identifier" | "field_expression")) {
+                continue;
+            }
             let value = self.value_of(value, 0);
             if matches!(value, Value::Call { .. } | Value::Ident(_) | Value::Path(_)) {
                 self.facts.assigns.push(Assign {
