@@ -465,9 +465,19 @@ impl Index {
         found.sort();
         found.dedup();
         if found.is_empty() {
-            // Not visible by the rules above (a module set up in a way adlint cannot follow):
-            // every method of that name in the programs this one sees, as a possible target.
-            return (all.iter().copied().filter(|f| seen(f)).collect(), false);
+            // Not visible by the rules above (a module set up in a way adlint cannot follow,
+            // such as `@reexport`): the methods of that name in this program, and the
+            // exported ones of the programs it loads, as possible targets. A loaded
+            // package's unexported function is not reachable by its bare name.
+            let possible: Vec<FuncRef> = (all.iter().copied())
+                .filter(|f| {
+                    let u = self.unit_of(f.file);
+                    u == unit
+                        || main.contains(&u)
+                        || (seen(f) && self.exports(u, self.function_module(*f, files), name))
+                })
+                .collect();
+            return (possible, false);
         }
         (found, true)
     }

@@ -498,3 +498,36 @@ fn a_computed_include_keeps_the_source_files_with_the_package_and_says_so() {
         a.workspace.warnings
     );
 }
+
+#[test]
+fn a_loaded_package_s_unexported_function_is_not_its_bare_name() {
+    // `helper` is not exported: in the script, the bare name is not the package's.
+    let files = |export: &str| {
+        vec![
+            ("Project.toml".to_string(), "name = \"Pk\"\n".to_string()),
+            (
+                "src/Pk.jl".to_string(),
+                format!("module Pk\n{export}function helper(x)\n    x[1] = 0.0\n    return x\nend\nend\n"),
+            ),
+            (
+                "examples/run.jl".to_string(),
+                "using Pk, Zygote\ngradient(x -> sum(helper(x)), rand(3))\n".to_string(),
+            ),
+        ]
+    };
+    let owned = files("");
+    let refs: Vec<(&str, &str)> = owned
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    assert_eq!(found(&Project::new(&refs)), vec![]);
+    let owned = files("export helper\n");
+    let refs: Vec<(&str, &str)> = owned
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    assert_eq!(
+        found(&Project::new(&refs)),
+        vec![f("index-assignment", "Pk.jl", 4, Severity::Error)]
+    );
+}
