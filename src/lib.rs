@@ -1,10 +1,12 @@
 //! adlint: finds Julia code that Zygote.jl cannot differentiate, before it runs.
 //!
 //! The pipeline (see `docs/architecture.md` in the shared docs): `workspace` discovers
-//! files, `syntax` parses them, `facts` extracts per-file facts, `index` builds the
-//! workspace symbol table, `callgraph` resolves calls and reachability from entry points,
-//! `rules` report findings, `fix` builds and applies their quick fixes, and `render` writes
-//! them out. `analysis` runs the pipeline for the CLI and the language server.
+//! files and `Project.toml`s, `syntax` parses them, `facts` extracts per-file facts,
+//! `units` splits the workspace into the programs Julia runs (packages, extensions, test
+//! suites, scripts: `docs/program-units.md`), `index` builds the symbol table per unit,
+//! `callgraph` resolves calls and reachability from entry points, `rules` report findings,
+//! `fix` builds and applies their quick fixes, and `render` writes them out. `analysis`
+//! runs the pipeline for the CLI and the language server.
 //!
 //! Four modules go beyond the architecture page's table, on purpose:
 //! - `fix` depends on `refad` for `check --fix --verify` only (`GradientReference`: the
