@@ -392,6 +392,10 @@ fn boxed_in(facts: &FileFacts, by: &ByFunc, parent: FuncIdx, closure: FuncIdx) -
     names.dedup();
     let mut out = Vec::new();
     for name in names {
+        // `_` is not a variable: assigning it discards the value, nothing is captured.
+        if name == "_" {
+            continue;
+        }
         // The closure's own parameters and loop variables shadow the outer name.
         if cdef.param_index_of(name).is_some() {
             continue;

@@ -132,10 +132,23 @@ impl Rule for MutatingCall {
                     row.via
                 )
             };
+            // An array written in place (`push!([], x)`) has no name to show.
+            let (shown, what) = match dest {
+                crate::facts::Value::Array => (
+                    format!(
+                        "the array literal at line {}",
+                        cx.line_of(file, call.span.start)
+                    ),
+                    "an array literal is an array".to_string(),
+                ),
+                _ => (
+                    format!("`{target}`"),
+                    origin::describe(&target, &origin, cx, file),
+                ),
+            };
             d.message = format!(
-                "`{name}` modifies `{target}` in place in differentiated code (reached from {}): {outcome}; {}",
+                "`{name}` modifies {shown} in place in differentiated code (reached from {}): {outcome}; {what}",
                 cx.entry_phrase(&d),
-                origin::describe(&target, &origin, cx, file)
             );
             d.help = Some(match name {
                 "push!" | "pushfirst!" | "append!" | "prepend!" => {

@@ -215,3 +215,25 @@ fn a_workspace_method_of_a_base_function_does_not_hide_a_mutation() {
         [("mutating-call".to_string(), "main.jl".to_string(), 9, 5)]
     );
 }
+
+#[test]
+fn messages_name_what_is_written() {
+    // `axpy!(a, x, y)` writes `y`; a literal has no name; `_` is never boxed.
+    let p = Project::new(&[(
+        "main.jl",
+        "using Zygote, LinearAlgebra\n\nfunction f(x)\n    y = zeros(3)\n    axpy!(2.0, x, y)\n    push!([], x)\n    _ = 1\n    _ = 2\n    g = () -> (_ = 3; sum(x))\n    return sum(y) + g()\nend\ngradient(f, rand(3))\n",
+    )]);
+    let a = p.analyze();
+    let msgs: Vec<&str> = a.diagnostics.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(msgs.len(), 2, "{msgs:?}");
+    assert!(
+        msgs[0].starts_with("`axpy!` modifies `y` in place"),
+        "{}",
+        msgs[0]
+    );
+    assert!(
+        msgs[1].starts_with("`push!` modifies the array literal at line 6 in place"),
+        "{}",
+        msgs[1]
+    );
+}
