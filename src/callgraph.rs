@@ -1177,7 +1177,7 @@ impl<'a> Resolver<'a> {
                 let module = self
                     .index
                     .unalias(unit, self.module_of(FuncRef { file, func }), q[0]);
-                if self.index.is_workspace_module(unit, module) {
+                if self.index.module_names.contains(&module) {
                     self.index
                         .methods_in_module(unit, module, name[0], self.files)
                         .into_iter()
@@ -1414,7 +1414,7 @@ impl<'a> Resolver<'a> {
             }
         } else {
             let q = qualifier.last().expect("non-empty");
-            if self.index.is_workspace_module(unit, *q) {
+            if self.index.module_names.contains(q) {
                 for m in self.index.methods_in_module(unit, *q, name, self.files) {
                     if self.arity_ok(m, call) {
                         res.targets.push((m, EdgeKind::Call, false));

@@ -511,11 +511,6 @@ impl Index {
             .unwrap_or_default()
     }
 
-    /// Whether `module_name` names a top-level or nested module of a program `unit` sees.
-    pub fn is_workspace_module(&self, _unit: u32, module_name: Name) -> bool {
-        self.module_names.contains(&module_name)
-    }
-
     /// Whether the method `f` (named `name`) adds to a function defined outside the
     /// workspace (`Base.show`, `SciMLBase.remake`).
     pub fn extends_external(&self, f: FuncRef, name: Name, files: &[FileFacts]) -> bool {

@@ -19,7 +19,7 @@
 //! nothing about what a name means (the index does, through [`Units::sees`]).
 
 use crate::facts::{FileFacts, ModIdx, Name, SiteKind, Span};
-use crate::workspace::{JuliaProject, SourceFile};
+use crate::workspace::{display_path, JuliaProject, SourceFile};
 use fixedbitset::FixedBitSet;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::Path;
@@ -166,7 +166,7 @@ impl Units {
                         {
                             notes.push(format!(
                                 "{}: includes a file by a computed path, which adlint does not follow; the files of its `src/` that nothing includes are analysed as part of package {}",
-                                display(&e, root),
+                                display_path(&e, root),
                                 p.name.as_deref().unwrap_or("?")
                             ));
                         }
@@ -236,7 +236,7 @@ impl Units {
                     root: f as u32,
                     label: format!(
                         "{}, included by {} programs",
-                        display(&files[f].path, root),
+                        display_path(&files[f].path, root),
                         by.len()
                     ),
                     project: describe(f as u32, files, projects, root).project,
@@ -430,14 +430,6 @@ impl Units {
     }
 }
 
-/// `path` relative to `root`, with `/`.
-fn display(path: &Path, root: &Path) -> String {
-    match path.strip_prefix(root) {
-        Ok(rel) if !rel.as_os_str().is_empty() => rel.to_string_lossy().replace('\\', "/"),
-        _ => path.to_string_lossy().into_owned(),
-    }
-}
-
 /// The extension a file under `ext/` defines: `ext/<Name>.jl` or `ext/<Name>/<Name>.jl`.
 fn extension_name(path: &Path, package_dir: &Path) -> Option<String> {
     let rel = path.strip_prefix(package_dir.join("ext")).ok()?;
@@ -452,12 +444,12 @@ fn extension_name(path: &Path, package_dir: &Path) -> Option<String> {
 /// The test runner (`test/runtests.jl`) of the package whose test folder holds `file`.
 fn runner_of(file: u32, files: &[SourceFile]) -> Option<u32> {
     let path = &files[file as usize].path;
-    let test = path.ancestors().find(|a| {
-        a.file_name().is_some_and(|n| n == "test" || n == "tests")
-            && a.join("runtests.jl").is_file()
-    })?;
-    let runner = test.join("runtests.jl");
-    (files.iter().position(|f| f.path == runner)).map(|i| i as u32)
+    path.ancestors()
+        .filter(|a| a.file_name().is_some_and(|n| n == "test" || n == "tests"))
+        .find_map(|test| {
+            let runner = test.join("runtests.jl");
+            (files.iter().position(|f| f.path == runner)).map(|i| i as u32)
+        })
 }
 
 /// What program a unit that starts at `file` is.
@@ -483,7 +475,7 @@ fn describe(file: u32, files: &[SourceFile], projects: &[JuliaProject], root: &P
             .filter(|_| environment)
     });
     let project = env.map(|(i, _)| i as u32);
-    let rel = display(path, root);
+    let rel = display_path(path, root);
     let unit = |kind, label: String| Unit {
         kind,
         root: file,
@@ -526,7 +518,7 @@ fn describe(file: u32, files: &[SourceFile], projects: &[JuliaProject], root: &P
     }
     match env {
         Some((_, p)) if p.name.is_none() && p.dir.as_path() != root => {
-            let dir = display(&p.dir, root);
+            let dir = display_path(&p.dir, root);
             if p.dir.join(path.file_name().unwrap_or_default()) == *path {
                 unit(UnitKind::Script, format!("example {dir}"))
             } else {
