@@ -369,6 +369,14 @@ impl<V: Copy> Multimap<V> {
 }
 
 impl<V> Multimap<V> {
+    /// The same keys, each value mapped.
+    fn map<W>(self, f: impl Fn(&V) -> W) -> Multimap<W> {
+        Multimap {
+            starts: self.starts,
+            values: self.values.iter().map(f).collect(),
+        }
+    }
+
     fn get(&self, key: usize) -> &[V] {
         match (self.starts.get(key), self.starts.get(key + 1)) {
             (Some(&a), Some(&b)) => &self.values[a as usize..b as usize],
@@ -407,8 +415,9 @@ struct Resolver<'a> {
     knowledge: &'a Knowledge,
     /// Where each file's functions start among the graph's nodes.
     node_base: &'a [u32],
-    /// Callers of each function found so far, by node: (file, call index).
-    callers: Multimap<(u32, u32)>,
+    /// Callers of each function found so far, by node: (file, call index, whether the
+    /// call only possibly runs it).
+    callers: Multimap<(u32, u32, bool)>,
     /// The entry calls that differentiate each function, by node: (file, call index,
     /// position of the first argument they pass to it, how many). `gradient(b -> b(x),
     /// bn)` binds the closure's `b` to `bn`, so that `b(x)` runs `bn`'s call method.
@@ -521,14 +530,19 @@ impl Resolutions {
     /// The callers of each function through the resolved calls (except `skip`), by node
     /// (`node_base` numbers each file's functions), sorted: the calls whose arguments are
     /// the function's, not those that pass it as an argument ([`EdgeKind::Argument`]).
-    fn callers(&self, node_base: &[u32], skip: &HashSet<(u32, u32)>) -> Multimap<(u32, u32)> {
+    fn callers(&self, node_base: &[u32], skip: &HashSet<(u32, u32)>) -> Multimap<(u32, u32, bool)> {
         let nodes = node_base.last().copied().unwrap_or(0) as usize;
         let pairs = (self.iter())
             .filter(|(key, _)| !skip.contains(key))
             .flat_map(|(key, res)| {
                 (res.targets.iter())
                     .filter(|(_, kind, _)| *kind != EdgeKind::Argument)
-                    .map(move |(t, _, _)| (node_base[t.file as usize] + t.func, key))
+                    .map(move |&(t, _, possible)| {
+                        (
+                            node_base[t.file as usize] + t.func,
+                            (key.0, key.1, possible),
+                        )
+                    })
             })
             .collect();
         Multimap::new(nodes, pairs)
@@ -805,7 +819,8 @@ pub fn build(
             );
         }
     }
-    cg.call_sites = resolutions.callers(&offsets, &entry_calls);
+    let sites = resolutions.callers(&offsets, &entry_calls);
+    cg.call_sites = sites.map(|&(file, call, _)| (file, call));
     let pairs = (resolutions.iter())
         .filter(|(key, _)| !entry_calls.contains(key))
         .flat_map(|(key, res)| {
@@ -1272,13 +1287,17 @@ impl<'a> Resolver<'a> {
         {
             let node = self.node_base[me.file as usize] + me.func;
             trail.read_callers.push(node);
-            for &(cf, ci) in self.callers.get(node as usize) {
+            for &(cf, ci, guessed) in self.callers.get(node as usize) {
                 let call = &self.facts(cf).calls[ci as usize];
                 if let Some(arg) = self.facts(cf).args(call.args).get(index) {
                     if matches!(arg, Value::Splat(_)) {
                         continue;
                     }
-                    out.extend(self.function_values(cf, call.func, arg, depth + 1, trail));
+                    // A value passed by a call that only possibly runs this function
+                    // (a `map` call that may reach the workspace's `Base.map` method) is
+                    // itself only possibly here: the guess carries over.
+                    let values = self.function_values(cf, call.func, arg, depth + 1, trail);
+                    out.extend(values.into_iter().map(|(f, p)| (f, p || guessed)));
                 }
             }
         }
@@ -1473,7 +1492,8 @@ impl<'a> Resolver<'a> {
             }
         }
         res.read_callers.append(&mut trail.read_callers);
-        res.targets.sort_by_key(|t| t.0);
+        // A target reached both certainly and possibly is certain.
+        res.targets.sort_by_key(|t| (t.0, t.2));
         res.targets.dedup_by_key(|t| t.0);
         // Every call's resolution is kept until the graph is built.
         res.targets.shrink_to_fit();
@@ -1581,7 +1601,7 @@ impl<'a> Resolver<'a> {
                         }
                         let node = self.node_base[file as usize] + owner;
                         let sites = self.callers.get(node as usize);
-                        for &(cf, ci) in sites {
+                        for &(cf, ci, _) in sites {
                             let call = &self.facts(cf).calls[ci as usize];
                             if let Some(arg) = self.facts(cf).args(call.args).get(index) {
                                 self.backends_of(cf, call.func, arg, depth + 1, seen, out);

@@ -124,6 +124,7 @@ impl Rule for BoxedVariable {
                     continue;
                 }
                 let by_func = by_func.get_or_insert_with(|| ByFunc::new(facts));
+                let parent_reached = cx.graph.is_reached(FuncRef { file, func: parent });
                 for (var, primary, captures, events) in boxed_in(facts, by_func, parent, ci) {
                     // Differentiated code assigns the box (the closure, reached, or the
                     // enclosing function when it is differentiated itself), or a value
@@ -131,26 +132,38 @@ impl Rule for BoxedVariable {
                     // (`(l, st), back = pullback(...)`), or a value computed from what an
                     // entry differentiates.
                     let differentiated = events.iter().any(|e| e.in_closure)
-                        || cx.graph.is_reached(FuncRef { file, func: parent })
+                        || parent_reached
                         || (events.iter())
                             .filter(|e| e.span != pdef.signature)
                             .any(|e| carries_differentiated(cx, file, parent, e.span));
-                    let entry = found
-                        .entry((file, primary))
-                        .or_insert_with(|| (parent, Vec::new(), Vec::new(), false));
-                    entry.3 |= differentiated;
-                    if !entry.1.contains(&var) {
-                        entry.1.push(var.clone());
+                    // A closure that assigns the variable before it reads it, with no
+                    // other code of the enclosing function reading it while it is
+                    // differentiated, keeps only its own value in the box: no gradient
+                    // crosses from one function or call to another through it.
+                    let own_value = !parent_reached
+                        && written_first(cx, facts, by_func, file, parent, ci, &var);
+                    let entry = found.entry((file, primary)).or_insert_with(|| Group {
+                        func: parent,
+                        vars: Vec::new(),
+                        related: Vec::new(),
+                        differentiated: false,
+                        own_value: true,
+                    });
+                    entry.differentiated |= differentiated;
+                    entry.own_value &= own_value;
+                    let entry = (&mut entry.vars, &mut entry.related);
+                    if !entry.0.contains(&var) {
+                        entry.0.push(var.clone());
                     }
                     let label = closure.display_name(facts);
                     for c in captures.into_iter().take(1) {
-                        entry.2.push(Related {
+                        entry.1.push(Related {
                             location: Location { file, span: c },
                             message: format!("`{var}` is captured here by the {label}"),
                         });
                     }
                     for e in events.iter().filter(|e| e.span != primary) {
-                        entry.2.push(Related {
+                        entry.1.push(Related {
                             location: Location { file, span: e.span },
                             message: format!(
                                 "`{var}` is also assigned here{}",
@@ -165,7 +178,14 @@ impl Rule for BoxedVariable {
                 }
             }
         }
-        for ((file, span), (func, vars, mut related, differentiated)) in found {
+        for ((file, span), group) in found {
+            let Group {
+                func,
+                vars,
+                mut related,
+                differentiated,
+                own_value,
+            } = group;
             let names = vars
                 .iter()
                 .map(|v| format!("`{v}`"))
@@ -195,7 +215,15 @@ impl Rule for BoxedVariable {
             // Assigned only outside differentiated code (a counter, a setting, data the
             // program computed before), the box holds no value a gradient flows through
             // (zygote-semantics.md §5.2): a hint.
-            if !differentiated {
+            if differentiated && own_value {
+                d.severity = Severity::Info;
+                d.message.push_str(&format!(
+                    "; the closure assigns {} before reading {}, so the box only carries the closure's own value within one call (Zygote differentiates that); declare {} `local` in the closure to drop the box",
+                    if plural { "them" } else { "it" },
+                    if plural { "them" } else { "it" },
+                    if plural { "them" } else { "it" },
+                ));
+            } else if !differentiated {
                 d.severity = Severity::Info;
                 d.message.push_str(&format!(
                     "; {} assigned only outside differentiated code, so no gradient flows through the box",
@@ -211,66 +239,111 @@ impl Rule for BoxedVariable {
 }
 
 /// Whether the assignment at `span` in `parent` puts a value that depends on
-/// differentiation into the variable: the result of an entry call, or a value computed
-/// from a name an entry call in `parent` differentiates with respect to.
+/// differentiation into the variable: the result of an entry call (`(l, st), back =
+/// pullback(...)`). What the enclosing code computes otherwise is a constant for the
+/// differentiated closure, even from the value it passes to the entry (`P = plan_fft(x)`
+/// beside `gradient(x -> ..., x)`: the entry differentiates with respect to the closure's
+/// own parameter), and implicit parameters (`params(model)`) are found by identity, not
+/// through the box that holds the model.
 fn carries_differentiated(cx: &RuleContext, file: u32, parent: FuncIdx, span: Span) -> bool {
     let facts = &cx.facts[file as usize];
-    let entry_call = |c: &crate::facts::Call| {
-        c.name()
-            .is_some_and(|n| cx.knowledge().is_entry_api_name(n) || c.adjoint)
-    };
-    // Calls inside the assignment (its right-hand side).
-    let calls_inside = facts
-        .calls
-        .iter()
-        .filter(|c| c.func == parent && span.contains(c.span));
-    if calls_inside.clone().any(entry_call) {
+    (facts.calls.iter())
+        .filter(|c| c.func == parent && span.contains(c.span))
+        .any(|c| {
+            c.adjoint
+                || c.name()
+                    .is_some_and(|n| cx.knowledge().is_entry_api_name(n))
+        })
+}
+
+/// Whether `closure` assigns `var` before anything reads it, and so does every other
+/// function inside `parent` that uses `var` ([`assigns_first`]). Each such closure could
+/// hold `var` as a local of its own; the box exists only because `parent` has a variable
+/// of that name, and no value crosses from one function to another through it.
+fn written_first(
+    cx: &RuleContext,
+    facts: &FileFacts,
+    by: &ByFunc,
+    file: u32,
+    parent: FuncIdx,
+    closure: FuncIdx,
+    var: &str,
+) -> bool {
+    let inside = by.subtree(closure);
+    assigns_first(cx, facts, by, file, closure, &inside, var)
+        && (by.children.of(parent).iter())
+            .filter(|&&child| child != closure)
+            .all(|&child| uses_only_own(cx, facts, by, file, child, var))
+}
+
+/// Whether `func` leaves the outer `var` alone: it has a `var` of its own (a parameter),
+/// or assigns `var` before reading it ([`assigns_first`]), or does not use `var` itself
+/// and each function inside it is so.
+fn uses_only_own(
+    cx: &RuleContext,
+    facts: &FileFacts,
+    by: &ByFunc,
+    file: u32,
+    func: FuncIdx,
+    var: &str,
+) -> bool {
+    let def = &facts.functions[func as usize];
+    if (def.params.iter()).any(|p| p.name.is_some_and(|n| n == var)) {
         return true;
     }
-    // Names the entries written in `parent` differentiate (their arguments after the
-    // function), read in the assignment.
-    let text = cx.text(file, span);
-    let words: std::collections::HashSet<&str> = text
-        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '!'))
-        .filter(|w| !w.is_empty())
-        .collect();
-    use crate::facts::Value;
-    // For implicit parameters, what `params(...)` collects is what is differentiated.
-    let params_of = |v: &Value| -> Vec<crate::name::Name> {
-        match v {
-            Value::Call { callee, args }
-                if callee
-                    .last()
-                    .is_some_and(|c| c == "params" || c == "Params") =>
-            {
-                (facts.args(*args).iter())
-                    .filter_map(|a| match a {
-                        Value::Ident(n) => Some(*n),
-                        _ => None,
-                    })
-                    .collect()
-            }
-            _ => Vec::new(),
-        }
+    let uses_here = (by.refs.of(func).iter()).any(|&i| facts.refs[i as usize].name == var)
+        || (by.assigns.of(func).iter()).any(|&i| facts.assigns[i as usize].var == var);
+    if uses_here {
+        return assigns_first(cx, facts, by, file, func, &by.subtree(func), var);
+    }
+    (by.children.of(func).iter()).all(|&child| uses_only_own(cx, facts, by, file, child, var))
+}
+
+/// Whether `func` (with `inside`, its functions) first assigns `var` with a plain or
+/// destructuring assignment in its own body, outside any `if`, loop or `try`, and reads
+/// `var` only after it.
+fn assigns_first(
+    cx: &RuleContext,
+    facts: &FileFacts,
+    by: &ByFunc,
+    file: u32,
+    func: FuncIdx,
+    inside: &[FuncIdx],
+    var: &str,
+) -> bool {
+    let def = &facts.functions[func as usize];
+    let first = ByFunc::gather(&by.assigns, inside)
+        .into_iter()
+        .map(|i| &facts.assigns[i as usize])
+        .filter(|a| a.var == var && a.kind != AssignKind::Default)
+        .min_by_key(|a| a.span.start);
+    let Some(first) = first else {
+        return false;
     };
-    let differentiated: Vec<crate::name::Name> = facts
-        .calls
-        .iter()
-        .filter(|c| c.func == parent && entry_call(c))
-        .flat_map(|c| facts.args(c.args).iter().skip(1))
-        .flat_map(|a| match a {
-            Value::Ident(n) => {
-                // `θ = params(model)`: the model's parameters.
-                let mut names = vec![*n];
-                for asg in (facts.assigns.iter()).filter(|x| x.var == *n && x.func == parent) {
-                    names.extend(params_of(&asg.value));
-                }
-                names
-            }
-            other => params_of(other),
+    if first.func != func
+        || first.block != def.span
+        || !matches!(first.kind, AssignKind::Plain | AssignKind::Destructure)
+    {
+        return false;
+    }
+    // The left side ends at the assignment's `=`; names before it are what it writes.
+    let bytes = cx.text(file, first.span).as_bytes();
+    let Some(eq) = (0..bytes.len()).find(|&i| {
+        bytes[i] == b'='
+            && bytes.get(i + 1) != Some(&b'=')
+            && (i == 0 || !b"=<>!".contains(&bytes[i - 1]))
+    }) else {
+        return false;
+    };
+    let lhs_end = first.span.start + eq as u32;
+    ByFunc::gather(&by.refs, inside)
+        .into_iter()
+        .map(|i| &facts.refs[i as usize])
+        .filter(|r| r.name == var)
+        .all(|r| {
+            r.span.start >= first.span.end
+                || (r.span.start >= first.span.start && r.span.end <= lhs_end)
         })
-        .collect();
-    differentiated.iter().any(|n| words.contains(n.as_str()))
 }
 
 /// A reached closure inside `func` (for the chain of a finding whose function is not
@@ -367,9 +440,17 @@ impl ByFunc {
 type Boxed = (String, Span, Vec<Span>, Vec<Event>);
 
 /// Variables boxed by one re-binding: the enclosing function, the names, related info.
-/// (enclosing function, variables, related information, whether differentiated code
-/// assigns one of them).
-type Group = (FuncIdx, Vec<String>, Vec<Related>, bool);
+struct Group {
+    /// The enclosing function.
+    func: FuncIdx,
+    vars: Vec<String>,
+    related: Vec<Related>,
+    /// Whether differentiated code assigns one of them, or a differentiated value goes in.
+    differentiated: bool,
+    /// Whether each capturing closure assigns the variables before reading them
+    /// ([`written_first`]).
+    own_value: bool,
+}
 
 /// Variables of `parent` that `closure` captures and Julia boxes.
 fn boxed_in(facts: &FileFacts, by: &ByFunc, parent: FuncIdx, closure: FuncIdx) -> Vec<Boxed> {
