@@ -1739,6 +1739,24 @@ fn nested_guidance(cx: &FileCx, node: Node) -> Option<String> {
         })
         .unwrap_or(node);
     let call = one_line(cx.text(whole))?;
+    // ForwardDiff inside Zygote leaves what a closure captures without a gradient
+    // (zygote-semantics.md §5.3): only `Zygote.hessian` for a capturing closure.
+    let f = node.named_child(1)?.named_child(0)?;
+    let captures = cx.facts.functions.iter().enumerate().any(|(i, def)| {
+        def.kind.is_closure()
+            && def.span == crate::facts::Span::of(f)
+            && (cx.facts.refs.iter()).any(|r| {
+                r.func == i as FuncIdx
+                    && def.param_index_of(r.name).is_none()
+                    && (cx.facts.assigns.iter())
+                        .any(|a| a.var == r.name && Some(a.func) == def.parent.get())
+            })
+    });
+    if captures {
+        return Some(format!(
+            "compute the second derivative with `Zygote.hessian` (forward over reverse) instead of `{call}` inside a gradient; `ForwardDiff` for the inner derivative alone would give the variables its closure captures no gradient"
+        ));
+    }
     let forward = match name.as_str() {
         "gradient" => format!(
             "`ForwardDiff.gradient{args}` (or `ForwardDiff.derivative{args}` when the argument is a number)"

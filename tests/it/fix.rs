@@ -291,6 +291,24 @@ fn guidance_shows_the_users_own_code_rewritten() {
 }
 
 #[test]
+fn nested_guidance_keeps_forwarddiff_away_from_a_capturing_closure() {
+    // ForwardDiff inside Zygote gives the variables a closure captures no gradient
+    // (zygote-semantics.md §5.3): `w` depends on `a`, which the outer gradient wants.
+    let src = "using Zygote\nfunction f(a, x)\n    w = 2 .* a\n    g = gradient(y -> sum(w .* y .^ 2), x)[1]\n    sum(g)\nend\ngradient(a -> f(a, [1.0, 2.0]), [3.0, 4.0])\n";
+    let p = Project::new(&[("main.jl", src)]);
+    let a = p.analyze();
+    let help = (a.diagnostics.iter())
+        .find(|d| d.rule == "nested-ad")
+        .and_then(|d| d.help.as_deref())
+        .unwrap_or("");
+    assert!(
+        help.starts_with("compute the second derivative with `Zygote.hessian`"),
+        "{help}"
+    );
+    assert!(!help.contains("ForwardDiff.gradient"), "{help}");
+}
+
+#[test]
 fn full_output_shows_unsafe_and_display_only_fixes() {
     let p = Project::new(&[("main.jl", &fixture("safe_copy", "before.jl"))]);
     let (_, out, _) = adlint(&["check", "."], p.dir.path());

@@ -159,6 +159,17 @@ fn nested_ad_severities() {
             "using Zygote\ng(x) = gradient(sin, x)[1]\ngradient(g, 1.0)\n",
             "warning",
         ),
+        // Zygote's rule for `sort` writes `x̄[p] = ȳ` in its pullback (§5.3): the outer
+        // pass fails.
+        (
+            "using Zygote\ninner(y) = sum(sort(y) .* [1.0, 2.0])\ng(x) = sum(gradient(inner, x)[1])\ngradient(g, rand(2))\n",
+            "error",
+        ),
+        // Array code through array rules: may fail, a warning.
+        (
+            "using Zygote\ng(x) = sum(gradient(y -> sum(y .^ 2), x)[1])\ngradient(g, rand(2))\n",
+            "warning",
+        ),
         (
             "using Zygote\ng(x) = sum(jacobian(y -> 2y, x)[1])\ngradient(g, rand(2))\n",
             "error",
@@ -200,6 +211,14 @@ Zygote.gradient(loss, model, x, ps, st)
             .collect();
         assert_eq!(nested.len(), 1, "{src}");
         assert_eq!(nested[0].severity.as_str(), sev, "{src}");
+        let m = &nested[0].message;
+        assert_eq!(
+            m.contains("scalar code"),
+            src.contains("= gradient(sin, x)"),
+            "{m}"
+        );
+        assert_eq!(m.contains("calls `sort`"), src.contains("sort("), "{m}");
+        assert_eq!(m.contains("array rules"), src.contains(".^ 2"), "{m}");
         assert_eq!(
             nested[0].message.contains("Lux rewrites"),
             src.contains("StatefulLuxLayer"),
