@@ -215,6 +215,8 @@ struct Origins {
     array: Vec<String>,
     /// Of `array`, the makers of arrays of `Bool`.
     bool_array: Vec<String>,
+    /// Functions whose result is a container of the same kind as their first argument.
+    same_as_first: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -278,6 +280,9 @@ pub enum OriginKind {
     Ref,
     Buffer,
     Array,
+    /// The same kind as the first argument (`copy`, `deepcopy`, `similar`): an array
+    /// when that is not known.
+    SameAsFirst,
 }
 
 #[derive(Debug, Clone)]
@@ -458,6 +463,7 @@ fn load() -> Knowledge {
         (functions.origins.reference, OriginKind::Ref),
         (functions.origins.buffer, OriginKind::Buffer),
         (functions.origins.array, OriginKind::Array),
+        (functions.origins.same_as_first, OriginKind::SameAsFirst),
     ] {
         for n in list {
             origins.insert(n, kind);

@@ -135,6 +135,33 @@ fn origin_rec(cx: &RuleContext, file: u32, func: FuncIdx, value: &Value, depth: 
                 None => {}
             }
             match k.origin(last) {
+                Some(OriginKind::SameAsFirst) => {
+                    let first = cx.facts[file as usize].args(*args).first();
+                    let inner = first.map(|a| origin_rec(cx, file, func, a, depth + 1));
+                    match inner {
+                        // `copy(buf)` of a `Zygote.Buffer` is the array it built.
+                        Some(Origin::Supported {
+                            kind: OriginKind::Buffer,
+                            ..
+                        }) => Origin::Array {
+                            how: format!("made by `{}(...)` of a `Buffer`", callee.join(".")),
+                            at: None,
+                            bools: false,
+                        },
+                        Some(o @ (Origin::Supported { .. } | Origin::NotArray)) => o,
+                        Some(Origin::Array { bools, .. }) => Origin::Array {
+                            how: format!("made by `{}(...)`", callee.join(".")),
+                            at: None,
+                            // `similar(x, Bool)` gives an element type of its own.
+                            bools: bools || makes_bools(cx, file, value),
+                        },
+                        _ => Origin::Array {
+                            how: format!("made by `{}(...)`", callee.join(".")),
+                            at: None,
+                            bools: makes_bools(cx, file, value),
+                        },
+                    }
+                }
                 Some(OriginKind::Array) => Origin::Array {
                     how: format!("made by `{}(...)`", callee.join(".")),
                     at: None,

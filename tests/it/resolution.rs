@@ -309,3 +309,25 @@ fn a_function_value_passed_by_a_guessed_call_is_itself_a_guess() {
         [("mutating-call".to_string(), "main.jl".to_string(), 7, 23)]
     );
 }
+
+#[test]
+fn copies_keep_the_kind_of_what_they_copy() {
+    // Zygote's test of #1233: `deepcopy` of a `Dict` is a `Dict`, which Zygote writes
+    // into; `copy` of a `Buffer` is the array it built; `similar` of an argument of
+    // unknown type is taken for an array, as before.
+    let src = "using Zygote\n\nfunction update(d, a)\n    nd = deepcopy(d)\n    nd[1] = d[1] * a\n    return nd\nend\nfunction built(x)\n    b = Zygote.Buffer(x)\n    b[1] = x[1]\n    y = copy(b)\n    y[2] = 0.0\n    sum(y)\nend\nfunction alike(x)\n    y = similar(x)\n    y[1] = x[1]\n    sum(y)\nend\nd = Dict(1 => 1.0, 2 => 2.0)\ngradient(d -> sum(values(update(d, 5.0))), d)\ngradient(built, rand(3))\ngradient(alike, rand(3))\n";
+    let p = Project::new(&[("main.jl", src)]);
+    let a = p.analyze();
+    let got: Vec<(String, usize)> = findings(&a)
+        .into_iter()
+        .filter(|f| f.0 == "index-assignment")
+        .map(|f| (f.0, f.2))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("index-assignment".to_string(), 12),
+            ("index-assignment".to_string(), 17)
+        ]
+    );
+}
