@@ -361,10 +361,16 @@ fn analyze_facts(
                 .unwrap_or_default()
         })
         .collect();
-    let unit_flux: Vec<Option<Version>> = (unit_versions.iter())
-        .map(|v| v.flux.or(workspace.versions.flux))
+    // With the workspace's own as the fallback, for the call graph (Flux's `gradient`,
+    // branches on `VERSION`).
+    let graph_versions: Vec<crate::workspace::Versions> = (unit_versions.iter())
+        .map(|v| crate::workspace::Versions {
+            zygote: v.zygote.or(workspace.versions.zygote),
+            flux: v.flux.or(workspace.versions.flux),
+            julia: v.julia.or(workspace.versions.julia),
+        })
         .collect();
-    let graph = callgraph::build(&facts, &index, &rule_decls, &knowledge, &unit_flux);
+    let graph = callgraph::build(&facts, &index, &rule_decls, &knowledge, &graph_versions);
     let calls: usize = facts.iter().map(|f| f.calls.len()).sum();
     crate::memory::release_free_memory(calls);
     let settings = Settings {

@@ -8,7 +8,9 @@
 //! and keeps the shortest chain to each function. This module decides nothing about what
 //! is an error.
 
-use crate::facts::{Call, FileFacts, FuncIdx, Function, FunctionKind, Name, Span, Value};
+use crate::facts::{
+    AssignKind, Call, FileFacts, FuncIdx, Function, FunctionKind, Name, Span, Value,
+};
 use crate::index::{ExternalBinding, FuncRef, Index, Rules};
 use crate::knowledge::{self, Backend, EntryApi, Knowledge, Traverse};
 // The call graph hashes functions, calls and names many times each: its maps use the
@@ -177,12 +179,20 @@ pub struct CallGraph {
     /// finding asks, and findings share functions.
     entries_by_root: std::sync::OnceLock<Multimap<u32>>,
     entry_counts: std::sync::Mutex<HashMap<FuncRef, usize>>,
+    /// Per file: code that never runs with the unit's Julia (`if VERSION < v"1.9"`).
+    dead: Vec<Vec<Span>>,
 }
 
 /// A call's shape for arity matching: positional argument count, and whether one is splat.
 type Shape = (u32, bool);
 
 impl CallGraph {
+    /// Whether the code at `span` of `file` never runs with its unit's Julia (a branch on
+    /// `VERSION` the manifest's Julia does not take).
+    pub fn is_dead(&self, file: u32, span: Span) -> bool {
+        (self.dead.get(file as usize)).is_some_and(|d| d.iter().any(|s| s.contains(span)))
+    }
+
     pub fn node(&self, f: FuncRef) -> NodeIndex {
         node_of(&self.offsets, f)
     }
@@ -429,7 +439,12 @@ struct Resolver<'a> {
     assigns_by: Vec<Vec<(FuncIdx, Name, u32)>>,
     inner_by: Vec<HashMap<(FuncIdx, Name), Vec<FuncIdx>>>,
     /// Flux's version by unit, when known: before 0.14 its `gradient` was Zygote's.
-    flux: &'a [Option<crate::workspace::Version>],
+    flux: Vec<Option<crate::workspace::Version>>,
+    /// Per file: its guards on names ([`crate::facts::Cond::Flag`]), by the function
+    /// whose `if` they are, as indices of the file's guards.
+    flag_guards: Vec<HashMap<FuncIdx, Vec<u32>>>,
+    /// Per file: code that never runs with the unit's Julia (`if VERSION < v"1.9"`).
+    dead: &'a [Vec<Span>],
 }
 
 /// A call's resolution.
@@ -473,10 +488,22 @@ struct Trail {
     /// Values looked at so far: a search stops after [`Trail::BUDGET`], so that its cost
     /// is bounded whatever the shape of the code.
     steps: u32,
+    /// The call (file, span) whose argument the search is following: a parameter read
+    /// there takes only the values of the call sites under which that call runs
+    /// (`if !nested ... f(x)` with `nested=true` passed leaves that caller's `f` out).
+    via: Option<(u32, Span)>,
 }
 
 impl Trail {
     const BUDGET: u32 = 256;
+
+    /// A search of what an argument of the call at `span` of `file` may be.
+    fn at(file: u32, span: Span) -> Trail {
+        Trail {
+            via: Some((file, span)),
+            ..Trail::default()
+        }
+    }
 }
 
 /// The resolution of every call, by file and call index, alive until the graph is built.
@@ -554,8 +581,23 @@ pub fn build(
     index: &Index,
     rules: &Rules,
     knowledge: &Knowledge,
-    flux: &[Option<crate::workspace::Version>],
+    versions: &[crate::workspace::Versions],
 ) -> CallGraph {
+    // Per file: the branches its unit's Julia never runs.
+    let dead: Vec<Vec<Span>> = (files.iter().enumerate())
+        .map(|(fi, facts)| {
+            let julia = versions
+                .get(index.unit_of(fi as u32) as usize)
+                .and_then(|v| v.julia);
+            let Some(julia) = julia else {
+                return Vec::new();
+            };
+            (facts.guards.iter())
+                .filter(|g| g.cond.version_holds(julia).is_some_and(|v| v != g.holds))
+                .map(|g| g.span)
+                .collect()
+        })
+        .collect();
     // Nodes and calls are numbered file after file; each list ends with the total.
     let mut offsets = Vec::with_capacity(files.len() + 1);
     let mut call_base = Vec::with_capacity(files.len() + 1);
@@ -590,6 +632,7 @@ pub fn build(
         call_sites: Multimap::default(),
         entries_by_root: Default::default(),
         entry_counts: Default::default(),
+        dead: Vec::new(),
     };
     let mut r = Resolver {
         files,
@@ -623,7 +666,20 @@ pub fn build(
                 m
             })
             .collect(),
-        flux,
+        flux: versions.iter().map(|v| v.flux).collect(),
+        flag_guards: files
+            .par_iter()
+            .map(|f| {
+                let mut m: HashMap<FuncIdx, Vec<u32>> = HashMap::default();
+                for (i, g) in f.guards.iter().enumerate() {
+                    if matches!(g.cond, crate::facts::Cond::Flag(_)) {
+                        m.entry(g.func).or_default().push(i as u32);
+                    }
+                }
+                m
+            })
+            .collect(),
+        dead: &dead,
         entry_args: Vec::new(),
     };
     // Which arguments the entry calls pass to the functions they differentiate, before
@@ -844,7 +900,7 @@ pub fn build(
             let Some(parent) = lexical_parent(facts, f) else {
                 continue;
             };
-            if blocked.contains(&me) {
+            if blocked.contains(&me) || r.is_dead(fi as u32, f.span) {
                 continue;
             }
             let parent = FuncRef {
@@ -901,6 +957,8 @@ pub fn build(
 
     reachability(&mut cg);
     cg.unresolved = collect_unresolved(&cg, files, &entry_calls, &r);
+    drop(r);
+    cg.dead = dead;
     cg
 }
 
@@ -1282,6 +1340,9 @@ impl<'a> Resolver<'a> {
     ) -> Vec<(FuncRef, bool)> {
         let me = FuncRef { file, func: owner };
         let mut out = Vec::new();
+        // Where the parameter is read: a caller whose constant arguments make that code
+        // dead passes nothing there.
+        let via = trail.via.filter(|v| v.0 == file).map(|v| v.1);
         // Call sites on values of unknown type (`model(f, x)`) are not followed into a
         // functor's parameters: every such call would be a candidate for every functor.
         {
@@ -1289,6 +1350,9 @@ impl<'a> Resolver<'a> {
             trail.read_callers.push(node);
             for &(cf, ci, guessed) in self.callers.get(node as usize) {
                 let call = &self.facts(cf).calls[ci as usize];
+                if via.is_some_and(|v| self.dead_for_caller(me, v, cf, call)) {
+                    continue;
+                }
                 if let Some(arg) = self.facts(cf).args(call.args).get(index) {
                     if matches!(arg, Value::Splat(_)) {
                         continue;
@@ -1296,7 +1360,9 @@ impl<'a> Resolver<'a> {
                     // A value passed by a call that only possibly runs this function
                     // (a `map` call that may reach the workspace's `Base.map` method) is
                     // itself only possibly here: the guess carries over.
+                    let outer = trail.via.replace((cf, call.span));
                     let values = self.function_values(cf, call.func, arg, depth + 1, trail);
+                    trail.via = outer;
                     out.extend(values.into_iter().map(|(f, p)| (f, p || guessed)));
                 }
             }
@@ -1313,11 +1379,58 @@ impl<'a> Resolver<'a> {
             let args = self.facts(cf).args(call.args);
             if let Some(arg) = args.get(first as usize + index) {
                 if !matches!(arg, Value::Splat(_)) {
+                    let outer = trail.via.replace((cf, call.span));
                     out.extend(self.function_values(cf, call.func, arg, depth + 1, trail));
+                    trail.via = outer;
                 }
             }
         }
         out
+    }
+
+    /// Whether the code at `via` in `owner` never runs when `call` (a call site of
+    /// `owner` in file `cf`) calls it: `via` is inside a branch on a parameter of `owner`
+    /// (`if !nested`) that the call gives a literal `true`/`false` the branch does not
+    /// run with, or leaves at such a default.
+    fn dead_for_caller(&self, owner: FuncRef, via: Span, cf: u32, call: &Call) -> bool {
+        let Some(guards) = self.flag_guards[owner.file as usize].get(&owner.func) else {
+            return false;
+        };
+        let facts = self.facts(owner.file);
+        let def = &facts.functions[owner.func as usize];
+        let args = self.facts(cf).args(call.args);
+        let splat = args.iter().any(|a| matches!(a, Value::Splat(_)));
+        (guards.iter()).any(|&g| {
+            let g = &facts.guards[g as usize];
+            let crate::facts::Cond::Flag(name) = g.cond else {
+                return false;
+            };
+            if !g.span.contains(via) {
+                return false;
+            }
+            let passed = match def.param_index_of(name) {
+                Some(i) if !splat => args.get(i),
+                Some(_) => return false,
+                None if def.kwparams.contains(&name) => (self.facts(cf).kwargs(call.kwargs))
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v),
+                None => return false,
+            };
+            let value = passed.or_else(|| {
+                (facts.assigns.iter())
+                    .find(|a| {
+                        a.func == owner.func && a.var == name && a.kind == AssignKind::Default
+                    })
+                    .map(|a| &a.value)
+            });
+            matches!(value, Some(Value::Bool(b)) if *b != g.holds)
+        })
+    }
+
+    /// Whether the code at `span` of `file` never runs with its unit's Julia.
+    fn is_dead(&self, file: u32, span: Span) -> bool {
+        self.dead[file as usize].iter().any(|d| d.contains(span))
     }
 
     fn arity_ok(&self, f: FuncRef, call: &Call) -> bool {
@@ -1350,6 +1463,9 @@ impl<'a> Resolver<'a> {
         let Some(name) = call.name() else {
             return res;
         };
+        if self.is_dead(file, call.span) {
+            return res;
+        }
         // An entry call differentiates its function argument; it does not call it as part
         // of the caller's own differentiated code (its roots are seeded separately). Other
         // backends' entries are calls like any other: Zygote differentiating one goes in.
@@ -1371,7 +1487,7 @@ impl<'a> Resolver<'a> {
             .iter()
             .map(|&q| self.index.unalias(unit, module, q))
             .collect();
-        let mut trail = Trail::default();
+        let mut trail = Trail::at(file, call.span);
 
         if qualifier.is_empty() {
             let local = self.lookup(file, call.func, name);
@@ -1459,7 +1575,7 @@ impl<'a> Resolver<'a> {
         // Function values passed as arguments to code outside the workspace.
         if res.external {
             for (i, arg) in self.facts(file).args(call.args).iter().enumerate() {
-                let fvals = self.argument_values(file, call.func, arg, &mut res);
+                let fvals = self.argument_values(file, call, arg, &mut res);
                 if fvals.is_empty() {
                     continue;
                 }
@@ -1486,7 +1602,7 @@ impl<'a> Resolver<'a> {
             }
             for (kw, v) in self.facts(file).kwargs(call.kwargs) {
                 if kw == "by" || kw == "lt" {
-                    let fvals = self.argument_values(file, call.func, v, &mut res);
+                    let fvals = self.argument_values(file, call, v, &mut res);
                     res.blocked.extend(fvals.into_iter().map(|(f, _)| f));
                 }
             }
@@ -1506,15 +1622,15 @@ impl<'a> Resolver<'a> {
     fn argument_values(
         &self,
         file: u32,
-        func: FuncIdx,
+        call: &Call,
         arg: &Value,
         res: &mut Resolved,
     ) -> Vec<(FuncRef, bool)> {
         let mut trail = Trail {
             no_returns: true,
-            ..Trail::default()
+            ..Trail::at(file, call.span)
         };
-        let values = self.function_values(file, func, arg, 0, &mut trail);
+        let values = self.function_values(file, call.func, arg, 0, &mut trail);
         res.read_callers.append(&mut trail.read_callers);
         values
     }
@@ -1640,7 +1756,7 @@ impl<'a> Resolver<'a> {
             _ => return vec![],
         };
         (self
-            .function_values(file, call.func, &farg, 0, &mut Trail::default())
+            .function_values(file, call.func, &farg, 0, &mut Trail::at(file, call.span))
             .into_iter())
         .map(|(f, _)| {
             (
@@ -1817,6 +1933,9 @@ impl<'a> Resolver<'a> {
             func: call.func,
         });
         let name = call.name()?;
+        if self.is_dead(file, call.span) {
+            return None;
+        }
         let expected_failure = self.expected_failure(file, call);
         let api = match self.entry_api(file, call)? {
             EntryMatch::Ambiguous(modules) => {
@@ -1828,7 +1947,8 @@ impl<'a> Resolver<'a> {
             }
             EntryMatch::Adjoint => {
                 let f = Value::Ident(name);
-                let roots = self.function_values(file, call.func, &f, 0, &mut Trail::default());
+                let roots =
+                    self.function_values(file, call.func, &f, 0, &mut Trail::at(file, call.span));
                 return Some(Ok(Entry {
                     file,
                     call: ci,
@@ -1860,7 +1980,7 @@ impl<'a> Resolver<'a> {
             knowledge::Passes::First => Some((first, 1)),
             knowledge::Passes::None => None,
         };
-        let roots = self.function_values(file, call.func, farg, 0, &mut Trail::default());
+        let roots = self.function_values(file, call.func, farg, 0, &mut Trail::at(file, call.span));
         let implicit_params = args.iter().skip(api.function_arg).any(|a| {
             matches!(a, Value::Call { callee, .. } if callee.last().is_some_and(|c| c == "Params" || c == "params"))
                 || matches!(a, Value::Ident(n) if self.is_params_value(file, call.func, *n))

@@ -97,6 +97,9 @@ pub struct FileFactsData {
     pub assigns: Vec<Assign>,
     pub sites: Vec<Site>,
     pub refs: Vec<VarRef>,
+    /// Code that runs only under a condition adlint can decide: the branches of `if`s on a
+    /// name (`if !nested`) or on `VERSION`.
+    pub guards: Vec<Guard>,
     /// What named functions return, by function: the value of a short form's body, of
     /// each `return` and of the last statement; a literal list of calls gives each call
     /// (`backends() = [AutoZygote(), AutoForwardDiff()]`).
@@ -130,6 +133,7 @@ impl FileFactsData {
         self.assigns.shrink_to_fit();
         self.sites.shrink_to_fit();
         self.refs.shrink_to_fit();
+        self.guards.shrink_to_fit();
         // Looked up by function ([`FileFactsData::returns_of`]).
         self.returns.sort_by_key(|r| r.0);
         self.returns.shrink_to_fit();
@@ -414,6 +418,8 @@ pub enum Value {
     Number,
     Str,
     Nothing,
+    /// `true` or `false`.
+    Bool(bool),
     /// `xs...`: the splatted value, a range of one of the file's values.
     Splat(Args),
     /// `a .+ b`, `2 .* x`: a new array or number computed by operators.
@@ -510,6 +516,53 @@ pub struct VarRef {
     pub func: FuncIdx,
     pub name: Name,
     pub span: Span,
+}
+
+/// A branch that runs only when `cond` is `holds`: the body of `if !nested ... end` runs
+/// when `nested` is false, its `else` when it is true.
+#[derive(Debug, Clone)]
+pub struct Guard {
+    pub func: FuncIdx,
+    pub span: Span,
+    pub cond: Cond,
+    pub holds: bool,
+}
+
+/// A condition adlint can decide from constants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cond {
+    /// A name: decided where it is a parameter given a literal `true`/`false` (or
+    /// defaulting to one).
+    Flag(Name),
+    /// `VERSION >= v"1.11"` (the operator, the version): decided by the unit's Julia.
+    Version(Cmp, crate::workspace::Version),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+}
+
+impl Cond {
+    /// The condition's value with Julia `julia`, for a `Version` condition.
+    pub fn version_holds(self, julia: crate::workspace::Version) -> Option<bool> {
+        let Cond::Version(op, v) = self else {
+            return None;
+        };
+        Some(match op {
+            Cmp::Lt => julia < v,
+            Cmp::Le => julia <= v,
+            Cmp::Gt => julia > v,
+            Cmp::Ge => julia >= v,
+            Cmp::Eq => julia == v,
+            Cmp::Ne => julia != v,
+        })
+    }
 }
 
 /// A syntactic construct that some rule cares about.
@@ -969,6 +1022,11 @@ impl Relocation {
             name: x.name,
             span: self.span(x.span),
         }));
+        out.guards.extend(c.guards.iter().map(|x| Guard {
+            func: self.func(x.func),
+            span: self.span(x.span),
+            ..x.clone()
+        }));
         out.structs.extend(c.structs.iter().map(|x| StructDef {
             module: self.module(x.module),
             span: self.span(x.span),
@@ -1210,6 +1268,9 @@ impl<'s> Extractor<'s> {
                 Cap::Block => {
                     let is_loop = matches!(node.kind_str(), "for_statement" | "while_statement");
                     scopes.blocks.push((span.end, span, is_loop, func));
+                    if node.kind_str() == "if_statement" {
+                        self.record_guards(node, func);
+                    }
                 }
                 Cap::Call | Cap::Broadcast => self.record_call(node, func, cap == Cap::Broadcast),
                 Cap::Macro => self.record_macro(node, func),
@@ -1263,6 +1324,119 @@ impl<'s> Extractor<'s> {
 
     /// The default values of the parameters of the function defined at `node`, as
     /// assignments of kind [`AssignKind::Default`] in that function.
+    /// The branches of an `if` whose conditions adlint can decide ([`Guard`]): each
+    /// branch runs when its own condition holds and every earlier one does not.
+    fn record_guards(&mut self, node: Node, func: FuncIdx) {
+        let mut earlier: Vec<(Cond, bool)> = Vec::new();
+        let mut cursor = node.walk();
+        let alternatives: Vec<Node> = node
+            .children_by_field_name("alternative", &mut cursor)
+            .collect();
+        let mut branches: Vec<(Option<Node>, Span)> = Vec::new();
+        let cond = node.child_by_field_name("condition");
+        let then_end = alternatives
+            .first()
+            .map_or(node.end_byte() as u32, |a| a.start_byte() as u32);
+        if let Some(c) = cond {
+            branches.push((
+                Some(c),
+                Span {
+                    start: c.end_byte() as u32,
+                    end: then_end,
+                },
+            ));
+        }
+        for alt in alternatives {
+            let c = alt.child_by_field_name("condition");
+            let start = c.map_or(alt.start_byte(), |c| c.end_byte()) as u32;
+            branches.push((
+                c,
+                Span {
+                    start,
+                    end: alt.end_byte() as u32,
+                },
+            ));
+        }
+        for (c, span) in branches {
+            for &(cond, holds) in &earlier {
+                self.facts.guards.push(Guard {
+                    func,
+                    span,
+                    cond,
+                    holds,
+                });
+            }
+            let Some((cond, holds)) = c.and_then(|c| self.condition(c)) else {
+                continue;
+            };
+            self.facts.guards.push(Guard {
+                func,
+                span,
+                cond,
+                holds,
+            });
+            // Later branches run only when it does not hold.
+            earlier.push((cond, !holds));
+        }
+    }
+
+    /// A condition adlint can decide, with the value it must have for the branch to run:
+    /// `flag` (true), `!flag` (false), `VERSION >= v"1.11"`.
+    fn condition(&self, node: Node) -> Option<(Cond, bool)> {
+        match node.kind_str() {
+            "identifier" => Some((Cond::Flag(self.name(node)), true)),
+            "parenthesized_expression" => self.condition(node.named_child(0)?),
+            "unary_expression" => {
+                let op = node.child(0)?;
+                if self.text(op) != "!" {
+                    return None;
+                }
+                let (c, holds) =
+                    self.condition(node.named_child(node.named_child_count() as u32 - 1)?)?;
+                Some((c, !holds))
+            }
+            "binary_expression" => {
+                let (lhs, op, rhs) = (node.child(0)?, node.child(1)?, node.child(2)?);
+                let version = |n: Node| -> Option<crate::workspace::Version> {
+                    (n.kind_str() == "prefixed_string_literal"
+                        && n.child_by_field_name("prefix")
+                            .is_some_and(|p| self.text(p) == "v"))
+                    .then(|| {
+                        let t = self.text(n);
+                        crate::workspace::Version::parse(
+                            t.trim_start_matches('v').trim_matches('"'),
+                        )
+                    })
+                    .flatten()
+                };
+                let cmp = match self.text(op) {
+                    "<" => Cmp::Lt,
+                    "<=" | "≤" => Cmp::Le,
+                    ">" => Cmp::Gt,
+                    ">=" | "≥" => Cmp::Ge,
+                    "==" => Cmp::Eq,
+                    "!=" | "≠" => Cmp::Ne,
+                    _ => return None,
+                };
+                if self.text(lhs) == "VERSION" {
+                    return Some((Cond::Version(cmp, version(rhs)?), true));
+                }
+                if self.text(rhs) == "VERSION" {
+                    let flipped = match cmp {
+                        Cmp::Lt => Cmp::Gt,
+                        Cmp::Le => Cmp::Ge,
+                        Cmp::Gt => Cmp::Lt,
+                        Cmp::Ge => Cmp::Le,
+                        other => other,
+                    };
+                    return Some((Cond::Version(flipped, version(lhs)?), true));
+                }
+                None
+            }
+            _ => None,
+        }
+    }
+
     fn record_defaults(&mut self, node: Node, short: bool) {
         let Some(&func) = self.func_at.get(&Span::of(node)) else {
             return;
@@ -1308,11 +1482,19 @@ impl<'s> Extractor<'s> {
                 && (value.child(0))
                     .map(|c| self.path_of(c))
                     .is_some_and(|p| p.last().is_some_and(|n| n.starts_with(char::is_uppercase)));
-            if !(constructor || matches!(value.kind_str(), "identifier" | "field_expression")) {
+            if !(constructor
+                || matches!(
+                    value.kind_str(),
+                    "identifier" | "field_expression" | "boolean_literal"
+                ))
+            {
                 continue;
             }
             let value = self.value_of(value, 0);
-            if matches!(value, Value::Call { .. } | Value::Ident(_) | Value::Path(_)) {
+            if matches!(
+                value,
+                Value::Call { .. } | Value::Ident(_) | Value::Path(_) | Value::Bool(_)
+            ) {
                 self.facts.assigns.push(Assign {
                     func,
                     var: name,
@@ -2000,6 +2182,7 @@ impl<'s> Extractor<'s> {
 
     fn value_of(&self, node: Node, depth: u32) -> Value {
         match node.kind_str() {
+            "boolean_literal" => Value::Bool(self.text(node) == "true"),
             "identifier" => {
                 let t = self.text(node);
                 if t == "nothing" {

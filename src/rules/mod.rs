@@ -161,7 +161,7 @@ impl<'a> RuleContext<'a> {
                     self.graph.is_reached(FuncRef {
                         file: fi as u32,
                         func: s.func,
-                    })
+                    }) && !self.graph.is_dead(fi as u32, s.span)
                 })
                 .map(move |s| (fi as u32, s))
         })
@@ -178,7 +178,7 @@ impl<'a> RuleContext<'a> {
                     self.graph.is_reached(FuncRef {
                         file: fi as u32,
                         func: c.func,
-                    })
+                    }) && !self.graph.is_dead(fi as u32, c.span)
                 })
                 .map(move |(ci, c)| (fi as u32, ci as u32, c))
         })

@@ -331,3 +331,81 @@ fn copies_keep_the_kind_of_what_they_copy() {
         ]
     );
 }
+
+/// The rule and line of each error or warning finding, with its category.
+fn rules_and_lines(a: &adlint::analysis::Analysis) -> Vec<(String, usize)> {
+    findings(a).into_iter().map(|f| (f.0, f.2)).collect()
+}
+
+#[test]
+fn a_literal_flag_that_guards_a_call_decides_what_reaches_it() {
+    // LuxLib's JVP tests: `test_jvp(f, x, nested=true)` never runs the `Zygote.jacobian`
+    // under `if !nested`, so the closure that nests a gradient is not differentiated
+    // there. Passed `false`, or by keyword, the same rule holds.
+    let src = |call: &str, sig: &str| {
+        format!(
+            "using Zygote\n\njvp(f, x) = only(Zygote.jacobian(f, x))\nfunction check(f, x{sig})\n    if !nested\n        jvp(f, x)\n    end\n    return nothing\nend\n{call}\ncheck(x -> x .^ 2, rand(2))\n"
+        )
+    };
+    let nest = "x -> only(Zygote.gradient(w -> sum(abs2, w .* x), x)), rand(2)";
+    let cases = [
+        (
+            src(&format!("check({nest}, true)"), ", nested=false"),
+            false,
+        ),
+        (
+            src(&format!("check({nest}, false)"), ", nested=false"),
+            true,
+        ),
+        (
+            src(&format!("check({nest}; nested=true)"), "; nested=false"),
+            false,
+        ),
+        (src(&format!("check({nest})"), "; nested=false"), true),
+        (
+            src(&format!("check({nest}; nested=true)"), "; nested=true"),
+            false,
+        ),
+    ];
+    for (code, nested_found) in cases {
+        let p = Project::new(&[("main.jl", code.as_str())]);
+        let a = p.analyze();
+        let nested = rules_and_lines(&a).iter().any(|f| f.0 == "nested-ad");
+        assert_eq!(nested, nested_found, "{code}\n{:?}", rules_and_lines(&a));
+    }
+}
+
+#[test]
+fn branches_on_the_julia_version_follow_the_manifest() {
+    // With Julia 1.10 in the manifest, code under `VERSION >= v"1.11"` and the `else` of
+    // `@static if VERSION < v"1.11"` never runs; without a manifest both branches count.
+    let code = "using Zygote\n\nfunction f(x)\n    if VERSION >= v\"1.11\"\n        x[1] = 0.0\n    end\n    @static if VERSION < v\"1.11\"\n        y = 2 .* x\n    else\n        y = copy(x)\n        y[2] = 1.0\n    end\n    return sum(x .* y)\nend\ngradient(f, rand(2))\n";
+    let manifest = "julia_version = \"1.10.4\"\nmanifest_format = \"2.0\"\n\n[[deps.Zygote]]\nversion = \"0.7.10\"\n";
+    let p = Project::new(&[
+        ("Project.toml", "[deps]\n"),
+        ("Manifest.toml", manifest),
+        ("main.jl", code),
+    ]);
+    assert_eq!(rules_and_lines(&p.analyze()), []);
+    let newer = manifest.replace("1.10.4", "1.11.2");
+    let p = Project::new(&[
+        ("Project.toml", "[deps]\n"),
+        ("Manifest.toml", newer.as_str()),
+        ("main.jl", code),
+    ]);
+    assert_eq!(
+        rules_and_lines(&p.analyze()),
+        [
+            ("index-assignment".to_string(), 5),
+            ("index-assignment".to_string(), 11)
+        ]
+    );
+    let p = Project::new(&[("main.jl", code)]);
+    assert_eq!(
+        rules_and_lines(&p.analyze()),
+        [
+            ("index-assignment".to_string(), 5),
+            ("index-assignment".to_string(), 11)
+        ]
+    );
+}
