@@ -15,6 +15,7 @@
 (for_clause) @generator
 (macrocall_expression) @def.macro
 (struct_definition) @def.struct
+(abstract_definition) @def.abstract
 (module_definition) @def.module
 
 ; --- scopes that break dominance ---------------------------------------------------------

@@ -494,6 +494,39 @@ struct Trail {
     via: Option<(u32, Span)>,
 }
 
+/// What adlint knows of the types of a call's positional arguments, each found once
+/// however many methods are checked against it.
+struct ArgTypes<'v> {
+    file: u32,
+    func: FuncIdx,
+    args: &'v [Value],
+    found: Vec<Option<Option<Vec<Name>>>>,
+}
+
+impl<'v> ArgTypes<'v> {
+    fn new(file: u32, func: FuncIdx, args: &'v [Value]) -> Self {
+        ArgTypes {
+            file,
+            func,
+            args,
+            found: vec![None; args.len()],
+        }
+    }
+
+    /// The possible types of argument `i`, when all are known.
+    fn of(&mut self, r: &Resolver, i: usize, trail: &mut Trail) -> Option<&[Name]> {
+        if self.found[i].is_none() {
+            let mut out = Vec::new();
+            let known = r.known_types(self.file, self.func, &self.args[i], 0, trail, &mut out);
+            self.found[i] = Some((known && !out.is_empty()).then_some(out));
+        }
+        self.found[i].as_ref().and_then(|t| t.as_deref())
+    }
+}
+
+/// More methods than this left after narrowing make a call unresolved.
+const MAX_METHODS: usize = 8;
+
 impl Trail {
     const BUDGET: u32 = 256;
 
@@ -1122,6 +1155,66 @@ fn unresolved_in(
     out
 }
 
+/// Kinds of values of Base as [`Resolver::known_type`] names them, with the annotations
+/// that take each.
+const KINDS: &[(&str, &[&str])] = &[
+    (
+        "Array",
+        &[
+            "AbstractArray",
+            "AbstractVector",
+            "AbstractMatrix",
+            "AbstractVecOrMat",
+            "DenseArray",
+            "DenseVector",
+            "DenseMatrix",
+            "Array",
+            "Vector",
+            "Matrix",
+            "StridedArray",
+            "StridedVector",
+            "StridedMatrix",
+            "AbstractVecOrTuple",
+        ],
+    ),
+    (
+        "Number",
+        &[
+            "Number",
+            "Real",
+            "AbstractFloat",
+            "Float64",
+            "Float32",
+            "Float16",
+            "Integer",
+            "Int",
+            "Int64",
+            "Int32",
+            "Signed",
+            "Unsigned",
+            "Complex",
+        ],
+    ),
+    ("Bool", &["Bool", "Integer", "Real", "Number"]),
+    ("String", &["String", "AbstractString"]),
+    ("Tuple", &["Tuple", "NTuple", "AbstractVecOrTuple"]),
+    ("Nothing", &["Nothing"]),
+    ("Function", &["Function", "Callable"]),
+];
+
+/// The type an annotation names, without module or parameters (`DiffEqBase.
+/// AbstractODEProblem{uType}` gives `AbstractODEProblem`); none for annotations that are not
+/// one type (`Union{...}`, `Type{T}`, `typeof(f)`, `<:Real`).
+fn head_of(annotation: &str) -> Option<&str> {
+    let a = annotation.trim();
+    let head = a.split('{').next()?.trim();
+    let head = head.rsplit('.').next()?.trim();
+    let plain = !head.is_empty()
+        && head.chars().all(|c| c.is_alphanumeric() || c == '_')
+        && !matches!(head, "Union" | "Type" | "typeof" | "Val");
+    plain.then_some(head)
+}
+
 fn shape(call: &Call) -> Shape {
     (
         call.args.len().min(u32::MAX as usize) as u32,
@@ -1388,6 +1481,209 @@ impl<'a> Resolver<'a> {
         out
     }
 
+    /// Whether method `m` may run for the positional arguments of `types`: no annotated
+    /// parameter is given a value whose possible types adlint knows and the annotation
+    /// refuses them all (`g(x::Grads)` for `g(())`, `solve(prob, ::FwdEulerAlg)` for
+    /// `solve(prob, alg)` with `alg` a `Tsit5()` or a `TRBDF2()`).
+    fn accepts(&self, m: FuncRef, types: &mut ArgTypes, trail: &mut Trail) -> bool {
+        let def = &self.facts(m.file).functions[m.func as usize];
+        for (i, p) in def.params.iter().enumerate() {
+            if p.vararg {
+                break;
+            }
+            let Some(ann) = p.annotation else { continue };
+            if i >= types.args.len()
+                || types.args[..=i]
+                    .iter()
+                    .any(|a| matches!(a, Value::Splat(_)))
+            {
+                break;
+            }
+            let Some(known) = types.of(self, i, trail) else {
+                continue;
+            };
+            if known.iter().all(|&k| self.admits(ann, k) == Some(false)) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The types a value may have, into `out`, when adlint knows them all (else
+    /// `false`): a kind of Base's ([`KINDS`]: a literal, an array maker), a constructor's
+    /// type (`Tsit5()`), what a local's assignments give, or what a parameter's call sites
+    /// found so far pass it, with its default when one of them leaves it out.
+    fn known_types(
+        &self,
+        file: u32,
+        func: FuncIdx,
+        value: &Value,
+        depth: u32,
+        trail: &mut Trail,
+        out: &mut Vec<Name>,
+    ) -> bool {
+        let mut push = |n: Name| {
+            if !out.contains(&n) {
+                out.push(n);
+            }
+            out.len() <= 8
+        };
+        trail.steps += 1;
+        if trail.steps > Trail::BUDGET {
+            return false;
+        }
+        match value {
+            Value::Array => push(Name::new("Array")),
+            Value::Number => push(Name::new("Number")),
+            Value::Str => push(Name::new("String")),
+            Value::Bool(_) => push(Name::new("Bool")),
+            Value::Nothing => push(Name::new("Nothing")),
+            Value::Tuple => push(Name::new("Tuple")),
+            Value::Func(_) => push(Name::new("Function")),
+            Value::Call { callee, args } => {
+                let Some(last) = callee.last() else {
+                    return false;
+                };
+                // A copy, or SciML's `remake(prob; p)`, is of the type of what it copies.
+                if matches!(last.as_str(), "copy" | "deepcopy" | "remake") && depth < 4 {
+                    let first = self.facts(file).args(*args).first();
+                    return first
+                        .is_some_and(|a| self.known_types(file, func, a, depth + 1, trail, out));
+                }
+                // `ALG()` with `ALG` a variable holding a type: not the type `ALG`.
+                if callee.len() == 1 && self.lookup(file, func, *last).is_some() {
+                    return false;
+                }
+                match last.as_str() {
+                    "vec" | "reshape" | "zeros" | "ones" | "rand" | "randn" | "collect"
+                    | "fill" | "hcat" | "vcat" | "cat" => push(Name::new("Array")),
+                    "tuple" => push(Name::new("Tuple")),
+                    "string" => push(Name::new("String")),
+                    "Float64" | "Float32" | "Int" | "Int64" => push(Name::new("Number")),
+                    n if n.starts_with(char::is_uppercase) => push(*last),
+                    _ => false,
+                }
+            }
+            Value::Ident(name) if depth < 4 => match self.lookup(file, func, *name) {
+                Some(Binding::Values(vs)) => vs
+                    .into_iter()
+                    .all(|v| self.known_types(file, func, v, depth + 1, trail, out)),
+                Some(Binding::Param { func: owner, index }) => {
+                    let facts = self.facts(file);
+                    let def = &facts.functions[owner as usize];
+                    let Some(p) = def.params.get(index) else {
+                        return false;
+                    };
+                    if let Some(ann) = p.annotation.and_then(|a| head_of(&a).map(Name::new)) {
+                        // A concrete type of the workspace is exactly that type.
+                        if self.index.types.get(&ann).is_some_and(|t| !t.1) {
+                            return push(ann);
+                        }
+                    }
+                    let node = self.node_base[file as usize] + owner;
+                    trail.read_callers.push(node);
+                    let mut defaulted = self.callers.get(node as usize).is_empty();
+                    if defaulted && !p.has_default {
+                        return false;
+                    }
+                    for &(cf, ci, _) in self.callers.get(node as usize) {
+                        let call = &self.facts(cf).calls[ci as usize];
+                        let args = self.facts(cf).args(call.args);
+                        if args.iter().any(|a| matches!(a, Value::Splat(_))) {
+                            return false;
+                        }
+                        match args.get(index) {
+                            Some(a) => {
+                                if !self.known_types(cf, call.func, a, depth + 1, trail, out) {
+                                    return false;
+                                }
+                            }
+                            None => defaulted = true,
+                        }
+                    }
+                    if !defaulted {
+                        return true;
+                    }
+                    if !p.has_default {
+                        return false;
+                    }
+                    let default = (facts.assigns.iter()).find(|a| {
+                        a.func == owner && a.var == *name && a.kind == AssignKind::Default
+                    });
+                    default.is_some_and(|d| {
+                        self.known_types(file, owner, &d.value, depth + 1, trail, out)
+                    })
+                }
+                None => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// Whether a parameter annotated `annotation` takes a value of type `known`: `Some`
+    /// when adlint can tell from Base's kinds and the workspace's type declarations,
+    /// `None` when it cannot (an abstract type declared outside the workspace).
+    fn admits(&self, annotation: Name, known: Name) -> Option<bool> {
+        let a = head_of(&annotation)?;
+        if a == "Any" || a == known.as_str() {
+            return Some(true);
+        }
+        let types = &self.index.types;
+        let a_declared = Name::lookup(a).and_then(|n| types.get(&n)).map(|t| t.1);
+        let in_a_kind = KINDS.iter().any(|k| k.1.contains(&a));
+        if let Some(k) = KINDS.iter().find(|k| k.0 == known.as_str()) {
+            if k.1.contains(&a) {
+                return Some(true);
+            }
+            return (a_declared.is_some() || in_a_kind).then_some(false);
+        }
+        if types.contains_key(&known) {
+            // Up the workspace's declarations: `a` is one of them, or the chain ends at
+            // `Any` without it, or leaves the workspace (where `a` may still be).
+            let mut cur = known;
+            for _ in 0..16 {
+                match types.get(&cur) {
+                    Some((Some(sup), _)) => {
+                        if sup.as_str() == a {
+                            return Some(true);
+                        }
+                        cur = *sup;
+                    }
+                    Some((None, _)) => return Some(false),
+                    None => return a_declared.is_some().then_some(false),
+                }
+            }
+            return None;
+        }
+        // A type declared outside the workspace is no struct of the workspace.
+        (a_declared == Some(false)).then_some(false)
+    }
+
+    /// The methods an entry differentiates that may run for the arguments it passes them
+    /// (`pullback(map, -, ())` does not run a `map` method for `Grads`); closures and
+    /// functors are kept.
+    fn narrow_roots(
+        &self,
+        file: u32,
+        call: &Call,
+        roots: Vec<(FuncRef, bool)>,
+        passes: Option<(u32, u32)>,
+        trail: &mut Trail,
+    ) -> Vec<(FuncRef, bool)> {
+        let Some((first, _)) = passes else {
+            return roots;
+        };
+        let args = self.facts(file).args(call.args);
+        let mut types = ArgTypes::new(file, call.func, args.get(first as usize..).unwrap_or(&[]));
+        roots
+            .into_iter()
+            .filter(|&(m, _)| {
+                let def = &self.facts(m.file).functions[m.func as usize];
+                def.kind != FunctionKind::Named || self.accepts(m, &mut types, trail)
+            })
+            .collect()
+    }
+
     /// Whether the code at `via` in `owner` never runs when `call` (a call site of
     /// `owner` in file `cf`) calls it: `via` is inside a branch on a parameter of `owner`
     /// (`if !nested`) that the call gives a literal `true`/`false` the branch does not
@@ -1524,10 +1820,19 @@ impl<'a> Resolver<'a> {
                 }
             } else {
                 let (methods, certain) = self.index.visible_methods(unit, module, name, self.files);
+                let mut types = ArgTypes::new(file, call.func, self.facts(file).args(call.args));
                 let methods: Vec<FuncRef> = methods
                     .into_iter()
                     .filter(|&m| self.arity_ok(m, call))
+                    .filter(|&m| self.accepts(m, &mut types, &mut trail))
                     .collect();
+                if methods.len() > MAX_METHODS {
+                    // Too many methods remain to say which runs: unresolved, counted,
+                    // not linked to all of them.
+                    Self::mark_unknown_callable(&mut res);
+                    res.read_callers.append(&mut trail.read_callers);
+                    return res;
+                }
                 if call.broadcast && !methods.is_empty() {
                     // `f.(xs)` with a named function over numbers takes ForwardDiff's fast
                     // path: Zygote does not traverse `f` (zygote-semantics.md §6.3).
@@ -1550,8 +1855,9 @@ impl<'a> Resolver<'a> {
         } else {
             let q = qualifier.last().expect("non-empty");
             if self.index.module_names.contains(q) {
+                let mut types = ArgTypes::new(file, call.func, self.facts(file).args(call.args));
                 for m in self.index.methods_in_module(unit, *q, name, self.files) {
-                    if self.arity_ok(m, call) {
+                    if self.arity_ok(m, call) && self.accepts(m, &mut types, &mut trail) {
                         res.targets.push((m, EdgeKind::Call, false));
                     }
                 }
@@ -1562,9 +1868,14 @@ impl<'a> Resolver<'a> {
                 res.external = true;
                 // Methods that extend this package's function (`Base.show`) may run.
                 if let Some(all) = self.index.by_name.get(name) {
+                    let mut types =
+                        ArgTypes::new(file, call.func, self.facts(file).args(call.args));
                     for &m in all.iter().filter(|m| self.index.sees(file, m.file)) {
                         let def = &self.facts(m.file).functions[m.func as usize];
-                        if def.qualifier.last() == Some(q) && self.arity_ok(m, call) {
+                        if def.qualifier.last() == Some(q)
+                            && self.arity_ok(m, call)
+                            && self.accepts(m, &mut types, &mut trail)
+                        {
                             res.targets.push((m, EdgeKind::Call, true));
                         }
                     }
@@ -1755,8 +2066,10 @@ impl<'a> Resolver<'a> {
             },
             _ => return vec![],
         };
+        let mut trail = Trail::at(file, call.span);
+        let values = self.function_values(file, call.func, &farg, 0, &mut trail);
         (self
-            .function_values(file, call.func, &farg, 0, &mut Trail::at(file, call.span))
+            .narrow_roots(file, call, values, Some((first, count)), &mut trail)
             .into_iter())
         .map(|(f, _)| {
             (
@@ -1980,7 +2293,9 @@ impl<'a> Resolver<'a> {
             knowledge::Passes::First => Some((first, 1)),
             knowledge::Passes::None => None,
         };
-        let roots = self.function_values(file, call.func, farg, 0, &mut Trail::at(file, call.span));
+        let mut trail = Trail::at(file, call.span);
+        let roots = self.function_values(file, call.func, farg, 0, &mut trail);
+        let roots = self.narrow_roots(file, call, roots, passes, &mut trail);
         let implicit_params = args.iter().skip(api.function_arg).any(|a| {
             matches!(a, Value::Call { callee, .. } if callee.last().is_some_and(|c| c == "Params" || c == "params"))
                 || matches!(a, Value::Ident(n) if self.is_params_value(file, call.func, *n))

@@ -105,6 +105,8 @@ pub struct FileFactsData {
     /// (`backends() = [AutoZygote(), AutoForwardDiff()]`).
     pub returns: Vec<(FuncIdx, Value)>,
     pub structs: Vec<StructDef>,
+    /// Every type the file declares (structs and abstract types) with its supertype.
+    pub types: Vec<TypeDecl>,
     pub modules: Vec<ModuleDef>,
     pub imports: Vec<Import>,
     pub exports: Vec<(Option<ModIdx>, Name)>,
@@ -138,6 +140,7 @@ impl FileFactsData {
         self.returns.sort_by_key(|r| r.0);
         self.returns.shrink_to_fit();
         self.structs.shrink_to_fit();
+        self.types.shrink_to_fit();
         self.modules.shrink_to_fit();
         self.imports.shrink_to_fit();
         self.exports.shrink_to_fit();
@@ -420,6 +423,8 @@ pub enum Value {
     Nothing,
     /// `true` or `false`.
     Bool(bool),
+    /// A tuple literal: `(a, b)`, `()`.
+    Tuple,
     /// `xs...`: the splatted value, a range of one of the file's values.
     Splat(Args),
     /// `a .+ b`, `2 .* x`: a new array or number computed by operators.
@@ -611,6 +616,17 @@ pub struct StructDef {
     /// (interned: structs repeat the same lists of types).
     pub field_types: List<Option<Name>>,
     pub module: Option<ModIdx>,
+    pub span: Span,
+}
+
+/// A declared type: `struct S <: T`, `abstract type A <: B end`.
+#[derive(Debug, Clone)]
+pub struct TypeDecl {
+    pub name: Name,
+    /// The supertype's name, without module or parameters (`DiffEqBase.AbstractODEAlgorithm`
+    /// gives `AbstractODEAlgorithm`); none for `Any`.
+    pub supertype: Option<Name>,
+    pub is_abstract: bool,
     pub span: Span,
 }
 
@@ -1027,6 +1043,10 @@ impl Relocation {
             span: self.span(x.span),
             ..x.clone()
         }));
+        out.types.extend(c.types.iter().map(|x| TypeDecl {
+            span: self.span(x.span),
+            ..x.clone()
+        }));
         out.structs.extend(c.structs.iter().map(|x| StructDef {
             module: self.module(x.module),
             span: self.span(x.span),
@@ -1064,6 +1084,7 @@ enum Cap {
     Generator,
     Macro,
     Struct,
+    Abstract,
     Block,
     Call,
     Broadcast,
@@ -1088,6 +1109,7 @@ fn cap_of(name: &str) -> Option<Cap> {
         "generator" => Cap::Generator,
         "def.macro" => Cap::Macro,
         "def.struct" => Cap::Struct,
+        "def.abstract" => Cap::Abstract,
         "block" => Cap::Block,
         "call" => Cap::Call,
         "call.broadcast" => Cap::Broadcast,
@@ -1231,6 +1253,7 @@ impl<'s> Extractor<'s> {
                 }
                 Cap::Macro => self.define_macro_scope(node, &mut scopes),
                 Cap::Struct => self.define_struct(node, &scopes),
+                Cap::Abstract => self.define_abstract(node),
                 _ => {}
             }
         }
@@ -1289,7 +1312,7 @@ impl<'s> Extractor<'s> {
                         }
                     }
                 }
-                Cap::Struct | Cap::Module | Cap::Generator => {}
+                Cap::Struct | Cap::Abstract | Cap::Module | Cap::Generator => {}
                 Cap::Function => {
                     self.record_returns(node, false);
                     self.record_defaults(node, false);
@@ -2071,6 +2094,31 @@ impl<'s> Extractor<'s> {
         }
     }
 
+    /// `abstract type A <: B end`.
+    fn define_abstract(&mut self, node: Node) {
+        if let Some(head) = syntax::child_of_kind(node, "type_head") {
+            self.record_type(head, node, true);
+        }
+    }
+
+    /// A type the workspace declares, with the supertype its head names (`S <: T{X}` gives
+    /// `T`).
+    fn record_type(&mut self, head: Node, node: Node, is_abstract: bool) {
+        let Some(name) = first_identifier(head).map(|n| self.name(n)) else {
+            return;
+        };
+        let supertype = syntax::child_of_kind(head, "binary_expression")
+            .filter(|b| b.child(1).is_some_and(|op| self.text(op) == "<:"))
+            .and_then(|b| b.child(2))
+            .and_then(|t| self.path_of(t).last().copied());
+        self.facts.types.push(TypeDecl {
+            name,
+            supertype,
+            is_abstract,
+            span: Span::of(node),
+        });
+    }
+
     fn define_struct(&mut self, node: Node, _scopes: &ScopeStack) {
         let mutable = syntax::children(node)
             .iter()
@@ -2104,6 +2152,7 @@ impl<'s> Extractor<'s> {
                 _ => {}
             }
         }
+        self.record_type(head, node, false);
         self.facts.structs.push(StructDef {
             name,
             mutable,
@@ -2233,6 +2282,7 @@ impl<'s> Extractor<'s> {
                 _ => Value::Other,
             },
             "vector_expression" | "matrix_expression" | "comprehension" => Value::Array,
+            "tuple_expression" => Value::Tuple,
             "integer_literal" | "float_literal" => Value::Number,
             "string_literal" | "prefixed_string_literal" | "character_literal" => Value::Str,
             "parenthesized_expression" => {

@@ -92,6 +92,9 @@ pub struct Index {
     pub functors: HashMap<Name, Vec<FuncRef>>,
     /// Structs by name: (file, index in that file's structs).
     pub structs: HashMap<Name, Vec<(u32, usize)>>,
+    /// The types the workspace declares, by name: (supertype, whether abstract). A name
+    /// declared twice keeps its first declaration.
+    pub types: HashMap<Name, (Option<Name>, bool)>,
     /// Scopes by unit and full module path (`[]` is the unit's `Main`).
     pub scopes: HashMap<(u32, Vec<Name>), ModuleScope>,
     /// The program units: which files form one program and what each loads.
@@ -194,6 +197,11 @@ impl Index {
             }
             for (si, s) in facts.structs.iter().enumerate() {
                 index.structs.entry(s.name).or_default().push((fi, si));
+            }
+            for t in &facts.types {
+                (index.types)
+                    .entry(t.name)
+                    .or_insert((t.supertype, t.is_abstract));
             }
             let unit = index.units.unit_of(fi);
             let setup: Vec<(u32, &crate::facts::Import)> = (index.units.setup_imports.iter())

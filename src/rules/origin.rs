@@ -178,7 +178,9 @@ fn origin_rec(cx: &RuleContext, file: u32, func: FuncIdx, value: &Value, depth: 
             at: None,
             bools: false,
         },
-        Value::Number | Value::Str | Value::Nothing => Origin::NotArray,
+        Value::Number | Value::Str | Value::Nothing | Value::Bool(_) | Value::Tuple => {
+            Origin::NotArray
+        }
         Value::Path(p) => field_origin(cx, file, func, p).unwrap_or_else(|| Origin::Unknown {
             why: format!("`{}` is a field whose type is not known", p.join(".")),
         }),
