@@ -1808,11 +1808,13 @@ impl<'a> Resolver<'a> {
                     Self::mark_unknown_callable(&mut res);
                 } else {
                     for (f, possible) in values {
+                        // A call method of a struct is chosen by its arguments like any
+                        // method (`tf(u, p, t)` does not run the in-place `tf(du, u, p,
+                        // t)`); a closure's own parameters are not checked.
                         if self.arity_ok(f, call)
-                            || !matches!(
-                                self.facts(f.file).functions[f.func as usize].kind,
-                                FunctionKind::Named
-                            )
+                            || self.facts(f.file).functions[f.func as usize]
+                                .kind
+                                .is_closure()
                         {
                             res.targets.push((f, EdgeKind::HigherOrder, possible));
                         }

@@ -455,3 +455,21 @@ fn a_call_with_more_than_eight_candidate_methods_is_unresolved() {
         b.summary().unresolved_calls + 1
     );
 }
+
+#[test]
+fn a_call_on_an_object_runs_the_call_method_its_arguments_fit() {
+    // SciMLSensitivity's `StochasticTransformedFunction`: `tf(u, p, t)` runs the
+    // out-of-place method, not the in-place `tf(du, u, p, t)` that writes `du`.
+    let src = "using Zygote\n\nstruct TF\n    k::Float64\nend\nfunction (tf::TF)(du, u, p, t)\n    du .= tf.k .* u\n    return nothing\nend\n(tf::TF)(u, p, t) = tf.k .* u\ntf = TF(2.0)\ngradient(u -> sum(tf(u, nothing, 0.0)), rand(2))\n";
+    let p = Project::new(&[("main.jl", src)]);
+    assert_eq!(rules_and_lines(&p.analyze()), []);
+    let in_place = src.replace(
+        "sum(tf(u, nothing, 0.0))",
+        "(du = zeros(2); tf(du, u, nothing, 0.0); sum(du))",
+    );
+    let p = Project::new(&[("main.jl", in_place.as_str())]);
+    assert_eq!(
+        rules_and_lines(&p.analyze()),
+        [("broadcast-assignment".to_string(), 7)]
+    );
+}
