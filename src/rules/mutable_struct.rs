@@ -22,6 +22,8 @@ have been wrong or `nothing` across versions, and accumulation can fail with
 documentation says to avoid it. Writing into an array held in a field (`m.W .= ...`,
 `m.W[i] = v`, `push!(m.buf, x)`) is array mutation and is reported by the mutation rules.
 Field assignment on an immutable struct is a Julia error, not reported here.
+Writing a literal (a counter `o.n += 1`, a flag `m.done = true`) carries no gradient: that
+is only an `info` hint.
 
 ## Example
 ```julia
@@ -142,9 +144,28 @@ impl Rule for MutableStructField {
             d.help = Some(format!(
                 "make `{ty}` immutable and build a new value (`Accessors.@set {obj}.{field} = ...`), or update the field outside differentiation"
             ).into());
+            // A counter or a flag (`o.ncalls += 1`, `m.done = true`): no gradient flows
+            // through the field, and Zygote's own test of such a counter passes.
+            if writes_constant(cx.text(file, span)) {
+                d.severity = Severity::Info;
+                d.message.push_str(
+                    "; the value written is a constant (a counter or a flag), so no gradient flows through the field",
+                );
+            }
             out.push(d);
         }
     }
+}
+
+/// Whether a field assignment writes a literal: `x.f = 0`, `x.f = true`, `x.f += 1`.
+fn writes_constant(text: &str) -> bool {
+    let Some((_, rhs)) = text.split_once('=') else {
+        return false;
+    };
+    let rhs = rhs.trim();
+    rhs.parse::<f64>().is_ok()
+        || matches!(rhs, "true" | "false" | "nothing")
+        || (rhs.starts_with(':') && rhs[1..].chars().all(|c| c.is_alphanumeric() || c == '_'))
 }
 
 /// A workspace mutable struct that has `field`, for objects whose type is unknown.

@@ -110,6 +110,14 @@ fn mutable_struct_fields() {
     );
     let functor = "using Zygote\nmutable struct Acc\n    n\nend\nfunction (a::Acc)(x)\n    a.n, y = 1, 2x\n    y\nend\nacc = Acc(0)\ngradient(acc, 1.0)\n";
     assert_eq!(rules_at(functor), ["mutable-struct-field@6:5"]);
+    // Zygote's own test: a call counter on a mutable functor holds no gradient.
+    let counter = "using Zygote\nmutable struct Count\n    f\n    n\nend\nfunction (o::Count)(x)\n    o.n += 1\n    o.f(x)\nend\nc = Count(sin, 0)\ngradient(c, 1.0)\n";
+    let p = Project::new(&[("main.jl", counter)]);
+    let a = p.analyze();
+    let got: Vec<_> = (a.diagnostics.iter())
+        .map(|d| (d.rule, d.severity.as_str()))
+        .collect();
+    assert_eq!(got, [("mutable-struct-field", "info")]);
     let array_in_field = "using Zygote\nstruct L\n    W\nend\nfunction f(l, x)\n    l.W .= x\n    sum(l.W)\nend\nl = L(zeros(3))\ngradient(x -> f(l, x), rand(3))\n";
     assert_eq!(rules_at(array_in_field), ["broadcast-assignment@6:5"]);
 }
