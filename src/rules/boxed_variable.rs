@@ -28,6 +28,15 @@ gradients and errors such as `MethodError: no method matching +(::NamedTuple{(:c
 ::Base.RefValue{Any})` (Zygote issues #1290, #1540). Zygote's own test of a stateful closure
 `s = 0; f(x) = (s += x)` is marked broken for broadcasting.
 
+It matters where a gradient goes through the box: differentiated code assigns it, or it
+holds what an entry returned. A box assigned only outside differentiated code holds a
+constant for the gradient (a counter, a setting, data computed before the entry: what the
+enclosing code computes is a constant even when it comes from the value passed to the
+entry, which differentiates with respect to its own parameter). A box that each closure
+assigns before reading it carries no value from one function or call to another (Zygote's
+own tests re-bind a testset's `buf` or `A` first thing in a do-block and pass). Both are
+reported as `info` hints, with the reason.
+
 ## Example
 ```julia
 using Zygote
