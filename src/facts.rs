@@ -1135,6 +1135,9 @@ struct Extractor<'s> {
     module_at: Vec<(Span, ModIdx)>,
     /// The statements directly inside `@. ...`, recorded as broadcasts by the macro.
     dot_macro_args: FastSet<Span>,
+    /// Per comprehension, what its first `for` iterates: evaluated by the enclosing code
+    /// before the comprehension's closure runs, so names read there are not captures.
+    outer_iterable: FastMap<FuncIdx, Span>,
     /// Argument values, moved to `facts.values` at the end (summarising a value adds to
     /// it, from code that only reads the extractor otherwise).
     values: std::cell::RefCell<Vec<Value>>,
@@ -1167,6 +1170,7 @@ impl<'s> Extractor<'s> {
             func_at: HashMap::default(),
             module_at,
             dot_macro_args: Default::default(),
+            outer_iterable: Default::default(),
             values: Default::default(),
         }
     }
@@ -1777,6 +1781,13 @@ impl<'s> Extractor<'s> {
             }
             Cap::Comprehension => {
                 f.kind = FunctionKind::Comprehension;
+                let iterable = syntax::child_of_kind(node, "for_clause")
+                    .and_then(|c| syntax::child_of_kind(c, "for_binding"))
+                    .and_then(|b| b.named_child(b.named_child_count().saturating_sub(1) as u32));
+                if let Some(it) = iterable {
+                    self.outer_iterable
+                        .insert(self.facts.functions.len() as FuncIdx, Span::of(it));
+                }
             }
             _ => return,
         }
@@ -2774,7 +2785,18 @@ impl<'s> Extractor<'s> {
         });
     }
 
-    fn record_ref(&mut self, node: Node, parent: Option<Node>, func: FuncIdx) {
+    fn record_ref(&mut self, node: Node, parent: Option<Node>, mut func: FuncIdx) {
+        // `[f(x) for x in xs]` reads `xs` before its closure runs: a read of the code
+        // around it.
+        while let Some(it) = self.outer_iterable.get(&func) {
+            if !it.contains(Span::of(node)) {
+                break;
+            }
+            match self.facts.functions[func as usize].parent.get() {
+                Some(p) => func = p,
+                None => break,
+            }
+        }
         // Only closures' reads matter (captures); skip names that are not variable reads.
         let f = &self.facts.functions[func as usize];
         if !f.kind.is_closure()

@@ -139,6 +139,9 @@ fn boxed_variables_follow_julias_lowering_rule() {
         ("function f(x)\n    if x[1] > 0\n        y = 1.0\n    else\n        y = 2.0\n    end\n    sum(map(v -> v * y, x))\nend", vec!["boxed-variable@6:9"]),
         // A `let` block makes a fresh binding.
         ("function f(x)\n    y = x\n    y = 2 .* y\n    let y = y\n        sum(map(v -> v * y[1], x))\n    end\nend", vec![]),
+        // A comprehension reads what its first `for` iterates before its closure runs:
+        // `xs` is not captured, so re-binding it boxes nothing.
+        ("function f(xs)\n    xs = [exp(x) for x in xs]\n    s = sum(xs)\n    sum([x / s for x in xs])\nend", vec![]),
         // Loop variables are fresh each iteration.
         ("function f(x)\n    t = 0.0\n    for i in 1:2\n        t += sum(map(v -> v * i, x))\n    end\n    t\nend", vec![]),
     ];
