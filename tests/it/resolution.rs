@@ -473,3 +473,25 @@ fn a_call_on_an_object_runs_the_call_method_its_arguments_fit() {
         [("broadcast-assignment".to_string(), 7)]
     );
 }
+
+#[test]
+fn a_keyword_parameter_is_a_local_and_typeof_calls_nothing() {
+    // SciMLSensitivity's `ForwardLSS(; g = nothing)` builds `ForwardLSS{typeof(g)}(g)`:
+    // that `g` is the keyword, not the package's function `g(f, du, u, p, t)` that
+    // writes `du`, and `typeof` only looks at its argument.
+    let src = "using Zygote\n\nfunction g(f, du, u)\n    copyto!(du, f(u))\n    return nothing\nend\nstruct LSS{G}\n    g::G\nend\nmake(; g = nothing) = LSS{typeof(g)}(g)\nloss(p; alg = make()) = sum(p)\ngradient(p -> loss(p; alg = make()), rand(2))\n";
+    let p = Project::new(&[("main.jl", src)]);
+    let a = p.analyze();
+    assert_eq!(rules_and_lines(&a), []);
+    assert_eq!(a.summary().hidden_guesses, 0);
+    // Given the function, it is called where it is called.
+    let called = src.replace(
+        "make(; g = nothing) = LSS{typeof(g)}(g)",
+        "make(; h = nothing) = (g(sin, zeros(1), 1.0); LSS(h))",
+    );
+    let p = Project::new(&[("main.jl", called.as_str())]);
+    assert_eq!(
+        rules_and_lines(&p.analyze()),
+        [("broadcast-assignment".to_string(), 4)]
+    );
+}
