@@ -1264,27 +1264,16 @@ impl<'a> Resolver<'a> {
                 return Some(Binding::Param { func: f, index: i });
             }
             let by = &self.assigns_by[file as usize];
-            if def.kwparams.contains(&name) {
-                // A keyword parameter: what its default gives, when adlint keeps it (a
-                // constructor, a name); nothing known otherwise, and never a function
-                // of the same name outside.
-                let first = by.partition_point(|a| (a.0, a.1.number()) < (f, name.number()));
-                let values: Vec<&'a Value> = by[first..]
-                    .iter()
-                    .take_while(|a| a.0 == f && a.1 == name)
-                    .map(|a| &facts.assigns[a.2 as usize])
-                    .filter(|a| a.kind == AssignKind::Default)
-                    .map(|a| &a.value)
-                    .collect();
-                return Some(Binding::Values(values));
-            }
             let first = by.partition_point(|a| (a.0, a.1.number()) < (f, name.number()));
             let values: Vec<&'a Value> = by[first..]
                 .iter()
                 .take_while(|a| a.0 == f && a.1 == name)
                 .map(|a| &facts.assigns[a.2 as usize].value)
                 .collect();
-            if !values.is_empty() {
+            // A keyword parameter binds the name even when adlint keeps nothing of its
+            // default (a literal, a function's result): never a function of that name
+            // outside.
+            if !values.is_empty() || def.kwparams.contains(&name) {
                 return Some(Binding::Values(values));
             }
             cur = def.parent.get();

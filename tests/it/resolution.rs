@@ -109,10 +109,7 @@ fn a_guessed_step_makes_a_warning_and_two_are_not_reported() {
     let a = p.analyze();
     assert!(findings(&a).is_empty(), "{:?}", findings(&a));
     assert_eq!(a.summary().hidden_guesses, 1);
-    let a = p.analyze_with(&adlint::analysis::Options {
-        include_guesses: true,
-        ..Default::default()
-    });
+    let a = with_guesses(&p);
     assert_eq!(
         findings(&a),
         [("index-assignment".to_string(), "main.jl".to_string(), 11, 5)]
@@ -300,10 +297,7 @@ fn a_function_value_passed_by_a_guessed_call_is_itself_a_guess() {
     let a = p.analyze();
     assert!(findings(&a).is_empty(), "{:?}", findings(&a));
     assert_eq!(a.summary().hidden_guesses, 1);
-    let a = p.analyze_with(&adlint::analysis::Options {
-        include_guesses: true,
-        ..Default::default()
-    });
+    let a = with_guesses(&p);
     assert_eq!(
         findings(&a),
         [("mutating-call".to_string(), "main.jl".to_string(), 7, 23)]
@@ -332,7 +326,15 @@ fn copies_keep_the_kind_of_what_they_copy() {
     );
 }
 
-/// The rule and line of each error or warning finding, with its category.
+/// The analysis with findings behind two or more guesses shown (`--include-guesses`).
+fn with_guesses(p: &Project) -> adlint::analysis::Analysis {
+    p.analyze_with(&adlint::analysis::Options {
+        include_guesses: true,
+        ..Default::default()
+    })
+}
+
+/// The rule and line of each finding.
 fn rules_and_lines(a: &adlint::analysis::Analysis) -> Vec<(String, usize)> {
     findings(a).into_iter().map(|f| (f.0, f.2)).collect()
 }
