@@ -28,6 +28,9 @@ pub struct Options {
     pub zygote_version: Option<Version>,
     /// Also report findings whose call chain holds two or more guessed steps.
     pub include_guesses: bool,
+    /// Build no fixes and no pattern-specific help: the output shows neither
+    /// (`--output-format concise`, `--statistics`, `--write-baseline`).
+    pub no_fixes: bool,
 }
 
 impl Options {
@@ -203,7 +206,11 @@ pub fn analyze(workspace: Workspace, options: &Options) -> Analysis {
     let costs: Vec<usize> = files.iter().map(|f| f.text.len()).collect();
     let facts: Vec<FileFacts> = map_costliest_first(&costs, |i| facts::extract(&files[i].text));
     crate::syntax::release_parse_memory();
-    analyze_facts(workspace, facts, options, HashMap::new(), FixScope::All)
+    let scope = match options.no_fixes {
+        true => FixScope::Nothing,
+        false => FixScope::All,
+    };
+    analyze_facts(workspace, facts, options, HashMap::new(), scope)
 }
 
 /// [`analyze`], reusing the facts of files whose text the cache has seen, and the trees in

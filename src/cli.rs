@@ -250,6 +250,11 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         ignore: args.ignore.clone(),
         zygote_version,
         include_guesses: args.include_guesses,
+        // Fixes are built only where they are shown or applied.
+        no_fixes: (args.output_format == Format::Concise
+            || args.statistics
+            || args.write_baseline.is_some())
+            && !(args.fix || args.diff || args.confirm),
     };
     let mut analysis = analysis::analyze(ws, &options);
     if args.fix || args.diff {

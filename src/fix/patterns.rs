@@ -52,6 +52,9 @@ pub enum FixScope {
     /// Those of the files whose trees the caller gave (the editor's open documents, where
     /// code actions are asked for); the others keep their rule's help.
     GivenTrees,
+    /// None: the output shows neither fixes nor help (`--output-format concise`,
+    /// `--statistics`, `--write-baseline`).
+    Nothing,
 }
 
 /// Attach fixes (and pattern-specific help) to the diagnostics of the analysis in `scope`.
@@ -59,6 +62,9 @@ pub enum FixScope {
 /// demand.
 pub fn attach(analysis: &mut Analysis, trees: HashMap<u32, Tree>, scope: FixScope) {
     use rayon::prelude::*;
+    if scope == FixScope::Nothing {
+        return;
+    }
     // Diagnostics come file by file; each file's are built on their own (in parallel),
     // with the statements of that file parsed once and dropped when it is done.
     let wanted = |file: u32| scope == FixScope::All || trees.contains_key(&file);
@@ -87,6 +93,10 @@ pub fn attach(analysis: &mut Analysis, trees: HashMap<u32, Tree>, scope: FixScop
 struct Builder<'a> {
     a: &'a Analysis,
     trees: Trees<'a>,
+    /// What the builders that look only at the function found, by function: every
+    /// finding of a function shares it (a function of 4,000 writes is walked once, not
+    /// 4,000 times).
+    per_function: HashMap<(Category, FuncIdx), std::rc::Rc<Found>>,
 }
 
 /// Syntax trees for the builders. A file the caller had a tree of (an open document in the
@@ -192,6 +202,7 @@ impl<'a> Builder<'a> {
                 given: trees,
                 parsed: Default::default(),
             },
+            per_function: HashMap::default(),
         }
     }
 
@@ -219,11 +230,22 @@ impl<'a> Builder<'a> {
             if let Some(site) = cx.site_node(tree(), d.location.span) {
                 rebind_local(&cx, tree(), site, func, &mut found);
                 non_mutating_variant(&cx, tree(), site, func, &mut found);
-                forwarddiff_wrap(&cx, tree(), func, &mut found);
             }
         }
         if matches!(d.category, Category::Mutation | Category::Foreigncall) {
-            rrule_skeleton(&cx, tree(), func, &mut found);
+            let whole = self
+                .per_function
+                .entry((d.category, func))
+                .or_insert_with(|| {
+                    let mut f = Found::default();
+                    if d.category == Category::Mutation {
+                        forwarddiff_wrap(&cx, tree(), func, &mut f);
+                    }
+                    rrule_skeleton(&cx, tree(), func, &mut f);
+                    std::rc::Rc::new(f)
+                });
+            found.fixes.extend(whole.fixes.iter().cloned());
+            found.notes.extend(whole.notes.iter().cloned());
         }
         if let Some(text) = guidance(&cx, &tree, d) {
             help = Some(text);
@@ -549,6 +571,11 @@ fn enclosing_loops<'t>(
     let mut filter = None;
     let mut loops = Vec::new();
     while let Some(parent) = inner.parent() {
+        // Only a loop or an `if` has a body to look at: not the function's (a function of
+        // thousands of statements would be listed again for each of its findings).
+        if !matches!(parent.kind_str(), "if_statement" | "for_statement") {
+            break;
+        }
         let body: Vec<Node> = named_children(parent)
             .into_iter()
             .filter(|c| {

@@ -8,6 +8,17 @@ use std::io::Write;
 
 pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::Result<()> {
     let files = &analysis.workspace.files;
+    // One line index per file for the whole output, built when a report first shows the
+    // file: building it per report made thousands of findings in one file quadratic.
+    let texts: std::collections::HashMap<&str, &str> = (files.iter())
+        .map(|f| (f.display.as_str(), f.text.as_str()))
+        .collect();
+    let mut sources = ariadne::FnCache::new(|id: &String| {
+        texts
+            .get(id.as_str())
+            .copied()
+            .ok_or_else(|| format!("no source for `{id}`"))
+    });
     for d in &analysis.diagnostics {
         let path = files[d.location.file as usize].display.clone();
         let kind = match d.severity {
@@ -20,7 +31,6 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::
             Severity::Warning => Color::Yellow,
             Severity::Info => Color::Cyan,
         };
-        let mut used: Vec<u32> = vec![d.location.file];
         let mut report = Report::build(kind, (path.clone(), d.location.span.range()))
             .with_config(
                 Config::new()
@@ -41,7 +51,6 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::
             if step.location == d.location {
                 continue;
             }
-            used.push(step.location.file);
             let msg = if i == 0 {
                 format!(
                     "entry: `{}` differentiates {}",
@@ -61,7 +70,6 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::
         }
         for r in &d.related {
             let rp = files[r.location.file as usize].display.clone();
-            used.push(r.location.file);
             report = report.with_label(
                 Label::new((rp, r.location.span.range()))
                     .with_message(&r.message)
@@ -92,16 +100,8 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::
                 c.detail
             ));
         }
-        used.sort();
-        used.dedup();
-        let sources = ariadne::sources(used.iter().map(|&f| {
-            (
-                files[f as usize].display.clone(),
-                files[f as usize].text.as_str(),
-            )
-        }));
         let mut buf = Vec::new();
-        report.finish().write(sources, &mut buf)?;
+        report.finish().write(&mut sources, &mut buf)?;
         out.write_all(&buf)?;
     }
     Ok(())

@@ -483,3 +483,23 @@ fn verify_says_when_it_cannot_check() {
         "{err}"
     );
 }
+
+#[test]
+fn no_fixes_are_built_for_output_that_shows_none() {
+    // `--output-format concise`, `--statistics` and `--write-baseline` show neither fixes
+    // nor the builders' help: the same findings, without them.
+    let p = Project::new(&[("main.jl", &fixture("safe_copy", "before.jl"))]);
+    let with = p.analyze();
+    let without = p.analyze_with(&adlint::analysis::Options {
+        no_fixes: true,
+        ..Default::default()
+    });
+    assert!(with.diagnostics.iter().any(|d| !d.fixes.is_empty()));
+    assert!(without.diagnostics.iter().all(|d| d.fixes.is_empty()));
+    let sites = |a: &adlint::analysis::Analysis| -> Vec<_> {
+        (a.diagnostics.iter())
+            .map(|d| (d.rule, d.location.span, d.severity))
+            .collect()
+    };
+    assert_eq!(sites(&with), sites(&without));
+}
