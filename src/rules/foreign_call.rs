@@ -135,7 +135,9 @@ impl Rule for ForeignCall {
                 }
             }
             if let Some(since) = row.julia_at_least.as_deref().and_then(Version::parse) {
-                if versions.julia.is_some_and(|v| v < since) {
+                if versions.julia.is_some_and(|v| v < since)
+                    || cx.only_below(file, site.span, since)
+                {
                     continue;
                 }
             }

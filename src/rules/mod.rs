@@ -144,6 +144,25 @@ impl RuleContext<'_> {
         self.settings.versions_of(self.index.unit_of(at))
     }
 
+    /// Whether the code at `span` of `file` runs only on Julia older than `since`: it is
+    /// inside a branch on `VERSION` that no Julia at or above `since` takes (the `else` of
+    /// `if VERSION >= v"1.11"`), whatever the manifest says.
+    pub fn only_below(&self, file: u32, span: Span, since: crate::workspace::Version) -> bool {
+        let newest = crate::workspace::Version(u32::MAX, 0, 0);
+        (self.facts[file as usize].guards.iter())
+            .filter(|g| g.span.contains(span))
+            .any(|g| {
+                // Comparisons are monotone in the version: refused at `since` and at the
+                // newest, refused in between.
+                let refused = |v| g.cond.version_holds(v).is_some_and(|h| h != g.holds);
+                !matches!(
+                    g.cond,
+                    crate::facts::Cond::Version(crate::facts::Cmp::Eq | crate::facts::Cmp::Ne, _)
+                ) && refused(since)
+                    && refused(newest)
+            })
+    }
+
     /// What adlint knows about functions outside the workspace, for this run.
     pub fn knowledge(&self) -> &crate::knowledge::Knowledge {
         &self.settings.knowledge

@@ -497,3 +497,16 @@ fn a_keyword_parameter_is_a_local_and_typeof_calls_nothing() {
         [("broadcast-assignment".to_string(), 4)]
     );
 }
+
+#[test]
+fn a_version_branch_says_which_julia_runs_the_code_in_it() {
+    // Zygote's own test: `@timed` fails only on Julia >= 1.11, and the plain test sits in
+    // the `else` of `if VERSION >= v"1.11"`; with no manifest, that branch still runs
+    // only on older Julia.
+    let src = "using Zygote, Test\n\nif VERSION >= v\"1.11\"\n    g1 = gradient(x -> first(@timed x), 0.0)\nelse\n    g2 = gradient(x -> first(@timed x), 0.0)\nend\n";
+    let p = Project::new(&[("main.jl", src)]);
+    assert_eq!(
+        rules_and_lines(&p.analyze()),
+        [("foreign-call".to_string(), 4)]
+    );
+}
