@@ -75,11 +75,21 @@ pub struct Summary {
     /// (`--include-guesses` shows them).
     pub hidden_guesses: usize,
     pub unresolved_calls: usize,
+    /// The most frequent names among the unresolved calls in differentiated code (at
+    /// most 20, most frequent first): what a knowledge table or a config could add.
+    pub unresolved_names: Vec<NameCount>,
     /// The program units of the workspace: packages, extensions, test suites, scripts.
     pub units: Vec<UnitSummary>,
     pub diagnostics: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<crate::baseline::Stats>,
+}
+
+/// A name and how many times it occurs.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NameCount {
+    pub name: String,
+    pub count: usize,
 }
 
 /// One program unit in the summary.
@@ -126,6 +136,19 @@ impl Analysis {
                 })
                 .collect(),
             unresolved_calls: self.graph.unresolved.len(),
+            unresolved_names: {
+                let mut counts: std::collections::HashMap<String, usize> =
+                    std::collections::HashMap::new();
+                for u in &self.graph.unresolved {
+                    *counts.entry(u.what()).or_insert(0) += 1;
+                }
+                let mut names: Vec<NameCount> = (counts.into_iter())
+                    .map(|(name, count)| NameCount { name, count })
+                    .collect();
+                names.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
+                names.truncate(20);
+                names
+            },
             diagnostics: self.diagnostics.len(),
             baseline: self.baseline.clone(),
         }

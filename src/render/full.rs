@@ -203,6 +203,16 @@ pub fn write_summary(analysis: &Analysis, out: &mut dyn Write) -> std::io::Resul
         }
         writeln!(out, "{line}")?;
     }
+    if !s.unresolved_names.is_empty() {
+        let top: Vec<String> = (s.unresolved_names.iter().take(5))
+            .map(|n| format!("{} ({})", n.name, n.count))
+            .collect();
+        writeln!(
+            out,
+            "most frequent unresolved calls: {} (all with --verbose)",
+            top.join(", ")
+        )?;
+    }
     if s.hidden_guesses > 0 {
         writeln!(
             out,

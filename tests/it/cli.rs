@@ -133,6 +133,7 @@ fn json_snapshot_of_a_multi_file_case() {
         "summary": {"files": 2, "parse_errors": 0, "skipped": [], "entry_points": 1,
                     "entries_by_backend": {"zygote": 1}, "ambiguous_entries": 0,
                     "expected_failure_entries": 0, "hidden_guesses": 0, "unresolved_calls": 0,
+                    "unresolved_names": [],
                     "units": [{"kind": "package", "label": "package Fixture", "files": 2, "entry_points": 1}],
                     "diagnostics": 1}
     });

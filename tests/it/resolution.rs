@@ -510,3 +510,18 @@ fn a_version_branch_says_which_julia_runs_the_code_in_it() {
         [("foreign-call".to_string(), 4)]
     );
 }
+
+#[test]
+fn the_summary_names_the_calls_that_did_not_resolve() {
+    // Unresolved calls in differentiated code, counted by name, most frequent first.
+    let src = "using Zygote\n\nfunction loss(x)\n    a = mystery(x)\n    b = mystery(a)\n    return other(b) + mystery(b)\nend\ngradient(loss, 1.0)\n";
+    let p = Project::new(&[("main.jl", src)]);
+    let s = p.analyze().summary();
+    let names: Vec<(String, usize)> = (s.unresolved_names.iter())
+        .map(|n| (n.name.clone(), n.count))
+        .collect();
+    assert_eq!(
+        names,
+        [("mystery".to_string(), 3), ("other".to_string(), 1)]
+    );
+}
