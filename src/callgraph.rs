@@ -1547,8 +1547,10 @@ impl<'a> Resolver<'a> {
                 let Some(last) = callee.last() else {
                     return false;
                 };
-                // A copy, or SciML's `remake(prob; p)`, is of the type of what it copies.
-                if matches!(last.as_str(), "copy" | "deepcopy" | "remake") && depth < 4 {
+                // A copy (the knowledge's `same_as_first` origins), or SciML's
+                // `remake(prob; p)`, is of the type of what it copies.
+                let same = self.knowledge.origin(last) == Some(knowledge::OriginKind::SameAsFirst);
+                if (same || last == "remake") && depth < 4 {
                     let first = self.facts(file).args(*args).first();
                     return first
                         .is_some_and(|a| self.known_types(file, func, a, depth + 1, trail, out));

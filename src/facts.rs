@@ -151,6 +151,19 @@ impl FileFactsData {
         self.values.shrink_to_fit();
         self.keywords.shrink_to_fit();
     }
+    /// Whether closure `func` reads a local of the function around it (a captured
+    /// variable, as opposed to its own parameters): ForwardDiff inside Zygote would give
+    /// such a variable no gradient.
+    pub fn captures_parent_locals(&self, func: FuncIdx) -> bool {
+        let def = &self.functions[func as usize];
+        def.kind.is_closure()
+            && (self.refs.iter()).any(|r| {
+                r.func == func
+                    && def.param_index_of(r.name).is_none()
+                    && (self.assigns.iter())
+                        .any(|a| a.var == r.name && Some(a.func) == def.parent.get())
+            })
+    }
 
     /// What function `func` returns ([`FileFactsData::returns`]).
     pub fn returns_of(&self, func: FuncIdx) -> impl Iterator<Item = &Value> {

@@ -1769,15 +1769,8 @@ fn nested_guidance(cx: &FileCx, node: Node) -> Option<String> {
     // ForwardDiff inside Zygote leaves what a closure captures without a gradient
     // (zygote-semantics.md §5.3): only `Zygote.hessian` for a capturing closure.
     let f = node.named_child(1)?.named_child(0)?;
-    let captures = cx.facts.functions.iter().enumerate().any(|(i, def)| {
-        def.kind.is_closure()
-            && def.span == crate::facts::Span::of(f)
-            && (cx.facts.refs.iter()).any(|r| {
-                r.func == i as FuncIdx
-                    && def.param_index_of(r.name).is_none()
-                    && (cx.facts.assigns.iter())
-                        .any(|a| a.var == r.name && Some(a.func) == def.parent.get())
-            })
+    let captures = (cx.facts.functions.iter().enumerate()).any(|(i, def)| {
+        def.span == crate::facts::Span::of(f) && cx.facts.captures_parent_locals(i as FuncIdx)
     });
     if captures {
         return Some(format!(

@@ -325,7 +325,7 @@ fn inner_code(
             }
             let name = call.name().map(|n| n.as_str()).unwrap_or("");
             let known_scalar = !call.broadcast && SCALAR.contains(&name);
-            if !known_scalar && !calls_entry_result(facts, f.func, call) {
+            if !known_scalar && !calls_entry_result(facts, f.file, f.func, call, entry_calls) {
                 scalar = false;
             }
         }
@@ -342,7 +342,13 @@ fn inner_code(
 
 /// `back(1)` after `y, back = pullback(f, x)`: calling what an entry returned (the
 /// nested entry itself is judged on its own).
-fn calls_entry_result(facts: &crate::facts::FileFacts, func: FuncIdx, call: &Call) -> bool {
+fn calls_entry_result(
+    facts: &crate::facts::FileFacts,
+    file: u32,
+    func: FuncIdx,
+    call: &Call,
+    entry_calls: &HashSet<(u32, u32)>,
+) -> bool {
     let Some(name) = call.callee.first().filter(|_| call.callee.len() == 1) else {
         return false;
     };
@@ -350,15 +356,8 @@ fn calls_entry_result(facts: &crate::facts::FileFacts, func: FuncIdx, call: &Cal
     while let Some(f) = cur {
         let bound = (facts.assigns.iter()).find(|a| a.func == f && a.var == *name);
         if let Some(a) = bound {
-            return (facts.calls.iter()).any(|c| {
-                c.func == f
-                    && a.span.contains(c.span)
-                    && c.name().is_some_and(|n| {
-                        matches!(
-                            n.as_str(),
-                            "pullback" | "withgradient" | "gradient" | "jacobian"
-                        )
-                    })
+            return (facts.calls.iter().enumerate()).any(|(ci, c)| {
+                c.func == f && a.span.contains(c.span) && entry_calls.contains(&(file, ci as u32))
             });
         }
         cur = facts.functions[f as usize].parent.get();
@@ -386,15 +385,5 @@ fn array_syntax(text: &str) -> bool {
 /// Whether the inner function is a closure that captures variables of the code around
 /// it (which ForwardDiff inside Zygote would leave without a gradient).
 fn captures_outer(cx: &RuleContext, entry: &crate::callgraph::Entry) -> bool {
-    entry.roots.iter().any(|r| {
-        let facts = &cx.facts[r.file as usize];
-        let def = &facts.functions[r.func as usize];
-        def.kind.is_closure()
-            && (facts.refs.iter()).any(|x| {
-                x.func == r.func
-                    && def.param_index_of(x.name).is_none()
-                    && (facts.assigns.iter())
-                        .any(|a| a.var == x.name && Some(a.func) == def.parent.get())
-            })
-    })
+    (entry.roots.iter()).any(|r| cx.facts[r.file as usize].captures_parent_locals(r.func))
 }
