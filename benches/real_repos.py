@@ -13,7 +13,8 @@ into one folder, CORPUS/<name>):
   python3 benches/real_repos.py lsp ADLINT CORPUS [--edits 10]
       `adlint lsp` over stdio with each repository as the workspace: opens one file of
       it, times the first diagnostics for that file, then ten one-character edits, each
-      until the diagnostics of the new version arrive (median and p95).
+      until the diagnostics of the new version arrive (median and p95). With --log FILE
+      the server's stderr goes to FILE; ADLINT_TIMINGS=1 adds each analysis's phases.
 
 Nothing here is a test: the numbers depend on the machine. fatou is `pip install
 fatou==0.24.0`; the peak RSS comes from `/usr/bin/time` (Debian's `time` package) or, if
@@ -96,9 +97,9 @@ def check(args):
 class Lsp:
     """A minimal LSP client over the server's stdin/stdout."""
 
-    def __init__(self, cmd):
+    def __init__(self, cmd, log=None):
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL)
+                                     stderr=log or subprocess.DEVNULL)
         self.next_id = 0
 
     def send(self, msg):
@@ -192,7 +193,7 @@ def lsp(args):
             continue
         uri = "file://" + path
         text = open(path, encoding="utf-8", errors="replace").read()
-        server = Lsp([args.adlint, "lsp"])
+        server = Lsp([args.adlint, "lsp"], log=args.log)
         try:
             server.request("initialize", {
                 "processId": os.getpid(), "rootUri": "file://" + root,
@@ -241,6 +242,8 @@ def main():
     l.add_argument("adlint")
     l.add_argument("corpus")
     l.add_argument("--edits", type=int, default=10)
+    l.add_argument("--log", type=argparse.FileType("a"),
+                   help="append the server's stderr here (with ADLINT_TIMINGS=1: its phases)")
     args = ap.parse_args()
     args.adlint = os.path.abspath(args.adlint) if os.path.exists(args.adlint) else args.adlint
     {"check": check, "lsp": lsp}[args.mode](args)

@@ -327,7 +327,11 @@ fn analyze_facts(
 ) -> Analysis {
     // Follow `include("...")` relative to the including file; files outside the walk are
     // loaded when they are inside the root, and refused (with a warning) otherwise.
+    let mut phases = Phases::new();
     let mut edges: Vec<(u32, u32, Option<u32>, facts::Span)> = Vec::new();
+    let mut by_path: HashMap<PathBuf, usize> = (workspace.files.iter().enumerate())
+        .map(|(i, f)| (f.path.clone(), i))
+        .collect();
     let mut i = 0;
     while i < facts.len() {
         let includes = facts[i].includes.clone();
@@ -339,7 +343,7 @@ fn analyze_facts(
                 .unwrap_or_default();
             let target = base.join(&inc.path);
             let known = workspace.files.len();
-            match workspace.load_included(&target) {
+            match workspace.load_included(&target, &mut by_path) {
                 Some(j) => {
                     if j >= known {
                         facts.push(facts::extract(&workspace.files[j].text));
@@ -365,6 +369,7 @@ fn analyze_facts(
         i += 1;
     }
 
+    phases.done("includes");
     let units = crate::units::Units::build(
         &workspace.files,
         &facts,
@@ -374,8 +379,10 @@ fn analyze_facts(
         &|name| crate::knowledge::builtin().loads_of(name),
     );
     workspace.warnings.extend(units.notes.iter().cloned());
+    phases.done("units");
     let index = Index::build(&facts, &edges, units);
     let rule_decls = index::Rules::build(&facts, &index);
+    phases.done("index");
     let (knowledge, config_zygote) = match workspace.root_config() {
         Some(c) => (
             crate::knowledge::with_config(&c.entry_points, &c.knowledge),
@@ -401,6 +408,7 @@ fn analyze_facts(
         })
         .collect();
     let graph = callgraph::build(&facts, &index, &rule_decls, &knowledge, &graph_versions);
+    phases.done("call graph");
     let calls: usize = facts.iter().map(|f| f.calls.len()).sum();
     crate::memory::release_free_memory(calls);
     let settings = Settings {
@@ -445,6 +453,7 @@ fn analyze_facts(
         .collect();
     let cx = analysis.rule_context();
     let mut diagnostics = rules::run_all(&cx, &enabled);
+    phases.done("rules");
     diagnostics.retain(|d| selections[d.location.file as usize].enabled(d.rule, d.category));
     let diagnostics = crate::suppress::apply(
         &analysis.workspace.files,
@@ -478,9 +487,35 @@ fn analyze_facts(
         (fa, a.location.span.start, a.rule).cmp(&(fb, b.location.span.start, b.rule))
     });
     analysis.diagnostics = diagnostics;
+    phases.done("suppressions and chains");
     crate::memory::release_free_memory(calls);
     crate::fix::patterns::attach(&mut analysis, trees, fixes);
+    phases.done("fixes");
     analysis
+}
+
+/// With `ADLINT_TIMINGS` set, the time of each phase of an analysis on stderr: how the
+/// figures in `docs/performance.md` are broken down.
+struct Phases {
+    last: Option<std::time::Instant>,
+}
+
+impl Phases {
+    fn new() -> Phases {
+        Phases {
+            last: std::env::var_os("ADLINT_TIMINGS").map(|_| std::time::Instant::now()),
+        }
+    }
+
+    fn done(&mut self, phase: &str) {
+        if let Some(last) = self.last {
+            eprintln!(
+                "adlint: {phase}: {:.1} ms",
+                last.elapsed().as_secs_f64() * 1e3
+            );
+            self.last = Some(std::time::Instant::now());
+        }
+    }
 }
 
 /// What the entry and the chain a finding is reported with say about it, and whether it

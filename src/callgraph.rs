@@ -715,6 +715,7 @@ pub fn build(
         dead: &dead,
         entry_args: Vec::new(),
     };
+    let relevant = r.relevant_files();
     // Which arguments the entry calls pass to the functions they differentiate, before
     // the rounds follow values through parameters.
     let mut bindings: Vec<(u32, (u32, u32, u32, u32))> = (files.par_iter().enumerate())
@@ -749,6 +750,10 @@ pub fn build(
             .map(|(fi, facts)| {
                 // This file's reads, with ranges in its own list of nodes.
                 let (mut file_reads, mut file_nodes) = (Vec::new(), Vec::new());
+                if !relevant[fi] {
+                    let none = (0..facts.calls.len()).map(|_| None).collect();
+                    return (none, file_reads, file_nodes);
+                }
                 let res = (facts.calls.iter().enumerate())
                     .map(|(ci, call)| {
                         let (res, read) = r.resolve_kept(fi as u32, call);
@@ -2051,6 +2056,45 @@ impl<'a> Resolver<'a> {
 
     /// The functions an entry call differentiates, by node, with the arguments it passes
     /// them ([`Resolver::entry_args`]).
+    /// The files whose calls are resolved: those of the programs an entry that may run
+    /// Zygote is in, of the programs that load those (they hand the entries the functions
+    /// and values to differentiate), and of everything these load. The rest never runs
+    /// under Zygote, and resolving it was most of the work on a package without one (each
+    /// edit in the editor re-resolved all of LinearAlgebra for no finding). Entries of
+    /// other backends are still found everywhere (`--statistics` counts them).
+    fn relevant_files(&self) -> Vec<bool> {
+        let units = &self.index.units;
+        let count = units.units.len();
+        let mut has_entry = FixedBitSet::with_capacity(count);
+        for (fi, facts) in self.files.iter().enumerate() {
+            let u = units.unit_of(fi as u32) as usize;
+            if has_entry.contains(u) {
+                continue;
+            }
+            let found = (facts.calls.iter()).any(|call| {
+                !self.is_dead(fi as u32, call.span)
+                    && match self.entry_api(fi as u32, call) {
+                        Some(EntryMatch::Api(api)) => api.may_run_zygote(),
+                        Some(EntryMatch::Adjoint) => true,
+                        Some(EntryMatch::Ambiguous(_)) | None => false,
+                    }
+            });
+            if found {
+                has_entry.insert(u);
+            }
+        }
+        // The programs with an entry and those that load them, then what all of them load.
+        let loaders: Vec<usize> = (0..count)
+            .filter(|&w| has_entry.ones().any(|c| units.sees(w as u32, c as u32)))
+            .collect();
+        let relevant: Vec<bool> = (0..count)
+            .map(|v| loaders.iter().any(|&w| units.sees(w as u32, v as u32)))
+            .collect();
+        (0..self.files.len())
+            .map(|fi| relevant[units.unit_of(fi as u32) as usize])
+            .collect()
+    }
+
     fn entry_bindings(&self, file: u32, ci: u32, call: &Call) -> Vec<(u32, (u32, u32, u32, u32))> {
         let (farg, first, count) = match self.entry_api(file, call) {
             Some(EntryMatch::Api(api)) => {

@@ -50,6 +50,18 @@ pub struct EntryApi {
     pub configured: bool,
 }
 
+impl EntryApi {
+    /// Whether a call of this API may run Zygote: its backend is Zygote or not fixed by
+    /// the API (an argument, `Duplicated` values or the config decide).
+    pub fn may_run_zygote(&self) -> bool {
+        matches!(
+            self.backend,
+            None | Some(Backend::Zygote | Backend::Unknown)
+        ) || !self.backend_arg.is_empty()
+            || self.duplicated.is_some()
+    }
+}
+
 /// The AD package that runs an entry point.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, serde::Serialize,

@@ -82,6 +82,54 @@ pub struct Units {
 /// `Project.toml` says), for the triggers of extensions: `using Flux` loads Zygote.
 pub type LoadsOf<'a> = &'a dyn Fn(&str) -> &'a [String];
 
+/// Files and projects by path: the lookups [`Units::build`] makes for every file, each in
+/// time of the path's depth (a monorepo has thousands of files and a hundred projects).
+struct Layout<'a> {
+    projects: &'a [JuliaProject],
+    file_at: HashMap<&'a Path, u32>,
+    project_at: HashMap<&'a Path, usize>,
+}
+
+impl<'a> Layout<'a> {
+    fn new(files: &'a [SourceFile], projects: &'a [JuliaProject]) -> Layout<'a> {
+        Layout {
+            projects,
+            file_at: (files.iter().enumerate())
+                .map(|(i, f)| (f.path.as_path(), i as u32))
+                .collect(),
+            project_at: (projects.iter().enumerate())
+                .map(|(i, p)| (p.dir.as_path(), i))
+                .collect(),
+        }
+    }
+
+    fn file(&self, path: &Path) -> Option<u32> {
+        self.file_at.get(path).copied()
+    }
+
+    /// The innermost project whose directory holds `path`.
+    fn project_around(&self, path: &Path) -> Option<usize> {
+        (path.ancestors().skip(1)).find_map(|dir| self.project_at.get(dir).copied())
+    }
+
+    /// The innermost package (a project with a name) whose `src/` holds `path`.
+    fn package_of_source(&self, path: &Path) -> Option<usize> {
+        (path.ancestors().skip(1))
+            .filter(|dir| dir.file_name().is_some_and(|n| n == "src"))
+            .filter_map(|src| self.project_at.get(src.parent()?).copied())
+            .find(|&p| self.projects[p].name.is_some())
+    }
+
+    /// The package a project directory belongs to as its `test/`, `docs/` or `benchmark/`
+    /// environment.
+    fn package_above(&self, env: &JuliaProject) -> Option<usize> {
+        let environment = (env.dir.file_name().and_then(|n| n.to_str()))
+            .is_some_and(|n| matches!(n, "test" | "tests" | "docs" | "benchmark" | "benchmarks"));
+        let p = *self.project_at.get(env.dir.parent()?)?;
+        (environment && self.projects[p].name.is_some()).then_some(p)
+    }
+}
+
 impl Units {
     /// Units of `files`, given the include edges (including file, included file, module
     /// and span of the `include`), the workspace's projects and its root (for labels).
@@ -94,6 +142,7 @@ impl Units {
         loads_of: LoadsOf,
     ) -> Units {
         let n = files.len();
+        let layout = Layout::new(files, projects);
         // Includes inside `@safetestset` (and the like) give the included file a module
         // of its own: such edges start a unit instead of joining one.
         let fresh = |from: u32, span: Span| {
@@ -137,22 +186,18 @@ impl Units {
         let mut group_of: HashMap<usize, usize> = HashMap::new();
         let mut notes: Vec<String> = Vec::new();
         let mut roots: Vec<Vec<u32>> = Vec::new();
+        // Per package: whether its include graph is unknown.
+        let mut unknown_graphs: HashMap<usize, bool> = HashMap::new();
         for f in (0..n).filter(|&f| !included[f]) {
             let path = &files[f].path;
-            let package = (projects.iter().enumerate())
-                .filter(|(_, p)| p.name.is_some() && path.starts_with(p.dir.join("src")))
-                .max_by_key(|(_, p)| p.dir.components().count());
-            let unknown_graph = package.is_some_and(|(_, p)| {
-                let entry = p.entry_file();
-                match files.iter().position(|g| Some(&g.path) == entry.as_ref()) {
-                    None => true,
-                    Some(e) => {
-                        computed(e)
-                            || (edges.iter()).any(|&(from, _, _, _)| {
-                                from as usize == e && computed(from as usize)
-                            })
+            let package = (layout.package_of_source(path)).map(|pi| (pi, &projects[pi]));
+            let unknown_graph = package.is_some_and(|(pi, p)| {
+                *unknown_graphs.entry(pi).or_insert_with(|| {
+                    match p.entry_file().and_then(|e| layout.file(&e)) {
+                        None => true,
+                        Some(e) => computed(e as usize),
                     }
-                }
+                })
             });
             match package.filter(|_| unknown_graph) {
                 Some((pi, p)) => match group_of.get(&pi) {
@@ -160,10 +205,7 @@ impl Units {
                     None => {
                         // Said when the package's own file is there (a missing one is a
                         // layout adlint reads as one program, not a gap in what it knows).
-                        if let Some(e) = p
-                            .entry_file()
-                            .filter(|e| files.iter().any(|g| &g.path == e))
-                        {
+                        if let Some(e) = p.entry_file().filter(|e| layout.file(e).is_some()) {
                             notes.push(format!(
                                 "{}: includes a file by a computed path, which adlint does not follow; the files of its `src/` that nothing includes are analysed as part of package {}",
                                 display_path(&e, root),
@@ -205,7 +247,7 @@ impl Units {
         let package_groups: HashSet<usize> = group_of.values().copied().collect();
         let mut units: Vec<Unit> = (roots.iter().enumerate())
             .map(|(g, group)| {
-                let mut unit = describe(group[0], files, projects, root);
+                let mut unit = describe(group[0], files, &layout, root);
                 if package_groups.contains(&g) {
                     // The files of a package whose include graph is not known.
                     if let Some(p) = unit.project.map(|p| &projects[p as usize]) {
@@ -239,7 +281,7 @@ impl Units {
                         display_path(&files[f].path, root),
                         by.len()
                     ),
-                    project: describe(f as u32, files, projects, root).project,
+                    project: describe(f as u32, files, &layout, root).project,
                 });
                 main_with.push(std::iter::once(u).chain(by.iter().copied()).collect());
                 for &includer in by {
@@ -257,7 +299,7 @@ impl Units {
             if unit.kind != UnitKind::TestFile {
                 continue;
             }
-            let Some(runner) = runner_of(unit.root, files) else {
+            let Some(runner) = runner_of(unit.root, files, &layout) else {
                 continue;
             };
             let rf = &facts[runner as usize];
@@ -321,11 +363,24 @@ impl Units {
             }
         }
 
+        // What loading each unit loads by name: its imports, and a package's dependencies.
         let count = units.len();
+        let load_names: Vec<Vec<&str>> = (0..count)
+            .map(|v| {
+                let mut names: Vec<&str> = imports[v].iter().map(|n| n.as_str()).collect();
+                let unit = &units[v];
+                if unit.kind == UnitKind::Package {
+                    if let Some(p) = unit.project {
+                        names.extend(projects[p as usize].deps.iter().map(String::as_str));
+                    }
+                }
+                names
+            })
+            .collect();
         let mut visible = Vec::with_capacity(count);
         for u in 0..count {
             let mut seen = FixedBitSet::with_capacity(count);
-            let mut loaded: HashSet<String> = HashSet::new();
+            let mut loaded: HashSet<&str> = HashSet::new();
             let mut queue: VecDeque<u32> = main_with[u].iter().copied().collect();
             loop {
                 while let Some(v) = queue.pop_front() {
@@ -333,20 +388,13 @@ impl Units {
                         continue;
                     }
                     queue.extend(main_with[v as usize].iter().copied());
-                    let mut names: Vec<String> =
-                        imports[v as usize].iter().map(|n| n.to_string()).collect();
-                    let unit = &units[v as usize];
-                    if unit.kind == UnitKind::Package {
-                        if let Some(p) = unit.project {
-                            names.extend(projects[p as usize].deps.iter().cloned());
-                        }
-                    }
+                    let mut names = load_names[v as usize].clone();
                     while let Some(name) = names.pop() {
-                        if !loaded.insert(name.clone()) {
+                        if !loaded.insert(name) {
                             continue;
                         }
-                        names.extend(loads_of(&name).iter().cloned());
-                        if let Some(us) = Name::lookup(&name).and_then(|n| module_units.get(&n)) {
+                        names.extend(loads_of(name).iter().map(String::as_str));
+                        if let Some(us) = Name::lookup(name).and_then(|n| module_units.get(&n)) {
                             queue.extend(us.iter().copied());
                         }
                     }
@@ -355,7 +403,7 @@ impl Units {
                 for (e, pu, triggers) in &extensions {
                     if !seen.contains(*e as usize)
                         && seen.contains(*pu as usize)
-                        && triggers.iter().all(|t| loaded.contains(t))
+                        && triggers.iter().all(|t| loaded.contains(t.as_str()))
                     {
                         queue.push_back(*e);
                         more = true;
@@ -442,38 +490,26 @@ fn extension_name(path: &Path, package_dir: &Path) -> Option<String> {
 }
 
 /// The test runner (`test/runtests.jl`) of the package whose test folder holds `file`.
-fn runner_of(file: u32, files: &[SourceFile]) -> Option<u32> {
+fn runner_of(file: u32, files: &[SourceFile], layout: &Layout) -> Option<u32> {
     let path = &files[file as usize].path;
     path.ancestors()
         .filter(|a| a.file_name().is_some_and(|n| n == "test" || n == "tests"))
-        .find_map(|test| {
-            let runner = test.join("runtests.jl");
-            (files.iter().position(|f| f.path == runner)).map(|i| i as u32)
-        })
+        .find_map(|test| layout.file(&test.join("runtests.jl")))
 }
 
 /// What program a unit that starts at `file` is.
-fn describe(file: u32, files: &[SourceFile], projects: &[JuliaProject], root: &Path) -> Unit {
+fn describe(file: u32, files: &[SourceFile], layout: &Layout, root: &Path) -> Unit {
     let path = &files[file as usize].path;
+    let projects = layout.projects;
     // The innermost project around the file: a package, or an environment (a test
     // suite's, an example's), which belongs to the package above it when it is a test,
     // docs or benchmark folder of it.
-    let env = (projects.iter().enumerate())
-        .filter(|(_, p)| path.starts_with(&p.dir))
-        .max_by_key(|(_, p)| p.dir.components().count());
-    let package = env.and_then(|(i, p)| {
-        if p.name.is_some() {
-            return Some((i, p));
-        }
-        let environment =
-            p.dir.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                matches!(n, "test" | "tests" | "docs" | "benchmark" | "benchmarks")
-            });
-        let parent = p.dir.parent()?;
-        (projects.iter().enumerate())
-            .find(|(_, q)| q.dir == parent && q.name.is_some())
-            .filter(|_| environment)
+    let env = (layout.project_around(path)).map(|i| (i, &projects[i]));
+    let package = env.and_then(|(i, p)| match p.name {
+        Some(_) => Some(i),
+        None => layout.package_above(p),
     });
+    let package = package.map(|i| (i, &projects[i]));
     let project = env.map(|(i, _)| i as u32);
     let rel = display_path(path, root);
     let unit = |kind, label: String| Unit {

@@ -367,14 +367,30 @@ impl Workspace {
 
     /// Read a file named by `include("...")` that the walk did not find (for example one
     /// that is git-ignored). Refuses paths outside the root.
-    pub fn load_included(&mut self, path: &Path) -> Option<usize> {
+    /// `known` maps the path of each file loaded so far to its index (the caller keeps it
+    /// across the includes of a run: a package has thousands).
+    pub fn load_included(
+        &mut self,
+        path: &Path,
+        known: &mut HashMap<PathBuf, usize>,
+    ) -> Option<usize> {
+        // Files are kept by canonical path, so a path made of a file's directory and plain
+        // names (no `..`, no symbolic link it could cross back over) names a loaded file
+        // exactly when it is that file's path: no need to ask the file system.
+        if path.is_absolute()
+            && !(path.components()).any(|c| matches!(c, std::path::Component::ParentDir))
+        {
+            if let Some(&i) = known.get(&normalize_lexically(path)) {
+                return Some(i);
+            }
+        }
         // A document that exists only in the editor has no canonical path: its path with
         // `.` and `..` resolved is the one the editor gave (see `lsp::analyze::path_of_uri`).
         let canonical = path.canonicalize().ok().or_else(|| {
             let p = normalize_lexically(path);
             self.open_documents.contains_key(&p).then_some(p)
         })?;
-        if let Some(i) = self.files.iter().position(|f| f.path == canonical) {
+        if let Some(&i) = known.get(&canonical) {
             return Some(i);
         }
         if !canonical.starts_with(&self.root) {
@@ -394,6 +410,7 @@ impl Workspace {
                 0
             }
         };
+        known.insert(canonical.clone(), self.files.len());
         self.files.push(SourceFile {
             display: display_path(&canonical, &cwd),
             path: canonical,

@@ -531,3 +531,35 @@ fn a_loaded_package_s_unexported_function_is_not_its_bare_name() {
         vec![f("index-assignment", "Pk.jl", 4, Severity::Error)]
     );
 }
+
+#[test]
+fn a_program_without_an_entry_hands_no_function_to_another_programs_entry() {
+    // Two scripts load one package: the package's `apply` runs the function it is given.
+    // Only `train.jl` differentiates; what `plot.jl` passes to `apply` runs in another
+    // program, so its mutation is not reached from `train.jl`'s entry.
+    let package = [
+        ("Project.toml", "name = \"Pk\"\n"),
+        (
+            "src/Pk.jl",
+            "module Pk\nexport apply\napply(f, x) = f(x)\nend\n",
+        ),
+        (
+            "train.jl",
+            "using Pk, Zygote\n\ngradient(x -> apply(sum, x), rand(3))\n",
+        ),
+    ];
+    let plot = (
+        "plot.jl",
+        "using Pk\n\nfunction fill_first(y)\n    y[1] = 0.0\n    return sum(y)\nend\napply(fill_first, rand(3))\n",
+    );
+    let mut files = package.to_vec();
+    files.push(plot);
+    assert_eq!(found(&Project::new(&files)), vec![]);
+    // The same function handed over by the differentiating program is reached.
+    let mut files = package.to_vec();
+    files[2].1 = "using Pk, Zygote\n\nfunction fill_first(y)\n    y[1] = 0.0\n    return sum(y)\nend\ngradient(x -> apply(fill_first, x), rand(3))\n";
+    assert_eq!(
+        found(&Project::new(&files)),
+        vec![f("index-assignment", "train.jl", 4, Severity::Error)]
+    );
+}
