@@ -609,6 +609,120 @@ impl Resolutions {
     }
 }
 
+/// A call: (file, index of the call in the file).
+type CallKey = (u32, u32);
+
+/// Appends a call's read nodes to `read_nodes`; their range there.
+fn note_read(read_nodes: &mut Vec<u32>, read: &[u32]) -> (u32, u32) {
+    let start = read_nodes.len() as u32;
+    read_nodes.extend_from_slice(read);
+    (start, read_nodes.len() as u32)
+}
+
+/// The calls [`build`] resolves, found as it goes ([`Demand::expand`]).
+struct Demand {
+    /// Functions whose calls are resolved.
+    scope: FixedBitSet,
+    /// Functions that gained a call site since the call sites were last gathered.
+    gained: FixedBitSet,
+    /// Functions by the function they are written in.
+    children: Multimap<u32>,
+    /// Calls (file, index) by the function they are in.
+    calls_of: Multimap<(u32, u32)>,
+    resolutions: Resolutions,
+    /// The calls that read call sites, and the nodes each read (`read_nodes[start..end]`):
+    /// flat, as a large workspace has many.
+    reads: Vec<(u32, u32, u32, u32)>,
+    read_nodes: Vec<u32>,
+    /// Calls resolved so far.
+    resolved: usize,
+}
+
+impl Demand {
+    /// Resolve `calls` (on all threads) and keep what they read and run.
+    fn resolve(&mut self, r: &Resolver, calls: Vec<(u32, u32)>) -> Vec<u32> {
+        let done: Vec<(Option<Box<Resolved>>, Vec<u32>)> = calls
+            .par_iter()
+            .map(|&(fi, ci)| r.resolve_kept(fi, &r.files[fi as usize].calls[ci as usize]))
+            .collect();
+        self.resolved += calls.len();
+        let mut runs = Vec::new();
+        for ((fi, ci), (res, read)) in calls.into_iter().zip(done) {
+            if !read.is_empty() {
+                let (start, end) = note_read(&mut self.read_nodes, &read);
+                self.reads.push((fi, ci, start, end));
+            }
+            if let Some(res) = &res {
+                for &(t, _, _) in &res.targets {
+                    let n = r.node_base[t.file as usize] + t.func;
+                    self.gained.insert(n as usize);
+                    runs.push(n);
+                }
+            }
+            self.resolutions.set(fi, ci, res);
+        }
+        runs
+    }
+
+    /// Bring `frontier` and everything its calls may run into the scope, level by level,
+    /// resolving each function's calls once; functions in `cut` are not gone into.
+    fn expand(&mut self, r: &Resolver, cut: &[bool], mut frontier: Vec<u32>) {
+        loop {
+            let mut level = Vec::new();
+            while let Some(n) = frontier.pop() {
+                if cut[n as usize] || self.scope.put(n as usize) {
+                    continue;
+                }
+                level.push(n);
+                // What is written inside a function runs as part of it (closures) or
+                // is defined by it (inner functions).
+                frontier.extend_from_slice(self.children.get(n as usize));
+            }
+            if level.is_empty() {
+                return;
+            }
+            let calls: Vec<(u32, u32)> = (level.iter())
+                .flat_map(|&n| self.calls_of.get(n as usize).iter().copied())
+                .collect();
+            frontier = self.resolve(r, calls);
+        }
+    }
+}
+
+/// Per node: whether Zygote does not go into the function. A rule covers it (in the
+/// workspace, or one the config names), it is a rule's body, or it is no code that runs
+/// when called (the top level, a region adlint does not analyse, the generator of an
+/// `@generated` function).
+fn cuts(files: &[FileFacts], index: &Index, rules: &Rules, knowledge: &Knowledge) -> Vec<bool> {
+    let mut cut = Vec::new();
+    for (fi, facts) in files.iter().enumerate() {
+        for f in &facts.functions {
+            let declared_in = |decl_file: u32| index.sees(decl_file, fi as u32);
+            cut.push(match &f.kind {
+                // The body of an `@generated` function runs when the method is compiled,
+                // not under AD: it builds the code that runs, which adlint cannot see.
+                FunctionKind::Named if f.in_macro.is_some_and(|m| m == "@generated") => true,
+                // A rule in the workspace, or one the config says exists elsewhere
+                // (`[knowledge] has-rule`, e.g. in a package extension adlint does not see).
+                FunctionKind::Named => f.name.as_ref().is_some_and(|n| {
+                    rules
+                        .covering(files, &declared_in, *n, false, f.arity(), &f.params)
+                        .is_some()
+                        || knowledge.has_rule(n)
+                }),
+                FunctionKind::Functor { type_name, .. } => rules
+                    .covering(files, &declared_in, *type_name, true, f.arity(), &f.params)
+                    .is_some(),
+                FunctionKind::RuleBody | FunctionKind::Region { .. } | FunctionKind::TopLevel => {
+                    true
+                }
+                _ => false,
+            });
+        }
+    }
+    cut
+}
+
 pub fn build(
     files: &[FileFacts],
     index: &Index,
@@ -715,81 +829,83 @@ pub fn build(
         dead: &dead,
         entry_args: Vec::new(),
     };
-    let relevant = r.relevant_files();
+    let nodes = offsets.last().copied().unwrap_or(0) as usize;
+    let node_of = |t: FuncRef| (offsets[t.file as usize] + t.func) as usize;
+    // Functions Zygote does not go into: a rule covers them, or they are no code it runs.
+    cg.cut = cuts(files, index, rules, knowledge);
     // Which arguments the entry calls pass to the functions they differentiate, before
     // the rounds follow values through parameters.
-    let mut bindings: Vec<(u32, (u32, u32, u32, u32))> = (files.par_iter().enumerate())
-        .flat_map_iter(|(fi, facts)| {
-            let r = &r;
-            (facts.calls.iter().enumerate())
-                .flat_map(move |(ci, call)| r.entry_bindings(fi as u32, ci as u32, call))
+    let (around, entry_calls_seen) = r.around_entries();
+    let mut bindings: Vec<(u32, (u32, u32, u32, u32))> = (entry_calls_seen.par_iter())
+        .flat_map_iter(|&(fi, ci, _)| {
+            r.entry_bindings(fi, ci, &files[fi as usize].calls[ci as usize])
         })
         .collect();
     bindings.sort_unstable();
     bindings.dedup();
     r.entry_args = bindings;
 
-    // Rounds: the first resolves every call; later ones follow function values through
-    // the parameters bound at the call sites found by the round before, so they resolve
-    // again only the calls whose resolution read the call sites of a function whose call
-    // sites changed since (a call that read only unchanged ones would resolve as it did).
-    // The calls that read call sites, and the nodes each read (`read_nodes[start..end]`):
-    // flat, as there are hundreds of thousands of them in a large workspace.
-    let mut reads: Vec<(u32, u32, u32, u32)> = Vec::new();
-    let mut read_nodes: Vec<u32> = Vec::new();
-    // Appends a call's read nodes; their range in `read_nodes`.
-    let note_read = |read_nodes: &mut Vec<u32>, read: &[u32]| {
-        let start = read_nodes.len() as u32;
-        read_nodes.extend_from_slice(read);
-        (start, read_nodes.len() as u32)
+    // Only the calls whose targets can matter are resolved (on a large package, the code
+    // that may run under a Zygote entry is a few hundred of its tens of thousands of
+    // calls): first the calls that reach the functions around the entries (their
+    // parameters give the entries their functions and backends), then, from the entries'
+    // roots, the calls of every function a resolved call may run, until nothing new is
+    // reached. A function's parameters take their values from these calls only: code
+    // that never runs under an entry hands it nothing.
+    let mut state = Demand {
+        scope: FixedBitSet::with_capacity(nodes),
+        gained: FixedBitSet::with_capacity(nodes),
+        children: Multimap::new(
+            nodes,
+            (files.iter().enumerate())
+                .flat_map(|(fi, facts)| {
+                    let base = offsets[fi];
+                    (facts.functions.iter().enumerate())
+                        .filter_map(move |(i, f)| Some((base + f.parent.get()?, base + i as u32)))
+                })
+                .collect(),
+        ),
+        calls_of: Multimap::new(
+            nodes,
+            (files.iter().enumerate())
+                .flat_map(|(fi, facts)| {
+                    let base = offsets[fi];
+                    (facts.calls.iter().enumerate())
+                        .map(move |(ci, c)| (base + c.func, (fi as u32, ci as u32)))
+                })
+                .collect(),
+        ),
+        resolutions: Resolutions(
+            (files.iter())
+                .map(|f| (0..f.calls.len()).map(|_| None).collect())
+                .collect(),
+        ),
+        reads: Vec::new(),
+        read_nodes: Vec::new(),
+        resolved: 0,
     };
-    let mut resolutions = Resolutions(
-        files
-            .par_iter()
-            .enumerate()
-            .map(|(fi, facts)| {
-                // This file's reads, with ranges in its own list of nodes.
-                let (mut file_reads, mut file_nodes) = (Vec::new(), Vec::new());
-                if !relevant[fi] {
-                    let none = (0..facts.calls.len()).map(|_| None).collect();
-                    return (none, file_reads, file_nodes);
-                }
-                let res = (facts.calls.iter().enumerate())
-                    .map(|(ci, call)| {
-                        let (res, read) = r.resolve_kept(fi as u32, call);
-                        if !read.is_empty() {
-                            let (start, end) = note_read(&mut file_nodes, &read);
-                            file_reads.push((fi as u32, ci as u32, start, end));
-                        }
-                        res
-                    })
-                    .collect();
-                (res, file_reads, file_nodes)
-            })
-            .collect::<Vec<_>>()
-            .into_iter()
-            .map(|(res, file_reads, file_nodes)| {
-                let base = read_nodes.len() as u32;
-                read_nodes.extend(file_nodes);
-                reads.extend(
-                    (file_reads.into_iter()).map(|(f, c, s, e)| (f, c, s + base, e + base)),
-                );
-                res
-            })
-            .collect(),
-    );
-    let no_calls = HashSet::default();
-    r.callers = resolutions.callers(&offsets, &no_calls);
-    let nodes = offsets.last().copied().unwrap_or(0) as usize;
-    let node_of = |t: FuncRef| (offsets[t.file as usize] + t.func) as usize;
-    // The first round read no call sites: every function called somewhere has new ones.
-    let mut changed_nodes = FixedBitSet::with_capacity(nodes);
-    for n in 0..nodes {
-        if !r.callers.get(n).is_empty() {
-            changed_nodes.insert(n);
+    state.resolve(&r, around);
+    r.callers = state.resolutions.callers(&offsets, &HashSet::default());
+    let mut roots: Vec<u32> = r.entry_args.iter().map(|b| b.0).collect();
+    for &(fi, ci, _) in entry_calls_seen.iter().filter(|c| c.2) {
+        let call = &files[fi as usize].calls[ci as usize];
+        if let Some(Ok(entry)) = r.entry_of(fi, ci, call) {
+            roots.extend(entry.roots.iter().map(|&f| node_of(f) as u32));
         }
     }
+    state.expand(&r, &cg.cut, roots);
+
+    // Rounds: later ones follow function values through the parameters bound at the
+    // call sites found by the round before, so they resolve again only the calls whose
+    // resolution read the call sites of a function whose call sites changed since (a call
+    // that read only unchanged ones would resolve as it did), and go into what the calls
+    // resolved again newly run.
+    let no_calls = HashSet::default();
+    r.callers = state.resolutions.callers(&offsets, &no_calls);
+    // The first round read no call sites: every function called somewhere has new ones.
+    let mut changed_nodes = std::mem::replace(&mut state.gained, FixedBitSet::with_capacity(nodes));
     for _round in 1..3 {
+        let (reads, read_nodes) = (&state.reads, &state.read_nodes);
         let again: Vec<usize> = (0..reads.len())
             .filter(|&i| {
                 let (_, _, start, end) = reads[i];
@@ -815,48 +931,47 @@ pub fn build(
                 (res, slice_nodes)
             })
             .collect();
-        let redone = redone.into_iter().flat_map(|(res, slice_nodes)| {
-            let base = read_nodes.len() as u32;
-            read_nodes.extend(slice_nodes);
-            res.into_iter()
-                .map(move |(res, s, e)| (res, s + base, e + base))
-        });
         let mut changed = false;
         // A function's call sites change when a call gains or loses it as a target.
         let mut next_changed = FixedBitSet::with_capacity(nodes);
-        for (&i, (res, start, end)) in again.iter().zip(redone) {
-            let (fi, ci, _, _) = reads[i];
-            let old = resolutions.get(fi, ci);
-            let new = res.as_deref().unwrap_or(&UNRESOLVED);
-            changed |= !old.same_targets(new);
-            let has = |res: &Resolved, t: FuncRef| res.targets.iter().any(|x| x.0 == t);
-            for t in old.targets.iter().filter(|t| !has(new, t.0)) {
-                next_changed.insert(node_of(t.0));
+        let mut newly_run = Vec::new();
+        for (slice, (res, slice_nodes)) in again.chunks(1024).zip(redone) {
+            let base = state.read_nodes.len() as u32;
+            state.read_nodes.extend(slice_nodes);
+            for (&i, (res, start, end)) in slice.iter().zip(res) {
+                let (fi, ci, _, _) = state.reads[i];
+                let old = state.resolutions.get(fi, ci);
+                let new = res.as_deref().unwrap_or(&UNRESOLVED);
+                changed |= !old.same_targets(new);
+                let has = |res: &Resolved, t: FuncRef| res.targets.iter().any(|x| x.0 == t);
+                for t in old.targets.iter().filter(|t| !has(new, t.0)) {
+                    next_changed.insert(node_of(t.0));
+                }
+                for t in new.targets.iter().filter(|t| !has(old, t.0)) {
+                    next_changed.insert(node_of(t.0));
+                    newly_run.push(node_of(t.0) as u32);
+                }
+                state.reads[i] = (fi, ci, start + base, end + base);
+                state.resolutions.set(fi, ci, res);
             }
-            for t in new.targets.iter().filter(|t| !has(old, t.0)) {
-                next_changed.insert(node_of(t.0));
-            }
-            reads[i] = (fi, ci, start, end);
-            resolutions.set(fi, ci, res);
         }
         if !changed {
             break;
         }
+        // What the calls newly run is resolved too; the call sites it adds change.
+        state.expand(&r, &cg.cut, newly_run);
+        next_changed.union_with(&state.gained);
+        state.gained.clear();
         changed_nodes = next_changed;
-        r.callers = resolutions.callers(&offsets, &no_calls);
+        r.callers = state.resolutions.callers(&offsets, &no_calls);
     }
-    drop((reads, read_nodes));
 
     // Entries.
     let mut blocked: HashSet<FuncRef> = HashSet::default();
-    let by_file: Vec<Vec<Result<Entry, AmbiguousEntry>>> = (files.par_iter().enumerate())
-        .map(|(fi, facts)| {
-            (facts.calls.iter().enumerate())
-                .filter_map(|(ci, call)| r.entry_of(fi as u32, ci as u32, call))
-                .collect()
-        })
+    let found: Vec<Result<Entry, AmbiguousEntry>> = (entry_calls_seen.par_iter())
+        .filter_map(|&(fi, ci, _)| r.entry_of(fi, ci, &files[fi as usize].calls[ci as usize]))
         .collect();
-    for entry in by_file.into_iter().flatten() {
+    for entry in found {
         match entry {
             Ok(entry) => match entry.backend {
                 Backend::Zygote | Backend::Unknown => {
@@ -869,6 +984,19 @@ pub fn build(
         }
     }
 
+    // Roots that only the final call sites give: what they run is resolved too.
+    let late: Vec<u32> = (cg.entries.iter())
+        .flat_map(|e| e.roots.iter().map(|&f| node_of(f) as u32))
+        .filter(|&n| !state.scope.contains(n as usize))
+        .collect();
+    state.expand(&r, &cg.cut, late);
+    if std::env::var_os("ADLINT_TIMINGS").is_some() {
+        let all: usize = files.iter().map(|f| f.calls.len()).sum();
+        eprintln!("adlint: calls resolved: {} of {all}", state.resolved);
+    }
+    let Demand {
+        resolutions, scope, ..
+    } = state;
     // Entries were the last to follow parameters to their call sites.
     r.callers = Multimap::default();
     // Calls of other backends' entries keep their edges: Zygote differentiating such a
@@ -880,10 +1008,11 @@ pub fn build(
         .filter(|(key, _)| !entry_calls.contains(key))
         .map(|(_, res)| res.targets.len())
         .sum();
-    let lexical_edges: usize = (files.iter())
-        .map(|facts| {
+    let lexical_edges: usize = (files.iter().enumerate())
+        .map(|(fi, facts)| {
             (facts.functions.iter())
-                .filter(|f| lexical_parent(facts, f).is_some())
+                .filter_map(|f| lexical_parent(facts, f))
+                .filter(|&p| scope.contains((offsets[fi] + p) as usize))
                 .count()
         })
         .sum();
@@ -938,7 +1067,9 @@ pub fn build(
             let Some(parent) = lexical_parent(facts, f) else {
                 continue;
             };
-            if blocked.contains(&me) || r.is_dead(fi as u32, f.span) {
+            // Reached only through a reached parent, which is in the scope.
+            let in_scope = scope.contains((offsets[fi] + parent) as usize);
+            if !in_scope || blocked.contains(&me) || r.is_dead(fi as u32, f.span) {
                 continue;
             }
             let parent = FuncRef {
@@ -957,43 +1088,30 @@ pub fn build(
         }
     }
 
-    // Cuts.
-    cg.cut = vec![false; cg.graph.node_count()];
-    for (fi, facts) in files.iter().enumerate() {
-        for (idx, f) in facts.functions.iter().enumerate() {
-            let me = FuncRef {
-                file: fi as u32,
-                func: idx as FuncIdx,
-            };
-            let declared_in = |decl_file: u32| index.sees(decl_file, fi as u32);
-            let covered = match &f.kind {
-                // The body of an `@generated` function runs when the method is compiled,
-                // not under AD: it builds the code that runs, which adlint cannot see.
-                FunctionKind::Named if f.in_macro.is_some_and(|m| m == "@generated") => true,
-                // A rule in the workspace, or one the config says exists elsewhere
-                // (`[knowledge] has-rule`, e.g. in a package extension adlint does not see).
-                FunctionKind::Named => f.name.as_ref().is_some_and(|n| {
-                    rules
-                        .covering(files, &declared_in, *n, false, f.arity(), &f.params)
-                        .is_some()
-                        || knowledge.has_rule(n)
-                }),
-                FunctionKind::Functor { type_name, .. } => rules
-                    .covering(files, &declared_in, *type_name, true, f.arity(), &f.params)
-                    .is_some(),
-                FunctionKind::RuleBody | FunctionKind::Region { .. } | FunctionKind::TopLevel => {
-                    true
-                }
-                _ => false,
-            };
-            if covered {
-                let n = cg.node(me).index();
-                cg.cut[n] = true;
-            }
-        }
-    }
-
     reachability(&mut cg);
+    if std::env::var_os("ADLINT_TIMINGS").is_some() {
+        let mut reached_calls = 0;
+        let mut reached = 0;
+        for (fi, facts) in files.iter().enumerate() {
+            for (idx, _) in facts.functions.iter().enumerate() {
+                if cg.is_reached(FuncRef {
+                    file: fi as u32,
+                    func: idx as FuncIdx,
+                }) {
+                    reached += 1;
+                }
+            }
+            reached_calls += (facts.calls.iter())
+                .filter(|c| {
+                    cg.is_reached(FuncRef {
+                        file: fi as u32,
+                        func: c.func,
+                    })
+                })
+                .count();
+        }
+        eprintln!("adlint: reached {reached} functions, {reached_calls} calls");
+    }
     cg.unresolved = collect_unresolved(&cg, files, &entry_calls, &r);
     drop(r);
     cg.dead = dead;
@@ -2056,43 +2174,80 @@ impl<'a> Resolver<'a> {
 
     /// The functions an entry call differentiates, by node, with the arguments it passes
     /// them ([`Resolver::entry_args`]).
-    /// The files whose calls are resolved: those of the programs an entry that may run
-    /// Zygote is in, of the programs that load those (they hand the entries the functions
-    /// and values to differentiate), and of everything these load. The rest never runs
-    /// under Zygote, and resolving it was most of the work on a package without one (each
-    /// edit in the editor re-resolved all of LinearAlgebra for no finding). Entries of
-    /// other backends are still found everywhere (`--statistics` counts them).
-    fn relevant_files(&self) -> Vec<bool> {
-        let units = &self.index.units;
-        let count = units.units.len();
-        let mut has_entry = FixedBitSet::with_capacity(count);
-        for (fi, facts) in self.files.iter().enumerate() {
-            let u = units.unit_of(fi as u32) as usize;
-            if has_entry.contains(u) {
-                continue;
+    /// The calls of entry APIs of every backend (with whether each may run Zygote), and
+    /// the calls that reach the functions around the Zygote ones. An entry's function and
+    /// backend may come from the parameters of the function it is written in
+    /// (`test(f) = gradient(f, x)`), and those from its callers', up to the top level: the
+    /// calls named after these functions (in programs that see them) are the ones to
+    /// resolve for the parameters to get their values.
+    fn around_entries(&self) -> (Vec<CallKey>, Vec<(u32, u32, bool)>) {
+        let entry_calls: Vec<(u32, u32, bool)> = (self.files.par_iter().enumerate())
+            .flat_map_iter(|(fi, facts)| {
+                (facts.calls.iter().enumerate()).filter_map(move |(ci, call)| {
+                    let zygote = match self.entry_api(fi as u32, call)? {
+                        EntryMatch::Api(api) => api.may_run_zygote(),
+                        EntryMatch::Adjoint => true,
+                        EntryMatch::Ambiguous(_) => false,
+                    };
+                    Some((fi as u32, ci as u32, zygote))
+                })
+            })
+            .collect();
+        let mut around: HashSet<FuncRef> = HashSet::default();
+        let mut todo: Vec<FuncRef> = (entry_calls.iter())
+            .filter(|&&(file, ci, zygote)| {
+                zygote && !self.is_dead(file, self.facts(file).calls[ci as usize].span)
+            })
+            .map(|&(file, ci, _)| FuncRef {
+                file,
+                func: self.facts(file).calls[ci as usize].func,
+            })
+            .collect();
+        let mut callers: Vec<(u32, u32)> = Vec::new();
+        let mut seen: HashSet<(u32, u32)> = HashSet::default();
+        loop {
+            // Named functions newly around an entry, with the files that define them.
+            let mut named: HashMap<Name, Vec<u32>> = HashMap::default();
+            while let Some(f) = todo.pop() {
+                if !around.insert(f) {
+                    continue;
+                }
+                let def = &self.facts(f.file).functions[f.func as usize];
+                if let Some(parent) = def.parent.get() {
+                    todo.push(FuncRef {
+                        file: f.file,
+                        func: parent,
+                    });
+                }
+                if let (FunctionKind::Named, Some(n)) = (&def.kind, def.name) {
+                    named.entry(n).or_default().push(f.file);
+                }
             }
-            let found = (facts.calls.iter()).any(|call| {
-                !self.is_dead(fi as u32, call.span)
-                    && match self.entry_api(fi as u32, call) {
-                        Some(EntryMatch::Api(api)) => api.may_run_zygote(),
-                        Some(EntryMatch::Adjoint) => true,
-                        Some(EntryMatch::Ambiguous(_)) | None => false,
-                    }
-            });
-            if found {
-                has_entry.insert(u);
+            if named.is_empty() {
+                return (callers, entry_calls);
+            }
+            let found: Vec<(u32, u32)> = (self.files.par_iter().enumerate())
+                .flat_map_iter(|(fi, facts)| {
+                    let named = &named;
+                    (facts.calls.iter().enumerate())
+                        .filter(move |(_, call)| {
+                            (call.name().and_then(|n| named.get(&n))).is_some_and(|defs| {
+                                defs.iter().any(|&d| self.index.sees(fi as u32, d))
+                            })
+                        })
+                        .map(move |(ci, _)| (fi as u32, ci as u32))
+                })
+                .collect();
+            for (fi, ci) in found {
+                if seen.insert((fi, ci)) {
+                    callers.push((fi, ci));
+                    todo.push(FuncRef {
+                        file: fi,
+                        func: self.facts(fi).calls[ci as usize].func,
+                    });
+                }
             }
         }
-        // The programs with an entry and those that load them, then what all of them load.
-        let loaders: Vec<usize> = (0..count)
-            .filter(|&w| has_entry.ones().any(|c| units.sees(w as u32, c as u32)))
-            .collect();
-        let relevant: Vec<bool> = (0..count)
-            .map(|v| loaders.iter().any(|&w| units.sees(w as u32, v as u32)))
-            .collect();
-        (0..self.files.len())
-            .map(|fi| relevant[units.unit_of(fi as u32) as usize])
-            .collect()
     }
 
     fn entry_bindings(&self, file: u32, ci: u32, call: &Call) -> Vec<(u32, (u32, u32, u32, u32))> {
@@ -2300,8 +2455,9 @@ impl<'a> Resolver<'a> {
         if self.is_dead(file, call.span) {
             return None;
         }
+        let api = self.entry_api(file, call)?;
         let expected_failure = self.expected_failure(file, call);
-        let api = match self.entry_api(file, call)? {
+        let api = match api {
             EntryMatch::Ambiguous(modules) => {
                 return Some(Err(AmbiguousEntry {
                     file,

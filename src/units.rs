@@ -19,9 +19,10 @@
 //! nothing about what a name means (the index does, through [`Units::sees`]).
 
 use crate::facts::{FileFacts, ModIdx, Name, SiteKind, Span};
-use crate::workspace::{display_path, JuliaProject, SourceFile};
+use crate::name::{FastMap as HashMap, FastSet as HashSet};
+use crate::workspace::{display_path_under, JuliaProject, SourceFile};
 use fixedbitset::FixedBitSet;
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
 
 /// What kind of program a unit is.
@@ -143,6 +144,8 @@ impl Units {
     ) -> Units {
         let n = files.len();
         let layout = Layout::new(files, projects);
+        // Labels name files relative to the root, made canonical once.
+        let root = &root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
         // Includes inside `@safetestset` (and the like) give the included file a module
         // of its own: such edges start a unit instead of joining one.
         let fresh = |from: u32, span: Span| {
@@ -183,11 +186,11 @@ impl Units {
                 .count();
             calls > ff.includes.len()
         };
-        let mut group_of: HashMap<usize, usize> = HashMap::new();
+        let mut group_of: HashMap<usize, usize> = HashMap::default();
         let mut notes: Vec<String> = Vec::new();
         let mut roots: Vec<Vec<u32>> = Vec::new();
         // Per package: whether its include graph is unknown.
-        let mut unknown_graphs: HashMap<usize, bool> = HashMap::new();
+        let mut unknown_graphs: HashMap<usize, bool> = HashMap::default();
         for f in (0..n).filter(|&f| !included[f]) {
             let path = &files[f].path;
             let package = (layout.package_of_source(path)).map(|pi| (pi, &projects[pi]));
@@ -208,7 +211,7 @@ impl Units {
                         if let Some(e) = p.entry_file().filter(|e| layout.file(e).is_some()) {
                             notes.push(format!(
                                 "{}: includes a file by a computed path, which adlint does not follow; the files of its `src/` that nothing includes are analysed as part of package {}",
-                                display_path(&e, root),
+                                display_path_under(&e, root),
                                 p.name.as_deref().unwrap_or("?")
                             ));
                         }
@@ -226,7 +229,7 @@ impl Units {
             while r < roots.len() {
                 let mut queue: VecDeque<(u32, bool)> =
                     roots[r].iter().map(|&f| (f, true)).collect();
-                let mut seen = HashSet::new();
+                let mut seen = HashSet::default();
                 while let Some((f, top)) = queue.pop_front() {
                     if !seen.insert(f) {
                         continue;
@@ -278,7 +281,7 @@ impl Units {
                     root: f as u32,
                     label: format!(
                         "{}, included by {} programs",
-                        display_path(&files[f].path, root),
+                        display_path_under(&files[f].path, root),
                         by.len()
                     ),
                     project: describe(f as u32, files, &layout, root).project,
@@ -315,8 +318,8 @@ impl Units {
         }
 
         // What each unit imports by name, and the units whose top-level modules have it.
-        let mut imports: Vec<HashSet<Name>> = vec![HashSet::new(); units.len()];
-        let mut module_units: HashMap<Name, Vec<u32>> = HashMap::new();
+        let mut imports: Vec<HashSet<Name>> = vec![HashSet::default(); units.len()];
+        let mut module_units: HashMap<Name, Vec<u32>> = HashMap::default();
         for (f, ff) in facts.iter().enumerate() {
             let u = of_file[f] as usize;
             for imp in &ff.imports {
@@ -380,7 +383,7 @@ impl Units {
         let mut visible = Vec::with_capacity(count);
         for u in 0..count {
             let mut seen = FixedBitSet::with_capacity(count);
-            let mut loaded: HashSet<&str> = HashSet::new();
+            let mut loaded: HashSet<&str> = HashSet::default();
             let mut queue: VecDeque<u32> = main_with[u].iter().copied().collect();
             loop {
                 while let Some(v) = queue.pop_front() {
@@ -511,7 +514,7 @@ fn describe(file: u32, files: &[SourceFile], layout: &Layout, root: &Path) -> Un
     });
     let package = package.map(|i| (i, &projects[i]));
     let project = env.map(|(i, _)| i as u32);
-    let rel = display_path(path, root);
+    let rel = display_path_under(path, root);
     let unit = |kind, label: String| Unit {
         kind,
         root: file,
@@ -554,7 +557,7 @@ fn describe(file: u32, files: &[SourceFile], layout: &Layout, root: &Path) -> Un
     }
     match env {
         Some((_, p)) if p.name.is_none() && p.dir.as_path() != root => {
-            let dir = display_path(&p.dir, root);
+            let dir = display_path_under(&p.dir, root);
             if p.dir.join(path.file_name().unwrap_or_default()) == *path {
                 unit(UnitKind::Script, format!("example {dir}"))
             } else {

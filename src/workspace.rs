@@ -622,7 +622,13 @@ fn strip_bom(s: String) -> String {
 /// Relative to `base` when below it, else absolute.
 pub fn display_path(path: &Path, base: &Path) -> String {
     let base = base.canonicalize().unwrap_or_else(|_| base.to_path_buf());
-    match path.strip_prefix(&base) {
+    display_path_under(path, &base)
+}
+
+/// [`display_path`] with a base that is already canonical (no file system call: for
+/// callers that name thousands of paths under one base).
+pub fn display_path_under(path: &Path, base: &Path) -> String {
+    match path.strip_prefix(base) {
         Ok(rel) if !rel.as_os_str().is_empty() => rel.to_string_lossy().replace('\\', "/"),
         _ => path.to_string_lossy().into_owned(),
     }

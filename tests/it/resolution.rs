@@ -288,18 +288,24 @@ fn messages_name_what_is_written() {
 }
 
 #[test]
-fn a_function_value_passed_by_a_guessed_call_is_itself_a_guess() {
-    // `map(abs2, x)` may reach the workspace's `Base.map` method for `Grads` (a guess);
-    // `f` there takes the closure of `report`'s `map` call only if that call reaches the
-    // method too (another guess), so the chain to `push!` holds two: hidden, counted.
+fn a_function_value_passed_by_code_no_entry_runs_is_not_a_value_there() {
+    // `map(abs2, x)` may reach the workspace's `Base.map` method for `Grads` (a guess).
+    // `report` runs outside every entry: the closure its `map` call passes is no value
+    // of that method's `f` under `gradient`, not even as a guess (it was, through two
+    // guesses, when every call of the file handed its values to every entry).
     let src = "using Zygote\n\nstruct Grads\n    d::Vector{Float64}\nend\nBase.map(f, g::Grads) = Grads(f(g.d))\nreport(vs) = map(v -> push!(v, 1.0), vs)\nloss(x) = sum(map(abs2, x))\ngradient(loss, [1.0])\nreport(load_data())\n";
     let p = Project::new(&[("main.jl", src)]);
     let a = p.analyze();
     assert!(findings(&a).is_empty(), "{:?}", findings(&a));
-    assert_eq!(a.summary().hidden_guesses, 1);
-    let a = with_guesses(&p);
+    assert_eq!(a.summary().hidden_guesses, 0);
+    assert!(findings(&with_guesses(&p)).is_empty());
+    // Called under the entry, `report` runs its closure: a finding.
+    let p = Project::new(&[(
+        "main.jl",
+        &src.replace("sum(map(abs2, x))", "sum(map(abs2, x)) + sum(report([x]))"),
+    )]);
     assert_eq!(
-        findings(&a),
+        findings(&p.analyze()),
         [("mutating-call".to_string(), "main.jl".to_string(), 7, 23)]
     );
 }
@@ -523,5 +529,18 @@ fn the_summary_names_the_calls_that_did_not_resolve() {
     assert_eq!(
         names,
         [("mystery".to_string(), 3), ("other".to_string(), 1)]
+    );
+}
+
+#[test]
+fn an_entry_takes_its_function_from_the_callers_of_the_code_around_it() {
+    // Only what may run under an entry is resolved, but the function `gradient` is given
+    // comes through two parameters from the top level: the calls of the functions around
+    // the entry are followed up to it.
+    let src = "using Zygote\n\nfunction check_grad(f, x)\n    gradient(f, x)\nend\nfunction bad(x)\n    y = copy(x)\n    y[1] = 0.0\n    sum(y)\nend\nfunction fine(x)\n    y = copy(x)\n    y[1] = 0.0\n    sum(y)\nend\nrun_all(g) = check_grad(g, rand(3))\nrun_all(bad)\nfine(rand(3))\n";
+    let p = Project::new(&[("main.jl", src)]);
+    assert_eq!(
+        rules_and_lines(&p.analyze()),
+        [("index-assignment".to_string(), 8)]
     );
 }
