@@ -249,6 +249,7 @@ pub fn analyze_cached(
     parsed: &HashMap<PathBuf, syntax::Parsed>,
 ) -> Analysis {
     use rayon::prelude::*;
+    let mut phases = Phases::new();
     let hashes: Vec<u64> = workspace
         .files
         .par_iter()
@@ -278,6 +279,7 @@ pub fn analyze_cached(
             .map(|(_, facts)| facts)
     };
     // Files whose facts are cached cost nothing; the others the parse of their text.
+    phases.done("hashes");
     let costs: Vec<usize> = (0..files.len())
         .map(|i| match cached(i) {
             Some(_) => 0,
@@ -296,6 +298,7 @@ pub fn analyze_cached(
             (None, _) => facts::extract(&f.text),
         }
     });
+    phases.done("facts");
     crate::syntax::release_parse_memory();
     for (f, memo) in workspace.files.iter().zip(memos) {
         if let Some(memo) = memo.into_inner().unwrap_or_else(|e| e.into_inner()) {
@@ -307,6 +310,7 @@ pub fn analyze_cached(
             cache.entries.insert(f.path.clone(), (*h, x.clone()));
         }
     }
+    phases.done("facts cache");
     let trees: HashMap<u32, tree_sitter::Tree> = workspace
         .files
         .iter()

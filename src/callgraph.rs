@@ -433,18 +433,53 @@ struct Resolver<'a> {
     /// bn)` binds the closure's `b` to `bn`, so that `b(x)` runs `bn`'s call method.
     /// Sorted by node: (node, binding).
     entry_args: Vec<(u32, (u32, u32, u32, u32))>,
-    /// Per file: the assignments' (function, variable, index), sorted by function and
-    /// variable (in file order within each), and inner named functions by (parent, name);
-    /// built once so lookups do not scan the file.
-    assigns_by: Vec<Vec<(FuncIdx, Name, u32)>>,
-    inner_by: Vec<HashMap<(FuncIdx, Name), Vec<FuncIdx>>>,
+    /// Per file, built the first time resolution looks into it (most files it never
+    /// does).
+    lookups: Vec<std::sync::OnceLock<FileLookups>>,
     /// Flux's version by unit, when known: before 0.14 its `gradient` was Zygote's.
     flux: Vec<Option<crate::workspace::Version>>,
-    /// Per file: its guards on names ([`crate::facts::Cond::Flag`]), by the function
-    /// whose `if` they are, as indices of the file's guards.
-    flag_guards: Vec<HashMap<FuncIdx, Vec<u32>>>,
     /// Per file: code that never runs with the unit's Julia (`if VERSION < v"1.9"`).
     dead: &'a [Vec<Span>],
+}
+
+/// What [`Resolver`] looks up in one file, indexed so that lookups do not scan it.
+struct FileLookups {
+    /// The assignments' (function, variable, index), sorted by function and variable (in
+    /// file order within each).
+    assigns_by: Vec<(FuncIdx, Name, u32)>,
+    /// Inner named functions by (parent, name).
+    inner_by: HashMap<(FuncIdx, Name), Vec<FuncIdx>>,
+    /// Guards on names ([`crate::facts::Cond::Flag`]), by the function whose `if` they
+    /// are, as indices of the file's guards.
+    flag_guards: HashMap<FuncIdx, Vec<u32>>,
+}
+
+impl FileLookups {
+    fn new(f: &FileFacts) -> FileLookups {
+        let mut assigns_by: Vec<(FuncIdx, Name, u32)> = (f.assigns.iter().enumerate())
+            .map(|(i, a)| (a.func, a.var, i as u32))
+            .collect();
+        assigns_by.sort_by_key(|a| (a.0, a.1.number()));
+        let mut inner_by: HashMap<(FuncIdx, Name), Vec<FuncIdx>> = HashMap::default();
+        for (i, g) in f.functions.iter().enumerate() {
+            if let (Some(p), FunctionKind::Named, Some(n)) = (g.parent.get(), &g.kind, &g.name) {
+                if f.functions[p as usize].kind != FunctionKind::TopLevel {
+                    inner_by.entry((p, *n)).or_default().push(i as FuncIdx);
+                }
+            }
+        }
+        let mut flag_guards: HashMap<FuncIdx, Vec<u32>> = HashMap::default();
+        for (i, g) in f.guards.iter().enumerate() {
+            if matches!(g.cond, crate::facts::Cond::Flag(_)) {
+                flag_guards.entry(g.func).or_default().push(i as u32);
+            }
+        }
+        FileLookups {
+            assigns_by,
+            inner_by,
+            flag_guards,
+        }
+    }
 }
 
 /// A call's resolution.
@@ -787,45 +822,8 @@ pub fn build(
         knowledge,
         node_base: &offsets,
         callers: Multimap::default(),
-        assigns_by: files
-            .par_iter()
-            .map(|f| {
-                let mut by: Vec<(FuncIdx, Name, u32)> = (f.assigns.iter().enumerate())
-                    .map(|(i, a)| (a.func, a.var, i as u32))
-                    .collect();
-                by.sort_by_key(|a| (a.0, a.1.number()));
-                by
-            })
-            .collect(),
-        inner_by: files
-            .par_iter()
-            .map(|f| {
-                let mut m: HashMap<(FuncIdx, Name), Vec<FuncIdx>> = HashMap::default();
-                for (i, g) in f.functions.iter().enumerate() {
-                    if let (Some(p), FunctionKind::Named, Some(n)) =
-                        (g.parent.get(), &g.kind, &g.name)
-                    {
-                        if f.functions[p as usize].kind != FunctionKind::TopLevel {
-                            m.entry((p, *n)).or_default().push(i as FuncIdx);
-                        }
-                    }
-                }
-                m
-            })
-            .collect(),
+        lookups: files.iter().map(|_| std::sync::OnceLock::new()).collect(),
         flux: versions.iter().map(|v| v.flux).collect(),
-        flag_guards: files
-            .par_iter()
-            .map(|f| {
-                let mut m: HashMap<FuncIdx, Vec<u32>> = HashMap::default();
-                for (i, g) in f.guards.iter().enumerate() {
-                    if matches!(g.cond, crate::facts::Cond::Flag(_)) {
-                        m.entry(g.func).or_default().push(i as u32);
-                    }
-                }
-                m
-            })
-            .collect(),
         dead: &dead,
         entry_args: Vec::new(),
     };
@@ -1386,7 +1384,7 @@ impl<'a> Resolver<'a> {
             if let Some(i) = def.param_index_of(name) {
                 return Some(Binding::Param { func: f, index: i });
             }
-            let by = &self.assigns_by[file as usize];
+            let by = &self.lookups(file).assigns_by;
             let first = by.partition_point(|a| (a.0, a.1.number()) < (f, name.number()));
             let values: Vec<&'a Value> = by[first..]
                 .iter()
@@ -1411,7 +1409,7 @@ impl<'a> Resolver<'a> {
             if facts.functions[f as usize].kind == FunctionKind::TopLevel {
                 break;
             }
-            if let Some(found) = self.inner_by[file as usize].get(&(f, name)) {
+            if let Some(found) = self.lookups(file).inner_by.get(&(f, name)) {
                 return found.iter().map(|&i| FuncRef { file, func: i }).collect();
             }
             cur = facts.functions[f as usize].parent.get();
@@ -1817,7 +1815,7 @@ impl<'a> Resolver<'a> {
     /// (`if !nested`) that the call gives a literal `true`/`false` the branch does not
     /// run with, or leaves at such a default.
     fn dead_for_caller(&self, owner: FuncRef, via: Span, cf: u32, call: &Call) -> bool {
-        let Some(guards) = self.flag_guards[owner.file as usize].get(&owner.func) else {
+        let Some(guards) = self.lookups(owner.file).flag_guards.get(&owner.func) else {
             return false;
         };
         let facts = self.facts(owner.file);
@@ -1853,6 +1851,10 @@ impl<'a> Resolver<'a> {
     }
 
     /// Whether the code at `span` of `file` never runs with its unit's Julia.
+    fn lookups(&self, file: u32) -> &FileLookups {
+        self.lookups[file as usize].get_or_init(|| FileLookups::new(self.facts(file)))
+    }
+
     fn is_dead(&self, file: u32, span: Span) -> bool {
         self.dead[file as usize].iter().any(|d| d.contains(span))
     }
@@ -2226,7 +2228,11 @@ impl<'a> Resolver<'a> {
             if named.is_empty() {
                 return (callers, entry_calls);
             }
+            let mut def_files: Vec<u32> = named.values().flatten().copied().collect();
+            def_files.sort_unstable();
+            def_files.dedup();
             let found: Vec<(u32, u32)> = (self.files.par_iter().enumerate())
+                .filter(|(fi, _)| def_files.iter().any(|&d| self.index.sees(*fi as u32, d)))
                 .flat_map_iter(|(fi, facts)| {
                     let named = &named;
                     (facts.calls.iter().enumerate())

@@ -215,6 +215,8 @@ impl Workspace {
         read: ReadSource,
     ) -> Result<Workspace> {
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        // Made canonical once: each file is named relative to it.
+        let cwd = cwd.canonicalize().unwrap_or(cwd);
         let mut targets = Vec::new();
         let mut missing = Vec::new();
         for p in paths {
@@ -333,8 +335,9 @@ impl Workspace {
             config_choice: ConfigChoice::Isolated,
             ..Workspace::default()
         };
+        let base = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
         for (path, text) in files {
-            let display = display_path(&path, root);
+            let display = display_path_under(&path, &base);
             ws.files.push(SourceFile {
                 path,
                 display,
@@ -348,7 +351,7 @@ impl Workspace {
     }
 
     fn add_file(&mut self, path: &Path, cwd: &Path, targets: &[PathBuf], read: ReadSource) {
-        let display = display_path(path, cwd);
+        let display = display_path_under(path, cwd);
         let reported = targets.iter().any(|t| path.starts_with(t));
         match read(path) {
             Ok(text) => self.files.push(SourceFile {
