@@ -18,6 +18,16 @@
 (abstract_definition) @def.abstract
 (module_definition) @def.module
 
+; --- code that is built, not run --------------------------------------------------------
+; Quoted code and macro definitions (src/facts.rs drops what is inside them, except what
+; `$` interpolates and the `init_code` a test runner runs).
+[
+  (quote_statement)
+  (quote_expression)
+] @quoted
+(macro_definition) @quoted
+(interpolation_expression) @interpolated
+
 ; --- scopes that break dominance ---------------------------------------------------------
 [
   (if_statement)

@@ -727,7 +727,7 @@ impl Demand {
 /// Per node: whether Zygote does not go into the function. A rule covers it (in the
 /// workspace, or one the config names), it is a rule's body, or it is no code that runs
 /// when called (the top level, a region adlint does not analyse, the generator of an
-/// `@generated` function).
+/// `@generated` function, a module's `__init__`).
 fn cuts(files: &[FileFacts], index: &Index, rules: &Rules, knowledge: &Knowledge) -> Vec<bool> {
     let mut cut = Vec::new();
     for (fi, facts) in files.iter().enumerate() {
@@ -737,6 +737,8 @@ fn cuts(files: &[FileFacts], index: &Index, rules: &Rules, knowledge: &Knowledge
                 // The body of an `@generated` function runs when the method is compiled,
                 // not under AD: it builds the code that runs, which adlint cannot see.
                 FunctionKind::Named if f.in_macro.is_some_and(|m| m == "@generated") => true,
+                // A module's `__init__` runs when the module loads, not under AD.
+                FunctionKind::Named if f.name.is_some_and(|n| n == "__init__") => true,
                 // A rule in the workspace, or one the config says exists elsewhere
                 // (`[knowledge] has-rule`, e.g. in a package extension adlint does not see).
                 FunctionKind::Named => f.name.as_ref().is_some_and(|n| {

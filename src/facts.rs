@@ -1110,6 +1110,8 @@ enum Cap {
     Using,
     Import,
     Export,
+    Quoted,
+    Interpolated,
 }
 
 fn cap_of(name: &str) -> Option<Cap> {
@@ -1135,6 +1137,8 @@ fn cap_of(name: &str) -> Option<Cap> {
         "using" => Cap::Using,
         "import" => Cap::Import,
         "export" => Cap::Export,
+        "quoted" => Cap::Quoted,
+        "interpolated" => Cap::Interpolated,
         _ => return None,
     })
 }
@@ -1209,6 +1213,52 @@ impl<'s> Extractor<'s> {
     }
 
     /// The facts of `root`, a statement of the top level `parent`.
+    /// Drop the captures inside quoted code (`quote ... end`, `:(...)`) and macro
+    /// definitions: that code is built, not run where it is written, so its functions
+    /// define no methods, its calls run nothing and its `gradient` is no entry. What `$`
+    /// interpolates runs where the quote is built, and `init_code = quote ... end` is the
+    /// setup code ParallelTestRunner runs in each test file's module: both are kept.
+    /// `caps` is in start order, outer nodes first.
+    fn drop_quoted(&self, caps: &mut Vec<(Node, Cap, Option<Node>)>) {
+        if !caps.iter().any(|c| c.1 == Cap::Quoted) {
+            return;
+        }
+        let setup_code = |n: Node| {
+            n.parent().is_some_and(|p| {
+                p.kind_str() == "assignment"
+                    && p.named_child(0).is_some_and(|lhs| {
+                        lhs.kind_str() == "identifier" && self.text(lhs) == "init_code"
+                    })
+            })
+        };
+        // The outermost quoted span open at each capture, and the interpolations in it.
+        let mut quoted: Option<Span> = None;
+        let mut interpolated: Vec<Span> = Vec::new();
+        caps.retain(|&(node, cap, _)| {
+            let span = Span::of(node);
+            if quoted.is_some_and(|q| q.end <= span.start) {
+                quoted = None;
+                interpolated.clear();
+            }
+            interpolated.retain(|i| i.end > span.start);
+            match (quoted, cap) {
+                (None, Cap::Quoted) => {
+                    if !setup_code(node) {
+                        quoted = Some(span);
+                    }
+                    false
+                }
+                (None, Cap::Interpolated) => false,
+                (None, _) => true,
+                (Some(_), Cap::Interpolated) => {
+                    interpolated.push(span);
+                    false
+                }
+                (Some(_), _) => interpolated.iter().any(|i| i.contains(span)),
+            }
+        });
+    }
+
     fn run(&mut self, root: Node, parent: Node) {
         static BY_INDEX: OnceLock<Vec<Option<Cap>>> = OnceLock::new();
         let by_index = BY_INDEX.get_or_init(|| {
@@ -1235,6 +1285,7 @@ impl<'s> Extractor<'s> {
             caps.dedup_by(|a, b| a.0.id() == b.0.id() && a.1 == b.1);
         };
         order(&mut caps);
+        self.drop_quoted(&mut caps);
 
         // Pass 1: modules, functions and regions, so that closures passed as arguments can
         // be named when the enclosing call is summarised in pass 2.
@@ -1330,6 +1381,8 @@ impl<'s> Extractor<'s> {
                     }
                 }
                 Cap::Struct | Cap::Abstract | Cap::Module | Cap::Generator => {}
+                // Dropped before the passes.
+                Cap::Quoted | Cap::Interpolated => {}
                 Cap::Function => {
                     self.record_returns(node, false);
                     self.record_defaults(node, false);

@@ -170,6 +170,58 @@ fn code_that_never_runs_under_ad_is_not_analysed() {
 }
 
 #[test]
+fn quoted_code_macro_definitions_and_init_do_not_run_under_ad() {
+    // A function written inside `quote` or `:(...)` defines no method where it is
+    // written; a macro's body runs when code is expanded; `__init__` when the module
+    // loads; a `gradient` inside a quote is no entry.
+    let src = "using Zygote
+
+ex = quote
+    function f(x)
+        x[1] = 0
+        sum(x)
+    end
+end
+ex2 = :(g(x) = (x[2] = 1; sum(x)))
+macro twice(x)
+    y = [1.0]
+    y[1] = 2.0
+    esc(:($x; $x))
+end
+function __init__()
+    buf = zeros(3)
+    buf[1] = 1.0
+end
+f(x) = sum(x)
+g(x) = sum(x)
+function h(x)
+    __init__()
+    f(x) + g(x)
+end
+gradient(h, rand(3))
+later = :(gradient(x -> (x[1] = 0; sum(x)), rand(2)))
+";
+    let p = Project::new(&[("main.jl", src)]);
+    let a = p.analyze();
+    assert!(findings(&a).is_empty(), "{:?}", findings(&a));
+    assert_eq!(a.graph.entries.len(), 1);
+    // What `$` interpolates is built where the quote is: it runs.
+    let src = "using Zygote
+
+function bad(x)
+    x[1] = 0.0
+    sum(x)
+end
+ex = :(y = $(gradient(bad, rand(3))))
+";
+    let p = Project::new(&[("main.jl", src)]);
+    assert_eq!(
+        rules_and_lines(&p.analyze()),
+        [("index-assignment".to_string(), 4)]
+    );
+}
+
+#[test]
 fn with_implicit_parameters_a_box_assigned_outside_is_a_hint() {
     // Zygote records an implicit parameter's gradient when differentiated code reads
     // it, by identity (`accum_param` in the pullback of `getfield`), also when it is read
