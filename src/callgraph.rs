@@ -2464,7 +2464,7 @@ impl<'a> Resolver<'a> {
             return None;
         }
         let api = self.entry_api(file, call)?;
-        let expected_failure = self.expected_failure(file, call);
+        let mut expected_failure = self.expected_failure(file, call);
         let api = match api {
             EntryMatch::Ambiguous(modules) => {
                 return Some(Err(AmbiguousEntry {
@@ -2494,6 +2494,26 @@ impl<'a> Resolver<'a> {
             EntryMatch::Api(api) => api,
         };
         let (backend, backend_at) = self.entry_backend(file, call, api);
+        // Backends the call lists as skipped (Zygote is not run: no Zygote entry) or as
+        // broken (its failure is expected, as inside `@test_broken`).
+        let lists_zygote = |key: &Option<String>| {
+            key.as_deref().is_some_and(|key| {
+                let mut seen = HashSet::default();
+                (self.facts(file).kwargs(call.kwargs).iter())
+                    .filter(|(k, _)| k == key)
+                    .any(|(_, v)| {
+                        let mut vals = BackendValues::default();
+                        self.backends_of(file, call.func, v, 0, &mut seen, &mut vals);
+                        vals.found.contains(&Backend::Zygote)
+                    })
+            })
+        };
+        if backend == Backend::Zygote && lists_zygote(&api.skip_keyword) {
+            return None;
+        }
+        if backend == Backend::Zygote && lists_zygote(&api.broken_keyword) {
+            expected_failure = expected_failure.or(Some(call.span));
+        }
         let qualifier: Vec<Name> = call
             .qualifier()
             .iter()

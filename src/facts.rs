@@ -2433,6 +2433,26 @@ impl<'s> Extractor<'s> {
         } else {
             (self.path_of(callee_node), false)
         };
+        let call = CallShape {
+            callee,
+            adjoint,
+            broadcast,
+            callee_node,
+            list_keywords: false,
+        };
+        self.record_call_as(node, func, call);
+    }
+
+    /// Record `node` as a call of `call.callee`: a call expression, or a macro call that
+    /// runs an entry API (`@test_gradients(f, x; broken_backends = [...])`).
+    fn record_call_as(&mut self, node: Node, func: FuncIdx, call: CallShape) {
+        let CallShape {
+            callee,
+            adjoint,
+            broadcast,
+            callee_node,
+            list_keywords,
+        } = call;
         let mut args = Vec::new();
         let mut kwargs = Vec::new();
         let mut has_splat = false;
@@ -2453,12 +2473,24 @@ impl<'s> Extractor<'s> {
                         ";" => after_semicolon = true,
                         _ if !a.is_named() => {}
                         "named_argument" => {
-                            let name = a.child(0).map(|n| self.name(n));
-                            let value = a
-                                .named_child(a.named_child_count().saturating_sub(1) as u32)
-                                .map(|v| self.value_of(v, 1))
-                                .unwrap_or(Value::Other);
-                            kwargs.push((name.unwrap_or_default(), value));
+                            let name = a.child(0).map(|n| self.name(n)).unwrap_or_default();
+                            let value_node =
+                                a.named_child(a.named_child_count().saturating_sub(1) as u32);
+                            // A list of backends (`broken_backends = [AutoZygote()]`): the
+                            // keyword once per element.
+                            match value_node.and_then(literal_calls).filter(|_| list_keywords) {
+                                Some(items) => {
+                                    for i in items {
+                                        kwargs.push((name, self.value_of(i, 1)));
+                                    }
+                                }
+                                None => {
+                                    let value = value_node
+                                        .map(|v| self.value_of(v, 1))
+                                        .unwrap_or(Value::Other);
+                                    kwargs.push((name, value));
+                                }
+                            }
                         }
                         _ if after_semicolon => {
                             // `f(x; y)`: keyword shorthand.
@@ -2511,6 +2543,21 @@ impl<'s> Extractor<'s> {
         let path = self.macro_path(node);
         if path.is_empty() {
             return;
+        }
+        // `@test_gradients(f, x; kw...)`: a macro that runs an entry API is its call too.
+        let entry =
+            (path.last()).is_some_and(|m| crate::knowledge::builtin().is_entry_api_name(*m));
+        if entry && syntax::child_of_kind(node, "argument_list").is_some() {
+            if let Some(callee_node) = node.child(0) {
+                let call = CallShape {
+                    callee: path.clone(),
+                    adjoint: false,
+                    broadcast: false,
+                    callee_node,
+                    list_keywords: true,
+                };
+                self.record_call_as(node, func, call);
+            }
         }
         let is_dot = path.last().is_some_and(|p| p == "@.");
         self.facts.sites.push(Site {
@@ -3037,6 +3084,16 @@ fn is_short_definition(node: Node) -> bool {
 /// The call inside a signature: `f(x)`, `f(x) where T`, `f(x)::T`.
 /// The calls of a literal tuple or vector of (at most 16) calls: `(AutoZygote(),
 /// AutoForwardDiff())`.
+/// What [`Extractor::record_call_as`] records a node as.
+struct CallShape<'t> {
+    callee: Vec<Name>,
+    adjoint: bool,
+    broadcast: bool,
+    callee_node: Node<'t>,
+    /// Keyword arguments given a literal list of calls are recorded once per element.
+    list_keywords: bool,
+}
+
 fn literal_calls(node: Node) -> Option<Vec<Node>> {
     let items = syntax::named_children(node);
     (matches!(node.kind_str(), "tuple_expression" | "vector_expression")

@@ -39,6 +39,14 @@ pub struct EntryApi {
     /// (`rrule_f = rrule_via_ad`).
     #[serde(default)]
     pub requires_keyword: Option<[String; 2]>,
+    /// Keyword arguments that list backends the call does not run (`skip_backends`) or
+    /// expects to fail (`broken_backends`), as LuxTestUtils' `@test_gradients` has:
+    /// Zygote listed in the first makes the call no Zygote entry, in the second an
+    /// expected failure.
+    #[serde(default)]
+    pub skip_keyword: Option<String>,
+    #[serde(default)]
+    pub broken_keyword: Option<String>,
     pub nested: NestedKind,
     /// Which of the call's arguments the differentiated function is called with.
     #[serde(default)]
@@ -389,6 +397,8 @@ pub fn with_config(entries: &[ExtraEntry], ext: &KnowledgeExtension) -> Arc<Know
             own_since: None,
             only_with_backend: false,
             requires_keyword: None,
+            skip_keyword: None,
+            broken_keyword: None,
             nested: NestedKind::Warning,
             // What a project's own API calls the function with is not known.
             passes: Passes::None,

@@ -596,3 +596,19 @@ fn an_entry_takes_its_function_from_the_callers_of_the_code_around_it() {
         [("index-assignment".to_string(), 8)]
     );
 }
+
+#[test]
+fn lux_test_gradients_runs_zygote_unless_skipped_and_expects_broken_failures() {
+    // LuxTestUtils' `@test_gradients(f, x; ...)` runs `f(x)` under Zygote among its
+    // backends: a finding; listed in `broken_backends`, the failure the test expects (a
+    // hint); listed in `skip_backends`, Zygote never runs it.
+    let src = "using LuxTestUtils, Zygote, Test\n\nfunction bad(x)\n    y = copy(x)\n    y[1] = 0.0\n    sum(y)\nend\nfunction also_bad(x)\n    z = copy(x)\n    z[2] = 1.0\n    sum(z)\nend\nfunction skipped(x)\n    w = copy(x)\n    w[1] = 2.0\n    sum(w)\nend\n@testset \"grads\" begin\n    x = rand(3)\n    @test_gradients(bad, x; atol=1.0f-3)\n    @test_gradients(also_bad, x; broken_backends=[AutoZygote(), AutoEnzyme()])\n    @test_gradients(skipped, x; skip_backends=[AutoZygote()])\nend\n";
+    let p = Project::new(&[("main.jl", src)]);
+    let a = p.analyze();
+    let got: Vec<(usize, adlint::diagnostic::Severity)> = (findings(&a).iter())
+        .zip(&a.diagnostics)
+        .map(|(f, d)| (f.2, d.severity))
+        .collect();
+    use adlint::diagnostic::Severity;
+    assert_eq!(got, [(5, Severity::Error), (10, Severity::Info)]);
+}
