@@ -1320,6 +1320,7 @@ impl<'s> Extractor<'s> {
                     self.define_function(node, Cap::Short, &mut scopes)
                 }
                 Cap::Macro => self.define_macro_scope(node, &mut scopes),
+                Cap::Block => self.define_block_scope(node, &mut scopes),
                 Cap::Struct => self.define_struct(node, &scopes),
                 Cap::Abstract => self.define_abstract(node),
                 _ => {}
@@ -1343,6 +1344,7 @@ impl<'s> Extractor<'s> {
                 | Cap::Comprehension
                 | Cap::Module => Some(span),
                 Cap::Macro => syntax::child_of_kind(node, "macro_argument_list").map(Span::of),
+                Cap::Block => Some(span),
                 _ => None,
             };
             if let Some(s) = scope_span {
@@ -2037,6 +2039,35 @@ impl<'s> Extractor<'s> {
 
     /// Macro calls that delimit code: closures made by the macro, escape regions and
     /// opaque regions become functions of their own, keyed by the argument list's span.
+    /// A `let`, `for` or `while` outside any function is a local scope of its own, as a
+    /// `@testset` body is: a function defined inside is local to it (`loss` in one `let`
+    /// is not `loss` in the next, nor a method of the file's `loss`). Inside a function
+    /// such blocks share the function's variables, and stay part of it.
+    fn define_block_scope(&mut self, node: Node, scopes: &mut ScopeStack) {
+        let what = match node.kind_str() {
+            "let_statement" => "`let` block",
+            "for_statement" => "`for` loop",
+            "while_statement" => "`while` loop",
+            _ => return,
+        };
+        let outer = &self.facts.functions[scopes.current_func() as usize];
+        if !matches!(
+            outer.kind,
+            FunctionKind::TopLevel | FunctionKind::Scope { .. }
+        ) {
+            return;
+        }
+        let span = Span::of(node);
+        let f = Function {
+            kind: FunctionKind::Scope {
+                macro_name: Name::new(what),
+            },
+            head: span,
+            ..Function::top_level(span)
+        };
+        self.push_function(span, f, scopes);
+    }
+
     fn define_macro_scope(&mut self, node: Node, scopes: &mut ScopeStack) {
         let path = self.macro_path(node);
         let Some(name) = path.last() else { return };

@@ -51,6 +51,44 @@ fn two_testsets_defining_loss_do_not_mix() {
 }
 
 #[test]
+fn top_level_let_and_for_blocks_keep_their_functions() {
+    // Outside any function, `let`, `for` and `while` are local scopes: a function defined
+    // inside one is not the same-named function of another block or of the file.
+    let src = "using Zygote
+
+let
+    loss(x) = sum(abs2, x)
+    gradient(loss, rand(3))
+end
+
+let
+    loss(x) = (x[1] = 0.0; sum(x))
+    loss(rand(3))
+end
+
+for i in 1:2
+    f(x) = sum(x) * i
+    gradient(f, rand(3))
+end
+f(x) = (x[2] = 1.0; sum(x))
+f(rand(2))
+";
+    assert_eq!(found(&Project::new(&[("main.jl", src)])), vec![]);
+    // The block's own function is the one differentiated.
+    let src = "using Zygote
+
+let
+    loss(x) = (x[1] = 0.0; sum(x))
+    gradient(loss, rand(3))
+end
+";
+    assert_eq!(
+        found(&Project::new(&[("main.jl", src)])),
+        vec![f("index-assignment", "main.jl", 4, Severity::Error)]
+    );
+}
+
+#[test]
 fn a_box_made_inside_a_testset_is_found() {
     // Zygote's `test/gradcheck_p1.jl` "Stateful Map": `s` is local to the testset and
     // re-bound by `f`, so it is boxed.
