@@ -543,6 +543,26 @@ fn how_reached(analysis: &Analysis, d: &mut Diagnostic, include_guesses: bool) -
         d.message = format!("{} (expected by the test at {})", d.message, place(test));
         return true;
     }
+    // Inside a branch on `VERSION` whose Julia no manifest gives: the code runs on some
+    // Julia versions only.
+    let file = d.location.file as usize;
+    let unit = analysis.index.unit_of(file as u32) as usize;
+    let julia =
+        (analysis.settings.units.get(unit).and_then(|v| v.julia)).or(analysis.settings.julia);
+    if julia.is_none() {
+        let branch = (analysis.facts[file].guards.iter()).find(|g| {
+            matches!(g.cond, crate::facts::Cond::Version(..)) && g.span.contains(d.location.span)
+        });
+        if let Some(g) = branch {
+            d.severity = d.severity.min(Severity::Warning);
+            d.message = format!(
+                "{} (only on some Julia versions: this code runs where {} {}, and no manifest says which Julia runs it)",
+                d.message,
+                g.cond.source_text(),
+                if g.holds { "holds" } else { "does not hold" }
+            );
+        }
+    }
     if entry.backend == crate::knowledge::Backend::Unknown {
         d.severity = d.severity.min(Severity::Warning);
         d.message = format!(

@@ -567,6 +567,24 @@ pub enum Cmp {
 }
 
 impl Cond {
+    /// The condition as Julia code, for messages: `` `VERSION >= v"1.11.0"` ``.
+    pub fn source_text(self) -> String {
+        match self {
+            Cond::Flag(n) => format!("`{n}`"),
+            Cond::Version(op, v) => {
+                let op = match op {
+                    Cmp::Lt => "<",
+                    Cmp::Le => "<=",
+                    Cmp::Gt => ">",
+                    Cmp::Ge => ">=",
+                    Cmp::Eq => "==",
+                    Cmp::Ne => "!=",
+                };
+                format!("`VERSION {op} v\"{v}\"`")
+            }
+        }
+    }
+
     /// The condition's value with Julia `julia`, for a `Version` condition.
     pub fn version_holds(self, julia: crate::workspace::Version) -> Option<bool> {
         let Cond::Version(op, v) = self else {

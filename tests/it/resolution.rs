@@ -460,14 +460,33 @@ fn branches_on_the_julia_version_follow_the_manifest() {
             ("index-assignment".to_string(), 11)
         ]
     );
-    let p = Project::new(&[("main.jl", code)]);
+    let a = Project::new(&[("main.jl", code)]).analyze();
     assert_eq!(
-        rules_and_lines(&p.analyze()),
+        rules_and_lines(&a),
         [
             ("index-assignment".to_string(), 5),
             ("index-assignment".to_string(), 11)
         ]
     );
+    // Without a manifest, a finding inside one branch holds on some Julia versions only:
+    // a warning that says so (with a manifest, the findings above are errors).
+    for (d, (cond, holds)) in a.diagnostics.iter().zip([
+        ("`VERSION >= v\"1.11.0\"`", "holds"),
+        ("`VERSION < v\"1.11.0\"`", "does not hold"),
+    ]) {
+        assert_eq!(d.severity, adlint::diagnostic::Severity::Warning);
+        let said = format!(
+            "this code runs where {cond} {holds}, and no manifest says which Julia runs it"
+        );
+        assert!(d.message.contains(&said), "{}", d.message);
+    }
+    let p = Project::new(&[
+        ("Project.toml", "[deps]\n"),
+        ("Manifest.toml", newer.as_str()),
+        ("main.jl", code),
+    ]);
+    let severities: Vec<_> = p.analyze().diagnostics.iter().map(|d| d.severity).collect();
+    assert_eq!(severities, [adlint::diagnostic::Severity::Error; 2]);
 }
 
 #[test]
