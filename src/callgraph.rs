@@ -2563,17 +2563,35 @@ impl<'a> Resolver<'a> {
     /// The `@test_throws` or `@test_broken` whose expression holds the call, if one does.
     fn expected_failure(&self, file: u32, call: &Call) -> Option<Span> {
         let facts = self.facts(file);
-        // The span test first: it rules out nearly every site without reading a name.
-        facts.sites.iter().find_map(|s| match &s.kind {
-            crate::facts::SiteKind::Macro { path }
-                if s.span.contains(call.span)
-                    && path
+        let test_macros = || {
+            facts.sites.iter().filter_map(|s| match &s.kind {
+                crate::facts::SiteKind::Macro { path }
+                    if path
                         .last()
                         .is_some_and(|m| m == "@test_throws" || m == "@test_broken") =>
-            {
-                Some(s.span)
-            }
-            _ => None,
+                {
+                    Some(s.span)
+                }
+                _ => None,
+            })
+        };
+        // The span test first: it rules out nearly every site without reading a name.
+        if let Some(span) = test_macros().find(|s| s.contains(call.span)) {
+            return Some(span);
+        }
+        // `y, back = pullback(f, x)` and then `@test_throws ... back(1.0)`: the failure the
+        // test asserts is that of the pullback the call returned.
+        let assigned: Vec<Name> = (facts.assigns.iter())
+            .filter(|a| a.func == call.func && a.span.contains(call.span))
+            .map(|a| a.var)
+            .collect();
+        if assigned.is_empty() {
+            return None;
+        }
+        test_macros().find(|&s| {
+            (facts.calls.iter()).any(|c| {
+                s.contains(c.span) && c.callee.len() == 1 && assigned.contains(&c.callee[0])
+            })
         })
     }
 

@@ -624,18 +624,16 @@ pub enum SiteKind {
         indexed: bool,
     },
     /// `x.f = v` (also inside `a.f, b = v`).
-    FieldAssign {
-        object: Value,
-        field: Name,
-    },
+    FieldAssign { object: Value, field: Name },
     Try {
         has_catch: bool,
         has_finally: bool,
+        /// A name whose truth makes the `try` body throw: `cond && throw(...)` or
+        /// `if cond throw(...) end` among its statements.
+        throws_when: Option<Name>,
     },
     /// A macro call, named by its path (`["Threads", "@threads"]`).
-    Macro {
-        path: Path,
-    },
+    Macro { path: Path },
 }
 
 #[derive(Debug, Clone)]
@@ -2931,6 +2929,32 @@ impl<'s> Extractor<'s> {
         let kids = syntax::named_children(node);
         let has_catch = kids.iter().any(|c| c.kind_str() == "catch_clause");
         let has_finally = kids.iter().any(|c| c.kind_str() == "finally_clause");
+        let is_throw = |n: Node| {
+            n.kind_str() == "call_expression" && n.child(0).is_some_and(|c| self.text(c) == "throw")
+        };
+        let throws_when = (kids.iter())
+            .filter(|c| {
+                !matches!(
+                    c.kind_str(),
+                    "catch_clause" | "finally_clause" | "else_clause"
+                )
+            })
+            .find_map(|&c| {
+                let cond = match c.kind_str() {
+                    "binary_expression" => {
+                        let op = c.child(1).map(|o| self.text(o));
+                        let rhs = c.named_child(c.named_child_count().saturating_sub(1) as u32);
+                        (op == Some("&&") && rhs.is_some_and(is_throw)).then(|| c.named_child(0))?
+                    }
+                    "if_statement" => {
+                        let cond = c.child_by_field_name("condition")?;
+                        let body = syntax::named_children(c);
+                        body.iter().any(|&b| is_throw(b)).then_some(Some(cond))?
+                    }
+                    _ => None,
+                }?;
+                (cond.kind_str() == "identifier").then(|| self.name(cond))
+            });
         // `y = try ... end`: the finding points at the assignment.
         let span = node
             .parent()
@@ -2942,6 +2966,7 @@ impl<'s> Extractor<'s> {
             kind: SiteKind::Try {
                 has_catch,
                 has_finally,
+                throws_when,
             },
             span,
         });

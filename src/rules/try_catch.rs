@@ -2,7 +2,8 @@
 
 use super::{Rule, RuleContext};
 use crate::diagnostic::{Category, Diagnostic, Severity};
-use crate::facts::SiteKind;
+use crate::facts::{FuncIdx, Name, SiteKind, Value};
+use crate::index::FuncRef;
 use crate::workspace::Version;
 
 pub struct TryCatch;
@@ -23,6 +24,10 @@ actually runs, in the reverse pass, with `Can't differentiate function execution
 block at file:line.` (a warning: it depends on the data). A `try ... finally` without
 `catch` cannot fail that way on 0.6.71 and later and is not reported there. When no
 version is known, adlint applies the newest behaviour and says what older versions do.
+Where the entry's constant arguments send it into the catch block (a literal `true` passed
+for the `cond` of `cond && throw(...)` or `if cond throw(...) end` in the `try`, as in
+`pullback(f, true, 1.0)`), the failure is certain: an error, unless the test expects it
+(`@test_throws` around the entry, or around a call of the pullback it returned).
 
 ## Example
 ```julia
@@ -76,7 +81,12 @@ impl Rule for TryCatch {
     }
     fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
         for (file, site) in cx.reached_sites() {
-            let SiteKind::Try { has_catch, .. } = site.kind else {
+            let SiteKind::Try {
+                has_catch,
+                throws_when,
+                ..
+            } = site.kind
+            else {
                 continue;
             };
             let mut d = cx.diagnostic(self, file, site.func, site.span, String::new());
@@ -86,6 +96,18 @@ impl Rule for TryCatch {
                 continue;
             }
             let entry = cx.entry_phrase(&d);
+            let into_catch = throws_when
+                .filter(|_| has_catch && old != Some(true))
+                .and_then(|flag| passes_true(cx, file, site.func, flag).map(|at| (flag, at)));
+            if let Some((flag, at)) = into_catch {
+                d.severity = Severity::Error;
+                d.message = format!(
+                    "`try` in differentiated code (reached from {entry}): the entry at {at} passes `true` for `{flag}`, so the `try` throws and its catch block runs; Zygote then fails in the reverse pass: \"Can't differentiate function execution in catch block\""
+                );
+                d.help = Some("test the failing condition instead of catching it (return a sentinel value), or move the `try` into a function with `@non_differentiable` or an `rrule`".into());
+                out.push(d);
+                continue;
+            }
             match (old, zygote) {
                 (Some(true), Some(v)) => {
                     d.severity = Severity::Error;
@@ -108,4 +130,28 @@ impl Rule for TryCatch {
             out.push(d);
         }
     }
+}
+
+/// Where an entry that differentiates `func` directly passes a literal `true` for its
+/// parameter `flag` (`pullback(f, true, 1.0)` for `f(cond, x)`), outside
+/// `@test_throws`/`@test_broken`: `file:line`.
+fn passes_true(cx: &RuleContext, file: u32, func: FuncIdx, flag: Name) -> Option<String> {
+    let index = cx.facts[file as usize].functions[func as usize].param_index_of(flag)?;
+    let me = FuncRef { file, func };
+    cx.graph.entries_of_root(me).find_map(|e| {
+        let (first, count) = e.passes?;
+        if e.expected_failure.is_some() || index as u32 >= count {
+            return None;
+        }
+        let facts = &cx.facts[e.file as usize];
+        let call = &facts.calls[e.call as usize];
+        let arg = facts.args(call.args).get(first as usize + index)?;
+        matches!(arg, Value::Bool(true)).then(|| {
+            format!(
+                "{}:{}",
+                cx.files[e.file as usize].display,
+                cx.line_of(e.file, call.span.start)
+            )
+        })
+    })
 }

@@ -43,6 +43,49 @@ fn try_catch_depends_on_the_zygote_version() {
 }
 
 #[test]
+fn constant_arguments_that_send_an_entry_into_the_catch_make_an_error() {
+    // Zygote's own test: `cond && throw(...)` in the `try`, differentiated with a literal
+    // `true` for `cond`, runs the catch block: the reverse pass fails. With `false` it
+    // does not, and the `try` keeps its warning.
+    let f = "using Zygote\n\nfunction f(cond, x)\n    try\n        x = 2x\n        cond && throw(DomainError(x))\n    catch\n        x = 2x\n    end\n    x\nend\n";
+    let v = Version(0, 7, 12);
+    let happy = format!("{f}withgradient(f, false, 1.0)\n");
+    assert_eq!(
+        with_version(&happy, v),
+        [("try-catch".into(), "warning".into())]
+    );
+    let thrown = format!("{happy}res, back = pullback(f, true, 1.0)\n");
+    assert_eq!(
+        with_version(&thrown, v),
+        [("try-catch".into(), "error".into())]
+    );
+    let a = Project::new(&[("main.jl", thrown.as_str())]).analyze();
+    assert!(
+        a.diagnostics[0]
+            .message
+            .contains("main.jl:13 passes `true` for `cond`"),
+        "{}",
+        a.diagnostics[0].message
+    );
+    // `if cond throw(...) end` is the same; `@test_throws` on the returned pullback is the
+    // failure the test expects: no error.
+    let guarded = f.replace(
+        "cond && throw(DomainError(x))",
+        "if cond\n            throw(nothing)\n        end",
+    );
+    let expected = format!("{guarded}using Test\nres, back = pullback(f, true, 1.0)\n@test_throws ErrorException back(1.0)\n");
+    assert_eq!(
+        with_version(&expected, v),
+        [("try-catch".into(), "info".into())]
+    );
+    let unexpected = format!("{guarded}res, back = pullback(f, true, 1.0)\n");
+    assert_eq!(
+        with_version(&unexpected, v),
+        [("try-catch".into(), "error".into())]
+    );
+}
+
+#[test]
 fn try_as_an_expression_points_at_the_assignment() {
     let src = "using Zygote\nfunction f(x)\n    y = try sqrt(x) catch; 0.0 end\n    y\nend\ngradient(f, 4.0)\n";
     assert_eq!(rules_at(src), ["try-catch@3:5"]);
