@@ -167,6 +167,12 @@ impl Index {
             .collect();
 
         let mut named: Vec<(Name, FuncRef)> = Vec::new();
+        // What a test item's module uses without saying so (`using Test, <Package>`, its
+        // setup modules), in the unit's `Main`.
+        for (unit, names) in &index.units.implicit_usings {
+            let scope = index.scopes.entry((*unit, Vec::new())).or_default();
+            scope.usings.extend(names.iter().copied());
+        }
         for (fi, facts) in files.iter().enumerate() {
             let fi = fi as u32;
             for m in &facts.modules {

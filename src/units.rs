@@ -74,6 +74,10 @@ pub struct Units {
     /// Imports of a test runner's setup code that run in each of its test files'
     /// modules (ParallelTestRunner's `init_code`): (unit, file, import index).
     pub setup_imports: Vec<(u32, u32, u32)>,
+    /// Modules a unit's code uses without writing `using`: a `@testitem` runs in a module
+    /// with `using Test, <Package>` and `using` of each module its `setup = [...]` names
+    /// (ReTestItems' `@testsetup module`, TestItemRunner's `@testmodule`).
+    pub implicit_usings: Vec<(u32, Vec<Name>)>,
     /// What the summary should say about how units were found (a package whose include
     /// graph is not known).
     pub notes: Vec<String>,
@@ -339,6 +343,42 @@ impl Units {
                 imports[u as usize].insert(*first);
             }
         }
+        // Test items: what ReTestItems and TestItemRunner load into each item's module.
+        let mut implicit: BTreeMap<u32, Vec<Name>> = BTreeMap::new();
+        for (f, ff) in facts.iter().enumerate() {
+            let text = &files[f].text;
+            for site in &ff.sites {
+                let SiteKind::Macro { path } = &site.kind else {
+                    continue;
+                };
+                if path.last().is_none_or(|m| m != "@testitem") {
+                    continue;
+                }
+                let u = of_file[f];
+                let names = implicit.entry(u).or_default();
+                let package = (layout.project_around(&files[f].path))
+                    .and_then(|p| match projects[p].name {
+                        Some(_) => Some(p),
+                        None => layout.package_above(&projects[p]),
+                    })
+                    .and_then(|p| projects[p].name.as_deref());
+                let head = text.get(site.span.start as usize..site.span.end as usize);
+                let setup = head.map(testitem_setup).unwrap_or_default();
+                for n in ["Test"]
+                    .into_iter()
+                    .chain(package)
+                    .chain(setup.iter().map(|s| s.as_str()))
+                {
+                    let n = Name::new(n);
+                    if !names.contains(&n) {
+                        names.push(n);
+                    }
+                }
+            }
+        }
+        for (&u, names) in &implicit {
+            imports[u as usize].extend(names.iter().copied());
+        }
         // Extensions: (unit, package unit, triggers).
         let package_unit = |dir: &Path| -> Option<u32> {
             (units.iter().position(|u| {
@@ -425,6 +465,7 @@ impl Units {
             main_with,
             visible,
             setup_imports,
+            implicit_usings: implicit.into_iter().collect(),
             notes,
         }
     }
@@ -446,6 +487,7 @@ impl Units {
             main_with: vec![vec![0]],
             visible: vec![visible],
             setup_imports: Vec::new(),
+            implicit_usings: Vec::new(),
             notes: Vec::new(),
         }
     }
@@ -479,6 +521,28 @@ impl Units {
         let u = &self.units[self.unit_of(file) as usize];
         Some(&u.label)
     }
+}
+
+/// The modules a `@testitem`'s `setup = [A, B]` names, from the macro call's text up to
+/// its body.
+fn testitem_setup(call: &str) -> Vec<String> {
+    let head = call.split("begin").next().unwrap_or(call);
+    let Some(at) = head.find("setup") else {
+        return Vec::new();
+    };
+    let rest = head[at + "setup".len()..].trim_start();
+    let Some(rest) = rest.strip_prefix('=') else {
+        return Vec::new();
+    };
+    let Some(list) = rest.trim_start().strip_prefix('[') else {
+        return Vec::new();
+    };
+    let list = list.split(']').next().unwrap_or("");
+    list.split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_alphanumeric() || c == '_'))
+        .map(str::to_string)
+        .collect()
 }
 
 /// The extension a file under `ext/` defines: `ext/<Name>.jl` or `ext/<Name>/<Name>.jl`.

@@ -601,3 +601,44 @@ fn a_program_without_an_entry_hands_no_function_to_another_programs_entry() {
         vec![f("index-assignment", "train.jl", 4, Severity::Error)]
     );
 }
+
+#[test]
+fn a_test_item_uses_its_package_and_setup_modules_without_saying_so() {
+    // ReTestItems runs each `@testitem` in a module with `using Test, <Package>` and the
+    // modules its `setup = [...]` names: the item's bare `grad` is the package's and
+    // `helper` the setup module's.
+    let files = [
+        (
+            "Project.toml",
+            "name = \"Pk\"\nuuid = \"12345678-1234-1234-1234-123456789012\"\n",
+        ),
+        (
+            "src/Pk.jl",
+            "module Pk\nusing Zygote\nexport fill_first, grad\nfunction fill_first(x)\n    y = copy(x)\n    y[1] = 0.0\n    sum(y)\nend\ngrad(f, x) = Zygote.gradient(f, x)\nend\n",
+        ),
+        (
+            "test/shared.jl",
+            "@testsetup module Shared\nusing Zygote\nexport helper\nhelper(x) = (z = copy(x); z[2] = 1.0; sum(z))\nend\n",
+        ),
+        (
+            "test/a_tests.jl",
+            "@testitem \"one\" setup=[Shared] begin\n    grad(fill_first, rand(3))\n    grad(helper, rand(3))\nend\n",
+        ),
+        ("test/runtests.jl", "using ReTestItems, Pk\nruntests(Pk)\n"),
+    ];
+    assert_eq!(
+        found(&Project::new(&files)),
+        vec![
+            f("index-assignment", "Pk.jl", 6, Severity::Error),
+            f("index-assignment", "shared.jl", 4, Severity::Error),
+        ]
+    );
+    // Without the setup module named, `helper` is not in the item's module.
+    let mut files = files.to_vec();
+    files[3].1 =
+        "@testitem \"one\" begin\n    grad(fill_first, rand(3))\n    grad(helper, rand(3))\nend\n";
+    assert_eq!(
+        found(&Project::new(&files)),
+        vec![f("index-assignment", "Pk.jl", 6, Severity::Error)]
+    );
+}
