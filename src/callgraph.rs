@@ -1625,6 +1625,17 @@ impl<'a> Resolver<'a> {
             {
                 break;
             }
+            // `ODEProblem{..., <:ODEForwardSensitivityProblem}` refuses an `ODEProblem`
+            // built without one of those.
+            let bounds = self.workspace_bounds(&ann);
+            if let Some(head) = head_of(&ann).filter(|_| !bounds.is_empty()) {
+                let arg = &types.args[i];
+                if (bounds.iter())
+                    .any(|&b| self.built_without(types.file, types.func, arg, head, b, 0, trail))
+                {
+                    return false;
+                }
+            }
             let Some(known) = types.of(self, i, trail) else {
                 continue;
             };
@@ -1633,6 +1644,160 @@ impl<'a> Resolver<'a> {
             }
         }
         true
+    }
+
+    /// The workspace types by which an annotation of a type declared outside the
+    /// workspace bounds one of its parameters: `ODEProblem{uType, ..., <:ODEForwardSensitivityProblem}`
+    /// (SciMLSensitivity's `remake` method for the problems it builds).
+    fn workspace_bounds(&self, ann: &str) -> Vec<Name> {
+        let Some(head) = head_of(ann) else {
+            return Vec::new();
+        };
+        let types = &self.index.types;
+        if Name::lookup(head).is_some_and(|h| types.contains_key(&h)) {
+            return Vec::new();
+        }
+        let Some(open) = ann.find('{') else {
+            return Vec::new();
+        };
+        (ann[open..].split("<:").skip(1))
+            .filter_map(|rest| {
+                let path: String = (rest.trim_start().chars())
+                    .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
+                    .collect();
+                let last = path.rsplit('.').next()?;
+                Name::lookup(last).filter(|n| types.get(n).is_some())
+            })
+            .collect()
+    }
+
+    /// Whether `value` is always an instance of `head`, a type declared outside the
+    /// workspace, that its own constructor built from positional arguments none of which
+    /// may be a `bound` (a type of the workspace), without keyword arguments, or a copy of
+    /// one (`copy`, `remake(prob; p)`): code outside the workspace cannot give one of its
+    /// type parameters a type of the workspace by itself.
+    #[allow(clippy::too_many_arguments)]
+    fn built_without(
+        &self,
+        file: u32,
+        func: FuncIdx,
+        value: &Value,
+        head: &str,
+        bound: Name,
+        depth: u32,
+        trail: &mut Trail,
+    ) -> bool {
+        let Value::Ident(name) = value else {
+            return false;
+        };
+        if depth > 4 {
+            return false;
+        }
+        let facts = self.facts(file);
+        let mut cur = Some(func);
+        let mut assigns: Vec<&crate::facts::Assign> = Vec::new();
+        while let Some(f) = cur {
+            let def = &facts.functions[f as usize];
+            if def.param_index_of(*name).is_some() || def.kwparams.contains(name) {
+                return false;
+            }
+            let by = &self.lookups(file).assigns_by;
+            let first = by.partition_point(|a| (a.0, a.1.number()) < (f, name.number()));
+            assigns.extend(
+                (by[first..].iter())
+                    .take_while(|a| a.0 == f && a.1 == *name)
+                    .map(|a| &facts.assigns[a.2 as usize]),
+            );
+            if !assigns.is_empty() {
+                break;
+            }
+            cur = def.parent.get();
+        }
+        !assigns.is_empty()
+            && assigns.iter().all(|a| {
+                let Value::Call { callee, args } = &a.value else {
+                    return false;
+                };
+                let Some(last) = callee.last() else {
+                    return false;
+                };
+                let args = facts.args(*args);
+                let copies =
+                    self.knowledge.origin(last) == Some(knowledge::OriginKind::SameAsFirst);
+                if copies || last == "remake" {
+                    return args.first().is_some_and(|v| {
+                        self.built_without(file, a.func, v, head, bound, depth + 1, trail)
+                    });
+                }
+                if last.as_str() != head {
+                    return false;
+                }
+                // The constructor call itself, for its keywords.
+                let call =
+                    (facts.calls.iter()).find(|c| a.span.contains(c.span) && c.callee == *callee);
+                call.is_some_and(|c| c.kwargs.is_empty() && !c.has_splat)
+                    && args
+                        .iter()
+                        .all(|v| self.cannot_be(file, a.func, v, bound, trail))
+            })
+    }
+
+    /// Whether adlint knows every type `value` may have and none of them is `bound`.
+    fn cannot_be(
+        &self,
+        file: u32,
+        func: FuncIdx,
+        value: &Value,
+        bound: Name,
+        trail: &mut Trail,
+    ) -> bool {
+        // A function outside the workspace (`complex(u0)`) cannot make a type of the
+        // workspace by itself: its result is one only if an argument is. Functions that
+        // return what their argument holds (`first(xs)`) could hand one out.
+        if let Value::Call { callee, args } = value {
+            let unit = self.index.unit_of(file);
+            let module = self.module_of(FuncRef { file, func });
+            let external = callee.last().is_some_and(|f| {
+                f.starts_with(char::is_lowercase)
+                    && !matches!(
+                        f.as_str(),
+                        "first"
+                            | "last"
+                            | "only"
+                            | "getindex"
+                            | "get"
+                            | "getfield"
+                            | "getproperty"
+                            | "identity"
+                            | "something"
+                            | "pop!"
+                            | "popfirst!"
+                    )
+                    && self.lookup(file, func, *f).is_none()
+                    && (self.index.visible_methods(unit, module, *f, self.files).0).is_empty()
+            });
+            let args = self.facts(file).args(*args);
+            if external && !args.is_empty() && trail.steps < Trail::BUDGET {
+                trail.steps += 1;
+                return (args.iter()).all(|a| self.cannot_be(file, func, a, bound, trail));
+            }
+        }
+        // A name that no local binds but a function has: a function.
+        if let Value::Ident(n) = value {
+            if self.lookup(file, func, *n).is_none() {
+                let unit = self.index.unit_of(file);
+                let module = self.module_of(FuncRef { file, func });
+                let function = !self.inner_named(file, func, *n).is_empty()
+                    || !(self.index.visible_methods(unit, module, *n, self.files).0).is_empty();
+                if function {
+                    return self.admits(bound, Name::new("Function")) == Some(false);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        self.known_types(file, func, value, 0, trail, &mut out)
+            && !out.is_empty()
+            && out.iter().all(|&k| self.admits(bound, k) == Some(false))
     }
 
     /// The types a value may have, into `out`, when adlint knows them all (else

@@ -631,3 +631,27 @@ fn lux_test_gradients_runs_zygote_unless_skipped_and_expects_broken_failures() {
     use adlint::diagnostic::Severity;
     assert_eq!(got, [(5, Severity::Error), (10, Severity::Info)]);
 }
+
+#[test]
+fn a_type_parameter_bound_to_a_workspace_type_refuses_a_value_built_without_one() {
+    // SciMLSensitivity's `remake(prob::ODEProblem{..., <:ODEForwardSensitivityProblem})`:
+    // an `ODEProblem` that SciMLBase's constructor built from a function, arrays and a
+    // tuple cannot have the workspace's type as that parameter, so the method is not run.
+    let src = "using Zygote, SciMLBase\n\nstruct SensProblem end\n\nfunction SciMLBase.remake(prob::ODEProblem{U, T, I, P, F, K, <:SensProblem}; p = nothing, kwargs...) where {U, T, I, P, F, K}\n    mm = zeros(3)\n    mm[1] = 1.0\n    prob\nend\n\nfunction rhs(du, u, p, t)\n    du[1] = -p[1] * u[1]\nend\n\nfunction run()\n    prob = ODEProblem(rhs, complex([1.0]), (0.0, 1.0), [0.5])\n    function loss(p)\n        _prob = remake(prob; p)\n        sum(_prob.p)\n    end\n    gradient(loss, [0.5])\nend\nrun()\n";
+    let p = Project::new(&[("main.jl", src)]);
+    assert_eq!(rules_and_lines(&p.analyze()), []);
+    // Given keywords (which may carry the type), or a value of unknown type, the method
+    // may still run: a guess, as before.
+    for built in [
+        "ODEProblem(rhs, [1.0], (0.0, 1.0), [0.5]; problem_type = SensProblem())",
+        "ODEProblem(rhs, [1.0], (0.0, 1.0), load_parameters())",
+    ] {
+        let src = src.replace("ODEProblem(rhs, complex([1.0]), (0.0, 1.0), [0.5])", built);
+        let p = Project::new(&[("main.jl", src.as_str())]);
+        assert_eq!(
+            rules_and_lines(&p.analyze()),
+            [("index-assignment".to_string(), 7)],
+            "{built}"
+        );
+    }
+}
