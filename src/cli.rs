@@ -303,7 +303,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     }
     if !args.quiet {
         for w in &analysis.workspace.warnings {
-            writeln!(err, "warning: {w}")?;
+            writeln!(err, "warning: {}", render::visible(w))?;
         }
     }
     if args.verbose {
@@ -327,7 +327,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
                 err,
                 "note: entry `{}` at {}:{line}:{col} differentiates {}",
                 e.api,
-                analysis.workspace.files[e.file as usize].display,
+                render::visible(&analysis.workspace.files[e.file as usize].display),
                 if roots.is_empty() {
                     "nothing adlint can resolve".to_string()
                 } else {
@@ -342,7 +342,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
                 err,
                 "note: entry `{}` at {}:{line}:{col} runs {}, not Zygote: not analysed",
                 e.api,
-                analysis.workspace.files[e.file as usize].display,
+                render::visible(&analysis.workspace.files[e.file as usize].display),
                 e.backend.as_str()
             )?;
         }
@@ -354,7 +354,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
                 err,
                 "note: `{}` at {}:{line}:{col} is ambiguous ({} export different functions of that name; Julia refuses the call): no entry",
                 call.callee.join("."),
-                analysis.workspace.files[a.file as usize].display,
+                render::visible(&analysis.workspace.files[a.file as usize].display),
                 modules.join(" and ")
             )?;
         }

@@ -632,7 +632,11 @@ pub fn display_path(path: &Path, base: &Path) -> String {
 /// callers that name thousands of paths under one base).
 pub fn display_path_under(path: &Path, base: &Path) -> String {
     match path.strip_prefix(base) {
-        Ok(rel) if !rel.as_os_str().is_empty() => rel.to_string_lossy().replace('\\', "/"),
+        // Windows separators shown as `/`; elsewhere a backslash is part of a file's name.
+        Ok(rel) if !rel.as_os_str().is_empty() && cfg!(windows) => {
+            rel.to_string_lossy().replace('\\', "/")
+        }
+        Ok(rel) if !rel.as_os_str().is_empty() => rel.to_string_lossy().into_owned(),
         _ => path.to_string_lossy().into_owned(),
     }
 }

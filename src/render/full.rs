@@ -10,17 +10,23 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::
     let files = &analysis.workspace.files;
     // One line index per file for the whole output, built when a report first shows the
     // file: building it per report made thousands of findings in one file quadratic.
-    let texts: std::collections::HashMap<&str, &str> = (files.iter())
-        .map(|f| (f.display.as_str(), f.text.as_str()))
+    // Names and texts with their control characters made visible (`super::visible`).
+    let names: Vec<String> = (files.iter())
+        .map(|f| super::visible(&f.display).into_owned())
+        .collect();
+    let texts: std::collections::HashMap<&str, std::borrow::Cow<str>> = (names.iter())
+        .zip(files)
+        .map(|(n, f)| (n.as_str(), super::visible_source(&f.text)))
         .collect();
     let mut sources = ariadne::FnCache::new(|id: &String| {
         texts
             .get(id.as_str())
-            .copied()
+            .map(|t| t.as_ref())
             .ok_or_else(|| format!("no source for `{id}`"))
     });
+    let v = |s: &str| super::visible_lines(s).into_owned();
     for d in &analysis.diagnostics {
-        let path = files[d.location.file as usize].display.clone();
+        let path = names[d.location.file as usize].clone();
         let kind = match d.severity {
             Severity::Error => ReportKind::Error,
             Severity::Warning => ReportKind::Warning,
@@ -38,16 +44,16 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::
                     .with_color(color),
             )
             .with_code(d.rule)
-            .with_message(&d.message)
+            .with_message(v(&d.message))
             .with_label(
                 Label::new((path.clone(), d.location.span.range()))
-                    .with_message(short_label(d))
+                    .with_message(v(&short_label(d)))
                     .with_color(site_color)
                     .with_order(0),
             );
         let last = d.chain.len().saturating_sub(1);
         for (i, step) in d.chain.iter().enumerate() {
-            let step_path = files[step.location.file as usize].display.clone();
+            let step_path = names[step.location.file as usize].clone();
             if step.location == d.location {
                 continue;
             }
@@ -63,25 +69,25 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::
             };
             report = report.with_label(
                 Label::new((step_path, step.location.span.range()))
-                    .with_message(msg)
+                    .with_message(v(&msg))
                     .with_color(if i == last { Color::Blue } else { Color::Cyan })
                     .with_order(i as i32 + 1),
             );
         }
         for r in &d.related {
-            let rp = files[r.location.file as usize].display.clone();
+            let rp = names[r.location.file as usize].clone();
             report = report.with_label(
                 Label::new((rp, r.location.span.range()))
-                    .with_message(&r.message)
+                    .with_message(v(&r.message))
                     .with_color(Color::Magenta)
                     .with_order(100),
             );
         }
         if let Some(help) = &d.help {
-            report = report.with_help(help);
+            report = report.with_help(v(help));
         }
         for fix in &d.fixes {
-            report = report.with_help(fix_text(analysis, fix));
+            report = report.with_help(v(&fix_text(analysis, fix)));
         }
         if d.entry_count > 1 {
             report = report.with_note(format!(
@@ -97,7 +103,7 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::
                     crate::diagnostic::ConfirmationStatus::NotReproduced => "not reproduced",
                     crate::diagnostic::ConfirmationStatus::NotRun => "not run",
                 },
-                c.detail
+                v(&c.detail)
             ));
         }
         let mut buf = Vec::new();
@@ -126,7 +132,7 @@ fn fix_text(analysis: &Analysis, fix: &crate::diagnostic::Fix) -> String {
         .filter(|e| !e.replacement.trim().is_empty())
     {
         let (line, _) = super::line_col(analysis, e.location.file, e.location.span.start);
-        let path = &analysis.workspace.files[e.location.file as usize].display;
+        let path = super::visible(&analysis.workspace.files[e.location.file as usize].display);
         text.push_str(&format!("\n  at {path}:{line}:"));
         for l in e
             .replacement

@@ -6,11 +6,14 @@ use crate::analysis::Analysis;
 use crate::diagnostic::Severity;
 use std::io::Write;
 
-/// Escape a command's message (`%`, CR, LF), as the runner expects.
+/// Escape a command's message (`%`, CR, LF), as the runner expects, and make the other
+/// control characters visible (they would act on the log's terminal).
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
+    let s = s
+        .replace('%', "%25")
         .replace('\r', "%0D")
-        .replace('\n', "%0A")
+        .replace('\n', "%0A");
+    super::visible(&s).into_owned()
 }
 
 /// Escape a property value (also `:` and `,`, which separate properties).

@@ -91,6 +91,7 @@ pub fn write_statistics(
     }
     writeln!(out, "Findings per entry point:")?;
     for ((p, l, c, api, f), n) in &entries {
+        let (p, f) = (visible(p), visible(f));
         writeln!(out, "{n:>6}  {api}({f}) at {p}:{l}:{c}")?;
     }
     let without = analysis
@@ -121,6 +122,58 @@ pub fn path_of(analysis: &Analysis, loc: Location) -> &str {
     &analysis.workspace.files[loc.file as usize].display
 }
 
+/// Text that comes from the user's files or code (a file name, a name or value echoed in
+/// a message, the interpreter's output) with its control characters made visible: `\n`,
+/// `\r`, `\u{1b}`. Printed raw, they move a terminal's cursor, change its colours, or
+/// start a forged line in `concise` output. Tabs are kept.
+pub fn visible(s: &str) -> std::borrow::Cow<'_, str> {
+    escape_controls(s, false)
+}
+
+/// [`visible`] for multi-line text (help with code, notes): its line breaks are kept.
+pub fn visible_lines(s: &str) -> std::borrow::Cow<'_, str> {
+    escape_controls(s, true)
+}
+
+fn escape_controls(s: &str, keep_lines: bool) -> std::borrow::Cow<'_, str> {
+    let hidden = |c: char| c.is_control() && c != '\t' && !(keep_lines && c == '\n');
+    if !s.chars().any(hidden) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if hidden(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A file's text for excerpts, with the control characters that would act on a terminal
+/// replaced by characters of the same length in bytes (`?`, or `\u{bf}` for a two-byte
+/// one), so that byte offsets still point where they did. Line breaks and tabs stay.
+pub fn visible_source(s: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = s.as_bytes();
+    let acts = |i: usize, c: char| {
+        c.is_control() && c != '\n' && c != '\t' && !(c == '\r' && bytes.get(i + 1) == Some(&b'\n'))
+    };
+    if !s.char_indices().any(|(i, c)| acts(i, c)) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    for (i, c) in s.char_indices() {
+        if acts(i, c) {
+            out.push(if c.len_utf8() == 2 { '\u{bf}' } else { '?' });
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 fn write_concise(analysis: &Analysis, out: &mut dyn Write) -> std::io::Result<()> {
     for d in &analysis.diagnostics {
         writeln!(out, "{}", concise_line(analysis, d))?;
@@ -136,11 +189,11 @@ pub fn concise_line(analysis: &Analysis, d: &Diagnostic) -> String {
     };
     format!(
         "{}:{}:{}: {} {}{}",
-        path_of(analysis, d.location),
+        visible(path_of(analysis, d.location)),
         line,
         col,
         d.rule,
-        d.message,
+        visible(&d.message),
         confirmed
     )
 }

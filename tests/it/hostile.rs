@@ -652,3 +652,48 @@ fn fix_on_a_full_disk_leaves_the_original() {
         leftovers(p.dir.path())
     );
 }
+
+#[test]
+fn control_characters_in_names_and_code_cannot_forge_output() {
+    // A file named with ESC and a newline (a colour code, then what looks like a second
+    // concise line), and code with an escape sequence in a comment: no output format
+    // prints a raw control character, each finding stays on its own line, and a
+    // backslash in a name is kept.
+    let code = "using Zygote\nfunction g(x)\n    x[1] = 0.0  # \u{1b}[2J\n    sum(x)\nend\ngradient(g, rand(3))\n";
+    let p = project_with(&[
+        (
+            "src/a\u{1b}[31mred\nsrc/main.jl:1:1: forged.jl",
+            code.as_bytes().to_vec(),
+        ),
+        ("src/back\\slash.jl", code.as_bytes().to_vec()),
+    ]);
+    for format in ["concise", "github", "full"] {
+        let run = guarded(
+            &["check", ".", "--output-format", format],
+            p.dir.path(),
+            None,
+        );
+        assert_eq!(run.code, 1, "{format}: {}", run.stderr);
+        let printed = format!("{}{}", run.stdout, run.stderr);
+        assert!(
+            !printed
+                .chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t'),
+            "{format}: {printed:?}"
+        );
+        assert!(
+            run.stdout.contains("back\\slash.jl"),
+            "{format}: {}",
+            run.stdout
+        );
+        if format != "full" {
+            // One line per finding: the good file's, and one for each hostile file.
+            assert_eq!(run.stdout.lines().count(), 3, "{format}: {}", run.stdout);
+            let name = match format {
+                "github" => "a\\u{1b}[31mred%0Asrc/main.jl",
+                _ => "a\\u{1b}[31mred\\nsrc/main.jl",
+            };
+            assert!(run.stdout.contains(name), "{format}: {}", run.stdout);
+        }
+    }
+}
