@@ -612,8 +612,34 @@ fn count_errors(tree: &Tree) -> usize {
 /// Blank out constructs that tree-sitter-julia 0.23.1 misparses so badly that the rest of the
 /// file is lost, keeping every byte offset. Today: the `const` of a `const` field inside a
 /// `mutable struct` (Julia 1.8+), which otherwise turns the struct and everything after it
-/// into one ERROR node. A `const` line without `=` can only be such a field.
+/// into one ERROR node. A `const` line without `=` can only be such a field. Also a `\r`
+/// alone as a line ending, which the grammar does not know.
 pub fn mask_quirks(source: &str) -> std::borrow::Cow<'_, str> {
+    // Old Mac line endings (a `\r` alone): the grammar knows only `\n` and `\r\n`, and
+    // read a file of them as one line of errors. Each becomes a `\n` (one byte for one).
+    let bytes = source.as_bytes();
+    let lone_cr = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+    let lines: std::borrow::Cow<'_, str> = match (0..bytes.len()).any(lone_cr) {
+        true => {
+            let fixed: Vec<u8> = (0..bytes.len())
+                .map(|i| if lone_cr(i) { b'\n' } else { bytes[i] })
+                .collect();
+            std::borrow::Cow::Owned(String::from_utf8(fixed).expect("one ASCII byte for another"))
+        }
+        false => std::borrow::Cow::Borrowed(source),
+    };
+    let masked = match mask_const_fields(&lines) {
+        std::borrow::Cow::Owned(s) => Some(s),
+        std::borrow::Cow::Borrowed(_) => None,
+    };
+    match masked {
+        Some(s) => std::borrow::Cow::Owned(s),
+        None => lines,
+    }
+}
+
+/// The `const` fields of [`mask_quirks`].
+fn mask_const_fields(source: &str) -> std::borrow::Cow<'_, str> {
     if !source.contains("const") {
         return std::borrow::Cow::Borrowed(source);
     }
@@ -675,8 +701,11 @@ pub struct Position {
 impl LineIndex {
     pub fn new(source: &str) -> Self {
         let mut line_starts = vec![0];
-        for (i, b) in source.bytes().enumerate() {
-            if b == b'\n' {
+        let bytes = source.as_bytes();
+        for (i, &b) in bytes.iter().enumerate() {
+            // `\n`, and a `\r` alone (old Mac line endings; the language server protocol
+            // counts it as a line break too).
+            if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
                 line_starts.push(i as u32 + 1);
             }
         }

@@ -221,6 +221,13 @@ impl Workspace {
         let mut missing = Vec::new();
         for p in paths {
             match p.canonicalize() {
+                // A device, a pipe or a socket named on the command line is no source.
+                Ok(c) if !c.is_dir() && !c.is_file() => {
+                    bail!(
+                        "cannot read `{}`: not a regular file or a folder",
+                        p.display()
+                    )
+                }
                 Ok(c) => targets.push(c),
                 Err(e) => missing.push(format!("cannot read `{}`: {e}", p.display())),
             }
@@ -252,7 +259,10 @@ impl Workspace {
                 }
             }
             if ws.files.is_empty() && !ws.skipped.is_empty() {
-                bail!("no input file could be read ({} skipped)", ws.skipped.len());
+                bail!(
+                    "no input file could be read: {}",
+                    skipped_reasons(&ws.skipped)
+                );
             }
             ws.assign_configs()?;
             return Ok(ws);
@@ -315,8 +325,21 @@ impl Workspace {
             }
         }
         ws.assign_configs()?;
-        if ws.files.is_empty() && !ws.skipped.is_empty() {
-            bail!("no input file could be read ({} skipped)", ws.skipped.len());
+        // Files named on the command line that could not be read are an error (exit 2);
+        // a folder whose files were all skipped says why in its warnings, and the run
+        // still writes its output.
+        if ws.files.is_empty() && !ws.skipped.is_empty() && targets.iter().all(|t| !t.is_dir()) {
+            bail!(
+                "no input file could be read: {}",
+                skipped_reasons(&ws.skipped)
+            );
+        }
+        if ws.files.is_empty() && ws.skipped.is_empty() {
+            let names: Vec<String> = targets.iter().map(|t| display_path(t, &cwd)).collect();
+            ws.warnings.push(format!(
+                "no Julia files (`*.jl`) found in {}",
+                names.join(", ")
+            ));
         }
         ws.files.sort_by(|a, b| a.path.cmp(&b.path));
         ws.projects.sort_by(|a, b| a.dir.cmp(&b.dir));
@@ -599,6 +622,17 @@ pub fn read_source(path: &Path) -> std::result::Result<String, String> {
         return Err(too_large());
     }
     decode_source(bytes)
+}
+
+/// `path: reason` of each skipped file, for an error message.
+fn skipped_reasons(skipped: &[Skipped]) -> String {
+    let shown: Vec<String> = (skipped.iter().take(5))
+        .map(|s| format!("{}: {}", s.path, s.reason))
+        .collect();
+    match skipped.len() {
+        n if n > 5 => format!("{} (and {} more skipped)", shown.join("; "), n - 5),
+        _ => shown.join("; "),
+    }
 }
 
 /// Bytes to text: binary data (a NUL byte) and invalid UTF-8 are refused.

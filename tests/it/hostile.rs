@@ -697,3 +697,62 @@ fn control_characters_in_names_and_code_cannot_forge_output() {
         }
     }
 }
+
+#[test]
+fn every_skipped_input_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("bin")).unwrap();
+    std::fs::write(root.join("bin/data.jl"), b"\x00\x01\x02binary").unwrap();
+    std::fs::create_dir_all(root.join("docs")).unwrap();
+    std::fs::write(root.join("docs/readme.txt"), "notes\n").unwrap();
+    // A folder whose only file is skipped: the reason, and the JSON all the same.
+    let run = guarded(&["check", "bin", "--output-format", "json"], root, None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("skipped bin/data.jl: binary file"),
+        "{}",
+        run.stderr
+    );
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON output");
+    assert_eq!(json["summary"]["files"], 0);
+    // The same file named on the command line: an error that says why (exit 2).
+    let run = guarded(&["check", "bin/data.jl"], root, None);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("bin/data.jl: binary file"),
+        "{}",
+        run.stderr
+    );
+    // A device is no source.
+    let run = guarded(&["check", "/dev/null"], root, None);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not a regular file or a folder"),
+        "{}",
+        run.stderr
+    );
+    // A folder without Julia files warns.
+    let run = guarded(&["check", "docs"], root, None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no Julia files (`*.jl`) found in docs"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn old_mac_line_endings_are_analysed() {
+    // Lines ended by `\r` alone: parsed as lines, and the finding is on its line.
+    let code =
+        "using Zygote\rfunction f(x)\r    x[1] = 0.0\r    sum(x)\rend\rgradient(f, rand(3))\r";
+    let p = project_with(&[("src/cr.jl", code.as_bytes().to_vec())]);
+    let run = check(&p);
+    assert!(
+        run.stdout.contains("src/cr.jl:3:5: index-assignment"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stderr.contains("parse"), "{}", run.stderr);
+}
