@@ -157,10 +157,11 @@ pub fn run() -> Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
-        Command::Lsp => {
-            crate::lsp::run_stdio()?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Lsp => match crate::lsp::run_stdio()? {
+            true => Ok(ExitCode::SUCCESS),
+            // `exit` without `shutdown`: the protocol's error exit.
+            false => Ok(ExitCode::from(1)),
+        },
         Command::DebugFacts { path } => {
             let text = crate::workspace::read_source(&path).map_err(anyhow::Error::msg)?;
             let facts = crate::facts::extract(&text);

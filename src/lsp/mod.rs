@@ -45,22 +45,44 @@ impl Default for ServeOptions {
     }
 }
 
-/// Serve over stdin and stdout until the client sends `exit` or closes stdin.
-pub fn run_stdio() -> anyhow::Result<()> {
+/// Serve over stdin and stdout until the client sends `exit` or closes stdin. Returns
+/// whether the session ended as the protocol says: an `exit` after `shutdown` (or the
+/// input closed); an `exit` without `shutdown` is an error (the process exits 1).
+pub fn run_stdio() -> anyhow::Result<bool> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("adlint-lsp")
         .build()?;
-    runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
+    let ending = runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
     // Reading stdin happens on a blocking thread that may never return; do not wait for it.
     runtime.shutdown_background();
-    Ok(())
+    Ok(!ending.exit_without_shutdown)
+}
+
+/// How a session ended.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Ending {
+    /// The client sent `exit` before any `shutdown` request.
+    pub exit_without_shutdown: bool,
 }
 
 /// Serve one client over a pair of streams (stdio, a pipe, or an in-memory duplex in
 /// tests). Returns after `exit`, or when the input ends.
-pub async fn serve<I: AsyncRead + Unpin, O: AsyncWrite>(input: I, output: O) {
+pub async fn serve<I: AsyncRead + Unpin, O: AsyncWrite>(input: I, output: O) -> Ending {
     serve_with(input, output, ServeOptions::default()).await
+}
+
+/// The method of a small message (`shutdown` and `exit` are a few dozen bytes; large
+/// bodies are not parsed a second time).
+fn small_message_method(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Message {
+        method: Option<String>,
+    }
+    if body.len() > 512 {
+        return None;
+    }
+    serde_json::from_slice::<Message>(body).ok()?.method
 }
 
 /// [`serve`] with options.
@@ -68,7 +90,7 @@ pub async fn serve_with<I: AsyncRead + Unpin, O: AsyncWrite>(
     input: I,
     output: O,
     options: ServeOptions,
-) {
+) -> Ending {
     use tokio::io::AsyncWriteExt;
     use tower_lsp_server::{LspService, Server};
 
@@ -93,12 +115,25 @@ pub async fn serve_with<I: AsyncRead + Unpin, O: AsyncWrite>(
     let server = Server::new(server_in, server_out, socket).serve(service);
 
     let errors = outbox.clone();
+    let ending = std::sync::Mutex::new((false, Ending::default()));
+    let ending_ref = &ending;
     let pump_in = async move {
         let mut reader = BufReader::new(input);
         loop {
             match transport::read_frame(&mut reader).await {
                 Ok(Some(transport::Frame::Body(body))) => match transport::check_message(&body) {
                     transport::Verdict::Forward => {
+                        // Whether `shutdown` came before `exit` decides the exit code.
+                        match small_message_method(&body).as_deref() {
+                            Some("shutdown") => {
+                                ending_ref.lock().unwrap_or_else(|e| e.into_inner()).0 = true
+                            }
+                            Some("exit") => {
+                                let mut e = ending_ref.lock().unwrap_or_else(|e| e.into_inner());
+                                e.1.exit_without_shutdown = !e.0;
+                            }
+                            _ => {}
+                        }
                         if transport::write_frame(&mut to_server, &body).await.is_err() {
                             break;
                         }
@@ -159,6 +194,8 @@ pub async fn serve_with<I: AsyncRead + Unpin, O: AsyncWrite>(
         _ = both => {}
         _ = pump_in => {}
     }
+    let ending = ending.lock().unwrap_or_else(|e| e.into_inner()).1;
+    ending
 }
 
 /// A frame queued for the client.

@@ -44,7 +44,9 @@ impl TestClient {
     fn start_with(options: ServeOptions) -> TestClient {
         let (client_io, server_io) = tokio::io::duplex(1 << 20);
         let (server_read, server_write) = tokio::io::split(server_io);
-        let server = tokio::spawn(serve_with(server_read, server_write, options));
+        let server = tokio::spawn(async move {
+            serve_with(server_read, server_write, options).await;
+        });
         let (reader, writer) = tokio::io::split(client_io);
         TestClient {
             writer: Box::new(writer),

@@ -682,3 +682,36 @@ async fn bench_memory_over_an_hour_of_editing() {
     }
     c.shutdown().await;
 }
+
+#[test]
+fn exit_without_shutdown_exits_1_and_after_it_0() {
+    // The protocol: "The server should exit with success code 0 if the shutdown request
+    // has been received before; otherwise with error code 1."
+    use std::io::Write;
+    let frame = |m: &str| format!("Content-Length: {}\r\n\r\n{m}", m.len());
+    let initialize = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"rootUri":null,"capabilities":{}}}"#;
+    let initialized = r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#;
+    let shutdown = r#"{"jsonrpc":"2.0","id":2,"method":"shutdown"}"#;
+    let exit = r#"{"jsonrpc":"2.0","method":"exit"}"#;
+    for (messages, code) in [
+        (vec![initialize, initialized, shutdown, exit], 0),
+        (vec![initialize, initialized, exit], 1),
+    ] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_adlint"))
+            .arg("lsp")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let input: String = messages.iter().map(|m| frame(m)).collect();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(code), "{messages:?}");
+    }
+}
