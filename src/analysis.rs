@@ -412,8 +412,11 @@ fn analyze_facts(
         })
         .collect();
     let graph = callgraph::build(&facts, &index, &rule_decls, &knowledge, &graph_versions);
-    phases.done("call graph");
     let calls: usize = facts.iter().map(|f| f.calls.len()).sum();
+    phases.done(&format!(
+        "call graph ({} of {calls} calls resolved)",
+        graph.resolved_calls
+    ));
     crate::memory::release_free_memory(calls);
     let settings = Settings {
         zygote: options

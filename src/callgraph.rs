@@ -181,6 +181,8 @@ pub struct CallGraph {
     entry_counts: std::sync::Mutex<HashMap<FuncRef, usize>>,
     /// Per file: code that never runs with the unit's Julia (`if VERSION < v"1.9"`).
     dead: Vec<Vec<Span>>,
+    /// How many calls resolution looked at (the rest no entry can run): for timings.
+    pub resolved_calls: usize,
 }
 
 /// A call's shape for arity matching: positional argument count, and whether one is splat.
@@ -440,6 +442,12 @@ struct Resolver<'a> {
     flux: Vec<Option<crate::workspace::Version>>,
     /// Per file: code that never runs with the unit's Julia (`if VERSION < v"1.9"`).
     dead: &'a [Vec<Span>],
+}
+
+/// Where a name is bound ([`Resolver::local`]).
+enum Local<'a> {
+    Param { func: FuncIdx, index: usize },
+    Assigned(Vec<&'a crate::facts::Assign>),
 }
 
 /// What [`Resolver`] looks up in one file, indexed so that lookups do not scan it.
@@ -817,6 +825,7 @@ pub fn build(
         entries_by_root: Default::default(),
         entry_counts: Default::default(),
         dead: Vec::new(),
+        resolved_calls: 0,
     };
     let mut r = Resolver {
         files,
@@ -990,10 +999,7 @@ pub fn build(
         .filter(|&n| !state.scope.contains(n as usize))
         .collect();
     state.expand(&r, &cg.cut, late);
-    if std::env::var_os("ADLINT_TIMINGS").is_some() {
-        let all: usize = files.iter().map(|f| f.calls.len()).sum();
-        eprintln!("adlint: calls resolved: {} of {all}", state.resolved);
-    }
+    cg.resolved_calls = state.resolved;
     let Demand {
         resolutions, scope, ..
     } = state;
@@ -1089,29 +1095,6 @@ pub fn build(
     }
 
     reachability(&mut cg);
-    if std::env::var_os("ADLINT_TIMINGS").is_some() {
-        let mut reached_calls = 0;
-        let mut reached = 0;
-        for (fi, facts) in files.iter().enumerate() {
-            for (idx, _) in facts.functions.iter().enumerate() {
-                if cg.is_reached(FuncRef {
-                    file: fi as u32,
-                    func: idx as FuncIdx,
-                }) {
-                    reached += 1;
-                }
-            }
-            reached_calls += (facts.calls.iter())
-                .filter(|c| {
-                    cg.is_reached(FuncRef {
-                        file: fi as u32,
-                        func: c.func,
-                    })
-                })
-                .count();
-        }
-        eprintln!("adlint: reached {reached} functions, {reached_calls} calls");
-    }
     cg.unresolved = collect_unresolved(&cg, files, &entry_calls, &r);
     drop(r);
     cg.dead = dead;
@@ -1379,25 +1362,35 @@ impl<'a> Resolver<'a> {
     /// Look a name up in `func` and the functions around it (closures capture), ending
     /// with the file's top level (globals).
     fn lookup(&self, file: u32, func: FuncIdx, name: Name) -> Option<Binding<'a>> {
+        Some(match self.local(file, func, name)? {
+            Local::Param { func, index } => Binding::Param { func, index },
+            Local::Assigned(assigns) => {
+                Binding::Values(assigns.into_iter().map(|a| &a.value).collect())
+            }
+        })
+    }
+
+    /// Where `name` is bound seen from `func`: a parameter of it or of a function around
+    /// it, or the assignments in the innermost one that assigns it. A keyword parameter
+    /// binds the name even when adlint keeps nothing of its default (a literal, a
+    /// function's result): no assignments, but never a function of that name outside.
+    fn local(&self, file: u32, func: FuncIdx, name: Name) -> Option<Local<'a>> {
         let facts = self.facts(file);
         let mut cur = Some(func);
         while let Some(f) = cur {
             let def = &facts.functions[f as usize];
             if let Some(i) = def.param_index_of(name) {
-                return Some(Binding::Param { func: f, index: i });
+                return Some(Local::Param { func: f, index: i });
             }
             let by = &self.lookups(file).assigns_by;
             let first = by.partition_point(|a| (a.0, a.1.number()) < (f, name.number()));
-            let values: Vec<&'a Value> = by[first..]
+            let assigns: Vec<&'a crate::facts::Assign> = by[first..]
                 .iter()
                 .take_while(|a| a.0 == f && a.1 == name)
-                .map(|a| &facts.assigns[a.2 as usize].value)
+                .map(|a| &facts.assigns[a.2 as usize])
                 .collect();
-            // A keyword parameter binds the name even when adlint keeps nothing of its
-            // default (a literal, a function's result): never a function of that name
-            // outside.
-            if !values.is_empty() || def.kwparams.contains(&name) {
-                return Some(Binding::Values(values));
+            if !assigns.is_empty() || def.kwparams.contains(&name) {
+                return Some(Local::Assigned(assigns));
             }
             cur = def.parent.get();
         }
@@ -1694,25 +1687,9 @@ impl<'a> Resolver<'a> {
             return false;
         }
         let facts = self.facts(file);
-        let mut cur = Some(func);
-        let mut assigns: Vec<&crate::facts::Assign> = Vec::new();
-        while let Some(f) = cur {
-            let def = &facts.functions[f as usize];
-            if def.param_index_of(*name).is_some() || def.kwparams.contains(name) {
-                return false;
-            }
-            let by = &self.lookups(file).assigns_by;
-            let first = by.partition_point(|a| (a.0, a.1.number()) < (f, name.number()));
-            assigns.extend(
-                (by[first..].iter())
-                    .take_while(|a| a.0 == f && a.1 == *name)
-                    .map(|a| &facts.assigns[a.2 as usize]),
-            );
-            if !assigns.is_empty() {
-                break;
-            }
-            cur = def.parent.get();
-        }
+        let Some(Local::Assigned(assigns)) = self.local(file, func, *name) else {
+            return false;
+        };
         !assigns.is_empty()
             && assigns.iter().all(|a| {
                 let Value::Call { callee, args } = &a.value else {

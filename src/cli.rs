@@ -238,6 +238,9 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         ConfigChoice::Discover
     };
     let ws = Workspace::discover_with(&args.paths, choice)?;
+    // Every file skipped: the run still writes its (empty) output, then exits 2 (no input
+    // file could be read); the reasons are the warnings below.
+    let nothing_read = ws.files.is_empty() && !ws.skipped.is_empty();
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
     if !args.quiet {
@@ -387,6 +390,10 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         ExitSeverity::Error => Severity::Error,
         ExitSeverity::Warning => Severity::Warning,
     };
+    if nothing_read {
+        writeln!(err, "error: no input file could be read")?;
+        return Ok(ExitCode::from(2));
+    }
     if !args.exit_zero && analysis::has_failures(&analysis.diagnostics, threshold) {
         return Ok(ExitCode::from(1));
     }

@@ -325,9 +325,9 @@ impl Workspace {
             }
         }
         ws.assign_configs()?;
-        // Files named on the command line that could not be read are an error (exit 2);
+        // Files named on the command line that could not be read are an error at once;
         // a folder whose files were all skipped says why in its warnings, and the run
-        // still writes its output.
+        // writes its output before it exits 2 (the CLI).
         if ws.files.is_empty() && !ws.skipped.is_empty() && targets.iter().all(|t| !t.is_dir()) {
             bail!(
                 "no input file could be read: {}",

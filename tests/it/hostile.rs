@@ -706,9 +706,15 @@ fn every_skipped_input_says_why() {
     std::fs::write(root.join("bin/data.jl"), b"\x00\x01\x02binary").unwrap();
     std::fs::create_dir_all(root.join("docs")).unwrap();
     std::fs::write(root.join("docs/readme.txt"), "notes\n").unwrap();
-    // A folder whose only file is skipped: the reason, and the JSON all the same.
+    // A folder whose only file is skipped: the reason, the JSON all the same, and exit 2
+    // (no input file could be read).
     let run = guarded(&["check", "bin", "--output-format", "json"], root, None);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no input file could be read"),
+        "{}",
+        run.stderr
+    );
     assert!(
         run.stderr.contains("skipped bin/data.jl: binary file"),
         "{}",
