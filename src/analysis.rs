@@ -10,7 +10,8 @@ use crate::fix::patterns::FixScope;
 use crate::index::{self, Index};
 use crate::rules::{self, Rule, RuleContext, Settings};
 use crate::syntax;
-use crate::workspace::{Version, Workspace};
+use crate::version::Version;
+use crate::workspace::Workspace;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -395,7 +396,7 @@ fn analyze_facts(
         None => (std::sync::Arc::clone(crate::knowledge::builtin()), None),
     };
     // Each unit's versions: from the manifest of the environment it runs in.
-    let unit_versions: Vec<crate::workspace::Versions> = (index.units.units.iter())
+    let unit_versions: Vec<crate::version::Versions> = (index.units.units.iter())
         .map(|u| {
             (u.project)
                 .map(|p| workspace.projects[p as usize].versions.clone())
@@ -404,8 +405,8 @@ fn analyze_facts(
         .collect();
     // With the workspace's own as the fallback, for the call graph (Flux's `gradient`,
     // branches on `VERSION`).
-    let graph_versions: Vec<crate::workspace::Versions> = (unit_versions.iter())
-        .map(|v| crate::workspace::Versions {
+    let graph_versions: Vec<crate::version::Versions> = (unit_versions.iter())
+        .map(|v| crate::version::Versions {
             zygote: v.zygote.or(workspace.versions.zygote),
             flux: v.flux.or(workspace.versions.flux),
             julia: v.julia.or(workspace.versions.julia),
@@ -566,7 +567,7 @@ fn how_reached(analysis: &Analysis, d: &mut Diagnostic, include_guesses: bool) -
             );
         }
     }
-    if entry.backend == crate::knowledge::Backend::Unknown {
+    if entry.backend == crate::backend::Backend::Unknown {
         d.severity = d.severity.min(Severity::Warning);
         d.message = format!(
             "{} (possibly reached: the backend of `{}` at {} may be Zygote, adlint cannot tell)",

@@ -8,11 +8,12 @@
 //! and keeps the shortest chain to each function. This module decides nothing about what
 //! is an error.
 
+use crate::backend::Backend;
 use crate::facts::{
     AssignKind, Call, FileFacts, FuncIdx, Function, FunctionKind, Name, Span, Value,
 };
 use crate::index::{ExternalBinding, FuncRef, Index, Rules};
-use crate::knowledge::{self, Backend, EntryApi, Knowledge, Traverse};
+use crate::knowledge::{self, EntryApi, Knowledge, Traverse};
 // The call graph hashes functions, calls and names many times each: its maps use the
 // fast hasher.
 use crate::name::{FastMap as HashMap, FastSet as HashSet};
@@ -439,7 +440,7 @@ struct Resolver<'a> {
     /// does).
     lookups: Vec<std::sync::OnceLock<FileLookups>>,
     /// Flux's version by unit, when known: before 0.14 its `gradient` was Zygote's.
-    flux: Vec<Option<crate::workspace::Version>>,
+    flux: Vec<Option<crate::version::Version>>,
     /// Per file: code that never runs with the unit's Julia (`if VERSION < v"1.9"`).
     dead: &'a [Vec<Span>],
 }
@@ -773,7 +774,7 @@ pub fn build(
     index: &Index,
     rules: &Rules,
     knowledge: &Knowledge,
-    versions: &[crate::workspace::Versions],
+    versions: &[crate::version::Versions],
 ) -> CallGraph {
     // Per file: the branches its unit's Julia never runs.
     let dead: Vec<Vec<Span>> = (files.iter().enumerate())

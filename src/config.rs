@@ -7,7 +7,8 @@
 //! package root, because one analysis has one call graph. Discovery lives in `workspace`.
 
 use crate::diagnostic::{Category, Severity};
-use crate::workspace::Version;
+use crate::knowledge::{ExtraEntry, ExtraMutating, KnowledgeExtension};
+use crate::version::Version;
 use std::path::{Path, PathBuf};
 use toml::de::{DeString, DeTable, DeValue};
 use toml::Spanned;
@@ -61,36 +62,6 @@ impl Pattern {
 pub struct PerFileIgnore {
     pub pattern: Pattern,
     pub rules: Vec<String>,
-}
-
-/// A mutating function added by `[knowledge]`: its name and the 1-based argument it writes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExtraMutating {
-    pub name: String,
-    pub arg: usize,
-}
-
-/// An entry point added by `[entry-points]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExtraEntry {
-    /// The module that defines it (`MyPkg` of `MyPkg.train`).
-    pub module: String,
-    pub name: String,
-    /// 1-based position of the differentiated function.
-    pub function_arg: usize,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct KnowledgeExtension {
-    pub mutating: Vec<ExtraMutating>,
-    pub has_rule: Vec<String>,
-    pub foreigncall: Vec<String>,
-}
-
-impl KnowledgeExtension {
-    pub fn is_empty(&self) -> bool {
-        self.mutating.is_empty() && self.has_rule.is_empty() && self.foreigncall.is_empty()
-    }
 }
 
 /// One config file (or the defaults, with `path: None`).

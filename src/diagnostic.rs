@@ -1,6 +1,6 @@
 //! The diagnostic model shared by rules, suppression, renderers and the language server.
 
-use crate::facts::Span;
+use crate::span::Span;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -54,7 +54,9 @@ impl Category {
 
 /// `error`: Zygote fails whenever the site runs; `warning`: it may fail or give wrong
 /// gradients; `info`: a hint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -68,16 +70,6 @@ impl Severity {
             Severity::Info => "info",
             Severity::Warning => "warning",
             Severity::Error => "error",
-        }
-    }
-}
-
-impl From<crate::knowledge::Severity> for Severity {
-    fn from(s: crate::knowledge::Severity) -> Self {
-        match s {
-            crate::knowledge::Severity::Error => Severity::Error,
-            crate::knowledge::Severity::Warning => Severity::Warning,
-            crate::knowledge::Severity::Info => Severity::Info,
         }
     }
 }
@@ -96,7 +88,7 @@ pub struct EntryInfo {
     pub api: crate::name::Name,
     pub function: std::sync::Arc<str>,
     /// The AD backend that runs it (`unknown`: may be Zygote).
-    pub backend: crate::knowledge::Backend,
+    pub backend: crate::backend::Backend,
     /// The `@test_throws`/`@test_broken` the entry is in: the test expects the failure.
     pub expected_failure: Option<Location>,
     /// The program unit of the entry (`test suite of Lux`), when the workspace has more

@@ -12,32 +12,11 @@
 use crate::knowledge::{self, MacroClass};
 use crate::name::{FastMap, FastSet};
 pub use crate::name::{List, Name, Path};
+pub use crate::span::Span;
 use crate::syntax::{self, KindName, LineIndex};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 use tree_sitter::Node;
-
-/// A byte range in the file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Span {
-    pub start: u32,
-    pub end: u32,
-}
-
-impl Span {
-    pub fn of(node: Node) -> Span {
-        Span {
-            start: node.start_byte() as u32,
-            end: node.end_byte() as u32,
-        }
-    }
-    pub fn contains(&self, other: Span) -> bool {
-        self.start <= other.start && other.end <= self.end
-    }
-    pub fn range(&self) -> std::ops::Range<usize> {
-        self.start as usize..self.end as usize
-    }
-}
 
 /// Index of a function inside one file's [`FileFactsData::functions`].
 pub type FuncIdx = u32;
@@ -553,7 +532,7 @@ pub enum Cond {
     /// defaulting to one).
     Flag(Name),
     /// `VERSION >= v"1.11"` (the operator, the version): decided by the unit's Julia.
-    Version(Cmp, crate::workspace::Version),
+    Version(Cmp, crate::version::Version),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -586,7 +565,7 @@ impl Cond {
     }
 
     /// The condition's value with Julia `julia`, for a `Version` condition.
-    pub fn version_holds(self, julia: crate::workspace::Version) -> Option<bool> {
+    pub fn version_holds(self, julia: crate::version::Version) -> Option<bool> {
         let Cond::Version(op, v) = self else {
             return None;
         };
@@ -1508,15 +1487,13 @@ impl<'s> Extractor<'s> {
             }
             "binary_expression" => {
                 let (lhs, op, rhs) = (node.child(0)?, node.child(1)?, node.child(2)?);
-                let version = |n: Node| -> Option<crate::workspace::Version> {
+                let version = |n: Node| -> Option<crate::version::Version> {
                     (n.kind_str() == "prefixed_string_literal"
                         && n.child_by_field_name("prefix")
                             .is_some_and(|p| self.text(p) == "v"))
                     .then(|| {
                         let t = self.text(n);
-                        crate::workspace::Version::parse(
-                            t.trim_start_matches('v').trim_matches('"'),
-                        )
+                        crate::version::Version::parse(t.trim_start_matches('v').trim_matches('"'))
                     })
                     .flatten()
                 };

@@ -2,11 +2,44 @@
 //! `src/knowledge/`. Each row carries its source. This module holds data and lookups, no
 //! analysis logic.
 
-use crate::config::{ExtraEntry, KnowledgeExtension};
+use crate::backend::Backend;
+use crate::diagnostic::Severity;
 use crate::name::{FastSet, Name};
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
+
+// What a config adds to the tables (`[entry-points]`, `[knowledge]`).
+
+/// A mutating function added by `[knowledge]`: its name and the 1-based argument it writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtraMutating {
+    pub name: String,
+    pub arg: usize,
+}
+
+/// An entry point added by `[entry-points]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtraEntry {
+    /// The module that defines it (`MyPkg` of `MyPkg.train`).
+    pub module: String,
+    pub name: String,
+    /// 1-based position of the differentiated function.
+    pub function_arg: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KnowledgeExtension {
+    pub mutating: Vec<ExtraMutating>,
+    pub has_rule: Vec<String>,
+    pub foreigncall: Vec<String>,
+}
+
+impl KnowledgeExtension {
+    pub fn is_empty(&self) -> bool {
+        self.mutating.is_empty() && self.has_rule.is_empty() && self.foreigncall.is_empty()
+    }
+}
 
 const ENTRY_POINTS: &str = include_str!("knowledge/entry_points.toml");
 const FUNCTIONS: &str = include_str!("knowledge/functions.toml");
@@ -70,52 +103,6 @@ impl EntryApi {
     }
 }
 
-/// The AD package that runs an entry point.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, serde::Serialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Backend {
-    Zygote,
-    ForwardDiff,
-    Enzyme,
-    Mooncake,
-    Reactant,
-    ReverseDiff,
-    Tracker,
-    FiniteDiff,
-    /// May be Zygote: the backend argument's value is not known.
-    Unknown,
-}
-
-impl Backend {
-    pub const ALL: [Backend; 9] = [
-        Backend::Zygote,
-        Backend::ForwardDiff,
-        Backend::Enzyme,
-        Backend::Mooncake,
-        Backend::Reactant,
-        Backend::ReverseDiff,
-        Backend::Tracker,
-        Backend::FiniteDiff,
-        Backend::Unknown,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Backend::Zygote => "zygote",
-            Backend::ForwardDiff => "forwarddiff",
-            Backend::Enzyme => "enzyme",
-            Backend::Mooncake => "mooncake",
-            Backend::Reactant => "reactant",
-            Backend::ReverseDiff => "reversediff",
-            Backend::Tracker => "tracker",
-            Backend::FiniteDiff => "finitediff",
-            Backend::Unknown => "unknown",
-        }
-    }
-}
-
 /// How an entry API calls the function it differentiates with the call's own arguments.
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -147,14 +134,6 @@ pub enum NestedKind {
     ErrorFlux,
     ErrorJacobian,
     ForwardOverReverse,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-    Info,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -349,7 +328,7 @@ impl Knowledge {
         &self,
         module: &str,
         name: &str,
-        versions: &dyn Fn(&str) -> Option<crate::workspace::Version>,
+        versions: &dyn Fn(&str) -> Option<crate::version::Version>,
     ) -> Option<Name> {
         let api = (self.entry_apis.iter())
             .find(|a| a.name == name && a.exported_by.iter().any(|m| m == module))?;
@@ -357,7 +336,7 @@ impl Knowledge {
         if let Some(since) = api
             .own_since
             .as_deref()
-            .and_then(crate::workspace::Version::parse)
+            .and_then(crate::version::Version::parse)
         {
             if versions(origin).is_some_and(|v| v < since) {
                 return Some(Name::new("Zygote"));

@@ -25,6 +25,7 @@
 //!   that free much of what they allocated (`callgraph`'s construction, the rules).
 
 pub mod analysis;
+pub mod backend;
 pub mod baseline;
 pub mod callgraph;
 pub mod cli;
@@ -41,7 +42,9 @@ pub mod name;
 pub mod refad;
 pub mod render;
 pub mod rules;
+pub mod span;
 pub mod suppress;
 pub mod syntax;
 pub mod units;
+pub mod version;
 pub mod workspace;

@@ -5,6 +5,7 @@
 //! which paths diagnostics should be reported for. This module does not parse Julia.
 
 use crate::config::{self, Config};
+use crate::version::{Version, Versions};
 use anyhow::{bail, Result};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -29,35 +30,6 @@ pub struct SourceFile {
     pub reported: bool,
     /// Index into `Workspace::configs` of the config nearest to the file.
     pub config: usize,
-}
-
-/// Versions read from the package's `Manifest.toml`.
-#[derive(Debug, Clone, Default)]
-pub struct Versions {
-    pub zygote: Option<Version>,
-    pub flux: Option<Version>,
-    pub julia: Option<Version>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Version(pub u32, pub u32, pub u32);
-
-impl Version {
-    pub fn parse(s: &str) -> Option<Version> {
-        let s = s.trim().trim_start_matches('v');
-        let core = s.split(['-', '+']).next()?;
-        let mut parts = core.split('.').map(|p| p.parse::<u32>());
-        let major = parts.next()?.ok()?;
-        let minor = parts.next().unwrap_or(Ok(0)).ok()?;
-        let patch = parts.next().unwrap_or(Ok(0)).ok()?;
-        Some(Version(major, minor, patch))
-    }
-}
-
-impl std::fmt::Display for Version {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}.{}.{}", self.0, self.1, self.2)
-    }
 }
 
 /// A `Project.toml` of the workspace: a package (with a `name` and `src/<name>.jl`), or an

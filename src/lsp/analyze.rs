@@ -4,7 +4,8 @@
 
 use super::convert::{self, Encoding, FileMap, TextRef};
 use crate::analysis::{self, Analysis, FactsCache, Options};
-use crate::workspace::{ConfigChoice, ConfigState, Skipped, Versions, Workspace};
+use crate::version::Versions;
+use crate::workspace::{ConfigChoice, ConfigState, Skipped, Workspace};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

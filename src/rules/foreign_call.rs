@@ -4,7 +4,7 @@
 use super::{Rule, RuleContext};
 use crate::diagnostic::{Category, Diagnostic, Severity};
 use crate::facts::{SiteKind, Value};
-use crate::workspace::Version;
+use crate::version::Version;
 
 pub struct ForeignCall;
 
@@ -141,7 +141,7 @@ impl Rule for ForeignCall {
                     continue;
                 }
             }
-            d.severity = row.severity.into();
+            d.severity = row.severity;
             d.message = format!(
                 "`{shown}` {} in differentiated code (reached from {}): Zygote cannot differentiate it",
                 row.message,

@@ -2,7 +2,7 @@
 
 use super::{Rule, RuleContext};
 use crate::diagnostic::{Category, Diagnostic, Severity};
-use crate::workspace::Version;
+use crate::version::Version;
 
 pub struct ImplicitParams;
 

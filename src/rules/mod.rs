@@ -30,7 +30,8 @@ use crate::callgraph::CallGraph;
 use crate::diagnostic::{Category, ChainStep, Diagnostic, EntryInfo, Location, Severity};
 use crate::facts::{Call, FileFacts, FuncIdx, Site, Span};
 use crate::index::{FuncRef, Index};
-use crate::workspace::{SourceFile, Version};
+use crate::version::Version;
+use crate::workspace::SourceFile;
 
 pub trait Rule: Sync {
     fn name(&self) -> &'static str;
@@ -95,7 +96,7 @@ pub struct Settings {
     pub zygote_given: bool,
     /// Versions from the manifest of the environment each program unit runs in (a test
     /// suite's, an example's), by unit; missing ones fall back to the workspace's.
-    pub units: Vec<crate::workspace::Versions>,
+    pub units: Vec<crate::version::Versions>,
     /// The embedded tables plus the config's `[entry-points]` and `[knowledge]`.
     pub knowledge: std::sync::Arc<crate::knowledge::Knowledge>,
 }
@@ -123,9 +124,9 @@ impl Default for Settings {
 
 impl Settings {
     /// The versions code of `unit` runs with.
-    pub fn versions_of(&self, unit: u32) -> crate::workspace::Versions {
+    pub fn versions_of(&self, unit: u32) -> crate::version::Versions {
         let own = self.units.get(unit as usize);
-        crate::workspace::Versions {
+        crate::version::Versions {
             zygote: match self.zygote_given {
                 true => self.zygote,
                 false => own.and_then(|v| v.zygote).or(self.zygote),
@@ -139,7 +140,7 @@ impl Settings {
 impl RuleContext<'_> {
     /// The versions of the environment a finding's code runs in: that of the entry's
     /// program when the diagnostic has an entry, else of the file's own.
-    pub fn versions_for(&self, d: &Diagnostic, file: u32) -> crate::workspace::Versions {
+    pub fn versions_for(&self, d: &Diagnostic, file: u32) -> crate::version::Versions {
         let at = d.entry.as_ref().map_or(file, |e| e.location.file);
         self.settings.versions_of(self.index.unit_of(at))
     }
@@ -147,8 +148,8 @@ impl RuleContext<'_> {
     /// Whether the code at `span` of `file` runs only on Julia older than `since`: it is
     /// inside a branch on `VERSION` that no Julia at or above `since` takes (the `else` of
     /// `if VERSION >= v"1.11"`), whatever the manifest says.
-    pub fn only_below(&self, file: u32, span: Span, since: crate::workspace::Version) -> bool {
-        let newest = crate::workspace::Version(u32::MAX, 0, 0);
+    pub fn only_below(&self, file: u32, span: Span, since: crate::version::Version) -> bool {
+        let newest = crate::version::Version(u32::MAX, 0, 0);
         (self.facts[file as usize].guards.iter())
             .filter(|g| g.span.contains(span))
             .any(|g| {
@@ -319,7 +320,7 @@ impl<'a> RuleContext<'a> {
                 };
                 // The backend, where the API does not say it: `DI.gradient` (Zygote).
                 let backend = match e.backend {
-                    crate::knowledge::Backend::Zygote
+                    crate::backend::Backend::Zygote
                         if !e.api.starts_with("Zygote.") && !e.api.ends_with('\'') =>
                     {
                         " (Zygote)"

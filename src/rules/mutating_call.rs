@@ -121,7 +121,7 @@ impl Rule for MutatingCall {
             }
             let target = super::value_text(dest);
             let mut d = cx.diagnostic(self, file, call.func, call.span, String::new());
-            d.severity = row.severity.into();
+            d.severity = row.severity;
             let outcome = if row.via == "push!" {
                 format!("Zygote raises \"Mutating arrays is not supported -- called {name}(...)\" when the pullback runs")
             } else if d.severity == Severity::Error {

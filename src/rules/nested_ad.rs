@@ -95,7 +95,7 @@ impl Rule for NestedAd {
             let flux_refuses = cx
                 .settings
                 .flux
-                .is_none_or(|v| v >= crate::workspace::Version(0, 15, 0));
+                .is_none_or(|v| v >= crate::version::Version(0, 15, 0));
             let lux = is_lux_rewritten(cx, entry, call);
             let (severity, why) = match entry.nested {
                 _ if lux => (

@@ -4,7 +4,7 @@ use super::{Rule, RuleContext};
 use crate::diagnostic::{Category, Diagnostic, Severity};
 use crate::facts::{FuncIdx, Name, SiteKind, Value};
 use crate::index::FuncRef;
-use crate::workspace::Version;
+use crate::version::Version;
 
 pub struct TryCatch;
 
