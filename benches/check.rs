@@ -163,7 +163,7 @@ fn child_check_rss() {
     let baseline_rss = proc_status_kb("VmRSS");
     let summary = pool(threads).install(|| {
         let ws = Workspace::from_sources(Path::new(ROOT), files);
-        let a = analysis::analyze(ws, &Options::default());
+        let a = adlint::fix::analyze(ws, &Options::default());
         a.summary()
     });
     println!(
@@ -422,7 +422,7 @@ fn report() {
         let t = Instant::now();
         let run = || {
             let ws = Workspace::from_sources(Path::new(ROOT), input);
-            analysis::analyze(ws, &Options::default())
+            adlint::fix::analyze(ws, &Options::default())
         };
         let a = match pool {
             Some(p) => p.install(run),

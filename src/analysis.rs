@@ -6,7 +6,6 @@ use crate::callgraph::{self, CallGraph};
 use crate::config::{CliSelection, Selection};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::facts::{self, FileFacts};
-use crate::fix::patterns::FixScope;
 use crate::index::{self, Index};
 use crate::rules::{self, Rule, RuleContext, Settings};
 use crate::syntax;
@@ -29,9 +28,6 @@ pub struct Options {
     pub zygote_version: Option<Version>,
     /// Also report findings whose call chain holds two or more guessed steps.
     pub include_guesses: bool,
-    /// Build no fixes and no pattern-specific help: the output shows neither
-    /// (`--output-format concise`, `--statistics`, `--write-baseline`).
-    pub no_fixes: bool,
 }
 
 impl Options {
@@ -53,7 +49,7 @@ pub struct Analysis {
     /// Diagnostics in the reported files, sorted by path, line, column, rule.
     pub diagnostics: Vec<Diagnostic>,
     /// What `--baseline` hid, when one was given.
-    pub baseline: Option<crate::baseline::Stats>,
+    pub baseline: Option<crate::suppress::baseline::Stats>,
     /// Findings not reported because their chain holds two or more guessed steps.
     pub hidden_guesses: usize,
 }
@@ -83,7 +79,7 @@ pub struct Summary {
     pub units: Vec<UnitSummary>,
     pub diagnostics: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub baseline: Option<crate::baseline::Stats>,
+    pub baseline: Option<crate::suppress::baseline::Stats>,
 }
 
 /// A name and how many times it occurs.
@@ -103,6 +99,12 @@ pub struct UnitSummary {
 }
 
 impl Analysis {
+    /// The 1-based line and column of a byte of a file.
+    pub fn line_col(&self, file: u32, byte: u32) -> (usize, usize) {
+        let text = &self.workspace.files[file as usize].text;
+        (self.facts[file as usize].line_index).line_col(text, byte as usize)
+    }
+
     pub fn summary(&self) -> Summary {
         let mut entries_by_backend = std::collections::BTreeMap::new();
         for e in self.graph.entries.iter().chain(&self.graph.other_entries) {
@@ -168,7 +170,7 @@ impl Analysis {
 
 /// Names accepted by `--select`/`--ignore`: rule names, categories and `ALL`.
 pub fn is_valid_selector(s: &str) -> bool {
-    crate::config::is_selector(s)
+    crate::rules::is_selector(s)
 }
 
 /// Facts of files analysed before, keyed by path, reused while the text is unchanged (the
@@ -230,19 +232,12 @@ pub fn analyze(workspace: Workspace, options: &Options) -> Analysis {
     let costs: Vec<usize> = files.iter().map(|f| f.text.len()).collect();
     let facts: Vec<FileFacts> = map_costliest_first(&costs, |i| facts::extract(&files[i].text));
     crate::syntax::release_parse_memory();
-    let scope = match options.no_fixes {
-        true => FixScope::Nothing,
-        false => FixScope::All,
-    };
-    analyze_facts(workspace, facts, options, HashMap::new(), scope)
+    analyze_facts(workspace, facts, options)
 }
 
 /// [`analyze`], reusing the facts of files whose text the cache has seen, and the trees in
 /// `parsed` (by path; each must be the parse of that file's current text) instead of
-/// parsing those files again. Fixes are built only for the files in `parsed` (the editor's
-/// open documents, where code actions are asked for); the findings elsewhere carry their
-/// rule's help. Building fixes parses the statements around every finding again, which
-/// would be a tenth of the work of analysing a large workspace on each edit.
+/// parsing those files again.
 pub fn analyze_cached(
     workspace: Workspace,
     options: &Options,
@@ -312,23 +307,15 @@ pub fn analyze_cached(
         }
     }
     phases.done("facts cache");
-    let trees: HashMap<u32, tree_sitter::Tree> = workspace
-        .files
-        .iter()
-        .enumerate()
-        .filter_map(|(i, f)| Some((i as u32, parsed.get(&f.path)?.tree.clone())))
-        .collect();
-    analyze_facts(workspace, facts, options, trees, FixScope::GivenTrees)
+    analyze_facts(workspace, facts, options)
 }
 
-/// The analysis over extracted facts; `trees` are parses the fix builder may reuse (by file
-/// index), the rest it parses when it needs them.
+/// The analysis over extracted facts: the findings, without fixes (the CLI and the
+/// language server ask `fix` for them where they show or apply them).
 fn analyze_facts(
     mut workspace: Workspace,
     mut facts: Vec<FileFacts>,
     options: &Options,
-    trees: HashMap<u32, tree_sitter::Tree>,
-    fixes: FixScope,
 ) -> Analysis {
     // Follow `include("...")` relative to the including file; files outside the walk are
     // loaded when they are inside the root, and refused (with a warning) otherwise.
@@ -337,6 +324,7 @@ fn analyze_facts(
     let mut by_path: HashMap<PathBuf, usize> = (workspace.files.iter().enumerate())
         .map(|(i, f)| (f.path.clone(), i))
         .collect();
+    let configs_before = workspace.configs.len();
     let mut i = 0;
     while i < facts.len() {
         let includes = facts[i].includes.clone();
@@ -372,6 +360,15 @@ fn analyze_facts(
             }
         }
         i += 1;
+    }
+    // Configs met through includes were loaded here, after the CLI's check of the others.
+    for c in configs_before..workspace.configs.len() {
+        if let Err(e) = rules::check_config(&workspace.configs[c]) {
+            (workspace.warnings).push(format!("{e}; using the package's config instead"));
+            for f in workspace.files.iter_mut().filter(|f| f.config == c) {
+                f.config = 0;
+            }
+        }
     }
 
     phases.done("includes");
@@ -497,8 +494,6 @@ fn analyze_facts(
     analysis.diagnostics = diagnostics;
     phases.done("suppressions and chains");
     crate::memory::release_free_memory(calls);
-    crate::fix::patterns::attach(&mut analysis, trees, fixes);
-    phases.done("fixes");
     analysis
 }
 

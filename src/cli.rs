@@ -143,7 +143,8 @@ pub fn run() -> Result<ExitCode> {
         Command::Check(args) => check(args),
         Command::Confirm { file, entry } => {
             let ws = Workspace::discover(std::slice::from_ref(&file))?;
-            let analysis = analysis::analyze(ws, &Options::default());
+            crate::rules::check_configs(&ws)?;
+            let analysis = crate::fix::analyze(ws, &Options::default());
             let files = crate::refad::confirm::program_files(&analysis, Some(&file));
             if files.is_empty() {
                 bail!("`{}` is not a readable Julia file", file.display());
@@ -211,7 +212,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         if !analysis::is_valid_selector(s) {
             bail!(
                 "unknown rule or category `{s}`{}",
-                crate::config::hint(s, &crate::config::selector_names())
+                crate::config::hint(s, &crate::rules::selector_names())
             );
         }
     }
@@ -239,6 +240,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         ConfigChoice::Discover
     };
     let ws = Workspace::discover_with(&args.paths, choice)?;
+    crate::rules::check_configs(&ws)?;
     // Every file skipped: the run still writes its (empty) output, then exits 2 (no input
     // file could be read); the reasons are the warnings below.
     let nothing_read = ws.files.is_empty() && !ws.skipped.is_empty();
@@ -255,13 +257,15 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         ignore: args.ignore.clone(),
         zygote_version,
         include_guesses: args.include_guesses,
-        // Fixes are built only where they are shown or applied.
-        no_fixes: (args.output_format == Format::Concise
-            || args.statistics
-            || args.write_baseline.is_some())
-            && !(args.fix || args.diff || args.confirm),
     };
-    let mut analysis = analysis::analyze(ws, &options);
+    // Fixes (and the builders' help) are built only where they are shown or applied.
+    let no_fixes =
+        (args.output_format == Format::Concise || args.statistics || args.write_baseline.is_some())
+            && !(args.fix || args.diff || args.confirm);
+    let mut analysis = match no_fixes {
+        true => analysis::analyze(ws, &options),
+        false => crate::fix::analyze(ws, &options),
+    };
     if args.fix || args.diff {
         let request = crate::fix::CliRequest {
             unsafe_fixes: args.unsafe_fixes,
@@ -274,7 +278,11 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         }
     }
     if let Some(path) = &args.write_baseline {
-        let text = crate::baseline::render(&analysis);
+        let text = crate::suppress::baseline::render(
+            &analysis.workspace,
+            &analysis.facts,
+            &analysis.diagnostics,
+        );
         crate::fix::replace_atomic(path, text.as_bytes(), None)
             .map_err(|e| anyhow::anyhow!("cannot write the baseline `{}`: {e}", path.display()))?;
         if !args.quiet {
@@ -293,8 +301,8 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(path) = &args.baseline {
-        let baseline = crate::baseline::Baseline::load(path)?;
-        analysis.baseline = Some(baseline.apply(&mut analysis));
+        let baseline = crate::suppress::baseline::Baseline::load(path)?;
+        analysis.baseline = Some(baseline.apply(&analysis.workspace, &mut analysis.diagnostics));
     }
     if args.confirm {
         let run = crate::refad::confirm::confirm_diagnostics(&mut analysis);
@@ -314,7 +322,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     if args.verbose {
         for e in &analysis.graph.entries {
             let call = &analysis.facts[e.file as usize].calls[e.call as usize];
-            let (line, col) = render::line_col(&analysis, e.file, call.span.start);
+            let (line, col) = analysis.line_col(e.file, call.span.start);
             let roots: Vec<String> = e
                 .roots
                 .iter()
@@ -342,7 +350,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         }
         for e in &analysis.graph.other_entries {
             let call = &analysis.facts[e.file as usize].calls[e.call as usize];
-            let (line, col) = render::line_col(&analysis, e.file, call.span.start);
+            let (line, col) = analysis.line_col(e.file, call.span.start);
             writeln!(
                 err,
                 "note: entry `{}` at {}:{line}:{col} runs {}, not Zygote: not analysed",
@@ -353,7 +361,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         }
         for a in &analysis.graph.ambiguous {
             let call = &analysis.facts[a.file as usize].calls[a.call as usize];
-            let (line, col) = render::line_col(&analysis, a.file, call.span.start);
+            let (line, col) = analysis.line_col(a.file, call.span.start);
             let modules: Vec<String> = a.modules.iter().map(|m| format!("`{m}`")).collect();
             writeln!(
                 err,
@@ -364,7 +372,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
             )?;
         }
         for u in &analysis.graph.unresolved {
-            let (line, col) = render::line_col(&analysis, u.file, u.span.start);
+            let (line, col) = analysis.line_col(u.file, u.span.start);
             writeln!(
                 err,
                 "note: unresolved call `{}` at {}:{line}:{col}",

@@ -80,6 +80,52 @@ pub struct Config {
     pub severity: Vec<(String, Severity)>,
     pub entry_points: Vec<ExtraEntry>,
     pub knowledge: KnowledgeExtension,
+    /// Every rule name or category the file writes, with its place. The parser does not
+    /// know the rules (they come later in the pipeline); [`Config::check_selectors`] is
+    /// given them (`rules::check_config`).
+    pub selectors: Vec<SelectorUse>,
+}
+
+/// A rule name or category written in a config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectorUse {
+    pub name: String,
+    /// Where it is written, for the message: ``in `ignore` ``, `in [severity]`.
+    pub place: String,
+    pub line: usize,
+    pub column: usize,
+    /// Whether `ALL` may stand here (not as a key of `[severity]`).
+    pub all_allowed: bool,
+}
+
+impl Config {
+    /// The first rule name or category of the file that `known` refuses, as the error the
+    /// user sees, with the nearest of `names` as a hint.
+    pub fn check_selectors(
+        &self,
+        known: impl Fn(&str) -> bool,
+        names: &[&str],
+    ) -> Result<(), ConfigError> {
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        match (self.selectors.iter())
+            .find(|s| !known(&s.name) || (s.name == "ALL" && !s.all_allowed))
+        {
+            None => Ok(()),
+            Some(s) => Err(ConfigError {
+                path: path.clone(),
+                line: s.line,
+                column: s.column,
+                message: format!(
+                    "unknown rule or category `{}` {}{}",
+                    s.name,
+                    s.place,
+                    hint(&s.name, names)
+                ),
+            }),
+        }
+    }
 }
 
 /// A config problem, located in its file. Shown as `path:line:column: message`.
@@ -125,19 +171,6 @@ const TOP_KEYS: [&str; 10] = [
 const KNOWLEDGE_KEYS: [&str; 3] = ["mutating", "has-rule", "foreigncall"];
 const SEVERITIES: [&str; 3] = ["error", "warning", "info"];
 
-/// Rule names, categories and `ALL`: what `select`, `ignore` and suppressions accept.
-pub fn selector_names() -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = crate::rules::all_rules().iter().map(|r| r.name()).collect();
-    names.extend(Category::ALL.iter().map(|c| c.as_str()));
-    names.push("ALL");
-    names
-}
-
-/// Whether a name is a rule, a category or `ALL`.
-pub fn is_selector(s: &str) -> bool {
-    s == "ALL" || Category::parse(s).is_some() || crate::rules::rule_by_name(s).is_some()
-}
-
 /// ` (did you mean `x`?)` when a candidate is close, else nothing.
 pub fn hint(wrong: &str, candidates: &[&str]) -> String {
     did_you_mean(wrong, candidates)
@@ -148,6 +181,8 @@ pub fn hint(wrong: &str, candidates: &[&str]) -> String {
 struct Parser<'a> {
     path: &'a Path,
     text: &'a str,
+    /// The rule names and categories met so far, in the order written.
+    selectors: std::cell::RefCell<Vec<SelectorUse>>,
 }
 
 impl Parser<'_> {
@@ -196,26 +231,24 @@ impl Parser<'_> {
             .collect()
     }
 
-    /// An array of rule names or categories, each checked.
+    /// An array of rule names or categories, each recorded for the rule registry's check.
     fn selectors(&self, key: &str, v: &Spanned<DeValue>) -> Result<Vec<String>, ConfigError> {
-        let names = selector_names();
-        self.strings(key, v)?
-            .into_iter()
-            .map(|s| {
-                if is_selector(s.get_ref()) {
-                    Ok(s.into_inner())
-                } else {
-                    Err(self.error(
-                        s.span().start,
-                        format!(
-                            "unknown rule or category `{}` in `{key}`{}",
-                            s.get_ref(),
-                            hint(s.get_ref(), &names)
-                        ),
-                    ))
-                }
-            })
-            .collect()
+        let names = self.strings(key, v)?;
+        for s in &names {
+            self.selector(s.get_ref(), s.span().start, format!("in `{key}`"), true);
+        }
+        Ok(names.into_iter().map(Spanned::into_inner).collect())
+    }
+
+    fn selector(&self, name: &str, offset: usize, place: String, all_allowed: bool) {
+        let at = self.error(offset, String::new());
+        self.selectors.borrow_mut().push(SelectorUse {
+            name: name.to_string(),
+            place,
+            line: at.line,
+            column: at.column,
+            all_allowed,
+        });
     }
 
     fn table<'v>(
@@ -290,7 +323,11 @@ fn split_qualified(name: &str) -> (Option<&str>, &str) {
 
 /// Parse and validate a config file's text.
 pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
-    let p = Parser { path, text };
+    let p = Parser {
+        path,
+        text,
+        selectors: Default::default(),
+    };
     let doc = DeTable::parse(text).map_err(|e| {
         let offset = e.span().map(|s| s.start).unwrap_or(0);
         p.error(offset, format!("not valid TOML: {}", e.message().trim()))
@@ -342,18 +379,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                 }
             }
             "severity" => {
-                let names = selector_names();
                 for (rule, level) in p.table(k, value)?.iter() {
                     let r: &str = rule.get_ref();
-                    if !is_selector(r) || r == "ALL" {
-                        return Err(p.error(
-                            rule.span().start,
-                            format!(
-                                "unknown rule or category `{r}` in [severity]{}",
-                                hint(r, &names)
-                            ),
-                        ));
-                    }
+                    p.selector(r, rule.span().start, "in [severity]".to_string(), false);
                     let l = p.string(&format!("severity.{r}"), level)?;
                     let sev = match l {
                         "error" => Severity::Error,
@@ -473,6 +501,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
             _ => return Err(p.unknown_key(key, "", &TOP_KEYS)),
         }
     }
+    config.selectors = p.selectors.into_inner();
     Ok(config)
 }
 
@@ -674,7 +703,10 @@ mod tests {
         let e = parse_str("select = [\"mutation\"]\nignroe = [\"x\"]\n").unwrap_err();
         assert_eq!((e.line, e.column), (2, 1));
         assert!(e.message.contains("did you mean `ignore`"), "{}", e.message);
-        let e = parse_str("select = [\"index-asignment\"]").unwrap_err();
+        // Rule names are checked against the rules the caller gives (`rules::check_config`).
+        let c = parse_str("select = [\"index-asignment\"]").unwrap();
+        let e =
+            (c.check_selectors(|s| s == "index-assignment", &["index-assignment"])).unwrap_err();
         assert_eq!((e.line, e.column), (1, 11));
         assert!(
             e.message.contains("did you mean `index-assignment`"),

@@ -4,7 +4,7 @@
 //! language server that answers and ends. The fuzz targets in `fuzz/` call these, and
 //! `tests/it/fuzz_corpus.rs` replays the stored corpus through them on stable Rust.
 
-use crate::analysis::{self, Analysis, Options};
+use crate::analysis::{Analysis, Options};
 use crate::workspace::{self, Workspace};
 use std::path::{Path, PathBuf};
 
@@ -78,7 +78,7 @@ fn assert_ranges(a: &Analysis) {
 /// Parse, facts, call graph and every rule, then every output format.
 pub fn check(data: &[u8]) {
     let Some(ws) = package(data) else { return };
-    let a = analysis::analyze(ws, &Options::default());
+    let a = crate::fix::analyze(ws, &Options::default());
     assert_ranges(&a);
     for format in [
         crate::render::Format::Full,
@@ -96,7 +96,7 @@ pub fn check(data: &[u8]) {
 /// errors than the text it came from (a fix that would is dropped by the applier).
 pub fn fix(data: &[u8]) {
     let Some(ws) = package(data) else { return };
-    let a = analysis::analyze(ws, &Options::default());
+    let a = crate::fix::analyze(ws, &Options::default());
     let before: Vec<usize> = a.facts.iter().map(|f| f.parse_errors).collect();
     let outcome = crate::fix::fix_to_fixed_point(a, &Options::default(), true, None);
     for (file, original, fixed) in &outcome.changed {

@@ -26,7 +26,6 @@
 
 pub mod analysis;
 pub mod backend;
-pub mod baseline;
 pub mod callgraph;
 pub mod cli;
 pub mod config;

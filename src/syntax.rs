@@ -742,6 +742,13 @@ impl LineIndex {
         }
     }
 
+    /// Byte offset -> 1-based line and column (in Unicode scalar values), as users read
+    /// them in `path:line:column`.
+    pub fn line_col(&self, source: &str, byte: usize) -> (usize, usize) {
+        let p = self.position(source, byte);
+        (p.line as usize + 1, p.column as usize + 1)
+    }
+
     /// Byte offset -> column in UTF-16 code units (for LSP clients that want it).
     pub fn utf16_column(&self, source: &str, byte: usize) -> (u32, u32) {
         let byte = clamp_to_char_boundary(source, byte);

@@ -14,11 +14,37 @@ use crate::analysis::{self, Analysis, Options};
 use crate::diagnostic::{Applicability, Fix};
 use crate::facts::Span;
 use crate::refad::confirm::GradientReference;
-use std::collections::{BTreeMap, HashSet};
-use std::path::Path;
+use crate::workspace::Workspace;
+use patterns::FixScope;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
 /// Re-analysis rounds before the applier gives up on reaching a fixed point.
 const MAX_ROUNDS: usize = 10;
+
+/// An analysis of `workspace` with the fixes (and the builders' help) of every finding:
+/// what `check` shows and `--fix` applies.
+pub fn analyze(workspace: Workspace, options: &Options) -> Analysis {
+    let mut analysis = analysis::analyze(workspace, options);
+    patterns::attach(&mut analysis, HashMap::new(), FixScope::All);
+    analysis
+}
+
+/// Fixes for the findings in the files that have a tree in `parsed` (the editor's open
+/// documents, where code actions are asked for), reusing those trees; the findings
+/// elsewhere keep their rule's help. Building fixes parses the statements around every
+/// finding again, which would be a tenth of the work of analysing a large workspace on
+/// each edit.
+pub fn attach_to_documents(
+    analysis: &mut Analysis,
+    parsed: &HashMap<PathBuf, crate::syntax::Parsed>,
+) {
+    let trees: HashMap<u32, tree_sitter::Tree> = (analysis.workspace.files.iter())
+        .enumerate()
+        .filter_map(|(i, f)| Some((i as u32, parsed.get(&f.path)?.tree.clone())))
+        .collect();
+    patterns::attach(analysis, trees, FixScope::GivenTrees);
+}
 
 /// Whether a fix of this applicability is applied in this mode.
 pub fn allowed(applicability: Applicability, unsafe_fixes: bool) -> bool {
@@ -41,7 +67,7 @@ pub struct Outcome {
     pub refused: Vec<String>,
 }
 
-/// Apply fixes to a fixed point. `analysis` must come from `analysis::analyze` with
+/// Apply fixes to a fixed point. `analysis` must come from [`analyze`] with
 /// `options`, so that each round sees the same rules. With `verify`, a fix is refused when
 /// the reference interpreter shows that it changes what an entry point computes.
 pub fn fix_to_fixed_point(
@@ -80,7 +106,7 @@ pub fn fix_to_fixed_point(
         for (file, text) in texts {
             workspace.files[file as usize].text = text;
         }
-        analysis = analysis::analyze(workspace, options);
+        analysis = analyze(workspace, options);
     }
     let changed = analysis
         .workspace
@@ -250,8 +276,7 @@ fn apply_round(
         for (i, why) in culprits.into_iter().rev() {
             let fix = accepted.remove(i);
             let e = &fix.edits[0];
-            let (line, _) =
-                crate::render::line_col(analysis, e.location.file, e.location.span.start);
+            let (line, _) = analysis.line_col(e.location.file, e.location.span.start);
             rejected.push((
                 fix_key(analysis, fix),
                 format!(

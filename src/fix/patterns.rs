@@ -52,9 +52,6 @@ pub enum FixScope {
     /// Those of the files whose trees the caller gave (the editor's open documents, where
     /// code actions are asked for); the others keep their rule's help.
     GivenTrees,
-    /// None: the output shows neither fixes nor help (`--output-format concise`,
-    /// `--statistics`, `--write-baseline`).
-    Nothing,
 }
 
 /// Attach fixes (and pattern-specific help) to the diagnostics of the analysis in `scope`.
@@ -62,9 +59,6 @@ pub enum FixScope {
 /// demand.
 pub fn attach(analysis: &mut Analysis, trees: HashMap<u32, Tree>, scope: FixScope) {
     use rayon::prelude::*;
-    if scope == FixScope::Nothing {
-        return;
-    }
     // Diagnostics come file by file; each file's are built on their own (in parallel),
     // with the statements of that file parsed once and dropped when it is done.
     let wanted = |file: u32| scope == FixScope::All || trees.contains_key(&file);

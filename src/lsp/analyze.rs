@@ -37,7 +37,11 @@ impl Project {
     /// The same discovery as the CLI (`Workspace::discover`).
     pub fn discover(path: &Path, loose: bool) -> anyhow::Result<Project> {
         let paths = [path.to_path_buf()];
-        let (ws, config_error) = match Workspace::discover(&paths) {
+        let found = Workspace::discover(&paths).and_then(|ws| {
+            crate::rules::check_configs(&ws)?;
+            Ok(ws)
+        });
+        let (ws, config_error) = match found {
             Ok(ws) => (ws, None),
             Err(e) if e.downcast_ref::<crate::config::ConfigError>().is_some() => (
                 Workspace::discover_with(&paths, ConfigChoice::Isolated)?,
@@ -254,8 +258,14 @@ pub fn run(inputs: Inputs, cache: &mut FactsCache) -> Snapshot {
             ws.open_documents = open_documents.clone();
             // A document outside every package still follows the config around it.
             if d.path.exists() {
-                if let Err(e) = ws.use_configs(ConfigChoice::Discover) {
+                let checked = ws.use_configs(ConfigChoice::Discover).and_then(|()| {
+                    crate::rules::check_configs(&ws)?;
+                    Ok(())
+                });
+                if let Err(e) = checked {
                     ws.warnings.push(format!("{e:#}; config ignored"));
+                    // Isolated reads no file, so it cannot fail.
+                    let _ = ws.use_configs(ConfigChoice::Isolated);
                 }
             }
             jobs.push((ws, vec![d.path.clone()]));
@@ -269,7 +279,8 @@ pub fn run(inputs: Inputs, cache: &mut FactsCache) -> Snapshot {
         .collect();
     let mut units = Vec::new();
     for (ws, scope) in jobs {
-        let analysis = analysis::analyze_cached(ws, &inputs.options, cache, &parsed);
+        let mut analysis = analysis::analyze_cached(ws, &inputs.options, cache, &parsed);
+        crate::fix::attach_to_documents(&mut analysis, &parsed);
         let n = analysis.workspace.files.len();
         let mut by_file = vec![Vec::new(); n];
         for (i, d) in analysis.diagnostics.iter().enumerate() {

@@ -131,7 +131,7 @@ fn fix_text(analysis: &Analysis, fix: &crate::diagnostic::Fix) -> String {
         .iter()
         .filter(|e| !e.replacement.trim().is_empty())
     {
-        let (line, _) = super::line_col(analysis, e.location.file, e.location.span.start);
+        let (line, _) = analysis.line_col(e.location.file, e.location.span.start);
         let path = super::visible(&analysis.workspace.files[e.location.file as usize].display);
         text.push_str(&format!("\n  at {path}:{line}:"));
         for l in e

@@ -1,7 +1,7 @@
 //! `--output-format github`: GitHub Actions workflow commands, one per finding, so that
 //! findings appear as annotations on the pull request's diff.
 
-use super::{line_col, path_of};
+use super::path_of;
 use crate::analysis::Analysis;
 use crate::diagnostic::Severity;
 use std::io::Write;
@@ -28,8 +28,8 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write) -> std::io::Result<()> {
             Severity::Warning => "warning",
             Severity::Info => "notice",
         };
-        let (line, col) = line_col(analysis, d.location.file, d.location.span.start);
-        let (end_line, end_col) = line_col(analysis, d.location.file, d.location.span.end);
+        let (line, col) = analysis.line_col(d.location.file, d.location.span.start);
+        let (end_line, end_col) = analysis.line_col(d.location.file, d.location.span.end);
         let mut message = d.message.clone();
         if let Some(e) = &d.entry {
             let chain: Vec<&str> = d.chain.iter().map(|s| &*s.function).collect();

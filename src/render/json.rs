@@ -1,6 +1,6 @@
 //! `--output-format json`: one object on stdout, as specified in docs/architecture.md §3.
 
-use super::{line_col, path_of};
+use super::path_of;
 use crate::analysis::Analysis;
 use crate::diagnostic::{Diagnostic, Location};
 use serde_json::{json, Value};
@@ -10,7 +10,7 @@ use std::io::Write;
 pub const JSON_VERSION: u32 = 1;
 
 fn point(analysis: &Analysis, file: u32, byte: u32) -> Value {
-    let (line, column) = line_col(analysis, file, byte);
+    let (line, column) = analysis.line_col(file, byte);
     json!({"line": line, "column": column})
 }
 
@@ -37,7 +37,7 @@ pub fn diagnostic_json(analysis: &Analysis, d: &Diagnostic) -> Value {
         map.insert("help".into(), json!(help));
     }
     if let Some(e) = &d.entry {
-        let (line, column) = line_col(analysis, e.location.file, e.location.span.start);
+        let (line, column) = analysis.line_col(e.location.file, e.location.span.start);
         let mut entry = json!({
             "path": path_of(analysis, e.location),
             "line": line,
@@ -51,7 +51,7 @@ pub fn diagnostic_json(analysis: &Analysis, d: &Diagnostic) -> Value {
             fields.insert("unit".into(), json!(&**unit));
         }
         if let Some(test) = e.expected_failure {
-            let (line, column) = line_col(analysis, test.file, test.span.start);
+            let (line, column) = analysis.line_col(test.file, test.span.start);
             fields.insert(
                 "expected_failure".into(),
                 json!({"path": path_of(analysis, test), "line": line, "column": column}),
@@ -64,7 +64,7 @@ pub fn diagnostic_json(analysis: &Analysis, d: &Diagnostic) -> Value {
         .chain
         .iter()
         .map(|step| {
-            let (line, column) = line_col(analysis, step.location.file, step.location.span.start);
+            let (line, column) = analysis.line_col(step.location.file, step.location.span.start);
             let mut s = json!({
                 "function": &*step.function,
                 "path": path_of(analysis, step.location),

@@ -55,7 +55,7 @@ pub fn write_statistics(
         let e = by_rule.entry(d.rule).or_insert((0, d.severity.as_str()));
         e.0 += 1;
         if let Some(entry) = &d.entry {
-            let (line, col) = line_col(analysis, entry.location.file, entry.location.span.start);
+            let (line, col) = analysis.line_col(entry.location.file, entry.location.span.start);
             let key = (
                 path_of(analysis, entry.location).to_string(),
                 line,
@@ -110,14 +110,6 @@ pub fn write_statistics(
 }
 
 /// A 1-based line and a 1-based column in characters.
-pub fn line_col(analysis: &Analysis, file: u32, byte: u32) -> (usize, usize) {
-    let facts = &analysis.facts[file as usize];
-    let pos = facts
-        .line_index
-        .position(&analysis.workspace.files[file as usize].text, byte as usize);
-    (pos.line as usize + 1, pos.column as usize + 1)
-}
-
 pub fn path_of(analysis: &Analysis, loc: Location) -> &str {
     &analysis.workspace.files[loc.file as usize].display
 }
@@ -182,7 +174,7 @@ fn write_concise(analysis: &Analysis, out: &mut dyn Write) -> std::io::Result<()
 }
 
 pub fn concise_line(analysis: &Analysis, d: &Diagnostic) -> String {
-    let (line, col) = line_col(analysis, d.location.file, d.location.span.start);
+    let (line, col) = analysis.line_col(d.location.file, d.location.span.start);
     let confirmed = match &d.confirmation {
         Some(c) if c.status == crate::diagnostic::ConfirmationStatus::Confirmed => " [confirmed]",
         _ => "",

@@ -4,7 +4,7 @@
 //! it), as URIs relative to `%SRCROOT%`, which is the working directory. Columns count
 //! Unicode code points (`columnKind`), like every other format.
 
-use super::{line_col, path_of};
+use super::path_of;
 use crate::analysis::Analysis;
 use crate::diagnostic::{Applicability, Diagnostic, Location, Severity};
 use crate::rules;
@@ -68,8 +68,8 @@ fn artifact(analysis: &Analysis, file: u32) -> Value {
 }
 
 fn region(analysis: &Analysis, loc: Location) -> Value {
-    let (sl, sc) = line_col(analysis, loc.file, loc.span.start);
-    let (el, ec) = line_col(analysis, loc.file, loc.span.end);
+    let (sl, sc) = analysis.line_col(loc.file, loc.span.start);
+    let (el, ec) = analysis.line_col(loc.file, loc.span.end);
     json!({"startLine": sl, "startColumn": sc, "endLine": el, "endColumn": ec})
 }
 
@@ -94,7 +94,7 @@ fn result(analysis: &Analysis, d: &Diagnostic, rule_index: usize) -> Value {
         "message": {"text": text},
         "locations": [{"physicalLocation": physical(analysis, d.location)}],
         "partialFingerprints": {
-            "adlintSite/v1": crate::baseline::fingerprint(analysis, d),
+            "adlintSite/v1": crate::suppress::baseline::fingerprint(&analysis.workspace.files, d),
         },
     });
     let map = r.as_object_mut().expect("an object");

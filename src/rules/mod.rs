@@ -24,14 +24,14 @@ mod nested_ad;
 pub mod origin;
 mod rebinding;
 mod try_catch;
-mod unused_suppression;
+pub mod unused_suppression;
 
 use crate::callgraph::CallGraph;
 use crate::diagnostic::{Category, ChainStep, Diagnostic, EntryInfo, Location, Severity};
 use crate::facts::{Call, FileFacts, FuncIdx, Site, Span};
 use crate::index::{FuncRef, Index};
 use crate::version::Version;
-use crate::workspace::SourceFile;
+use crate::workspace::{SourceFile, Workspace};
 
 pub trait Rule: Sync {
     fn name(&self) -> &'static str;
@@ -82,6 +82,29 @@ pub fn docs_url(rule: &str) -> String {
 
 pub fn rule_by_name(name: &str) -> Option<&'static dyn Rule> {
     all_rules().into_iter().find(|r| r.name() == name)
+}
+
+/// Rule names, categories and `ALL`: what `select`, `ignore` and suppressions accept.
+pub fn selector_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = all_rules().iter().map(|r| r.name()).collect();
+    names.extend(Category::ALL.iter().map(|c| c.as_str()));
+    names.push("ALL");
+    names
+}
+
+/// Whether a name is a rule, a category or `ALL`.
+pub fn is_selector(s: &str) -> bool {
+    s == "ALL" || Category::parse(s).is_some() || rule_by_name(s).is_some()
+}
+
+/// The first rule name or category of a config file that names no rule or category.
+pub fn check_config(config: &crate::config::Config) -> Result<(), crate::config::ConfigError> {
+    config.check_selectors(is_selector, &selector_names())
+}
+
+/// [`check_config`] for every config file of a workspace.
+pub fn check_configs(workspace: &Workspace) -> Result<(), crate::config::ConfigError> {
+    workspace.configs.iter().try_for_each(check_config)
 }
 
 /// Facts about the environment that change what Zygote does.

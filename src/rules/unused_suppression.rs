@@ -7,6 +7,9 @@ use crate::diagnostic::{Category, Diagnostic, Severity};
 
 pub struct UnusedSuppression;
 
+/// The rule's name, which the suppression pass gives the findings it makes.
+pub const NAME: &str = "unused-suppression";
+
 const DOCS: &str = r#"## What it does
 Reports `# adlint: ignore[...]` directives that suppress nothing (the code was fixed, or the
 rule name is wrong), and blanket `# adlint: ignore` directives that name no rule.
@@ -40,7 +43,7 @@ Deleting an unused directive changes nothing else; not yet offered as a fix.
 
 impl Rule for UnusedSuppression {
     fn name(&self) -> &'static str {
-        crate::suppress::UNUSED_SUPPRESSION
+        NAME
     }
     fn category(&self) -> Category {
         Category::Meta

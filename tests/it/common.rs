@@ -2,7 +2,7 @@
 //! `adlint check` does.
 #![allow(dead_code)]
 
-use adlint::analysis::{self, Analysis, Options};
+use adlint::analysis::{Analysis, Options};
 use adlint::workspace::Workspace;
 use std::path::PathBuf;
 
@@ -37,7 +37,7 @@ impl Project {
 
     pub fn analyze_with(&self, options: &Options) -> Analysis {
         let ws = Workspace::discover(&[self.dir.path().to_path_buf()]).expect("discover");
-        analysis::analyze(ws, options)
+        adlint::fix::analyze(ws, options)
     }
 }
 
@@ -46,7 +46,7 @@ pub fn findings(a: &Analysis) -> Vec<(String, String, usize, usize)> {
     a.diagnostics
         .iter()
         .map(|d| {
-            let (line, col) = adlint::render::line_col(a, d.location.file, d.location.span.start);
+            let (line, col) = a.line_col(d.location.file, d.location.span.start);
             let path = &a.workspace.files[d.location.file as usize].path;
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
             (d.rule.to_string(), name, line, col)

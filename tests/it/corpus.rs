@@ -27,7 +27,7 @@ fn run(file: &Path) -> BTreeSet<(String, usize)> {
         .iter()
         .filter(|d| d.severity >= Severity::Warning)
         .map(|d| {
-            let (line, _) = adlint::render::line_col(&a, d.location.file, d.location.span.start);
+            let (line, _) = a.line_col(d.location.file, d.location.span.start);
             (d.category.as_str().to_string(), line)
         })
         .collect()

@@ -74,7 +74,7 @@ fn offered(text: &str) -> Vec<String> {
     a.diagnostics
         .iter()
         .flat_map(|d| {
-            let (line, _) = adlint::render::line_col(&a, d.location.file, d.location.span.start);
+            let (line, _) = a.line_col(d.location.file, d.location.span.start);
             d.fixes
                 .iter()
                 .map(move |f| format!("{line}: {:?} {}", f.applicability, f.title))
@@ -485,15 +485,13 @@ fn verify_says_when_it_cannot_check() {
 }
 
 #[test]
-fn no_fixes_are_built_for_output_that_shows_none() {
-    // `--output-format concise`, `--statistics` and `--write-baseline` show neither fixes
-    // nor the builders' help: the same findings, without them.
+fn the_analysis_builds_no_fixes_and_fix_analyze_does() {
+    // The analysis reports findings; fixes (and the builders' help) are built by `fix`
+    // where they are shown or applied: the same findings, with them.
     let p = Project::new(&[("main.jl", &fixture("safe_copy", "before.jl"))]);
     let with = p.analyze();
-    let without = p.analyze_with(&adlint::analysis::Options {
-        no_fixes: true,
-        ..Default::default()
-    });
+    let ws = adlint::workspace::Workspace::discover(&[p.dir.path().to_path_buf()]).unwrap();
+    let without = adlint::analysis::analyze(ws, &Default::default());
     assert!(with.diagnostics.iter().any(|d| !d.fixes.is_empty()));
     assert!(without.diagnostics.iter().all(|d| d.fixes.is_empty()));
     let sites = |a: &adlint::analysis::Analysis| -> Vec<_> {

@@ -4,6 +4,7 @@
 mod common;
 
 mod adopt;
+mod architecture;
 mod cli;
 mod corpus;
 mod fix;

@@ -138,7 +138,7 @@ fn a_box_no_gradient_flows_through_is_a_hint() {
         .iter()
         .map(|d| {
             (
-                adlint::render::line_col(&a, d.location.file, d.location.span.start).0,
+                a.line_col(d.location.file, d.location.span.start).0,
                 d.severity,
             )
         })
@@ -238,7 +238,7 @@ fn with_implicit_parameters_a_box_assigned_outside_is_a_hint() {
         .filter(|d| d.rule == "boxed-variable")
         .map(|d| {
             (
-                adlint::render::line_col(&a, d.location.file, d.location.span.start).0,
+                a.line_col(d.location.file, d.location.span.start).0,
                 d.severity,
             )
         })
@@ -260,7 +260,7 @@ fn a_box_each_closure_assigns_before_reading_is_a_hint() {
             .filter(|d| d.rule == "boxed-variable")
             .map(|d| {
                 (
-                    adlint::render::line_col(&a, d.location.file, d.location.span.start).0,
+                    a.line_col(d.location.file, d.location.span.start).0,
                     d.severity,
                 )
             })

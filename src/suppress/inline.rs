@@ -167,15 +167,15 @@ pub fn apply(
             None => kept.push(d),
         }
     }
-    let names = crate::config::selector_names();
+    let names = crate::rules::selector_names();
     for dir in &all {
-        if !enabled(dir.file, UNUSED_SUPPRESSION) {
+        if !enabled(dir.file, crate::rules::unused_suppression::NAME) {
             continue;
         }
         let unknown: Vec<&String> = dir
             .codes
             .iter()
-            .filter(|c| !crate::config::is_selector(c))
+            .filter(|c| !crate::rules::is_selector(c))
             .collect();
         let message = if dir.codes.is_empty() {
             "blanket suppression: `# adlint: ignore` without a rule hides every finding; name the rules, as in `# adlint: ignore[index-assignment]`".to_string()
@@ -193,7 +193,7 @@ pub fn apply(
             continue;
         };
         kept.push(Diagnostic {
-            rule: UNUSED_SUPPRESSION,
+            rule: crate::rules::unused_suppression::NAME,
             category: Category::Meta,
             severity: Severity::Warning,
             message,
@@ -213,8 +213,6 @@ pub fn apply(
     }
     kept
 }
-
-pub const UNUSED_SUPPRESSION: &str = "unused-suppression";
 
 #[cfg(test)]
 mod tests {

@@ -6,8 +6,9 @@
 //! numbers, so that edits elsewhere in the file do not invalidate the baseline. Identical
 //! keys are counted, so a second identical finding in the same function is still new.
 
-use crate::analysis::Analysis;
 use crate::diagnostic::Diagnostic;
+use crate::facts::FileFacts;
+use crate::workspace::{SourceFile, Workspace};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
@@ -64,8 +65,8 @@ fn fnv1a(parts: &[&str]) -> String {
 }
 
 /// The site's first line with runs of whitespace collapsed.
-fn normalised_site(analysis: &Analysis, d: &Diagnostic) -> String {
-    let text = &analysis.workspace.files[d.location.file as usize].text;
+fn normalised_site(files: &[SourceFile], d: &Diagnostic) -> String {
+    let text = &files[d.location.file as usize].text;
     let span = d.location.span;
     let site = text
         .get(span.start as usize..span.end as usize)
@@ -75,9 +76,9 @@ fn normalised_site(analysis: &Analysis, d: &Diagnostic) -> String {
 }
 
 /// The file of a diagnostic relative to the package root (`/`-separated).
-fn root_relative(analysis: &Analysis, file: u32) -> String {
-    let f = &analysis.workspace.files[file as usize];
-    match f.path.strip_prefix(&analysis.workspace.root) {
+fn root_relative(workspace: &Workspace, file: u32) -> String {
+    let f = &workspace.files[file as usize];
+    match f.path.strip_prefix(&workspace.root) {
         Ok(rel) => rel.to_string_lossy().replace('\\', "/"),
         Err(_) => f.display.clone(),
     }
@@ -85,31 +86,32 @@ fn root_relative(analysis: &Analysis, file: u32) -> String {
 
 /// A stable hash of what identifies a finding apart from its line (also SARIF's
 /// `partialFingerprints`).
-pub fn fingerprint(analysis: &Analysis, d: &Diagnostic) -> String {
-    fnv1a(&[d.rule, &normalised_site(analysis, d)])
+pub fn fingerprint(files: &[SourceFile], d: &Diagnostic) -> String {
+    fnv1a(&[d.rule, &normalised_site(files, d)])
 }
 
-pub fn key(analysis: &Analysis, d: &Diagnostic) -> Key {
+pub fn key(workspace: &Workspace, d: &Diagnostic) -> Key {
     Key {
-        path: root_relative(analysis, d.location.file),
+        path: root_relative(workspace, d.location.file),
         rule: d.rule.to_string(),
         function: d.function.as_deref().unwrap_or("<top level>").to_string(),
-        fingerprint: fingerprint(analysis, d),
+        fingerprint: fingerprint(&workspace.files, d),
     }
 }
 
-/// The baseline of an analysis, as the text of a baseline file.
-pub fn render(analysis: &Analysis) -> String {
+/// The baseline of a run's findings, as the text of a baseline file.
+pub fn render(workspace: &Workspace, facts: &[FileFacts], diagnostics: &[Diagnostic]) -> String {
     let mut entries: Vec<Entry> = Vec::new();
     let mut index: HashMap<Key, usize> = HashMap::new();
-    for d in &analysis.diagnostics {
-        let k = key(analysis, d);
+    for d in diagnostics {
+        let k = key(workspace, d);
         match index.get(&k) {
             Some(&i) => entries[i].count += 1,
             None => {
                 index.insert(k.clone(), entries.len());
-                let (line, _) =
-                    crate::render::line_col(analysis, d.location.file, d.location.span.start);
+                let file = d.location.file as usize;
+                let (line, _) = (facts[file].line_index)
+                    .line_col(&workspace.files[file].text, d.location.span.start as usize);
                 entries.push(Entry {
                     key: k,
                     count: 1,
@@ -160,12 +162,11 @@ impl Baseline {
 
     /// Hide the findings the baseline has. Entries for files that are in the package but
     /// not being reported this run (a check of a subfolder) are neither used nor stale.
-    pub fn apply(mut self, analysis: &mut Analysis) -> Stats {
+    pub fn apply(mut self, workspace: &Workspace, diagnostics: &mut Vec<Diagnostic>) -> Stats {
         let mut stats = Stats::default();
-        let diagnostics = std::mem::take(&mut analysis.diagnostics);
         let mut kept = Vec::with_capacity(diagnostics.len());
-        for d in diagnostics {
-            let k = key(analysis, &d);
+        for d in std::mem::take(diagnostics) {
+            let k = key(workspace, &d);
             match self.counts.get_mut(&k) {
                 Some(n) if *n > 0 => {
                     *n -= 1;
@@ -174,10 +175,10 @@ impl Baseline {
                 _ => kept.push(d),
             }
         }
-        analysis.diagnostics = kept;
-        let not_reported: std::collections::HashSet<String> = (0..analysis.workspace.files.len())
-            .filter(|&i| !analysis.workspace.files[i].reported)
-            .map(|i| root_relative(analysis, i as u32))
+        *diagnostics = kept;
+        let not_reported: std::collections::HashSet<String> = (0..workspace.files.len())
+            .filter(|&i| !workspace.files[i].reported)
+            .map(|i| root_relative(workspace, i as u32))
             .collect();
         stats.stale = self
             .counts
