@@ -1,12 +1,12 @@
-//! Compiles `src/native/` (see each file for why): `children.c` against the headers of
+//! Compiles `src/syntax/native/` (see each file for why): `children.c` against the headers of
 //! the tree-sitter crate this build links (its `links = "tree-sitter"` hands us the path of
 //! its `include/` directory, and its sources sit beside it in `src/`), and `arena.c`.
 
 use std::path::PathBuf;
 
 fn main() {
-    println!("cargo:rerun-if-changed=src/native/children.c");
-    println!("cargo:rerun-if-changed=src/native/arena.c");
+    println!("cargo:rerun-if-changed=src/syntax/native/children.c");
+    println!("cargo:rerun-if-changed=src/syntax/native/arena.c");
     let include = PathBuf::from(
         std::env::var("DEP_TREE_SITTER_INCLUDE")
             .expect("the tree-sitter crate tells dependents where its headers are"),
@@ -21,7 +21,7 @@ fn main() {
         .include(&sources)
         .warnings(true)
         .extra_warnings(true)
-        .file("src/native/children.c")
-        .file("src/native/arena.c")
+        .file("src/syntax/native/children.c")
+        .file("src/syntax/native/arena.c")
         .compile("adlint-native");
 }

@@ -7,6 +7,13 @@ use std::mem::MaybeUninit;
 use std::sync::OnceLock;
 use tree_sitter::{Language, Node, Parser, Query, Tree};
 
+mod lines;
+mod native;
+mod quirks;
+
+pub use lines::{ColumnUnit, LineIndex, Position};
+pub use quirks::{is_misparsed_not_equal, mask_quirks};
+
 /// The tree-sitter language for Julia, pinned in `Cargo.toml`, with the external scanner
 /// guarded against its error-mode scan (see [`scanner_guard`]).
 pub fn language() -> Language {
@@ -15,7 +22,7 @@ pub fn language() -> Language {
 }
 
 /// Every query file in `queries/`, by name, embedded at build time.
-pub const QUERY_SOURCES: &[(&str, &str)] = &[("facts", include_str!("../queries/facts.scm"))];
+pub const QUERY_SOURCES: &[(&str, &str)] = &[("facts", include_str!("../../queries/facts.scm"))];
 
 /// The facts query, compiled once per process. Extraction does not need it (compiling it
 /// took half the time of checking a small package): tests use it to check the query and
@@ -108,7 +115,7 @@ impl KindSet {
 /// The nodes of `node`'s subtree (itself included) whose kind id `k` has `wanted[k]`, in
 /// pre-order.
 ///
-/// The walk runs in `src/native/children.c` and comes back only at the nodes wanted: on
+/// The walk runs in `src/syntax/native/children.c` and comes back only at the nodes wanted: on
 /// the 4 MB bench corpus the facts query wants about one node in ten, and a walk that
 /// called back per node cost a fifth of the time after parsing.
 pub fn nodes_of_kinds<'t>(node: Node<'t>, wanted: &[bool]) -> Vec<Found<'t>> {
@@ -371,7 +378,7 @@ pub fn parse(source: &str) -> Parsed {
 }
 
 /// [`parse`], for a tree that is read once and dropped: `f` gets its root and its error
-/// count, and the tree's memory comes from this thread's arena (`src/native/arena.c`),
+/// count, and the tree's memory comes from this thread's arena (`src/syntax/native/arena.c`),
 /// taken back at once when `f` returns instead of freed node by node. What `f` returns
 /// cannot hold the tree (nodes borrow it). On the 20 MB bench corpus, parsing this way
 /// took 3.8 s instead of 4.5 s (one thread).
@@ -423,7 +430,7 @@ pub fn parse_memory_spills() -> u64 {
     unsafe { native::adlint_arena_spills() }
 }
 
-/// Makes tree-sitter allocate through `src/native/arena.c` (malloc and free, unless a
+/// Makes tree-sitter allocate through `src/syntax/native/arena.c` (malloc and free, unless a
 /// [`with_transient_parse`] is running on the thread). Called before any parser or
 /// language is made, so that every tree-sitter call happens after it.
 fn install_allocator() {
@@ -609,202 +616,6 @@ fn count_errors(tree: &Tree) -> usize {
     count
 }
 
-/// Blank out constructs that tree-sitter-julia 0.23.1 misparses so badly that the rest of the
-/// file is lost, keeping every byte offset. Today: the `const` of a `const` field inside a
-/// `mutable struct` (Julia 1.8+), which otherwise turns the struct and everything after it
-/// into one ERROR node. A `const` line without `=` can only be such a field. Also a `\r`
-/// alone as a line ending, which the grammar does not know.
-pub fn mask_quirks(source: &str) -> std::borrow::Cow<'_, str> {
-    // Old Mac line endings (a `\r` alone): the grammar knows only `\n` and `\r\n`, and
-    // read a file of them as one line of errors. Each becomes a `\n` (one byte for one).
-    let bytes = source.as_bytes();
-    let lone_cr = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
-    let lines: std::borrow::Cow<'_, str> = match (0..bytes.len()).any(lone_cr) {
-        true => {
-            let fixed: Vec<u8> = (0..bytes.len())
-                .map(|i| if lone_cr(i) { b'\n' } else { bytes[i] })
-                .collect();
-            std::borrow::Cow::Owned(String::from_utf8(fixed).expect("one ASCII byte for another"))
-        }
-        false => std::borrow::Cow::Borrowed(source),
-    };
-    let masked = match mask_const_fields(&lines) {
-        std::borrow::Cow::Owned(s) => Some(s),
-        std::borrow::Cow::Borrowed(_) => None,
-    };
-    match masked {
-        Some(s) => std::borrow::Cow::Owned(s),
-        None => lines,
-    }
-}
-
-/// The `const` fields of [`mask_quirks`].
-fn mask_const_fields(source: &str) -> std::borrow::Cow<'_, str> {
-    if !source.contains("const") {
-        return std::borrow::Cow::Borrowed(source);
-    }
-    let mut out: Option<String> = None;
-    let mut offset = 0;
-    for line in source.split_inclusive('\n') {
-        let trimmed = line.trim_start();
-        if let Some(rest) = trimmed.strip_prefix("const") {
-            let is_field = rest.starts_with([' ', '\t'])
-                && !rest.contains('=')
-                && rest
-                    .trim()
-                    .chars()
-                    .next()
-                    .is_some_and(|c| c.is_alphabetic() || c == '_');
-            if is_field {
-                let start = offset + (line.len() - trimmed.len());
-                let buf = out.get_or_insert_with(|| source.to_string());
-                buf.replace_range(start..start + 5, "     ");
-            }
-        }
-        offset += line.len();
-    }
-    match out {
-        Some(s) => std::borrow::Cow::Owned(s),
-        None => std::borrow::Cow::Borrowed(source),
-    }
-}
-
-/// `x!=0` is parsed as the assignment `x! = 0`, and `m.w!=0` as a field assignment to `w!`.
-/// True when `node` (an `assignment`) is really such a comparison.
-pub fn is_misparsed_not_equal(node: Node, source: &str) -> bool {
-    if node.kind() != "assignment" {
-        return false;
-    }
-    let Some(lhs) = node.child(0) else {
-        return false;
-    };
-    let Some(op) = node.child(1) else {
-        return false;
-    };
-    lhs.end_byte() == op.start_byte() && source[lhs.byte_range()].ends_with('!')
-}
-
-/// Line and column lookup for one file. Lines and columns are 0-based here; renderers add 1.
-#[derive(Debug, Clone, Default)]
-pub struct LineIndex {
-    /// Byte offset of each line's start (files are far below 4 GiB: spans are `u32` too).
-    line_starts: Vec<u32>,
-}
-
-/// A 0-based position: line, and column in Unicode scalar values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-pub struct Position {
-    pub line: u32,
-    pub column: u32,
-}
-
-impl LineIndex {
-    pub fn new(source: &str) -> Self {
-        let mut line_starts = vec![0];
-        let bytes = source.as_bytes();
-        for (i, &b) in bytes.iter().enumerate() {
-            // `\n`, and a `\r` alone (old Mac line endings; the language server protocol
-            // counts it as a line break too).
-            if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
-                line_starts.push(i as u32 + 1);
-            }
-        }
-        line_starts.shrink_to_fit();
-        LineIndex { line_starts }
-    }
-
-    pub fn line_count(&self) -> usize {
-        self.line_starts.len()
-    }
-
-    /// The 0-based line containing `byte`.
-    pub fn line_of(&self, byte: usize) -> usize {
-        let byte = u32::try_from(byte).unwrap_or(u32::MAX);
-        match self.line_starts.binary_search(&byte) {
-            Ok(i) => i,
-            Err(i) => i - 1,
-        }
-    }
-
-    pub fn line_start(&self, line: usize) -> usize {
-        self.line_starts[line.min(self.line_starts.len() - 1)] as usize
-    }
-
-    /// Byte offset -> position with a column in Unicode scalar values.
-    pub fn position(&self, source: &str, byte: usize) -> Position {
-        let byte = clamp_to_char_boundary(source, byte);
-        let line = self.line_of(byte);
-        let start = self.line_starts[line] as usize;
-        let column = source[start..byte].chars().count();
-        Position {
-            line: line as u32,
-            column: column as u32,
-        }
-    }
-
-    /// Byte offset -> 1-based line and column (in Unicode scalar values), as users read
-    /// them in `path:line:column`.
-    pub fn line_col(&self, source: &str, byte: usize) -> (usize, usize) {
-        let p = self.position(source, byte);
-        (p.line as usize + 1, p.column as usize + 1)
-    }
-
-    /// Byte offset -> column in UTF-16 code units (for LSP clients that want it).
-    pub fn utf16_column(&self, source: &str, byte: usize) -> (u32, u32) {
-        let byte = clamp_to_char_boundary(source, byte);
-        let line = self.line_of(byte);
-        let start = self.line_starts[line] as usize;
-        let column: usize = source[start..byte].chars().map(char::len_utf16).sum();
-        (line as u32, column as u32)
-    }
-
-    /// Line and column in a given unit back to a byte offset; past-the-end clamps.
-    pub fn offset(&self, source: &str, line: u32, column: u32, unit: ColumnUnit) -> usize {
-        let line = line as usize;
-        if line >= self.line_starts.len() {
-            return source.len();
-        }
-        let start = self.line_starts[line] as usize;
-        let end = self
-            .line_starts
-            .get(line + 1)
-            .map_or(source.len(), |&e| e as usize);
-        let text = &source[start..end];
-        let mut remaining = column as usize;
-        for (i, ch) in text.char_indices() {
-            if ch == '\n' || remaining == 0 {
-                return start + i;
-            }
-            let width = match unit {
-                ColumnUnit::Utf8 => ch.len_utf8(),
-                ColumnUnit::Utf16 => ch.len_utf16(),
-                ColumnUnit::Chars => 1,
-            };
-            if width > remaining {
-                return start + i;
-            }
-            remaining -= width;
-        }
-        end
-    }
-}
-
-/// How a client counts columns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ColumnUnit {
-    Utf8,
-    Utf16,
-    Chars,
-}
-
-fn clamp_to_char_boundary(source: &str, mut byte: usize) -> usize {
-    byte = byte.min(source.len());
-    while !source.is_char_boundary(byte) {
-        byte -= 1;
-    }
-    byte
-}
-
 /// The text of a node.
 pub fn text<'s>(node: Node, source: &'s str) -> &'s str {
     source.get(node.byte_range()).unwrap_or("")
@@ -861,7 +672,7 @@ fn push_children_by_cursor<'t>(node: Node<'t>, anonymous: bool, out: &mut Vec<No
 ///
 /// `Node::child(i)` steps from the first child on every call (so reading n children costs
 /// n²/2 steps), and a tree cursor's step costs several hundred instructions; this reads
-/// tree-sitter's subtree arrays directly (`src/native/children.c`). On the 4 MB bench
+/// tree-sitter's subtree arrays directly (`src/syntax/native/children.c`). On the 4 MB bench
 /// corpus, reading children took 1.5 G of 15.3 G instructions before it.
 fn read_children<'t>(
     node: Node<'t>,
@@ -881,76 +692,6 @@ fn read_children<'t>(
         )
     };
     (read != u32::MAX).then_some(read as usize)
-}
-
-mod native {
-    use tree_sitter::ffi::TSNode;
-
-    /// `AdlintWalker` of `src/native/children.c`.
-    #[repr(C)]
-    pub struct Walker {
-        _opaque: [u8; 0],
-    }
-
-    /// `AdlintHit` of `src/native/children.c`.
-    #[repr(C)]
-    pub struct Hit {
-        pub node: TSNode,
-        pub parent: TSNode,
-        pub grandparent: TSNode,
-    }
-
-    /// `AdlintArenaMark` of `src/native/arena.c`.
-    #[repr(C)]
-    #[derive(Clone, Copy)]
-    pub struct ArenaMark {
-        current: u32,
-        cursor: *mut u8,
-        spills: u64,
-        active: bool,
-    }
-
-    extern "C" {
-        /// See `src/native/arena.c`.
-        pub fn adlint_ts_malloc(size: usize) -> *mut std::ffi::c_void;
-        /// See `src/native/arena.c`.
-        pub fn adlint_ts_calloc(count: usize, size: usize) -> *mut std::ffi::c_void;
-        /// See `src/native/arena.c`.
-        pub fn adlint_ts_realloc(p: *mut std::ffi::c_void, size: usize) -> *mut std::ffi::c_void;
-        /// See `src/native/arena.c`.
-        pub fn adlint_ts_free(p: *mut std::ffi::c_void);
-        /// See `src/native/arena.c`.
-        pub fn adlint_arena_enter() -> ArenaMark;
-        /// See `src/native/arena.c`.
-        pub fn adlint_arena_pause();
-        /// See `src/native/arena.c`.
-        pub fn adlint_arena_spilled_since(mark: ArenaMark) -> bool;
-        /// See `src/native/arena.c`.
-        pub fn adlint_arena_leave(mark: ArenaMark);
-        /// See `src/native/arena.c`.
-        pub fn adlint_arena_trim();
-        /// See `src/native/arena.c`.
-        pub fn adlint_arena_spills() -> u64;
-        /// See `src/native/children.c`.
-        pub fn adlint_walker_new(root: TSNode) -> *mut Walker;
-        /// See `src/native/children.c`.
-        pub fn adlint_walker_next(
-            walker: *mut Walker,
-            wanted: *const bool,
-            wanted_len: u32,
-            out: *mut Hit,
-            cap: u32,
-        ) -> u32;
-        /// See `src/native/children.c`.
-        pub fn adlint_walker_free(walker: *mut Walker);
-        /// See `src/native/children.c`.
-        pub fn adlint_node_children(
-            node: TSNode,
-            anonymous: bool,
-            out: *mut TSNode,
-            cap: u32,
-        ) -> u32;
-    }
 }
 
 #[cfg(test)]
