@@ -203,7 +203,7 @@ fn child_phases_rss() {
         drop(facts_copy);
         let index = Index::build(&facts, &[], adlint::units::Units::single(facts.len()));
         line("index");
-        let decls = index::Rules::build(&facts, &index);
+        let decls = index::CustomRules::build(&facts, &index);
         let graph = callgraph::build(&facts, &index, &decls, adlint::knowledge::get(), &[]);
         line("callgraph");
         let settings = Settings::default();
@@ -302,7 +302,7 @@ fn phases(files: &[(PathBuf, String)]) -> Phases {
     let index = Index::build(&facts, &[], adlint::units::Units::single(facts.len()));
     let index_t = t.elapsed();
     let t = Instant::now();
-    let decls = index::Rules::build(&facts, &index);
+    let decls = index::CustomRules::build(&facts, &index);
     let graph = callgraph::build(&facts, &index, &decls, adlint::knowledge::get(), &[]);
     let callgraph_t = t.elapsed();
     let settings = Settings::default();

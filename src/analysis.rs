@@ -383,7 +383,7 @@ fn analyze_facts(
     workspace.warnings.extend(units.notes.iter().cloned());
     phases.done("units");
     let index = Index::build(&facts, &edges, units);
-    let rule_decls = index::Rules::build(&facts, &index);
+    let rule_decls = index::CustomRules::build(&facts, &index);
     phases.done("index");
     let (knowledge, config_zygote) = match workspace.root_config() {
         Some(c) => (

@@ -12,7 +12,7 @@ use crate::backend::Backend;
 use crate::facts::{
     AssignKind, Call, FileFacts, FuncIdx, Function, FunctionKind, Name, Span, Value,
 };
-use crate::index::{ExternalBinding, FuncRef, Index, Rules};
+use crate::index::{CustomRules, ExternalBinding, FuncRef, Index};
 use crate::knowledge::{self, EntryApi, Knowledge, Traverse};
 // The call graph hashes functions, calls and names many times each: its maps use the
 // fast hasher.
@@ -209,6 +209,28 @@ impl CallGraph {
     /// ...): nothing is reached through it.
     pub fn is_cut(&self, f: FuncRef) -> bool {
         self.cut[self.node(f).index()]
+    }
+
+    /// Every function one entry reaches, whether or not another entry is nearer to it:
+    /// the walk of the graph's reachability from the entry's roots, not into cut
+    /// functions.
+    pub fn reached_by(&self, entry: usize) -> HashSet<FuncRef> {
+        let mut seen = FixedBitSet::with_capacity(self.graph.node_count());
+        let mut queue: VecDeque<NodeIndex> = VecDeque::new();
+        for &root in &self.entries[entry].roots {
+            let n = self.node(root);
+            if !self.cut[n.index()] && !seen.put(n.index()) {
+                queue.push_back(n);
+            }
+        }
+        while let Some(n) = queue.pop_front() {
+            for t in self.graph.neighbors(n) {
+                if !self.cut[t.index()] && !seen.put(t.index()) {
+                    queue.push_back(t);
+                }
+            }
+        }
+        seen.ones().map(|i| self.graph[NodeIndex::new(i)]).collect()
     }
 
     pub fn reach_of(&self, f: FuncRef) -> Option<Reach> {
@@ -737,7 +759,12 @@ impl Demand {
 /// workspace, or one the config names), it is a rule's body, or it is no code that runs
 /// when called (the top level, a region adlint does not analyse, the generator of an
 /// `@generated` function, a module's `__init__`).
-fn cuts(files: &[FileFacts], index: &Index, rules: &Rules, knowledge: &Knowledge) -> Vec<bool> {
+fn cuts(
+    files: &[FileFacts],
+    index: &Index,
+    rules: &CustomRules,
+    knowledge: &Knowledge,
+) -> Vec<bool> {
     let mut cut = Vec::new();
     for (fi, facts) in files.iter().enumerate() {
         for f in &facts.functions {
@@ -772,7 +799,7 @@ fn cuts(files: &[FileFacts], index: &Index, rules: &Rules, knowledge: &Knowledge
 pub fn build(
     files: &[FileFacts],
     index: &Index,
-    rules: &Rules,
+    rules: &CustomRules,
     knowledge: &Knowledge,
     versions: &[crate::version::Versions],
 ) -> CallGraph {

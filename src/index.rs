@@ -574,23 +574,24 @@ fn module_chain(facts: &FileFacts, module: Option<ModIdx>) -> Vec<Name> {
     chain
 }
 
-/// Rule declarations that cover a function, by target name.
+/// The workspace's own AD rules (`rrule`, `@adjoint`, `@non_differentiable` ...) that cover a
+/// function, by target name: named apart from `rules`, adlint's lint rules.
 #[derive(Debug, Default)]
-pub struct Rules {
+pub struct CustomRules {
     pub by_target: HashMap<Name, Vec<(u32, usize)>>,
     /// The workspace's struct types: concrete, so two different ones hold no common value.
     concrete: HashSet<Name>,
 }
 
-impl Rules {
+impl CustomRules {
     /// The declarations in effect. An `rrule` defined without a qualifier is a method of
     /// ChainRulesCore's `rrule` only where its module imports the name (`import
     /// ChainRulesCore: rrule`); after `using ChainRulesCore` alone it defines a function of
     /// its own, which Zygote never calls (zygote-semantics.md §6.1).
-    pub fn build(files: &[FileFacts], index: &Index) -> Rules {
-        let mut r = Rules {
+    pub fn build(files: &[FileFacts], index: &Index) -> CustomRules {
+        let mut r = CustomRules {
             concrete: index.structs.keys().copied().collect(),
-            ..Rules::default()
+            ..CustomRules::default()
         };
         for (fi, facts) in files.iter().enumerate() {
             for (di, d) in facts.rule_decls.iter().enumerate() {

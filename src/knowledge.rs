@@ -549,10 +549,6 @@ impl Knowledge {
         self.mutating.get(name)
     }
 
-    pub fn is_mutating_ok(&self, name: &str) -> bool {
-        self.mutating_ok.contains(name)
-    }
-
     /// A foreign-call row for a call `qualifier.name` with `arity` positional arguments.
     pub fn foreign_call(&self, qualifier: &[Name], name: &str, arity: usize) -> Option<&ForeignFn> {
         let qualified = qualifier

@@ -6,7 +6,7 @@ use crate::diagnostic::{self as adl, Applicability};
 use crate::facts::{FunctionKind, Span};
 use crate::index::FuncRef;
 use crate::rules;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use tower_lsp_server::ls_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, Hover, HoverContents, MarkupContent,
     MarkupKind, Position, Range, TextEdit, Uri, WorkspaceEdit,
@@ -40,27 +40,6 @@ fn enclosing_function(
         .filter(|(_, f)| pick(&f.kind) && f.span.contains(span))
         .min_by_key(|(_, f)| f.span.end - f.span.start)
         .map(|(i, _)| i as u32)
-}
-
-/// Every function an entry reaches (the same walk as the call graph's: from the roots,
-/// not into rule-covered functions).
-fn reached_by_entry(unit: &Unit, entry: usize) -> HashSet<FuncRef> {
-    let g = &unit.analysis.graph;
-    let mut seen = HashSet::new();
-    let mut queue = VecDeque::new();
-    for r in &g.entries[entry].roots {
-        if !g.is_cut(*r) && seen.insert(*r) {
-            queue.push_back(*r);
-        }
-    }
-    while let Some(f) = queue.pop_front() {
-        for t in g.successors(f) {
-            if !g.is_cut(t) && seen.insert(t) {
-                queue.push_back(t);
-            }
-        }
-    }
-    seen
 }
 
 pub fn hover(snap: &Snapshot, uri: &Uri, pos: Position) -> Option<Hover> {
@@ -122,7 +101,7 @@ pub fn hover(snap: &Snapshot, uri: &Uri, pos: Position) -> Option<Hover> {
         if !at(span) {
             continue;
         }
-        let reached = reached_by_entry(unit, ei);
+        let reached = g.reached_by(ei);
         let roots: Vec<String> = e
             .roots
             .iter()
