@@ -28,6 +28,9 @@ pub struct Options {
     pub zygote_version: Option<Version>,
     /// Also report findings whose call chain holds two or more guessed steps.
     pub include_guesses: bool,
+    /// Backend profiles beside the bundled ones (replacing a bundled one of the same
+    /// backend): how a new backend is tried before its profile ships.
+    pub profiles: Vec<crate::knowledge::Profile>,
 }
 
 impl Options {
@@ -392,6 +395,16 @@ fn analyze_facts(
         ),
         None => (std::sync::Arc::clone(crate::knowledge::builtin()), None),
     };
+    let knowledge = match options.profiles.is_empty() {
+        true => knowledge,
+        false => {
+            let mut k = (*knowledge).clone();
+            for p in &options.profiles {
+                k.add_profile(p.clone());
+            }
+            std::sync::Arc::new(k)
+        }
+    };
     // Each unit's versions: from the manifest of the environment it runs in.
     let unit_versions: Vec<crate::version::Versions> = (index.units.units.iter())
         .map(|u| {
@@ -483,6 +496,8 @@ fn analyze_facts(
             d.severity = sev;
         }
     }
+    let knowledge = &analysis.settings.knowledge;
+    diagnostics.retain_mut(|d| judged_by_profile(knowledge, d));
     let before = diagnostics.len();
     diagnostics.retain_mut(|d| how_reached(&analysis, d, options.include_guesses));
     analysis.hidden_guesses = before - diagnostics.len();
@@ -527,6 +542,21 @@ impl Phases {
 /// whose backend may be Zygote but is not known, or through a guessed step (a call adlint
 /// could not resolve for certain), it is at most a warning, and says so; guesses do not
 /// compound: a chain through two or more is not reported unless `include_guesses`.
+/// A finding under the profile of its entry's backend: kept only when its construct fails
+/// there, with the profile's severity cap. Findings without an entry are kept as they are.
+fn judged_by_profile(knowledge: &crate::knowledge::Knowledge, d: &mut Diagnostic) -> bool {
+    let Some(profile) = (d.entry.as_ref()).and_then(|e| knowledge.profile(e.backend)) else {
+        return true;
+    };
+    if !profile.fails(d.category) {
+        return false;
+    }
+    if let Some(cap) = profile.severity_cap(d.category) {
+        d.severity = d.severity.min(cap);
+    }
+    true
+}
+
 fn how_reached(analysis: &Analysis, d: &mut Diagnostic, include_guesses: bool) -> bool {
     let Some(entry) = &d.entry else { return true };
     let place = |loc: crate::diagnostic::Location| {
@@ -565,10 +595,11 @@ fn how_reached(analysis: &Analysis, d: &mut Diagnostic, include_guesses: bool) -
     if entry.backend == crate::backend::Backend::Unknown {
         d.severity = d.severity.min(Severity::Warning);
         d.message = format!(
-            "{} (possibly reached: the backend of `{}` at {} may be Zygote, adlint cannot tell)",
+            "{} (possibly reached: the backend of `{}` at {} may be {}, adlint cannot tell)",
             d.message,
             entry.api,
-            place(entry.location)
+            place(entry.location),
+            analysis.settings.knowledge.default_profile().name
         );
     }
     let guesses: Vec<&crate::diagnostic::ChainStep> =

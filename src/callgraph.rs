@@ -483,6 +483,9 @@ struct FileLookups {
     /// Guards on names ([`crate::facts::Cond::Flag`]), by the function whose `if` they
     /// are, as indices of the file's guards.
     flag_guards: HashMap<FuncIdx, Vec<u32>>,
+    /// The `@test_throws`/`@test_broken` of the file, each with the plain names it calls
+    /// (`back` of `@test_throws ... back(1.0)`), sorted.
+    failure_tests: Vec<(Span, Vec<Name>)>,
 }
 
 impl FileLookups {
@@ -505,10 +508,35 @@ impl FileLookups {
                 flag_guards.entry(g.func).or_default().push(i as u32);
             }
         }
+        let mut failure_tests: Vec<(Span, Vec<Name>)> = (f.sites.iter())
+            .filter_map(|s| match &s.kind {
+                crate::facts::SiteKind::Macro { path }
+                    if (path.last())
+                        .is_some_and(|m| m == "@test_throws" || m == "@test_broken") =>
+                {
+                    Some((s.span, Vec::new()))
+                }
+                _ => None,
+            })
+            .collect();
+        if !failure_tests.is_empty() {
+            for c in f.calls.iter().filter(|c| c.callee.len() == 1) {
+                for (span, names) in &mut failure_tests {
+                    if span.contains(c.span) {
+                        names.push(c.callee[0]);
+                    }
+                }
+            }
+            for (_, names) in &mut failure_tests {
+                names.sort_unstable_by_key(|n| n.number());
+                names.dedup();
+            }
+        }
         FileLookups {
             assigns_by,
             inner_by,
             flag_guards,
+            failure_tests,
         }
     }
 }
@@ -1010,12 +1038,12 @@ pub fn build(
         .collect();
     for entry in found {
         match entry {
-            Ok(entry) => match entry.backend {
-                Backend::Zygote | Backend::Unknown => {
+            Ok(entry) => match knowledge.analyses(entry.backend) {
+                true => {
                     blocked.extend(entry.roots.iter().copied());
                     cg.entries.push(entry)
                 }
-                _ => cg.other_entries.push(entry),
+                false => cg.other_entries.push(entry),
             },
             Err(ambiguous) => cg.ambiguous.push(ambiguous),
         }
@@ -2069,7 +2097,11 @@ impl<'a> Resolver<'a> {
         // backends' entries are calls like any other: Zygote differentiating one goes in.
         match self.entry_api(file, call) {
             Some(EntryMatch::Adjoint) => return res,
-            Some(EntryMatch::Api(api)) if matches!(api.backend, None | Some(Backend::Zygote)) => {
+            Some(EntryMatch::Api(api))
+                if api
+                    .backend
+                    .is_none_or(|b| b != Backend::Unknown && self.knowledge.analyses(b)) =>
+            {
                 return res
             }
             _ => {}
@@ -2359,7 +2391,7 @@ impl<'a> Resolver<'a> {
             .flat_map_iter(|(fi, facts)| {
                 (facts.calls.iter().enumerate()).filter_map(move |(ci, call)| {
                     let zygote = match self.entry_api(fi as u32, call)? {
-                        EntryMatch::Api(api) => api.may_run_zygote(),
+                        EntryMatch::Api(api) => self.knowledge.may_run_analysed(api),
                         EntryMatch::Adjoint => true,
                         EntryMatch::Ambiguous(_) => false,
                     };
@@ -2501,11 +2533,11 @@ impl<'a> Resolver<'a> {
             func: call.func,
         });
         if call.adjoint {
-            // `f'(x)`: Zygote's `Base.adjoint(::Function)`.
-            let zygote = vec!["Zygote".to_string(), "Flux".to_string()];
+            // `f'(x)`: the default backend's `Base.adjoint(::Function)` (Zygote's).
+            let packages = &self.knowledge.default_profile().adjoint_operator;
             return self
                 .index
-                .package_in_scope(unit, module, &zygote, name)
+                .package_in_scope(unit, module, packages, name)
                 .then_some(EntryMatch::Adjoint);
         }
         let qualifier: Vec<Name> = call
@@ -2603,10 +2635,11 @@ impl<'a> Resolver<'a> {
             let Some(v) = args.get(pos - 1) else { continue };
             let mut vals = BackendValues::default();
             self.backends_of(file, call.func, v, 0, &mut seen, &mut vals);
-            // Several values (a loop over backends): the entry runs Zygote for the Zygote
-            // values, which are the ones adlint analyses.
-            if vals.found.contains(&Backend::Zygote) {
-                return (Backend::Zygote, pos);
+            // Several values (a loop over backends): the entry runs each, and the analysed
+            // ones are those adlint follows.
+            let analysed = (vals.found.iter()).find(|&&b| self.knowledge.analyses(b));
+            if let Some(&b) = analysed {
+                return (b, pos);
             }
             if let Some(&b) = vals.found.first() {
                 return (b, pos);
@@ -2657,16 +2690,16 @@ impl<'a> Resolver<'a> {
                     label: name.to_string(),
                     implicit_params: false,
                     passes: Some((0, u32::MAX)),
-                    backend: Backend::Zygote,
+                    backend: self.knowledge.default_profile().backend,
                     expected_failure,
                 }));
             }
             EntryMatch::Api(api) => api,
         };
         let (backend, backend_at) = self.entry_backend(file, call, api);
-        // Backends the call lists as skipped (Zygote is not run: no Zygote entry) or as
-        // broken (its failure is expected, as inside `@test_broken`).
-        let lists_zygote = |key: &Option<String>| {
+        // Backends the call lists as skipped (the entry's backend is not run: no entry) or
+        // as broken (its failure is expected, as inside `@test_broken`).
+        let lists_backend = |key: &Option<String>| {
             key.as_deref().is_some_and(|key| {
                 let mut seen = HashSet::default();
                 (self.facts(file).kwargs(call.kwargs).iter())
@@ -2674,14 +2707,17 @@ impl<'a> Resolver<'a> {
                     .any(|(_, v)| {
                         let mut vals = BackendValues::default();
                         self.backends_of(file, call.func, v, 0, &mut seen, &mut vals);
-                        vals.found.contains(&Backend::Zygote)
+                        vals.found.contains(&backend)
                     })
             })
         };
-        if backend == Backend::Zygote && lists_zygote(&api.skip_keyword) {
+        let listed = |key| {
+            backend != Backend::Unknown && self.knowledge.analyses(backend) && lists_backend(key)
+        };
+        if listed(&api.skip_keyword) {
             return None;
         }
-        if backend == Backend::Zygote && lists_zygote(&api.broken_keyword) {
+        if listed(&api.broken_keyword) {
             expected_failure = expected_failure.or(Some(call.span));
         }
         let qualifier: Vec<Name> = call
@@ -2732,37 +2768,24 @@ impl<'a> Resolver<'a> {
 
     /// The `@test_throws` or `@test_broken` whose expression holds the call, if one does.
     fn expected_failure(&self, file: u32, call: &Call) -> Option<Span> {
-        let facts = self.facts(file);
-        let test_macros = || {
-            facts.sites.iter().filter_map(|s| match &s.kind {
-                crate::facts::SiteKind::Macro { path }
-                    if path
-                        .last()
-                        .is_some_and(|m| m == "@test_throws" || m == "@test_broken") =>
-                {
-                    Some(s.span)
-                }
-                _ => None,
-            })
-        };
+        let tests = &self.lookups(file).failure_tests;
+        if tests.is_empty() {
+            return None;
+        }
         // The span test first: it rules out nearly every site without reading a name.
-        if let Some(span) = test_macros().find(|s| s.contains(call.span)) {
-            return Some(span);
+        if let Some((span, _)) = tests.iter().find(|(s, _)| s.contains(call.span)) {
+            return Some(*span);
         }
         // `y, back = pullback(f, x)` and then `@test_throws ... back(1.0)`: the failure the
         // test asserts is that of the pullback the call returned.
+        let facts = self.facts(file);
         let assigned: Vec<Name> = (facts.assigns.iter())
             .filter(|a| a.func == call.func && a.span.contains(call.span))
             .map(|a| a.var)
             .collect();
-        if assigned.is_empty() {
-            return None;
-        }
-        test_macros().find(|&s| {
-            (facts.calls.iter()).any(|c| {
-                s.contains(c.span) && c.callee.len() == 1 && assigned.contains(&c.callee[0])
-            })
-        })
+        (tests.iter())
+            .find(|(_, names)| assigned.iter().any(|a| names.contains(a)))
+            .map(|&(span, _)| span)
     }
 
     fn is_params_value(&self, file: u32, func: FuncIdx, name: Name) -> bool {

@@ -257,6 +257,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         ignore: args.ignore.clone(),
         zygote_version,
         include_guesses: args.include_guesses,
+        profiles: Vec::new(),
     };
     // Fixes (and the builders' help) are built only where they are shown or applied.
     let no_fixes =

@@ -41,6 +41,9 @@ impl KnowledgeExtension {
     }
 }
 
+mod profile;
+pub use profile::{Profile, ProfileError};
+
 const ENTRY_POINTS: &str = include_str!("knowledge/entry_points.toml");
 const FUNCTIONS: &str = include_str!("knowledge/functions.toml");
 const MACROS: &str = include_str!("knowledge/macros.toml");
@@ -89,18 +92,6 @@ pub struct EntryApi {
     /// module that defines it.
     #[serde(default)]
     pub configured: bool,
-}
-
-impl EntryApi {
-    /// Whether a call of this API may run Zygote: its backend is Zygote or not fixed by
-    /// the API (an argument, `Duplicated` values or the config decide).
-    pub fn may_run_zygote(&self) -> bool {
-        matches!(
-            self.backend,
-            None | Some(Backend::Zygote | Backend::Unknown)
-        ) || !self.backend_arg.is_empty()
-            || self.duplicated.is_some()
-    }
 }
 
 /// How an entry API calls the function it differentiates with the call's own arguments.
@@ -307,9 +298,51 @@ pub struct Knowledge {
     backends: HashMap<String, Backend>,
     /// Packages outside the workspace and the packages loading them loads.
     loads: HashMap<String, Vec<String>>,
+    /// The backend profiles; the first is the default, which an entry whose backend
+    /// adlint cannot tell may be run by.
+    profiles: Vec<Profile>,
 }
 
 impl Knowledge {
+    /// The profile of a backend; for [`Backend::Unknown`], the default profile (the
+    /// backend may be that one).
+    pub fn profile(&self, backend: Backend) -> Option<&Profile> {
+        match backend {
+            Backend::Unknown => self.profiles.first(),
+            b => self.profiles.iter().find(|p| p.backend == b),
+        }
+    }
+
+    /// The default profile: Zygote's.
+    pub fn default_profile(&self) -> &Profile {
+        &self.profiles[0]
+    }
+
+    /// Whether adlint analyses what this backend differentiates.
+    pub fn analyses(&self, backend: Backend) -> bool {
+        self.profile(backend).is_some_and(|p| p.analysed)
+    }
+
+    /// Add a profile, or replace the one of the same backend.
+    pub fn add_profile(&mut self, profile: Profile) {
+        match self
+            .profiles
+            .iter_mut()
+            .find(|p| p.backend == profile.backend)
+        {
+            Some(p) => *p = profile,
+            None => self.profiles.push(profile),
+        }
+    }
+
+    /// Whether a call of this API may run an analysed backend: its backend is one, or is
+    /// not fixed by the API (an argument, `Duplicated` values or the config decide).
+    pub fn may_run_analysed(&self, api: &EntryApi) -> bool {
+        api.backend.is_none_or(|b| self.analyses(b))
+            || !api.backend_arg.is_empty()
+            || api.duplicated.is_some()
+    }
+
     /// The backend a value made by `constructor` selects, if it is a backend.
     pub fn backend_of_constructor(&self, constructor: &str) -> Option<Backend> {
         self.backends.get(constructor).copied()
@@ -371,7 +404,7 @@ pub fn with_config(entries: &[ExtraEntry], ext: &KnowledgeExtension) -> Arc<Know
             exported_by: vec![e.module.clone()],
             function_arg: e.function_arg,
             backend_arg: Vec::new(),
-            backend: Some(Backend::Zygote),
+            backend: Some(k.default_profile().backend),
             duplicated: None,
             own_since: None,
             only_with_backend: false,
@@ -497,6 +530,7 @@ fn load() -> Knowledge {
         }
     }
     Knowledge {
+        profiles: vec![Profile::parse(profile::ZYGOTE).expect("profiles/zygote.toml is valid")],
         entry_names: entries.api.iter().map(|a| Name::new(&a.name)).collect(),
         entry_apis: entries.api,
         mutating,

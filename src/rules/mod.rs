@@ -342,13 +342,16 @@ impl<'a> RuleContext<'a> {
                     None => String::new(),
                 };
                 // The backend, where the API does not say it: `DI.gradient` (Zygote).
-                let backend = match e.backend {
-                    crate::backend::Backend::Zygote
-                        if !e.api.starts_with("Zygote.") && !e.api.ends_with('\'') =>
-                    {
-                        " (Zygote)"
-                    }
-                    _ => "",
+                let named = (self.knowledge().profile(e.backend))
+                    .filter(|_| e.backend != crate::backend::Backend::Unknown)
+                    .map(|p| p.name.as_str())
+                    .filter(|name| {
+                        !(e.api.strip_prefix(name)).is_some_and(|rest| rest.starts_with('.'))
+                            && !e.api.ends_with('\'')
+                    });
+                let backend = match named {
+                    Some(name) => format!(" ({name})"),
+                    None => String::new(),
                 };
                 format!(
                     "`{}`{backend} at {}:{}{unit}",

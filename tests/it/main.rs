@@ -13,6 +13,7 @@ mod hostile;
 mod incremental;
 mod lsp;
 mod mutation;
+mod profiles;
 mod published_docs;
 mod quirks;
 mod refad;
