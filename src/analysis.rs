@@ -320,10 +320,89 @@ fn analyze_facts(
     mut facts: Vec<FileFacts>,
     options: &Options,
 ) -> Analysis {
-    // Follow `include("...")` relative to the including file; files outside the walk are
-    // loaded when they are inside the root, and refused (with a warning) otherwise.
     let mut phases = Phases::new();
-    let mut edges: Vec<(u32, u32, Option<u32>, facts::Span)> = Vec::new();
+    let edges = follow_includes(&mut workspace, &mut facts);
+    phases.done("includes");
+    let units = crate::units::Units::build(
+        &workspace.files,
+        &facts,
+        &edges,
+        &workspace.projects,
+        &workspace.root,
+        &|name| crate::knowledge::builtin().loads_of(name),
+    );
+    workspace.warnings.extend(units.notes.iter().cloned());
+    phases.done("units");
+    let index = Index::build(&facts, &edges, units);
+    let rule_decls = index::CustomRules::build(&facts, &index);
+    phases.done("index");
+    let (knowledge, config_zygote) = knowledge_of(&workspace, options);
+    // Each unit's versions: from the manifest of the environment it runs in.
+    let unit_versions: Vec<crate::version::Versions> = (index.units.units.iter())
+        .map(|u| {
+            (u.project)
+                .map(|p| workspace.projects[p as usize].versions.clone())
+                .unwrap_or_default()
+        })
+        .collect();
+    // With the workspace's own as the fallback, for the call graph (Flux's `gradient`,
+    // branches on `VERSION`).
+    let graph_versions: Vec<crate::version::Versions> = (unit_versions.iter())
+        .map(|v| crate::version::Versions {
+            zygote: v.zygote.or(workspace.versions.zygote),
+            flux: v.flux.or(workspace.versions.flux),
+            julia: v.julia.or(workspace.versions.julia),
+        })
+        .collect();
+    let graph = callgraph::build(&facts, &index, &rule_decls, &knowledge, &graph_versions);
+    let calls: usize = facts.iter().map(|f| f.calls.len()).sum();
+    phases.done(&format!(
+        "call graph ({} of {calls} calls resolved)",
+        graph.resolved_calls
+    ));
+    crate::memory::release_free_memory(calls);
+    let settings = Settings {
+        zygote: options
+            .zygote_version
+            .or(config_zygote)
+            .or(workspace.versions.zygote),
+        flux: workspace.versions.flux,
+        julia: workspace.versions.julia,
+        zygote_given: options.zygote_version.or(config_zygote).is_some(),
+        units: unit_versions,
+        knowledge,
+    };
+    let mut analysis = Analysis {
+        workspace,
+        facts,
+        index,
+        graph,
+        settings,
+        diagnostics: Vec::new(),
+        baseline: None,
+        hidden_guesses: 0,
+    };
+    // Per file: the selection of its nearest config under the command line's selectors.
+    let cli = options.cli_selection();
+    let selections: Vec<Selection> = (analysis.workspace.files.iter().enumerate())
+        .map(|(i, f)| analysis.workspace.config_of(i).selection(&cli, &f.path))
+        .collect();
+    let diagnostics = run_rules(&analysis, &cli, &selections);
+    phases.done("rules");
+    finish(&mut analysis, diagnostics, &selections, options);
+    phases.done("suppressions and chains");
+    crate::memory::release_free_memory(calls);
+    analysis
+}
+
+/// Follow `include("...")` relative to the including file: files outside the walk are
+/// loaded (with their facts) when they are inside the root, and refused with a warning
+/// otherwise. The include edges: (including file, included file, module, call span).
+fn follow_includes(
+    workspace: &mut Workspace,
+    facts: &mut Vec<FileFacts>,
+) -> Vec<(u32, u32, Option<u32>, facts::Span)> {
+    let mut edges = Vec::new();
     let mut by_path: HashMap<PathBuf, usize> = (workspace.files.iter().enumerate())
         .map(|(i, f)| (f.path.clone(), i))
         .collect();
@@ -373,21 +452,15 @@ fn analyze_facts(
             }
         }
     }
+    edges
+}
 
-    phases.done("includes");
-    let units = crate::units::Units::build(
-        &workspace.files,
-        &facts,
-        &edges,
-        &workspace.projects,
-        &workspace.root,
-        &|name| crate::knowledge::builtin().loads_of(name),
-    );
-    workspace.warnings.extend(units.notes.iter().cloned());
-    phases.done("units");
-    let index = Index::build(&facts, &edges, units);
-    let rule_decls = index::CustomRules::build(&facts, &index);
-    phases.done("index");
+/// The knowledge tables of a run (with what the root config and the options add), and
+/// the root config's Zygote version.
+fn knowledge_of(
+    workspace: &Workspace,
+    options: &Options,
+) -> (std::sync::Arc<crate::knowledge::Knowledge>, Option<Version>) {
     let (knowledge, config_zygote) = match workspace.root_config() {
         Some(c) => (
             crate::knowledge::with_config(&c.entry_points, &c.knowledge),
@@ -395,85 +468,43 @@ fn analyze_facts(
         ),
         None => (std::sync::Arc::clone(crate::knowledge::builtin()), None),
     };
-    let knowledge = match options.profiles.is_empty() {
-        true => knowledge,
-        false => {
-            let mut k = (*knowledge).clone();
-            for p in &options.profiles {
-                k.add_profile(p.clone());
-            }
-            std::sync::Arc::new(k)
-        }
-    };
-    // Each unit's versions: from the manifest of the environment it runs in.
-    let unit_versions: Vec<crate::version::Versions> = (index.units.units.iter())
-        .map(|u| {
-            (u.project)
-                .map(|p| workspace.projects[p as usize].versions.clone())
-                .unwrap_or_default()
-        })
-        .collect();
-    // With the workspace's own as the fallback, for the call graph (Flux's `gradient`,
-    // branches on `VERSION`).
-    let graph_versions: Vec<crate::version::Versions> = (unit_versions.iter())
-        .map(|v| crate::version::Versions {
-            zygote: v.zygote.or(workspace.versions.zygote),
-            flux: v.flux.or(workspace.versions.flux),
-            julia: v.julia.or(workspace.versions.julia),
-        })
-        .collect();
-    let graph = callgraph::build(&facts, &index, &rule_decls, &knowledge, &graph_versions);
-    let calls: usize = facts.iter().map(|f| f.calls.len()).sum();
-    phases.done(&format!(
-        "call graph ({} of {calls} calls resolved)",
-        graph.resolved_calls
-    ));
-    crate::memory::release_free_memory(calls);
-    let settings = Settings {
-        zygote: options
-            .zygote_version
-            .or(config_zygote)
-            .or(workspace.versions.zygote),
-        flux: workspace.versions.flux,
-        julia: workspace.versions.julia,
-        zygote_given: options.zygote_version.or(config_zygote).is_some(),
-        units: unit_versions,
-        knowledge,
-    };
-    let mut analysis = Analysis {
-        workspace,
-        facts,
-        index,
-        graph,
-        settings,
-        diagnostics: Vec::new(),
-        baseline: None,
-        hidden_guesses: 0,
-    };
-    // Per file: the selection of its nearest config under the command line's selectors.
-    let cli = options.cli_selection();
-    let selections: Vec<Selection> = analysis
-        .workspace
-        .files
-        .iter()
-        .enumerate()
-        .map(|(i, f)| analysis.workspace.config_of(i).selection(&cli, &f.path))
-        .collect();
+    if options.profiles.is_empty() {
+        return (knowledge, config_zygote);
+    }
+    let mut k = (*knowledge).clone();
+    for p in &options.profiles {
+        k.add_profile(p.clone());
+    }
+    (std::sync::Arc::new(k), config_zygote)
+}
+
+/// The findings of the rules some reported file enables, each kept where its file's
+/// selection enables its rule.
+fn run_rules(analysis: &Analysis, cli: &CliSelection, selections: &[Selection]) -> Vec<Diagnostic> {
     let enabled: Vec<&dyn Rule> = rules::all_rules()
         .into_iter()
         .filter(|r| {
-            selections.is_empty() && Selection::default_for(&cli).enabled(r.name(), r.category())
-                || selections
-                    .iter()
-                    .zip(&analysis.workspace.files)
+            selections.is_empty() && Selection::default_for(cli).enabled(r.name(), r.category())
+                || (selections.iter().zip(&analysis.workspace.files))
                     .any(|(s, f)| f.reported && s.enabled(r.name(), r.category()))
         })
         .collect();
     let cx = analysis.rule_context();
     let mut diagnostics = rules::run_all(&cx, &enabled);
-    phases.done("rules");
     diagnostics.retain(|d| selections[d.location.file as usize].enabled(d.rule, d.category));
-    let diagnostics = crate::suppress::apply(
+    diagnostics
+}
+
+/// From the rules' findings to the reported ones: suppressions, the reported files,
+/// config severities, the backend profiles, the chains (guesses hidden unless asked for),
+/// in path, line and rule order.
+fn finish(
+    analysis: &mut Analysis,
+    diagnostics: Vec<Diagnostic>,
+    selections: &[Selection],
+    options: &Options,
+) {
+    let mut diagnostics = crate::suppress::apply(
         &analysis.workspace.files,
         &analysis.facts,
         diagnostics,
@@ -488,7 +519,6 @@ fn analyze_facts(
             }
         },
     );
-    let mut diagnostics = diagnostics;
     diagnostics.retain(|d| analysis.workspace.files[d.location.file as usize].reported);
     for d in &mut diagnostics {
         let config = analysis.workspace.config_of(d.location.file as usize);
@@ -499,7 +529,7 @@ fn analyze_facts(
     let knowledge = &analysis.settings.knowledge;
     diagnostics.retain_mut(|d| judged_by_profile(knowledge, d));
     let before = diagnostics.len();
-    diagnostics.retain_mut(|d| how_reached(&analysis, d, options.include_guesses));
+    diagnostics.retain_mut(|d| how_reached(analysis, d, options.include_guesses));
     analysis.hidden_guesses = before - diagnostics.len();
     diagnostics.sort_by(|a, b| {
         let fa = &analysis.workspace.files[a.location.file as usize].display;
@@ -507,9 +537,6 @@ fn analyze_facts(
         (fa, a.location.span.start, a.rule).cmp(&(fb, b.location.span.start, b.rule))
     });
     analysis.diagnostics = diagnostics;
-    phases.done("suppressions and chains");
-    crate::memory::release_free_memory(calls);
-    analysis
 }
 
 /// With `ADLINT_TIMINGS` set, the time of each phase of an analysis on stderr: how the

@@ -179,78 +179,9 @@ impl Units {
             }
         }
         // Roots: files nothing includes, then one file of each include cycle left over.
-        // A package whose `src/<Name>.jl` is missing, or whose files include others by a
-        // computed path (`include(joinpath(...))`), has an include graph adlint cannot
-        // know: its `src/` files that nothing includes are most likely loaded by it, so
-        // they start one unit together.
-        let computed = |f: usize| {
-            let ff = &facts[f];
-            let calls = (ff.calls.iter())
-                .filter(|c| c.callee.len() == 1 && c.callee[0] == "include")
-                .count();
-            calls > ff.includes.len()
-        };
-        let mut group_of: HashMap<usize, usize> = HashMap::default();
-        let mut notes: Vec<String> = Vec::new();
-        let mut roots: Vec<Vec<u32>> = Vec::new();
-        // Per package: whether its include graph is unknown.
-        let mut unknown_graphs: HashMap<usize, bool> = HashMap::default();
-        for f in (0..n).filter(|&f| !included[f]) {
-            let path = &files[f].path;
-            let package = (layout.package_of_source(path)).map(|pi| (pi, &projects[pi]));
-            let unknown_graph = package.is_some_and(|(pi, p)| {
-                *unknown_graphs.entry(pi).or_insert_with(|| {
-                    match p.entry_file().and_then(|e| layout.file(&e)) {
-                        None => true,
-                        Some(e) => computed(e as usize),
-                    }
-                })
-            });
-            match package.filter(|_| unknown_graph) {
-                Some((pi, p)) => match group_of.get(&pi) {
-                    Some(&g) => roots[g].push(f as u32),
-                    None => {
-                        // Said when the package's own file is there (a missing one is a
-                        // layout adlint reads as one program, not a gap in what it knows).
-                        if let Some(e) = p.entry_file().filter(|e| layout.file(e).is_some()) {
-                            notes.push(format!(
-                                "{}: includes a file by a computed path, which adlint does not follow; the files of its `src/` that nothing includes are analysed as part of package {}",
-                                display_path_under(&e, root),
-                                p.name.as_deref().unwrap_or("?")
-                            ));
-                        }
-                        group_of.insert(pi, roots.len());
-                        roots.push(vec![f as u32]);
-                    }
-                },
-                None => roots.push(vec![f as u32]),
-            }
-        }
-        let mut reached_by: Vec<Vec<u32>> = vec![Vec::new(); n];
-        let mut top_level = vec![false; n];
-        let mut r = 0;
-        loop {
-            while r < roots.len() {
-                let mut queue: VecDeque<(u32, bool)> =
-                    roots[r].iter().map(|&f| (f, true)).collect();
-                let mut seen = HashSet::default();
-                while let Some((f, top)) = queue.pop_front() {
-                    if !seen.insert(f) {
-                        continue;
-                    }
-                    reached_by[f as usize].push(r as u32);
-                    top_level[f as usize] |= top;
-                    for &(c, at_top) in &children[f as usize] {
-                        queue.push_back((c, top && at_top));
-                    }
-                }
-                r += 1;
-            }
-            match (0..n).find(|&f| reached_by[f].is_empty()) {
-                Some(f) => roots.push(vec![f as u32]),
-                None => break,
-            }
-        }
+        let (mut roots, group_of, notes) =
+            roots_of(files, facts, &included, projects, &layout, root);
+        let (reached_by, top_level) = reach_from_roots(&mut roots, &children);
         let package_groups: HashSet<usize> = group_of.values().copied().collect();
         let mut units: Vec<Unit> = (roots.iter().enumerate())
             .map(|(g, group)| {
@@ -299,165 +230,28 @@ impl Units {
             of_file[f] = u;
         }
 
-        // Setup code of a test runner that gives each test file its own module: the
-        // imports inside ParallelTestRunner's `init_code = quote ... end`.
-        let mut setup_imports = Vec::new();
-        for (ui, unit) in units.iter().enumerate() {
-            if unit.kind != UnitKind::TestFile {
-                continue;
-            }
-            let Some(runner) = runner_of(unit.root, files, &layout) else {
-                continue;
-            };
-            let rf = &facts[runner as usize];
-            let init: Vec<Span> = (rf.assigns.iter())
-                .filter(|a| a.var == "init_code")
-                .map(|a| a.span)
-                .collect();
-            for (ii, imp) in rf.imports.iter().enumerate() {
-                if init.iter().any(|s| s.contains(imp.span)) {
-                    setup_imports.push((ui as u32, runner, ii as u32));
-                }
-            }
-        }
+        let setup_imports = setup_imports_of(&units, files, facts, &layout);
 
-        // What each unit imports by name, and the units whose top-level modules have it.
-        let mut imports: Vec<HashSet<Name>> = vec![HashSet::default(); units.len()];
-        let mut module_units: HashMap<Name, Vec<u32>> = HashMap::default();
-        for (f, ff) in facts.iter().enumerate() {
-            let u = of_file[f] as usize;
-            for imp in &ff.imports {
-                if let Some(first) = imp.path.first().filter(|p| p.as_str() != ".") {
-                    imports[u].insert(*first);
-                }
-            }
-            if top_level[f] {
-                for m in ff.modules.iter().filter(|m| m.parent.is_none()) {
-                    module_units.entry(m.name).or_default().push(u as u32);
-                }
-            }
-        }
-        for &(u, file, ii) in &setup_imports {
-            let imp = &facts[file as usize].imports[ii as usize];
-            if let Some(first) = imp.path.first().filter(|p| p.as_str() != ".") {
-                imports[u as usize].insert(*first);
-            }
-        }
-        // Test items: what ReTestItems and TestItemRunner load into each item's module.
-        let mut implicit: BTreeMap<u32, Vec<Name>> = BTreeMap::new();
-        for (f, ff) in facts.iter().enumerate() {
-            let text = &files[f].text;
-            for site in &ff.sites {
-                let SiteKind::Macro { path } = &site.kind else {
-                    continue;
-                };
-                if path.last().is_none_or(|m| m != "@testitem") {
-                    continue;
-                }
-                let u = of_file[f];
-                let names = implicit.entry(u).or_default();
-                let package = (layout.project_around(&files[f].path))
-                    .and_then(|p| match projects[p].name {
-                        Some(_) => Some(p),
-                        None => layout.package_above(&projects[p]),
-                    })
-                    .and_then(|p| projects[p].name.as_deref());
-                let head = text.get(site.span.start as usize..site.span.end as usize);
-                let setup = head.map(testitem_setup).unwrap_or_default();
-                for n in ["Test"]
-                    .into_iter()
-                    .chain(package)
-                    .chain(setup.iter().map(|s| s.as_str()))
-                {
-                    let n = Name::new(n);
-                    if !names.contains(&n) {
-                        names.push(n);
-                    }
-                }
-            }
-        }
-        for (&u, names) in &implicit {
-            imports[u as usize].extend(names.iter().copied());
-        }
-        // Extensions: (unit, package unit, triggers).
-        let package_unit = |dir: &Path| -> Option<u32> {
-            (units.iter().position(|u| {
-                u.kind == UnitKind::Package
-                    && u.project
-                        .is_some_and(|p| projects[p as usize].dir.as_path() == dir)
-            }))
-            .map(|u| u as u32)
-        };
-        let mut extensions: Vec<(u32, u32, Vec<String>)> = Vec::new();
-        for (ui, unit) in units.iter().enumerate() {
-            if unit.kind != UnitKind::Extension {
-                continue;
-            }
-            let Some(p) = unit.project.map(|p| &projects[p as usize]) else {
-                continue;
-            };
-            let name = extension_name(&files[unit.root as usize].path, &p.dir);
-            let triggers = (p.extensions.iter())
-                .find(|(e, _)| Some(e.as_str()) == name.as_deref())
-                .map(|(_, t)| t.clone())
-                .unwrap_or_default();
-            if let Some(pu) = package_unit(&p.dir) {
-                extensions.push((ui as u32, pu, triggers));
-            }
-        }
+        let implicit = testitem_usings(files, facts, &of_file, projects, &layout);
+        let (imports, module_units) = imports_of(
+            units.len(),
+            facts,
+            &of_file,
+            &top_level,
+            &setup_imports,
+            &implicit,
+        );
+        let extensions = extensions_of(&units, files, projects);
 
-        // What loading each unit loads by name: its imports, and a package's dependencies.
-        let count = units.len();
-        let load_names: Vec<Vec<&str>> = (0..count)
-            .map(|v| {
-                let mut names: Vec<&str> = imports[v].iter().map(|n| n.as_str()).collect();
-                let unit = &units[v];
-                if unit.kind == UnitKind::Package {
-                    if let Some(p) = unit.project {
-                        names.extend(projects[p as usize].deps.iter().map(String::as_str));
-                    }
-                }
-                names
-            })
-            .collect();
-        let mut visible = Vec::with_capacity(count);
-        for u in 0..count {
-            let mut seen = FixedBitSet::with_capacity(count);
-            let mut loaded: HashSet<&str> = HashSet::default();
-            let mut queue: VecDeque<u32> = main_with[u].iter().copied().collect();
-            loop {
-                while let Some(v) = queue.pop_front() {
-                    if seen.put(v as usize) {
-                        continue;
-                    }
-                    queue.extend(main_with[v as usize].iter().copied());
-                    let mut names = load_names[v as usize].clone();
-                    while let Some(name) = names.pop() {
-                        if !loaded.insert(name) {
-                            continue;
-                        }
-                        names.extend(loads_of(name).iter().map(String::as_str));
-                        if let Some(us) = Name::lookup(name).and_then(|n| module_units.get(&n)) {
-                            queue.extend(us.iter().copied());
-                        }
-                    }
-                }
-                let mut more = false;
-                for (e, pu, triggers) in &extensions {
-                    if !seen.contains(*e as usize)
-                        && seen.contains(*pu as usize)
-                        && triggers.iter().all(|t| loaded.contains(t.as_str()))
-                    {
-                        queue.push_back(*e);
-                        more = true;
-                    }
-                }
-                if !more {
-                    break;
-                }
-            }
-            visible.push(seen);
-        }
+        let visible = visibility(
+            &units,
+            projects,
+            &imports,
+            &module_units,
+            &main_with,
+            &extensions,
+            loads_of,
+        );
         Units {
             units,
             of_file,
@@ -630,4 +424,313 @@ fn describe(file: u32, files: &[SourceFile], layout: &Layout, root: &Path) -> Un
         }
         _ => unit(UnitKind::Script, format!("script {rel}")),
     }
+}
+
+/// Setup code of a test runner that gives each test file its own module: the imports
+/// inside ParallelTestRunner's `init_code = quote ... end`, as (unit, runner file, import).
+fn setup_imports_of(
+    units: &[Unit],
+    files: &[SourceFile],
+    facts: &[FileFacts],
+    layout: &Layout,
+) -> Vec<(u32, u32, u32)> {
+    let mut setup_imports = Vec::new();
+    for (ui, unit) in units.iter().enumerate() {
+        if unit.kind != UnitKind::TestFile {
+            continue;
+        }
+        let Some(runner) = runner_of(unit.root, files, layout) else {
+            continue;
+        };
+        let rf = &facts[runner as usize];
+        let init: Vec<Span> = (rf.assigns.iter())
+            .filter(|a| a.var == "init_code")
+            .map(|a| a.span)
+            .collect();
+        for (ii, imp) in rf.imports.iter().enumerate() {
+            if init.iter().any(|s| s.contains(imp.span)) {
+                setup_imports.push((ui as u32, runner, ii as u32));
+            }
+        }
+    }
+    setup_imports
+}
+
+/// Test items: what ReTestItems and TestItemRunner load into each item's module (Test,
+/// the package, the setup modules it names), by unit.
+fn testitem_usings(
+    files: &[SourceFile],
+    facts: &[FileFacts],
+    of_file: &[u32],
+    projects: &[JuliaProject],
+    layout: &Layout,
+) -> BTreeMap<u32, Vec<Name>> {
+    let mut implicit: BTreeMap<u32, Vec<Name>> = BTreeMap::new();
+    for (f, ff) in facts.iter().enumerate() {
+        let text = &files[f].text;
+        for site in &ff.sites {
+            let SiteKind::Macro { path } = &site.kind else {
+                continue;
+            };
+            if path.last().is_none_or(|m| m != "@testitem") {
+                continue;
+            }
+            let u = of_file[f];
+            let names = implicit.entry(u).or_default();
+            let package = (layout.project_around(&files[f].path))
+                .and_then(|p| match projects[p].name {
+                    Some(_) => Some(p),
+                    None => layout.package_above(&projects[p]),
+                })
+                .and_then(|p| projects[p].name.as_deref());
+            let head = text.get(site.span.start as usize..site.span.end as usize);
+            let setup = head.map(testitem_setup).unwrap_or_default();
+            for n in ["Test"]
+                .into_iter()
+                .chain(package)
+                .chain(setup.iter().map(|s| s.as_str()))
+            {
+                let n = Name::new(n);
+                if !names.contains(&n) {
+                    names.push(n);
+                }
+            }
+        }
+    }
+    implicit
+}
+
+/// Extensions: (extension unit, its package's unit, the packages that trigger it).
+fn extensions_of(
+    units: &[Unit],
+    files: &[SourceFile],
+    projects: &[JuliaProject],
+) -> Vec<(u32, u32, Vec<String>)> {
+    let package_unit = |dir: &Path| -> Option<u32> {
+        (units.iter().position(|u| {
+            u.kind == UnitKind::Package
+                && u.project
+                    .is_some_and(|p| projects[p as usize].dir.as_path() == dir)
+        }))
+        .map(|u| u as u32)
+    };
+    let mut extensions: Vec<(u32, u32, Vec<String>)> = Vec::new();
+    for (ui, unit) in units.iter().enumerate() {
+        if unit.kind != UnitKind::Extension {
+            continue;
+        }
+        let Some(p) = unit.project.map(|p| &projects[p as usize]) else {
+            continue;
+        };
+        let name = extension_name(&files[unit.root as usize].path, &p.dir);
+        let triggers = (p.extensions.iter())
+            .find(|(e, _)| Some(e.as_str()) == name.as_deref())
+            .map(|(_, t)| t.clone())
+            .unwrap_or_default();
+        if let Some(pu) = package_unit(&p.dir) {
+            extensions.push((ui as u32, pu, triggers));
+        }
+    }
+    extensions
+}
+
+/// The units each unit sees: those it loads by name (its imports, a package's
+/// dependencies, and what they load in turn), with the extensions whose package and
+/// triggers are all loaded, to a fixed point.
+#[allow(clippy::too_many_arguments)]
+fn visibility(
+    units: &[Unit],
+    projects: &[JuliaProject],
+    imports: &[HashSet<Name>],
+    module_units: &HashMap<Name, Vec<u32>>,
+    main_with: &[Vec<u32>],
+    extensions: &[(u32, u32, Vec<String>)],
+    loads_of: LoadsOf,
+) -> Vec<FixedBitSet> {
+    let count = units.len();
+    let load_names: Vec<Vec<&str>> = (0..count)
+        .map(|v| {
+            let mut names: Vec<&str> = imports[v].iter().map(|n| n.as_str()).collect();
+            let unit = &units[v];
+            if unit.kind == UnitKind::Package {
+                if let Some(p) = unit.project {
+                    names.extend(projects[p as usize].deps.iter().map(String::as_str));
+                }
+            }
+            names
+        })
+        .collect();
+    let mut visible = Vec::with_capacity(count);
+    for u in 0..count {
+        let mut seen = FixedBitSet::with_capacity(count);
+        let mut loaded: HashSet<&str> = HashSet::default();
+        let mut queue: VecDeque<u32> = main_with[u].iter().copied().collect();
+        loop {
+            while let Some(v) = queue.pop_front() {
+                if seen.put(v as usize) {
+                    continue;
+                }
+                queue.extend(main_with[v as usize].iter().copied());
+                let mut names = load_names[v as usize].clone();
+                while let Some(name) = names.pop() {
+                    if !loaded.insert(name) {
+                        continue;
+                    }
+                    names.extend(loads_of(name).iter().map(String::as_str));
+                    if let Some(us) = Name::lookup(name).and_then(|n| module_units.get(&n)) {
+                        queue.extend(us.iter().copied());
+                    }
+                }
+            }
+            let mut more = false;
+            for (e, pu, triggers) in extensions {
+                if !seen.contains(*e as usize)
+                    && seen.contains(*pu as usize)
+                    && triggers.iter().all(|t| loaded.contains(t.as_str()))
+                {
+                    queue.push_back(*e);
+                    more = true;
+                }
+            }
+            if !more {
+                break;
+            }
+        }
+        visible.push(seen);
+    }
+    visible
+}
+
+/// What each unit imports by name (its files' imports, its runner's setup imports, what
+/// its test items load), and the units whose top-level modules have each name.
+fn imports_of(
+    count: usize,
+    facts: &[FileFacts],
+    of_file: &[u32],
+    top_level: &[bool],
+    setup_imports: &[(u32, u32, u32)],
+    implicit: &BTreeMap<u32, Vec<Name>>,
+) -> (Vec<HashSet<Name>>, HashMap<Name, Vec<u32>>) {
+    let mut imports: Vec<HashSet<Name>> = vec![HashSet::default(); count];
+    let mut module_units: HashMap<Name, Vec<u32>> = HashMap::default();
+    for (f, ff) in facts.iter().enumerate() {
+        let u = of_file[f] as usize;
+        for imp in &ff.imports {
+            if let Some(first) = imp.path.first().filter(|p| p.as_str() != ".") {
+                imports[u].insert(*first);
+            }
+        }
+        if top_level[f] {
+            for m in ff.modules.iter().filter(|m| m.parent.is_none()) {
+                module_units.entry(m.name).or_default().push(u as u32);
+            }
+        }
+    }
+    for &(u, file, ii) in setup_imports {
+        let imp = &facts[file as usize].imports[ii as usize];
+        if let Some(first) = imp.path.first().filter(|p| p.as_str() != ".") {
+            imports[u as usize].insert(*first);
+        }
+    }
+    for (&u, names) in implicit {
+        imports[u as usize].extend(names.iter().copied());
+    }
+    (imports, module_units)
+}
+
+/// The roots that reach each file (a file reached by several is shared by their units),
+/// and whether each file is reached at top level (not inside a module). Files no root
+/// reaches (include cycles) start roots of their own, at the end of `roots`.
+fn reach_from_roots(
+    roots: &mut Vec<Vec<u32>>,
+    children: &[Vec<(u32, bool)>],
+) -> (Vec<Vec<u32>>, Vec<bool>) {
+    let n = children.len();
+    let mut reached_by: Vec<Vec<u32>> = vec![Vec::new(); n];
+    let mut top_level = vec![false; n];
+    let mut r = 0;
+    loop {
+        while r < roots.len() {
+            let mut queue: VecDeque<(u32, bool)> = roots[r].iter().map(|&f| (f, true)).collect();
+            let mut seen = HashSet::default();
+            while let Some((f, top)) = queue.pop_front() {
+                if !seen.insert(f) {
+                    continue;
+                }
+                reached_by[f as usize].push(r as u32);
+                top_level[f as usize] |= top;
+                for &(c, at_top) in &children[f as usize] {
+                    queue.push_back((c, top && at_top));
+                }
+            }
+            r += 1;
+        }
+        match (0..n).find(|&f| reached_by[f].is_empty()) {
+            Some(f) => roots.push(vec![f as u32]),
+            None => break,
+        }
+    }
+    (reached_by, top_level)
+}
+
+/// The files nothing includes, as the roots of units (first the files of each package
+/// whose include graph adlint cannot know, grouped), with each such package's group and
+/// the notes that say so.
+fn roots_of(
+    files: &[SourceFile],
+    facts: &[FileFacts],
+    included: &[bool],
+    projects: &[JuliaProject],
+    layout: &Layout,
+    root: &Path,
+) -> (Vec<Vec<u32>>, HashMap<usize, usize>, Vec<String>) {
+    let n = files.len();
+    // A package whose `src/<Name>.jl` is missing, or whose files include others by a
+    // computed path (`include(joinpath(...))`), has an include graph adlint cannot
+    // know: its `src/` files that nothing includes are most likely loaded by it, so
+    // they start one unit together.
+    let computed = |f: usize| {
+        let ff = &facts[f];
+        let calls = (ff.calls.iter())
+            .filter(|c| c.callee.len() == 1 && c.callee[0] == "include")
+            .count();
+        calls > ff.includes.len()
+    };
+    let mut group_of: HashMap<usize, usize> = HashMap::default();
+    let mut notes: Vec<String> = Vec::new();
+    let mut roots: Vec<Vec<u32>> = Vec::new();
+    // Per package: whether its include graph is unknown.
+    let mut unknown_graphs: HashMap<usize, bool> = HashMap::default();
+    for f in (0..n).filter(|&f| !included[f]) {
+        let path = &files[f].path;
+        let package = (layout.package_of_source(path)).map(|pi| (pi, &projects[pi]));
+        let unknown_graph = package.is_some_and(|(pi, p)| {
+            *unknown_graphs.entry(pi).or_insert_with(|| {
+                match p.entry_file().and_then(|e| layout.file(&e)) {
+                    None => true,
+                    Some(e) => computed(e as usize),
+                }
+            })
+        });
+        match package.filter(|_| unknown_graph) {
+            Some((pi, p)) => match group_of.get(&pi) {
+                Some(&g) => roots[g].push(f as u32),
+                None => {
+                    // Said when the package's own file is there (a missing one is a
+                    // layout adlint reads as one program, not a gap in what it knows).
+                    if let Some(e) = p.entry_file().filter(|e| layout.file(e).is_some()) {
+                        notes.push(format!(
+                            "{}: includes a file by a computed path, which adlint does not follow; the files of its `src/` that nothing includes are analysed as part of package {}",
+                            display_path_under(&e, root),
+                            p.name.as_deref().unwrap_or("?")
+                        ));
+                    }
+                    group_of.insert(pi, roots.len());
+                    roots.push(vec![f as u32]);
+                }
+            },
+            None => roots.push(vec![f as u32]),
+        }
+    }
+    (roots, group_of, notes)
 }
