@@ -5,7 +5,7 @@
 //! a function answers to together with the function, so a name is a builtin exactly when it
 //! has code. The registry behind [`is_builtin`] and [`call_builtin`] is built once from those
 //! tables. A builtin called with arguments outside its modelled methods answers
-//! [`Call::no_method`]: "unsupported", never a MethodError the program could catch.
+//! `Call::no_method`: "unsupported", never a MethodError the program could catch.
 //!
 //! Scalar primitives record their partial derivatives on the tape; array functions are built
 //! from scalar nodes. Mutating array functions run normally and record a Zygote mutation event.
@@ -29,6 +29,9 @@
 //!
 //! This file holds the registry, the named constants, constructors ([`construct`]) and the
 //! helpers the domains share (lengths, sizes, ranges, concatenation, argument checks).
+//!
+//! To add a builtin, write its function in the domain file it belongs to and add an entry to
+//! that file's `BUILTINS` table; a new domain file also goes into `DOMAINS`.
 
 mod arrays;
 mod broadcast;
@@ -143,6 +146,7 @@ fn registry() -> &'static FastMap<&'static str, BuiltinFn> {
     })
 }
 
+/// Whether `n` names a builtin function: one registered, with its code, by a domain table.
 pub fn is_builtin(n: &str) -> bool {
     registry().contains_key(n)
 }
@@ -169,6 +173,9 @@ pub fn call_builtin(
     }
 }
 
+// ---------------------------------------------------------------- shared helpers
+
+/// The named constants: `pi`, `ℯ`, `Inf`, `NaN`, `nothing`, `undef`, `stdout`, ...
 pub fn constant(n: &str) -> Option<Value> {
     Some(match n {
         "pi" | "π" => Value::F(std::f64::consts::PI),
