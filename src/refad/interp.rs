@@ -419,6 +419,9 @@ impl Interp {
         Ok(last)
     }
 
+    /// Evaluates one IR expression. This is one match over the IR node kinds, kept whole so
+    /// that the evaluation of every kind is found in one place (about 150 lines): each arm is a
+    /// few lines or delegates to a method.
     pub fn eval(&mut self, e: &Ex, env: &Env) -> R<Value> {
         self.tick()?;
         match e {
@@ -435,23 +438,7 @@ impl Interp {
             Ex::Call { f, args, kw, span } => {
                 let fv = self.eval(f, env)?;
                 let argv = self.eval_args(args, env)?;
-                let mut kwv = vec![];
-                for k in kw {
-                    match k {
-                        KwArg::Named(n, ex) => {
-                            let v = self.eval(ex, env)?;
-                            kwv.push((n.clone(), v));
-                        }
-                        KwArg::Splat(ex) => {
-                            let v = self.eval(ex, env)?;
-                            if let Value::NT(ns, vs) = v {
-                                for (n, v) in ns.iter().zip(vs.iter()) {
-                                    kwv.push((n.clone(), v.clone()));
-                                }
-                            }
-                        }
-                    }
-                }
+                let kwv = self.eval_kwargs(kw, env)?;
                 self.call_value(&fv, argv, kwv, *span)
             }
             Ex::Bcast { f, args, span } => {
@@ -464,35 +451,14 @@ impl Interp {
                 let iv = self.eval_indices(&o, idx, env)?;
                 self.getindex(&o, &iv, *span)
             }
-            Ex::End => match self.end_ctx.last().cloned() {
-                Some((obj, dim, nd)) => {
-                    let v = if nd == 1 {
-                        super::builtins::length_of(&obj)
-                    } else {
-                        super::builtins::size_of(&obj)
-                            .get(dim)
-                            .copied()
-                            .unwrap_or(1)
-                    };
-                    Ok(Value::Int(v as i64))
-                }
-                None => Err(self.error("`end` outside indexing")),
-            },
+            Ex::End => self.eval_end(),
             Ex::Colon => Ok(Value::Sym(name(":"))),
             Ex::Field { obj, name: f, span } => {
                 let o = self.eval(obj, env)?;
                 self.getfield(&o, f, *span)
             }
             Ex::Tuple(args) => Ok(Value::tuple(self.eval_args(args, env)?)),
-            Ex::NamedTuple(fields) => {
-                let mut ns = vec![];
-                let mut vs = vec![];
-                for (n, ex) in fields {
-                    ns.push(n.clone());
-                    vs.push(self.eval(ex, env)?);
-                }
-                Ok(Value::NT(Rc::new(ns), Rc::new(vs)))
-            }
+            Ex::NamedTuple(fields) => self.eval_named_tuple(fields, env),
             Ex::Vect(args) => {
                 let vals = self.eval_args(args, env)?;
                 let t = promote_elty(&vals);
@@ -503,17 +469,7 @@ impl Interp {
                     t,
                 ))
             }
-            Ex::Matrix(rows) => {
-                let mut rv = vec![];
-                for r in rows {
-                    let mut row = vec![];
-                    for x in r {
-                        row.push(self.eval(x, env)?);
-                    }
-                    rv.push(row);
-                }
-                super::builtins::build_matrix(self, rv)
-            }
+            Ex::Matrix(rows) => self.eval_matrix(rows, env),
             Ex::Range(a, s, b) => {
                 let a = self.eval(a, env)?;
                 let s = match s {
@@ -550,22 +506,7 @@ impl Interp {
                 }
             }
             Ex::Block(items) => self.eval_block(items, env),
-            Ex::Let(binds, body) => {
-                let scope = new_scope(Some(env.clone()), false);
-                for (lv, ex) in binds {
-                    let v = match ex {
-                        Some(ex) => self.eval(ex, &scope)?,
-                        None => Value::Nothing,
-                    };
-                    // let bindings are always new locals
-                    if let Lv::Var(n) = lv {
-                        self.declare_local(n, v, &scope);
-                    } else {
-                        self.assign(lv, v, &scope, Span::default())?;
-                    }
-                }
-                self.eval(body, &scope)
-            }
+            Ex::Let(binds, body) => self.eval_let(binds, body, env),
             Ex::Lambda(fd) => Ok(Value::Func(Rc::new(FuncVal {
                 name: name("#anon"),
                 methods: RefCell::new(vec![fd.clone()]),
@@ -589,21 +530,7 @@ impl Interp {
                 self.for_loop(iters, 0, body, env)?;
                 Ok(Value::Nothing)
             }
-            Ex::While(c, body) => {
-                loop {
-                    let x = self.eval(c, env)?;
-                    if !self.truthy(&x)? {
-                        break;
-                    }
-                    let scope = new_scope(Some(env.clone()), false);
-                    match self.eval(body, &scope) {
-                        Ok(_) | Err(Ctrl::Continue) => {}
-                        Err(Ctrl::Break) => break,
-                        Err(e) => return Err(e),
-                    }
-                }
-                Ok(Value::Nothing)
-            }
+            Ex::While(c, body) => self.while_loop(c, body, env),
             Ex::Break => Err(Ctrl::Break),
             Ex::Continue => Err(Ctrl::Continue),
             Ex::Return(x) => {
@@ -626,23 +553,8 @@ impl Interp {
                 env,
                 *span,
             ),
-            Ex::StructDef(sd) => {
-                self.structs.insert(sd.name.clone(), sd.clone());
-                self.set_global(&sd.name, Value::Type(sd.name.clone()));
-                Ok(Value::Nothing)
-            }
-            Ex::Global(names) => {
-                if env.parent.is_some() {
-                    for n in names {
-                        env.globals.borrow_mut().insert(n.clone());
-                    }
-                }
-                Ok(Value::Nothing)
-            }
-            Ex::Local(names) => {
-                for n in names {
-                    self.declare_local(n, Value::Nothing, env);
-                }
+            Ex::StructDef(_) | Ex::Global(_) | Ex::Local(_) | Ex::NonDiff(_) | Ex::Adjoint(_) => {
+                self.declare(e, env);
                 Ok(Value::Nothing)
             }
             Ex::Ccall {
@@ -651,40 +563,38 @@ impl Interp {
                 argtys,
                 args,
                 span,
-            } => {
-                for a in args {
-                    self.eval(a, env)?;
-                }
-                let v = self.version.unwrap_or((0, 7, 12));
-                let msg = if v <= (0, 6, 40) {
-                    "Can't differentiate foreigncall expression".to_string()
-                } else if v <= (0, 6, 43) {
-                    "Can't differentiate foreigncall expression.".to_string()
-                } else {
-                    format!(
-                        "Can't differentiate foreigncall expression $(Expr(:foreigncall, :(:{}), {}, svec({}), 0, :(:ccall))).",
-                        fname,
-                        ret,
-                        argtys.trim_start_matches('(').trim_end_matches(')')
-                    )
-                };
-                self.event(*span, msg);
-                // Never run C: a fixed dummy result.
-                Ok(match ret.as_ref() {
-                    "Float64" | "Cdouble" | "Float32" => Value::F(1.0),
-                    "Cvoid" | "Nothing" => Value::Nothing,
-                    _ => Value::Int(1000),
-                })
-            }
+            } => self.ccall(fname, ret, argtys, args, env, *span),
             Ex::Ignore(x) => {
                 let saved = self.suspend();
                 let r = self.eval(x, env);
                 self.resume(saved);
                 Ok(r?.primal())
             }
+            Ex::Interp(parts) => self.eval_interpolation(parts, env),
+            Ex::Unsupported(what, span) => Err(self.unsupported(what, *span)),
+        }
+    }
+
+    /// Declarations, which evaluate to `nothing`: `struct`, `global`, `local`,
+    /// `@non_differentiable` and `@adjoint` (other expressions declare nothing).
+    fn declare(&mut self, e: &Ex, env: &Env) {
+        match e {
+            Ex::StructDef(sd) => {
+                self.structs.insert(sd.name.clone(), sd.clone());
+                self.set_global(&sd.name, Value::Type(sd.name.clone()));
+            }
+            Ex::Global(names) if env.parent.is_some() => {
+                for n in names {
+                    env.globals.borrow_mut().insert(n.clone());
+                }
+            }
+            Ex::Local(names) => {
+                for n in names {
+                    self.declare_local(n, Value::Nothing, env);
+                }
+            }
             Ex::NonDiff(n) => {
                 self.nondiff.insert(n.clone());
-                Ok(Value::Nothing)
             }
             Ex::Adjoint(fd) => {
                 if let Some(n) = &fd.name {
@@ -693,18 +603,154 @@ impl Interp {
                         .or_default()
                         .push((fd.clone(), env.clone()));
                 }
-                Ok(Value::Nothing)
             }
-            Ex::Interp(parts) => {
-                let mut s = String::new();
-                for p in parts {
-                    let v = self.eval(p, env)?;
-                    s.push_str(&to_display(&v));
-                }
-                Ok(Value::str(&s))
-            }
-            Ex::Unsupported(what, span) => Err(self.unsupported(what, *span)),
+            _ => {}
         }
+    }
+
+    /// `"a $x b"`.
+    fn eval_interpolation(&mut self, parts: &[Ex], env: &Env) -> R<Value> {
+        let mut s = String::new();
+        for p in parts {
+            let v = self.eval(p, env)?;
+            s.push_str(&to_display(&v));
+        }
+        Ok(Value::str(&s))
+    }
+
+    /// `(a = x, b = y)`.
+    fn eval_named_tuple(&mut self, fields: &[(Name, Ex)], env: &Env) -> R<Value> {
+        let mut ns = vec![];
+        let mut vs = vec![];
+        for (n, ex) in fields {
+            ns.push(n.clone());
+            vs.push(self.eval(ex, env)?);
+        }
+        Ok(Value::NT(Rc::new(ns), Rc::new(vs)))
+    }
+
+    /// Keyword arguments, `f(; a = 1)` and `f(; nt...)`.
+    fn eval_kwargs(&mut self, kw: &[KwArg], env: &Env) -> R<Vec<(Name, Value)>> {
+        let mut kwv = vec![];
+        for k in kw {
+            match k {
+                KwArg::Named(n, ex) => {
+                    let v = self.eval(ex, env)?;
+                    kwv.push((n.clone(), v));
+                }
+                KwArg::Splat(ex) => {
+                    let v = self.eval(ex, env)?;
+                    if let Value::NT(ns, vs) = v {
+                        for (n, v) in ns.iter().zip(vs.iter()) {
+                            kwv.push((n.clone(), v.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(kwv)
+    }
+
+    /// `end` inside an index: the length of the indexed dimension.
+    fn eval_end(&self) -> R<Value> {
+        match self.end_ctx.last().cloned() {
+            Some((obj, dim, nd)) => {
+                let v = if nd == 1 {
+                    super::builtins::length_of(&obj)
+                } else {
+                    super::builtins::size_of(&obj)
+                        .get(dim)
+                        .copied()
+                        .unwrap_or(1)
+                };
+                Ok(Value::Int(v as i64))
+            }
+            None => Err(self.error("`end` outside indexing")),
+        }
+    }
+
+    /// `[a b; c d]`.
+    fn eval_matrix(&mut self, rows: &[Vec<Ex>], env: &Env) -> R<Value> {
+        let mut rv = vec![];
+        for r in rows {
+            let mut row = vec![];
+            for x in r {
+                row.push(self.eval(x, env)?);
+            }
+            rv.push(row);
+        }
+        super::builtins::build_matrix(self, rv)
+    }
+
+    /// `let a = x, b; body end`: the bindings are new locals of a new scope.
+    fn eval_let(&mut self, binds: &[(Lv, Option<Ex>)], body: &Ex, env: &Env) -> R<Value> {
+        let scope = new_scope(Some(env.clone()), false);
+        for (lv, ex) in binds {
+            let v = match ex {
+                Some(ex) => self.eval(ex, &scope)?,
+                None => Value::Nothing,
+            };
+            // let bindings are always new locals
+            if let Lv::Var(n) = lv {
+                self.declare_local(n, v, &scope);
+            } else {
+                self.assign(lv, v, &scope, Span::default())?;
+            }
+        }
+        self.eval(body, &scope)
+    }
+
+    /// `while c; body end`, each iteration in a new scope.
+    fn while_loop(&mut self, c: &Ex, body: &Ex, env: &Env) -> R<Value> {
+        loop {
+            let x = self.eval(c, env)?;
+            if !self.truthy(&x)? {
+                break;
+            }
+            let scope = new_scope(Some(env.clone()), false);
+            match self.eval(body, &scope) {
+                Ok(_) | Err(Ctrl::Continue) => {}
+                Err(Ctrl::Break) => break,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(Value::Nothing)
+    }
+
+    /// `ccall` / `@ccall`: the arguments are evaluated, the foreigncall event Zygote would
+    /// raise is recorded, and C is never run (a fixed dummy result).
+    fn ccall(
+        &mut self,
+        fname: &Name,
+        ret: &Name,
+        argtys: &str,
+        args: &[Ex],
+        env: &Env,
+        span: Span,
+    ) -> R<Value> {
+        for a in args {
+            self.eval(a, env)?;
+        }
+        let v = self.version.unwrap_or((0, 7, 12));
+        let msg = if v <= (0, 6, 40) {
+            "Can't differentiate foreigncall expression".to_string()
+        } else if v <= (0, 6, 43) {
+            "Can't differentiate foreigncall expression.".to_string()
+        } else {
+            format!(
+                "Can't differentiate foreigncall expression $(Expr(:foreigncall, :(:{}), {}, svec({}), 0, :(:ccall))).",
+                fname,
+                ret,
+                argtys.trim_start_matches('(').trim_end_matches(')')
+            )
+        };
+        self.event(span, msg);
+        // Never run C: a fixed dummy result.
+        Ok(match ret.as_ref() {
+            "Float64" | "Cdouble" | "Float32" => Value::F(1.0),
+            "Cvoid" | "Nothing" => Value::Nothing,
+            _ => Value::Int(1000),
+        })
     }
 
     pub fn truthy(&self, v: &Value) -> R<bool> {

@@ -152,6 +152,8 @@ impl<'a> Lowerer<'a> {
         r
     }
 
+    /// Lowers one tree-sitter node: one match over the node kinds the interpreter models, each
+    /// arm a few lines or a call of the method for that kind.
     fn expr_inner(&mut self, n: Node) -> Ex {
         let sp = self.span(n);
         let kids = syntax::named_children(n);
@@ -181,20 +183,7 @@ impl<'a> Lowerer<'a> {
                     Ex::Var(name(t), sp)
                 }
             }
-            "integer_literal" => {
-                let t = self.text(n).replace('_', "");
-                let v = if let Some(h) = t.strip_prefix("0x") {
-                    i64::from_str_radix(h, 16).ok()
-                } else if let Some(b) = t.strip_prefix("0b") {
-                    i64::from_str_radix(b, 2).ok()
-                } else {
-                    t.parse::<i64>().ok()
-                };
-                match v {
-                    Some(v) => Ex::Lit(Lit::Int(v)),
-                    None => self.unsupported("integer literal out of Int64 range", n),
-                }
-            }
+            "integer_literal" => self.int_lit(n),
             "float_literal" => {
                 let t = self.text(n).replace('_', "").replace('f', "e");
                 match t.parse::<f64>() {
@@ -203,22 +192,7 @@ impl<'a> Lowerer<'a> {
                 }
             }
             "boolean_literal" => Ex::Lit(Lit::Bool(self.text(n) == "true")),
-            "character_literal" => {
-                let t = self.text(n);
-                let inner = &t[1..t.len().saturating_sub(1)];
-                let c = match inner {
-                    "\\n" => Some('\n'),
-                    "\\t" => Some('\t'),
-                    "\\\\" => Some('\\'),
-                    "\\'" => Some('\''),
-                    _ if inner.chars().count() == 1 => inner.chars().next(),
-                    _ => None,
-                };
-                match c {
-                    Some(c) => Ex::Lit(Lit::Char(c)),
-                    None => self.unsupported("character literal", n),
-                }
-            }
+            "character_literal" => self.char_lit(n),
             "string_literal" => self.string_lit(n),
             "quote_expression" => {
                 if named.len() == 1 && matches!(named[0].kind(), "identifier" | "operator") {
@@ -238,48 +212,9 @@ impl<'a> Lowerer<'a> {
                 }
             }
             "call_expression" => self.call_expr(n, &named),
-            "broadcast_call_expression" => {
-                let f = self.callee(named[0]);
-                let (args, kw) = match named.iter().find(|c| c.kind() == "argument_list") {
-                    Some(al) => self.arg_list(*al),
-                    None => (vec![], vec![]),
-                };
-                if !kw.is_empty() {
-                    return self.unsupported("keyword arguments in broadcast", n);
-                }
-                Ex::Bcast {
-                    f: Box::new(f),
-                    args,
-                    span: sp,
-                }
-            }
+            "broadcast_call_expression" => self.bcast_call(n, &named, sp),
             "binary_expression" => self.binary(n, &named),
-            "unary_expression" => {
-                let op_node = syntax::children(n)
-                    .into_iter()
-                    .find(|c| c.kind() == "operator" || !c.is_named());
-                let op = op_node.map(|o| self.text(o)).unwrap_or("");
-                let operand = match named.iter().rev().find(|c| c.kind() != "operator") {
-                    Some(o) => *o,
-                    None => return self.unsupported("unary expression", n),
-                };
-                let x = self.expr(operand);
-                if op.len() > 1 && op.starts_with('.') {
-                    return Ex::Bcast {
-                        f: Box::new(Ex::Var(name(&op[1..]), sp)),
-                        args: vec![Arg {
-                            ex: x,
-                            splat: false,
-                        }],
-                        span: sp,
-                    };
-                }
-                match op {
-                    "-" | "+" | "!" | "√" | "~" => call(op, vec![x], sp),
-                    "<:" | "::" => self.unsupported("type operator", n),
-                    _ => self.unsupported(&format!("unary operator {op}"), n),
-                }
-            }
+            "unary_expression" => self.unary(n, &named, sp),
             "juxtaposition_expression" => {
                 if named.len() == 2 {
                     let a = self.expr(named[0]);
@@ -293,44 +228,8 @@ impl<'a> Lowerer<'a> {
                 let x = self.expr(named[0]);
                 call("adjoint", vec![x], sp)
             }
-            "index_expression" => {
-                let obj = self.expr(named[0]);
-                let mut idx = vec![];
-                if let Some(v) = named.get(1) {
-                    for c in syntax::named_children(*v) {
-                        if Self::is_skip(&c) {
-                            continue;
-                        }
-                        idx.push(self.expr(c));
-                    }
-                }
-                Ex::Index {
-                    obj: Box::new(obj),
-                    idx,
-                    span: sp,
-                }
-            }
-            "field_expression" => {
-                let value = n.child_by_field_name("value").unwrap_or(named[0]);
-                let field = named.last().copied().unwrap_or(n);
-                let fname = self.text(field);
-                if value.kind() == "identifier" && is_module(self.text(value)) {
-                    return Ex::Var(name(fname), sp);
-                }
-                if value.kind() == "field_expression" {
-                    // Module.Sub.f
-                    let vt = self.text(value);
-                    if vt.split('.').all(is_module) {
-                        return Ex::Var(name(fname), sp);
-                    }
-                }
-                let obj = self.expr(value);
-                Ex::Field {
-                    obj: Box::new(obj),
-                    name: name(fname),
-                    span: sp,
-                }
-            }
+            "index_expression" => self.index_expr(&named, sp),
+            "field_expression" => self.field_expr(n, &named, sp),
             "tuple_expression" | "open_tuple" => self.tuple(n, &named),
             "vector_expression" => {
                 let mut args = vec![];
@@ -339,43 +238,11 @@ impl<'a> Lowerer<'a> {
                 }
                 Ex::Vect(args)
             }
-            "matrix_expression" => {
-                let mut rows = vec![];
-                for r in &named {
-                    if r.kind() == "matrix_row" {
-                        let mut row = vec![];
-                        for c in syntax::named_children(*r) {
-                            if !Self::is_skip(&c) {
-                                row.push(self.expr(c));
-                            }
-                        }
-                        rows.push(row);
-                    } else {
-                        rows.push(vec![self.expr(*r)]);
-                    }
-                }
-                Ex::Matrix(rows)
-            }
+            "matrix_expression" => self.matrix(&named),
             "comprehension_expression" | "generator" | "generator_expression" => {
                 self.generator(n, &named)
             }
-            "range_expression" => {
-                if named.len() != 2 {
-                    return self.unsupported("range expression", n);
-                }
-                let first = named[0];
-                let stop = self.expr(named[1]);
-                if first.kind() == "range_expression" {
-                    let inner = syntax::named_children(first);
-                    if inner.len() == 2 {
-                        let a = self.expr(inner[0]);
-                        let s = self.expr(inner[1]);
-                        return Ex::Range(Box::new(a), Some(Box::new(s)), Box::new(stop));
-                    }
-                }
-                let a = self.expr(first);
-                Ex::Range(Box::new(a), None, Box::new(stop))
-            }
+            "range_expression" => self.range_expr(n, &named),
             "ternary_expression" => {
                 if named.len() != 3 {
                     return self.unsupported("ternary", n);
@@ -385,196 +252,21 @@ impl<'a> Lowerer<'a> {
                 let b = self.expr(named[2]);
                 Ex::If(Box::new(c), Box::new(a), Some(Box::new(b)))
             }
-            "if_statement" | "elseif_clause" => {
-                let cond = match n.child_by_field_name("condition") {
-                    Some(c) => c,
-                    None => return self.unsupported("if without condition", n),
-                };
-                let mut body = vec![];
-                let mut alt = None;
-                let mut cursor = n.walk();
-                let mut alt_nodes = vec![];
-                for (i, c) in n.children(&mut cursor).enumerate() {
-                    let _ = i;
-                    if !c.is_named() || Self::is_skip(&c) || c.id() == cond.id() {
-                        continue;
-                    }
-                    if matches!(c.kind(), "elseif_clause" | "else_clause") {
-                        alt_nodes.push(c);
-                    } else {
-                        body.push(c);
-                    }
-                }
-                let c = self.expr(cond);
-                let b = self.block_nodes(&body);
-                // chain alternatives from the last
-                for a in alt_nodes.into_iter().rev() {
-                    let lowered = if a.kind() == "else_clause" {
-                        let inner: Vec<Node> = syntax::named_children(a);
-                        self.block_nodes(&inner)
-                    } else {
-                        let mut e = self.expr(a);
-                        if let (Ex::If(_, _, slot), Some(prev)) = (&mut e, alt.take()) {
-                            *slot = Some(Box::new(prev));
-                        }
-                        e
-                    };
-                    alt = Some(lowered);
-                }
-                Ex::If(Box::new(c), Box::new(b), alt.map(Box::new))
-            }
-            "for_statement" => {
-                let mut iters = vec![];
-                let mut body = vec![];
-                for c in &named {
-                    if c.kind() == "for_binding" {
-                        match self.binding(*c) {
-                            Some(b) => iters.push(b),
-                            None => return self.unsupported("for binding", *c),
-                        }
-                    } else {
-                        body.push(*c);
-                    }
-                }
-                let body = self.block_nodes(&body);
-                Ex::For {
-                    iters,
-                    body: Box::new(body),
-                }
-            }
-            "while_statement" => {
-                let cond = match n.child_by_field_name("condition") {
-                    Some(c) => c,
-                    None => return self.unsupported("while", n),
-                };
-                let body: Vec<Node> = named
-                    .iter()
-                    .copied()
-                    .filter(|c| c.id() != cond.id())
-                    .collect();
-                let c = self.expr(cond);
-                let b = self.block_nodes(&body);
-                Ex::While(Box::new(c), Box::new(b))
-            }
+            "if_statement" | "elseif_clause" => self.if_stmt(n),
+            "for_statement" => self.for_stmt(&named),
+            "while_statement" => self.while_stmt(n, &named),
             "break_statement" => Ex::Break,
             "continue_statement" => Ex::Continue,
             "return_statement" => match named.first() {
                 Some(v) => Ex::Return(Box::new(self.expr(*v))),
                 None => Ex::Return(Box::new(Ex::Lit(Lit::Nothing))),
             },
-            "let_statement" => {
-                let mut binds = vec![];
-                let mut body = vec![];
-                for c in &named {
-                    match c.kind() {
-                        "let_binding" => {
-                            let ch = syntax::named_children(*c);
-                            let ch: Vec<Node> =
-                                ch.into_iter().filter(|x| x.kind() != "operator").collect();
-                            if ch.len() == 2 {
-                                let lv = self.lvalue(ch[0]);
-                                let v = self.expr(ch[1]);
-                                binds.push((lv, Some(v)));
-                            } else if ch.len() == 1 {
-                                binds.push((self.lvalue(ch[0]), None));
-                            }
-                        }
-                        "identifier" if body.is_empty() && self.same_row_as_let(n, *c) => {
-                            binds.push((Lv::Var(name(self.text(*c))), None));
-                        }
-                        _ => body.push(*c),
-                    }
-                }
-                let b = self.block_nodes(&body);
-                Ex::Let(binds, Box::new(b))
-            }
+            "let_statement" => self.let_stmt(n, &named),
             "try_statement" => self.try_stmt(n, &named),
-            "function_definition" => {
-                let sig = named.iter().find(|c| c.kind() == "signature").copied();
-                let body: Vec<Node> = named
-                    .iter()
-                    .copied()
-                    .filter(|c| c.kind() != "signature")
-                    .collect();
-                match sig {
-                    Some(s) => {
-                        let inner = syntax::named_children(s);
-                        match inner.first() {
-                            Some(target) => self.func_def(*target, FnBody::Nodes(&body), n),
-                            None => self.unsupported("function signature", n),
-                        }
-                    }
-                    None => Ex::Lit(Lit::Nothing), // `function f end`
-                }
-            }
+            "function_definition" => self.function_def(n, &named),
             "assignment" => self.assignment(n, &named),
-            "compound_assignment_expression" => {
-                if named.len() < 2 {
-                    return self.unsupported("update", n);
-                }
-                let lhs = named[0];
-                let rhs = *named.last().unwrap();
-                let op = syntax::children(n)
-                    .into_iter()
-                    .find(|c| c.kind() == "operator")
-                    .map(|o| self.text(o).to_string())
-                    .unwrap_or_default();
-                let lv = self.lvalue(lhs);
-                let lhs_ex = self.expr(lhs);
-                let r = self.expr(rhs);
-                if op == ".=" {
-                    Ex::DotAssign(lv, Box::new(r), sp)
-                } else if let Some(o) = op.strip_prefix('.') {
-                    let o = o.trim_end_matches('=');
-                    let rhs = Ex::Bcast {
-                        f: Box::new(Ex::Var(name(o), sp)),
-                        args: vec![
-                            Arg {
-                                ex: lhs_ex,
-                                splat: false,
-                            },
-                            Arg {
-                                ex: r,
-                                splat: false,
-                            },
-                        ],
-                        span: sp,
-                    };
-                    Ex::DotAssign(lv, Box::new(rhs), sp)
-                } else {
-                    let o = op.trim_end_matches('=');
-                    Ex::Assign(lv, Box::new(call(o, vec![lhs_ex, r], sp)), sp)
-                }
-            }
-            "arrow_function_expression" => {
-                if named.len() < 2 {
-                    return self.unsupported("arrow function", n);
-                }
-                let params_node = named[0];
-                let body_node = *named.last().unwrap();
-                self.try_seen.push(None);
-                let body = self.expr(body_node);
-                let try_span = self.try_seen.pop().flatten();
-                let (params, kwparams, kwsplat) = match params_node.kind() {
-                    "argument_list" | "tuple_expression" | "parenthesized_expression" => {
-                        self.params(params_node)
-                    }
-                    _ => (vec![self.param(params_node)], vec![], None),
-                };
-                let destructure = std::mem::take(&mut self.pending_destructure);
-                Ex::Lambda(Rc::new(FuncDef {
-                    name: None,
-                    qualifier: vec![],
-                    callable: None,
-                    params,
-                    kwparams,
-                    kwsplat,
-                    body,
-                    try_span,
-                    span: sp,
-                    destructure,
-                }))
-            }
+            "compound_assignment_expression" => self.update(n, &named, sp),
+            "arrow_function_expression" => self.arrow(n, &named, sp),
             "macrocall_expression" => self.macrocall(n, &named),
             "struct_definition" => self.struct_def(n, &named),
             "abstract_definition" | "primitive_definition" => Ex::Lit(Lit::Nothing),
@@ -582,40 +274,7 @@ impl<'a> Lowerer<'a> {
                 Ex::Lit(Lit::Nothing)
             }
             "const_statement" | "global_statement" | "local_statement" => {
-                let mut out = vec![];
-                let mut names = vec![];
-                for c in &named {
-                    match c.kind() {
-                        "identifier" => names.push(name(self.text(*c))),
-                        "assignment" => {
-                            if let Some(first) = syntax::named_children(*c).first() {
-                                collect_names(self, *first, &mut names);
-                            }
-                            out.push(self.expr(*c));
-                        }
-                        "open_tuple" => {
-                            for x in syntax::named_children(*c) {
-                                if x.kind() == "identifier" {
-                                    names.push(name(self.text(x)));
-                                }
-                            }
-                        }
-                        "typed_expression" => {
-                            if let Some(first) = syntax::named_children(*c).first() {
-                                names.push(name(self.text(*first)));
-                            }
-                        }
-                        _ => out.push(self.expr(*c)),
-                    }
-                }
-                let decl = match n.kind() {
-                    "global_statement" => Ex::Global(names),
-                    "local_statement" => Ex::Local(names),
-                    _ => Ex::Global(names),
-                };
-                let mut v = vec![decl];
-                v.extend(out);
-                Ex::Block(v)
+                self.declaration(n, &named)
             }
             "typed_expression" => {
                 // `x::T` in value position: type assertion, value unchanged
@@ -635,6 +294,398 @@ impl<'a> Lowerer<'a> {
             "splat_expression" => self.unsupported("splat outside a call", n),
             _ => self.unsupported(n.kind(), n),
         }
+    }
+
+    /// An integer literal: decimal, `0x` or `0b`, `_` separators.
+    fn int_lit(&mut self, n: Node) -> Ex {
+        let t = self.text(n).replace('_', "");
+        let v = if let Some(h) = t.strip_prefix("0x") {
+            i64::from_str_radix(h, 16).ok()
+        } else if let Some(b) = t.strip_prefix("0b") {
+            i64::from_str_radix(b, 2).ok()
+        } else {
+            t.parse::<i64>().ok()
+        };
+        match v {
+            Some(v) => Ex::Lit(Lit::Int(v)),
+            None => self.unsupported("integer literal out of Int64 range", n),
+        }
+    }
+
+    /// A character literal, with the common escapes.
+    fn char_lit(&mut self, n: Node) -> Ex {
+        let t = self.text(n);
+        let inner = &t[1..t.len().saturating_sub(1)];
+        let c = match inner {
+            "\\n" => Some('\n'),
+            "\\t" => Some('\t'),
+            "\\\\" => Some('\\'),
+            "\\'" => Some('\''),
+            _ if inner.chars().count() == 1 => inner.chars().next(),
+            _ => None,
+        };
+        match c {
+            Some(c) => Ex::Lit(Lit::Char(c)),
+            None => self.unsupported("character literal", n),
+        }
+    }
+
+    /// `f.(args...)`.
+    fn bcast_call(&mut self, n: Node, named: &[Node], sp: Span) -> Ex {
+        let f = self.callee(named[0]);
+        let (args, kw) = match named.iter().find(|c| c.kind() == "argument_list") {
+            Some(al) => self.arg_list(*al),
+            None => (vec![], vec![]),
+        };
+        if !kw.is_empty() {
+            return self.unsupported("keyword arguments in broadcast", n);
+        }
+        Ex::Bcast {
+            f: Box::new(f),
+            args,
+            span: sp,
+        }
+    }
+
+    /// `-x`, `!x`, `√x`, and broadcast `.-x`.
+    fn unary(&mut self, n: Node, named: &[Node], sp: Span) -> Ex {
+        let op_node = syntax::children(n)
+            .into_iter()
+            .find(|c| c.kind() == "operator" || !c.is_named());
+        let op = op_node.map(|o| self.text(o)).unwrap_or("");
+        let operand = match named.iter().rev().find(|c| c.kind() != "operator") {
+            Some(o) => *o,
+            None => return self.unsupported("unary expression", n),
+        };
+        let x = self.expr(operand);
+        if op.len() > 1 && op.starts_with('.') {
+            return Ex::Bcast {
+                f: Box::new(Ex::Var(name(&op[1..]), sp)),
+                args: vec![Arg {
+                    ex: x,
+                    splat: false,
+                }],
+                span: sp,
+            };
+        }
+        match op {
+            "-" | "+" | "!" | "√" | "~" => call(op, vec![x], sp),
+            "<:" | "::" => self.unsupported("type operator", n),
+            _ => self.unsupported(&format!("unary operator {op}"), n),
+        }
+    }
+
+    /// `x[i, j]`.
+    fn index_expr(&mut self, named: &[Node], sp: Span) -> Ex {
+        let obj = self.expr(named[0]);
+        let mut idx = vec![];
+        if let Some(v) = named.get(1) {
+            for c in syntax::named_children(*v) {
+                if Self::is_skip(&c) {
+                    continue;
+                }
+                idx.push(self.expr(c));
+            }
+        }
+        Ex::Index {
+            obj: Box::new(obj),
+            idx,
+            span: sp,
+        }
+    }
+
+    /// `x.f`; `Module.f` is `f`.
+    fn field_expr(&mut self, n: Node, named: &[Node], sp: Span) -> Ex {
+        let value = n.child_by_field_name("value").unwrap_or(named[0]);
+        let field = named.last().copied().unwrap_or(n);
+        let fname = self.text(field);
+        if value.kind() == "identifier" && is_module(self.text(value)) {
+            return Ex::Var(name(fname), sp);
+        }
+        if value.kind() == "field_expression" {
+            // Module.Sub.f
+            let vt = self.text(value);
+            if vt.split('.').all(is_module) {
+                return Ex::Var(name(fname), sp);
+            }
+        }
+        let obj = self.expr(value);
+        Ex::Field {
+            obj: Box::new(obj),
+            name: name(fname),
+            span: sp,
+        }
+    }
+
+    /// `[a b; c d]`.
+    fn matrix(&mut self, named: &[Node]) -> Ex {
+        let mut rows = vec![];
+        for r in named {
+            if r.kind() == "matrix_row" {
+                let mut row = vec![];
+                for c in syntax::named_children(*r) {
+                    if !Self::is_skip(&c) {
+                        row.push(self.expr(c));
+                    }
+                }
+                rows.push(row);
+            } else {
+                rows.push(vec![self.expr(*r)]);
+            }
+        }
+        Ex::Matrix(rows)
+    }
+
+    /// `a:b` and `a:s:b`.
+    fn range_expr(&mut self, n: Node, named: &[Node]) -> Ex {
+        if named.len() != 2 {
+            return self.unsupported("range expression", n);
+        }
+        let first = named[0];
+        let stop = self.expr(named[1]);
+        if first.kind() == "range_expression" {
+            let inner = syntax::named_children(first);
+            if inner.len() == 2 {
+                let a = self.expr(inner[0]);
+                let s = self.expr(inner[1]);
+                return Ex::Range(Box::new(a), Some(Box::new(s)), Box::new(stop));
+            }
+        }
+        let a = self.expr(first);
+        Ex::Range(Box::new(a), None, Box::new(stop))
+    }
+
+    /// `if`/`elseif`/`else`, the alternatives chained from the last.
+    fn if_stmt(&mut self, n: Node) -> Ex {
+        let cond = match n.child_by_field_name("condition") {
+            Some(c) => c,
+            None => return self.unsupported("if without condition", n),
+        };
+        let mut body = vec![];
+        let mut alt = None;
+        let mut cursor = n.walk();
+        let mut alt_nodes = vec![];
+        for (i, c) in n.children(&mut cursor).enumerate() {
+            let _ = i;
+            if !c.is_named() || Self::is_skip(&c) || c.id() == cond.id() {
+                continue;
+            }
+            if matches!(c.kind(), "elseif_clause" | "else_clause") {
+                alt_nodes.push(c);
+            } else {
+                body.push(c);
+            }
+        }
+        let c = self.expr(cond);
+        let b = self.block_nodes(&body);
+        // chain alternatives from the last
+        for a in alt_nodes.into_iter().rev() {
+            let lowered = if a.kind() == "else_clause" {
+                let inner: Vec<Node> = syntax::named_children(a);
+                self.block_nodes(&inner)
+            } else {
+                let mut e = self.expr(a);
+                if let (Ex::If(_, _, slot), Some(prev)) = (&mut e, alt.take()) {
+                    *slot = Some(Box::new(prev));
+                }
+                e
+            };
+            alt = Some(lowered);
+        }
+        Ex::If(Box::new(c), Box::new(b), alt.map(Box::new))
+    }
+
+    /// `for x in xs, y in ys ... end`.
+    fn for_stmt(&mut self, named: &[Node]) -> Ex {
+        let mut iters = vec![];
+        let mut body = vec![];
+        for c in named {
+            if c.kind() == "for_binding" {
+                match self.binding(*c) {
+                    Some(b) => iters.push(b),
+                    None => return self.unsupported("for binding", *c),
+                }
+            } else {
+                body.push(*c);
+            }
+        }
+        let body = self.block_nodes(&body);
+        Ex::For {
+            iters,
+            body: Box::new(body),
+        }
+    }
+
+    /// `while cond ... end`.
+    fn while_stmt(&mut self, n: Node, named: &[Node]) -> Ex {
+        let cond = match n.child_by_field_name("condition") {
+            Some(c) => c,
+            None => return self.unsupported("while", n),
+        };
+        let body: Vec<Node> = named
+            .iter()
+            .copied()
+            .filter(|c| c.id() != cond.id())
+            .collect();
+        let c = self.expr(cond);
+        let b = self.block_nodes(&body);
+        Ex::While(Box::new(c), Box::new(b))
+    }
+
+    /// `let a = 1, b ... end`.
+    fn let_stmt(&mut self, n: Node, named: &[Node]) -> Ex {
+        let mut binds = vec![];
+        let mut body = vec![];
+        for c in named {
+            match c.kind() {
+                "let_binding" => {
+                    let ch = syntax::named_children(*c);
+                    let ch: Vec<Node> = ch.into_iter().filter(|x| x.kind() != "operator").collect();
+                    if ch.len() == 2 {
+                        let lv = self.lvalue(ch[0]);
+                        let v = self.expr(ch[1]);
+                        binds.push((lv, Some(v)));
+                    } else if ch.len() == 1 {
+                        binds.push((self.lvalue(ch[0]), None));
+                    }
+                }
+                "identifier" if body.is_empty() && self.same_row_as_let(n, *c) => {
+                    binds.push((Lv::Var(name(self.text(*c))), None));
+                }
+                _ => body.push(*c),
+            }
+        }
+        let b = self.block_nodes(&body);
+        Ex::Let(binds, Box::new(b))
+    }
+
+    /// `function f(x) ... end` (and `function f end`).
+    fn function_def(&mut self, n: Node, named: &[Node]) -> Ex {
+        let sig = named.iter().find(|c| c.kind() == "signature").copied();
+        let body: Vec<Node> = named
+            .iter()
+            .copied()
+            .filter(|c| c.kind() != "signature")
+            .collect();
+        match sig {
+            Some(s) => {
+                let inner = syntax::named_children(s);
+                match inner.first() {
+                    Some(target) => self.func_def(*target, FnBody::Nodes(&body), n),
+                    None => self.unsupported("function signature", n),
+                }
+            }
+            None => Ex::Lit(Lit::Nothing), // `function f end`
+        }
+    }
+
+    /// `x += y`, `x .+= y`, `x .= y`.
+    fn update(&mut self, n: Node, named: &[Node], sp: Span) -> Ex {
+        if named.len() < 2 {
+            return self.unsupported("update", n);
+        }
+        let lhs = named[0];
+        let rhs = *named.last().unwrap();
+        let op = syntax::children(n)
+            .into_iter()
+            .find(|c| c.kind() == "operator")
+            .map(|o| self.text(o).to_string())
+            .unwrap_or_default();
+        let lv = self.lvalue(lhs);
+        let lhs_ex = self.expr(lhs);
+        let r = self.expr(rhs);
+        if op == ".=" {
+            Ex::DotAssign(lv, Box::new(r), sp)
+        } else if let Some(o) = op.strip_prefix('.') {
+            let o = o.trim_end_matches('=');
+            let rhs = Ex::Bcast {
+                f: Box::new(Ex::Var(name(o), sp)),
+                args: vec![
+                    Arg {
+                        ex: lhs_ex,
+                        splat: false,
+                    },
+                    Arg {
+                        ex: r,
+                        splat: false,
+                    },
+                ],
+                span: sp,
+            };
+            Ex::DotAssign(lv, Box::new(rhs), sp)
+        } else {
+            let o = op.trim_end_matches('=');
+            Ex::Assign(lv, Box::new(call(o, vec![lhs_ex, r], sp)), sp)
+        }
+    }
+
+    /// `x -> body`, `(x, y) -> body`.
+    fn arrow(&mut self, n: Node, named: &[Node], sp: Span) -> Ex {
+        if named.len() < 2 {
+            return self.unsupported("arrow function", n);
+        }
+        let params_node = named[0];
+        let body_node = *named.last().unwrap();
+        self.try_seen.push(None);
+        let body = self.expr(body_node);
+        let try_span = self.try_seen.pop().flatten();
+        let (params, kwparams, kwsplat) = match params_node.kind() {
+            "argument_list" | "tuple_expression" | "parenthesized_expression" => {
+                self.params(params_node)
+            }
+            _ => (vec![self.param(params_node)], vec![], None),
+        };
+        let destructure = std::mem::take(&mut self.pending_destructure);
+        Ex::Lambda(Rc::new(FuncDef {
+            name: None,
+            qualifier: vec![],
+            callable: None,
+            params,
+            kwparams,
+            kwsplat,
+            body,
+            try_span,
+            span: sp,
+            destructure,
+        }))
+    }
+
+    /// `const`, `global` and `local` declarations.
+    fn declaration(&mut self, n: Node, named: &[Node]) -> Ex {
+        let mut out = vec![];
+        let mut names = vec![];
+        for c in named {
+            match c.kind() {
+                "identifier" => names.push(name(self.text(*c))),
+                "assignment" => {
+                    if let Some(first) = syntax::named_children(*c).first() {
+                        collect_names(self, *first, &mut names);
+                    }
+                    out.push(self.expr(*c));
+                }
+                "open_tuple" => {
+                    for x in syntax::named_children(*c) {
+                        if x.kind() == "identifier" {
+                            names.push(name(self.text(x)));
+                        }
+                    }
+                }
+                "typed_expression" => {
+                    if let Some(first) = syntax::named_children(*c).first() {
+                        names.push(name(self.text(*first)));
+                    }
+                }
+                _ => out.push(self.expr(*c)),
+            }
+        }
+        let decl = match n.kind() {
+            "global_statement" => Ex::Global(names),
+            "local_statement" => Ex::Local(names),
+            _ => Ex::Global(names),
+        };
+        let mut v = vec![decl];
+        v.extend(out);
+        Ex::Block(v)
     }
 
     fn same_row_as_let(&self, let_node: Node, c: Node) -> bool {

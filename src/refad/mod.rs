@@ -3,8 +3,9 @@
 //! check gradients against finite differences.
 //!
 //! Pipeline: the tree-sitter tree is lowered once into a small IR (`ir.rs`, `lower.rs`), then
-//! evaluated (`interp.rs`, `builtins.rs`). No native code, file, network, environment or
-//! process access; output is deterministic.
+//! evaluated (`interp.rs`, and `builtins/`: the builtin functions, one file per domain, each
+//! registering its names with their code in one table). No native code, file, network,
+//! environment or process access; output is deterministic.
 //!
 //! AD (`ad.rs`, `entry.rs`): a scalar tape (Wengert list). Every Float64 depending on a
 //! differentiated argument is tracked; the reverse pass walks the tape in reverse execution

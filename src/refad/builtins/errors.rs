@@ -1,0 +1,76 @@
+//! Errors: `error`, `throw`, `rethrow` and the exception constructors (`ArgumentError(msg)`,
+//! `DomainError(x, msg)`, ...), whose messages follow Julia's.
+
+use super::super::interp::{Ctrl, Interp, R};
+use super::super::value::*;
+use super::{Builtin, Call};
+use std::rc::Rc;
+
+pub(super) const BUILTINS: &[Builtin] = &[
+    Builtin {
+        names: &["error"],
+        call: error,
+    },
+    Builtin {
+        names: &["throw"],
+        call: throw,
+    },
+    Builtin {
+        names: &["rethrow"],
+        call: rethrow,
+    },
+    Builtin {
+        names: &[
+            "ArgumentError",
+            "DimensionMismatch",
+            "ErrorException",
+            "KeyError",
+            "BoundsError",
+            "DomainError",
+        ],
+        call: exception,
+    },
+];
+
+fn error(it: &mut Interp, c: Call) -> R<Value> {
+    let msg: String = c.args.iter().map(to_display).collect();
+    Err(it.error(msg))
+}
+
+fn throw(it: &mut Interp, c: Call) -> R<Value> {
+    match c.args.as_slice() {
+        [e] => Err(Ctrl::Throw(e.clone())),
+        _ => Err(c.no_method(it)),
+    }
+}
+
+fn rethrow(it: &mut Interp, c: Call) -> R<Value> {
+    match c
+        .args
+        .first()
+        .cloned()
+        .or_else(|| it.cur_exc.last().cloned())
+    {
+        Some(e) => Err(Ctrl::Throw(e)),
+        None => Err(it.error("rethrow() not allowed outside a catch block")),
+    }
+}
+
+fn exception(_: &mut Interp, c: Call) -> R<Value> {
+    let name: &str = c.name;
+    let msg = match (name, c.args.as_slice()) {
+        ("DomainError", [x]) => format!("DomainError with {}", to_display(x)),
+        ("DomainError", [x, m, ..]) => {
+            format!("DomainError with {}:\n{}", to_display(x), to_display(m))
+        }
+        ("KeyError", [k]) => format!("KeyError: key {} not found", show(k)),
+        ("ErrorException", [m]) => to_display(m),
+        (_, [m]) => format!("{}: {}", name, to_display(m)),
+        _ => name.to_string(),
+    };
+    Ok(Value::Exc(Rc::new(Exc {
+        kind: name.to_string(),
+        msg,
+        zygote: None,
+    })))
+}

@@ -1,0 +1,540 @@
+//! Builtin functions: the parts of Base, LinearAlgebra, Random, NNlib and the Zygote /
+//! ChainRules API that the interpreter models.
+//!
+//! Each domain file registers its builtins in a `BUILTINS` table whose entries hold the names
+//! a function answers to together with the function, so a name is a builtin exactly when it
+//! has code. The registry behind [`is_builtin`] and [`call_builtin`] is built once from those
+//! tables. A builtin called with arguments outside its modelled methods answers
+//! `Call::no_method`: "unsupported", never a MethodError the program could catch.
+//!
+//! Scalar primitives record their partial derivatives on the tape; array functions are built
+//! from scalar nodes. Mutating array functions run normally and record a Zygote mutation event.
+//!
+//! The domains:
+//! - `numbers.rs`: arithmetic, comparison, logic, the one-argument math functions and their
+//!   derivatives;
+//! - `arrays.rs`: shape, ranges, construction, copying, concatenation, ordering;
+//! - `indexing.rs`: `getindex`, `setindex!` and iteration;
+//! - `broadcast.rs`: broadcasting, `map`, `foreach`, `filter` and `.=`;
+//! - `reductions.rs`: `sum`, `prod`, `maximum`, folds, `any`/`all`, `softmax`;
+//! - `linalg.rs`: matrix product, `dot`, `norm`, transposes, `diag`, `tr`;
+//! - `mutation.rs`: in-place array functions, which record Zygote's mutation events;
+//! - `collections.rs`: `Dict`, tuples, named tuples, pairs, `Ref`, membership;
+//! - `strings.rs`: `string`, `repr`, `Symbol`;
+//! - `io.rs`: printing (which prints nothing), clocks, `include`;
+//! - `errors.rs`: `error`, `throw`, `rethrow` and the exception constructors;
+//! - `reflection.rs`: types, fields and properties;
+//! - `random.rs`: `rand`, `randn`, `seed!` and the generator;
+//! - `zygote.rs`: the AD API: `gradient`, `pullback`, `ignore_derivatives`, `Buffer`, tangents.
+//!
+//! This file holds the registry, the named constants, constructors ([`construct`]) and the
+//! helpers the domains share (lengths, sizes, ranges, concatenation, argument checks).
+//!
+//! To add a builtin, write its function in the domain file it belongs to and add an entry to
+//! that file's `BUILTINS` table; a new domain file also goes into `DOMAINS`.
+
+mod arrays;
+mod broadcast;
+mod collections;
+mod errors;
+mod indexing;
+mod io;
+mod linalg;
+mod mutation;
+mod numbers;
+mod random;
+mod reductions;
+mod reflection;
+mod strings;
+mod zygote;
+
+use super::interp::{Ctrl, Interp, R};
+use super::ir::{Name, Span};
+use super::value::*;
+use crate::name::FastMap;
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::OnceLock;
+
+/// The code of a builtin. One function may serve several names (`push!`, `pushfirst!`, ...);
+/// it reads the name it was called by from [`Call::name`].
+type BuiltinFn = fn(&mut Interp, Call) -> R<Value>;
+
+/// One entry of a domain's `BUILTINS` table: the names and the function that answers them.
+struct Builtin {
+    names: &'static [&'static str],
+    call: BuiltinFn,
+}
+
+/// A call of a builtin, as the function registered for its name receives it.
+struct Call<'a> {
+    name: &'a Name,
+    args: Vec<Value>,
+    kw: Vec<(Name, Value)>,
+    span: Span,
+}
+
+impl Call<'_> {
+    /// The answer to arguments outside the modelled methods. Julia may well have a method, so
+    /// this is "unsupported", never a MethodError the program could catch.
+    fn no_method(&self, it: &Interp) -> Ctrl {
+        it.unsupported(
+            &format!(
+                "{}({})",
+                self.name,
+                self.args
+                    .iter()
+                    .map(|x| format!("::{}", type_name(x)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            self.span,
+        )
+    }
+
+    fn kwarg(&self, k: &str) -> Option<&Value> {
+        kwarg(&self.kw, k)
+    }
+}
+
+/// Names known as Base or package functions whose methods are not modelled: a call is
+/// reported as unsupported, like a modelled builtin called with unmodelled arguments, and a
+/// user method added to one of them falls back to that answer when no user method applies.
+fn unmodelled(it: &mut Interp, c: Call) -> R<Value> {
+    Err(c.no_method(it))
+}
+
+/// Every domain's table. A name registered twice is a bug, caught when the registry is built.
+const DOMAINS: &[&[Builtin]] = &[
+    numbers::BUILTINS,
+    arrays::BUILTINS,
+    indexing::BUILTINS,
+    broadcast::BUILTINS,
+    reductions::BUILTINS,
+    linalg::BUILTINS,
+    mutation::BUILTINS,
+    collections::BUILTINS,
+    strings::BUILTINS,
+    io::BUILTINS,
+    errors::BUILTINS,
+    reflection::BUILTINS,
+    random::BUILTINS,
+    zygote::BUILTINS,
+];
+
+fn registry() -> &'static FastMap<&'static str, BuiltinFn> {
+    static REGISTRY: OnceLock<FastMap<&'static str, BuiltinFn>> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        let mut map = FastMap::default();
+        let mut add = |name: &'static str, call: BuiltinFn| {
+            let old = map.insert(name, call);
+            assert!(old.is_none(), "builtin `{name}` is registered twice");
+        };
+        for b in DOMAINS.iter().flat_map(|d| d.iter()) {
+            for &name in b.names {
+                add(name, b.call);
+            }
+        }
+        // The one-argument math functions are registered from their own table, which also
+        // holds their derivatives.
+        for &(names, _, _) in numbers::UNARY {
+            for &name in names {
+                add(name, numbers::unary_builtin);
+            }
+        }
+        map
+    })
+}
+
+/// Whether `n` names a builtin function: one registered, with its code, by a domain table.
+pub fn is_builtin(n: &str) -> bool {
+    registry().contains_key(n)
+}
+
+/// Dispatch of builtin functions by name.
+pub fn call_builtin(
+    it: &mut Interp,
+    n: &Name,
+    args: Vec<Value>,
+    kw: Vec<(Name, Value)>,
+    span: Span,
+) -> R<Value> {
+    match registry().get(n.as_ref()) {
+        Some(call) => call(
+            it,
+            Call {
+                name: n,
+                args,
+                kw,
+                span,
+            },
+        ),
+        None => Err(it.unsupported(&format!("function {n}"), span)),
+    }
+}
+
+// ---------------------------------------------------------------- shared helpers
+
+/// The named constants: `pi`, `ℯ`, `Inf`, `NaN`, `nothing`, `undef`, `stdout`, ...
+pub fn constant(n: &str) -> Option<Value> {
+    Some(match n {
+        "pi" | "π" => Value::F(std::f64::consts::PI),
+        "ℯ" => Value::F(std::f64::consts::E),
+        "Inf" | "Inf64" => Value::F(f64::INFINITY),
+        "NaN" | "NaN64" => Value::F(f64::NAN),
+        "nothing" => Value::Nothing,
+        "undef" => Value::Sym(Rc::from("undef")),
+        "stdout" | "stderr" => Value::Nothing,
+        _ => return None,
+    })
+}
+
+fn nm(s: &str) -> Name {
+    Rc::from(s)
+}
+
+pub fn length_of(v: &Value) -> usize {
+    match v {
+        Value::Arr(a) => a.borrow().data.len(),
+        Value::Range(a, s, b) => range_len(*a, *s, *b),
+        Value::Tuple(t) => t.len(),
+        Value::NT(_, t) => t.len(),
+        Value::Dict(d) => d.borrow().len(),
+        Value::Str(s) => s.chars().count(),
+        Value::Buffer(b) => length_of(&b.borrow().arr),
+        _ => 1,
+    }
+}
+
+pub fn size_of(v: &Value) -> Vec<usize> {
+    match v {
+        Value::Arr(a) => a.borrow().dims.clone(),
+        Value::Buffer(b) => size_of(&b.borrow().arr),
+        Value::Range(..) | Value::Tuple(_) => vec![length_of(v)],
+        _ => vec![],
+    }
+}
+
+pub fn range_len(a: i64, s: i64, b: i64) -> usize {
+    if s == 0 {
+        return 0;
+    }
+    if (s > 0 && b < a) || (s < 0 && b > a) {
+        0
+    } else {
+        ((b - a) / s + 1) as usize
+    }
+}
+
+pub fn make_range(it: &mut Interp, a: &Value, s: Option<&Value>, b: &Value) -> R<Value> {
+    match (a, s, b) {
+        (Value::Int(a), None, Value::Int(b)) => Ok(Value::Range(*a, 1, (*b).max(*a - 1))),
+        (Value::Int(a), Some(Value::Int(s)), Value::Int(b)) => {
+            if *s == 0 {
+                return Err(it.throw("ArgumentError", "ArgumentError: step cannot be zero"));
+            }
+            let n = range_len(*a, *s, *b);
+            let stop = if n == 0 {
+                *a - *s
+            } else {
+                *a + (n as i64 - 1) * *s
+            };
+            Ok(Value::Range(*a, *s, stop))
+        }
+        _ => {
+            // float range: materialise
+            let a = a.as_f64();
+            let s = s.map(|v| v.as_f64()).unwrap_or(Some(1.0));
+            let b = b.as_f64();
+            match (a, s, b) {
+                (Some(a), Some(s), Some(b)) if s != 0.0 => {
+                    let n = ((b - a) / s + 1e-10).floor() + 1.0;
+                    let n = if n < 0.0 { 0 } else { n as usize };
+                    it.check_elements(n)?;
+                    Ok(Value::vec_f((0..n).map(|i| a + s * i as f64).collect()))
+                }
+                _ => Err(it.error("range with non-numeric endpoints")),
+            }
+        }
+    }
+}
+
+fn to_usize(it: &Interp, v: &Value) -> R<usize> {
+    match v {
+        Value::Int(i) if *i >= 0 => Ok(*i as usize),
+        Value::Bool(b) => Ok(*b as usize),
+        _ => Err(it.throw(
+            "ArgumentError",
+            format!("ArgumentError: invalid dimension {}", show(v)),
+        )),
+    }
+}
+
+fn dims_from(it: &Interp, args: &[Value]) -> R<Vec<usize>> {
+    if args.len() == 1 {
+        if let Value::Tuple(t) = &args[0] {
+            return t.iter().map(|x| to_usize(it, x)).collect();
+        }
+    }
+    args.iter().map(|x| to_usize(it, x)).collect()
+}
+
+pub fn build_matrix(it: &mut Interp, rows: Vec<Vec<Value>>) -> R<Value> {
+    let mut row_vals = vec![];
+    for r in rows {
+        row_vals.push(hcat(it, r)?);
+    }
+    if row_vals.len() == 1 {
+        return Ok(row_vals.pop().unwrap_or(Value::Nothing));
+    }
+    vcat(it, row_vals)
+}
+
+fn as_matrix_parts(v: &Value) -> (usize, usize, Vec<Value>) {
+    match v {
+        Value::Arr(a) => {
+            let a = a.borrow();
+            match a.dims.len() {
+                1 => (a.dims[0], 1, a.data.clone()),
+                2 => (a.dims[0], a.dims[1], a.data.clone()),
+                _ => (a.data.len(), 1, a.data.clone()),
+            }
+        }
+        Value::Range(..) => {
+            let items: Vec<Value> = range_items(v);
+            (items.len(), 1, items)
+        }
+        other => (1, 1, vec![other.clone()]),
+    }
+}
+
+fn range_items(v: &Value) -> Vec<Value> {
+    match v {
+        Value::Range(a, s, b) => {
+            let n = range_len(*a, *s, *b);
+            (0..n).map(|i| Value::Int(a + s * i as i64)).collect()
+        }
+        _ => vec![],
+    }
+}
+
+pub fn hcat(it: &mut Interp, parts: Vec<Value>) -> R<Value> {
+    let all_scalar = parts
+        .iter()
+        .all(|p| !matches!(p, Value::Arr(_) | Value::Range(..)));
+    let mut rows = None;
+    let mut data = vec![];
+    let mut cols = 0;
+    for p in &parts {
+        let (r, c, d) = as_matrix_parts(p);
+        if let Some(r0) = rows {
+            if r0 != r {
+                return Err(it.throw(
+                    "DimensionMismatch",
+                    "DimensionMismatch: number of rows of each array must match",
+                ));
+            }
+        }
+        rows = Some(r);
+        cols += c;
+        data.extend(d);
+    }
+    let t = promote_elty(&data);
+    let data: Vec<Value> = data.into_iter().map(|v| convert_el(v, t)).collect();
+    let r = rows.unwrap_or(0);
+    let _ = all_scalar;
+    it.check_elements(data.len())?;
+    Ok(Value::arr(vec![r, cols], data, t))
+}
+
+pub fn vcat(it: &mut Interp, parts: Vec<Value>) -> R<Value> {
+    let any_matrix = parts
+        .iter()
+        .any(|p| matches!(p, Value::Arr(a) if a.borrow().dims.len() == 2));
+    if !any_matrix {
+        let mut data = vec![];
+        for p in &parts {
+            match p {
+                Value::Arr(a) => data.extend(a.borrow().data.iter().cloned()),
+                Value::Range(..) => data.extend(range_items(p)),
+                other => data.push(other.clone()),
+            }
+        }
+        let t = promote_elty(&data);
+        let n = data.len();
+        it.check_elements(n)?;
+        return Ok(Value::arr(
+            vec![n],
+            data.into_iter().map(|v| convert_el(v, t)).collect(),
+            t,
+        ));
+    }
+    let mats: Vec<(usize, usize, Vec<Value>)> = parts.iter().map(as_matrix_parts).collect();
+    let cols = mats[0].1;
+    if mats.iter().any(|m| m.1 != cols) {
+        return Err(it.throw(
+            "DimensionMismatch",
+            "DimensionMismatch: number of columns of each array must match",
+        ));
+    }
+    let rows: usize = mats.iter().map(|m| m.0).sum();
+    let mut data = vec![Value::Nothing; rows * cols];
+    let mut r0 = 0;
+    for (r, c, d) in &mats {
+        for j in 0..*c {
+            for i in 0..*r {
+                data[(r0 + i) + j * rows] = d[i + j * r].clone();
+            }
+        }
+        r0 += r;
+    }
+    let t = promote_elty(&data);
+    Ok(Value::arr(
+        vec![rows, cols],
+        data.into_iter().map(|v| convert_el(v, t)).collect(),
+        t,
+    ))
+}
+
+/// Dict key lookup: object identity first (arrays as keys, as in `IdDict`/`Grads`), then `==`.
+pub fn dict_pos(entries: &[(Value, Value)], key: &Value) -> Option<usize> {
+    let same = |a: &Value, b: &Value| match (a, b) {
+        (Value::Arr(x), Value::Arr(y)) => Rc::ptr_eq(x, y),
+        (Value::Struct(x), Value::Struct(y)) => Rc::ptr_eq(x, y),
+        _ => false,
+    };
+    entries.iter().position(|(k, _)| same(k, key)).or_else(|| {
+        if matches!(key, Value::Arr(_) | Value::Struct(_)) {
+            // identity-keyed use: do not fall back to contents for arrays
+            entries
+                .iter()
+                .position(|(k, _)| !matches!(k, Value::Arr(_)) && values_equal(k, key))
+        } else {
+            entries.iter().position(|(k, _)| values_equal(k, key))
+        }
+    })
+}
+
+/// Constructors and conversions: `Float64(x)`, struct types, `Vector{Float64}(undef, n)`, ...
+pub fn construct(
+    it: &mut Interp,
+    t: &Name,
+    args: Vec<Value>,
+    kw: Vec<(Name, Value)>,
+    span: Span,
+) -> R<Value> {
+    if let Some(sd) = it.structs.get(t).cloned() {
+        if args.len() != sd.fields.len() {
+            return Err(it.throw(
+                "MethodError",
+                format!(
+                    "MethodError: no method matching {}({})",
+                    t,
+                    args.iter()
+                        .map(|a| format!("::{}", type_name(a)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        let mut fields = vec![];
+        for (v, ty) in args.into_iter().zip(sd.field_tys.iter()) {
+            let v = match ty {
+                super::ir::Ty::Named(n) if n.as_ref() == "Float64" => {
+                    if !v.is_num() {
+                        return Err(it.throw("MethodError", format!("MethodError: Cannot `convert` an object of type {} to an object of type Float64", type_name(&v))));
+                    }
+                    convert_el(v, ElTy::F64)
+                }
+                _ => v,
+            };
+            fields.push(v);
+        }
+        return Ok(Value::Struct(Rc::new(Obj {
+            def: sd,
+            fields: RefCell::new(fields),
+        })));
+    }
+    let _ = kw;
+    let base = t.split('{').next().unwrap_or("");
+    match (t.as_ref(), args.as_slice()) {
+        ("Float64" | "Float32", [x]) => match x {
+            Value::T(..) | Value::F(_) => Ok(x.clone()),
+            Value::Int(i) => Ok(Value::F(*i as f64)),
+            Value::Bool(b) => Ok(Value::F(*b as i64 as f64)),
+            _ => Err(it.throw(
+                "MethodError",
+                format!(
+                    "MethodError: no method matching Float64(::{})",
+                    type_name(x)
+                ),
+            )),
+        },
+        ("Int" | "Int64" | "Int32", [x]) => match x.as_f64() {
+            Some(f) if f.fract() == 0.0 => Ok(Value::Int(f as i64)),
+            _ => Err(it.throw("InexactError", format!("InexactError: Int64({})", show(x)))),
+        },
+        ("Bool", [x]) => match x.as_f64() {
+            Some(f) if f == 0.0 || f == 1.0 => Ok(Value::Bool(f == 1.0)),
+            _ => Err(it.throw("InexactError", format!("InexactError: Bool({})", show(x)))),
+        },
+        ("String", [x]) => Ok(Value::str(&to_display(x))),
+        ("Symbol", [x]) => Ok(Value::Sym(Rc::from(to_display(x).as_str()))),
+        ("Tuple", [x]) => Ok(Value::tuple(it.iterate(x)?)),
+        _ if base == "Dict" => call_builtin(it, &nm("Dict"), args, vec![], span),
+        _ if matches!(base, "Vector" | "Matrix" | "Array") => {
+            let elty = match t.split('{').nth(1).map(|s| s.trim_end_matches('}')) {
+                Some("Float64") => ElTy::F64,
+                Some("Float32") => ElTy::F32,
+                Some("Int") | Some("Int64") => ElTy::I64,
+                Some("Bool") => ElTy::Bool,
+                _ => ElTy::Any,
+            };
+            let rest: Vec<Value> = args
+                .into_iter()
+                .filter(|a| !matches!(a, Value::Sym(s) if s.as_ref() == "undef"))
+                .collect();
+            let dims = if rest.is_empty() {
+                vec![0]
+            } else {
+                dims_from(it, &rest)?
+            };
+            let n: usize = dims.iter().product();
+            it.check_elements(n)?;
+            let z = match elty {
+                ElTy::F64 | ElTy::F32 => Value::F(0.0),
+                ElTy::I64 => Value::Int(0),
+                ElTy::Bool => Value::Bool(false),
+                ElTy::Any => Value::Nothing,
+            };
+            Ok(Value::arr(dims, vec![z; n], elty))
+        }
+        _ => Err(it.unsupported(&format!("constructor {t}"), span)),
+    }
+}
+
+fn kwarg<'a>(kw: &'a [(Name, Value)], k: &str) -> Option<&'a Value> {
+    kw.iter().find(|(n, _)| n.as_ref() == k).map(|(_, v)| v)
+}
+
+fn as_index(it: &Interp, v: &Value) -> R<usize> {
+    match v {
+        Value::Int(i) if *i >= 1 => Ok(*i as usize),
+        _ => Err(it.throw(
+            "ArgumentError",
+            format!("ArgumentError: invalid dimension {}", show(v)),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_registered_once() {
+        // building the registry asserts that no name is registered twice
+        assert!(is_builtin("push!") && is_builtin("exp") && is_builtin("gradient"));
+        assert!(!is_builtin("GLOBAL_RNG") && !is_builtin("no_such_function"));
+    }
+}

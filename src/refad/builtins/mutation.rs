@@ -1,0 +1,289 @@
+//! In-place array functions: `push!`, `pop!`, `append!`, `copyto!`, `fill!`, `map!`, ...
+//!
+//! They run normally and record the mutation event Zygote would raise in its reverse pass,
+//! under the name of the Base function Zygote reports (`append!` is a `copyto!`, `fill!` and
+//! `map!` are `setindex!` loops). Writes into a `Zygote.Buffer` record nothing.
+
+use super::super::interp::{Ctrl, Interp, R};
+use super::super::value::*;
+use super::{call_builtin, nm, Builtin, Call};
+
+pub(super) const BUILTINS: &[Builtin] = &[
+    Builtin {
+        names: &["push!", "pushfirst!", "append!"],
+        call: push,
+    },
+    Builtin {
+        names: &["pop!", "popfirst!"],
+        call: pop,
+    },
+    Builtin {
+        names: &["map!", "broadcast!"],
+        call: map_into,
+    },
+    Builtin {
+        names: &["copy!"],
+        call: copy_into,
+    },
+    Builtin {
+        names: &["copyto!"],
+        call: copyto,
+    },
+    Builtin {
+        names: &["fill!"],
+        call: fill,
+    },
+    Builtin {
+        names: &[
+            "insert!",
+            "deleteat!",
+            "splice!",
+            "empty!",
+            "resize!",
+            "sort!",
+            "reverse!",
+            "sum!",
+            "mul!",
+        ],
+        call: unmodelled_in_place,
+    },
+    Builtin {
+        names: &["sizehint!"],
+        call: |_, _| Ok(Value::Nothing),
+    },
+];
+
+/// `push!`, `pushfirst!`, `append!` on a vector, a Dict (pairs) or a Buffer.
+fn push(it: &mut Interp, c: Call) -> R<Value> {
+    let (name, a, span): (&str, &[Value], _) = (c.name, &c.args, c.span);
+    if a.len() < 2 {
+        return Err(c.no_method(it));
+    }
+    match &a[0] {
+        Value::Arr(x) => {
+            let items: Vec<Value> = if name == "append!" {
+                let mut v = vec![];
+                for part in &a[1..] {
+                    v.extend(it.iterate(part)?);
+                }
+                v
+            } else {
+                a[1..].to_vec()
+            };
+            let elty = x.borrow().elty;
+            let mut conv = vec![];
+            for v in items {
+                conv.push(it.convert_for(elty, v)?);
+            }
+            {
+                let mut xb = x.borrow_mut();
+                if xb.dims.len() != 1 {
+                    drop(xb);
+                    return Err(c.no_method(it));
+                }
+                if name == "pushfirst!" {
+                    for (k, v) in conv.into_iter().enumerate() {
+                        xb.data.insert(k, v);
+                    }
+                } else {
+                    xb.data.extend(conv);
+                }
+                xb.dims[0] = xb.data.len();
+                if xb.data.len() as u64 > it.budget.max_elements {
+                    drop(xb);
+                    return Err(Ctrl::Stop("budget: elements".into()));
+                }
+            }
+            let reported = if name == "append!" { "copyto!" } else { name };
+            it.mutation_event(reported, &a[0], span);
+            Ok(a[0].clone())
+        }
+        Value::Dict(_) => {
+            for p in &a[1..] {
+                if let Value::Pair(p) = p {
+                    it.setindex(&a[0], p.1.clone(), std::slice::from_ref(&p.0), span)?;
+                }
+            }
+            Ok(a[0].clone())
+        }
+        Value::Buffer(b) => {
+            if b.borrow().frozen {
+                return Err(it.frozen(span));
+            }
+            let inner = b.borrow().arr.clone();
+            let saved = it.rec_events;
+            it.rec_events = false;
+            let args = [vec![inner], a[1..].to_vec()].concat();
+            let r = call_builtin(it, c.name, args, c.kw.clone(), span);
+            it.rec_events = saved;
+            r?;
+            Ok(a[0].clone())
+        }
+        _ => Err(c.no_method(it)),
+    }
+}
+
+fn pop(it: &mut Interp, c: Call) -> R<Value> {
+    let name: &str = c.name;
+    match c.args.as_slice() {
+        [arr @ Value::Arr(x)] => {
+            let v = {
+                let mut xb = x.borrow_mut();
+                if xb.data.is_empty() {
+                    None
+                } else {
+                    let v = if name == "pop!" {
+                        xb.data.pop()
+                    } else {
+                        Some(xb.data.remove(0))
+                    };
+                    xb.dims[0] = xb.data.len();
+                    v
+                }
+            };
+            let v = v.ok_or_else(|| {
+                it.throw("ArgumentError", "ArgumentError: array must be non-empty")
+            })?;
+            it.mutation_event(name, arr, c.span);
+            Ok(v)
+        }
+        _ => Err(c.no_method(it)),
+    }
+}
+
+/// `map!(f, dest, xs...)`, `broadcast!(f, dest, xs...)`.
+fn map_into(it: &mut Interp, c: Call) -> R<Value> {
+    let (name, a, span): (&str, &[Value], _) = (c.name, &c.args, c.span);
+    if a.len() < 3 {
+        return unmodelled_in_place(it, c);
+    }
+    // Base's map! writes `dest[i] = f(...)` (setindex!); broadcast! materialises into
+    // dest (copyto!) — §7 rows 4 and 40.
+    let vals = if name == "map!" {
+        let mut lists = vec![];
+        for x in &a[2..] {
+            lists.push(it.iterate(x)?);
+        }
+        let n = lists.iter().map(|l| l.len()).min().unwrap_or(0);
+        let mut out = vec![];
+        for i in 0..n {
+            let args: Vec<Value> = lists.iter().map(|l| l[i].clone()).collect();
+            out.push(it.call_elem(&a[0], args, span)?);
+        }
+        out
+    } else {
+        let r = it.broadcast(&a[0], a[2..].to_vec(), span)?;
+        it.iterate(&r)?
+    };
+    match &a[1] {
+        Value::Arr(x) => {
+            let elty = x.borrow().elty;
+            if vals.len() > x.borrow().data.len() {
+                return Err(it.throw(
+                    "DimensionMismatch",
+                    "DimensionMismatch: destination too short",
+                ));
+            }
+            let mut conv = vec![];
+            for v in vals {
+                conv.push(it.convert_for(elty, v)?);
+            }
+            {
+                let mut xb = x.borrow_mut();
+                for (i, v) in conv.into_iter().enumerate() {
+                    xb.data[i] = v;
+                }
+            }
+            let reported = if name == "map!" {
+                "setindex!"
+            } else {
+                "copyto!"
+            };
+            it.mutation_event(reported, &a[1], span);
+            Ok(a[1].clone())
+        }
+        _ => Err(c.no_method(it)),
+    }
+}
+
+/// `copy!(dest, src)` is `copyto!`.
+fn copy_into(it: &mut Interp, c: Call) -> R<Value> {
+    if c.args.len() != 2 {
+        return unmodelled_in_place(it, c);
+    }
+    call_builtin(it, &nm("copyto!"), c.args, c.kw, c.span)
+}
+
+/// Zygote's outcome for these is Julia-version dependent or goes through Base internals
+/// (§7); we do not guess. `empty!` of a Dict is modelled.
+fn unmodelled_in_place(it: &mut Interp, c: Call) -> R<Value> {
+    let name: &str = c.name;
+    if let Some(Value::Dict(d)) = c.args.first() {
+        if name == "empty!" {
+            d.borrow_mut().clear();
+            return Ok(c.args[0].clone());
+        }
+    }
+    Err(it.unsupported(&format!("{name} (in-place array function)"), c.span))
+}
+
+fn copyto(it: &mut Interp, c: Call) -> R<Value> {
+    let [dest, src] = c.args.as_slice() else {
+        return Err(c.no_method(it));
+    };
+    let src = it.iterate(src)?;
+    match dest {
+        Value::Arr(x) => {
+            let elty = x.borrow().elty;
+            if src.len() > x.borrow().data.len() {
+                return Err(it.throw("BoundsError", "BoundsError: copyto! destination too short"));
+            }
+            let mut conv = vec![];
+            for v in src {
+                conv.push(it.convert_for(elty, v)?);
+            }
+            {
+                let mut xb = x.borrow_mut();
+                for (i, v) in conv.into_iter().enumerate() {
+                    xb.data[i] = v;
+                }
+            }
+            it.mutation_event("copyto!", dest, c.span);
+            Ok(dest.clone())
+        }
+        Value::Buffer(b) => {
+            if b.borrow().frozen {
+                return Err(it.frozen(c.span));
+            }
+            let inner = b.borrow().arr.clone();
+            if let Value::Arr(x) = inner {
+                let mut xb = x.borrow_mut();
+                for (i, v) in src.into_iter().enumerate() {
+                    if i < xb.data.len() {
+                        xb.data[i] = convert_el(v, xb.elty);
+                    }
+                }
+            }
+            Ok(dest.clone())
+        }
+        _ => Err(c.no_method(it)),
+    }
+}
+
+fn fill(it: &mut Interp, c: Call) -> R<Value> {
+    match c.args.as_slice() {
+        [dest @ Value::Arr(x), v] => {
+            let elty = x.borrow().elty;
+            let v = it.convert_for(elty, v.clone())?;
+            for slot in x.borrow_mut().data.iter_mut() {
+                *slot = v.clone();
+            }
+            // Base `fill!` is a setindex! loop (§7 row 17); Bool arrays have a rule
+            if elty != ElTy::Bool {
+                it.mutation_event("setindex!", dest, c.span);
+            }
+            Ok(dest.clone())
+        }
+        _ => Err(c.no_method(it)),
+    }
+}

@@ -1,0 +1,570 @@
+//! Numbers: arithmetic, comparison, logic and the one-argument math functions.
+//!
+//! Each scalar primitive records its partial derivatives on the tape. [`UNARY`] is the table
+//! of one-argument functions with their derivatives; the registry registers every name in it.
+
+use super::super::interp::{Ctrl, Interp, R};
+use super::super::ir::Span;
+use super::super::value::*;
+use super::{nm, size_of, Builtin, Call};
+use crate::name::FastMap;
+use std::rc::Rc;
+use std::sync::OnceLock;
+
+pub(super) const BUILTINS: &[Builtin] = &[
+    Builtin {
+        names: &["+", "-", "*", "/", "^", "\\", "÷", "div", "%", "rem", "mod"],
+        call: arithmetic,
+    },
+    Builtin {
+        names: &[
+            "<", ">", "<=", ">=", "==", "!=", "≤", "≥", "≠", "===", "!==", "isless",
+        ],
+        call: comparison,
+    },
+    Builtin {
+        names: &["!"],
+        call: not,
+    },
+    Builtin {
+        names: &["xor"],
+        call: xor,
+    },
+    Builtin {
+        names: &["max", "min"],
+        call: max_min,
+    },
+    Builtin {
+        names: &["minmax"],
+        call: minmax,
+    },
+    Builtin {
+        names: &["clamp"],
+        call: clamp,
+    },
+    Builtin {
+        names: &["ifelse"],
+        call: ifelse,
+    },
+    Builtin {
+        names: &["zero", "one"],
+        call: zero_one,
+    },
+    Builtin {
+        names: &["isnan", "isinf", "isfinite", "iszero"],
+        call: float_class,
+    },
+];
+
+/// A one-argument function and its derivative `d(x, y)`, given the argument and the result.
+pub(super) type Unary = (fn(f64) -> f64, fn(f64, f64) -> f64);
+
+/// One row of [`UNARY`]: the names, the function, its derivative.
+type UnaryRow = (&'static [&'static str], fn(f64) -> f64, fn(f64, f64) -> f64);
+
+/// The one-argument math functions: names, value, derivative `d(x, y)` with `y = f(x)`.
+pub(super) const UNARY: &[UnaryRow] = &[
+    (&["exp"], f64::exp, |_, y| y),
+    (&["log"], f64::ln, |x, _| 1.0 / x),
+    (&["log2"], f64::log2, |x, _| {
+        1.0 / (x * std::f64::consts::LN_2)
+    }),
+    (&["log10"], f64::log10, |x, _| {
+        1.0 / (x * std::f64::consts::LN_10)
+    }),
+    (&["log1p"], f64::ln_1p, |x, _| 1.0 / (1.0 + x)),
+    (&["expm1"], f64::exp_m1, |x, _| x.exp()),
+    (
+        &["exp10"],
+        |x| 10f64.powf(x),
+        |_, y| y * std::f64::consts::LN_10,
+    ),
+    (&["sin"], f64::sin, |x, _| x.cos()),
+    (&["cos"], f64::cos, |x, _| -x.sin()),
+    (&["tan"], f64::tan, |_, y| 1.0 + y * y),
+    (&["tanh"], f64::tanh, |_, y| 1.0 - y * y),
+    (&["sinh"], f64::sinh, |x, _| x.cosh()),
+    (&["cosh"], f64::cosh, |x, _| x.sinh()),
+    (&["asin"], f64::asin, |x, _| 1.0 / (1.0 - x * x).sqrt()),
+    (&["acos"], f64::acos, |x, _| -1.0 / (1.0 - x * x).sqrt()),
+    (&["atan"], f64::atan, |x, _| 1.0 / (1.0 + x * x)),
+    (&["sqrt", "√"], f64::sqrt, |_, y| 0.5 / y),
+    (&["cbrt"], f64::cbrt, |_, y| 1.0 / (3.0 * y * y)),
+    (&["abs"], f64::abs, |x, _| if x >= 0.0 { 1.0 } else { -1.0 }),
+    (&["abs2"], |x| x * x, |x, _| 2.0 * x),
+    (&["inv"], |x| 1.0 / x, |x, _| -1.0 / (x * x)),
+    (
+        &["sigmoid", "σ"],
+        |x| 1.0 / (1.0 + (-x).exp()),
+        |_, y| y * (1.0 - y),
+    ),
+    (
+        &["relu"],
+        |x| x.max(0.0),
+        |x, _| if x > 0.0 { 1.0 } else { 0.0 },
+    ),
+    (
+        &["softplus"],
+        |x| if x > 30.0 { x } else { x.exp().ln_1p() },
+        |x, _| 1.0 / (1.0 + (-x).exp()),
+    ),
+    (&["identity"], |x| x, |_, _| 1.0),
+    (&["float"], |x| x, |_, _| 1.0),
+    (&["round"], f64::round_ties_even, |_, _| 0.0),
+    (&["floor"], f64::floor, |_, _| 0.0),
+    (&["ceil"], f64::ceil, |_, _| 0.0),
+    (&["trunc"], f64::trunc, |_, _| 0.0),
+    (
+        &["sign"],
+        |x| {
+            if x > 0.0 {
+                1.0
+            } else if x < 0.0 {
+                -1.0
+            } else {
+                0.0
+            }
+        },
+        |_, _| 0.0,
+    ),
+];
+
+pub(super) fn unary_table(n: &str) -> Option<Unary> {
+    static TABLE: OnceLock<FastMap<&'static str, Unary>> = OnceLock::new();
+    TABLE
+        .get_or_init(|| {
+            let mut t = FastMap::default();
+            for &(names, f, d) in UNARY {
+                for &name in names {
+                    t.insert(name, (f, d));
+                }
+            }
+            t
+        })
+        .get(n)
+        .copied()
+}
+
+/// The builtin of every name in [`UNARY`]: `f(x)` for a number, and `round(Int, x)` and its
+/// kin for the rounding functions.
+pub(super) fn unary_builtin(it: &mut Interp, c: Call) -> R<Value> {
+    let name: &str = c.name;
+    match c.args.as_slice() {
+        [Value::Arr(_)] => Err(it.throw(
+            "MethodError",
+            format!(
+                "MethodError: no method matching {}(::{})",
+                name,
+                type_name(&c.args[0])
+            ),
+        )),
+        [x] => it.unary(name, x),
+        [_, x] if matches!(name, "round" | "floor" | "ceil" | "trunc") => {
+            // round(Int, x)
+            let x = x.as_f64().ok_or_else(|| c.no_method(it))?;
+            let f = unary_table(name).map(|t| t.0).unwrap_or(f64::round);
+            Ok(Value::Int(f(x) as i64))
+        }
+        _ => Err(c.no_method(it)),
+    }
+}
+
+fn arithmetic(it: &mut Interp, c: Call) -> R<Value> {
+    let (name, a): (&str, &[Value]) = (c.name, &c.args);
+    if name == "^" {
+        if let [Value::Arr(_), _] = a {
+            return Err(it.unsupported("matrix power", c.span));
+        }
+    }
+    it.math_op(name, a, c.span)
+}
+
+fn comparison(it: &mut Interp, c: Call) -> R<Value> {
+    let name: &str = c.name;
+    match c.args.as_slice() {
+        [x, y] => {
+            let op = if name == "isless" { "<" } else { name };
+            it.compare(op, x, y)
+        }
+        _ => Err(c.no_method(it)),
+    }
+}
+
+fn not(it: &mut Interp, c: Call) -> R<Value> {
+    match c.args.as_slice() {
+        [Value::Bool(b)] => Ok(Value::Bool(!b)),
+        _ => Err(c.no_method(it)),
+    }
+}
+
+fn xor(it: &mut Interp, c: Call) -> R<Value> {
+    match c.args.as_slice() {
+        [Value::Bool(x), Value::Bool(y)] => Ok(Value::Bool(x ^ y)),
+        _ => Err(c.no_method(it)),
+    }
+}
+
+fn max_min(it: &mut Interp, c: Call) -> R<Value> {
+    let a = c.args.as_slice();
+    if a.len() < 2 {
+        return Err(c.no_method(it));
+    }
+    let mut acc = a[0].clone();
+    for x in &a[1..] {
+        acc = it.arith(c.name, &acc, x)?;
+    }
+    Ok(acc)
+}
+
+fn minmax(it: &mut Interp, c: Call) -> R<Value> {
+    match c.args.as_slice() {
+        [x, y] => {
+            let lo = it.arith("min", x, y)?;
+            let hi = it.arith("max", x, y)?;
+            Ok(Value::tuple(vec![lo, hi]))
+        }
+        _ => Err(c.no_method(it)),
+    }
+}
+
+fn clamp(it: &mut Interp, c: Call) -> R<Value> {
+    match c.args.as_slice() {
+        [x, lo, hi] => {
+            let lo = it.arith("max", x, lo)?;
+            it.arith("min", &lo, hi)
+        }
+        _ => Err(c.no_method(it)),
+    }
+}
+
+fn ifelse(it: &mut Interp, c: Call) -> R<Value> {
+    match c.args.as_slice() {
+        [cond, x, y] => {
+            if it.truthy(cond)? {
+                Ok(x.clone())
+            } else {
+                Ok(y.clone())
+            }
+        }
+        _ => Err(c.no_method(it)),
+    }
+}
+
+fn zero_one(it: &mut Interp, c: Call) -> R<Value> {
+    let [x] = c.args.as_slice() else {
+        return Err(c.no_method(it));
+    };
+    let one = c.name.as_ref() == "one";
+    Ok(match x {
+        Value::Int(_) | Value::Bool(_) => Value::Int(one as i64),
+        Value::Type(t) if t.starts_with("Int") => Value::Int(one as i64),
+        Value::Arr(x) if !one => {
+            let x = x.borrow();
+            Value::arr(x.dims.clone(), vec![Value::F(0.0); x.data.len()], ElTy::F64)
+        }
+        _ => Value::F(one as i64 as f64),
+    })
+}
+
+fn float_class(it: &mut Interp, c: Call) -> R<Value> {
+    let [x] = c.args.as_slice() else {
+        return Err(c.no_method(it));
+    };
+    let x = x.as_f64().ok_or_else(|| c.no_method(it))?;
+    Ok(Value::Bool(match c.name.as_ref() {
+        "isnan" => x.is_nan(),
+        "isinf" => x.is_infinite(),
+        "isfinite" => x.is_finite(),
+        _ => x == 0.0,
+    }))
+}
+
+impl Interp {
+    pub fn domain_error(&self, x: f64, fname: &str) -> Ctrl {
+        let tail = match fname {
+            "sqrt" => "sqrt was called with a negative real argument but will only return a complex result if called with a complex argument. Try sqrt(Complex(x)).",
+            "log" | "log2" | "log10" => "log was called with a negative real argument but will only return a complex result if called with a complex argument. Try log(Complex(x)).",
+            _ => "",
+        };
+        self.throw(
+            "DomainError",
+            format!("DomainError with {}:\n{}", fmt_f64(x), tail),
+        )
+    }
+
+    pub fn unary(&mut self, n: &str, x: &Value) -> R<Value> {
+        if let (Value::Int(i), "abs" | "abs2" | "identity" | "sign") = (x, n) {
+            return Ok(Value::Int(match n {
+                "abs" => i.wrapping_abs(),
+                "abs2" => i.wrapping_mul(*i),
+                "sign" => i.signum(),
+                _ => *i,
+            }));
+        }
+        let xf = match x.as_f64() {
+            Some(f) => f,
+            None => {
+                return Err(self.throw(
+                    "MethodError",
+                    format!("MethodError: no method matching {}(::{})", n, type_name(x)),
+                ))
+            }
+        };
+        if matches!(n, "sqrt" | "√" | "log" | "log2" | "log10") && xf < 0.0 {
+            return Err(self.domain_error(xf, if n == "√" { "sqrt" } else { n }));
+        }
+        let (f, d) = match unary_table(n) {
+            Some(t) => t,
+            None => return Err(self.error(format!("unknown function {n}"))),
+        };
+        let y = f(xf);
+        if self.tid(x).is_some() {
+            let dy = d(xf, y);
+            self.rec(y, &[(x, dy)])
+        } else {
+            Ok(Value::F(y))
+        }
+    }
+
+    pub fn arith(&mut self, op: &str, a: &Value, b: &Value) -> R<Value> {
+        let ints = matches!(a, Value::Int(_) | Value::Bool(_))
+            && matches!(b, Value::Int(_) | Value::Bool(_));
+        if ints {
+            let x = a.as_f64().unwrap_or(0.0) as i64;
+            let y = b.as_f64().unwrap_or(0.0) as i64;
+            let div0 = || self.throw("DivideError", "DivideError: integer division error");
+            return Ok(match op {
+                "+" => Value::Int(x.wrapping_add(y)),
+                "-" => Value::Int(x.wrapping_sub(y)),
+                "*" => Value::Int(x.wrapping_mul(y)),
+                "/" => Value::F(x as f64 / y as f64),
+                "÷" | "div" => {
+                    if y == 0 {
+                        return Err(div0());
+                    }
+                    Value::Int(x.wrapping_div(y))
+                }
+                "%" | "rem" => {
+                    if y == 0 {
+                        return Err(div0());
+                    }
+                    Value::Int(x.wrapping_rem(y))
+                }
+                "mod" => {
+                    if y == 0 {
+                        return Err(div0());
+                    }
+                    Value::Int(x.rem_euclid(y) + if y < 0 && x.rem_euclid(y) != 0 { y } else { 0 })
+                }
+                "^" => {
+                    if y < 0 {
+                        if x == 1 {
+                            Value::Int(1)
+                        } else {
+                            return Err(self.throw("DomainError", format!("DomainError with {y}:\nCannot raise an integer x to a negative power {y}.")));
+                        }
+                    } else {
+                        Value::Int(x.wrapping_pow(y.min(u32::MAX as i64) as u32))
+                    }
+                }
+                "max" => Value::Int(x.max(y)),
+                "min" => Value::Int(x.min(y)),
+                _ => return Err(self.error(format!("unknown operator {op}"))),
+            });
+        }
+        let (x, y) = match (a.as_f64(), b.as_f64()) {
+            (Some(x), Some(y)) => (x, y),
+            _ => {
+                return Err(self.throw(
+                    "MethodError",
+                    format!(
+                        "MethodError: no method matching {}(::{}, ::{})",
+                        op,
+                        type_name(a),
+                        type_name(b)
+                    ),
+                ))
+            }
+        };
+        let tracked = self.tid(a).is_some() || self.tid(b).is_some();
+        let (v, da, db) = match op {
+            "+" => (x + y, 1.0, 1.0),
+            "-" => (x - y, 1.0, -1.0),
+            "*" => (x * y, y, x),
+            "/" => (x / y, 1.0 / y, -x / (y * y)),
+            "^" => {
+                if let Value::Int(n) = b {
+                    let v = x.powi(*n as i32);
+                    let d = if *n == 0 {
+                        0.0
+                    } else {
+                        (*n as f64) * x.powi(*n as i32 - 1)
+                    };
+                    (v, d, 0.0)
+                } else {
+                    if x < 0.0 && y.fract() != 0.0 {
+                        return Err(self.throw("DomainError", format!("DomainError with {}:\nExponentiation yielding a complex result requires a complex argument.\nReplace x^y with (x+0im)^y, Complex(x)^y, or similar.", fmt_f64(x))));
+                    }
+                    let v = x.powf(y);
+                    let da = if y == 0.0 { 0.0 } else { y * x.powf(y - 1.0) };
+                    let db = if tracked && self.tid(b).is_some() && x > 0.0 {
+                        v * x.ln()
+                    } else {
+                        0.0
+                    };
+                    (v, da, db)
+                }
+            }
+            "max" => {
+                if x >= y {
+                    (x, 1.0, 0.0)
+                } else {
+                    (y, 0.0, 1.0)
+                }
+            }
+            "min" => {
+                if x <= y {
+                    (x, 1.0, 0.0)
+                } else {
+                    (y, 0.0, 1.0)
+                }
+            }
+            "%" | "rem" => (x % y, 1.0, -(x / y).trunc()),
+            "mod" => {
+                let r = x - y * (x / y).floor();
+                (r, 1.0, -(x / y).floor())
+            }
+            "÷" | "div" => ((x / y).trunc(), 0.0, 0.0),
+            _ => return Err(self.error(format!("unknown operator {op}"))),
+        };
+        if tracked {
+            self.rec(v, &[(a, da), (b, db)])
+        } else {
+            Ok(Value::F(v))
+        }
+    }
+
+    pub(super) fn compare(&mut self, op: &str, a: &Value, b: &Value) -> R<Value> {
+        let r = match op {
+            "==" => values_equal(a, b),
+            "!=" | "≠" => !values_equal(a, b),
+            "===" => identical(a, b),
+            "!==" => !identical(a, b),
+            _ => {
+                let (x, y) = match (a.as_f64(), b.as_f64()) {
+                    (Some(x), Some(y)) => (x, y),
+                    _ => match (a, b) {
+                        (Value::Str(x), Value::Str(y)) => {
+                            let o = x.cmp(y);
+                            let r = match op {
+                                "<" => o.is_lt(),
+                                ">" => o.is_gt(),
+                                "<=" | "≤" => o.is_le(),
+                                _ => o.is_ge(),
+                            };
+                            return Ok(Value::Bool(r));
+                        }
+                        _ => {
+                            return Err(self.throw(
+                                "MethodError",
+                                format!(
+                                    "MethodError: no method matching isless(::{}, ::{})",
+                                    type_name(a),
+                                    type_name(b)
+                                ),
+                            ))
+                        }
+                    },
+                };
+                match op {
+                    "<" => x < y,
+                    ">" => x > y,
+                    "<=" | "≤" => x <= y,
+                    _ => x >= y,
+                }
+            }
+        };
+        Ok(Value::Bool(r))
+    }
+
+    /// `+`, `-`, `*`, `/` and friends, including their array methods.
+    pub(super) fn math_op(&mut self, op: &str, args: &[Value], span: Span) -> R<Value> {
+        if args.len() == 1 {
+            let x = &args[0];
+            return match (op, x) {
+                ("-", Value::Arr(_)) => self.map_arr(x, |it, v| it.arith("-", &Value::Int(0), &v)),
+                ("-", Value::Int(i)) => Ok(Value::Int(i.wrapping_neg())),
+                ("-", _) => {
+                    let xf = x.as_f64().ok_or_else(|| self.error("- of non-number"))?;
+                    self.rec(-xf, &[(x, -1.0)])
+                }
+                ("+", _) => Ok(x.clone()),
+                _ => Err(self.error(format!("unary {op}"))),
+            };
+        }
+        if args.len() > 2 && matches!(op, "+" | "*") {
+            let mut acc = args[0].clone();
+            for a in &args[1..] {
+                acc = self.math_op(op, &[acc, a.clone()], span)?;
+            }
+            return Ok(acc);
+        }
+        if args.len() != 2 {
+            return Err(self.error(format!("{op} expects two arguments")));
+        }
+        let (a, b) = (&args[0], &args[1]);
+        let a_arr = matches!(a, Value::Arr(_) | Value::Range(..));
+        let b_arr = matches!(b, Value::Arr(_) | Value::Range(..));
+        if let (Value::Str(x), Value::Str(y), "*") = (a, b, op) {
+            self.check_elements(x.len() + y.len())?;
+            return Ok(Value::str(&format!("{x}{y}")));
+        }
+        if !a_arr && !b_arr {
+            return self.arith(op, a, b);
+        }
+        match op {
+            "+" | "-" if a_arr && b_arr => {
+                if size_of(a) != size_of(b) {
+                    return Err(self.throw(
+                        "DimensionMismatch",
+                        format!(
+                            "DimensionMismatch: dimensions must match: a has dims {:?}, b has dims {:?}",
+                            size_of(a),
+                            size_of(b)
+                        ),
+                    ));
+                }
+                self.broadcast(&Value::Builtin(nm(op)), vec![a.clone(), b.clone()], span)
+            }
+            "*" if a_arr && b_arr => self.matmul(a, b),
+            "*" | "/" if a_arr && !b_arr => {
+                self.broadcast(&Value::Builtin(nm(op)), vec![a.clone(), b.clone()], span)
+            }
+            "*" if !a_arr && b_arr => {
+                self.broadcast(&Value::Builtin(nm(op)), vec![a.clone(), b.clone()], span)
+            }
+            "\\" => Err(self.unsupported("linear solve `\\`", span)),
+            _ => Err(self.throw(
+                "MethodError",
+                format!(
+                    "MethodError: no method matching {}(::{}, ::{})",
+                    op,
+                    type_name(a),
+                    type_name(b)
+                ),
+            )),
+        }
+    }
+}
+
+fn identical(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Arr(x), Value::Arr(y)) => Rc::ptr_eq(x, y),
+        (Value::Struct(x), Value::Struct(y)) if x.def.mutable => Rc::ptr_eq(x, y),
+        (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::F(_) | Value::T(..), Value::F(_) | Value::T(..)) => a.as_f64() == b.as_f64(),
+        (Value::Int(_), Value::F(_) | Value::T(..))
+        | (Value::F(_) | Value::T(..), Value::Int(_)) => false,
+        _ => values_equal(a, b),
+    }
+}
