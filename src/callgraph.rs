@@ -831,21 +831,7 @@ pub fn build(
     knowledge: &Knowledge,
     versions: &[crate::version::Versions],
 ) -> CallGraph {
-    // Per file: the branches its unit's Julia never runs.
-    let dead: Vec<Vec<Span>> = (files.iter().enumerate())
-        .map(|(fi, facts)| {
-            let julia = versions
-                .get(index.unit_of(fi as u32) as usize)
-                .and_then(|v| v.julia);
-            let Some(julia) = julia else {
-                return Vec::new();
-            };
-            (facts.guards.iter())
-                .filter(|g| g.cond.version_holds(julia).is_some_and(|v| v != g.holds))
-                .map(|g| g.span)
-                .collect()
-        })
-        .collect();
+    let dead = dead_branches(files, index, versions);
     // Nodes and calls are numbered file after file; each list ends with the total.
     let mut offsets = Vec::with_capacity(files.len() + 1);
     let mut call_base = Vec::with_capacity(files.len() + 1);
@@ -894,7 +880,6 @@ pub fn build(
         dead: &dead,
         entry_args: Vec::new(),
     };
-    let nodes = offsets.last().copied().unwrap_or(0) as usize;
     let node_of = |t: FuncRef| (offsets[t.file as usize] + t.func) as usize;
     // Functions Zygote does not go into: a rule covers them, or they are no code it runs.
     cg.cut = cuts(files, index, rules, knowledge);
@@ -917,38 +902,7 @@ pub fn build(
     // roots, the calls of every function a resolved call may run, until nothing new is
     // reached. A function's parameters take their values from these calls only: code
     // that never runs under an entry hands it nothing.
-    let mut state = Demand {
-        scope: FixedBitSet::with_capacity(nodes),
-        gained: FixedBitSet::with_capacity(nodes),
-        children: Multimap::new(
-            nodes,
-            (files.iter().enumerate())
-                .flat_map(|(fi, facts)| {
-                    let base = offsets[fi];
-                    (facts.functions.iter().enumerate())
-                        .filter_map(move |(i, f)| Some((base + f.parent.get()?, base + i as u32)))
-                })
-                .collect(),
-        ),
-        calls_of: Multimap::new(
-            nodes,
-            (files.iter().enumerate())
-                .flat_map(|(fi, facts)| {
-                    let base = offsets[fi];
-                    (facts.calls.iter().enumerate())
-                        .map(move |(ci, c)| (base + c.func, (fi as u32, ci as u32)))
-                })
-                .collect(),
-        ),
-        resolutions: Resolutions(
-            (files.iter())
-                .map(|f| (0..f.calls.len()).map(|_| None).collect())
-                .collect(),
-        ),
-        reads: Vec::new(),
-        read_nodes: Vec::new(),
-        resolved: 0,
-    };
+    let mut state = Demand::new(files, &offsets);
     state.resolve(&r, around);
     r.callers = state.resolutions.callers(&offsets, &HashSet::default());
     let mut roots: Vec<u32> = r.entry_args.iter().map(|b| b.0).collect();
@@ -960,13 +914,137 @@ pub fn build(
     }
     state.expand(&r, &cg.cut, roots);
 
-    // Rounds: later ones follow function values through the parameters bound at the
+    follow_parameters(&mut state, &mut r, &cg.cut, &offsets);
+
+    // Entries.
+    let mut blocked: HashSet<FuncRef> = HashSet::default();
+    let found: Vec<Result<Entry, AmbiguousEntry>> = (entry_calls_seen.par_iter())
+        .filter_map(|&(fi, ci, _)| r.entry_of(fi, ci, &files[fi as usize].calls[ci as usize]))
+        .collect();
+    for entry in found {
+        match entry {
+            Ok(entry) => match knowledge.analyses(entry.backend) {
+                true => {
+                    blocked.extend(entry.roots.iter().copied());
+                    cg.entries.push(entry)
+                }
+                false => cg.other_entries.push(entry),
+            },
+            Err(ambiguous) => cg.ambiguous.push(ambiguous),
+        }
+    }
+
+    // Roots that only the final call sites give: what they run is resolved too.
+    let late: Vec<u32> = (cg.entries.iter())
+        .flat_map(|e| e.roots.iter().map(|&f| node_of(f) as u32))
+        .filter(|&n| !state.scope.contains(n as usize))
+        .collect();
+    state.expand(&r, &cg.cut, late);
+    cg.resolved_calls = state.resolved;
+    let Demand {
+        resolutions, scope, ..
+    } = state;
+    // Entries were the last to follow parameters to their call sites.
+    r.callers = Multimap::default();
+    // Calls of other backends' entries keep their edges: Zygote differentiating such a
+    // call goes into what it runs (nested-ad says so).
+    let entry_calls: HashSet<(u32, u32)> = cg.entries.iter().map(|e| (e.file, e.call)).collect();
+    add_edges(
+        &mut cg,
+        &r,
+        resolutions,
+        &scope,
+        &entry_calls,
+        blocked,
+        calls,
+    );
+
+    reachability(&mut cg);
+    cg.unresolved = collect_unresolved(&cg, files, &entry_calls, &r);
+    drop(r);
+    cg.dead = dead;
+    cg
+}
+
+impl Demand {
+    /// Nothing resolved yet, over the functions and calls of `files` (numbered from
+    /// `offsets`).
+    fn new(files: &[FileFacts], offsets: &[u32]) -> Demand {
+        let nodes = offsets.last().copied().unwrap_or(0) as usize;
+        Demand {
+            scope: FixedBitSet::with_capacity(nodes),
+            gained: FixedBitSet::with_capacity(nodes),
+            children: Multimap::new(
+                nodes,
+                (files.iter().enumerate())
+                    .flat_map(|(fi, facts)| {
+                        let base = offsets[fi];
+                        (facts.functions.iter().enumerate()).filter_map(move |(i, f)| {
+                            Some((base + f.parent.get()?, base + i as u32))
+                        })
+                    })
+                    .collect(),
+            ),
+            calls_of: Multimap::new(
+                nodes,
+                (files.iter().enumerate())
+                    .flat_map(|(fi, facts)| {
+                        let base = offsets[fi];
+                        (facts.calls.iter().enumerate())
+                            .map(move |(ci, c)| (base + c.func, (fi as u32, ci as u32)))
+                    })
+                    .collect(),
+            ),
+            resolutions: Resolutions(
+                (files.iter())
+                    .map(|f| (0..f.calls.len()).map(|_| None).collect())
+                    .collect(),
+            ),
+            reads: Vec::new(),
+            read_nodes: Vec::new(),
+            resolved: 0,
+        }
+    }
+}
+
+/// Per file: the branches on `VERSION` its unit's Julia never runs.
+fn dead_branches(
+    files: &[FileFacts],
+    index: &Index,
+    versions: &[crate::version::Versions],
+) -> Vec<Vec<Span>> {
+    (files.iter().enumerate())
+        .map(|(fi, facts)| {
+            let julia = versions
+                .get(index.unit_of(fi as u32) as usize)
+                .and_then(|v| v.julia);
+            let Some(julia) = julia else {
+                return Vec::new();
+            };
+            (facts.guards.iter())
+                .filter(|g| g.cond.version_holds(julia).is_some_and(|v| v != g.holds))
+                .map(|g| g.span)
+                .collect()
+        })
+        .collect()
+}
+
+/// The rounds after the first: each follows function values through the parameters bound
+/// at the call sites the round before found, so it resolves again only the calls whose
+/// resolution read the call sites of a function whose call sites changed since (a call
+/// that read only unchanged ones would resolve as it did), and goes into what the calls
+/// resolved again newly run.
+fn follow_parameters(state: &mut Demand, r: &mut Resolver, cut: &[bool], offsets: &[u32]) {
+    // Later rounds follow function values through the parameters bound at the
     // call sites found by the round before, so they resolve again only the calls whose
     // resolution read the call sites of a function whose call sites changed since (a call
     // that read only unchanged ones would resolve as it did), and go into what the calls
     // resolved again newly run.
+    let files = r.files;
+    let nodes = offsets.last().copied().unwrap_or(0) as usize;
+    let node_of = |t: FuncRef| (offsets[t.file as usize] + t.func) as usize;
     let no_calls = HashSet::default();
-    r.callers = state.resolutions.callers(&offsets, &no_calls);
+    r.callers = state.resolutions.callers(offsets, &no_calls);
     // The first round read no call sites: every function called somewhere has new ones.
     let mut changed_nodes = std::mem::replace(&mut state.gained, FixedBitSet::with_capacity(nodes));
     for _round in 1..3 {
@@ -1024,52 +1102,35 @@ pub fn build(
             break;
         }
         // What the calls newly run is resolved too; the call sites it adds change.
-        state.expand(&r, &cg.cut, newly_run);
+        state.expand(r, cut, newly_run);
         next_changed.union_with(&state.gained);
         state.gained.clear();
         changed_nodes = next_changed;
-        r.callers = state.resolutions.callers(&offsets, &no_calls);
+        r.callers = state.resolutions.callers(offsets, &no_calls);
     }
+}
 
-    // Entries.
-    let mut blocked: HashSet<FuncRef> = HashSet::default();
-    let found: Vec<Result<Entry, AmbiguousEntry>> = (entry_calls_seen.par_iter())
-        .filter_map(|&(fi, ci, _)| r.entry_of(fi, ci, &files[fi as usize].calls[ci as usize]))
-        .collect();
-    for entry in found {
-        match entry {
-            Ok(entry) => match knowledge.analyses(entry.backend) {
-                true => {
-                    blocked.extend(entry.roots.iter().copied());
-                    cg.entries.push(entry)
-                }
-                false => cg.other_entries.push(entry),
-            },
-            Err(ambiguous) => cg.ambiguous.push(ambiguous),
-        }
-    }
-
-    // Roots that only the final call sites give: what they run is resolved too.
-    let late: Vec<u32> = (cg.entries.iter())
-        .flat_map(|e| e.roots.iter().map(|&f| node_of(f) as u32))
-        .filter(|&n| !state.scope.contains(n as usize))
-        .collect();
-    state.expand(&r, &cg.cut, late);
-    cg.resolved_calls = state.resolved;
-    let Demand {
-        resolutions, scope, ..
-    } = state;
-    // Entries were the last to follow parameters to their call sites.
-    r.callers = Multimap::default();
-    // Calls of other backends' entries keep their edges: Zygote differentiating such a
-    // call goes into what it runs (nested-ad says so).
-    let entry_calls: HashSet<(u32, u32)> = cg.entries.iter().map(|e| (e.file, e.call)).collect();
+/// The graph's edges: each resolved call's targets (but not those of analysed entries'
+/// calls, whose roots are seeded separately), and a lexical edge into each closure from
+/// the function that defines it, unless it is handed to code that does not differentiate
+/// it. The call sites and targets by call are kept for the rules.
+fn add_edges(
+    cg: &mut CallGraph,
+    r: &Resolver,
+    resolutions: Resolutions,
+    scope: &FixedBitSet,
+    entry_calls: &HashSet<(u32, u32)>,
+    mut blocked: HashSet<FuncRef>,
+    calls: u32,
+) {
     // Edges. The graph's edge list is made its final size at once (the calls' targets and
     // at most one lexical edge per function) instead of growing by doubling.
     let call_edges: usize = (resolutions.iter())
         .filter(|(key, _)| !entry_calls.contains(key))
         .map(|(_, res)| res.targets.len())
         .sum();
+    let files = r.files;
+    let offsets = cg.offsets.clone();
     let lexical_edges: usize = (files.iter().enumerate())
         .map(|(fi, facts)| {
             (facts.functions.iter())
@@ -1104,7 +1165,7 @@ pub fn build(
             );
         }
     }
-    let sites = resolutions.callers(&offsets, &entry_calls);
+    let sites = resolutions.callers(&offsets, entry_calls);
     cg.call_sites = sites.map(|&(file, call, _)| (file, call));
     let pairs = (resolutions.iter())
         .filter(|(key, _)| !entry_calls.contains(key))
@@ -1149,12 +1210,6 @@ pub fn build(
             );
         }
     }
-
-    reachability(&mut cg);
-    cg.unresolved = collect_unresolved(&cg, files, &entry_calls, &r);
-    drop(r);
-    cg.dead = dead;
-    cg
 }
 
 /// The graph node of `f`, given where each file's functions start (`CallGraph::offsets`).
@@ -2111,7 +2166,6 @@ impl<'a> Resolver<'a> {
             file,
             func: call.func,
         });
-        let k = self.knowledge;
         let qualifier: Vec<Name> = call
             .qualifier()
             .iter()
@@ -2219,40 +2273,8 @@ impl<'a> Resolver<'a> {
             }
         }
 
-        // Function values passed as arguments to code outside the workspace.
         if res.external {
-            for (i, arg) in self.facts(file).args(call.args).iter().enumerate() {
-                let fvals = self.argument_values(file, call, arg, &mut res);
-                if fvals.is_empty() {
-                    continue;
-                }
-                match k.traverse(&qualifier, &name, i + 1) {
-                    Some(Traverse::Yes) => {
-                        for (f, p) in fvals {
-                            res.targets.push((f, EdgeKind::Argument, p));
-                        }
-                    }
-                    Some(Traverse::No) | Some(Traverse::Cut) => {
-                        res.blocked.extend(fvals.into_iter().map(|(f, _)| f));
-                    }
-                    None => {
-                        // Unknown code that receives a function usually calls it; named
-                        // functions get a possible edge, closures their lexical one.
-                        for (f, _) in fvals {
-                            let def = &self.facts(f.file).functions[f.func as usize];
-                            if !def.kind.is_closure() {
-                                res.targets.push((f, EdgeKind::Argument, true));
-                            }
-                        }
-                    }
-                }
-            }
-            for (kw, v) in self.facts(file).kwargs(call.kwargs) {
-                if kw == "by" || kw == "lt" {
-                    let fvals = self.argument_values(file, call, v, &mut res);
-                    res.blocked.extend(fvals.into_iter().map(|(f, _)| f));
-                }
-            }
+            self.passed_outside(file, call, &qualifier, &name, &mut res);
         }
         res.read_callers.append(&mut trail.read_callers);
         // A target reached both certainly and possibly is certain.
@@ -2262,6 +2284,52 @@ impl<'a> Resolver<'a> {
         res.targets.shrink_to_fit();
         res.blocked.shrink_to_fit();
         res
+    }
+
+    /// Function values passed as arguments to code outside the workspace: edges where the
+    /// knowledge says that code runs them (or, unknown, possibly to named functions), none
+    /// where it says it does not.
+    fn passed_outside(
+        &self,
+        file: u32,
+        call: &Call,
+        qualifier: &[Name],
+        name: &str,
+        res: &mut Resolved,
+    ) {
+        let k = self.knowledge;
+        for (i, arg) in self.facts(file).args(call.args).iter().enumerate() {
+            let fvals = self.argument_values(file, call, arg, res);
+            if fvals.is_empty() {
+                continue;
+            }
+            match k.traverse(qualifier, name, i + 1) {
+                Some(Traverse::Yes) => {
+                    for (f, p) in fvals {
+                        res.targets.push((f, EdgeKind::Argument, p));
+                    }
+                }
+                Some(Traverse::No) | Some(Traverse::Cut) => {
+                    res.blocked.extend(fvals.into_iter().map(|(f, _)| f));
+                }
+                None => {
+                    // Unknown code that receives a function usually calls it; named
+                    // functions get a possible edge, closures their lexical one.
+                    for (f, _) in fvals {
+                        let def = &self.facts(f.file).functions[f.func as usize];
+                        if !def.kind.is_closure() {
+                            res.targets.push((f, EdgeKind::Argument, true));
+                        }
+                    }
+                }
+            }
+        }
+        for (kw, v) in self.facts(file).kwargs(call.kwargs) {
+            if kw == "by" || kw == "lt" {
+                let fvals = self.argument_values(file, call, v, res);
+                res.blocked.extend(fvals.into_iter().map(|(f, _)| f));
+            }
+        }
     }
 
     /// The functions an argument of a call being resolved may be (a search of its own),
