@@ -3,7 +3,7 @@
 
 use crate::common::{rules_at, Project};
 use adlint::analysis::Options;
-use adlint::workspace::Version;
+use adlint::version::Version;
 
 fn with_version(src: &str, v: Version) -> Vec<(String, String)> {
     let p = Project::new(&[("main.jl", src)]);
