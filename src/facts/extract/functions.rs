@@ -42,109 +42,7 @@ impl Extractor<'_> {
         };
         match cap {
             Cap::Function | Cap::Short => {
-                let sig_call = if cap == Cap::Function {
-                    let Some(sig) = syntax::child_of_kind(node, "signature") else {
-                        return;
-                    };
-                    f.signature = Span::of(sig);
-                    find_signature_call(sig)
-                } else {
-                    let lhs = node.child(0).expect("pattern guarantees a child");
-                    f.signature = Span::of(lhs);
-                    find_signature_call(lhs)
-                };
-                let Some(call) = sig_call else {
-                    // `function (x, y) ... end`: an anonymous function.
-                    let tuple = (syntax::child_of_kind(node, "signature"))
-                        .and_then(|sig| sig.named_child(0))
-                        .filter(|t| {
-                            matches!(
-                                t.kind_str(),
-                                "tuple_expression" | "parenthesized_expression" | "argument_list"
-                            )
-                        });
-                    if let (Cap::Function, Some(tuple)) = (cap, tuple) {
-                        if tuple.kind_str() == "parenthesized_expression" {
-                            if let Some(only) = tuple.named_child(0) {
-                                let p = self.param_of(only);
-                                f.params = List::new(&[p]);
-                            }
-                        } else {
-                            self.read_params(tuple, &mut f);
-                        }
-                        f.kind = FunctionKind::Anonymous;
-                        self.push_function(span, f, scopes);
-                        return;
-                    }
-                    // `function f end` or an unusual signature: still a named definition.
-                    if cap == Cap::Function {
-                        if let Some(sig) = syntax::child_of_kind(node, "signature") {
-                            if let Some(id) = first_identifier(sig) {
-                                f.kind = FunctionKind::Named;
-                                f.name = Some(self.name(id));
-                                f.head = Span::of(id);
-                                self.push_function(span, f, scopes);
-                            }
-                        }
-                    }
-                    return;
-                };
-                let callee = call.child(0).expect("a call has a callee");
-                if let Some(args) = call
-                    .child_by_field_name("arguments")
-                    .or_else(|| syntax::call_arguments(call))
-                {
-                    self.read_params(args, &mut f);
-                }
-                match callee.kind_str() {
-                    "parenthesized_expression" => {
-                        // `(m::T)(x) = ...`: a functor method.
-                        let inner = syntax::named_children(callee);
-                        let ty = inner.first().and_then(|t| {
-                            if t.kind_str() == "typed_expression"
-                                || t.kind_str() == "unary_typed_expression"
-                            {
-                                t.named_child(t.named_child_count().saturating_sub(1) as u32)
-                            } else {
-                                None
-                            }
-                        });
-                        let Some(ty) = ty else { return };
-                        let type_name = Name::new(&base_type_name(self.text(ty)));
-                        let self_name = inner
-                            .first()
-                            .filter(|t| t.kind_str() == "typed_expression")
-                            .and_then(|t| t.child(0))
-                            .filter(|n| n.kind_str() == "identifier")
-                            .map(|n| self.name(n));
-                        f.kind = FunctionKind::Functor {
-                            type_name,
-                            self_name,
-                        };
-                        f.name = Some(type_name);
-                        f.head = Span::of(callee);
-                    }
-                    _ => {
-                        let path = self.path_of(callee);
-                        let Some((name, qual)) = path.split_last() else {
-                            return;
-                        };
-                        f.kind = FunctionKind::Named;
-                        f.name = Some(*name);
-                        f.qualifier = Path::new(qual);
-                        f.head = Span::of(callee);
-                    }
-                }
-                let is_rule_macro = enclosing_macro.as_deref().is_some_and(|m| {
-                    matches!(
-                        knowledge::macro_class(m),
-                        MacroClass::Escape(knowledge::EscapeMacro::Adjoint)
-                    )
-                });
-                if is_rule_macro {
-                    f.kind = FunctionKind::RuleBody;
-                }
-                self.note_rule_definition(&mut f);
+                return self.define_method(node, cap, f, enclosing_macro, scopes);
             }
             Cap::Lambda => {
                 f.kind = FunctionKind::Anonymous;
@@ -185,6 +83,123 @@ impl Extractor<'_> {
             }
             _ => return,
         }
+        self.push_function(span, f, scopes);
+    }
+
+    /// A definition by signature (`function f(x) ... end`, `f(x) = ...`, a functor's
+    /// `(m::T)(x) = ...`, a rule), or `function (x, y) ... end`, which is anonymous.
+    fn define_method(
+        &mut self,
+        node: Node,
+        cap: Cap,
+        mut f: Function,
+        enclosing_macro: Option<Name>,
+        scopes: &mut ScopeStack,
+    ) {
+        let span = Span::of(node);
+        let sig_call = if cap == Cap::Function {
+            let Some(sig) = syntax::child_of_kind(node, "signature") else {
+                return;
+            };
+            f.signature = Span::of(sig);
+            find_signature_call(sig)
+        } else {
+            let lhs = node.child(0).expect("pattern guarantees a child");
+            f.signature = Span::of(lhs);
+            find_signature_call(lhs)
+        };
+        let Some(call) = sig_call else {
+            // `function (x, y) ... end`: an anonymous function.
+            let tuple = (syntax::child_of_kind(node, "signature"))
+                .and_then(|sig| sig.named_child(0))
+                .filter(|t| {
+                    matches!(
+                        t.kind_str(),
+                        "tuple_expression" | "parenthesized_expression" | "argument_list"
+                    )
+                });
+            if let (Cap::Function, Some(tuple)) = (cap, tuple) {
+                if tuple.kind_str() == "parenthesized_expression" {
+                    if let Some(only) = tuple.named_child(0) {
+                        let p = self.param_of(only);
+                        f.params = List::new(&[p]);
+                    }
+                } else {
+                    self.read_params(tuple, &mut f);
+                }
+                f.kind = FunctionKind::Anonymous;
+                self.push_function(span, f, scopes);
+                return;
+            }
+            // `function f end` or an unusual signature: still a named definition.
+            if cap == Cap::Function {
+                if let Some(sig) = syntax::child_of_kind(node, "signature") {
+                    if let Some(id) = first_identifier(sig) {
+                        f.kind = FunctionKind::Named;
+                        f.name = Some(self.name(id));
+                        f.head = Span::of(id);
+                        self.push_function(span, f, scopes);
+                    }
+                }
+            }
+            return;
+        };
+        let callee = call.child(0).expect("a call has a callee");
+        if let Some(args) = call
+            .child_by_field_name("arguments")
+            .or_else(|| syntax::call_arguments(call))
+        {
+            self.read_params(args, &mut f);
+        }
+        match callee.kind_str() {
+            "parenthesized_expression" => {
+                // `(m::T)(x) = ...`: a functor method.
+                let inner = syntax::named_children(callee);
+                let ty = inner.first().and_then(|t| {
+                    if t.kind_str() == "typed_expression"
+                        || t.kind_str() == "unary_typed_expression"
+                    {
+                        t.named_child(t.named_child_count().saturating_sub(1) as u32)
+                    } else {
+                        None
+                    }
+                });
+                let Some(ty) = ty else { return };
+                let type_name = Name::new(&base_type_name(self.text(ty)));
+                let self_name = inner
+                    .first()
+                    .filter(|t| t.kind_str() == "typed_expression")
+                    .and_then(|t| t.child(0))
+                    .filter(|n| n.kind_str() == "identifier")
+                    .map(|n| self.name(n));
+                f.kind = FunctionKind::Functor {
+                    type_name,
+                    self_name,
+                };
+                f.name = Some(type_name);
+                f.head = Span::of(callee);
+            }
+            _ => {
+                let path = self.path_of(callee);
+                let Some((name, qual)) = path.split_last() else {
+                    return;
+                };
+                f.kind = FunctionKind::Named;
+                f.name = Some(*name);
+                f.qualifier = Path::new(qual);
+                f.head = Span::of(callee);
+            }
+        }
+        let is_rule_macro = enclosing_macro.as_deref().is_some_and(|m| {
+            matches!(
+                knowledge::macro_class(m),
+                MacroClass::Escape(knowledge::EscapeMacro::Adjoint)
+            )
+        });
+        if is_rule_macro {
+            f.kind = FunctionKind::RuleBody;
+        }
+        self.note_rule_definition(&mut f);
         self.push_function(span, f, scopes);
     }
 

@@ -23,6 +23,9 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 use tree_sitter::Node;
 
+/// A capture of the facts query: (node, capture, parent).
+type Capture<'t> = (Node<'t>, Cap, Option<Node<'t>>);
+
 /// What a capture name of `facts.scm` stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Cap {
@@ -203,6 +206,14 @@ impl<'s> Extractor<'s> {
 
     /// The facts of `root`, a statement of the top level `parent`.
     fn run(&mut self, root: Node, parent: Node) {
+        let caps = self.captures(root, parent);
+        self.define_all(&caps);
+        self.record_uses(&caps);
+    }
+
+    /// The captures of the facts query in `root`, in the order the passes walk them,
+    /// without those inside quoted code.
+    fn captures<'t>(&self, root: Node<'t>, parent: Node<'t>) -> Vec<Capture<'t>> {
         static BY_INDEX: OnceLock<Vec<Option<Cap>>> = OnceLock::new();
         let by_index = BY_INDEX.get_or_init(|| {
             (syntax::CaptureTable::facts().capture_names())
@@ -210,8 +221,7 @@ impl<'s> Extractor<'s> {
                 .map(|n| cap_of(n))
                 .collect()
         });
-        // (node, capture, parent)
-        let mut caps: Vec<(Node, Cap, Option<Node>)> = syntax::facts_captures(root, Some(parent))
+        let mut caps: Vec<Capture> = syntax::facts_captures(root, Some(parent))
             .into_iter()
             .filter_map(|c| Some((c.node, by_index[c.index as usize]?, c.parent)))
             .collect();
@@ -230,11 +240,9 @@ impl<'s> Extractor<'s> {
         order(&mut caps);
         self.drop_quoted(&mut caps);
 
-        // Pass 1: modules, functions and regions, so that closures passed as arguments can
-        // be named when the enclosing call is summarised in pass 2.
         // A generator `(f(x) for x in xs)` is found through its `for_clause`; its scope
         // starts at the enclosing parentheses, so those are added as captures first.
-        let mut generators: Vec<(Node, Cap, Option<Node>)> = Vec::new();
+        let mut generators: Vec<Capture> = Vec::new();
         for &(_, cap, parent) in &caps {
             if cap == Cap::Generator {
                 if let Some(parent) = parent {
@@ -251,8 +259,14 @@ impl<'s> Extractor<'s> {
             caps.extend(generators);
             order(&mut caps);
         }
+        caps
+    }
+
+    /// Pass 1: modules, functions and regions, so that closures passed as arguments can
+    /// be named when the enclosing call is summarised in pass 2.
+    fn define_all(&mut self, caps: &[Capture]) {
         let mut scopes = ScopeStack::default();
-        for &(node, cap, _) in &caps {
+        for &(node, cap, _) in caps {
             scopes.leave_before(node.start_byte() as u32);
             match cap {
                 Cap::Module => self.define_module(node, &mut scopes),
@@ -269,10 +283,12 @@ impl<'s> Extractor<'s> {
                 _ => {}
             }
         }
+    }
 
-        // Pass 2: uses, attributed to the innermost function and block.
+    /// Pass 2: uses, attributed to the innermost function and block.
+    fn record_uses(&mut self, caps: &[Capture]) {
         let mut scopes = ScopeStack::default();
-        for &(node, cap, parent) in &caps {
+        for &(node, cap, parent) in caps {
             let start = node.start_byte() as u32;
             scopes.leave_before(start);
             let span = Span::of(node);
@@ -317,14 +333,7 @@ impl<'s> Extractor<'s> {
                 Cap::Try => self.record_try(node, func),
                 Cap::Ident => self.record_ref(node, parent, func),
                 Cap::Using | Cap::Import => self.record_import(node, cap == Cap::Using),
-                Cap::Export => {
-                    let module = self.module_of(start);
-                    for child in syntax::named_children(node) {
-                        if child.kind_str() == "identifier" {
-                            self.facts.exports.push((module, self.name(child)));
-                        }
-                    }
-                }
+                Cap::Export => self.record_export(node),
                 Cap::Struct | Cap::Abstract | Cap::Module | Cap::Generator => {}
                 // Dropped before the passes.
                 Cap::Quoted | Cap::Interpolated => {}

@@ -30,6 +30,16 @@ impl Extractor<'_> {
         self.push_function(span, Function::top_level(span), scopes);
     }
 
+    /// `export f, g`: names the module around `node` exports.
+    pub(super) fn record_export(&mut self, node: Node) {
+        let module = self.module_of(node.start_byte() as u32);
+        for child in syntax::named_children(node) {
+            if child.kind_str() == "identifier" {
+                self.facts.exports.push((module, self.name(child)));
+            }
+        }
+    }
+
     pub(super) fn record_import(&mut self, node: Node, is_using: bool) {
         let module = self.module_of(node.start_byte() as u32);
         for item in syntax::named_children(node) {
