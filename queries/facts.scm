@@ -1,8 +1,8 @@
 ; Facts extraction: every node kind the per-file pass looks at, in one query.
-; src/facts.rs interprets each capture by its name. Every pattern is one node kind (or a
-; list of kinds) with a capture, so the pass walks the tree once with a table of kinds read
-; from this file (syntax::CaptureTable), which refuses any other kind of pattern; a test
-; checks that the table captures what tree-sitter's query engine captures.
+; src/facts/extract/ interprets each capture by its name. Every pattern is one node kind
+; (or a list of kinds) with a capture, so the pass walks the tree once with a table of
+; kinds read from this file (syntax::CaptureTable), which refuses any other kind of
+; pattern; a test checks that the table captures what tree-sitter's query engine captures.
 
 ; --- definitions -----------------------------------------------------------------------
 ; Only single-node patterns: a pattern with child constraints keeps a pending match open
@@ -19,8 +19,8 @@
 (module_definition) @def.module
 
 ; --- code that is built, not run --------------------------------------------------------
-; Quoted code and macro definitions (src/facts.rs drops what is inside them, except what
-; `$` interpolates and the `init_code` a test runner runs).
+; Quoted code and macro definitions (src/facts/extract/ drops what is inside them, except
+; what `$` interpolates and the `init_code` a test runner runs).
 [
   (quote_statement)
   (quote_expression)
