@@ -25,12 +25,6 @@ use crate::syntax::KindName;
 use std::collections::HashMap;
 use tree_sitter::{Node, Tree};
 
-/// Constructors whose result is a new array that nothing else refers to.
-const FRESH: &[&str] = &[
-    "similar", "zeros", "ones", "fill", "Vector", "Matrix", "Array", "copy", "deepcopy", "collect",
-    "rand", "randn", "zero", "trues", "falses",
-];
-
 /// Functions that only look at an array's shape: reading them does not alias it.
 const SHAPE_QUERIES: &[&str] = &[
     "size",
@@ -882,7 +876,7 @@ fn rebind_local(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, found: &mut
     };
     let fresh = def_node
         .named_child(def_node.named_child_count().saturating_sub(1) as u32)
-        .is_some_and(|v| is_fresh(v, cx.src));
+        .is_some_and(|v| is_fresh(cx, v));
     if !fresh {
         return;
     }
@@ -980,8 +974,10 @@ fn written_name(site: Node, src: &str) -> Option<String> {
 
 /// An expression that makes a new array nothing else refers to: an allocation
 /// (`similar(y)`, `zeros(n)`, `Vector{T}(undef, n)`), a literal or comprehension, an empty
-/// typed vector (`T[]`), or a broadcast.
-fn is_fresh(v: Node, src: &str) -> bool {
+/// typed vector (`T[]`), or a broadcast. The allocating functions are the `[fresh]` row of
+/// the knowledge tables.
+fn is_fresh(cx: &FileCx, v: Node) -> bool {
+    let src = cx.src;
     match v.kind_str() {
         "call_expression" => v.named_child(0).is_some_and(|c| {
             let base = match c.kind_str() {
@@ -989,7 +985,7 @@ fn is_fresh(v: Node, src: &str) -> bool {
                 _ => c,
             };
             let name = &src[base.byte_range()];
-            FRESH.contains(&name.rsplit('.').next().unwrap_or(name))
+            (cx.a.settings.knowledge).is_fresh_allocation(name.rsplit('.').next().unwrap_or(name))
         }),
         "vector_expression" | "matrix_expression" | "comprehension_expression" => true,
         "index_expression" => v
