@@ -7,7 +7,7 @@ use crate::syntax::KindName;
 use tree_sitter::Tree;
 
 /// A boxed capture: capture a `let` copy, or re-bind under a fresh name.
-pub(in crate::fix) fn boxed_guidance(cx: &FileCx, tree: &Tree, d: &Diagnostic) -> Option<String> {
+pub(in crate::fix) fn build(cx: &FileCx, tree: &Tree, d: &Diagnostic) -> Option<String> {
     let (var, capture) = d.related.iter().find_map(|r| {
         let rest = r.message.strip_prefix('`')?;
         let (var, tail) = rest.split_once('`')?;

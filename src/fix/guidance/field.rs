@@ -6,7 +6,7 @@ use crate::syntax::KindName;
 use tree_sitter::Node;
 
 /// `m.a = v` -> an immutable struct and `m = Accessors.@set m.a = v`.
-pub(in crate::fix) fn field_guidance(cx: &FileCx, node: Node) -> Option<String> {
+pub(in crate::fix) fn build(cx: &FileCx, node: Node) -> Option<String> {
     let assign = if node.kind_str() == "assignment" {
         node
     } else {

@@ -8,7 +8,7 @@ use tree_sitter::Node;
 
 /// `gradient(x -> gradient(f, x)[1], x)`: the inner derivative by ForwardDiff, or
 /// `Zygote.hessian` for the whole second derivative.
-pub(in crate::fix) fn nested_guidance(cx: &FileCx, node: Node) -> Option<String> {
+pub(in crate::fix) fn build(cx: &FileCx, node: Node) -> Option<String> {
     if node.kind_str() != "call_expression" {
         return None;
     }

@@ -6,7 +6,7 @@ use crate::syntax::KindName;
 use tree_sitter::Node;
 
 /// `try e catch; s end` -> check the failing case first and return the sentinel.
-pub(in crate::fix) fn try_guidance(cx: &FileCx, node: Node) -> Option<String> {
+pub(in crate::fix) fn build(cx: &FileCx, node: Node) -> Option<String> {
     let t = if node.kind_str() == "try_statement" {
         node
     } else {
