@@ -33,33 +33,68 @@ pub(super) fn build(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, found: 
     let Some(name) = fdef.name else {
         return;
     };
+    let Some(rewrites) = rewrites_of(cx, func, fnode, &var) else {
+        return;
+    };
+    let new_name = variant_name(cx, &name);
+    let Some(text) = variant_text(cx, fnode, &rewrites, &var, &name, &new_name) else {
+        return;
+    };
+    let indent = cx.indent_at(fnode.start_byte());
+    let mut edits = vec![cx.edit(
+        Span {
+            start: fnode.end_byte() as u32,
+            end: fnode.end_byte() as u32,
+        },
+        format!("\n\n{indent}{text}"),
+    )];
+    if !call_site_edits(cx, func, &name, &new_name, pi, &mut edits) || edits.len() < 2 {
+        return;
+    }
+    let sig_first_line = text.lines().next().unwrap_or("").to_string();
+    found.fixes.push(Fix {
+        title: format!(
+            "Add the non-mutating `{sig_first_line}` and call it from differentiated code"
+        ),
+        applicability: Applicability::Unsafe,
+        edits,
+    });
+}
+
+/// The bindings that replace the writes into the parameter `var` of `func`, when every
+/// write can become one, nothing else touches `var`, and the function returns it.
+fn rewrites_of<'t>(
+    cx: &FileCx,
+    func: FuncIdx,
+    fnode: Node<'t>,
+    var: &str,
+) -> Option<Vec<Rebinding<'t>>> {
+    let fdef = &cx.facts.functions[func as usize];
     // Every write into the argument must be rewritable, and nothing else may touch it.
-    let writes: Vec<Node> = occurrences(fnode, &var, cx.src)
+    let writes: Vec<Node> = occurrences(fnode, var, cx.src)
         .into_iter()
         .filter(|o| !fdef.signature.contains(Span::of(o.node)))
-        .filter_map(|o| write_statement(o, &var, cx.src))
+        .filter_map(|o| write_statement(o, var, cx.src))
         .collect();
     let mut rewrites: Vec<Rebinding> = Vec::new();
     for w in writes {
-        let Some(r) = rebinding(w, &var, cx.src) else {
-            return;
-        };
-        if foreign_mentions(&r, &var, cx.src, w) {
-            return;
+        let r = rebinding(w, var, cx.src)?;
+        if foreign_mentions(&r, var, cx.src, w) {
+            return None;
         }
         if r.stmt.parent().map(|p| p.id()) != Some(fnode.id()) {
-            return; // inside a branch or a loop: the rewrite could run zero or many times
+            return None; // inside a branch or a loop: the rewrite could run zero or many times
         }
         if !rewrites.iter().any(|x| x.stmt.id() == r.stmt.id()) {
             rewrites.push(r);
         }
     }
     if rewrites.is_empty() {
-        return;
+        return None;
     }
     let nested = cx.nested_spans(func);
     let mut all_ok = true;
-    for o in occurrences(fnode, &var, cx.src) {
+    for o in occurrences(fnode, var, cx.src) {
         let s = Span::of(o.node);
         if fdef.signature.contains(s) || rewrites.iter().any(|r| Span::of(r.stmt).contains(s)) {
             continue;
@@ -69,11 +104,20 @@ pub(super) fn build(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, found: 
             all_ok = false;
         }
     }
-    if !all_ok || !returns_only(fnode, &var, cx.src) {
-        return;
-    }
-    let new_name = variant_name(cx, &name);
-    // The variant: the same text with the writes replaced by bindings.
+    (all_ok && returns_only(fnode, var, cx.src)).then_some(rewrites)
+}
+
+/// The variant: the function's text with the writes replaced by bindings and the name
+/// replaced by `new_name`, or a one-line definition when the function is one write and
+/// `return`. A short-form function (`f!(x) = ...`) gets none.
+fn variant_text(
+    cx: &FileCx,
+    fnode: Node,
+    rewrites: &[Rebinding],
+    var: &str,
+    name: &str,
+    new_name: &str,
+) -> Option<String> {
     let base = fnode.start_byte();
     let body_stmts = named_children(fnode)
         .into_iter()
@@ -87,57 +131,59 @@ pub(super) fn build(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, found: 
             fnode
                 .child(0)
                 .filter(|c| !is_long && c.kind_str() != "function")
-        });
-    let Some(signature) = signature else { return };
-    let sig_text = rename_in(cx.text(signature), &name, &new_name);
-    let text = if rewrites.len() == 1
+        })?;
+    let sig_text = rename_in(cx.text(signature), name, new_name);
+    if rewrites.len() == 1
         && body_stmts.len() == 2
         && body_stmts[0].id() == rewrites[0].stmt.id()
         && is_long
     {
-        format!("{sig_text} = {}", rewrites[0].value)
-    } else if !is_long {
-        return;
-    } else {
-        let edits: Vec<(Span, String)> = rewrites
-            .iter()
-            .map(|r| {
-                (
-                    Span {
-                        start: (r.stmt.start_byte() - base) as u32,
-                        end: (r.stmt.end_byte() - base) as u32,
-                    },
-                    format!("{var} = {}", r.value),
-                )
-            })
-            .chain(std::iter::once((
+        return Some(format!("{sig_text} = {}", rewrites[0].value));
+    }
+    if !is_long {
+        return None;
+    }
+    let edits: Vec<(Span, String)> = rewrites
+        .iter()
+        .map(|r| {
+            (
                 Span {
-                    start: (signature.start_byte() - base) as u32,
-                    end: (signature.end_byte() - base) as u32,
+                    start: (r.stmt.start_byte() - base) as u32,
+                    end: (r.stmt.end_byte() - base) as u32,
                 },
-                sig_text.clone(),
-            )))
-            .collect();
-        super::apply_edits(
-            cx.text(fnode),
-            edits.iter().map(|(s, t)| (*s, t.as_str())).collect(),
-        )
-    };
-    let indent = cx.indent_at(fnode.start_byte());
-    let mut edits = vec![cx.edit(
-        Span {
-            start: fnode.end_byte() as u32,
-            end: fnode.end_byte() as u32,
-        },
-        format!("\n\n{indent}{text}"),
-    )];
-    // The differentiated call sites.
+                format!("{var} = {}", r.value),
+            )
+        })
+        .chain(std::iter::once((
+            Span {
+                start: (signature.start_byte() - base) as u32,
+                end: (signature.end_byte() - base) as u32,
+            },
+            sig_text.clone(),
+        )))
+        .collect();
+    Some(super::apply_edits(
+        cx.text(fnode),
+        edits.iter().map(|(s, t)| (*s, t.as_str())).collect(),
+    ))
+}
+
+/// Push the edits that make the differentiated call sites of `func` call `new_name`; false
+/// when one of them cannot (a statement call whose argument is not a local of its caller).
+fn call_site_edits(
+    cx: &FileCx,
+    func: FuncIdx,
+    name: &str,
+    new_name: &str,
+    pi: usize,
+    edits: &mut Vec<Edit>,
+) -> bool {
     for (cf, call) in reached_call_sites(cx, func) {
         let src = &cx.a.workspace.files[cf as usize].text;
         let renamed = format!(
             "{}{}",
             &src[call.callee_span().range()]
-                .strip_suffix(name.as_str())
+                .strip_suffix(name)
                 .unwrap_or(""),
             new_name
         );
@@ -165,7 +211,7 @@ pub(super) fn build(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, found: 
                     replacement: format!("{arg} = {renamed}{rest}"),
                 });
             }
-            (true, _) => return,
+            (true, _) => return false,
             (false, _) => edits.push(Edit {
                 location: Location {
                     file: cf,
@@ -175,17 +221,7 @@ pub(super) fn build(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, found: 
             }),
         }
     }
-    if edits.len() < 2 {
-        return;
-    }
-    let sig_first_line = text.lines().next().unwrap_or("").to_string();
-    found.fixes.push(Fix {
-        title: format!(
-            "Add the non-mutating `{sig_first_line}` and call it from differentiated code"
-        ),
-        applicability: Applicability::Unsafe,
-        edits,
-    });
+    true
 }
 
 /// The statement that writes `var` where `occ` is the written object, if any.

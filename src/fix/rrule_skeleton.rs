@@ -5,7 +5,7 @@
 use super::attach::Found;
 use super::tree::{occurrences, FileCx};
 use crate::diagnostic::{Applicability, Edit, Fix};
-use crate::facts::{FuncIdx, FunctionKind, Span};
+use crate::facts::{FuncIdx, Function, FunctionKind, Span};
 use tree_sitter::{Node, Tree};
 
 /// A `ChainRulesCore.rrule` for the function around the site, with the primal call, a
@@ -56,89 +56,9 @@ pub(super) fn build(cx: &FileCx, tree: &Tree, func: FuncIdx, found: &mut Found) 
     }) || !fdef.kwparams.is_empty();
     let indent = cx.indent_at(fnode.start_byte()).to_string();
     let (title, body) = if !uses_args && !fdef.params.is_empty() {
-        let sig: Vec<String> = fdef
-            .params
-            .iter()
-            .map(|p| {
-                let ann = p.annotation.as_deref().unwrap_or("Any");
-                if p.vararg {
-                    format!("::{ann}...")
-                } else {
-                    format!("::{ann}")
-                }
-            })
-            .collect();
-        (
-            format!("Mark `{full_name}` as `@non_differentiable` (its result does not depend on its arguments)"),
-            format!("ChainRulesCore.@non_differentiable {full_name}({})", sig.join(", ")),
-        )
+        non_differentiable(fdef, &full_name)
     } else {
-        let sig: Vec<String> = fdef
-            .params
-            .iter()
-            .zip(&names)
-            .map(|(p, n)| {
-                let mut s = n.clone();
-                if let Some(a) = &p.annotation {
-                    s.push_str("::");
-                    s.push_str(a);
-                }
-                if p.vararg {
-                    s.push_str("...");
-                }
-                s
-            })
-            .collect();
-        let call_args: Vec<String> = fdef
-            .params
-            .iter()
-            .zip(&names)
-            .map(|(p, n)| {
-                if p.vararg {
-                    format!("{n}...")
-                } else {
-                    n.clone()
-                }
-            })
-            .collect();
-        let kw = if fdef.kwparams.is_empty() {
-            ""
-        } else {
-            "; kwargs..."
-        };
-        let pb = format!("{}_pullback", base.trim_end_matches('!'));
-        let mut s = format!(
-            "function ChainRulesCore.rrule(::typeof({full_name}){}{}{kw})\n",
-            if sig.is_empty() { "" } else { ", " },
-            sig.join(", ")
-        );
-        s.push_str(&format!(
-            "    Ω = {full_name}({}{kw})\n",
-            call_args.join(", ")
-        ));
-        s.push_str(&format!("    function {pb}(ΔΩ)\n"));
-        s.push_str("        # adlint: replace each placeholder by the argument's tangent (ΔΩ times ∂Ω/∂arg)\n");
-        let mut tangents = vec!["ChainRulesCore.NoTangent()".to_string()];
-        for (p, n) in fdef.params.iter().zip(&names) {
-            let placeholder = format!(
-                "ChainRulesCore.@not_implemented(\"adlint: tangent of `{n}` for `{full_name}`\")"
-            );
-            if p.vararg {
-                s.push_str(&format!("        ∂{n} = map(_ -> {placeholder}, {n})\n"));
-                tangents.push(format!("∂{n}..."));
-            } else {
-                s.push_str(&format!("        ∂{n} = {placeholder}\n"));
-                tangents.push(format!("∂{n}"));
-            }
-        }
-        s.push_str(&format!("        return ({})\n", tangents.join(", ")));
-        s.push_str("    end\n");
-        s.push_str(&format!("    return Ω, {pb}\n"));
-        s.push_str("end");
-        (
-            format!("Define a `ChainRulesCore.rrule` for `{full_name}` (skeleton)"),
-            s,
-        )
+        rrule(fdef, &names, &full_name, &base)
     };
     let body = body.replace('\n', &format!("\n{indent}"));
     let mut edits = vec![cx.edit(
@@ -161,6 +81,100 @@ pub(super) fn build(cx: &FileCx, tree: &Tree, func: FuncIdx, found: &mut Found) 
         applicability: Applicability::DisplayOnly,
         edits,
     });
+}
+
+/// `@non_differentiable f(::T, ...)`, for a function whose result does not depend on its
+/// arguments: (title, text).
+fn non_differentiable(fdef: &Function, full_name: &str) -> (String, String) {
+    let sig: Vec<String> = fdef
+        .params
+        .iter()
+        .map(|p| {
+            let ann = p.annotation.as_deref().unwrap_or("Any");
+            if p.vararg {
+                format!("::{ann}...")
+            } else {
+                format!("::{ann}")
+            }
+        })
+        .collect();
+    (
+        format!("Mark `{full_name}` as `@non_differentiable` (its result does not depend on its arguments)"),
+        format!("ChainRulesCore.@non_differentiable {full_name}({})", sig.join(", ")),
+    )
+}
+
+/// The `rrule` skeleton with its pullback, `names` being the parameters' names (`arg1`
+/// for an unnamed one): (title, text).
+fn rrule(fdef: &Function, names: &[String], full_name: &str, base: &str) -> (String, String) {
+    let sig: Vec<String> = fdef
+        .params
+        .iter()
+        .zip(names)
+        .map(|(p, n)| {
+            let mut s = n.clone();
+            if let Some(a) = &p.annotation {
+                s.push_str("::");
+                s.push_str(a);
+            }
+            if p.vararg {
+                s.push_str("...");
+            }
+            s
+        })
+        .collect();
+    let call_args: Vec<String> = fdef
+        .params
+        .iter()
+        .zip(names)
+        .map(|(p, n)| {
+            if p.vararg {
+                format!("{n}...")
+            } else {
+                n.clone()
+            }
+        })
+        .collect();
+    let kw = if fdef.kwparams.is_empty() {
+        ""
+    } else {
+        "; kwargs..."
+    };
+    let pb = format!("{}_pullback", base.trim_end_matches('!'));
+    let mut s = format!(
+        "function ChainRulesCore.rrule(::typeof({full_name}){}{}{kw})\n",
+        if sig.is_empty() { "" } else { ", " },
+        sig.join(", ")
+    );
+    s.push_str(&format!(
+        "    Ω = {full_name}({}{kw})\n",
+        call_args.join(", ")
+    ));
+    s.push_str(&format!("    function {pb}(ΔΩ)\n"));
+    s.push_str(
+        "        # adlint: replace each placeholder by the argument's tangent (ΔΩ times ∂Ω/∂arg)\n",
+    );
+    let mut tangents = vec!["ChainRulesCore.NoTangent()".to_string()];
+    for (p, n) in fdef.params.iter().zip(names) {
+        let placeholder = format!(
+            "ChainRulesCore.@not_implemented(\"adlint: tangent of `{n}` for `{full_name}`\")"
+        );
+        if p.vararg {
+            s.push_str(&format!("        ∂{n} = map(_ -> {placeholder}, {n})\n"));
+            tangents.push(format!("∂{n}..."));
+        } else {
+            s.push_str(&format!("        ∂{n} = {placeholder}\n"));
+            tangents.push(format!("∂{n}"));
+        }
+    }
+    s.push_str(&format!("        return ({})\n", tangents.join(", ")));
+    s.push_str("    end\n");
+    s.push_str(&format!("    return Ω, {pb}\n"));
+    s.push_str("end");
+    (
+        format!("Define a `ChainRulesCore.rrule` for `{full_name}` (skeleton)"),
+        s,
+    )
 }
 
 /// `import ChainRulesCore` after the last top-level `using`/`import` (of the file or of a
