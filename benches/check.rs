@@ -338,10 +338,10 @@ fn phases(files: &[(PathBuf, String)]) -> Phases {
         hidden_guesses: 0,
     };
     let t = Instant::now();
-    adlint::fix::patterns::attach(
+    adlint::fix::attach::attach(
         &mut analysis,
         Default::default(),
-        adlint::fix::patterns::FixScope::All,
+        adlint::fix::attach::FixScope::All,
     );
     let fixes = t.elapsed();
     Phases {
@@ -582,7 +582,7 @@ fn report() {
         Box::new(|p: &Phases| p.sort),
     ));
     phase_rows.push((
-        "fix builders (fix::patterns::attach)".into(),
+        "fix builders (fix::attach::attach)".into(),
         Box::new(|p: &Phases| p.fixes),
     ));
     for (name, f) in &phase_rows {

@@ -120,6 +120,71 @@ pub enum Applicability {
     DisplayOnly,
 }
 
+/// A fix builder, by name: what a rule lists in its `fixes`, in the order they run for each
+/// of its findings. The code of each is in `src/fix/` (one file per builder); this name is
+/// all a rule needs, so that rules come before fixes in the pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FixBuilder {
+    /// `z = similar(y); z .= f.(y)` and allocate-then-fill loops become a binding of a new
+    /// array (`fix/rebind_local.rs`).
+    RebindLocal,
+    /// A helper that writes into its argument and returns it gets a non-mutating twin,
+    /// called from differentiated code (`fix/non_mutating_variant.rs`).
+    NonMutatingVariant,
+    /// `g(y)` becomes `Zygote.forwarddiff(g, y)`, or a note says what in `g` cannot hold
+    /// dual numbers (`fix/forwarddiff_wrap.rs`).
+    ForwarddiffWrap,
+    /// An `rrule` or `@non_differentiable` for the function around the finding
+    /// (`fix/rrule_skeleton.rs`).
+    RruleSkeleton,
+    /// A `try` rewritten as a test of the failing case (`fix/guidance/try_catch.rs`).
+    TryCatchGuidance,
+    /// A field write rewritten with `Accessors.@set` (`fix/guidance/field.rs`).
+    FieldGuidance,
+    /// An inner gradient rewritten with ForwardDiff or `Zygote.hessian`
+    /// (`fix/guidance/nested.rs`).
+    NestedAdGuidance,
+    /// A boxed capture rewritten with a `let` copy (`fix/guidance/boxed.rs`).
+    BoxedGuidance,
+}
+
+/// What a builder gives, which says how its result joins the finding's fixes and help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixKind {
+    /// Rewrites of the statement the finding points at.
+    Site,
+    /// Rewrites of the function around the finding, and notes appended to the help when it
+    /// declines: the same for every finding in that function, so built once per function.
+    Function,
+    /// Help that shows the user's own code rewritten. When the builder recognises the code
+    /// it stands in for the generic help the rule set; otherwise the rule's help stays.
+    Guidance,
+}
+
+impl FixBuilder {
+    pub const ALL: [FixBuilder; 8] = [
+        FixBuilder::RebindLocal,
+        FixBuilder::NonMutatingVariant,
+        FixBuilder::ForwarddiffWrap,
+        FixBuilder::RruleSkeleton,
+        FixBuilder::TryCatchGuidance,
+        FixBuilder::FieldGuidance,
+        FixBuilder::NestedAdGuidance,
+        FixBuilder::BoxedGuidance,
+    ];
+
+    pub fn kind(self) -> FixKind {
+        match self {
+            FixBuilder::RebindLocal | FixBuilder::NonMutatingVariant => FixKind::Site,
+            FixBuilder::ForwarddiffWrap | FixBuilder::RruleSkeleton => FixKind::Function,
+            FixBuilder::TryCatchGuidance
+            | FixBuilder::FieldGuidance
+            | FixBuilder::NestedAdGuidance
+            | FixBuilder::BoxedGuidance => FixKind::Guidance,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Edit {
     pub location: Location,

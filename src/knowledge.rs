@@ -218,6 +218,7 @@ struct FunctionsFile {
     foreign_object: Vec<ForeignObjectRow>,
     higher_order: Vec<HigherOrderRow>,
     origins: Origins,
+    fresh: NamesRow,
     known: NamesRow,
 }
 
@@ -289,6 +290,8 @@ pub struct Knowledge {
     higher_order_qualified: HashMap<String, Vec<(usize, Traverse)>>,
     origins: HashMap<String, OriginKind>,
     bool_arrays: HashSet<String>,
+    /// Makers whose result is a new array nothing else refers to (`[fresh]`).
+    fresh: HashSet<String>,
     known: HashSet<String>,
     macros: HashMap<String, MacroClass>,
     /// Macros whose value is a layer that runs their do-block when called.
@@ -554,6 +557,7 @@ fn load() -> Knowledge {
         higher_order_qualified,
         origins,
         bool_arrays,
+        fresh: functions.fresh.names.into_iter().collect(),
         known: functions.known.names.into_iter().collect(),
         macros: macro_map,
         layer_macros: macros.layer.names.into_iter().collect(),
@@ -623,6 +627,12 @@ impl Knowledge {
         self.origins.get(name).copied()
     }
 
+    /// Whether `name(...)` makes a new array that nothing else refers to (`similar`,
+    /// `zeros`, `copy`), unlike `view` or `reshape`, whose result shares memory.
+    pub fn is_fresh_allocation(&self, name: &str) -> bool {
+        self.fresh.contains(name)
+    }
+
     /// Whether `name(...)` makes an array of `Bool` (`falses`, `BitVector`).
     pub fn makes_bool_array(&self, name: &str) -> bool {
         self.bool_arrays.contains(name)
@@ -676,5 +686,20 @@ mod tests {
         assert!(k.foreign_call(&[], "time", 0).is_some());
         assert!(k.foreign_call(&[], "time_ns", 0).is_none());
         assert_eq!(k.origin("Dict"), Some(OriginKind::Dict));
+    }
+
+    #[test]
+    fn fresh_allocations_are_array_makers() {
+        let k = get();
+        assert!(k.is_fresh_allocation("similar") && !k.is_fresh_allocation("view"));
+        for name in &k.fresh {
+            assert!(
+                matches!(
+                    k.origin(name),
+                    Some(OriginKind::Array | OriginKind::SameAsFirst)
+                ),
+                "`{name}` in [fresh] makes no array in [origins]"
+            );
+        }
     }
 }

@@ -1,5 +1,25 @@
-//! Quick fixes: the builders in [`patterns`] attach [`Fix`]es to diagnostics, and the
-//! applier here turns the selected ones into new file texts.
+//! Quick fixes: the builders attach [`Fix`]es and help to diagnostics, and the applier
+//! here turns the selected ones into new file texts.
+//!
+//! One file per builder, each saying why its applicability is what it is. Builders never
+//! guess: a rewrite is offered only when the pattern is recognised whole.
+//!
+//! - [`attach`]: the driver, which runs the builders of each finding.
+//! - [`rebind_local`]: `z = similar(y); z .= f.(y)` and allocate-then-fill loops become a
+//!   binding of a new array (unsafe: the element type can change).
+//! - [`non_mutating_variant`]: a helper that writes into its argument and returns it gets
+//!   a non-mutating twin, and the differentiated call sites switch to it (unsafe: callers
+//!   may rely on the mutation).
+//! - [`forwarddiff_wrap`]: `g(y)` becomes `Zygote.forwarddiff(g, y)` (unsafe: the argument
+//!   is no longer mutated, and the gradient comes from another AD).
+//! - [`rrule_skeleton`]: an `rrule` or `@non_differentiable` for the function (display
+//!   only: the pullback must be written by hand).
+//! - [`guidance`]: help text for try/catch, mutable structs, boxed variables, nested AD.
+//! - [`rebinding`]: the recogniser of writes that can become bindings, which
+//!   [`rebind_local`] and [`non_mutating_variant`] share.
+//! - [`tree`]: the syntax trees of the statements around findings, re-parsed on demand
+//!   (the analysis keeps facts, not trees), and the node helpers every builder uses.
+//! - [`diff`]: the unified diff `--diff` prints.
 //!
 //! The applier takes at most one fix per diagnostic (the first one whose applicability is
 //! allowed), drops a fix that overlaps one already taken or that would delete a comment,
@@ -7,15 +27,22 @@
 //! errors than before, and re-analyses until no fix applies (with an iteration cap). It
 //! never writes a file: [`write_atomic`] does, and only the CLI's `--fix` calls it.
 
+pub mod attach;
 pub mod diff;
-pub mod patterns;
+mod forwarddiff_wrap;
+mod guidance;
+mod non_mutating_variant;
+mod rebind_local;
+mod rebinding;
+mod rrule_skeleton;
+mod tree;
 
 use crate::analysis::{self, Analysis, Options};
 use crate::diagnostic::{Applicability, Fix};
 use crate::facts::Span;
 use crate::refad::confirm::GradientReference;
 use crate::workspace::Workspace;
-use patterns::FixScope;
+use attach::FixScope;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -26,7 +53,7 @@ const MAX_ROUNDS: usize = 10;
 /// what `check` shows and `--fix` applies.
 pub fn analyze(workspace: Workspace, options: &Options) -> Analysis {
     let mut analysis = analysis::analyze(workspace, options);
-    patterns::attach(&mut analysis, HashMap::new(), FixScope::All);
+    attach::attach(&mut analysis, HashMap::new(), FixScope::All);
     analysis
 }
 
@@ -43,7 +70,7 @@ pub fn attach_to_documents(
         .enumerate()
         .filter_map(|(i, f)| Some((i as u32, parsed.get(&f.path)?.tree.clone())))
         .collect();
-    patterns::attach(analysis, trees, FixScope::GivenTrees);
+    attach::attach(analysis, trees, FixScope::GivenTrees);
 }
 
 /// Whether a fix of this applicability is applied in this mode.

@@ -2,7 +2,7 @@
 //! `Core.Box`, in differentiated code.
 
 use super::{Rule, RuleContext};
-use crate::diagnostic::{Category, Diagnostic, Location, Related, Severity};
+use crate::diagnostic::{Category, Diagnostic, FixBuilder, Location, Related, Severity};
 use crate::facts::{Assign, AssignKind, FileFacts, FuncIdx, FunctionKind, Span, VarRef};
 use crate::index::FuncRef;
 use crate::name::Name;
@@ -103,6 +103,11 @@ impl Rule for BoxedVariable {
     }
     fn docs(&self) -> &'static str {
         DOCS
+    }
+    /// The guidance shows the finding's own code rewritten, and stands in for the help
+    /// `check` sets whenever it recognises that code.
+    fn fixes(&self) -> &'static [FixBuilder] {
+        &[FixBuilder::BoxedGuidance]
     }
     fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
         // Grouped by the primary span: `(a, b) = f()` boxing two variables is one finding.

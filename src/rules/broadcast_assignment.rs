@@ -2,7 +2,7 @@
 
 use super::origin::{self, origin_of};
 use super::{Rule, RuleContext};
-use crate::diagnostic::{Category, Diagnostic, Severity};
+use crate::diagnostic::{Category, Diagnostic, FixBuilder, Severity};
 use crate::facts::SiteKind;
 
 pub struct BroadcastAssignment;
@@ -83,6 +83,16 @@ impl Rule for BroadcastAssignment {
     }
     fn docs(&self) -> &'static str {
         DOCS
+    }
+    /// Rewrites of the write itself first, then of the function around it (shared by
+    /// every finding in it). Notes of the function's builders are appended to the help.
+    fn fixes(&self) -> &'static [FixBuilder] {
+        &[
+            FixBuilder::RebindLocal,
+            FixBuilder::NonMutatingVariant,
+            FixBuilder::ForwarddiffWrap,
+            FixBuilder::RruleSkeleton,
+        ]
     }
     fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
         for (file, site) in cx.reached_sites() {

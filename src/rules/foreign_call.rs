@@ -2,7 +2,7 @@
 //! functions that end in a foreign call without a rule.
 
 use super::{Rule, RuleContext};
-use crate::diagnostic::{Category, Diagnostic, Severity};
+use crate::diagnostic::{Category, Diagnostic, FixBuilder, Severity};
 use crate::facts::{SiteKind, Value};
 use crate::version::Version;
 
@@ -75,6 +75,10 @@ impl Rule for ForeignCall {
     }
     fn docs(&self) -> &'static str {
         DOCS
+    }
+    /// No rewrite of a foreign call is safe to guess: a skeleton rule for the function.
+    fn fixes(&self) -> &'static [FixBuilder] {
+        &[FixBuilder::RruleSkeleton]
     }
     fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
         let k = cx.knowledge();

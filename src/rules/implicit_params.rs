@@ -1,7 +1,7 @@
 //! `implicit-params`: the deprecated implicit-parameters style of `gradient`.
 
 use super::{Rule, RuleContext};
-use crate::diagnostic::{Category, Diagnostic, Severity};
+use crate::diagnostic::{Category, Diagnostic, FixBuilder, Severity};
 use crate::version::Version;
 
 pub struct ImplicitParams;
@@ -57,6 +57,9 @@ impl Rule for ImplicitParams {
     }
     fn docs(&self) -> &'static str {
         DOCS
+    }
+    fn fixes(&self) -> &'static [FixBuilder] {
+        &[]
     }
     fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
         for entry in &cx.graph.entries {

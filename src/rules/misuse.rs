@@ -4,7 +4,7 @@
 
 use super::origin::{origin_of, Origin};
 use super::{Rule, RuleContext};
-use crate::diagnostic::{Category, Diagnostic, Severity};
+use crate::diagnostic::{Category, Diagnostic, FixBuilder, Severity};
 use crate::facts::{SiteKind, Value};
 use crate::index::FuncRef;
 use crate::knowledge::OriginKind;
@@ -148,6 +148,9 @@ impl Rule for FrozenBufferWrite {
     fn docs(&self) -> &'static str {
         FROZEN_DOCS
     }
+    fn fixes(&self) -> &'static [FixBuilder] {
+        &[]
+    }
     fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
         for (file, site) in cx.reached_sites() {
             let target = match &site.kind {
@@ -253,6 +256,9 @@ impl Rule for IgnoreDerivativesExpression {
     fn docs(&self) -> &'static str {
         IGNORE_DOCS
     }
+    fn fixes(&self) -> &'static [FixBuilder] {
+        &[]
+    }
     fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
         for (file, _, call) in cx.reached_calls() {
             let Some(name) = call.name().map(|n| n.as_str()) else {
@@ -295,6 +301,9 @@ impl Rule for CheckpointedNotEscape {
     }
     fn docs(&self) -> &'static str {
         CHECKPOINT_DOCS
+    }
+    fn fixes(&self) -> &'static [FixBuilder] {
+        &[]
     }
     fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
         for (file, _, call) in cx.reached_calls() {
@@ -393,6 +402,9 @@ impl Rule for RruleNotImported {
     }
     fn docs(&self) -> &'static str {
         RRULE_DOCS
+    }
+    fn fixes(&self) -> &'static [FixBuilder] {
+        &[]
     }
     fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
         let packages = ["ChainRulesCore".to_string(), "ChainRules".to_string()];

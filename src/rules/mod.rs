@@ -3,11 +3,17 @@
 //! 1. Write `src/rules/<name>.rs` with a unit struct implementing [`Rule`]: a stable
 //!    kebab-case name, a category, a default severity, a one-line summary and markdown docs
 //!    with the sections *What it does*, *Why is this bad*, *Example* (a Julia block that
-//!    triggers the rule), *Use instead* (one that does not) and *Fix safety*. The docs'
+//!    triggers the rule), *Use instead* (one that does not) and *Fix safety*; the fix
+//!    builders its findings get ([`Rule::fixes`]), and the help its `check` sets. The docs'
 //!    examples are run by `tests/it/rule_docs.rs`.
 //! 2. Add it to [`all_rules`]. That list is the only registry: valid names for `--select`,
 //!    `adlint rules` and `adlint explain` all come from it.
 //! 3. Add fixtures under `tests/` asserting exact rule, line and column.
+//! 4. Publish its page: `ADLINT_BLESS=1 cargo test --test it published_docs` writes
+//!    `docs/rules/<name>.md`, and the rule table of `README.md` gets a row.
+//!
+//! A fix the existing builders do not make needs a builder: a [`FixBuilder`] name, and its
+//! code in `src/fix/` (see `src/fix/mod.rs`).
 //!
 //! A rule reads facts and reachability through [`RuleContext`] and pushes diagnostics; it
 //! does not decide paths, suppression or exit codes.
@@ -27,7 +33,9 @@ mod try_catch;
 pub mod unused_suppression;
 
 use crate::callgraph::CallGraph;
-use crate::diagnostic::{Category, ChainStep, Diagnostic, EntryInfo, Location, Severity};
+use crate::diagnostic::{
+    Category, ChainStep, Diagnostic, EntryInfo, FixBuilder, Location, Severity,
+};
 use crate::facts::{Call, FileFacts, FuncIdx, Site, Span};
 use crate::index::{FuncRef, Index};
 use crate::version::Version;
@@ -39,6 +47,12 @@ pub trait Rule: Sync {
     fn default_severity(&self) -> Severity;
     fn summary(&self) -> &'static str;
     fn docs(&self) -> &'static str;
+    /// The fix builders of `src/fix/` run for each finding, in this order: their rewrites
+    /// are offered most specific first, and a builder of kind
+    /// [`Guidance`](crate::diagnostic::FixKind::Guidance) replaces the
+    /// help `check` set when it recognises the code. Every rule states its list (empty when
+    /// it has none) rather than inherit a default, so that its file tells the whole story.
+    fn fixes(&self) -> &'static [FixBuilder];
     fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>);
 }
 

@@ -2,7 +2,7 @@
 
 use super::origin::struct_type_of;
 use super::{Rule, RuleContext};
-use crate::diagnostic::{Category, Diagnostic, Severity};
+use crate::diagnostic::{Category, Diagnostic, FixBuilder, Severity};
 use crate::facts::{SiteKind, Value};
 
 pub struct MutableStructField;
@@ -81,6 +81,11 @@ impl Rule for MutableStructField {
     }
     fn docs(&self) -> &'static str {
         DOCS
+    }
+    /// The guidance shows the finding's own code rewritten, and stands in for the help
+    /// `check` sets whenever it recognises that code.
+    fn fixes(&self) -> &'static [FixBuilder] {
+        &[FixBuilder::FieldGuidance]
     }
     fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
         let mut sites: Vec<(u32, u32, crate::facts::Span, Value, String)> = Vec::new();

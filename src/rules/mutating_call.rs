@@ -2,7 +2,7 @@
 
 use super::origin::{self, origin_of, Origin};
 use super::{Rule, RuleContext};
-use crate::diagnostic::{Category, Diagnostic, Severity};
+use crate::diagnostic::{Category, Diagnostic, FixBuilder, Severity};
 use crate::facts::Call;
 
 pub struct MutatingCall;
@@ -94,6 +94,16 @@ impl Rule for MutatingCall {
     }
     fn docs(&self) -> &'static str {
         DOCS
+    }
+    /// Rewrites of the write itself first, then of the function around it (shared by
+    /// every finding in it). Notes of the function's builders are appended to the help.
+    fn fixes(&self) -> &'static [FixBuilder] {
+        &[
+            FixBuilder::RebindLocal,
+            FixBuilder::NonMutatingVariant,
+            FixBuilder::ForwarddiffWrap,
+            FixBuilder::RruleSkeleton,
+        ]
     }
     fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
         let k = cx.knowledge();

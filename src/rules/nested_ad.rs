@@ -1,7 +1,7 @@
 //! `nested-ad`: an entry point called inside differentiated code (reverse over reverse).
 
 use super::{Rule, RuleContext};
-use crate::diagnostic::{Category, Diagnostic, Severity};
+use crate::diagnostic::{Category, Diagnostic, FixBuilder, Severity};
 use crate::facts::{Call, FuncIdx, Value};
 use crate::index::FuncRef;
 use crate::knowledge::NestedKind;
@@ -74,6 +74,11 @@ impl Rule for NestedAd {
     }
     fn docs(&self) -> &'static str {
         DOCS
+    }
+    /// The guidance shows the finding's own code rewritten, and stands in for the help
+    /// `check` sets whenever it recognises that code.
+    fn fixes(&self) -> &'static [FixBuilder] {
+        &[FixBuilder::NestedAdGuidance]
     }
     fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
         let entry_calls: HashSet<(u32, u32)> = (cx.graph.entries.iter())

@@ -2,7 +2,7 @@
 //! loop, in differentiated code (a hint).
 
 use super::{Rule, RuleContext};
-use crate::diagnostic::{Category, Diagnostic, Severity};
+use crate::diagnostic::{Category, Diagnostic, FixBuilder, Severity};
 use crate::facts::AssignKind;
 use crate::index::FuncRef;
 
@@ -69,6 +69,9 @@ impl Rule for TypeChangingRebinding {
     }
     fn docs(&self) -> &'static str {
         DOCS
+    }
+    fn fixes(&self) -> &'static [FixBuilder] {
+        &[]
     }
     fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
         for (fi, facts) in cx.facts.iter().enumerate() {

@@ -1,7 +1,7 @@
 //! `try-catch`: `try` blocks in differentiated code, by Zygote version.
 
 use super::{Rule, RuleContext};
-use crate::diagnostic::{Category, Diagnostic, Severity};
+use crate::diagnostic::{Category, Diagnostic, FixBuilder, Severity};
 use crate::facts::{FuncIdx, Name, SiteKind, Value};
 use crate::index::FuncRef;
 use crate::version::Version;
@@ -78,6 +78,11 @@ impl Rule for TryCatch {
     }
     fn docs(&self) -> &'static str {
         DOCS
+    }
+    /// The guidance shows the finding's own code rewritten, and stands in for the help
+    /// `check` sets whenever it recognises that code.
+    fn fixes(&self) -> &'static [FixBuilder] {
+        &[FixBuilder::TryCatchGuidance]
     }
     fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
         for (file, site) in cx.reached_sites() {

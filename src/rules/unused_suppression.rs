@@ -3,7 +3,7 @@
 //! knows which directives hid a finding; this entry gives it a name, docs and selection.
 
 use super::{Rule, RuleContext};
-use crate::diagnostic::{Category, Diagnostic, Severity};
+use crate::diagnostic::{Category, Diagnostic, FixBuilder, Severity};
 
 pub struct UnusedSuppression;
 
@@ -56,6 +56,9 @@ impl Rule for UnusedSuppression {
     }
     fn docs(&self) -> &'static str {
         DOCS
+    }
+    fn fixes(&self) -> &'static [FixBuilder] {
+        &[]
     }
     fn check(&self, _cx: &RuleContext, _out: &mut Vec<Diagnostic>) {
         // Produced after every other rule ran, by `suppress::apply`.

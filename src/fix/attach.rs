@@ -1,0 +1,243 @@
+//! The driver of the fix builders: [`attach`] runs, for each diagnostic, the builders its
+//! rule lists, keeps the rewrites that delete no comment, gives each edit the line ending of
+//! its file, and sets the help (a builder's guidance in place of the rule's, with the
+//! builders' notes after it).
+
+use super::tree::{FileCx, Trees};
+use super::{forwarddiff_wrap, guidance, non_mutating_variant, rebind_local, rrule_skeleton};
+use crate::analysis::Analysis;
+use crate::diagnostic::{Diagnostic, Fix, FixBuilder};
+use crate::facts::FuncIdx;
+use std::collections::HashMap;
+use std::rc::Rc;
+use tree_sitter::{Node, Tree};
+
+/// Which diagnostics [`attach`] builds fixes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixScope {
+    /// Every diagnostic (the command line).
+    All,
+    /// Those of the files whose trees the caller gave (the editor's open documents, where
+    /// code actions are asked for); the others keep their rule's help.
+    GivenTrees,
+}
+
+/// Attach fixes (and pattern-specific help) to the diagnostics of the analysis in `scope`.
+/// `trees` holds parses of some files (by index) made already; the others are parsed on
+/// demand.
+pub fn attach(analysis: &mut Analysis, trees: HashMap<u32, Tree>, scope: FixScope) {
+    use rayon::prelude::*;
+    // Diagnostics come file by file; each file's are built on their own (in parallel),
+    // with the statements of that file parsed once and dropped when it is done.
+    let wanted = |file: u32| scope == FixScope::All || trees.contains_key(&file);
+    let fixes_of: HashMap<&str, &[FixBuilder]> = (crate::rules::all_rules().into_iter())
+        .map(|r| (r.name(), r.fixes()))
+        .collect();
+    let files: Vec<&[Diagnostic]> = analysis
+        .diagnostics
+        .chunk_by(|a, b| a.location.file == b.location.file)
+        .collect();
+    let built: Vec<Option<(Vec<Fix>, Option<String>)>> = files
+        .par_iter()
+        .flat_map_iter(|ds| {
+            let mut b = Builder::new(analysis, &trees, &fixes_of);
+            (ds.iter())
+                .map(|d| wanted(d.location.file).then(|| b.build(d)))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for (d, built) in analysis.diagnostics.iter_mut().zip(built) {
+        let Some((fixes, help)) = built else { continue };
+        d.fixes = fixes;
+        if let Some(help) = help {
+            d.help = Some(help.into());
+        }
+    }
+}
+
+struct Builder<'a> {
+    a: &'a Analysis,
+    trees: Trees<'a>,
+    /// The builders of each rule ([`crate::rules::Rule::fixes`]), by rule name.
+    fixes_of: &'a HashMap<&'static str, &'static [FixBuilder]>,
+    /// What the builders that look only at the function found, by builder and function:
+    /// every finding of a function shares it (a function of 4,000 writes is walked once,
+    /// not 4,000 times).
+    per_function: HashMap<(FixBuilder, FuncIdx), Rc<Found>>,
+}
+
+/// What one builder found: fixes, and a sentence for the help when it declined for a
+/// reason the user should know.
+#[derive(Default)]
+pub(super) struct Found {
+    pub(super) fixes: Vec<Fix>,
+    pub(super) notes: Vec<String>,
+}
+
+/// The code of a builder, by the kind of what it gives ([`FixKind`]).
+enum Code {
+    Site(fn(&FileCx, &Tree, Node, FuncIdx, &mut Found)),
+    Function(fn(&FileCx, &Tree, FuncIdx, &mut Found)),
+    /// Given the node the finding points at; `None` when the code is not recognised.
+    Guidance(fn(&FileCx, &Tree, Node, &Diagnostic) -> Option<String>),
+}
+
+/// The code each builder name stands for.
+fn code(builder: FixBuilder) -> Code {
+    match builder {
+        FixBuilder::RebindLocal => Code::Site(rebind_local::build),
+        FixBuilder::NonMutatingVariant => Code::Site(non_mutating_variant::build),
+        FixBuilder::ForwarddiffWrap => Code::Function(forwarddiff_wrap::build),
+        FixBuilder::RruleSkeleton => Code::Function(rrule_skeleton::build),
+        FixBuilder::TryCatchGuidance => {
+            Code::Guidance(|cx, _, site, _| guidance::try_catch::build(cx, site))
+        }
+        FixBuilder::FieldGuidance => {
+            Code::Guidance(|cx, _, site, _| guidance::field::build(cx, site))
+        }
+        FixBuilder::NestedAdGuidance => {
+            Code::Guidance(|cx, _, site, _| guidance::nested::build(cx, site))
+        }
+        FixBuilder::BoxedGuidance => {
+            Code::Guidance(|cx, tree, _, d| guidance::boxed::build(cx, tree, d))
+        }
+    }
+}
+
+impl<'a> Builder<'a> {
+    fn new(
+        a: &'a Analysis,
+        trees: &'a HashMap<u32, Tree>,
+        fixes_of: &'a HashMap<&'static str, &'static [FixBuilder]>,
+    ) -> Self {
+        Builder {
+            a,
+            trees: Trees {
+                a,
+                given: trees,
+                parsed: Default::default(),
+            },
+            fixes_of,
+            per_function: HashMap::default(),
+        }
+    }
+
+    /// The fixes of `d` and its help when the builders change it: the builders its rule
+    /// lists, run in that order.
+    fn build(&mut self, d: &Diagnostic) -> (Vec<Fix>, Option<String>) {
+        let builders = self.fixes_of.get(d.rule).copied().unwrap_or_default();
+        let file = d.location.file;
+        let cx = FileCx {
+            a: self.a,
+            file,
+            src: self.src(file),
+            facts: &self.a.facts[file as usize],
+            trees: &self.trees,
+        };
+        let Some(func) = cx.innermost_function(d.location.span) else {
+            return (Vec::new(), None);
+        };
+        // The function holds the finding, the nodes the builders look at, and their edits
+        // in this file (other than an import added at the top). Its statement is parsed
+        // again only when a builder runs.
+        let func_span = self.a.facts[file as usize].functions[func as usize].span;
+        let parsed = std::cell::OnceCell::new();
+        let tree = || parsed.get_or_init(|| self.trees.covering(file, func_span));
+        let site_cell = std::cell::OnceCell::new();
+        let site = || *site_cell.get_or_init(|| cx.site_node(tree(), d.location.span));
+        let mut found = Found::default();
+        let mut guidance = None;
+        for &builder in builders {
+            match code(builder) {
+                Code::Site(build) => {
+                    if let Some(site) = site() {
+                        build(&cx, tree(), site, func, &mut found);
+                    }
+                }
+                Code::Function(build) => {
+                    let whole = (self.per_function.entry((builder, func))).or_insert_with(|| {
+                        let mut f = Found::default();
+                        build(&cx, tree(), func, &mut f);
+                        Rc::new(f)
+                    });
+                    found.fixes.extend(whole.fixes.iter().cloned());
+                    found.notes.extend(whole.notes.iter().cloned());
+                }
+                Code::Guidance(build) => {
+                    if guidance.is_none() {
+                        guidance = site().and_then(|site| build(&cx, tree(), site, d));
+                    }
+                }
+            }
+        }
+        self.keep_comments_and_line_endings(&cx, &mut found.fixes);
+        (found.fixes, help(d, guidance, &found.notes))
+    }
+
+    /// Drop the rewrites that would delete a comment, and give each edit the line ending
+    /// of the file it lands in (builders write `\n`).
+    fn keep_comments_and_line_endings(&self, cx: &FileCx, fixes: &mut Vec<Fix>) {
+        let file = cx.file;
+        fixes.retain(|f| {
+            f.edits.iter().all(|e| {
+                e.location.file != file || {
+                    let comments = self.trees.comments(file, e.location.span);
+                    super::keeps_comments(cx.src, &comments, e.location.span, &e.replacement)
+                }
+            })
+        });
+        for fix in fixes {
+            for e in &mut fix.edits {
+                let target = &self.a.workspace.files[e.location.file as usize].text;
+                let crlf = target
+                    .find('\n')
+                    .is_some_and(|i| target[..i].ends_with('\r'));
+                if crlf {
+                    e.replacement = e.replacement.replace("\r\n", "\n").replace('\n', "\r\n");
+                }
+            }
+        }
+    }
+
+    fn src(&self, file: u32) -> &'a str {
+        &self.a.workspace.files[file as usize].text
+    }
+}
+
+/// The help of a finding after its builders, when they change it: the guidance in place
+/// of the rule's help, then the builders' notes.
+fn help(d: &Diagnostic, guidance: Option<String>, notes: &[String]) -> Option<String> {
+    if notes.is_empty() {
+        return guidance;
+    }
+    let mut text = guidance
+        .or_else(|| d.help.as_deref().map(str::to_string))
+        .unwrap_or_default();
+    for n in notes {
+        if !text.is_empty() {
+            text.push_str("; ");
+        }
+        text.push_str(n);
+    }
+    Some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::FixKind;
+
+    /// The kind the model gives each builder (what a rule's reader sees) is the kind of
+    /// its code here.
+    #[test]
+    fn each_builder_has_code_of_its_kind() {
+        for b in FixBuilder::ALL {
+            let kind = match code(b) {
+                Code::Site(_) => FixKind::Site,
+                Code::Function(_) => FixKind::Function,
+                Code::Guidance(_) => FixKind::Guidance,
+            };
+            assert_eq!(kind, b.kind(), "{b:?}");
+        }
+    }
+}

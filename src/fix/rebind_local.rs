@@ -1,0 +1,162 @@
+//! The `rebind-local` builder: a local array written whole is bound to the new value
+//! instead (`z = similar(y); z .= f.(y)` -> `z = f.(y)`), dropping the allocation when
+//! nothing reads it in between.
+
+use super::attach::Found;
+use super::rebinding::{foreign_mentions, rebinding, written_name};
+use super::tree::{callee_name, is_broadcast, is_harmless_read, named_children, occurrences};
+use super::tree::{FileCx, Occ};
+use crate::diagnostic::{Applicability, Fix};
+use crate::facts::{AssignKind, FuncIdx, FunctionKind, Span};
+use crate::syntax::KindName;
+use tree_sitter::{Node, Tree};
+
+/// A local array written whole: bind the new value instead (`z = f.(y)`,
+/// `z = [e(i) for i in I]`), and drop the allocation when nothing reads it in between.
+///
+/// Unsafe: `similar(y)` keeps `y`'s element type and `zeros(n)` is `Float64`, while the new
+/// array's element type is whatever the values are. Offered only when the local was made by
+/// an allocation in this function, is assigned nowhere else, is not captured by a closure,
+/// and nothing between the allocation and the write could hold a reference to it. The one
+/// safe case is `z = similar(y); z .= y`, which becomes `z = copy(y)`.
+pub(super) fn build(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, found: &mut Found) {
+    let fdef = &cx.facts.functions[func as usize];
+    if fdef.kind == FunctionKind::TopLevel || fdef.kind.is_closure() {
+        return;
+    }
+    let Some(var) = written_name(site, cx.src) else {
+        return;
+    };
+    if cx.is_param(func, &var) {
+        return;
+    }
+    let assigns: Vec<_> = cx
+        .facts
+        .assigns
+        .iter()
+        .filter(|a| a.var == var && fdef.span.contains(a.span))
+        .collect();
+    let [def] = assigns.as_slice() else { return };
+    if def.func != func || def.kind != AssignKind::Plain {
+        return;
+    }
+    let Some(r) = rebinding(site, &var, cx.src) else {
+        return;
+    };
+    let Some(def_node) = def_node(tree, def.span) else {
+        return;
+    };
+    let fresh = def_node
+        .named_child(def_node.named_child_count().saturating_sub(1) as u32)
+        .is_some_and(|v| is_fresh(cx, v));
+    if !fresh {
+        return;
+    }
+    let stmt = Span::of(r.stmt);
+    if def.span.end > stmt.start || !def.block.contains(stmt) {
+        return;
+    }
+    // A closure that mentions the name captures it: re-binding would box it.
+    let fspan = cx.facts.functions[func as usize].span;
+    let root = tree.root_node();
+    let scope = root
+        .descendant_for_byte_range(fspan.start as usize, fspan.end as usize)
+        .unwrap_or(root);
+    let nested = cx.nested_spans(func);
+    let captured = occurrences(scope, &var, cx.src)
+        .iter()
+        .any(|o| nested.iter().any(|s| s.contains(Span::of(o.node))));
+    if captured {
+        return;
+    }
+    if foreign_mentions(&r, &var, cx.src, site) {
+        return;
+    }
+    let Some(body) = def_node.parent() else {
+        return;
+    };
+    // Between the allocation and the write: shape queries and element reads only.
+    let between: Vec<Occ> = occurrences(body, &var, cx.src)
+        .into_iter()
+        .filter(|o| {
+            o.node.start_byte() >= def_node.end_byte() && o.node.end_byte() <= r.stmt.start_byte()
+        })
+        .collect();
+    if between.iter().any(|o| !is_harmless_read(*o, cx.src)) {
+        return;
+    }
+    let in_stmt_reads = occurrences(r.stmt, &var, cx.src).len() > 1 || r.reads_old;
+    let same_block = r.stmt.parent().is_some_and(|p| p.id() == body.id());
+    let drop_alloc = between.is_empty() && !in_stmt_reads && same_block;
+    let mut edits = Vec::new();
+    if drop_alloc {
+        edits.push(cx.edit(cx.statement_removal(def_node), String::new()));
+    }
+    edits.push(cx.edit(stmt, format!("{var} = {}", r.value)));
+    // `z = similar(y); z .= y` is `z = copy(y)`: the same values, shape and element type,
+    // and nothing else saw `z` before. That one is safe.
+    let same_as_copy = site.kind_str() == "compound_assignment_expression"
+        && r.value.starts_with("copy(")
+        && similar_of(def_node, cx.src).is_some_and(|src_var| {
+            r.value == format!("copy({src_var})")
+                && !cx.facts.assigns.iter().any(|a| {
+                    a.var == src_var && a.span.start > def.span.end && a.span.end <= stmt.start
+                })
+        });
+    found.fixes.push(Fix {
+        title: format!("Bind a new array: `{var} = {}`", r.value),
+        applicability: if same_as_copy {
+            Applicability::Safe
+        } else {
+            Applicability::Unsafe
+        },
+        edits,
+    });
+}
+
+/// `y` of `z = similar(y)`.
+pub(super) fn similar_of(def: Node, src: &str) -> Option<String> {
+    let call = def.named_child(def.named_child_count().checked_sub(1)? as u32)?;
+    if call.kind_str() != "call_expression" || callee_name(call, src) != Some("similar") {
+        return None;
+    }
+    let args = named_children(call.named_child(1)?);
+    match args.as_slice() {
+        [a] if a.kind_str() == "identifier" => Some(src[a.byte_range()].to_string()),
+        _ => None,
+    }
+}
+
+/// An expression that makes a new array nothing else refers to: an allocation
+/// (`similar(y)`, `zeros(n)`, `Vector{T}(undef, n)`), a literal or comprehension, an empty
+/// typed vector (`T[]`), or a broadcast. The allocating functions are the `[fresh]` row of
+/// the knowledge tables.
+pub(super) fn is_fresh(cx: &FileCx, v: Node) -> bool {
+    let src = cx.src;
+    match v.kind_str() {
+        "call_expression" => v.named_child(0).is_some_and(|c| {
+            let base = match c.kind_str() {
+                "parametrized_type_expression" => c.named_child(0).unwrap_or(c),
+                _ => c,
+            };
+            let name = &src[base.byte_range()];
+            (cx.a.settings.knowledge).is_fresh_allocation(name.rsplit('.').next().unwrap_or(name))
+        }),
+        "vector_expression" | "matrix_expression" | "comprehension_expression" => true,
+        "index_expression" => v
+            .named_child(1)
+            .is_some_and(|i| i.kind_str() == "vector_expression" && i.named_child_count() == 0),
+        _ => is_broadcast(v, src),
+    }
+}
+
+/// The assignment node with exactly this span.
+pub(super) fn def_node(tree: &Tree, span: Span) -> Option<Node<'_>> {
+    let mut n = tree
+        .root_node()
+        .descendant_for_byte_range(span.start as usize, span.end as usize)?;
+    while Span::of(n) != span || n.kind_str() != "assignment" {
+        n = n.parent()?;
+    }
+    Some(n)
+}
