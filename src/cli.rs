@@ -1,7 +1,7 @@
 //! The command line: `check`, `rules`, `explain`. Parses arguments, calls the library,
 //! picks the writer and the exit code. No analysis here.
 
-use crate::analysis::{self, Options};
+use crate::analysis::{self, Analysis, Options};
 use crate::diagnostic::Severity;
 use crate::render::{self, Format};
 use crate::rules;
@@ -202,6 +202,72 @@ pub fn run() -> Result<ExitCode> {
     }
 }
 
+/// `--verbose`: each entry with what it differentiates, the entries of other backends,
+/// the ambiguous entry names and the unresolved calls, as notes on stderr.
+fn write_entry_notes(err: &mut impl Write, analysis: &Analysis) -> std::io::Result<()> {
+    for e in &analysis.graph.entries {
+        let call = &analysis.facts[e.file as usize].calls[e.call as usize];
+        let (line, col) = analysis.line_col(e.file, call.span.start);
+        let roots: Vec<String> = e
+            .roots
+            .iter()
+            .map(|r| {
+                let f = &analysis.facts[r.file as usize];
+                let cut = if analysis.graph.is_cut(*r) {
+                    " (rule-covered)"
+                } else {
+                    ""
+                };
+                format!("{}{cut}", f.functions[r.func as usize].display_name(f))
+            })
+            .collect();
+        writeln!(
+            err,
+            "note: entry `{}` at {}:{line}:{col} differentiates {}",
+            e.api,
+            render::visible(&analysis.workspace.files[e.file as usize].display),
+            if roots.is_empty() {
+                "nothing adlint can resolve".to_string()
+            } else {
+                roots.join(", ")
+            }
+        )?;
+    }
+    for e in &analysis.graph.other_entries {
+        let call = &analysis.facts[e.file as usize].calls[e.call as usize];
+        let (line, col) = analysis.line_col(e.file, call.span.start);
+        writeln!(
+            err,
+            "note: entry `{}` at {}:{line}:{col} runs {}, not Zygote: not analysed",
+            e.api,
+            render::visible(&analysis.workspace.files[e.file as usize].display),
+            e.backend.as_str()
+        )?;
+    }
+    for a in &analysis.graph.ambiguous {
+        let call = &analysis.facts[a.file as usize].calls[a.call as usize];
+        let (line, col) = analysis.line_col(a.file, call.span.start);
+        let modules: Vec<String> = a.modules.iter().map(|m| format!("`{m}`")).collect();
+        writeln!(
+            err,
+            "note: `{}` at {}:{line}:{col} is ambiguous ({} export different functions of that name; Julia refuses the call): no entry",
+            call.callee.join("."),
+            render::visible(&analysis.workspace.files[a.file as usize].display),
+            modules.join(" and ")
+        )?;
+    }
+    for u in &analysis.graph.unresolved {
+        let (line, col) = analysis.line_col(u.file, u.span.start);
+        writeln!(
+            err,
+            "note: unresolved call `{}` at {}:{line}:{col}",
+            u.what(),
+            analysis.workspace.files[u.file as usize].display
+        )?;
+    }
+    Ok(())
+}
+
 fn check(args: CheckArgs) -> Result<ExitCode> {
     for s in args
         .select
@@ -321,66 +387,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         }
     }
     if args.verbose {
-        for e in &analysis.graph.entries {
-            let call = &analysis.facts[e.file as usize].calls[e.call as usize];
-            let (line, col) = analysis.line_col(e.file, call.span.start);
-            let roots: Vec<String> = e
-                .roots
-                .iter()
-                .map(|r| {
-                    let f = &analysis.facts[r.file as usize];
-                    let cut = if analysis.graph.is_cut(*r) {
-                        " (rule-covered)"
-                    } else {
-                        ""
-                    };
-                    format!("{}{cut}", f.functions[r.func as usize].display_name(f))
-                })
-                .collect();
-            writeln!(
-                err,
-                "note: entry `{}` at {}:{line}:{col} differentiates {}",
-                e.api,
-                render::visible(&analysis.workspace.files[e.file as usize].display),
-                if roots.is_empty() {
-                    "nothing adlint can resolve".to_string()
-                } else {
-                    roots.join(", ")
-                }
-            )?;
-        }
-        for e in &analysis.graph.other_entries {
-            let call = &analysis.facts[e.file as usize].calls[e.call as usize];
-            let (line, col) = analysis.line_col(e.file, call.span.start);
-            writeln!(
-                err,
-                "note: entry `{}` at {}:{line}:{col} runs {}, not Zygote: not analysed",
-                e.api,
-                render::visible(&analysis.workspace.files[e.file as usize].display),
-                e.backend.as_str()
-            )?;
-        }
-        for a in &analysis.graph.ambiguous {
-            let call = &analysis.facts[a.file as usize].calls[a.call as usize];
-            let (line, col) = analysis.line_col(a.file, call.span.start);
-            let modules: Vec<String> = a.modules.iter().map(|m| format!("`{m}`")).collect();
-            writeln!(
-                err,
-                "note: `{}` at {}:{line}:{col} is ambiguous ({} export different functions of that name; Julia refuses the call): no entry",
-                call.callee.join("."),
-                render::visible(&analysis.workspace.files[a.file as usize].display),
-                modules.join(" and ")
-            )?;
-        }
-        for u in &analysis.graph.unresolved {
-            let (line, col) = analysis.line_col(u.file, u.span.start);
-            writeln!(
-                err,
-                "note: unresolved call `{}` at {}:{line}:{col}",
-                u.what(),
-                analysis.workspace.files[u.file as usize].display
-            )?;
-        }
+        write_entry_notes(&mut err, &analysis)?;
     }
     let color = args.output_format == Format::Full
         && std::io::stdout().is_terminal()

@@ -251,6 +251,118 @@ impl Parser<'_> {
         });
     }
 
+    /// `[entry-points]`: `"MyPkg.train" = 2` or `{ function-arg = 2 }`.
+    fn entry_points(
+        &self,
+        k: &str,
+        value: &Spanned<DeValue>,
+        out: &mut Vec<ExtraEntry>,
+    ) -> Result<(), ConfigError> {
+        for (name, spec) in self.table(k, value)?.iter() {
+            let full: &str = name.get_ref();
+            let (module, bare) = split_qualified(full);
+            let Some(module) = module else {
+                return Err(self.error(
+                    name.span().start,
+                    format!(
+                        "entry point `{full}` needs its module, as in `MyPkg.{full}`, so that adlint knows which `{full}` is meant"
+                    ),
+                ));
+            };
+            let key = format!("entry-points.\"{full}\"");
+            let function_arg = match spec.get_ref() {
+                DeValue::Table(t) => {
+                    let mut arg = None;
+                    for (sk, sv) in t.iter() {
+                        match sk.get_ref().as_ref() {
+                            "function-arg" => arg = Some(self.positive("function-arg", sv)?),
+                            _ => return Err(self.unknown_key(sk, &key, &["function-arg"])),
+                        }
+                    }
+                    arg.ok_or_else(|| {
+                        self.error(spec.span().start, format!("`{key}` needs `function-arg`"))
+                    })?
+                }
+                _ => self.positive(&key, spec)?,
+            };
+            out.push(ExtraEntry {
+                module: module.rsplit('.').next().unwrap_or(module).to_string(),
+                name: bare.to_string(),
+                function_arg,
+            });
+        }
+        Ok(())
+    }
+
+    /// `[knowledge]`: mutating functions, functions with a rule, foreign calls.
+    fn knowledge(
+        &self,
+        k: &str,
+        value: &Spanned<DeValue>,
+        out: &mut KnowledgeExtension,
+    ) -> Result<(), ConfigError> {
+        for (sk, sv) in self.table(k, value)?.iter() {
+            let sub: &str = sk.get_ref();
+            let key = format!("knowledge.{sub}");
+            match sub {
+                "mutating" => {
+                    let DeValue::Array(items) = sv.get_ref() else {
+                        return Err(self.error(
+                            sv.span().start,
+                            format!("`{key}` must be an array of names or {{ name, arg }} tables"),
+                        ));
+                    };
+                    for item in items.iter() {
+                        let m = match item.get_ref() {
+                            DeValue::String(s) => ExtraMutating {
+                                name: split_qualified(s).1.to_string(),
+                                arg: 1,
+                            },
+                            DeValue::Table(t) => {
+                                let mut name = None;
+                                let mut arg = 1;
+                                for (tk, tv) in t.iter() {
+                                    match tk.get_ref().as_ref() {
+                                        "name" => name = Some(self.string("name", tv)?.to_string()),
+                                        "arg" => arg = self.positive("arg", tv)?,
+                                        _ => return Err(self.unknown_key(tk, &key, &["name", "arg"])),
+                                    }
+                                }
+                                let name = name.ok_or_else(|| {
+                                    self.error(item.span().start, format!("an entry of `{key}` needs `name`"))
+                                })?;
+                                ExtraMutating {
+                                    name: split_qualified(&name).1.to_string(),
+                                    arg,
+                                }
+                            }
+                            other => {
+                                return Err(self.error(
+                                    item.span().start,
+                                    format!("an entry of `{key}` must be a name or a {{ name, arg }} table, not {}", kind(other)),
+                                ))
+                            }
+                        };
+                        out.mutating.push(m);
+                    }
+                }
+                "has-rule" => {
+                    for s in self.strings(&key, sv)? {
+                        out.has_rule
+                            .push(split_qualified(s.get_ref()).1.to_string());
+                    }
+                }
+                "foreigncall" => {
+                    for s in self.strings(&key, sv)? {
+                        out.foreigncall.push(s.into_inner());
+                    }
+                }
+                _ => return Err(self.unknown_key(sk, "knowledge", &KNOWLEDGE_KEYS)),
+            }
+        }
+        Ok(())
+    }
+
     fn table<'v>(
         &self,
         key: &str,
@@ -400,104 +512,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                     config.severity.push((r.to_string(), sev));
                 }
             }
-            "entry-points" => {
-                for (name, spec) in p.table(k, value)?.iter() {
-                    let full: &str = name.get_ref();
-                    let (module, bare) = split_qualified(full);
-                    let Some(module) = module else {
-                        return Err(p.error(
-                            name.span().start,
-                            format!(
-                                "entry point `{full}` needs its module, as in `MyPkg.{full}`, so that adlint knows which `{full}` is meant"
-                            ),
-                        ));
-                    };
-                    let key = format!("entry-points.\"{full}\"");
-                    let function_arg = match spec.get_ref() {
-                        DeValue::Table(t) => {
-                            let mut arg = None;
-                            for (sk, sv) in t.iter() {
-                                match sk.get_ref().as_ref() {
-                                    "function-arg" => arg = Some(p.positive("function-arg", sv)?),
-                                    _ => return Err(p.unknown_key(sk, &key, &["function-arg"])),
-                                }
-                            }
-                            arg.ok_or_else(|| {
-                                p.error(spec.span().start, format!("`{key}` needs `function-arg`"))
-                            })?
-                        }
-                        _ => p.positive(&key, spec)?,
-                    };
-                    config.entry_points.push(ExtraEntry {
-                        module: module.rsplit('.').next().unwrap_or(module).to_string(),
-                        name: bare.to_string(),
-                        function_arg,
-                    });
-                }
-            }
-            "knowledge" => {
-                for (sk, sv) in p.table(k, value)?.iter() {
-                    let sub: &str = sk.get_ref();
-                    let key = format!("knowledge.{sub}");
-                    match sub {
-                        "mutating" => {
-                            let DeValue::Array(items) = sv.get_ref() else {
-                                return Err(p.error(
-                                    sv.span().start,
-                                    format!("`{key}` must be an array of names or {{ name, arg }} tables"),
-                                ));
-                            };
-                            for item in items.iter() {
-                                let m = match item.get_ref() {
-                                    DeValue::String(s) => ExtraMutating {
-                                        name: split_qualified(s).1.to_string(),
-                                        arg: 1,
-                                    },
-                                    DeValue::Table(t) => {
-                                        let mut name = None;
-                                        let mut arg = 1;
-                                        for (tk, tv) in t.iter() {
-                                            match tk.get_ref().as_ref() {
-                                                "name" => name = Some(p.string("name", tv)?.to_string()),
-                                                "arg" => arg = p.positive("arg", tv)?,
-                                                _ => return Err(p.unknown_key(tk, &key, &["name", "arg"])),
-                                            }
-                                        }
-                                        let name = name.ok_or_else(|| {
-                                            p.error(item.span().start, format!("an entry of `{key}` needs `name`"))
-                                        })?;
-                                        ExtraMutating {
-                                            name: split_qualified(&name).1.to_string(),
-                                            arg,
-                                        }
-                                    }
-                                    other => {
-                                        return Err(p.error(
-                                            item.span().start,
-                                            format!("an entry of `{key}` must be a name or a {{ name, arg }} table, not {}", kind(other)),
-                                        ))
-                                    }
-                                };
-                                config.knowledge.mutating.push(m);
-                            }
-                        }
-                        "has-rule" => {
-                            for s in p.strings(&key, sv)? {
-                                config
-                                    .knowledge
-                                    .has_rule
-                                    .push(split_qualified(s.get_ref()).1.to_string());
-                            }
-                        }
-                        "foreigncall" => {
-                            for s in p.strings(&key, sv)? {
-                                config.knowledge.foreigncall.push(s.into_inner());
-                            }
-                        }
-                        _ => return Err(p.unknown_key(sk, "knowledge", &KNOWLEDGE_KEYS)),
-                    }
-                }
-            }
+            "entry-points" => p.entry_points(k, value, &mut config.entry_points)?,
+            "knowledge" => p.knowledge(k, value, &mut config.knowledge)?,
             _ => return Err(p.unknown_key(key, "", &TOP_KEYS)),
         }
     }

@@ -157,6 +157,11 @@ pub fn lsp(data: &[u8]) {
 /// Longest the harness waits for the server at the end before calling it a hang.
 const LSP_HANG: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// One session, driven by the fuzz input: initialize, open, then edits, hovers, code
+/// actions and saves as the bytes say, then shutdown and the checks. One piece on purpose:
+/// its steps share the writer, the request counter and the document version through
+/// closures, in the order a client sends them, and split they would each take half a
+/// dozen borrowed pieces of the session.
 async fn lsp_session(data: &[u8]) {
     use serde_json::{json, Value};
     use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};

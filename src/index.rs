@@ -119,52 +119,7 @@ impl Index {
             units,
             ..Index::default()
         };
-        // Module of each file: files nobody includes are roots in Main; an included file
-        // lives in the module where its `include` call is.
-        let mut children: Vec<Vec<(u32, Option<ModIdx>)>> = vec![Vec::new(); files.len()];
-        for &(from, to, module, _) in include_edges {
-            children[from as usize].push((to, module));
-            index.included_by[to as usize].push(from);
-        }
-        let mut visited = vec![false; files.len()];
-        let mut queue: VecDeque<u32> = (0..files.len() as u32)
-            .filter(|&f| index.included_by[f as usize].is_empty())
-            .collect();
-        // Include cycles with no outside root: start them in Main too.
-        let mut pending: Vec<u32> = (0..files.len() as u32).collect();
-        loop {
-            while let Some(f) = queue.pop_front() {
-                if std::mem::replace(&mut visited[f as usize], true) {
-                    continue;
-                }
-                for &(child, module) in &children[f as usize] {
-                    if !visited[child as usize] {
-                        let mut path = index.file_module[f as usize].clone();
-                        path.extend(module_chain(&files[f as usize], module));
-                        index.file_module[child as usize] = path;
-                        queue.push_back(child);
-                    }
-                }
-            }
-            match pending.iter().position(|&f| !visited[f as usize]) {
-                Some(i) => queue.push_back(pending.swap_remove(i)),
-                None => break,
-            }
-        }
-        index.module_paths = files
-            .iter()
-            .zip(&index.file_module)
-            .map(|(facts, top)| {
-                std::iter::once(None)
-                    .chain((0..facts.modules.len()).map(|m| Some(m as ModIdx)))
-                    .map(|m| {
-                        let mut path = top.clone();
-                        path.extend(module_chain(facts, m));
-                        path
-                    })
-                    .collect()
-            })
-            .collect();
+        index.place_files(files, include_edges);
 
         let mut named: Vec<(Name, FuncRef)> = Vec::new();
         // What a test item's module uses without saying so (`using Test, <Package>`, its
@@ -280,6 +235,59 @@ impl Index {
         }
         index.by_name = MethodsByName::new(named);
         index
+    }
+
+    /// The module of each file and of each module in it: files nobody includes are roots
+    /// in Main; an included file lives in the module where its `include` call is.
+    fn place_files(
+        &mut self,
+        files: &[FileFacts],
+        include_edges: &[(u32, u32, Option<ModIdx>, crate::facts::Span)],
+    ) {
+        let mut children: Vec<Vec<(u32, Option<ModIdx>)>> = vec![Vec::new(); files.len()];
+        for &(from, to, module, _) in include_edges {
+            children[from as usize].push((to, module));
+            self.included_by[to as usize].push(from);
+        }
+        let mut visited = vec![false; files.len()];
+        let mut queue: VecDeque<u32> = (0..files.len() as u32)
+            .filter(|&f| self.included_by[f as usize].is_empty())
+            .collect();
+        // Include cycles with no outside root: start them in Main too.
+        let mut pending: Vec<u32> = (0..files.len() as u32).collect();
+        loop {
+            while let Some(f) = queue.pop_front() {
+                if std::mem::replace(&mut visited[f as usize], true) {
+                    continue;
+                }
+                for &(child, module) in &children[f as usize] {
+                    if !visited[child as usize] {
+                        let mut path = self.file_module[f as usize].clone();
+                        path.extend(module_chain(&files[f as usize], module));
+                        self.file_module[child as usize] = path;
+                        queue.push_back(child);
+                    }
+                }
+            }
+            match pending.iter().position(|&f| !visited[f as usize]) {
+                Some(i) => queue.push_back(pending.swap_remove(i)),
+                None => break,
+            }
+        }
+        self.module_paths = files
+            .iter()
+            .zip(&self.file_module)
+            .map(|(facts, top)| {
+                std::iter::once(None)
+                    .chain((0..facts.modules.len()).map(|m| Some(m as ModIdx)))
+                    .map(|m| {
+                        let mut path = top.clone();
+                        path.extend(module_chain(facts, m));
+                        path
+                    })
+                    .collect()
+            })
+            .collect();
     }
 
     /// Full module path of a module index in a file (`None`: the file's top level).

@@ -6,9 +6,27 @@
 
 use crate::config::{self, Config};
 use crate::version::{Version, Versions};
-use anyhow::{bail, Result};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+/// Why a workspace could not be read. The messages are what the user sees after `error: `.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    /// A path given on the command line that does not exist or cannot be read.
+    #[error("cannot read `{path}`: {reason}")]
+    Unreadable { path: String, reason: String },
+    /// A device, a pipe or a socket named on the command line.
+    #[error("cannot read `{0}`: not a regular file or a folder")]
+    NotASource(String),
+    /// Every file named on the command line was skipped.
+    #[error("no input file could be read: {0}")]
+    NothingRead(String),
+    /// A config file that cannot be read or is invalid.
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+}
+
+type Result<T> = std::result::Result<T, WorkspaceError>;
 
 /// A file that could not be analysed, with the reason shown to the user.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -195,19 +213,20 @@ impl Workspace {
             match p.canonicalize() {
                 // A device, a pipe or a socket named on the command line is no source.
                 Ok(c) if !c.is_dir() && !c.is_file() => {
-                    bail!(
-                        "cannot read `{}`: not a regular file or a folder",
-                        p.display()
-                    )
+                    return Err(WorkspaceError::NotASource(p.display().to_string()));
                 }
                 Ok(c) => targets.push(c),
-                Err(e) => missing.push(format!("cannot read `{}`: {e}", p.display())),
+                Err(e) => missing.push(WorkspaceError::Unreadable {
+                    path: p.display().to_string(),
+                    reason: e.to_string(),
+                }),
             }
         }
+        if targets.is_empty() && !missing.is_empty() {
+            return Err(missing.swap_remove(0));
+        }
+        let missing: Vec<String> = missing.iter().map(ToString::to_string).collect();
         if targets.is_empty() {
-            if let Some(first) = missing.first() {
-                bail!("{first}");
-            }
             targets.push(cwd.canonicalize().unwrap_or(cwd.clone()));
         }
         let root = package_root(&targets);
@@ -231,10 +250,7 @@ impl Workspace {
                 }
             }
             if ws.files.is_empty() && !ws.skipped.is_empty() {
-                bail!(
-                    "no input file could be read: {}",
-                    skipped_reasons(&ws.skipped)
-                );
+                return Err(WorkspaceError::NothingRead(skipped_reasons(&ws.skipped)));
             }
             ws.assign_configs()?;
             return Ok(ws);
@@ -301,10 +317,7 @@ impl Workspace {
         // a folder whose files were all skipped says why in its warnings, and the run
         // writes its output before it exits 2 (the CLI).
         if ws.files.is_empty() && !ws.skipped.is_empty() && targets.iter().all(|t| !t.is_dir()) {
-            bail!(
-                "no input file could be read: {}",
-                skipped_reasons(&ws.skipped)
-            );
+            return Err(WorkspaceError::NothingRead(skipped_reasons(&ws.skipped)));
         }
         if ws.files.is_empty() && ws.skipped.is_empty() {
             let names: Vec<String> = targets.iter().map(|t| display_path(t, &cwd)).collect();

@@ -5,7 +5,7 @@
 use super::convert::{self, Encoding, FileMap, TextRef};
 use crate::analysis::{self, Analysis, FactsCache, Options};
 use crate::version::Versions;
-use crate::workspace::{ConfigChoice, ConfigState, Skipped, Workspace};
+use crate::workspace::{ConfigChoice, ConfigState, Skipped, Workspace, WorkspaceError};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -35,7 +35,7 @@ pub struct Project {
 
 impl Project {
     /// The same discovery as the CLI (`Workspace::discover`).
-    pub fn discover(path: &Path, loose: bool) -> anyhow::Result<Project> {
+    pub fn discover(path: &Path, loose: bool) -> Result<Project, WorkspaceError> {
         let paths = [path.to_path_buf()];
         let found = Workspace::discover(&paths).and_then(|ws| {
             crate::rules::check_configs(&ws)?;
@@ -43,9 +43,9 @@ impl Project {
         });
         let (ws, config_error) = match found {
             Ok(ws) => (ws, None),
-            Err(e) if e.downcast_ref::<crate::config::ConfigError>().is_some() => (
+            Err(WorkspaceError::Config(e)) => (
                 Workspace::discover_with(&paths, ConfigChoice::Isolated)?,
-                Some(format!("{e:#}")),
+                Some(e.to_string()),
             ),
             Err(e) => return Err(e),
         };

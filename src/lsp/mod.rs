@@ -48,7 +48,7 @@ impl Default for ServeOptions {
 /// Serve over stdin and stdout until the client sends `exit` or closes stdin. Returns
 /// whether the session ended as the protocol says: an `exit` after `shutdown` (or the
 /// input closed); an `exit` without `shutdown` is an error (the process exits 1).
-pub fn run_stdio() -> anyhow::Result<bool> {
+pub fn run_stdio() -> std::io::Result<bool> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("adlint-lsp")

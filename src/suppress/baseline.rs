@@ -131,6 +131,15 @@ pub fn render(workspace: &Workspace, facts: &[FileFacts], diagnostics: &[Diagnos
     text
 }
 
+/// Why `--baseline FILE` cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    #[error("cannot read the baseline `{path}`: {reason}")]
+    Unreadable { path: String, reason: String },
+    #[error("`{path}` is not an adlint baseline: {reason}")]
+    Invalid { path: String, reason: String },
+}
+
 /// A loaded baseline: counts by key.
 #[derive(Debug, Default)]
 pub struct Baseline {
@@ -138,20 +147,25 @@ pub struct Baseline {
 }
 
 impl Baseline {
-    pub fn load(path: &Path) -> anyhow::Result<Baseline> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read the baseline `{}`: {e}", path.display()))?;
-        Baseline::parse(&text)
-            .map_err(|e| anyhow::anyhow!("`{}` is not an adlint baseline: {e}", path.display()))
+    pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
+        let text = std::fs::read_to_string(path).map_err(|e| BaselineError::Unreadable {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        Baseline::parse(&text).map_err(|reason| BaselineError::Invalid {
+            path: path.display().to_string(),
+            reason,
+        })
     }
 
-    pub fn parse(text: &str) -> anyhow::Result<Baseline> {
-        let file: File = serde_json::from_str(text)?;
+    /// A baseline from its text, or why it is none.
+    pub fn parse(text: &str) -> Result<Baseline, String> {
+        let file: File = serde_json::from_str(text).map_err(|e| e.to_string())?;
         if file.version != BASELINE_VERSION {
-            anyhow::bail!(
+            return Err(format!(
                 "version {} (this adlint reads version {BASELINE_VERSION})",
                 file.version
-            );
+            ));
         }
         let mut counts = HashMap::new();
         for e in file.findings {

@@ -44,9 +44,9 @@ impl KnowledgeExtension {
 mod profile;
 pub use profile::{Profile, ProfileError};
 
-const ENTRY_POINTS: &str = include_str!("knowledge/entry_points.toml");
-const FUNCTIONS: &str = include_str!("knowledge/functions.toml");
-const MACROS: &str = include_str!("knowledge/macros.toml");
+const ENTRY_POINTS: &str = include_str!("entry_points.toml");
+const FUNCTIONS: &str = include_str!("functions.toml");
+const MACROS: &str = include_str!("macros.toml");
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct EntryApi {
