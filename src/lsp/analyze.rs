@@ -85,6 +85,9 @@ pub struct Inputs {
     pub encoding: Encoding,
     pub projects: Vec<Arc<Project>>,
     pub docs: Vec<DocInput>,
+    /// Open documents over the size `adlint check` reads: (URI, path, version). They are
+    /// not analysed (nor their files on disk); each gets one diagnostic saying so.
+    pub oversized: Vec<(Uri, PathBuf, i32)>,
     pub options: Options,
 }
 
@@ -218,14 +221,16 @@ pub fn run(inputs: Inputs, cache: &mut FactsCache) -> Snapshot {
         .enumerate()
         .map(|(i, d)| (d.path.as_path(), i))
         .collect();
+    let oversized: std::collections::HashSet<&Path> = (inputs.oversized.iter())
+        .map(|(_, p, _)| p.as_path())
+        .collect();
     let open_documents: HashMap<PathBuf, String> = (inputs.docs.iter())
         .map(|d| (d.path.clone(), d.text.clone()))
         .collect();
     let mut jobs: Vec<(Workspace, Vec<PathBuf>)> = Vec::new();
     for project in &inputs.projects {
-        let mut files: Vec<(PathBuf, String)> = project
-            .files
-            .iter()
+        let mut files: Vec<(PathBuf, String)> = (project.files.iter())
+            .filter(|(p, _)| !oversized.contains(p.as_path()))
             .map(|(p, t)| match doc_by_path.get(p.as_path()) {
                 Some(&i) => {
                     assigned[i] = true;
@@ -325,7 +330,7 @@ pub fn run(inputs: Inputs, cache: &mut FactsCache) -> Snapshot {
             todo.push((key, uri, ui, fi, open.map(|d| d.version)));
         }
     }
-    let reports: HashMap<String, FileReport> = todo
+    let mut reports: HashMap<String, FileReport> = todo
         .into_par_iter()
         .map(|(key, uri, ui, fi, version)| {
             let unit = &units[ui];
@@ -338,6 +343,20 @@ pub fn run(inputs: Inputs, cache: &mut FactsCache) -> Snapshot {
             (key, FileReport::new(uri, version, diagnostics))
         })
         .collect();
+    for (uri, _, version) in &inputs.oversized {
+        let diagnostic = Diagnostic {
+            range: Default::default(),
+            severity: Some(tower_lsp_server::ls_types::DiagnosticSeverity::WARNING),
+            source: Some("adlint".into()),
+            message: format!(
+                "not analysed: the document is larger than {} MB, the most `adlint check` reads",
+                crate::workspace::MAX_FILE_BYTES / (1024 * 1024)
+            ),
+            ..Default::default()
+        };
+        let report = FileReport::new(uri.clone(), Some(*version), vec![diagnostic]);
+        reports.insert(uri.as_str().to_string(), report);
+    }
     Snapshot {
         generation: inputs.generation,
         encoding: inputs.encoding,

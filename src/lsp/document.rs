@@ -10,6 +10,7 @@
 
 use super::convert::Encoding;
 use crate::syntax::{self, LineIndex};
+use crate::workspace::MAX_FILE_BYTES;
 use tower_lsp_server::ls_types::{Range, TextDocumentContentChangeEvent};
 use tree_sitter::{InputEdit, Point, Tree};
 
@@ -22,6 +23,14 @@ pub struct Document {
     pub parse_errors: usize,
     /// The tree is a parse from scratch of the current text (not an incremental one).
     pub fresh: bool,
+    /// The text is over the size `adlint check` reads ([`MAX_FILE_BYTES`]): it is kept
+    /// for the edits to come, but neither parsed nor analysed (its tree is empty).
+    pub too_large: bool,
+}
+
+/// Whether a text is over the size `adlint check` reads.
+fn over_limit(text: &str) -> bool {
+    text.len() as u64 > MAX_FILE_BYTES
 }
 
 impl Document {
@@ -30,7 +39,8 @@ impl Document {
             Some(rest) => rest.to_string(),
             None => text,
         };
-        let parsed = syntax::parse(&text);
+        let too_large = over_limit(&text);
+        let parsed = syntax::parse(if too_large { "" } else { &text });
         Document {
             line_index: LineIndex::new(&text),
             text,
@@ -38,6 +48,7 @@ impl Document {
             tree: parsed.tree,
             parse_errors: parsed.error_count,
             fresh: true,
+            too_large,
         }
     }
 
@@ -68,21 +79,53 @@ impl Document {
         enc: Encoding,
     ) {
         for change in changes {
+            if self.too_large {
+                self.edit_text(change, enc);
+                continue;
+            }
             match change.range {
                 None => {
                     self.text = change.text;
                     self.line_index = LineIndex::new(&self.text);
+                    self.too_large = over_limit(&self.text);
                     // A full replacement: nothing of the old tree can be reused.
-                    self.tree = syntax::parse(&self.text).tree;
+                    if !self.too_large {
+                        self.tree = syntax::parse(&self.text).tree;
+                    }
                 }
-                Some(range) => self.edit(range, &change.text, enc),
+                Some(range) => {
+                    self.edit(range, &change.text, enc);
+                    self.too_large = over_limit(&self.text);
+                }
             }
+        }
+        self.version = version;
+        if self.too_large {
+            // Parsed from scratch once back under the limit; until then, an empty tree.
+            self.too_large = over_limit(&self.text);
+            let parsed = syntax::parse(if self.too_large { "" } else { &self.text });
+            self.tree = parsed.tree;
+            self.parse_errors = parsed.error_count;
+            self.fresh = true;
+            return;
         }
         let parsed = syntax::reparse(&self.text, &self.tree);
         self.tree = parsed.tree;
         self.parse_errors = parsed.error_count;
         self.fresh = false;
-        self.version = version;
+    }
+
+    /// One change to the text alone (the document is too large to be parsed).
+    fn edit_text(&mut self, change: TextDocumentContentChangeEvent, enc: Encoding) {
+        match change.range {
+            None => self.text = change.text,
+            Some(range) => {
+                let start = self.offset(range.start.line, range.start.character, enc);
+                let end = (self.offset(range.end.line, range.end.character, enc)).max(start);
+                self.text.replace_range(start..end, &change.text);
+            }
+        }
+        self.line_index = LineIndex::new(&self.text);
     }
 
     fn edit(&mut self, range: Range, new_text: &str, enc: Encoding) {

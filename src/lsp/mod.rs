@@ -85,6 +85,9 @@ fn small_message_method(body: &[u8]) -> Option<String> {
     serde_json::from_slice::<Message>(body).ok()?.method
 }
 
+/// How long a session whose input ended waits for the answers still being worked on.
+const END_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// [`serve`] with options.
 pub async fn serve_with<I: AsyncRead + Unpin, O: AsyncWrite>(
     input: I,
@@ -109,7 +112,8 @@ pub async fn serve_with<I: AsyncRead + Unpin, O: AsyncWrite>(
     if debug {
         builder = builder
             .custom_method("adlint/debugPanic", server::Backend::debug_panic)
-            .custom_method("adlint/debugDocument", server::Backend::debug_document);
+            .custom_method("adlint/debugDocument", server::Backend::debug_document)
+            .custom_method("adlint/debugSleep", server::Backend::debug_sleep);
     }
     let (service, socket) = builder.finish();
     let server = Server::new(server_in, server_out, socket).serve(service);
@@ -150,9 +154,11 @@ pub async fn serve_with<I: AsyncRead + Unpin, O: AsyncWrite>(
         }
         let _ = to_server.shutdown().await;
         drop(to_server);
-        // The input ended; the server sees end of input and stops. Never complete, so that
-        // the select below waits for the server's output to drain.
-        std::future::pending::<()>().await
+        // The input ended; the server sees end of input and stops once the requests in
+        // flight are answered, and its output drains. A request that waits on a long
+        // analysis would hold the session for as long: after a grace period the session
+        // ends without it (the client is gone and reads no answer).
+        tokio::time::sleep(END_GRACE).await
     };
 
     // The server's frames are read whole by their own task (a read cut short by another

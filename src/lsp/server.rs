@@ -13,7 +13,7 @@ use super::analyze::{self, Project, Snapshot};
 use super::convert::Encoding;
 use super::document::Document;
 use super::features;
-use super::state::{lock, ClientCaps, OpenDoc, State};
+use super::state::{lock, ClientCaps, State};
 use super::{catch_panic, panic_message, Outbox, Outgoing, ServeOptions};
 use crate::analysis::FactsCache;
 use std::collections::HashMap;
@@ -100,6 +100,20 @@ impl Backend {
         .await
     }
 
+    /// `adlint/debugSleep` (only with `ServeOptions::debug_methods`): `{"ms"}`: answers
+    /// after that long, standing in for a request that waits on a long analysis.
+    pub async fn debug_sleep(
+        &self,
+        params: serde_json::Value,
+    ) -> jsonrpc::Result<serde_json::Value> {
+        self.request("adlint/debugSleep", async {
+            let ms = params["ms"].as_u64().unwrap_or(0);
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            Ok(serde_json::Value::Null)
+        })
+        .await
+    }
+
     /// `adlint/debugDocument` (only with `ServeOptions::debug_methods`): `{"uri"}` ->
     /// `{"version", "text", "outline", "provisional"}` of the open document, `null` when it
     /// is not open.
@@ -108,9 +122,10 @@ impl Backend {
         params: serde_json::Value,
     ) -> jsonrpc::Result<serde_json::Value> {
         self.request("adlint/debugDocument", async {
-            let uri = params["uri"].as_str().unwrap_or_default();
             let st = lock(&self.shared.state);
-            Ok(match st.docs.get(uri) {
+            let uri = params["uri"].as_str().and_then(|u| u.parse::<Uri>().ok());
+            let key = uri.and_then(|u| st.key_of(&u)).unwrap_or_default();
+            Ok(match st.docs.get(&key) {
                 Some(d) => serde_json::json!({
                     "version": d.doc.version,
                     "text": d.doc.text,
@@ -567,18 +582,11 @@ impl LanguageServer for Backend {
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         self.notification("didOpen", async {
             let item = params.text_document;
-            let key = item.uri.as_str().to_string();
             let path = analyze::path_of_uri(&item.uri);
             let needs_project = {
                 let mut st = lock(&self.shared.state);
-                st.docs.insert(
-                    key.clone(),
-                    OpenDoc {
-                        uri: item.uri.clone(),
-                        path: path.clone(),
-                        doc: Document::new(item.text, item.version),
-                    },
-                );
+                let doc = Document::new(item.text, item.version);
+                st.open(item.uri.clone(), path.clone(), doc);
                 self.changed(&mut st);
                 !st.in_workspace(&path)
                     && !st.projects.iter().any(|p| p.contains(&path))
@@ -591,7 +599,7 @@ impl LanguageServer for Backend {
                     tokio::task::spawn_blocking(move || Project::discover(&p, true)).await
                 {
                     let mut st = lock(&self.shared.state);
-                    if st.docs.contains_key(&key)
+                    if st.key_of(&item.uri).is_some()
                         && !st.projects.iter().any(|q| q.root == project.root)
                     {
                         st.projects.push(Arc::new(project));
@@ -605,10 +613,10 @@ impl LanguageServer for Backend {
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
         self.notification("didChange", async {
-            let key = params.text_document.uri.as_str().to_string();
             let version = params.text_document.version;
             let mut st = lock(&self.shared.state);
             let enc = st.encoding();
+            let key = st.key_of(&params.text_document.uri).unwrap_or_default();
             let applied = match st.docs.get_mut(&key) {
                 // Versions only grow; an older or repeated one is stale and ignored.
                 Some(d) if version > d.doc.version => {
@@ -632,7 +640,7 @@ impl LanguageServer for Backend {
             let key = uri.as_str().to_string();
             let clear = {
                 let mut st = lock(&self.shared.state);
-                let Some(doc) = st.docs.remove(&key) else {
+                let Some(doc) = st.close(&uri) else {
                     return;
                 };
                 let outside = !st.in_workspace(&doc.path);

@@ -22,10 +22,15 @@ pub struct ClientCaps {
     pub dynamic_watch: bool,
 }
 
+/// An open document. One file is one document however the client names it: a second
+/// URI for the same path (`./` in it, percent-encoded letters, a symbolic link) is an
+/// alias of the first, sharing its text.
 pub struct OpenDoc {
     pub uri: Uri,
     pub path: PathBuf,
     pub doc: Document,
+    /// Other URIs the client opened for the same file, still open.
+    pub aliases: Vec<Uri>,
 }
 
 #[derive(Default)]
@@ -149,6 +154,58 @@ impl State {
         true
     }
 
+    /// The key of the open document `uri` names, directly or as an alias.
+    pub fn key_of(&self, uri: &Uri) -> Option<String> {
+        if self.docs.contains_key(uri.as_str()) {
+            return Some(uri.as_str().to_string());
+        }
+        (self.docs.iter())
+            .find(|(_, d)| d.aliases.contains(uri))
+            .map(|(k, _)| k.clone())
+    }
+
+    /// Open `uri` at `path` with `doc`: a new document, or new text for the document
+    /// already open for that file under another URI (which keeps its key).
+    pub fn open(&mut self, uri: Uri, path: PathBuf, doc: Document) {
+        let same_file = (self.docs.iter_mut()).find(|(k, d)| d.path == path && *k != uri.as_str());
+        if let Some((_, d)) = same_file {
+            d.doc = doc;
+            if !d.aliases.contains(&uri) {
+                d.aliases.push(uri);
+            }
+            return;
+        }
+        let key = uri.as_str().to_string();
+        let aliases = (self.docs.remove(&key)).map_or_else(Vec::new, |d| d.aliases);
+        self.docs.insert(
+            key,
+            OpenDoc {
+                uri,
+                path,
+                doc,
+                aliases,
+            },
+        );
+    }
+
+    /// Close `uri`: an alias goes, the document stays while another of its URIs is open
+    /// (then keyed by that one). The closed document, when it was the last of its URIs.
+    pub fn close(&mut self, uri: &Uri) -> Option<OpenDoc> {
+        let key = self.key_of(uri)?;
+        let d = self.docs.get_mut(&key)?;
+        if let Some(i) = d.aliases.iter().position(|a| a == uri) {
+            d.aliases.remove(i);
+            return None;
+        }
+        let mut d = self.docs.remove(&key)?;
+        if d.aliases.is_empty() {
+            return Some(d);
+        }
+        d.uri = d.aliases.remove(0);
+        self.docs.insert(d.uri.as_str().to_string(), d);
+        None
+    }
+
     /// Drop the loose projects no open document needs any more.
     pub fn drop_unused_loose(&mut self) {
         let open: Vec<PathBuf> = self.docs.values().map(|d| d.path.clone()).collect();
@@ -156,9 +213,13 @@ impl State {
     }
 
     pub fn inputs(&self) -> Inputs {
-        let mut docs: Vec<DocInput> = self
-            .docs
-            .values()
+        let mut oversized: Vec<(Uri, PathBuf, i32)> = (self.docs.values())
+            .filter(|d| d.doc.too_large)
+            .map(|d| (d.uri.clone(), d.path.clone(), d.doc.version))
+            .collect();
+        oversized.sort_by(|a, b| a.1.cmp(&b.1));
+        let mut docs: Vec<DocInput> = (self.docs.values())
+            .filter(|d| !d.doc.too_large)
             .map(|d| DocInput {
                 uri: d.uri.clone(),
                 path: d.path.clone(),
@@ -176,6 +237,7 @@ impl State {
             encoding: self.encoding(),
             projects: self.projects.clone(),
             docs,
+            oversized,
             options: self.options.clone(),
         }
     }
@@ -220,6 +282,7 @@ mod tests {
                 uri,
                 path: PathBuf::from(path),
                 doc: Document::new(String::new(), 1),
+                aliases: Vec::new(),
             },
         );
     }

@@ -12,8 +12,13 @@
 
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-/// Largest message body accepted (a whole 64 MB file plus JSON escaping).
-const MAX_BODY: usize = 256 * 1024 * 1024;
+/// Largest message body read: a document at the 16 MB limit of `adlint check` (larger
+/// ones are answered with a diagnostic, not analysed) with room for JSON escaping. A larger
+/// body is skipped without being held in memory.
+const MAX_BODY: usize = 128 * 1024 * 1024;
+
+/// Longest header line read; the rest of a longer line is skipped without being held.
+const MAX_HEADER_LINE: usize = 8 * 1024;
 
 /// One frame read from a stream.
 pub(crate) enum Frame {
@@ -27,13 +32,23 @@ pub(crate) async fn read_frame<R: AsyncBufRead + Unpin>(
     r: &mut R,
 ) -> std::io::Result<Option<Frame>> {
     let mut content_length: Option<usize> = None;
+    let mut too_long: Option<u64> = None;
     let mut bad: Option<String> = None;
     let mut saw_header = false;
     loop {
         let mut line = Vec::new();
-        let n = r.read_until(b'\n', &mut line).await?;
+        let n = (&mut *r)
+            .take(MAX_HEADER_LINE as u64)
+            .read_until(b'\n', &mut line)
+            .await?;
         if n == 0 {
             return Ok(None);
+        }
+        if !line.ends_with(b"\n") && n == MAX_HEADER_LINE {
+            skip_line(r).await?;
+            saw_header = true;
+            bad = Some(format!("a header line over {MAX_HEADER_LINE} bytes"));
+            continue;
         }
         let text = String::from_utf8_lossy(&line);
         let text = text.trim_end_matches(['\r', '\n']);
@@ -47,14 +62,31 @@ pub(crate) async fn read_frame<R: AsyncBufRead + Unpin>(
         saw_header = true;
         match text.split_once(':') {
             Some((name, value)) if name.trim().eq_ignore_ascii_case("content-length") => {
-                match value.trim().parse::<usize>() {
-                    Ok(n) if n <= MAX_BODY => content_length = Some(n),
-                    _ => bad = Some(format!("bad Content-Length `{}`", value.trim())),
+                match value.trim().parse::<u64>() {
+                    Ok(n) if n <= MAX_BODY as u64 => content_length = Some(n as usize),
+                    Ok(n) => too_long = Some(n),
+                    _ => {
+                        bad = Some(format!(
+                            "bad Content-Length `{}`",
+                            truncate(value.trim(), 80)
+                        ))
+                    }
                 }
             }
             Some(_) => {}
             None => bad = Some(format!("not a header: `{}`", truncate(text, 80))),
         }
+    }
+    if let Some(n) = too_long {
+        // Read past the body so that the next message starts where the client put it.
+        let skipped = tokio::io::copy(&mut (&mut *r).take(n), &mut tokio::io::sink()).await?;
+        return Ok(Some(match skipped == n {
+            true => Frame::BadHeader(format!(
+                "a message of {n} bytes, over the {} MiB limit",
+                MAX_BODY / (1024 * 1024)
+            )),
+            false => return Ok(None),
+        }));
     }
     match (content_length, bad) {
         (Some(n), None) => {
@@ -64,6 +96,26 @@ pub(crate) async fn read_frame<R: AsyncBufRead + Unpin>(
         }
         (_, Some(why)) => Ok(Some(Frame::BadHeader(why))),
         (None, None) => Ok(Some(Frame::BadHeader("missing Content-Length".into()))),
+    }
+}
+
+/// Read up to and including the next newline (or the end), keeping nothing.
+async fn skip_line<R: AsyncBufRead + Unpin>(r: &mut R) -> std::io::Result<()> {
+    loop {
+        let buf = r.fill_buf().await?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                r.consume(i + 1);
+                return Ok(());
+            }
+            None => {
+                let n = buf.len();
+                r.consume(n);
+            }
+        }
     }
 }
 
@@ -150,4 +202,59 @@ fn error_response(id: serde_json::Value, code: i64, message: &str) -> Vec<u8> {
         "error": {"code": code, "message": message},
     }))
     .expect("a JSON value serializes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+
+    fn message(body: &str) -> Vec<u8> {
+        format!("Content-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
+    }
+
+    async fn frames<R: AsyncBufRead + Unpin>(mut r: R) -> Vec<Result<String, String>> {
+        let mut out = Vec::new();
+        while let Some(frame) = read_frame(&mut r).await.unwrap() {
+            out.push(match frame {
+                Frame::Body(b) => Ok(String::from_utf8(b).unwrap()),
+                Frame::BadHeader(why) => Err(why),
+            });
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn a_huge_header_line_is_skipped_without_losing_the_next_message() {
+        let mut input = vec![b'X'; 10 * MAX_HEADER_LINE];
+        input.extend_from_slice(b"\r\n\r\n");
+        input.extend(message("{}"));
+        let got = frames(tokio::io::BufReader::new(input.as_slice())).await;
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got[0].as_ref().unwrap_err().contains("header line over"));
+        assert_eq!(got[1].as_deref(), Ok("{}"));
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_limit_is_skipped_and_the_stream_stays_in_step() {
+        let n = MAX_BODY + 3;
+        let head = format!("Content-Length: {n}\r\n\r\n").into_bytes();
+        let next = message("{\"a\":1}");
+        let input = head
+            .as_slice()
+            .chain(tokio::io::repeat(b'{').take(n as u64))
+            .chain(next.as_slice());
+        let got = frames(tokio::io::BufReader::new(input)).await;
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got[0]
+            .as_ref()
+            .unwrap_err()
+            .contains("over the 128 MiB limit"));
+        assert_eq!(got[1].as_deref(), Ok("{\"a\":1}"));
+        // A body cut short by the end of input ends the stream.
+        let cut = format!("Content-Length: {n}\r\n\r\nabc").into_bytes();
+        assert!(frames(tokio::io::BufReader::new(cut.as_slice()))
+            .await
+            .is_empty());
+    }
 }

@@ -967,6 +967,110 @@ async fn closing_a_file_outside_the_workspace_clears_its_diagnostics() {
     c.shutdown().await;
 }
 
+/// A document over the 16 MB `adlint check` reads is kept but not parsed or analysed: it
+/// gets one diagnostic saying so, and is analysed again once an edit brings it under.
+#[tokio::test]
+async fn a_document_over_the_size_limit_is_not_analysed_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.jl");
+    std::fs::write(&path, MUTATE).unwrap();
+    let uri = uri_of(&path);
+    let mut huge = String::from(MUTATE);
+    let filler = "# filler line to go over the limit of the command line\n";
+    while huge.len() <= 16 * 1024 * 1024 {
+        huge.push_str(filler);
+    }
+    let mut c = TestClient::start();
+    c.initialize(None, push_caps()).await;
+    c.open(&uri, &huge, 1).await;
+    let ds = c.diagnostics(&uri, Some(1)).await;
+    assert_eq!(ds.len(), 1, "{ds:?}");
+    let message = ds[0]["message"].as_str().unwrap();
+    assert!(message.contains("larger than 16 MB"), "{message}");
+    let d = server_document(&mut c, &uri).await;
+    assert_eq!(d["outline"], "source_file 0..0\n", "not parsed");
+    // An edit that stays over the limit keeps it so; one under it brings the findings.
+    c.change(&uri, 2, json!([{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "text": "# more\n"}])).await;
+    assert_eq!(c.diagnostics(&uri, Some(2)).await.len(), 1);
+    c.change(&uri, 3, json!([{ "text": MUTATE }])).await;
+    assert_eq!(
+        codes(&c.diagnostics(&uri, Some(3)).await),
+        ["broadcast-assignment"]
+    );
+    c.shutdown().await;
+}
+
+/// The open document `adlint/debugDocument` shows for `uri` (`null`: none).
+async fn server_document(c: &mut TestClient, uri: &str) -> Value {
+    c.request("adlint/debugDocument", json!({ "uri": uri }))
+        .await["result"]
+        .clone()
+}
+
+/// One file is one document however the client names it: a percent-encoded letter, a
+/// `./` and a symbolic link are aliases of the first URI. An edit through an alias
+/// reaches the document, and closing one alias leaves it open for the others.
+#[tokio::test]
+async fn aliases_of_one_file_are_one_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("alias.jl");
+    std::fs::write(&path, MUTATE).unwrap();
+    std::os::unix::fs::symlink(&path, dir.path().join("link.jl")).unwrap();
+    let uri = uri_of(&path);
+    let encoded = uri.replace("alias.jl", "%61lias.jl");
+    let dotted = uri.replace("/alias.jl", "/./alias.jl");
+    let linked = format!(
+        "file://{}",
+        dir.path().canonicalize().unwrap().join("link.jl").display()
+    );
+    let mut c = TestClient::start();
+    c.initialize(None, push_caps()).await;
+    c.open(&uri, MUTATE, 1).await;
+    assert_eq!(
+        codes(&c.diagnostics(&uri, Some(1)).await),
+        ["broadcast-assignment"]
+    );
+    c.open(&encoded, MUTATE, 2).await;
+    c.open(&dotted, MUTATE, 3).await;
+    c.open(&linked, MUTATE, 4).await;
+    let clean = "f(x) = 2 .* x\n";
+    c.change(&linked, 5, json!([{ "text": clean }])).await;
+    assert!(c.diagnostics(&uri, Some(5)).await.is_empty());
+    for alias in [&uri, &encoded, &dotted, &linked] {
+        let d = server_document(&mut c, alias).await;
+        assert_eq!(
+            (d["version"].as_i64(), d["text"].as_str()),
+            (Some(5), Some(clean)),
+            "{alias}"
+        );
+    }
+    // Closing the first URI keeps the document for the aliases still open.
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": uri}}),
+    )
+    .await;
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": encoded}}),
+    )
+    .await;
+    let d = server_document(&mut c, &linked).await;
+    assert_eq!(d["version"].as_i64(), Some(5));
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": dotted}}),
+    )
+    .await;
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": linked.clone()}}),
+    )
+    .await;
+    assert_eq!(server_document(&mut c, &linked).await, Value::Null);
+    c.shutdown().await;
+}
+
 /// A document outside every workspace folder includes another that exists only in the
 /// editor (new, never saved): the include is read from the editor, so the helper's mutation
 /// is reported with the chain from the entry point in the including file.

@@ -512,6 +512,20 @@ async fn client_that_disconnects_without_exit_stops_the_server() {
     }
 }
 
+/// A request still being worked on (a pull that waits for a long analysis, here a
+/// request that sleeps ten minutes) does not keep the server alive once its input ends.
+#[tokio::test]
+async fn end_of_input_does_not_wait_for_requests_in_flight() {
+    let mut c = TestClient::start();
+    c.initialize(None, push_caps()).await;
+    c.fire("adlint/debugSleep", json!({ "ms": 600_000 })).await;
+    c.writer.shutdown().await.unwrap();
+    tokio::time::timeout(HANG, c.server)
+        .await
+        .expect("the server waited for a request in flight after its input ended")
+        .unwrap();
+}
+
 /// The same through the real binary: closing its stdin ends the process with success.
 #[tokio::test]
 async fn binary_exits_when_its_client_closes_stdin() {
