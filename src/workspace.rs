@@ -208,6 +208,10 @@ impl Workspace {
         // Made canonical once: each file is named relative to it.
         let cwd = cwd.canonicalize().unwrap_or(cwd);
         let mut targets = Vec::new();
+        // Where the user named each target: a symbolic link named on the command line
+        // stays in the package it sits in (its target may be anywhere), so the root is
+        // found from the link, and a file it leads outside the root is never written.
+        let mut named = Vec::new();
         let mut missing = Vec::new();
         for p in paths {
             match p.canonicalize() {
@@ -215,7 +219,25 @@ impl Workspace {
                 Ok(c) if !c.is_dir() && !c.is_file() => {
                     return Err(WorkspaceError::NotASource(p.display().to_string()));
                 }
-                Ok(c) => targets.push(c),
+                Ok(c) => {
+                    let link = std::fs::symlink_metadata(p).is_ok_and(|m| m.is_symlink());
+                    let at = (p.parent())
+                        .map(|d| {
+                            if d.as_os_str().is_empty() {
+                                Path::new(".")
+                            } else {
+                                d
+                            }
+                        })
+                        .and_then(|d| d.canonicalize().ok())
+                        .zip(p.file_name())
+                        .map(|(d, n)| d.join(n));
+                    named.push(match (link, at) {
+                        (true, Some(at)) => at,
+                        _ => c.clone(),
+                    });
+                    targets.push(c)
+                }
                 Err(e) => missing.push(WorkspaceError::Unreadable {
                     path: p.display().to_string(),
                     reason: e.to_string(),
@@ -228,8 +250,9 @@ impl Workspace {
         let missing: Vec<String> = missing.iter().map(ToString::to_string).collect();
         if targets.is_empty() {
             targets.push(cwd.canonicalize().unwrap_or(cwd.clone()));
+            named = targets.clone();
         }
-        let root = package_root(&targets);
+        let root = package_root(&named);
         let mut ws = Workspace {
             root: root.clone(),
             warnings: missing,

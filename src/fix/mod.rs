@@ -90,6 +90,9 @@ pub struct Outcome {
     pub applied: usize,
     /// Files whose text changed: (file index, text as read, fixed text).
     pub changed: Vec<(u32, String, String)>,
+    /// The files each applied fix edits (one entry per fix): a fix is written only when
+    /// all of them are.
+    pub fix_files: Vec<Vec<u32>>,
     /// Fixes that were refused, with the reason, for the user.
     pub refused: Vec<String>,
 }
@@ -110,7 +113,7 @@ pub fn fix_to_fixed_point(
         .map(|f| f.text.clone())
         .collect();
     let mut analysis = analysis;
-    let mut applied = 0;
+    let mut fix_files: Vec<Vec<u32>> = Vec::new();
     let mut refused = Vec::new();
     let mut refused_keys: HashSet<String> = HashSet::new();
     for _ in 0..MAX_ROUNDS {
@@ -124,10 +127,10 @@ pub fn fix_to_fixed_point(
                 refused.push(why);
             }
         }
-        if taken == 0 {
+        if taken.is_empty() {
             continue;
         }
-        applied += taken;
+        fix_files.extend(taken);
         let mut workspace = analysis.workspace;
         workspace.warnings.clear();
         for (file, text) in texts {
@@ -147,8 +150,9 @@ pub fn fix_to_fixed_point(
         .collect();
     Outcome {
         analysis,
-        applied,
+        applied: fix_files.len(),
         changed,
+        fix_files,
         refused,
     }
 }
@@ -244,11 +248,12 @@ pub fn keeps_comments(src: &str, comments: &[Span], span: Span, replacement: &st
 /// The fixes at fault are found by trying each alone; when only their combination fails,
 /// every fix in the files at fault is refused. Returns the new texts, the number of fixes
 /// taken, and (key, message) for each refused one.
-fn apply_round(
-    analysis: &Analysis,
-    fixes: &[&Fix],
-    verify: Option<&GradientReference>,
-) -> (BTreeMap<u32, String>, usize, Vec<(String, String)>) {
+/// What one round of fixing made: the new texts by file, the files each accepted fix
+/// edits, and the refused fixes (key, why).
+type Round = (BTreeMap<u32, String>, Vec<Vec<u32>>, Vec<(String, String)>);
+
+/// One round: the fixes that pass the checks applied together.
+fn apply_round(analysis: &Analysis, fixes: &[&Fix], verify: Option<&GradientReference>) -> Round {
     type Check<'c> = &'c dyn Fn(&BTreeMap<u32, String>) -> Option<(Vec<u32>, String)>;
     let parses = |texts: &BTreeMap<u32, String>| {
         let broken: Vec<u32> = texts
@@ -277,8 +282,15 @@ fn apply_round(
             .iter()
             .find_map(|check| check(&texts).map(|(broken, why)| (check, broken, why)))
         else {
-            let n = accepted.len();
-            return (texts, n, rejected);
+            let files = (accepted.iter())
+                .map(|fix| {
+                    let mut files: Vec<u32> = fix.edits.iter().map(|e| e.location.file).collect();
+                    files.sort_unstable();
+                    files.dedup();
+                    files
+                })
+                .collect();
+            return (texts, files, rejected);
         };
         let in_broken = |fix: &Fix| fix.edits.iter().any(|e| broken.contains(&e.location.file));
         let mut culprits: Vec<(usize, String)> = Vec::new();
@@ -366,9 +378,20 @@ pub fn write_atomic_with(
     new_text: &str,
     write: WriteBytes,
 ) -> Result<(), String> {
-    let permissions = std::fs::metadata(path)
-        .map_err(|e| format!("cannot read its metadata: {e}"))?
-        .permissions();
+    let metadata = std::fs::metadata(path).map_err(|e| format!("cannot read its metadata: {e}"))?;
+    let permissions = metadata.permissions();
+    // A new file renamed over one name of a file with several would leave the others with
+    // the old text.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if metadata.nlink() > 1 {
+            return Err(format!(
+                "it has {} hard links, which would keep the old text",
+                metadata.nlink()
+            ));
+        }
+    }
     // Permission bits do not stop root from replacing a file; a read-only file is one the
     // user asked not to change, so it is refused whoever runs adlint.
     if permissions.readonly() {
@@ -387,6 +410,18 @@ pub fn write_atomic_with(
     out.extend_from_slice(new_text.as_bytes());
     replace_atomic_with(path, &out, Some(permissions), write)
         .map_err(|e| format!("cannot write it: {e}"))
+}
+
+/// Give the temporary file that replaces `original` the original's owner and group (when
+/// root fixes another user's file, the new file would otherwise be root's).
+#[cfg(unix)]
+fn keep_owner(tmp: &Path, original: &std::fs::Metadata) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let made = std::fs::metadata(tmp)?;
+    if (made.uid(), made.gid()) == (original.uid(), original.gid()) {
+        return Ok(());
+    }
+    std::os::unix::fs::chown(tmp, Some(original.uid()), Some(original.gid()))
 }
 
 /// Replace a file's contents through a temporary file in the same directory and a rename:
@@ -418,6 +453,11 @@ fn replace_atomic_with(
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     write(tmp.as_file_mut(), bytes)?;
     tmp.as_file().sync_all()?;
+    // The old file's owner and group, then its mode (set after: chown clears set-id bits).
+    #[cfg(unix)]
+    if let Ok(original) = std::fs::metadata(path) {
+        keep_owner(tmp.path(), &original)?;
+    }
     if let Some(p) = permissions {
         std::fs::set_permissions(tmp.path(), p)?;
     }
@@ -515,18 +555,41 @@ pub fn run_cli(
         let code = if outcome.changed.is_empty() { 0 } else { 1 };
         return Ok(CliOutcome::Diff(std::process::ExitCode::from(code)));
     }
+    let root = &outcome.analysis.workspace.root;
+    let mut unwritten: HashSet<u32> = HashSet::new();
     for (file, before, after) in &outcome.changed {
         let f = &files[*file as usize];
-        if let Err(why) = write_atomic(&f.path, before, after) {
+        // Files are kept by canonical path: one outside the root came through a link.
+        let written = match f.path.starts_with(root) {
+            true => write_atomic(&f.path, before, after),
+            false => Err("it is outside the workspace root".to_string()),
+        };
+        if let Err(why) = written {
             writeln!(err, "warning: {} not fixed: {why}", f.display)?;
+            unwritten.insert(*file);
         }
     }
+    let fixed = (outcome.fix_files.iter())
+        .filter(|files| files.iter().all(|f| !unwritten.contains(f)))
+        .count();
+    // What is on disk now: the fixed texts, but the old one of each file not written.
+    let analysis = match unwritten.is_empty() {
+        true => outcome.analysis,
+        false => {
+            let mut workspace = outcome.analysis.workspace;
+            workspace.warnings.clear();
+            for (file, before, _) in outcome.changed.iter().filter(|c| unwritten.contains(&c.0)) {
+                workspace.files[*file as usize].text = before.clone();
+            }
+            analyze(workspace, options)
+        }
+    };
     writeln!(
         err,
-        "Fixed {} finding{} ({remaining} remaining{})",
-        outcome.applied,
-        if outcome.applied == 1 { "" } else { "s" },
-        unsafe_hint(&outcome.analysis)
+        "Fixed {fixed} finding{} ({} remaining{})",
+        if fixed == 1 { "" } else { "s" },
+        analysis.diagnostics.len(),
+        unsafe_hint(&analysis)
     )?;
-    Ok(CliOutcome::Fixed(Box::new(outcome.analysis)))
+    Ok(CliOutcome::Fixed(Box::new(analysis)))
 }

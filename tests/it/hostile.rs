@@ -613,11 +613,81 @@ fn fix_refuses_a_read_only_file() {
     );
     assert_eq!(std::fs::read_to_string(p.path("main.jl")).unwrap(), before);
     assert!(leftovers(p.dir.path()).is_empty());
+    // The summary counts what was written, and the findings are those still on disk.
+    assert!(run.stderr.contains("Fixed 0 findings"), "{}", run.stderr);
+    assert!(!run.stderr.contains("Fixed 1 "), "{}", run.stderr);
     row(
         "`--fix` on a read-only file",
         "refused with a warning; file unchanged",
         &run,
     );
+}
+
+#[test]
+fn fix_refuses_a_file_with_several_hard_links() {
+    let (p, before) = fixable();
+    let other = p.dir.path().join("other-name.jl.bak");
+    std::fs::hard_link(p.path("main.jl"), &other).unwrap();
+    let run = guarded(&["check", "main.jl", "--fix"], p.dir.path(), None);
+    assert!(
+        run.stderr
+            .contains("main.jl not fixed: it has 2 hard links"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("Fixed 0 findings"), "{}", run.stderr);
+    // Both names keep the same, old text.
+    assert_eq!(std::fs::read_to_string(p.path("main.jl")).unwrap(), before);
+    assert_eq!(std::fs::read_to_string(&other).unwrap(), before);
+    row(
+        "`--fix` on a file with two hard links",
+        "refused with a warning; both names unchanged",
+        &run,
+    );
+}
+
+#[test]
+fn fix_never_writes_a_file_a_link_leads_outside_the_package() {
+    let (p, before) = fixable();
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("elsewhere.jl");
+    std::fs::write(&target, &before).unwrap();
+    std::fs::create_dir_all(p.path("src")).unwrap();
+    std::os::unix::fs::symlink(&target, p.path("src/linked.jl")).unwrap();
+    let run = guarded(&["check", "src/linked.jl", "--fix"], p.dir.path(), None);
+    assert!(
+        run.stderr
+            .contains("not fixed: it is outside the workspace root"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("Fixed 0 findings"), "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), before);
+    row(
+        "`--fix` on a link to a file outside the package",
+        "refused with a warning; the file unchanged",
+        &run,
+    );
+}
+
+#[test]
+fn fix_keeps_the_owner_group_and_mode_of_the_file_it_replaces() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    // Only root can give a file to another user (and replace it keeping that user).
+    if unsafe { libc::getuid() } != 0 {
+        eprintln!("not root: the ownership part of this test needs root");
+        return;
+    }
+    let (p, before) = fixable();
+    let path = p.path("main.jl");
+    std::os::unix::fs::chown(&path, Some(65534), Some(65533)).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let run = guarded(&["check", ".", "--fix"], p.dir.path(), None);
+    assert!(run.stderr.contains("Fixed 1 finding"), "{}", run.stderr);
+    let after = std::fs::metadata(&path).unwrap();
+    assert_ne!(std::fs::read_to_string(&path).unwrap(), before);
+    assert_eq!((after.uid(), after.gid()), (65534, 65533));
+    assert_eq!(after.permissions().mode() & 0o7777, 0o640);
 }
 
 #[test]
