@@ -169,7 +169,8 @@ fn confirmation_for(analysis: &Analysis, run: &ProgramRun, d: &Diagnostic) -> Op
                 if let Some(site) = hit {
                     return Some(Confirmation {
                         status: ConfirmationStatus::Confirmed,
-                        detail: site.message.lines().next().unwrap_or("").to_string(),
+                        detail: (super::value::cut(site.message.lines().next().unwrap_or("")))
+                            .into_owned(),
                     });
                 }
             }

@@ -116,7 +116,7 @@ impl Interp {
                     Value::Exc(x) => x.msg.clone(),
                     other => show(other),
                 };
-                let first = msg.lines().next().unwrap_or("").to_string();
+                let first = super::value::cut(msg.lines().next().unwrap_or("")).into_owned();
                 self.record(
                     api,
                     span,

@@ -211,7 +211,7 @@ impl Interp {
     pub fn unsupported(&self, what: &str, span: Span) -> Ctrl {
         Ctrl::Stop(format!(
             "unsupported in the reference interpreter: {} at {}:{}",
-            what,
+            super::value::cut(what),
             self.file_name(span),
             span.line
         ))

@@ -398,7 +398,7 @@ pub(crate) fn run_file(it: &mut Interp, i: usize) -> Result<(), String> {
                 };
                 return Err(format!(
                     "uncaught exception at top level: {}",
-                    msg.lines().next().unwrap_or("")
+                    value::cut(msg.lines().next().unwrap_or(""))
                 ));
             }
             Err(Ctrl::Return(_)) | Err(Ctrl::Break) | Err(Ctrl::Continue) => {}

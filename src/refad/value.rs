@@ -287,6 +287,37 @@ pub fn fmt_f64(x: f64) -> String {
     }
 }
 
+/// Most characters of text from the user's program (an exception's message, a name) that
+/// a report echoes; longer text is cut with an ellipsis.
+pub const MAX_ECHO: usize = 200;
+
+/// `s` cut to [`MAX_ECHO`] characters with an ellipsis.
+pub fn cut(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(MAX_ECHO) {
+        Some((i, _)) => format!("{}…", &s[..i]).into(),
+        None => s.into(),
+    }
+}
+
+/// Elements a vector longer than this shows, as Julia summarises large arrays: the first
+/// and the last [`SHOWN_ENDS`], with `…` between.
+const SHOWN_ALL: usize = 20;
+const SHOWN_ENDS: usize = 10;
+
+/// The indices shown of `n` elements, with `None` where the elements left out are.
+fn shown(n: usize) -> Vec<Option<usize>> {
+    match n > SHOWN_ALL {
+        false => (0..n).map(Some).collect(),
+        true => (0..SHOWN_ENDS)
+            .map(Some)
+            .chain([None])
+            .chain((n - SHOWN_ENDS..n).map(Some))
+            .collect(),
+    }
+}
+
+/// A value as a report shows it: Julia's syntax, with large arrays and long strings
+/// summarised as Julia's REPL does.
 pub fn show(v: &Value) -> String {
     let mut seen = 0usize;
     show_inner(v, &mut seen)
@@ -303,39 +334,61 @@ fn show_inner(v: &Value, budget: &mut usize) -> String {
         Value::Int(i) => i.to_string(),
         Value::F(f) | Value::T(f, _, _) => fmt_f64(*f),
         Value::Char(c) => format!("'{c}'"),
-        Value::Str(s) => format!("{:?}", s.as_ref()),
+        Value::Str(s) => match s.char_indices().nth(MAX_ECHO) {
+            None => format!("{:?}", s.as_ref()),
+            Some((head, _)) => {
+                let tail = s
+                    .char_indices()
+                    .nth_back(SHOWN_ENDS * 5 - 1)
+                    .map_or(0, |(i, _)| i);
+                format!(
+                    "{:?} ⋯ {} bytes ⋯ {:?}",
+                    &s[..head],
+                    tail.saturating_sub(head),
+                    &s[tail.max(head)..]
+                )
+            }
+        },
         Value::Sym(s) => format!(":{s}"),
         Value::Arr(a) => {
             let a = a.borrow();
             match a.dims.len() {
-                1 => format!(
-                    "[{}]",
-                    a.data
-                        .iter()
-                        .map(|x| show_inner(x, budget))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+                1 => {
+                    let items: Vec<String> = (shown(a.data.len()).into_iter())
+                        .map(|i| match i {
+                            Some(i) => show_inner(&a.data[i], budget),
+                            None => "…".to_string(),
+                        })
+                        .collect();
+                    format!("[{}]", items.join(", "))
+                }
                 2 => {
                     let (r, c) = (a.dims[0], a.dims[1]);
                     if r == 0 || c == 0 {
                         return format!("{}x{} Matrix", r, c);
                     }
-                    let rows: Vec<String> = (0..r)
-                        .map(|i| {
-                            (0..c)
-                                .map(|j| show_inner(&a.data[i + j * r], budget))
+                    let columns = shown(c);
+                    let rows: Vec<String> = (shown(r).into_iter())
+                        .map(|i| match i {
+                            None => "⋮".to_string(),
+                            Some(i) => (columns.iter())
+                                .map(|j| match j {
+                                    Some(j) => show_inner(&a.data[i + j * r], budget),
+                                    None => "…".to_string(),
+                                })
                                 .collect::<Vec<_>>()
-                                .join(" ")
+                                .join(" "),
                         })
                         .collect();
                     format!("[{}]", rows.join("; "))
                 }
                 _ => format!(
                     "reshape([{}], {:?})",
-                    a.data
-                        .iter()
-                        .map(|x| show_inner(x, budget))
+                    (shown(a.data.len()).into_iter())
+                        .map(|i| match i {
+                            Some(i) => show_inner(&a.data[i], budget),
+                            None => "…".to_string(),
+                        })
                         .collect::<Vec<_>>()
                         .join(", "),
                     a.dims
@@ -496,4 +549,29 @@ pub fn type_names() -> HashMap<&'static str, &'static str> {
     ]
     .into_iter()
     .collect()
+}
+
+#[cfg(test)]
+mod show_tests {
+    use super::*;
+
+    fn vector(n: usize) -> Value {
+        Value::arr(vec![n], (1..=n as i64).map(Value::Int).collect(), ElTy::I64)
+    }
+
+    #[test]
+    fn large_arrays_and_long_strings_are_summarised_as_julia_does() {
+        assert_eq!(show(&vector(3)), "[1, 2, 3]");
+        assert_eq!(show(&vector(20)).matches(", ").count(), 19);
+        assert_eq!(
+            show(&vector(1_000_000)),
+            "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, …, 999991, 999992, 999993, 999994, 999995, 999996, 999997, 999998, 999999, 1000000]"
+        );
+        let long = Value::Str("ab".repeat(10_000).into());
+        let shown = show(&long);
+        assert!(shown.len() < 400, "{shown}");
+        assert!(shown.contains(" ⋯ 19750 bytes ⋯ "), "{shown}");
+        assert_eq!(cut("short"), "short");
+        assert_eq!(cut(&"é".repeat(MAX_ECHO + 5)).chars().count(), MAX_ECHO + 1);
+    }
 }
