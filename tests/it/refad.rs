@@ -1327,3 +1327,24 @@ fn s14_malformed_sources_do_not_panic() {
         }
     }
 }
+
+/// Array sizes use checked arithmetic: a product past the address width is Julia's
+/// `ArgumentError` (it wrapped to zero, so `zeros(2^32, 2^32)` was an empty array and the
+/// gradient through it a wrong value), and it can be caught like any Julia error.
+#[test]
+fn array_sizes_past_the_address_width_raise_julias_error() {
+    let r = run("y = try\n    zeros(2^32, 2^32)\ncatch e\n    e\nend\nprintln(y)\n");
+    assert!(r.stopped.is_none(), "stopped: {:?}", r.stopped);
+    let r = run("using Zygote\ng = gradient(x -> sum(zeros(2^32, 2^32) .+ x), 1.0)\n");
+    match &r.entries.last().expect("the entry ran").outcome {
+        Outcome::NotRun(n) => assert!(
+            n.reason.contains("ArgumentError: invalid Array dimensions"),
+            "{}",
+            n.reason
+        ),
+        other => panic!("expected the forward pass to throw, got {other:?}"),
+    }
+    let r = run("z = reshape(Float64[], 2^32, 2^32)\n");
+    let stop = r.stopped.expect("the program stops");
+    assert!(stop.reason.contains("DimensionMismatch"), "{}", stop.reason);
+}

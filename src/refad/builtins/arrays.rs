@@ -280,7 +280,9 @@ fn reshape(it: &mut Interp, c: Call) -> R<Value> {
         Value::Arr(x) => x.borrow().data.clone(),
         other => it.iterate(other)?,
     };
-    if dims.iter().product::<usize>() != items.len() {
+    // Checked: a product that wraps could equal the length (`reshape([], 2^32, 2^32)`).
+    let count = dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+    if count != Some(items.len()) {
         return Err(it.throw(
             "DimensionMismatch",
             format!(
@@ -309,8 +311,7 @@ fn filled(it: &mut Interp, c: Call) -> R<Value> {
         _ => elty,
     };
     let dims = dims_from(it, rest)?;
-    let n: usize = dims.iter().product();
-    it.check_elements(n)?;
+    let n = super::element_count(it, &dims)?;
     let one = matches!(name, "ones" | "trues");
     let v = match elty {
         ElTy::I64 => Value::Int(one as i64),
@@ -326,8 +327,7 @@ fn fill(it: &mut Interp, c: Call) -> R<Value> {
         return Err(c.no_method(it));
     }
     let dims = dims_from(it, &a[1..])?;
-    let n: usize = dims.iter().product();
-    it.check_elements(n)?;
+    let n = super::element_count(it, &dims)?;
     let t = elty_of(&a[0]);
     Ok(Value::arr(dims, vec![a[0].clone(); n], t))
 }
@@ -351,8 +351,7 @@ fn similar(it: &mut Interp, c: Call) -> R<Value> {
     } else {
         dims_from(it, rest)?
     };
-    let n: usize = dims.iter().product();
-    it.check_elements(n)?;
+    let n = super::element_count(it, &dims)?;
     let z = match elty {
         ElTy::I64 => Value::Int(0),
         ElTy::Bool => Value::Bool(false),

@@ -279,6 +279,20 @@ fn dims_from(it: &Interp, args: &[Value]) -> R<Vec<usize>> {
     args.iter().map(|x| to_usize(it, x)).collect()
 }
 
+/// The number of elements of an array of `dims`, within the element budget. A product
+/// past the address width is Julia's `ArgumentError` (it wrapped to a small number, so
+/// `zeros(2^32, 2^32)` made an empty array).
+pub fn element_count(it: &Interp, dims: &[usize]) -> R<usize> {
+    let n = (dims.iter()).try_fold(1usize, |n, &d| {
+        n.checked_mul(d).filter(|&n| n <= isize::MAX as usize)
+    });
+    let Some(n) = n else {
+        return Err(it.throw("ArgumentError", "ArgumentError: invalid Array dimensions"));
+    };
+    it.check_elements(n)?;
+    Ok(n)
+}
+
 pub fn build_matrix(it: &mut Interp, rows: Vec<Vec<Value>>) -> R<Value> {
     let mut row_vals = vec![];
     for r in rows {
@@ -499,8 +513,7 @@ pub fn construct(
             } else {
                 dims_from(it, &rest)?
             };
-            let n: usize = dims.iter().product();
-            it.check_elements(n)?;
+            let n = element_count(it, &dims)?;
             let z = match elty {
                 ElTy::F64 | ElTy::F32 => Value::F(0.0),
                 ElTy::I64 => Value::Int(0),

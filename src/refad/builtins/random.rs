@@ -68,8 +68,7 @@ fn rand(it: &mut Interp, c: Call) -> R<Value> {
         }));
     }
     let dims = dims_from(it, rest)?;
-    let n: usize = dims.iter().product();
-    it.check_elements(n)?;
+    let n = super::element_count(it, &dims)?;
     let data: Vec<Value> = (0..n)
         .map(|_| {
             Value::F(if normal {
