@@ -124,6 +124,7 @@ pub fn interpret(data: &[u8]) {
         budget: crate::refad::Budget {
             max_steps: 200_000,
             max_elements: 200_000,
+            max_memory: 1 << 30,
             max_depth: 64,
             max_millis: 2_000,
         },

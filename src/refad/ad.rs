@@ -309,12 +309,12 @@ impl Interp {
                 for x in &a.data {
                     data.push(self.track_depth(x, depth + 1)?);
                 }
-                Value::Arr(Rc::new(RefCell::new(Arr {
-                    dims: a.dims.clone(),
+                Value::Arr(Rc::new(RefCell::new(Arr::new(
+                    a.dims.clone(),
                     data,
-                    elty: a.elty,
-                    rowvec: a.rowvec,
-                })))
+                    a.elty,
+                    a.rowvec,
+                ))))
             }
             Value::Tuple(t) => {
                 let mut out = vec![];

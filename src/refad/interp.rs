@@ -194,9 +194,19 @@ impl Interp {
         Ok(())
     }
 
+    /// Whether `n` more array elements fit the budgets: one array's size, and the bytes
+    /// of all arrays alive at once.
     pub fn check_elements(&self, n: usize) -> R<()> {
         if n as u64 > self.budget.max_elements {
             return Err(Ctrl::Stop("budget: elements".into()));
+        }
+        let element = std::mem::size_of::<Value>() as u64;
+        let live = (super::value::live_elements() + n as u64).saturating_mul(element);
+        if live > self.budget.max_memory {
+            return Err(Ctrl::Stop(format!(
+                "budget: memory (over {} MiB of arrays alive at once)",
+                self.budget.max_memory >> 20
+            )));
         }
         Ok(())
     }

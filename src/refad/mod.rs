@@ -77,6 +77,10 @@ pub const PRELUDE: &str = include_str!("prelude.jl");
 pub struct Budget {
     pub max_steps: u64,
     pub max_elements: u64,
+    /// Bytes of array elements alive at once, over all arrays (a loop that keeps pushing
+    /// large arrays reached 10 GB and aborted); each allocation is checked before it is
+    /// made.
+    pub max_memory: u64,
     pub max_depth: u32,
     pub max_millis: u64,
 }
@@ -86,6 +90,7 @@ impl Default for Budget {
         Budget {
             max_steps: 10_000_000,
             max_elements: 10_000_000,
+            max_memory: 1 << 30,
             max_depth: 256,
             max_millis: 5_000,
         }

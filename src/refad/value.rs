@@ -34,6 +34,46 @@ pub struct Arr {
     pub elty: ElTy,
     /// An adjoint/transposed vector (`x'`): 1×n, and `x' * y` is a scalar.
     pub rowvec: bool,
+    /// The elements counted in this thread's live total ([`live_elements`]).
+    counted: usize,
+}
+
+thread_local! {
+    /// The elements of the arrays alive on this thread: what the interpreter's memory
+    /// budget measures (`Interp::check_elements`).
+    static LIVE: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// The elements of every array alive on this thread.
+pub fn live_elements() -> u64 {
+    LIVE.with(|l| l.get())
+}
+
+impl Arr {
+    /// An array, counted in the live total until it is dropped.
+    pub fn new(dims: Vec<usize>, data: Vec<Value>, elty: ElTy, rowvec: bool) -> Arr {
+        LIVE.with(|l| l.set(l.get() + data.len() as u64));
+        Arr {
+            counted: data.len(),
+            dims,
+            data,
+            elty,
+            rowvec,
+        }
+    }
+
+    /// Count elements added since the array was made or last counted (`push!`, `append!`).
+    pub fn count_growth(&mut self) {
+        let n = self.data.len();
+        LIVE.with(|l| l.set((l.get() + n as u64).saturating_sub(self.counted as u64)));
+        self.counted = n;
+    }
+}
+
+impl Drop for Arr {
+    fn drop(&mut self) {
+        LIVE.with(|l| l.set(l.get().saturating_sub(self.counted as u64)));
+    }
 }
 
 #[derive(Debug)]
@@ -115,12 +155,7 @@ impl Value {
         Value::Str(Rc::from(s))
     }
     pub fn arr(dims: Vec<usize>, data: Vec<Value>, elty: ElTy) -> Value {
-        Value::Arr(Rc::new(RefCell::new(Arr {
-            dims,
-            data,
-            elty,
-            rowvec: false,
-        })))
+        Value::Arr(Rc::new(RefCell::new(Arr::new(dims, data, elty, false))))
     }
     pub fn vec_f(data: Vec<f64>) -> Value {
         let n = data.len();

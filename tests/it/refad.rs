@@ -1348,3 +1348,31 @@ fn array_sizes_past_the_address_width_raise_julias_error() {
     let stop = r.stopped.expect("the program stops");
     assert!(stop.reason.contains("DimensionMismatch"), "{}", stop.reason);
 }
+
+/// One budget for the arrays alive at once: a loop that keeps large arrays stops with a
+/// budget stop before it takes the process down (the example of issue 26 reached 10 GB at
+/// the default budget), and what a run counted is given back when it ends.
+#[test]
+fn arrays_alive_at_once_are_bounded_by_the_memory_budget() {
+    let before = adlint::refad::value::live_elements();
+    let opts = Options {
+        budget: Budget {
+            max_memory: 64 << 20,
+            ..Budget::default()
+        },
+        ..Options::default()
+    };
+    let r = run_with(
+        "v = []\nfor i in 1:10^6\n    push!(v, zeros(999_999))\nend\n",
+        &opts,
+    );
+    let stop = r.stopped.expect("the budget stops the loop");
+    assert!(stop.reason.contains("budget: memory"), "{}", stop.reason);
+    assert_eq!(adlint::refad::value::live_elements(), before);
+    // The same arrays one at a time stay within it.
+    let r = run_with(
+        "s = 0.0\nfor i in 1:5\n    v = zeros(999_999)\n    s += sum(v)\nend\n",
+        &opts,
+    );
+    assert!(r.stopped.is_none(), "{:?}", r.stopped);
+}

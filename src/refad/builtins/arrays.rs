@@ -368,12 +368,12 @@ fn copy(it: &mut Interp, c: Call) -> R<Value> {
     Ok(match x {
         Value::Arr(x) => {
             let x = x.borrow();
-            Value::Arr(Rc::new(RefCell::new(Arr {
-                dims: x.dims.clone(),
-                data: x.data.clone(),
-                elty: x.elty,
-                rowvec: x.rowvec,
-            })))
+            Value::Arr(Rc::new(RefCell::new(Arr::new(
+                x.dims.clone(),
+                x.data.clone(),
+                x.elty,
+                x.rowvec,
+            ))))
         }
         Value::Buffer(b) => {
             // copy(buf) freezes the buffer and returns an array

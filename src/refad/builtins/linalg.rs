@@ -42,12 +42,12 @@ fn transpose(it: &mut Interp, c: Call) -> R<Value> {
             match x.dims.len() {
                 1 => {
                     let n = x.dims[0];
-                    Ok(Value::Arr(Rc::new(RefCell::new(Arr {
-                        dims: vec![1, n],
-                        data: x.data.clone(),
-                        elty: x.elty,
-                        rowvec: c.name.as_ref() != "permutedims",
-                    }))))
+                    Ok(Value::Arr(Rc::new(RefCell::new(Arr::new(
+                        vec![1, n],
+                        x.data.clone(),
+                        x.elty,
+                        c.name.as_ref() != "permutedims",
+                    )))))
                 }
                 2 => {
                     let (r, cols) = (x.dims[0], x.dims[1]);

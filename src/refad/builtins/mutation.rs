@@ -89,10 +89,13 @@ fn push(it: &mut Interp, c: Call) -> R<Value> {
                     xb.data.extend(conv);
                 }
                 xb.dims[0] = xb.data.len();
+                xb.count_growth();
                 if xb.data.len() as u64 > it.budget.max_elements {
                     drop(xb);
                     return Err(Ctrl::Stop("budget: elements".into()));
                 }
+                drop(xb);
+                it.check_elements(0)?;
             }
             let reported = if name == "append!" { "copyto!" } else { name };
             it.mutation_event(reported, &a[0], span);
