@@ -186,9 +186,15 @@ impl Interp {
         if self.steps > self.budget.max_steps {
             return Err(Ctrl::Stop("budget: steps".into()));
         }
-        if self.steps % 1024 == 0
-            && self.start.elapsed().as_millis() as u64 > self.budget.max_millis
-        {
+        if self.steps % 1024 == 0 {
+            self.check_time()?;
+        }
+        Ok(())
+    }
+
+    /// Whether the run is still within its time budget.
+    pub fn check_time(&self) -> R<()> {
+        if self.start.elapsed().as_millis() as u64 > self.budget.max_millis {
             return Err(Ctrl::Stop("budget: time".into()));
         }
         Ok(())

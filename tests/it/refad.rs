@@ -1376,3 +1376,25 @@ fn arrays_alive_at_once_are_bounded_by_the_memory_budget() {
     );
     assert!(r.stopped.is_none(), "{:?}", r.stopped);
 }
+
+/// Work on a large array is timed on its own: with the time already spent, a program of a
+/// few steps stops at its first large allocation or reduction (the clock was read only
+/// every 1,024 steps, so a loop of `sum`s over millions of elements overran a 5 s budget
+/// threefold). How closely the budget holds is measured in `cargo bench --bench refad`.
+#[test]
+fn the_time_budget_is_checked_after_work_on_large_arrays() {
+    let opts = Options {
+        budget: Budget {
+            max_millis: 0,
+            ..Budget::default()
+        },
+        ..Options::default()
+    };
+    // Two million elements take milliseconds to make and add up, past the 0 ms budget.
+    let r = run_with("x = ones(2_000_000)\ns = sum(x)\ns2 = sum(x)\n", &opts);
+    let stop = r.stopped.expect("the time budget stops the run");
+    assert!(stop.reason.contains("budget: time"), "{}", stop.reason);
+    // Small arrays are not timed one by one: the same program on ten elements runs.
+    let r = run_with("x = ones(10)\ns = sum(x)\n", &opts);
+    assert!(r.stopped.is_none(), "{:?}", r.stopped);
+}

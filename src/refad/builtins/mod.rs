@@ -159,7 +159,12 @@ pub fn call_builtin(
     kw: Vec<(Name, Value)>,
     span: Span,
 ) -> R<Value> {
-    match registry().get(n.as_ref()) {
+    // A builtin over a large array is one step of the step budget but may take as long
+    // as thousands (`sum` of nine million elements): the clock is read after it, so the
+    // time budget holds within one such call.
+    let large = |v: &Value| matches!(v, Value::Arr(a) if a.borrow().data.len() >= LARGE);
+    let timed = args.iter().any(large);
+    let out = match registry().get(n.as_ref()) {
         Some(call) => call(
             it,
             Call {
@@ -170,8 +175,15 @@ pub fn call_builtin(
             },
         ),
         None => Err(it.unsupported(&format!("function {n}"), span)),
+    };
+    if timed || out.as_ref().is_ok_and(large) {
+        it.check_time()?;
     }
+    out
 }
+
+/// Elements from which work on an array is timed on its own (`call_builtin`).
+const LARGE: usize = 4096;
 
 // ---------------------------------------------------------------- shared helpers
 
@@ -290,6 +302,9 @@ pub fn element_count(it: &Interp, dims: &[usize]) -> R<usize> {
         return Err(it.throw("ArgumentError", "ArgumentError: invalid Array dimensions"));
     };
     it.check_elements(n)?;
+    if n >= LARGE {
+        it.check_time()?;
+    }
     Ok(n)
 }
 
