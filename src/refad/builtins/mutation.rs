@@ -54,6 +54,16 @@ pub(super) const BUILTINS: &[Builtin] = &[
 ];
 
 /// `push!`, `pushfirst!`, `append!` on a vector, a Dict (pairs) or a Buffer.
+/// The function Zygote's error names for a call of the mutating function `name`: the
+/// `via` of its `[[mutating]]` row in `knowledge/functions.toml`, which the rules'
+/// messages quote too (`append!` runs `copyto!`, `map!` runs `setindex!`).
+fn reported(name: &str) -> &str {
+    match crate::knowledge::get().mutating(name) {
+        Some(row) => &row.via,
+        None => name,
+    }
+}
+
 fn push(it: &mut Interp, c: Call) -> R<Value> {
     let (name, a, span): (&str, &[Value], _) = (c.name, &c.args, c.span);
     if a.len() < 2 {
@@ -97,8 +107,7 @@ fn push(it: &mut Interp, c: Call) -> R<Value> {
                 drop(xb);
                 it.check_elements(0)?;
             }
-            let reported = if name == "append!" { "copyto!" } else { name };
-            it.mutation_event(reported, &a[0], span);
+            it.mutation_event(reported(name), &a[0], span);
             Ok(a[0].clone())
         }
         Value::Dict(_) => {
@@ -147,7 +156,7 @@ fn pop(it: &mut Interp, c: Call) -> R<Value> {
             let v = v.ok_or_else(|| {
                 it.throw("ArgumentError", "ArgumentError: array must be non-empty")
             })?;
-            it.mutation_event(name, arr, c.span);
+            it.mutation_event(reported(name), arr, c.span);
             Ok(v)
         }
         _ => Err(c.no_method(it)),
@@ -197,12 +206,7 @@ fn map_into(it: &mut Interp, c: Call) -> R<Value> {
                     xb.data[i] = v;
                 }
             }
-            let reported = if name == "map!" {
-                "setindex!"
-            } else {
-                "copyto!"
-            };
-            it.mutation_event(reported, &a[1], span);
+            it.mutation_event(reported(name), &a[1], span);
             Ok(a[1].clone())
         }
         _ => Err(c.no_method(it)),
@@ -251,7 +255,7 @@ fn copyto(it: &mut Interp, c: Call) -> R<Value> {
                     xb.data[i] = v;
                 }
             }
-            it.mutation_event("copyto!", dest, c.span);
+            it.mutation_event(reported("copyto!"), dest, c.span);
             Ok(dest.clone())
         }
         Value::Buffer(b) => {
@@ -283,7 +287,7 @@ fn fill(it: &mut Interp, c: Call) -> R<Value> {
             }
             // Base `fill!` is a setindex! loop (§7 row 17); Bool arrays have a rule
             if elty != ElTy::Bool {
-                it.mutation_event("setindex!", dest, c.span);
+                it.mutation_event(reported("fill!"), dest, c.span);
             }
             Ok(dest.clone())
         }
