@@ -11,8 +11,11 @@ use std::path::{Path, PathBuf};
 
 const ROOT: &str = "/fuzz";
 
+/// The entry point of a fuzz target: arbitrary bytes in, a panic on a broken invariant.
+pub type Target = fn(&[u8]);
+
 /// The fuzz targets by name, each with the entry point it runs.
-pub const TARGETS: [(&str, fn(&[u8])); 4] = [
+pub const TARGETS: [(&str, Target); 4] = [
     ("check", check),
     ("fix", fix),
     ("lsp", lsp),
