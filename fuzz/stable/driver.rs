@@ -670,7 +670,7 @@ pub fn worker(config: &WorkerConfig) -> Result<(), String> {
         }
         // Mutations breed, so that mutations stack over generations; the pool stays bounded.
         if rng.one_in(16) {
-            if pool.len() < seeds + 2000 {
+            if pool.len() < seeds + 1000 {
                 pool.push(input);
             } else {
                 let i = seeds + rng.below(pool.len() - seeds);
