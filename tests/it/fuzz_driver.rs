@@ -169,8 +169,6 @@ fn an_abort_is_kept_and_a_new_worker_started() {
     assert_eq!(files.len(), 1, "{files:?}");
     assert!(files[0].starts_with("crash-signal-"), "{files:?}");
     assert!(report.crashes[0].detail.contains("signal 6"), "{report:?}");
-    let input = std::fs::read(&report.crashes[0].path).unwrap();
-    assert!(!input.is_empty() || report.crash_events > 1);
     assert!(report.workers > 1, "{report:?}");
 }
 
