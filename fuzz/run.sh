@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Fuzz each target for a given time: `fuzz/run.sh [SECONDS] [TARGET ...]` (default 60 s,
 # every target). Needs the nightly toolchain; installs cargo-fuzz when it is missing.
+# Without nightly, use the stable driver (no coverage feedback, no instrumented build):
+# `cargo run --release --example fuzz -- --seconds 600 [--target check ...] [--seed S]`
+# (fuzz/stable/main.rs); it writes crashes straight to fuzz/regressions/<target>/ and
+# replays one with `--target T --one FILE`. CI runs it for 60 s.
 # New interesting inputs are added to fuzz/corpus/<target>/, crashes are written to
 # fuzz/artifacts/<target>/: copy each crash into fuzz/regressions/<target>/ once it is
 # fixed, so that `cargo test` replays it for good (tests/it/fuzz_corpus.rs).

@@ -1,14 +1,51 @@
 //! Whole-pipeline entry points that take arbitrary bytes and check the invariants that must
 //! hold whatever the input: no panic, every reported range inside its file and on character
 //! boundaries, no fix that breaks the syntax, an interpreter that stops within its budget, a
-//! language server that answers and ends. The fuzz targets in `fuzz/` call these, and
-//! `tests/it/fuzz_corpus.rs` replays the stored corpus through them on stable Rust.
+//! language server that answers and ends. The fuzz targets in `fuzz/` and the stable fuzz
+//! driver (`fuzz/stable/`) call these, and `tests/it/fuzz_corpus.rs` replays the stored
+//! corpus through them on stable Rust.
 
 use crate::analysis::{Analysis, Options};
 use crate::workspace::{self, Workspace};
 use std::path::{Path, PathBuf};
 
 const ROOT: &str = "/fuzz";
+
+/// The entry point of a fuzz target: arbitrary bytes in, a panic on a broken invariant.
+pub type Target = fn(&[u8]);
+
+/// The fuzz targets by name, each with the entry point it runs.
+pub const TARGETS: [(&str, Target); 4] = [
+    ("check", check),
+    ("fix", fix),
+    ("lsp", lsp),
+    ("interpret", interpret),
+];
+
+/// The directories whose files are the inputs of a target, relative to the repository root:
+/// the seeds (the project's own fixtures, read but never written; `fuzz/run.sh` lists the
+/// same ones), then the fuzzer's corpus and the crashes kept as regressions. The stable fuzz
+/// driver (`cargo run --example fuzz`) mutates these, and `tests/it/fuzz_corpus.rs` replays
+/// them.
+pub fn corpus_dirs(target: &str) -> Vec<String> {
+    let seeds: &[&str] = match target {
+        "check" => &["tests/corpus/dev", "examples/src"],
+        "fix" => &[
+            "tests/fix/crlf",
+            "tests/fix/fill_loops",
+            "tests/fix/guidance",
+            "tests/fix/limitations",
+            "tests/fix/map_do",
+            "tests/fix/safe_copy",
+        ],
+        "interpret" => &["tests/corpus/dev"],
+        _ => &[],
+    };
+    let mut out: Vec<String> = seeds.iter().map(|s| s.to_string()).collect();
+    out.push(format!("fuzz/corpus/{target}"));
+    out.push(format!("fuzz/regressions/{target}"));
+    out
+}
 
 /// The input as a small package: text before the first form feed is `src/main.jl`, the rest
 /// `src/more.jl`, so that cross-file resolution is exercised too. `None` for input that is

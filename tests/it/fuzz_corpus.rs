@@ -1,36 +1,16 @@
 //! Replays the fuzz seeds (the project's own fixtures), the fuzz corpus
 //! (`fuzz/corpus/<target>/`) and every crash found by fuzzing (`fuzz/regressions/<target>/`)
 //! through the harness functions the fuzz targets call, on stable Rust: what the fuzzer once
-//! found stays fixed. Fuzzing itself: `fuzz/run.sh`, which seeds from the same directories.
+//! found stays fixed. The directories are `adlint::harness::corpus_dirs`, which the stable
+//! fuzz driver (`cargo run --example fuzz`) mutates too; `fuzz/run.sh` (nightly) seeds from
+//! the same ones.
 
 use std::path::{Path, PathBuf};
-
-/// The directories each target reads, relative to the repository root: seeds shared with
-/// `fuzz/run.sh` (keep the two lists equal), then the fuzzer's own corpus and regressions.
-fn dirs(target: &str) -> Vec<String> {
-    let seeds: &[&str] = match target {
-        "check" => &["tests/corpus/dev", "examples/src"],
-        "fix" => &[
-            "tests/fix/crlf",
-            "tests/fix/fill_loops",
-            "tests/fix/guidance",
-            "tests/fix/limitations",
-            "tests/fix/map_do",
-            "tests/fix/safe_copy",
-        ],
-        "interpret" => &["tests/corpus/dev"],
-        _ => &[],
-    };
-    let mut out: Vec<String> = seeds.iter().map(|s| s.to_string()).collect();
-    out.push(format!("fuzz/corpus/{target}"));
-    out.push(format!("fuzz/regressions/{target}"));
-    out
-}
 
 fn replay(target: &str, run: fn(&[u8])) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut inputs: Vec<PathBuf> = Vec::new();
-    for dir in dirs(target) {
+    for dir in adlint::harness::corpus_dirs(target) {
         let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
             continue;
         };

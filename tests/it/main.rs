@@ -9,6 +9,7 @@ mod cli;
 mod corpus;
 mod fix;
 mod fuzz_corpus;
+mod fuzz_driver;
 mod hostile;
 mod incremental;
 mod lsp;
