@@ -142,6 +142,7 @@ pub fn run() -> Result<ExitCode> {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Confirm { file, entry } => {
+            worker_threads(None);
             let ws = Workspace::discover(std::slice::from_ref(&file))?;
             crate::rules::check_configs(&ws)?;
             let analysis = crate::fix::analyze(ws, &Options::default());
@@ -159,11 +160,14 @@ pub fn run() -> Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
-        Command::Lsp => match crate::lsp::run_stdio()? {
-            true => Ok(ExitCode::SUCCESS),
-            // `exit` without `shutdown`: the protocol's error exit.
-            false => Ok(ExitCode::from(1)),
-        },
+        Command::Lsp => {
+            worker_threads(None);
+            match crate::lsp::run_stdio()? {
+                true => Ok(ExitCode::SUCCESS),
+                // `exit` without `shutdown`: the protocol's error exit.
+                false => Ok(ExitCode::from(1)),
+            }
+        }
         Command::DebugFacts { path } => {
             let text = crate::workspace::read_source(&path).map_err(anyhow::Error::msg)?;
             let facts = crate::facts::extract(&text);
@@ -268,6 +272,17 @@ fn write_entry_notes(err: &mut impl Write, analysis: &Analysis) -> std::io::Resu
     Ok(())
 }
 
+/// The global pool of the threads that parse and analyse, with the parser's stack
+/// ([`crate::syntax::PARSE_STACK`]); `n` threads, or one per core.
+fn worker_threads(n: Option<usize>) {
+    let mut pool = rayon::ThreadPoolBuilder::new().stack_size(crate::syntax::PARSE_STACK);
+    if let Some(n) = n {
+        pool = pool.num_threads(n);
+    }
+    // Fails only when the pool exists already (a second run in one process).
+    let _ = pool.build_global();
+}
+
 fn check(args: CheckArgs) -> Result<ExitCode> {
     for s in args
         .select
@@ -292,12 +307,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         },
         None => None,
     };
-    if let Some(n) = args.threads {
-        // Fails only when the pool exists already (a second run in one process).
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build_global();
-    }
+    worker_threads(args.threads);
     let choice = if args.isolated {
         ConfigChoice::Isolated
     } else if let Some(c) = &args.config {

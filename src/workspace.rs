@@ -649,6 +649,10 @@ pub fn decode_source(bytes: Vec<u8>) -> std::result::Result<String, String> {
         return Err("binary file".to_string());
     }
     match String::from_utf8(bytes) {
+        Ok(s) if crate::syntax::nests_too_deep(&s) => Err(format!(
+            "brackets nested more than {} deep",
+            crate::syntax::MAX_NESTING
+        )),
         Ok(s) => Ok(strip_bom(s)),
         Err(e) => Err(format!(
             "not UTF-8 (invalid byte at offset {})",

@@ -349,8 +349,9 @@ pub fn run(inputs: Inputs, cache: &mut FactsCache) -> Snapshot {
             severity: Some(tower_lsp_server::ls_types::DiagnosticSeverity::WARNING),
             source: Some("adlint".into()),
             message: format!(
-                "not analysed: the document is larger than {} MB, the most `adlint check` reads",
-                crate::workspace::MAX_FILE_BYTES / (1024 * 1024)
+                "not analysed: the document is larger than {} MB or nests brackets more than {} deep, beyond what `adlint check` reads",
+                crate::workspace::MAX_FILE_BYTES / (1024 * 1024),
+                crate::syntax::MAX_NESTING
             ),
             ..Default::default()
         };

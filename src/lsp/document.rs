@@ -28,9 +28,9 @@ pub struct Document {
     pub too_large: bool,
 }
 
-/// Whether a text is over the size `adlint check` reads.
+/// Whether a text is over what `adlint check` reads: its size, or its nesting.
 fn over_limit(text: &str) -> bool {
-    text.len() as u64 > MAX_FILE_BYTES
+    text.len() as u64 > MAX_FILE_BYTES || syntax::nests_too_deep(text)
 }
 
 impl Document {

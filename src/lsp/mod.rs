@@ -52,6 +52,7 @@ pub fn run_stdio() -> std::io::Result<bool> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("adlint-lsp")
+        .thread_stack_size(crate::syntax::PARSE_STACK)
         .build()?;
     let ending = runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
     // Reading stdin happens on a blocking thread that may never return; do not wait for it.

@@ -52,9 +52,13 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::
                     .with_order(0),
             );
         let last = d.chain.len().saturating_sub(1);
+        // A long chain shows its ends: each label is drawn against every other on its
+        // line, and 400 steps on one line took minutes to draw (JSON lists them all).
+        let hidden = d.chain.len().saturating_sub(CHAIN_SHOWN);
+        let shown = |i: usize| hidden == 0 || i < CHAIN_SHOWN / 2 || i > last - CHAIN_SHOWN / 2;
         for (i, step) in d.chain.iter().enumerate() {
             let step_path = names[step.location.file as usize].clone();
-            if step.location == d.location {
+            if step.location == d.location || !shown(i) {
                 continue;
             }
             let msg = if i == 0 {
@@ -88,6 +92,11 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::
         }
         for fix in &d.fixes {
             report = report.with_help(v(&fix_text(analysis, fix)));
+        }
+        if hidden > 0 {
+            report = report.with_note(format!(
+                "{hidden} steps in the middle of the call chain are not shown (`--output-format json` lists them all)"
+            ));
         }
         if d.entry_count > 1 {
             report = report.with_note(format!(
@@ -240,3 +249,6 @@ pub fn write_summary(analysis: &Analysis, out: &mut dyn Write) -> std::io::Resul
     }
     Ok(())
 }
+
+/// Steps of a call chain drawn as labels at most: the first and the last half of them.
+const CHAIN_SHOWN: usize = 12;

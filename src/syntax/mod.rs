@@ -14,6 +14,34 @@ mod quirks;
 pub use lines::{ColumnUnit, LineIndex, Position};
 pub use quirks::{is_misparsed_not_equal, mask_quirks};
 
+/// Stack for the threads that parse: tree-sitter's error recovery recurses once per level
+/// of an unclosed nesting (`stack_node_add_link`), and 13,000 levels overflowed a worker
+/// thread's default 2 MiB. The memory is reserved, not used, until a parse goes deep.
+pub const PARSE_STACK: usize = 256 << 20;
+
+/// Brackets nested deeper than this are refused before parsing (no Julia program nests
+/// so deep; a file that does would take the parser's recursion past any stack).
+pub const MAX_NESTING: usize = 10_000;
+
+/// Whether `source` nests brackets deeper than [`MAX_NESTING`] (counted over the bytes,
+/// strings and comments included: an over-estimate, never an under-estimate).
+pub fn nests_too_deep(source: &str) -> bool {
+    let mut depth = 0usize;
+    for b in source.bytes() {
+        match b {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return true;
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
 /// The tree-sitter language for Julia, pinned in `Cargo.toml`, with the external scanner
 /// guarded against its error-mode scan (see [`scanner_guard`]).
 pub fn language() -> Language {
@@ -511,6 +539,9 @@ fn with_parser<R>(f: impl FnOnce(&mut Parser) -> R) -> R {
 }
 
 fn parse_masked(masked: &str) -> Parsed {
+    if nests_too_deep(masked) {
+        return too_deep();
+    }
     let tree = new_parser()
         .parse(masked, None)
         .expect("parsing without a timeout or cancellation always yields a tree");
@@ -518,11 +549,26 @@ fn parse_masked(masked: &str) -> Parsed {
     Parsed { tree, error_count }
 }
 
+/// The parse of a text nested deeper than [`MAX_NESTING`]: an empty tree, counted as one
+/// syntax error (the file's reader says why; the parser would overflow its stack).
+fn too_deep() -> Parsed {
+    let tree = new_parser()
+        .parse("", None)
+        .expect("parsing without a timeout or cancellation always yields a tree");
+    Parsed {
+        tree,
+        error_count: 1,
+    }
+}
+
 /// Parse only `range` of `source` (one top-level statement, say), keeping every byte offset
 /// and position those of the whole file: the rest of the file is never read. The range is
 /// masked as [`parse`] masks a file.
 pub fn parse_range(source: &str, lines: &LineIndex, range: std::ops::Range<usize>) -> Parsed {
     let masked = mask_quirks(&source[range.clone()]);
+    if nests_too_deep(&masked) {
+        return too_deep();
+    }
     let bytes = masked.as_bytes();
     let point = |byte: usize| {
         let line = lines.line_of(byte);
@@ -555,6 +601,9 @@ pub fn parse_range(source: &str, lines: &LineIndex, range: std::ops::Range<usize
 /// Re-parse after edits, reusing an old tree (the LSP's incremental path).
 pub fn reparse(source: &str, old: &Tree) -> Parsed {
     let masked = mask_quirks(source);
+    if nests_too_deep(&masked) {
+        return too_deep();
+    }
     let tree = new_parser()
         .parse(masked.as_bytes(), Some(old))
         .expect("parsing without a timeout or cancellation always yields a tree");
@@ -697,6 +746,22 @@ fn read_children<'t>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_nested_past_the_limit_is_not_parsed_even_on_a_small_stack() {
+        let deep = format!("usin{}{}", "\"".repeat(12), "(1, ".repeat(13_220));
+        assert!(nests_too_deep(&deep));
+        assert!(!nests_too_deep(&"(1, ".repeat(MAX_NESTING)));
+        assert!(!nests_too_deep(&"(x)".repeat(100_000)));
+        // The fuzz driver's input overflowed a 2 MiB worker stack inside tree-sitter.
+        let parsed = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || parse(&deep).error_count)
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(parsed, 1);
+    }
 
     #[test]
     fn children_are_tree_sitters_with_few_or_many() {

@@ -1398,3 +1398,14 @@ fn the_time_budget_is_checked_after_work_on_large_arrays() {
     let r = run_with("x = ones(10)\ns = sum(x)\n", &opts);
     assert!(r.stopped.is_none(), "{:?}", r.stopped);
 }
+
+/// `x[]` is the one element of a one-element array (the fuzz driver found it panicking
+/// on an index count of zero), and a `BoundsError` on any other.
+#[test]
+fn indexing_with_no_index_is_the_only_element() {
+    let r = run("x = [1.0]\nx[] = 2.0\ny = x[]\nprintln(y)\n");
+    assert!(r.stopped.is_none(), "{:?}", r.stopped);
+    let r = run("x = [1.0, 2.0]\ny = x[]\n");
+    let stop = r.stopped.expect("a BoundsError stops the program");
+    assert!(stop.reason.contains("BoundsError"), "{}", stop.reason);
+}

@@ -125,6 +125,16 @@ impl Interp {
         idx: &[Value],
     ) -> R<(Vec<usize>, Vec<usize>, bool)> {
         let total: usize = dims.iter().product();
+        // `x[]`: the one element of a one-element array.
+        if idx.is_empty() {
+            return match total {
+                1 => Ok((vec![0], vec![], true)),
+                _ => Err(self.throw(
+                    "BoundsError",
+                    format!("BoundsError: attempt to access {total}-element array at index []"),
+                )),
+            };
+        }
         let eff: Vec<usize> = if idx.len() == 1 {
             vec![total]
         } else if idx.len() >= dims.len() {
