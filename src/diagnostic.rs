@@ -230,3 +230,30 @@ pub struct Diagnostic {
     /// The function the site is in (for baselines and suppression).
     pub function: Option<std::sync::Arc<str>>,
 }
+
+impl Diagnostic {
+    /// A finding of `rule` at `location`, with no entry, chain, help or fixes yet.
+    pub fn new(
+        rule: &'static str,
+        category: Category,
+        severity: Severity,
+        message: String,
+        location: Location,
+    ) -> Diagnostic {
+        Diagnostic {
+            rule,
+            category,
+            severity,
+            message,
+            help: None,
+            location,
+            entry: None,
+            entry_count: 0,
+            chain: Vec::new(),
+            related: Vec::new(),
+            fixes: Vec::new(),
+            confirmation: None,
+            function: None,
+        }
+    }
+}

@@ -636,18 +636,7 @@ impl<'a> Lowerer<'a> {
             _ => (vec![self.param(params_node)], vec![], None),
         };
         let destructure = std::mem::take(&mut self.pending_destructure);
-        Ex::Lambda(Rc::new(FuncDef {
-            name: None,
-            qualifier: vec![],
-            callable: None,
-            params,
-            kwparams,
-            kwsplat,
-            body,
-            try_span,
-            span: sp,
-            destructure,
-        }))
+        Self::lambda((params, kwparams, kwsplat), body, try_span, sp, destructure)
     }
 
     /// `const`, `global` and `local` declarations.
@@ -823,6 +812,28 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// An anonymous function (`x -> ...`, a `do` block) of these parameters and body.
+    fn lambda(
+        (params, kwparams, kwsplat): (Vec<Param>, Vec<Param>, Option<Name>),
+        body: Ex,
+        try_span: Option<Span>,
+        span: Span,
+        destructure: Vec<(usize, Lv)>,
+    ) -> Ex {
+        Ex::Lambda(Rc::new(FuncDef {
+            name: None,
+            qualifier: vec![],
+            callable: None,
+            params,
+            kwparams,
+            kwsplat,
+            body,
+            try_span,
+            span,
+            destructure,
+        }))
+    }
+
     fn do_lambda(&mut self, d: Node) -> Ex {
         let sp = self.span(d);
         let ch: Vec<Node> = syntax::named_children(d)
@@ -840,18 +851,7 @@ impl<'a> Lowerer<'a> {
         self.try_seen.push(None);
         let body = self.block_nodes(&body_nodes);
         let try_span = self.try_seen.pop().flatten();
-        Ex::Lambda(Rc::new(FuncDef {
-            name: None,
-            qualifier: vec![],
-            callable: None,
-            params,
-            kwparams,
-            kwsplat,
-            body,
-            try_span,
-            span: sp,
-            destructure,
-        }))
+        Self::lambda((params, kwparams, kwsplat), body, try_span, sp, destructure)
     }
 
     fn ccall(&mut self, n: Node) -> Ex {

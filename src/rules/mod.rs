@@ -289,21 +289,10 @@ impl<'a> RuleContext<'a> {
                 false => self.function_name(g).into(),
             }
         };
-        let mut d = Diagnostic {
-            rule: rule.name(),
-            category: rule.category(),
-            severity: rule.default_severity(),
-            message,
-            help: None,
-            location: Location { file, span },
-            entry: None,
-            entry_count: 0,
-            chain: Vec::new(),
-            related: Vec::new(),
-            fixes: Vec::new(),
-            confirmation: None,
-            function: Some(name_of_f.clone()),
-        };
+        let (category, severity) = (rule.category(), rule.default_severity());
+        let at = Location { file, span };
+        let mut d = Diagnostic::new(rule.name(), category, severity, message, at);
+        d.function = Some(name_of_f.clone());
         if let Some(reach) = self.graph.reach_of(f) {
             let entry = &self.graph.entries[reach.entry as usize];
             let call = &self.facts[entry.file as usize].calls[entry.call as usize];

@@ -192,24 +192,14 @@ pub fn apply(
         } else {
             continue;
         };
-        kept.push(Diagnostic {
-            rule: crate::rules::unused_suppression::NAME,
-            category: Category::Meta,
-            severity: Severity::Warning,
-            message,
-            help: Some("remove the directive, or name the rules it is meant to ignore".into()),
-            location: Location {
-                file: dir.file,
-                span: dir.span,
-            },
-            entry: None,
-            entry_count: 0,
-            chain: Vec::new(),
-            related: Vec::new(),
-            fixes: Vec::new(),
-            confirmation: None,
-            function: None,
-        });
+        let at = Location {
+            file: dir.file,
+            span: dir.span,
+        };
+        let name = crate::rules::unused_suppression::NAME;
+        let mut d = Diagnostic::new(name, Category::Meta, Severity::Warning, message, at);
+        d.help = Some("remove the directive, or name the rules it is meant to ignore".into());
+        kept.push(d);
     }
     kept
 }
