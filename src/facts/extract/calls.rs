@@ -170,18 +170,8 @@ impl Extractor<'_> {
                     {
                         if let Some(lhs) = inner.child(0) {
                             let op = inner.child(1).map(|o| self.text(o)).unwrap_or("=");
-                            let (target, indexed) = self.assign_target(lhs);
-                            if let Some(target) = target {
-                                self.facts.sites.push(Site {
-                                    func,
-                                    kind: SiteKind::BroadcastAssign {
-                                        target,
-                                        op: Name::new(&format!(".{op}")),
-                                        indexed,
-                                    },
-                                    span: Span::of(node),
-                                });
-                            }
+                            let op = Name::new(&format!(".{op}"));
+                            self.push_broadcast_assign(lhs, func, op, Span::of(node));
                         }
                     }
                 }

@@ -55,22 +55,7 @@ impl Extractor<'_> {
                     self.push_assign(func, self.text(id), value, AssignKind::Plain, span, scopes);
                 }
             }
-            "index_expression" => {
-                let empty_index = lhs
-                    .named_child(1)
-                    .is_some_and(|i| i.named_child_count() == 0);
-                if let Some(target) = lhs.child(0).map(|c| self.value_of(c, 1)) {
-                    self.facts.sites.push(Site {
-                        func,
-                        kind: SiteKind::IndexAssign {
-                            target,
-                            op: "=".into(),
-                            empty_index,
-                        },
-                        span,
-                    });
-                }
-            }
+            "index_expression" => self.push_index_assign(lhs, func, "=".into(), span),
             "field_expression" => self.push_field_assign(lhs, func, span),
             "open_tuple" | "tuple_expression" | "parenthesized_expression" => {
                 self.destructure(lhs, func, span, scopes);
@@ -127,6 +112,38 @@ impl Extractor<'_> {
         }
     }
 
+    /// `x[i] op= v`: an index-assignment site on what `x` is.
+    fn push_index_assign(&mut self, lhs: Node, func: FuncIdx, op: Name, span: Span) {
+        let empty_index = (lhs.named_child(1)).is_some_and(|i| i.named_child_count() == 0);
+        if let Some(target) = lhs.child(0).map(|c| self.value_of(c, 1)) {
+            self.facts.sites.push(Site {
+                func,
+                kind: SiteKind::IndexAssign {
+                    target,
+                    op,
+                    empty_index,
+                },
+                span,
+            });
+        }
+    }
+
+    /// `x .op= v` (also `x[i] .= v` and inside `@.`): a broadcast-assignment site.
+    pub(super) fn push_broadcast_assign(&mut self, lhs: Node, func: FuncIdx, op: Name, span: Span) {
+        let (target, indexed) = self.assign_target(lhs);
+        if let Some(target) = target {
+            self.facts.sites.push(Site {
+                func,
+                kind: SiteKind::BroadcastAssign {
+                    target,
+                    op,
+                    indexed,
+                },
+                span,
+            });
+        }
+    }
+
     fn push_field_assign(&mut self, lhs: Node, func: FuncIdx, span: Span) {
         let Some(object) = lhs.child_by_field_name("value") else {
             return;
@@ -174,18 +191,7 @@ impl Extractor<'_> {
         let op = node.child(1).map(|o| self.name(o)).unwrap_or_default();
         let span = Span::of(node);
         if op.starts_with('.') {
-            let (target, indexed) = self.assign_target(lhs);
-            if let Some(target) = target {
-                self.facts.sites.push(Site {
-                    func,
-                    kind: SiteKind::BroadcastAssign {
-                        target,
-                        op,
-                        indexed,
-                    },
-                    span,
-                });
-            }
+            self.push_broadcast_assign(lhs, func, op, span);
             return;
         }
         match lhs.kind_str() {
@@ -199,22 +205,7 @@ impl Extractor<'_> {
                     scopes,
                 );
             }
-            "index_expression" => {
-                let empty_index = lhs
-                    .named_child(1)
-                    .is_some_and(|i| i.named_child_count() == 0);
-                if let Some(target) = lhs.child(0).map(|c| self.value_of(c, 1)) {
-                    self.facts.sites.push(Site {
-                        func,
-                        kind: SiteKind::IndexAssign {
-                            target,
-                            op,
-                            empty_index,
-                        },
-                        span,
-                    });
-                }
-            }
+            "index_expression" => self.push_index_assign(lhs, func, op, span),
             "field_expression" => self.push_field_assign(lhs, func, span),
             _ => {}
         }

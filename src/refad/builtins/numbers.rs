@@ -280,6 +280,18 @@ fn float_class(it: &mut Interp, c: Call) -> R<Value> {
 }
 
 impl Interp {
+    /// Julia's `MethodError` for a binary operator on these two values.
+    fn no_binary_method(&self, op: &str, a: &Value, b: &Value) -> Ctrl {
+        self.throw(
+            "MethodError",
+            format!(
+                "MethodError: no method matching {op}(::{}, ::{})",
+                type_name(a),
+                type_name(b)
+            ),
+        )
+    }
+
     pub fn domain_error(&self, x: f64, fname: &str) -> Ctrl {
         let tail = match fname {
             "sqrt" => "sqrt was called with a negative real argument but will only return a complex result if called with a complex argument. Try sqrt(Complex(x)).",
@@ -374,17 +386,7 @@ impl Interp {
         }
         let (x, y) = match (a.as_f64(), b.as_f64()) {
             (Some(x), Some(y)) => (x, y),
-            _ => {
-                return Err(self.throw(
-                    "MethodError",
-                    format!(
-                        "MethodError: no method matching {}(::{}, ::{})",
-                        op,
-                        type_name(a),
-                        type_name(b)
-                    ),
-                ))
-            }
+            _ => return Err(self.no_binary_method(op, a, b)),
         };
         let tracked = self.tid(a).is_some() || self.tid(b).is_some();
         let (v, da, db) = match op {
@@ -544,15 +546,7 @@ impl Interp {
                 self.broadcast(&Value::Builtin(nm(op)), vec![a.clone(), b.clone()], span)
             }
             "\\" => Err(self.unsupported("linear solve `\\`", span)),
-            _ => Err(self.throw(
-                "MethodError",
-                format!(
-                    "MethodError: no method matching {}(::{}, ::{})",
-                    op,
-                    type_name(a),
-                    type_name(b)
-                ),
-            )),
+            _ => Err(self.no_binary_method(op, a, b)),
         }
     }
 }

@@ -38,19 +38,13 @@ fn rand(it: &mut Interp, c: Call) -> R<Value> {
         Some(Value::Type(_)) => (&a[1..], ElTy::F64),
         _ => (a, ElTy::F64),
     };
-    if let [Value::Range(..)] = rest {
-        let items = range_items(&rest[0]);
-        if items.is_empty() {
-            return Err(it.throw(
-                "ArgumentError",
-                "ArgumentError: collection must be non-empty",
-            ));
-        }
-        let k = (it.rand_u64() % items.len() as u64) as usize;
-        return Ok(items[k].clone());
-    }
-    if let [Value::Arr(x)] = rest {
-        let items = x.borrow().data.clone();
+    // `rand(collection)`: one of its elements.
+    let items = match rest {
+        [Value::Range(..)] => Some(range_items(&rest[0])),
+        [Value::Arr(x)] => Some(x.borrow().data.clone()),
+        _ => None,
+    };
+    if let Some(items) = items {
         if items.is_empty() {
             return Err(it.throw(
                 "ArgumentError",
