@@ -359,7 +359,11 @@ impl Interp {
         if let Some(v) = super::builtins::constant(n) {
             return Ok(v);
         }
-        if n.ends_with('}') || type_names().contains_key(n.as_ref()) {
+        if let Some(canonical) = type_names().get(n.as_ref()) {
+            // `Int` is `Int64`: one value, so `eltype(x) == Int` holds.
+            return Ok(Value::Type(name(canonical)));
+        }
+        if n.ends_with('}') {
             return Ok(Value::Type(n.clone()));
         }
         if super::builtins::is_builtin(n) {

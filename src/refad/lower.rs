@@ -232,13 +232,21 @@ impl<'a> Lowerer<'a> {
             "field_expression" => self.field_expr(n, &named, sp),
             "tuple_expression" | "open_tuple" => self.tuple(n, &named),
             "vector_expression" => {
+                // `[x' -y]` is a one-row matrix in Julia; the grammar reads one element.
+                let comma = syntax::children(n).iter().any(|c| c.kind() == ",");
+                if let ([only], false) = (named.as_slice(), comma) {
+                    let elements = self.row_elements(*only);
+                    if elements.len() > 1 {
+                        return Ex::Matrix(vec![elements]);
+                    }
+                }
                 let mut args = vec![];
                 for c in &named {
                     args.push(self.arg(*c));
                 }
                 Ex::Vect(args)
             }
-            "matrix_expression" => self.matrix(&named),
+            "matrix_expression" => self.matrix(n, &named),
             "comprehension_expression" | "generator" | "generator_expression" => {
                 self.generator(n, &named)
             }
@@ -378,6 +386,34 @@ impl<'a> Lowerer<'a> {
     /// `x[i, j]`.
     fn index_expr(&mut self, named: &[Node], sp: Span) -> Ex {
         let obj = self.expr(named[0]);
+        // `T[1 2; 3 4]` and `T[1 -2]`: a typed array literal (space or `;` separation is
+        // never indexing). The elements are converted to `T`.
+        if let Some(&bracket) = named.get(1) {
+            let literal = match bracket.kind() {
+                "matrix_expression" => Some(self.expr(bracket)),
+                "vector_expression" => match self.expr(bracket) {
+                    m @ Ex::Matrix(_) => Some(m),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some(literal) = literal {
+                return Ex::Bcast {
+                    f: Box::new(Ex::Var(name("convert"), sp)),
+                    args: vec![
+                        Arg {
+                            ex: call("Ref", vec![obj], sp),
+                            splat: false,
+                        },
+                        Arg {
+                            ex: literal,
+                            splat: false,
+                        },
+                    ],
+                    span: sp,
+                };
+            }
+        }
         let mut idx = vec![];
         if let Some(v) = named.get(1) {
             for c in syntax::named_children(*v) {
@@ -417,23 +453,103 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    /// `[a b; c d]`.
-    fn matrix(&mut self, named: &[Node]) -> Ex {
+    /// `[a b; c d]`, and `[a;; b]` (Julia 1.7's `;;` concatenates along the second
+    /// dimension: `[1; 2;; 3; 4]` is a 2×2 matrix, column by column).
+    fn matrix(&mut self, n: Node, named: &[Node]) -> Ex {
+        // How many `;` separate each row from the next (a newline counts as one).
+        let gaps: Vec<usize> = named
+            .windows(2)
+            .map(|w| {
+                let between = &self.src[w[0].end_byte()..w[1].start_byte()];
+                between.matches(';').count().max(1)
+            })
+            .collect();
+        match gaps.iter().max() {
+            Some(&2) => {
+                // Columns (split at `;;`), each the vertical concatenation of its rows.
+                let mut columns: Vec<Vec<&Node>> = vec![vec![]];
+                for (i, r) in named.iter().enumerate() {
+                    columns.last_mut().expect("one column").push(r);
+                    if gaps.get(i) == Some(&2) {
+                        columns.push(vec![]);
+                    }
+                }
+                let mut parts = vec![];
+                for col in columns {
+                    let rows: Vec<Node> = col.into_iter().copied().collect();
+                    parts.push(Ex::Matrix(self.matrix_rows(&rows)));
+                }
+                let sp = self.span(n);
+                call("hcat", parts, sp)
+            }
+            Some(&k) if k > 2 => self.unsupported("array literal with `;;;`", n),
+            _ => Ex::Matrix(self.matrix_rows(named)),
+        }
+    }
+
+    /// The elements of each row of a matrix literal.
+    fn matrix_rows(&mut self, named: &[Node]) -> Vec<Vec<Ex>> {
         let mut rows = vec![];
         for r in named {
             if r.kind() == "matrix_row" {
                 let mut row = vec![];
                 for c in syntax::named_children(*r) {
                     if !Self::is_skip(&c) {
-                        row.push(self.expr(c));
+                        row.extend(self.row_elements(c));
                     }
                 }
                 rows.push(row);
             } else {
-                rows.push(vec![self.expr(*r)]);
+                rows.push(self.row_elements(*r));
             }
         }
-        Ex::Matrix(rows)
+        rows
+    }
+
+    /// The elements one space-separated item of a matrix row stands for. Julia reads a `-`
+    /// or `+` with space before it and none after as the sign of a new element
+    /// (`[1.0 -2.0 3.0]` has three), while tree-sitter-julia reads a binary operation
+    /// (`(1.0 - 2.0) 3.0`). So the chain of `+`/`-` operations at the top of the item is
+    /// cut at each such operator: `[a -b + c]` is `[a (-b + c)]`, `[a - b]` one element.
+    fn row_elements(&mut self, item: Node) -> Vec<Ex> {
+        // The left-associative chain `t0 op1 t1 op2 t2 ...`, leftmost first.
+        let mut terms: Vec<(Option<(String, bool)>, Node)> = vec![];
+        let mut cur = item;
+        loop {
+            let parts = syntax::children(cur);
+            let additive = cur.kind() == "binary_expression"
+                && parts.len() == 3
+                && parts[1].kind() == "operator"
+                && matches!(self.text(parts[1]), "+" | "-");
+            if !additive {
+                terms.push((None, cur));
+                break;
+            }
+            let op = parts[1];
+            let bytes = self.src.as_bytes();
+            let space = |b: Option<&u8>| matches!(b, Some(b' ' | b'\t'));
+            let starts_element = op.start_byte() > 0
+                && space(bytes.get(op.start_byte() - 1))
+                && !space(bytes.get(op.end_byte()))
+                && parts[2].start_byte() == op.end_byte();
+            terms.push((Some((self.text(op).to_string(), starts_element)), parts[2]));
+            cur = parts[0];
+        }
+        terms.reverse();
+        let mut elements: Vec<Ex> = vec![];
+        for (op, node) in terms {
+            let sp = self.span(node);
+            let x = self.expr(node);
+            match op {
+                None => elements.push(x),
+                Some((op, true)) => elements.push(call(&op, vec![x], sp)),
+                Some((op, false)) => {
+                    let acc = elements.pop().expect("the chain starts with a term");
+                    elements.push(call(&op, vec![acc, x], sp));
+                }
+            }
+        }
+        elements
     }
 
     /// `a:b` and `a:s:b`.

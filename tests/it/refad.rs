@@ -1409,3 +1409,80 @@ fn indexing_with_no_index_is_the_only_element() {
     let stop = r.stopped.expect("a BoundsError stops the program");
     assert!(stop.reason.contains("BoundsError"), "{}", stop.reason);
 }
+
+/// Julia's literal and array-building forms, each checked by the program itself with
+/// `@assert` (a failed one stops the run, which the test reports with its line).
+#[test]
+fn literal_and_array_forms() {
+    let src = r#"
+a = [1.0 -2.0 3.0]
+@assert size(a) == (1, 3) && a[2] == -2.0
+b = [1.0 - 2.0 3.0]
+@assert size(b) == (1, 2) && b[1] == -1.0
+c = [1.0-2.0 3.0]
+@assert size(c) == (1, 2)
+d = [1 -2; -3 4]
+@assert size(d) == (2, 2) && d[2, 1] == -3 && d[1, 2] == -2
+e = [1 +2]
+@assert size(e) == (1, 2) && e[2] == 2
+x = 2.0
+y = 5.0
+f = [x -y + 1.0]
+@assert size(f) == (1, 2) && f[2] == -4.0
+g = [x' -y]
+@assert size(g) == (1, 2) && g[2] == -5.0
+h = [x - y]
+@assert length(h) == 1 && h[1] == -3.0
+k = [x, -y]
+@assert size(k) == (2,) && k[2] == -5.0
+m = [1 2; 3 4]
+@assert size(m) == (2, 2) && m[2, 1] == 3
+v = [1; 2; 3]
+@assert size(v) == (3,)
+t = Float64[1, 2]
+@assert eltype(t) == Float64 && t[2] == 2.0
+r = 1:3
+@assert collect(r) == [1, 2, 3]
+s = 3:-1:1
+@assert collect(s) == [3, 2, 1]
+n = -2.5e1
+@assert n == -25.0
+p = -2^2
+@assert p == -4 && -x^2 == -4.0
+q = [i^2 for i in 1:3]
+@assert q == [1, 4, 9]
+w = [i + j for i in 1:2, j in 1:3]
+@assert size(w) == (2, 3) && w[2, 3] == 5
+tp = (1, -2.0)
+@assert tp[2] == -2.0 && length(tp) == 2
+nt = (a = 1, b = -x)
+@assert nt.b == -2.0
+z = zeros(2)
+@assert size(z) == (2,)
+hv = [[1.0, 2.0] [3.0, 4.0]]
+@assert size(hv) == (2, 2) && hv[1, 2] == 3.0
+vv = [[1.0, 2.0]; [3.0]]
+@assert size(vv) == (3,)
+hh = [1.0;; 2.0]
+@assert size(hh) == (1, 2)
+ti = Int[1 -2]
+@assert size(ti) == (1, 2) && ti[2] == -2 && eltype(ti) == Int
+cm = [1; 2;; 3; 4]
+@assert size(cm) == (2, 2) && cm[1, 2] == 3
+tf = Float64[1 2; 3 4]
+@assert eltype(tf) == Float64 && tf[2, 1] == 3.0
+using Zygote
+g1 = gradient(u -> sum(u .* [1.0 -2.0 3.0]), [1.0 1.0 1.0])
+"#;
+    let r = run(src);
+    assert!(r.stopped.is_none(), "stopped: {:?}", r.stopped);
+    match &r.entries.last().expect("the entry ran").outcome {
+        Outcome::Ok { gradient, .. } => {
+            assert!(gradient.contains("-2.0"), "{gradient}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // The assertions can fail: a wrong one stops the program.
+    let r = run("a = [1.0 -2.0 3.0]\n@assert size(a) == (1, 2)\n");
+    assert!(r.stopped.is_some(), "a false @assert did not stop the run");
+}

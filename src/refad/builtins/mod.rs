@@ -309,6 +309,10 @@ pub fn element_count(it: &Interp, dims: &[usize]) -> R<usize> {
 }
 
 pub fn build_matrix(it: &mut Interp, rows: Vec<Vec<Value>>) -> R<Value> {
+    // `[a; b; c]` is `vcat(a, b, c)`: a vector of scalars, not a column matrix.
+    if rows.len() > 1 && rows.iter().all(|r| r.len() == 1) {
+        return vcat(it, rows.into_iter().flatten().collect());
+    }
     let mut row_vals = vec![];
     for r in rows {
         row_vals.push(hcat(it, r)?);
