@@ -155,13 +155,44 @@ impl Interp {
         Ok(Ok(sw.adj))
     }
 
-    fn check_nested(&self, span: Span) -> R<()> {
-        if self.tape.is_some() && (self.rec_ops || self.rec_events) {
+    /// Whether an AD call made now is nested: inside code another AD call differentiates.
+    fn differentiating(&self) -> bool {
+        self.tape.is_some() && (self.rec_ops || self.rec_events)
+    }
+
+    /// After a nested AD call (`reads`: what [`Interp::note_global_read`] saw while it
+    /// ran): the failure Zygote meets when the outer reverse pass differentiates the inner
+    /// one, recorded on the outer tape at `span`, or why the outer gradient cannot be
+    /// computed here.
+    ///
+    /// Zygote wraps every read of a non-constant global of the user's modules in `unwrap`,
+    /// whose pullback calls `accum_global`, which keeps the global's gradient in an `IdDict`
+    /// (`src/compiler/reverse.jl`, `istrackable`; `src/lib/lib.jl`, `accum_global`).
+    /// Differentiating that pullback meets the `IdDict` lookup, a foreign call
+    /// (`jl_eqtable_get`), so the outer reverse pass fails there, whatever else it meets.
+    /// Without such a read the outer gradient needs reverse over reverse, which the
+    /// interpreter does not do: the entry is not run, and says so.
+    pub(super) fn nested(&mut self, span: Span, reads: &[super::ir::Name]) -> R<()> {
+        if !self.rec_events {
+            // Inside `Zygote.forwarddiff`: forward mode over the inner call.
             return Err(self.unsupported(
-                "nested differentiation (an AD call inside differentiated code)",
+                "an AD call inside `Zygote.forwarddiff` (forward mode over reverse mode)",
                 span,
             ));
         }
+        if reads.is_empty() {
+            return Err(self.unsupported(
+                "nested differentiation whose outcome does not follow from a global read (the interpreter does not differentiate through the inner reverse pass)",
+                span,
+            ));
+        }
+        let names: Vec<String> = reads.iter().map(|n| format!("`{n}`")).collect();
+        let msg = format!(
+            "{} (the inner reverse pass accumulates the gradient of the non-constant global {} in Zygote's IdDict)",
+            self.foreigncall_message("jl_eqtable_get", "Any", "Any, Any, Any"),
+            names.join(", ")
+        );
+        self.event(span, msg);
         Ok(())
     }
 }
@@ -416,6 +447,8 @@ impl Interp {
             output: y.clone(),
             inputs,
             entry: idx.unwrap_or(usize::MAX),
+            span,
+            nested_reads: self.nested_reads.borrow().clone(),
         }));
         Ok(Value::tuple(vec![y.primal(), pb]))
     }
@@ -702,7 +735,21 @@ impl Interp {
 }
 
 pub fn entry_call(it: &mut Interp, api: &str, args: Vec<Value>, span: Span) -> R<Value> {
-    it.check_nested(span)?;
+    if !it.differentiating() {
+        return plain_entry_call(it, api, args, span);
+    }
+    let saved = it.nested_reads.replace(Some(vec![]));
+    let r = plain_entry_call(it, api, args, span);
+    let reads = it.nested_reads.replace(saved).unwrap_or_default();
+    let v = r?;
+    // A pullback's accumulation happens when its `back` is called (see `call_back`).
+    if api != "pullback" {
+        it.nested(span, &reads)?;
+    }
+    Ok(v)
+}
+
+fn plain_entry_call(it: &mut Interp, api: &str, args: Vec<Value>, span: Span) -> R<Value> {
     if args.is_empty() {
         return Err(it.throw(
             "MethodError",
@@ -735,7 +782,22 @@ pub fn entry_call(it: &mut Interp, api: &str, args: Vec<Value>, span: Span) -> R
 }
 
 pub fn call_back(it: &mut Interp, pb: &Rc<PullbackVal>, dy: Value, span: Span) -> R<Value> {
-    it.check_nested(span)?;
+    let nested = it.differentiating();
+    if nested && pb.nested_reads.is_none() {
+        return Err(it.unsupported(
+            "calling, inside differentiated code, a pullback made outside it",
+            span,
+        ));
+    }
+    let r = plain_call_back(it, pb, dy, span)?;
+    if nested {
+        it.nested(pb.span, pb.nested_reads.as_deref().unwrap_or_default())?;
+    }
+    Ok(r)
+}
+
+fn plain_call_back(it: &mut Interp, pb: &Rc<PullbackVal>, dy: Value, span: Span) -> R<Value> {
+    let _ = span;
     let tid = pb.tape.borrow().id;
     let mut seeds = vec![];
     collect_seeds(&pb.output, &dy, tid, &mut seeds);

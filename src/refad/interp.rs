@@ -130,6 +130,14 @@ pub struct Interp {
     /// (entries inside the prelude, e.g. `train!`, are attributed to the user's call).
     pub prelude_file: u32,
     pub prelude_callers: Vec<Span>,
+    /// Globals declared `const`.
+    pub consts: HashSet<Name>,
+    /// The globals the prelude defines (Flux's and Zygote's own, not the user's).
+    pub prelude_globals: HashSet<Name>,
+    /// While an AD call runs inside differentiated code: the user's non-constant globals
+    /// holding floating-point data that the inner differentiated code read (see
+    /// `entry::nested`).
+    pub nested_reads: RefCell<Option<Vec<Name>>>,
 }
 
 pub const RNG_SEED: u64 = 0x5EED_2026_AD15_0001;
@@ -167,6 +175,9 @@ impl Interp {
             done: vec![],
             prelude_file: u32::MAX,
             prelude_callers: vec![],
+            consts: HashSet::new(),
+            prelude_globals: HashSet::new(),
+            nested_reads: RefCell::new(None),
         }
     }
 
@@ -242,19 +253,29 @@ impl Interp {
     }
     /// `Buffer is frozen`: Zygote's forward-pass error for a write after `copy(buf)`.
     pub fn frozen(&self, span: Span) -> Ctrl {
+        self.forward_failure("ErrorException", "Buffer is frozen", span)
+    }
+
+    /// An error Zygote raises in its forward pass, at `span`.
+    pub fn forward_failure(&self, kind: &str, message: &str, span: Span) -> Ctrl {
         let site = super::ad::Site {
             span,
-            message: "Buffer is frozen".into(),
+            message: message.into(),
         };
         Ctrl::Throw(Value::Exc(Rc::new(Exc {
-            kind: "ErrorException".into(),
-            msg: "Buffer is frozen".into(),
+            kind: kind.into(),
+            msg: message.into(),
             zygote: Some(super::ad::ZygoteFailure {
-                message: "Buffer is frozen".into(),
+                message: message.into(),
                 first: site.clone(),
                 all: vec![site],
             }),
         })))
+    }
+
+    /// Whether the code running now is differentiated (its events reach a tape).
+    pub fn differentiated(&self) -> bool {
+        self.rec_events && self.tape.is_some()
     }
 
     pub fn error(&self, msg: impl Into<String>) -> Ctrl {
@@ -352,7 +373,11 @@ impl Interp {
         let mut cur = Some(env.clone());
         while let Some(s) = cur {
             if let Some(c) = s.vars.borrow().get(n) {
-                return Ok(c.borrow().clone());
+                let v = c.borrow().clone();
+                if s.parent.is_none() {
+                    self.note_global_read(n, &v);
+                }
+                return Ok(v);
             }
             cur = s.parent.clone();
         }
@@ -573,7 +598,12 @@ impl Interp {
                 env,
                 *span,
             ),
-            Ex::StructDef(_) | Ex::Global(_) | Ex::Local(_) | Ex::NonDiff(_) | Ex::Adjoint(_) => {
+            Ex::StructDef(_)
+            | Ex::Global(_)
+            | Ex::Const(_)
+            | Ex::Local(_)
+            | Ex::NonDiff(_)
+            | Ex::Adjoint(_) => {
                 self.declare(e, env);
                 Ok(Value::Nothing)
             }
@@ -602,6 +632,14 @@ impl Interp {
             Ex::StructDef(sd) => {
                 self.structs.insert(sd.name.clone(), sd.clone());
                 self.set_global(&sd.name, Value::Type(sd.name.clone()));
+            }
+            Ex::Const(names) => {
+                for n in names {
+                    self.consts.insert(n.clone());
+                    if env.parent.is_some() {
+                        env.globals.borrow_mut().insert(n.clone());
+                    }
+                }
             }
             Ex::Global(names) if env.parent.is_some() => {
                 for n in names {
@@ -751,19 +789,11 @@ impl Interp {
         for a in args {
             self.eval(a, env)?;
         }
-        let v = self.version.unwrap_or((0, 7, 12));
-        let msg = if v <= (0, 6, 40) {
-            "Can't differentiate foreigncall expression".to_string()
-        } else if v <= (0, 6, 43) {
-            "Can't differentiate foreigncall expression.".to_string()
-        } else {
-            format!(
-                "Can't differentiate foreigncall expression $(Expr(:foreigncall, :(:{}), {}, svec({}), 0, :(:ccall))).",
-                fname,
-                ret,
-                argtys.trim_start_matches('(').trim_end_matches(')')
-            )
-        };
+        let msg = self.foreigncall_message(
+            fname,
+            ret,
+            argtys.trim_start_matches('(').trim_end_matches(')'),
+        );
         self.event(span, msg);
         // Never run C: a fixed dummy result.
         Ok(match ret.as_ref() {
@@ -771,6 +801,35 @@ impl Interp {
             "Cvoid" | "Nothing" => Value::Nothing,
             _ => Value::Int(1000),
         })
+    }
+
+    /// Zygote's message for a foreign call it meets in its reverse pass, in the form of the
+    /// emulated version.
+    pub fn foreigncall_message(&self, fname: &str, ret: &str, argtys: &str) -> String {
+        let v = self.version.unwrap_or((0, 7, 12));
+        if v <= (0, 6, 40) {
+            "Can't differentiate foreigncall expression".to_string()
+        } else if v <= (0, 6, 43) {
+            "Can't differentiate foreigncall expression.".to_string()
+        } else {
+            format!(
+                "Can't differentiate foreigncall expression $(Expr(:foreigncall, :(:{fname}), {ret}, svec({argtys}), 0, :(:ccall)))."
+            )
+        }
+    }
+
+    /// A read of a global during a nested AD call's differentiated code (see
+    /// `entry::nested`).
+    pub fn note_global_read(&self, n: &Name, v: &Value) {
+        if !self.rec_ops || self.consts.contains(n) || self.prelude_globals.contains(n) {
+            return;
+        }
+        let mut reads = self.nested_reads.borrow_mut();
+        if let Some(reads) = reads.as_mut() {
+            if !reads.contains(n) && carries_floats(v, 0) {
+                reads.push(n.clone());
+            }
+        }
     }
 
     pub fn truthy(&self, v: &Value) -> R<bool> {
@@ -1551,4 +1610,33 @@ fn same_signature(a: &FuncDef, b: &FuncDef) -> bool {
         && a.params.iter().zip(b.params.iter()).all(|(p, q)| {
             p.ty == q.ty && p.splat == q.splat && p.default.is_some() == q.default.is_some()
         })
+}
+
+/// Whether `v` holds floating-point numbers (what Zygote gives a gradient to): a float, a
+/// float array, or a struct, tuple or `Ref` holding one. Functions and types are not
+/// data here.
+pub fn carries_floats(v: &Value, depth: u32) -> bool {
+    if depth > 8 {
+        return false;
+    }
+    match v {
+        Value::F(_) | Value::T(..) => true,
+        Value::Arr(a) => {
+            let a = a.borrow();
+            match a.elty {
+                ElTy::F64 | ElTy::F32 => !a.data.is_empty(),
+                ElTy::Any => a.data.iter().take(64).any(|x| carries_floats(x, depth + 1)),
+                ElTy::I64 | ElTy::Bool => false,
+            }
+        }
+        Value::Struct(o) => o
+            .fields
+            .borrow()
+            .iter()
+            .any(|x| carries_floats(x, depth + 1)),
+        Value::Tuple(xs) | Value::NT(_, xs) => xs.iter().any(|x| carries_floats(x, depth + 1)),
+        Value::Ref(r) => carries_floats(&r.borrow(), depth + 1),
+        Value::Pair(p) => carries_floats(&p.0, depth + 1) || carries_floats(&p.1, depth + 1),
+        _ => false,
+    }
 }

@@ -169,6 +169,9 @@ pub enum Ex {
     },
     StructDef(Rc<StructDef>),
     Global(Vec<Name>),
+    /// `const x = ...`: a global whose binding never changes (Zygote does not accumulate
+    /// gradients of constant globals).
+    Const(Vec<Name>),
     Local(Vec<Name>),
     Ccall {
         name: Name,

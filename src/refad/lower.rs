@@ -786,7 +786,7 @@ impl<'a> Lowerer<'a> {
         let decl = match n.kind() {
             "global_statement" => Ex::Global(names),
             "local_statement" => Ex::Local(names),
-            _ => Ex::Global(names),
+            _ => Ex::Const(names),
         };
         let mut v = vec![decl];
         v.extend(out);
@@ -1673,6 +1673,18 @@ impl<'a> Lowerer<'a> {
                 None => self.unsupported("@adjoint", n),
             },
             "ccall" => self.unsupported_ccall_macro(n),
+            "threads" => match last {
+                Some(a) if a.kind() == "for_statement" => Ex::Block(vec![
+                    call("__threads_begin", vec![], sp),
+                    self.expr(a),
+                    call("__threads_end", vec![], sp),
+                ]),
+                _ => self.unsupported("@threads form", n),
+            },
+            "timed" => match last {
+                Some(a) => call("__timed", vec![self.expr(a)], sp),
+                None => self.unsupported("@timed", n),
+            },
             _ => self.unsupported(&format!("macro @{mname}"), n),
         }
     }

@@ -20,8 +20,13 @@
 //! that captures nothing and numeric arguments is not traversed (no events inside `f`).
 //!
 //! `hessian(f, x)` is computed as central finite differences of the reverse-mode gradient
-//! (step `1e-4·max(1,|x_j|)`, then symmetrised), not forward-over-reverse. Nested
-//! differentiation (an AD call inside differentiated code) is reported as unsupported.
+//! (step `1e-4·max(1,|x_j|)`, then symmetrised), not forward-over-reverse.
+//!
+//! Nested differentiation (an AD call inside differentiated code): the inner call runs, and
+//! the failure Zygote meets when the outer pass differentiates the inner one is recorded
+//! on the outer tape when it follows from the inner code: a read of a non-constant global
+//! holding floats (Zygote's `accum_global` looks it up in an `IdDict`, a foreign call).
+//! Otherwise the outer entry is not run (no reverse over reverse here), with that reason.
 //!
 //! Randomness: `rand`/`randn` use splitmix64 seeded with [`interp::RNG_SEED`]
 //! (`0x5EED_2026_AD15_0001`); `Random.seed!(k)` reseeds with `RNG_SEED ^ k`. `randn` uses
@@ -48,15 +53,19 @@
 //! Entry calls made inside prelude code (e.g. by `train!`) are attributed to the user's call.
 //!
 //! Not supported (the run or entry is reported as `unsupported in the reference interpreter:
-//! <construct> at <file>:<line>`, never guessed): nested differentiation; `\`, matrix powers,
+//! <construct> at <file>:<line>`, never guessed): nested differentiation that does not read a
+//! non-constant global; `\`, matrix powers,
 //! factorizations; `sort!`/`insert!`/`deleteat!`/`resize!`/`empty!`/`mul!` and other in-place
 //! functions whose Zygote outcome depends on the Julia version; macros other than `@.`,
 //! `@show`/logging, `@assert`, `@inbounds`/`@views`/`@simd`/`@fastmath`/`@inline`,
 //! `@ignore_derivatives`/`Zygote.@ignore`, `@non_differentiable`, `@nograd`, `@adjoint`,
-//! `@ccall`, `@functor`/`@layer`, `@time`/`@elapsed`; quoted expressions, `@generated`,
+//! `@ccall`, `@functor`/`@layer`, `@time`/`@elapsed`, `Threads.@threads` (its body runs in
+//! order; under Zygote it meets `threading_run`'s foreign calls, or before 0.6.71 its
+//! `try`), `@timed` (fails in Zygote's forward pass on Julia 1.11 and later, which is the
+//! Julia assumed wherever Julia's version matters); quoted expressions, `@generated`,
 //! inner constructors, `try/catch/else`, modules are transparent (their body runs at top
-//! level), Lux/DifferentiationInterface/AbstractDifferentiation entry points, `Threads`,
-//! tasks, `ForwardDiff`, Core.Box-specific failures (`accum` errors), complex numbers,
+//! level), Lux/DifferentiationInterface/AbstractDifferentiation entry points, tasks
+//! (`@spawn`, `@async`), `ForwardDiff`, Core.Box-specific failures (`accum` errors), complex numbers,
 //! `Non-differentiable function` errors, and any Base/package name not defined here.
 
 pub mod ad;
@@ -346,6 +355,7 @@ fn run_program_uncollected(files: &[SourceFile], opts: &Options) -> ProgramRun {
             steps: it.steps,
         };
     }
+    it.prelude_globals = global.vars.borrow().keys().cloned().collect();
     it.steps = 0;
     it.start = std::time::Instant::now();
     let mut stopped = None;

@@ -105,6 +105,11 @@ pub struct PullbackVal {
     pub output: Value,
     pub inputs: Vec<Value>,
     pub entry: usize,
+    /// The `pullback` call.
+    pub span: super::ir::Span,
+    /// Made inside differentiated code: the globals its forward pass read (see
+    /// `entry::nested`).
+    pub nested_reads: Option<Vec<Name>>,
 }
 
 #[derive(Debug)]

@@ -46,6 +46,7 @@ mod random;
 mod reductions;
 mod reflection;
 mod strings;
+mod tasks;
 mod zygote;
 
 use super::interp::{Ctrl, Interp, R};
@@ -116,6 +117,7 @@ const DOMAINS: &[&[Builtin]] = &[
     collections::BUILTINS,
     strings::BUILTINS,
     io::BUILTINS,
+    tasks::BUILTINS,
     errors::BUILTINS,
     reflection::BUILTINS,
     random::BUILTINS,
