@@ -178,8 +178,8 @@ fn plan_round<'a>(
     analysis: &'a Analysis,
     unsafe_fixes: bool,
     refused: &HashSet<String>,
-) -> Vec<&'a Fix> {
-    let mut taken: Vec<&Fix> = Vec::new();
+) -> Vec<Planned<'a>> {
+    let mut taken: Vec<Planned> = Vec::new();
     let mut spans: Vec<(u32, Span)> = Vec::new();
     let mut comments: std::collections::HashMap<u32, Vec<Span>> = Default::default();
     let mut keeps = |file: u32, span: Span, replacement: &str| {
@@ -204,7 +204,14 @@ fn plan_round<'a>(
         });
         if let Some(fix) = candidate {
             spans.extend(fix.edits.iter().map(|e| (e.location.file, e.location.span)));
-            taken.push(fix);
+            let entry = d.entry.as_ref().map(|e| {
+                let file = e.location.file;
+                (
+                    file,
+                    analysis.line_col(file, e.location.span.start).0 as u32,
+                )
+            });
+            taken.push(Planned { fix, entry });
         }
     }
     taken
@@ -241,19 +248,30 @@ pub fn keeps_comments(src: &str, comments: &[Span], span: Span, replacement: &st
         .all(|c| replacement.contains(src[c.range()].trim_end()))
 }
 
-/// Apply a round's fixes. Returns the new texts of the files that changed, how many fixes
-/// were applied, and the refused ones (key, message).
-/// Apply a round's fixes, refusing those whose result fails a check: it must parse
-/// (no new syntax errors) and, with `verify`, keep every entry point's value and gradient.
-/// The fixes at fault are found by trying each alone; when only their combination fails,
-/// every fix in the files at fault is refused. Returns the new texts, the number of fixes
-/// taken, and (key, message) for each refused one.
 /// What one round of fixing made: the new texts by file, the files each accepted fix
 /// edits, and the refused fixes (key, why).
 type Round = (BTreeMap<u32, String>, Vec<Vec<u32>>, Vec<(String, String)>);
 
-/// One round: the fixes that pass the checks applied together.
-fn apply_round(analysis: &Analysis, fixes: &[&Fix], verify: Option<&GradientReference>) -> Round {
+/// A fix planned for a round, with the entry point (file, line) its finding is reached
+/// from, which `--verify` must see run.
+#[derive(Clone, Copy)]
+struct Planned<'a> {
+    fix: &'a Fix,
+    entry: Option<(u32, u32)>,
+}
+
+/// One round: the fixes that pass the checks, applied together. A result must parse (no
+/// new syntax errors) and, with `verify`, make nothing worse in the reference interpreter
+/// ([`GradientReference::worse`]); the fixes at fault are found by trying each alone, and
+/// when only their combination fails, every fix in the files at fault is refused. Then,
+/// with `verify`, each remaining fix must be proven by the run of all of them together
+/// ([`GradientReference::proves`]: its entry point now runs and keeps the gradient);
+/// the others are refused, and the rest checked again.
+fn apply_round(
+    analysis: &Analysis,
+    planned: &[Planned],
+    verify: Option<&GradientReference>,
+) -> Round {
     type Check<'c> = &'c dyn Fn(&BTreeMap<u32, String>) -> Option<(Vec<u32>, String)>;
     let parses = |texts: &BTreeMap<u32, String>| {
         let broken: Vec<u32> = texts
@@ -266,25 +284,62 @@ fn apply_round(analysis: &Analysis, fixes: &[&Fix], verify: Option<&GradientRefe
             .collect();
         (!broken.is_empty()).then(|| (broken, "the result would not parse".to_string()))
     };
-    let keeps_gradients = |texts: &BTreeMap<u32, String>| {
-        let why = verify?.check(analysis, texts)?;
+    let keeps_program = |texts: &BTreeMap<u32, String>| {
+        let reference = verify?;
+        let why = reference.worse(analysis, &reference.run_fixed(analysis, texts))?;
         Some((
             texts.keys().copied().collect(),
             format!("the reference interpreter shows it changes the program: {why}"),
         ))
     };
-    let checks: [Check; 2] = [&parses, &keeps_gradients];
+    let checks: [Check; 2] = [&parses, &keeps_program];
     let mut rejected = Vec::new();
-    let mut accepted: Vec<&Fix> = fixes.to_vec();
+    let mut accepted: Vec<Planned> = planned.to_vec();
+    // The run of this round's texts, whose entry lines the planned fixes name.
+    let mut current: Option<crate::refad::ProgramRun> = None;
+    let refuse = |p: &Planned, why: &str, rejected: &mut Vec<(String, String)>| {
+        let e = &p.fix.edits[0];
+        let (line, _) = analysis.line_col(e.location.file, e.location.span.start);
+        rejected.push((
+            fix_key(analysis, p.fix),
+            format!(
+                "{}:{line}: fix \"{}\" not applied: {why}",
+                analysis.workspace.files[e.location.file as usize].display, p.fix.title
+            ),
+        ));
+    };
     loop {
-        let texts = apply_fixes(analysis, &accepted);
+        let fixes: Vec<&Fix> = accepted.iter().map(|p| p.fix).collect();
+        let texts = apply_fixes(analysis, &fixes);
         let Some((check, broken, why)) = checks
             .iter()
             .find_map(|check| check(&texts).map(|(broken, why)| (check, broken, why)))
         else {
+            if let Some(reference) = verify {
+                let current =
+                    current.get_or_insert_with(|| reference.run_fixed(analysis, &BTreeMap::new()));
+                let fixed = reference.run_fixed(analysis, &texts);
+                let unproven: Vec<(usize, String)> = (accepted.iter().enumerate())
+                    .filter_map(|(i, p)| {
+                        let why = reference.proves(analysis, current, &fixed, p.entry).err()?;
+                        Some((i, why))
+                    })
+                    .collect();
+                if !unproven.is_empty() {
+                    for (i, why) in unproven.into_iter().rev() {
+                        let p = accepted.remove(i);
+                        refuse(
+                            &p,
+                            &format!("--verify cannot show that it keeps the program: {why}"),
+                            &mut rejected,
+                        );
+                    }
+                    continue;
+                }
+            }
             let files = (accepted.iter())
-                .map(|fix| {
-                    let mut files: Vec<u32> = fix.edits.iter().map(|e| e.location.file).collect();
+                .map(|p| {
+                    let mut files: Vec<u32> = p.fix.edits.iter().map(|e| e.location.file).collect();
                     files.sort_unstable();
                     files.dedup();
                     files
@@ -294,16 +349,16 @@ fn apply_round(analysis: &Analysis, fixes: &[&Fix], verify: Option<&GradientRefe
         };
         let in_broken = |fix: &Fix| fix.edits.iter().any(|e| broken.contains(&e.location.file));
         let mut culprits: Vec<(usize, String)> = Vec::new();
-        for (i, fix) in accepted.iter().enumerate() {
-            if in_broken(fix) {
-                if let Some((_, why)) = check(&apply_fixes(analysis, &[*fix])) {
+        for (i, p) in accepted.iter().enumerate() {
+            if in_broken(p.fix) {
+                if let Some((_, why)) = check(&apply_fixes(analysis, &[p.fix])) {
                     culprits.push((i, why));
                 }
             }
         }
         if culprits.is_empty() {
             culprits = (0..accepted.len())
-                .filter(|&i| in_broken(accepted[i]))
+                .filter(|&i| in_broken(accepted[i].fix))
                 .map(|i| {
                     (
                         i,
@@ -313,16 +368,8 @@ fn apply_round(analysis: &Analysis, fixes: &[&Fix], verify: Option<&GradientRefe
                 .collect();
         }
         for (i, why) in culprits.into_iter().rev() {
-            let fix = accepted.remove(i);
-            let e = &fix.edits[0];
-            let (line, _) = analysis.line_col(e.location.file, e.location.span.start);
-            rejected.push((
-                fix_key(analysis, fix),
-                format!(
-                    "{}:{line}: fix \"{}\" not applied: {why}",
-                    analysis.workspace.files[e.location.file as usize].display, fix.title
-                ),
-            ));
+            let p = accepted.remove(i);
+            refuse(&p, &why, &mut rejected);
         }
     }
 }
@@ -503,20 +550,16 @@ pub fn run_cli(
     for why in &outcome.refused {
         writeln!(err, "warning: {why}")?;
     }
-    if let Some(reference) = &reference {
-        match reference.checkable() {
-            0 if outcome.applied > 0 => writeln!(
-                err,
-                "warning: --verify could not check the fixes: {}",
-                reference.why_unchecked()
-            )?,
-            0 => {}
-            n => writeln!(
-                err,
-                "Verified in the reference interpreter: the fixes keep the value and gradient of {n} entry point run{}",
-                if n == 1 { "" } else { "s" },
-            )?,
-        }
+    if reference.is_some() && outcome.applied > 0 {
+        writeln!(
+            err,
+            "Verified in the reference interpreter: {} the value and gradient of the entry points {} reached from",
+            match outcome.applied {
+                1 => "the applied fix keeps".to_string(),
+                n => format!("each of the {n} applied fixes keeps"),
+            },
+            if outcome.applied == 1 { "its finding is" } else { "their findings are" },
+        )?;
     }
     let remaining = outcome.analysis.diagnostics.len();
     let files = &outcome.analysis.workspace.files;

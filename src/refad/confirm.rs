@@ -2,7 +2,7 @@
 //! confirmation from a run of its entry point) and `adlint confirm FILE` (run the entry
 //! points, print value, gradient and the finite-difference check).
 
-use super::{run_program, EntryRun, Options, Outcome, ProgramRun, SourceFile};
+use super::{run_program, EntryRun, FdSlopes, Options, Outcome, ProgramRun, SiteRef, SourceFile};
 use crate::analysis::Analysis;
 use crate::diagnostic::{Confirmation, ConfirmationStatus, Diagnostic};
 use crate::facts::FunctionKind;
@@ -289,8 +289,11 @@ pub fn report(
 /// The reference is the finite-difference gradient of every `gradient`/`withgradient`
 /// entry's primal in the original code (its reverse pass usually fails: that is what the
 /// fixes are for), or reverse mode's gradient where finite differences are not taken.
-/// A fixed program must run the same entry points in the same order, and each must keep
-/// its value and match that gradient; an entry that ran before must not fail after.
+/// A fixed program is judged twice. [`GradientReference::worse`]: nothing may get worse
+/// anywhere (an entry that fails or stops where it did not, a new failing site, a value
+/// that changes, a gradient that disagrees with the reference). [`GradientReference::proves`]:
+/// the entry point the fixed finding is reached from must now run its reverse pass and
+/// match the reference; a fix that cannot be shown to do so is not applied.
 pub struct GradientReference {
     files: Vec<SourceFile>,
     run: ProgramRun,
@@ -315,62 +318,26 @@ impl GradientReference {
         }
     }
 
-    /// The entry runs whose gradient can be checked.
-    pub fn checkable(&self) -> usize {
-        self.run
-            .entries
-            .iter()
-            .filter(|e| reference_gradient(e).is_some())
-            .count()
-    }
-
-    /// Why no entry can be checked, for the message that says the fixes are unverified.
-    pub fn why_unchecked(&self) -> String {
-        if let Some(stop) = &self.run.stopped {
-            return format!("the original program stopped: {}", stop.reason);
-        }
-        let reasons: Vec<String> = self
-            .run
-            .entries
-            .iter()
-            .filter_map(|e| match &e.outcome {
-                Outcome::NotRun(n) => Some(n.reason.clone()),
-                _ => None,
-            })
-            .collect();
-        match reasons.first() {
-            Some(r) => r.clone(),
-            None if self.run.entries.is_empty() => {
-                "no entry point ran from the program's top level".to_string()
-            }
-            None => "no `gradient`/`withgradient` entry point with Float64 inputs and a numeric value ran".to_string(),
-        }
-    }
-
-    /// `None` when the program with `texts` (file index in `analysis` -> new text) keeps
-    /// every entry's value and gradient; otherwise what changes.
-    pub fn check(
+    /// Run the program with the texts of `analysis` (the current round's) and `texts`
+    /// (file index -> new text) in place of the original ones.
+    pub fn run_fixed(
         &self,
         analysis: &Analysis,
         texts: &std::collections::BTreeMap<u32, String>,
-    ) -> Option<String> {
+    ) -> ProgramRun {
         let mut files = self.files.clone();
-        for (&file, text) in texts {
-            let path = &analysis.workspace.files[file as usize].path;
-            if let Some(f) = files.iter_mut().find(|f| &f.path == path) {
-                f.text = text.clone();
+        for f in &mut files {
+            if let Some((i, current)) =
+                (analysis.workspace.files.iter().enumerate()).find(|(_, w)| w.path == f.path)
+            {
+                f.text = texts.get(&(i as u32)).unwrap_or(&current.text).clone();
             }
         }
-        let fixed = run_program(&files, &self.options);
-        let display = |path: &Path, line: u32| {
-            let name = analysis
-                .workspace
-                .files
-                .iter()
-                .find(|f| f.path == path)
-                .map_or_else(|| path.display().to_string(), |f| f.display.clone());
-            format!("{name}:{line}")
-        };
+        run_program(&files, &self.options)
+    }
+
+    /// What is worse in `fixed` than in the original program, if anything.
+    pub fn worse(&self, analysis: &Analysis, fixed: &ProgramRun) -> Option<String> {
         if let (None, Some(stop)) = (&self.run.stopped, &fixed.stopped) {
             return Some(format!("the fixed program stops: {}", stop.reason));
         }
@@ -384,78 +351,177 @@ impl GradientReference {
             ));
         }
         for (b, a) in before.iter().zip(after) {
-            let at = format!("`{}` at {}", a.api, display(&a.path, a.line));
-            if a.api != b.api {
-                return Some(format!("{at} was `{}` before the fix", b.api));
-            }
-            match (&b.outcome, &a.outcome) {
-                (Outcome::Ok { .. }, Outcome::Failed { message, .. }) => {
-                    return Some(format!(
-                        "{at} ran before the fix and fails after it: {}",
-                        message.lines().next().unwrap_or("")
-                    ))
-                }
-                (Outcome::Ok { .. }, Outcome::NotRun(n)) => {
-                    return Some(format!(
-                        "{at} ran before the fix and does not after it: {}",
-                        n.reason
-                    ))
-                }
-                _ => {}
-            }
-            let (Some(nb), Some(na)) = (&b.numbers, &a.numbers) else {
-                continue;
-            };
-            let scale = 1f64.max(nb.value.abs()).max(na.value.abs());
-            if (nb.value - na.value).abs() / scale > VALUE_TOLERANCE
-                || nb.value.is_nan() != na.value.is_nan()
-            {
+            // Entries pair up by order: a fix may move lines.
+            let at = format!("`{}` at {}", a.api, display(analysis, &a.path, a.line));
+            if a.api != b.api || a.path != b.path {
                 return Some(format!(
-                    "{at} computes {} after the fix instead of {}",
-                    short(na.value),
-                    short(nb.value)
+                    "{at} runs where the original runs `{}` at {}",
+                    b.api,
+                    display(analysis, &b.path, b.line)
                 ));
             }
-            let (Some(reference), Some(gradient)) = (reference_gradient(b), &na.gradient) else {
-                continue;
-            };
-            match super::compare_gradients(gradient, reference) {
-                Some(c) if c.ok => {}
-                Some(c) => {
-                    let (k, _) = gradient
-                        .iter()
-                        .zip(reference)
-                        .enumerate()
-                        .map(|(k, (g, r))| (k, (g - r).abs() / 1f64.max(g.abs()).max(r.abs())))
-                        .fold(
-                            (0, 0.0),
-                            |best, cur| if cur.1 > best.1 { cur } else { best },
-                        );
-                    return Some(format!(
-                        "{at}: the gradient after the fix differs from finite differences of the original code (component {}: {} instead of {}; relative error {:.1e})",
-                        k + 1,
-                        short(gradient[k]),
-                        short(reference[k]),
-                        c.max_rel_error
-                    ));
-                }
-                None => {
-                    return Some(format!(
-                    "{at}: the gradient after the fix has {} components where the original has {}",
-                    gradient.len(),
-                    reference.len()
-                ))
-                }
+            if let Some(why) = outcome_worse(analysis, &at, &b.outcome, &a.outcome) {
+                return Some(why);
+            }
+            if let Some(why) = numbers_differ(&at, b, a) {
+                return Some(why);
             }
         }
         None
     }
+
+    /// Whether `fixed` shows that a fix works: every run of the entry point on `line` of
+    /// `file` (the one its finding is reached from, a line of `analysis`'s texts, which
+    /// `current` ran) ran its reverse pass and matched the reference gradient. `Err` says
+    /// why not. [`Self::worse`] has held `fixed` to the original already.
+    pub fn proves(
+        &self,
+        analysis: &Analysis,
+        current: &ProgramRun,
+        fixed: &ProgramRun,
+        entry: Option<(u32, u32)>,
+    ) -> Result<usize, String> {
+        let Some((file, line)) = entry else {
+            return Err("its finding is reached from no entry point".to_string());
+        };
+        let path = &analysis.workspace.files[file as usize].path;
+        let at = display(analysis, path, line);
+        let pairs: Vec<(&EntryRun, &EntryRun)> = (self.run.entries.iter())
+            .zip(&current.entries)
+            .zip(&fixed.entries)
+            .filter(|((_, c), _)| &c.path == path && c.line == line)
+            .map(|((b, _), a)| (b, a))
+            .collect();
+        if pairs.is_empty() {
+            return Err(match &self.run.stopped {
+                Some(stop) => format!(
+                    "its entry point at {at} does not run: the original program stopped: {}",
+                    stop.reason
+                ),
+                None => format!("its entry point at {at} does not run in the reference interpreter (the program's top level does not reach it)"),
+            });
+        }
+        for (b, a) in &pairs {
+            let api = &a.api;
+            match &a.outcome {
+                Outcome::Ok { .. } => {}
+                Outcome::Failed { message, first, .. } => {
+                    return Err(format!(
+                        "`{api}` at {at} still fails after it: {} at {} (the findings there need fixing too)",
+                        message.lines().next().unwrap_or(""),
+                        display(analysis, &first.path, first.line)
+                    ))
+                }
+                Outcome::NotRun(n) => {
+                    return Err(format!("`{api}` at {at} does not run: {}", n.reason))
+                }
+            }
+            let checked = a
+                .numbers
+                .as_ref()
+                .and_then(|n| n.gradient.as_ref())
+                .is_some()
+                && reference_gradient(b).is_some();
+            if !checked {
+                return Err(format!(
+                    "`{api}` at {at} has no gradient to hold it to (only `gradient` and `withgradient` of a number over Float64 inputs are compared)"
+                ));
+            }
+        }
+        Ok(pairs.len())
+    }
 }
 
-/// The gradient a fixed program must reproduce for this entry run, if any.
-fn reference_gradient(e: &EntryRun) -> Option<&Vec<f64>> {
+/// Where an entry ran, for a message.
+fn display(analysis: &Analysis, path: &Path, line: u32) -> String {
+    let name = (analysis.workspace.files.iter())
+        .find(|f| f.path == path)
+        .map_or_else(|| path.display().to_string(), |f| f.display.clone());
+    format!("{name}:{line}")
+}
+
+/// How an entry's outcome got worse with a fix: it ran and now fails, it fails in the
+/// forward pass or stops, or its reverse pass fails at a site that did not fail before.
+fn outcome_worse(
+    analysis: &Analysis,
+    at: &str,
+    before: &Outcome,
+    after: &Outcome,
+) -> Option<String> {
+    let first_line = |m: &str| m.lines().next().unwrap_or("").to_string();
+    match (before, after) {
+        (Outcome::Ok { .. }, Outcome::Failed { message, .. }) => Some(format!(
+            "{at} ran before the fix and fails after it: {}",
+            first_line(message)
+        )),
+        (Outcome::Ok { .. } | Outcome::Failed { .. }, Outcome::NotRun(n)) => Some(format!(
+            "{at} ran before the fix and does not after it: {}",
+            n.reason
+        )),
+        (Outcome::Failed { all: was, .. }, Outcome::Failed { all: now, .. }) => {
+            let same = |x: &SiteRef, y: &SiteRef| {
+                x.path == y.path
+                    && x.line == y.line
+                    && first_line(&x.message) == first_line(&y.message)
+            };
+            let new = now.iter().find(|s| !was.iter().any(|w| same(w, s)))?;
+            Some(format!(
+                "{at} fails after the fix at {}, which did not fail before: {}",
+                display(analysis, &new.path, new.line),
+                first_line(&new.message)
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// How an entry's value or gradient differs from the original's.
+fn numbers_differ(at: &str, b: &EntryRun, a: &EntryRun) -> Option<String> {
+    let (nb, na) = (b.numbers.as_ref()?, a.numbers.as_ref()?);
+    let scale = 1f64.max(nb.value.abs()).max(na.value.abs());
+    if (nb.value - na.value).abs() / scale > VALUE_TOLERANCE
+        || nb.value.is_nan() != na.value.is_nan()
+    {
+        return Some(format!(
+            "{at} computes {} after the fix instead of {}",
+            short(na.value),
+            short(nb.value)
+        ));
+    }
+    let (reference, gradient) = (reference_gradient(b)?, na.gradient.as_ref()?);
+    let Some(check) = reference.check(gradient) else {
+        return Some(format!(
+            "{at}: the gradient after the fix has {} components where the original has {}",
+            gradient.len(),
+            reference.slopes.len()
+        ));
+    };
+    if check.ok {
+        return None;
+    }
+    let predicted = reference.predicted(gradient);
+    let (k, _) = (predicted.iter().zip(&reference.slopes).enumerate())
+        .map(|(k, (g, r))| (k, (g - r).abs() / 1f64.max(g.abs()).max(r.abs())))
+        .fold(
+            (0, 0.0),
+            |best, cur| if cur.1 > best.1 { cur } else { best },
+        );
+    Some(format!(
+        "{at}: the gradient after the fix differs from finite differences of the original code ({}: {} instead of {}; relative error {:.1e})",
+        reference.directions.describe(k),
+        short(predicted[k]),
+        short(reference.slopes[k]),
+        check.max_rel_error
+    ))
+}
+
+/// The slopes a fixed program's gradient must reproduce for this entry run, if any:
+/// finite differences of the original, or its reverse-mode gradient where those were not
+/// taken.
+fn reference_gradient(e: &EntryRun) -> Option<FdSlopes> {
     let n = e.numbers.as_ref()?;
-    n.fd_gradient.as_ref().or(n.gradient.as_ref())
+    n.fd.clone()
+        .or_else(|| n.gradient.as_deref().map(FdSlopes::of_gradient))
 }
 
 /// A number for a message: six decimals at most, without trailing zeros.

@@ -4,7 +4,7 @@ use super::ad::{Site, Tape, ZygoteFailure};
 use super::interp::{Ctrl, Interp, R};
 use super::ir::Span;
 use super::value::*;
-use super::{EntryNumbers, EntryRun, NotRun, Outcome, SiteRef};
+use super::{EntryNumbers, EntryRun, FdSlopes, NotRun, Outcome, SiteRef};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -323,25 +323,28 @@ impl Interp {
         y.as_f64()
     }
 
-    /// Finite differences of `f`'s primal over the Float64 inputs (at most 64 of them).
-    fn fd_gradient(&mut self, f: &Value, xs: &[Value], first: bool) -> Option<Vec<f64>> {
+    /// Finite differences of `f`'s primal over the Float64 inputs. Every evaluation starts
+    /// from the random stream the entry's own forward pass started from (`rng`), so a loss
+    /// that draws random numbers sees the same draws at every point; afterwards the stream
+    /// is where the forward pass left it.
+    fn fd_slopes(&mut self, f: &Value, xs: &[Value], first: bool, rng: u64) -> Option<FdSlopes> {
         let x0 = float_inputs(xs)?;
-        if x0.len() > 64 {
-            return None;
-        }
-        let steps = self.steps;
-        let fd = super::finite_difference_gradient(
+        let (steps, after) = (self.steps, self.rng);
+        let fd = FdSlopes::measure(
             |v: &[f64]| {
                 let args = rebuild(xs, v);
+                self.rng = rng;
                 self.eval_plain(f, &args, first)
             },
             &x0,
         );
         self.steps = steps;
+        self.rng = after;
         fd
     }
 
     fn gradient_entry(&mut self, api: &str, f: &Value, xs: &[Value], span: Span) -> R<Value> {
+        let rng = self.rng;
         let (tape, inputs, y) = match self.forward(f, xs, span) {
             Ok(r) => r,
             Err(e) => return Err(self.entry_error(api, span, e)),
@@ -376,8 +379,8 @@ impl Interp {
             Ok(Ok(a)) => a,
             Ok(Err(fail)) => {
                 let o = self.failure_outcome(&fail);
-                let fd_gradient = if self.reference_gradients {
-                    self.fd_gradient(f, xs, with)
+                let fd = if self.reference_gradients {
+                    self.fd_slopes(f, xs, with, rng)
                 } else {
                     None
                 };
@@ -385,7 +388,7 @@ impl Interp {
                     self.entries[i].numbers = out.as_f64().map(|value| EntryNumbers {
                         value,
                         gradient: None,
-                        fd_gradient,
+                        fd,
                     });
                 }
                 return Err(self.zygote_throw(fail));
@@ -398,10 +401,8 @@ impl Interp {
             .map(|x| Interp::gather(x, &adj, tid))
             .collect();
         let gradient = flat_grads(xs, &grads);
-        let fd_gradient = self.fd_gradient(f, xs, with);
-        let fd_check = fd_gradient
-            .as_deref()
-            .and_then(|fd| super::compare_gradients(&gradient, fd));
+        let fd = self.fd_slopes(f, xs, with, rng);
+        let fd_check = fd.as_ref().and_then(|fd| fd.check(&gradient));
         let shown = show_grads(xs, &grads);
         let gt = Value::tuple(grads);
         if let Some(i) = self.record(
@@ -416,7 +417,7 @@ impl Interp {
             self.entries[i].numbers = out.as_f64().map(|value| EntryNumbers {
                 value,
                 gradient: Some(gradient),
-                fd_gradient,
+                fd,
             });
         }
         if with {

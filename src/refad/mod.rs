@@ -148,9 +148,143 @@ pub struct EntryNumbers {
     pub value: f64,
     /// Reverse mode's gradient, when the reverse pass ran.
     pub gradient: Option<Vec<f64>>,
-    /// Central finite differences of the primal (at most 64 inputs): when the reverse pass
-    /// ran, and with [`Options::reference_gradients`] also when it failed.
-    pub fd_gradient: Option<Vec<f64>>,
+    /// Central finite differences of the primal: when the reverse pass ran, and with
+    /// [`Options::reference_gradients`] also when it failed.
+    pub fd: Option<FdSlopes>,
+}
+
+/// Most inputs whose finite differences are taken one by one; above it, along
+/// [`RANDOM_DIRECTIONS`] random directions.
+pub const MAX_AXIS_INPUTS: usize = 64;
+
+/// How many random directions a large input is probed along.
+pub const RANDOM_DIRECTIONS: usize = 8;
+
+/// Slopes of a function measured by central finite differences, each along a direction:
+/// the input axes (the slopes are the gradient), or random ±1 directions (`x · d_k`), which
+/// check a gradient of any length with a few evaluations: a wrong component changes every
+/// slope it takes part in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FdSlopes {
+    pub directions: Directions,
+    pub slopes: Vec<f64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Directions {
+    Axes,
+    /// `RANDOM_DIRECTIONS` vectors of ±1 drawn from this seed.
+    Random {
+        seed: u64,
+    },
+}
+
+impl Directions {
+    /// Direction `k` over `n` inputs.
+    pub fn direction(self, k: usize, n: usize) -> Vec<f64> {
+        match self {
+            Directions::Axes => (0..n).map(|i| if i == k { 1.0 } else { 0.0 }).collect(),
+            Directions::Random { seed } => {
+                let mut state = seed ^ (k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                (0..n)
+                    .map(|_| {
+                        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                        let mut z = state;
+                        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                        if (z ^ (z >> 31)) & 1 == 0 {
+                            1.0
+                        } else {
+                            -1.0
+                        }
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// What the slopes would be for gradient `g`.
+    pub fn project(self, g: &[f64], count: usize) -> Vec<f64> {
+        match self {
+            Directions::Axes => g.to_vec(),
+            Directions::Random { .. } => (0..count)
+                .map(|k| {
+                    let d = self.direction(k, g.len());
+                    g.iter().zip(&d).map(|(a, b)| a * b).sum()
+                })
+                .collect(),
+        }
+    }
+
+    /// How slope `k` is named in a message.
+    pub fn describe(self, k: usize) -> String {
+        match self {
+            Directions::Axes => format!("component {}", k + 1),
+            Directions::Random { .. } => format!("the slope along random direction {}", k + 1),
+        }
+    }
+}
+
+impl FdSlopes {
+    /// Finite differences of `f` at `x`: along the axes for at most [`MAX_AXIS_INPUTS`]
+    /// inputs, else along random directions. `None` when `f` fails or is not finite.
+    pub fn measure(f: impl FnMut(&[f64]) -> Option<f64>, x: &[f64]) -> Option<FdSlopes> {
+        if x.len() <= MAX_AXIS_INPUTS {
+            return Some(FdSlopes {
+                directions: Directions::Axes,
+                slopes: finite_difference_gradient(f, x)?,
+            });
+        }
+        let directions = Directions::Random {
+            seed: interp::RNG_SEED,
+        };
+        let slopes = directional_differences(f, x, directions)?;
+        Some(FdSlopes { directions, slopes })
+    }
+
+    /// The slopes of a gradient computed otherwise (the reverse pass), to compare with.
+    pub fn of_gradient(g: &[f64]) -> FdSlopes {
+        FdSlopes {
+            directions: Directions::Axes,
+            slopes: g.to_vec(),
+        }
+    }
+
+    /// `gradient` projected on these directions.
+    pub fn predicted(&self, gradient: &[f64]) -> Vec<f64> {
+        self.directions.project(gradient, self.slopes.len())
+    }
+
+    /// How far `gradient` is from these slopes (see [`compare_gradients`]); `None` when
+    /// its length cannot match.
+    pub fn check(&self, gradient: &[f64]) -> Option<FdCheck> {
+        if self.directions == Directions::Axes && gradient.len() != self.slopes.len() {
+            return None;
+        }
+        compare_gradients(&self.predicted(gradient), &self.slopes)
+    }
+}
+
+/// Central differences of `f` at `x` along each random direction: step
+/// `h = 1e-6·max(1, max_i |x_i|)`.
+fn directional_differences(
+    mut f: impl FnMut(&[f64]) -> Option<f64>,
+    x: &[f64],
+    directions: Directions,
+) -> Option<Vec<f64>> {
+    let h = 1e-6 * x.iter().fold(1f64, |m, v| m.max(v.abs()));
+    let mut out = Vec::with_capacity(RANDOM_DIRECTIONS);
+    for k in 0..RANDOM_DIRECTIONS {
+        let d = directions.direction(k, x.len());
+        let plus: Vec<f64> = x.iter().zip(&d).map(|(a, b)| a + h * b).collect();
+        let minus: Vec<f64> = x.iter().zip(&d).map(|(a, b)| a - h * b).collect();
+        let (fp, fm) = (f(&plus)?, f(&minus)?);
+        if !fp.is_finite() || !fm.is_finite() {
+            return None;
+        }
+        out.push((fp - fm) / (2.0 * h));
+    }
+    Some(out)
 }
 
 #[derive(Clone, Debug)]

@@ -23,3 +23,4 @@ mod rule_docs;
 mod rules;
 mod seed;
 mod units;
+mod verify;

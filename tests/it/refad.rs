@@ -1594,3 +1594,14 @@ fn nested_gradient_under_forwarddiff_is_not_run_even_with_a_global_read() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn forwarddiff_runs_its_function_on_a_copy() {
+    // ForwardDiff evaluates `f` on dual numbers made from `x`: the caller's array is not
+    // written, so `z`, which aliases `y`, keeps its values.
+    let src = "using Zygote\nfunction scale!(x)\n    x .= 2 .* x\n    return x\nend\nfunction loss(x)\n    y = copy(x)\n    z = y\n    y = Zygote.forwarddiff(scale!, y)\n    return sum(z .* x)\nend\ngradient(loss, [1.0, 2.0, 3.0])\n";
+    match last_entry(src).outcome {
+        Outcome::Ok { value, .. } => assert_eq!(value, "14.0"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -70,9 +70,18 @@ fn forwarddiff(it: &mut Interp, c: Call) -> R<Value> {
         return Err(c.no_method(it));
     }
     if c.name.as_ref() == "forwarddiff" {
+        // ForwardDiff runs `f` on arrays of dual numbers made from the input, so `f`
+        // never writes into the caller's array.
+        let mut args = Vec::with_capacity(a.len() - 1);
+        for x in &a[1..] {
+            args.push(match x {
+                Value::Arr(_) => call_builtin(it, &nm("copy"), vec![x.clone()], vec![], c.span)?,
+                other => other.clone(),
+            });
+        }
         let saved = it.rec_events;
         it.rec_events = false;
-        let r = it.call_value(&a[0], a[1..].to_vec(), vec![], c.span);
+        let r = it.call_value(&a[0], args, vec![], c.span);
         it.rec_events = saved;
         r
     } else {
