@@ -2,7 +2,7 @@
 //! it gets a non-mutating twin, and the differentiated call sites switch to it.
 
 use super::attach::Found;
-use super::rebinding::{foreign_mentions, rebinding, written_name, Rebinding};
+use super::rebinding::{foreign_mentions, rebinding, written_name, Extent, Rebinding};
 use super::tree::{callee_name, is_statement_call, named_children, occurrences};
 use super::tree::{reached_call_sites, FileCx, Occ};
 use crate::diagnostic::{Applicability, Edit, Fix, Location};
@@ -76,9 +76,21 @@ fn rewrites_of<'t>(
         .filter(|o| !fdef.signature.contains(Span::of(o.node)))
         .filter_map(|o| write_statement(o, var, cx.src))
         .collect();
+    // A parameter: all that is known of its array is its annotation's dimensions.
+    let ndims = fdef.param_index(var).and_then(|i| {
+        match crate::facts::type_family(fdef.params[i].annotation.as_deref()?)? {
+            crate::facts::TypeFamily::Array(Some(d)) => Some(d as usize),
+            _ => None,
+        }
+    });
+    let extent = Extent {
+        ndims,
+        like: vec![var.to_string()],
+        ..Extent::default()
+    };
     let mut rewrites: Vec<Rebinding> = Vec::new();
     for w in writes {
-        let r = rebinding(w, var, cx.src)?;
+        let r = rebinding(w, var, cx.src, &extent)?;
         if foreign_mentions(&r, var, cx.src, w) {
             return None;
         }

@@ -6,7 +6,7 @@ function bcast(y)
 end
 
 function fill1(y)
-    z = [2 * y[i] for i in eachindex(y)]
+    z = reshape([2 * y[i] for i in eachindex(y)], size(y))
     return sum(z)
 end
 
