@@ -182,7 +182,7 @@ fn variant_text(
 
 /// Push the edits that make the differentiated call sites of `func` call `new_name`; false
 /// when one of them cannot (a statement call whose argument is not a local of its caller).
-fn call_site_edits(
+pub(super) fn call_site_edits(
     cx: &FileCx,
     func: FuncIdx,
     name: &str,
@@ -298,13 +298,19 @@ pub(super) fn returns_only(fnode: Node, var: &str, src: &str) -> bool {
     last_ok
 }
 
-/// `f!` -> `f`, unless the workspace already defines `f`; then `f_nonmutating`.
+/// `f!` -> `f`, unless the workspace already defines `f` or Base (or a package usually
+/// loaded beside Zygote) exports it (`step!` -> `step_nonmutating`, not `step`, which
+/// would shadow `Base.step`; the table is `[base_exports]` in the knowledge files); then
+/// `f_nonmutating`.
 pub(super) fn variant_name(cx: &FileCx, name: &str) -> String {
     let stripped = name.trim_end_matches('!');
     let taken = |n: &str| {
-        cx.a.facts
-            .iter()
-            .any(|f| f.functions.iter().any(|d| d.name.as_deref() == Some(n)))
+        cx.a.settings.knowledge.is_base_export(n)
+            || cx
+                .a
+                .facts
+                .iter()
+                .any(|f| f.functions.iter().any(|d| d.name.as_deref() == Some(n)))
     };
     if stripped != name && !taken(stripped) {
         stripped.to_string()
