@@ -16,10 +16,21 @@ use tree_sitter::{Node, Tree};
 /// `z = [e(i) for i in I]`), and drop the allocation when nothing reads it in between.
 ///
 /// Unsafe: `similar(y)` keeps `y`'s element type and `zeros(n)` is `Float64`, while the new
-/// array's element type is whatever the values are. Offered only when the local was made by
-/// an allocation in this function, is assigned nowhere else, is not captured by a closure,
-/// and nothing between the allocation and the write could hold a reference to it. The one
-/// safe case is `z = similar(y); z .= y`, which becomes `z = copy(y)`.
+/// array's element type is whatever the values are (`[f(x[i]) for i in 1:n]` has the type
+/// of `f`'s results, `Float32` or `Dual` or `Any` as may be; adlint cannot prove it is the
+/// allocation's), and a `push!` into `Float64[]` or `[]` becomes a comprehension typed by its
+/// values. Offered only when the local was made by an allocation in this function, is
+/// assigned nowhere else, is not captured by a closure, nothing between the allocation and
+/// the write could hold a reference to it, and the write fills it whole
+/// ([`super::rebinding`]).
+///
+/// Safe: `z = similar(y); z .= y` and `z = similar(y); copyto!(z, y)` (or `copy!`), which
+/// become `z = copy(y)`. `similar(y)` has `y`'s element type and axes, the write copies
+/// every element of `y` into it unchanged, and nothing saw `z` before: `copy(y)` is the same
+/// array, element for element, with the same element type and shape (for an `Array`, the
+/// usual case, the same type; for a range or a lazy wrapper, `copy` keeps `y`'s own type
+/// where `similar` made an `Array`, with the same elements). `similar(y, T)` is not this
+/// case: its element type is `T`.
 pub(super) fn build(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, found: &mut Found) {
     let fdef = &cx.facts.functions[func as usize];
     if fdef.kind == FunctionKind::TopLevel || fdef.kind.is_closure() {
@@ -98,9 +109,14 @@ pub(super) fn build(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, found: 
         edits.push(cx.edit(cx.statement_removal(def_node), String::new()));
     }
     edits.push(cx.edit(stmt, format!("{var} = {}", r.value)));
-    // `z = similar(y); z .= y` is `z = copy(y)`: the same values, shape and element type,
-    // and nothing else saw `z` before. That one is safe.
-    let same_as_copy = site.kind_str() == "compound_assignment_expression"
+    // `z = similar(y); z .= y` (or `copyto!(z, y)`) is `z = copy(y)`: the same values,
+    // shape and element type, and nothing else saw `z` before. That one is safe.
+    let copies = match site.kind_str() {
+        "compound_assignment_expression" => true,
+        "call_expression" => matches!(callee_name(site, cx.src), Some("copyto!" | "copy!")),
+        _ => false,
+    };
+    let same_as_copy = copies
         && r.value.starts_with("copy(")
         && similar_of(def_node, cx.src).is_some_and(|src_var| {
             r.value == format!("copy({src_var})")

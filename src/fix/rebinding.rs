@@ -149,7 +149,10 @@ pub(super) fn rebinding<'t>(
             })
         }
         "assignment" => fill_loop(site, var, src, extent),
-        "call_expression" => push_loop(site, var, src, extent),
+        "call_expression" => match callee_name(site, src) {
+            Some("copyto!" | "copy!") => copy_call(site, var, src, extent),
+            _ => push_loop(site, var, src, extent),
+        },
         _ => None,
     }
 }
@@ -266,6 +269,30 @@ pub(super) fn fill_loop<'t>(
         stmt: loops[0],
         value: c.reshaped(comprehension),
         allowed_reads: bindings.iter().map(|(_, it)| *it).collect(),
+        reads_old: false,
+    })
+}
+
+/// `copyto!(var, y)` or `copy!(var, y)` -> `copy(y)`, when `y` has `var`'s axes (`var`
+/// made by `similar(y)`): every element is copied, none is left as allocated.
+fn copy_call<'t>(site: Node<'t>, var: &str, src: &str, extent: &Extent) -> Option<Rebinding<'t>> {
+    let args = named_children(site.named_child(1)?);
+    let [dest, from] = args.as_slice() else {
+        return None;
+    };
+    let from_name = &src[from.byte_range()];
+    if dest.kind_str() != "identifier"
+        || &src[dest.byte_range()] != var
+        || from.kind_str() != "identifier"
+        || from_name == var
+        || !extent.like.iter().any(|l| l == from_name)
+    {
+        return None;
+    }
+    Some(Rebinding {
+        stmt: site,
+        value: format!("copy({from_name})"),
+        allowed_reads: Vec::new(),
         reads_old: false,
     })
 }

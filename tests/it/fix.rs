@@ -320,8 +320,29 @@ fn guidance_shows_the_users_own_code_rewritten() {
         [
             ("try-catch", "return the sentinel without try/catch by testing for the failing case first: `x < 0 ? 0. : sqrt(x)`; or move the try/catch into a helper with a `ChainRulesCore.rrule`"),
             ("mutable-struct-field", "make the struct immutable (`struct` instead of `mutable struct`) and replace the field write by a new object: `m = Accessors.@set m.a = m.a + x`"),
-            ("boxed-variable", "capture a copy that is never re-bound: `f = let s = s; () -> s + x end`, or give the re-bound value a fresh name: `s2 = 1.0`, and use `s2` after it"),
+            // `f()` runs after `s = 1.0` and sees it: a `let` copy would give `0.0 + x`.
+            ("boxed-variable", "keep one `s` that the closure and the re-bindings share, without a box: make it a `Ref`, `s = Ref(0.0)`, and read and write `s[]`: `f = () -> s[] + x`, `s[] = 1.0` (a `let` copy would freeze the value the closure sees and change the result)"),
             ("nested-ad", "take the inner derivative with forward mode: replace `gradient(y -> y^3, x)[1]` by `ForwardDiff.gradient(y -> y^3, x)` (or `ForwardDiff.derivative(y -> y^3, x)` when the argument is a number); ForwardDiff over Zygote is well supported. For a full second derivative, call `Zygote.hessian` once instead"),
+        ]
+    );
+}
+
+#[test]
+fn boxed_and_try_catch_guidance_keep_the_result_and_show_real_code() {
+    let src = "using Zygote\nfunction frozen(x)\n    s = 0.0\n    s = 2.0\n    f = () -> s + x\n    return f()\nend\ngradient(frozen, 1.0)\nfunction counter(x)\n    n = 0.0\n    g = () -> (n += x)\n    g()\n    return n\nend\ngradient(counter, 1.0)\nfunction guarded(x)\n    try\n        myfun(x)\n    catch\n        0.0\n    end\nend\ngradient(guarded, 1.0)\n";
+    let p = Project::new(&[("main.jl", src)]);
+    let a = p.analyze();
+    let helps: Vec<&str> = (a.diagnostics.iter())
+        .map(|d| d.help.as_deref().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        helps,
+        [
+            // Made after the last assignment: the copy is the value the box held.
+            "capture a copy that is never re-bound: `f = let s = s; () -> s + x end` (the closure is made after the last assignment of `s`, so it sees the same value)",
+            // The closure re-binds `n`: a `let` copy would still be boxed.
+            "keep one `n` that the closure and the re-bindings share, without a box: make it a `Ref`, `n = Ref(0.0)`, and read and write `n[]`: `g = () -> (n[] += x)`, `n[] += x` (a `let` copy would freeze the value the closure sees and change the result)",
+            "return the sentinel without try/catch: test before `myfun(x)` for the inputs on which it throws, and return `0.0` for them; or move the try/catch into a helper with a `ChainRulesCore.rrule`: `myfun_or_fallback(x) = try myfun(x) catch; 0.0 end`, and call `myfun_or_fallback(x)`",
         ]
     );
 }
