@@ -561,3 +561,125 @@ fn the_analysis_builds_no_fixes_and_fix_analyze_does() {
     };
     assert_eq!(sites(&with), sites(&without));
 }
+
+/// The shapes of issue 28 (`tests/fix/shapes/`): each loop, helper and loss gets exactly
+/// its rewrite, or none. The snapshot is `--fix --unsafe-fixes`; the refusals and the
+/// suggestions are checked by title here, with their applicability.
+#[test]
+fn loop_and_helper_shapes_get_their_rewrite_or_a_refusal() {
+    let err = fixes_to_snapshot("shapes", &["--unsafe-fixes"]);
+    assert!(err.contains("Fixed 7 findings (8 remaining)"), "{err}");
+    let before = fixture("shapes", "before.jl");
+    let fixes = offered(&before);
+    let has = |s: &str| fixes.iter().any(|f| f == s);
+    let expected = [
+        "8: Unsafe Bind a new array: `z = [2 * x[i] for i in 1:n]`",
+        "48: Unsafe Bind a new array: `z = [2 * x[i] for i in 1:n]`",
+        "67: Unsafe Bind a new array: `Z = reshape([2 * X[I] for I in eachindex(Z)], size(X))`",
+        "78: Unsafe Bind a new array: `Z = [a[i] * b[j] for i in 1:m, j in 1:n]`",
+        "99: Unsafe Bind a new array: `out = [2x for x in xs if x > 0]`",
+        "117: Safe Bind a new array: `z = copy(y)`",
+        "123: Unsafe Add the non-mutating `step_nonmutating(x) = 2 .* x` and call it from differentiated code",
+        "129: DisplayOnly Define the non-mutating `fill_doubled` (it returns `out` instead of `nothing`) and a `ChainRulesCore.rrule` for it (skeleton)",
+    ];
+    for e in expected {
+        assert!(has(e), "missing {e}\n{fixes:#?}");
+    }
+    // Refused: partial (18), offset range (28), offset index (38), reversed with random
+    // numbers (58), rows with random numbers (89), `push!` onto a non-empty vector (109):
+    // only the rrule skeleton of their function is offered.
+    for line in [18, 28, 38, 58, 89, 109] {
+        let at: Vec<&String> = fixes
+            .iter()
+            .filter(|f| f.starts_with(&format!("{line}: ")))
+            .collect();
+        assert!(
+            at.iter().all(|f| f.contains("rrule")) && !at.is_empty(),
+            "line {line}: {at:?}"
+        );
+    }
+    // `rand` in the loss: no `Zygote.forwarddiff`, and the help says why.
+    let p = Project::new(&[("main.jl", &before)]);
+    let a = p.analyze();
+    let noisy = (a.diagnostics.iter())
+        .find(|d| a.line_col(d.location.file, d.location.span.start).0 == 141)
+        .expect("the finding in noisy!");
+    assert!(noisy.fixes.iter().all(|f| !f.title.contains("forwarddiff")));
+    assert!(
+        noisy.help.as_deref().unwrap_or("").contains(
+            "`Zygote.forwarddiff(noisy!, y)` is not offered: `noisy!` draws random numbers (or prints), and ForwardDiff runs it once per chunk of inputs"
+        ),
+        "{:?}",
+        noisy.help
+    );
+    // The twin of the helper returning `nothing`, with its rule and the call site.
+    let helper = (a.diagnostics.iter())
+        .flat_map(|d| &d.fixes)
+        .find(|f| {
+            f.title
+                .starts_with("Define the non-mutating `fill_doubled`")
+        })
+        .unwrap();
+    let texts: Vec<&str> = helper
+        .edits
+        .iter()
+        .map(|e| e.replacement.as_str())
+        .collect();
+    assert!(texts.contains(&"out = fill_doubled(out, x)"), "{texts:?}");
+    assert!(
+        texts.iter().any(|t| t.contains("function fill_doubled(out, x)\n    out = copy(out)\n    fill_doubled!(out, x)\n    return out\nend\n\nfunction ChainRulesCore.rrule(::typeof(fill_doubled), out, x)\n    Ω = fill_doubled(out, x)")),
+        "{texts:?}"
+    );
+}
+
+#[test]
+fn rrule_skeletons_give_no_tangent_to_what_has_none() {
+    let text = "using Zygote, Random\nfunction noisy(rng::AbstractRNG, n::Int, f, x)\n    return sum(f.(x) .+ randn(rng, n)) + ccall(:clock, Int32, ())\nend\nfunction pick(i::Int, flag::Bool)\n    return ccall(:clock, Int32, ()) * i * flag\nend\nfunction with_closure(g, x)\n    return g(x) + ccall(:clock, Int32, ())\nend\ngradient(x -> noisy(MersenneTwister(1), 3, sin, x) + pick(2, true) + with_closure(y -> x * y, x), 1.0)\n";
+    let p = Project::new(&[("main.jl", text)]);
+    let a = p.analyze();
+    let fixes: Vec<&Fix> = a.diagnostics.iter().flat_map(|d| &d.fixes).collect();
+    let body = |title: &str| -> String {
+        let f = fixes
+            .iter()
+            .find(|f| f.title.contains(title))
+            .unwrap_or_else(|| {
+                panic!(
+                    "{title}: {:?}",
+                    fixes.iter().map(|f| &f.title).collect::<Vec<_>>()
+                )
+            });
+        f.edits.iter().map(|e| e.replacement.clone()).collect()
+    };
+    let noisy = body("rrule` for `noisy`");
+    assert!(
+        noisy.contains(
+            "∂rng = ChainRulesCore.NoTangent()  # a random number generator: no derivative"
+        ),
+        "{noisy}"
+    );
+    assert!(
+        noisy.contains("∂n = ChainRulesCore.NoTangent()  # an integer: no derivative"),
+        "{noisy}"
+    );
+    // `sin` is a named function at the only call: no state to differentiate.
+    assert!(
+        noisy.contains("∂f = ChainRulesCore.NoTangent()  # a named function: no derivative"),
+        "{noisy}"
+    );
+    assert!(
+        noisy.contains("∂x = ChainRulesCore.@not_implemented"),
+        "{noisy}"
+    );
+    // Nothing differentiable: `@non_differentiable`.
+    let pick = body("Mark `pick` as `@non_differentiable` (none of its arguments is differentiable: a `Bool`, an integer)");
+    assert!(
+        pick.contains("ChainRulesCore.@non_differentiable pick(::Int, ::Bool)"),
+        "{pick}"
+    );
+    // A closure may carry differentiable state (`x` here): it keeps its placeholder.
+    let closure = body("rrule` for `with_closure`");
+    assert!(
+        closure.contains("∂g = ChainRulesCore.@not_implemented"),
+        "{closure}"
+    );
+}
