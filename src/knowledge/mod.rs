@@ -700,6 +700,13 @@ mod tests {
     }
 
     #[test]
+    fn base_exports_hold_the_names_twins_must_not_take() {
+        let k = get();
+        assert!(k.is_base_export("step") && k.is_base_export("reverse"));
+        assert!(!k.is_base_export("scale") && !k.is_base_export("g_inner"));
+    }
+
+    #[test]
     fn fresh_allocations_are_array_makers() {
         let k = get();
         assert!(k.is_fresh_allocation("similar") && !k.is_fresh_allocation("view"));

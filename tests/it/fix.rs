@@ -569,6 +569,21 @@ fn the_analysis_builds_no_fixes_and_fix_analyze_does() {
 fn loop_and_helper_shapes_get_their_rewrite_or_a_refusal() {
     let err = fixes_to_snapshot("shapes", &["--unsafe-fixes"]);
     assert!(err.contains("Fixed 7 findings (8 remaining)"), "{err}");
+    // The reference interpreter keeps every one of them.
+    let p = Project::new(&[("main.jl", &fixture("shapes", "before.jl"))]);
+    let (_, _, err) = adlint(
+        &[
+            "check",
+            ".",
+            "--fix",
+            "--unsafe-fixes",
+            "--verify",
+            "--exit-zero",
+        ],
+        p.dir.path(),
+    );
+    assert!(err.contains("Fixed 7 findings (8 remaining)"), "{err}");
+    assert!(!err.contains("not applied"), "{err}");
     let before = fixture("shapes", "before.jl");
     let fixes = offered(&before);
     let has = |s: &str| fixes.iter().any(|f| f == s);
