@@ -6,14 +6,19 @@
 //!
 //! - [`attach`]: the driver, which runs the builders of each finding.
 //! - [`rebind_local`]: `z = similar(y); z .= f.(y)` and allocate-then-fill loops become a
-//!   binding of a new array (unsafe: the element type can change).
+//!   binding of a new array, only when it is provably the same array (see [`rebinding`]);
+//!   unsafe, since the element type can change, except `z = similar(y); z .= y` (or
+//!   `copyto!(z, y)`) -> `z = copy(y)`, which is safe.
 //! - [`non_mutating_variant`]: a helper that writes into its argument and returns it gets
-//!   a non-mutating twin, and the differentiated call sites switch to it (unsafe: callers
-//!   may rely on the mutation).
-//! - [`forwarddiff_wrap`]: `g(y)` becomes `Zygote.forwarddiff(g, y)` (unsafe: the argument
-//!   is no longer mutated, and the gradient comes from another AD).
-//! - [`rrule_skeleton`]: an `rrule` or `@non_differentiable` for the function (display
-//!   only: the pullback must be written by hand).
+//!   a non-mutating twin (never named like a Base export), and the differentiated call
+//!   sites switch to it (unsafe: callers may rely on the mutation).
+//! - [`forwarddiff_wrap`]: `g(y)` becomes `Zygote.forwarddiff(g, y)` when `y` is known to
+//!   be real numbers and `g` draws none at random; the title states the cost (unsafe: the
+//!   argument is no longer mutated, and the gradient comes from another AD).
+//! - [`rrule_skeleton`]: an `rrule` (with `NoTangent()` for what has no derivative, on a
+//!   non-mutating twin for an in-place function returning `nothing`) or
+//!   `@non_differentiable` for the function (display only: the pullback must be written
+//!   by hand).
 //! - [`guidance`]: help text for try/catch, mutable structs, boxed variables, nested AD.
 //! - [`rebinding`]: the recogniser of writes that can become bindings, which
 //!   [`rebind_local`] and [`non_mutating_variant`] share.

@@ -2,7 +2,7 @@
 //! it gets a non-mutating twin, and the differentiated call sites switch to it.
 
 use super::attach::Found;
-use super::rebinding::{foreign_mentions, rebinding, written_name, Rebinding};
+use super::rebinding::{foreign_mentions, rebinding, written_name, Extent, Rebinding};
 use super::tree::{callee_name, is_statement_call, named_children, occurrences};
 use super::tree::{reached_call_sites, FileCx, Occ};
 use crate::diagnostic::{Applicability, Edit, Fix, Location};
@@ -76,9 +76,21 @@ fn rewrites_of<'t>(
         .filter(|o| !fdef.signature.contains(Span::of(o.node)))
         .filter_map(|o| write_statement(o, var, cx.src))
         .collect();
+    // A parameter: all that is known of its array is its annotation's dimensions.
+    let ndims = fdef.param_index(var).and_then(|i| {
+        match crate::facts::type_family(fdef.params[i].annotation.as_deref()?)? {
+            crate::facts::TypeFamily::Array(Some(d)) => Some(d as usize),
+            _ => None,
+        }
+    });
+    let extent = Extent {
+        ndims,
+        like: vec![var.to_string()],
+        ..Extent::default()
+    };
     let mut rewrites: Vec<Rebinding> = Vec::new();
     for w in writes {
-        let r = rebinding(w, var, cx.src)?;
+        let r = rebinding(w, var, cx.src, &extent)?;
         if foreign_mentions(&r, var, cx.src, w) {
             return None;
         }
@@ -170,7 +182,7 @@ fn variant_text(
 
 /// Push the edits that make the differentiated call sites of `func` call `new_name`; false
 /// when one of them cannot (a statement call whose argument is not a local of its caller).
-fn call_site_edits(
+pub(super) fn call_site_edits(
     cx: &FileCx,
     func: FuncIdx,
     name: &str,
@@ -286,13 +298,19 @@ pub(super) fn returns_only(fnode: Node, var: &str, src: &str) -> bool {
     last_ok
 }
 
-/// `f!` -> `f`, unless the workspace already defines `f`; then `f_nonmutating`.
+/// `f!` -> `f`, unless the workspace already defines `f` or Base (or a package usually
+/// loaded beside Zygote) exports it (`step!` -> `step_nonmutating`, not `step`, which
+/// would shadow `Base.step`; the table is `[base_exports]` in the knowledge files); then
+/// `f_nonmutating`.
 pub(super) fn variant_name(cx: &FileCx, name: &str) -> String {
     let stripped = name.trim_end_matches('!');
     let taken = |n: &str| {
-        cx.a.facts
-            .iter()
-            .any(|f| f.functions.iter().any(|d| d.name.as_deref() == Some(n)))
+        cx.a.settings.knowledge.is_base_export(n)
+            || cx
+                .a
+                .facts
+                .iter()
+                .any(|f| f.functions.iter().any(|d| d.name.as_deref() == Some(n)))
     };
     if stripped != name && !taken(stripped) {
         stripped.to_string()

@@ -3,8 +3,9 @@
 //! nothing reads it in between.
 
 use super::attach::Found;
-use super::rebinding::{foreign_mentions, rebinding, written_name};
+use super::rebinding::{foreign_mentions, rebinding, written_name, Extent};
 use super::tree::{callee_name, is_broadcast, is_harmless_read, named_children, occurrences};
+use super::tree::{mentions_in_text, squeeze};
 use super::tree::{FileCx, Occ};
 use crate::diagnostic::{Applicability, Fix};
 use crate::facts::{AssignKind, FuncIdx, FunctionKind, Span};
@@ -15,10 +16,21 @@ use tree_sitter::{Node, Tree};
 /// `z = [e(i) for i in I]`), and drop the allocation when nothing reads it in between.
 ///
 /// Unsafe: `similar(y)` keeps `y`'s element type and `zeros(n)` is `Float64`, while the new
-/// array's element type is whatever the values are. Offered only when the local was made by
-/// an allocation in this function, is assigned nowhere else, is not captured by a closure,
-/// and nothing between the allocation and the write could hold a reference to it. The one
-/// safe case is `z = similar(y); z .= y`, which becomes `z = copy(y)`.
+/// array's element type is whatever the values are (`[f(x[i]) for i in 1:n]` has the type
+/// of `f`'s results, `Float32` or `Dual` or `Any` as may be; adlint cannot prove it is the
+/// allocation's), and a `push!` into `Float64[]` or `[]` becomes a comprehension typed by its
+/// values. Offered only when the local was made by an allocation in this function, is
+/// assigned nowhere else, is not captured by a closure, nothing between the allocation and
+/// the write could hold a reference to it, and the write fills it whole
+/// ([`super::rebinding`]).
+///
+/// Safe: `z = similar(y); z .= y` and `z = similar(y); copyto!(z, y)` (or `copy!`), which
+/// become `z = copy(y)`. `similar(y)` has `y`'s element type and axes, the write copies
+/// every element of `y` into it unchanged, and nothing saw `z` before: `copy(y)` is the same
+/// array, element for element, with the same element type and shape (for an `Array`, the
+/// usual case, the same type; for a range or a lazy wrapper, `copy` keeps `y`'s own type
+/// where `similar` made an `Array`, with the same elements). `similar(y, T)` is not this
+/// case: its element type is `T`.
 pub(super) fn build(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, found: &mut Found) {
     let fdef = &cx.facts.functions[func as usize];
     if fdef.kind == FunctionKind::TopLevel || fdef.kind.is_closure() {
@@ -40,18 +52,20 @@ pub(super) fn build(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, found: 
     if def.func != func || def.kind != AssignKind::Plain {
         return;
     }
-    let Some(r) = rebinding(site, &var, cx.src) else {
-        return;
-    };
     let Some(def_node) = def_node(tree, def.span) else {
         return;
     };
-    let fresh = def_node
-        .named_child(def_node.named_child_count().saturating_sub(1) as u32)
-        .is_some_and(|v| is_fresh(cx, v));
-    if !fresh {
+    let Some(alloc) = def_node.named_child(def_node.named_child_count().saturating_sub(1) as u32)
+    else {
+        return;
+    };
+    if !is_fresh(cx, alloc) {
         return;
     }
+    let extent = extent_of(cx, func, &var, alloc);
+    let Some(r) = rebinding(site, &var, cx.src, &extent) else {
+        return;
+    };
     let stmt = Span::of(r.stmt);
     if def.span.end > stmt.start || !def.block.contains(stmt) {
         return;
@@ -85,7 +99,9 @@ pub(super) fn build(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, found: 
     if between.iter().any(|o| !is_harmless_read(*o, cx.src)) {
         return;
     }
-    let in_stmt_reads = occurrences(r.stmt, &var, cx.src).len() > 1 || r.reads_old;
+    let in_stmt_reads = occurrences(r.stmt, &var, cx.src).len() > 1
+        || r.reads_old
+        || mentions_in_text(&r.value, &var);
     let same_block = r.stmt.parent().is_some_and(|p| p.id() == body.id());
     let drop_alloc = between.is_empty() && !in_stmt_reads && same_block;
     let mut edits = Vec::new();
@@ -93,9 +109,14 @@ pub(super) fn build(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, found: 
         edits.push(cx.edit(cx.statement_removal(def_node), String::new()));
     }
     edits.push(cx.edit(stmt, format!("{var} = {}", r.value)));
-    // `z = similar(y); z .= y` is `z = copy(y)`: the same values, shape and element type,
-    // and nothing else saw `z` before. That one is safe.
-    let same_as_copy = site.kind_str() == "compound_assignment_expression"
+    // `z = similar(y); z .= y` (or `copyto!(z, y)`) is `z = copy(y)`: the same values,
+    // shape and element type, and nothing else saw `z` before. That one is safe.
+    let copies = match site.kind_str() {
+        "compound_assignment_expression" => true,
+        "call_expression" => matches!(callee_name(site, cx.src), Some("copyto!" | "copy!")),
+        _ => false,
+    };
+    let same_as_copy = copies
         && r.value.starts_with("copy(")
         && similar_of(def_node, cx.src).is_some_and(|src_var| {
             r.value == format!("copy({src_var})")
@@ -112,6 +133,132 @@ pub(super) fn build(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, found: 
         },
         edits,
     });
+}
+
+/// What the allocation `alloc` of `var` says of its array ([`Extent`]): the lengths of
+/// `zeros(m, n)`, `Vector{T}(undef, n)`, `fill(v, n)`; the array `y` of `similar(y)`,
+/// `copy(y)`, `zero(y)` (with its number of dimensions when `y` is a parameter annotated
+/// with one, such as `y::AbstractVector`); or an empty vector (`T[]`, `Vector{T}()`).
+pub(super) fn extent_of(cx: &FileCx, func: FuncIdx, var: &str, alloc: Node) -> Extent {
+    let src = cx.src;
+    let mut extent = Extent {
+        like: vec![var.to_string()],
+        ..Extent::default()
+    };
+    let annotated_ndims = |name: &str| -> Option<usize> {
+        let fdef = &cx.facts.functions[func as usize];
+        let p = &fdef.params[fdef.param_index(name)?];
+        match crate::facts::type_family(p.annotation.as_deref()?)? {
+            crate::facts::TypeFamily::Array(Some(d)) => Some(d as usize),
+            _ => None,
+        }
+    };
+    match alloc.kind_str() {
+        "vector_expression" if alloc.named_child_count() == 0 => {
+            extent.empty = true;
+            extent.ndims = Some(1);
+            return extent;
+        }
+        "index_expression" => {
+            extent.empty = alloc
+                .named_child(1)
+                .is_some_and(|i| i.kind_str() == "vector_expression" && i.named_child_count() == 0);
+            extent.ndims = Some(1);
+            return extent;
+        }
+        "call_expression" => {}
+        _ => return extent,
+    }
+    let Some(callee) = alloc.named_child(0) else {
+        return extent;
+    };
+    let base = match callee.kind_str() {
+        "parametrized_type_expression" => callee.named_child(0).unwrap_or(callee),
+        _ => callee,
+    };
+    let name = squeeze(&src[base.byte_range()]);
+    let name = name.rsplit('.').next().unwrap_or(&name).to_string();
+    let args: Vec<Node> = alloc.named_child(1).map(named_children).unwrap_or_default();
+    if args.iter().any(|a| {
+        matches!(
+            a.kind_str(),
+            "splat_expression" | "assignment" | "keyword_argument"
+        )
+    }) {
+        return extent;
+    }
+    let text = |n: &Node| src[n.byte_range()].to_string();
+    let is_type = |n: &Node| {
+        let t = text(n);
+        matches!(
+            n.kind_str(),
+            "parametrized_type_expression" | "curly_expression"
+        ) || t.starts_with("eltype(")
+            || t.starts_with("typeof(")
+            || t.chars().next().is_some_and(char::is_uppercase)
+    };
+    let dims: Vec<Node> = match name.as_str() {
+        "zeros" | "ones" | "rand" | "randn" | "trues" | "falses" => {
+            args.iter().copied().skip_while(|a| is_type(a)).collect()
+        }
+        "fill" => args.iter().copied().skip(1).collect(),
+        "Vector" | "Matrix" | "Array" => {
+            if args.is_empty() && name == "Vector" {
+                extent.empty = true;
+                extent.ndims = Some(1);
+                return extent;
+            }
+            match args.first() {
+                Some(u) if text(u) == "undef" => args.iter().copied().skip(1).collect(),
+                _ => return extent,
+            }
+        }
+        "similar" | "copy" | "zero" | "deepcopy" => {
+            let Some(first) = args.first().filter(|a| a.kind_str() == "identifier") else {
+                return extent;
+            };
+            let rest: Vec<Node> = args
+                .iter()
+                .copied()
+                .skip(1)
+                .skip_while(|a| is_type(a))
+                .collect();
+            if rest.is_empty() {
+                let y = text(first);
+                extent.ndims = annotated_ndims(&y);
+                extent.like.push(y);
+                return extent;
+            }
+            if name != "similar" {
+                return extent;
+            }
+            rest
+        }
+        _ => return extent,
+    };
+    // `zeros(size(y))`: the axes of `y`; `zeros((m, n))`: the lengths in the tuple.
+    if let [one] = dims.as_slice() {
+        let t = squeeze(&text(one));
+        if let Some(y) = t.strip_prefix("size(").and_then(|r| r.strip_suffix(')')) {
+            if y.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                extent.ndims = annotated_ndims(y);
+                extent.like.push(y.to_string());
+            }
+            return extent;
+        }
+        if one.kind_str() == "tuple_expression" {
+            let lens: Vec<String> = named_children(*one).iter().map(text).collect();
+            extent.ndims = Some(lens.len());
+            extent.dims = Some(lens);
+            return extent;
+        }
+    }
+    if dims.is_empty() {
+        return extent;
+    }
+    extent.ndims = Some(dims.len());
+    extent.dims = Some(dims.iter().map(text).collect());
+    extent
 }
 
 /// `y` of `z = similar(y)`.

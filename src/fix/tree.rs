@@ -383,3 +383,20 @@ pub(super) fn reached_call_sites<'a>(
             })
         })
 }
+
+/// Code text without whitespace and without `Base.` qualifiers, to compare iterators and
+/// lengths as written: `1 : length(z)` and `Base.OneTo(n)` become `1:length(z)`, `OneTo(n)`.
+pub(super) fn squeeze(text: &str) -> String {
+    let t: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    t.replace("Base.", "")
+}
+
+/// Whether `name` occurs in `text` as a whole identifier (`z` in `size(z)`, not in `zz`).
+pub(super) fn mentions_in_text(text: &str, name: &str) -> bool {
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_' || c == '!';
+    text.match_indices(name).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + name.len()..].chars().next();
+        !before.is_some_and(|c| is_ident(c) || c == '.') && !after.is_some_and(is_ident)
+    })
+}

@@ -219,6 +219,7 @@ struct FunctionsFile {
     higher_order: Vec<HigherOrderRow>,
     origins: Origins,
     fresh: NamesRow,
+    base_exports: NamesRow,
     known: NamesRow,
 }
 
@@ -292,6 +293,9 @@ pub struct Knowledge {
     bool_arrays: HashSet<String>,
     /// Makers whose result is a new array nothing else refers to (`[fresh]`).
     fresh: HashSet<String>,
+    /// Names exported by Base and the usual packages that a twin of `f!` must not take
+    /// (`[base_exports]`).
+    base_exports: HashSet<String>,
     known: HashSet<String>,
     macros: HashMap<String, MacroClass>,
     /// Macros whose value is a layer that runs their do-block when called.
@@ -558,6 +562,7 @@ fn load() -> Knowledge {
         origins,
         bool_arrays,
         fresh: functions.fresh.names.into_iter().collect(),
+        base_exports: functions.base_exports.names.into_iter().collect(),
         known: functions.known.names.into_iter().collect(),
         macros: macro_map,
         layer_macros: macros.layer.names.into_iter().collect(),
@@ -633,6 +638,12 @@ impl Knowledge {
         self.fresh.contains(name)
     }
 
+    /// Whether Base or a package loaded beside Zygote exports `name` (`step`, `reverse`):
+    /// a function of that name defined by the user would shadow it.
+    pub fn is_base_export(&self, name: &str) -> bool {
+        self.base_exports.contains(name)
+    }
+
     /// Whether `name(...)` makes an array of `Bool` (`falses`, `BitVector`).
     pub fn makes_bool_array(&self, name: &str) -> bool {
         self.bool_arrays.contains(name)
@@ -686,6 +697,13 @@ mod tests {
         assert!(k.foreign_call(&[], "time", 0).is_some());
         assert!(k.foreign_call(&[], "time_ns", 0).is_none());
         assert_eq!(k.origin("Dict"), Some(OriginKind::Dict));
+    }
+
+    #[test]
+    fn base_exports_hold_the_names_twins_must_not_take() {
+        let k = get();
+        assert!(k.is_base_export("step") && k.is_base_export("reverse"));
+        assert!(!k.is_base_export("scale") && !k.is_base_export("g_inner"));
     }
 
     #[test]

@@ -459,12 +459,19 @@ fn outcome_worse(
             n.reason
         )),
         (Outcome::Failed { all: was, .. }, Outcome::Failed { all: now, .. }) => {
-            let same = |x: &SiteRef, y: &SiteRef| {
-                x.path == y.path
-                    && x.line == y.line
-                    && first_line(&x.message) == first_line(&y.message)
-            };
-            let new = now.iter().find(|s| !was.iter().any(|w| same(w, s)))?;
+            // Sites are told apart by file and message, not line: a fix moves lines. A
+            // message that fails more often than before is a new failure.
+            let key = |x: &SiteRef| (x.path.clone(), first_line(&x.message));
+            let mut left: Vec<_> = was.iter().map(key).collect();
+            let new = now
+                .iter()
+                .find(|s| match left.iter().position(|k| *k == key(s)) {
+                    Some(i) => {
+                        left.swap_remove(i);
+                        false
+                    }
+                    None => true,
+                })?;
             Some(format!(
                 "{at} fails after the fix at {}, which did not fail before: {}",
                 display(analysis, &new.path, new.line),

@@ -76,9 +76,11 @@ Give the re-bound value a new name, make the variable local to the closure, or b
 `let` block (`let x = x; ... end`) right before the closure.
 
 ## Fix safety
-Renaming changes every later use, and a `let` copy freezes the value the closure sees; adlint
-shows both rewrites of the user's own code in the help (`f = let s = s; () -> s + x end`, or
-`s2 = ...` for the re-binding) but never applies them.
+A `let` copy freezes the value the closure sees, and a closure that re-binds the variable
+stays boxed, so the help shows it (`f = let s = s; () -> s + x end`) only when every
+assignment of the variable comes before the closure is made; otherwise it shows the user's
+code with a `Ref` that the closure and the re-bindings share (`s = Ref(0.0)`,
+`f = () -> s[] + x`, `s[] = 1.0`), which keeps the result. adlint never applies either.
 "#;
 
 /// One binding event of a variable in the enclosing function or in the closure.

@@ -51,21 +51,26 @@ When the target is a local made by an allocation (`similar`, `zeros`, `Vector{T}
 a literal or a broadcast) in the same function, assigned nowhere else, not captured by a
 closure and not read in between except for its shape, adlint offers `z = similar(y);
 z .= f.(y)` -> `z = f.(y)` (the allocation is dropped when nothing reads it in between;
-`z .+= v` becomes `z = z .+ v`). This fix is **unsafe**: `similar(y)` keeps `y`'s element
-type and `zeros(n)` is `Float64`, while the new array's element type is whatever `f`
-returns. The one **safe** case is `z = similar(y); z .= y` -> `z = copy(y)`: same values,
-shape and element type. `--fix --unsafe-fixes` applies unsafe fixes; `--fix` alone applies
-safe ones.
+`z .+= v` becomes `z = z .+ v`), when an operand of the broadcast has `z`'s axes (else `z .=`
+would repeat a shorter value into `z`). This fix is **unsafe**: `similar(y)` keeps `y`'s
+element type and `zeros(n)` is `Float64`, while the new array's element type is whatever `f`
+returns. The **safe** case is `z = similar(y); z .= y` (or `copyto!(z, y)`) -> `z = copy(y)`:
+same values, shape and element type. `--fix --unsafe-fixes` applies unsafe fixes; `--fix`
+alone applies safe ones.
 
 When the target is an argument of a helper that returns it (`x .= 2 .* x; return x`), adlint
 adds a non-mutating twin (`f(x) = 2 .* x`) next to it and switches the differentiated call
-sites to it (`f!(z)` as a statement becomes `z = f(z)`). **Unsafe**: callers may rely on the
-mutation; the original function is kept for them. For a helper of one argument whose body
-can take dual numbers (no `Float64` annotations, no `zeros(n)`-style `Float64` buffers),
-adlint also offers `g(y)` -> `Zygote.forwarddiff(g, y)` (**unsafe**: `y` is no longer
-modified, and ForwardDiff's cost grows with the input size); the help says what blocks it
-otherwise. An `rrule` skeleton for the function is shown too (**display-only**: its pullback
-must be written by hand; editors offer it as a code action).
+sites to it (`f!(z)` as a statement becomes `z = f(z)`); a twin never takes a name Base
+exports (`step!` gets `step_nonmutating`). **Unsafe**: callers may rely on the mutation; the
+original function is kept for them. For a helper of one argument that is a real number or an
+array of them (by its annotation, or `rand(n)`, `zeros(n)` or a number at every
+differentiated call), whose body can take dual numbers (no `Float64` annotations, no
+`zeros(n)`-style `Float64` buffers) and draws no random numbers, adlint also offers `g(y)` ->
+`Zygote.forwarddiff(g, y)`, its title stating the cost: one forward pass per chunk of at most
+12 input elements (**unsafe**: `y` is no longer modified, and the gradient comes from
+another AD); the help says what blocks it otherwise. An `rrule` skeleton for the function is
+shown too (**display-only**: its pullback must be written by hand; editors offer it as a
+code action); an in-place helper that returns `nothing` gets it on a non-mutating twin.
 "#;
 
 impl Rule for BroadcastAssignment {

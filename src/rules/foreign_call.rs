@@ -52,10 +52,12 @@ result does not depend on the differentiated input).
 ## Fix safety
 adlint generates a `ChainRulesCore.rrule` skeleton for the function that makes the foreign
 call: the primal call, a named pullback that returns `NoTangent()` for the function and a
-`ChainRulesCore.@not_implemented` placeholder per argument, and the `import ChainRulesCore`
-it needs. When the function's result does not depend on its arguments (`jtime(x) =
-ccall(:clock, Int32, ())`) it offers `ChainRulesCore.@non_differentiable jtime(::Any)`
-instead. Both are **display-only**: the pullback's math must be written by hand and a wrong
+`ChainRulesCore.@not_implemented` placeholder per differentiable argument, and the
+`import ChainRulesCore` it needs. Integer, `Bool` and `AbstractRNG` arguments, and named
+top-level functions passed at every call, get `NoTangent()` (a closure keeps its
+placeholder: it may carry differentiable state). When the function's result does not depend
+on its arguments (`jtime(x) = ccall(:clock, Int32, ())`), or none of them is differentiable,
+it offers `ChainRulesCore.@non_differentiable jtime(::Any)` instead. Both are **display-only**: the pullback's math must be written by hand and a wrong
 `@non_differentiable` silently zeroes gradients, so `--fix` never applies them; editors
 offer them as code actions.
 "#;

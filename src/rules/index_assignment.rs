@@ -57,17 +57,32 @@ for the function that writes.
 For `z = similar(y)` (or `zeros`, `ones`, `fill`, `Vector{T}(undef, n)`) followed by a loop
 whose only statement is `z[i] = e(i)` (or `z[i, j] = e(i, j)` in two nested loops, or one
 loop over two iterators), adlint offers `z = [e(i) for i in I]` /
-`z = [e(i, j) for i in I, j in J]`. It is offered only when `z` is a fresh local not
-captured, aliased or read in the loop (a recurrence like `z[i] = z[i-1] + y[i]` is not a
-map), the loop has no second effect, and the inner iterator does not depend on the outer
-variable. The fix is **unsafe**: the comprehension's element type is that of the values, not
-`similar(y)`'s or `Float64`.
+`z = [e(i, j) for i in I, j in J]`, only when it provably makes the same array:
+
+- the loops run over exactly `z`'s axes: `1:n` for `zeros(n)`, `eachindex(z)`, `axes(z, 1)`,
+  `1:length(z)`, `eachindex(y)` for `similar(y)`, `1:m` and `1:n` for `zeros(m, n)`. A
+  partial or offset range (`1:n-1`, `2:n`) is refused: it leaves elements as allocated;
+- the written index is the bare loop variable (`z[i]`, not `z[i+1]` or `z[2i]`);
+- the shape is kept: nested loops give a matrix comprehension; a single loop over all the
+  elements of an array not known to be a vector (`eachindex(z)` of `z = similar(y)`, with `y`
+  not annotated as a vector) gives `reshape([e for i in eachindex(z)], size(y))`;
+- a reversed range (`n:-1:1`) becomes the forward range (the same elements in order), and a
+  comprehension that evaluates in another order than the loops is refused when the value
+  draws random numbers or prints;
+- `z` is a fresh local not captured, aliased or read in the loop (a recurrence like
+  `z[i] = z[i-1] + y[i]` is not a map), and the loop has no second effect.
+
+The fix is **unsafe**: the comprehension's element type is that of the values (`f(x[i])` may
+be `Float32`, a dual number or `Any`), not `similar(y)`'s or `Float64`, and adlint cannot
+prove them equal.
 
 When the array is an argument that the helper fills and returns (the limitations page's
-`g_inner!`), adlint adds a non-mutating twin (`g_inner(x, y) = [2 * y[i] for i in
-eachindex(x, y)]`) and switches the differentiated call sites (`g_inner!(z, y)` becomes
-`z = g_inner(z, y)`): **unsafe**, since callers may rely on the mutation; the original stays.
-`Zygote.forwarddiff` and an `rrule` skeleton are offered as for `broadcast-assignment`.
+`g_inner!`), adlint adds a non-mutating twin (`g_inner(x, y) = reshape([2 * y[i] for i in
+eachindex(x, y)], size(x))`, since `x` may be a matrix) and switches the differentiated call
+sites (`g_inner!(z, y)` becomes `z = g_inner(z, y)`): **unsafe**, since callers may rely on
+the mutation; the original stays. A twin never takes a name Base exports (`step!` gets
+`step_nonmutating`, not `step`). `Zygote.forwarddiff` and an `rrule` skeleton are offered as
+for `broadcast-assignment`.
 "#;
 
 impl Rule for IndexAssignment {

@@ -58,12 +58,15 @@ Collect results with a comprehension or `map` instead of `push!`; use the non-mu
 variant (`sort`, `reverse`, `map`, `A * B`, `cumsum`) of in-place functions.
 
 ## Fix safety
-`out = T[]` (or `[]`) followed by a loop whose only statement is `push!(out, e)`, possibly
-under one `if` and in nested loops, becomes `out = [e for x in xs if c]`. The fix is
-**unsafe**: the comprehension's element type is that of the values (an untyped `[]` becomes
-a concretely typed vector, `T[]` may become another type). It is not offered when `out` is
-used before the loop, captured, or read inside it. An `rrule` skeleton for the function is
-shown (**display-only**).
+`out = T[]` (or `[]`, `Vector{T}()`) followed by a loop whose only statement is
+`push!(out, e)`, possibly under one `if` and in nested loops, becomes
+`out = [e for x in xs if c]` (the `if` becomes the comprehension's filter; a single loop
+without one over something not known to be a vector gets `vec(...)`, since a comprehension
+over a matrix is a matrix). The fix is **unsafe**: the comprehension's element type is that of
+the values (an untyped `[]` becomes a concretely typed vector, `T[]` may become another type).
+It is not offered when `out` does not start empty, is used before the loop, captured, or read
+inside it. `z = similar(y); copyto!(z, y)` becomes `z = copy(y)` (**safe**: the same values,
+element type and shape). An `rrule` skeleton for the function is shown (**display-only**).
 "#;
 
 /// A call that goes to a library function, not to a workspace method of the same name.

@@ -58,9 +58,10 @@ not need a gradient) or given an `rrule`.
 
 ## Fix safety
 There is no automatic fix: the condition that replaces the `catch` depends on what can
-throw. The help rewrites the user's own `try e catch; s end` as `<condition> ? s : e`, with
-the condition filled in for the common domain errors (`sqrt(x)` -> `x < 0`, `log(x)` ->
-`x <= 0`), or suggests moving the try/catch into a helper with an `rrule`.
+throw. For the common domain errors the help rewrites the user's own `try e catch; s end`
+(`sqrt(x)` -> `x < 0 ? s : sqrt(x)`, `log(x)` -> `x <= 0`); otherwise it says which call to
+guard and shows the helper to give an `rrule`, as real code
+(`myfun_or_fallback(x) = try myfun(x) catch; 0.0 end`).
 "#;
 
 impl Rule for TryCatch {

@@ -109,11 +109,11 @@ fn json_snapshot_of_a_multi_file_case() {
             }],
             "fixes": [
             {
-                "title": "Add the non-mutating `g_inner(x, y) = [2 * y[i] for i in eachindex(x, y)]` and call it from differentiated code",
+                "title": "Add the non-mutating `g_inner(x, y) = reshape([2 * y[i] for i in eachindex(x, y)], size(x))` and call it from differentiated code",
                 "applicability": "unsafe",
                 "edits": [
                 {"path": "src/model.jl", "start": {"line": 6, "column": 4}, "end": {"line": 6, "column": 4},
-                 "replacement": "\n\ng_inner(x, y) = [2 * y[i] for i in eachindex(x, y)]"},
+                 "replacement": "\n\ng_inner(x, y) = reshape([2 * y[i] for i in eachindex(x, y)], size(x))"},
                 {"path": "src/model.jl", "start": {"line": 10, "column": 5}, "end": {"line": 10, "column": 19},
                  "replacement": "z = g_inner(z, y)"}
                 ]

@@ -586,7 +586,6 @@ async fn opening_a_workspace_file_brings_its_fixes() {
     assert_eq!(
         titles,
         [
-            "Let ForwardDiff differentiate `helper!`: `Zygote.forwarddiff(helper!, x)`",
             "Define a `ChainRulesCore.rrule` for `helper!` (skeleton)",
             "Suppress index-assignment on this line",
             "Suppress index-assignment in this function"
@@ -746,15 +745,14 @@ async fn code_actions_suppress_on_line_and_in_function() {
         titles,
         [
             "Add the non-mutating `f(x) = 2 .* x` and call it from differentiated code",
-            "Let ForwardDiff differentiate `f!`: `Zygote.forwarddiff(f!, x)`",
             "Define a `ChainRulesCore.rrule` for `f!` (skeleton)",
             "Suppress broadcast-assignment on this line",
             "Suppress broadcast-assignment in this function"
         ]
     );
     // The rrule skeleton is display-only on the command line and an ordinary action here.
-    assert_eq!(actions[2]["kind"], "quickfix");
-    let edits = actions[2]["edit"]["changes"][&uri].as_array().unwrap();
+    assert_eq!(actions[1]["kind"], "quickfix");
+    let edits = actions[1]["edit"]["changes"][&uri].as_array().unwrap();
     let with_rule = apply_edits(MUTATE, edits);
     assert!(
         with_rule.starts_with("using Zygote\nimport ChainRulesCore\nfunction f!(x)\n")
@@ -767,14 +765,14 @@ async fn code_actions_suppress_on_line_and_in_function() {
         apply_edits(MUTATE, edits),
         "using Zygote\nfunction f!(x)\n    x .= 2 .* x\n    return x\nend\n\nf(x) = 2 .* x\ngradient(x -> sum(f(x)), rand(3))\n"
     );
-    assert_eq!(actions[3]["kind"], "quickfix");
-    assert_eq!(actions[3]["diagnostics"][0]["code"], "broadcast-assignment");
-    let edits = actions[3]["edit"]["changes"][&uri].as_array().unwrap();
+    assert_eq!(actions[2]["kind"], "quickfix");
+    assert_eq!(actions[2]["diagnostics"][0]["code"], "broadcast-assignment");
+    let edits = actions[2]["edit"]["changes"][&uri].as_array().unwrap();
     assert_eq!(
         apply_edits(MUTATE, edits),
         "using Zygote\nfunction f!(x)\n    # adlint: ignore[broadcast-assignment]\n    x .= 2 .* x\n    return x\nend\ngradient(x -> sum(f!(x)), rand(3))\n"
     );
-    let edits = actions[4]["edit"]["changes"][&uri].as_array().unwrap();
+    let edits = actions[3]["edit"]["changes"][&uri].as_array().unwrap();
     assert_eq!(
         apply_edits(MUTATE, edits),
         "using Zygote\n# adlint: ignore[broadcast-assignment]\nfunction f!(x)\n    x .= 2 .* x\n    return x\nend\ngradient(x -> sum(f!(x)), rand(3))\n"

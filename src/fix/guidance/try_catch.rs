@@ -50,13 +50,31 @@ pub(in crate::fix) fn build(cx: &FileCx, node: Node) -> Option<String> {
             }
         })
         .flatten();
-    let rewritten = match condition {
-        Some(c) => format!("`{c} ? {fallback} : {tried_text}`"),
-        None => {
-            format!("`<condition under which {tried_text} throws> ? {fallback} : {tried_text}`")
-        }
-    };
+    if let Some(c) = condition {
+        return Some(format!(
+            "return the sentinel without try/catch by testing for the failing case first: `{c} ? {fallback} : {tried_text}`; or move the try/catch into a helper with a `ChainRulesCore.rrule`"
+        ));
+    }
+    // No known condition: no made-up one either. The helper is real code when the tried
+    // expression is a call of plain names.
+    let helper = (tried.kind_str() == "call_expression")
+        .then(|| {
+            let name = callee_name(*tried, cx.src)?;
+            let args = named_children(tried.named_child(1)?);
+            let names: Vec<&str> = args
+                .iter()
+                .map(|a| (a.kind_str() == "identifier").then(|| cx.text(*a)))
+                .collect::<Option<_>>()?;
+            let helper = format!("{}_or_fallback", name.trim_end_matches('!'));
+            Some(format!(
+                ": `{helper}({}) = try {tried_text} catch; {fallback} end`, and call `{helper}({})`",
+                names.join(", "),
+                names.join(", ")
+            ))
+        })
+        .flatten()
+        .unwrap_or_default();
     Some(format!(
-        "return the sentinel without try/catch by testing for the failing case first: {rewritten}; or move the try/catch into a helper with a `ChainRulesCore.rrule`"
+        "return the sentinel without try/catch: test before `{tried_text}` for the inputs on which it throws, and return `{fallback}` for them; or move the try/catch into a helper with a `ChainRulesCore.rrule`{helper}"
     ))
 }

@@ -6,7 +6,7 @@ function bcast(y)
 end
 
 function fill1(y)
-    z = [2 * y[i] for i in eachindex(y)]
+    z = reshape([2 * y[i] for i in eachindex(y)], size(y))
     return sum(z)
 end
 
@@ -20,7 +20,7 @@ function collect_pos(xs)
     return sum(out)
 end
 
-function aliased(y)
+function aliased(y::AbstractVector{<:Real})
     z = similar(y)
     w = z
     z .= 2 .* y
@@ -53,5 +53,5 @@ function uses_shape(y)
     return sum(z)
 end
 
-loss(y) = bcast(y) + fill1(y) + fill2(y, y) + collect_pos(y) + Zygote.forwarddiff(aliased, y) + Zygote.forwarddiff(second_effect, y) + Zygote.forwarddiff(reads_z, y) + uses_shape(y)
+loss(y) = bcast(y) + fill1(y) + fill2(y, y) + collect_pos(y) + Zygote.forwarddiff(aliased, y) + second_effect(y) + reads_z(y) + uses_shape(y)
 gradient(loss, rand(3))

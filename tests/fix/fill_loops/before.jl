@@ -34,7 +34,7 @@ function collect_pos(xs)
     return sum(out)
 end
 
-function aliased(y)
+function aliased(y::AbstractVector{<:Real})
     z = similar(y)
     w = z
     z .= 2 .* y

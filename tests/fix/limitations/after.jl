@@ -18,7 +18,7 @@ function g_inner!(x, y)
     return x
 end
 
-g_inner(x, y) = [2 * y[i] for i in eachindex(x, y)]
+g_inner(x, y) = reshape([2 * y[i] for i in eachindex(x, y)], size(x))
 
 function g_outer(y)
     z = similar(y)

@@ -2,10 +2,10 @@ using Zygote
 
 # central differences, written the obvious imperative way
 function fd_grad(f, x; h = 1e-6)
-    g = map(eachindex(x)) do i
+    g = reshape(map(eachindex(x)) do i
         e = [j == i ? h : 0.0 for j in eachindex(x)]
         (f(x .+ e) - f(x .- e)) / (2h)
-    end
+    end, size(x))
     return g
 end
 
