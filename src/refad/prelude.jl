@@ -218,3 +218,19 @@ function train!(loss, ps::Params, data, opt)
   end
   return nothing
 end
+
+# ---------------------------------------------------------------- LinearAlgebra
+
+# `I`: arithmetic with it (`A + I`, `2I`, `I * x`) and `Matrix(I, m, n)` are builtins.
+struct UniformScaling
+  λ
+end
+const I = UniformScaling(true)
+# Julia's `I(n)` is a `Diagonal`; here it is the dense matrix with the same entries.
+(J::UniformScaling)(n::Integer) = Matrix(J, n, n)
+
+# `qr(A)` (square A) returns one: `F.Q`, `F.R`, or `Q, R = qr(A)`.
+struct QRCompactWY
+  Q
+  R
+end

@@ -511,6 +511,41 @@ pub fn construct(
         ("Symbol", [x]) => Ok(Value::Sym(Rc::from(to_display(x).as_str()))),
         ("Tuple", [x]) => Ok(Value::tuple(it.iterate(x)?)),
         _ if base == "Dict" => call_builtin(it, &nm("Dict"), args, vec![], span),
+        _ if base == "Matrix" && args.first().and_then(linalg::uniform_scaling).is_some() => {
+            // Matrix(I, m, n), Matrix{T}(I, m, n)
+            let lambda = match &args[0] {
+                Value::Struct(o) => o.fields.borrow()[0].clone(),
+                _ => Value::Nothing,
+            };
+            let dims = dims_from(it, &args[1..])?;
+            let [m, n] = dims[..] else {
+                return Err(it.unsupported(&format!("constructor {t} with these arguments"), span));
+            };
+            element_count(it, &dims)?;
+            let elty = match t.split('{').nth(1).map(|s| s.trim_end_matches('}')) {
+                Some("Float64") => ElTy::F64,
+                Some("Float32") => ElTy::F32,
+                Some("Int") | Some("Int64") => ElTy::I64,
+                Some("Bool") => ElTy::Bool,
+                Some(_) => ElTy::Any,
+                None => promote_elty(std::slice::from_ref(&lambda)),
+            };
+            let zero = match elty {
+                ElTy::F64 | ElTy::F32 => Value::F(0.0),
+                ElTy::I64 => Value::Int(0),
+                _ => Value::Bool(false),
+            };
+            let data = (0..m * n)
+                .map(|i| {
+                    if i % m == i / m {
+                        convert_el(lambda.clone(), elty)
+                    } else {
+                        convert_el(zero.clone(), elty)
+                    }
+                })
+                .collect();
+            Ok(Value::arr(vec![m, n], data, elty))
+        }
         _ if matches!(base, "Vector" | "Matrix" | "Array") => {
             let elty = match t.split('{').nth(1).map(|s| s.trim_end_matches('}')) {
                 Some("Float64") => ElTy::F64,
