@@ -13,15 +13,18 @@
 //! The domains:
 //! - `numbers.rs`: arithmetic, comparison, logic, the one-argument math functions and their
 //!   derivatives;
-//! - `arrays.rs`: shape, ranges, construction, copying, concatenation, ordering;
+//! - `arrays.rs`: shape, ranges, construction, copying, concatenation (`cat` with any
+//!   `dims`), `circshift`, `mapslices`, ordering;
 //! - `indexing.rs`: `getindex`, `setindex!` and iteration;
 //! - `broadcast.rs`: broadcasting, `map`, `foreach`, `filter` and `.=`;
 //! - `reductions.rs`: `sum`, `prod`, `maximum`, folds, `any`/`all`, `softmax`;
-//! - `linalg.rs`: matrix product, `dot`, `norm`, transposes, `diag`, `tr`;
+//! - `linalg.rs`: matrix product, `dot`, `norm`, transposes, `diag`, `tr`, `\\`, `inv`,
+//!   `det`, `qr`, `mul!`, `I`;
 //! - `mutation.rs`: in-place array functions, which record Zygote's mutation events;
 //! - `collections.rs`: `Dict`, tuples, named tuples, pairs, `Ref`, membership;
 //! - `strings.rs`: `string`, `repr`, `Symbol`;
 //! - `io.rs`: printing (which prints nothing), clocks, `include`;
+//! - `iterators.rs`: `Base.Iterators` (`product`, `take`, `partition`, ...), materialised;
 //! - `errors.rs`: `error`, `throw`, `rethrow` and the exception constructors;
 //! - `reflection.rs`: types, fields and properties;
 //! - `random.rs`: `rand`, `randn`, `seed!` and the generator;
@@ -39,6 +42,7 @@ mod collections;
 mod errors;
 mod indexing;
 mod io;
+mod iterators;
 mod linalg;
 mod mutation;
 mod numbers;
@@ -116,6 +120,7 @@ const DOMAINS: &[&[Builtin]] = &[
     collections::BUILTINS,
     strings::BUILTINS,
     io::BUILTINS,
+    iterators::BUILTINS,
     errors::BUILTINS,
     reflection::BUILTINS,
     random::BUILTINS,

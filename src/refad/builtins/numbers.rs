@@ -166,6 +166,31 @@ pub(super) fn unary_builtin(it: &mut Interp, c: Call) -> R<Value> {
     let name: &str = c.name;
     match c.args.as_slice() {
         [x @ Value::Arr(_)] if name == "inv" => it.inv_matrix(x, c.span),
+        [x @ Value::Arr(a)] if matches!(name, "float" | "identity") => {
+            if name == "identity" {
+                return Ok(x.clone());
+            }
+            let (dims, data, elty) = {
+                let a = a.borrow();
+                (a.dims.clone(), a.data.clone(), a.elty)
+            };
+            match elty {
+                ElTy::F64 | ElTy::F32 => Ok(x.clone()),
+                ElTy::I64 | ElTy::Bool => Ok(Value::arr(
+                    dims,
+                    data.into_iter().map(|v| convert_el(v, ElTy::F64)).collect(),
+                    ElTy::F64,
+                )),
+                ElTy::Any => {
+                    let mut out = vec![];
+                    for v in &data {
+                        out.push(it.unary("float", v)?);
+                    }
+                    let t = promote_elty(&out);
+                    Ok(Value::arr(dims, out, t))
+                }
+            }
+        }
         [x @ Value::Arr(a)]
             if a.borrow().dims.len() == 2 && a.borrow().dims[0] == a.borrow().dims[1] =>
         {
