@@ -457,6 +457,11 @@ pub fn construct(
     kw: Vec<(Name, Value)>,
     span: Span,
 ) -> R<Value> {
+    // `T{P}(args...)` of a struct `T`: its parameters are not modelled
+    let t = &match t.split_once('{') {
+        Some((base, _)) if it.structs.contains_key(base) => nm(base),
+        _ => t.clone(),
+    };
     if let Some(sd) = it.structs.get(t).cloned() {
         if args.len() != sd.fields.len() {
             return Err(it.throw(
