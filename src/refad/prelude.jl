@@ -404,7 +404,8 @@ function (bn::BatchNorm)(x)
   if __within_gradient()
     μ = mean(x; dims = 2)
     σ² = mean((x .- μ) .^ 2; dims = 2)
-    ignore_derivatives() do
+    # once per entry call: not in the finite-difference evaluations the interpreter adds
+    __forward_pass() && ignore_derivatives() do
       m = bn.momentum
       n = size(x, 2)
       bn.μ = (1 - m) .* bn.μ .+ m .* vec(μ)

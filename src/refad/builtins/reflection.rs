@@ -1,6 +1,6 @@
 //! Types, fields and properties: `isa`, `typeof`, `eltype`, `convert`, `getfield`,
 //! `setproperty!`, `propertynames`, `isnothing`, `__new` (what `new(...)` lowers to), and the
-//! prelude's helpers `__namedtuple`, `__unsupported`, `__within_gradient`.
+//! prelude's helpers `__namedtuple`, `__unsupported`, `__within_gradient`, `__forward_pass`.
 
 use super::super::interp::{Interp, R};
 use super::super::ir::{Name, Ty};
@@ -63,6 +63,12 @@ pub(super) const BUILTINS: &[Builtin] = &[
     Builtin {
         names: &["__within_gradient"],
         call: |_, _| Ok(Value::Bool(super::zygote::within_gradient())),
+    },
+    Builtin {
+        // false in the finite-difference evaluations an entry adds (they run untracked), so
+        // that prelude state (BatchNorm's running statistics) changes once per entry call
+        names: &["__forward_pass"],
+        call: |it, _| Ok(Value::Bool(it.tape.is_some())),
     },
     Builtin {
         names: &["Float64", "Int", "nfields", "nothing"],
