@@ -804,17 +804,27 @@ impl Interp {
     }
 
     /// Zygote's message for a foreign call it meets in its reverse pass, in the form of the
-    /// emulated version.
+    /// emulated version: from v0.6.44 it prints the call's IR expression.
     pub fn foreigncall_message(&self, fname: &str, ret: &str, argtys: &str) -> String {
+        self.foreigncall_text(&format!(
+            "$(Expr(:foreigncall, :(:{fname}), {ret}, svec({argtys}), 0, :(:ccall)))"
+        ))
+    }
+
+    /// The same for a foreign call made deep inside a Base function (`what` names it),
+    /// whose IR expression the interpreter does not render: it names the call instead.
+    pub fn foreigncall_in(&self, what: &str) -> String {
+        self.foreigncall_text(&format!("({what})"))
+    }
+
+    fn foreigncall_text(&self, shown: &str) -> String {
         let v = self.version.unwrap_or((0, 7, 12));
         if v <= (0, 6, 40) {
             "Can't differentiate foreigncall expression".to_string()
         } else if v <= (0, 6, 43) {
             "Can't differentiate foreigncall expression.".to_string()
         } else {
-            format!(
-                "Can't differentiate foreigncall expression $(Expr(:foreigncall, :(:{fname}), {ret}, svec({argtys}), 0, :(:ccall)))."
-            )
+            format!("Can't differentiate foreigncall expression {shown}.")
         }
     }
 

@@ -34,6 +34,7 @@ const MODULES: &[&str] = &[
     "Losses",
     "Optimise",
     "Train",
+    "Iterators",
 ];
 
 pub fn is_module(name: &str) -> bool {

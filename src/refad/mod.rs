@@ -49,14 +49,36 @@
 //!
 //! The prelude (`prelude.jl`, Julia run before the user's files) provides `Dense`, `Chain`,
 //! `relu`/`sigmoid`/`softmax`/`logsoftmax`, `mse`, `logitcrossentropy`, `crossentropy`,
-//! `Descent`, `Adam`, `setup`, `update!`, `train!`, `params`/`Params`, `var`, `std`.
-//! Entry calls made inside prelude code (e.g. by `train!`) are attributed to the user's call.
+//! `Descent`, `Adam`, `setup`, `update!`, `train!`, `params`/`Params`, `var`, `std`; Flux's
+//! `Conv` (1-d/2-d, stride 1, integer `pad`, a true convolution as NNlib's), `BatchNorm`
+//! (features × batch; training mode inside entry calls, running statistics updated once per
+//! entry call behind `ignore_derivatives`), `RNNCell`/`LSTMCell` (both call orders: Flux ≤ 0.14
+//! `cell(h, x) -> (h′, y)` and Flux ≥ 0.15 `cell(x, h) -> h′`; an `RNNCell` with equal input and
+//! output sizes takes the Flux ≤ 0.14 order), `Recur`/`RNN`/`LSTM`/`reset!` (Flux ≤ 0.14's
+//! stateful wrapper), `onehot`/`onehotbatch` (a dense Bool matrix)/`onecold`, `trainable`,
+//! `destructure` (an array reached twice is counted twice); `UniformScaling`/`I` (`I(n)` is a
+//! dense matrix, not a `Diagonal`); Lux's `(x, ps, st)` layers as `Lux.Dense`, `Lux.Chain`,
+//! `Lux.setup`, `Lux.apply`, `Lux.StatefulLuxLayer` (the name `Lux` is a named tuple; `using
+//! Lux` does not rebind bare `Dense`); DifferentiationInterface's `DI.gradient`,
+//! `DI.value_and_gradient`, `DI.pullback`, `DI.value_and_pullback`, `DI.jacobian` with
+//! `AutoZygote()` (also `Flux.gradient(f, AutoZygote(), x)`). Initialisation is the
+//! interpreter's seeded generator, not Flux's or Lux's.
+//! Entry calls made inside prelude code (e.g. by `train!`, `DI.gradient`) are attributed to the
+//! user's call.
+//!
+//! Base functions whose Zygote outcome is modelled as an event (they run normally): `qr` (a
+//! LAPACK foreign call), `mul!` (a BLAS foreign call for Float arrays, `setindex!` otherwise),
+//! `union!`/`intersect!`/`setdiff!` on vectors (`setindex!` of `filter!`, then `push!`; the
+//! `resize!` internals that some Julia versions fail in first are not modelled), `mapslices`
+//! (`setindex!` into its result). The foreign-call message names the call in parentheses
+//! where Zygote prints its IR expression.
 //!
 //! Not supported (the run or entry is reported as `unsupported in the reference interpreter:
 //! <construct> at <file>:<line>`, never guessed): nested differentiation that does not read a
-//! non-constant global; `\`, matrix powers,
-//! factorizations; `sort!`/`insert!`/`deleteat!`/`resize!`/`empty!`/`mul!` and other in-place
-//! functions whose Zygote outcome depends on the Julia version; macros other than `@.`,
+//! non-constant global; least-squares `\` (non-square left side), matrix powers, matrix
+//! functions (`exp`/`log`/`sqrt` of a matrix), factorizations other than square `qr` (`lu`,
+//! `svd`, `eigen`, `cholesky`); `sort!`/`insert!`/`deleteat!`/`resize!`/`empty!` and other
+//! in-place functions whose Zygote outcome depends on the Julia version; `Set`; macros other than `@.`,
 //! `@show`/logging, `@assert`, `@inbounds`/`@views`/`@simd`/`@fastmath`/`@inline`,
 //! `@ignore_derivatives`/`Zygote.@ignore`, `@non_differentiable`, `@nograd`, `@adjoint`,
 //! `@ccall`, `@functor`/`@layer`, `@time`/`@elapsed`, `Threads.@threads` (its body runs in
@@ -64,9 +86,13 @@
 //! `try`), `@timed` (fails in Zygote's forward pass on Julia 1.11 and later, which is the
 //! Julia assumed wherever Julia's version matters); quoted expressions, `@generated`,
 //! inner constructors, `try/catch/else`, modules are transparent (their body runs at top
-//! level), Lux/DifferentiationInterface/AbstractDifferentiation entry points, tasks
-//! (`@spawn`, `@async`), `ForwardDiff`, Core.Box-specific failures (`accum` errors), complex numbers,
-//! `Non-differentiable function` errors, and any Base/package name not defined here.
+//! level), Lux's `Training` API and layers other than `Dense`/`Chain`, bare Lux names after
+//! `using Lux`, AbstractDifferentiation, DI backends other than `AutoZygote`, Flux ≥ 0.15's
+//! sequence-level `RNN`/`LSTM`, `Conv` with a stride or `SamePad`, N-d `BatchNorm`,
+//! infinite iterators (`Iterators.countfrom`, `cycle`, one-argument `repeated`), tasks
+//! (`@spawn`, `@async`), `ForwardDiff`, Core.Box-specific failures (`accum` errors), complex
+//! numbers (`complex`, `im`), `Rational` (`//`), `Non-differentiable function` errors, and
+//! any Base/package name not defined here.
 
 pub mod ad;
 pub mod builtins;

@@ -18,6 +18,7 @@ mod profiles;
 mod published_docs;
 mod quirks;
 mod refad;
+mod refad_builtins;
 mod resolution;
 mod rule_docs;
 mod rules;

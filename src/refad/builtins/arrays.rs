@@ -97,10 +97,266 @@ pub(super) const BUILTINS: &[Builtin] = &[
         call: unique,
     },
     Builtin {
-        names: &["cat", "stack", "sortperm"],
+        names: &["cat"],
+        call: cat,
+    },
+    Builtin {
+        names: &["circshift"],
+        call: circshift,
+    },
+    Builtin {
+        names: &["mapslices"],
+        call: mapslices,
+    },
+    Builtin {
+        names: &["stack", "sortperm"],
         call: unmodelled,
     },
+    Builtin {
+        names: &["complex", "Complex", "//", "Rational", "rationalize"],
+        call: no_complex_or_rational,
+    },
 ];
+
+/// Complex numbers and `Rational`s have no value kind in the interpreter.
+fn no_complex_or_rational(it: &mut Interp, c: Call) -> R<Value> {
+    let what = if matches!(c.name.as_ref(), "//" | "Rational" | "rationalize") {
+        "Rational numbers"
+    } else {
+        "complex numbers"
+    };
+    Err(it.unsupported(&format!("{} ({what} are not modelled)", c.name), c.span))
+}
+
+/// An array's dims and elements, a number as a 0-dimensional one, a range as a vector.
+fn array_parts(it: &mut Interp, v: &Value) -> R<(Vec<usize>, Vec<Value>)> {
+    Ok(match v {
+        Value::Arr(a) => {
+            let a = a.borrow();
+            (a.dims.clone(), a.data.clone())
+        }
+        Value::Range(..) => {
+            let d = it.iterate(v)?;
+            (vec![d.len()], d)
+        }
+        x if x.is_num() => (vec![], vec![x.clone()]),
+        _ => return Err(it.error(format!("cat of a {}", type_name(v)))),
+    })
+}
+
+/// Column-major linear position of the 0-based index `idx` in an array of `dims`.
+fn linear(dims: &[usize], idx: &[usize]) -> usize {
+    let mut pos = 0;
+    let mut stride = 1;
+    for (d, &n) in dims.iter().enumerate() {
+        pos += idx.get(d).copied().unwrap_or(0) * stride;
+        stride *= n;
+    }
+    pos
+}
+
+/// Every 0-based index of an array of `dims`, in column-major order.
+fn all_indices(dims: &[usize]) -> Vec<Vec<usize>> {
+    let total: usize = dims.iter().product();
+    (0..total)
+        .map(|mut p| {
+            dims.iter()
+                .map(|&n| {
+                    let i = p % n.max(1);
+                    p /= n.max(1);
+                    i
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// `cat(xs...; dims = k)` and `cat(xs...; dims = (1, 2))` (block diagonal; the rest is zero).
+fn cat(it: &mut Interp, c: Call) -> R<Value> {
+    let catdims: Vec<usize> = match c.kwarg("dims") {
+        Some(Value::Int(k)) if *k >= 1 => vec![*k as usize],
+        Some(Value::Tuple(t)) if !t.is_empty() => {
+            let mut v = vec![];
+            for x in t.iter() {
+                match x {
+                    Value::Int(k) if *k >= 1 => v.push(*k as usize),
+                    _ => return Err(c.no_method(it)),
+                }
+            }
+            v
+        }
+        Some(Value::Range(a, 1, b)) if *a >= 1 && b >= a => (*a as usize..=*b as usize).collect(),
+        _ => return Err(c.no_method(it)),
+    };
+    if c.args.is_empty() {
+        return Err(c.no_method(it));
+    }
+    let mut parts = vec![];
+    for a in &c.args {
+        parts.push(array_parts(it, a)?);
+    }
+    let nd = (parts.iter().map(|p| p.0.len()))
+        .chain(catdims.iter().copied())
+        .max()
+        .unwrap_or(1);
+    let padded: Vec<Vec<usize>> = (parts.iter())
+        .map(|(d, _)| (0..nd).map(|k| d.get(k).copied().unwrap_or(1)).collect())
+        .collect();
+    let mut out_dims = padded[0].clone();
+    for d in 0..nd {
+        let along = catdims.contains(&(d + 1));
+        if along {
+            out_dims[d] = padded.iter().map(|p| p[d]).sum();
+        } else if padded.iter().any(|p| p[d] != out_dims[d]) {
+            return Err(it.throw(
+                "DimensionMismatch",
+                format!(
+                    "DimensionMismatch: mismatch in dimension {} (expected {} got {})",
+                    d + 1,
+                    out_dims[d],
+                    padded
+                        .iter()
+                        .map(|p| p[d])
+                        .find(|&x| x != out_dims[d])
+                        .unwrap_or(0)
+                ),
+            ));
+        }
+    }
+    let n = super::element_count(it, &out_dims)?;
+    let all: Vec<Value> = parts.iter().flat_map(|p| p.1.iter().cloned()).collect();
+    let t = promote_elty(&all);
+    let zero = match t {
+        ElTy::F64 | ElTy::F32 => Value::F(0.0),
+        ElTy::Bool => Value::Bool(false),
+        _ => Value::Int(0),
+    };
+    let mut data = vec![zero; n];
+    let mut offset = vec![0usize; nd];
+    for ((_, vals), pd) in parts.iter().zip(&padded) {
+        for (k, idx) in all_indices(pd).into_iter().enumerate() {
+            let at: Vec<usize> = (0..nd).map(|d| idx[d] + offset[d]).collect();
+            data[linear(&out_dims, &at)] = vals[k].clone();
+        }
+        for &d in &catdims {
+            offset[d - 1] += pd[d - 1];
+        }
+    }
+    let data = data.into_iter().map(|v| convert_el(v, t)).collect();
+    Ok(Value::arr(out_dims, data, t))
+}
+
+/// `circshift(x, s)`: an integer shifts along the first dimension, a tuple along each.
+fn circshift(it: &mut Interp, c: Call) -> R<Value> {
+    let [x @ Value::Arr(a), s] = c.args.as_slice() else {
+        return Err(c.no_method(it));
+    };
+    let shifts: Vec<i64> = match s {
+        Value::Int(k) => vec![*k],
+        Value::Tuple(t) => {
+            let mut v = vec![];
+            for k in t.iter() {
+                match k {
+                    Value::Int(k) => v.push(*k),
+                    _ => return Err(c.no_method(it)),
+                }
+            }
+            v
+        }
+        _ => return Err(c.no_method(it)),
+    };
+    let (dims, data, elty) = {
+        let a = a.borrow();
+        (a.dims.clone(), a.data.clone(), a.elty)
+    };
+    let _ = x;
+    let mut out = data.clone();
+    for (k, idx) in all_indices(&dims).into_iter().enumerate() {
+        let to: Vec<usize> = (idx.iter().enumerate())
+            .map(|(d, &i)| {
+                let n = dims[d] as i64;
+                let sh = shifts.get(d).copied().unwrap_or(0);
+                (i as i64 + sh).rem_euclid(n.max(1)) as usize
+            })
+            .collect();
+        out[linear(&dims, &to)] = data[k].clone();
+    }
+    Ok(Value::arr(dims, out, elty))
+}
+
+/// `mapslices(f, A; dims)` for a matrix and `dims` 1 (columns) or 2 (rows). Base writes each
+/// result into the output array with `R[ridx...] = r` (setindex!): Zygote's mutation event.
+fn mapslices(it: &mut Interp, c: Call) -> R<Value> {
+    let [f, Value::Arr(a)] = c.args.as_slice() else {
+        return Err(c.no_method(it));
+    };
+    let (dims, data, elty) = {
+        let a = a.borrow();
+        (a.dims.clone(), a.data.clone(), a.elty)
+    };
+    let d =
+        match c.kwarg("dims") {
+            Some(Value::Int(d)) if (*d == 1 || *d == 2) && dims.len() == 2 => *d as usize,
+            _ => return Err(it.unsupported(
+                "mapslices other than over the columns (dims = 1) or rows (dims = 2) of a matrix",
+                c.span,
+            )),
+        };
+    let (r, k) = (dims[0], dims[1]);
+    let count = if d == 1 { k } else { r };
+    let mut results = vec![];
+    for s in 0..count {
+        let slice: Vec<Value> = if d == 1 {
+            data[s * r..(s + 1) * r].to_vec()
+        } else {
+            (0..k).map(|j| data[s + j * r].clone()).collect()
+        };
+        let n = slice.len();
+        let y = it.call_elem(f, vec![Value::arr(vec![n], slice, elty)], c.span)?;
+        let y = match &y {
+            Value::Arr(_) | Value::Range(..) if size_of(&y).len() <= 1 => it.iterate(&y)?,
+            v if v.is_num() => vec![v.clone()],
+            _ => {
+                return Err(it.unsupported(
+                    "mapslices whose function returns other than a number or a vector",
+                    c.span,
+                ))
+            }
+        };
+        results.push(y);
+    }
+    let m = results.first().map(|v| v.len()).unwrap_or(0);
+    if results.iter().any(|v| v.len() != m) {
+        return Err(it.throw(
+            "DimensionMismatch",
+            "DimensionMismatch: slices of different sizes",
+        ));
+    }
+    let out_dims = if d == 1 {
+        vec![m, count]
+    } else {
+        vec![count, m]
+    };
+    let mut out = vec![Value::Nothing; m * count];
+    for (s, y) in results.into_iter().enumerate() {
+        for (i, v) in y.into_iter().enumerate() {
+            let pos = if d == 1 { i + s * m } else { s + i * count };
+            out[pos] = v;
+        }
+    }
+    let t = promote_elty(&out);
+    let result = Value::arr(
+        out_dims,
+        out.into_iter().map(|v| convert_el(v, t)).collect(),
+        t,
+    );
+    it.mutation_event(
+        if count > 1 { "setindex!" } else { "copyto!" },
+        &result,
+        c.span,
+    );
+    Ok(result)
+}
 
 fn length(it: &mut Interp, c: Call) -> R<Value> {
     match c.args.as_slice() {

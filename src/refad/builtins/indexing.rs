@@ -98,6 +98,8 @@ impl Interp {
                 let inner = b.borrow().arr.clone();
                 self.iterate(&inner)?
             }
+            // `Q, R = qr(A)`: a QR factorisation iterates as its factors
+            Value::Struct(o) if o.def.name.as_ref() == "QRCompactWY" => o.fields.borrow().clone(),
             x if x.is_num() => vec![x.clone()],
             Value::Nothing => {
                 return Err(self.throw(

@@ -13,15 +13,18 @@
 //! The domains:
 //! - `numbers.rs`: arithmetic, comparison, logic, the one-argument math functions and their
 //!   derivatives;
-//! - `arrays.rs`: shape, ranges, construction, copying, concatenation, ordering;
+//! - `arrays.rs`: shape, ranges, construction, copying, concatenation (`cat` with any
+//!   `dims`), `circshift`, `mapslices`, ordering;
 //! - `indexing.rs`: `getindex`, `setindex!` and iteration;
 //! - `broadcast.rs`: broadcasting, `map`, `foreach`, `filter` and `.=`;
 //! - `reductions.rs`: `sum`, `prod`, `maximum`, folds, `any`/`all`, `softmax`;
-//! - `linalg.rs`: matrix product, `dot`, `norm`, transposes, `diag`, `tr`;
+//! - `linalg.rs`: matrix product, `dot`, `norm`, transposes, `diag`, `tr`, `\\`, `inv`,
+//!   `det`, `qr`, `mul!`, `I`;
 //! - `mutation.rs`: in-place array functions, which record Zygote's mutation events;
 //! - `collections.rs`: `Dict`, tuples, named tuples, pairs, `Ref`, membership;
 //! - `strings.rs`: `string`, `repr`, `Symbol`;
 //! - `io.rs`: printing (which prints nothing), clocks, `include`;
+//! - `iterators.rs`: `Base.Iterators` (`product`, `take`, `partition`, ...), materialised;
 //! - `errors.rs`: `error`, `throw`, `rethrow` and the exception constructors;
 //! - `reflection.rs`: types, fields and properties;
 //! - `random.rs`: `rand`, `randn`, `seed!` and the generator;
@@ -39,6 +42,7 @@ mod collections;
 mod errors;
 mod indexing;
 mod io;
+mod iterators;
 mod linalg;
 mod mutation;
 mod numbers;
@@ -118,6 +122,7 @@ const DOMAINS: &[&[Builtin]] = &[
     strings::BUILTINS,
     io::BUILTINS,
     tasks::BUILTINS,
+    iterators::BUILTINS,
     errors::BUILTINS,
     reflection::BUILTINS,
     random::BUILTINS,
@@ -458,6 +463,11 @@ pub fn construct(
     kw: Vec<(Name, Value)>,
     span: Span,
 ) -> R<Value> {
+    // `T{P}(args...)` of a struct `T`: its parameters are not modelled
+    let t = &match t.split_once('{') {
+        Some((base, _)) if it.structs.contains_key(base) => nm(base),
+        _ => t.clone(),
+    };
     if let Some(sd) = it.structs.get(t).cloned() {
         if args.len() != sd.fields.len() {
             return Err(it.throw(
@@ -517,6 +527,41 @@ pub fn construct(
         ("Symbol", [x]) => Ok(Value::Sym(Rc::from(to_display(x).as_str()))),
         ("Tuple", [x]) => Ok(Value::tuple(it.iterate(x)?)),
         _ if base == "Dict" => call_builtin(it, &nm("Dict"), args, vec![], span),
+        _ if base == "Matrix" && args.first().and_then(linalg::uniform_scaling).is_some() => {
+            // Matrix(I, m, n), Matrix{T}(I, m, n)
+            let lambda = match &args[0] {
+                Value::Struct(o) => o.fields.borrow()[0].clone(),
+                _ => Value::Nothing,
+            };
+            let dims = dims_from(it, &args[1..])?;
+            let [m, n] = dims[..] else {
+                return Err(it.unsupported(&format!("constructor {t} with these arguments"), span));
+            };
+            element_count(it, &dims)?;
+            let elty = match t.split('{').nth(1).map(|s| s.trim_end_matches('}')) {
+                Some("Float64") => ElTy::F64,
+                Some("Float32") => ElTy::F32,
+                Some("Int") | Some("Int64") => ElTy::I64,
+                Some("Bool") => ElTy::Bool,
+                Some(_) => ElTy::Any,
+                None => promote_elty(std::slice::from_ref(&lambda)),
+            };
+            let zero = match elty {
+                ElTy::F64 | ElTy::F32 => Value::F(0.0),
+                ElTy::I64 => Value::Int(0),
+                _ => Value::Bool(false),
+            };
+            let data = (0..m * n)
+                .map(|i| {
+                    if i % m == i / m {
+                        convert_el(lambda.clone(), elty)
+                    } else {
+                        convert_el(zero.clone(), elty)
+                    }
+                })
+                .collect();
+            Ok(Value::arr(vec![m, n], data, elty))
+        }
         _ if matches!(base, "Vector" | "Matrix" | "Array") => {
             let elty = match t.split('{').nth(1).map(|s| s.trim_end_matches('}')) {
                 Some("Float64") => ElTy::F64,

@@ -43,9 +43,12 @@ pub(super) const BUILTINS: &[Builtin] = &[
             "sort!",
             "reverse!",
             "sum!",
-            "mul!",
         ],
         call: unmodelled_in_place,
+    },
+    Builtin {
+        names: &["union!", "intersect!", "setdiff!"],
+        call: set_op_into,
     },
     Builtin {
         names: &["sizehint!"],
@@ -293,4 +296,81 @@ fn fill(it: &mut Interp, c: Call) -> R<Value> {
         }
         _ => Err(c.no_method(it)),
     }
+}
+
+/// `union!`, `intersect!`, `setdiff!` with a vector destination. Base uniquifies (or
+/// filters) the vector with `filter!`, whose loop writes `v[j] = v[i]` (setindex!) for every
+/// element, then `union!` pushes the new elements (push!): the events recorded, in that
+/// order, so that the last executed is the one reported (§7 row 58). When `filter!` shrinks
+/// the vector it also runs `resize!`, whose internals differ between Julia versions (a
+/// foreign call on Julia <= 1.10): that failure, which may come first on some versions, is
+/// not modelled, so the message can differ there while the site is the same.
+fn set_op_into(it: &mut Interp, c: Call) -> R<Value> {
+    let name: &str = c.name;
+    let Some(dest @ Value::Arr(x)) = c.args.first() else {
+        return Err(it.unsupported(
+            &format!("{name} on a non-vector (Set is not modelled)"),
+            c.span,
+        ));
+    };
+    if x.borrow().dims.len() != 1 {
+        return Err(c.no_method(it));
+    }
+    let before: Vec<Value> = x.borrow().data.clone();
+    let mut kept: Vec<Value> = vec![];
+    for v in &before {
+        if !kept.iter().any(|k| values_equal(k, v)) {
+            kept.push(v.clone());
+        }
+    }
+    let mut others = vec![];
+    for itr in &c.args[1..] {
+        // `union!(v, v)` iterates `v` after filter! has uniquified it
+        let items = match itr {
+            Value::Arr(y) if std::rc::Rc::ptr_eq(x, y) => kept.clone(),
+            _ => it.iterate(itr)?,
+        };
+        others.push(items);
+    }
+    let mut pushed = false;
+    match name {
+        "union!" => {
+            for items in others {
+                for v in items {
+                    if !kept.iter().any(|k| values_equal(k, &v)) {
+                        kept.push(v);
+                        pushed = true;
+                    }
+                }
+            }
+        }
+        "intersect!" => {
+            for items in &others {
+                kept.retain(|k| items.iter().any(|v| values_equal(k, v)));
+            }
+        }
+        _ => {
+            for items in &others {
+                kept.retain(|k| !items.iter().any(|v| values_equal(k, v)));
+            }
+        }
+    }
+    let elty = x.borrow().elty;
+    let mut conv = vec![];
+    for v in kept {
+        conv.push(it.convert_for(elty, v)?);
+    }
+    {
+        let mut xb = x.borrow_mut();
+        xb.dims[0] = conv.len();
+        xb.data = conv;
+    }
+    it.check_elements(0)?;
+    if !before.is_empty() {
+        it.mutation_event("setindex!", dest, c.span);
+    }
+    if pushed {
+        it.mutation_event("push!", dest, c.span);
+    }
+    Ok(dest.clone())
 }

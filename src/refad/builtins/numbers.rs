@@ -88,6 +88,9 @@ pub(super) const UNARY: &[UnaryRow] = &[
     (&["asin"], f64::asin, |x, _| 1.0 / (1.0 - x * x).sqrt()),
     (&["acos"], f64::acos, |x, _| -1.0 / (1.0 - x * x).sqrt()),
     (&["atan"], f64::atan, |x, _| 1.0 / (1.0 + x * x)),
+    (&["asinh"], f64::asinh, |x, _| 1.0 / (x * x + 1.0).sqrt()),
+    (&["acosh"], f64::acosh, |x, _| 1.0 / (x * x - 1.0).sqrt()),
+    (&["atanh"], f64::atanh, |x, _| 1.0 / (1.0 - x * x)),
     (&["sqrt", "√"], f64::sqrt, |_, y| 0.5 / y),
     (&["cbrt"], f64::cbrt, |_, y| 1.0 / (3.0 * y * y)),
     (&["abs"], f64::abs, |x, _| if x >= 0.0 { 1.0 } else { -1.0 }),
@@ -129,6 +132,18 @@ pub(super) const UNARY: &[UnaryRow] = &[
     ),
 ];
 
+/// Whether Julia's real method of the one-argument math function `n` throws a
+/// `DomainError` at `x` (NaN passes through, as in Julia).
+fn outside_domain(n: &str, x: f64) -> bool {
+    match n {
+        "sqrt" | "√" | "log" | "log2" | "log10" => x < 0.0,
+        "log1p" => x < -1.0,
+        "asin" | "acos" | "atanh" => x.abs() > 1.0,
+        "acosh" => x < 1.0,
+        _ => false,
+    }
+}
+
 pub(super) fn unary_table(n: &str) -> Option<Unary> {
     static TABLE: OnceLock<FastMap<&'static str, Unary>> = OnceLock::new();
     TABLE
@@ -150,6 +165,41 @@ pub(super) fn unary_table(n: &str) -> Option<Unary> {
 pub(super) fn unary_builtin(it: &mut Interp, c: Call) -> R<Value> {
     let name: &str = c.name;
     match c.args.as_slice() {
+        [x @ Value::Arr(_)] if name == "inv" => it.inv_matrix(x, c.span),
+        [x @ Value::Arr(a)] if matches!(name, "float" | "identity") => {
+            if name == "identity" {
+                return Ok(x.clone());
+            }
+            let (dims, data, elty) = {
+                let a = a.borrow();
+                (a.dims.clone(), a.data.clone(), a.elty)
+            };
+            match elty {
+                ElTy::F64 | ElTy::F32 => Ok(x.clone()),
+                ElTy::I64 | ElTy::Bool => Ok(Value::arr(
+                    dims,
+                    data.into_iter().map(|v| convert_el(v, ElTy::F64)).collect(),
+                    ElTy::F64,
+                )),
+                ElTy::Any => {
+                    let mut out = vec![];
+                    for v in &data {
+                        out.push(it.unary("float", v)?);
+                    }
+                    let t = promote_elty(&out);
+                    Ok(Value::arr(dims, out, t))
+                }
+            }
+        }
+        [x @ Value::Arr(a)]
+            if a.borrow().dims.len() == 2 && a.borrow().dims[0] == a.borrow().dims[1] =>
+        {
+            // exp, log, sqrt, sin, ... of a square matrix are matrix functions in Julia
+            Err(it.unsupported(
+                &format!("the matrix function {name}(::{})", type_name(x)),
+                c.span,
+            ))
+        }
         [Value::Arr(_)] => Err(it.throw(
             "MethodError",
             format!(
@@ -281,7 +331,7 @@ fn float_class(it: &mut Interp, c: Call) -> R<Value> {
 
 impl Interp {
     /// Julia's `MethodError` for a binary operator on these two values.
-    fn no_binary_method(&self, op: &str, a: &Value, b: &Value) -> Ctrl {
+    pub(super) fn no_binary_method(&self, op: &str, a: &Value, b: &Value) -> Ctrl {
         self.throw(
             "MethodError",
             format!(
@@ -293,10 +343,16 @@ impl Interp {
     }
 
     pub fn domain_error(&self, x: f64, fname: &str) -> Ctrl {
+        // Julia's messages (base/math.jl `throw_complex_domainerror`, base/special/trig.jl,
+        // base/special/hyperbolic.jl).
         let tail = match fname {
-            "sqrt" => "sqrt was called with a negative real argument but will only return a complex result if called with a complex argument. Try sqrt(Complex(x)).",
-            "log" | "log2" | "log10" => "log was called with a negative real argument but will only return a complex result if called with a complex argument. Try log(Complex(x)).",
-            _ => "",
+            "sqrt" | "log" | "log2" | "log10" => format!("{fname} was called with a negative real argument but will only return a complex result if called with a complex argument. Try {fname}(Complex(x))."),
+            "log1p" => "log1p was called with a real argument < -1 but will only return a complex result if called with a complex argument. Try log1p(Complex(x)).".to_string(),
+            "asin" => "asin(x) is not defined for |x| > 1.".to_string(),
+            "acos" => "acos(x) not defined for |x| > 1".to_string(),
+            "acosh" => "acosh(x) is only defined for x ≥ 1.".to_string(),
+            "atanh" => "atanh(x) is only defined for |x| ≤ 1.".to_string(),
+            _ => String::new(),
         };
         self.throw(
             "DomainError",
@@ -322,7 +378,7 @@ impl Interp {
                 ))
             }
         };
-        if matches!(n, "sqrt" | "√" | "log" | "log2" | "log10") && xf < 0.0 {
+        if outside_domain(n, xf) {
             return Err(self.domain_error(xf, if n == "√" { "sqrt" } else { n }));
         }
         let (f, d) = match unary_table(n) {
@@ -521,6 +577,9 @@ impl Interp {
             self.check_elements(x.len() + y.len())?;
             return Ok(Value::str(&format!("{x}{y}")));
         }
+        if let Some(r) = self.uniform_op(op, a, b, span)? {
+            return Ok(r);
+        }
         if !a_arr && !b_arr {
             return self.arith(op, a, b);
         }
@@ -545,7 +604,7 @@ impl Interp {
             "*" if !a_arr && b_arr => {
                 self.broadcast(&Value::Builtin(nm(op)), vec![a.clone(), b.clone()], span)
             }
-            "\\" => Err(self.unsupported("linear solve `\\`", span)),
+            "\\" if a_arr || a.is_num() => self.solve(a, b, span),
             _ => Err(self.no_binary_method(op, a, b)),
         }
     }

@@ -1,10 +1,12 @@
 //! Types, fields and properties: `isa`, `typeof`, `eltype`, `convert`, `getfield`,
-//! `setproperty!`, `propertynames`, `isnothing`, and `__new` (what `new(...)` lowers to).
+//! `setproperty!`, `propertynames`, `isnothing`, `__new` (what `new(...)` lowers to), and the
+//! prelude's helpers `__namedtuple`, `__unsupported`, `__within_gradient`, `__forward_pass`.
 
 use super::super::interp::{Interp, R};
-use super::super::ir::Ty;
+use super::super::ir::{Name, Ty};
 use super::super::value::*;
 use super::{construct, nm, unmodelled, Builtin, Call};
+use std::rc::Rc;
 
 pub(super) const BUILTINS: &[Builtin] = &[
     Builtin {
@@ -46,6 +48,27 @@ pub(super) const BUILTINS: &[Builtin] = &[
     Builtin {
         names: &["__new"],
         call: new,
+    },
+    Builtin {
+        names: &["__namedtuple"],
+        call: named_tuple,
+    },
+    Builtin {
+        names: &["__unsupported"],
+        call: |it, c| {
+            let what = c.args.first().map(to_display).unwrap_or_default();
+            Err(it.unsupported(&what, c.span))
+        },
+    },
+    Builtin {
+        names: &["__within_gradient"],
+        call: |_, _| Ok(Value::Bool(super::zygote::within_gradient())),
+    },
+    Builtin {
+        // false in the finite-difference evaluations an entry adds (they run untracked), so
+        // that prelude state (BatchNorm's running statistics) changes once per entry call
+        names: &["__forward_pass"],
+        call: |it, _| Ok(Value::Bool(it.tape.is_some())),
     },
     Builtin {
         names: &["Float64", "Int", "nfields", "nothing"],
@@ -150,9 +173,23 @@ fn propertynames(it: &mut Interp, c: Call) -> R<Value> {
 }
 
 /// `new(...)` inside a constructor.
+/// `__namedtuple(names, values)`: the prelude's `NamedTuple{names}(values)` (Lux parameters).
+fn named_tuple(it: &mut Interp, c: Call) -> R<Value> {
+    let [names, vals] = c.args.as_slice() else {
+        return Err(c.no_method(it));
+    };
+    let names = it.iterate(names)?;
+    let vals = it.iterate(vals)?;
+    if names.len() != vals.len() {
+        return Err(c.no_method(it));
+    }
+    let names: Vec<Name> = names.iter().map(|n| nm(&to_display(n))).collect();
+    Ok(Value::NT(Rc::new(names), Rc::new(vals)))
+}
+
 fn new(it: &mut Interp, c: Call) -> R<Value> {
     match c.args.as_slice() {
-        [Value::Sym(t), rest @ ..] => {
+        [Value::Sym(t) | Value::Type(t), rest @ ..] => {
             let (t, rest) = (t.clone(), rest.to_vec());
             construct(it, &t, rest, c.kw, c.span)
         }

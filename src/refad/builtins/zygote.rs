@@ -17,7 +17,7 @@ pub(super) const BUILTINS: &[Builtin] = &[
             "jacobian",
             "hessian",
         ],
-        call: |it, c| super::super::entry::entry_call(it, c.name, c.args, c.span),
+        call: entry,
     },
     Builtin {
         names: &["ignore_derivatives", "ignore", "dropgrad"],
@@ -44,6 +44,24 @@ pub(super) const BUILTINS: &[Builtin] = &[
         call: unmodelled,
     },
 ];
+
+thread_local! {
+    /// Entry calls running (their forward passes and finite differences included).
+    static ENTRY_DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Whether an entry call is running: NNlib's `within_gradient`, which Flux's `BatchNorm`
+/// reads to choose training mode (the prelude's `__within_gradient`).
+pub(super) fn within_gradient() -> bool {
+    ENTRY_DEPTH.with(|d| d.get() > 0)
+}
+
+fn entry(it: &mut Interp, c: Call) -> R<Value> {
+    ENTRY_DEPTH.with(|d| d.set(d.get() + 1));
+    let r = super::super::entry::entry_call(it, c.name, c.args, c.span);
+    ENTRY_DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+    r
+}
 
 /// `ignore_derivatives(f)` and `Zygote.ignore(f)` call `f` untraversed; with a value, and for
 /// `dropgrad`, the value's primal.
