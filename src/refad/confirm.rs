@@ -161,11 +161,9 @@ fn confirmation_for(analysis: &Analysis, run: &ProgramRun, d: &Diagnostic) -> Op
     for r in &runs {
         match &r.outcome {
             Outcome::Failed { all, .. } => {
-                let hit = all.iter().find(|s| {
-                    s.path == site_file.path
-                        && (s.start_byte as u32) < d.location.span.end
-                        && d.location.span.start < s.end_byte as u32
-                });
+                let hit = all
+                    .iter()
+                    .find(|s| s.path == site_file.path && site_is(s, d, &site_file.text));
                 if let Some(site) = hit {
                     return Some(Confirmation {
                         status: ConfirmationStatus::Confirmed,
@@ -190,6 +188,21 @@ fn confirmation_for(analysis: &Analysis, run: &ProgramRun, d: &Diagnostic) -> Op
             detail: "the entry point ran and this site did not fail with these inputs".to_string(),
         },
     })
+}
+
+/// Whether the failing site `s` is the construct the finding `d` points at: the failure
+/// starts inside the finding's span, or the finding starts on the first line of the failing
+/// construct. A failure that spans many lines (a `Threads.@threads` loop) confirms the
+/// finding on its first line, not every finding inside its body.
+fn site_is(s: &super::SiteRef, d: &Diagnostic, text: &str) -> bool {
+    let (start, end) = (d.location.span.start as usize, d.location.span.end as usize);
+    if (start..end.max(start + 1)).contains(&s.start_byte) {
+        return true;
+    }
+    let first_line_end = (text.get(s.start_byte..))
+        .and_then(|rest| rest.find('\n'))
+        .map_or(s.end_byte, |i| s.start_byte + i);
+    (s.start_byte..first_line_end.min(s.end_byte).max(s.start_byte + 1)).contains(&start)
 }
 
 /// `adlint confirm`: one report per entry run; returns whether every run succeeded and

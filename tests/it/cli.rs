@@ -217,3 +217,40 @@ fn confirm_calls_functions_that_take_no_arguments() {
         assert_eq!(d["confirmation"]["status"], "confirmed", "{d}");
     }
 }
+
+/// A failure that spans many lines confirms the finding on its first line only: the
+/// `Threads.@threads` loop fails at its foreign calls, which says nothing about the boxed
+/// variable inside its body.
+#[test]
+fn confirm_attributes_a_long_failing_construct_to_its_first_line() {
+    let p = Project::new(&[(
+        "main.jl",
+        "using Zygote\n\nfunction f1(x)\n    Threads.@threads for i = 1:length(x)\n        x = x .+ 1\n    end\n    return sum(x)\nend\n\ngradient(f1, [1.0, 2.0])\n",
+    )]);
+    let (_, out, err) = adlint(
+        &["check", "--confirm", "--output-format", "json", "."],
+        p.dir.path(),
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let by_line: Vec<(u64, String)> = (v["diagnostics"].as_array().unwrap().iter())
+        .map(|d| {
+            (
+                d["start"]["line"].as_u64().unwrap_or_default(),
+                d["confirmation"]["status"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        by_line.contains(&(4, "confirmed".to_string())),
+        "{out}{err}"
+    );
+    assert!(
+        by_line
+            .iter()
+            .any(|(l, s)| *l == 5 && s == "not-reproduced"),
+        "{out}{err}"
+    );
+}
