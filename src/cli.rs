@@ -146,14 +146,16 @@ pub fn run() -> Result<ExitCode> {
             let ws = Workspace::discover(std::slice::from_ref(&file))?;
             crate::rules::check_configs(&ws)?;
             let analysis = crate::fix::analyze(ws, &Options::default());
-            let files = crate::refad::confirm::program_files(&analysis, Some(&file));
-            if files.is_empty() {
+            let program = crate::refad::confirm::program_files(&analysis, Some(&file));
+            if program.files.is_empty() {
                 bail!("`{}` is not a readable Julia file", file.display());
             }
-            let run =
-                crate::refad::run_program(&files, &crate::refad::confirm::options_for(&analysis));
+            let options = crate::refad::confirm::options_for(&analysis);
+            let run = crate::refad::run_program(&program.files, &options);
+            let path = file.canonicalize().unwrap_or_else(|_| file.clone());
             let mut out = std::io::stdout().lock();
-            let ok = crate::refad::confirm::report(&analysis, &run, entry, &mut out)?;
+            let ok =
+                crate::refad::confirm::report(&analysis, &program, &run, &path, entry, &mut out)?;
             Ok(if ok {
                 ExitCode::SUCCESS
             } else {

@@ -10,27 +10,82 @@ use crate::index::FuncRef;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+/// What the reference interpreter runs for an analysis: the files, then a driver that calls
+/// the functions whose entry points the top level does not reach.
+pub struct Program {
+    pub files: Vec<SourceFile>,
+    /// Entry points (path, line) run by a driver call, with that call: an entry inside
+    /// `fit(x)` runs as `fit([0.5, -0.25, 1.0])`.
+    pub driven: Vec<((PathBuf, u32), Driven)>,
+    /// Entry points (path, line) no driver call runs, with the reason.
+    pub unrunnable: Vec<((PathBuf, u32), String)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Driven {
+    /// The call, as written in the driver.
+    pub call: String,
+    /// Its line in the driver file.
+    pub line: u32,
+    /// Whether adlint chose some of its arguments.
+    pub chosen: bool,
+}
+
+impl Program {
+    fn driven_at(&self, path: &Path, line: u32) -> Option<&Driven> {
+        (self.driven.iter())
+            .find(|((p, l), _)| p == path && *l == line)
+            .map(|(_, d)| d)
+    }
+
+    fn unrunnable_at(&self, path: &Path, line: u32) -> Option<&str> {
+        (self.unrunnable.iter())
+            .find(|((p, l), _)| p == path && *l == line)
+            .map(|(_, why)| why.as_str())
+    }
+}
+
 /// The files to run, in an order where each file's `include`s resolve: files that nobody
 /// includes first (they are scripts or package roots), then the included ones (which the
-/// interpreter skips once an `include` has run them). With `only`, that file and what it
-/// includes.
-pub fn program_files(analysis: &Analysis, only: Option<&Path>) -> Vec<SourceFile> {
+/// interpreter skips once an `include` has run them). With `only`, the program `only`
+/// belongs to: the roots of the units its unit sees (the packages it loads), its own unit's
+/// root, and `only` with what it includes.
+pub fn program_files(analysis: &Analysis, only: Option<&Path>) -> Program {
     let files = &analysis.workspace.files;
     let n = files.len().min(analysis.index.included_by.len());
     let mut order: Vec<usize> = Vec::new();
     if let Some(only) = only {
         let only = only.canonicalize().unwrap_or_else(|_| only.to_path_buf());
         let Some(start) = files.iter().position(|f| f.path == only) else {
-            return vec![];
+            return Program {
+                files: vec![],
+                driven: vec![],
+                unrunnable: vec![],
+            };
         };
-        // The include closure of `start`.
-        let mut seen = HashSet::from([start]);
-        order.push(start);
+        let units = &analysis.index.units;
+        let own = units.unit_of(start as u32);
+        // The packages it loads first, then its own unit's root.
+        for (u, unit) in units.units.iter().enumerate() {
+            let root = unit.root as usize;
+            if u as u32 != own && units.sees(own, u as u32) && root < n && !order.contains(&root) {
+                order.push(root);
+            }
+        }
+        let own_root = units.units[own as usize].root as usize;
+        if own_root < n && !order.contains(&own_root) {
+            order.push(own_root);
+        }
+        // And `start`, for a file its unit's root does not include; then what they all
+        // include.
+        if !order.contains(&start) {
+            order.push(start);
+        }
         let mut i = 0;
         while i < order.len() {
             let cur = order[i] as u32;
             for (child, parents) in analysis.index.included_by.iter().enumerate().take(n) {
-                if parents.contains(&cur) && seen.insert(child) {
+                if parents.contains(&cur) && !order.contains(&child) {
                     order.push(child);
                 }
             }
@@ -48,26 +103,41 @@ pub fn program_files(analysis: &Analysis, only: Option<&Path>) -> Vec<SourceFile
             text: files[i].text.clone(),
         })
         .collect();
-    let calls = driver_calls(analysis, &chosen);
-    if !calls.is_empty() {
+    let driver = driver_calls(analysis, &chosen);
+    if !driver.calls.is_empty() {
         out.push(SourceFile {
             path: PathBuf::from(DRIVER_PATH),
-            text: calls.iter().map(|c| format!("{c}\n")).collect(),
+            text: driver.calls.iter().map(|c| format!("{c}\n")).collect(),
         });
     }
-    out
+    Program {
+        files: out,
+        driven: driver.driven,
+        unrunnable: driver.unrunnable,
+    }
 }
 
 /// The name of the script [`program_files`] adds to call functions with entry points.
 pub const DRIVER_PATH: &str = "<adlint: calls of functions with entry points>";
 
+struct Driver {
+    calls: Vec<String>,
+    driven: Vec<((PathBuf, u32), Driven)>,
+    unrunnable: Vec<((PathBuf, u32), String)>,
+}
+
 /// Calls that run the entry points the program's top level cannot reach: a named function
-/// that contains an entry call, is called nowhere in the workspace and needs no positional
-/// argument (`train_model(; epochs = 10)`) is called once after the program, as a user
-/// would try it at the REPL. Functions that need arguments are left alone: the interpreter
-/// does not invent inputs.
-fn driver_calls(analysis: &Analysis, files: &HashSet<u32>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+/// that contains an entry call and is called nowhere in the workspace is called once after
+/// the program, as a user would try it at the REPL. Its positional arguments without a
+/// default are made from their type annotations ([`argument_for`]), or are a small vector
+/// of floats when there is none; a parameter of a type adlint cannot make (a model
+/// struct) leaves the function alone, and says so.
+fn driver_calls(analysis: &Analysis, files: &HashSet<u32>) -> Driver {
+    let mut driver = Driver {
+        calls: vec![],
+        driven: vec![],
+        unrunnable: vec![],
+    };
     for entry in &analysis.graph.entries {
         if !files.contains(&entry.file) {
             continue;
@@ -75,6 +145,14 @@ fn driver_calls(analysis: &Analysis, files: &HashSet<u32>) -> Vec<String> {
         let Some(facts) = analysis.facts.get(entry.file as usize) else {
             continue;
         };
+        let path = analysis.workspace.files[entry.file as usize].path.clone();
+        let Some(call) = facts.calls.get(entry.call as usize) else {
+            continue;
+        };
+        let key = (
+            path,
+            facts.line_index.line_of(call.span.start as usize) as u32 + 1,
+        );
         // The named function around the entry call (closures run when it runs).
         let mut idx = entry.caller.func;
         while let Some(f) = facts.functions.get(idx as usize) {
@@ -93,7 +171,6 @@ fn driver_calls(analysis: &Analysis, files: &HashSet<u32>) -> Vec<String> {
         let (FunctionKind::Named, Some(name)) = (&f.kind, &f.name) else {
             continue;
         };
-        let nullary = f.params.iter().all(|p| p.has_default || p.vararg);
         let called = !analysis
             .graph
             .call_sites_of(FuncRef {
@@ -101,12 +178,125 @@ fn driver_calls(analysis: &Analysis, files: &HashSet<u32>) -> Vec<String> {
                 func: idx,
             })
             .is_empty();
-        let call = format!("{name}()");
-        if nullary && !called && f.qualifier.is_empty() && !out.contains(&call) {
-            out.push(call);
+        if called {
+            continue;
         }
+        if !f.qualifier.is_empty() {
+            driver.unrunnable.push((
+                key,
+                format!(
+                    "it is inside a method of `{}.{name}`, which adlint does not call",
+                    f.qualifier
+                        .iter()
+                        .map(|q| q.to_string())
+                        .collect::<Vec<_>>()
+                        .join(".")
+                ),
+            ));
+            continue;
+        }
+        let mut args = vec![];
+        let mut chosen = false;
+        let mut missing = None;
+        for p in f.params.iter() {
+            if p.has_default || p.vararg {
+                break;
+            }
+            match argument_for(p.annotation.as_deref()) {
+                Some(a) => {
+                    chosen = true;
+                    args.push(a);
+                }
+                None => {
+                    missing = Some(format!(
+                        "`{name}` needs {} of type `{}`, which adlint does not make up",
+                        p.name
+                            .as_deref()
+                            .map_or("an argument".to_string(), |n| format!("`{n}`")),
+                        p.annotation.as_deref().unwrap_or("?")
+                    ));
+                    break;
+                }
+            }
+        }
+        if let Some(why) = missing {
+            driver.unrunnable.push((key, why));
+            continue;
+        }
+        let text = format!("{name}({})", args.join(", "));
+        let line = match driver.calls.iter().position(|c| *c == text) {
+            Some(i) => i as u32 + 1,
+            None => {
+                driver.calls.push(text.clone());
+                driver.calls.len() as u32
+            }
+        };
+        driver.driven.push((
+            key,
+            Driven {
+                call: text,
+                line,
+                chosen,
+            },
+        ));
     }
-    out
+    driver
+}
+
+/// A value for a parameter of this declared type, as Julia source: small, deterministic,
+/// and of the kind real losses take (a float, a vector or matrix of floats, a count).
+/// `None` for a type adlint cannot make (a user's struct, a model).
+pub fn argument_for(annotation: Option<&str>) -> Option<String> {
+    const VECTOR: &str = "[0.5, -0.25, 1.0]";
+    const MATRIX: &str = "[0.5 -0.25 1.0; 0.75 1.5 -0.6; 0.2 0.3 0.9]";
+    let Some(t) = annotation else {
+        return Some(VECTOR.to_string());
+    };
+    let t: String = t.chars().filter(|c| !c.is_whitespace()).collect();
+    let (base, params) = match t.split_once('{') {
+        Some((b, rest)) => (b.to_string(), rest.trim_end_matches('}').to_string()),
+        None => (t.clone(), String::new()),
+    };
+    let base = base.rsplit('.').next().unwrap_or(&base).to_string();
+    let elements = |literal: &str| -> String {
+        if params.contains("Float32") {
+            format!("Float32{literal}")
+        } else if params
+            .split([',', '<', ':'])
+            .any(|p| matches!(p, "Int" | "Int64" | "Integer"))
+        {
+            literal
+                .replace("0.5", "1")
+                .replace("-0.25", "-2")
+                .replace("1.0", "3")
+                .replace("0.75", "4")
+                .replace("1.5", "5")
+                .replace("-0.6", "-6")
+                .replace("0.2", "7")
+                .replace("0.3", "8")
+                .replace("0.9", "9")
+        } else {
+            literal.to_string()
+        }
+    };
+    Some(match base.as_str() {
+        "Float64" | "Real" | "AbstractFloat" | "Number" => "0.5".to_string(),
+        "Float32" => "0.5f0".to_string(),
+        "Int" | "Int64" | "Integer" | "Signed" | "Unsigned" => "3".to_string(),
+        "Bool" => "true".to_string(),
+        "String" | "AbstractString" => "\"adlint\"".to_string(),
+        "Vector" | "AbstractVector" | "DenseVector" | "StridedVector" => elements(VECTOR),
+        "Matrix" | "AbstractMatrix" | "DenseMatrix" | "StridedMatrix" => elements(MATRIX),
+        "Array" | "AbstractArray" | "DenseArray" => {
+            if params.ends_with(",2") {
+                elements(MATRIX)
+            } else {
+                elements(VECTOR)
+            }
+        }
+        "Function" => "identity".to_string(),
+        _ => return None,
+    })
 }
 
 pub fn options_for(analysis: &Analysis) -> Options {
@@ -118,11 +308,11 @@ pub fn options_for(analysis: &Analysis) -> Options {
 
 /// Run the program and set `confirmation` on every diagnostic that has an entry point.
 pub fn confirm_diagnostics(analysis: &mut Analysis) -> ProgramRun {
-    let files = program_files(analysis, None);
-    let run = run_program(&files, &options_for(analysis));
+    let program = program_files(analysis, None);
+    let run = run_program(&program.files, &options_for(analysis));
     let mut diagnostics = std::mem::take(&mut analysis.diagnostics);
     for d in &mut diagnostics {
-        if let Some(c) = confirmation_for(analysis, &run, d) {
+        if let Some(c) = confirmation_for(analysis, &program, &run, d) {
             if c.status == ConfirmationStatus::Confirmed {
                 d.message
                     .push_str(" [confirmed by the reference interpreter]");
@@ -134,7 +324,12 @@ pub fn confirm_diagnostics(analysis: &mut Analysis) -> ProgramRun {
     run
 }
 
-fn confirmation_for(analysis: &Analysis, run: &ProgramRun, d: &Diagnostic) -> Option<Confirmation> {
+fn confirmation_for(
+    analysis: &Analysis,
+    program: &Program,
+    run: &ProgramRun,
+    d: &Diagnostic,
+) -> Option<Confirmation> {
     let entry = d.entry.as_ref()?;
     let entry_file = &analysis.workspace.files[entry.location.file as usize];
     let entry_line = analysis.facts[entry.location.file as usize]
@@ -147,16 +342,37 @@ fn confirmation_for(analysis: &Analysis, run: &ProgramRun, d: &Diagnostic) -> Op
         .iter()
         .filter(|r| r.path == entry_file.path && r.line == entry_line)
         .collect();
+    let driven = program.driven_at(&entry_file.path, entry_line);
     if runs.is_empty() {
-        let detail = match &run.stopped {
-            Some(stop) => format!("the program stopped before this entry point ran: {}", stop.reason),
-            None => "the entry point did not run: the program's top level does not reach it, and its function needs arguments (adlint calls only functions that take none) or its arguments are not evaluable".to_string(),
+        let stop_of_call = driven.and_then(|c| {
+            (run.driver_stops.iter())
+                .find(|(line, _)| *line == c.line)
+                .map(|(_, why)| (c, why))
+        });
+        let detail = if let Some(stop) = &run.stopped {
+            format!(
+                "the program stopped before this entry point ran: {}",
+                stop.reason
+            )
+        } else if let Some(why) = program.unrunnable_at(&entry_file.path, entry_line) {
+            format!("the entry point did not run: {why}")
+        } else if let Some((call, why)) = stop_of_call {
+            format!(
+                "adlint called `{}`{} and it stopped before this entry point ran: {why}",
+                call.call,
+                chosen_note(call)
+            )
+        } else {
+            "the entry point did not run: neither the program's top level nor the functions adlint calls reach it".to_string()
         };
         return Some(Confirmation {
             status: ConfirmationStatus::NotRun,
             detail,
         });
     }
+    let ran_as = driven
+        .map(|c| format!(" (run as `{}`{})", c.call, chosen_note(c)))
+        .unwrap_or_default();
     let mut not_run = None;
     for r in &runs {
         match &r.outcome {
@@ -165,10 +381,10 @@ fn confirmation_for(analysis: &Analysis, run: &ProgramRun, d: &Diagnostic) -> Op
                     .iter()
                     .find(|s| s.path == site_file.path && site_is(s, d, &site_file.text));
                 if let Some(site) = hit {
+                    let message = super::value::cut(site.message.lines().next().unwrap_or(""));
                     return Some(Confirmation {
                         status: ConfirmationStatus::Confirmed,
-                        detail: (super::value::cut(site.message.lines().next().unwrap_or("")))
-                            .into_owned(),
+                        detail: format!("{message}{ran_as}"),
                     });
                 }
             }
@@ -185,7 +401,9 @@ fn confirmation_for(analysis: &Analysis, run: &ProgramRun, d: &Diagnostic) -> Op
         }
         _ => Confirmation {
             status: ConfirmationStatus::NotReproduced,
-            detail: "the entry point ran and this site did not fail with these inputs".to_string(),
+            detail: format!(
+                "the entry point ran and this site did not fail with these inputs{ran_as}"
+            ),
         },
     })
 }
@@ -205,11 +423,23 @@ fn site_is(s: &super::SiteRef, d: &Diagnostic, text: &str) -> bool {
     (s.start_byte..first_line_end.min(s.end_byte).max(s.start_byte + 1)).contains(&start)
 }
 
-/// `adlint confirm`: one report per entry run; returns whether every run succeeded and
-/// matched finite differences.
+/// How a driver call's arguments came about, for a message.
+fn chosen_note(call: &Driven) -> &'static str {
+    if call.chosen {
+        ", with arguments adlint chose from the parameters' types (a vector of floats where there is none)"
+    } else {
+        ""
+    }
+}
+
+/// `adlint confirm`: one report per entry run in `file`, then one line for each entry
+/// point of `file` that did not run, with the reason; returns whether every run succeeded
+/// and matched finite differences.
 pub fn report(
     analysis: &Analysis,
+    program: &Program,
     run: &ProgramRun,
+    file: &Path,
     entry_line: Option<u32>,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<bool> {
@@ -223,13 +453,14 @@ pub fn report(
             .map(|f| f.display.clone())
             .unwrap_or_else(|| p.display().to_string())
     };
+    let wanted = |path: &Path, line: u32| path == file && entry_line.is_none_or(|l| l == line);
     let mut any = false;
-    for r in &run.entries {
-        if entry_line.is_some_and(|l| l != r.line) {
-            continue;
-        }
+    for r in run.entries.iter().filter(|r| wanted(&r.path, r.line)) {
         any = true;
         let at = format!("{}:{}", display(&r.path), r.line);
+        if let Some(call) = program.driven_at(&r.path, r.line) {
+            writeln!(out, "{at}: run as `{}`{}", call.call, chosen_note(call))?;
+        }
         match &r.outcome {
             Outcome::Ok {
                 value,
@@ -266,14 +497,31 @@ pub fn report(
                     display(&first.path),
                     first.line
                 )?;
+                // The same failure met again (a loop) is said once, with its count.
+                let mut seen: Vec<(String, PathBuf, u32, usize)> = Vec::new();
                 for s in all.iter().skip(1) {
-                    writeln!(
-                        out,
-                        "  also fails: {} at {}:{}",
-                        s.message.lines().next().unwrap_or(""),
-                        display(&s.path),
-                        s.line
-                    )?;
+                    let m = s.message.lines().next().unwrap_or("").to_string();
+                    let same_as_first = m == message.lines().next().unwrap_or("")
+                        && s.path == first.path
+                        && s.line == first.line;
+                    if same_as_first {
+                        continue;
+                    }
+                    match seen
+                        .iter_mut()
+                        .find(|(sm, sp, sl, _)| *sm == m && *sp == s.path && *sl == s.line)
+                    {
+                        Some(entry) => entry.3 += 1,
+                        None => seen.push((m, s.path.clone(), s.line, 1)),
+                    }
+                }
+                for (m, path, line, count) in seen {
+                    let times = if count > 1 {
+                        format!(" ({count} times)")
+                    } else {
+                        String::new()
+                    };
+                    writeln!(out, "  also fails: {m} at {}:{line}{times}", display(&path))?;
                 }
             }
             Outcome::NotRun(n) => {
@@ -281,17 +529,59 @@ pub fn report(
             }
         }
     }
-    if let Some(stop) = &run.stopped {
+    // The entry points of the file that did not run, each with why.
+    let mut silent = 0;
+    for e in analysis.graph.entries.iter() {
+        let path = &analysis.workspace.files[e.file as usize].path;
+        let Some(call) = analysis.facts[e.file as usize].calls.get(e.call as usize) else {
+            continue;
+        };
+        let line = analysis.facts[e.file as usize]
+            .line_index
+            .line_of(call.span.start as usize) as u32
+            + 1;
+        if !wanted(path, line)
+            || run
+                .entries
+                .iter()
+                .any(|r| &r.path == path && r.line == line)
+        {
+            continue;
+        }
+        silent += 1;
+        let why = if let Some(stop) = &run.stopped {
+            format!("the program stopped before it: {}", stop.reason)
+        } else if let Some(why) = program.unrunnable_at(path, line) {
+            why.to_string()
+        } else if let Some((c, why)) = program.driven_at(path, line).and_then(|c| {
+            (run.driver_stops.iter())
+                .find(|(l, _)| *l == c.line)
+                .map(|(_, w)| (c, w))
+        }) {
+            format!(
+                "adlint called `{}`{} and it stopped before this entry point: {why}",
+                c.call,
+                chosen_note(c)
+            )
+        } else {
+            "neither the program's top level nor the functions adlint calls reach it".to_string()
+        };
+        writeln!(out, "{}:{line}: {}: not run: {why}", display(path), e.api)?;
+    }
+    if let (Some(stop), 0) = (&run.stopped, silent) {
         writeln!(out, "the program stopped: {}", stop.reason)?;
     }
     if !any {
-        writeln!(
-            out,
-            "no entry point ran{}",
-            entry_line
-                .map(|l| format!(" at line {l}"))
-                .unwrap_or_default()
-        )?;
+        if silent == 0 {
+            writeln!(
+                out,
+                "no entry point{} in {}",
+                entry_line
+                    .map(|l| format!(" at line {l}"))
+                    .unwrap_or_default(),
+                display(file)
+            )?;
+        }
         ok = false;
     }
     Ok(ok)
@@ -322,7 +612,7 @@ impl GradientReference {
             reference_gradients: true,
             ..options_for(analysis)
         };
-        let files = program_files(analysis, None);
+        let files = program_files(analysis, None).files;
         let run = run_program(&files, &options);
         GradientReference {
             files,

@@ -132,6 +132,8 @@ pub struct Interp {
     pub prelude_callers: Vec<Span>,
     /// Globals declared `const`.
     pub consts: HashSet<Name>,
+    /// Driver calls that ended abnormally: (line, reason) (see `ProgramRun::driver_stops`).
+    pub driver_stops: Vec<(u32, String)>,
     /// The globals the prelude defines (Flux's and Zygote's own, not the user's).
     pub prelude_globals: HashSet<Name>,
     /// While an AD call runs inside differentiated code: the user's non-constant globals
@@ -176,6 +178,7 @@ impl Interp {
             prelude_file: u32::MAX,
             prelude_callers: vec![],
             consts: HashSet::new(),
+            driver_stops: vec![],
             prelude_globals: HashSet::new(),
             nested_reads: RefCell::new(None),
         }

@@ -1682,11 +1682,56 @@ impl<'a> Lowerer<'a> {
                 ]),
                 _ => self.unsupported("@threads form", n),
             },
+            // Test macros run their code as Julia's Test does: a `@testset` (or a
+            // `@testitem`) is a scope whose error ends it and not the file; `@test` and
+            // friends evaluate their expression, and an error there is the test's.
+            "testset" | "testitem" => match last {
+                Some(a) => {
+                    let body = match a.kind() {
+                        "for_statement" => self.expr(a),
+                        _ => Ex::Let(vec![], Box::new(self.expr(a))),
+                    };
+                    self.contained(body, sp)
+                }
+                None => Ex::Lit(Lit::Nothing),
+            },
+            "test" | "test_broken" => match args.first() {
+                Some(a) => {
+                    let e = self.expr(*a);
+                    self.contained(e, sp)
+                }
+                None => Ex::Lit(Lit::Nothing),
+            },
+            "test_throws" => match args.get(1) {
+                Some(a) => {
+                    let e = self.expr(*a);
+                    self.contained(e, sp)
+                }
+                None => Ex::Lit(Lit::Nothing),
+            },
+            "test_skip" => Ex::Lit(Lit::Nothing),
+            "test_logs" | "test_warn" | "test_nowarn" | "inferred" => match last {
+                Some(a) => self.expr(a),
+                None => Ex::Lit(Lit::Nothing),
+            },
             "timed" => match last {
                 Some(a) => call("__timed", vec![self.expr(a)], sp),
                 None => self.unsupported("@timed", n),
             },
             _ => self.unsupported(&format!("macro @{mname}"), n),
+        }
+    }
+
+    /// `try body catch end`: an error in `body` ends it and nothing more (a test's error
+    /// is recorded by Julia's Test and the file goes on).
+    fn contained(&self, body: Ex, span: Span) -> Ex {
+        Ex::Try {
+            body: Box::new(body),
+            catch_var: None,
+            catch_body: Some(Box::new(Ex::Lit(Lit::Nothing))),
+            catch_line: span.line,
+            finally: None,
+            span,
         }
     }
 

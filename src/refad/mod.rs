@@ -103,7 +103,7 @@ pub mod ir;
 pub mod lower;
 pub mod value;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Julia source of the Flux/NNlib pieces typical models use, in the supported subset.
 pub const PRELUDE: &str = include_str!("prelude.jl");
@@ -155,6 +155,9 @@ pub struct ProgramRun {
     pub stopped: Option<NotRun>,
     /// Evaluation steps the user's files took (the unit of the step budget).
     pub steps: u64,
+    /// The calls of the driver file ([`confirm::DRIVER_PATH`]) that ended abnormally:
+    /// (line, reason). Each is abandoned, and the next one runs.
+    pub driver_stops: Vec<(u32, String)>,
 }
 
 #[derive(Clone, Debug)]
@@ -471,6 +474,7 @@ pub fn run_program(files: &[SourceFile], opts: &Options) -> ProgramRun {
             reason: format!("{INTERNAL_ERROR}: {failure}"),
         }),
         steps: 0,
+        driver_stops: vec![],
     }
 }
 
@@ -513,6 +517,7 @@ fn run_program_uncollected(files: &[SourceFile], opts: &Options) -> ProgramRun {
             entries: vec![],
             stopped: Some(NotRun { reason }),
             steps: it.steps,
+            driver_stops: vec![],
         };
     }
     it.prelude_globals = global.vars.borrow().keys().cloned().collect();
@@ -532,6 +537,7 @@ fn run_program_uncollected(files: &[SourceFile], opts: &Options) -> ProgramRun {
         entries: it.entries,
         stopped,
         steps: it.steps,
+        driver_stops: it.driver_stops,
     }
 }
 
@@ -545,9 +551,36 @@ pub(crate) fn run_file(it: &mut Interp, i: usize) -> Result<(), String> {
         other => vec![other],
     };
     let global = it.global.clone();
-    for st in &stmts {
+    let driver = it.files[i] == Path::new(confirm::DRIVER_PATH);
+    for (k, st) in stmts.iter().enumerate() {
         let before = it.entries.len();
-        match it.eval(st, &global) {
+        let r = it.eval(st, &global);
+        // The driver calls one function per line; one that ends abnormally is abandoned
+        // (its reason kept for the entries it did not reach) and the next one runs.
+        if driver {
+            if let Err(e) = &r {
+                let reason = match e {
+                    Ctrl::Stop(reason) => Some(reason.clone()),
+                    Ctrl::Throw(Value::Exc(e)) if e.zygote.is_none() => Some(format!(
+                        "uncaught exception: {}",
+                        value::cut(e.msg.lines().next().unwrap_or(""))
+                    )),
+                    Ctrl::Throw(Value::Exc(_)) => None,
+                    Ctrl::Throw(other) => {
+                        Some(format!("uncaught exception: {}", value::show(other)))
+                    }
+                    _ => None,
+                };
+                if let Some(reason) = reason {
+                    if reason.starts_with("budget") {
+                        return Err(reason);
+                    }
+                    it.driver_stops.push((k as u32 + 1, reason));
+                }
+                continue;
+            }
+        }
+        match r {
             Ok(_) => {}
             Err(Ctrl::Stop(reason)) => {
                 let entry_failed = it.entries.len() > before

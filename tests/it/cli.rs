@@ -164,13 +164,15 @@ fn check_without_fix_never_writes() {
 }
 
 /// `check --confirm` runs entry points from the program's top level and, when nothing
-/// there reaches them, by calling the function around them if it takes no arguments;
-/// a function that needs arguments is not guessed at.
+/// there reaches them, by calling the function around them: with no arguments when it
+/// needs none, else with arguments made from the parameters' types (a small vector of
+/// floats for an untyped one), which the detail names; a parameter of a type adlint
+/// cannot make leaves the function alone, and says why.
 #[test]
-fn confirm_calls_functions_that_take_no_arguments() {
+fn confirm_calls_the_functions_around_entry_points() {
     let p = Project::new(&[(
         "src/P.jl",
-        "using Zygote\n\nfunction train(; steps = 2)\n    x = [1.0, 2.0]\n    return Zygote.gradient(v -> (v[1] = 0.0; sum(v)), x)\nend\n\nfunction fit(x)\n    return Zygote.gradient(v -> (v[2] = 0.0; sum(v)), x)\nend\n",
+        "using Zygote\n\nfunction train(; steps = 2)\n    x = [1.0, 2.0]\n    return Zygote.gradient(v -> (v[1] = 0.0; sum(v)), x)\nend\n\nfunction fit(x)\n    return Zygote.gradient(v -> (v[2] = 0.0; sum(v)), x)\nend\n\nstruct Model\n    w\nend\n\nfunction fit_model(m::Model, n::Int)\n    return Zygote.gradient(v -> (v[2] = 0.0; sum(v) * n), m.w)\nend\n",
     )]);
     let (code, out, err) = adlint(
         &["check", "--confirm", "--output-format", "json", "."],
@@ -196,13 +198,27 @@ fn confirm_calls_functions_that_take_no_arguments() {
             )
         })
         .collect();
-    assert_eq!(status.len(), 2, "{out}");
+    assert_eq!(status.len(), 3, "{out}");
     assert_eq!(status[0].0, 5, "{out}");
     assert_eq!(status[0].1, "confirmed", "{out}");
     assert!(status[0].2.contains("Mutating arrays"), "{out}");
+    assert!(status[0].2.ends_with("(run as `train()`)"), "{out}");
     assert_eq!(status[1].0, 9, "{out}");
-    assert_eq!(status[1].1, "not-run", "{out}");
-    assert!(status[1].2.contains("needs arguments"), "{out}");
+    assert_eq!(status[1].1, "confirmed", "{out}");
+    assert!(
+        status[1]
+            .2
+            .contains("(run as `fit([0.5, -0.25, 1.0])`, with arguments adlint chose"),
+        "{out}"
+    );
+    assert_eq!(status[2].0, 17, "{out}");
+    assert_eq!(status[2].1, "not-run", "{out}");
+    assert!(
+        status[2]
+            .2
+            .contains("`fit_model` needs `m` of type `Model`, which adlint does not make up"),
+        "{out}"
+    );
 
     // The bundled example: its entry point is inside `train_model(; epochs = 10)`.
     let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
@@ -252,5 +268,40 @@ fn confirm_attributes_a_long_failing_construct_to_its_first_line() {
             .iter()
             .any(|(l, s)| *l == 5 && s == "not-reproduced"),
         "{out}{err}"
+    );
+}
+
+/// `adlint confirm FILE` loads the package around the file (here `predict` comes from
+/// another file of the package), runs the file's entry points, says each repeated failure
+/// once with its count, and says why each entry point that did not run did not.
+#[test]
+fn confirm_file_loads_its_package_and_says_why_entries_did_not_run() {
+    let p = Project::new(&[
+        (
+            "Project.toml",
+            "name = \"P\"\nuuid = \"12345678-1234-1234-1234-123456789abc\"\n",
+        ),
+        (
+            "src/P.jl",
+            "module P\nusing Zygote\ninclude(\"model.jl\")\ninclude(\"loss.jl\")\nend\n",
+        ),
+        ("src/model.jl", "predict(w, x) = w .* x\n"),
+        (
+            "src/loss.jl",
+            "function train()\n    x = [1.0, 2.0, 3.0, 4.0, 5.0]\n    return gradient(w -> begin\n        y = zeros(5)\n        z = zeros(5)\n        for i in 1:5\n            y[i] = predict(w[i], x[i])\n            z[i] = 2 * y[i]\n        end\n        sum(z)\n    end, ones(5))\nend\n\nstruct Model\n    w\nend\n\nfit(m::Model) = gradient(w -> sum(predict(w, w)), m.w)\n",
+        ),
+    ]);
+    let (code, out, err) = adlint(&["confirm", "src/loss.jl"], p.dir.path());
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(
+        out,
+        "src/loss.jl:3: run as `train()`\nsrc/loss.jl:3: gradient: Zygote fails\n  Mutating arrays is not supported -- called setindex!(Vector{Float64}, ...) at src/loss.jl:8\n  also fails: Mutating arrays is not supported -- called setindex!(Vector{Float64}, ...) at src/loss.jl:7 (5 times)\nsrc/loss.jl:18: Zygote.gradient: not run: `fit` needs `m` of type `Model`, which adlint does not make up\n",
+        "{err}"
+    );
+    // One entry by its line.
+    let (_, out, _) = adlint(&["confirm", "src/loss.jl", "--entry", "18"], p.dir.path());
+    assert!(
+        out.starts_with("src/loss.jl:18: Zygote.gradient: not run"),
+        "{out}"
     );
 }

@@ -1608,3 +1608,26 @@ fn forwarddiff_runs_its_function_on_a_copy() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn testsets_and_tests_run_and_an_error_ends_only_its_testset() {
+    let src = "using Test, Zygote\n@testset \"grads\" begin\n    @test gradient(x -> sum(abs2, x), [1.0, 2.0])[1] ≈ [2.0, 4.0]\n    @testset \"inner\" begin\n        error(\"boom\")\n        gradient(x -> x^2, 5.0)\n    end\n    @testset for k in 1:2\n        @test_throws ErrorException gradient(x -> (y = copy(x); y[1] = 0.0; sum(y)), [1.0, 2.0])\n    end\n    @test_broken gradient(x -> sum(x), [1.0])[1] == [2.0]\nend\ngradient(x -> x^3, 2.0)\n";
+    let r = run(src);
+    assert!(r.stopped.is_none(), "{:?}", r.stopped);
+    let lines: Vec<(u32, bool)> = (r.entries.iter())
+        .map(|e| (e.line, matches!(e.outcome, Outcome::Ok { .. })))
+        .collect();
+    // Line 6 never runs (the error before it ends the inner testset); the failing
+    // gradient under @test_throws runs once per iteration.
+    assert_eq!(
+        lines,
+        [(3, true), (9, false), (9, false), (11, true), (13, true)],
+        "{r:?}"
+    );
+}
+
+#[test]
+fn isapprox_is_julias() {
+    let r = run("@assert [1.0, 2.0] ≈ [1.0, 2.0 + 1e-10]\n@assert !(1.0 ≈ 1.1)\n@assert isapprox(1.0, 1.05; atol = 0.1)\n@assert !isapprox(1.0, 1.05; atol = 0.01)\n@assert 0.0 ≈ 0.0\n@assert !(0.0 ≈ 1e-20)\n");
+    assert!(r.stopped.is_none(), "{:?}", r.stopped);
+}

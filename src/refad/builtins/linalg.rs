@@ -47,7 +47,46 @@ pub(super) const BUILTINS: &[Builtin] = &[
         names: &["mul!"],
         call: mul_into,
     },
+    Builtin {
+        names: &["isapprox", "≈"],
+        call: isapprox,
+    },
 ];
+
+/// `isapprox(x, y; atol = 0, rtol = √eps)` (`x ≈ y`) for numbers and arrays of numbers, as
+/// Julia's: `norm(x - y) <= max(atol, rtol * max(norm(x), norm(y)))`, with `rtol`
+/// defaulting to `√eps(Float64)` when `atol` is zero. A comparison, so no gradient.
+fn isapprox(it: &mut Interp, c: Call) -> R<Value> {
+    let [x, y] = c.args.as_slice() else {
+        return Err(c.no_method(it));
+    };
+    let flat = |v: &Value| -> Option<(Vec<usize>, Vec<f64>)> {
+        match v {
+            Value::Arr(a) => {
+                let a = a.borrow();
+                let data: Option<Vec<f64>> = a.data.iter().map(|e| e.as_f64()).collect();
+                Some((a.dims.clone(), data?))
+            }
+            other => Some((vec![], vec![other.as_f64()?])),
+        }
+    };
+    let (Some((dx, xs)), Some((dy, ys))) = (flat(x), flat(y)) else {
+        return Err(c.no_method(it));
+    };
+    if dx != dy {
+        return Err(it.throw(
+            "DimensionMismatch",
+            "DimensionMismatch: dimensions must match",
+        ));
+    }
+    let number = |k: &str| c.kwarg(k).and_then(|v| v.as_f64());
+    let atol = number("atol").unwrap_or(0.0);
+    let rtol = number("rtol").unwrap_or(if atol > 0.0 { 0.0 } else { f64::EPSILON.sqrt() });
+    let norm = |v: &[f64]| v.iter().map(|a| a * a).sum::<f64>().sqrt();
+    let diff: Vec<f64> = xs.iter().zip(&ys).map(|(a, b)| a - b).collect();
+    let close = xs == ys || norm(&diff) <= atol.max(rtol * norm(&xs).max(norm(&ys)));
+    Ok(Value::Bool(close))
+}
 
 /// `transpose`, `adjoint` (a row vector of a vector) and `permutedims` (a 1×n matrix).
 fn transpose(it: &mut Interp, c: Call) -> R<Value> {
