@@ -1530,10 +1530,24 @@ impl<'a> Lowerer<'a> {
             None => (vec![], vec![], None),
         };
         let destructure = std::mem::take(&mut self.pending_destructure);
+        let (where_bindings, unnamed) = match ch.iter().find(|c| c.kind() == "argument_list") {
+            Some(al) => self.where_bindings(*al, sp),
+            None => (vec![], vec![]),
+        };
+        let mut params = params;
+        for k in unnamed {
+            if let Some(p) = params.get_mut(k).filter(|p| p.name.is_none()) {
+                p.name = Some(name(&format!("#arg{k}")));
+            }
+        }
         self.try_seen.push(None);
         let b = match body {
             FnBody::Nodes(ns) => self.block_nodes(ns),
             FnBody::Node(n) => self.expr(n),
+        };
+        let b = match where_bindings.is_empty() {
+            true => b,
+            false => Ex::Block(where_bindings.into_iter().chain([b]).collect()),
         };
         let try_span = self.try_seen.pop().flatten();
         self.where_vars.pop();
@@ -1549,6 +1563,84 @@ impl<'a> Lowerer<'a> {
             span: sp,
             destructure,
         }))
+    }
+
+    /// Bindings of the method's `where` parameters, from the positional arguments, run
+    /// before its body: `x::T` gives `T = typeof(x)`, `x::AbstractVector{T}` (any
+    /// parametrized type, by its first parameter) `T = eltype(x)`, `::Type{T}` `T = x`.
+    /// An unnamed parameter (`::Type{T}`) is named `#arg<k>` for this (the positions are
+    /// returned).
+    fn where_bindings(&self, al: Node, sp: Span) -> (Vec<Ex>, Vec<usize>) {
+        let Some(wheres) = self.where_vars.last() else {
+            return (vec![], vec![]);
+        };
+        let mut bound: Vec<String> = vec![];
+        let mut out = vec![];
+        let mut unnamed = vec![];
+        let positional = (syntax::children(al).into_iter())
+            .take_while(|c| c.kind() != ";")
+            .filter(|c| c.is_named() && !Self::is_skip(c));
+        for (k, c) in positional.enumerate() {
+            let typed = match c.kind() {
+                "typed_expression" | "unary_typed_expression" => c,
+                "optional_expression" => match syntax::named_children(c).first() {
+                    Some(t) if t.kind() == "typed_expression" => *t,
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            let parts = syntax::named_children(typed);
+            let Some(ann) = parts.last() else {
+                continue;
+            };
+            let var = match (typed.kind(), parts.first()) {
+                ("unary_typed_expression", _) => format!("#arg{k}"),
+                (_, Some(v)) if parts.len() == 2 && v.kind() == "identifier" => {
+                    self.text(*v).to_string()
+                }
+                _ => continue,
+            };
+            let arg = Ex::Var(name(&var), sp);
+            let (tvar, value) = match ann.kind() {
+                "identifier" => (self.text(*ann), call("typeof", vec![arg], sp)),
+                "parametrized_type_expression" => {
+                    let pieces = syntax::named_children(*ann);
+                    let base = pieces.first().map(|b| self.text(*b)).unwrap_or("");
+                    let first = pieces.get(1).and_then(|args| {
+                        let inner = syntax::named_children(*args);
+                        inner.first().copied()
+                    });
+                    let Some(first) = first else { continue };
+                    let first = match first.kind() {
+                        // `{<:T}`
+                        "unary_expression" | "unary_typed_expression" => {
+                            match syntax::named_children(first).last() {
+                                Some(x) => *x,
+                                None => continue,
+                            }
+                        }
+                        _ => first,
+                    };
+                    if first.kind() != "identifier" {
+                        continue;
+                    }
+                    let value = match base {
+                        "Type" => arg,
+                        _ => call("eltype", vec![arg], sp),
+                    };
+                    (self.text(first), value)
+                }
+                _ => continue,
+            };
+            if wheres.contains_key(tvar) && !bound.iter().any(|b| b == tvar) {
+                bound.push(tvar.to_string());
+                out.push(Ex::Assign(Lv::Var(name(tvar)), Box::new(value), sp));
+                if typed.kind() == "unary_typed_expression" {
+                    unnamed.push(k);
+                }
+            }
+        }
+        (out, unnamed)
     }
 
     fn collect_where(&self, w: Node, out: &mut HashMap<String, Ty>) {

@@ -1631,3 +1631,20 @@ fn isapprox_is_julias() {
     let r = run("@assert [1.0, 2.0] ≈ [1.0, 2.0 + 1e-10]\n@assert !(1.0 ≈ 1.1)\n@assert isapprox(1.0, 1.05; atol = 0.1)\n@assert !isapprox(1.0, 1.05; atol = 0.01)\n@assert 0.0 ≈ 0.0\n@assert !(0.0 ≈ 1e-20)\n");
     assert!(r.stopped.is_none(), "{:?}", r.stopped);
 }
+
+#[test]
+fn where_parameters_are_bound_in_the_body() {
+    // f: (Σ 2v)/n + 1, g: 2 Σx + 1; the gradient is 2/n + 2 per element.
+    let src = "using Zygote\nfunction f(x::AbstractVector{T}) where {T<:Real}\n    s = zero(T)\n    for v in x\n        s += v * T(2)\n    end\n    return s / length(x) + (T == Float64 ? 1.0 : 0.0)\nend\ng(x::Matrix{S}, y::S) where S = sum(x) * y + one(S)\nk(::Type{R}, x) where R = R(x)\nh(x) = f(x) + g(reshape(x, 1, :), 2.0) + k(Float64, 0.0)\ngradient(h, [1.0, 2.0, 3.0])\n";
+    match last_entry(src).outcome {
+        Outcome::Ok {
+            value, fd_check, ..
+        } => {
+            assert_eq!(value, "18.0");
+            assert!(fd_check.expect("fd ran").ok);
+        }
+        other => panic!("{other:?}"),
+    }
+    let r = run("a = reshape(collect(1:6), 2, :)\n@assert size(a) == (2, 3)\nb = reshape(a, :, 1)\n@assert size(b) == (6, 1)\n");
+    assert!(r.stopped.is_none(), "{:?}", r.stopped);
+}

@@ -531,10 +531,36 @@ fn reshape(it: &mut Interp, c: Call) -> R<Value> {
     if a.len() < 2 {
         return Err(c.no_method(it));
     }
-    let dims = dims_from(it, &a[1..])?;
     let items = match &a[0] {
         Value::Arr(x) => x.borrow().data.clone(),
         other => it.iterate(other)?,
+    };
+    // One dimension may be `:`, the length divided by the others.
+    let colon = |v: &Value| matches!(v, Value::Sym(s) if s.as_ref() == ":");
+    let dims = match a[1..].iter().filter(|v| colon(v)).count() {
+        0 => dims_from(it, &a[1..])?,
+        1 => {
+            let known: Vec<Value> = a[1..].iter().filter(|v| !colon(v)).cloned().collect();
+            let known = dims_from(it, &known)?;
+            let rest: usize = known.iter().product();
+            if rest == 0 || items.len() % rest != 0 {
+                return Err(it.throw(
+                    "DimensionMismatch",
+                    format!(
+                        "DimensionMismatch: array size {} must be divisible by the product of the new dimensions {rest}",
+                        items.len()
+                    ),
+                ));
+            }
+            let mut known = known.into_iter();
+            (a[1..].iter())
+                .map(|v| match colon(v) {
+                    true => items.len() / rest,
+                    false => known.next().unwrap_or(1),
+                })
+                .collect()
+        }
+        _ => return Err(c.no_method(it)),
     };
     // Checked: a product that wraps could equal the length (`reshape([], 2^32, 2^32)`).
     let count = dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
