@@ -279,6 +279,15 @@ impl<'a> Lowerer<'a> {
             "macrocall_expression" => self.macrocall(n, &named),
             "struct_definition" => self.struct_def(n, &named),
             "abstract_definition" | "primitive_definition" => Ex::Lit(Lit::Nothing),
+            // `using Lux` makes Lux's layer names the bare ones (the prelude's Flux layers
+            // are bare otherwise).
+            "using_statement"
+                if syntax::named_children(n)
+                    .iter()
+                    .any(|c| self.text(*c).trim() == "Lux") =>
+            {
+                call("__using_lux", vec![], sp)
+            }
             "using_statement" | "import_statement" | "export_statement" | "public_statement" => {
                 Ex::Lit(Lit::Nothing)
             }

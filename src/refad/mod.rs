@@ -59,7 +59,8 @@
 //! `destructure` (an array reached twice is counted twice); `UniformScaling`/`I` (`I(n)` is a
 //! dense matrix, not a `Diagonal`); Lux's `(x, ps, st)` layers as `Lux.Dense`, `Lux.Chain`,
 //! `Lux.setup`, `Lux.apply`, `Lux.StatefulLuxLayer` (the name `Lux` is a named tuple; `using
-//! Lux` does not rebind bare `Dense`); DifferentiationInterface's `DI.gradient`,
+//! Lux` makes `Dense` and `Chain` Lux's); Optimisers' `setup`, `update!` and `update` (on
+//! copies); DifferentiationInterface's `DI.gradient`,
 //! `DI.value_and_gradient`, `DI.pullback`, `DI.value_and_pullback`, `DI.jacobian` with
 //! `AutoZygote()` (also `Flux.gradient(f, AutoZygote(), x)`). Initialisation is the
 //! interpreter's seeded generator, not Flux's or Lux's.
@@ -86,8 +87,7 @@
 //! `try`), `@timed` (fails in Zygote's forward pass on Julia 1.11 and later, which is the
 //! Julia assumed wherever Julia's version matters); quoted expressions, `@generated`,
 //! inner constructors, `try/catch/else`, modules are transparent (their body runs at top
-//! level), Lux's `Training` API and layers other than `Dense`/`Chain`, bare Lux names after
-//! `using Lux`, AbstractDifferentiation, DI backends other than `AutoZygote`, Flux ≥ 0.15's
+//! level), Lux's `Training` API and layers other than `Dense`/`Chain`, AbstractDifferentiation, DI backends other than `AutoZygote`, Flux ≥ 0.15's
 //! sequence-level `RNN`/`LSTM`, `Conv` with a stride or `SamePad`, N-d `BatchNorm`,
 //! infinite iterators (`Iterators.countfrom`, `cycle`, one-argument `repeated`), tasks
 //! (`@spawn`, `@async`), `ForwardDiff`, Core.Box-specific failures (`accum` errors), complex

@@ -123,6 +123,15 @@ function update!(state, model, grad)
   return state, model
 end
 
+# Optimisers.update: the same step on copies, so neither the model nor the state given is
+# changed.
+__copy_leaves(x::AbstractArray) = copy(x)
+__copy_leaves(x::Tuple) = map(__copy_leaves, x)
+__copy_leaves(x::NamedTuple) = __namedtuple(propertynames(x), map(n -> __copy_leaves(getfield(x, n)), propertynames(x)))
+__copy_leaves(s::__Leaf) = __new(:__Leaf, s.rule, __copy_leaves(s.m), __copy_leaves(s.v), s.t)
+__copy_leaves(x) = x
+update(state, model, grad) = update!(__copy_leaves(state), __copy_leaves(model), grad)
+
 __batch(d::Tuple) = d
 __batch(d) = (d,)
 
@@ -556,7 +565,7 @@ __lux_names(n) = ([Symbol(string("layer_", i)) for i in 1:n]...,)
 __lux_ps(rng, d::__LuxDense) = d.use_bias ? (weight = __glorot(d.out, d.in), bias = zeros(d.out)) : (weight = __glorot(d.out, d.in),)
 __lux_ps(rng, c::__LuxChain) = __namedtuple(__lux_names(length(c.layers)), ([__lux_ps(rng, l) for l in c.layers]...,))
 __lux_ps(rng, f::Function) = __namedtuple((), ())
-__lux_ps(rng, m) = __unsupported("Lux.setup of a $(typeof(m)) (only Lux.Dense and Lux.Chain are modelled; after `using Lux`, bare layer names are still Flux's here)")
+__lux_ps(rng, m) = __unsupported("Lux.setup of a $(typeof(m)) (only Lux's Dense and Chain are modelled)")
 __lux_st(rng, d::__LuxDense) = __namedtuple((), ())
 __lux_st(rng, c::__LuxChain) = __namedtuple(__lux_names(length(c.layers)), ([__lux_st(rng, l) for l in c.layers]...,))
 __lux_st(rng, f::Function) = __namedtuple((), ())
@@ -585,6 +594,13 @@ function (s::StatefulLuxLayer)(x)
   return y
 end
 (s::StatefulLuxLayer)(x, ps) = s.model(x, ps, s.st)[1]
+
+# `using Lux`: its exported layer names become the bare ones.
+function __using_lux()
+  global Dense = __lux_Dense
+  global Chain = __lux_Chain
+  return nothing
+end
 
 const Lux = (Dense = __lux_Dense, Chain = __lux_Chain, setup = __lux_setup, apply = __lux_apply,
   StatefulLuxLayer = StatefulLuxLayer)

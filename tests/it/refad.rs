@@ -1648,3 +1648,14 @@ fn where_parameters_are_bound_in_the_body() {
     let r = run("a = reshape(collect(1:6), 2, :)\n@assert size(a) == (2, 3)\nb = reshape(a, :, 1)\n@assert size(b) == (6, 1)\n");
     assert!(r.stopped.is_none(), "{:?}", r.stopped);
 }
+
+#[test]
+fn optimisers_update_copies_and_using_lux_binds_its_layers() {
+    let r = run("using Optimisers\nps = (weight = [1.0, 2.0], bias = [0.5])\nst = Optimisers.setup(Optimisers.Descent(0.1), ps)\nst2, ps2 = Optimisers.update(st, ps, (weight = [1.0, 1.0], bias = [2.0]))\n@assert ps.weight == [1.0, 2.0]\n@assert ps2.weight ≈ [0.9, 1.9] && ps2.bias ≈ [0.3]\n");
+    assert!(r.stopped.is_none(), "{:?}", r.stopped);
+    let src = "using Lux, Random, Zygote\nmodel = Chain(Dense(2 => 3, tanh), Dense(3 => 1))\nps, st = Lux.setup(Random.default_rng(), model)\nx = [0.5 1.0; -0.25 2.0]\ngradient(p -> sum(first(model(x, p, st))), ps)\n";
+    match last_entry(src).outcome {
+        Outcome::Ok { gradient, .. } => assert!(gradient.contains("layer_1"), "{gradient}"),
+        other => panic!("{other:?}"),
+    }
+}
