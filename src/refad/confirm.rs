@@ -343,6 +343,40 @@ fn confirmation_for(
         .filter(|r| r.path == entry_file.path && r.line == entry_line)
         .collect();
     let driven = program.driven_at(&entry_file.path, entry_line);
+    // The site failed in a run: of its own entry point first, else of any other (a site
+    // reached from several entry points is reported with one of them).
+    let ran_as = |path: &Path, line: u32| {
+        program
+            .driven_at(path, line)
+            .map(|c| format!(" (run as `{}`{})", c.call, chosen_note(c)))
+            .unwrap_or_default()
+    };
+    let own = |r: &&EntryRun| r.path == entry_file.path && r.line == entry_line;
+    let ordered = (run.entries.iter().filter(own)).chain(run.entries.iter().filter(|r| !own(r)));
+    for r in ordered {
+        let Outcome::Failed { all, .. } = &r.outcome else {
+            continue;
+        };
+        let hit = all
+            .iter()
+            .find(|s| s.path == site_file.path && site_is(s, d, &site_file.text));
+        if let Some(site) = hit {
+            let message = super::value::cut(site.message.lines().next().unwrap_or(""));
+            let from = match own(&r) {
+                true => String::new(),
+                false => {
+                    let name = (analysis.workspace.files.iter())
+                        .find(|f| f.path == r.path)
+                        .map_or_else(|| r.path.display().to_string(), |f| f.display.clone());
+                    format!(" (from the entry point at {name}:{})", r.line)
+                }
+            };
+            return Some(Confirmation {
+                status: ConfirmationStatus::Confirmed,
+                detail: format!("{message}{}{from}", ran_as(&r.path, r.line)),
+            });
+        }
+    }
     if runs.is_empty() {
         let stop_of_call = driven.and_then(|c| {
             (run.driver_stops.iter())
@@ -370,26 +404,11 @@ fn confirmation_for(
             detail,
         });
     }
-    let ran_as = driven
-        .map(|c| format!(" (run as `{}`{})", c.call, chosen_note(c)))
-        .unwrap_or_default();
+    let ran_as = ran_as(&entry_file.path, entry_line);
     let mut not_run = None;
     for r in &runs {
-        match &r.outcome {
-            Outcome::Failed { all, .. } => {
-                let hit = all
-                    .iter()
-                    .find(|s| s.path == site_file.path && site_is(s, d, &site_file.text));
-                if let Some(site) = hit {
-                    let message = super::value::cut(site.message.lines().next().unwrap_or(""));
-                    return Some(Confirmation {
-                        status: ConfirmationStatus::Confirmed,
-                        detail: format!("{message}{ran_as}"),
-                    });
-                }
-            }
-            Outcome::NotRun(n) => not_run = Some(n.reason.clone()),
-            Outcome::Ok { .. } => {}
+        if let Outcome::NotRun(n) = &r.outcome {
+            not_run = Some(n.reason.clone());
         }
     }
     Some(match not_run {

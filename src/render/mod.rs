@@ -174,18 +174,15 @@ fn write_concise(analysis: &Analysis, out: &mut dyn Write) -> std::io::Result<()
 }
 
 pub fn concise_line(analysis: &Analysis, d: &Diagnostic) -> String {
+    // A confirmed finding's message already ends with "[confirmed by the reference
+    // interpreter]".
     let (line, col) = analysis.line_col(d.location.file, d.location.span.start);
-    let confirmed = match &d.confirmation {
-        Some(c) if c.status == crate::diagnostic::ConfirmationStatus::Confirmed => " [confirmed]",
-        _ => "",
-    };
     format!(
-        "{}:{}:{}: {} {}{}",
+        "{}:{}:{}: {} {}",
         visible(path_of(analysis, d.location)),
         line,
         col,
         d.rule,
         visible(&d.message),
-        confirmed
     )
 }

@@ -305,3 +305,28 @@ fn confirm_file_loads_its_package_and_says_why_entries_did_not_run() {
         "{out}"
     );
 }
+
+/// The limitations page's `safe_sqrt`: `gradient(safe_sqrt, 4.)` runs, and the pullback at
+/// -1 fails in the catch block. The finding names the first entry point; it is confirmed by
+/// the run of the other, which the detail says.
+#[test]
+fn confirm_uses_the_run_of_any_entry_point_that_reaches_the_site() {
+    let p = Project::new(&[(
+        "main.jl",
+        "using Zygote\nfunction safe_sqrt(x)\n    try\n        sqrt(x)\n    catch\n        0.\n    end\nend\ngradient(safe_sqrt, 4.)\nval, pull = pullback(safe_sqrt, -1.)\npull(1.)\n",
+    )]);
+    let (_, out, err) = adlint(
+        &["check", "--confirm", "--output-format", "json", "."],
+        p.dir.path(),
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["rule"], "try-catch", "{out}{err}");
+    assert_eq!(d["confirmation"]["status"], "confirmed", "{out}");
+    let detail = d["confirmation"]["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("Can't differentiate function execution in catch block")
+            && detail.ends_with("(from the entry point at main.jl:10)"),
+        "{detail}"
+    );
+}
