@@ -178,10 +178,16 @@ pub fn run() -> Result<ExitCode> {
         }
         Command::Rules => {
             let mut out = std::io::stdout().lock();
-            for r in rules::all_rules() {
+            let all = rules::all_rules();
+            // Columns as wide as their longest entry, so every row lines up.
+            let name_w = all.iter().map(|r| r.name().len()).max().unwrap_or(0);
+            let cat_w = (all.iter().map(|r| r.category().as_str().len()))
+                .max()
+                .unwrap_or(0);
+            for r in all {
                 writeln!(
                     out,
-                    "{:<24} {:<15} {:<8} {}",
+                    "{:<name_w$}  {:<cat_w$}  {:<7}  {}",
                     r.name(),
                     r.category().as_str(),
                     r.default_severity().as_str(),

@@ -18,35 +18,45 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::
         .zip(files)
         .map(|(n, f)| (n.as_str(), super::visible_source(&f.text)))
         .collect();
-    let mut sources = ariadne::FnCache::new(|id: &String| {
+    let mut sources = ariadne::FnCache::new(|id: &SourceId| {
         texts
-            .get(id.as_str())
+            .get(id.name.as_str())
             .map(|t| t.as_ref())
-            .ok_or_else(|| format!("no source for `{id}`"))
+            .ok_or_else(|| format!("no source for `{}`", id.name))
     });
     let v = |s: &str| super::visible_lines(s).into_owned();
+    // ariadne takes char offsets: with byte offsets it reads a block's first label (in a
+    // file other than the site's) as chars, and panicked inside a multi-byte name.
+    let mut chars = CharOffsets::new(analysis);
     for d in &analysis.diagnostics {
-        let path = names[d.location.file as usize].clone();
+        let path = SourceId::primary(&names[d.location.file as usize]);
+        // Other labels in the site's file name their own location in their block's header
+        // (ariadne names the site's for every block of the report's own source).
+        let id_of = |file: u32| match file == d.location.file {
+            true => SourceId::other(&names[file as usize]),
+            false => SourceId::primary(&names[file as usize]),
+        };
         let kind = match d.severity {
             Severity::Error => ReportKind::Error,
             Severity::Warning => ReportKind::Warning,
-            Severity::Info => ReportKind::Advice,
+            Severity::Info => ReportKind::Custom("Info", Color::Cyan),
         };
         let site_color = match d.severity {
             Severity::Error => Color::Red,
             Severity::Warning => Color::Yellow,
             Severity::Info => Color::Cyan,
         };
-        let mut report = Report::build(kind, (path.clone(), d.location.span.range()))
+        let site = chars.range(d.location.file, d.location.span);
+        let mut report = Report::build(kind, (path.clone(), site.clone()))
             .with_config(
                 Config::new()
-                    .with_index_type(IndexType::Byte)
+                    .with_index_type(IndexType::Char)
                     .with_color(color),
             )
             .with_code(d.rule)
             .with_message(v(&d.message))
             .with_label(
-                Label::new((path.clone(), d.location.span.range()))
+                Label::new((path.clone(), site))
                     .with_message(v(&short_label(d)))
                     .with_color(site_color)
                     .with_order(0),
@@ -57,7 +67,7 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::
         let hidden = d.chain.len().saturating_sub(CHAIN_SHOWN);
         let shown = |i: usize| hidden == 0 || i < CHAIN_SHOWN / 2 || i > last - CHAIN_SHOWN / 2;
         for (i, step) in d.chain.iter().enumerate() {
-            let step_path = names[step.location.file as usize].clone();
+            let step_path = id_of(step.location.file);
             if step.location == d.location || !shown(i) {
                 continue;
             }
@@ -72,16 +82,19 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::
                 format!("step {i}: calls {}{possible}", step.function)
             };
             report = report.with_label(
-                Label::new((step_path, step.location.span.range()))
-                    .with_message(v(&msg))
-                    .with_color(if i == last { Color::Blue } else { Color::Cyan })
-                    .with_order(i as i32 + 1),
+                Label::new((
+                    step_path,
+                    chars.range(step.location.file, step.location.span),
+                ))
+                .with_message(v(&msg))
+                .with_color(if i == last { Color::Blue } else { Color::Cyan })
+                .with_order(i as i32 + 1),
             );
         }
         for r in &d.related {
-            let rp = names[r.location.file as usize].clone();
+            let rp = id_of(r.location.file);
             report = report.with_label(
-                Label::new((rp, r.location.span.range()))
+                Label::new((rp, chars.range(r.location.file, r.location.span)))
                     .with_message(v(&r.message))
                     .with_color(Color::Magenta)
                     .with_order(100),
@@ -117,6 +130,12 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::
         }
         let mut buf = Vec::new();
         report.finish().write(&mut sources, &mut buf)?;
+        if !color {
+            // ariadne colors a custom kind (`Info`) whatever its config says; sources are
+            // shown with their control characters made visible, so every escape here is
+            // one of those.
+            buf = strip_color(&buf);
+        }
         out.write_all(&buf)?;
     }
     Ok(())
@@ -175,13 +194,18 @@ pub fn write_summary(analysis: &Analysis, out: &mut dyn Write) -> std::io::Resul
         .iter()
         .filter(|d| d.severity == Severity::Warning)
         .count();
+    let infos = analysis.diagnostics.len() - errors - warnings;
     writeln!(
         out,
-        "{} error{}, {} warning{} in {} file{} ({} entry point{}, {} unresolved call{})",
+        "{} error{}, {} warning{}{}; {} file{} checked ({} entry point{}, {} unresolved call{})",
         errors,
         if errors == 1 { "" } else { "s" },
         warnings,
         if warnings == 1 { "" } else { "s" },
+        match infos {
+            0 => String::new(),
+            n => format!(", {n} info"),
+        },
         s.files,
         if s.files == 1 { "" } else { "s" },
         s.entry_points,
@@ -252,3 +276,103 @@ pub fn write_summary(analysis: &Analysis, out: &mut dyn Write) -> std::io::Resul
 
 /// Steps of a call chain drawn as labels at most: the first and the last half of them.
 const CHAIN_SHOWN: usize = 12;
+
+/// A file as ariadne sees it: its name, and whether labels belong to the report's own
+/// source. The same file under `alternate` shows the same text but is a different source
+/// to ariadne, so a block of it names its own first label's location.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct SourceId {
+    name: String,
+    alternate: bool,
+}
+
+impl SourceId {
+    fn primary(name: &str) -> Self {
+        SourceId {
+            name: name.to_string(),
+            alternate: false,
+        }
+    }
+
+    fn other(name: &str) -> Self {
+        SourceId {
+            name: name.to_string(),
+            alternate: true,
+        }
+    }
+}
+
+impl std::fmt::Display for SourceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+/// `bytes` without ANSI color sequences (`ESC [ ... m`).
+fn strip_color(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == 0x1b && bytes.get(i + 1) == Some(&b'[') {
+            let end = (bytes[i + 2..].iter()).position(|b| !(b.is_ascii_digit() || *b == b';'));
+            if let Some(k) = end.filter(|&k| bytes[i + 2 + k] == b'm') {
+                i += k + 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
+}
+
+/// Byte spans as char ranges, through each file's line index and the char count at each
+/// line's start (built when a report first shows the file).
+struct CharOffsets<'a> {
+    analysis: &'a Analysis,
+    line_chars: std::collections::HashMap<u32, Vec<usize>>,
+}
+
+impl<'a> CharOffsets<'a> {
+    fn new(analysis: &'a Analysis) -> Self {
+        CharOffsets {
+            analysis,
+            line_chars: Default::default(),
+        }
+    }
+
+    fn at(&mut self, file: u32, byte: usize) -> usize {
+        let text = &self.analysis.workspace.files[file as usize].text;
+        let lines = &self.analysis.facts[file as usize].line_index;
+        let byte = floor_char_boundary(text, byte.min(text.len()));
+        let starts = self.line_chars.entry(file).or_insert_with(|| {
+            let mut out = Vec::with_capacity(lines.line_count());
+            let mut count = 0;
+            let mut prev = 0;
+            for line in 0..lines.line_count() {
+                let start = lines.line_start(line).min(text.len());
+                count += text[prev..start].chars().count();
+                out.push(count);
+                prev = start;
+            }
+            out
+        });
+        let line = lines.line_of(byte).min(starts.len().saturating_sub(1));
+        let line_start = lines.line_start(line).min(byte);
+        starts.get(line).copied().unwrap_or(0) + text[line_start..byte].chars().count()
+    }
+
+    fn range(&mut self, file: u32, span: crate::span::Span) -> std::ops::Range<usize> {
+        let start = self.at(file, span.start as usize);
+        let end = self.at(file, span.end as usize);
+        start..end.max(start)
+    }
+}
+
+/// The largest char boundary of `s` at or before `i`.
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}

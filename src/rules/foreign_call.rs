@@ -95,10 +95,14 @@ impl Rule for ForeignCall {
                 .foreign_call(call.qualifier(), name, call.args.len())
                 .is_some()
             {
-                format!(
-                    "`{}` ends in a foreign call and has no rule",
-                    call.callee.join(".")
-                )
+                match name {
+                    // The construct itself, not a function that ends in one.
+                    "ccall" | "cglobal" => format!("`{name}` calls native code directly"),
+                    _ => format!(
+                        "`{}` ends in a foreign call and has no rule",
+                        call.callee.join(".")
+                    ),
+                }
             } else if let Some(obj) = call.callee.first().filter(|_| call.callee.len() > 1) {
                 if !is_foreign_object(cx, file, call.func, obj) {
                     continue;

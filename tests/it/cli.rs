@@ -74,7 +74,10 @@ fn full_format_shows_site_entry_and_chain() {
     );
     assert!(out.contains("step 1: calls g_outer"), "{out}");
     assert!(out.contains("step 2: calls g_inner!"), "{out}");
-    assert!(out.contains("1 error, 0 warnings in 2 files"), "{out}");
+    assert!(
+        out.contains("1 error, 0 warnings; 2 files checked"),
+        "{out}"
+    );
     assert!(!out.contains('\u{1b}'), "no colour when not a terminal");
 }
 
@@ -329,4 +332,54 @@ fn confirm_uses_the_run_of_any_entry_point_that_reaches_the_site() {
             && detail.ends_with("(from the entry point at main.jl:10)"),
         "{detail}"
     );
+}
+
+/// `adlint rules` lines its columns up for every row.
+#[test]
+fn rules_table_is_aligned() {
+    let (code, out, _) = adlint(&["rules"], std::path::Path::new("."));
+    assert_eq!(code, 0);
+    let starts: Vec<usize> = (out.lines())
+        .map(|l| {
+            let name_end = l.find(' ').unwrap();
+            name_end + l[name_end..].find(|c: char| c != ' ').unwrap()
+        })
+        .collect();
+    assert!(starts.windows(2).all(|w| w[0] == w[1]), "{out}");
+}
+
+/// In the full format every block's header names the lines it shows (a second block in the
+/// site's own file names its own line, not the site's), `info` findings say `Info`, and the
+/// summary counts the files checked.
+#[test]
+fn full_output_headers_name_their_own_lines() {
+    let p = Project::new(&[(
+        "main.jl",
+        "using Zygote\nfunction f(x)\n    out = zeros(3)\n    n = 0\n    for i in 1:3\n        n += 1\n    end\n    out[1] = x[1]\n    return sum(out) + n\nend\ngradient(f, [1.0, 2.0, 3.0])\n",
+    )]);
+    let (_, out, err) = adlint(&["check", "--isolated", "."], p.dir.path());
+    let all = format!("{out}{err}");
+    assert!(all.contains("╭─[ main.jl:8:5 ]"), "{all}");
+    assert!(all.contains("├─[ main.jl:3:5 ]"), "{all}");
+    assert!(all.contains("[type-changing-rebinding] Info: "), "{all}");
+    assert!(!all.contains("Advice") && !all.contains('\u{1b}'), "{all}");
+    assert!(all.contains("; 1 file checked ("), "{all}");
+}
+
+/// Labels in a file other than the site's, after multi-byte names: the header and the
+/// excerpt point at the right column (ariadne reads offsets as chars).
+#[test]
+fn full_output_counts_columns_in_chars_across_files() {
+    let p = Project::new(&[
+        (
+            "main.jl",
+            "using Zygote\ninclude(\"h.jl\")\nβγ = 1.0; loss(x) = βγ * h!(x)\ngradient(loss, [1.0, 2.0])\n",
+        ),
+        ("h.jl", "function h!(x)\n    x[1] = 0.0\n    return sum(x)\nend\n"),
+    ]);
+    let (_, out, err) = adlint(&["check", "--isolated", "."], p.dir.path());
+    let all = format!("{out}{err}");
+    assert!(all.contains("╭─[ h.jl:2:5 ]"), "{all}");
+    // `h!(x)` is the 26th character of line 3 (the 28th byte).
+    assert!(all.contains("├─[ main.jl:3:26 ]"), "{all}");
 }
