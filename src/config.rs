@@ -138,17 +138,17 @@ pub struct ConfigError {
 }
 
 impl std::fmt::Display for ConfigError {
+    /// The path as findings show theirs: relative to the working directory when below it.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let path = crate::workspace::display_path(&self.path, &cwd);
         if self.line == 0 {
-            write!(f, "{}: {}", self.path.display(), self.message)
+            write!(f, "{}: {}", path, self.message)
         } else {
             write!(
                 f,
                 "{}:{}:{}: {}",
-                self.path.display(),
-                self.line,
-                self.column,
-                self.message
+                path, self.line, self.column, self.message
             )
         }
     }

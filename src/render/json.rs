@@ -1,4 +1,4 @@
-//! `--output-format json`: one object on stdout, as specified in docs/architecture.md §3.
+//! `--output-format json`: one object on stdout, as specified in docs/json-output.md.
 
 use super::path_of;
 use crate::analysis::Analysis;

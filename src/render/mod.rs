@@ -16,7 +16,7 @@ pub enum Format {
     Full,
     /// One line per finding: `path:line:col: rule message`.
     Concise,
-    /// One JSON object (the contract in docs/architecture.md §3).
+    /// One JSON object (the contract in docs/json-output.md).
     Json,
     /// SARIF 2.1.0, for code scanning.
     Sarif,

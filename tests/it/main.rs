@@ -7,6 +7,7 @@ mod adopt;
 mod architecture;
 mod cli;
 mod corpus;
+mod doc_samples;
 mod fix;
 mod fuzz_corpus;
 mod fuzz_driver;

@@ -1,0 +1,3 @@
+using Zygote
+loss(x) = sum(x .^ 2)
+gradient(loss, [1.0, 2.0])
