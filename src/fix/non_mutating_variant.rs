@@ -4,7 +4,7 @@
 use super::attach::Found;
 use super::rebinding::{foreign_mentions, rebinding, written_name, Extent, Rebinding};
 use super::tree::{callee_name, is_statement_call, named_children, occurrences};
-use super::tree::{reached_call_sites, FileCx, Occ};
+use super::tree::{every_return, reached_call_sites, FileCx, Occ};
 use crate::diagnostic::{Applicability, Edit, Fix, Location};
 use crate::facts::{FuncIdx, FunctionKind, Span, Value};
 use crate::syntax::KindName;
@@ -280,22 +280,7 @@ pub(super) fn returns_only(fnode: Node, var: &str, src: &str) -> bool {
     let is_var = |n: Node| n.kind_str() == "identifier" && &src[n.byte_range()] == var;
     let returns_var = |n: Node| n.named_child(0).is_some_and(is_var);
     let last_ok = is_var(*last) || (last.kind_str() == "return_statement" && returns_var(*last));
-    let mut stack = vec![fnode];
-    while let Some(n) = stack.pop() {
-        if n.kind_str() == "return_statement" && !returns_var(n) {
-            return false;
-        }
-        if n.id() != fnode.id()
-            && matches!(
-                n.kind_str(),
-                "function_definition" | "arrow_function_expression"
-            )
-        {
-            continue;
-        }
-        stack.extend(crate::syntax::children(n));
-    }
-    last_ok
+    last_ok && every_return(fnode, returns_var)
 }
 
 /// `f!` -> `f`, unless the workspace already defines `f` or Base (or a package usually

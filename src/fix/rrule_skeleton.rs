@@ -5,7 +5,7 @@
 
 use super::attach::Found;
 use super::non_mutating_variant::{call_site_edits, variant_name, write_statement};
-use super::tree::{named_children, occurrences, reached_call_sites, FileCx};
+use super::tree::{every_return, named_children, occurrences, reached_call_sites, FileCx};
 use crate::diagnostic::{Applicability, Edit, Fix};
 use crate::facts::{AssignKind, FuncIdx, Function, FunctionKind, Span, Value};
 use crate::syntax::KindName;
@@ -281,20 +281,8 @@ fn in_place_returning_nothing(
     if !is_nothing(last) {
         return None;
     }
-    let mut stack = vec![fnode];
-    while let Some(n) = stack.pop() {
-        if n.kind_str() == "return_statement" && !is_nothing(n) {
-            return None;
-        }
-        if n.id() != fnode.id()
-            && matches!(
-                n.kind_str(),
-                "function_definition" | "arrow_function_expression"
-            )
-        {
-            continue;
-        }
-        stack.extend(crate::syntax::children(n));
+    if !every_return(fnode, is_nothing) {
+        return None;
     }
     names.iter().position(|n| {
         occurrences(fnode, n, cx.src)

@@ -400,3 +400,24 @@ pub(super) fn mentions_in_text(text: &str, name: &str) -> bool {
         !before.is_some_and(|c| is_ident(c) || c == '.') && !after.is_some_and(is_ident)
     })
 }
+
+/// Whether every `return` statement of the function `fnode` (not those of functions
+/// defined inside it) satisfies `ok`.
+pub(super) fn every_return(fnode: Node, ok: impl Fn(Node) -> bool) -> bool {
+    let mut stack = vec![fnode];
+    while let Some(n) = stack.pop() {
+        if n.kind_str() == "return_statement" && !ok(n) {
+            return false;
+        }
+        if n.id() != fnode.id()
+            && matches!(
+                n.kind_str(),
+                "function_definition" | "arrow_function_expression"
+            )
+        {
+            continue;
+        }
+        stack.extend(crate::syntax::children(n));
+    }
+    true
+}

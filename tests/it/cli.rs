@@ -177,30 +177,8 @@ fn confirm_calls_the_functions_around_entry_points() {
         "src/P.jl",
         "using Zygote\n\nfunction train(; steps = 2)\n    x = [1.0, 2.0]\n    return Zygote.gradient(v -> (v[1] = 0.0; sum(v)), x)\nend\n\nfunction fit(x)\n    return Zygote.gradient(v -> (v[2] = 0.0; sum(v)), x)\nend\n\nstruct Model\n    w\nend\n\nfunction fit_model(m::Model, n::Int)\n    return Zygote.gradient(v -> (v[2] = 0.0; sum(v) * n), m.w)\nend\n",
     )]);
-    let (code, out, err) = adlint(
-        &["check", "--confirm", "--output-format", "json", "."],
-        p.dir.path(),
-    );
-    assert_eq!(code, 1, "{err}");
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let status: Vec<(u64, String, String)> = v["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["start"]["line"].as_u64().unwrap_or_default(),
-                d["confirmation"]["status"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_string(),
-                d["confirmation"]["detail"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_string(),
-            )
-        })
-        .collect();
+    let (code, status, out) = confirmations(&p);
+    assert_eq!(code, 1, "{out}");
     assert_eq!(status.len(), 3, "{out}");
     assert_eq!(status[0].0, 5, "{out}");
     assert_eq!(status[0].1, "confirmed", "{out}");
@@ -246,31 +224,14 @@ fn confirm_attributes_a_long_failing_construct_to_its_first_line() {
         "main.jl",
         "using Zygote\n\nfunction f1(x)\n    Threads.@threads for i = 1:length(x)\n        x = x .+ 1\n    end\n    return sum(x)\nend\n\ngradient(f1, [1.0, 2.0])\n",
     )]);
-    let (_, out, err) = adlint(
-        &["check", "--confirm", "--output-format", "json", "."],
-        p.dir.path(),
-    );
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let by_line: Vec<(u64, String)> = (v["diagnostics"].as_array().unwrap().iter())
-        .map(|d| {
-            (
-                d["start"]["line"].as_u64().unwrap_or_default(),
-                d["confirmation"]["status"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_string(),
-            )
-        })
-        .collect();
-    assert!(
-        by_line.contains(&(4, "confirmed".to_string())),
-        "{out}{err}"
-    );
+    let (_, status, out) = confirmations(&p);
+    let by_line: Vec<(u64, String)> = status.into_iter().map(|(l, s, _)| (l, s)).collect();
+    assert!(by_line.contains(&(4, "confirmed".to_string())), "{out}");
     assert!(
         by_line
             .iter()
             .any(|(l, s)| *l == 5 && s == "not-reproduced"),
-        "{out}{err}"
+        "{out}"
     );
 }
 
@@ -295,7 +256,7 @@ fn confirm_file_loads_its_package_and_says_why_entries_did_not_run() {
         ),
     ]);
     let (code, out, err) = adlint(&["confirm", "src/loss.jl"], p.dir.path());
-    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(code, 1, "{out}");
     assert_eq!(
         out,
         "src/loss.jl:3: run as `train()`\nsrc/loss.jl:3: gradient: Zygote fails\n  Mutating arrays is not supported -- called setindex!(Vector{Float64}, ...) at src/loss.jl:8\n  also fails: Mutating arrays is not supported -- called setindex!(Vector{Float64}, ...) at src/loss.jl:7 (5 times)\nsrc/loss.jl:18: Zygote.gradient: not run: `fit` needs `m` of type `Model`, which adlint does not make up\n",
@@ -318,15 +279,10 @@ fn confirm_uses_the_run_of_any_entry_point_that_reaches_the_site() {
         "main.jl",
         "using Zygote\nfunction safe_sqrt(x)\n    try\n        sqrt(x)\n    catch\n        0.\n    end\nend\ngradient(safe_sqrt, 4.)\nval, pull = pullback(safe_sqrt, -1.)\npull(1.)\n",
     )]);
-    let (_, out, err) = adlint(
-        &["check", "--confirm", "--output-format", "json", "."],
-        p.dir.path(),
-    );
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let d = &v["diagnostics"][0];
-    assert_eq!(d["rule"], "try-catch", "{out}{err}");
-    assert_eq!(d["confirmation"]["status"], "confirmed", "{out}");
-    let detail = d["confirmation"]["detail"].as_str().unwrap();
+    let (_, status, out) = confirmations(&p);
+    assert_eq!(status.len(), 1, "{out}");
+    let (line, state, detail) = &status[0];
+    assert_eq!((*line, state.as_str()), (3, "confirmed"), "{out}");
     assert!(
         detail.starts_with("Can't differentiate function execution in catch block")
             && detail.ends_with("(from the entry point at main.jl:10)"),
@@ -382,4 +338,26 @@ fn full_output_counts_columns_in_chars_across_files() {
     assert!(all.contains("╭─[ h.jl:2:5 ]"), "{all}");
     // `h!(x)` is the 26th character of line 3 (the 28th byte).
     assert!(all.contains("├─[ main.jl:3:26 ]"), "{all}");
+}
+
+/// `check --confirm` in JSON: the exit code, each finding's (line, confirmation status,
+/// detail), and the whole output for messages.
+fn confirmations(p: &Project) -> (i32, Vec<(u64, String, String)>, String) {
+    let (code, out, err) = adlint(
+        &["check", "--confirm", "--output-format", "json", "."],
+        p.dir.path(),
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    let status = (v["diagnostics"].as_array().unwrap().iter())
+        .map(|d| {
+            let text = |k: &str| d["confirmation"][k].as_str().unwrap_or("").to_string();
+            (
+                d["start"]["line"].as_u64().unwrap_or_default(),
+                text("status"),
+                text("detail"),
+            )
+        })
+        .collect();
+    (code, status, format!("{out}{err}"))
 }
