@@ -234,11 +234,17 @@ impl<'a> Lowerer<'a> {
             "tuple_expression" | "open_tuple" => self.tuple(n, &named),
             "vector_expression" => {
                 // `[x' -y]` is a one-row matrix in Julia; the grammar reads one element.
+                // Each child is lowered once: lowering it again here doubled the work at
+                // every level of `[[[...]]]`.
                 let comma = syntax::children(n).iter().any(|c| c.kind() == ",");
                 if let ([only], false) = (named.as_slice(), comma) {
-                    let elements = self.row_elements(*only);
-                    if elements.len() > 1 {
-                        return Ex::Matrix(vec![elements]);
+                    if only.kind() == "binary_expression" {
+                        let mut elements = self.row_elements(*only);
+                        if elements.len() > 1 {
+                            return Ex::Matrix(vec![elements]);
+                        }
+                        let ex = elements.pop().expect("a row item has an element");
+                        return Ex::Vect(vec![Arg { ex, splat: false }]);
                     }
                 }
                 let mut args = vec![];

@@ -1659,3 +1659,18 @@ fn optimisers_update_copies_and_using_lux_binds_its_layers() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn deeply_nested_vector_literals_lower_in_linear_time() {
+    // Each level of `[[...]]` lowered its element twice (once to look for a `-` that starts
+    // a new element): 90 levels never finished.
+    let src = format!(
+        "x = 1.0\ny = {}x{}\n@assert length(y) == 1\n",
+        "[".repeat(90),
+        "]".repeat(90)
+    );
+    let started = std::time::Instant::now();
+    let r = run(&src);
+    assert!(r.stopped.is_none(), "{:?}", r.stopped);
+    assert!(started.elapsed().as_secs() < 10);
+}
