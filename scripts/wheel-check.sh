@@ -2,7 +2,8 @@
 # Builds the Python wheel that carries the adlint binary (pyproject.toml: maturin with
 # `bindings = "bin"`), installs the built file into a fresh virtual environment, and runs
 # `adlint --version` and `adlint check examples/` from there, as a user who ran
-# `pip install adlint-*.whl` (or `pipx install`) would.
+# `pip install adlint-*.whl` (or `pipx install`) would. Then runs the GitHub Action
+# (action.yml) with that wheel through scripts/action-check.py.
 #
 #   scripts/wheel-check.sh [OUT_DIR]
 #
@@ -17,6 +18,7 @@ cd "$(dirname "$0")/.."
 repo=$PWD
 
 maturin_version=${MATURIN_VERSION:-1.16.0}
+pyyaml_version=6.0.3 # for scripts/action-check.py
 out_dir=${1:-}
 
 say() { printf '== wheel: %s\n' "$*"; }
@@ -37,9 +39,9 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
 [ -n "$version" ] || fail "cannot read the package version from Cargo.toml"
 
-say "maturin $maturin_version in a build environment"
+say "maturin $maturin_version (and PyYAML for the action check) in a build environment"
 python3 -m venv "$tmp/build"
-"$tmp/build/bin/python" -m pip install --quiet "maturin==$maturin_version"
+"$tmp/build/bin/python" -m pip install --quiet "maturin==$maturin_version" "PyYAML==$pyyaml_version"
 
 say "maturin build --release (adlint $version)"
 start=$(date +%s)
@@ -123,9 +125,13 @@ if len(errors) != 3:
 PY
 deactivate
 
+# The GitHub Action (action.yml) installs this wheel with its own steps and runs the check.
+say "action.yml: scripts/action-check.py with this wheel"
+"$tmp/build/bin/python" scripts/action-check.py "$wheel"
+
 if [ -n "$out_dir" ]; then
   mkdir -p "$out_dir"
   cp "$wheel" "$out_dir/"
   say "kept $out_dir/$(basename "$wheel")"
 fi
-say "ok: the wheel installs into a fresh virtual environment and checks the examples"
+say "ok: the wheel installs into a fresh virtual environment and checks the examples, and so does action.yml"
