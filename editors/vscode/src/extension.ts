@@ -1,5 +1,5 @@
 // The adlint extension: starts `adlint lsp` for Julia files and restarts it on demand or
-// when `adlint.path` changes.
+// when `adlint.path` changes. The binary is `adlint.path`, or `adlint` on PATH (src/find.ts).
 import * as vscode from "vscode";
 import {
   LanguageClient,
@@ -7,15 +7,31 @@ import {
   ServerOptions,
   TransportKind,
 } from "vscode-languageclient/node";
+import { findAdlint } from "./find";
 
 let client: LanguageClient | undefined;
 
-function serverOptions(): ServerOptions {
-  const path = vscode.workspace.getConfiguration("adlint").get<string>("path") || "adlint";
-  return { command: path, args: ["lsp"], transport: TransportKind.stdio };
-}
-
 async function start(context: vscode.ExtensionContext): Promise<void> {
+  const setting = vscode.workspace.getConfiguration("adlint").get<string>("path");
+  const found = findAdlint(setting, {
+    env: process.env,
+    platform: process.platform,
+    workspaceFolder: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
+  });
+  if (!found.ok) {
+    const open = "Open Settings";
+    void vscode.window.showErrorMessage(found.message, open).then((choice) => {
+      if (choice === open) {
+        void vscode.commands.executeCommand("workbench.action.openSettings", "adlint.path");
+      }
+    });
+    return;
+  }
+  const serverOptions: ServerOptions = {
+    command: found.command,
+    args: ["lsp"],
+    transport: TransportKind.stdio,
+  };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [
       { scheme: "file", language: "julia" },
@@ -23,13 +39,11 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
     ],
     outputChannelName: "adlint",
   };
-  client = new LanguageClient("adlint", "adlint", serverOptions(), clientOptions);
+  client = new LanguageClient("adlint", "adlint", serverOptions, clientOptions);
   try {
     await client.start();
   } catch (e) {
-    void vscode.window.showErrorMessage(
-      `adlint: cannot start \`${vscode.workspace.getConfiguration("adlint").get("path")} lsp\`: ${e}`,
-    );
+    void vscode.window.showErrorMessage(`adlint: cannot start \`${found.command} lsp\`: ${e}`);
   }
 }
 
