@@ -322,13 +322,17 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     // Every file skipped: the run still writes its (empty) output, then exits 2 (no input
     // file could be read); the reasons are the warnings below.
     let nothing_read = ws.files.is_empty() && !ws.skipped.is_empty();
-    let stderr = std::io::stderr();
-    let mut err = stderr.lock();
+    // Not locked for the run: the progress bar's thread draws on stderr meanwhile.
+    let mut err = std::io::stderr();
     if !args.quiet {
         for s in &ws.skipped {
             writeln!(err, "warning: skipped {}: {}", s.path, s.reason)?;
         }
     }
+    // Progress on stderr for runs that take long: cleared before anything else is written.
+    let human = matches!(args.output_format, Format::Full | Format::Concise);
+    let bar = crate::progress::wanted(human, args.quiet)
+        .then(|| crate::progress::Bar::start(crate::progress::delay()));
     let options = Options {
         select: args.select.clone(),
         extend_select: args.extend_select.clone(),
@@ -336,6 +340,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         zygote_version,
         include_guesses: args.include_guesses,
         profiles: Vec::new(),
+        progress: bar.as_ref().map(|b| b.hook()),
     };
     // Fixes (and the builders' help) are built only where they are shown or applied.
     let no_fixes =
@@ -345,6 +350,17 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         true => analysis::analyze(ws, &options),
         false => crate::fix::analyze(ws, &options),
     };
+    // The bar goes before fixes and baselines write to stderr; `--confirm` alone runs on.
+    if let Some(bar) = &bar {
+        match args.confirm && !(args.fix || args.diff) && args.write_baseline.is_none() {
+            true => crate::analysis::Progress::phase(
+                &**bar,
+                "running the entry points in the reference interpreter",
+                0,
+            ),
+            false => bar.finish(),
+        }
+    }
     if args.fix || args.diff {
         let request = crate::fix::CliRequest {
             unsafe_fixes: args.unsafe_fixes,
@@ -385,6 +401,9 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     }
     if args.confirm {
         let run = crate::refad::confirm::confirm_diagnostics(&mut analysis);
+        if let Some(bar) = &bar {
+            bar.finish();
+        }
         if let Some(stop) = &run.stopped {
             writeln!(
                 err,
@@ -392,6 +411,9 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
                 stop.reason
             )?;
         }
+    }
+    if let Some(bar) = &bar {
+        bar.finish();
     }
     if !args.quiet {
         for w in &analysis.workspace.warnings {

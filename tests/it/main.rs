@@ -15,6 +15,7 @@ mod incremental;
 mod lsp;
 mod mutation;
 mod profiles;
+mod progress;
 mod published_docs;
 mod quirks;
 mod refad;
