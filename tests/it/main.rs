@@ -10,6 +10,7 @@ mod corpus;
 mod fix;
 mod fuzz_corpus;
 mod fuzz_driver;
+mod graph;
 mod hostile;
 mod incremental;
 mod lsp;
