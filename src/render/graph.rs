@@ -226,7 +226,9 @@ fn build<'a>(analysis: &'a Analysis, entries: Option<&[usize]>) -> Drawing<'a> {
         // `@ignore_derivatives` regions written in the function.
         let facts = &analysis.facts[f.file as usize];
         for (i, g) in facts.functions.iter().enumerate() {
-            if g.parent.get() == Some(f.func) && matches!(g.kind, FunctionKind::Region { .. }) {
+            // (Not the regions adlint cannot read, such as `@turbo`: Zygote goes into those.)
+            let escape = matches!(g.kind, FunctionKind::Region { opaque: false, .. });
+            if g.parent.get() == Some(f.func) && escape {
                 let region = FuncRef {
                     file: f.file,
                     func: i as _,
@@ -343,13 +345,14 @@ fn innermost_reached(
         .map(|(r, _)| r)
 }
 
-/// Whether a function Zygote does not enter is an escape hatch worth drawing: one a rule
-/// covers, or a region; not a file's top level or a rule's own body.
+/// Whether a function Zygote does not enter is an escape hatch worth drawing: a named
+/// function or a call method (a rule covers it, or it never runs under AD), not a file's
+/// top level or a rule's own body.
 fn is_hatch(analysis: &Analysis, f: FuncRef) -> bool {
     let func = &analysis.facts[f.file as usize].functions[f.func as usize];
     matches!(
         func.kind,
-        FunctionKind::Named | FunctionKind::Functor { .. } | FunctionKind::Region { .. }
+        FunctionKind::Named | FunctionKind::Functor { .. }
     )
 }
 
@@ -452,12 +455,7 @@ impl Drawing<'_> {
         let func = &facts.functions[f.func as usize];
         let declared_in = |decl_file: u32| a.index.sees(decl_file, f.file);
         let rule = match &func.kind {
-            FunctionKind::Region { opaque, .. } => {
-                return match opaque {
-                    false => "not differentiated".to_string(),
-                    true => "not analysed (opaque to adlint)".to_string(),
-                };
-            }
+            FunctionKind::Region { .. } => return "not differentiated".to_string(),
             FunctionKind::Named => func.name.and_then(|n| {
                 (self.rules).covering(&a.facts, &declared_in, n, false, func.arity(), &func.params)
             }),
@@ -490,7 +488,7 @@ impl Drawing<'_> {
         if (func.name).is_some_and(|n| a.settings.knowledge.has_rule(&n)) {
             return "covered by a rule the config names".to_string();
         }
-        "not differentiated".to_string()
+        "Zygote does not go in".to_string()
     }
 }
 

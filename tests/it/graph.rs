@@ -320,3 +320,20 @@ fn a_path_with_quotes_and_backslashes_gives_valid_dot() {
         assert!(svg.contains(r"src/we&quot;ird\name.jl:7"), "{svg}");
     }
 }
+
+#[test]
+fn a_region_adlint_cannot_read_is_no_escape_hatch() {
+    // Zygote goes into `@turbo` code; adlint only cannot read it. `@ignore_derivatives`
+    // keeps Zygote out.
+    let text = "using Zygote, LoopVectorization\nfunction f(x)\n    s = 0.0\n    @turbo for i in eachindex(x)\n        s += x[i]\n    end\n    Zygote.@ignore_derivatives println(s)\n    y = copy(x)\n    y[1] = s\n    sum(y)\nend\ngradient(f, rand(3))\n";
+    let p = Project::new(&[("main.jl", text)]);
+    let (code, dot, err) = adlint(&["graph", "."], p.dir.path());
+    assert_eq!(code, 0, "{err}");
+    let names = labels(&dot);
+    let hatches: Vec<&String> = names.values().filter(|l| l.contains(" region")).collect();
+    assert_eq!(
+        hatches,
+        ["@ignore_derivatives region\\nmain.jl:7\\nnot differentiated"],
+        "{dot}"
+    );
+}
