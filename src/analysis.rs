@@ -31,6 +31,28 @@ pub struct Options {
     /// Backend profiles beside the bundled ones (replacing a bundled one of the same
     /// backend): how a new backend is tried before its profile ships.
     pub profiles: Vec<crate::knowledge::Profile>,
+    /// Told how far the run is (the command line's progress bar); none by default, and
+    /// none in the language server.
+    pub progress: Option<ProgressHook>,
+}
+
+/// What a long run reports as it goes: each phase with the number of its steps (files to
+/// parse, rules to run), then each step done. Called from the worker threads.
+pub trait Progress: Send + Sync {
+    /// A phase starts: `what` it does, over `total` steps.
+    fn phase(&self, what: &str, total: usize);
+    /// One step of the current phase is done.
+    fn step(&self);
+}
+
+/// A [`Progress`] in [`Options`] (which are cloned and printed for debugging).
+#[derive(Clone)]
+pub struct ProgressHook(pub std::sync::Arc<dyn Progress>);
+
+impl std::fmt::Debug for ProgressHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressHook")
+    }
 }
 
 impl Options {
@@ -233,7 +255,17 @@ pub fn map_costliest_first<R: Send>(costs: &[usize], f: impl Fn(usize) -> R + Sy
 pub fn analyze(workspace: Workspace, options: &Options) -> Analysis {
     let files = &workspace.files;
     let costs: Vec<usize> = files.iter().map(|f| f.text.len()).collect();
-    let facts: Vec<FileFacts> = map_costliest_first(&costs, |i| facts::extract(&files[i].text));
+    let progress = options.progress.as_ref().map(|p| &*p.0);
+    if let Some(p) = progress {
+        p.phase("parsing files", files.len());
+    }
+    let facts: Vec<FileFacts> = map_costliest_first(&costs, |i| {
+        let facts = facts::extract(&files[i].text);
+        if let Some(p) = progress {
+            p.step();
+        }
+        facts
+    });
     crate::syntax::release_parse_memory();
     analyze_facts(workspace, facts, options)
 }
@@ -321,6 +353,9 @@ fn analyze_facts(
     options: &Options,
 ) -> Analysis {
     let mut phases = Phases::new();
+    if let Some(p) = &options.progress {
+        p.0.phase("resolving calls", 0);
+    }
     let edges = follow_includes(&mut workspace, &mut facts);
     phases.done("includes");
     let units = crate::units::Units::build(
@@ -387,7 +422,7 @@ fn analyze_facts(
     let selections: Vec<Selection> = (analysis.workspace.files.iter().enumerate())
         .map(|(i, f)| analysis.workspace.config_of(i).selection(&cli, &f.path))
         .collect();
-    let diagnostics = run_rules(&analysis, &cli, &selections);
+    let diagnostics = run_rules(&analysis, &cli, &selections, options);
     phases.done("rules");
     finish(&mut analysis, diagnostics, &selections, options);
     phases.done("suppressions and chains");
@@ -480,7 +515,12 @@ fn knowledge_of(
 
 /// The findings of the rules some reported file enables, each kept where its file's
 /// selection enables its rule.
-fn run_rules(analysis: &Analysis, cli: &CliSelection, selections: &[Selection]) -> Vec<Diagnostic> {
+fn run_rules(
+    analysis: &Analysis,
+    cli: &CliSelection,
+    selections: &[Selection],
+    options: &Options,
+) -> Vec<Diagnostic> {
     let enabled: Vec<&dyn Rule> = rules::all_rules()
         .into_iter()
         .filter(|r| {
@@ -490,7 +530,22 @@ fn run_rules(analysis: &Analysis, cli: &CliSelection, selections: &[Selection]) 
         })
         .collect();
     let cx = analysis.rule_context();
-    let mut diagnostics = rules::run_all(&cx, &enabled);
+    let progress = options.progress.as_ref().map(|p| &*p.0);
+    if let Some(p) = progress {
+        let entries = analysis.graph.entries.len();
+        p.phase(
+            &format!(
+                "checking the code under {entries} entry point{}",
+                if entries == 1 { "" } else { "s" }
+            ),
+            enabled.len(),
+        );
+    }
+    let mut diagnostics = rules::run_all_with(&cx, &enabled, &|| {
+        if let Some(p) = progress {
+            p.step();
+        }
+    });
     diagnostics.retain(|d| selections[d.location.file as usize].enabled(d.rule, d.category));
     diagnostics
 }

@@ -1,4 +1,4 @@
-//! The command line: `check`, `rules`, `explain`. Parses arguments, calls the library,
+//! The command line: `check`, `graph`, `rules`, `explain`. Parses arguments, calls the library,
 //! picks the writer and the exit code. No analysis here.
 
 use crate::analysis::{self, Analysis, Options};
@@ -44,6 +44,9 @@ pub enum Command {
         #[arg(long)]
         entry: Option<u32>,
     },
+    /// Write the call graph from the entry points to the findings, in Graphviz DOT (or SVG
+    /// through Graphviz's `dot`).
+    Graph(GraphArgs),
     /// Run the language server over stdin and stdout.
     Lsp,
     /// Print the facts extracted from one file (for adlint's developers).
@@ -124,6 +127,37 @@ pub struct CheckArgs {
     pub verify: bool,
 }
 
+#[derive(clap::Args, Debug)]
+pub struct GraphArgs {
+    /// Files or directories, as for `check`: the graph leads to the findings inside them.
+    /// Defaults to the current directory.
+    pub paths: Vec<PathBuf>,
+    /// Only the entry point whose call is on this line of this file (`src/train.jl:15`).
+    #[arg(long, value_name = "FILE:LINE")]
+    pub entry: Option<String>,
+    /// `dot` writes Graphviz's text; `svg` runs Graphviz's `dot -Tsvg` on it.
+    #[arg(long, value_enum, default_value = "dot")]
+    pub format: GraphFormat,
+    /// Write to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Use this config file for every file, instead of the nearest `adlint.toml`.
+    #[arg(long, value_name = "FILE", conflicts_with = "isolated")]
+    pub config: Option<PathBuf>,
+    /// Ignore every config file.
+    #[arg(long)]
+    pub isolated: bool,
+    /// Also draw findings reached only through two or more guessed calls.
+    #[arg(long)]
+    pub include_guesses: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GraphFormat {
+    Dot,
+    Svg,
+}
+
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum ExitSeverity {
     Error,
@@ -141,6 +175,7 @@ pub fn run() -> Result<ExitCode> {
     };
     match cli.command {
         Command::Check(args) => check(args),
+        Command::Graph(args) => graph(args),
         Command::Confirm { file, entry } => {
             worker_threads(None);
             let ws = Workspace::discover(std::slice::from_ref(&file))?;
@@ -328,13 +363,17 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     // Every file skipped: the run still writes its (empty) output, then exits 2 (no input
     // file could be read); the reasons are the warnings below.
     let nothing_read = ws.files.is_empty() && !ws.skipped.is_empty();
-    let stderr = std::io::stderr();
-    let mut err = stderr.lock();
+    // Not locked for the run: the progress bar's thread draws on stderr meanwhile.
+    let mut err = std::io::stderr();
     if !args.quiet {
         for s in &ws.skipped {
             writeln!(err, "warning: skipped {}: {}", s.path, s.reason)?;
         }
     }
+    // Progress on stderr for runs that take long: cleared before anything else is written.
+    let human = matches!(args.output_format, Format::Full | Format::Concise);
+    let bar = crate::progress::wanted(human, args.quiet)
+        .then(|| crate::progress::Bar::start(crate::progress::delay()));
     let options = Options {
         select: args.select.clone(),
         extend_select: args.extend_select.clone(),
@@ -342,6 +381,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         zygote_version,
         include_guesses: args.include_guesses,
         profiles: Vec::new(),
+        progress: bar.as_ref().map(|b| b.hook()),
     };
     // Fixes (and the builders' help) are built only where they are shown or applied.
     let no_fixes =
@@ -351,6 +391,17 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         true => analysis::analyze(ws, &options),
         false => crate::fix::analyze(ws, &options),
     };
+    // The bar goes before fixes and baselines write to stderr; `--confirm` alone runs on.
+    if let Some(bar) = &bar {
+        match args.confirm && !(args.fix || args.diff) && args.write_baseline.is_none() {
+            true => crate::analysis::Progress::phase(
+                &**bar,
+                "running the entry points in the reference interpreter",
+                0,
+            ),
+            false => bar.finish(),
+        }
+    }
     if args.fix || args.diff {
         let request = crate::fix::CliRequest {
             unsafe_fixes: args.unsafe_fixes,
@@ -391,6 +442,9 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     }
     if args.confirm {
         let run = crate::refad::confirm::confirm_diagnostics(&mut analysis);
+        if let Some(bar) = &bar {
+            bar.finish();
+        }
         if let Some(stop) = &run.stopped {
             writeln!(
                 err,
@@ -398,6 +452,9 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
                 stop.reason
             )?;
         }
+    }
+    if let Some(bar) = &bar {
+        bar.finish();
     }
     if !args.quiet {
         for w in &analysis.workspace.warnings {
@@ -433,4 +490,105 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `FILE:LINE` of `--entry`: the file and the 1-based line.
+fn parse_entry(s: &str) -> Result<(PathBuf, usize)> {
+    match s.rsplit_once(':') {
+        Some((file, line)) if !file.is_empty() => match line.parse::<usize>() {
+            Ok(n) if n > 0 => Ok((PathBuf::from(file), n)),
+            _ => bail!(
+                "--entry `{s}`: `{line}` is not a line number (FILE:LINE, e.g. src/train.jl:15)"
+            ),
+        },
+        _ => bail!("--entry `{s}` is not FILE:LINE (e.g. src/train.jl:15)"),
+    }
+}
+
+fn graph(args: GraphArgs) -> Result<ExitCode> {
+    let entry = args.entry.as_deref().map(parse_entry).transpose()?;
+    worker_threads(None);
+    let choice = if args.isolated {
+        ConfigChoice::Isolated
+    } else if let Some(c) = &args.config {
+        ConfigChoice::File(c.clone())
+    } else {
+        ConfigChoice::Discover
+    };
+    let ws = Workspace::discover_with(&args.paths, choice)?;
+    crate::rules::check_configs(&ws)?;
+    let options = Options {
+        include_guesses: args.include_guesses,
+        ..Options::default()
+    };
+    let analysis = analysis::analyze(ws, &options);
+    let chosen = match &entry {
+        Some((file, line)) => {
+            let found = render::graph::entries_at(&analysis, file, *line);
+            if found.is_empty() {
+                let places = render::graph::entry_places(&analysis);
+                bail!(
+                    "no entry point at {}:{line}; {}",
+                    render::visible(&file.display().to_string()),
+                    match places.is_empty() {
+                        true => "adlint found none in these files".to_string(),
+                        false => format!("the entry points are:\n  {}", places.join("\n  ")),
+                    }
+                );
+            }
+            Some(found)
+        }
+        None => None,
+    };
+    let mut dot = Vec::new();
+    render::graph::write_dot(&analysis, chosen.as_deref(), &mut dot)?;
+    let bytes = match args.format {
+        GraphFormat::Dot => dot,
+        GraphFormat::Svg => run_dot(&dot)?,
+    };
+    match &args.output {
+        Some(path) => std::fs::write(path, &bytes)
+            .map_err(|e| anyhow::anyhow!("cannot write `{}`: {e}", path.display()))?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&bytes)?;
+            out.flush()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// SVG of a DOT text, from Graphviz's `dot -Tsvg`.
+fn run_dot(dot: &[u8]) -> Result<Vec<u8>> {
+    use std::process::{Command, Stdio};
+    let child = Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
+            "--format svg needs Graphviz's `dot` on PATH (Debian and Ubuntu: apt install graphviz; macOS: brew install graphviz); --format dot writes the graph's text without it"
+        ),
+        Err(e) => bail!("cannot run Graphviz's `dot`: {e}"),
+    };
+    // Written from a thread: `dot` may fill its stdout pipe before it has read all of stdin.
+    let mut stdin = child.stdin.take().expect("piped");
+    let text = dot.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&text));
+    let out = child.wait_with_output()?;
+    let written = writer
+        .join()
+        .map_err(|_| anyhow::anyhow!("the writer to `dot` panicked"))?;
+    if !out.status.success() {
+        bail!(
+            "Graphviz's `dot` failed ({}): {}",
+            out.status,
+            render::visible(String::from_utf8_lossy(&out.stderr).trim())
+        );
+    }
+    written?;
+    Ok(out.stdout)
 }

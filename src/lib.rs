@@ -11,8 +11,9 @@
 //!    7. `rules`; 8. `suppress` (directives and baselines); 9. `analysis` (stages 3 to 8
 //!    for the CLI and the language server); 10. `refad` (the reference interpreter);
 //!    11. `fix` (fixes on demand, and `--verify`, which runs `refad`); 12. `render`;
-//!    13. `lsp`; 14. `cli` and `harness` (the whole pipeline on arbitrary bytes, shared by
-//!    the fuzz targets and the tests that replay their corpus).
+//!    13. `lsp`; 14. `cli`, `progress` (its progress bar) and `harness` (the whole pipeline
+//!    on arbitrary bytes, shared by the fuzz targets and the tests that replay their
+//!    corpus).
 
 pub mod analysis;
 pub mod backend;
@@ -28,6 +29,7 @@ pub mod knowledge;
 pub mod lsp;
 pub mod memory;
 pub mod name;
+pub mod progress;
 pub mod refad;
 pub mod render;
 pub mod rules;

@@ -3,6 +3,7 @@
 
 mod full;
 mod github;
+pub mod graph;
 mod json;
 mod sarif;
 

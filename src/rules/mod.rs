@@ -371,12 +371,22 @@ impl<'a> RuleContext<'a> {
 /// Run every rule (side by side: they only read the context) and sort the result by path,
 /// line, column, rule.
 pub fn run_all(cx: &RuleContext, rules: &[&dyn Rule]) -> Vec<Diagnostic> {
+    run_all_with(cx, rules, &|| {})
+}
+
+/// [`run_all`], calling `done` after each rule has checked the workspace (for progress).
+pub fn run_all_with(
+    cx: &RuleContext,
+    rules: &[&dyn Rule],
+    done: &(dyn Fn() + Sync),
+) -> Vec<Diagnostic> {
     use rayon::prelude::*;
     let mut out: Vec<Diagnostic> = rules
         .par_iter()
         .flat_map_iter(|rule| {
             let mut found = Vec::new();
             rule.check(cx, &mut found);
+            done();
             found
         })
         .collect();

@@ -25,7 +25,7 @@ const STAGES: &[(&str, &[&str])] = &[
     ("fix", &["fix"]),
     ("render", &["render"]),
     ("lsp", &["lsp"]),
-    ("cli", &["cli", "harness"]),
+    ("cli", &["cli", "progress", "harness"]),
 ];
 
 fn stage_of(module: &str) -> Option<usize> {
