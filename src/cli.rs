@@ -71,12 +71,8 @@ pub struct CheckArgs {
     /// Skip these rules or categories (comma-separated), in addition to the config's.
     #[arg(long, value_delimiter = ',')]
     pub ignore: Vec<String>,
-    /// Use this config file for every file, instead of the nearest `adlint.toml`.
-    #[arg(long, value_name = "FILE", conflicts_with = "isolated")]
-    pub config: Option<PathBuf>,
-    /// Ignore every config file.
-    #[arg(long)]
-    pub isolated: bool,
+    #[command(flatten)]
+    pub configs: ConfigArgs,
     /// Print the number of findings per rule and per entry point instead of the findings.
     #[arg(long)]
     pub statistics: bool,
@@ -141,12 +137,8 @@ pub struct GraphArgs {
     /// Write to this file instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Use this config file for every file, instead of the nearest `adlint.toml`.
-    #[arg(long, value_name = "FILE", conflicts_with = "isolated")]
-    pub config: Option<PathBuf>,
-    /// Ignore every config file.
-    #[arg(long)]
-    pub isolated: bool,
+    #[command(flatten)]
+    pub configs: ConfigArgs,
     /// Also draw findings reached only through two or more guessed calls.
     #[arg(long)]
     pub include_guesses: bool,
@@ -162,6 +154,27 @@ pub enum GraphFormat {
 pub enum ExitSeverity {
     Error,
     Warning,
+}
+
+/// Which configs a command reads (`check` and `graph`).
+#[derive(Debug, clap::Args)]
+pub struct ConfigArgs {
+    /// Use this config file for every file, instead of the nearest `adlint.toml`.
+    #[arg(long, value_name = "FILE", conflicts_with = "isolated")]
+    pub config: Option<PathBuf>,
+    /// Ignore every config file.
+    #[arg(long)]
+    pub isolated: bool,
+}
+
+impl ConfigArgs {
+    fn choice(&self) -> ConfigChoice {
+        match (&self.config, self.isolated) {
+            (_, true) => ConfigChoice::Isolated,
+            (Some(c), false) => ConfigChoice::File(c.clone()),
+            (None, false) => ConfigChoice::Discover,
+        }
+    }
 }
 
 pub fn run() -> Result<ExitCode> {
@@ -351,13 +364,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         None => None,
     };
     worker_threads(args.threads);
-    let choice = if args.isolated {
-        ConfigChoice::Isolated
-    } else if let Some(c) = &args.config {
-        ConfigChoice::File(c.clone())
-    } else {
-        ConfigChoice::Discover
-    };
+    let choice = args.configs.choice();
     let ws = Workspace::discover_with(&args.paths, choice)?;
     crate::rules::check_configs(&ws)?;
     // Every file skipped: the run still writes its (empty) output, then exits 2 (no input
@@ -508,13 +515,7 @@ fn parse_entry(s: &str) -> Result<(PathBuf, usize)> {
 fn graph(args: GraphArgs) -> Result<ExitCode> {
     let entry = args.entry.as_deref().map(parse_entry).transpose()?;
     worker_threads(None);
-    let choice = if args.isolated {
-        ConfigChoice::Isolated
-    } else if let Some(c) = &args.config {
-        ConfigChoice::File(c.clone())
-    } else {
-        ConfigChoice::Discover
-    };
+    let choice = args.configs.choice();
     let ws = Workspace::discover_with(&args.paths, choice)?;
     crate::rules::check_configs(&ws)?;
     let options = Options {
