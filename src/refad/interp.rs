@@ -121,7 +121,6 @@ pub struct Interp {
     pub reference_gradients: bool,
     pub entries: Vec<EntryRun>,
     pub end_ctx: Vec<(Value, usize, usize)>,
-    pub in_entry: bool,
     /// Exceptions being handled (for `rethrow()`).
     pub cur_exc: Vec<Value>,
     pub sources: Vec<String>,
@@ -171,7 +170,6 @@ impl Interp {
             reference_gradients: opts.reference_gradients,
             entries: vec![],
             end_ctx: vec![],
-            in_entry: false,
             cur_exc: vec![],
             sources: vec![],
             done: vec![],
