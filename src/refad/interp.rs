@@ -672,7 +672,10 @@ impl Interp {
         let mut s = String::new();
         for p in parts {
             let v = self.eval(p, env)?;
-            s.push_str(&to_display(&v));
+            let piece = to_display(&v);
+            // Checked before it is built: `s = "$s$s"` in a loop doubles each time.
+            self.check_elements(s.len() + piece.len())?;
+            s.push_str(&piece);
         }
         Ok(Value::str(&s))
     }
@@ -861,7 +864,10 @@ impl Interp {
         for a in args {
             let v = self.eval(&a.ex, env)?;
             if a.splat {
-                out.extend(self.iterate(&v)?);
+                let items = self.iterate(&v)?;
+                // `t = (t..., t...)` in a loop doubles each time.
+                self.check_elements(out.len() + items.len())?;
+                out.extend(items);
             } else {
                 out.push(v);
             }

@@ -1674,3 +1674,16 @@ fn deeply_nested_vector_literals_lower_in_linear_time() {
     assert!(r.stopped.is_none(), "{:?}", r.stopped);
     assert!(started.elapsed().as_secs() < 10);
 }
+
+#[test]
+fn doubling_strings_and_splats_stop_at_the_budget() {
+    // Each doubled 40 times: a terabyte, which aborted the process before the check.
+    for src in [
+        "s = \"ab\"\nfor i in 1:40\n    global s = \"$s$s\"\nend\n",
+        "t = (1.0,)\nfor i in 1:40\n    global t = (t..., t...)\nend\n",
+    ] {
+        let r = run(src);
+        let reason = r.stopped.map(|s| s.reason).unwrap_or_default();
+        assert!(reason.starts_with("budget"), "{reason:?} for\n{src}");
+    }
+}
