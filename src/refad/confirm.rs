@@ -38,6 +38,31 @@ impl Program {
             .map(|(_, d)| d)
     }
 
+    /// Why the entry point on `line` of `path` did not run in `run`.
+    fn why_not_run(&self, run: &ProgramRun, path: &Path, line: u32) -> String {
+        let stop_of_call = self.driven_at(path, line).and_then(|c| {
+            (run.driver_stops.iter())
+                .find(|(l, _)| *l == c.line)
+                .map(|(_, why)| (c, why))
+        });
+        if let Some(stop) = &run.stopped {
+            format!(
+                "the program stopped before this entry point ran: {}",
+                stop.reason
+            )
+        } else if let Some(why) = self.unrunnable_at(path, line) {
+            format!("the entry point did not run: {why}")
+        } else if let Some((call, why)) = stop_of_call {
+            format!(
+                "adlint called `{}`{} and it stopped before this entry point ran: {why}",
+                call.call,
+                chosen_note(call)
+            )
+        } else {
+            "the entry point did not run: neither the program's top level nor the functions adlint calls reach it".to_string()
+        }
+    }
+
     fn unrunnable_at(&self, path: &Path, line: u32) -> Option<&str> {
         (self.unrunnable.iter())
             .find(|((p, l), _)| p == path && *l == line)
@@ -247,10 +272,8 @@ fn driver_calls(analysis: &Analysis, files: &HashSet<u32>) -> Driver {
 /// and of the kind real losses take (a float, a vector or matrix of floats, a count).
 /// `None` for a type adlint cannot make (a user's struct, a model).
 pub fn argument_for(annotation: Option<&str>) -> Option<String> {
-    const VECTOR: &str = "[0.5, -0.25, 1.0]";
-    const MATRIX: &str = "[0.5 -0.25 1.0; 0.75 1.5 -0.6; 0.2 0.3 0.9]";
     let Some(t) = annotation else {
-        return Some(VECTOR.to_string());
+        return Some("[0.5, -0.25, 1.0]".to_string());
     };
     let t: String = t.chars().filter(|c| !c.is_whitespace()).collect();
     let (base, params) = match t.split_once('{') {
@@ -258,26 +281,20 @@ pub fn argument_for(annotation: Option<&str>) -> Option<String> {
         None => (t.clone(), String::new()),
     };
     let base = base.rsplit('.').next().unwrap_or(&base).to_string();
-    let elements = |literal: &str| -> String {
-        if params.contains("Float32") {
-            format!("Float32{literal}")
-        } else if params
-            .split([',', '<', ':'])
-            .any(|p| matches!(p, "Int" | "Int64" | "Integer"))
-        {
-            literal
-                .replace("0.5", "1")
-                .replace("-0.25", "-2")
-                .replace("1.0", "3")
-                .replace("0.75", "4")
-                .replace("1.5", "5")
-                .replace("-0.6", "-6")
-                .replace("0.2", "7")
-                .replace("0.3", "8")
-                .replace("0.9", "9")
-        } else {
-            literal.to_string()
-        }
+    // A vector and a square matrix of the element type the parameters name.
+    let integer = params
+        .split([',', '<', ':'])
+        .any(|p| matches!(p, "Int" | "Int64" | "Integer"));
+    let (vector, matrix) = match (params.contains("Float32"), integer) {
+        (true, _) => (
+            "Float32[0.5, -0.25, 1.0]",
+            "Float32[0.5 -0.25 1.0; 0.75 1.5 -0.6; 0.2 0.3 0.9]",
+        ),
+        (false, true) => ("[1, -2, 3]", "[1 -2 3; 4 5 -6; 7 8 9]"),
+        (false, false) => (
+            "[0.5, -0.25, 1.0]",
+            "[0.5 -0.25 1.0; 0.75 1.5 -0.6; 0.2 0.3 0.9]",
+        ),
     };
     Some(match base.as_str() {
         "Float64" | "Real" | "AbstractFloat" | "Number" => "0.5".to_string(),
@@ -285,15 +302,10 @@ pub fn argument_for(annotation: Option<&str>) -> Option<String> {
         "Int" | "Int64" | "Integer" | "Signed" | "Unsigned" => "3".to_string(),
         "Bool" => "true".to_string(),
         "String" | "AbstractString" => "\"adlint\"".to_string(),
-        "Vector" | "AbstractVector" | "DenseVector" | "StridedVector" => elements(VECTOR),
-        "Matrix" | "AbstractMatrix" | "DenseMatrix" | "StridedMatrix" => elements(MATRIX),
-        "Array" | "AbstractArray" | "DenseArray" => {
-            if params.ends_with(",2") {
-                elements(MATRIX)
-            } else {
-                elements(VECTOR)
-            }
-        }
+        "Vector" | "AbstractVector" | "DenseVector" | "StridedVector" => vector.to_string(),
+        "Matrix" | "AbstractMatrix" | "DenseMatrix" | "StridedMatrix" => matrix.to_string(),
+        "Array" | "AbstractArray" | "DenseArray" if params.ends_with(",2") => matrix.to_string(),
+        "Array" | "AbstractArray" | "DenseArray" => vector.to_string(),
         "Function" => "identity".to_string(),
         _ => return None,
     })
@@ -342,7 +354,6 @@ fn confirmation_for(
         .iter()
         .filter(|r| r.path == entry_file.path && r.line == entry_line)
         .collect();
-    let driven = program.driven_at(&entry_file.path, entry_line);
     // The site failed in a run: of its own entry point first, else of any other (a site
     // reached from several entry points is reported with one of them).
     let ran_as = |path: &Path, line: u32| {
@@ -378,27 +389,7 @@ fn confirmation_for(
         }
     }
     if runs.is_empty() {
-        let stop_of_call = driven.and_then(|c| {
-            (run.driver_stops.iter())
-                .find(|(line, _)| *line == c.line)
-                .map(|(_, why)| (c, why))
-        });
-        let detail = if let Some(stop) = &run.stopped {
-            format!(
-                "the program stopped before this entry point ran: {}",
-                stop.reason
-            )
-        } else if let Some(why) = program.unrunnable_at(&entry_file.path, entry_line) {
-            format!("the entry point did not run: {why}")
-        } else if let Some((call, why)) = stop_of_call {
-            format!(
-                "adlint called `{}`{} and it stopped before this entry point ran: {why}",
-                call.call,
-                chosen_note(call)
-            )
-        } else {
-            "the entry point did not run: neither the program's top level nor the functions adlint calls reach it".to_string()
-        };
+        let detail = program.why_not_run(run, &entry_file.path, entry_line);
         return Some(Confirmation {
             status: ConfirmationStatus::NotRun,
             detail,
@@ -568,24 +559,8 @@ pub fn report(
             continue;
         }
         silent += 1;
-        let why = if let Some(stop) = &run.stopped {
-            format!("the program stopped before it: {}", stop.reason)
-        } else if let Some(why) = program.unrunnable_at(path, line) {
-            why.to_string()
-        } else if let Some((c, why)) = program.driven_at(path, line).and_then(|c| {
-            (run.driver_stops.iter())
-                .find(|(l, _)| *l == c.line)
-                .map(|(_, w)| (c, w))
-        }) {
-            format!(
-                "adlint called `{}`{} and it stopped before this entry point: {why}",
-                c.call,
-                chosen_note(c)
-            )
-        } else {
-            "neither the program's top level nor the functions adlint calls reach it".to_string()
-        };
-        writeln!(out, "{}:{line}: {}: not run: {why}", display(path), e.api)?;
+        let why = program.why_not_run(run, path, line);
+        writeln!(out, "{}:{line}: {}: {why}", display(path), e.api)?;
     }
     if let (Some(stop), 0) = (&run.stopped, silent) {
         writeln!(out, "the program stopped: {}", stop.reason)?;

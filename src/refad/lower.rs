@@ -404,30 +404,29 @@ impl<'a> Lowerer<'a> {
         let obj = self.expr(named[0]);
         // `T[1 2; 3 4]` and `T[1 -2]`: a typed array literal (space or `;` separation is
         // never indexing). The elements are converted to `T`.
+        // Each part is lowered once (lowering the bracket twice doubled the work at every
+        // level of `a[b[c[...]]]`).
         if let Some(&bracket) = named.get(1) {
-            let literal = match bracket.kind() {
-                "matrix_expression" => Some(self.expr(bracket)),
-                "vector_expression" => match self.expr(bracket) {
-                    m @ Ex::Matrix(_) => Some(m),
-                    _ => None,
-                },
-                _ => None,
-            };
-            if let Some(literal) = literal {
-                return Ex::Bcast {
-                    f: Box::new(Ex::Var(name("convert"), sp)),
-                    args: vec![
-                        Arg {
-                            ex: call("Ref", vec![obj], sp),
-                            splat: false,
-                        },
-                        Arg {
-                            ex: literal,
-                            splat: false,
-                        },
-                    ],
-                    span: sp,
-                };
+            if bracket.kind() == "matrix_expression" {
+                let literal = self.expr(bracket);
+                return call("__typed_array", vec![obj, literal], sp);
+            }
+            let items: Vec<Node> = (syntax::named_children(bracket).into_iter())
+                .filter(|c| !Self::is_skip(c))
+                .collect();
+            let comma = syntax::children(bracket).iter().any(|c| c.kind() == ",");
+            if let ([only], false) = (items.as_slice(), comma) {
+                if only.kind() == "binary_expression" {
+                    let mut elements = self.row_elements(*only);
+                    if elements.len() > 1 {
+                        return call("__typed_array", vec![obj, Ex::Matrix(vec![elements])], sp);
+                    }
+                    return Ex::Index {
+                        obj: Box::new(obj),
+                        idx: elements.pop().into_iter().collect(),
+                        span: sp,
+                    };
+                }
             }
         }
         let mut idx = vec![];

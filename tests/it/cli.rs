@@ -259,13 +259,13 @@ fn confirm_file_loads_its_package_and_says_why_entries_did_not_run() {
     assert_eq!(code, 1, "{out}");
     assert_eq!(
         out,
-        "src/loss.jl:3: run as `train()`\nsrc/loss.jl:3: gradient: Zygote fails\n  Mutating arrays is not supported -- called setindex!(Vector{Float64}, ...) at src/loss.jl:8\n  also fails: Mutating arrays is not supported -- called setindex!(Vector{Float64}, ...) at src/loss.jl:7 (5 times)\nsrc/loss.jl:18: Zygote.gradient: not run: `fit` needs `m` of type `Model`, which adlint does not make up\n",
+        "src/loss.jl:3: run as `train()`\nsrc/loss.jl:3: gradient: Zygote fails\n  Mutating arrays is not supported -- called setindex!(Vector{Float64}, ...) at src/loss.jl:8\n  also fails: Mutating arrays is not supported -- called setindex!(Vector{Float64}, ...) at src/loss.jl:7 (5 times)\nsrc/loss.jl:18: Zygote.gradient: the entry point did not run: `fit` needs `m` of type `Model`, which adlint does not make up\n",
         "{err}"
     );
     // One entry by its line.
     let (_, out, _) = adlint(&["confirm", "src/loss.jl", "--entry", "18"], p.dir.path());
     assert!(
-        out.starts_with("src/loss.jl:18: Zygote.gradient: not run"),
+        out.starts_with("src/loss.jl:18: Zygote.gradient: the entry point did not run"),
         "{out}"
     );
 }

@@ -13,6 +13,10 @@ pub(super) const BUILTINS: &[Builtin] = &[
         call: getindex,
     },
     Builtin {
+        names: &["__typed_array"],
+        call: typed_array,
+    },
+    Builtin {
         names: &["setindex!"],
         call: setindex,
     },
@@ -261,15 +265,8 @@ impl Interp {
             }
             Value::Type(t) => {
                 // typed vector literal `Float64[...]`
-                let elty = match t.as_ref() {
-                    "Float64" => ElTy::F64,
-                    "Float32" => ElTy::F32,
-                    "Int" | "Int64" => ElTy::I64,
-                    "Bool" => ElTy::Bool,
-                    "Any" => ElTy::Any,
-                    _ => {
-                        return Err(self.unsupported(&format!("typed array literal {t}[...]"), span))
-                    }
+                let Some(elty) = literal_elty(t) else {
+                    return Err(self.unsupported(&format!("typed array literal {t}[...]"), span));
                 };
                 let mut data = vec![];
                 for x in idx {
@@ -439,4 +436,36 @@ impl Interp {
             ElTy::Any => Ok(x),
         }
     }
+}
+
+/// The element type a typed array literal `T[...]` names, among those modelled.
+fn literal_elty(t: &str) -> Option<ElTy> {
+    Some(match t {
+        "Float64" => ElTy::F64,
+        "Float32" => ElTy::F32,
+        "Int" | "Int64" => ElTy::I64,
+        "Bool" => ElTy::Bool,
+        "Any" => ElTy::Any,
+        _ => return None,
+    })
+}
+
+/// `T[a b; c d]` (what the lowering makes of a typed matrix literal): the matrix built
+/// from the rows, its elements converted to `T`.
+fn typed_array(it: &mut Interp, c: Call) -> R<Value> {
+    let [Value::Type(t), Value::Arr(a)] = c.args.as_slice() else {
+        return Err(c.no_method(it));
+    };
+    let Some(elty) = literal_elty(t) else {
+        return Err(it.unsupported(&format!("typed array literal {t}[...]"), c.span));
+    };
+    let (dims, items) = {
+        let a = a.borrow();
+        (a.dims.clone(), a.data.clone())
+    };
+    let mut data = Vec::with_capacity(items.len());
+    for x in items {
+        data.push(it.convert_for(elty, x)?);
+    }
+    Ok(Value::arr(dims, data, elty))
 }
