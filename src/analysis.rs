@@ -371,7 +371,7 @@ fn analyze_facts(
     let index = Index::build(&facts, &edges, units);
     let rule_decls = index::CustomRules::build(&facts, &index);
     phases.done("index");
-    let (knowledge, config_zygote) = knowledge_of(&workspace, options);
+    let (knowledge, config_zygote) = knowledge_of(&mut workspace, options);
     // Each unit's versions: from the manifest of the environment it runs in.
     let unit_versions: Vec<crate::version::Versions> = (index.units.units.iter())
         .map(|u| {
@@ -493,16 +493,24 @@ fn follow_includes(
 /// The knowledge tables of a run (with what the root config and the options add), and
 /// the root config's Zygote version.
 fn knowledge_of(
-    workspace: &Workspace,
+    workspace: &mut Workspace,
     options: &Options,
 ) -> (std::sync::Arc<crate::knowledge::Knowledge>, Option<Version>) {
-    let (knowledge, config_zygote) = match workspace.root_config() {
+    let (mut knowledge, config_zygote) = match workspace.root_config() {
         Some(c) => (
             crate::knowledge::with_config(&c.entry_points, &c.knowledge),
             c.zygote_version,
         ),
         None => (std::sync::Arc::clone(crate::knowledge::builtin()), None),
     };
+    let dir = (workspace.root_config())
+        .map(|c| c.dir.clone())
+        .unwrap_or_else(|| workspace.root.clone());
+    match project_table(&dir) {
+        Ok(Some(t)) => knowledge = std::sync::Arc::new(knowledge.with_project_table(t)),
+        Ok(None) => {}
+        Err(e) => workspace.warnings.push(e),
+    }
     if options.profiles.is_empty() {
         return (knowledge, config_zygote);
     }
@@ -511,6 +519,46 @@ fn knowledge_of(
         k.add_profile(p.clone());
     }
     (std::sync::Arc::new(k), config_zygote)
+}
+
+/// Where a project keeps the table `adlint knowledge` generated from its dependencies,
+/// relative to its root config's folder (or the workspace root without one).
+pub const PROJECT_TABLE: &str = ".adlint/knowledge.tsv";
+
+/// The project's generated table, if it has one. It is read again only when it changed
+/// (the language server analyses on every edit); a table that does not parse is a warning
+/// and is left out.
+fn project_table(
+    dir: &std::path::Path,
+) -> Result<Option<crate::knowledge::tables::Tables>, String> {
+    use crate::knowledge::tables::Tables;
+    type Cached = (PathBuf, std::time::SystemTime, u64, Tables);
+    static CACHE: std::sync::Mutex<Option<Cached>> = std::sync::Mutex::new(None);
+    let path = dir.join(PROJECT_TABLE);
+    let Ok(meta) = std::fs::metadata(&path) else {
+        return Ok(None);
+    };
+    let stamp = (meta.modified().unwrap_or(std::time::UNIX_EPOCH), meta.len());
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((p, m, l, t)) = cache.as_ref() {
+        if *p == path && (*m, *l) == stamp {
+            return Ok(Some(t.clone()));
+        }
+    }
+    const CAP: u64 = 64 << 20;
+    if meta.len() > CAP {
+        return Err(format!("{}: over 64 MB, not loaded", path.display()));
+    }
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("{}: cannot read it: {e}", path.display()))?;
+    let tables = Tables::parse(&text).map_err(|e| {
+        format!(
+            "{}: {e}; not loaded (generate it again with `adlint knowledge`)",
+            path.display()
+        )
+    })?;
+    *cache = Some((path, stamp.0, stamp.1, tables.clone()));
+    Ok(Some(tables))
 }
 
 /// The findings of the rules some reported file enables, each kept where its file's

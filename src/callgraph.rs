@@ -793,6 +793,15 @@ fn cuts(
     rules: &CustomRules,
     knowledge: &Knowledge,
 ) -> Vec<bool> {
+    // Whether a workspace method may be a method of the function a rule of the ecosystem's
+    // tables is declared for: it extends a function from elsewhere (`Base.sum(...) = ...`,
+    // `NNlib.conv(...)`), or it is written inside the package that declares the rule (the
+    // workspace holds that package: DiffEqBase inside OrdinaryDiffEq's repository). A
+    // workspace's own `sum` without a qualifier is a new function no rule covers.
+    let extends = |fi: usize, f: &crate::facts::Function, r: &crate::knowledge::tables::RuleRow| {
+        !f.qualifier.is_empty()
+            || (index.module_path(fi as u32, f.module.get()).iter()).any(|m| *m == r.package)
+    };
     let mut cut = Vec::new();
     for (fi, facts) in files.iter().enumerate() {
         for f in &facts.functions {
@@ -810,6 +819,15 @@ fn cuts(
                         .covering(files, &declared_in, *n, false, f.arity(), &f.params)
                         .is_some()
                         || knowledge.has_rule(n)
+                        || rules
+                            .ecosystem_covering(
+                                knowledge,
+                                n,
+                                &|r| extends(fi, f, r),
+                                f.arity(),
+                                &f.params,
+                            )
+                            .is_some()
                 }),
                 FunctionKind::Functor { type_name, .. } => rules
                     .covering(files, &declared_in, *type_name, true, f.arity(), &f.params)

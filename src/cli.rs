@@ -7,10 +7,10 @@ use crate::render::{self, Format};
 use crate::rules;
 use crate::version::Version;
 use crate::workspace::{ConfigChoice, Workspace};
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -47,6 +47,11 @@ pub enum Command {
     /// Write the call graph from the entry points to the findings, in Graphviz DOT (or SVG
     /// through Graphviz's `dot`).
     Graph(GraphArgs),
+    /// Generate a knowledge table from checkouts of Julia packages (for example your
+    /// project's dependencies under `~/.julia/packages`): their rules with signatures, and
+    /// the functions that end in a foreign call or write into an argument. `check` and the
+    /// language server load `.adlint/knowledge.tsv` beside the project's `adlint.toml`.
+    Knowledge(KnowledgeArgs),
     /// Run the language server over stdin and stdout.
     Lsp,
     /// Print the facts extracted from one file (for adlint's developers).
@@ -144,6 +149,28 @@ pub struct GraphArgs {
     pub include_guesses: bool,
 }
 
+#[derive(clap::Args, Debug)]
+pub struct KnowledgeArgs {
+    /// Package checkouts: folders with a `Project.toml`, whose `src/` and `ext/` are read.
+    #[arg(required_unless_present = "builtin")]
+    pub paths: Vec<PathBuf>,
+    /// Where to write the table.
+    #[arg(
+        long,
+        short,
+        value_name = "FILE",
+        default_value = ".adlint/knowledge.tsv"
+    )]
+    pub output: PathBuf,
+    /// (developers) Regenerate the built-in tables from the sources this file lists, read
+    /// from the checkouts under `--checkouts`; without `--checkouts`, from the committed
+    /// extracted facts beside it.
+    #[arg(long, value_name = "SOURCES", hide = true)]
+    pub builtin: Option<PathBuf>,
+    #[arg(long, value_name = "DIR", hide = true, requires = "builtin")]
+    pub checkouts: Option<PathBuf>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum GraphFormat {
     Dot,
@@ -210,6 +237,7 @@ pub fn run() -> Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
+        Command::Knowledge(args) => knowledge(args),
         Command::Lsp => {
             worker_threads(None);
             match crate::lsp::run_stdio()? {
@@ -592,4 +620,76 @@ fn run_dot(dot: &[u8]) -> Result<Vec<u8>> {
     }
     written?;
     Ok(out.stdout)
+}
+
+/// `adlint knowledge`: generate a table from package checkouts (or, for adlint's
+/// developers, the built-in tables).
+fn knowledge(args: KnowledgeArgs) -> Result<ExitCode> {
+    use crate::generator as generate;
+    if let Some(sources_path) = &args.builtin {
+        let text = std::fs::read_to_string(sources_path)
+            .with_context(|| format!("cannot read {}", sources_path.display()))?;
+        let sources = generate::read_sources(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", sources_path.display()))?;
+        let dir = sources_path.parent().unwrap_or(Path::new("."));
+        let extracted_dir = dir.join("extracted");
+        let extracted = match &args.checkouts {
+            Some(c) => generate::extract_builtin(&sources, c, &extracted_dir),
+            None => generate::read_extracted(&sources, &extracted_dir),
+        }
+        .map_err(|e| anyhow::anyhow!(e))?;
+        let tables = generate::tables(&extracted);
+        let out = dir.join("generated.tsv");
+        generate::write_file(&out, tables.render().as_bytes())
+            .with_context(|| format!("cannot write {}", out.display()))?;
+        eprintln!(
+            "{}: {} rules, {} foreign-call rows, {} mutating rows from {} sources",
+            out.display(),
+            tables.rules.len(),
+            tables.foreign.len(),
+            tables.mutating.len(),
+            extracted.len()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut checkouts = Vec::new();
+    for p in &args.paths {
+        if !p.is_dir() {
+            eprintln!(
+                "error: {}: not a folder (give a package checkout)",
+                p.display()
+            );
+            return Ok(ExitCode::from(2));
+        }
+        checkouts.push(generate::user_checkout(p));
+    }
+    let extracted =
+        generate::extract(&checkouts).with_context(|| "cannot read the checkouts".to_string())?;
+    let tables = generate::tables_with(&extracted, &crate::knowledge::get().generated_tables());
+    if let Some(parent) = args.output.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    generate::write_file(&args.output, tables.render().as_bytes())
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    for x in &extracted {
+        eprintln!(
+            "{} {}: {} rules, {} functions that may end in a foreign call or write an argument",
+            x.source.name,
+            x.source
+                .version
+                .as_deref()
+                .map_or(String::new(), |v| format!("v{v}")),
+            x.rules.len(),
+            x.functions.len()
+        );
+    }
+    eprintln!(
+        "wrote {}: {} rules, {} foreign-call rows, {} mutating rows",
+        args.output.display(),
+        tables.rules.len(),
+        tables.foreign.len(),
+        tables.mutating.len()
+    );
+    Ok(ExitCode::SUCCESS)
 }

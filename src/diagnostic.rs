@@ -227,6 +227,9 @@ pub struct Diagnostic {
     pub related: Vec<Related>,
     pub fixes: Vec<Fix>,
     pub confirmation: Option<Confirmation>,
+    /// The knowledge-table row the finding rests on (a library function's mutation or
+    /// foreign call), with its provenance.
+    pub knowledge: Option<String>,
     /// The function the site is in (for baselines and suppression).
     pub function: Option<std::sync::Arc<str>>,
 }
@@ -253,6 +256,7 @@ impl Diagnostic {
             related: Vec::new(),
             fixes: Vec::new(),
             confirmation: None,
+            knowledge: None,
             function: None,
         }
     }

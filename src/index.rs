@@ -589,6 +589,8 @@ pub struct CustomRules {
     pub by_target: HashMap<Name, Vec<(u32, usize)>>,
     /// The workspace's struct types: concrete, so two different ones hold no common value.
     concrete: HashSet<Name>,
+    /// The workspace's declared types: (supertype, whether abstract).
+    types: HashMap<Name, (Option<Name>, bool)>,
 }
 
 impl CustomRules {
@@ -599,6 +601,7 @@ impl CustomRules {
     pub fn build(files: &[FileFacts], index: &Index) -> CustomRules {
         let mut r = CustomRules {
             concrete: index.structs.keys().copied().collect(),
+            types: index.types.clone(),
             ..CustomRules::default()
         };
         for (fi, facts) in files.iter().enumerate() {
@@ -614,6 +617,95 @@ impl CustomRules {
             }
         }
         r
+    }
+
+    /// The supertypes of a workspace struct up to `Any`, when every one is a type of the
+    /// workspace (an external supertype may have any ancestors).
+    fn ancestors(&self, name: &str) -> Option<Vec<Name>> {
+        let mut cur = Name::lookup(name).filter(|n| self.concrete.contains(n))?;
+        let mut up = Vec::new();
+        loop {
+            match self.types.get(&cur)? {
+                (Some(sup), _) => {
+                    if up.contains(sup) || up.len() > 64 {
+                        return None;
+                    }
+                    up.push(*sup);
+                    cur = *sup;
+                }
+                (None, _) => return Some(up),
+            }
+        }
+    }
+
+    /// A rule of the generated tables that Zygote uses instead of entering a workspace
+    /// method named `name` with this arity and these parameters. `extends` tells whether the
+    /// method may be a method of the rule's function at all (see the call graph's cuts). A
+    /// rule covers the argument types it is declared for: one whose declared type at some
+    /// position cannot hold what the method takes there (two different concrete types of
+    /// the workspace or the ecosystem, or two families [`crate::facts::types_disjoint`]
+    /// tells apart) does not cover it; an `@opt_out` that may match restores traversal.
+    pub fn ecosystem_covering<'k>(
+        &self,
+        knowledge: &'k crate::knowledge::Knowledge,
+        name: &str,
+        extends: &dyn Fn(&crate::knowledge::tables::RuleRow) -> bool,
+        arity: (usize, Option<usize>),
+        params: &[crate::facts::Param],
+    ) -> Option<&'k crate::knowledge::tables::RuleRow> {
+        use crate::knowledge::tables::Arity;
+        let is_struct = |t: &str| {
+            Name::lookup(t).is_some_and(|n| self.concrete.contains(&n))
+                || knowledge.is_ecosystem_struct(t)
+        };
+        // A type the rule declares, as opposed to a type variable of its `where` clause
+        // (`x::T`, `f::F`, `A::TA`), which may be anything: a known family, a type of the
+        // workspace or the ecosystem, or a name longer than type variables are written.
+        let known_type = |t: &str| {
+            crate::facts::type_family(t).is_some()
+                || is_struct(t)
+                || Name::lookup(t).is_some_and(|n| self.types.contains_key(&n))
+                || (t.chars().count() > 3
+                    && t.starts_with(|c: char| c.is_uppercase())
+                    && t.chars().all(|c| c.is_alphanumeric() || c == '_')
+                    && !matches!(t, "Union" | "Type" | "Vararg" | "Any"))
+        };
+        let disjoint = |a: &str, b: &str| {
+            let (x, y) = (
+                crate::facts::base_type_name(a),
+                crate::facts::base_type_name(b),
+            );
+            crate::facts::types_disjoint(a, b)
+                || (x != y && is_struct(&x) && is_struct(&y))
+                // A workspace struct whose supertypes are all known, none of them the
+                // declared type.
+                || (x != y
+                    && known_type(&x)
+                    && self.ancestors(&y).is_some_and(|up| !up.iter().any(|u| *u == x)))
+        };
+        let wanted = Arity {
+            min: arity.0,
+            max: arity.1,
+        };
+        let mut cover = None;
+        for r in knowledge.ecosystem_rules(name) {
+            if r.functor || !r.backends.contains(&crate::backend::Backend::Zygote) || !extends(r) {
+                continue;
+            }
+            if r.arity.is_some_and(|a| !a.overlaps(&wanted)) {
+                continue;
+            }
+            let declared: Vec<crate::facts::Param> =
+                r.params.iter().map(|p| decode_param(p)).collect();
+            if crate::facts::positional_pairs(&declared, params).any(|(a, b)| disjoint(&a, &b)) {
+                continue;
+            }
+            if r.kind == "opt_out" {
+                return None;
+            }
+            cover.get_or_insert(r);
+        }
+        cover
     }
 
     /// Whether a rule declared for `declared` cannot apply to a method taking `params`
@@ -674,5 +766,23 @@ impl CustomRules {
             cover.get_or_insert(decl);
         }
         cover
+    }
+}
+
+/// A parameter of a generated rule as the facts hold one: its type (`Any` for none), then
+/// `=` for a default or `...` for the rest.
+fn decode_param(p: &str) -> crate::facts::Param {
+    let (ty, vararg, has_default) = if let Some(t) = p.strip_suffix("...") {
+        (t, true, false)
+    } else if let Some(t) = p.strip_suffix('=') {
+        (t, false, true)
+    } else {
+        (p, false, false)
+    };
+    crate::facts::Param {
+        name: None,
+        annotation: (!ty.is_empty() && ty != "Any").then(|| Name::new(ty)),
+        has_default,
+        vararg,
     }
 }

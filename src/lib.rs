@@ -10,10 +10,11 @@
 //!    programs Julia runs: `docs/program-units.md`) and `index`; 6. `callgraph`;
 //!    7. `rules`; 8. `suppress` (directives and baselines); 9. `analysis` (stages 3 to 8
 //!    for the CLI and the language server); 10. `refad` (the reference interpreter);
-//!    11. `fix` (fixes on demand, and `--verify`, which runs `refad`); 12. `render`;
-//!    13. `lsp`; 14. `cli`, `progress` (its progress bar) and `harness` (the whole pipeline
-//!    on arbitrary bytes, shared by the fuzz targets and the tests that replay their
-//!    corpus).
+//!    11. `fix` (fixes on demand, and `--verify`, which runs `refad`); 12. `generator`
+//!    (`adlint knowledge`: the knowledge tables from the ecosystem's source, read with
+//!    `facts`); 13. `render`; 14. `lsp`; 15. `cli`, `progress` (its progress bar) and
+//!    `harness` (the whole pipeline on arbitrary bytes, shared by the fuzz targets and the
+//!    tests that replay their corpus).
 
 pub mod analysis;
 pub mod backend;
@@ -23,6 +24,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod facts;
 pub mod fix;
+pub mod generator;
 pub mod harness;
 pub mod index;
 pub mod knowledge;

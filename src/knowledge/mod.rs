@@ -42,11 +42,14 @@ impl KnowledgeExtension {
 }
 
 mod profile;
+pub mod tables;
 pub use profile::{Profile, ProfileError};
 
 const ENTRY_POINTS: &str = include_str!("entry_points.toml");
 const FUNCTIONS: &str = include_str!("functions.toml");
 const MACROS: &str = include_str!("macros.toml");
+/// The tables generated from the ecosystem's source (`adlint knowledge --builtin`).
+pub const GENERATED: &str = include_str!("generated.tsv");
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct EntryApi {
@@ -138,6 +141,12 @@ pub struct MutatingFn {
     /// (`fill!(falses(n), true)`): Zygote does not enter it then.
     #[serde(default)]
     pub bool_ok: bool,
+    /// The positional arities it writes at; empty: all.
+    #[serde(default)]
+    pub arities: Vec<usize>,
+    /// A row of the generated tables (not `functions.toml`).
+    #[serde(default)]
+    pub generated: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -149,6 +158,9 @@ pub struct ForeignFn {
     pub arity: Option<usize>,
     pub severity: Severity,
     pub source: String,
+    /// Generated rows: the arities it is foreign at (empty: any).
+    #[serde(default)]
+    pub arities: Vec<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -308,9 +320,124 @@ pub struct Knowledge {
     /// The backend profiles; the first is the default, which an entry whose backend
     /// adlint cannot tell may be run by.
     profiles: Vec<Profile>,
+    /// The generated tables: a project's own `.adlint/knowledge.tsv` first, then the
+    /// built-in ones.
+    generated: Generated,
+}
+
+/// The generated tables, with their rows by function name and in the shape the rules read.
+#[derive(Debug, Clone, Default)]
+struct Generated {
+    tables: tables::Tables,
+    structs: HashSet<String>,
+    rules: HashMap<String, Vec<usize>>,
+    foreign: HashMap<String, Vec<usize>>,
+    foreign_fns: Vec<ForeignFn>,
+    mutating: HashMap<String, Vec<usize>>,
+    mutating_fns: Vec<MutatingFn>,
+}
+
+impl Generated {
+    /// `first`'s rows before `then`'s.
+    fn new(mut tables: tables::Tables, then: Option<&tables::Tables>) -> Generated {
+        if let Some(t) = then {
+            tables.structs.extend(t.structs.iter().cloned());
+            tables.rules.extend(t.rules.iter().cloned());
+            tables.foreign.extend(t.foreign.iter().cloned());
+            tables.mutating.extend(t.mutating.iter().cloned());
+        }
+        let mut g = Generated {
+            structs: tables.structs.iter().map(|(n, _)| n.clone()).collect(),
+            ..Generated::default()
+        };
+        for (i, r) in tables.rules.iter().enumerate() {
+            g.rules.entry(r.function.clone()).or_default().push(i);
+        }
+        for (i, r) in tables.foreign.iter().enumerate() {
+            g.foreign.entry(r.function.clone()).or_default().push(i);
+            g.foreign_fns.push(ForeignFn {
+                names: vec![r.function.clone()],
+                qualified: Vec::new(),
+                arity: None,
+                severity: Severity::Error,
+                source: format!("generated: {} ({})", r.source, r.via),
+                arities: r.arities.clone(),
+            });
+        }
+        for (i, r) in tables.mutating.iter().enumerate() {
+            g.mutating.entry(r.function.clone()).or_default().push(i);
+            g.mutating_fns.push(MutatingFn {
+                names: vec![r.function.clone()],
+                dest: r.dest,
+                severity: Severity::Error,
+                via: "setindex! or copyto!".to_string(),
+                source: format!("generated: {} ({})", r.source, r.via),
+                bool_ok: false,
+                arities: r.arities.clone(),
+                generated: true,
+            });
+        }
+        g.tables = tables;
+        g
+    }
+}
+
+/// Whether a call qualified by `qualifier` (empty: none) reaches a generated row's function:
+/// without a qualifier only an exported one, with one only the package's or module's own.
+fn reaches(qualifier: &[Name], package: &str, module: &str, exported: bool) -> bool {
+    match qualifier.last() {
+        None => exported,
+        Some(q) => {
+            q == package || (!module.is_empty() && q == module.rsplit('.').next().unwrap_or(module))
+        }
+    }
 }
 
 impl Knowledge {
+    /// The generated tables this knowledge holds.
+    pub fn generated_tables(&self) -> tables::Tables {
+        self.generated.tables.clone()
+    }
+
+    /// This knowledge with a project's generated table (`.adlint/knowledge.tsv`), whose rows
+    /// come before the built-in ones.
+    pub fn with_project_table(&self, project: tables::Tables) -> Knowledge {
+        let mut k = self.clone();
+        k.generated = Generated::new(project, Some(&self.generated.tables));
+        k
+    }
+
+    /// The generated rules declared for functions named `name` (a project's first).
+    pub fn ecosystem_rules(&self, name: &str) -> impl Iterator<Item = &tables::RuleRow> {
+        (self.generated.rules.get(name).into_iter().flatten())
+            .map(|&i| &self.generated.tables.rules[i])
+    }
+
+    /// Whether the packages the generated tables were read from define a concrete type
+    /// (`struct`) of this name.
+    pub fn is_ecosystem_struct(&self, name: &str) -> bool {
+        self.generated.structs.contains(name)
+    }
+
+    /// A mutating function called as `qualifier.name` with `arity` positional arguments:
+    /// the hand-written rows by name, then the generated ones that call reaches.
+    pub fn mutating_call(
+        &self,
+        qualifier: &[Name],
+        name: &str,
+        arity: usize,
+    ) -> Option<&MutatingFn> {
+        if let Some(row) = self.mutating.get(name) {
+            return Some(row);
+        }
+        let rows = self.generated.mutating.get(name)?;
+        rows.iter().find_map(|&i| {
+            let r = &self.generated.tables.mutating[i];
+            (r.arities.contains(&arity) && reaches(qualifier, &r.package, &r.module, r.exported))
+                .then(|| &self.generated.mutating_fns[i])
+        })
+    }
+
     /// The profile of a backend; for [`Backend::Unknown`], the default profile (the
     /// backend may be that one).
     pub fn profile(&self, backend: Backend) -> Option<&Profile> {
@@ -436,6 +563,8 @@ pub fn with_config(entries: &[ExtraEntry], ext: &KnowledgeExtension) -> Arc<Know
                 via: m.name.clone(),
                 source: SOURCE.to_string(),
                 bool_ok: false,
+                arities: Vec::new(),
+                generated: false,
             },
         );
         k.mutating_ok.remove(&m.name);
@@ -447,6 +576,8 @@ pub fn with_config(entries: &[ExtraEntry], ext: &KnowledgeExtension) -> Arc<Know
             row.names.retain(|x| x != n);
         }
         k.has_rule.insert(n.clone());
+        k.generated.foreign.remove(n);
+        k.generated.mutating.remove(n);
     }
     for f in &ext.foreigncall {
         let (names, qualified) = match f.rsplit_once('.') {
@@ -462,6 +593,7 @@ pub fn with_config(entries: &[ExtraEntry], ext: &KnowledgeExtension) -> Arc<Know
             arity: None,
             severity: Severity::Error,
             source: SOURCE.to_string(),
+            arities: Vec::new(),
         });
     }
     Arc::new(k)
@@ -473,7 +605,8 @@ fn load() -> Knowledge {
     let macros: MacrosFile = toml::from_str(MACROS).expect("macros.toml is valid");
 
     let mut mutating = HashMap::new();
-    for row in functions.mutating {
+    for mut row in functions.mutating {
+        row.source = format!("functions.toml: {}", row.source);
         for n in &row.names {
             mutating.insert(n.clone(), row.clone());
         }
@@ -546,7 +679,12 @@ fn load() -> Knowledge {
             .into_iter()
             .flat_map(|r| r.names)
             .collect(),
-        foreign: functions.foreigncall,
+        foreign: (functions.foreigncall.into_iter())
+            .map(|mut row| {
+                row.source = format!("functions.toml: {}", row.source);
+                row
+            })
+            .collect(),
         has_rule: functions
             .has_rule
             .into_iter()
@@ -569,6 +707,10 @@ fn load() -> Knowledge {
         foreign_macros: macros.foreign,
         backends: entries.backends,
         loads: entries.loads,
+        generated: Generated::new(
+            tables::Tables::parse(GENERATED).expect("generated.tsv is valid"),
+            None,
+        ),
     }
 }
 
@@ -598,13 +740,24 @@ impl Knowledge {
             .last()
             .map(|q| format!("{q}.{name}"))
             .unwrap_or_default();
-        self.foreign.iter().find(|row| {
-            let by_name = row.names.iter().any(|n| n == name)
-                && (qualifier.is_empty()
-                    || qualifier.last().is_some_and(|q| q == "Base" || q == "Libc"));
-            let by_qual = !qualified.is_empty() && row.qualified.contains(&qualified);
-            (by_name || by_qual) && row.arity.is_none_or(|a| a == arity)
-        })
+        self.foreign
+            .iter()
+            .find(|row| {
+                let by_name = row.names.iter().any(|n| n == name)
+                    && (qualifier.is_empty()
+                        || qualifier.last().is_some_and(|q| q == "Base" || q == "Libc"));
+                let by_qual = !qualified.is_empty() && row.qualified.contains(&qualified);
+                (by_name || by_qual) && row.arity.is_none_or(|a| a == arity)
+            })
+            .or_else(|| {
+                let rows = self.generated.foreign.get(name)?;
+                rows.iter().find_map(|&i| {
+                    let r = &self.generated.tables.foreign[i];
+                    (r.arities.contains(&arity)
+                        && reaches(qualifier, &r.package, &r.module, r.exported))
+                    .then(|| &self.generated.foreign_fns[i])
+                })
+            })
     }
 
     pub fn has_rule(&self, name: &str) -> bool {
@@ -663,6 +816,11 @@ impl Knowledge {
             || self.higher_order.contains_key(name)
             || self.origins.contains_key(name)
             || Name::lookup(name).is_some_and(|n| self.is_entry_api_name(n))
+            || self.generated.rules.contains_key(name)
+            || (self.generated.foreign.get(name).into_iter().flatten())
+                .any(|&i| self.generated.tables.foreign[i].exported)
+            || (self.generated.mutating.get(name).into_iter().flatten())
+                .any(|&i| self.generated.tables.mutating[i].exported)
             || self
                 .foreign
                 .iter()

@@ -117,6 +117,13 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::
                 d.entry_count
             ));
         }
+        if let Some(k) = d
+            .knowledge
+            .as_deref()
+            .and_then(|k| k.strip_prefix("generated: "))
+        {
+            report = report.with_note(format!("from the generated knowledge table: {}", v(k)));
+        }
         if let Some(c) = &d.confirmation {
             report = report.with_note(format!(
                 "{}: {}",

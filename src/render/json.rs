@@ -89,6 +89,9 @@ pub fn diagnostic_json(analysis: &Analysis, d: &Diagnostic) -> Value {
         })
         .collect();
     map.insert("related".into(), json!(related));
+    if let Some(k) = &d.knowledge {
+        map.insert("knowledge".into(), json!(k));
+    }
     if let Some(c) = &d.confirmation {
         map.insert(
             "confirmation".into(),

@@ -91,10 +91,8 @@ impl Rule for ForeignCall {
             if cx.is_workspace_call(file, ci) {
                 continue;
             }
-            let what = if k
-                .foreign_call(call.qualifier(), name, call.args.len())
-                .is_some()
-            {
+            let row = k.foreign_call(call.qualifier(), name, call.args.len());
+            let what = if row.is_some() {
                 match name {
                     // The construct itself, not a function that ends in one.
                     "ccall" | "cglobal" => format!("`{name}` calls native code directly"),
@@ -122,6 +120,7 @@ impl Rule for ForeignCall {
             d.help = Some(format!(
                 "define a `ChainRulesCore.rrule` (or `@non_differentiable`) for the function that calls `{name}`"
             ).into());
+            d.knowledge = row.map(|r| r.source.clone());
             out.push(d);
         }
         for (file, site) in cx.reached_sites() {

@@ -114,13 +114,19 @@ impl Rule for MutatingCall {
             let Some(name) = call.name().map(|n| n.as_str()) else {
                 continue;
             };
-            let Some(row) = k.mutating(name) else {
+            let Some(row) = k.mutating_call(call.qualifier(), name, call.args.len()) else {
                 continue;
             };
             if matches!(name, "copyto!" | "copy!" | "broadcast!") {
                 continue; // broadcast-assignment reports these
             }
-            if !is_library_call(cx, file, ci, call) {
+            // A generated row says itself which qualifiers reach its function.
+            let library = if row.generated {
+                !cx.is_workspace_call(file, ci) && !call.broadcast
+            } else {
+                is_library_call(cx, file, ci, call)
+            };
+            if !library {
                 continue;
             }
             let Some(dest) = cx.facts[file as usize].args(call.args).get(row.dest - 1) else {
@@ -174,6 +180,7 @@ impl Rule for MutatingCall {
                 }
             });
             d.related.extend(origin::related(&origin, &target));
+            d.knowledge = Some(row.source.clone());
             out.push(d);
         }
     }

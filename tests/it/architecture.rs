@@ -23,6 +23,7 @@ const STAGES: &[(&str, &[&str])] = &[
     ("analysis", &["analysis"]),
     ("refad", &["refad"]),
     ("fix", &["fix"]),
+    ("generator", &["generator"]),
     ("render", &["render"]),
     ("lsp", &["lsp"]),
     ("cli", &["cli", "progress", "harness"]),

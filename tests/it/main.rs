@@ -14,6 +14,7 @@ mod fuzz_driver;
 mod graph;
 mod hostile;
 mod incremental;
+mod knowledge_gen;
 mod lsp;
 mod mutation;
 mod profiles;
