@@ -112,9 +112,11 @@ pub const PRELUDE: &str = include_str!("prelude.jl");
 pub struct Budget {
     pub max_steps: u64,
     pub max_elements: u64,
-    /// Bytes of array elements alive at once, over all arrays (a loop that keeps pushing
-    /// large arrays reached 10 GB and aborted); each allocation is checked before it is
-    /// made.
+    /// Bytes of the values alive at once: arrays, strings, tuples, dictionaries, the other
+    /// values that hold memory, and the tape (a loop that keeps pushing large arrays
+    /// reached 10 GB and aborted). Each allocation whose size the program decides is
+    /// checked before it is made, and the total after every step; the cost of each kind
+    /// is in `value.rs` (`Mem`).
     pub max_memory: u64,
     pub max_depth: u32,
     pub max_millis: u64,
