@@ -245,8 +245,8 @@ impl Interp {
     /// The stop of a run whose values outgrew the memory budget.
     fn over_memory(&self) -> Ctrl {
         Ctrl::Stop(format!(
-            "budget: memory (over {} MiB of arrays, strings, tuples, dictionaries, other values and the tape alive at once)",
-            self.budget.max_memory >> 20
+            "budget: memory (over {} of arrays, strings, tuples, dictionaries, other values and the tape alive at once)",
+            super::show_memory(self.budget.max_memory)
         ))
     }
 

@@ -134,6 +134,26 @@ impl Default for Budget {
     }
 }
 
+impl Budget {
+    /// The default budget with the limits a user set.
+    pub fn with_limits(limits: crate::config::ConfirmLimits) -> Budget {
+        let default = Budget::default();
+        Budget {
+            max_memory: limits.memory.unwrap_or(default.max_memory),
+            max_millis: limits.millis.unwrap_or(default.max_millis),
+            ..default
+        }
+    }
+}
+
+/// A memory budget as the budget's stop shows it: `1024 MiB`, `488.3 MiB`.
+pub fn show_memory(bytes: u64) -> String {
+    match bytes % (1 << 20) {
+        0 => format!("{} MiB", bytes >> 20),
+        _ => format!("{:.1} MiB", bytes as f64 / (1u64 << 20) as f64),
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     pub budget: Budget,
