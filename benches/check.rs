@@ -336,6 +336,7 @@ fn phases(files: &[(PathBuf, String)]) -> Phases {
         diagnostics: all,
         baseline: None,
         hidden_guesses: 0,
+        confirm_limits: Default::default(),
     };
     let t = Instant::now();
     adlint::fix::attach::attach(

@@ -28,6 +28,9 @@ pub struct Options {
     pub zygote_version: Option<Version>,
     /// Also report findings whose call chain holds two or more guessed steps.
     pub include_guesses: bool,
+    /// The reference interpreter's budgets from the command line; they override the
+    /// config's.
+    pub confirm: crate::config::ConfirmLimits,
     /// Backend profiles beside the bundled ones (replacing a bundled one of the same
     /// backend): how a new backend is tried before its profile ships.
     pub profiles: Vec<crate::knowledge::Profile>,
@@ -77,6 +80,9 @@ pub struct Analysis {
     pub baseline: Option<crate::suppress::baseline::Stats>,
     /// Findings not reported because their chain holds two or more guessed steps.
     pub hidden_guesses: usize,
+    /// The reference interpreter's budgets for runs of this program: the command line's,
+    /// else the root config's; unset ones are the interpreter's defaults.
+    pub confirm_limits: crate::config::ConfirmLimits,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -407,6 +413,9 @@ fn analyze_facts(
         units: unit_versions,
         knowledge,
     };
+    let config_limits = (workspace.root_config())
+        .map(|c| c.confirm)
+        .unwrap_or_default();
     let mut analysis = Analysis {
         workspace,
         facts,
@@ -416,6 +425,7 @@ fn analyze_facts(
         diagnostics: Vec::new(),
         baseline: None,
         hidden_guesses: 0,
+        confirm_limits: options.confirm.or(config_limits),
     };
     // Per file: the selection of its nearest config under the command line's selectors.
     let cli = options.cli_selection();

@@ -43,6 +43,8 @@ pub enum Command {
         /// Only the entry point on this line.
         #[arg(long)]
         entry: Option<u32>,
+        #[command(flatten)]
+        budget: BudgetArgs,
     },
     /// Write the call graph from the entry points to the findings, in Graphviz DOT (or SVG
     /// through Graphviz's `dot`).
@@ -126,6 +128,39 @@ pub struct CheckArgs {
     /// after each fix, and refuse fixes that change a value or a gradient.
     #[arg(long)]
     pub verify: bool,
+    #[command(flatten)]
+    pub budget: BudgetArgs,
+}
+
+/// The reference interpreter's budgets (`check --confirm`, `check --verify`, `confirm`).
+#[derive(Debug, clap::Args)]
+pub struct BudgetArgs {
+    /// The most memory the reference interpreter's values and tape may take at once, e.g.
+    /// 512MiB or 2GiB (default 1GiB; config `confirm-memory`).
+    #[arg(long, value_name = "SIZE", value_parser = crate::config::parse_memory)]
+    pub confirm_memory: Option<u64>,
+    /// The longest one run of the program in the reference interpreter may take, e.g. 10s
+    /// or 500ms (default 5s; config `confirm-timeout`).
+    #[arg(long, value_name = "DURATION", value_parser = crate::config::parse_duration)]
+    pub confirm_timeout: Option<u64>,
+}
+
+impl BudgetArgs {
+    fn limits(&self) -> crate::config::ConfirmLimits {
+        crate::config::ConfirmLimits {
+            memory: self.confirm_memory,
+            millis: self.confirm_timeout,
+        }
+    }
+
+    /// The first flag given, for the message when nothing runs the interpreter.
+    fn given(&self) -> Option<&'static str> {
+        match (self.confirm_memory, self.confirm_timeout) {
+            (Some(_), _) => Some("--confirm-memory"),
+            (None, Some(_)) => Some("--confirm-timeout"),
+            (None, None) => None,
+        }
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -216,11 +251,19 @@ pub fn run() -> Result<ExitCode> {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Graph(args) => graph(args),
-        Command::Confirm { file, entry } => {
+        Command::Confirm {
+            file,
+            entry,
+            budget,
+        } => {
             worker_threads(None);
             let ws = Workspace::discover(std::slice::from_ref(&file))?;
             crate::rules::check_configs(&ws)?;
-            let analysis = crate::fix::analyze(ws, &Options::default());
+            let options = Options {
+                confirm: budget.limits(),
+                ..Options::default()
+            };
+            let analysis = crate::fix::analyze(ws, &options);
             let program = crate::refad::confirm::program_files(&analysis, Some(&file));
             if program.files.is_empty() {
                 bail!("`{}` is not a readable Julia file", file.display());
@@ -384,6 +427,9 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     if args.verify && !args.fix && !args.diff {
         bail!("--verify checks fixes: use it with --fix or --diff");
     }
+    if let (Some(flag), false) = (args.budget.given(), args.confirm || args.verify) {
+        bail!("{flag} is a budget of the reference interpreter: use it with --confirm or --verify");
+    }
     let zygote_version = match &args.zygote_version {
         Some(v) => match Version::parse(v) {
             Some(v) => Some(v),
@@ -415,6 +461,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         ignore: args.ignore.clone(),
         zygote_version,
         include_guesses: args.include_guesses,
+        confirm: args.budget.limits(),
         profiles: Vec::new(),
         progress: bar.as_ref().map(|b| b.hook()),
     };
@@ -483,8 +530,9 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         if let Some(stop) = &run.stopped {
             writeln!(
                 err,
-                "note: the reference interpreter stopped: {}",
-                stop.reason
+                "note: the reference interpreter stopped: {}{}",
+                stop.reason,
+                budget_hint(&stop.reason)
             )?;
         }
     }
@@ -525,6 +573,15 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// After a stop at the memory or the time budget: the flag that raises it.
+fn budget_hint(reason: &str) -> &'static str {
+    match reason {
+        r if r.starts_with("budget: memory") => "; --confirm-memory raises the budget",
+        r if r.starts_with("budget: time") => "; --confirm-timeout raises the budget",
+        _ => "",
+    }
 }
 
 /// `FILE:LINE` of `--entry`: the file and the 1-based line.

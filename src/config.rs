@@ -3,8 +3,9 @@
 //!
 //! Two kinds of keys. Per-file keys (`select`, `extend-select`, `ignore`, `per-file-ignores`,
 //! `[severity]`) come from the config nearest to each file. Whole-program keys
-//! (`zygote-version`, `exclude`, `[entry-points]`, `[knowledge]`) come from the config of the
-//! package root, because one analysis has one call graph. Discovery lives in `workspace`.
+//! (`zygote-version`, `confirm-memory`, `confirm-timeout`, `exclude`, `[entry-points]`,
+//! `[knowledge]`) come from the config of the package root, because one analysis has one
+//! call graph and one run of the program. Discovery lives in `workspace`.
 
 use crate::diagnostic::{Category, Severity};
 use crate::knowledge::{ExtraEntry, ExtraMutating, KnowledgeExtension};
@@ -76,6 +77,8 @@ pub struct Config {
     pub per_file_ignores: Vec<PerFileIgnore>,
     pub exclude: Vec<Pattern>,
     pub zygote_version: Option<Version>,
+    /// The reference interpreter's budgets (`confirm-memory`, `confirm-timeout`).
+    pub confirm: ConfirmLimits,
     /// Severity overrides by rule name or category.
     pub severity: Vec<(String, Severity)>,
     pub entry_points: Vec<ExtraEntry>,
@@ -128,6 +131,100 @@ impl Config {
     }
 }
 
+/// The reference interpreter's budgets a user sets: `--confirm-memory` and
+/// `--confirm-timeout`, or the config's `confirm-memory` and `confirm-timeout`. `None`
+/// keeps the interpreter's default (`refad::Budget`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ConfirmLimits {
+    /// Bytes of values alive at once.
+    pub memory: Option<u64>,
+    /// Milliseconds of one run of the program.
+    pub millis: Option<u64>,
+}
+
+impl ConfirmLimits {
+    /// These limits, with `other`'s where these set none.
+    pub fn or(self, other: ConfirmLimits) -> ConfirmLimits {
+        ConfirmLimits {
+            memory: self.memory.or(other.memory),
+            millis: self.millis.or(other.millis),
+        }
+    }
+}
+
+/// The least memory budget a user may set: the interpreter's prelude (Flux's models in
+/// Julia) needs some to load.
+pub const MIN_MEMORY: u64 = 1 << 20;
+
+/// A memory budget as a user writes it: a number and a unit, `512MiB`, `2GiB`, `1.5GB`.
+/// Units: `B`; `kB`, `MB`, `GB`, `TB` (powers of 1000); `KiB`, `MiB`, `GiB`, `TiB` (powers
+/// of 1024). The error says what is wrong, for `--confirm-memory` and `confirm-memory`.
+pub fn parse_memory(text: &str) -> Result<u64, String> {
+    const UNITS: [(&str, f64); 9] = [
+        ("B", 1.0),
+        ("kB", 1e3),
+        ("MB", 1e6),
+        ("GB", 1e9),
+        ("TB", 1e12),
+        ("KiB", 1024.0),
+        ("MiB", 1048576.0),
+        ("GiB", 1073741824.0),
+        ("TiB", 1099511627776.0),
+    ];
+    let bytes = quantity(text, &UNITS, "512MiB")?;
+    if bytes < MIN_MEMORY as f64 {
+        return Err(format!(
+            "`{text}` is less than 1MiB, which the interpreter needs to start"
+        ));
+    }
+    Ok(bytes as u64)
+}
+
+/// A time budget as a user writes it, in milliseconds: `10s`, `500ms`, `1.5min`. Units:
+/// `ms`, `s`, `min`.
+pub fn parse_duration(text: &str) -> Result<u64, String> {
+    const UNITS: [(&str, f64); 3] = [("ms", 1.0), ("s", 1e3), ("min", 6e4)];
+    let millis = quantity(text, &UNITS, "10s")?;
+    if millis < 1.0 {
+        return Err(format!("`{text}` is less than 1ms"));
+    }
+    Ok(millis as u64)
+}
+
+/// A decimal number followed by one of `units` (an optional space between; any case), in
+/// the unit of factor 1, rounded down; at most 2^53 of it (where `f64` counts exactly).
+fn quantity(text: &str, units: &[(&str, f64)], example: &str) -> Result<f64, String> {
+    let names = units.iter().map(|u| u.0).collect::<Vec<_>>().join(", ");
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = (&t[..split], t[split..].trim_start());
+    let value: f64 = match number.parse() {
+        Ok(v) if !number.starts_with('.') && !number.ends_with('.') => v,
+        _ => {
+            return Err(format!(
+                "`{text}` is not a number with a unit, such as {example}"
+            ))
+        }
+    };
+    if unit.is_empty() {
+        return Err(format!(
+            "`{text}` has no unit; write it as {example} (units: {names})"
+        ));
+    }
+    let Some(&(_, factor)) = units.iter().find(|u| u.0.eq_ignore_ascii_case(unit)) else {
+        return Err(format!(
+            "`{unit}` in `{text}` is not a unit; the units are {names}"
+        ));
+    };
+    let amount = (value * factor).floor();
+    if amount > (1u64 << 53) as f64 {
+        return Err(format!("`{text}` is too large"));
+    }
+    Ok(amount)
+}
+
 /// A config problem, located in its file. Shown as `path:line:column: message`.
 #[derive(Debug, Clone)]
 pub struct ConfigError {
@@ -156,13 +253,15 @@ impl std::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-const TOP_KEYS: [&str; 10] = [
+const TOP_KEYS: [&str; 12] = [
     "select",
     "extend-select",
     "ignore",
     "per-file-ignores",
     "exclude",
     "zygote-version",
+    "confirm-memory",
+    "confirm-timeout",
     "severity",
     "entry-points",
     "knowledge",
@@ -204,6 +303,27 @@ impl Parser<'_> {
             other => Err(self.error(
                 v.span().start,
                 format!("`{key}` must be a string, not {}", kind(other)),
+            )),
+        }
+    }
+
+    /// A string with a unit (`"512MiB"`, `"10s"`), read by `parse`.
+    fn quantity(
+        &self,
+        key: &str,
+        v: &Spanned<DeValue>,
+        example: &str,
+        parse: fn(&str) -> Result<u64, String>,
+    ) -> Result<u64, ConfigError> {
+        let at = v.span().start;
+        match v.get_ref() {
+            DeValue::String(s) => parse(s).map_err(|m| self.error(at, format!("`{key}`: {m}"))),
+            other => Err(self.error(
+                at,
+                format!(
+                    "`{key}` must be a string such as \"{example}\", not {}",
+                    kind(other)
+                ),
             )),
         }
     }
@@ -470,6 +590,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                     )
                 })?);
             }
+            "confirm-memory" => {
+                config.confirm.memory = Some(p.quantity(k, value, "512MiB", parse_memory)?);
+            }
+            "confirm-timeout" => {
+                config.confirm.millis = Some(p.quantity(k, value, "10s", parse_duration)?);
+            }
             // Reserved for the config format itself; only version 1 exists.
             "version" => {
                 if p.positive(k, value)? != 1 {
@@ -661,6 +787,7 @@ impl Config {
     /// Whether keys that only the package root's config may set are present.
     pub fn has_whole_program_keys(&self) -> bool {
         self.zygote_version.is_some()
+            || self.confirm != ConfirmLimits::default()
             || !self.exclude.is_empty()
             || !self.entry_points.is_empty()
             || !self.knowledge.is_empty()

@@ -500,7 +500,7 @@ impl Workspace {
                     let c = config::load(&p)?;
                     if c.has_whole_program_keys() {
                         self.warnings.push(format!(
-                            "{}: `zygote-version`, `exclude`, `[entry-points]` and `[knowledge]` are read only from the package root's config; ignored here",
+                            "{}: `zygote-version`, `confirm-memory`, `confirm-timeout`, `exclude`, `[entry-points]` and `[knowledge]` are read only from the package root's config; ignored here",
                             p.display()
                         ));
                     }

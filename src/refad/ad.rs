@@ -9,7 +9,7 @@
 //! whatever the cotangent, so the reverse pass here collects them in reverse execution order.
 //! User `rrule`s / `@adjoint`s record a *custom* node whose pullback is the user's own closure.
 
-use super::interp::{Ctrl, Interp, R};
+use super::interp::{Interp, R};
 use super::ir::Span;
 use super::value::*;
 use std::cell::RefCell;
@@ -59,22 +59,68 @@ pub enum TNode {
     },
 }
 
+impl TNode {
+    /// What a node costs in the memory budget: the node, and the list or text it holds.
+    pub fn cost(&self) -> u64 {
+        let held = match self {
+            TNode::OpN(ps) => HEADER + 16 * ps.len() as u64,
+            TNode::RegionEnd { outs, .. } => HEADER + 4 * outs.len() as u64,
+            TNode::Event(site) => Text::cost(site.message.len()),
+            TNode::Custom(c) => slots_cost(c.args.len() + 2),
+            TNode::Leaf | TNode::Op1(..) | TNode::Op2(..) | TNode::RegionStart => 0,
+        };
+        std::mem::size_of::<TNode>() as u64 + held
+    }
+}
+
+/// The nodes of one differentiated call, counted in the memory budget as they are
+/// recorded.
 #[derive(Debug)]
 pub struct Tape {
     pub id: u32,
-    pub nodes: Vec<TNode>,
+    nodes: Vec<TNode>,
+    mem: Mem,
 }
 
 impl Tape {
     pub fn new(id: u32) -> Self {
-        Tape { id, nodes: vec![] }
+        Tape {
+            id,
+            nodes: vec![],
+            mem: Mem::new(HEADER),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    pub fn node(&self, i: usize) -> &TNode {
+        &self.nodes[i]
+    }
+
+    /// Record `node` and count it; its index.
+    pub fn push(&mut self, node: TNode) -> u32 {
+        let bytes = self.mem.bytes() + node.cost();
+        self.nodes.push(node);
+        self.mem.resize(bytes);
+        (self.nodes.len() - 1) as u32
     }
 }
+
+/// What one adjoint of the reverse pass costs in the memory budget.
+const ADJOINT: u64 = std::mem::size_of::<Option<f64>>() as u64;
 
 /// Result of one reverse sweep.
 pub struct Sweep {
     pub adj: Vec<Option<f64>>,
     pub errors: Vec<Site>,
+    /// What `adj` counts in the memory budget.
+    _mem: Mem,
 }
 
 fn add(adj: &mut [Option<f64>], i: u32, g: f64) {
@@ -175,7 +221,7 @@ impl Interp {
                 if parts.iter().all(|p| matches!(p, Value::Nothing)) {
                     Value::Nothing
                 } else {
-                    Value::NT(n.clone(), Rc::new(parts))
+                    Value::nt(n.clone(), parts)
                 }
             }
             Value::Struct(o) => {
@@ -184,7 +230,7 @@ impl Interp {
                 if parts.iter().all(|p| matches!(p, Value::Nothing)) {
                     Value::Nothing
                 } else {
-                    Value::NT(Rc::new(o.def.fields.clone()), Rc::new(parts))
+                    Value::nt(Rc::new(o.def.fields.clone()), parts)
                 }
             }
             Value::Ref(r) => {
@@ -192,7 +238,7 @@ impl Interp {
                 if matches!(g, Value::Nothing) {
                     Value::Nothing
                 } else {
-                    Value::NT(Rc::new(vec![Rc::from("x")]), Rc::new(vec![g]))
+                    Value::nt(Rc::new(vec![Rc::from("x")]), vec![g])
                 }
             }
             _ => Value::Nothing,
@@ -203,8 +249,10 @@ impl Interp {
     pub fn sweep(&mut self, tape: &Rc<RefCell<Tape>>, seeds: &[(u32, f64)]) -> R<Sweep> {
         let (len, tape_id) = {
             let t = tape.borrow();
-            (t.nodes.len(), t.id)
+            (t.len(), t.id)
         };
+        self.check_bytes(ADJOINT * len as u64)?;
+        let mem = Mem::new(ADJOINT * len as u64);
         let mut adj: Vec<Option<f64>> = vec![None; len];
         for (n, g) in seeds {
             add(&mut adj, *n, *g);
@@ -219,7 +267,7 @@ impl Interp {
                 self.tick()?;
                 let custom = {
                     let t = tape.borrow();
-                    match &t.nodes[i] {
+                    match t.node(i) {
                         TNode::Leaf | TNode::RegionStart => None,
                         TNode::RegionEnd { start, outs } => {
                             if !outs.is_empty() && outs.iter().all(|o| adj[*o as usize].is_none()) {
@@ -263,7 +311,7 @@ impl Interp {
                     let span = Span::default();
                     let res = self.call_value(&c.pullback, vec![dy], vec![], span)?;
                     let grads: Vec<Value> = match res {
-                        Value::Tuple(t) => t.as_ref().clone(),
+                        Value::Tuple(t) => t.to_vec(),
                         Value::Nothing => vec![],
                         other => vec![other],
                     };
@@ -285,7 +333,11 @@ impl Interp {
         })();
         self.resume(saved);
         result?;
-        Ok(Sweep { adj, errors })
+        Ok(Sweep {
+            adj,
+            errors,
+            _mem: mem,
+        })
     }
 
     /// Make the entry arguments differentiable: every Float64 leaf becomes a tape leaf.
@@ -328,7 +380,7 @@ impl Interp {
                 for x in t.iter() {
                     out.push(self.track_depth(x, depth + 1)?);
                 }
-                Value::NT(n.clone(), Rc::new(out))
+                Value::nt(n.clone(), out)
             }
             Value::Struct(o) => {
                 let f = o.fields.borrow();
@@ -336,10 +388,7 @@ impl Interp {
                 for x in f.iter() {
                     out.push(self.track_depth(x, depth + 1)?);
                 }
-                Value::Struct(Rc::new(Obj {
-                    def: o.def.clone(),
-                    fields: RefCell::new(out),
-                }))
+                Value::Struct(Rc::new(Obj::new(o.def.clone(), out)))
             }
             Value::Ref(r) => {
                 let inner = self.track_depth(&r.borrow(), depth + 1)?;
@@ -356,8 +405,7 @@ impl Interp {
         }
         let t = self.tape.as_ref()?;
         let mut t = t.borrow_mut();
-        t.nodes.push(TNode::RegionStart);
-        Some((t.nodes.len() - 1) as u32)
+        Some(t.push(TNode::RegionStart))
     }
 
     /// Close a region: every Float64 element of `out` is passed through a fresh node so the
@@ -384,7 +432,9 @@ impl Interp {
             res.push(w);
         }
         if let Some(t) = &self.tape {
-            t.borrow_mut().nodes.push(TNode::RegionEnd { start, outs });
+            let node = TNode::RegionEnd { start, outs };
+            self.check_node(&t.borrow(), &node)?;
+            t.borrow_mut().push(node);
         }
         Ok(res)
     }
@@ -395,10 +445,8 @@ impl Interp {
             None => return Ok(Value::F(f)),
         };
         let mut t = tape.borrow_mut();
-        if t.nodes.len() as u64 >= self.budget.max_elements {
-            return Err(Ctrl::Stop("budget: elements".into()));
-        }
-        t.nodes.push(TNode::Leaf);
-        Ok(Value::T(f, (t.nodes.len() - 1) as u32, t.id))
+        self.check_node(&t, &TNode::Leaf)?;
+        let node = t.push(TNode::Leaf);
+        Ok(Value::T(f, node, t.id))
     }
 }

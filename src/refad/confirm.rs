@@ -313,6 +313,7 @@ pub fn argument_for(annotation: Option<&str>) -> Option<String> {
 
 pub fn options_for(analysis: &Analysis) -> Options {
     Options {
+        budget: super::Budget::with_limits(analysis.confirm_limits),
         zygote_version: analysis.settings.zygote.map(|v| (v.0, v.1, v.2)),
         ..Options::default()
     }

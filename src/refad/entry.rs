@@ -65,11 +65,11 @@ impl Interp {
     }
 
     fn zygote_throw(&self, f: ZygoteFailure) -> Ctrl {
-        Ctrl::Throw(Value::Exc(Rc::new(Exc {
-            kind: "ErrorException".into(),
-            msg: f.message.clone(),
-            zygote: Some(f),
-        })))
+        Ctrl::Throw(Value::Exc(Rc::new(Exc::new(
+            "ErrorException".into(),
+            f.message.clone(),
+            Some(f),
+        ))))
     }
 
     /// Forward pass on a fresh tape. Returns (tape, tracked inputs, output).
@@ -421,9 +421,9 @@ impl Interp {
             });
         }
         if with {
-            return Ok(Value::NT(
+            return Ok(Value::nt(
                 Rc::new(vec![Rc::from("val"), Rc::from("grad")]),
-                Rc::new(vec![y.primal(), gt]),
+                vec![y.primal(), gt],
             ));
         }
         Ok(gt)
@@ -710,7 +710,7 @@ impl Interp {
             let g = Interp::gather(t, &adj, id);
             entries.push((Value::Arr(a.clone()), g));
         }
-        let grads = Value::Dict(Rc::new(RefCell::new(entries)));
+        let grads = Value::dict(entries);
         self.record(
             api,
             span,
@@ -726,9 +726,9 @@ impl Interp {
             },
         );
         if with {
-            return Ok(Value::NT(
+            return Ok(Value::nt(
                 Rc::new(vec![Rc::from("val"), Rc::from("grad")]),
-                Rc::new(vec![y.primal(), grads]),
+                vec![y.primal(), grads],
             ));
         }
         Ok(grads)

@@ -30,6 +30,7 @@ pub struct Scope {
     pub parent: Option<Env>,
     pub is_func: bool,
     pub globals: RefCell<HashSet<Name>>,
+    _mem: super::value::Mem,
 }
 
 pub type Env = Rc<Scope>;
@@ -40,6 +41,7 @@ pub fn new_scope(parent: Option<Env>, is_func: bool) -> Env {
         parent,
         is_func,
         globals: RefCell::new(HashSet::new()),
+        _mem: super::value::Mem::new(super::value::SCOPE),
     });
     LIVE_SCOPES.with(|live| {
         let mut live = live.borrow_mut();
@@ -139,6 +141,9 @@ pub struct Interp {
     /// holding floating-point data that the inner differentiated code read (see
     /// `entry::nested`).
     pub nested_reads: RefCell<Option<Vec<Name>>>,
+    /// The symbols `Symbol(x)` made, each once (see [`Interp::symbol`]), and their bytes.
+    symbols: HashSet<Name>,
+    symbol_bytes: super::value::Mem,
 }
 
 pub const RNG_SEED: u64 = 0x5EED_2026_AD15_0001;
@@ -179,6 +184,8 @@ impl Interp {
             driver_stops: vec![],
             prelude_globals: HashSet::new(),
             nested_reads: RefCell::new(None),
+            symbols: HashSet::new(),
+            symbol_bytes: super::value::Mem::new(0),
         }
     }
 
@@ -201,6 +208,11 @@ impl Interp {
         if self.steps % 1024 == 0 {
             self.check_time()?;
         }
+        // Each allocation whose size the program decides is checked before it is made;
+        // this catches the many small ones a step makes (a loop keeping small strings).
+        if super::value::live_bytes() > self.budget.max_memory {
+            return Err(self.over_memory());
+        }
         Ok(())
     }
 
@@ -212,21 +224,64 @@ impl Interp {
         Ok(())
     }
 
-    /// Whether `n` more array elements fit the budgets: one array's size, and the bytes
-    /// of all arrays alive at once.
-    pub fn check_elements(&self, n: usize) -> R<()> {
+    /// Whether a value of `n` elements (or bytes, for a string) fits the budget of one
+    /// value's size.
+    pub fn check_size(&self, n: usize) -> R<()> {
         if n as u64 > self.budget.max_elements {
             return Err(Ctrl::Stop("budget: elements".into()));
         }
-        let element = std::mem::size_of::<Value>() as u64;
-        let live = (super::value::live_elements() + n as u64).saturating_mul(element);
-        if live > self.budget.max_memory {
-            return Err(Ctrl::Stop(format!(
-                "budget: memory (over {} MiB of arrays alive at once)",
-                self.budget.max_memory >> 20
-            )));
+        Ok(())
+    }
+
+    /// Whether `bytes` more fit the memory budget beside every value alive now (see
+    /// `value::Mem`). Called before each allocation whose size the program decides.
+    pub fn check_bytes(&self, bytes: u64) -> R<()> {
+        if super::value::live_bytes().saturating_add(bytes) > self.budget.max_memory {
+            return Err(self.over_memory());
         }
         Ok(())
+    }
+
+    /// The stop of a run whose values outgrew the memory budget.
+    fn over_memory(&self) -> Ctrl {
+        Ctrl::Stop(format!(
+            "budget: memory (over {} of arrays, strings, tuples, dictionaries, other values and the tape alive at once)",
+            super::show_memory(self.budget.max_memory)
+        ))
+    }
+
+    /// Whether a new array or tuple of `n` elements fits the budgets: one value's size,
+    /// and the memory of all values alive at once.
+    pub fn check_elements(&self, n: usize) -> R<()> {
+        self.check_size(n)?;
+        self.check_bytes(super::value::slots_cost(n))
+    }
+
+    /// Whether `n` new tuples (or pairs) of `k` elements each fit the memory budget
+    /// (`zip`, `enumerate`, `pairs` make one per element of their arguments).
+    pub fn check_tuples(&self, n: usize, k: usize) -> R<()> {
+        self.check_bytes((n as u64).saturating_mul(super::value::slots_cost(k)))
+    }
+
+    /// Whether a new string of `len` bytes fits the budgets.
+    pub fn check_text(&self, len: usize) -> R<()> {
+        self.check_size(len)?;
+        self.check_bytes(super::value::Text::cost(len))
+    }
+
+    /// The symbol `Symbol(x)` makes of `text`: one per name, as Julia interns symbols, so
+    /// that a loop making the same symbol holds it once; its bytes count in the memory
+    /// budget until the run ends.
+    pub fn symbol(&mut self, text: &str) -> R<Name> {
+        if let Some(s) = self.symbols.get(text) {
+            return Ok(s.clone());
+        }
+        self.check_text(text.len())?;
+        let s: Name = Rc::from(text);
+        self.symbols.insert(s.clone());
+        let bytes = self.symbol_bytes.bytes() + super::value::Text::cost(text.len());
+        self.symbol_bytes.resize(bytes);
+        Ok(s)
     }
 
     pub fn file_name(&self, span: Span) -> String {
@@ -246,11 +301,7 @@ impl Interp {
     }
 
     pub fn throw(&self, kind: &str, msg: impl Into<String>) -> Ctrl {
-        Ctrl::Throw(Value::Exc(Rc::new(Exc {
-            kind: kind.into(),
-            msg: msg.into(),
-            zygote: None,
-        })))
+        Ctrl::Throw(Value::Exc(Rc::new(Exc::new(kind.into(), msg.into(), None))))
     }
     /// `Buffer is frozen`: Zygote's forward-pass error for a write after `copy(buf)`.
     pub fn frozen(&self, span: Span) -> Ctrl {
@@ -263,15 +314,15 @@ impl Interp {
             span,
             message: message.into(),
         };
-        Ctrl::Throw(Value::Exc(Rc::new(Exc {
-            kind: kind.into(),
-            msg: message.into(),
-            zygote: Some(super::ad::ZygoteFailure {
+        Ctrl::Throw(Value::Exc(Rc::new(Exc::new(
+            kind.into(),
+            message.into(),
+            Some(super::ad::ZygoteFailure {
                 message: message.into(),
                 first: site.clone(),
                 all: vec![site],
             }),
-        })))
+        ))))
     }
 
     /// Whether the code running now is differentiated (its events reach a tape).
@@ -325,16 +376,22 @@ impl Interp {
             None => return Ok(Value::F(val)),
         };
         let mut t = tape.borrow_mut();
-        if t.nodes.len() as u64 >= self.budget.max_elements {
-            return Err(Ctrl::Stop("budget: elements".into()));
-        }
         let node = match ps.len() {
             1 => TNode::Op1(ps[0].0, ps[0].1),
             2 => TNode::Op2(ps[0].0, ps[0].1, ps[1].0, ps[1].1),
             _ => TNode::OpN(ps),
         };
-        t.nodes.push(node);
-        Ok(Value::T(val, (t.nodes.len() - 1) as u32, t.id))
+        self.check_node(&t, &node)?;
+        let node = t.push(node);
+        Ok(Value::T(val, node, t.id))
+    }
+
+    /// Whether `node` fits on `tape`: the tape's own length, and the memory budget.
+    pub fn check_node(&self, tape: &Tape, node: &TNode) -> R<()> {
+        if tape.len() as u64 >= self.budget.max_elements {
+            return Err(Ctrl::Stop("budget: elements".into()));
+        }
+        self.check_bytes(node.cost())
     }
 
     /// Record a Zygote reverse-pass error at `span` (only inside traversed code).
@@ -343,9 +400,7 @@ impl Interp {
             return;
         }
         if let Some(t) = &self.tape {
-            t.borrow_mut()
-                .nodes
-                .push(TNode::Event(Site { span, message }));
+            t.borrow_mut().push(TNode::Event(Site { span, message }));
         }
     }
 
@@ -674,7 +729,7 @@ impl Interp {
             let v = self.eval(p, env)?;
             let piece = to_display(&v);
             // Checked before it is built: `s = "$s$s"` in a loop doubles each time.
-            self.check_elements(s.len() + piece.len())?;
+            self.check_text(s.len() + piece.len())?;
             s.push_str(&piece);
         }
         Ok(Value::str(&s))
@@ -688,7 +743,7 @@ impl Interp {
             ns.push(n.clone());
             vs.push(self.eval(ex, env)?);
         }
-        Ok(Value::NT(Rc::new(ns), Rc::new(vs)))
+        Ok(Value::nt(Rc::new(ns), vs))
     }
 
     /// Keyword arguments, `f(; a = 1)` and `f(; nt...)`.
@@ -1140,7 +1195,10 @@ impl Interp {
                 "second" => Ok(p.1.clone()),
                 _ => Err(self.error(format!("type Pair has no field {f}"))),
             },
-            Value::Exc(e) if f.as_ref() == "msg" => Ok(Value::str(&e.msg)),
+            Value::Exc(e) if f.as_ref() == "msg" => {
+                self.check_text(e.msg.len())?;
+                Ok(Value::str(&e.msg))
+            }
             Value::Module(_) => self.lookup(f, &self.global.clone(), span),
             _ => Err(self.unsupported(&format!("field access .{} on {}", f, type_name(o)), span)),
         }
@@ -1351,15 +1409,15 @@ impl Interp {
                         span: tspan,
                         message: msg.clone(),
                     };
-                    return Err(Ctrl::Throw(Value::Exc(Rc::new(Exc {
-                        kind: "Zygote.CompileError".into(),
-                        msg: msg.clone(),
-                        zygote: Some(super::ad::ZygoteFailure {
+                    return Err(Ctrl::Throw(Value::Exc(Rc::new(Exc::new(
+                        "Zygote.CompileError".into(),
+                        msg.clone(),
+                        Some(super::ad::ZygoteFailure {
                             message: msg,
                             first: site.clone(),
                             all: vec![site],
                         }),
-                    }))));
+                    )))));
                 }
             }
         }
@@ -1425,7 +1483,7 @@ impl Interp {
             match &fd.kwsplat {
                 Some(n) => {
                     let (ns, vs): (Vec<Name>, Vec<Value>) = kw.into_iter().unzip();
-                    self.declare_local(n, Value::NT(Rc::new(ns), Rc::new(vs)), &scope);
+                    self.declare_local(n, Value::nt(Rc::new(ns), vs), &scope);
                 }
                 None => {
                     if let Some((k, _)) = kw.first() {
@@ -1503,12 +1561,14 @@ impl Interp {
                     };
                     let y = self.track_output(&y.primal())?;
                     if let Some(t) = &self.tape {
-                        t.borrow_mut().nodes.push(TNode::Custom(Rc::new(Custom {
+                        let node = TNode::Custom(Rc::new(Custom {
                             pullback: pb,
                             args,
                             out: y.clone(),
                             drops_first: drops,
-                        })));
+                        }));
+                        self.check_node(&t.borrow(), &node)?;
+                        t.borrow_mut().push(node);
                     }
                     return Ok(y);
                 }

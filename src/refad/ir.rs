@@ -21,7 +21,9 @@ pub enum Lit {
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(Name),
+    /// A string literal, made once when the program is lowered (it counts in the memory
+    /// budget like any string).
+    Str(Rc<super::value::Text>),
     Sym(Name),
     Char(char),
 }

@@ -64,6 +64,10 @@ pub fn lower_file(src: &str, file: u32) -> Ex {
     l.block_of(root, &[])
 }
 
+fn text(s: &str) -> Rc<super::value::Text> {
+    Rc::new(super::value::Text::new(s))
+}
+
 fn name(s: &str) -> Name {
     Rc::from(s)
 }
@@ -835,7 +839,7 @@ impl<'a> Lowerer<'a> {
                 "string_interpolation" => {
                     any_interp = true;
                     if !cur.is_empty() {
-                        parts.push(Ex::Lit(Lit::Str(name(&cur))));
+                        parts.push(Ex::Lit(Lit::Str(text(&cur))));
                         cur.clear();
                     }
                     match syntax::named_children(c)
@@ -850,10 +854,10 @@ impl<'a> Lowerer<'a> {
             }
         }
         if !any_interp {
-            return Ex::Lit(Lit::Str(name(&cur)));
+            return Ex::Lit(Lit::Str(text(&cur)));
         }
         if !cur.is_empty() {
-            parts.push(Ex::Lit(Lit::Str(name(&cur))));
+            parts.push(Ex::Lit(Lit::Str(text(&cur))));
         }
         Ex::Interp(parts)
     }
@@ -1721,7 +1725,7 @@ impl<'a> Lowerer<'a> {
                         Box::new(Ex::Lit(Lit::Nothing)),
                         Some(Box::new(call(
                             "error",
-                            vec![Ex::Lit(Lit::Str(name(&msg)))],
+                            vec![Ex::Lit(Lit::Str(text(&msg)))],
                             sp,
                         ))),
                     )

@@ -112,9 +112,11 @@ pub const PRELUDE: &str = include_str!("prelude.jl");
 pub struct Budget {
     pub max_steps: u64,
     pub max_elements: u64,
-    /// Bytes of array elements alive at once, over all arrays (a loop that keeps pushing
-    /// large arrays reached 10 GB and aborted); each allocation is checked before it is
-    /// made.
+    /// Bytes of the values alive at once: arrays, strings, tuples, dictionaries, the other
+    /// values that hold memory, and the tape (a loop that keeps pushing large arrays
+    /// reached 10 GB and aborted). Each allocation whose size the program decides is
+    /// checked before it is made, and the total after every step; the cost of each kind
+    /// is in `value.rs` (`Mem`).
     pub max_memory: u64,
     pub max_depth: u32,
     pub max_millis: u64,
@@ -129,6 +131,26 @@ impl Default for Budget {
             max_depth: 256,
             max_millis: 5_000,
         }
+    }
+}
+
+impl Budget {
+    /// The default budget with the limits a user set.
+    pub fn with_limits(limits: crate::config::ConfirmLimits) -> Budget {
+        let default = Budget::default();
+        Budget {
+            max_memory: limits.memory.unwrap_or(default.max_memory),
+            max_millis: limits.millis.unwrap_or(default.max_millis),
+            ..default
+        }
+    }
+}
+
+/// A memory budget as the budget's stop shows it: `1024 MiB`, `488.3 MiB`.
+pub fn show_memory(bytes: u64) -> String {
+    match bytes % (1 << 20) {
+        0 => format!("{} MiB", bytes >> 20),
+        _ => format!("{:.1} MiB", bytes as f64 / (1u64 << 20) as f64),
     }
 }
 

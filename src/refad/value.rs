@@ -34,27 +34,95 @@ pub struct Arr {
     pub elty: ElTy,
     /// An adjoint/transposed vector (`x'`): 1×n, and `x' * y` is a scalar.
     pub rowvec: bool,
-    /// The elements counted in this thread's live total ([`live_elements`]).
-    counted: usize,
+    mem: Mem,
 }
 
+// ---------------------------------------------------------------- live memory
+//
+// The memory budget (`Budget::max_memory`) bounds the bytes of every value alive at once.
+// Each value that holds memory holds a [`Mem`] guard sized by what it holds; the guard adds
+// its bytes to this thread's live total when it is made and gives them back when the value
+// is dropped, and is resized when the value grows in place. The sizes are estimates, not
+// the allocator's exact figures:
+//
+// - array, tuple, named tuple: [`HEADER`] + [`SLOT`] per element;
+// - string: [`HEADER`] + its UTF-8 bytes;
+// - dictionary: [`HEADER`] + 2 [`SLOT`]s per entry (its key and its value);
+// - pair, struct, exception: [`HEADER`] + their slots (and an exception's message bytes);
+// - scope (a call's or a loop body's variables): [`SCOPE`];
+// - the tape: [`TNode::cost`](super::ad::TNode::cost) per node, and 16 bytes per node for
+//   the adjoints while its reverse pass runs.
+//
+// What a value refers to counts once, on its own: an array of strings counts a slot per
+// element, and each string counts its text, however many arrays share it. The interpreter
+// checks the total before each allocation whose size the program decides
+// (`Interp::check_bytes`), and after every step.
+
+/// One element of an array or a tuple, or a key or a value of a dictionary.
+pub const SLOT: u64 = std::mem::size_of::<Value>() as u64;
+
+/// What each counted value costs besides its contents: the reference counts, the vector's
+/// header, the allocator's own bookkeeping. Without it a million one-character strings
+/// would cost a megabyte.
+pub const HEADER: u64 = 64;
+
+/// A scope: its map of variables and the few variables a scope holds.
+pub const SCOPE: u64 = 4 * HEADER;
+
 thread_local! {
-    /// The elements of the arrays alive on this thread: what the interpreter's memory
-    /// budget measures (`Interp::check_elements`).
+    /// The bytes of the values alive on this thread: what the memory budget measures.
     static LIVE: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
-/// The elements of every array alive on this thread.
-pub fn live_elements() -> u64 {
+/// The bytes counted for every value alive on this thread.
+pub fn live_bytes() -> u64 {
     LIVE.with(|l| l.get())
+}
+
+/// Bytes counted in this thread's live total ([`live_bytes`]) for as long as the guard
+/// lives. A clone counts its bytes again, as a copy of the value holds them again.
+#[derive(Debug)]
+pub struct Mem(u64);
+
+impl Mem {
+    pub fn new(bytes: u64) -> Mem {
+        LIVE.with(|l| l.set(l.get().saturating_add(bytes)));
+        Mem(bytes)
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.0
+    }
+
+    /// Count `bytes` instead of what was counted (the value grew or shrank in place).
+    pub fn resize(&mut self, bytes: u64) {
+        LIVE.with(|l| l.set(l.get().saturating_sub(self.0).saturating_add(bytes)));
+        self.0 = bytes;
+    }
+}
+
+impl Clone for Mem {
+    fn clone(&self) -> Mem {
+        Mem::new(self.0)
+    }
+}
+
+impl Drop for Mem {
+    fn drop(&mut self) {
+        LIVE.with(|l| l.set(l.get().saturating_sub(self.0)));
+    }
+}
+
+/// What `n` slots cost with their header.
+pub fn slots_cost(n: usize) -> u64 {
+    HEADER.saturating_add((n as u64).saturating_mul(SLOT))
 }
 
 impl Arr {
     /// An array, counted in the live total until it is dropped.
     pub fn new(dims: Vec<usize>, data: Vec<Value>, elty: ElTy, rowvec: bool) -> Arr {
-        LIVE.with(|l| l.set(l.get() + data.len() as u64));
         Arr {
-            counted: data.len(),
+            mem: Mem::new(slots_cost(data.len())),
             dims,
             data,
             elty,
@@ -62,24 +130,169 @@ impl Arr {
         }
     }
 
-    /// Count elements added since the array was made or last counted (`push!`, `append!`).
+    /// Count the elements as they are now, after `push!`, `append!` or a filter changed
+    /// them in place.
     pub fn count_growth(&mut self) {
-        let n = self.data.len();
-        LIVE.with(|l| l.set((l.get() + n as u64).saturating_sub(self.counted as u64)));
-        self.counted = n;
+        self.mem.resize(slots_cost(self.data.len()));
     }
 }
 
-impl Drop for Arr {
-    fn drop(&mut self) {
-        LIVE.with(|l| l.set(l.get().saturating_sub(self.counted as u64)));
+/// A string's text.
+pub struct Text {
+    text: Box<str>,
+    _mem: Mem,
+}
+
+impl Text {
+    pub fn new(s: &str) -> Text {
+        Text {
+            _mem: Mem::new(Text::cost(s.len())),
+            text: s.into(),
+        }
+    }
+
+    /// What a string of `len` bytes costs.
+    pub fn cost(len: usize) -> u64 {
+        HEADER.saturating_add(len as u64)
     }
 }
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for Text {}
+
+impl PartialOrd for Text {
+    fn partial_cmp(&self, other: &Text) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Text {
+    fn cmp(&self, other: &Text) -> std::cmp::Ordering {
+        self.text.cmp(&other.text)
+    }
+}
+
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.text, f)
+    }
+}
+
+impl std::fmt::Display for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// The elements of a tuple or of a named tuple.
+#[derive(Debug)]
+pub struct Items {
+    items: Vec<Value>,
+    _mem: Mem,
+}
+
+impl Items {
+    pub fn new(items: Vec<Value>) -> Items {
+        Items {
+            _mem: Mem::new(slots_cost(items.len())),
+            items,
+        }
+    }
+}
+
+impl std::ops::Deref for Items {
+    type Target = Vec<Value>;
+    fn deref(&self) -> &Vec<Value> {
+        &self.items
+    }
+}
+
+/// A dictionary's entries, in the order they were added (keys are compared with `==`).
+/// Changed only through its methods, which count what it holds.
+#[derive(Clone, Debug)]
+pub struct Table {
+    entries: Vec<(Value, Value)>,
+    mem: Mem,
+}
+
+impl Table {
+    pub fn new(entries: Vec<(Value, Value)>) -> Table {
+        Table {
+            mem: Mem::new(Table::cost(entries.len())),
+            entries,
+        }
+    }
+
+    /// What a dictionary of `n` entries costs.
+    pub fn cost(n: usize) -> u64 {
+        slots_cost(n.saturating_mul(2))
+    }
+
+    /// Add an entry (the key is not there yet).
+    pub fn push(&mut self, key: Value, value: Value) {
+        self.entries.push((key, value));
+        self.mem.resize(Table::cost(self.entries.len()));
+    }
+
+    /// Replace the value of entry `i`.
+    pub fn set(&mut self, i: usize, value: Value) {
+        self.entries[i].1 = value;
+    }
+
+    pub fn retain(&mut self, keep: impl FnMut(&(Value, Value)) -> bool) {
+        self.entries.retain(keep);
+        self.mem.resize(Table::cost(self.entries.len()));
+    }
+
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.mem.resize(Table::cost(0));
+    }
+}
+
+impl std::ops::Deref for Table {
+    type Target = [(Value, Value)];
+    fn deref(&self) -> &[(Value, Value)] {
+        &self.entries
+    }
+}
+
+/// `a => b`.
+#[derive(Debug)]
+pub struct PairVal(
+    pub Value,
+    pub Value,
+    // Held for what it counts, never read.
+    #[allow(dead_code)] Mem,
+);
 
 #[derive(Debug)]
 pub struct Obj {
     pub def: Rc<StructDef>,
     pub fields: RefCell<Vec<Value>>,
+    _mem: Mem,
+}
+
+impl Obj {
+    pub fn new(def: Rc<StructDef>, fields: Vec<Value>) -> Obj {
+        Obj {
+            _mem: Mem::new(slots_cost(fields.len())),
+            def,
+            fields: RefCell::new(fields),
+        }
+    }
 }
 
 /// A function value: a generic function (a name with methods) or a closure.
@@ -119,6 +332,18 @@ pub struct Exc {
     pub msg: String,
     /// Set when the exception is a Zygote error raised by an entry point.
     pub zygote: Option<super::ad::ZygoteFailure>,
+    _mem: Mem,
+}
+
+impl Exc {
+    pub fn new(kind: String, msg: String, zygote: Option<super::ad::ZygoteFailure>) -> Exc {
+        Exc {
+            _mem: Mem::new(Text::cost(kind.len() + msg.len())),
+            kind,
+            msg,
+            zygote,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -130,14 +355,14 @@ pub enum Value {
     /// A tracked Float64: primal, tape node, tape id.
     T(f64, u32, u32),
     Char(char),
-    Str(Rc<str>),
+    Str(Rc<Text>),
     Sym(Rc<str>),
     Arr(Rc<RefCell<Arr>>),
     /// start, step, stop (stop normalised so the range is empty or ends exactly at stop)
     Range(i64, i64, i64),
-    Tuple(Rc<Vec<Value>>),
-    NT(Rc<Vec<Name>>, Rc<Vec<Value>>),
-    Dict(Rc<RefCell<Vec<(Value, Value)>>>),
+    Tuple(Rc<Items>),
+    NT(Rc<Vec<Name>>, Rc<Items>),
+    Dict(Rc<RefCell<Table>>),
     Ref(Rc<RefCell<Value>>),
     Struct(Rc<Obj>),
     Func(Rc<FuncVal>),
@@ -145,7 +370,7 @@ pub enum Value {
     Type(Name),
     Buffer(Rc<RefCell<BufferVal>>),
     Pullback(Rc<PullbackVal>),
-    Pair(Rc<(Value, Value)>),
+    Pair(Rc<PairVal>),
     Exc(Rc<Exc>),
     /// `ChainRulesCore.NoTangent()` / `ZeroTangent()`
     NoTangent,
@@ -154,10 +379,20 @@ pub enum Value {
 
 impl Value {
     pub fn tuple(v: Vec<Value>) -> Value {
-        Value::Tuple(Rc::new(v))
+        Value::Tuple(Rc::new(Items::new(v)))
+    }
+    /// A named tuple.
+    pub fn nt(names: Rc<Vec<Name>>, v: Vec<Value>) -> Value {
+        Value::NT(names, Rc::new(Items::new(v)))
     }
     pub fn str(s: &str) -> Value {
-        Value::Str(Rc::from(s))
+        Value::Str(Rc::new(Text::new(s)))
+    }
+    pub fn pair(a: Value, b: Value) -> Value {
+        Value::Pair(Rc::new(PairVal(a, b, Mem::new(slots_cost(2)))))
+    }
+    pub fn dict(entries: Vec<(Value, Value)>) -> Value {
+        Value::Dict(Rc::new(RefCell::new(Table::new(entries))))
     }
     pub fn arr(dims: Vec<usize>, data: Vec<Value>, elty: ElTy) -> Value {
         Value::Arr(Rc::new(RefCell::new(Arr::new(dims, data, elty, false))))
@@ -185,9 +420,7 @@ impl Value {
         match self {
             Value::T(f, _, _) => Value::F(*f),
             Value::Tuple(v) => Value::tuple(v.iter().map(|x| x.primal()).collect()),
-            Value::NT(n, v) => {
-                Value::NT(n.clone(), Rc::new(v.iter().map(|x| x.primal()).collect()))
-            }
+            Value::NT(n, v) => Value::nt(n.clone(), v.iter().map(|x| x.primal()).collect()),
             Value::Arr(a) => {
                 let a = a.borrow();
                 if a.data.iter().any(|x| matches!(x, Value::T(..))) {
@@ -607,7 +840,7 @@ mod show_tests {
             show(&vector(1_000_000)),
             "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, …, 999991, 999992, 999993, 999994, 999995, 999996, 999997, 999998, 999999, 1000000]"
         );
-        let long = Value::Str("ab".repeat(10_000).into());
+        let long = Value::str(&"ab".repeat(10_000));
         let shown = show(&long);
         assert!(shown.len() < 400, "{shown}");
         assert!(shown.contains(" ⋯ 19750 bytes ⋯ "), "{shown}");

@@ -5,6 +5,7 @@ mod common;
 
 mod adopt;
 mod architecture;
+mod budgets;
 mod cli;
 mod corpus;
 mod doc_samples;

@@ -1360,10 +1360,9 @@ fn array_sizes_past_the_address_width_raise_julias_error() {
 
 /// One budget for the arrays alive at once: a loop that keeps large arrays stops with a
 /// budget stop before it takes the process down (the example of issue 26 reached 10 GB at
-/// the default budget), and what a run counted is given back when it ends.
+/// the default budget), and an array that is dropped gives its memory back.
 #[test]
 fn arrays_alive_at_once_are_bounded_by_the_memory_budget() {
-    let before = adlint::refad::value::live_elements();
     let opts = Options {
         budget: Budget {
             max_memory: 64 << 20,
@@ -1377,13 +1376,149 @@ fn arrays_alive_at_once_are_bounded_by_the_memory_budget() {
     );
     let stop = r.stopped.expect("the budget stops the loop");
     assert!(stop.reason.contains("budget: memory"), "{}", stop.reason);
-    assert_eq!(adlint::refad::value::live_elements(), before);
     // The same arrays one at a time stay within it.
     let r = run_with(
         "s = 0.0\nfor i in 1:5\n    v = zeros(999_999)\n    s += sum(v)\nend\n",
         &opts,
     );
     assert!(r.stopped.is_none(), "{:?}", r.stopped);
+}
+
+/// A small memory budget, for programs that would keep growing.
+fn small_memory(mib: u64) -> Options {
+    Options {
+        budget: Budget {
+            max_memory: mib << 20,
+            ..Budget::default()
+        },
+        ..Options::default()
+    }
+}
+
+/// The run stops at the memory budget (not at the steps or the time), with the message
+/// that names what counts. The programs below keep at most ten times their budget alive,
+/// so that a regression fails the test instead of exhausting the machine.
+fn stops_at_memory(src: &str, opts: &Options) {
+    let r = run_with(src, opts);
+    let reason = r.stopped.map(|s| s.reason).unwrap_or_default();
+    assert!(
+        reason.starts_with("budget: memory (over ")
+            && reason.contains(
+                "arrays, strings, tuples, dictionaries, other values and the tape alive at once"
+            ),
+        "{reason:?} for\n{src}"
+    );
+}
+
+/// Strings count in the one memory budget with everything else alive: a loop that keeps
+/// 64 kB strings (made by `*`, by interpolation, by `string`, or as symbols) stops at it,
+/// where before only each string's own size was checked.
+#[test]
+fn strings_alive_at_once_are_bounded_by_the_memory_budget() {
+    let opts = small_memory(8);
+    let big = "s = \"ab\"\nfor i in 1:15\n    global s = s * s\nend\nv = []\n";
+    for keep in [
+        "push!(v, s * string(i))",
+        "push!(v, \"$s$i\")",
+        "push!(v, string(i, s))",
+        "push!(v, Symbol(s * string(i)))",
+    ] {
+        stops_at_memory(&format!("{big}for i in 1:2000\n    {keep}\nend\n"), &opts);
+    }
+    // The same strings one at a time fit: a dropped string gives its bytes back.
+    let r = run_with(
+        &format!("{big}for i in 1:1000\n    t = \"$s$i\"\n    @assert length(t) > 65536\nend\n"),
+        &opts,
+    );
+    assert!(r.stopped.is_none(), "{:?}", r.stopped);
+}
+
+/// Tuples count too: 4,096-element tuples kept in a loop, made by splatting.
+#[test]
+fn tuples_alive_at_once_are_bounded_by_the_memory_budget() {
+    let opts = small_memory(8);
+    let big = "t = (1.0,)\nfor i in 1:12\n    global t = (t..., t...)\nend\nv = []\n";
+    stops_at_memory(
+        &format!("{big}for i in 1:1000\n    push!(v, (t..., i))\nend\n"),
+        &opts,
+    );
+    stops_at_memory(
+        &format!("{big}for i in 1:1000\n    push!(v, reverse(t))\nend\n"),
+        &opts,
+    );
+    let r = run_with(
+        &format!("{big}for i in 1:100\n    u = (t..., i)\n    @assert length(u) == 4097\nend\n"),
+        &opts,
+    );
+    assert!(r.stopped.is_none(), "{:?}", r.stopped);
+}
+
+/// Dictionaries count their entries: copies of a 1,000-entry dictionary kept in a loop,
+/// and one dictionary growing under large keys.
+#[test]
+fn dictionaries_alive_at_once_are_bounded_by_the_memory_budget() {
+    let opts = small_memory(8);
+    let d = "d = Dict(zip(1:1000, 1:1000))\nv = []\n";
+    stops_at_memory(
+        &format!("{d}for i in 1:1000\n    push!(v, copy(d))\nend\n"),
+        &opts,
+    );
+    stops_at_memory(
+        "s = \"ab\"\nfor i in 1:15\n    global s = s * s\nend\nd = Dict()\nfor i in 1:1000\n    d[s * string(i)] = i\nend\n",
+        &opts,
+    );
+    let r = run_with(
+        &format!("{d}for i in 1:100\n    e = copy(d)\n    @assert length(e) == 1000\nend\n"),
+        &opts,
+    );
+    assert!(r.stopped.is_none(), "{:?}", r.stopped);
+}
+
+/// The tape counts its nodes: a long loop inside a gradient stops at the memory budget
+/// (the entry is reported as not run, with the same reason), in its forward pass.
+#[test]
+fn the_tape_is_bounded_by_the_memory_budget() {
+    // 40,000 nodes (about 2 MB); the loops' ranges and the reverse pass's adjoints (640 kB)
+    // fit.
+    let src = "function f(x)\n    s = x\n    for i in 1:200, j in 1:100\n        s = s + x * 1.0e-9\n    end\n    s\nend\ng = gradient(f, 1.0)\n";
+    let opts = small_memory(1);
+    stops_at_memory(src, &opts);
+    // The forward pass alone: no reverse pass runs.
+    stops_at_memory(&src.replace("g = gradient", "y, back = pullback"), &opts);
+    let r = run_with(src, &opts);
+    match &r.entries[0].outcome {
+        Outcome::NotRun(n) => assert!(n.reason.starts_with("budget: memory"), "{}", n.reason),
+        o => panic!("{o:?}"),
+    }
+    // A shorter loop's tape fits.
+    let r = run_with(&src.replace("1:200,", "1:10,"), &opts);
+    assert!(r.stopped.is_none(), "{:?}", r.stopped);
+}
+
+/// Many small values (pairs, structs, named tuples, ...) each made by one step are caught
+/// by the check after every step: 20,000 of them take more than 1 MiB.
+#[test]
+fn many_small_values_are_bounded_by_the_memory_budget() {
+    let opts = small_memory(1);
+    for keep in [
+        "i => j",
+        "P(i, j)",
+        "(a = i, b = j)",
+        "Dict(i => j)",
+        "[i]",
+        "(i, j)",
+        "string(i)",
+    ] {
+        stops_at_memory(
+            &format!("struct P\n    a\n    b\nend\nv = []\nfor i in 1:200, j in 1:100\n    push!(v, {keep})\nend\n"),
+            &opts,
+        );
+    }
+}
+
+#[test]
+fn the_default_memory_budget_is_one_gibibyte() {
+    assert_eq!(Budget::default().max_memory, 1 << 30);
 }
 
 /// Work on a large array is timed on its own: with the time already spent, a program of a

@@ -650,6 +650,7 @@ fn copy(it: &mut Interp, c: Call) -> R<Value> {
     Ok(match x {
         Value::Arr(x) => {
             let x = x.borrow();
+            it.check_bytes(slots_cost(x.data.len()))?;
             Value::Arr(Rc::new(RefCell::new(Arr::new(
                 x.dims.clone(),
                 x.data.clone(),
@@ -663,11 +664,13 @@ fn copy(it: &mut Interp, c: Call) -> R<Value> {
             let inner = b.borrow().arr.clone();
             return call_builtin(it, &nm("copy"), vec![inner], c.kw, c.span);
         }
-        Value::Dict(d) => Value::Dict(Rc::new(RefCell::new(d.borrow().clone()))),
-        Value::Struct(o) if o.def.mutable => Value::Struct(Rc::new(Obj {
-            def: o.def.clone(),
-            fields: RefCell::new(o.fields.borrow().clone()),
-        })),
+        Value::Dict(d) => {
+            it.check_bytes(Table::cost(d.borrow().len()))?;
+            Value::Dict(Rc::new(RefCell::new(d.borrow().clone())))
+        }
+        Value::Struct(o) if o.def.mutable => {
+            Value::Struct(Rc::new(Obj::new(o.def.clone(), o.fields.borrow().clone())))
+        }
         Value::Ref(r) if c.name.as_ref() == "deepcopy" => {
             Value::Ref(Rc::new(RefCell::new(r.borrow().clone())))
         }

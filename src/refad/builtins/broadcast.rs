@@ -140,7 +140,7 @@ impl Interp {
                 }
                 Value::Tuple(t) => {
                     shapes.push(Some(vec![t.len()]));
-                    datas.push(t.as_ref().clone());
+                    datas.push(t.to_vec());
                 }
                 Value::Ref(r) => {
                     shapes.push(None);

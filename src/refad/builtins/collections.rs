@@ -80,6 +80,8 @@ fn dict(it: &mut Interp, c: Call) -> R<Value> {
     } else {
         c.args.clone()
     };
+    it.check_size(pairs.len())?;
+    it.check_bytes(Table::cost(pairs.len()))?;
     for p in pairs {
         let (k, v) = match &p {
             Value::Pair(p) => (p.0.clone(), p.1.clone()),
@@ -91,7 +93,7 @@ fn dict(it: &mut Interp, c: Call) -> R<Value> {
             None => entries.push((k, v)),
         }
     }
-    Ok(Value::Dict(Rc::new(RefCell::new(entries))))
+    Ok(Value::dict(entries))
 }
 
 /// `get(d, k, default)`, `get(f, d, k)`, and `get` on tuples and named tuples.
@@ -157,7 +159,7 @@ fn values(it: &mut Interp, c: Call) -> R<Value> {
             let n = vs.len();
             Ok(Value::arr(vec![n], vs, ElTy::Any))
         }
-        [Value::NT(_, vs)] => Ok(Value::tuple(vs.as_ref().clone())),
+        [Value::NT(_, vs)] => Ok(Value::tuple(vs.to_vec())),
         [x] => Ok(x.clone()),
         _ => Err(c.no_method(it)),
     }
@@ -169,16 +171,18 @@ fn pairs(it: &mut Interp, c: Call) -> R<Value> {
         [Value::NT(ns, vs)] => Ok(Value::tuple(
             ns.iter()
                 .zip(vs.iter())
-                .map(|(k, v)| Value::Pair(Rc::new((Value::Sym(k.clone()), v.clone()))))
+                .map(|(k, v)| Value::pair(Value::Sym(k.clone()), v.clone()))
                 .collect(),
         )),
         [x] => {
             let items = it.iterate(x)?;
+            it.check_elements(items.len())?;
+            it.check_tuples(items.len(), 2)?;
             Ok(Value::tuple(
                 items
                     .into_iter()
                     .enumerate()
-                    .map(|(i, v)| Value::Pair(Rc::new((Value::Int(i as i64 + 1), v))))
+                    .map(|(i, v)| Value::pair(Value::Int(i as i64 + 1), v))
                     .collect(),
             ))
         }
@@ -207,7 +211,7 @@ fn isempty(it: &mut Interp, c: Call) -> R<Value> {
 
 fn pair(it: &mut Interp, c: Call) -> R<Value> {
     match c.args.as_slice() {
-        [k, v] => Ok(Value::Pair(Rc::new((k.clone(), v.clone())))),
+        [k, v] => Ok(Value::pair(k.clone(), v.clone())),
         _ => Err(c.no_method(it)),
     }
 }
@@ -218,6 +222,7 @@ fn ntuple(it: &mut Interp, c: Call) -> R<Value> {
         return Err(c.no_method(it));
     };
     let k = to_usize(it, n)?;
+    it.check_elements(k)?;
     let mut out = vec![];
     for i in 1..=k {
         out.push(it.call_value(f, vec![Value::Int(i as i64)], vec![], c.span)?);
@@ -229,8 +234,8 @@ fn ntuple(it: &mut Interp, c: Call) -> R<Value> {
 fn merge(it: &mut Interp, c: Call) -> R<Value> {
     match c.args.as_slice() {
         [Value::NT(n1, v1), Value::NT(n2, v2)] => {
-            let mut ns = n1.as_ref().clone();
-            let mut vs = v1.as_ref().clone();
+            let mut ns = n1.to_vec();
+            let mut vs = v1.to_vec();
             for (k, v) in n2.iter().zip(v2.iter()) {
                 match ns.iter().position(|x| x == k) {
                     Some(i) => vs[i] = v.clone(),
@@ -240,7 +245,7 @@ fn merge(it: &mut Interp, c: Call) -> R<Value> {
                     }
                 }
             }
-            Ok(Value::NT(Rc::new(ns), Rc::new(vs)))
+            Ok(Value::nt(Rc::new(ns), vs))
         }
         _ => Err(c.no_method(it)),
     }

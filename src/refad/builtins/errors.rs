@@ -56,7 +56,7 @@ fn rethrow(it: &mut Interp, c: Call) -> R<Value> {
     }
 }
 
-fn exception(_: &mut Interp, c: Call) -> R<Value> {
+fn exception(it: &mut Interp, c: Call) -> R<Value> {
     let name: &str = c.name;
     let msg = match (name, c.args.as_slice()) {
         ("DomainError", [x]) => format!("DomainError with {}", to_display(x)),
@@ -68,9 +68,6 @@ fn exception(_: &mut Interp, c: Call) -> R<Value> {
         (_, [m]) => format!("{}: {}", name, to_display(m)),
         _ => name.to_string(),
     };
-    Ok(Value::Exc(Rc::new(Exc {
-        kind: name.to_string(),
-        msg,
-        zygote: None,
-    })))
+    it.check_text(msg.len())?;
+    Ok(Value::Exc(Rc::new(Exc::new(name.to_string(), msg, None))))
 }

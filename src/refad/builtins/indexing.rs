@@ -5,7 +5,6 @@ use super::super::interp::{Interp, R};
 use super::super::ir::Span;
 use super::super::value::*;
 use super::{dict_pos, length_of, range_items, unmodelled, Builtin, Call};
-use std::rc::Rc;
 
 pub(super) const BUILTINS: &[Builtin] = &[
     Builtin {
@@ -56,6 +55,7 @@ fn enumerate(it: &mut Interp, c: Call) -> R<Value> {
         return Err(c.no_method(it));
     };
     let items = it.iterate(x)?;
+    it.check_tuples(items.len(), 2)?;
     let out: Vec<Value> = items
         .into_iter()
         .enumerate()
@@ -71,6 +71,7 @@ fn zip(it: &mut Interp, c: Call) -> R<Value> {
         lists.push(it.iterate(x)?);
     }
     let n = lists.iter().map(|l| l.len()).min().unwrap_or(0);
+    it.check_tuples(n, lists.len())?;
     let out: Vec<Value> = (0..n)
         .map(|i| Value::tuple(lists.iter().map(|l| l[i].clone()).collect()))
         .collect();
@@ -79,18 +80,26 @@ fn zip(it: &mut Interp, c: Call) -> R<Value> {
 
 impl Interp {
     pub fn iterate(&mut self, v: &Value) -> R<Vec<Value>> {
+        // The elements are copied out: memory too, while the copy lives.
+        let copied = match v {
+            Value::Arr(a) => a.borrow().data.len() as u64 * SLOT,
+            Value::Str(s) => s.len() as u64 * SLOT,
+            Value::Dict(d) => d.borrow().len() as u64 * (SLOT + slots_cost(2)),
+            _ => 0,
+        };
+        self.check_bytes(copied)?;
         let out = match v {
             Value::Arr(a) => a.borrow().data.clone(),
             Value::Range(..) => {
                 self.check_elements(length_of(v))?;
                 range_items(v)
             }
-            Value::Tuple(t) => t.as_ref().clone(),
-            Value::NT(_, t) => t.as_ref().clone(),
+            Value::Tuple(t) => t.to_vec(),
+            Value::NT(_, t) => t.to_vec(),
             Value::Dict(d) => d
                 .borrow()
                 .iter()
-                .map(|(k, x)| Value::Pair(Rc::new((k.clone(), x.clone()))))
+                .map(|(k, x)| Value::pair(k.clone(), x.clone()))
                 .collect(),
             Value::Str(s) => s.chars().map(Value::Char).collect(),
             Value::Pair(p) => vec![p.0.clone(), p.1.clone()],
@@ -393,10 +402,15 @@ impl Interp {
             }
             Value::Dict(d) => {
                 let key = idx.first().cloned().unwrap_or(Value::Nothing);
-                let mut db = d.borrow_mut();
-                match dict_pos(&db, &key) {
-                    Some(i) => db[i].1 = v,
-                    None => db.push((key, v)),
+                let found = dict_pos(&d.borrow(), &key);
+                match found {
+                    Some(i) => d.borrow_mut().set(i, v),
+                    None => {
+                        let n = d.borrow().len();
+                        self.check_size(n + 1)?;
+                        self.check_bytes(Table::cost(n + 1) - Table::cost(n))?;
+                        d.borrow_mut().push(key, v);
+                    }
                 }
                 Ok(())
             }

@@ -72,6 +72,7 @@ fn product(it: &mut Interp, c: Call) -> R<Value> {
     }
     let dims: Vec<usize> = lists.iter().map(|l| l.len()).collect();
     let n = element_count(it, &dims)?;
+    it.check_tuples(n, lists.len())?;
     let mut out = Vec::with_capacity(n);
     for mut p in 0..n {
         let mut t = Vec::with_capacity(lists.len());

@@ -57,7 +57,6 @@ use super::interp::{Ctrl, Interp, R};
 use super::ir::{Name, Span};
 use super::value::*;
 use crate::name::FastMap;
-use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::OnceLock;
 
@@ -495,10 +494,7 @@ pub fn construct(
             };
             fields.push(v);
         }
-        return Ok(Value::Struct(Rc::new(Obj {
-            def: sd,
-            fields: RefCell::new(fields),
-        })));
+        return Ok(Value::Struct(Rc::new(Obj::new(sd, fields))));
     }
     let _ = kw;
     let base = t.split('{').next().unwrap_or("");
@@ -523,9 +519,17 @@ pub fn construct(
             Some(f) if f == 0.0 || f == 1.0 => Ok(Value::Bool(f == 1.0)),
             _ => Err(it.throw("InexactError", format!("InexactError: Bool({})", show(x)))),
         },
-        ("String", [x]) => Ok(Value::str(&to_display(x))),
-        ("Symbol", [x]) => Ok(Value::Sym(Rc::from(to_display(x).as_str()))),
-        ("Tuple", [x]) => Ok(Value::tuple(it.iterate(x)?)),
+        ("String", [x]) => {
+            let text = to_display(x);
+            it.check_text(text.len())?;
+            Ok(Value::str(&text))
+        }
+        ("Symbol", [x]) => Ok(Value::Sym(it.symbol(&to_display(x))?)),
+        ("Tuple", [x]) => {
+            let items = it.iterate(x)?;
+            it.check_elements(items.len())?;
+            Ok(Value::tuple(items))
+        }
         _ if base == "Dict" => call_builtin(it, &nm("Dict"), args, vec![], span),
         _ if base == "Matrix" && args.first().and_then(linalg::uniform_scaling).is_some() => {
             // Matrix(I, m, n), Matrix{T}(I, m, n)

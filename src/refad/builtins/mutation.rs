@@ -4,7 +4,7 @@
 //! under the name of the Base function Zygote reports (`append!` is a `copyto!`, `fill!` and
 //! `map!` are `setindex!` loops). Writes into a `Zygote.Buffer` record nothing.
 
-use super::super::interp::{Ctrl, Interp, R};
+use super::super::interp::{Interp, R};
 use super::super::value::*;
 use super::{call_builtin, nm, Builtin, Call};
 
@@ -88,12 +88,14 @@ fn push(it: &mut Interp, c: Call) -> R<Value> {
             for v in items {
                 conv.push(it.convert_for(elty, v)?);
             }
+            if x.borrow().dims.len() != 1 {
+                return Err(c.no_method(it));
+            }
+            // Checked before the array grows.
+            it.check_size(x.borrow().data.len() + conv.len())?;
+            it.check_bytes(conv.len() as u64 * SLOT)?;
             {
                 let mut xb = x.borrow_mut();
-                if xb.dims.len() != 1 {
-                    drop(xb);
-                    return Err(c.no_method(it));
-                }
                 if name == "pushfirst!" {
                     for (k, v) in conv.into_iter().enumerate() {
                         xb.data.insert(k, v);
@@ -103,12 +105,6 @@ fn push(it: &mut Interp, c: Call) -> R<Value> {
                 }
                 xb.dims[0] = xb.data.len();
                 xb.count_growth();
-                if xb.data.len() as u64 > it.budget.max_elements {
-                    drop(xb);
-                    return Err(Ctrl::Stop("budget: elements".into()));
-                }
-                drop(xb);
-                it.check_elements(0)?;
             }
             it.mutation_event(reported(name), &a[0], span);
             Ok(a[0].clone())
@@ -153,6 +149,7 @@ fn pop(it: &mut Interp, c: Call) -> R<Value> {
                         Some(xb.data.remove(0))
                     };
                     xb.dims[0] = xb.data.len();
+                    xb.count_growth();
                     v
                 }
             };
@@ -360,12 +357,15 @@ fn set_op_into(it: &mut Interp, c: Call) -> R<Value> {
     for v in kept {
         conv.push(it.convert_for(elty, v)?);
     }
+    let grown = conv.len().saturating_sub(x.borrow().data.len());
+    it.check_size(conv.len())?;
+    it.check_bytes(grown as u64 * SLOT)?;
     {
         let mut xb = x.borrow_mut();
         xb.dims[0] = conv.len();
         xb.data = conv;
+        xb.count_growth();
     }
-    it.check_elements(0)?;
     if !before.is_empty() {
         it.mutation_event("setindex!", dest, c.span);
     }

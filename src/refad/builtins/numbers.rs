@@ -574,7 +574,7 @@ impl Interp {
         let a_arr = matches!(a, Value::Arr(_) | Value::Range(..));
         let b_arr = matches!(b, Value::Arr(_) | Value::Range(..));
         if let (Value::Str(x), Value::Str(y), "*") = (a, b, op) {
-            self.check_elements(x.len() + y.len())?;
+            self.check_text(x.len() + y.len())?;
             return Ok(Value::str(&format!("{x}{y}")));
         }
         if let Some(r) = self.uniform_op(op, a, b, span)? {

@@ -2,7 +2,7 @@
 
 use super::super::interp::{Interp, R};
 use super::super::value::*;
-use super::{nm, Builtin, Call};
+use super::{Builtin, Call};
 
 pub(super) const BUILTINS: &[Builtin] = &[
     Builtin {
@@ -15,25 +15,26 @@ pub(super) const BUILTINS: &[Builtin] = &[
     },
     Builtin {
         names: &["Symbol"],
-        call: |_, c| {
-            Ok(Value::Sym(nm(&c
-                .args
-                .iter()
-                .map(to_display)
-                .collect::<String>())))
+        call: |it, c| {
+            let text: String = c.args.iter().map(to_display).collect();
+            Ok(Value::Sym(it.symbol(&text)?))
         },
     },
 ];
 
 fn string(it: &mut Interp, c: Call) -> R<Value> {
     let text: String = c.args.iter().map(to_display).collect();
-    it.check_elements(text.len())?;
+    it.check_text(text.len())?;
     Ok(Value::str(&text))
 }
 
 fn repr(it: &mut Interp, c: Call) -> R<Value> {
     match c.args.as_slice() {
-        [x] => Ok(Value::str(&show(x))),
+        [x] => {
+            let text = show(x);
+            it.check_text(text.len())?;
+            Ok(Value::str(&text))
+        }
         _ => Err(c.no_method(it)),
     }
 }

@@ -78,8 +78,8 @@ fn timed(it: &mut Interp, c: Call) -> R<Value> {
         Value::F(0.0),
         Value::F(0.0),
     ];
-    Ok(Value::NT(
+    Ok(Value::nt(
         Rc::new(names.iter().map(|n| Rc::from(*n)).collect()),
-        Rc::new(values),
+        values,
     ))
 }

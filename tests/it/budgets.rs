@@ -1,0 +1,194 @@
+//! The reference interpreter's budgets as a user sets them: `--confirm-memory` and
+//! `--confirm-timeout` on `confirm`, `check --confirm` and `check --fix --verify`, and
+//! `confirm-memory` and `confirm-timeout` in the root `adlint.toml`. The programs that
+//! outgrow a budget are made here; none is timed.
+
+use crate::common::{run_adlint as adlint, Project};
+use adlint::analysis::Options;
+use adlint::config::{parse_duration, parse_memory, ConfirmLimits};
+use adlint::refad::Budget;
+
+/// Keeps 300 strings of 64 kB alive (about 20 MB), then differentiates: within the
+/// default budget, over an 8 MiB one.
+const HOG: &str = "using Zygote\ns = \"ab\"\nfor i in 1:15\n    global s = s * s\nend\nv = []\nfor i in 1:300\n    push!(v, \"$s$i\")\nend\ng = gradient(x -> x^2, 3.0)\n";
+
+const OVER_8_MIB: &str = "budget: memory (over 8 MiB of arrays, strings, tuples, dictionaries, other values and the tape alive at once)";
+
+#[test]
+fn sizes_and_durations_are_read_with_their_units() {
+    assert_eq!(parse_memory("512MiB"), Ok(512 << 20));
+    assert_eq!(parse_memory("2GiB"), Ok(2 << 30));
+    assert_eq!(parse_memory("1.5GB"), Ok(1_500_000_000));
+    assert_eq!(parse_memory(" 2048 KiB "), Ok(2 << 20));
+    assert_eq!(parse_memory("64mib"), Ok(64 << 20));
+    assert_eq!(parse_memory("1TB"), Ok(1_000_000_000_000));
+    assert_eq!(parse_duration("10s"), Ok(10_000));
+    assert_eq!(parse_duration("500ms"), Ok(500));
+    assert_eq!(parse_duration("1.5min"), Ok(90_000));
+    assert_eq!(parse_duration("2 S"), Ok(2_000));
+    for (bad, says) in [
+        ("512", "has no unit; write it as 512MiB"),
+        ("5x", "`x` in `5x` is not a unit; the units are B, kB, MB"),
+        ("", "is not a number with a unit"),
+        ("MiB", "is not a number with a unit"),
+        ("-1GiB", "is not a number with a unit"),
+        ("1.2.3MiB", "is not a number with a unit"),
+        ("0.5MiB", "is less than 1MiB"),
+        ("0GiB", "is less than 1MiB"),
+        ("99999999TiB", "is too large"),
+    ] {
+        let err = parse_memory(bad).expect_err(bad);
+        assert!(err.contains(says), "{bad:?}: {err}");
+    }
+    for (bad, says) in [
+        ("10", "has no unit; write it as 10s (units: ms, s, min)"),
+        (
+            "10h",
+            "`h` in `10h` is not a unit; the units are ms, s, min",
+        ),
+        ("0s", "is less than 1ms"),
+        ("0.1ms", "is less than 1ms"),
+    ] {
+        let err = parse_duration(bad).expect_err(bad);
+        assert!(err.contains(says), "{bad:?}: {err}");
+    }
+}
+
+#[test]
+fn bad_values_on_the_command_line_are_usage_errors() {
+    let p = Project::new(&[("main.jl", HOG)]);
+    for (args, says) in [
+        (
+            vec!["confirm", "main.jl", "--confirm-memory", "512"],
+            "invalid value '512' for '--confirm-memory <SIZE>': `512` has no unit",
+        ),
+        (
+            vec!["check", "--confirm", "--confirm-timeout", "fast", "."],
+            "invalid value 'fast' for '--confirm-timeout <DURATION>': `fast` is not a number",
+        ),
+        (
+            vec!["check", "--fix", "--verify", "--confirm-memory", "1kB", "."],
+            "`1kB` is less than 1MiB",
+        ),
+        // Nothing runs the interpreter: the flag would be silently ignored.
+        (
+            vec!["check", "--confirm-memory", "512MiB", "."],
+            "--confirm-memory is a budget of the reference interpreter: use it with --confirm or --verify",
+        ),
+        (
+            vec!["check", "--fix", "--confirm-timeout", "10s", "."],
+            "--confirm-timeout is a budget of the reference interpreter: use it with --confirm or --verify",
+        ),
+    ] {
+        let (code, _, err) = adlint(&args, p.dir.path());
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    // Nothing was run or written.
+    assert_eq!(std::fs::read_to_string(p.path("main.jl")).unwrap(), HOG);
+}
+
+#[test]
+fn a_small_memory_budget_stops_each_command_cleanly() {
+    let p = Project::new(&[("main.jl", HOG)]);
+    let dir = p.dir.path();
+    // `confirm`: the default budget holds the program; 8 MiB does not.
+    let (code, out, err) = adlint(&["confirm", "main.jl"], dir);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("gradient: ok"), "{out}");
+    let (code, out, err) = adlint(&["confirm", "main.jl", "--confirm-memory", "8MiB"], dir);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "main.jl:10: Zygote.gradient: the program stopped before this entry point ran: {OVER_8_MIB}"
+        )),
+        "{out}"
+    );
+    // `check --confirm`: the note names the stop and the flag that raises it.
+    let (_, _, err) = adlint(
+        &["check", "--confirm", "--confirm-memory", "8MiB", "."],
+        dir,
+    );
+    assert!(
+        err.contains(&format!(
+            "note: the reference interpreter stopped: {OVER_8_MIB}; --confirm-memory raises the budget"
+        )),
+        "{err}"
+    );
+    // `check --fix --verify`: the fix cannot be shown to keep a program that stops.
+    let fixable = format!(
+        "{HOG}function loss(x::Vector{{Float64}})\n    z = zeros(length(x))\n    for i in 1:length(x)\n        z[i] = x[i]^2\n    end\n    return sum(z)\nend\n\ngradient(loss, [1.0, 2.0, 3.0])\n"
+    );
+    std::fs::write(p.path("main.jl"), &fixable).unwrap();
+    let fix = ["check", "--fix", "--unsafe-fixes", "--verify", "."];
+    let (_, _, err) = adlint(&[&fix[..], &["--confirm-memory", "8MiB"]].concat(), dir);
+    assert_eq!(std::fs::read_to_string(p.path("main.jl")).unwrap(), fixable);
+    assert!(
+        err.contains(&format!(
+            "not applied: --verify cannot show that it keeps the program: its entry point at main.jl:19 does not run: the original program stopped: {OVER_8_MIB}"
+        )),
+        "{err}"
+    );
+    // Within the default budget the same fix is verified and applied.
+    let (_, _, err) = adlint(&fix, dir);
+    let text = std::fs::read_to_string(p.path("main.jl")).unwrap();
+    assert!(!text.contains("z[i] ="), "{text}\n{err}");
+}
+
+#[test]
+fn the_config_sets_the_budgets_and_the_command_line_wins() {
+    let config = "confirm-memory = \"8MiB\"\nconfirm-timeout = \"1.5min\"\n";
+    let p = Project::new(&[("main.jl", HOG), ("adlint.toml", config)]);
+    let dir = p.dir.path();
+    let a = p.analyze();
+    assert_eq!(
+        a.confirm_limits,
+        ConfirmLimits {
+            memory: Some(8 << 20),
+            millis: Some(90_000),
+        }
+    );
+    let given = ConfirmLimits {
+        memory: Some(1 << 30),
+        millis: None,
+    };
+    let a = p.analyze_with(&Options {
+        confirm: given,
+        ..Options::default()
+    });
+    assert_eq!(a.confirm_limits.memory, Some(1 << 30), "the flag wins");
+    assert_eq!(a.confirm_limits.millis, Some(90_000), "the config's stays");
+    let (code, out, err) = adlint(&["confirm", "main.jl"], dir);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains(OVER_8_MIB), "{out}");
+    let (code, out, err) = adlint(&["confirm", "main.jl", "--confirm-memory", "1GiB"], dir);
+    assert_eq!(code, 0, "{out}{err}");
+    // A bad value is the config's error: the file, line and column, exit code 2.
+    for (bad, says) in [
+        (
+            "confirm-memory = \"8\"\n",
+            "adlint.toml:1:18: `confirm-memory`: `8` has no unit; write it as 512MiB",
+        ),
+        (
+            "confirm-timeout = 10\n",
+            "adlint.toml:1:19: `confirm-timeout` must be a string such as \"10s\", not an integer",
+        ),
+    ] {
+        std::fs::write(p.path("adlint.toml"), bad).unwrap();
+        let (code, _, err) = adlint(&["confirm", "main.jl"], dir);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains(says), "{err}");
+    }
+}
+
+#[test]
+fn without_flags_or_config_the_budgets_are_the_defaults() {
+    let p = Project::new(&[("main.jl", HOG)]);
+    let a = p.analyze();
+    assert_eq!(a.confirm_limits, ConfirmLimits::default());
+    let budget = adlint::refad::confirm::options_for(&a).budget;
+    assert_eq!(budget.max_memory, 1 << 30);
+    assert_eq!(budget.max_millis, 5_000);
+    assert_eq!(budget.max_memory, Budget::default().max_memory);
+    assert_eq!(budget.max_millis, Budget::default().max_millis);
+}
