@@ -393,6 +393,11 @@ fn analyze_facts(
             zygote: v.zygote.or(workspace.versions.zygote),
             flux: v.flux.or(workspace.versions.flux),
             julia: v.julia.or(workspace.versions.julia),
+            packages: if v.packages.is_empty() {
+                workspace.versions.packages.clone()
+            } else {
+                v.packages.clone()
+            },
         })
         .collect();
     let graph = callgraph::build(&facts, &index, &rule_decls, &knowledge, &graph_versions);

@@ -792,6 +792,7 @@ fn cuts(
     index: &Index,
     rules: &CustomRules,
     knowledge: &Knowledge,
+    versions: &[crate::version::Versions],
 ) -> Vec<bool> {
     // Whether a workspace method may be a method of the function a rule of the ecosystem's
     // tables is declared for: it extends a function from elsewhere (`Base.sum(...) = ...`,
@@ -826,6 +827,10 @@ fn cuts(
                                 &|r| extends(fi, f, r),
                                 f.arity(),
                                 &f.params,
+                                &|package| {
+                                    let unit = index.unit_of(fi as u32) as usize;
+                                    versions.get(unit).and_then(|v| v.of(package))
+                                },
                             )
                             .is_some()
                 }),
@@ -900,7 +905,7 @@ pub fn build(
     };
     let node_of = |t: FuncRef| (offsets[t.file as usize] + t.func) as usize;
     // Functions Zygote does not go into: a rule covers them, or they are no code it runs.
-    cg.cut = cuts(files, index, rules, knowledge);
+    cg.cut = cuts(files, index, rules, knowledge, versions);
     // Which arguments the entry calls pass to the functions they differentiate, before
     // the rounds follow values through parameters.
     let (around, entry_calls_seen) = r.around_entries();

@@ -204,6 +204,10 @@ pub struct KnowledgeArgs {
     pub builtin: Option<PathBuf>,
     #[arg(long, value_name = "DIR", hide = true, requires = "builtin")]
     pub checkouts: Option<PathBuf>,
+    /// (developers) With `--checkouts`: git directories of the sources
+    /// (`DIR/<owner>+<name>/repo`), whose releases tell from which version each rule exists.
+    #[arg(long, value_name = "DIR", hide = true, requires = "checkouts")]
+    pub mirrors: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -691,7 +695,9 @@ fn knowledge(args: KnowledgeArgs) -> Result<ExitCode> {
         let dir = sources_path.parent().unwrap_or(Path::new("."));
         let extracted_dir = dir.join("extracted");
         let extracted = match &args.checkouts {
-            Some(c) => generate::extract_builtin(&sources, c, &extracted_dir),
+            Some(c) => {
+                generate::extract_builtin(&sources, c, &extracted_dir, args.mirrors.as_deref())
+            }
             None => generate::read_extracted(&sources, &extracted_dir),
         }
         .map_err(|e| anyhow::anyhow!(e))?;

@@ -644,7 +644,9 @@ impl CustomRules {
     /// rule covers the argument types it is declared for: one whose declared type at some
     /// position cannot hold what the method takes there (two different concrete types of
     /// the workspace or the ecosystem, or two families [`crate::facts::types_disjoint`]
-    /// tells apart) does not cover it; an `@opt_out` that may match restores traversal.
+    /// tells apart) does not cover it; a rule younger than the version of its package in the
+    /// manifest (`version_of`) does not exist there; an `@opt_out` that may match restores
+    /// traversal.
     pub fn ecosystem_covering<'k>(
         &self,
         knowledge: &'k crate::knowledge::Knowledge,
@@ -652,6 +654,7 @@ impl CustomRules {
         extends: &dyn Fn(&crate::knowledge::tables::RuleRow) -> bool,
         arity: (usize, Option<usize>),
         params: &[crate::facts::Param],
+        version_of: &dyn Fn(&str) -> Option<crate::version::Version>,
     ) -> Option<&'k crate::knowledge::tables::RuleRow> {
         use crate::knowledge::tables::Arity;
         let is_struct = |t: &str| {
@@ -693,6 +696,11 @@ impl CustomRules {
                 continue;
             }
             if r.arity.is_some_and(|a| !a.overlaps(&wanted)) {
+                continue;
+            }
+            // A rule younger than the package the manifest holds does not exist there.
+            let since = r.since.as_deref().and_then(crate::version::Version::parse);
+            if since.is_some_and(|s| version_of(&r.package).is_some_and(|v| v < s)) {
                 continue;
             }
             let declared: Vec<crate::facts::Param> =

@@ -28,4 +28,14 @@ pub struct Versions {
     pub zygote: Option<Version>,
     pub flux: Option<Version>,
     pub julia: Option<Version>,
+    /// Every package of the manifest with its version (shared: units clone their
+    /// versions), for rules that exist only from some version of their package on.
+    pub packages: std::sync::Arc<std::collections::BTreeMap<String, Version>>,
+}
+
+impl Versions {
+    /// The manifest's version of a package, if the manifest is known and holds it.
+    pub fn of(&self, package: &str) -> Option<Version> {
+        self.packages.get(package).copied()
+    }
 }

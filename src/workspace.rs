@@ -756,6 +756,11 @@ pub fn read_manifest(root: &Path) -> Versions {
     };
     v.zygote = version_of("Zygote");
     v.flux = version_of("Flux");
+    v.packages = std::sync::Arc::new(
+        (deps.keys())
+            .filter_map(|name| Some((name.clone(), version_of(name)?)))
+            .collect(),
+    );
     v
 }
 

@@ -165,6 +165,10 @@ const MUTATION_ERROR: [&str; 2] = ["_throw_mutation_error", "error(\"Mutating ar
 
 fn read_rules(facts: &FileFacts, text: &str, rel: &str, out: &mut Vec<XRule>) {
     for d in &facts.rule_decls {
+        // A name interpolated into code that `@eval` makes (`$f`) is no function's name.
+        if d.target.starts_with('$') {
+            continue;
+        }
         let body = text.get(d.span.range()).unwrap_or("");
         let raises = MUTATION_ERROR.iter().any(|m| body.contains(m));
         let kind = match d.kind {
@@ -184,6 +188,36 @@ fn read_rules(facts: &FileFacts, text: &str, rel: &str, out: &mut Vec<XRule>) {
             params: d.params.iter().map(encode_param).collect(),
             arity: d.arity.map(|(min, max)| Arity { min, max }),
             at: format!("{rel}:{}", line_of(facts, d.span.start)),
+            since: None,
+        });
+    }
+    // Another backend's import of a ChainRules rule (`Mooncake.@from_rrule ctx
+    // Tuple{typeof(f), ...}`, `Enzyme.@import_rrule(typeof(f), ...)`,
+    // `ReverseDiff.@grad_from_chainrules f(x::TrackedArray)`): the rule is that backend's too.
+    for site in &facts.sites {
+        let SiteKind::Macro { path } = &site.kind else {
+            continue;
+        };
+        let Some(last) = path.last() else { continue };
+        let backend = match last.as_str() {
+            "@from_rrule" | "@from_chainrules" => "mooncake",
+            "@import_rrule" | "@import_frule" => "enzyme",
+            "@grad_from_chainrules" if path.iter().any(|p| p == "Tracker") => "tracker",
+            "@grad_from_chainrules" => "reversediff",
+            _ => continue,
+        };
+        let body = text.get(site.span.range()).unwrap_or("");
+        let Some(function) = imported_function(body, last) else {
+            continue;
+        };
+        out.push(XRule {
+            kind: format!("import:{backend}"),
+            function,
+            functor: false,
+            params: Vec::new(),
+            arity: None,
+            at: format!("{rel}:{}", line_of(facts, site.span.start)),
+            since: None,
         });
     }
     // `frule`s are not declarations the analysis reads (Zygote does not use them), but the
@@ -216,6 +250,7 @@ fn read_rules(facts: &FileFacts, text: &str, rel: &str, out: &mut Vec<XRule>) {
             params: rest.iter().map(encode_param).collect(),
             arity: Some(arity_of(&rest)),
             at: format!("{rel}:{}", line_of(facts, f.span.start)),
+            since: None,
         });
     }
 }
@@ -241,7 +276,9 @@ fn read_functions(facts: &FileFacts, rel: &str, out: &mut Vec<Method>) {
         if f.kind != FunctionKind::Named || f.in_macro.is_some_and(|m| m == "@generated") {
             continue;
         }
-        let Some(name) = f.name else { continue };
+        let Some(name) = f.name.filter(|n| !n.starts_with('$')) else {
+            continue;
+        };
         by_func.insert(i as u32, out.len());
         out.push(Method {
             x: XFunction {
@@ -334,4 +371,27 @@ fn read_functions(facts: &FileFacts, rel: &str, out: &mut Vec<Method>) {
             }
         }
     }
+}
+
+/// The function a rule-importing macro names.
+fn imported_function(body: &str, macro_name: &str) -> Option<String> {
+    let name_of = |path: &str| {
+        let n = path.rsplit('.').next().unwrap_or(path).trim();
+        (!n.is_empty()
+            && !n.contains('$')
+            && n.chars().all(|c| c.is_alphanumeric() || "_!∇".contains(c)))
+        .then(|| n.to_string())
+    };
+    // `@grad_from_chainrules` takes a call (`Base.sum(::typeof(abs2), x)`: the function is
+    // `sum`); the others a signature type whose first element is `typeof(f)`.
+    if macro_name == "@grad_from_chainrules" {
+        let rest = body
+            .split_once(macro_name)?
+            .1
+            .trim_start_matches(['(', ' ', '\n']);
+        return name_of(&rest[..rest.find('(')?]);
+    }
+    let i = body.find("typeof(")?;
+    let rest = &body[i + "typeof(".len()..];
+    name_of(&rest[..rest.find(')')?])
 }

@@ -12,9 +12,11 @@
 //!    built-in sources; a test regenerates it from the committed facts.
 
 pub mod extract;
+pub mod history;
 
 pub use extract::{extract, Checkout};
 
+use crate::backend::Backend;
 use crate::knowledge::tables::{backends_of, Arity, ForeignRow, MutatingRow, RuleRow, Tables};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -69,6 +71,10 @@ pub struct XRule {
     pub arity: Option<Arity>,
     /// `file:line` inside the source.
     pub at: String,
+    /// The release of the source from which the rule exists, when its older releases
+    /// lack it ([`history::set_since`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
 }
 
 /// A method that may end in a foreign call or write into an argument.
@@ -188,6 +194,7 @@ fn known_as_extracted(known: &Tables) -> Extracted {
             params: r.params.clone(),
             arity: r.arity,
             at: r.source.clone(),
+            since: r.since.clone(),
         });
     }
     // One method per name and arity, foreign or writing as the rows say.
@@ -246,10 +253,11 @@ fn tables_of(sources: &[Extracted]) -> Tables {
                 arity: r.arity,
                 params: r.params.clone(),
                 backends: backends_of(&r.kind).to_vec(),
-                since: None,
+                since: r.since.clone(),
                 source: format!("{} {}", s.source.label(), r.at),
             });
-            if !r.functor && !backends_of(&r.kind).is_empty() && r.kind != "opt_out" {
+            if !r.functor && backends_of(&r.kind).contains(&Backend::Zygote) && r.kind != "opt_out"
+            {
                 ruled.entry(&r.function).or_default().push(r.arity);
             }
         }
@@ -532,10 +540,14 @@ pub fn extracted_file(name: &str) -> String {
 
 /// Read the built-in sources from `checkouts`, write their extracted facts into
 /// `extracted_dir` and return them. A checkout that is missing is an error naming it.
+/// With `mirrors` (git directories at `<mirrors>/<owner>+<name>/repo`), each rule's first
+/// release is read from the history ([`history::set_since`]); without, the versions the
+/// facts already committed say are kept.
 pub fn extract_builtin(
     sources: &[BuiltinSource],
     checkouts: &std::path::Path,
     extracted_dir: &std::path::Path,
+    mirrors: Option<&std::path::Path>,
 ) -> Result<Vec<Extracted>, String> {
     let mut list = Vec::new();
     for s in sources {
@@ -561,7 +573,36 @@ pub fn extract_builtin(
             dirs: s.dirs.clone(),
         });
     }
-    let extracted = extract(&list).map_err(|e| e.to_string())?;
+    let mut extracted = extract(&list).map_err(|e| e.to_string())?;
+    for (s, x) in sources.iter().zip(&mut extracted) {
+        match mirrors {
+            Some(m) => {
+                let git_dir = m.join(s.repo.replace('/', "+")).join("repo");
+                let read =
+                    history::set_since(&git_dir, s, x).map_err(|e| format!("{}: {e}", s.name))?;
+                eprintln!(
+                    "{}: first releases of its rules from {} releases ({} .. {})",
+                    s.name,
+                    read.len(),
+                    read.first().map_or("-", |t| t.as_str()),
+                    read.last().map_or("-", |t| t.as_str())
+                );
+            }
+            None => {
+                let old = std::fs::read_to_string(extracted_dir.join(extracted_file(&s.name)))
+                    .ok()
+                    .and_then(|t| Extracted::from_toml(&t).ok());
+                if let Some(old) = old {
+                    let since: HashMap<_, _> = (old.rules.iter())
+                        .map(|r| (history::key(r), r.since.clone()))
+                        .collect();
+                    for r in &mut x.rules {
+                        r.since = since.get(&history::key(r)).cloned().flatten();
+                    }
+                }
+            }
+        }
+    }
     std::fs::create_dir_all(extracted_dir).map_err(|e| e.to_string())?;
     for x in &extracted {
         let path = extracted_dir.join(extracted_file(&x.source.name));

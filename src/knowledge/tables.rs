@@ -78,10 +78,15 @@ impl<'de> Deserialize<'de> for Arity {
 
 /// Which backends use a rule of this kind. A ChainRules `rrule` is Zygote's; Enzyme,
 /// Mooncake and ReverseDiff use one only when imported with their own macros (a row of its
-/// own). `@adjoint`, `@nograd` and `_pullback` are Zygote's alone; `frule`s are used by none
-/// of the analysed backends.
+/// own: `import:mooncake`, `import:enzyme`, `import:reversediff`, `import:tracker`).
+/// `@adjoint`, `@nograd` and `_pullback` are Zygote's alone; `frule`s are used by none of
+/// the analysed backends.
 pub fn backends_of(kind: &str) -> &'static [Backend] {
     match kind {
+        "import:mooncake" => &[Backend::Mooncake],
+        "import:enzyme" => &[Backend::Enzyme],
+        "import:reversediff" => &[Backend::ReverseDiff],
+        "import:tracker" => &[Backend::Tracker],
         "rrule" | "scalar_rule" | "non_differentiable" | "adjoint" | "nograd" | "pullback"
         | "opt_out" => &[Backend::Zygote],
         _ => &[],

@@ -170,6 +170,7 @@ impl Settings {
             },
             flux: own.and_then(|v| v.flux).or(self.flux),
             julia: own.and_then(|v| v.julia).or(self.julia),
+            packages: own.map(|v| v.packages.clone()).unwrap_or_default(),
         }
     }
 }

@@ -186,3 +186,34 @@ fn adlint_knowledge_refuses_what_is_no_folder() {
     assert!(err.contains("not a folder"), "{err}");
     assert!(!p.path(".adlint").exists());
 }
+
+#[test]
+fn a_rule_younger_than_the_manifest_package_does_not_cover() {
+    // ChainRules declares `@non_differentiable exponent(::Any)` from 1.72.0 on (read from its
+    // releases by the generator); with 1.71 in the manifest, Zygote enters the method.
+    let rows = Tables::parse(adlint::knowledge::GENERATED).unwrap();
+    let row = rows
+        .rules
+        .iter()
+        .find(|r| r.function == "exponent" && r.package == "ChainRules")
+        .expect("the rule");
+    assert_eq!(row.since.as_deref(), Some("1.72.0"));
+    let src = "using Zygote\n\nstruct MyT\n    v::Vector{Float64}\nend\nfunction Base.exponent(t::MyT)\n    t.v[1] = 0.0\n    return 1\nend\nloss(t) = exponent(t) + sum(t.v)\ngradient(loss, MyT(rand(3)))\n";
+    let manifest = |v: &str| {
+        format!("julia_version = \"1.11.5\"\nmanifest_format = \"2.0\"\n\n[[deps.ChainRules]]\nuuid = \"082447d4-558c-5d27-93f4-14fc19e9eca2\"\nversion = \"{v}\"\n")
+    };
+    let lines = |files: &[(&str, &str)]| -> Vec<usize> {
+        findings(&Project::new(files).analyze())
+            .iter()
+            .map(|f| f.2)
+            .collect()
+    };
+    assert!(
+        !lines(&[("main.jl", src)]).contains(&7),
+        "no manifest: the newest rules"
+    );
+    let old = manifest("1.71.0");
+    assert!(lines(&[("main.jl", src), ("Manifest.toml", &old)]).contains(&7));
+    let new = manifest("1.72.0");
+    assert!(!lines(&[("main.jl", src), ("Manifest.toml", &new)]).contains(&7));
+}
