@@ -430,6 +430,11 @@ impl Knowledge {
         if let Some(row) = self.mutating.get(name) {
             return Some(row);
         }
+        // In-place functions with a non-differentiable rule (`rand!`), and functions a
+        // rule covers, are fine whatever a generated row says.
+        if self.mutating_ok.contains(name) || self.has_rule.contains(name) {
+            return None;
+        }
         let rows = self.generated.mutating.get(name)?;
         rows.iter().find_map(|&i| {
             let r = &self.generated.tables.mutating[i];
@@ -750,6 +755,9 @@ impl Knowledge {
                 (by_name || by_qual) && row.arity.is_none_or(|a| a == arity)
             })
             .or_else(|| {
+                if self.has_rule.contains(name) {
+                    return None;
+                }
                 let rows = self.generated.foreign.get(name)?;
                 rows.iter().find_map(|&i| {
                     let r = &self.generated.tables.foreign[i];
@@ -855,6 +863,24 @@ mod tests {
         assert!(k.foreign_call(&[], "time", 0).is_some());
         assert!(k.foreign_call(&[], "time_ns", 0).is_none());
         assert_eq!(k.origin("Dict"), Some(OriginKind::Dict));
+    }
+
+    #[test]
+    fn generated_rows_yield_to_the_hand_written_facts() {
+        let k = get();
+        // Distributions writes into `rand!`'s array, but `rand!` has a non-differentiable
+        // rule; `push!`'s hand row (Zygote's own message) comes before any generated one.
+        assert!(k
+            .mutating_call(&[Name::new("Random")], "rand!", 4)
+            .is_none());
+        assert!(!k.mutating_call(&[], "push!", 2).unwrap().generated);
+        // NNlib's exported `softmax!` is found without a qualifier, an internal
+        // `_softmax!` only with NNlib's.
+        assert!(k.mutating_call(&[], "softmax!", 2).unwrap().generated);
+        assert!(k.mutating_call(&[], "_softmax!", 2).is_none());
+        assert!(k
+            .mutating_call(&[Name::new("NNlib")], "_softmax!", 2)
+            .is_some());
     }
 
     #[test]
