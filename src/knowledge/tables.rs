@@ -164,14 +164,18 @@ impl Tables {
     /// kind (and `functor`) and the parameters joined by `;`, `foreign` rows the path to
     /// the foreign call, `mutating` rows the written argument and how.
     pub fn render(&self) -> String {
+        // One line of the ten columns, tabs and line breaks inside a value made spaces.
+        let line = |cols: [&str; 10]| cols.map(|c| c.replace(['\t', '\n', '\r'], " ")).join("\t");
+        let scope = |exported: bool| if exported { "exported" } else { "qualified" };
+        let list = |a: &[usize]| {
+            a.iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
         let mut lines: Vec<String> = Vec::new();
-        let clean = |s: &str| s.replace(['\t', '\n', '\r'], " ");
         for (name, package) in &self.structs {
-            lines.push(format!(
-                "struct\t{}\t{}\t\t\t\t\t\t\t",
-                clean(name),
-                clean(package)
-            ));
+            lines.push(line(["struct", name, package, "", "", "", "", "", "", ""]));
         }
         for r in &self.rules {
             let kind = if r.functor {
@@ -179,69 +183,47 @@ impl Tables {
             } else {
                 r.kind.clone()
             };
-            lines.push(
-                [
-                    "rule".to_string(),
-                    r.function.clone(),
-                    r.package.clone(),
-                    String::new(),
-                    r.arity.map_or("*".to_string(), |a| a.to_string()),
-                    format!("{kind}: {}", r.params.join(";")),
-                    r.backends
-                        .iter()
-                        .map(|b| b.as_str())
-                        .collect::<Vec<_>>()
-                        .join(","),
-                    String::new(),
-                    r.since.clone().unwrap_or_default(),
-                    r.source.clone(),
-                ]
-                .map(|c| clean(&c))
-                .join("\t"),
-            );
+            let backends: Vec<&str> = r.backends.iter().map(|b| b.as_str()).collect();
+            lines.push(line([
+                "rule",
+                &r.function,
+                &r.package,
+                "",
+                &r.arity.map_or("*".to_string(), |a| a.to_string()),
+                &format!("{kind}: {}", r.params.join(";")),
+                &backends.join(","),
+                "",
+                r.since.as_deref().unwrap_or(""),
+                &r.source,
+            ]));
         }
-        let scope = |exported: bool| if exported { "exported" } else { "qualified" }.to_string();
-        let list = |a: &[usize]| {
-            a.iter()
-                .map(|n| n.to_string())
-                .collect::<Vec<_>>()
-                .join(",")
-        };
         for r in &self.foreign {
-            lines.push(
-                [
-                    "foreign".to_string(),
-                    r.function.clone(),
-                    r.package.clone(),
-                    r.module.clone(),
-                    list(&r.arities),
-                    r.via.clone(),
-                    "zygote".to_string(),
-                    scope(r.exported),
-                    String::new(),
-                    r.source.clone(),
-                ]
-                .map(|c| clean(&c))
-                .join("\t"),
-            );
+            lines.push(line([
+                "foreign",
+                &r.function,
+                &r.package,
+                &r.module,
+                &list(&r.arities),
+                &r.via,
+                "zygote",
+                scope(r.exported),
+                "",
+                &r.source,
+            ]));
         }
         for r in &self.mutating {
-            lines.push(
-                [
-                    "mutating".to_string(),
-                    r.function.clone(),
-                    r.package.clone(),
-                    r.module.clone(),
-                    list(&r.arities),
-                    format!("{}: {}", r.dest, r.via),
-                    "zygote".to_string(),
-                    scope(r.exported),
-                    String::new(),
-                    r.source.clone(),
-                ]
-                .map(|c| clean(&c))
-                .join("\t"),
-            );
+            lines.push(line([
+                "mutating",
+                &r.function,
+                &r.package,
+                &r.module,
+                &list(&r.arities),
+                &format!("{}: {}", r.dest, r.via),
+                "zygote",
+                scope(r.exported),
+                "",
+                &r.source,
+            ]));
         }
         lines.sort();
         lines.dedup();
