@@ -799,9 +799,15 @@ fn cuts(
     // `NNlib.conv(...)`), or it is written inside the package that declares the rule (the
     // workspace holds that package: DiffEqBase inside OrdinaryDiffEq's repository). A
     // workspace's own `sum` without a qualifier is a new function no rule covers.
+    // A definition qualified by its own module (`function MyPkg.f(...)` inside `MyPkg`)
+    // extends nothing.
     let extends = |fi: usize, f: &crate::facts::Function, r: &crate::knowledge::tables::RuleRow| {
-        !f.qualifier.is_empty()
-            || (index.module_path(fi as u32, f.module.get()).iter()).any(|m| *m == r.package)
+        let path = index.module_path(fi as u32, f.module.get());
+        let inside = |m: &str| path.iter().any(|p| *p == m);
+        inside(&r.package)
+            || f.qualifier
+                .last()
+                .is_some_and(|q| *q == r.package || !inside(q))
     };
     let mut cut = Vec::new();
     for (fi, facts) in files.iter().enumerate() {
