@@ -724,10 +724,20 @@ fn knowledge(args: KnowledgeArgs) -> Result<ExitCode> {
             );
             return Ok(ExitCode::from(2));
         }
+        if !p.join("src").is_dir() && !p.join("ext").is_dir() {
+            eprintln!(
+                "warning: {}: no src/ or ext/ folder, nothing is read from it",
+                p.display()
+            );
+        }
         checkouts.push(generate::user_checkout(p));
     }
-    let extracted =
-        generate::extract(&checkouts).with_context(|| "cannot read the checkouts".to_string())?;
+    let mut skipped = Vec::new();
+    let extracted = generate::extract(&checkouts, &mut skipped)
+        .with_context(|| "cannot read the checkouts".to_string())?;
+    for s in &skipped {
+        eprintln!("warning: skipped {s}");
+    }
     let tables = generate::tables_with(&extracted, &crate::knowledge::get().generated_tables());
     if let Some(parent) = args.output.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
@@ -737,12 +747,12 @@ fn knowledge(args: KnowledgeArgs) -> Result<ExitCode> {
         .with_context(|| format!("cannot write {}", args.output.display()))?;
     for x in &extracted {
         eprintln!(
-            "{} {}: {} rules, {} functions that may end in a foreign call or write an argument",
+            "{}{}: {} rules, {} functions that may end in a foreign call or write an argument",
             x.source.name,
             x.source
                 .version
                 .as_deref()
-                .map_or(String::new(), |v| format!("v{v}")),
+                .map_or(String::new(), |v| format!(" v{v}")),
             x.rules.len(),
             x.functions.len()
         );

@@ -26,8 +26,12 @@ struct Method {
 
 /// Read every checkout, then keep the functions that matter for the closures (see the
 /// module docs), over all checkouts at once: a package's function that calls Base's
-/// `unsafe_copyto!` is kept when Base is among the checkouts.
-pub fn extract(checkouts: &[Checkout]) -> std::io::Result<Vec<Extracted>> {
+/// `unsafe_copyto!` is kept when Base is among the checkouts. Files `check` would skip
+/// (over 16 MB, binary, not UTF-8, unreadable) are skipped with their reason in `skipped`.
+pub fn extract(
+    checkouts: &[Checkout],
+    skipped: &mut Vec<String>,
+) -> std::io::Result<Vec<Extracted>> {
     // Per checkout: rules, methods, exported names, struct names.
     type Read = (Vec<XRule>, Vec<Method>, Vec<String>, Vec<String>);
     let mut per_source: Vec<Read> = Vec::new();
@@ -37,8 +41,12 @@ pub fn extract(checkouts: &[Checkout]) -> std::io::Result<Vec<Extracted>> {
         let mut exports = Vec::new();
         let mut structs = Vec::new();
         for file in julia_files(&c.root, &c.dirs)? {
-            let Ok(text) = std::fs::read_to_string(&file) else {
-                continue;
+            let text = match crate::workspace::read_source(&file) {
+                Ok(t) => t,
+                Err(why) => {
+                    skipped.push(format!("{}: {why}", file.display()));
+                    continue;
+                }
             };
             let rel = file
                 .strip_prefix(&c.root)

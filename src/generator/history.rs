@@ -128,7 +128,8 @@ pub fn set_since(
             root: tmp.path().to_path_buf(),
             dirs: source.dirs.clone(),
         };
-        let x = extract(std::slice::from_ref(&checkout)).map_err(|e| e.to_string())?;
+        let x =
+            extract(std::slice::from_ref(&checkout), &mut Vec::new()).map_err(|e| e.to_string())?;
         present.push(x[0].rules.iter().map(key).collect());
     }
     // The first release after the one read at `picked[k]`, or the version at the listed

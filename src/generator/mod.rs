@@ -573,7 +573,11 @@ pub fn extract_builtin(
             dirs: s.dirs.clone(),
         });
     }
-    let mut extracted = extract(&list).map_err(|e| e.to_string())?;
+    let mut skipped = Vec::new();
+    let mut extracted = extract(&list, &mut skipped).map_err(|e| e.to_string())?;
+    for s in &skipped {
+        eprintln!("skipped {s}");
+    }
     for (s, x) in sources.iter().zip(&mut extracted) {
         match mirrors {
             Some(m) => {

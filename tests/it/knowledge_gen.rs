@@ -179,12 +179,39 @@ fn a_project_table_made_by_adlint_knowledge_is_loaded() {
 }
 
 #[test]
-fn adlint_knowledge_refuses_what_is_no_folder() {
+fn adlint_knowledge_refuses_what_is_no_folder_and_says_what_it_skips() {
     let p = Project::new(&[("main.jl", "x = 1\n")]);
     let (code, _, err) = run_adlint(&["knowledge", "main.jl"], p.dir.path());
     assert_eq!(code, 2);
     assert!(err.contains("not a folder"), "{err}");
     assert!(!p.path(".adlint").exists());
+
+    // A binary file and broken Julia among a package's files: the first is skipped with
+    // its reason, the second read as far as it parses; a folder without src/ is named.
+    let dep = Project::new(&[
+        ("Project.toml", "name = \"Odd\"\n"),
+        ("src/Odd.jl", "module Odd\nexport fill_first!\nfunction fill_first!(a, x)\n    a[1] = x\nend\nfunction broken(\nend\n"),
+    ]);
+    std::fs::write(dep.path("src/blob.jl"), [0u8, 159, 146, 150, 0, 1]).unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    let (code, _, err) = run_adlint(
+        &[
+            "knowledge",
+            dep.dir.path().to_str().unwrap(),
+            empty.path().to_str().unwrap(),
+            "-o",
+            "k.tsv",
+        ],
+        p.dir.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("skipped") && err.contains("blob.jl") && err.contains("binary"),
+        "{err}"
+    );
+    assert!(err.contains("no src/ or ext/ folder"), "{err}");
+    let table = std::fs::read_to_string(p.path("k.tsv")).unwrap();
+    assert!(table.contains("mutating\tfill_first!\tOdd"), "{table}");
 }
 
 #[test]
