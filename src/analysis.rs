@@ -543,11 +543,9 @@ pub const PROJECT_TABLE: &str = ".adlint/knowledge.tsv";
 /// The project's generated table, if it has one. It is read again only when it changed
 /// (the language server analyses on every edit); a table that does not parse is a warning
 /// and is left out.
-fn project_table(
-    dir: &std::path::Path,
-) -> Result<Option<crate::knowledge::tables::Tables>, String> {
+fn project_table(dir: &std::path::Path) -> Result<Option<std::sync::Arc<str>>, String> {
     use crate::knowledge::tables::Tables;
-    type Cached = (PathBuf, std::time::SystemTime, u64, Tables);
+    type Cached = (PathBuf, std::time::SystemTime, u64, std::sync::Arc<str>);
     static CACHE: std::sync::Mutex<Option<Cached>> = std::sync::Mutex::new(None);
     let path = dir.join(PROJECT_TABLE);
     let Ok(meta) = std::fs::metadata(&path) else {
@@ -566,14 +564,15 @@ fn project_table(
     }
     let text = std::fs::read_to_string(&path)
         .map_err(|e| format!("{}: cannot read it: {e}", path.display()))?;
-    let tables = Tables::parse(&text).map_err(|e| {
+    Tables::parse(&text).map_err(|e| {
         format!(
             "{}: {e}; not loaded (generate it again with `adlint knowledge`)",
             path.display()
         )
     })?;
-    *cache = Some((path, stamp.0, stamp.1, tables.clone()));
-    Ok(Some(tables))
+    let text: std::sync::Arc<str> = std::sync::Arc::from(text);
+    *cache = Some((path, stamp.0, stamp.1, text.clone()));
+    Ok(Some(text))
 }
 
 /// The findings of the rules some reported file enables, each kept where its file's

@@ -325,60 +325,109 @@ pub struct Knowledge {
     generated: Generated,
 }
 
-/// The generated tables, with their rows by function name and in the shape the rules read.
+/// The generated tables, kept as their text and read by name when first asked for: a run
+/// asks for a few hundred of the thousands of names, and reading every row made each
+/// `check` of a small folder twice as slow to start.
 #[derive(Debug, Clone, Default)]
 struct Generated {
-    tables: tables::Tables,
-    structs: HashSet<String>,
-    rules: HashMap<String, Vec<usize>>,
-    foreign: HashMap<String, Vec<usize>>,
-    foreign_fns: Vec<ForeignFn>,
-    mutating: HashMap<String, Vec<usize>>,
-    mutating_fns: Vec<MutatingFn>,
+    /// A project's table first, then the built-in one.
+    texts: Vec<Arc<str>>,
+    /// Per name: where its rows are (text, byte range of the line), and the rows once read.
+    by_name: HashMap<String, Entry>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Entry {
+    lines: Vec<(u8, u32, u32)>,
+    rows: OnceLock<Rows>,
+}
+
+/// The rows of one name, in the shape the analysis reads them.
+#[derive(Debug, Clone, Default)]
+struct Rows {
+    is_struct: bool,
+    rules: Vec<tables::RuleRow>,
+    foreign: Vec<(tables::ForeignRow, ForeignFn)>,
+    mutating: Vec<(tables::MutatingRow, MutatingFn)>,
 }
 
 impl Generated {
-    /// `first`'s rows before `then`'s.
-    fn new(mut tables: tables::Tables, then: Option<&tables::Tables>) -> Generated {
-        if let Some(t) = then {
-            tables.structs.extend(t.structs.iter().cloned());
-            tables.rules.extend(t.rules.iter().cloned());
-            tables.foreign.extend(t.foreign.iter().cloned());
-            tables.mutating.extend(t.mutating.iter().cloned());
+    /// The tables of `texts`, the first one's rows before the others'. Each text must be
+    /// valid (the built-in one is tested, a project's parsed first).
+    fn new(texts: Vec<Arc<str>>) -> Generated {
+        let mut by_name: HashMap<String, Entry> = HashMap::new();
+        for (t, text) in texts.iter().enumerate() {
+            let mut start = 0usize;
+            for line in text.split_inclusive('\n') {
+                let end = start + line.len();
+                if let Some(key) = tables::Row::key(line.trim_end_matches(['\n', '\r'])) {
+                    let e = match by_name.get_mut(key) {
+                        Some(e) => e,
+                        None => by_name.entry(key.to_string()).or_default(),
+                    };
+                    e.lines.push((t as u8, start as u32, end as u32));
+                }
+                start = end;
+            }
         }
-        let mut g = Generated {
-            structs: tables.structs.iter().map(|(n, _)| n.clone()).collect(),
-            ..Generated::default()
-        };
-        for (i, r) in tables.rules.iter().enumerate() {
-            g.rules.entry(r.function.clone()).or_default().push(i);
+        Generated { texts, by_name }
+    }
+
+    /// The rows of a name, read on first use.
+    fn rows(&self, name: &str) -> Option<&Rows> {
+        let e = self.by_name.get(name)?;
+        Some(e.rows.get_or_init(|| {
+            let mut rows = Rows::default();
+            for &(t, start, end) in &e.lines {
+                let line = self.texts[t as usize][start as usize..end as usize]
+                    .trim_end_matches(['\n', '\r']);
+                match tables::Row::parse(line) {
+                    Ok(Some(tables::Row::Struct(..))) => rows.is_struct = true,
+                    Ok(Some(tables::Row::Rule(r))) => rows.rules.push(r),
+                    Ok(Some(tables::Row::Foreign(r))) => {
+                        let f = ForeignFn {
+                            names: vec![r.function.clone()],
+                            qualified: Vec::new(),
+                            arity: None,
+                            severity: Severity::Error,
+                            source: format!("generated: {} ({})", r.source, r.via),
+                            arities: r.arities.clone(),
+                        };
+                        rows.foreign.push((r, f));
+                    }
+                    Ok(Some(tables::Row::Mutating(r))) => {
+                        let f = MutatingFn {
+                            names: vec![r.function.clone()],
+                            dest: r.dest,
+                            severity: Severity::Error,
+                            via: "setindex! or copyto!".to_string(),
+                            source: format!("generated: {} ({})", r.source, r.via),
+                            bool_ok: false,
+                            arities: r.arities.clone(),
+                            generated: true,
+                        };
+                        rows.mutating.push((r, f));
+                    }
+                    // Validated when the text was taken in.
+                    Ok(None) | Err(tables::NotARow) => {}
+                }
+            }
+            rows
+        }))
+    }
+
+    /// Every row of every text.
+    fn tables(&self) -> tables::Tables {
+        let mut all = tables::Tables::default();
+        for text in &self.texts {
+            if let Ok(t) = tables::Tables::parse(text) {
+                all.structs.extend(t.structs);
+                all.rules.extend(t.rules);
+                all.foreign.extend(t.foreign);
+                all.mutating.extend(t.mutating);
+            }
         }
-        for (i, r) in tables.foreign.iter().enumerate() {
-            g.foreign.entry(r.function.clone()).or_default().push(i);
-            g.foreign_fns.push(ForeignFn {
-                names: vec![r.function.clone()],
-                qualified: Vec::new(),
-                arity: None,
-                severity: Severity::Error,
-                source: format!("generated: {} ({})", r.source, r.via),
-                arities: r.arities.clone(),
-            });
-        }
-        for (i, r) in tables.mutating.iter().enumerate() {
-            g.mutating.entry(r.function.clone()).or_default().push(i);
-            g.mutating_fns.push(MutatingFn {
-                names: vec![r.function.clone()],
-                dest: r.dest,
-                severity: Severity::Error,
-                via: "setindex! or copyto!".to_string(),
-                source: format!("generated: {} ({})", r.source, r.via),
-                bool_ok: false,
-                arities: r.arities.clone(),
-                generated: true,
-            });
-        }
-        g.tables = tables;
-        g
+        all
     }
 }
 
@@ -396,27 +445,28 @@ fn reaches(qualifier: &[Name], package: &str, module: &str, exported: bool) -> b
 impl Knowledge {
     /// The generated tables this knowledge holds.
     pub fn generated_tables(&self) -> tables::Tables {
-        self.generated.tables.clone()
+        self.generated.tables()
     }
 
-    /// This knowledge with a project's generated table (`.adlint/knowledge.tsv`), whose rows
-    /// come before the built-in ones.
-    pub fn with_project_table(&self, project: tables::Tables) -> Knowledge {
+    /// This knowledge with a project's generated table (`.adlint/knowledge.tsv`, already
+    /// parsed without error), whose rows come before the built-in ones.
+    pub fn with_project_table(&self, project: Arc<str>) -> Knowledge {
         let mut k = self.clone();
-        k.generated = Generated::new(project, Some(&self.generated.tables));
+        let mut texts = vec![project];
+        texts.extend(self.generated.texts.iter().cloned());
+        k.generated = Generated::new(texts);
         k
     }
 
     /// The generated rules declared for functions named `name` (a project's first).
     pub fn ecosystem_rules(&self, name: &str) -> impl Iterator<Item = &tables::RuleRow> {
-        (self.generated.rules.get(name).into_iter().flatten())
-            .map(|&i| &self.generated.tables.rules[i])
+        (self.generated.rows(name).into_iter()).flat_map(|r| r.rules.iter())
     }
 
     /// Whether the packages the generated tables were read from define a concrete type
     /// (`struct`) of this name.
     pub fn is_ecosystem_struct(&self, name: &str) -> bool {
-        self.generated.structs.contains(name)
+        self.generated.rows(name).is_some_and(|r| r.is_struct)
     }
 
     /// A mutating function called as `qualifier.name` with `arity` positional arguments:
@@ -435,11 +485,10 @@ impl Knowledge {
         if self.mutating_ok.contains(name) || self.has_rule.contains(name) {
             return None;
         }
-        let rows = self.generated.mutating.get(name)?;
-        rows.iter().find_map(|&i| {
-            let r = &self.generated.tables.mutating[i];
+        let rows = self.generated.rows(name)?;
+        rows.mutating.iter().find_map(|(r, f)| {
             (r.arities.contains(&arity) && reaches(qualifier, &r.package, &r.module, r.exported))
-                .then(|| &self.generated.mutating_fns[i])
+                .then_some(f)
         })
     }
 
@@ -581,8 +630,6 @@ pub fn with_config(entries: &[ExtraEntry], ext: &KnowledgeExtension) -> Arc<Know
             row.names.retain(|x| x != n);
         }
         k.has_rule.insert(n.clone());
-        k.generated.foreign.remove(n);
-        k.generated.mutating.remove(n);
     }
     for f in &ext.foreigncall {
         let (names, qualified) = match f.rsplit_once('.') {
@@ -712,10 +759,8 @@ fn load() -> Knowledge {
         foreign_macros: macros.foreign,
         backends: entries.backends,
         loads: entries.loads,
-        generated: Generated::new(
-            tables::Tables::parse(GENERATED).expect("generated.tsv is valid"),
-            None,
-        ),
+        // Read by name on first use; `tests/it/knowledge_gen.rs` parses every row.
+        generated: Generated::new(vec![Arc::from(GENERATED)]),
     }
 }
 
@@ -758,12 +803,11 @@ impl Knowledge {
                 if self.has_rule.contains(name) {
                     return None;
                 }
-                let rows = self.generated.foreign.get(name)?;
-                rows.iter().find_map(|&i| {
-                    let r = &self.generated.tables.foreign[i];
+                let rows = self.generated.rows(name)?;
+                rows.foreign.iter().find_map(|(r, f)| {
                     (r.arities.contains(&arity)
                         && reaches(qualifier, &r.package, &r.module, r.exported))
-                    .then(|| &self.generated.foreign_fns[i])
+                    .then_some(f)
                 })
             })
     }
@@ -824,11 +868,11 @@ impl Knowledge {
             || self.higher_order.contains_key(name)
             || self.origins.contains_key(name)
             || Name::lookup(name).is_some_and(|n| self.is_entry_api_name(n))
-            || self.generated.rules.contains_key(name)
-            || (self.generated.foreign.get(name).into_iter().flatten())
-                .any(|&i| self.generated.tables.foreign[i].exported)
-            || (self.generated.mutating.get(name).into_iter().flatten())
-                .any(|&i| self.generated.tables.mutating[i].exported)
+            || self.generated.rows(name).is_some_and(|r| {
+                !r.rules.is_empty()
+                    || r.foreign.iter().any(|(f, _)| f.exported)
+                    || r.mutating.iter().any(|(m, _)| m.exported)
+            })
             || self
                 .foreign
                 .iter()

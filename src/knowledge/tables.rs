@@ -239,84 +239,124 @@ impl Tables {
     pub fn parse(text: &str) -> Result<Tables, String> {
         let mut t = Tables::default();
         for (i, line) in text.lines().enumerate() {
-            if line.starts_with('#') || line.trim().is_empty() {
-                continue;
-            }
-            let bad = || format!("line {}: not a table row", i + 1);
-            let cols: Vec<&str> = line.split('\t').collect();
-            let [table, function, package, module, arity, detail, backends, scope, since, source] =
-                cols.as_slice()
-            else {
-                return Err(bad());
-            };
-            let arities = || -> Result<Vec<usize>, String> {
-                arity
-                    .split(',')
-                    .map(|n| n.parse().map_err(|_| bad()))
-                    .collect()
-            };
-            match *table {
-                "struct" => t.structs.push((function.to_string(), package.to_string())),
-                "rule" => {
-                    let (kind, params) = detail.split_once(": ").ok_or_else(bad)?;
-                    let (kind, functor) = match kind.strip_suffix(" functor") {
-                        Some(k) => (k, true),
-                        None => (kind, false),
-                    };
-                    t.rules.push(RuleRow {
-                        kind: kind.to_string(),
-                        function: function.to_string(),
-                        functor,
-                        package: package.to_string(),
-                        arity: if *arity == "*" {
-                            None
-                        } else {
-                            Some(Arity::parse(arity).ok_or_else(bad)?)
-                        },
-                        params: if params.is_empty() {
-                            Vec::new()
-                        } else {
-                            params.split(';').map(str::to_string).collect()
-                        },
-                        backends: backends
-                            .split(',')
-                            .filter(|b| !b.is_empty())
-                            .map(|b| {
-                                Backend::ALL
-                                    .into_iter()
-                                    .find(|x| x.as_str() == b)
-                                    .ok_or_else(bad)
-                            })
-                            .collect::<Result<_, _>>()?,
-                        since: (!since.is_empty()).then(|| since.to_string()),
-                        source: source.to_string(),
-                    });
-                }
-                "foreign" => t.foreign.push(ForeignRow {
-                    function: function.to_string(),
-                    package: package.to_string(),
-                    module: module.to_string(),
-                    exported: *scope == "exported",
-                    arities: arities()?,
-                    via: detail.to_string(),
-                    source: source.to_string(),
-                }),
-                "mutating" => {
-                    let (dest, via) = detail.split_once(": ").ok_or_else(bad)?;
-                    t.mutating.push(MutatingRow {
-                        function: function.to_string(),
-                        package: package.to_string(),
-                        module: module.to_string(),
-                        exported: *scope == "exported",
-                        dest: dest.parse().map_err(|_| bad())?,
-                        arities: arities()?,
-                        via: via.to_string(),
-                        source: source.to_string(),
-                    });
-                }
-                _ => return Err(bad()),
+            match Row::parse(line).map_err(|NotARow| format!("line {}: not a table row", i + 1))? {
+                None => {}
+                Some(Row::Struct(name, package)) => t.structs.push((name, package)),
+                Some(Row::Rule(r)) => t.rules.push(r),
+                Some(Row::Foreign(r)) => t.foreign.push(r),
+                Some(Row::Mutating(r)) => t.mutating.push(r),
             }
         }
         Ok(t)
+    }
+}
+
+/// A line that is no row of the text form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotARow;
+
+/// One row of the text form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Row {
+    /// A concrete type and its package.
+    Struct(String, String),
+    Rule(RuleRow),
+    Foreign(ForeignRow),
+    Mutating(MutatingRow),
+}
+
+impl Row {
+    /// The name a row is looked up by (its function, or its type), without reading the
+    /// rest of the line: the second column.
+    pub fn key(line: &str) -> Option<&str> {
+        if line.starts_with('#') {
+            return None;
+        }
+        let mut cols = line.splitn(3, '\t');
+        cols.next()?;
+        cols.next().filter(|k| !k.is_empty())
+    }
+
+    /// A line of the text form: `None` for a comment or a blank line.
+    pub fn parse(line: &str) -> Result<Option<Row>, NotARow> {
+        if line.starts_with('#') || line.trim().is_empty() {
+            return Ok(None);
+        }
+        let mut cols = line.split('\t');
+        let mut next = || cols.next().ok_or(NotARow);
+        let (table, function, package, module, arity) =
+            (next()?, next()?, next()?, next()?, next()?);
+        let (detail, backends, scope, since, source) =
+            (next()?, next()?, next()?, next()?, next()?);
+        if cols.next().is_some() {
+            return Err(NotARow);
+        }
+        let arities = || -> Result<Vec<usize>, NotARow> {
+            arity
+                .split(',')
+                .map(|n| n.parse().map_err(|_| NotARow))
+                .collect()
+        };
+        Ok(Some(match table {
+            "struct" => Row::Struct(function.to_string(), package.to_string()),
+            "rule" => {
+                let (kind, params) = detail.split_once(": ").ok_or(NotARow)?;
+                let (kind, functor) = match kind.strip_suffix(" functor") {
+                    Some(k) => (k, true),
+                    None => (kind, false),
+                };
+                Row::Rule(RuleRow {
+                    kind: kind.to_string(),
+                    function: function.to_string(),
+                    functor,
+                    package: package.to_string(),
+                    arity: if arity == "*" {
+                        None
+                    } else {
+                        Some(Arity::parse(arity).ok_or(NotARow)?)
+                    },
+                    params: if params.is_empty() {
+                        Vec::new()
+                    } else {
+                        params.split(';').map(str::to_string).collect()
+                    },
+                    backends: backends
+                        .split(',')
+                        .filter(|b| !b.is_empty())
+                        .map(|b| {
+                            Backend::ALL
+                                .into_iter()
+                                .find(|x| x.as_str() == b)
+                                .ok_or(NotARow)
+                        })
+                        .collect::<Result<_, _>>()?,
+                    since: (!since.is_empty()).then(|| since.to_string()),
+                    source: source.to_string(),
+                })
+            }
+            "foreign" => Row::Foreign(ForeignRow {
+                function: function.to_string(),
+                package: package.to_string(),
+                module: module.to_string(),
+                exported: scope == "exported",
+                arities: arities()?,
+                via: detail.to_string(),
+                source: source.to_string(),
+            }),
+            "mutating" => {
+                let (dest, via) = detail.split_once(": ").ok_or(NotARow)?;
+                Row::Mutating(MutatingRow {
+                    function: function.to_string(),
+                    package: package.to_string(),
+                    module: module.to_string(),
+                    exported: scope == "exported",
+                    dest: dest.parse().map_err(|_| NotARow)?,
+                    arities: arities()?,
+                    via: via.to_string(),
+                    source: source.to_string(),
+                })
+            }
+            _ => return Err(NotARow),
+        }))
     }
 }
