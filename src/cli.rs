@@ -186,7 +186,8 @@ pub struct GraphArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct KnowledgeArgs {
-    /// Package checkouts: folders with a `Project.toml`, whose `src/` and `ext/` are read.
+    /// Package checkouts: folders with a `Project.toml`, whose `src/` and `ext/` are read
+    /// (a folder of versions, such as `~/.julia/packages/Flux`, stands for its newest).
     #[arg(required_unless_present = "builtin")]
     pub paths: Vec<PathBuf>,
     /// Where to write the table.
@@ -724,13 +725,15 @@ fn knowledge(args: KnowledgeArgs) -> Result<ExitCode> {
             );
             return Ok(ExitCode::from(2));
         }
-        if !p.join("src").is_dir() && !p.join("ext").is_dir() {
-            eprintln!(
-                "warning: {}: no src/ or ext/ folder, nothing is read from it",
-                p.display()
-            );
+        for dir in generate::package_folders(p) {
+            if !dir.join("src").is_dir() && !dir.join("ext").is_dir() {
+                eprintln!(
+                    "warning: {}: no src/ or ext/ folder, nothing is read from it",
+                    dir.display()
+                );
+            }
+            checkouts.push(generate::user_checkout(&dir));
         }
-        checkouts.push(generate::user_checkout(p));
     }
     let mut skipped = Vec::new();
     let extracted = generate::extract(&checkouts, &mut skipped)

@@ -633,6 +633,42 @@ pub fn read_extracted(
         .collect()
 }
 
+/// The package folders a path given to `adlint knowledge` stands for: itself when it has a
+/// `Project.toml` (or no subfolder has one); otherwise its subfolders that have one, as in
+/// `~/.julia/packages/Flux`, which holds one folder per installed version: of those, the
+/// most recently modified.
+pub fn package_folders(path: &std::path::Path) -> Vec<std::path::PathBuf> {
+    if path.join("Project.toml").is_file() {
+        return vec![path.to_path_buf()];
+    }
+    let mut subs: Vec<(std::time::SystemTime, std::path::PathBuf)> = std::fs::read_dir(path)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("Project.toml").is_file())
+        .map(|p| {
+            let modified = std::fs::metadata(p.join("Project.toml"))
+                .and_then(|m| m.modified())
+                .unwrap_or(std::time::UNIX_EPOCH);
+            (modified, p)
+        })
+        .collect();
+    if subs.is_empty() {
+        return vec![path.to_path_buf()];
+    }
+    // One folder per package name: the newest.
+    subs.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let mut seen = HashSet::new();
+    let mut out: Vec<std::path::PathBuf> = subs
+        .into_iter()
+        .filter(|(_, p)| seen.insert(project_field(p, "name").unwrap_or_default()))
+        .map(|(_, p)| p)
+        .collect();
+    out.sort();
+    out
+}
+
 /// A user's package checkout for `adlint knowledge PATH`: its name and version from its
 /// `Project.toml` (the folder's name without one), its commit when it is a git work tree.
 pub fn user_checkout(path: &std::path::Path) -> Checkout {

@@ -244,3 +244,43 @@ fn a_rule_younger_than_the_manifest_package_does_not_cover() {
     let new = manifest("1.72.0");
     assert!(!lines(&[("main.jl", src), ("Manifest.toml", &new)]).contains(&7));
 }
+
+#[test]
+fn a_folder_of_installed_versions_stands_for_its_newest() {
+    // `~/.julia/packages/Dep` holds one folder per installed version.
+    let p = Project::new(&[
+        (
+            "packages/Dep/Old1/Project.toml",
+            "name = \"Dep\"\nversion = \"1.0.0\"\n",
+        ),
+        (
+            "packages/Dep/Old1/src/Dep.jl",
+            "module Dep\nexport old_fill!\nfunction old_fill!(a, x)\n    a[1] = x\nend\nend\n",
+        ),
+        (
+            "packages/Dep/New2/Project.toml",
+            "name = \"Dep\"\nversion = \"2.0.0\"\n",
+        ),
+        (
+            "packages/Dep/New2/src/Dep.jl",
+            "module Dep\nexport new_fill!\nfunction new_fill!(a, x)\n    a[1] = x\nend\nend\n",
+        ),
+    ]);
+    let old = std::fs::File::options()
+        .write(true)
+        .open(p.path("packages/Dep/Old1/Project.toml"))
+        .unwrap();
+    old.set_modified(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000))
+        .unwrap();
+    let (code, _, err) = run_adlint(&["knowledge", "packages/Dep"], p.dir.path());
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("Dep v2.0.0") && !err.contains("v1.0.0"),
+        "{err}"
+    );
+    let table = std::fs::read_to_string(p.path(".adlint/knowledge.tsv")).unwrap();
+    assert!(
+        table.contains("new_fill!") && !table.contains("old_fill!"),
+        "{table}"
+    );
+}
