@@ -305,6 +305,8 @@ fn tables_of(sources: &[Extracted]) -> Tables {
 
     // Foreign: why each method ends in a foreign call (the call it goes through).
     let mut foreign: Vec<Option<String>> = methods.iter().map(|m| m.f.foreign.clone()).collect();
+    // The number of arguments of the call it goes through.
+    let mut via_arity: Vec<usize> = vec![0; methods.len()];
     loop {
         let mut changed = false;
         for i in 0..methods.len() {
@@ -317,6 +319,7 @@ fn tables_of(sources: &[Extracted]) -> Tables {
                     continue;
                 }
                 foreign[i] = Some(callee.to_string());
+                via_arity[i] = n;
                 changed = true;
                 break;
             }
@@ -427,7 +430,7 @@ fn tables_of(sources: &[Extracted]) -> Tables {
                 module: methods[first].f.module.clone(),
                 exported: exported.contains(name),
                 arities: fa,
-                via: foreign_path(&methods, &foreign, &by_name, first),
+                via: foreign_path(&methods, &foreign, &via_arity, &by_name, first),
                 source: format!("{} {}", methods[first].source.label(), methods[first].f.at),
             });
         }
@@ -473,6 +476,7 @@ fn tables_of(sources: &[Extracted]) -> Tables {
 fn foreign_path(
     methods: &[M],
     foreign: &[Option<String>],
+    via_arity: &[usize],
     by_name: &HashMap<&str, Vec<usize>>,
     mut i: usize,
 ) -> String {
@@ -484,10 +488,9 @@ fn foreign_path(
             break;
         }
         steps.push(format!("`{why}`"));
-        match by_name
-            .get(why)
-            .and_then(|ms| ms.iter().find(|&&j| foreign[j].is_some()))
-        {
+        match by_name.get(why).and_then(|ms| {
+            (ms.iter()).find(|&&j| foreign[j].is_some() && methods[j].f.arity.admits(via_arity[i]))
+        }) {
             Some(&j) => i = j,
             None => break,
         }
