@@ -45,6 +45,10 @@ impl Bar {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
         bar.set_style(spinner_style());
         let (stop, stopped) = mpsc::channel::<()>();
+        if delay.is_zero() {
+            // Drawn from the first phase on, not from whenever the thread below runs.
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
         let shown = bar.clone();
         let shower = std::thread::Builder::new()
             .name("progress".into())

@@ -66,9 +66,17 @@ fn a_terminal_sees_the_bar_drawn_then_cleared_and_stdout_never_does() {
     let Some((shown, out)) = on_terminal(&p, "--output-format concise", Some(0)) else {
         return;
     };
-    assert!(shown.contains("parsing files"), "{shown:?}");
+    // Drawn: at least one phase's name. Which phases are drawn depends on how fast the run
+    // is against the bar's refresh (a phase over within one refresh is never drawn; in CI
+    // under load `parsing files` sometimes is not).
     assert!(
-        shown.contains("checking the code under 1 entry point"),
+        [
+            "parsing files",
+            "resolving calls",
+            "checking the code under 1 entry point"
+        ]
+        .iter()
+        .any(|phase| shown.contains(phase)),
         "{shown:?}"
     );
     // Cleared: the last thing on the line is the erase-line sequence.
