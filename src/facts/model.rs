@@ -161,6 +161,60 @@ impl FileFactsData {
     }
 }
 
+/// A file's functions ordered by the start of their span, to find the functions around a
+/// place by following parents from the last one that starts before it, rather than by
+/// asking every function (once per finding, that was quadratic in a file of many
+/// functions and findings).
+#[derive(Debug, Default, Clone)]
+pub struct FunctionsByStart(Vec<(u32, FuncIdx)>);
+
+impl FunctionsByStart {
+    pub fn new(facts: &FileFactsData) -> Self {
+        let mut v: Vec<(u32, FuncIdx)> = (facts.functions.iter().enumerate())
+            .map(|(i, f)| (f.span.start, i as FuncIdx))
+            .collect();
+        v.sort_unstable();
+        FunctionsByStart(v)
+    }
+
+    /// The functions whose span contains `span`, innermost first; of several with one
+    /// span, the last defined first. The function that starts last at or before `span`
+    /// starts inside the innermost one around `span` (spans nest, and so do parents), so
+    /// every function around `span` is among its parents.
+    pub fn around<'a>(
+        &'a self,
+        facts: &'a FileFactsData,
+        span: Span,
+    ) -> impl Iterator<Item = FuncIdx> + 'a {
+        let last = self.0.partition_point(|&(start, _)| start <= span.start);
+        let mut cur = last.checked_sub(1).map(|i| self.0[i].1);
+        // At most one step per function, whatever the parents say.
+        let mut steps = facts.functions.len();
+        std::iter::from_fn(move || {
+            while let Some(f) = cur {
+                if steps == 0 {
+                    return None;
+                }
+                steps -= 1;
+                let def = facts.functions.get(f as usize)?;
+                cur = def.parent.get();
+                if def.span.contains(span) {
+                    return Some(f);
+                }
+            }
+            None
+        })
+    }
+
+    /// The functions that start inside `outer`, by start.
+    pub fn starting_in(&self, outer: Span) -> impl Iterator<Item = FuncIdx> + '_ {
+        let first = self.0.partition_point(|&(start, _)| start < outer.start);
+        (self.0[first..].iter())
+            .take_while(move |&&(start, _)| start < outer.end.max(outer.start + 1))
+            .map(|&(_, i)| i)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FunctionKind {
     /// The statements of a file outside any function.
