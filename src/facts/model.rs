@@ -93,6 +93,9 @@ pub struct FileFactsData {
     pub keywords: Vec<(Name, Value)>,
     pub parse_errors: usize,
     pub line_index: LineIndex,
+    /// Indexes into `assigns` by function, then variable (by its interned number), then
+    /// place: [`FileFactsData::assigns_to`] (set when the facts are complete).
+    pub(super) assigns_by: Vec<u32>,
 }
 
 impl FileFactsData {
@@ -118,6 +121,13 @@ impl FileFactsData {
         self.comments.shrink_to_fit();
         self.chunks.shrink_to_fit();
         self.values.shrink_to_fit();
+        let mut by: Vec<u32> = (0..self.assigns.len() as u32).collect();
+        let assigns = &self.assigns;
+        by.sort_unstable_by_key(|&i| {
+            let a = &assigns[i as usize];
+            (a.func, a.var.number(), i)
+        });
+        self.assigns_by = by;
         self.keywords.shrink_to_fit();
     }
     /// Whether closure `func` reads a local of the function around it (a captured
@@ -132,6 +142,20 @@ impl FileFactsData {
                     && (self.assigns.iter())
                         .any(|a| a.var == r.name && Some(a.func) == def.parent.get())
             })
+    }
+
+    /// The assignments to `var` written directly in `func`, in order (looked up, not
+    /// searched for among all the file's assignments: a question per finding or per value
+    /// traced, over a long file).
+    pub fn assigns_to(&self, func: FuncIdx, var: Name) -> impl Iterator<Item = &Assign> {
+        let key = |i: u32| {
+            let a = &self.assigns[i as usize];
+            (a.func, a.var.number())
+        };
+        let first = (self.assigns_by).partition_point(|&i| key(i) < (func, var.number()));
+        (self.assigns_by[first..].iter())
+            .take_while(move |&&i| key(i) == (func, var.number()))
+            .map(|&i| &self.assigns[i as usize])
     }
 
     /// What function `func` returns ([`FileFactsData::returns`]).
