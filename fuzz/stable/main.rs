@@ -81,7 +81,7 @@ struct Args {
     #[arg(long, default_value_t = 1.3)]
     threshold: f64,
     /// With --scale: times under this many milliseconds are not fitted.
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, default_value_t = 20.0)]
     floor_ms: f64,
     /// List the shapes of --scale and exit.
     #[arg(long)]

@@ -71,21 +71,19 @@ fn phase(name: &str, secs: f64, note: &str) {
     ));
 }
 
-/// Runs `work` on a fresh `setup()` (untimed) until the runs took 0.1 s in all or five of
-/// them ran: the fastest time, and the last result.
+/// Runs `work` on a fresh `setup()` (untimed) until the runs, setups included, took 0.2 s
+/// in all or five of them ran: the fastest time, and the last result.
 fn best<S, R>(mut setup: impl FnMut() -> S, mut work: impl FnMut(S) -> R) -> (f64, R) {
     let mut fastest = f64::INFINITY;
-    let mut total = 0.0;
+    let started = Instant::now();
     let mut runs = 0;
     loop {
         let s = setup();
         let t = Instant::now();
         let r = work(s);
-        let secs = t.elapsed().as_secs_f64();
-        fastest = fastest.min(secs);
-        total += secs;
+        fastest = fastest.min(t.elapsed().as_secs_f64());
         runs += 1;
-        if total >= 0.1 || runs >= 5 {
+        if started.elapsed().as_secs_f64() >= 0.2 || runs >= 5 {
             return (fastest, r);
         }
     }
@@ -757,10 +755,12 @@ pub fn run(settings: &Settings, exe: &Path) -> Result<i32, String> {
                         .collect::<Vec<_>>()
                         .join(", ")
                 );
-                let bytes = p.bytes;
+                let (bytes, p_wall) = (p.bytes, p.wall);
                 s.points.push(p);
                 s.n *= 2;
-                if slowest * 2.0 > settings.run_seconds {
+                // The next size should take about twice as long (if linear): stop before
+                // it would be killed for time.
+                if slowest * 2.0 > settings.run_seconds || p_wall * 2.5 > limit.as_secs_f64() {
                     s.end = Some("run time".into());
                 } else if bytes * 2 > settings.max_bytes {
                     s.end = Some("size cap".into());
@@ -819,7 +819,9 @@ pub fn run(settings: &Settings, exe: &Path) -> Result<i32, String> {
                     end = String::new();
                 } else if end.starts_with("killed after") {
                     let before: f64 = p.phases.iter().map(|x| x.1).sum();
-                    if let Some(&(b, t)) = points.last() {
+                    // A bound from a time too small to measure says nothing (the kill may
+                    // have come in the untimed setup of the phase).
+                    if let Some(&(b, t)) = points.last().filter(|p| p.1 >= settings.floor) {
                         let growth = match (p.bytes, b) {
                             (0, _) | (_, 0) => 2.0,
                             (now, was) => now as f64 / was as f64,
