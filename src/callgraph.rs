@@ -215,22 +215,32 @@ impl CallGraph {
     /// the walk of the graph's reachability from the entry's roots, not into cut
     /// functions.
     pub fn reached_by(&self, entry: usize) -> HashSet<FuncRef> {
+        self.reached_by_any(&[entry])
+    }
+
+    /// Every function some of `entries` reach ([`CallGraph::reached_by`] of each, joined):
+    /// one walk, rather than one per entry over a set as large as the graph.
+    pub fn reached_by_any(&self, entries: &[usize]) -> HashSet<FuncRef> {
         let mut seen = FixedBitSet::with_capacity(self.graph.node_count());
         let mut queue: VecDeque<NodeIndex> = VecDeque::new();
-        for &root in &self.entries[entry].roots {
-            let n = self.node(root);
-            if !self.cut[n.index()] && !seen.put(n.index()) {
-                queue.push_back(n);
+        let mut out = HashSet::default();
+        for &entry in entries {
+            for &root in &self.entries[entry].roots {
+                let n = self.node(root);
+                if !self.cut[n.index()] && !seen.put(n.index()) {
+                    queue.push_back(n);
+                }
             }
         }
         while let Some(n) = queue.pop_front() {
+            out.insert(self.graph[n]);
             for t in self.graph.neighbors(n) {
                 if !self.cut[t.index()] && !seen.put(t.index()) {
                     queue.push_back(t);
                 }
             }
         }
-        seen.ones().map(|i| self.graph[NodeIndex::new(i)]).collect()
+        out
     }
 
     pub fn reach_of(&self, f: FuncRef) -> Option<Reach> {

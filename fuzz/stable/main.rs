@@ -8,6 +8,12 @@
 //! is shared equally between the targets. Reproduce a crash with
 //! `cargo run --example fuzz -- --target T --one FILE`.
 //!
+//! With `--scale` it measures instead of mutating: each input shape of `shapes.rs` (long
+//! chains, deep nesting, many functions, files, findings, ...) at doubling sizes through
+//! each phase (check, fix, interpret, confirm, the language server), fitting how each
+//! phase's time grows with the input and listing those that grow faster than
+//! `--threshold` (`scale.rs`). `--shape` and `--phase` choose; `--seconds` bounds the run.
+//!
 //! Unlike `fuzz/run.sh` (cargo-fuzz, nightly) it needs no instrumented build and so has no
 //! coverage feedback: it finds what mutations of the corpus find, and adds nothing to the
 //! corpus. It is an example rather than a `[[bin]]` so that `cargo install` does not ship it
@@ -16,6 +22,8 @@
 //! `examples/`, which is the Julia example package.
 
 mod driver;
+mod scale;
+mod shapes;
 
 use clap::Parser;
 use std::path::PathBuf;
@@ -46,10 +54,43 @@ struct Args {
     /// Run this one input through the (single) target in this process and exit.
     #[arg(long)]
     one: Option<PathBuf>,
+    /// Measure how each phase's time grows with the size of generated inputs, instead of
+    /// fuzzing.
+    #[arg(long)]
+    scale: bool,
+    /// With --scale: shapes whose name contains this (default: all; --list-shapes).
+    #[arg(long = "shape")]
+    shapes: Vec<String>,
+    /// With --scale: groups (check, fix, interpret, confirm, lsp) or phases to measure.
+    #[arg(long = "phase")]
+    phases: Vec<String>,
+    /// With --scale: sizes double while a run's slowest phase stays under half of this; a
+    /// run is killed at three times this.
+    #[arg(long, default_value_t = 2.0)]
+    run_seconds: f64,
+    /// With --scale: the smallest input, in bytes.
+    #[arg(long, default_value_t = 4096)]
+    start_bytes: usize,
+    /// With --scale: the largest input, in bytes (default: the 16 MiB file cap).
+    #[arg(long, default_value_t = 16 << 20)]
+    max_bytes: usize,
+    /// With --scale: a run is killed past this many MB resident.
+    #[arg(long, default_value_t = 4096)]
+    max_mb: u64,
+    /// With --scale: exponents over this are listed as super-linear.
+    #[arg(long, default_value_t = 1.3)]
+    threshold: f64,
+    /// With --scale: times under this many milliseconds are not fitted.
+    #[arg(long, default_value_t = 20.0)]
+    floor_ms: f64,
+    /// List the shapes of --scale and exit.
+    #[arg(long)]
+    list_shapes: bool,
 }
 
 fn main() {
     driver::worker_if_asked();
+    scale::worker_if_asked();
     let args = Args::parse();
     std::process::exit(match run(args) {
         Ok(code) => code,
@@ -61,6 +102,32 @@ fn main() {
 }
 
 fn run(args: Args) -> Result<i32, String> {
+    if args.list_shapes {
+        for s in shapes::SHAPES {
+            println!("{}", s.name);
+        }
+        return Ok(0);
+    }
+    if args.scale {
+        if !(args.seconds.is_finite() && args.seconds > 0.0) {
+            return Err("--seconds must be a positive number".into());
+        }
+        if !(args.run_seconds.is_finite() && args.run_seconds > 0.0) {
+            return Err("--run-seconds must be a positive number".into());
+        }
+        let settings = scale::Settings {
+            seconds: args.seconds,
+            run_seconds: args.run_seconds,
+            start_bytes: args.start_bytes.max(1),
+            max_bytes: args.max_bytes,
+            max_mb: args.max_mb,
+            shapes: args.shapes.clone(),
+            phases: args.phases.clone(),
+            threshold: args.threshold,
+            floor: args.floor_ms / 1e3,
+        };
+        return scale::run(&settings, &scale::this_exe()?);
+    }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let targets: Vec<String> = if args.targets.is_empty() {
         adlint::harness::TARGETS

@@ -93,6 +93,9 @@ pub struct FileFactsData {
     pub keywords: Vec<(Name, Value)>,
     pub parse_errors: usize,
     pub line_index: LineIndex,
+    /// Indexes into `assigns` by function, then variable (by its interned number), then
+    /// place: [`FileFactsData::assigns_to`] (set when the facts are complete).
+    pub(super) assigns_by: Vec<u32>,
 }
 
 impl FileFactsData {
@@ -118,6 +121,13 @@ impl FileFactsData {
         self.comments.shrink_to_fit();
         self.chunks.shrink_to_fit();
         self.values.shrink_to_fit();
+        let mut by: Vec<u32> = (0..self.assigns.len() as u32).collect();
+        let assigns = &self.assigns;
+        by.sort_unstable_by_key(|&i| {
+            let a = &assigns[i as usize];
+            (a.func, a.var.number(), i)
+        });
+        self.assigns_by = by;
         self.keywords.shrink_to_fit();
     }
     /// Whether closure `func` reads a local of the function around it (a captured
@@ -132,6 +142,20 @@ impl FileFactsData {
                     && (self.assigns.iter())
                         .any(|a| a.var == r.name && Some(a.func) == def.parent.get())
             })
+    }
+
+    /// The assignments to `var` written directly in `func`, in order (looked up, not
+    /// searched for among all the file's assignments: a question per finding or per value
+    /// traced, over a long file).
+    pub fn assigns_to(&self, func: FuncIdx, var: Name) -> impl Iterator<Item = &Assign> {
+        let key = |i: u32| {
+            let a = &self.assigns[i as usize];
+            (a.func, a.var.number())
+        };
+        let first = (self.assigns_by).partition_point(|&i| key(i) < (func, var.number()));
+        (self.assigns_by[first..].iter())
+            .take_while(move |&&i| key(i) == (func, var.number()))
+            .map(|&i| &self.assigns[i as usize])
     }
 
     /// What function `func` returns ([`FileFactsData::returns`]).
@@ -158,6 +182,60 @@ impl FileFactsData {
         let i = self.chunks.partition_point(|c| c.start <= span.start);
         let c = *self.chunks.get(i.checked_sub(1)?)?;
         c.contains(span).then_some(c)
+    }
+}
+
+/// A file's functions ordered by the start of their span, to find the functions around a
+/// place by following parents from the last one that starts before it, rather than by
+/// asking every function (once per finding, that was quadratic in a file of many
+/// functions and findings).
+#[derive(Debug, Default, Clone)]
+pub struct FunctionsByStart(Vec<(u32, FuncIdx)>);
+
+impl FunctionsByStart {
+    pub fn new(facts: &FileFactsData) -> Self {
+        let mut v: Vec<(u32, FuncIdx)> = (facts.functions.iter().enumerate())
+            .map(|(i, f)| (f.span.start, i as FuncIdx))
+            .collect();
+        v.sort_unstable();
+        FunctionsByStart(v)
+    }
+
+    /// The functions whose span contains `span`, innermost first; of several with one
+    /// span, the last defined first. The function that starts last at or before `span`
+    /// starts inside the innermost one around `span` (spans nest, and so do parents), so
+    /// every function around `span` is among its parents.
+    pub fn around<'a>(
+        &'a self,
+        facts: &'a FileFactsData,
+        span: Span,
+    ) -> impl Iterator<Item = FuncIdx> + 'a {
+        let last = self.0.partition_point(|&(start, _)| start <= span.start);
+        let mut cur = last.checked_sub(1).map(|i| self.0[i].1);
+        // At most one step per function, whatever the parents say.
+        let mut steps = facts.functions.len();
+        std::iter::from_fn(move || {
+            while let Some(f) = cur {
+                if steps == 0 {
+                    return None;
+                }
+                steps -= 1;
+                let def = facts.functions.get(f as usize)?;
+                cur = def.parent.get();
+                if def.span.contains(span) {
+                    return Some(f);
+                }
+            }
+            None
+        })
+    }
+
+    /// The functions that start inside `outer`, by start.
+    pub fn starting_in(&self, outer: Span) -> impl Iterator<Item = FuncIdx> + '_ {
+        let first = self.0.partition_point(|&(start, _)| start < outer.start);
+        (self.0[first..].iter())
+            .take_while(move |&&(start, _)| start < outer.end.max(outer.start + 1))
+            .map(|&(_, i)| i)
     }
 }
 

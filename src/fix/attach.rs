@@ -3,7 +3,7 @@
 //! its file, and sets the help (a builder's guidance in place of the rule's, with the
 //! builders' notes after it).
 
-use super::tree::{FileCx, Trees};
+use super::tree::{FileCx, FileMemo, Trees};
 use super::{forwarddiff_wrap, guidance, non_mutating_variant, rebind_local, rrule_skeleton};
 use crate::analysis::Analysis;
 use crate::diagnostic::{Diagnostic, Fix, FixBuilder};
@@ -64,6 +64,11 @@ struct Builder<'a> {
     /// every finding of a function shares it (a function of 4,000 writes is walked once,
     /// not 4,000 times).
     per_function: HashMap<(FixBuilder, FuncIdx), Rc<Found>>,
+    /// The same for the builders that look at one written variable of the function: every
+    /// write of `x` in a function shares what they found for `x`.
+    per_variable: HashMap<(FixBuilder, FuncIdx, String), Rc<Found>>,
+    /// Lookups in the file the builders share ([`FileMemo`]); a builder handles one file.
+    memo: FileMemo,
 }
 
 /// What one builder found: fixes, and a sentence for the help when it declined for a
@@ -77,7 +82,14 @@ pub(super) struct Found {
 /// The code of a builder, by the kind of what it gives ([`FixKind`]).
 enum Code {
     Site(fn(&FileCx, &Tree, Node, FuncIdx, &mut Found)),
-    Function(fn(&FileCx, &Tree, FuncIdx, &mut Found)),
+    /// Given the function it is for: `owner`'s answer for the function around the
+    /// finding (none: nothing to build).
+    Function {
+        owner: fn(&FileCx, FuncIdx) -> Option<FuncIdx>,
+        build: fn(&FileCx, &Tree, FuncIdx, &mut Found),
+    },
+    /// Given the variable the finding writes ([`super::rebinding::written_name`]).
+    Variable(fn(&FileCx, &Tree, FuncIdx, &str, &mut Found)),
     /// Given the node the finding points at; `None` when the code is not recognised.
     Guidance(fn(&FileCx, &Tree, Node, &Diagnostic) -> Option<String>),
 }
@@ -86,9 +98,15 @@ enum Code {
 fn code(builder: FixBuilder) -> Code {
     match builder {
         FixBuilder::RebindLocal => Code::Site(rebind_local::build),
-        FixBuilder::NonMutatingVariant => Code::Site(non_mutating_variant::build),
-        FixBuilder::ForwarddiffWrap => Code::Function(forwarddiff_wrap::build),
-        FixBuilder::RruleSkeleton => Code::Function(rrule_skeleton::build),
+        FixBuilder::NonMutatingVariant => Code::Variable(non_mutating_variant::build),
+        FixBuilder::ForwarddiffWrap => Code::Function {
+            owner: |_, func| Some(func),
+            build: forwarddiff_wrap::build,
+        },
+        FixBuilder::RruleSkeleton => Code::Function {
+            owner: rrule_skeleton::owner,
+            build: rrule_skeleton::build,
+        },
         FixBuilder::TryCatchGuidance => {
             Code::Guidance(|cx, _, site, _| guidance::try_catch::build(cx, site))
         }
@@ -119,6 +137,8 @@ impl<'a> Builder<'a> {
             },
             fixes_of,
             per_function: HashMap::default(),
+            per_variable: HashMap::default(),
+            memo: FileMemo::default(),
         }
     }
 
@@ -133,6 +153,7 @@ impl<'a> Builder<'a> {
             src: self.src(file),
             facts: &self.a.facts[file as usize],
             trees: &self.trees,
+            memo: &self.memo,
         };
         let Some(func) = cx.innermost_function(d.location.span) else {
             return (Vec::new(), None);
@@ -154,12 +175,30 @@ impl<'a> Builder<'a> {
                         build(&cx, tree(), site, func, &mut found);
                     }
                 }
-                Code::Function(build) => {
+                Code::Function { owner, build } => {
+                    let Some(func) = owner(&cx, func) else {
+                        continue;
+                    };
                     let whole = (self.per_function.entry((builder, func))).or_insert_with(|| {
                         let mut f = Found::default();
                         build(&cx, tree(), func, &mut f);
                         Rc::new(f)
                     });
+                    found.fixes.extend(whole.fixes.iter().cloned());
+                    found.notes.extend(whole.notes.iter().cloned());
+                }
+                Code::Variable(build) => {
+                    let Some(var) = site().and_then(|s| super::rebinding::written_name(s, cx.src))
+                    else {
+                        continue;
+                    };
+                    let whole = (self.per_variable.entry((builder, func, var))).or_insert_with_key(
+                        |(_, _, var)| {
+                            let mut f = Found::default();
+                            build(&cx, tree(), func, var, &mut f);
+                            Rc::new(f)
+                        },
+                    );
                     found.fixes.extend(whole.fixes.iter().cloned());
                     found.notes.extend(whole.notes.iter().cloned());
                 }
@@ -233,8 +272,9 @@ mod tests {
     fn each_builder_has_code_of_its_kind() {
         for b in FixBuilder::ALL {
             let kind = match code(b) {
-                Code::Site(_) => FixKind::Site,
-                Code::Function(_) => FixKind::Function,
+                // Built once per written variable, but for each site's fix it is a site fix.
+                Code::Site(_) | Code::Variable(_) => FixKind::Site,
+                Code::Function { .. } => FixKind::Function,
                 Code::Guidance(_) => FixKind::Guidance,
             };
             assert_eq!(kind, b.kind(), "{b:?}");

@@ -16,15 +16,15 @@ use tree_sitter::{Node, Tree};
 ///
 /// Unsafe: callers may rely on the argument being modified. The original is never deleted,
 /// so other callers keep working.
-pub(super) fn build(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, found: &mut Found) {
+///
+/// It depends on the function and the written variable `var` only, not on which write of
+/// `var` the finding is: the driver builds it once for each (`attach::Code::Variable`).
+pub(super) fn build(cx: &FileCx, tree: &Tree, func: FuncIdx, var: &str, found: &mut Found) {
     let fdef = &cx.facts.functions[func as usize];
     if fdef.kind != FunctionKind::Named || !fdef.kwparams.is_empty() {
         return;
     }
-    let Some(var) = written_name(site, cx.src) else {
-        return;
-    };
-    let Some(pi) = fdef.param_index(&var) else {
+    let Some(pi) = fdef.param_index(var) else {
         return;
     };
     let Some(fnode) = cx.function_node(tree, func) else {
@@ -33,11 +33,11 @@ pub(super) fn build(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, found: 
     let Some(name) = fdef.name else {
         return;
     };
-    let Some(rewrites) = rewrites_of(cx, func, fnode, &var) else {
+    let Some(rewrites) = rewrites_of(cx, func, fnode, var) else {
         return;
     };
     let new_name = variant_name(cx, &name);
-    let Some(text) = variant_text(cx, fnode, &rewrites, &var, &name, &new_name) else {
+    let Some(text) = variant_text(cx, fnode, &rewrites, var, &name, &new_name) else {
         return;
     };
     let indent = cx.indent_at(fnode.start_byte());
@@ -89,6 +89,7 @@ fn rewrites_of<'t>(
         ..Extent::default()
     };
     let mut rewrites: Vec<Rebinding> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for w in writes {
         let r = rebinding(w, var, cx.src, &extent)?;
         if foreign_mentions(&r, var, cx.src, w) {
@@ -97,18 +98,24 @@ fn rewrites_of<'t>(
         if r.stmt.parent().map(|p| p.id()) != Some(fnode.id()) {
             return None; // inside a branch or a loop: the rewrite could run zero or many times
         }
-        if !rewrites.iter().any(|x| x.stmt.id() == r.stmt.id()) {
+        if seen.insert(r.stmt.id()) {
             rewrites.push(r);
         }
     }
     if rewrites.is_empty() {
         return None;
     }
+    // Statements of the function's body: disjoint, found in order.
+    let rewritten: Vec<Span> = rewrites.iter().map(|r| Span::of(r.stmt)).collect();
+    let in_rewrite = |s: Span| {
+        let i = rewritten.partition_point(|r| r.start <= s.start);
+        i > 0 && rewritten[i - 1].contains(s)
+    };
     let nested = cx.nested_spans(func);
     let mut all_ok = true;
     for o in occurrences(fnode, var, cx.src) {
         let s = Span::of(o.node);
-        if fdef.signature.contains(s) || rewrites.iter().any(|r| Span::of(r.stmt).contains(s)) {
+        if fdef.signature.contains(s) || in_rewrite(s) {
             continue;
         }
         // Captured by a closure, passed to a `!` function, or written some other way.

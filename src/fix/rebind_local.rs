@@ -43,10 +43,8 @@ pub(super) fn build(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, found: 
         return;
     }
     let assigns: Vec<_> = cx
-        .facts
-        .assigns
-        .iter()
-        .filter(|a| a.var == var && fdef.span.contains(a.span))
+        .assigns_of(&var)
+        .filter(|a| fdef.span.contains(a.span))
         .collect();
     let [def] = assigns.as_slice() else { return };
     if def.func != func || def.kind != AssignKind::Plain {
@@ -76,10 +74,14 @@ pub(super) fn build(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, found: 
     let scope = root
         .descendant_for_byte_range(fspan.start as usize, fspan.end as usize)
         .unwrap_or(root);
-    let nested = cx.nested_spans(func);
-    let captured = occurrences(scope, &var, cx.src)
-        .iter()
-        .any(|o| nested.iter().any(|s| s.contains(Span::of(o.node))));
+    let names = cx.names_in(func, scope);
+    let mentions: &[Span] = names.get(&var).map_or(&[], |v| v.as_slice());
+    let captured = {
+        let nested = cx.nested_spans(func);
+        mentions
+            .iter()
+            .any(|m| nested.iter().any(|s| s.contains(*m)))
+    };
     if captured {
         return;
     }
@@ -89,13 +91,25 @@ pub(super) fn build(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, found: 
     let Some(body) = def_node.parent() else {
         return;
     };
-    // Between the allocation and the write: shape queries and element reads only.
-    let between: Vec<Occ> = occurrences(body, &var, cx.src)
-        .into_iter()
-        .filter(|o| {
-            o.node.start_byte() >= def_node.end_byte() && o.node.end_byte() <= r.stmt.start_byte()
-        })
+    // Between the allocation and the write: shape queries and element reads only. The
+    // function's mentions say where they are; only those are looked at as nodes.
+    let (from, to) = (def_node.end_byte() as u32, r.stmt.start_byte() as u32);
+    let first = mentions.partition_point(|m| m.start < from);
+    let between_spans: Vec<Span> = (mentions[first..].iter())
+        .take_while(|m| m.start < to)
+        .filter(|m| m.end <= to)
+        .copied()
         .collect();
+    let between: Vec<Occ> = match between_spans.is_empty() {
+        true => Vec::new(),
+        false => occurrences(body, &var, cx.src)
+            .into_iter()
+            .filter(|o| {
+                o.node.start_byte() >= def_node.end_byte()
+                    && o.node.end_byte() <= r.stmt.start_byte()
+            })
+            .collect(),
+    };
     if between.iter().any(|o| !is_harmless_read(*o, cx.src)) {
         return;
     }
@@ -120,9 +134,9 @@ pub(super) fn build(cx: &FileCx, tree: &Tree, site: Node, func: FuncIdx, found: 
         && r.value.starts_with("copy(")
         && similar_of(def_node, cx.src).is_some_and(|src_var| {
             r.value == format!("copy({src_var})")
-                && !cx.facts.assigns.iter().any(|a| {
-                    a.var == src_var && a.span.start > def.span.end && a.span.end <= stmt.start
-                })
+                && !cx
+                    .assigns_of(&src_var)
+                    .any(|a| a.span.start > def.span.end && a.span.end <= stmt.start)
         });
     found.fixes.push(Fix {
         title: format!("Bind a new array: `{var} = {}`", r.value),

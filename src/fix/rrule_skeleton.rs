@@ -11,6 +11,26 @@ use crate::facts::{AssignKind, FuncIdx, Function, FunctionKind, Span, Value};
 use crate::syntax::KindName;
 use tree_sitter::{Node, Tree};
 
+/// The function the skeleton is for: the named function around `func` (a closure's code
+/// belongs to it); none at a top level or in a functor's call method.
+pub(super) fn owner(cx: &FileCx, func: FuncIdx) -> Option<FuncIdx> {
+    let mut cur = Some(func);
+    while let Some(f) = cur {
+        let def = &cx.facts.functions[f as usize];
+        if def.kind == FunctionKind::Named {
+            return Some(f);
+        }
+        if matches!(
+            def.kind,
+            FunctionKind::TopLevel | FunctionKind::Functor { .. }
+        ) {
+            return None;
+        }
+        cur = def.parent.get();
+    }
+    None
+}
+
 /// A `ChainRulesCore.rrule` for the function around the site, with the primal call, a
 /// named pullback returning `NoTangent()` for the function and a marked placeholder per
 /// argument; or `@non_differentiable` when the output does not depend on the arguments.
@@ -29,25 +49,10 @@ use tree_sitter::{Node, Tree};
 ///
 /// Display-only in the CLI: the pullback's math must be written by hand, and a wrong
 /// `@non_differentiable` silently zeroes gradients. The editor offers it as a code action.
+///
+/// `func` is [`owner`]'s answer, so that the findings of many closures in one function
+/// share one skeleton.
 pub(super) fn build(cx: &FileCx, tree: &Tree, func: FuncIdx, found: &mut Found) {
-    // The named function around the site (a closure's code belongs to it).
-    let mut cur = Some(func);
-    let mut named = None;
-    while let Some(f) = cur {
-        let def = &cx.facts.functions[f as usize];
-        if def.kind == FunctionKind::Named {
-            named = Some(f);
-            break;
-        }
-        if matches!(
-            def.kind,
-            FunctionKind::TopLevel | FunctionKind::Functor { .. }
-        ) {
-            return;
-        }
-        cur = def.parent.get();
-    }
-    let Some(func) = named else { return };
     let fdef = &cx.facts.functions[func as usize];
     let Some(fnode) = cx.function_node(tree, func) else {
         return;

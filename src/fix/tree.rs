@@ -12,6 +12,7 @@ use crate::facts::{FileFacts, FuncIdx, Span};
 use crate::index::FuncRef;
 use crate::syntax::KindName;
 use std::collections::HashMap;
+use std::rc::Rc;
 use tree_sitter::{Node, Tree};
 
 /// Functions that only look at an array's shape: reading them does not alias it.
@@ -120,7 +121,24 @@ pub(super) struct FileCx<'a> {
     pub(super) src: &'a str,
     pub(super) facts: &'a FileFacts,
     pub(super) trees: &'a Trees<'a>,
+    pub(super) memo: &'a FileMemo,
 }
+
+/// What the builders look up in one file again and again, found once for all its
+/// findings: a function of a thousand findings was walked whole, and its file's
+/// assignments scanned, once per finding.
+#[derive(Default)]
+pub(super) struct FileMemo {
+    /// The identifiers of each function that [`occurrences`] would find, by name.
+    names: std::cell::RefCell<HashMap<FuncIdx, Rc<Names>>>,
+    /// The file's assignments by variable: indexes into `facts.assigns`.
+    assigns: std::cell::OnceCell<HashMap<crate::name::Name, Vec<u32>>>,
+    /// The file's functions by the start of their span.
+    by_start: std::cell::OnceCell<crate::facts::FunctionsByStart>,
+}
+
+/// Spans of identifiers by name, in order.
+pub(super) type Names = HashMap<String, Vec<Span>>;
 
 impl<'a> FileCx<'a> {
     pub(super) fn text(&self, n: Node) -> &'a str {
@@ -137,14 +155,54 @@ impl<'a> FileCx<'a> {
         }
     }
 
+    /// The identifiers of `func`, whose node is `fnode`, by name: what [`occurrences`]
+    /// finds under `fnode`, walked once per function.
+    pub(super) fn names_in(&self, func: FuncIdx, fnode: Node) -> Rc<Names> {
+        let mut memo = self.memo.names.borrow_mut();
+        let names = memo.entry(func).or_insert_with(|| {
+            let mut names = Names::new();
+            for occ in identifiers(fnode) {
+                let text = &self.src[occ.node.byte_range()];
+                (names.entry(text.to_string()).or_default()).push(Span::of(occ.node));
+            }
+            Rc::new(names)
+        });
+        names.clone()
+    }
+
+    /// The assignments of this file to `var`.
+    pub(super) fn assigns_of(&self, var: &str) -> impl Iterator<Item = &'a crate::facts::Assign> {
+        let facts: &'a FileFacts = self.facts;
+        let memo: &'a FileMemo = self.memo;
+        let by_var = memo.assigns.get_or_init(|| {
+            let mut by_var: HashMap<crate::name::Name, Vec<u32>> = HashMap::new();
+            for (i, a) in facts.assigns.iter().enumerate() {
+                by_var.entry(a.var).or_default().push(i as u32);
+            }
+            by_var
+        });
+        let found: &'a [u32] = crate::name::Name::lookup(var)
+            .and_then(|n| by_var.get(&n))
+            .map_or(&[], |v| v.as_slice());
+        found.iter().map(move |&i| &facts.assigns[i as usize])
+    }
+
+    /// The file's functions by the start of their span.
+    fn by_start(&self) -> &'a crate::facts::FunctionsByStart {
+        let memo: &'a FileMemo = self.memo;
+        (memo.by_start).get_or_init(|| crate::facts::FunctionsByStart::new(self.facts))
+    }
+
+    /// The function with the latest start that contains `span` (of several with that
+    /// start, the last defined).
     pub(super) fn innermost_function(&self, span: Span) -> Option<FuncIdx> {
-        self.facts
-            .functions
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| f.span.contains(span))
-            .max_by_key(|(_, f)| f.span.start)
-            .map(|(i, _)| i as FuncIdx)
+        self.by_start().around(self.facts, span).next().or_else(|| {
+            // Parents that do not nest as their spans do (never seen): ask every function.
+            (self.facts.functions.iter().enumerate())
+                .filter(|(_, f)| f.span.contains(span))
+                .max_by_key(|(_, f)| f.span.start)
+                .map(|(i, _)| i as FuncIdx)
+        })
     }
 
     /// The node a diagnostic points at: the smallest node covering exactly its span.
@@ -179,12 +237,11 @@ impl<'a> FileCx<'a> {
     /// Functions nested inside `func` (closures, comprehensions, do-blocks).
     pub(super) fn nested_spans(&self, func: FuncIdx) -> Vec<Span> {
         let outer = self.facts.functions[func as usize].span;
-        self.facts
-            .functions
-            .iter()
-            .enumerate()
-            .filter(|(i, f)| *i as FuncIdx != func && outer.contains(f.span) && f.span != outer)
-            .map(|(_, f)| f.span)
+        // Only the functions that start inside `outer` can be in it.
+        (self.by_start().starting_in(outer))
+            .map(|i| (i, self.facts.functions[i as usize].span))
+            .filter(|&(i, f)| i != func && outer.contains(f) && f != outer)
+            .map(|(_, f)| f)
             .collect()
     }
 
@@ -245,14 +302,20 @@ pub(super) type Occ<'t> = crate::syntax::Found<'t>;
 /// Every `identifier` named `name` under `n`, except field names (`m.name`) and keyword
 /// names in calls.
 pub(super) fn occurrences<'t>(n: Node<'t>, name: &str, src: &str) -> Vec<Occ<'t>> {
+    let mut found = identifiers(n);
+    found.retain(|occ| &src[occ.node.byte_range()] == name);
+    found
+}
+
+/// Every `identifier` under `n` except field names and keyword names in calls, in order.
+fn identifiers(n: Node) -> Vec<Occ> {
     static IDENTIFIERS: crate::syntax::KindSet = crate::syntax::KindSet::new(&["identifier"]);
     let mut found = IDENTIFIERS.find_in(n);
     found.retain(|occ| {
         let n = occ.node;
-        let is_field = occ.parent.is_some_and(|p: Node| {
+        !occ.parent.is_some_and(|p: Node| {
             p.kind_str() == "field_expression" && p.named_child(0).is_some_and(|v| v.id() != n.id())
-        });
-        &src[n.byte_range()] == name && !is_field
+        })
     });
     // Pre-order: already by start.
     found

@@ -364,9 +364,9 @@ impl<'a> CharOffsets<'a> {
             }
             out
         });
-        let line = lines.line_of(byte).min(starts.len().saturating_sub(1));
-        let line_start = lines.line_start(line).min(byte);
-        starts.get(line).copied().unwrap_or(0) + text[line_start..byte].chars().count()
+        // The column from the line index, which does not count a long line from its start.
+        let p = lines.position(text, byte);
+        starts.get(p.line as usize).copied().unwrap_or(0) + p.column as usize
     }
 
     fn range(&mut self, file: u32, span: crate::span::Span) -> std::ops::Range<usize> {

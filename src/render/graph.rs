@@ -17,7 +17,7 @@ use crate::index::{CustomRules, FuncRef};
 use petgraph::dot::{Config, Dot};
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
-use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::io::Write;
 
 /// A node of the drawing.
@@ -141,17 +141,18 @@ fn build<'a>(analysis: &'a Analysis, entries: Option<&[usize]>) -> Drawing<'a> {
         None => (0..cg.entries.len()).collect(),
     };
     // What the chosen entries reach (not into functions a rule covers).
-    let mut reached: HashSet<FuncRef> = HashSet::new();
-    for &e in &chosen {
-        reached.extend(cg.reached_by(e));
-    }
+    let reached = cg.reached_by_any(&chosen);
     // The findings in reached functions, with the function each is in.
     let mut findings: Vec<(usize, FuncRef)> = Vec::new();
+    let mut by_start: HashMap<u32, crate::facts::FunctionsByStart> = HashMap::new();
     for (i, d) in analysis.diagnostics.iter().enumerate() {
         if d.entry.is_none() {
             continue;
         }
-        if let Some(f) = innermost_reached(analysis, &reached, d.location) {
+        let file = d.location.file;
+        let index = (by_start.entry(file))
+            .or_insert_with(|| crate::facts::FunctionsByStart::new(&analysis.facts[file as usize]));
+        if let Some(f) = innermost_reached(analysis, index, &reached, d.location) {
             findings.push((i, f));
         }
     }
@@ -181,6 +182,19 @@ fn build<'a>(analysis: &'a Analysis, entries: Option<&[usize]>) -> Drawing<'a> {
         .filter(|&e| entries.is_some() || cg.entries[e].roots.iter().any(|r| on_path.contains(r)))
         .collect();
 
+    // The `@ignore_derivatives` regions written in each function (not the regions adlint
+    // cannot read, such as `@turbo`: Zygote goes into those), by function.
+    let mut regions: HashMap<FuncRef, Vec<FuncRef>> = HashMap::new();
+    for (file, facts) in analysis.facts.iter().enumerate() {
+        for (i, g) in facts.functions.iter().enumerate() {
+            let escape = matches!(g.kind, FunctionKind::Region { opaque: false, .. });
+            if let (true, Some(parent)) = (escape, g.parent.get()) {
+                let file = file as u32;
+                (regions.entry(FuncRef { file, func: parent }).or_default())
+                    .push(FuncRef { file, func: i as _ });
+            }
+        }
+    }
     let mut nodes: BTreeSet<Node> = BTreeSet::new();
     let mut arrows: BTreeMap<(Node, Node), Calls> = BTreeMap::new();
     let line_of = |file: u32, byte: u32| analysis.line_col(file, byte).0 as u32;
@@ -224,21 +238,15 @@ fn build<'a>(analysis: &'a Analysis, entries: Option<&[usize]>) -> Drawing<'a> {
             ));
         }
         // `@ignore_derivatives` regions written in the function.
-        let facts = &analysis.facts[f.file as usize];
-        for (i, g) in facts.functions.iter().enumerate() {
-            // (Not the regions adlint cannot read, such as `@turbo`: Zygote goes into those.)
-            let escape = matches!(g.kind, FunctionKind::Region { opaque: false, .. });
-            if g.parent.get() == Some(f.func) && escape {
-                let region = FuncRef {
-                    file: f.file,
-                    func: i as _,
-                };
-                nodes.insert(Node::Hatch(region));
-                (arrows
-                    .entry((Node::Function(f), Node::Hatch(region)))
-                    .or_default())
-                .push((line_of(f.file, g.span.start), false, EdgeKind::Closure));
-            }
+        for &region in regions.get(&f).map_or(&[][..], |r| r.as_slice()) {
+            let start = analysis.facts[f.file as usize].functions[region.func as usize]
+                .span
+                .start;
+            nodes.insert(Node::Hatch(region));
+            (arrows
+                .entry((Node::Function(f), Node::Hatch(region)))
+                .or_default())
+            .push((line_of(f.file, start), false, EdgeKind::Closure));
         }
     }
     for &(i, f) in &findings {
@@ -322,27 +330,21 @@ fn build<'a>(analysis: &'a Analysis, entries: Option<&[usize]>) -> Drawing<'a> {
     }
 }
 
-/// The innermost reached function whose text holds `at`.
+/// The innermost reached function whose text holds `at` (of several with one span, the
+/// last defined).
 fn innermost_reached(
     analysis: &Analysis,
-    reached: &HashSet<FuncRef>,
+    by_start: &crate::facts::FunctionsByStart,
+    reached: &crate::name::FastSet<FuncRef>,
     at: crate::diagnostic::Location,
 ) -> Option<FuncRef> {
     let facts = &analysis.facts[at.file as usize];
-    (facts.functions.iter().enumerate())
-        .filter(|(_, f)| f.span.contains(at.span))
-        .map(|(i, f)| {
-            (
-                FuncRef {
-                    file: at.file,
-                    func: i as _,
-                },
-                f.span.end - f.span.start,
-            )
+    (by_start.around(facts, at.span))
+        .map(|func| FuncRef {
+            file: at.file,
+            func,
         })
-        .filter(|(r, _)| reached.contains(r))
-        .min_by_key(|&(r, len)| (len, std::cmp::Reverse(r.func)))
-        .map(|(r, _)| r)
+        .find(|r| reached.contains(r))
 }
 
 /// Whether a function Zygote does not enter is an escape hatch worth drawing: a named

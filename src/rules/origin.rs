@@ -58,9 +58,7 @@ pub fn origin_of(cx: &RuleContext, file: u32, func: FuncIdx, value: &Value, at: 
     STEPS.with(|s| s.set(0));
     if let Value::Ident(name) = value {
         let facts = &cx.facts[file as usize];
-        let mine: Vec<_> = (facts.assigns.iter())
-            .filter(|a| a.func == func && a.var == *name)
-            .collect();
+        let mine: Vec<_> = facts.assigns_to(func, *name).collect();
         let later = mine.iter().any(|a| a.span.start >= at.start);
         let dominating = (mine.iter())
             .filter(|a| a.span.end <= at.start)
@@ -199,11 +197,10 @@ fn ident_origin(cx: &RuleContext, file: u32, func: FuncIdx, name: &str, depth: u
         if let Some(i) = def.param_index(name) {
             return param_origin(cx, FuncRef { file, func: f }, i, name, depth);
         }
-        let assigns: Vec<_> = facts
-            .assigns
-            .iter()
-            .filter(|a| a.func == f && a.var == name)
-            .collect();
+        // A name never interned is assigned nowhere.
+        let assigns: Vec<_> = (crate::name::Name::lookup(name))
+            .map(|n| facts.assigns_to(f, n).collect())
+            .unwrap_or_default();
         if !assigns.is_empty() {
             let mut acc: Option<Origin> = None;
             for a in assigns {

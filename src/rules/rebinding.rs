@@ -3,8 +3,9 @@
 
 use super::{Rule, RuleContext};
 use crate::diagnostic::{Category, Diagnostic, FixBuilder, Severity};
-use crate::facts::AssignKind;
+use crate::facts::{Assign, AssignKind, FuncIdx, Name};
 use crate::index::FuncRef;
+use std::collections::HashMap;
 
 pub struct TypeChangingRebinding;
 
@@ -76,6 +77,12 @@ impl Rule for TypeChangingRebinding {
     fn check(&self, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
         for (fi, facts) in cx.facts.iter().enumerate() {
             let file = fi as u32;
+            // The updates in loops by function and variable, in order: looking for them
+            // among all assignments once per literal made a long function quadratic.
+            let mut updates: HashMap<(FuncIdx, Name), Vec<&Assign>> = HashMap::new();
+            for u in (facts.assigns.iter()).filter(|u| u.kind == AssignKind::Update && u.in_loop) {
+                updates.entry((u.func, u.var)).or_default().push(u);
+            }
             for init in facts.assigns.iter().filter(|a| a.kind == AssignKind::Plain) {
                 if !cx.graph.is_reached(FuncRef {
                     file,
@@ -88,13 +95,8 @@ impl Rule for TypeChangingRebinding {
                 if rhs.is_empty() || !rhs.chars().all(|c| c.is_ascii_digit()) {
                     continue;
                 }
-                let update = facts.assigns.iter().find(|u| {
-                    u.func == init.func
-                        && u.var == init.var
-                        && u.kind == AssignKind::Update
-                        && u.in_loop
-                        && u.span.start > init.span.start
-                });
+                let update = (updates.get(&(init.func, init.var)))
+                    .and_then(|us| us.iter().find(|u| u.span.start > init.span.start));
                 let Some(update) = update else { continue };
                 let op = cx.text(file, update.span);
                 if !(op.contains("+=")

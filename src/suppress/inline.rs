@@ -7,6 +7,7 @@
 use crate::diagnostic::{Category, Diagnostic, Location, Severity};
 use crate::facts::{FileFacts, FunctionKind, Span};
 use crate::workspace::SourceFile;
+use std::collections::HashMap;
 
 #[derive(Debug, Clone)]
 pub struct Directive {
@@ -49,6 +50,32 @@ pub fn directives(file: u32, source: &SourceFile, facts: &FileFacts) -> Vec<Dire
     let text = &source.text;
     let li = &facts.line_index;
     let mut out = Vec::new();
+    // What starts on each line, found once for all directives: asking every function,
+    // site and call once per directive made a file of many directives quadratic.
+    let starts = std::cell::OnceCell::new();
+    let starts = || {
+        starts.get_or_init(|| {
+            // The first named function or call method that starts on a line.
+            let mut function: HashMap<usize, Span> = HashMap::new();
+            for f in facts.functions.iter() {
+                if matches!(f.kind, FunctionKind::Named | FunctionKind::Functor { .. }) {
+                    (function.entry(li.line_of(f.span.start as usize))).or_insert(f.span);
+                }
+            }
+            // The furthest end of a site or call that starts on a line.
+            let mut end: HashMap<usize, u32> = HashMap::new();
+            let spans = (facts.sites.iter().map(|site| site.span))
+                .chain(facts.calls.iter().map(|c| c.span));
+            for sp in spans {
+                let e = end.entry(li.line_of(sp.start as usize)).or_insert(sp.end);
+                *e = (*e).max(sp.end);
+            }
+            (function, end)
+        })
+    };
+    // The last line searched for code after a directive, and the line found: a directive
+    // between them (a block of comments) finds the same line without searching again.
+    let mut searched: Option<(usize, usize)> = None;
     for c in &facts.comments {
         let Some((whole_file, codes)) = parse(&c.text) else {
             continue;
@@ -66,35 +93,30 @@ pub fn directives(file: u32, source: &SourceFile, facts: &FileFacts) -> Vec<Dire
             line_span(text, li, line)
         } else {
             // The next line with code: a function definition there is covered whole.
-            let mut next = line + 1;
-            while next < li.line_count() {
-                let s = line_span(text, li, next);
-                let t = text[s.range()].trim();
-                if !t.is_empty() && !t.starts_with('#') {
-                    break;
+            let next = match searched {
+                Some((from, found)) if from < line && line < found => found,
+                _ => {
+                    let mut next = line + 1;
+                    while next < li.line_count() {
+                        let s = line_span(text, li, next);
+                        let t = text[s.range()].trim();
+                        if !t.is_empty() && !t.starts_with('#') {
+                            break;
+                        }
+                        next += 1;
+                    }
+                    next
                 }
-                next += 1;
-            }
+            };
+            searched = Some((line, next));
             let s = line_span(text, li, next.min(li.line_count() - 1));
-            let function = facts.functions.iter().find(|f| {
-                matches!(f.kind, FunctionKind::Named | FunctionKind::Functor { .. })
-                    && li.line_of(f.span.start as usize) == next
-            });
-            match function {
-                Some(f) => f.span,
+            let (function, end) = starts();
+            match function.get(&next) {
+                Some(f) => *f,
                 None => {
                     // The statement starting on that line: up to the end of the innermost
                     // multi-line construct that starts there, else the line.
-                    let stmt_end = facts
-                        .sites
-                        .iter()
-                        .map(|site| site.span)
-                        .chain(facts.calls.iter().map(|c| c.span))
-                        .filter(|sp| li.line_of(sp.start as usize) == next)
-                        .map(|sp| sp.end)
-                        .max()
-                        .unwrap_or(s.end)
-                        .max(s.end);
+                    let stmt_end = end.get(&next).copied().unwrap_or(s.end).max(s.end);
                     Span {
                         start: s.start,
                         end: stmt_end,

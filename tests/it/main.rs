@@ -27,6 +27,7 @@ mod refad_builtins;
 mod resolution;
 mod rule_docs;
 mod rules;
+mod scaling;
 mod seed;
 mod units;
 mod verify;

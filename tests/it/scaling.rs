@@ -1,0 +1,227 @@
+//! Phases that were quadratic in the size of one input, found by the fuzz driver's
+//! `--scale` mode (`cargo run --release --example fuzz -- --scale`), each at a size where
+//! the quadratic version took minutes in this (debug) build and the linear one takes a
+//! second or two. The inputs are the driver's own shapes (`fuzz/stable/shapes.rs`).
+//!
+//! Each runs under a generous guard ([`GUARD`]): it tells "linear" from "quadratic" by
+//! orders of magnitude, not a slow machine from a fast one. Where the work can be counted
+//! without a clock (the columns of a long line), it is.
+
+#[allow(dead_code)]
+#[path = "../../fuzz/stable/shapes.rs"]
+mod shapes;
+
+use adlint::analysis::{Analysis, Options};
+use adlint::workspace::Workspace;
+use std::path::Path;
+use std::time::Duration;
+
+/// Longest one case may take: its linear version takes a second or a few in a debug build,
+/// its quadratic one took three to ten minutes.
+const GUARD: Duration = Duration::from_secs(60);
+
+/// Runs `work` on a thread and fails when it is not done within [`GUARD`].
+fn within_guard<T: Send + 'static>(what: &str, work: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .stack_size(adlint::syntax::PARSE_STACK)
+        .spawn(move || {
+            let _ = tx.send(work());
+        })
+        .expect("a thread");
+    match rx.recv_timeout(GUARD) {
+        Ok(v) => v,
+        Err(_) => panic!("{what}: not done after {GUARD:?}, quadratic again?"),
+    }
+}
+
+fn shape(name: &str, n: usize) -> shapes::Files {
+    let s = (shapes::SHAPES.iter())
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no shape {name}"));
+    (s.gen)(n)
+}
+
+fn workspace(files: &shapes::Files) -> Workspace {
+    let root = Path::new("/scaling");
+    Workspace::from_sources(
+        root,
+        (files.iter())
+            .map(|(p, t)| (root.join(p), t.clone()))
+            .collect(),
+    )
+}
+
+/// The check with fixes (`adlint check`'s default output builds them).
+fn check_with_fixes(name: &'static str, n: usize) -> Analysis {
+    within_guard(name, move || {
+        adlint::fix::analyze(workspace(&shape(name, n)), &Options::default())
+    })
+}
+
+fn count(a: &Analysis, rule: &str) -> usize {
+    a.diagnostics.iter().filter(|d| d.rule == rule).count()
+}
+
+/// 8,000 writes into one parameter in one function: the non-mutating variant's builder
+/// looked at the whole function for each write (it depends on the variable only).
+#[test]
+fn writes_into_one_parameter_build_one_variant() {
+    let a = check_with_fixes("many-findings", 8000);
+    assert_eq!(count(&a, "index-assignment"), 8000);
+}
+
+/// 4,000 locals each allocated and written whole in one function: the re-binding fix of
+/// each walked the function for the local's mentions.
+#[test]
+fn locals_written_whole_in_one_function_are_fixed_in_linear_time() {
+    let a = check_with_fixes("fixable-one-function", 4000);
+    assert_eq!(count(&a, "broadcast-assignment"), 4000);
+    let last = (a.diagnostics.iter())
+        .rfind(|d| d.rule == "broadcast-assignment")
+        .unwrap();
+    assert!(
+        last.fixes
+            .iter()
+            .any(|f| f.title.starts_with("Bind a new array")),
+        "{:?}",
+        last.fixes.iter().map(|f| &f.title).collect::<Vec<_>>()
+    );
+}
+
+/// 4,000 closures in one function, each with a finding: the `rrule` skeleton of the
+/// function around them was built again for each closure.
+#[test]
+fn closures_in_one_function_share_its_rrule_skeleton() {
+    let a = check_with_fixes("many-closures", 4000);
+    assert_eq!(count(&a, "index-assignment"), 4000);
+    let skeletons: std::collections::HashSet<String> = (a.diagnostics.iter())
+        .flat_map(|d| &d.fixes)
+        .filter(|f| f.title.contains("rrule"))
+        .map(|f| f.edits[0].replacement.clone())
+        .collect();
+    assert_eq!(skeletons.len(), 1, "one skeleton for the one function");
+}
+
+/// The functions around a place, found from where functions start and their parents (the
+/// fix builders and `adlint graph` asked every function of the file once per finding,
+/// quadratic in a file of many functions with findings), are those that contain it, inner
+/// first.
+#[test]
+fn functions_around_a_place_by_start_are_those_that_contain_it() {
+    for (name, n) in [
+        ("nested-function", 40),
+        ("nested-closure", 40),
+        ("nested-do", 40),
+        ("nested-module", 20),
+        ("many-closures", 50),
+        ("many-fixable-functions", 50),
+        ("call-chain", 50),
+    ] {
+        let files = shape(name, n);
+        let a = adlint::analysis::analyze(workspace(&files), &Options::default());
+        for facts in &a.facts {
+            let by_start = adlint::facts::FunctionsByStart::new(facts);
+            let places = (facts.calls.iter().map(|c| c.span))
+                .chain(facts.assigns.iter().map(|a| a.span))
+                .chain(facts.functions.iter().map(|f| f.span));
+            for at in places {
+                let mut naive: Vec<(u32, u32)> = (facts.functions.iter().enumerate())
+                    .filter(|(_, f)| f.span.contains(at))
+                    .map(|(i, f)| (f.span.start, i as u32))
+                    .collect();
+                naive.sort_by(|x, y| y.cmp(x));
+                let found: Vec<u32> = by_start.around(facts, at).collect();
+                let naive: Vec<u32> = naive.into_iter().map(|(_, i)| i).collect();
+                assert_eq!(found, naive, "{name}: around {at:?}");
+            }
+        }
+    }
+}
+
+/// `adlint graph` of 2,000 entries, each reaching a function with a finding.
+#[test]
+fn graph_of_many_entries() {
+    let (a, dot) = within_guard("many-entry-functions", || {
+        let files = shape("many-entry-functions", 2000);
+        let a = adlint::analysis::analyze(workspace(&files), &Options::default());
+        let mut out = Vec::new();
+        adlint::render::graph::write_dot(&a, None, &mut out).unwrap();
+        (a, String::from_utf8(out).unwrap())
+    });
+    assert_eq!(count(&a, "index-assignment"), 2000);
+    assert_eq!(dot.matches("entry: Zygote.gradient").count(), 2000);
+}
+
+/// 120,000 integer literals in one function: the type-changing-rebinding rule looked for
+/// an update of each among all of the file's assignments.
+#[test]
+fn integer_literals_in_a_long_function() {
+    let a = within_guard("many-lines", || {
+        adlint::analysis::analyze(
+            workspace(&shape("many-lines", 120_000)),
+            &Options::default(),
+        )
+    });
+    assert_eq!(count(&a, "index-assignment"), 1);
+}
+
+/// 30,000 suppression comments: each looked for the function, sites and calls starting on
+/// the line after it among all of the file's.
+#[test]
+fn many_suppression_comments() {
+    let a = within_guard("many-ignores", || {
+        adlint::analysis::analyze(
+            workspace(&shape("many-ignores", 30_000)),
+            &Options::default(),
+        )
+    });
+    assert!(a.diagnostics.is_empty(), "every write is suppressed");
+}
+
+/// Columns on one line of 3 MB with characters outside ASCII every 8 bytes: each was
+/// counted from the line's start (for a finding every few bytes, the square of the line).
+/// The columns are checked against a count from the start, then 100,000 of them are asked
+/// for: a few kilobytes of counting each now, a megabyte and a half each before.
+#[test]
+fn columns_far_into_a_long_line_are_counted_from_marks() {
+    use adlint::syntax::LineIndex;
+    let text = "x = 1; ".to_string() + &"αβ = 1; ".repeat(300_000) + "\n";
+    let index = LineIndex::new(&text);
+    let naive = |byte: usize| {
+        let s = &text[..byte];
+        (
+            s.chars().count(),
+            s.chars().map(char::len_utf16).sum::<usize>(),
+        )
+    };
+    for k in 0..200usize {
+        let byte = floor_boundary(&text, (k * 9973 * 2) % text.len());
+        let (chars, utf16) = naive(byte);
+        assert_eq!(
+            index.position(&text, byte).column as usize,
+            chars,
+            "at {byte}"
+        );
+        assert_eq!(
+            index.utf16_column(&text, byte).1 as usize,
+            utf16,
+            "at {byte}"
+        );
+    }
+    within_guard("columns", move || {
+        let mut total = 0u64;
+        for k in 0..100_000usize {
+            let byte = floor_boundary(&text, text.len() - 2 - (k * 7) % (text.len() / 2));
+            total += index.utf16_column(&text, byte).1 as u64;
+        }
+        assert!(total > 0);
+    });
+}
+
+fn floor_boundary(text: &str, mut byte: usize) -> usize {
+    while !text.is_char_boundary(byte) {
+        byte -= 1;
+    }
+    byte
+}
