@@ -90,29 +90,40 @@ pub fn program_files(analysis: &Analysis, only: Option<&Path>) -> Program {
         };
         let units = &analysis.index.units;
         let own = units.unit_of(start as u32);
+        // Each file once, in the order first met (asking `order` each time, and every file
+        // for the includes of each, was quadratic in a program of many files).
+        let mut seen: HashSet<usize> = HashSet::new();
+        let mut add = |f: usize, order: &mut Vec<usize>| {
+            if seen.insert(f) {
+                order.push(f);
+            }
+        };
         // The packages it loads first, then its own unit's root.
         for (u, unit) in units.units.iter().enumerate() {
             let root = unit.root as usize;
-            if u as u32 != own && units.sees(own, u as u32) && root < n && !order.contains(&root) {
-                order.push(root);
+            if u as u32 != own && units.sees(own, u as u32) && root < n {
+                add(root, &mut order);
             }
         }
         let own_root = units.units[own as usize].root as usize;
-        if own_root < n && !order.contains(&own_root) {
-            order.push(own_root);
+        if own_root < n {
+            add(own_root, &mut order);
         }
         // And `start`, for a file its unit's root does not include; then what they all
-        // include.
-        if !order.contains(&start) {
-            order.push(start);
+        // include, each file's includes in the order of the files.
+        add(start, &mut order);
+        let mut includes: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (child, parents) in analysis.index.included_by.iter().enumerate().take(n) {
+            for &p in parents {
+                if let Some(c) = includes.get_mut(p as usize) {
+                    c.push(child);
+                }
+            }
         }
         let mut i = 0;
         while i < order.len() {
-            let cur = order[i] as u32;
-            for (child, parents) in analysis.index.included_by.iter().enumerate().take(n) {
-                if parents.contains(&cur) && !order.contains(&child) {
-                    order.push(child);
-                }
+            for &child in includes.get(order[i]).map_or(&[][..], |c| c.as_slice()) {
+                add(child, &mut order);
             }
             i += 1;
         }

@@ -125,6 +125,9 @@ pub struct Interp {
     pub cur_exc: Vec<Value>,
     pub sources: Vec<String>,
     pub done: Vec<bool>,
+    /// The files of `sources` by file name (the path's last part), for `include`; made at
+    /// the first one.
+    pub file_names: Option<HashMap<String, Vec<usize>>>,
     /// File index of the prelude, and the user call sites of prelude functions being run
     /// (entries inside the prelude, e.g. `train!`, are attributed to the user's call).
     pub prelude_file: u32,
@@ -173,6 +176,7 @@ impl Interp {
             cur_exc: vec![],
             sources: vec![],
             done: vec![],
+            file_names: None,
             prelude_file: u32::MAX,
             prelude_callers: vec![],
             consts: HashSet::new(),

@@ -225,3 +225,29 @@ fn floor_boundary(text: &str, mut byte: usize) -> usize {
     }
     byte
 }
+
+/// 24,000 files included by one: each `include` in the reference interpreter looked for
+/// its file among all of them, and `adlint confirm FILE` asked every file for the includes
+/// of each file of the program.
+#[test]
+fn a_program_of_many_included_files() {
+    let files = shape("many-includes", 24_000);
+    let run = within_guard("many-includes", move || {
+        let sources: Vec<adlint::refad::SourceFile> = (files.iter())
+            .map(|(p, t)| adlint::refad::SourceFile {
+                path: Path::new("/scaling").join(p),
+                text: t.clone(),
+            })
+            .collect();
+        let options = adlint::refad::Options {
+            budget: adlint::refad::Budget {
+                max_millis: 600_000,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        adlint::refad::run_program(&sources, &options)
+    });
+    assert!(run.stopped.is_none(), "{:?}", run.stopped);
+    assert_eq!(run.entries.len(), 1);
+}
