@@ -120,6 +120,8 @@ pub struct Interp {
     /// [`super::Options::reference_gradients`].
     pub reference_gradients: bool,
     pub entries: Vec<EntryRun>,
+    /// How many of `entries` each call site (path, line, API) has.
+    pub runs_per_site: HashMap<(PathBuf, u32, String), usize>,
     pub end_ctx: Vec<(Value, usize, usize)>,
     /// Exceptions being handled (for `rethrow()`).
     pub cur_exc: Vec<Value>,
@@ -172,6 +174,7 @@ impl Interp {
             version: opts.zygote_version,
             reference_gradients: opts.reference_gradients,
             entries: vec![],
+            runs_per_site: HashMap::new(),
             end_ctx: vec![],
             cur_exc: vec![],
             sources: vec![],
