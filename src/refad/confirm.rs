@@ -7,7 +7,7 @@ use crate::analysis::Analysis;
 use crate::diagnostic::{Confirmation, ConfirmationStatus, Diagnostic};
 use crate::facts::FunctionKind;
 use crate::index::FuncRef;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// What the reference interpreter runs for an analysis: the files, then a driver that calls
@@ -15,9 +15,10 @@ use std::path::{Path, PathBuf};
 pub struct Program {
     pub files: Vec<SourceFile>,
     /// Entry points (path, line) run by a driver call, with that call: an entry inside
-    /// `fit(x)` runs as `fit([0.5, -0.25, 1.0])`.
+    /// `fit(x)` runs as `fit([0.5, -0.25, 1.0])`. Sorted by place (looked up per finding
+    /// and per entry point).
     pub driven: Vec<((PathBuf, u32), Driven)>,
-    /// Entry points (path, line) no driver call runs, with the reason.
+    /// Entry points (path, line) no driver call runs, with the reason; sorted by place.
     pub unrunnable: Vec<((PathBuf, u32), String)>,
 }
 
@@ -33,9 +34,7 @@ pub struct Driven {
 
 impl Program {
     fn driven_at(&self, path: &Path, line: u32) -> Option<&Driven> {
-        (self.driven.iter())
-            .find(|((p, l), _)| p == path && *l == line)
-            .map(|(_, d)| d)
+        at_place(&self.driven, path, line)
     }
 
     /// Why the entry point on `line` of `path` did not run in `run`.
@@ -64,10 +63,15 @@ impl Program {
     }
 
     fn unrunnable_at(&self, path: &Path, line: u32) -> Option<&str> {
-        (self.unrunnable.iter())
-            .find(|((p, l), _)| p == path && *l == line)
-            .map(|(_, why)| why.as_str())
+        at_place(&self.unrunnable, path, line).map(|why| why.as_str())
     }
+}
+
+/// The first value at (`path`, `line`) of a list sorted by place.
+fn at_place<'a, T>(sorted: &'a [((PathBuf, u32), T)], path: &Path, line: u32) -> Option<&'a T> {
+    let i = sorted.partition_point(|((p, l), _)| (p.as_path(), *l) < (path, line));
+    let ((p, l), v) = sorted.get(i)?;
+    (p == path && *l == line).then_some(v)
 }
 
 /// The files to run, in an order where each file's `include`s resolve: files that nobody
@@ -90,29 +94,40 @@ pub fn program_files(analysis: &Analysis, only: Option<&Path>) -> Program {
         };
         let units = &analysis.index.units;
         let own = units.unit_of(start as u32);
+        // Each file once, in the order first met (asking `order` each time, and every file
+        // for the includes of each, was quadratic in a program of many files).
+        let mut seen: HashSet<usize> = HashSet::new();
+        let mut add = |f: usize, order: &mut Vec<usize>| {
+            if seen.insert(f) {
+                order.push(f);
+            }
+        };
         // The packages it loads first, then its own unit's root.
         for (u, unit) in units.units.iter().enumerate() {
             let root = unit.root as usize;
-            if u as u32 != own && units.sees(own, u as u32) && root < n && !order.contains(&root) {
-                order.push(root);
+            if u as u32 != own && units.sees(own, u as u32) && root < n {
+                add(root, &mut order);
             }
         }
         let own_root = units.units[own as usize].root as usize;
-        if own_root < n && !order.contains(&own_root) {
-            order.push(own_root);
+        if own_root < n {
+            add(own_root, &mut order);
         }
         // And `start`, for a file its unit's root does not include; then what they all
-        // include.
-        if !order.contains(&start) {
-            order.push(start);
+        // include, each file's includes in the order of the files.
+        add(start, &mut order);
+        let mut includes: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (child, parents) in analysis.index.included_by.iter().enumerate().take(n) {
+            for &p in parents {
+                if let Some(c) = includes.get_mut(p as usize) {
+                    c.push(child);
+                }
+            }
         }
         let mut i = 0;
         while i < order.len() {
-            let cur = order[i] as u32;
-            for (child, parents) in analysis.index.included_by.iter().enumerate().take(n) {
-                if parents.contains(&cur) && !order.contains(&child) {
-                    order.push(child);
-                }
+            for &child in includes.get(order[i]).map_or(&[][..], |c| c.as_slice()) {
+                add(child, &mut order);
             }
             i += 1;
         }
@@ -135,10 +150,14 @@ pub fn program_files(analysis: &Analysis, only: Option<&Path>) -> Program {
             text: driver.calls.iter().map(|c| format!("{c}\n")).collect(),
         });
     }
+    let (mut driven, mut unrunnable) = (driver.driven, driver.unrunnable);
+    // Stable: of two at one place, the first stays first.
+    driven.sort_by(|a, b| a.0.cmp(&b.0));
+    unrunnable.sort_by(|a, b| a.0.cmp(&b.0));
     Program {
         files: out,
-        driven: driver.driven,
-        unrunnable: driver.unrunnable,
+        driven,
+        unrunnable,
     }
 }
 
@@ -324,8 +343,9 @@ pub fn confirm_diagnostics(analysis: &mut Analysis) -> ProgramRun {
     let program = program_files(analysis, None);
     let run = run_program(&program.files, &options_for(analysis));
     let mut diagnostics = std::mem::take(&mut analysis.diagnostics);
+    let runs = RunIndex::new(analysis, &run);
     for d in &mut diagnostics {
-        if let Some(c) = confirmation_for(analysis, &program, &run, d) {
+        if let Some(c) = confirmation_for(analysis, &program, &run, &runs, d) {
             if c.status == ConfirmationStatus::Confirmed {
                 d.message
                     .push_str(" [confirmed by the reference interpreter]");
@@ -337,10 +357,58 @@ pub fn confirm_diagnostics(analysis: &mut Analysis) -> ProgramRun {
     run
 }
 
+/// The runs of a program indexed for [`confirmation_for`], which asks them once per finding:
+/// the runs of each entry point, the failing sites of all runs by file and start, and the
+/// files by path.
+struct RunIndex<'a> {
+    /// The runs of each entry point (path, line), in order.
+    by_place: HashMap<(&'a Path, u32), Vec<&'a EntryRun>>,
+    /// Every failing site of every run, by file: (start byte, run, place in its run's
+    /// sites), sorted.
+    failures: HashMap<&'a Path, Vec<(usize, usize, usize)>>,
+    /// The display name of each file, by path (the first file of a path).
+    names: HashMap<&'a Path, &'a str>,
+}
+
+impl<'a> RunIndex<'a> {
+    fn new(analysis: &'a Analysis, run: &'a ProgramRun) -> Self {
+        let mut by_place: HashMap<(&Path, u32), Vec<&EntryRun>> = HashMap::new();
+        let mut failures: HashMap<&Path, Vec<(usize, usize, usize)>> = HashMap::new();
+        for (i, r) in run.entries.iter().enumerate() {
+            by_place
+                .entry((r.path.as_path(), r.line))
+                .or_default()
+                .push(r);
+            if let Outcome::Failed { all, .. } = &r.outcome {
+                for (k, site) in all.iter().enumerate() {
+                    (failures.entry(site.path.as_path()).or_default()).push((
+                        site.start_byte,
+                        i,
+                        k,
+                    ));
+                }
+            }
+        }
+        for sites in failures.values_mut() {
+            sites.sort_unstable();
+        }
+        let mut names = HashMap::new();
+        for f in &analysis.workspace.files {
+            names.entry(f.path.as_path()).or_insert(f.display.as_str());
+        }
+        RunIndex {
+            by_place,
+            failures,
+            names,
+        }
+    }
+}
+
 fn confirmation_for(
     analysis: &Analysis,
     program: &Program,
     run: &ProgramRun,
+    index: &RunIndex,
     d: &Diagnostic,
 ) -> Option<Confirmation> {
     let entry = d.entry.as_ref()?;
@@ -350,11 +418,8 @@ fn confirmation_for(
         .line_of(entry.location.span.start as usize) as u32
         + 1;
     let site_file = &analysis.workspace.files[d.location.file as usize];
-    let runs: Vec<&EntryRun> = run
-        .entries
-        .iter()
-        .filter(|r| r.path == entry_file.path && r.line == entry_line)
-        .collect();
+    let runs: &[&EntryRun] = (index.by_place.get(&(entry_file.path.as_path(), entry_line)))
+        .map_or(&[], |r| r.as_slice());
     // The site failed in a run: of its own entry point first, else of any other (a site
     // reached from several entry points is reported with one of them).
     let ran_as = |path: &Path, line: u32| {
@@ -363,31 +428,51 @@ fn confirmation_for(
             .map(|c| format!(" (run as `{}`{})", c.call, chosen_note(c)))
             .unwrap_or_default()
     };
-    let own = |r: &&EntryRun| r.path == entry_file.path && r.line == entry_line;
-    let ordered = (run.entries.iter().filter(own)).chain(run.entries.iter().filter(|r| !own(r)));
-    for r in ordered {
-        let Outcome::Failed { all, .. } = &r.outcome else {
-            continue;
-        };
-        let hit = all
-            .iter()
-            .find(|s| s.path == site_file.path && site_is(s, d, &site_file.text));
-        if let Some(site) = hit {
-            let message = super::value::cut(site.message.lines().next().unwrap_or(""));
-            let from = match own(&r) {
-                true => String::new(),
-                false => {
-                    let name = (analysis.workspace.files.iter())
-                        .find(|f| f.path == r.path)
-                        .map_or_else(|| r.path.display().to_string(), |f| f.display.clone());
-                    format!(" (from the entry point at {name}:{})", r.line)
-                }
+    let own = |r: &EntryRun| r.path == entry_file.path && r.line == entry_line;
+    // The failing sites that can be the finding's ([`site_is`]): those that start inside
+    // it, or earlier on the line it starts on.
+    let (start, end) = (d.location.span.start as usize, d.location.span.end as usize);
+    let lines = &analysis.facts[d.location.file as usize].line_index;
+    let bytes = site_file.text.as_bytes();
+    let mut line = lines.line_of(start);
+    // `site_is` reads lines as ended by `\n` only, the line index by a lone `\r` too.
+    while line > 0 && bytes.get(lines.line_start(line).wrapping_sub(1)) == Some(&b'\r') {
+        line -= 1;
+    }
+    let from = lines.line_start(line).min(start);
+    let sites = (index.failures.get(site_file.path.as_path())).map_or(&[][..], |v| v.as_slice());
+    let first = sites.partition_point(|s| s.0 < from);
+    // The run met first in the order the search goes (its own entry point's runs, then the
+    // others, each in order), and its first such site.
+    let hit = (sites[first..].iter())
+        .take_while(|s| s.0 < end.max(start + 1))
+        .filter_map(|&(_, i, k)| {
+            let r = &run.entries[i];
+            let Outcome::Failed { all, .. } = &r.outcome else {
+                return None;
             };
-            return Some(Confirmation {
-                status: ConfirmationStatus::Confirmed,
-                detail: format!("{message}{}{from}", ran_as(&r.path, r.line)),
-            });
-        }
+            site_is(&all[k], d, &site_file.text).then_some((!own(r), i, k))
+        })
+        .min();
+    if let Some((_, i, k)) = hit {
+        let r = &run.entries[i];
+        let Outcome::Failed { all, .. } = &r.outcome else {
+            unreachable!("only failed runs have failing sites")
+        };
+        let site = &all[k];
+        let message = super::value::cut(site.message.lines().next().unwrap_or(""));
+        let from = match own(r) {
+            true => String::new(),
+            false => {
+                let name = (index.names.get(r.path.as_path()))
+                    .map_or_else(|| r.path.display().to_string(), |n| n.to_string());
+                format!(" (from the entry point at {name}:{})", r.line)
+            }
+        };
+        return Some(Confirmation {
+            status: ConfirmationStatus::Confirmed,
+            detail: format!("{message}{}{from}", ran_as(&r.path, r.line)),
+        });
     }
     if runs.is_empty() {
         let detail = program.why_not_run(run, &entry_file.path, entry_line);
@@ -398,7 +483,7 @@ fn confirmation_for(
     }
     let ran_as = ran_as(&entry_file.path, entry_line);
     let mut not_run = None;
-    for r in &runs {
+    for r in runs {
         if let Outcome::NotRun(n) = &r.outcome {
             not_run = Some(n.reason.clone());
         }
@@ -455,15 +540,20 @@ pub fn report(
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<bool> {
     let mut ok = true;
+    // Looked up per entry point: the files by path (the first of a path) and the places
+    // that ran.
+    let mut displays: HashMap<&Path, &str> = HashMap::new();
+    for f in &analysis.workspace.files {
+        displays
+            .entry(f.path.as_path())
+            .or_insert(f.display.as_str());
+    }
     let display = |p: &Path| -> String {
-        analysis
-            .workspace
-            .files
-            .iter()
-            .find(|f| f.path == p)
-            .map(|f| f.display.clone())
-            .unwrap_or_else(|| p.display().to_string())
+        (displays.get(p).map(|d| d.to_string())).unwrap_or_else(|| p.display().to_string())
     };
+    let ran: HashSet<(&Path, u32)> = (run.entries.iter())
+        .map(|r| (r.path.as_path(), r.line))
+        .collect();
     let wanted = |path: &Path, line: u32| path == file && entry_line.is_none_or(|l| l == line);
     let mut any = false;
     for r in run.entries.iter().filter(|r| wanted(&r.path, r.line)) {
@@ -551,12 +641,7 @@ pub fn report(
             .line_index
             .line_of(call.span.start as usize) as u32
             + 1;
-        if !wanted(path, line)
-            || run
-                .entries
-                .iter()
-                .any(|r| &r.path == path && r.line == line)
-        {
+        if !wanted(path, line) || ran.contains(&(path.as_path(), line)) {
             continue;
         }
         silent += 1;

@@ -46,14 +46,15 @@ impl Interp {
             .get(span.file as usize)
             .cloned()
             .unwrap_or_default();
-        let same = self
-            .entries
-            .iter()
-            .filter(|e| e.path == path && e.line == span.line && e.api == api)
-            .count();
-        if same >= MAX_RUNS_PER_SITE {
+        // Counted as they are recorded: counting the entries so far at each record was
+        // quadratic in a program of many entry calls.
+        let same = (self.runs_per_site)
+            .entry((path.clone(), span.line, api.to_string()))
+            .or_insert(0);
+        if *same >= MAX_RUNS_PER_SITE {
             return None;
         }
+        *same += 1;
         self.entries.push(EntryRun {
             path,
             line: span.line,

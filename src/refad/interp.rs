@@ -122,11 +122,16 @@ pub struct Interp {
     /// [`super::Options::reference_gradients`].
     pub reference_gradients: bool,
     pub entries: Vec<EntryRun>,
+    /// How many of `entries` each call site (path, line, API) has.
+    pub runs_per_site: HashMap<(PathBuf, u32, String), usize>,
     pub end_ctx: Vec<(Value, usize, usize)>,
     /// Exceptions being handled (for `rethrow()`).
     pub cur_exc: Vec<Value>,
     pub sources: Vec<String>,
     pub done: Vec<bool>,
+    /// The files of `sources` by file name (the path's last part), for `include`; made at
+    /// the first one.
+    pub file_names: Option<HashMap<String, Vec<usize>>>,
     /// File index of the prelude, and the user call sites of prelude functions being run
     /// (entries inside the prelude, e.g. `train!`, are attributed to the user's call).
     pub prelude_file: u32,
@@ -174,10 +179,12 @@ impl Interp {
             version: opts.zygote_version,
             reference_gradients: opts.reference_gradients,
             entries: vec![],
+            runs_per_site: HashMap::new(),
             end_ctx: vec![],
             cur_exc: vec![],
             sources: vec![],
             done: vec![],
+            file_names: None,
             prelude_file: u32::MAX,
             prelude_callers: vec![],
             consts: HashSet::new(),

@@ -640,10 +640,7 @@ pub(crate) fn run_file(it: &mut Interp, i: usize) -> Result<(), String> {
 /// `include("file.jl")`: run the matching file (by path suffix) at this point.
 pub(crate) fn include(it: &mut Interp, path: &str, span: ir::Span) -> Result<Value, Ctrl> {
     let want = path.trim_start_matches("./");
-    let idx = (0..it.sources.len()).find(|&i| {
-        let p = it.files[i].to_string_lossy().replace('\\', "/");
-        p == want || p.ends_with(&format!("/{want}"))
-    });
+    let idx = included_file(it, want);
     match idx {
         Some(i) if !it.done[i] => match run_file(it, i) {
             Ok(()) => Ok(Value::Nothing),
@@ -652,6 +649,27 @@ pub(crate) fn include(it: &mut Interp, path: &str, span: ir::Span) -> Result<Val
         Some(_) => Ok(Value::Nothing),
         None => Err(it.unsupported(&format!("include of a file not given ({path})"), span)),
     }
+}
+
+/// The first given file whose path is `want` or ends with `/want`: one with `want`'s file
+/// name (asking every file at each `include` was quadratic in a program of many files).
+fn included_file(it: &mut Interp, want: &str) -> Option<usize> {
+    let text = |p: &Path| p.to_string_lossy().replace('\\', "/");
+    let last = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
+    let files = &it.files;
+    let count = it.sources.len();
+    let names = it.file_names.get_or_insert_with(|| {
+        let mut names: std::collections::HashMap<String, Vec<usize>> = Default::default();
+        for (i, f) in files.iter().enumerate().take(count) {
+            names.entry(last(&text(f))).or_default().push(i);
+        }
+        names
+    });
+    let candidates = names.get(&last(want))?;
+    candidates.iter().copied().find(|&i| {
+        let p = text(&it.files[i]);
+        p == want || p.ends_with(&format!("/{want}"))
+    })
 }
 
 #[cfg(test)]

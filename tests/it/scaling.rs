@@ -225,3 +225,87 @@ fn floor_boundary(text: &str, mut byte: usize) -> usize {
     }
     byte
 }
+
+/// 24,000 files included by one: each `include` in the reference interpreter looked for
+/// its file among all of them, and `adlint confirm FILE` asked every file for the includes
+/// of each file of the program.
+#[test]
+fn a_program_of_many_included_files() {
+    let files = shape("many-includes", 24_000);
+    let run = within_guard("many-includes", move || {
+        let sources: Vec<adlint::refad::SourceFile> = (files.iter())
+            .map(|(p, t)| adlint::refad::SourceFile {
+                path: Path::new("/scaling").join(p),
+                text: t.clone(),
+            })
+            .collect();
+        let options = adlint::refad::Options {
+            budget: adlint::refad::Budget {
+                max_millis: 600_000,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        adlint::refad::run_program(&sources, &options)
+    });
+    assert!(run.stopped.is_none(), "{:?}", run.stopped);
+    assert_eq!(run.entries.len(), 1);
+}
+
+/// `check --confirm` of 3,000 functions, each with a finding and its own entry point: each
+/// finding looked for its entry's runs, and for a failing site, among all runs (fuzz
+/// --scale: confirm exponent 1.7). Not timed here (the quadratic part took seconds at this
+/// size): the runs and failing sites, now looked up, confirm every finding.
+#[test]
+fn confirming_many_findings_with_their_own_entry_points() {
+    let mut a = check_with_fixes("many-entry-functions", 3000);
+    let (a, run) = within_guard("confirm", move || {
+        let run = adlint::refad::confirm::confirm_diagnostics(&mut a);
+        (a, run)
+    });
+    assert!(run.stopped.is_none(), "{:?}", run.stopped);
+    assert_eq!(run.entries.len(), 3000);
+    let confirmed = (a.diagnostics.iter())
+        .filter(|d| {
+            d.message
+                .ends_with("[confirmed by the reference interpreter]")
+        })
+        .count();
+    assert_eq!(confirmed, 3000);
+}
+
+/// `adlint confirm FILE` of one function differentiated by 6,000 top-level calls, each an
+/// entry point of its own: the report asked every run whether each entry point ran, and
+/// the interpreter counted the runs so far at each call site it recorded (fuzz --scale:
+/// confirm-file exponent 1.8). Not timed here either: every entry point is reported as run.
+#[test]
+fn confirming_a_file_of_many_entry_calls() {
+    let files = shape("many-entries", 6000);
+    let out = within_guard("confirm FILE", move || {
+        let a = adlint::fix::analyze(workspace(&files), &Options::default());
+        let main = Path::new("/scaling").join(&files[0].0);
+        let program = adlint::refad::confirm::program_files(&a, Some(&main));
+        let options = adlint::refad::Options {
+            budget: adlint::refad::Budget {
+                max_millis: 600_000,
+                ..Default::default()
+            },
+            ..adlint::refad::confirm::options_for(&a)
+        };
+        let run = adlint::refad::run_program(&program.files, &options);
+        let mut out = Vec::new();
+        adlint::refad::confirm::report(&a, &program, &run, &main, None, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    });
+    let runs = out
+        .lines()
+        .filter(|l| l.contains(": Zygote.gradient: ") || l.contains(": gradient: "))
+        .count();
+    assert_eq!(
+        runs,
+        6000,
+        "{}",
+        out.lines().take(8).collect::<Vec<_>>().join("\n")
+    );
+    assert!(!out.contains("did not run"), "every entry point ran");
+}
