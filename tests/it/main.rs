@@ -24,6 +24,7 @@ mod published_docs;
 mod quirks;
 mod refad;
 mod refad_builtins;
+mod refad_hostile;
 mod resolution;
 mod rule_docs;
 mod rules;

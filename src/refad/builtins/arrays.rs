@@ -171,6 +171,9 @@ fn all_indices(dims: &[usize]) -> Vec<Vec<usize>> {
         .collect()
 }
 
+/// The most dimensions `cat` makes.
+const MAX_CAT_DIMS: usize = 32;
+
 /// `cat(xs...; dims = k)` and `cat(xs...; dims = (1, 2))` (block diagonal; the rest is zero).
 fn cat(it: &mut Interp, c: Call) -> R<Value> {
     let catdims: Vec<usize> = match c.kwarg("dims") {
@@ -185,9 +188,19 @@ fn cat(it: &mut Interp, c: Call) -> R<Value> {
             }
             v
         }
-        Some(Value::Range(a, 1, b)) if *a >= 1 && b >= a => (*a as usize..=*b as usize).collect(),
+        Some(Value::Range(a, 1, b)) if *a >= 1 && b >= a && *b <= MAX_CAT_DIMS as i64 => {
+            (*a as usize..=*b as usize).collect()
+        }
         _ => return Err(c.no_method(it)),
     };
+    // Julia makes an array of that many dimensions; this one stops well before (each
+    // array's size is padded to it, so `dims = 2^62` asked for 2^62 numbers).
+    if catdims.iter().any(|&k| k > MAX_CAT_DIMS) {
+        return Err(it.unsupported(
+            &format!("cat with more than {MAX_CAT_DIMS} dimensions"),
+            c.span,
+        ));
+    }
     if c.args.is_empty() {
         return Err(c.no_method(it));
     }
@@ -276,7 +289,8 @@ fn circshift(it: &mut Interp, c: Call) -> R<Value> {
             .map(|(d, &i)| {
                 let n = dims[d] as i64;
                 let sh = shifts.get(d).copied().unwrap_or(0);
-                (i as i64 + sh).rem_euclid(n.max(1)) as usize
+                // A shift reduced first: `i + sh` overflowed for a shift near typemin(Int).
+                (i as i64 + sh.rem_euclid(n.max(1))).rem_euclid(n.max(1)) as usize
             })
             .collect();
         out[linear(&dims, &to)] = data[k].clone();
@@ -542,7 +556,9 @@ fn reshape(it: &mut Interp, c: Call) -> R<Value> {
         1 => {
             let known: Vec<Value> = a[1..].iter().filter(|v| !colon(v)).cloned().collect();
             let known = dims_from(it, &known)?;
-            let rest: usize = known.iter().product();
+            // Checked: a product past the address width divides nothing.
+            let rest = (known.iter()).try_fold(1usize, |n, &d| n.checked_mul(d));
+            let rest = rest.unwrap_or(0);
             if rest == 0 || items.len() % rest != 0 {
                 return Err(it.throw(
                     "DimensionMismatch",
@@ -683,7 +699,7 @@ fn slices(it: &mut Interp, c: Call) -> R<Value> {
     let [x] = c.args.as_slice() else {
         return Err(c.no_method(it));
     };
-    let (r, cols, d) = as_matrix_parts(x);
+    let (r, cols, d) = as_matrix_parts(it, x)?;
     let t = promote_elty(&d);
     let out: Vec<Value> = if c.name.as_ref() == "eachcol" {
         (0..cols)

@@ -108,7 +108,7 @@ impl Interp {
                 (a.dims.clone(), a.data.clone())
             }
             Value::Range(..) => {
-                let d = range_items(x);
+                let d = range_items(self, x)?;
                 (vec![d.len()], d)
             }
             other => return f(self, other.clone()),
@@ -134,7 +134,7 @@ impl Interp {
                     datas.push(x.data.clone());
                 }
                 Value::Range(..) => {
-                    let items = range_items(a);
+                    let items = range_items(self, a)?;
                     shapes.push(Some(vec![items.len()]));
                     datas.push(items);
                 }

@@ -4,7 +4,7 @@
 use super::super::interp::{Interp, R};
 use super::super::ir::Span;
 use super::super::value::*;
-use super::{dict_pos, length_of, range_items, unmodelled, Builtin, Call};
+use super::{dict_pos, range_items, unmodelled, Builtin, Call};
 
 pub(super) const BUILTINS: &[Builtin] = &[
     Builtin {
@@ -90,10 +90,7 @@ impl Interp {
         self.check_bytes(copied)?;
         let out = match v {
             Value::Arr(a) => a.borrow().data.clone(),
-            Value::Range(..) => {
-                self.check_elements(length_of(v))?;
-                range_items(v)
-            }
+            Value::Range(..) => range_items(self, v)?,
             Value::Tuple(t) => t.to_vec(),
             Value::NT(_, t) => t.to_vec(),
             Value::Dict(d) => d
@@ -189,7 +186,7 @@ impl Interp {
                 Value::Range(..) => {
                     scalar = false;
                     let mut l = vec![];
-                    for x in range_items(ix) {
+                    for x in range_items(self, ix)? {
                         if let Value::Int(i) = x {
                             l.push(bounds(i, n)?);
                         }
@@ -285,7 +282,7 @@ impl Interp {
                 Ok(Value::arr(vec![n], data, elty))
             }
             Value::Range(..) => {
-                let items = range_items(o);
+                let items = range_items(self, o)?;
                 let n = items.len();
                 let arr = Value::arr(vec![n], items, ElTy::I64);
                 self.getindex(&arr, idx, span)
@@ -296,7 +293,7 @@ impl Interp {
                 }
                 [Value::Range(..)] => {
                     let mut out = vec![];
-                    for x in range_items(&idx[0]) {
+                    for x in range_items(self, &idx[0])? {
                         if let Value::Int(i) = x {
                             match t.get(i as usize - 1) {
                                 Some(v) => out.push(v.clone()),

@@ -174,7 +174,7 @@ fn tr(it: &mut Interp, c: Call) -> R<Value> {
     let [x] = c.args.as_slice() else {
         return Err(c.no_method(it));
     };
-    let (r, cols, d) = as_matrix_parts(x);
+    let (r, cols, d) = as_matrix_parts(it, x)?;
     let diag: Vec<Value> = (0..r.min(cols)).map(|i| d[i + i * r].clone()).collect();
     it.sum_vals(&diag)
 }
@@ -183,7 +183,7 @@ fn diag(it: &mut Interp, c: Call) -> R<Value> {
     let [x] = c.args.as_slice() else {
         return Err(c.no_method(it));
     };
-    let (r, cols, d) = as_matrix_parts(x);
+    let (r, cols, d) = as_matrix_parts(it, x)?;
     let diag: Vec<Value> = (0..r.min(cols)).map(|i| d[i + i * r].clone()).collect();
     let t = promote_elty(&diag);
     let n = diag.len();
@@ -632,11 +632,11 @@ impl Interp {
 
     pub(super) fn matmul(&mut self, a: &Value, b: &Value) -> R<Value> {
         let a_row = matches!(a, Value::Arr(x) if x.borrow().rowvec);
-        let (m, k, ad) = as_matrix_parts(a);
+        let (m, k, ad) = as_matrix_parts(self, a)?;
         let (m, k) = if a_row { (1, k.max(m)) } else { (m, k) };
         let b_is_vec = matches!(b, Value::Arr(x) if x.borrow().dims.len() == 1)
             || matches!(b, Value::Range(..));
-        let (k2, n, bd) = as_matrix_parts(b);
+        let (k2, n, bd) = as_matrix_parts(self, b)?;
         if k != k2 {
             return Err(self.throw(
                 "DimensionMismatch",

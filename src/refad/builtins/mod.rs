@@ -152,6 +152,13 @@ fn registry() -> &'static FastMap<&'static str, BuiltinFn> {
     })
 }
 
+/// Every builtin function's name, sorted (the hostile-argument tests call each).
+pub fn builtin_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = registry().keys().copied().collect();
+    names.sort_unstable();
+    names
+}
+
 /// Whether `n` names a builtin function: one registered, with its code, by a domain table.
 pub fn is_builtin(n: &str) -> bool {
     registry().contains_key(n)
@@ -233,6 +240,8 @@ pub fn size_of(v: &Value) -> Vec<usize> {
     }
 }
 
+/// The length of `a:s:b`, in wide arithmetic (`typemin(Int):typemax(Int)` overflowed) and
+/// at most `usize::MAX`.
 pub fn range_len(a: i64, s: i64, b: i64) -> usize {
     if s == 0 {
         return 0;
@@ -240,22 +249,27 @@ pub fn range_len(a: i64, s: i64, b: i64) -> usize {
     if (s > 0 && b < a) || (s < 0 && b > a) {
         0
     } else {
-        ((b - a) / s + 1) as usize
+        let n = (b as i128 - a as i128) / s as i128 + 1;
+        usize::try_from(n).unwrap_or(usize::MAX)
     }
 }
 
 pub fn make_range(it: &mut Interp, a: &Value, s: Option<&Value>, b: &Value) -> R<Value> {
     match (a, s, b) {
-        (Value::Int(a), None, Value::Int(b)) => Ok(Value::Range(*a, 1, (*b).max(*a - 1))),
+        // An empty range ends at `a - 1` (for `a` = typemin(Int), `b` is never below it).
+        (Value::Int(a), None, Value::Int(b)) => {
+            Ok(Value::Range(*a, 1, (*b).max(a.saturating_sub(1))))
+        }
         (Value::Int(a), Some(Value::Int(s)), Value::Int(b)) => {
             if *s == 0 {
                 return Err(it.throw("ArgumentError", "ArgumentError: step cannot be zero"));
             }
             let n = range_len(*a, *s, *b);
-            let stop = if n == 0 {
-                *a - *s
-            } else {
-                *a + (n as i64 - 1) * *s
+            // The last element, within `a..=b`; an empty range ends one step before `a`, or
+            // at `b` where that step is past the integers.
+            let stop = match n {
+                0 => a.checked_sub(*s).unwrap_or(*b),
+                n => a.wrapping_add((n as i64).wrapping_sub(1).wrapping_mul(*s)),
             };
             Ok(Value::Range(*a, *s, stop))
         }
@@ -329,8 +343,10 @@ pub fn build_matrix(it: &mut Interp, rows: Vec<Vec<Value>>) -> R<Value> {
     vcat(it, row_vals)
 }
 
-fn as_matrix_parts(v: &Value) -> (usize, usize, Vec<Value>) {
-    match v {
+/// An array or range as (rows, columns, elements in column order); anything else as one
+/// element. A range is materialised within the budgets.
+fn as_matrix_parts(it: &Interp, v: &Value) -> R<(usize, usize, Vec<Value>)> {
+    Ok(match v {
         Value::Arr(a) => {
             let a = a.borrow();
             match a.dims.len() {
@@ -340,21 +356,31 @@ fn as_matrix_parts(v: &Value) -> (usize, usize, Vec<Value>) {
             }
         }
         Value::Range(..) => {
-            let items: Vec<Value> = range_items(v);
+            let items: Vec<Value> = range_items(it, v)?;
             (items.len(), 1, items)
         }
         other => (1, 1, vec![other.clone()]),
-    }
+    })
 }
 
-fn range_items(v: &Value) -> Vec<Value> {
+/// The elements of a range, within the budgets of one value's size and of memory (a
+/// range stands for up to 2^64 numbers in a few bytes); nothing for another value.
+fn range_items(it: &Interp, v: &Value) -> R<Vec<Value>> {
     match v {
         Value::Range(a, s, b) => {
             let n = range_len(*a, *s, *b);
-            (0..n).map(|i| Value::Int(a + s * i as i64)).collect()
+            it.check_elements(n)?;
+            Ok((0..n)
+                .map(|i| Value::Int(a.wrapping_add(s.wrapping_mul(i as i64))))
+                .collect())
         }
-        _ => vec![],
+        _ => Ok(vec![]),
     }
+}
+
+/// The `k`th element (from 0) of the range `a:s:b`.
+fn range_item(a: i64, s: i64, k: usize) -> Value {
+    Value::Int(a.wrapping_add(s.wrapping_mul(k as i64)))
 }
 
 pub fn hcat(it: &mut Interp, parts: Vec<Value>) -> R<Value> {
@@ -365,7 +391,7 @@ pub fn hcat(it: &mut Interp, parts: Vec<Value>) -> R<Value> {
     let mut data = vec![];
     let mut cols = 0;
     for p in &parts {
-        let (r, c, d) = as_matrix_parts(p);
+        let (r, c, d) = as_matrix_parts(it, p)?;
         if let Some(r0) = rows {
             if r0 != r {
                 return Err(it.throw(
@@ -395,7 +421,7 @@ pub fn vcat(it: &mut Interp, parts: Vec<Value>) -> R<Value> {
         for p in &parts {
             match p {
                 Value::Arr(a) => data.extend(a.borrow().data.iter().cloned()),
-                Value::Range(..) => data.extend(range_items(p)),
+                Value::Range(..) => data.extend(range_items(it, p)?),
                 other => data.push(other.clone()),
             }
         }
@@ -408,7 +434,9 @@ pub fn vcat(it: &mut Interp, parts: Vec<Value>) -> R<Value> {
             t,
         ));
     }
-    let mats: Vec<(usize, usize, Vec<Value>)> = parts.iter().map(as_matrix_parts).collect();
+    let mats: Vec<(usize, usize, Vec<Value>)> = (parts.iter())
+        .map(|p| as_matrix_parts(it, p))
+        .collect::<R<_>>()?;
     let cols = mats[0].1;
     if mats.iter().any(|m| m.1 != cols) {
         return Err(it.throw(
@@ -511,10 +539,7 @@ pub fn construct(
                 ),
             )),
         },
-        ("Int" | "Int64" | "Int32", [x]) => match x.as_f64() {
-            Some(f) if f.fract() == 0.0 => Ok(Value::Int(f as i64)),
-            _ => Err(it.throw("InexactError", format!("InexactError: Int64({})", show(x)))),
-        },
+        ("Int" | "Int64" | "Int32", [x]) => to_int(it, t, x),
         ("Bool", [x]) => match x.as_f64() {
             Some(f) if f == 0.0 || f == 1.0 => Ok(Value::Bool(f == 1.0)),
             _ => Err(it.throw("InexactError", format!("InexactError: Bool({})", show(x)))),
@@ -593,6 +618,34 @@ pub fn construct(
             Ok(Value::arr(dims, vec![z; n], elty))
         }
         _ => Err(it.unsupported(&format!("constructor {t}"), span)),
+    }
+}
+
+/// `Int(x)` (or `Int32(x)`): a whole number in the type's range; a float past it, or with
+/// a fraction, is an InexactError (`as` saturated `Int(1e30)` to typemax).
+pub fn to_int(it: &Interp, t: &str, x: &Value) -> R<Value> {
+    let int32 = t == "Int32";
+    let (lo, hi) = match int32 {
+        true => (i32::MIN as i64, i32::MAX as i64),
+        false => (i64::MIN, i64::MAX),
+    };
+    let whole = match x {
+        Value::Int(i) => Some(*i),
+        Value::Bool(b) => Some(*b as i64),
+        _ => (x.as_f64())
+            .filter(|f| f.fract() == 0.0 && *f >= -(2f64.powi(63)) && *f < 2f64.powi(63))
+            .map(|f| f as i64),
+    };
+    match whole.filter(|i| (lo..=hi).contains(i)) {
+        Some(i) => Ok(Value::Int(i)),
+        None => Err(it.throw(
+            "InexactError",
+            format!(
+                "InexactError: {}({})",
+                if int32 { "Int32" } else { "Int64" },
+                show(x)
+            ),
+        )),
     }
 }
 

@@ -209,11 +209,16 @@ pub(super) fn unary_builtin(it: &mut Interp, c: Call) -> R<Value> {
             ),
         )),
         [x] => it.unary(name, x),
-        [_, x] if matches!(name, "round" | "floor" | "ceil" | "trunc") => {
-            // round(Int, x)
-            let x = x.as_f64().ok_or_else(|| c.no_method(it))?;
+        [Value::Type(t), x] if matches!(name, "round" | "floor" | "ceil" | "trunc") => {
+            // round(Int, x): the rounded float converted as `Int(x)` converts (1e30 and NaN
+            // are InexactErrors); round(Float64, x) stays a float.
+            let v = x.as_f64().ok_or_else(|| c.no_method(it))?;
             let f = unary_table(name).map(|t| t.0).unwrap_or(f64::round);
-            Ok(Value::Int(f(x) as i64))
+            match t.as_ref() {
+                "Float64" | "Float32" => Ok(Value::F(f(v))),
+                "Int" | "Int64" | "Int32" => super::to_int(it, t, &Value::F(f(v))),
+                _ => Err(c.no_method(it)),
+            }
         }
         _ => Err(c.no_method(it)),
     }
@@ -398,31 +403,38 @@ impl Interp {
         let ints = matches!(a, Value::Int(_) | Value::Bool(_))
             && matches!(b, Value::Int(_) | Value::Bool(_));
         if ints {
-            let x = a.as_f64().unwrap_or(0.0) as i64;
-            let y = b.as_f64().unwrap_or(0.0) as i64;
+            // Exact: through a float, integers past 2^53 lost their low bits.
+            let int = |v: &Value| match v {
+                Value::Int(i) => *i,
+                Value::Bool(b) => *b as i64,
+                _ => 0,
+            };
+            let (x, y) = (int(a), int(b));
             let div0 = || self.throw("DivideError", "DivideError: integer division error");
             return Ok(match op {
                 "+" => Value::Int(x.wrapping_add(y)),
                 "-" => Value::Int(x.wrapping_sub(y)),
                 "*" => Value::Int(x.wrapping_mul(y)),
                 "/" => Value::F(x as f64 / y as f64),
-                "÷" | "div" => {
-                    if y == 0 {
-                        return Err(div0());
-                    }
-                    Value::Int(x.wrapping_div(y))
-                }
+                // Julia: `typemin(Int) ÷ -1` is a DivideError, its `rem` and `mod` are 0.
+                "÷" | "div" => Value::Int(x.checked_div(y).ok_or_else(div0)?),
                 "%" | "rem" => {
                     if y == 0 {
                         return Err(div0());
                     }
-                    Value::Int(x.wrapping_rem(y))
+                    Value::Int(x.checked_rem(y).unwrap_or(0))
                 }
                 "mod" => {
                     if y == 0 {
                         return Err(div0());
                     }
-                    Value::Int(x.rem_euclid(y) + if y < 0 && x.rem_euclid(y) != 0 { y } else { 0 })
+                    let r = x.checked_rem(y).unwrap_or(0);
+                    // The sign of the divisor.
+                    Value::Int(if r != 0 && (r < 0) != (y < 0) {
+                        r + y
+                    } else {
+                        r
+                    })
                 }
                 "^" => {
                     if y < 0 {

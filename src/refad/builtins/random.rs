@@ -4,7 +4,7 @@
 
 use super::super::interp::{Interp, R};
 use super::super::value::*;
-use super::{dims_from, nm, range_items, Builtin, Call};
+use super::{dims_from, nm, Builtin, Call};
 
 pub(super) const BUILTINS: &[Builtin] = &[
     Builtin {
@@ -38,21 +38,25 @@ fn rand(it: &mut Interp, c: Call) -> R<Value> {
         Some(Value::Type(_)) => (&a[1..], ElTy::F64),
         _ => (a, ElTy::F64),
     };
-    // `rand(collection)`: one of its elements.
-    let items = match rest {
-        [Value::Range(..)] => Some(range_items(&rest[0])),
-        [Value::Arr(x)] => Some(x.borrow().data.clone()),
+    // `rand(collection)`: one of its elements (of a range without making it: `rand(1:n)`).
+    let len = match rest {
+        [Value::Range(a, s, b)] => Some(super::range_len(*a, *s, *b)),
+        [Value::Arr(x)] => Some(x.borrow().data.len()),
         _ => None,
     };
-    if let Some(items) = items {
-        if items.is_empty() {
+    if let Some(len) = len {
+        if len == 0 {
             return Err(it.throw(
                 "ArgumentError",
                 "ArgumentError: collection must be non-empty",
             ));
         }
-        let k = (it.rand_u64() % items.len() as u64) as usize;
-        return Ok(items[k].clone());
+        let k = (it.rand_u64() % len as u64) as usize;
+        return Ok(match &rest[0] {
+            Value::Range(a, s, _) => super::range_item(*a, *s, k),
+            Value::Arr(x) => x.borrow().data[k].clone(),
+            _ => unreachable!("only a range or an array has a length here"),
+        });
     }
     if rest.is_empty() {
         return Ok(Value::F(if normal {

@@ -68,10 +68,7 @@ fn reduction(it: &mut Interp, c: Call) -> R<Value> {
             }
             _ => {
                 if vals.is_empty() {
-                    return Err(it.throw(
-                        "ArgumentError",
-                        "ArgumentError: reducing over an empty collection is not allowed",
-                    ));
+                    return Err(empty_reduction(it));
                 }
                 let mut best = vals[0].clone();
                 for v in &vals[1..] {
@@ -148,6 +145,7 @@ fn fold(it: &mut Interp, c: Call) -> R<Value> {
         let f = op.clone();
         let mut acc = match init {
             Some(v) => v,
+            None if items.is_empty() => return Err(empty_reduction(it)),
             None => items.remove(0),
         };
         for x in items {
@@ -156,6 +154,14 @@ fn fold(it: &mut Interp, c: Call) -> R<Value> {
         return Ok(acc);
     }
     it.fold_with(op, items, init, c.span)
+}
+
+/// Julia's error for a reduction over nothing without `init`.
+fn empty_reduction(it: &Interp) -> crate::refad::Ctrl {
+    it.throw(
+        "ArgumentError",
+        "ArgumentError: reducing over an empty collection is not allowed",
+    )
 }
 
 fn mapreduce(it: &mut Interp, c: Call) -> R<Value> {
@@ -245,8 +251,14 @@ impl Interp {
             .iter()
             .all(|v| matches!(v, Value::Int(_) | Value::Bool(_)))
         {
+            // Exact and wrapping, as Julia's integer sum.
+            let int = |v: &Value| match v {
+                Value::Int(i) => *i,
+                Value::Bool(b) => *b as i64,
+                _ => 0,
+            };
             return Ok(Value::Int(
-                vals.iter().map(|v| v.as_f64().unwrap_or(0.0) as i64).sum(),
+                vals.iter().fold(0i64, |s, v| s.wrapping_add(int(v))),
             ));
         }
         if vals.iter().all(|v| v.is_num()) {
@@ -303,7 +315,7 @@ impl Interp {
         dim: usize,
         f: &mut dyn FnMut(&mut Interp, &[Value]) -> R<Value>,
     ) -> R<Value> {
-        let (r, c, d) = as_matrix_parts(x);
+        let (r, c, d) = as_matrix_parts(self, x)?;
         match dim {
             1 => {
                 let mut out = vec![];
@@ -339,12 +351,7 @@ impl Interp {
             Some(v) => v,
             None => match it.next() {
                 Some(v) => v,
-                None => {
-                    return Err(self.throw(
-                        "ArgumentError",
-                        "ArgumentError: reducing over an empty collection is not allowed",
-                    ))
-                }
+                None => return Err(empty_reduction(self)),
             },
         };
         for x in it {
