@@ -645,6 +645,19 @@ fn skipped_reasons(skipped: &[Skipped]) -> String {
 
 /// Bytes to text: binary data (a NUL byte) and invalid UTF-8 are refused.
 pub fn decode_source(bytes: Vec<u8>) -> std::result::Result<String, String> {
+    // A byte-order mark of UTF-16 or UTF-32 (editors on Windows save so): text, but not
+    // the UTF-8 Julia reads; its NUL bytes would call it binary.
+    let marks: [(&[u8], &str); 4] = [
+        (&[0xFF, 0xFE, 0, 0], "UTF-32"),
+        (&[0, 0, 0xFE, 0xFF], "UTF-32"),
+        (&[0xFF, 0xFE], "UTF-16"),
+        (&[0xFE, 0xFF], "UTF-16"),
+    ];
+    if let Some((_, name)) = marks.iter().find(|(m, _)| bytes.starts_with(m)) {
+        return Err(format!(
+            "{name} text (Julia reads UTF-8 only: save it as UTF-8)"
+        ));
+    }
     if bytes.iter().take(8192).any(|&b| b == 0) {
         return Err("binary file".to_string());
     }
@@ -778,6 +791,11 @@ mod tests {
     #[test]
     fn decode_refuses_binary_and_invalid_utf8() {
         assert_eq!(decode_source(vec![0, 1, 2]), Err("binary file".into()));
+        let utf16: Vec<u8> = [0xFF, 0xFE, b'f', 0, b'(', 0].to_vec();
+        assert_eq!(
+            decode_source(utf16),
+            Err("UTF-16 text (Julia reads UTF-8 only: save it as UTF-8)".into())
+        );
         assert!(decode_source(vec![b'a', 0xff])
             .unwrap_err()
             .starts_with("not UTF-8"));

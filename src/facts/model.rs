@@ -92,6 +92,8 @@ pub struct FileFactsData {
     /// The keyword arguments of calls, likewise ([`FileFactsData::kwargs`]).
     pub keywords: Vec<(Name, Value)>,
     pub parse_errors: usize,
+    /// Where the first of them starts (a byte), when the tree holds one.
+    pub first_parse_error: Option<u32>,
     pub line_index: LineIndex,
     /// Indexes into `assigns` by function, then variable (by its interned number), then
     /// place: [`FileFactsData::assigns_to`] (set when the facts are complete).

@@ -74,6 +74,10 @@ impl<'s, 't, 'm> Assembler<'s, 't, 'm> {
     ) -> Self {
         let mut facts = FileFactsData {
             parse_errors: errors,
+            first_parse_error: (errors > 0)
+                .then(|| crate::syntax::first_error(root))
+                .flatten()
+                .map(|b| b as u32),
             line_index: LineIndex::new(src),
             ..FileFactsData::default()
         };

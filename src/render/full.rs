@@ -249,6 +249,32 @@ pub fn write_summary(analysis: &Analysis, out: &mut dyn Write) -> std::io::Resul
         }
         writeln!(out, "{line}")?;
     }
+    if s.parse_errors > 0 {
+        // Where the parser gave up on a part of a file: a syntax error, or Julia the
+        // grammar does not know; the rest of the file is analysed.
+        let places: Vec<String> = (analysis.facts.iter().enumerate())
+            .filter(|(_, f)| f.parse_errors > 0)
+            .take(3)
+            .map(|(i, f)| {
+                let file = &analysis.workspace.files[i];
+                let at = (f.first_parse_error)
+                    .map(|b| f.line_index.line_col(&file.text, b as usize))
+                    .map_or(String::new(), |(l, c)| format!(":{l}:{c}"));
+                format!("{}{at}", super::visible(&file.display))
+            })
+            .collect();
+        writeln!(
+            out,
+            "{} file{} with code adlint could not parse, analysed around it: {}{}",
+            s.parse_errors,
+            if s.parse_errors == 1 { "" } else { "s" },
+            places.join(", "),
+            match s.parse_errors.saturating_sub(places.len()) {
+                0 => String::new(),
+                n => format!(" and {n} more"),
+            }
+        )?;
+    }
     if !s.unresolved_names.is_empty() {
         let top: Vec<String> = (s.unresolved_names.iter().take(5))
             .map(|n| format!("{} ({})", n.name, n.count))

@@ -655,6 +655,24 @@ pub fn outline(tree: &Tree) -> String {
     out
 }
 
+/// Where the first ERROR or MISSING node under `node` starts, following the children that
+/// hold one (a walk as deep as the tree, not as wide).
+pub fn first_error(node: Node<'_>) -> Option<usize> {
+    if !node.has_error() {
+        return None;
+    }
+    let mut node = node;
+    loop {
+        if node.is_error() || node.is_missing() {
+            return Some(node.start_byte());
+        }
+        match children(node).into_iter().find(|c| c.has_error()) {
+            Some(child) => node = child,
+            None => return Some(node.start_byte()),
+        }
+    }
+}
+
 fn count_errors(tree: &Tree) -> usize {
     let mut count = 0;
     walk_preorder(tree, |cursor, _| {

@@ -361,3 +361,47 @@ fn confirmations(p: &Project) -> (i32, Vec<(u64, String, String)>, String) {
         .collect();
     (code, status, format!("{out}{err}"))
 }
+
+#[test]
+fn the_summary_names_where_the_parser_gave_up() {
+    let p = Project::new(&[
+        ("ok.jl", "f(x) = 2x\n"),
+        ("broken.jl", "using Zygote\ng(x) = 2x\nh(x) = (((x\n"),
+    ]);
+    let (code, out, err) = adlint(&["check", "."], p.dir.path());
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("1 file with code adlint could not parse, analysed around it: broken.jl:3:"),
+        "{out}"
+    );
+    let clean = Project::new(&[("ok.jl", "f(x) = 2x\n")]);
+    let (_, out, _) = adlint(&["check", "."], clean.dir.path());
+    assert!(!out.contains("could not parse"), "{out}");
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_run_quietly() {
+    // `adlint check | head -c 1`: the pipe closes after the first byte; writing more is
+    // EPIPE, which is no error to report.
+    let text: String = (0..400)
+        .map(|i| format!("f{i}(x) = (x[1] = 1; sum(x))\ngradient(f{i}, [1.0])\n"))
+        .collect();
+    let p = Project::new(&[("a.jl", &format!("using Zygote\n{text}"))]);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_adlint"))
+        .args(["check", "."])
+        .current_dir(p.dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 1];
+    use std::io::Read;
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // Dropped: the read end is closed.
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains("Broken pipe") && !err.contains("panicked"),
+        "{err}"
+    );
+}
