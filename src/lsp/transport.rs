@@ -60,6 +60,16 @@ pub(crate) async fn read_frame<R: AsyncBufRead + Unpin>(
             break;
         }
         saw_header = true;
+        // A header glued after junk (the rest of a body longer than its Content-Length
+        // said): the junk is dropped and the message read, so the stream gets back in
+        // step.
+        let text = match find_ignore_case(text, "content-length:") {
+            Some(i) if i > 0 => {
+                eprintln!("adlint lsp: skipped {i} bytes of junk before a header");
+                &text[i..]
+            }
+            _ => text,
+        };
         match text.split_once(':') {
             Some((name, value)) if name.trim().eq_ignore_ascii_case("content-length") => {
                 match value.trim().parse::<u64>() {
@@ -94,7 +104,17 @@ pub(crate) async fn read_frame<R: AsyncBufRead + Unpin>(
             r.read_exact(&mut body).await?;
             Ok(Some(Frame::Body(body)))
         }
-        (_, Some(why)) => Ok(Some(Frame::BadHeader(why))),
+        // Its body is read past too: left in the stream, it was taken for the next
+        // message's headers, and every message after it was lost.
+        (Some(n), Some(why)) => {
+            let skipped =
+                tokio::io::copy(&mut (&mut *r).take(n as u64), &mut tokio::io::sink()).await?;
+            match skipped == n as u64 {
+                true => Ok(Some(Frame::BadHeader(why))),
+                false => Ok(None),
+            }
+        }
+        (None, Some(why)) => Ok(Some(Frame::BadHeader(why))),
         (None, None) => Ok(Some(Frame::BadHeader("missing Content-Length".into()))),
     }
 }
@@ -117,6 +137,12 @@ async fn skip_line<R: AsyncBufRead + Unpin>(r: &mut R) -> std::io::Result<()> {
             }
         }
     }
+}
+
+/// Where `needle` (ASCII, lower case) starts in `hay`, ignoring ASCII case.
+fn find_ignore_case(hay: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    (0..=h.len().checked_sub(n.len())?).find(|&i| h[i..i + n.len()].eq_ignore_ascii_case(n))
 }
 
 fn truncate(s: &str, n: usize) -> &str {
@@ -233,6 +259,31 @@ mod tests {
         assert_eq!(got.len(), 2, "{got:?}");
         assert!(got[0].as_ref().unwrap_err().contains("header line over"));
         assert_eq!(got[1].as_deref(), Ok("{}"));
+    }
+
+    #[tokio::test]
+    async fn a_bad_header_beside_a_length_skips_its_body_and_the_next_message_is_read() {
+        let mut input = b"X-Junk: ".to_vec();
+        input.extend(vec![b'a'; 2 * MAX_HEADER_LINE]);
+        input.extend_from_slice(b"\r\nContent-Length: 2\r\n\r\n{}");
+        input.extend(message("{\"b\":2}"));
+        let got = frames(tokio::io::BufReader::new(input.as_slice())).await;
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got[0].as_ref().unwrap_err().contains("header line over"));
+        assert_eq!(got[1].as_deref(), Ok("{\"b\":2}"));
+    }
+
+    #[tokio::test]
+    async fn a_body_longer_than_its_length_loses_only_its_excess() {
+        // The first says 2 bytes and sends 5: the 3 left are glued to the next header.
+        let mut input = b"Content-Length: 2\r\n\r\n{}xyz".to_vec();
+        input.extend(message("{\"c\":3}"));
+        input.extend(message("{\"d\":4}"));
+        let got = frames(tokio::io::BufReader::new(input.as_slice())).await;
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert_eq!(got[0].as_deref(), Ok("{}"));
+        assert_eq!(got[1].as_deref(), Ok("{\"c\":3}"));
+        assert_eq!(got[2].as_deref(), Ok("{\"d\":4}"));
     }
 
     #[tokio::test]
