@@ -309,10 +309,33 @@ impl Workspace {
                 }
                 continue;
             }
-            if is_file && path.extension().is_some_and(|e| e == "jl") {
+            // A `.jl` that is no regular file: a link to one is read (Julia's `include`
+            // follows it), anything else (a FIFO, a device, a dangling link) is skipped
+            // with its reason, by the reader.
+            let other = entry
+                .file_type()
+                .is_some_and(|t| !t.is_file() && !t.is_dir());
+            if other && path.extension().is_some_and(|e| e == "jl") {
+                let why = match std::fs::metadata(path) {
+                    Ok(m) if m.is_file() => None,
+                    Ok(m) => Some(not_regular(&m.file_type())),
+                    Err(e) => Some(format!("cannot read: {e}")),
+                };
+                if let Some(reason) = why {
+                    let path = display_path_under(path, &cwd);
+                    ws.skipped.push(Skipped { path, reason });
+                    continue;
+                }
+            }
+            if (is_file || other) && path.extension().is_some_and(|e| e == "jl") {
                 let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
                 if seen.insert(canonical.clone()) {
                     ws.add_file(&canonical, &cwd, &targets, read);
+                    // Found in a folder asked for: its findings are reported, also when a
+                    // link leads to it from outside that folder.
+                    if let Some(f) = ws.files.last_mut().filter(|f| f.path == canonical) {
+                        f.reported |= targets.iter().any(|t| path.starts_with(t));
+                    }
                 }
             }
         }
@@ -614,10 +637,15 @@ pub fn find_config(dir: &Path) -> Option<PathBuf> {
 pub fn read_source(path: &Path) -> std::result::Result<String, String> {
     use std::io::Read;
     let too_large = || format!("larger than {} MB", MAX_FILE_BYTES / (1024 * 1024));
+    // Asked before opening: opening a FIFO waits for a writer that may never come.
+    let kind = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    if !kind.is_file() {
+        return Err(not_regular(&kind.file_type()));
+    }
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
     let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
     if !meta.is_file() {
-        return Err("not a regular file".to_string());
+        return Err(not_regular(&meta.file_type()));
     }
     if meta.len() > MAX_FILE_BYTES {
         return Err(too_large());
@@ -630,6 +658,25 @@ pub fn read_source(path: &Path) -> std::result::Result<String, String> {
         return Err(too_large());
     }
     decode_source(bytes)
+}
+
+/// Why a path that is no regular file is not read, naming what it is.
+fn not_regular(t: &std::fs::FileType) -> String {
+    let what = if t.is_dir() { " (a folder)" } else { "" };
+    #[cfg(unix)]
+    let what = {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            " (a FIFO)"
+        } else if t.is_socket() {
+            " (a socket)"
+        } else if t.is_char_device() || t.is_block_device() {
+            " (a device)"
+        } else {
+            what
+        }
+    };
+    format!("not a regular file{what}")
 }
 
 /// `path: reason` of each skipped file, for an error message.

@@ -808,6 +808,39 @@ fn every_skipped_input_says_why() {
         "{}",
         run.stderr
     );
+    // In a folder, a `.jl` that is a FIFO (opening it would wait for a writer), a link to
+    // a device or to nothing is skipped with what it is; a link to a file is read.
+    std::fs::create_dir_all(root.join("odd")).unwrap();
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(root.join("odd/pipe.jl"))
+        .status()
+        .is_ok_and(|s| s.success());
+    std::os::unix::fs::symlink("/dev/zero", root.join("odd/zero.jl")).unwrap();
+    std::os::unix::fs::symlink("nowhere.jl", root.join("odd/dangling.jl")).unwrap();
+    std::fs::write(
+        root.join("model.jl"),
+        "using Zygote\nf(x) = (x[1] = 1; sum(x))\ngradient(f, [1.0])\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(root.join("model.jl"), root.join("odd/linked.jl")).unwrap();
+    let run = guarded(&["check", "odd", "--output-format", "concise"], root, None);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("model.jl:2:9: index-assignment"),
+        "{}",
+        run.stdout
+    );
+    if fifo {
+        let why = "skipped odd/pipe.jl: not a regular file (a FIFO)";
+        assert!(run.stderr.contains(why), "{}", run.stderr);
+    }
+    let why = "skipped odd/zero.jl: not a regular file (a device)";
+    assert!(run.stderr.contains(why), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("skipped odd/dangling.jl: cannot read"),
+        "{}",
+        run.stderr
+    );
     // A folder without Julia files warns.
     let run = guarded(&["check", "docs"], root, None);
     assert_eq!(run.code, 0, "{}", run.stderr);
