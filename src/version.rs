@@ -12,6 +12,10 @@ impl Version {
         let major = parts.next()?.ok()?;
         let minor = parts.next().unwrap_or(Ok(0)).ok()?;
         let patch = parts.next().unwrap_or(Ok(0)).ok()?;
+        // `0.6.70.1` is no version (it read as 0.6.70).
+        if parts.next().is_some() {
+            return None;
+        }
         Some(Version(major, minor, patch))
     }
 }

@@ -832,6 +832,7 @@ mod tests {
     fn versions_parse() {
         assert_eq!(Version::parse("0.6.70"), Some(Version(0, 6, 70)));
         assert_eq!(Version::parse("v1.11.0-rc1"), Some(Version(1, 11, 0)));
+        assert_eq!(Version::parse("0.6.70.1"), None);
         assert!(Version(0, 6, 70) < Version(0, 6, 71));
     }
 
