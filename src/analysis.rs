@@ -638,6 +638,7 @@ fn finish(
     );
     diagnostics.retain(|d| analysis.workspace.files[d.location.file as usize].reported);
     for d in &mut diagnostics {
+        d.bound_echoes();
         let config = analysis.workspace.config_of(d.location.file as usize);
         if let Some(sev) = config.severity_for(d.rule, d.category) {
             d.severity = sev;

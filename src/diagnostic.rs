@@ -260,4 +260,82 @@ impl Diagnostic {
             function: None,
         }
     }
+
+    /// Cuts what the finding echoes from the user's code: each `code` span of its message
+    /// and related notes, and the function names of its entry and chain, to
+    /// [`MAX_ECHO`] characters with an ellipsis (a name of 200,000 characters made every
+    /// line of output that long). Help and fixes are code to insert, and are kept.
+    pub fn bound_echoes(&mut self) {
+        cut_spans(&mut self.message);
+        for r in &mut self.related {
+            cut_spans(&mut r.message);
+        }
+        for step in &mut self.chain {
+            cut_arc(&mut step.function);
+        }
+        if let Some(e) = &mut self.entry {
+            cut_arc(&mut e.function);
+        }
+        if let Some(f) = &mut self.function {
+            cut_arc(f);
+        }
+    }
+}
+
+/// Longest name or code span a finding echoes, in characters.
+pub const MAX_ECHO: usize = 120;
+
+/// `s` cut to [`MAX_ECHO`] characters and an ellipsis, when longer.
+pub fn cut_echo(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(MAX_ECHO) {
+        None => std::borrow::Cow::Borrowed(s),
+        Some((at, _)) => std::borrow::Cow::Owned(format!("{}…", &s[..at])),
+    }
+}
+
+fn cut_arc(name: &mut std::sync::Arc<str>) {
+    if let std::borrow::Cow::Owned(cut) = cut_echo(name) {
+        *name = cut.into();
+    }
+}
+
+/// Each span between a pair of backticks in `text` cut by [`cut_echo`].
+fn cut_spans(text: &mut String) {
+    if text.len() <= MAX_ECHO {
+        return;
+    }
+    let mut out = String::with_capacity(text.len().min(4 * MAX_ECHO));
+    let mut rest = text.as_str();
+    while let Some(open) = rest.find('`') {
+        let Some(len) = rest[open + 1..].find('`') else {
+            break;
+        };
+        out.push_str(&rest[..=open]);
+        out.push_str(&cut_echo(&rest[open + 1..open + 1 + len]));
+        out.push('`');
+        rest = &rest[open + len + 2..];
+    }
+    out.push_str(rest);
+    *text = out;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_code_spans_are_cut_and_short_ones_kept() {
+        let long = "v".repeat(1000);
+        let mut text = format!("`{long}[...] = ...` writes; `{long}` is an array; `x` too");
+        cut_spans(&mut text);
+        let cut = format!("`{}…`", "v".repeat(MAX_ECHO));
+        assert_eq!(text, format!("{cut} writes; {cut} is an array; `x` too"));
+        // An unpaired backtick ends the cutting, and nothing is lost before it.
+        let mut odd = format!("`{long}` and ` {long}");
+        cut_spans(&mut odd);
+        assert!(odd.starts_with(&cut) && odd.ends_with(&long), "{odd}");
+        let mut short = "`x[...] = ...` writes".to_string();
+        cut_spans(&mut short);
+        assert_eq!(short, "`x[...] = ...` writes");
+    }
 }

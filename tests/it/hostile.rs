@@ -865,3 +865,28 @@ fn old_mac_line_endings_are_analysed() {
     );
     assert!(!run.stderr.contains("parse"), "{}", run.stderr);
 }
+
+#[test]
+fn a_name_of_two_hundred_thousand_characters_is_cut_where_it_is_echoed() {
+    let n = "v".repeat(200_000);
+    let code = format!(
+        "using Zygote\nfunction f(x)\n    {n} = similar(x)\n    {n}[1] = 1.0\n    return sum({n})\nend\ngradient(f, [1.0])\n"
+    );
+    let p = project_with(&[("long.jl", code.into_bytes())]);
+    let run = guarded(
+        &["check", ".", "--output-format", "concise"],
+        p.dir.path(),
+        None,
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.contains("v…`"), "{}", &run.stdout[..300]);
+    assert!(run.stdout.len() < 2_000, "{} bytes", run.stdout.len());
+    let run = guarded(
+        &["check", ".", "--output-format", "json"],
+        p.dir.path(),
+        None,
+    );
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON output");
+    let message = json["diagnostics"][0]["message"].as_str().unwrap();
+    assert!(message.chars().count() < 1_000, "{message}");
+}
