@@ -506,7 +506,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
             &analysis.facts,
             &analysis.diagnostics,
         );
-        crate::fix::replace_atomic(path, text.as_bytes(), None)
+        crate::fix::write_output(path, text.as_bytes())
             .map_err(|e| anyhow::anyhow!("cannot write the baseline `{}`: {e}", path.display()))?;
         if !args.quiet {
             writeln!(
@@ -638,7 +638,7 @@ fn graph(args: GraphArgs) -> Result<ExitCode> {
         GraphFormat::Svg => run_dot(&dot)?,
     };
     match &args.output {
-        Some(path) => std::fs::write(path, &bytes)
+        Some(path) => crate::fix::write_output(path, &bytes)
             .map_err(|e| anyhow::anyhow!("cannot write `{}`: {e}", path.display()))?,
         None => {
             let mut out = std::io::stdout().lock();
@@ -704,7 +704,7 @@ fn knowledge(args: KnowledgeArgs) -> Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!(e))?;
         let tables = generate::tables(&extracted);
         let out = dir.join("generated.tsv");
-        generate::write_file(&out, tables.render().as_bytes())
+        crate::fix::write_output(&out, tables.render().as_bytes())
             .with_context(|| format!("cannot write {}", out.display()))?;
         eprintln!(
             "{}: {} rules, {} foreign-call rows, {} mutating rows from {} sources",
@@ -746,7 +746,7 @@ fn knowledge(args: KnowledgeArgs) -> Result<ExitCode> {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    generate::write_file(&args.output, tables.render().as_bytes())
+    crate::fix::write_output(&args.output, tables.render().as_bytes())
         .with_context(|| format!("cannot write {}", args.output.display()))?;
     for x in &extracted {
         eprintln!(

@@ -476,6 +476,36 @@ fn keep_owner(tmp: &Path, original: &std::fs::Metadata) -> std::io::Result<()> {
     std::os::unix::fs::chown(tmp, Some(original.uid()), Some(original.gid()))
 }
 
+/// Write an output file the user asked for (a table, a graph, a baseline, facts): a
+/// regular file atomically, through a temporary file and a rename, keeping its
+/// permissions (a new one is readable by all, as a file the user would make); through a
+/// link, the file it leads to. Anything else (`/dev/stdout`, `/dev/null`, a FIFO) is
+/// written into as it is: a rename would have put a regular file in its place.
+pub fn write_output(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let (path, permissions) = match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => (path.canonicalize()?, Some(m.permissions())),
+        Ok(_) => {
+            let mut out = std::fs::OpenOptions::new()
+                .write(true)
+                .truncate(true)
+                .open(path)?;
+            return std::io::Write::write_all(&mut out, bytes);
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            #[cfg(unix)]
+            let mode = {
+                use std::os::unix::fs::PermissionsExt;
+                Some(std::fs::Permissions::from_mode(0o644))
+            };
+            #[cfg(not(unix))]
+            let mode = None;
+            (path.to_path_buf(), mode)
+        }
+        Err(e) => return Err(e),
+    };
+    replace_atomic(&path, bytes, permissions)
+}
+
 /// Replace a file's contents through a temporary file in the same directory and a rename:
 /// readers never see a half-written file, and a failed write leaves the old one intact.
 pub fn replace_atomic(

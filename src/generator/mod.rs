@@ -613,7 +613,7 @@ pub fn extract_builtin(
     std::fs::create_dir_all(extracted_dir).map_err(|e| e.to_string())?;
     for x in &extracted {
         let path = extracted_dir.join(extracted_file(&x.source.name));
-        write_file(&path, x.to_toml().as_bytes())
+        crate::fix::write_output(&path, x.to_toml().as_bytes())
             .map_err(|e| format!("{}: {e}", path.display()))?;
     }
     Ok(extracted)
@@ -703,24 +703,4 @@ pub fn user_checkout(path: &std::path::Path) -> Checkout {
         root: path.to_path_buf(),
         dirs: vec!["src".into(), "ext".into()],
     }
-}
-
-/// Write a table or facts file atomically (a temporary file and a rename), keeping an
-/// existing file's permissions; a new one is readable by all, as a file the user would make.
-pub fn write_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    let permissions = match std::fs::metadata(path) {
-        Ok(m) => Some(m.permissions()),
-        Err(_) => {
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                Some(std::fs::Permissions::from_mode(0o644))
-            }
-            #[cfg(not(unix))]
-            {
-                None
-            }
-        }
-    };
-    crate::fix::replace_atomic(path, bytes, permissions)
 }

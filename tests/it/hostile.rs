@@ -890,3 +890,34 @@ fn a_name_of_two_hundred_thousand_characters_is_cut_where_it_is_echoed() {
     let message = json["diagnostics"][0]["message"].as_str().unwrap();
     assert!(message.chars().count() < 1_000, "{message}");
 }
+
+#[test]
+fn an_output_file_that_is_no_regular_file_is_written_into_not_replaced() {
+    // `adlint graph -o /dev/null` renamed a regular file over the device. A FIFO stands in
+    // for it here: it stays a FIFO, and its reader gets the output.
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("out.fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        return;
+    }
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(&fifo).unwrap())
+    };
+    adlint::fix::write_output(&fifo, b"digraph {}\n").unwrap();
+    assert_eq!(reader.join().unwrap(), b"digraph {}\n");
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    // Through a link, the file it leads to is replaced and the link kept.
+    let target = dir.path().join("graph.dot");
+    std::fs::write(&target, "old").unwrap();
+    let link = dir.path().join("link.dot");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    adlint::fix::write_output(&link, b"new").unwrap();
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+}
