@@ -562,8 +562,8 @@ fn project_table(dir: &std::path::Path) -> Result<Option<std::sync::Arc<str>>, S
     if meta.len() > CAP {
         return Err(format!("{}: over 64 MB, not loaded", path.display()));
     }
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("{}: cannot read it: {e}", path.display()))?;
+    let text = crate::workspace::read_text(&path, CAP)
+        .map_err(|e| format!("{}: not loaded: {e}", path.display()))?;
     Tables::parse(&text).map_err(|e| {
         format!(
             "{}: {e}; not loaded (generate it again with `adlint knowledge`)",

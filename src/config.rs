@@ -647,21 +647,21 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     Ok(config)
 }
 
+/// The largest config read (a config is a few lines; a larger one is some other file).
+const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
 /// Read and parse a config file.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let text = std::fs::read(path).map_err(|e| ConfigError {
+    let text = crate::workspace::read_text(path, MAX_CONFIG_BYTES).map_err(|e| ConfigError {
         path: path.to_path_buf(),
         line: 0,
         column: 0,
-        message: format!("cannot read the config: {e}"),
+        message: match e.starts_with("not UTF-8") {
+            true => "the config is not UTF-8 text".to_string(),
+            false => format!("cannot read the config: {e}"),
+        },
     })?;
-    let text = String::from_utf8(text).map_err(|_| ConfigError {
-        path: path.to_path_buf(),
-        line: 0,
-        column: 0,
-        message: "the config is not UTF-8 text".to_string(),
-    })?;
-    parse(path, text.strip_prefix('\u{feff}').unwrap_or(&text))
+    parse(path, &text)
 }
 
 /// The closest candidate by edit distance, when it is close enough to be a typo, else a

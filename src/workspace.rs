@@ -72,7 +72,7 @@ impl JuliaProject {
     pub fn read(dir: &Path) -> Option<JuliaProject> {
         let text = ["JuliaProject.toml", "Project.toml"]
             .iter()
-            .find_map(|n| std::fs::read_to_string(dir.join(n)).ok())?;
+            .find_map(|n| read_text(&dir.join(n), MAX_FILE_BYTES).ok())?;
         let value = text.parse::<toml::Table>().ok()?;
         let keys = |table: &str| -> Vec<String> {
             (value.get(table).and_then(|d| d.as_table()))
@@ -635,8 +635,19 @@ pub fn find_config(dir: &Path) -> Option<PathBuf> {
 /// files are read (a FIFO or device named `.jl` would block or never end), and never more
 /// than the size limit, even when the file grows while it is read.
 pub fn read_source(path: &Path) -> std::result::Result<String, String> {
+    decode_source(read_bounded(path, MAX_FILE_BYTES)?)
+}
+
+/// The bytes of a regular file of at most `limit` bytes, or why not. Every file adlint
+/// reads goes through here (sources, configs, project and manifest files, baselines,
+/// tables): a FIFO, a device (`--config /dev/zero` read forever) or a huge file is
+/// refused with its reason, before anything is held.
+pub fn read_bounded(path: &Path, limit: u64) -> std::result::Result<Vec<u8>, String> {
     use std::io::Read;
-    let too_large = || format!("larger than {} MB", MAX_FILE_BYTES / (1024 * 1024));
+    let too_large = || match limit >= 1024 * 1024 {
+        true => format!("larger than {} MB", limit / (1024 * 1024)),
+        false => format!("larger than {limit} bytes"),
+    };
     // Asked before opening: opening a FIFO waits for a writer that may never come.
     let kind = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
     if !kind.is_file() {
@@ -647,17 +658,29 @@ pub fn read_source(path: &Path) -> std::result::Result<String, String> {
     if !meta.is_file() {
         return Err(not_regular(&meta.file_type()));
     }
-    if meta.len() > MAX_FILE_BYTES {
+    if meta.len() > limit {
         return Err(too_large());
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(MAX_FILE_BYTES + 1)
+    file.take(limit + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot read: {e}"))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
+    if bytes.len() as u64 > limit {
         return Err(too_large());
     }
-    decode_source(bytes)
+    Ok(bytes)
+}
+
+/// [`read_bounded`] as UTF-8 text, without a byte-order mark.
+pub fn read_text(path: &Path, limit: u64) -> std::result::Result<String, String> {
+    let bytes = read_bounded(path, limit)?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "not UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    Ok(strip_bom(text))
 }
 
 /// Why a path that is no regular file is not read, naming what it is.
@@ -792,7 +815,7 @@ pub fn read_manifest(root: &Path) -> Versions {
     let mut v = Versions::default();
     let text = ["Manifest.toml", "JuliaManifest.toml"]
         .iter()
-        .find_map(|n| std::fs::read_to_string(root.join(n)).ok());
+        .find_map(|n| read_text(&root.join(n), MAX_FILE_BYTES).ok());
     let Some(text) = text else { return v };
     let Ok(value) = text.parse::<toml::Table>() else {
         return v;

@@ -148,10 +148,12 @@ pub struct Baseline {
 
 impl Baseline {
     pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
-        let text = std::fs::read_to_string(path).map_err(|e| BaselineError::Unreadable {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
+        let text = crate::workspace::read_text(path, crate::workspace::MAX_FILE_BYTES).map_err(
+            |reason| BaselineError::Unreadable {
+                path: path.display().to_string(),
+                reason,
+            },
+        )?;
         Baseline::parse(&text).map_err(|reason| BaselineError::Invalid {
             path: path.display().to_string(),
             reason,

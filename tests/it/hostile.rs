@@ -579,6 +579,15 @@ fn config_that_is_not_toml() {
         "located error, exit 2",
         &run,
     );
+    // A device given as the config was read forever; a FIFO waited for a writer.
+    let run = guarded(&["check", ".", "--config", "/dev/zero"], p.dir.path(), None);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("cannot read the config: not a regular file (a device)"),
+        "{}",
+        run.stderr
+    );
 }
 
 // --- No data lost under `--fix` -------------------------------------------------------
