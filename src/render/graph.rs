@@ -497,7 +497,8 @@ impl Drawing<'_> {
 fn arrow_attrs(a: &Arrow) -> String {
     let mut out = String::new();
     if !a.label.is_empty() {
-        out.push_str(&format!("label = \"{}\" ", escape(&a.label)));
+        let label = crate::diagnostic::cut_echo(&a.label);
+        out.push_str(&format!("label = \"{}\" ", escape(&label)));
     }
     if a.stops {
         out.push_str("style = dotted arrowhead = tee color = \"#2f855a\" ");
@@ -509,7 +510,10 @@ fn arrow_attrs(a: &Arrow) -> String {
 
 /// A node's attributes: its lines of label, shape, style and colours.
 fn attrs(lines: &[String], shape: &str, style: &str, fill: &str, color: &str) -> String {
-    let label: Vec<String> = lines.iter().map(|l| escape(l)).collect();
+    // Each line cut as findings cut what they echo (a name of 100,000 characters).
+    let label: Vec<String> = (lines.iter())
+        .map(|l| escape(&crate::diagnostic::cut_echo(l)))
+        .collect();
     let mut out = format!(
         "label = \"{}\" shape = {shape} style = \"{style}\" color = \"{color}\" ",
         label.join("\\n")

@@ -898,6 +898,15 @@ fn a_name_of_two_hundred_thousand_characters_is_cut_where_it_is_echoed() {
     let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON output");
     let message = json["diagnostics"][0]["message"].as_str().unwrap();
     assert!(message.chars().count() < 1_000, "{message}");
+    // The call graph's labels too.
+    let fname = "g".repeat(100_000);
+    let code = format!(
+        "using Zygote\nfunction {fname}(x)\n    x[1] = 1.0\n    return sum(x)\nend\ngradient({fname}, [1.0])\n"
+    );
+    let p = project_with(&[("longf.jl", code.into_bytes())]);
+    let run = guarded(&["graph", "."], p.dir.path(), None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.len() < 5_000, "{} bytes", run.stdout.len());
 }
 
 #[test]
