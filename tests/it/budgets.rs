@@ -192,3 +192,45 @@ fn without_flags_or_config_the_budgets_are_the_defaults() {
     assert_eq!(budget.max_memory, Budget::default().max_memory);
     assert_eq!(budget.max_millis, Budget::default().max_millis);
 }
+
+/// Runs a program on a thread with a time budget of `millis` and fails when it is not
+/// done within a guard far above it: a builtin whose work is cubic (an LU of a 2000x2000
+/// matrix is minutes in this debug build) read the clock only when it returned.
+fn run_within_guard(src: &'static str, millis: u64) -> adlint::refad::ProgramRun {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let files = vec![adlint::refad::SourceFile {
+            path: "t.jl".into(),
+            text: src.to_string(),
+        }];
+        let mut opts = adlint::refad::Options::default();
+        opts.budget.max_millis = millis;
+        let _ = tx.send(adlint::refad::run_program(&files, &opts));
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("not done 60 s into a {millis} ms budget:\n{src}"))
+}
+
+#[test]
+fn the_time_budget_holds_inside_cubic_linear_algebra() {
+    for src in [
+        "using Zygote, LinearAlgebra\ng(x) = x * det(rand(2000, 2000))\ngradient(g, 1.0)\n",
+        "using Zygote, LinearAlgebra\ng(x) = x * sum(inv(rand(2000, 2000)))\ngradient(g, 1.0)\n",
+        "using Zygote, LinearAlgebra\ng(x) = x * sum(rand(2000, 2000) \\ rand(2000))\ngradient(g, 1.0)\n",
+        "using Zygote, LinearAlgebra\ng(x) = x * sum(qr(rand(1500, 1500)).R)\ngradient(g, 1.0)\n",
+    ] {
+        let run = run_within_guard(src, 200);
+        let why = format!("{:?} {:?}", run.stopped, run.entries);
+        assert!(why.contains("budget: time"), "{src}\n{why}");
+    }
+}
+
+#[test]
+fn unique_of_a_million_numbers_is_not_quadratic() {
+    // Julia's `isequal` classes: -0.0 apart from 0.0, NaN one, 1 == 1.0 == true, tuples
+    // by their elements.
+    let src = "using Zygote\nu = unique([0.0, -0.0, NaN, NaN, 1, 1.0, true, \"a\", \"a\", (1, 2), (1, 2.0), [1], [1]])\ng(x) = x * length(u) + x * length(unique(collect(1:10^6)))\ngradient(g, 1.0)\n";
+    let run = run_within_guard(src, 30_000);
+    let got = format!("{:?}", run.entries.last().map(|e| &e.outcome));
+    assert!(got.contains("1000007"), "{got}");
+}

@@ -758,15 +758,62 @@ fn reverse(it: &mut Interp, c: Call) -> R<Value> {
     Ok(Value::arr(vec![n], items, t))
 }
 
+/// A value's class under Julia's `isequal`, for the values hashed by [`unique`]: numbers
+/// (`1 == 1.0`, `NaN` equal to itself, `-0.0` apart from `0.0`), text, and tuples of them.
+#[derive(PartialEq, Eq, Hash)]
+enum UniqueKey {
+    Number(u64),
+    Int(i64),
+    Text(String),
+    Char(char),
+    Symbol(String),
+    Tuple(Vec<UniqueKey>),
+}
+
+fn unique_key(v: &Value) -> Option<UniqueKey> {
+    let float = |f: f64| match f.is_nan() {
+        true => UniqueKey::Number(f64::NAN.to_bits()),
+        false => UniqueKey::Number(f.to_bits()),
+    };
+    Some(match v {
+        Value::Bool(b) => float(*b as u8 as f64),
+        // An integer a float cannot hold exactly is equal to no float.
+        Value::Int(i) if i.unsigned_abs() <= 1 << 53 => float(*i as f64),
+        Value::Int(i) => UniqueKey::Int(*i),
+        Value::F(f) => float(*f),
+        Value::Str(s) => UniqueKey::Text(s.to_string()),
+        Value::Char(c) => UniqueKey::Char(*c),
+        Value::Sym(s) => UniqueKey::Symbol(s.to_string()),
+        Value::Tuple(t) => UniqueKey::Tuple(t.iter().map(unique_key).collect::<Option<_>>()?),
+        _ => return None,
+    })
+}
+
 fn unique(it: &mut Interp, c: Call) -> R<Value> {
     let [x] = c.args.as_slice() else {
         return Err(c.no_method(it));
     };
     let items = it.iterate(x)?;
     let mut out: Vec<Value> = vec![];
+    // Julia's `unique` keeps the first of each `isequal` class, found by hashing: values
+    // with a key are looked up (asking every kept value made `unique` of a million
+    // numbers run for minutes), the rest compared with those kept without one.
+    let mut keys: std::collections::HashSet<UniqueKey> = Default::default();
+    let mut unkeyed: Vec<Value> = vec![];
     for v in items {
-        if !out.iter().any(|x| values_equal(x, &v)) {
-            out.push(v);
+        match unique_key(&v) {
+            Some(k) => {
+                if keys.insert(k) {
+                    out.push(v);
+                }
+            }
+            None => {
+                it.check_time()?;
+                if !unkeyed.iter().any(|x| values_equal(x, &v)) {
+                    unkeyed.push(v.clone());
+                    out.push(v);
+                }
+            }
         }
     }
     let t = promote_elty(&out);

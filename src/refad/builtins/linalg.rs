@@ -214,15 +214,18 @@ fn primals(it: &Interp, vals: &[Value]) -> R<Vec<f64>> {
 /// LU factorisation with partial pivoting (LAPACK's `getrf` choice of pivots), in place on the
 /// column-major `a` of order `n`. Returns the row permutation and the sign of the
 /// permutation, or the 1-based index of the first zero pivot (Julia's `SingularException`).
-fn lu(a: &mut [f64], n: usize) -> Result<(Vec<usize>, f64), usize> {
+/// Cubic in `n` for one builtin call: the clock is read at each column, so the time budget
+/// holds (`det(rand(3000, 3000))` ran for a minute past a 2 s budget).
+fn lu(it: &Interp, a: &mut [f64], n: usize) -> R<Result<(Vec<usize>, f64), usize>> {
     let mut perm: Vec<usize> = (0..n).collect();
     let mut sign = 1.0;
     for k in 0..n {
+        it.check_time()?;
         let p = (k..n)
             .max_by(|&i, &j| a[i + k * n].abs().total_cmp(&a[j + k * n].abs()))
             .unwrap_or(k);
         if a[p + k * n] == 0.0 {
-            return Err(k + 1);
+            return Ok(Err(k + 1));
         }
         if p != k {
             for j in 0..n {
@@ -239,15 +242,20 @@ fn lu(a: &mut [f64], n: usize) -> Result<(Vec<usize>, f64), usize> {
             }
         }
     }
-    Ok((perm, sign))
+    Ok(Ok((perm, sign)))
 }
 
-/// `inv(A)` of a column-major matrix of order `n`, or the singular pivot index.
-fn inverse(a: &[f64], n: usize) -> Result<Vec<f64>, usize> {
+/// `inv(A)` of a column-major matrix of order `n`, or the singular pivot index; the clock
+/// read at each column, as in [`lu`].
+fn inverse(it: &Interp, a: &[f64], n: usize) -> R<Result<Vec<f64>, usize>> {
     let mut f = a.to_vec();
-    let (perm, _) = lu(&mut f, n)?;
+    let perm = match lu(it, &mut f, n)? {
+        Ok((perm, _)) => perm,
+        Err(k) => return Ok(Err(k)),
+    };
     let mut out = vec![0.0; n * n];
     for col in 0..n {
+        it.check_time()?;
         // solve L U x = P e_col
         let mut x: Vec<f64> = (0..n).map(|i| (perm[i] == col) as u8 as f64).collect();
         for i in 0..n {
@@ -263,7 +271,7 @@ fn inverse(a: &[f64], n: usize) -> Result<Vec<f64>, usize> {
         }
         out[col * n..(col + 1) * n].copy_from_slice(&x);
     }
-    Ok(out)
+    Ok(Ok(out))
 }
 
 fn singular(it: &Interp, k: usize) -> Ctrl {
@@ -283,7 +291,7 @@ fn det(it: &mut Interp, c: Call) -> R<Value> {
     };
     let a = primals(it, &vals)?;
     let mut f = a.clone();
-    let d = match lu(&mut f, n) {
+    let d = match lu(it, &mut f, n)? {
         Ok((_, sign)) => sign * (0..n).map(|i| f[i + i * n]).product::<f64>(),
         Err(_) => 0.0,
     };
@@ -298,7 +306,7 @@ fn det(it: &mut Interp, c: Call) -> R<Value> {
     if tracked.is_empty() {
         return Ok(Value::F(y));
     }
-    let inv = inverse(&a, n).map_err(|_| {
+    let inv = inverse(it, &a, n)?.map_err(|_| {
         it.unsupported(
             &format!("the gradient of {} at a singular matrix", c.name),
             c.span,
@@ -324,6 +332,7 @@ fn qr(it: &mut Interp, c: Call) -> R<Value> {
     let mut r = primals(it, &vals)?;
     let mut q: Vec<f64> = (0..n * n).map(|i| (i % n == i / n) as u8 as f64).collect();
     for k in 0..n.saturating_sub(1) {
+        it.check_time()?;
         let norm = (k..n).map(|i| r[i + k * n].powi(2)).sum::<f64>().sqrt();
         if norm == 0.0 {
             continue;
@@ -486,10 +495,11 @@ impl Interp {
         let m = if bdims.len() == 2 { bdims[1] } else { 1 };
         let af = primals(self, &avals)?;
         let bf = primals(self, &bvals)?;
-        let inv = inverse(&af, n).map_err(|k| singular(self, k))?;
+        let inv = inverse(self, &af, n)?.map_err(|k| singular(self, k))?;
         self.check_elements(n * m)?;
         let mut xf = vec![0.0; n * m];
         for j in 0..m {
+            self.check_time()?;
             for i in 0..n {
                 xf[i + j * n] = (0..n).map(|k| inv[i + k * n] * bf[k + j * n]).sum();
             }
@@ -510,6 +520,8 @@ impl Interp {
                         }
                     }
                 }
+                // Each element is n² work: the clock is read at each, not every 1024.
+                self.check_time()?;
                 self.tick()?;
                 out.push(self.rec_ids(xf[i + j * n], ps)?);
             }
@@ -533,7 +545,7 @@ impl Interp {
             return Err(self.unsupported(&format!("inv(::{})", type_name(a)), span));
         };
         let af = primals(self, &avals)?;
-        let inv = inverse(&af, n).map_err(|k| singular(self, k))?;
+        let inv = inverse(self, &af, n)?.map_err(|k| singular(self, k))?;
         let a_ids: Vec<Option<u32>> = avals.iter().map(|v| self.tid(v)).collect();
         let mut out = Vec::with_capacity(n * n);
         for j in 0..n {
@@ -546,6 +558,8 @@ impl Interp {
                         }
                     }
                 }
+                // Each element is n² work: the clock is read at each, not every 1024.
+                self.check_time()?;
                 self.tick()?;
                 out.push(self.rec_ids(inv[i + j * n], ps)?);
             }
