@@ -23,6 +23,7 @@ use petgraph::visit::EdgeRef;
 use petgraph::Direction;
 use rayon::prelude::*;
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 /// How a call edge was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -475,6 +476,28 @@ struct Resolver<'a> {
     flux: Vec<Option<crate::version::Version>>,
     /// Per file: code that never runs with the unit's Julia (`if VERSION < v"1.9"`).
     dead: &'a [Vec<Span>],
+    /// The methods a bare name may run, by (unit, module, name), each looked up once
+    /// ([`Resolver::visible_methods`]).
+    visible: Memo<(u32, &'a [Name], Name), Visible>,
+    /// Those whose arity fits a call's shape, by (unit, module, name, shape)
+    /// ([`Resolver::dispatch`]).
+    dispatch: Memo<(u32, &'a [Name], Name, Shape), Arc<Dispatch>>,
+}
+
+/// Values computed once by key, shared between resolution's threads.
+type Memo<K, V> = std::sync::Mutex<HashMap<K, V>>;
+
+/// The methods a bare name may run and whether they are certain
+/// ([`Index::visible_methods`]), shared.
+type Visible = Arc<(Vec<FuncRef>, bool)>;
+
+/// The methods a bare call of one name may run before its arguments are looked at: the
+/// visible ones whose arity fits the call's shape.
+struct Dispatch {
+    methods: Vec<FuncRef>,
+    certain: bool,
+    /// How many of `methods` no argument can refuse ([`Resolver::may_refuse`]).
+    unrefusable: usize,
 }
 
 /// Where a name is bound ([`Resolver::local`]).
@@ -918,6 +941,8 @@ pub fn build(
         flux: versions.iter().map(|v| v.flux).collect(),
         dead: &dead,
         entry_args: Vec::new(),
+        visible: Default::default(),
+        dispatch: Default::default(),
     };
     let node_of = |t: FuncRef| (offsets[t.file as usize] + t.func) as usize;
     // Functions Zygote does not go into: a rule covers them, or they are no code it runs.
@@ -1596,10 +1621,10 @@ impl<'a> Resolver<'a> {
                     None => {
                         let module = self.module_of(FuncRef { file, func });
                         let unit = self.index.unit_of(file);
-                        let (methods, certain) =
-                            self.index.visible_methods(unit, module, *name, self.files);
+                        let visible = self.visible_methods(unit, module, *name);
+                        let (methods, certain) = &*visible;
                         if !methods.is_empty() {
-                            return methods.into_iter().map(|m| (m, !certain)).collect();
+                            return methods.iter().map(|&m| (m, !certain)).collect();
                         }
                         // A struct instance used as a function: its call methods.
                         self.functors_named(file, *name)
@@ -1901,7 +1926,7 @@ impl<'a> Resolver<'a> {
                             | "popfirst!"
                     )
                     && self.lookup(file, func, *f).is_none()
-                    && (self.index.visible_methods(unit, module, *f, self.files).0).is_empty()
+                    && (self.visible_methods(unit, module, *f).0).is_empty()
             });
             let args = self.facts(file).args(*args);
             if external && !args.is_empty() && trail.steps < Trail::BUDGET {
@@ -1915,7 +1940,7 @@ impl<'a> Resolver<'a> {
                 let unit = self.index.unit_of(file);
                 let module = self.module_of(FuncRef { file, func });
                 let function = !self.inner_named(file, func, *n).is_empty()
-                    || !(self.index.visible_methods(unit, module, *n, self.files).0).is_empty();
+                    || !(self.visible_methods(unit, module, *n).0).is_empty();
                 if function {
                     return self.admits(bound, Name::new("Function")) == Some(false);
                 }
@@ -2153,6 +2178,50 @@ impl<'a> Resolver<'a> {
         self.dead[file as usize].iter().any(|d| d.contains(span))
     }
 
+    /// [`Index::visible_methods`], looked up once for each (unit, module, name): a file
+    /// that calls one name many times asked for all of its methods at each call.
+    fn visible_methods(&self, unit: u32, module: &'a [Name], name: Name) -> Visible {
+        let key = (unit, module, name);
+        if let Some(v) = self.visible.lock().expect("not poisoned").get(&key) {
+            return v.clone();
+        }
+        let v = Arc::new(self.index.visible_methods(unit, module, name, self.files));
+        let mut memo = self.visible.lock().expect("not poisoned");
+        memo.entry(key).or_insert(v).clone()
+    }
+
+    /// The visible methods of a bare name whose arity fits a call's shape, once for each
+    /// (unit, module, name, shape).
+    fn dispatch(&self, unit: u32, module: &'a [Name], name: Name, shape: Shape) -> Arc<Dispatch> {
+        let key = (unit, module, name, shape);
+        if let Some(d) = self.dispatch.lock().expect("not poisoned").get(&key) {
+            return d.clone();
+        }
+        let visible = self.visible_methods(unit, module, name);
+        let methods: Vec<FuncRef> = (visible.0.iter().copied())
+            .filter(|&m| self.arity_fits(m, shape))
+            .collect();
+        let unrefusable = methods.iter().filter(|&&m| !self.may_refuse(m)).count();
+        let d = Arc::new(Dispatch {
+            methods,
+            certain: visible.1,
+            unrefusable,
+        });
+        let mut memo = self.dispatch.lock().expect("not poisoned");
+        memo.entry(key).or_insert(d).clone()
+    }
+
+    /// Whether [`Resolver::accepts`] may refuse method `m` for some arguments: a positional
+    /// parameter before any vararg is annotated with one type ([`head_of`]). Others (no
+    /// annotation, `Val{3}`, `Union{...}`) it never refuses: [`Resolver::admits`] says
+    /// nothing of them.
+    fn may_refuse(&self, m: FuncRef) -> bool {
+        let def = &self.facts(m.file).functions[m.func as usize];
+        (def.params.iter())
+            .take_while(|p| !p.vararg)
+            .any(|p| p.annotation.is_some_and(|a| head_of(&a).is_some()))
+    }
+
     fn arity_ok(&self, f: FuncRef, call: &Call) -> bool {
         self.arity_fits(f, shape(call))
     }
@@ -2248,14 +2317,21 @@ impl<'a> Resolver<'a> {
                     }
                 }
             } else {
-                let (methods, certain) = self.index.visible_methods(unit, module, name, self.files);
+                let dispatch = self.dispatch(unit, module, name, shape(call));
+                let certain = dispatch.certain;
                 let mut types = ArgTypes::new(file, call.func, self.facts(file).args(call.args));
-                let methods: Vec<FuncRef> = methods
-                    .into_iter()
-                    .filter(|&m| self.arity_ok(m, call))
-                    .filter(|&m| self.accepts(m, &mut types, &mut trail))
-                    .collect();
-                if methods.len() > MAX_METHODS {
+                // More methods than the most a call may run that no argument can refuse:
+                // the call is unresolved whatever its arguments are (without this, a file
+                // that calls one name of many methods many times looked at every method's
+                // parameters at each call).
+                let methods: Vec<FuncRef> = if dispatch.unrefusable > MAX_METHODS {
+                    Vec::new()
+                } else {
+                    (dispatch.methods.iter().copied())
+                        .filter(|&m| self.accepts(m, &mut types, &mut trail))
+                        .collect()
+                };
+                if dispatch.unrefusable > MAX_METHODS || methods.len() > MAX_METHODS {
                     // Too many methods remain to say which runs: unresolved, counted,
                     // not linked to all of them.
                     Self::mark_unknown_callable(&mut res);
@@ -2611,8 +2687,8 @@ impl<'a> Resolver<'a> {
         let unit = self.index.unit_of(file);
         let module = self.module_of(FuncRef { file, func });
         match qualifier.last() {
-            None => match self.index.visible_methods(unit, module, name, self.files) {
-                (methods, true) => methods,
+            None => match &*self.visible_methods(unit, module, name) {
+                (methods, true) => methods.clone(),
                 (_, false) => vec![],
             },
             Some(&q) => {
@@ -2674,8 +2750,9 @@ impl<'a> Resolver<'a> {
         if self.lookup(file, call.func, name).is_some() {
             return None;
         }
-        let (methods, certain) = self.index.visible_methods(unit, module, name, self.files);
-        let origin = if certain && !methods.is_empty() {
+        let visible = self.visible_methods(unit, module, name);
+        let (methods, certain) = &*visible;
+        let origin = if *certain && !methods.is_empty() {
             // A workspace function of that name: the API itself when the workspace is the
             // package that defines it (Zygote's own tests call `pullback`), else a
             // function that shadows it.
