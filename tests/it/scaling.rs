@@ -148,6 +148,15 @@ fn calls_of_one_name_of_many_methods() {
     assert_eq!(count(&a, "index-assignment"), 1);
 }
 
+/// 32,000 inner functions each nested in the one before: the boxed-variable rule gathered
+/// the references and assignments of all the code inside each closure to find the
+/// variables it captures (fuzz --scale: check exponent 1.83).
+#[test]
+fn inner_functions_nested_deep() {
+    let a = check_with_fixes("nested-function", 32_000);
+    assert_eq!(count(&a, "index-assignment"), 1);
+}
+
 /// `adlint graph` of 2,000 entries, each reaching a function with a finding.
 #[test]
 fn graph_of_many_entries() {
