@@ -482,6 +482,12 @@ struct Resolver<'a> {
     /// Those whose arity fits a call's shape, by (unit, module, name, shape)
     /// ([`Resolver::dispatch`]).
     dispatch: Memo<(u32, &'a [Name], Name, Shape), Arc<Dispatch>>,
+    /// The function that binds a name as a local, looking out from a function
+    /// ([`Resolver::local`]), by (file, function, name).
+    binders: Memo<(u32, FuncIdx, Name), Option<FuncIdx>>,
+    /// The function that holds an inner named function of a name, looking out from a
+    /// function ([`Resolver::inner_named`]), likewise.
+    inner_holders: Memo<(u32, FuncIdx, Name), Option<FuncIdx>>,
 }
 
 /// Values computed once by key, shared between resolution's threads.
@@ -943,6 +949,8 @@ pub fn build(
         entry_args: Vec::new(),
         visible: Default::default(),
         dispatch: Default::default(),
+        binders: Default::default(),
+        inner_holders: Default::default(),
     };
     let node_of = |t: FuncRef| (offsets[t.file as usize] + t.func) as usize;
     // Functions Zygote does not go into: a rule covers them, or they are no code it runs.
@@ -1551,40 +1559,82 @@ impl<'a> Resolver<'a> {
     /// function's result): no assignments, but never a function of that name outside.
     fn local(&self, file: u32, func: FuncIdx, name: Name) -> Option<Local<'a>> {
         let facts = self.facts(file);
-        let mut cur = Some(func);
-        while let Some(f) = cur {
-            let def = &facts.functions[f as usize];
-            if let Some(i) = def.param_index_of(name) {
-                return Some(Local::Param { func: f, index: i });
-            }
+        let assigns_of = |f: FuncIdx| {
             let by = &self.lookups(file).assigns_by;
             let first = by.partition_point(|a| (a.0, a.1.number()) < (f, name.number()));
-            let assigns: Vec<&'a crate::facts::Assign> = by[first..]
+            by[first..]
                 .iter()
-                .take_while(|a| a.0 == f && a.1 == name)
+                .take_while(move |a| a.0 == f && a.1 == name)
                 .map(|a| &facts.assigns[a.2 as usize])
-                .collect();
-            if !assigns.is_empty() || def.kwparams.contains(&name) {
-                return Some(Local::Assigned(assigns));
-            }
-            cur = def.parent.get();
+        };
+        let f = self.first_around(&self.binders, file, func, name, |f| {
+            let def = &facts.functions[f as usize];
+            let binds = def.param_index_of(name).is_some()
+                || assigns_of(f).next().is_some()
+                || def.kwparams.contains(&name);
+            binds.then_some(true)
+        })?;
+        let def = &facts.functions[f as usize];
+        if let Some(i) = def.param_index_of(name) {
+            return Some(Local::Param { func: f, index: i });
         }
-        None
+        Some(Local::Assigned(assigns_of(f).collect()))
     }
 
     fn inner_named(&self, file: u32, func: FuncIdx, name: Name) -> Vec<FuncRef> {
         let facts = self.facts(file);
-        let mut cur = Some(func);
-        while let Some(f) = cur {
+        let inner_by = &self.lookups(file).inner_by;
+        let holder = self.first_around(&self.inner_holders, file, func, name, |f| {
             if facts.functions[f as usize].kind == FunctionKind::TopLevel {
-                break;
+                return Some(false);
             }
-            if let Some(found) = self.lookups(file).inner_by.get(&(f, name)) {
-                return found.iter().map(|&i| FuncRef { file, func: i }).collect();
-            }
-            cur = facts.functions[f as usize].parent.get();
+            inner_by.contains_key(&(f, name)).then_some(true)
+        });
+        match holder.and_then(|f| inner_by.get(&(f, name))) {
+            Some(found) => found.iter().map(|&i| FuncRef { file, func: i }).collect(),
+            None => vec![],
         }
-        vec![]
+    }
+
+    /// The first of `func` and the functions around it, inner first, where `here` finds
+    /// `name` (`Some(true)`; `Some(false)` ends the search with none), remembered in
+    /// `memo` for each function on the way: code nested deep looks out through every
+    /// function around it, once for all of its calls and those of the functions inside.
+    fn first_around(
+        &self,
+        memo: &Memo<(u32, FuncIdx, Name), Option<FuncIdx>>,
+        file: u32,
+        func: FuncIdx,
+        name: Name,
+        here: impl Fn(FuncIdx) -> Option<bool>,
+    ) -> Option<FuncIdx> {
+        let functions = &self.facts(file).functions;
+        let mut path: Vec<FuncIdx> = Vec::new();
+        let mut cur = Some(func);
+        let found = loop {
+            let Some(f) = cur else { break None };
+            let known = memo
+                .lock()
+                .expect("not poisoned")
+                .get(&(file, f, name))
+                .copied();
+            if let Some(known) = known {
+                break known;
+            }
+            path.push(f);
+            match here(f) {
+                Some(true) => break Some(f),
+                Some(false) => break None,
+                None => cur = functions[f as usize].parent.get(),
+            }
+        };
+        if !path.is_empty() {
+            let mut memo = memo.lock().expect("not poisoned");
+            for f in path {
+                memo.insert((file, f, name), found);
+            }
+        }
+        found
     }
 
     /// The workspace functions a value may be, with whether each is only possible.

@@ -157,6 +157,15 @@ fn inner_functions_nested_deep() {
     assert_eq!(count(&a, "index-assignment"), 1);
 }
 
+/// 32,000 do-blocks each nested in the one before, each calling `foreach`: each call looked
+/// for a local `foreach` through every function around it (fuzz --scale: check exponent
+/// 1.73, lsp-edit 1.96).
+#[test]
+fn do_blocks_nested_deep() {
+    let a = check_with_fixes("nested-do", 32_000);
+    assert_eq!(count(&a, "index-assignment"), 1);
+}
+
 /// `adlint graph` of 2,000 entries, each reaching a function with a finding.
 #[test]
 fn graph_of_many_entries() {
