@@ -23,6 +23,7 @@ use petgraph::visit::EdgeRef;
 use petgraph::Direction;
 use rayon::prelude::*;
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 /// How a call edge was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -475,6 +476,34 @@ struct Resolver<'a> {
     flux: Vec<Option<crate::version::Version>>,
     /// Per file: code that never runs with the unit's Julia (`if VERSION < v"1.9"`).
     dead: &'a [Vec<Span>],
+    /// The methods a bare name may run, by (unit, module, name), each looked up once
+    /// ([`Resolver::visible_methods`]).
+    visible: Memo<(u32, &'a [Name], Name), Visible>,
+    /// Those whose arity fits a call's shape, by (unit, module, name, shape)
+    /// ([`Resolver::dispatch`]).
+    dispatch: Memo<(u32, &'a [Name], Name, Shape), Arc<Dispatch>>,
+    /// The function that binds a name as a local, looking out from a function
+    /// ([`Resolver::local`]), by (file, function, name).
+    binders: Memo<(u32, FuncIdx, Name), Option<FuncIdx>>,
+    /// The function that holds an inner named function of a name, looking out from a
+    /// function ([`Resolver::inner_named`]), likewise.
+    inner_holders: Memo<(u32, FuncIdx, Name), Option<FuncIdx>>,
+}
+
+/// Values computed once by key, shared between resolution's threads.
+type Memo<K, V> = std::sync::Mutex<HashMap<K, V>>;
+
+/// The methods a bare name may run and whether they are certain
+/// ([`Index::visible_methods`]), shared.
+type Visible = Arc<(Vec<FuncRef>, bool)>;
+
+/// The methods a bare call of one name may run before its arguments are looked at: the
+/// visible ones whose arity fits the call's shape.
+struct Dispatch {
+    methods: Vec<FuncRef>,
+    certain: bool,
+    /// How many of `methods` no argument can refuse ([`Resolver::may_refuse`]).
+    unrefusable: usize,
 }
 
 /// Where a name is bound ([`Resolver::local`]).
@@ -918,6 +947,10 @@ pub fn build(
         flux: versions.iter().map(|v| v.flux).collect(),
         dead: &dead,
         entry_args: Vec::new(),
+        visible: Default::default(),
+        dispatch: Default::default(),
+        binders: Default::default(),
+        inner_holders: Default::default(),
     };
     let node_of = |t: FuncRef| (offsets[t.file as usize] + t.func) as usize;
     // Functions Zygote does not go into: a rule covers them, or they are no code it runs.
@@ -1526,40 +1559,82 @@ impl<'a> Resolver<'a> {
     /// function's result): no assignments, but never a function of that name outside.
     fn local(&self, file: u32, func: FuncIdx, name: Name) -> Option<Local<'a>> {
         let facts = self.facts(file);
-        let mut cur = Some(func);
-        while let Some(f) = cur {
-            let def = &facts.functions[f as usize];
-            if let Some(i) = def.param_index_of(name) {
-                return Some(Local::Param { func: f, index: i });
-            }
+        let assigns_of = |f: FuncIdx| {
             let by = &self.lookups(file).assigns_by;
             let first = by.partition_point(|a| (a.0, a.1.number()) < (f, name.number()));
-            let assigns: Vec<&'a crate::facts::Assign> = by[first..]
+            by[first..]
                 .iter()
-                .take_while(|a| a.0 == f && a.1 == name)
+                .take_while(move |a| a.0 == f && a.1 == name)
                 .map(|a| &facts.assigns[a.2 as usize])
-                .collect();
-            if !assigns.is_empty() || def.kwparams.contains(&name) {
-                return Some(Local::Assigned(assigns));
-            }
-            cur = def.parent.get();
+        };
+        let f = self.first_around(&self.binders, file, func, name, |f| {
+            let def = &facts.functions[f as usize];
+            let binds = def.param_index_of(name).is_some()
+                || assigns_of(f).next().is_some()
+                || def.kwparams.contains(&name);
+            binds.then_some(true)
+        })?;
+        let def = &facts.functions[f as usize];
+        if let Some(i) = def.param_index_of(name) {
+            return Some(Local::Param { func: f, index: i });
         }
-        None
+        Some(Local::Assigned(assigns_of(f).collect()))
     }
 
     fn inner_named(&self, file: u32, func: FuncIdx, name: Name) -> Vec<FuncRef> {
         let facts = self.facts(file);
-        let mut cur = Some(func);
-        while let Some(f) = cur {
+        let inner_by = &self.lookups(file).inner_by;
+        let holder = self.first_around(&self.inner_holders, file, func, name, |f| {
             if facts.functions[f as usize].kind == FunctionKind::TopLevel {
-                break;
+                return Some(false);
             }
-            if let Some(found) = self.lookups(file).inner_by.get(&(f, name)) {
-                return found.iter().map(|&i| FuncRef { file, func: i }).collect();
-            }
-            cur = facts.functions[f as usize].parent.get();
+            inner_by.contains_key(&(f, name)).then_some(true)
+        });
+        match holder.and_then(|f| inner_by.get(&(f, name))) {
+            Some(found) => found.iter().map(|&i| FuncRef { file, func: i }).collect(),
+            None => vec![],
         }
-        vec![]
+    }
+
+    /// The first of `func` and the functions around it, inner first, where `here` finds
+    /// `name` (`Some(true)`; `Some(false)` ends the search with none), remembered in
+    /// `memo` for each function on the way: code nested deep looks out through every
+    /// function around it, once for all of its calls and those of the functions inside.
+    fn first_around(
+        &self,
+        memo: &Memo<(u32, FuncIdx, Name), Option<FuncIdx>>,
+        file: u32,
+        func: FuncIdx,
+        name: Name,
+        here: impl Fn(FuncIdx) -> Option<bool>,
+    ) -> Option<FuncIdx> {
+        let functions = &self.facts(file).functions;
+        let mut path: Vec<FuncIdx> = Vec::new();
+        let mut cur = Some(func);
+        let found = loop {
+            let Some(f) = cur else { break None };
+            let known = memo
+                .lock()
+                .expect("not poisoned")
+                .get(&(file, f, name))
+                .copied();
+            if let Some(known) = known {
+                break known;
+            }
+            path.push(f);
+            match here(f) {
+                Some(true) => break Some(f),
+                Some(false) => break None,
+                None => cur = functions[f as usize].parent.get(),
+            }
+        };
+        if !path.is_empty() {
+            let mut memo = memo.lock().expect("not poisoned");
+            for f in path {
+                memo.insert((file, f, name), found);
+            }
+        }
+        found
     }
 
     /// The workspace functions a value may be, with whether each is only possible.
@@ -1596,10 +1671,10 @@ impl<'a> Resolver<'a> {
                     None => {
                         let module = self.module_of(FuncRef { file, func });
                         let unit = self.index.unit_of(file);
-                        let (methods, certain) =
-                            self.index.visible_methods(unit, module, *name, self.files);
+                        let visible = self.visible_methods(unit, module, *name);
+                        let (methods, certain) = &*visible;
                         if !methods.is_empty() {
-                            return methods.into_iter().map(|m| (m, !certain)).collect();
+                            return methods.iter().map(|&m| (m, !certain)).collect();
                         }
                         // A struct instance used as a function: its call methods.
                         self.functors_named(file, *name)
@@ -1901,7 +1976,7 @@ impl<'a> Resolver<'a> {
                             | "popfirst!"
                     )
                     && self.lookup(file, func, *f).is_none()
-                    && (self.index.visible_methods(unit, module, *f, self.files).0).is_empty()
+                    && (self.visible_methods(unit, module, *f).0).is_empty()
             });
             let args = self.facts(file).args(*args);
             if external && !args.is_empty() && trail.steps < Trail::BUDGET {
@@ -1915,7 +1990,7 @@ impl<'a> Resolver<'a> {
                 let unit = self.index.unit_of(file);
                 let module = self.module_of(FuncRef { file, func });
                 let function = !self.inner_named(file, func, *n).is_empty()
-                    || !(self.index.visible_methods(unit, module, *n, self.files).0).is_empty();
+                    || !(self.visible_methods(unit, module, *n).0).is_empty();
                 if function {
                     return self.admits(bound, Name::new("Function")) == Some(false);
                 }
@@ -2153,6 +2228,50 @@ impl<'a> Resolver<'a> {
         self.dead[file as usize].iter().any(|d| d.contains(span))
     }
 
+    /// [`Index::visible_methods`], looked up once for each (unit, module, name): a file
+    /// that calls one name many times asked for all of its methods at each call.
+    fn visible_methods(&self, unit: u32, module: &'a [Name], name: Name) -> Visible {
+        let key = (unit, module, name);
+        if let Some(v) = self.visible.lock().expect("not poisoned").get(&key) {
+            return v.clone();
+        }
+        let v = Arc::new(self.index.visible_methods(unit, module, name, self.files));
+        let mut memo = self.visible.lock().expect("not poisoned");
+        memo.entry(key).or_insert(v).clone()
+    }
+
+    /// The visible methods of a bare name whose arity fits a call's shape, once for each
+    /// (unit, module, name, shape).
+    fn dispatch(&self, unit: u32, module: &'a [Name], name: Name, shape: Shape) -> Arc<Dispatch> {
+        let key = (unit, module, name, shape);
+        if let Some(d) = self.dispatch.lock().expect("not poisoned").get(&key) {
+            return d.clone();
+        }
+        let visible = self.visible_methods(unit, module, name);
+        let methods: Vec<FuncRef> = (visible.0.iter().copied())
+            .filter(|&m| self.arity_fits(m, shape))
+            .collect();
+        let unrefusable = methods.iter().filter(|&&m| !self.may_refuse(m)).count();
+        let d = Arc::new(Dispatch {
+            methods,
+            certain: visible.1,
+            unrefusable,
+        });
+        let mut memo = self.dispatch.lock().expect("not poisoned");
+        memo.entry(key).or_insert(d).clone()
+    }
+
+    /// Whether [`Resolver::accepts`] may refuse method `m` for some arguments: a positional
+    /// parameter before any vararg is annotated with one type ([`head_of`]). Others (no
+    /// annotation, `Val{3}`, `Union{...}`) it never refuses: [`Resolver::admits`] says
+    /// nothing of them.
+    fn may_refuse(&self, m: FuncRef) -> bool {
+        let def = &self.facts(m.file).functions[m.func as usize];
+        (def.params.iter())
+            .take_while(|p| !p.vararg)
+            .any(|p| p.annotation.is_some_and(|a| head_of(&a).is_some()))
+    }
+
     fn arity_ok(&self, f: FuncRef, call: &Call) -> bool {
         self.arity_fits(f, shape(call))
     }
@@ -2248,14 +2367,21 @@ impl<'a> Resolver<'a> {
                     }
                 }
             } else {
-                let (methods, certain) = self.index.visible_methods(unit, module, name, self.files);
+                let dispatch = self.dispatch(unit, module, name, shape(call));
+                let certain = dispatch.certain;
                 let mut types = ArgTypes::new(file, call.func, self.facts(file).args(call.args));
-                let methods: Vec<FuncRef> = methods
-                    .into_iter()
-                    .filter(|&m| self.arity_ok(m, call))
-                    .filter(|&m| self.accepts(m, &mut types, &mut trail))
-                    .collect();
-                if methods.len() > MAX_METHODS {
+                // More methods than the most a call may run that no argument can refuse:
+                // the call is unresolved whatever its arguments are (without this, a file
+                // that calls one name of many methods many times looked at every method's
+                // parameters at each call).
+                let methods: Vec<FuncRef> = if dispatch.unrefusable > MAX_METHODS {
+                    Vec::new()
+                } else {
+                    (dispatch.methods.iter().copied())
+                        .filter(|&m| self.accepts(m, &mut types, &mut trail))
+                        .collect()
+                };
+                if dispatch.unrefusable > MAX_METHODS || methods.len() > MAX_METHODS {
                     // Too many methods remain to say which runs: unresolved, counted,
                     // not linked to all of them.
                     Self::mark_unknown_callable(&mut res);
@@ -2611,8 +2737,8 @@ impl<'a> Resolver<'a> {
         let unit = self.index.unit_of(file);
         let module = self.module_of(FuncRef { file, func });
         match qualifier.last() {
-            None => match self.index.visible_methods(unit, module, name, self.files) {
-                (methods, true) => methods,
+            None => match &*self.visible_methods(unit, module, name) {
+                (methods, true) => methods.clone(),
                 (_, false) => vec![],
             },
             Some(&q) => {
@@ -2674,8 +2800,9 @@ impl<'a> Resolver<'a> {
         if self.lookup(file, call.func, name).is_some() {
             return None;
         }
-        let (methods, certain) = self.index.visible_methods(unit, module, name, self.files);
-        let origin = if certain && !methods.is_empty() {
+        let visible = self.visible_methods(unit, module, name);
+        let (methods, certain) = &*visible;
+        let origin = if *certain && !methods.is_empty() {
             // A workspace function of that name: the API itself when the workspace is the
             // package that defines it (Zygote's own tests call `pullback`), else a
             // function that shadows it.

@@ -3,7 +3,7 @@
 
 use super::{Rule, RuleContext};
 use crate::diagnostic::{Category, Diagnostic, FixBuilder, Location, Related, Severity};
-use crate::facts::{Assign, AssignKind, FileFacts, FuncIdx, FunctionKind, Span, VarRef};
+use crate::facts::{Assign, AssignKind, FileFacts, FuncIdx, FunctionKind, Span};
 use crate::index::FuncRef;
 use crate::name::Name;
 use std::collections::BTreeMap;
@@ -386,6 +386,20 @@ struct ByFunc {
     children: Grouped,
     refs: Grouped,
     assigns: Grouped,
+    /// The functions in preorder: the subtree of `f` is `order[pos[f]..end[f]]`.
+    order: Vec<FuncIdx>,
+    pos: Vec<u32>,
+    end: Vec<u32>,
+    /// How many functions, references and re-binding assignments come before each position
+    /// of `order` (the size of a subtree, without walking it).
+    uses_before: Vec<u32>,
+    /// The references as (name, position of their function, index), sorted: those of one
+    /// name in a subtree are a run.
+    refs_at: Vec<(u32, u32, u32)>,
+    /// The re-binding assignments ([`rebinds`]) likewise.
+    rebinds_at: Vec<(u32, u32, u32)>,
+    /// The assignments as (function, name, index), sorted.
+    assigns_named: Vec<(FuncIdx, u32, u32)>,
 }
 
 /// Numbers grouped by function: the group of function `f` is
@@ -424,11 +438,98 @@ impl Grouped {
 impl ByFunc {
     fn new(facts: &FileFacts) -> ByFunc {
         let n = facts.functions.len();
-        ByFunc {
-            children: Grouped::new(n, facts.functions.iter().map(|f| f.parent.get())),
-            refs: Grouped::new(n, facts.refs.iter().map(|r| Some(r.func))),
-            assigns: Grouped::new(n, facts.assigns.iter().map(|a| Some(a.func))),
+        let children = Grouped::new(n, facts.functions.iter().map(|f| f.parent.get()));
+        let refs = Grouped::new(n, facts.refs.iter().map(|r| Some(r.func)));
+        let assigns = Grouped::new(n, facts.assigns.iter().map(|a| Some(a.func)));
+        // Preorder from each function without a parent (then any other, unvisited).
+        let mut order: Vec<FuncIdx> = Vec::with_capacity(n);
+        let mut pos = vec![u32::MAX; n];
+        let mut end = vec![0u32; n];
+        let mut stack: Vec<(FuncIdx, bool)> = Vec::new();
+        let roots =
+            (0..n as FuncIdx).filter(|&f| facts.functions[f as usize].parent.get().is_none());
+        for root in roots.chain(0..n as FuncIdx) {
+            if pos[root as usize] != u32::MAX {
+                continue;
+            }
+            stack.push((root, false));
+            while let Some((f, done)) = stack.pop() {
+                if done {
+                    end[f as usize] = order.len() as u32;
+                    continue;
+                }
+                if pos[f as usize] != u32::MAX {
+                    continue;
+                }
+                pos[f as usize] = order.len() as u32;
+                order.push(f);
+                stack.push((f, true));
+                for &c in children.of(f).iter().rev() {
+                    stack.push((c, false));
+                }
+            }
         }
+        let mut uses_before = vec![0u32; n + 1];
+        for (p, &f) in order.iter().enumerate() {
+            let rebinding = (assigns.of(f).iter())
+                .filter(|&&i| rebinds(&facts.assigns[i as usize].kind))
+                .count();
+            uses_before[p + 1] = uses_before[p] + (1 + refs.of(f).len() + rebinding) as u32;
+        }
+        let mut refs_at: Vec<(u32, u32, u32)> = (facts.refs.iter().enumerate())
+            .map(|(i, r)| (r.name.number(), pos[r.func as usize], i as u32))
+            .collect();
+        refs_at.sort_unstable();
+        let mut rebinds_at: Vec<(u32, u32, u32)> = (facts.assigns.iter().enumerate())
+            .filter(|(_, a)| rebinds(&a.kind))
+            .map(|(i, a)| (a.var.number(), pos[a.func as usize], i as u32))
+            .collect();
+        rebinds_at.sort_unstable();
+        let mut assigns_named: Vec<(FuncIdx, u32, u32)> = (facts.assigns.iter().enumerate())
+            .map(|(i, a)| (a.func, a.var.number(), i as u32))
+            .collect();
+        assigns_named.sort_unstable();
+        ByFunc {
+            children,
+            refs,
+            assigns,
+            order,
+            pos,
+            end,
+            uses_before,
+            refs_at,
+            rebinds_at,
+            assigns_named,
+        }
+    }
+
+    /// The positions of `order` that the subtree of `root` holds.
+    fn span_of(&self, root: FuncIdx) -> (u32, u32) {
+        (self.pos[root as usize], self.end[root as usize])
+    }
+
+    /// How many functions, references and re-bindings the subtree at `(lo, hi)` holds.
+    fn size_of(&self, (lo, hi): (u32, u32)) -> usize {
+        (self.uses_before[hi as usize] - self.uses_before[lo as usize]) as usize
+    }
+
+    /// The indices of the items of `at` of `name` in the subtree at `(lo, hi)`, in the
+    /// order of the facts.
+    fn named_in(at: &[(u32, u32, u32)], name: Name, (lo, hi): (u32, u32)) -> Vec<u32> {
+        let n = name.number();
+        let from = at.partition_point(|x| (x.0, x.1) < (n, lo));
+        let to = at.partition_point(|x| (x.0, x.1) < (n, hi));
+        let mut out: Vec<u32> = at[from..to].iter().map(|x| x.2).collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// The indices of the assignments of `name` in `func` itself, in the order of the facts.
+    fn assigns_of(&self, func: FuncIdx, name: Name) -> &[(FuncIdx, u32, u32)] {
+        let n = name.number();
+        let from = (self.assigns_named).partition_point(|x| (x.0, x.1) < (func, n));
+        let to = (self.assigns_named).partition_point(|x| (x.0, x.1) <= (func, n));
+        &self.assigns_named[from..to]
     }
 
     /// Functions inside `root` (itself included).
@@ -472,19 +573,34 @@ struct Group {
 fn boxed_in(facts: &FileFacts, by: &ByFunc, parent: FuncIdx, closure: FuncIdx) -> Vec<Boxed> {
     let pdef = &facts.functions[parent as usize];
     let cdef = &facts.functions[closure as usize];
-    let inside = by.subtree(closure);
-    let inside_refs: Vec<&VarRef> = ByFunc::gather(&by.refs, &inside)
-        .into_iter()
-        .map(|i| &facts.refs[i as usize])
-        .collect();
-    let inside_rebinds: Vec<&Assign> = ByFunc::gather(&by.assigns, &inside)
-        .into_iter()
-        .map(|i| &facts.assigns[i as usize])
-        .filter(|a| rebinds(&a.kind))
-        .collect();
-    let mut names: Vec<Name> = (inside_refs.iter().map(|r| r.name))
-        .chain(inside_rebinds.iter().map(|a| a.var))
-        .collect();
+    let inside = by.span_of(closure);
+    let own_assigns = by.assigns.of(parent);
+    // A boxed variable is both used inside the closure and a local of `parent`: the names
+    // are taken from whichever of the two is smaller (the code inside a closure nested
+    // deep in others is most of the file, so are the locals of a function of many
+    // closures), each then looked up in the other.
+    let mut names: Vec<Name> = if by.size_of(inside) <= pdef.params.len() + own_assigns.len() + 1 {
+        let funcs = &by.order[inside.0 as usize..inside.1 as usize];
+        (funcs.iter())
+            .flat_map(|&f| by.refs.of(f).iter().map(|&i| facts.refs[i as usize].name))
+            .chain(funcs.iter().flat_map(|&f| {
+                (by.assigns.of(f).iter())
+                    .map(|&i| &facts.assigns[i as usize])
+                    .filter(|a| rebinds(&a.kind))
+                    .map(|a| a.var)
+            }))
+            .collect()
+    } else {
+        (pdef.params.iter().filter_map(|p| p.name))
+            .chain(match &pdef.kind {
+                FunctionKind::Functor {
+                    self_name: Some(s), ..
+                } => Some(*s),
+                _ => None,
+            })
+            .chain(own_assigns.iter().map(|&i| facts.assigns[i as usize].var))
+            .collect()
+    };
     names.sort();
     names.dedup();
     let mut out = Vec::new();
@@ -499,12 +615,18 @@ fn boxed_in(facts: &FileFacts, by: &ByFunc, parent: FuncIdx, closure: FuncIdx) -
         }
         let is_param = pdef.param_index_of(name).is_some()
             || matches!(&pdef.kind, FunctionKind::Functor { self_name: Some(s), .. } if *s == name);
-        let outer: Vec<&Assign> = (by.assigns.of(parent).iter())
-            .map(|&i| &facts.assigns[i as usize])
-            .filter(|a| a.var == name)
+        let outer: Vec<&Assign> = (by.assigns_of(parent, name).iter())
+            .map(|x| &facts.assigns[x.2 as usize])
             .collect();
         if !is_param && outer.is_empty() {
             continue; // not a local of the enclosing function
+        }
+        let inner_refs = ByFunc::named_in(&by.refs_at, name, inside);
+        let inner: Vec<&Assign> = (ByFunc::named_in(&by.rebinds_at, name, inside).into_iter())
+            .map(|i| &facts.assigns[i as usize])
+            .collect();
+        if inner_refs.is_empty() && inner.is_empty() {
+            continue; // not used inside the closure
         }
         // `let x = x` around the closure makes a fresh variable.
         if outer
@@ -517,7 +639,6 @@ fn boxed_in(facts: &FileFacts, by: &ByFunc, parent: FuncIdx, closure: FuncIdx) -
         if !is_param && outer_rebinds.is_empty() {
             continue; // only loop variables or let bindings: fresh each time
         }
-        let inner: Vec<_> = inside_rebinds.iter().filter(|a| a.var == name).collect();
         let mut events: Vec<Event> = Vec::new();
         if is_param {
             events.push(Event {
@@ -534,9 +655,7 @@ fn boxed_in(facts: &FileFacts, by: &ByFunc, parent: FuncIdx, closure: FuncIdx) -
             in_closure: true,
         }));
         events.sort_by_key(|e| e.span.start);
-        let capture_at = (inside_refs.iter())
-            .find(|r| r.name == name)
-            .map_or(cdef.span, |r| r.span);
+        let capture_at = (inner_refs.first()).map_or(cdef.span, |&i| facts.refs[i as usize].span);
         let primary = if events.len() >= 2 {
             // Assigned more than once (or inside the closure): the first re-binding.
             events[1].span

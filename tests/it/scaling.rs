@@ -139,6 +139,33 @@ fn functions_around_a_place_by_start_are_those_that_contain_it() {
     }
 }
 
+/// 12,000 calls of one name of 12,000 methods (`g(x::Val{i})`), none of which an argument can
+/// refuse: each call looked up the name's methods again and at every method's parameters
+/// (fuzz --scale: check exponent 2.35, the language server's 1.9).
+#[test]
+fn calls_of_one_name_of_many_methods() {
+    let a = check_with_fixes("many-calls-one-name", 12_000);
+    assert_eq!(count(&a, "index-assignment"), 1);
+}
+
+/// 32,000 inner functions each nested in the one before: the boxed-variable rule gathered
+/// the references and assignments of all the code inside each closure to find the
+/// variables it captures (fuzz --scale: check exponent 1.83).
+#[test]
+fn inner_functions_nested_deep() {
+    let a = check_with_fixes("nested-function", 32_000);
+    assert_eq!(count(&a, "index-assignment"), 1);
+}
+
+/// 32,000 do-blocks each nested in the one before, each calling `foreach`: each call looked
+/// for a local `foreach` through every function around it (fuzz --scale: check exponent
+/// 1.73, lsp-edit 1.96).
+#[test]
+fn do_blocks_nested_deep() {
+    let a = check_with_fixes("nested-do", 32_000);
+    assert_eq!(count(&a, "index-assignment"), 1);
+}
+
 /// `adlint graph` of 2,000 entries, each reaching a function with a finding.
 #[test]
 fn graph_of_many_entries() {
