@@ -7,6 +7,7 @@ use crate::analysis::Analysis;
 use crate::diagnostic::{Confirmation, ConfirmationStatus, Diagnostic};
 use crate::facts::FunctionKind;
 use crate::index::FuncRef;
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -688,22 +689,25 @@ pub fn report(
                     display(&first.path),
                     first.line
                 )?;
-                // The same failure met again (a loop) is said once, with its count.
-                let mut seen: Vec<(String, PathBuf, u32, usize)> = Vec::new();
+                // The same failure met again (a loop) is said once, with its count, where
+                // it was first met: each failure's place in `seen` is looked up (searching
+                // `seen` for each was quadratic in a run of many failing sites).
+                let mut seen: Vec<(&str, &Path, u32, usize)> = Vec::new();
+                let mut place: HashMap<(&str, &Path, u32), usize> = HashMap::new();
                 for s in all.iter().skip(1) {
-                    let m = s.message.lines().next().unwrap_or("").to_string();
+                    let m = s.message.lines().next().unwrap_or("");
                     let same_as_first = m == message.lines().next().unwrap_or("")
                         && s.path == first.path
                         && s.line == first.line;
                     if same_as_first {
                         continue;
                     }
-                    match seen
-                        .iter_mut()
-                        .find(|(sm, sp, sl, _)| *sm == m && *sp == s.path && *sl == s.line)
-                    {
-                        Some(entry) => entry.3 += 1,
-                        None => seen.push((m, s.path.clone(), s.line, 1)),
+                    match place.entry((m, s.path.as_path(), s.line)) {
+                        Entry::Occupied(i) => seen[*i.get()].3 += 1,
+                        Entry::Vacant(v) => {
+                            v.insert(seen.len());
+                            seen.push((m, s.path.as_path(), s.line, 1));
+                        }
                     }
                 }
                 for (m, path, line, count) in seen {
@@ -712,7 +716,7 @@ pub fn report(
                     } else {
                         String::new()
                     };
-                    writeln!(out, "  also fails: {m} at {}:{line}{times}", display(&path))?;
+                    writeln!(out, "  also fails: {m} at {}:{line}{times}", display(path))?;
                 }
             }
             Outcome::NotRun(n) => {

@@ -332,3 +332,38 @@ fn confirming_many_findings_on_one_line() {
         .count();
     assert_eq!(confirmed, 4000);
 }
+
+/// `adlint confirm FILE` of one function with 40,000 failing writes, each on its own line:
+/// the report looked for each failing site among those it had said already (fuzz --scale:
+/// confirm-file exponent 1.5 to 1.7 for many findings, loops, `try`s, macros or CRLF
+/// lines). Not timed here: each site is said once, in the order the reverse pass met them
+/// (the last write first).
+#[test]
+fn confirming_a_file_of_many_failing_sites() {
+    let files = shape("many-findings", 40_000);
+    let out = within_guard("confirm FILE", move || {
+        let a = adlint::fix::analyze(workspace(&files), &Options::default());
+        let main = Path::new("/scaling").join(&files[0].0);
+        let program = adlint::refad::confirm::program_files(&a, Some(&main));
+        let options = adlint::refad::Options {
+            budget: adlint::refad::Budget {
+                max_millis: 600_000,
+                ..Default::default()
+            },
+            ..adlint::refad::confirm::options_for(&a)
+        };
+        let run = adlint::refad::run_program(&program.files, &options);
+        let mut out = Vec::new();
+        adlint::refad::confirm::report(&a, &program, &run, &main, None, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    });
+    let also: Vec<&str> = out.lines().filter(|l| l.contains("also fails")).collect();
+    assert_eq!(
+        also.len(),
+        39_999,
+        "{}",
+        out.lines().take(8).collect::<Vec<_>>().join("\n")
+    );
+    assert!(also[0].ends_with(":40001"), "{}", also[0]);
+    assert!(also[39_998].ends_with(":3"), "{}", also[39_998]);
+}
