@@ -367,3 +367,25 @@ fn confirming_a_file_of_many_failing_sites() {
     assert!(also[0].ends_with(":40001"), "{}", also[0]);
     assert!(also[39_998].ends_with(":3"), "{}", also[39_998]);
 }
+
+/// The default output of 4,000 findings on one line of 72 KB: each printed the whole line
+/// (fuzz --scale: render exponent 2.0, 37 MB of output for 1,000 findings, 147 MB for
+/// 2,000). A label on a long line is now shown around it: the output is counted, not
+/// timed, at a few kilobytes a finding.
+#[test]
+fn findings_on_a_long_line_print_a_part_of_it() {
+    let a = check_with_fixes("many-findings-one-line", 4000);
+    assert_eq!(count(&a, "index-assignment"), 4000);
+    let out = within_guard("render", move || {
+        let mut out = Vec::new();
+        adlint::render::write(adlint::render::Format::Full, &a, &mut out, false).unwrap();
+        String::from_utf8(out).unwrap()
+    });
+    assert!(out.len() < 4000 * 4000, "{} bytes", out.len());
+    let shown = out.matches("is on a line of").count();
+    assert_eq!(shown, 4000);
+    let last = out.rfind("is on a line of").unwrap();
+    let excerpt = out[last..].lines().nth(1).unwrap();
+    assert!(excerpt.contains("│       … = 1; x[1] = α; "), "{excerpt}");
+    assert!(excerpt.chars().count() < 100, "{excerpt}");
+}
