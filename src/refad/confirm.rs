@@ -7,6 +7,7 @@ use crate::analysis::Analysis;
 use crate::diagnostic::{Confirmation, ConfirmationStatus, Diagnostic};
 use crate::facts::FunctionKind;
 use crate::index::FuncRef;
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -363,17 +364,86 @@ pub fn confirm_diagnostics(analysis: &mut Analysis) -> ProgramRun {
 struct RunIndex<'a> {
     /// The runs of each entry point (path, line), in order.
     by_place: HashMap<(&'a Path, u32), Vec<&'a EntryRun>>,
-    /// Every failing site of every run, by file: (start byte, run, place in its run's
-    /// sites), sorted.
-    failures: HashMap<&'a Path, Vec<(usize, usize, usize)>>,
+    /// Every failing site of every run, by file.
+    failures: HashMap<&'a Path, FileSites>,
     /// The display name of each file, by path (the first file of a path).
     names: HashMap<&'a Path, &'a str>,
 }
 
+/// The failing sites in one file, sorted by start, with where each one's first line ends
+/// and a tree of the largest such end over ranges of them: the sites that reach over a
+/// place from before it are found by descending the tree, not by walking every site that
+/// starts earlier on the line (a line of many failing sites was cubic to confirm).
+#[derive(Default)]
+struct FileSites {
+    /// (start byte, run, place in its run's sites), sorted.
+    sites: Vec<(usize, usize, usize)>,
+    /// [`first_line_end`] of each site of `sites`.
+    reach: Vec<usize>,
+    /// The largest `reach` of each node of a complete binary tree over `sites` (leaves
+    /// from `tree.len() / 2` on; empty leaves 0).
+    tree: Vec<usize>,
+}
+
+impl FileSites {
+    fn build(&mut self) {
+        let leaves = self.reach.len().next_power_of_two();
+        self.tree = vec![0; 2 * leaves];
+        self.tree[leaves..leaves + self.reach.len()].copy_from_slice(&self.reach);
+        for node in (1..leaves).rev() {
+            self.tree[node] = self.tree[2 * node].max(self.tree[2 * node + 1]);
+        }
+    }
+
+    /// Pushes onto `out` the index of every site of `sites[from..to]` whose first line
+    /// reaches past `at`.
+    fn reaching_past(&self, from: usize, to: usize, at: usize, out: &mut Vec<usize>) {
+        if from < to {
+            self.descend(1, 0, self.tree.len() / 2, from, to, at, out);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn descend(
+        &self,
+        node: usize,
+        lo: usize,
+        hi: usize,
+        from: usize,
+        to: usize,
+        at: usize,
+        out: &mut Vec<usize>,
+    ) {
+        if hi <= from || to <= lo || self.tree[node] <= at {
+            return;
+        }
+        if hi - lo == 1 {
+            out.push(lo);
+            return;
+        }
+        let mid = (lo + hi) / 2;
+        self.descend(2 * node, lo, mid, from, to, at, out);
+        self.descend(2 * node + 1, mid, hi, from, to, at, out);
+    }
+}
+
 impl<'a> RunIndex<'a> {
     fn new(analysis: &'a Analysis, run: &'a ProgramRun) -> Self {
+        let mut names = HashMap::new();
+        // The text of each file (the first of a path) and where its `\n`s are.
+        let mut texts: HashMap<&Path, (&str, Vec<usize>)> = HashMap::new();
+        for f in &analysis.workspace.files {
+            names.entry(f.path.as_path()).or_insert(f.display.as_str());
+            texts.entry(f.path.as_path()).or_insert_with(|| {
+                let newlines = (f.text.bytes().enumerate())
+                    .filter(|&(_, b)| b == b'\n')
+                    .map(|(i, _)| i)
+                    .collect();
+                (f.text.as_str(), newlines)
+            });
+        }
         let mut by_place: HashMap<(&Path, u32), Vec<&EntryRun>> = HashMap::new();
-        let mut failures: HashMap<&Path, Vec<(usize, usize, usize)>> = HashMap::new();
+        let mut failures: HashMap<&Path, Vec<(usize, usize, usize, usize)>> = HashMap::new();
         for (i, r) in run.entries.iter().enumerate() {
             by_place
                 .entry((r.path.as_path(), r.line))
@@ -381,21 +451,27 @@ impl<'a> RunIndex<'a> {
                 .push(r);
             if let Outcome::Failed { all, .. } = &r.outcome {
                 for (k, site) in all.iter().enumerate() {
-                    (failures.entry(site.path.as_path()).or_default()).push((
-                        site.start_byte,
-                        i,
-                        k,
-                    ));
+                    let path = site.path.as_path();
+                    let reach = match texts.get(path) {
+                        Some((text, newlines)) => first_line_end(site, text, newlines),
+                        None => first_line_end(site, "", &[]),
+                    };
+                    (failures.entry(path).or_default()).push((site.start_byte, i, k, reach));
                 }
             }
         }
-        for sites in failures.values_mut() {
-            sites.sort_unstable();
-        }
-        let mut names = HashMap::new();
-        for f in &analysis.workspace.files {
-            names.entry(f.path.as_path()).or_insert(f.display.as_str());
-        }
+        let failures = (failures.into_iter())
+            .map(|(path, mut found)| {
+                found.sort_unstable();
+                let mut sites = FileSites {
+                    sites: found.iter().map(|&(s, i, k, _)| (s, i, k)).collect(),
+                    reach: found.iter().map(|&(.., reach)| reach).collect(),
+                    tree: vec![],
+                };
+                sites.build();
+                (path, sites)
+            })
+            .collect();
         RunIndex {
             by_place,
             failures,
@@ -440,18 +516,27 @@ fn confirmation_for(
         line -= 1;
     }
     let from = lines.line_start(line).min(start);
-    let sites = (index.failures.get(site_file.path.as_path())).map_or(&[][..], |v| v.as_slice());
+    let empty = FileSites::default();
+    let found = index
+        .failures
+        .get(site_file.path.as_path())
+        .unwrap_or(&empty);
+    let sites = &found.sites;
     let first = sites.partition_point(|s| s.0 < from);
+    let inside = sites.partition_point(|s| s.0 < start);
+    let past = sites.partition_point(|s| s.0 < end.max(start + 1));
+    // Those that start earlier on the line and reach over the finding's start, then those
+    // that start inside it.
+    let mut candidates = vec![];
+    found.reaching_past(first, inside, start, &mut candidates);
+    candidates.extend(inside..past);
     // The run met first in the order the search goes (its own entry point's runs, then the
     // others, each in order), and its first such site.
-    let hit = (sites[first..].iter())
-        .take_while(|s| s.0 < end.max(start + 1))
-        .filter_map(|&(_, i, k)| {
+    let hit = (candidates.into_iter())
+        .filter_map(|j| {
+            let (site_start, i, k) = sites[j];
             let r = &run.entries[i];
-            let Outcome::Failed { all, .. } = &r.outcome else {
-                return None;
-            };
-            site_is(&all[k], d, &site_file.text).then_some((!own(r), i, k))
+            site_is(site_start, found.reach[j], d).then_some((!own(r), i, k))
         })
         .min();
     if let Some((_, i, k)) = hit {
@@ -504,19 +589,25 @@ fn confirmation_for(
     })
 }
 
-/// Whether the failing site `s` is the construct the finding `d` points at: the failure
+/// Whether the failing site that starts at `site_start` and whose first line ends at
+/// `reach` ([`first_line_end`]) is the construct the finding `d` points at: the failure
 /// starts inside the finding's span, or the finding starts on the first line of the failing
 /// construct. A failure that spans many lines (a `Threads.@threads` loop) confirms the
 /// finding on its first line, not every finding inside its body.
-fn site_is(s: &super::SiteRef, d: &Diagnostic, text: &str) -> bool {
+fn site_is(site_start: usize, reach: usize, d: &Diagnostic) -> bool {
     let (start, end) = (d.location.span.start as usize, d.location.span.end as usize);
-    if (start..end.max(start + 1)).contains(&s.start_byte) {
-        return true;
-    }
-    let first_line_end = (text.get(s.start_byte..))
-        .and_then(|rest| rest.find('\n'))
-        .map_or(s.end_byte, |i| s.start_byte + i);
-    (s.start_byte..first_line_end.min(s.end_byte).max(s.start_byte + 1)).contains(&start)
+    (start..end.max(start + 1)).contains(&site_start) || (site_start..reach).contains(&start)
+}
+
+/// Where the first line of the failing site `s` in `text` ends (lines ended by `\n` only,
+/// `newlines` the places of `text`'s), within the site and past its start.
+fn first_line_end(s: &SiteRef, text: &str, newlines: &[usize]) -> usize {
+    let line_end = match text.is_char_boundary(s.start_byte) {
+        true => (newlines.get(newlines.partition_point(|&n| n < s.start_byte)))
+            .map_or(s.end_byte, |&n| n),
+        false => s.end_byte,
+    };
+    line_end.min(s.end_byte).max(s.start_byte + 1)
 }
 
 /// How a driver call's arguments came about, for a message.
@@ -598,22 +689,25 @@ pub fn report(
                     display(&first.path),
                     first.line
                 )?;
-                // The same failure met again (a loop) is said once, with its count.
-                let mut seen: Vec<(String, PathBuf, u32, usize)> = Vec::new();
+                // The same failure met again (a loop) is said once, with its count, where
+                // it was first met: each failure's place in `seen` is looked up (searching
+                // `seen` for each was quadratic in a run of many failing sites).
+                let mut seen: Vec<(&str, &Path, u32, usize)> = Vec::new();
+                let mut place: HashMap<(&str, &Path, u32), usize> = HashMap::new();
                 for s in all.iter().skip(1) {
-                    let m = s.message.lines().next().unwrap_or("").to_string();
+                    let m = s.message.lines().next().unwrap_or("");
                     let same_as_first = m == message.lines().next().unwrap_or("")
                         && s.path == first.path
                         && s.line == first.line;
                     if same_as_first {
                         continue;
                     }
-                    match seen
-                        .iter_mut()
-                        .find(|(sm, sp, sl, _)| *sm == m && *sp == s.path && *sl == s.line)
-                    {
-                        Some(entry) => entry.3 += 1,
-                        None => seen.push((m, s.path.clone(), s.line, 1)),
+                    match place.entry((m, s.path.as_path(), s.line)) {
+                        Entry::Occupied(i) => seen[*i.get()].3 += 1,
+                        Entry::Vacant(v) => {
+                            v.insert(seen.len());
+                            seen.push((m, s.path.as_path(), s.line, 1));
+                        }
                     }
                 }
                 for (m, path, line, count) in seen {
@@ -622,7 +716,7 @@ pub fn report(
                     } else {
                         String::new()
                     };
-                    writeln!(out, "  also fails: {m} at {}:{line}{times}", display(&path))?;
+                    writeln!(out, "  also fails: {m} at {}:{line}{times}", display(path))?;
                 }
             }
             Outcome::NotRun(n) => {

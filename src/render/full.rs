@@ -28,6 +28,11 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::
     // ariadne takes char offsets: with byte offsets it reads a block's first label (in a
     // file other than the site's) as chars, and panicked inside a multi-byte name.
     let mut chars = CharOffsets::new(analysis);
+    let long_lines = LongLines {
+        analysis,
+        names: &names,
+        texts: &texts,
+    };
     for d in &analysis.diagnostics {
         let path = SourceId::primary(&names[d.location.file as usize]);
         // Other labels in the site's file name their own location in their block's header
@@ -46,6 +51,10 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::
             Severity::Warning => Color::Yellow,
             Severity::Info => Color::Cyan,
         };
+        // Labels on a long line are drawn as a note around them ([`LongLines`]): ariadne
+        // prints the whole line of each label, and a line of many findings printed once
+        // per finding made the output grow with the square of the line.
+        let mut long = vec![];
         let site = chars.range(d.location.file, d.location.span);
         let mut report = Report::build(kind, (path.clone(), site.clone()))
             .with_config(
@@ -54,13 +63,18 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::
                     .with_color(color),
             )
             .with_code(d.rule)
-            .with_message(v(&d.message))
-            .with_label(
-                Label::new((path.clone(), site))
-                    .with_message(v(&short_label(d)))
-                    .with_color(site_color)
-                    .with_order(0),
-            );
+            .with_message(v(&d.message));
+        match long_lines.around(d.location, &short_label(d)) {
+            Some(note) => long.push(note),
+            None => {
+                report = report.with_label(
+                    Label::new((path.clone(), site))
+                        .with_message(v(&short_label(d)))
+                        .with_color(site_color)
+                        .with_order(0),
+                )
+            }
+        }
         let last = d.chain.len().saturating_sub(1);
         // A long chain shows its ends: each label is drawn against every other on its
         // line, and 400 steps on one line took minutes to draw (JSON lists them all).
@@ -81,6 +95,10 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::
                 let possible = if step.possible { " (possibly)" } else { "" };
                 format!("step {i}: calls {}{possible}", step.function)
             };
+            if let Some(note) = long_lines.around(step.location, &msg) {
+                long.push(note);
+                continue;
+            }
             report = report.with_label(
                 Label::new((
                     step_path,
@@ -92,6 +110,10 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::
             );
         }
         for r in &d.related {
+            if let Some(note) = long_lines.around(r.location, &r.message) {
+                long.push(note);
+                continue;
+            }
             let rp = id_of(r.location.file);
             report = report.with_label(
                 Label::new((rp, chars.range(r.location.file, r.location.span)))
@@ -99,6 +121,9 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::
                     .with_color(Color::Magenta)
                     .with_order(100),
             );
+        }
+        for note in long {
+            report = report.with_note(note);
         }
         if let Some(help) = &d.help {
             report = report.with_help(v(help));
@@ -408,4 +433,71 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
         i -= 1;
     }
     i
+}
+
+/// A line longer than this (in bytes) is shown around a label, not whole.
+const LONG_LINE: usize = 1000;
+
+/// Characters of a long line shown on either side of a label, and of a long label.
+const AROUND: usize = 40;
+
+/// Labels on long lines, drawn as a note with the part of the line around them.
+struct LongLines<'a> {
+    analysis: &'a Analysis,
+    /// Files' names and texts as shown (control characters made visible).
+    names: &'a [String],
+    texts: &'a std::collections::HashMap<&'a str, std::borrow::Cow<'a, str>>,
+}
+
+impl LongLines<'_> {
+    /// For a label at `at` on a line longer than [`LONG_LINE`]: its place, `message`, and
+    /// the line from [`AROUND`] characters before it to as many after it (a long label
+    /// shown in its first [`AROUND`] characters), with the label underlined.
+    fn around(&self, at: crate::diagnostic::Location, message: &str) -> Option<String> {
+        let name = &self.names[at.file as usize];
+        let text = self.texts.get(name.as_str())?.as_ref();
+        let lines = &self.analysis.facts[at.file as usize].line_index;
+        let start = floor_char_boundary(text, (at.span.start as usize).min(text.len()));
+        let line = lines.line_of(start);
+        let from = lines.line_start(line).min(text.len());
+        let to = match line + 1 < lines.line_count() {
+            true => lines.line_start(line + 1).min(text.len()),
+            false => text.len(),
+        };
+        let to = from + text[from..to].trim_end_matches(['\n', '\r']).len();
+        if to - from <= LONG_LINE {
+            return None;
+        }
+        let end = floor_char_boundary(text, (at.span.end as usize).clamp(start, to));
+        let before = step_back(text, start, from, AROUND);
+        let shown_end = step_on(text, start, end, AROUND);
+        let after = step_on(text, shown_end, to, AROUND);
+        let flat = |s: &str| s.replace('\t', " ");
+        let lead = if before > from { "…" } else { "" };
+        let excerpt = format!(
+            "{lead}{}{}",
+            flat(&text[before..after]),
+            if after < to { "…" } else { "" }
+        );
+        let pad = lead.chars().count() + text[before..start].chars().count();
+        let width = text[start..shown_end].chars().count().max(1);
+        let (l, c) = self.analysis.line_col(at.file, start as u32);
+        Some(format!(
+            "{name}:{l}:{c} ({}) is on a line of {} bytes, shown around it:\n{excerpt}\n{}{}",
+            super::visible(message),
+            to - from,
+            " ".repeat(pad),
+            "^".repeat(width)
+        ))
+    }
+}
+
+/// The byte `count` characters before `at` in `s`, not before `floor`.
+fn step_back(s: &str, at: usize, floor: usize, count: usize) -> usize {
+    (s[floor..at].char_indices().rev().take(count).last()).map_or(at, |(i, _)| floor + i)
+}
+
+/// The byte `count` characters after `at` in `s`, not past `ceiling`.
+fn step_on(s: &str, at: usize, ceiling: usize, count: usize) -> usize {
+    (s[at..ceiling].char_indices().nth(count)).map_or(ceiling, |(i, _)| at + i)
 }
