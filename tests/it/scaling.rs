@@ -166,6 +166,16 @@ fn do_blocks_nested_deep() {
     assert_eq!(count(&a, "index-assignment"), 1);
 }
 
+/// 8,000 `try` blocks each nested in the one before: each asked tree-sitter for its parent
+/// (to point `y = try ... end` at the assignment), which searches down from the root
+/// (fuzz --scale: check exponent 1.69, lsp-edit 2.04; 6.8 s at this size in a release
+/// build).
+#[test]
+fn try_blocks_nested_deep() {
+    let a = check_with_fixes("nested-try", 8_000);
+    assert_eq!(count(&a, "try-catch"), 8_000);
+}
+
 /// `adlint graph` of 2,000 entries, each reaching a function with a finding.
 #[test]
 fn graph_of_many_entries() {

@@ -118,7 +118,9 @@ impl Extractor<'_> {
         }
     }
 
-    pub(super) fn record_try(&mut self, node: Node, func: FuncIdx) {
+    /// `parent` is `node`'s parent, from the capture (tree-sitter's `Node::parent` searches
+    /// down from the root: asked at each of thousands of nested `try`s, quadratic).
+    pub(super) fn record_try(&mut self, node: Node, parent: Option<Node>, func: FuncIdx) {
         let kids = syntax::named_children(node);
         let has_catch = kids.iter().any(|c| c.kind_str() == "catch_clause");
         let has_finally = kids.iter().any(|c| c.kind_str() == "finally_clause");
@@ -149,8 +151,7 @@ impl Extractor<'_> {
                 (cond.kind_str() == "identifier").then(|| self.name(cond))
             });
         // `y = try ... end`: the finding points at the assignment.
-        let span = node
-            .parent()
+        let span = parent
             .filter(|p| p.kind_str() == "assignment" && p.child(0) != Some(node))
             .map(Span::of)
             .unwrap_or(Span::of(node));

@@ -330,7 +330,7 @@ impl<'s> Extractor<'s> {
                 Cap::Update => self.record_update(node, func, &scopes),
                 Cap::BindFor => self.record_loop_binding(node, func, &scopes),
                 Cap::BindLet => self.record_let_binding(node, func, &scopes),
-                Cap::Try => self.record_try(node, func),
+                Cap::Try => self.record_try(node, parent, func),
                 Cap::Ident => self.record_ref(node, parent, func),
                 Cap::Using | Cap::Import => self.record_import(node, cap == Cap::Using),
                 Cap::Export => self.record_export(node),
