@@ -59,6 +59,37 @@ fn check_with_fixes(name: &'static str, n: usize) -> Analysis {
     })
 }
 
+/// `adlint confirm FILE` of the first file of `files`, as its report says it, under the
+/// guard (the interpreter's own time budget raised out of the way).
+fn confirm_file(files: shapes::Files) -> String {
+    within_guard("confirm FILE", move || {
+        let a = adlint::fix::analyze(workspace(&files), &Options::default());
+        let main = Path::new("/scaling").join(&files[0].0);
+        let program = adlint::refad::confirm::program_files(&a, Some(&main));
+        let options = adlint::refad::Options {
+            budget: adlint::refad::Budget {
+                max_millis: 600_000,
+                ..Default::default()
+            },
+            ..adlint::refad::confirm::options_for(&a)
+        };
+        let run = adlint::refad::run_program(&program.files, &options);
+        let mut out = Vec::new();
+        adlint::refad::confirm::report(&a, &program, &run, &main, None, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    })
+}
+
+/// The findings `check --confirm` confirmed.
+fn confirmed(a: &Analysis) -> usize {
+    (a.diagnostics.iter())
+        .filter(|d| {
+            d.message
+                .ends_with("[confirmed by the reference interpreter]")
+        })
+        .count()
+}
+
 fn count(a: &Analysis, rule: &str) -> usize {
     a.diagnostics.iter().filter(|d| d.rule == rule).count()
 }
@@ -302,12 +333,7 @@ fn confirming_many_findings_with_their_own_entry_points() {
     });
     assert!(run.stopped.is_none(), "{:?}", run.stopped);
     assert_eq!(run.entries.len(), 3000);
-    let confirmed = (a.diagnostics.iter())
-        .filter(|d| {
-            d.message
-                .ends_with("[confirmed by the reference interpreter]")
-        })
-        .count();
+    let confirmed = confirmed(&a);
     assert_eq!(confirmed, 3000);
 }
 
@@ -317,23 +343,7 @@ fn confirming_many_findings_with_their_own_entry_points() {
 /// confirm-file exponent 1.8). Not timed here either: every entry point is reported as run.
 #[test]
 fn confirming_a_file_of_many_entry_calls() {
-    let files = shape("many-entries", 6000);
-    let out = within_guard("confirm FILE", move || {
-        let a = adlint::fix::analyze(workspace(&files), &Options::default());
-        let main = Path::new("/scaling").join(&files[0].0);
-        let program = adlint::refad::confirm::program_files(&a, Some(&main));
-        let options = adlint::refad::Options {
-            budget: adlint::refad::Budget {
-                max_millis: 600_000,
-                ..Default::default()
-            },
-            ..adlint::refad::confirm::options_for(&a)
-        };
-        let run = adlint::refad::run_program(&program.files, &options);
-        let mut out = Vec::new();
-        adlint::refad::confirm::report(&a, &program, &run, &main, None, &mut out).unwrap();
-        String::from_utf8(out).unwrap()
-    });
+    let out = confirm_file(shape("many-entries", 6000));
     let runs = out
         .lines()
         .filter(|l| l.contains(": Zygote.gradient: ") || l.contains(": gradient: "))
@@ -361,12 +371,7 @@ fn confirming_many_findings_on_one_line() {
         (a, run)
     });
     assert_eq!(run.entries.len(), 1);
-    let confirmed = (a.diagnostics.iter())
-        .filter(|d| {
-            d.message
-                .ends_with("[confirmed by the reference interpreter]")
-        })
-        .count();
+    let confirmed = confirmed(&a);
     assert_eq!(confirmed, 4000);
 }
 
@@ -377,23 +382,7 @@ fn confirming_many_findings_on_one_line() {
 /// (the last write first).
 #[test]
 fn confirming_a_file_of_many_failing_sites() {
-    let files = shape("many-findings", 40_000);
-    let out = within_guard("confirm FILE", move || {
-        let a = adlint::fix::analyze(workspace(&files), &Options::default());
-        let main = Path::new("/scaling").join(&files[0].0);
-        let program = adlint::refad::confirm::program_files(&a, Some(&main));
-        let options = adlint::refad::Options {
-            budget: adlint::refad::Budget {
-                max_millis: 600_000,
-                ..Default::default()
-            },
-            ..adlint::refad::confirm::options_for(&a)
-        };
-        let run = adlint::refad::run_program(&program.files, &options);
-        let mut out = Vec::new();
-        adlint::refad::confirm::report(&a, &program, &run, &main, None, &mut out).unwrap();
-        String::from_utf8(out).unwrap()
-    });
+    let out = confirm_file(shape("many-findings", 40_000));
     let also: Vec<&str> = out.lines().filter(|l| l.contains("also fails")).collect();
     assert_eq!(
         also.len(),
