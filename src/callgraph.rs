@@ -1545,7 +1545,20 @@ impl<'a> Resolver<'a> {
     /// Look a name up in `func` and the functions around it (closures capture), ending
     /// with the file's top level (globals).
     fn lookup(&self, file: u32, func: FuncIdx, name: Name) -> Option<Binding<'a>> {
-        Some(match self.local(file, func, name)? {
+        self.lookup_first(file, func, name, usize::MAX)
+    }
+
+    /// [`Resolver::lookup`] keeping the first `most` assignments: a search whose step
+    /// budget would end before the rest gathered each of thousands of them at each use
+    /// (`y = identity(y)` repeated: quadratic).
+    fn lookup_first(
+        &self,
+        file: u32,
+        func: FuncIdx,
+        name: Name,
+        most: usize,
+    ) -> Option<Binding<'a>> {
+        Some(match self.local_first(file, func, name, most)? {
             Local::Param { func, index } => Binding::Param { func, index },
             Local::Assigned(assigns) => {
                 Binding::Values(assigns.into_iter().map(|a| &a.value).collect())
@@ -1558,6 +1571,11 @@ impl<'a> Resolver<'a> {
     /// binds the name even when adlint keeps nothing of its default (a literal, a
     /// function's result): no assignments, but never a function of that name outside.
     fn local(&self, file: u32, func: FuncIdx, name: Name) -> Option<Local<'a>> {
+        self.local_first(file, func, name, usize::MAX)
+    }
+
+    /// [`Resolver::local`] with at most `most` of the assignments.
+    fn local_first(&self, file: u32, func: FuncIdx, name: Name, most: usize) -> Option<Local<'a>> {
         let facts = self.facts(file);
         let assigns_of = |f: FuncIdx| {
             let by = &self.lookups(file).assigns_by;
@@ -1578,7 +1596,7 @@ impl<'a> Resolver<'a> {
         if let Some(i) = def.param_index_of(name) {
             return Some(Local::Param { func: f, index: i });
         }
-        Some(Local::Assigned(assigns_of(f).collect()))
+        Some(Local::Assigned(assigns_of(f).take(most).collect()))
     }
 
     fn inner_named(&self, file: u32, func: FuncIdx, name: Name) -> Vec<FuncRef> {
@@ -1660,7 +1678,10 @@ impl<'a> Resolver<'a> {
                 if !inner.is_empty() {
                     return inner.into_iter().map(|f| (f, false)).collect();
                 }
-                match self.lookup(file, func, *name) {
+                // Each value costs a step at least: those past the budget would find
+                // nothing, so they are not gathered.
+                let room = (Trail::BUDGET.saturating_sub(trail.steps) as usize).saturating_add(1);
+                match self.lookup_first(file, func, *name, room) {
                     Some(Binding::Values(values)) => values
                         .into_iter()
                         .flat_map(|v| self.function_values(file, func, v, depth + 1, trail))

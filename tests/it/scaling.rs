@@ -207,6 +207,15 @@ fn try_blocks_nested_deep() {
     assert_eq!(count(&a, "try-catch"), 8_000);
 }
 
+/// 20,000 rebindings `y = identity(y)` in one function: the argument of each call gathered
+/// every assignment of `y`, although the search's step budget visits a few hundred
+/// (fuzz --scale: check exponent about 2.0; 3.3 s at this size in a release build).
+#[test]
+fn a_variable_rebound_many_times() {
+    let a = check_with_fixes("rebinding", 20_000);
+    assert_eq!(count(&a, "index-assignment"), 1);
+}
+
 /// `adlint graph` of 2,000 entries, each reaching a function with a finding.
 #[test]
 fn graph_of_many_entries() {
