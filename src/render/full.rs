@@ -420,12 +420,32 @@ impl<'a> CharOffsets<'a> {
         starts.get(p.line as usize).copied().unwrap_or(0) + p.column as usize
     }
 
+    /// The characters a label covers: `span`, or its first line when it spans more than
+    /// [`MAX_LABEL_LINES`] (ariadne prints every line a label spans: each of 4,000 nested
+    /// `try` blocks printed the thousands of lines inside it).
     fn range(&mut self, file: u32, span: crate::span::Span) -> std::ops::Range<usize> {
+        let lines = &self.analysis.facts[file as usize].line_index;
+        let (first, last) = (
+            lines.line_of(span.start as usize),
+            lines.line_of(span.end as usize),
+        );
+        let end = match last.saturating_sub(first) > MAX_LABEL_LINES {
+            true => {
+                let text = &self.analysis.workspace.files[file as usize].text;
+                let next = lines.line_start(first + 1).min(text.len());
+                let line = &text[(span.start as usize).min(next)..next];
+                span.start as usize + line.trim_end_matches(['\n', '\r']).len()
+            }
+            false => span.end as usize,
+        };
         let start = self.at(file, span.start as usize);
-        let end = self.at(file, span.end as usize);
+        let end = self.at(file, end);
         start..end.max(start)
     }
 }
+
+/// Most lines a label of the full output spans; a longer one is shown on its first line.
+const MAX_LABEL_LINES: usize = 12;
 
 /// The largest char boundary of `s` at or before `i`.
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {

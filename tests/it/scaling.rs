@@ -424,3 +424,19 @@ fn findings_on_a_long_line_print_a_part_of_it() {
     assert!(excerpt.contains("│       … = 1; x[1] = α; "), "{excerpt}");
     assert!(excerpt.chars().count() < 100, "{excerpt}");
 }
+
+/// The default output of 2,000 `try` blocks each nested in the one before: each finding's
+/// label spanned the thousands of lines inside its block, and ariadne printed them all
+/// (fuzz --scale nested-try: render exponent 1.4, 27 MB for 4,000 levels). A label of
+/// more lines is shown on its first: counted, not timed.
+#[test]
+fn findings_on_long_blocks_print_their_first_line() {
+    let a = check_with_fixes("nested-try", 2000);
+    assert_eq!(count(&a, "try-catch"), 2000);
+    let out = within_guard("render", move || {
+        let mut out = Vec::new();
+        adlint::render::write(adlint::render::Format::Full, &a, &mut out, false).unwrap();
+        String::from_utf8(out).unwrap()
+    });
+    assert!(out.len() < 2000 * 3000, "{} bytes", out.len());
+}
