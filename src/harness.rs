@@ -202,7 +202,7 @@ const LSP_HANG: std::time::Duration = std::time::Duration::from_secs(30);
 /// dozen borrowed pieces of the session.
 async fn lsp_session(data: &[u8]) {
     use serde_json::{json, Value};
-    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    use tokio::io::{AsyncWriteExt, BufReader};
 
     let (client_io, server_io) = tokio::io::duplex(1 << 20);
     let (server_read, server_write) = tokio::io::split(server_io);
@@ -232,27 +232,7 @@ async fn lsp_session(data: &[u8]) {
     let listener = tokio::spawn(async move {
         let mut reader = BufReader::new(reader);
         let mut logs: Vec<String> = Vec::new();
-        loop {
-            let mut len = None;
-            loop {
-                let mut line = String::new();
-                match reader.read_line(&mut line).await {
-                    Ok(0) | Err(_) => return logs,
-                    Ok(_) => {}
-                }
-                let line = line.trim_end();
-                if line.is_empty() {
-                    break;
-                }
-                if let Some(v) = line.strip_prefix("Content-Length: ") {
-                    len = v.parse::<usize>().ok();
-                }
-            }
-            let Some(len) = len else { return logs };
-            let mut body = vec![0; len];
-            if reader.read_exact(&mut body).await.is_err() {
-                return logs;
-            }
+        while let Ok(Some(body)) = crate::lsp::read_message(&mut reader).await {
             let v: Value = serde_json::from_slice(&body).expect("the server sends JSON");
             if v.get("method").is_some() && v.get("id").is_some() {
                 let reply = json!({"jsonrpc": "2.0", "id": v["id"], "result": null});
@@ -262,6 +242,7 @@ async fn lsp_session(data: &[u8]) {
                 logs.push(v["params"]["message"].as_str().unwrap_or("").to_string());
             }
         }
+        logs
     });
 
     let uri = "file:///fuzz/src/main.jl";

@@ -283,7 +283,7 @@ fn lsp_group(files: &Files) {
 async fn lsp_session(root: &Path, files: &Files) {
     use serde_json::{json, Value};
     use std::sync::Arc;
-    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
 
     type Writer = Arc<tokio::sync::Mutex<tokio::io::WriteHalf<tokio::io::DuplexStream>>>;
     async fn send(w: &Writer, v: &Value) {
@@ -312,26 +312,7 @@ async fn lsp_session(root: &Path, files: &Files) {
     let answer = writer.clone();
     tokio::spawn(async move {
         let mut reader = tokio::io::BufReader::new(reader);
-        loop {
-            let mut len = None;
-            loop {
-                let mut line = String::new();
-                match reader.read_line(&mut line).await {
-                    Ok(0) | Err(_) => return,
-                    Ok(_) => {}
-                }
-                let line = line.trim_end();
-                if line.is_empty() {
-                    break;
-                }
-                if let Some(v) = line.strip_prefix("Content-Length: ") {
-                    len = v.parse::<usize>().ok();
-                }
-            }
-            let mut body = vec![0; len.expect("Content-Length")];
-            if reader.read_exact(&mut body).await.is_err() {
-                return;
-            }
+        while let Ok(Some(body)) = adlint::lsp::read_message(&mut reader).await {
             let v: Value = serde_json::from_slice(&body).expect("the server sends JSON");
             if v.get("method").is_some() && v.get("id").is_some() {
                 send(

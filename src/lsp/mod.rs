@@ -45,6 +45,21 @@ impl Default for ServeOptions {
     }
 }
 
+/// The body of the next message on a language-server stream (the server's framing, as a
+/// client reads it: a message whose headers cannot be used is skipped); `None` at the end.
+/// The clients of the harness and of the fuzz driver read the server's output with it.
+pub async fn read_message<R: tokio::io::AsyncBufRead + Unpin>(
+    r: &mut R,
+) -> std::io::Result<Option<Vec<u8>>> {
+    loop {
+        match transport::read_frame(r).await? {
+            Some(transport::Frame::Body(body)) => return Ok(Some(body)),
+            Some(transport::Frame::BadHeader(_)) => continue,
+            None => return Ok(None),
+        }
+    }
+}
+
 /// Serve over stdin and stdout until the client sends `exit` or closes stdin. Returns
 /// whether the session ended as the protocol says: an `exit` after `shutdown` (or the
 /// input closed); an `exit` without `shutdown` is an error (the process exits 1).
