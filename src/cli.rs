@@ -555,8 +555,10 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     let color = args.output_format == Format::Full
         && std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    // Buffered: standard output flushes at each newline, one system call per line of a
+    // report that can run to millions of lines.
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     if args.statistics {
         render::write_statistics(args.output_format, &analysis, &mut out)?;
     } else {

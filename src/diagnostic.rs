@@ -104,6 +104,23 @@ pub struct ChainStep {
     pub location: Location,
     /// The step is an over-approximation (dispatch on an unknown type, a model call).
     pub possible: bool,
+    /// How many steps of the chain were left out just before this one ([`CHAIN_ENDS`]).
+    pub skipped: u32,
+}
+
+/// How many steps a finding keeps at each end of a long call chain. The steps between are
+/// left out (but for guessed ones, which decide how sure the finding is): 2,000 closures
+/// nested in one another gave 4,000 findings with a chain as long as their depth each,
+/// and checking them took 13 GB.
+pub const CHAIN_ENDS: usize = 16;
+
+/// Most places a finding lists as related (where a boxed variable is captured and
+/// assigned).
+pub const MAX_RELATED: usize = 16;
+
+/// Whether a finding keeps step `i` of a call chain of `len` steps ([`CHAIN_ENDS`]).
+pub fn keeps_step(len: usize, i: usize, possible: bool) -> bool {
+    possible || i < CHAIN_ENDS || i + CHAIN_ENDS >= len
 }
 
 #[derive(Debug, Clone)]
@@ -235,6 +252,28 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// The steps of the call chain with their number in the whole chain (the entry call
+    /// is 0), which counts the steps left out.
+    pub fn chain_steps(&self) -> impl Iterator<Item = (usize, &ChainStep)> {
+        let mut number = 0usize;
+        self.chain.iter().map(move |step| {
+            number += step.skipped as usize;
+            let here = number;
+            number += 1;
+            (here, step)
+        })
+    }
+
+    /// How many steps the whole call chain has, those left out included.
+    pub fn chain_len(&self) -> usize {
+        (self.chain.iter()).map(|s| 1 + s.skipped as usize).sum()
+    }
+
+    /// How many steps of the call chain were left out.
+    pub fn chain_skipped(&self) -> usize {
+        self.chain.iter().map(|s| s.skipped as usize).sum()
+    }
+
     /// A finding of `rule` at `location`, with no entry, chain, help or fixes yet.
     pub fn new(
         rule: &'static str,

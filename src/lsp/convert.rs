@@ -126,9 +126,13 @@ pub fn location<M: FileMap + ?Sized>(
     ))
 }
 
-/// The message of step `i` of a chain.
-pub fn chain_message(d: &adl::Diagnostic, i: usize) -> String {
-    let step = &d.chain[i];
+/// The message of step `i` of the chain (numbered in the whole chain,
+/// [`adl::Diagnostic::chain_steps`]).
+pub fn chain_message(d: &adl::Diagnostic, i: usize, step: &adl::ChainStep) -> String {
+    let skipped = match step.skipped {
+        0 => String::new(),
+        n => format!(" ({n} steps before this one not listed)"),
+    };
     let possible = if step.possible {
         " (possible: dispatch not certain)"
     } else {
@@ -142,7 +146,7 @@ pub fn chain_message(d: &adl::Diagnostic, i: usize) -> String {
             .unwrap_or("an entry point");
         format!("entry: {api} differentiates {}{possible}", step.function)
     } else {
-        format!("step {i}: calls {}{possible}", step.function)
+        format!("step {i}: calls {}{possible}{skipped}", step.function)
     }
 }
 
@@ -152,11 +156,11 @@ pub fn diagnostic<M: FileMap + ?Sized>(
     enc: Encoding,
 ) -> Diagnostic {
     let mut related = Vec::new();
-    for i in 0..d.chain.len() {
-        if let Some(location) = location(files, d.chain[i].location, enc) {
+    for (i, step) in d.chain_steps() {
+        if let Some(location) = location(files, step.location, enc) {
             related.push(DiagnosticRelatedInformation {
                 location,
-                message: chain_message(d, i),
+                message: chain_message(d, i, step),
             });
         }
     }

@@ -68,12 +68,12 @@ pub fn hover(snap: &Snapshot, uri: &Uri, pos: Position) -> Option<Hover> {
         }
         if !d.chain.is_empty() {
             s.push_str("\n**Call chain**\n\n");
-            for i in 0..d.chain.len() {
+            for (i, step) in d.chain_steps() {
                 s.push_str(&format!(
                     "{}. {} — `{}`\n",
                     i + 1,
-                    convert::chain_message(d, i),
-                    where_(unit, d.chain[i].location)
+                    convert::chain_message(d, i, step),
+                    where_(unit, step.location)
                 ));
             }
             if d.entry_count > 1 {

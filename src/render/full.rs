@@ -75,12 +75,12 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::
                 )
             }
         }
-        let last = d.chain.len().saturating_sub(1);
+        let last = d.chain_len().saturating_sub(1);
         // A long chain shows its ends: each label is drawn against every other on its
-        // line, and 400 steps on one line took minutes to draw (JSON lists them all).
-        let hidden = d.chain.len().saturating_sub(CHAIN_SHOWN);
+        // line, and 400 steps on one line took minutes to draw (JSON lists more).
+        let hidden = d.chain_len().saturating_sub(CHAIN_SHOWN);
         let shown = |i: usize| hidden == 0 || i < CHAIN_SHOWN / 2 || i > last - CHAIN_SHOWN / 2;
-        for (i, step) in d.chain.iter().enumerate() {
+        for (i, step) in d.chain_steps() {
             let step_path = id_of(step.location.file);
             if step.location == d.location || !shown(i) {
                 continue;
@@ -133,7 +133,14 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::
         }
         if hidden > 0 {
             report = report.with_note(format!(
-                "{hidden} steps in the middle of the call chain are not shown (`--output-format json` lists them all)"
+                "{hidden} steps in the middle of the call chain are not shown{}",
+                match d.chain_skipped() {
+                    0 => " (`--output-format json` lists them all)".to_string(),
+                    n => format!(
+                        " (`--output-format json` lists {} of them)",
+                        hidden.saturating_sub(n)
+                    ),
+                }
             ));
         }
         if d.entry_count > 1 {

@@ -32,7 +32,13 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write) -> std::io::Result<()> {
         let (end_line, end_col) = analysis.line_col(d.location.file, d.location.span.end);
         let mut message = d.message.clone();
         if let Some(e) = &d.entry {
-            let chain: Vec<&str> = d.chain.iter().map(|s| &*s.function).collect();
+            let mut chain: Vec<std::borrow::Cow<str>> = Vec::new();
+            for s in &d.chain {
+                if s.skipped > 0 {
+                    chain.push(format!("({} more)", s.skipped).into());
+                }
+                chain.push((&*s.function).into());
+            }
             message.push_str(&format!(
                 "\nreached from {} via {}",
                 if chain.is_empty() {

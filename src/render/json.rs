@@ -71,10 +71,12 @@ pub fn diagnostic_json(analysis: &Analysis, d: &Diagnostic) -> Value {
                 "line": line,
                 "column": column,
             });
+            let fields = s.as_object_mut().expect("an object");
             if step.possible {
-                s.as_object_mut()
-                    .expect("an object")
-                    .insert("possible".into(), json!(true));
+                fields.insert("possible".into(), json!(true));
+            }
+            if step.skipped > 0 {
+                fields.insert("skipped".into(), json!(step.skipped));
             }
             s
         })
@@ -118,16 +120,36 @@ pub fn diagnostic_json(analysis: &Analysis, d: &Diagnostic) -> Value {
 }
 
 pub fn write(analysis: &Analysis, out: &mut dyn Write) -> std::io::Result<()> {
-    let diagnostics: Vec<Value> = analysis
-        .diagnostics
-        .iter()
-        .map(|d| diagnostic_json(analysis, d))
-        .collect();
-    let doc = json!({
-        "version": JSON_VERSION,
-        "diagnostics": diagnostics,
-        "summary": analysis.summary(),
-    });
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    serde_json::to_writer_pretty(&mut *out, &Document(analysis))?;
     writeln!(out)
+}
+
+/// The output document, written as it is made: each finding's object is built, written
+/// and dropped in turn (the whole document as one value took ten times the memory of the
+/// text).
+struct Document<'a>(&'a Analysis);
+
+impl serde::Serialize for Document<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let analysis = self.0;
+        let diagnostics = (analysis.diagnostics.iter()).map(|d| diagnostic_json(analysis, d));
+        let mut map = serializer.serialize_map(Some(3))?;
+        map.serialize_entry("version", &JSON_VERSION)?;
+        map.serialize_entry(
+            "diagnostics",
+            &Lazy(std::cell::Cell::new(Some(diagnostics))),
+        )?;
+        map.serialize_entry("summary", &analysis.summary())?;
+        map.end()
+    }
+}
+
+/// A sequence serialized from an iterator, once.
+struct Lazy<I>(std::cell::Cell<Option<I>>);
+
+impl<I: Iterator<Item = Value>> serde::Serialize for Lazy<I> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.take().into_iter().flatten())
+    }
 }

@@ -121,11 +121,14 @@ fn result(analysis: &Analysis, d: &Diagnostic, rule_index: usize) -> Value {
             .chain
             .iter()
             .map(|s| {
-                let what = if s.possible {
+                let mut what = if s.possible {
                     format!("may call `{}`", s.function)
                 } else {
                     format!("calls `{}`", s.function)
                 };
+                if s.skipped > 0 {
+                    what.push_str(&format!(" ({} steps before this one not listed)", s.skipped));
+                }
                 json!({"location": {"physicalLocation": physical(analysis, s.location), "message": {"text": what}}})
             })
             .collect();

@@ -2,7 +2,9 @@
 //! `Core.Box`, in differentiated code.
 
 use super::{Rule, RuleContext};
-use crate::diagnostic::{Category, Diagnostic, FixBuilder, Location, Related, Severity};
+use crate::diagnostic::{
+    Category, Diagnostic, FixBuilder, Location, Related, Severity, MAX_RELATED,
+};
 use crate::facts::{Assign, AssignKind, FileFacts, FuncIdx, FunctionKind, Span};
 use crate::index::FuncRef;
 use crate::name::Name;
@@ -161,34 +163,32 @@ impl Rule for BoxedVariable {
                     let entry = found.entry((file, primary)).or_insert_with(|| Group {
                         func: parent,
                         vars: Vec::new(),
-                        related: Vec::new(),
+                        related: BTreeMap::new(),
+                        more: false,
                         differentiated: false,
                         own_value: true,
                     });
                     entry.differentiated |= differentiated;
                     entry.own_value &= own_value;
-                    let entry = (&mut entry.vars, &mut entry.related);
-                    if !entry.0.contains(&var) {
-                        entry.0.push(var.clone());
+                    if !entry.vars.contains(&var) {
+                        entry.vars.push(var.clone());
                     }
-                    let label = closure.display_name(facts);
                     for c in captures.into_iter().take(1) {
-                        entry.1.push(Related {
-                            location: Location { file, span: c },
-                            message: format!("`{var}` is captured here by the {label}"),
+                        entry.relate(Location { file, span: c }, || {
+                            let label = closure.display_name(facts);
+                            format!("`{var}` is captured here by the {label}")
                         });
                     }
                     for e in events.iter().filter(|e| e.span != primary) {
-                        entry.1.push(Related {
-                            location: Location { file, span: e.span },
-                            message: format!(
+                        entry.relate(Location { file, span: e.span }, || {
+                            format!(
                                 "`{var}` is also assigned here{}",
                                 if e.in_closure {
                                     " (inside the closure)"
                                 } else {
                                     ""
                                 }
-                            ),
+                            )
                         });
                     }
                 }
@@ -198,7 +198,8 @@ impl Rule for BoxedVariable {
             let Group {
                 func,
                 vars,
-                mut related,
+                related,
+                more,
                 differentiated,
                 own_value,
             } = group;
@@ -246,9 +247,13 @@ impl Rule for BoxedVariable {
                     if plural { "they are" } else { "it is" }
                 ));
             }
-            related.sort_by_key(|r| r.location.span);
-            related.dedup_by_key(|r| r.location.span);
-            d.related = related;
+            if more {
+                d.message.push_str(&format!(
+                    "; the first {MAX_RELATED} places where {} captured or assigned are listed, not the others",
+                    if plural { "they are" } else { "it is" }
+                ));
+            }
+            d.related = related.into_values().collect();
             out.push(d);
         }
     }
@@ -561,12 +566,37 @@ struct Group {
     /// The enclosing function.
     func: FuncIdx,
     vars: Vec<String>,
-    related: Vec<Related>,
+    /// The places that explain the finding, by span: the first [`MAX_RELATED`] only.
+    related: BTreeMap<Span, Related>,
+    /// Whether places were left out of `related`.
+    more: bool,
     /// Whether differentiated code assigns one of them, or a differentiated value goes in.
     differentiated: bool,
     /// Whether each capturing closure assigns the variables before reading them
     /// ([`written_first`]).
     own_value: bool,
+}
+
+impl Group {
+    /// Adds a place that explains the finding, keeping the first [`MAX_RELATED`] by span:
+    /// each of 2,000 closures nested in one another re-binding one captured variable gave
+    /// each of 2,000 findings every other assignment.
+    fn relate(&mut self, location: Location, message: impl FnOnce() -> String) {
+        let span = location.span;
+        if self.related.contains_key(&span) {
+            return;
+        }
+        if self.related.len() >= MAX_RELATED {
+            let last = *self.related.keys().next_back().expect("full");
+            self.more = true;
+            if span > last {
+                return;
+            }
+            self.related.remove(&last);
+        }
+        let message = message();
+        self.related.insert(span, Related { location, message });
+    }
 }
 
 /// Variables of `parent` that `closure` captures and Julia boxes.

@@ -317,10 +317,19 @@ impl<'a> RuleContext<'a> {
                 function: root,
                 location: entry_loc,
                 possible: false,
+                skipped: 0,
             });
-            for e in self.graph.chain_to(f) {
-                let (src, dst) = self.graph.graph.edge_endpoints(e).expect("edge exists");
+            // A long chain keeps its ends and its guessed steps ([`keeps_step`]).
+            let edges = self.graph.chain_to(f);
+            let len = edges.len() + 1;
+            let mut skipped = 0;
+            for (i, e) in edges.into_iter().enumerate() {
                 let edge = self.graph.graph[e];
+                if !crate::diagnostic::keeps_step(len, i + 1, edge.possible) {
+                    skipped += 1;
+                    continue;
+                }
+                let (src, dst) = self.graph.graph.edge_endpoints(e).expect("edge exists");
                 let src = self.graph.graph[src];
                 d.chain.push(ChainStep {
                     function: name(self.graph.graph[dst]),
@@ -329,6 +338,7 @@ impl<'a> RuleContext<'a> {
                         span: edge.site,
                     },
                     possible: edge.possible,
+                    skipped: std::mem::take(&mut skipped),
                 });
             }
             d.entry_count = self.graph.entry_count(f);

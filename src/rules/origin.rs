@@ -191,14 +191,16 @@ fn origin_rec(cx: &RuleContext, file: u32, func: FuncIdx, value: &Value, depth: 
 
 fn ident_origin(cx: &RuleContext, file: u32, func: FuncIdx, name: &str, depth: u32) -> Origin {
     let facts = &cx.facts[file as usize];
+    // A name never interned is assigned nowhere. (Looked up once: the interner is shared
+    // by every thread, and functions nested thousands deep asked it at each level.)
+    let interned = crate::name::Name::lookup(name);
     let mut cur = Some(func);
     while let Some(f) = cur {
         let def = &facts.functions[f as usize];
         if let Some(i) = def.param_index(name) {
             return param_origin(cx, FuncRef { file, func: f }, i, name, depth);
         }
-        // A name never interned is assigned nowhere.
-        let assigns: Vec<_> = (crate::name::Name::lookup(name))
+        let assigns: Vec<_> = interned
             .map(|n| facts.assigns_to(f, n).collect())
             .unwrap_or_default();
         if !assigns.is_empty() {
