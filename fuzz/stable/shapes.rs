@@ -191,6 +191,16 @@ pub const SHAPES: &[Shape] = &[
         gen: |n| nest(n, "h = function (x)\n", "x[1] = 0.0\n", "end\n"),
     },
     Shape {
+        // Each level re-binds the captured `g` (a boxed-variable finding) and writes into
+        // `x` (an index-assignment finding), reached through a chain as long as its depth.
+        name: "nested-closure-writes",
+        gen: |n| nest(n, "g = y -> begin\nx[1] = 0.0\n", "", "end\n"),
+    },
+    Shape {
+        name: "nested-if-writes",
+        gen: |n| nest(n, "if x[1] > 0\nx[1] = 0.0\n", "", "end\n"),
+    },
+    Shape {
         name: "nested-do",
         gen: |n| nest(n, "foreach(1:1) do i\n", "x[1] = 0.0\n", "end\n"),
     },

@@ -8,6 +8,7 @@ use super::{forwarddiff_wrap, guidance, non_mutating_variant, rebind_local, rrul
 use crate::analysis::Analysis;
 use crate::diagnostic::{Diagnostic, Fix, FixBuilder};
 use crate::facts::FuncIdx;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use tree_sitter::{Node, Tree};
@@ -40,10 +41,11 @@ pub fn attach(analysis: &mut Analysis, trees: HashMap<u32, Tree>, scope: FixScop
     let built: Vec<Option<(Vec<Fix>, Option<String>)>> = files
         .par_iter()
         .flat_map_iter(|ds| {
-            let mut b = Builder::new(analysis, &trees, &fixes_of);
-            (ds.iter())
-                .map(|d| wanted(d.location.file).then(|| b.build(d)))
-                .collect::<Vec<_>>()
+            let b = Builder::new(analysis, &trees, &fixes_of);
+            match wanted(ds[0].location.file) {
+                true => b.build_file(ds).into_iter().map(Some).collect(),
+                false => vec![None; ds.len()],
+            }
         })
         .collect();
     for (d, built) in analysis.diagnostics.iter_mut().zip(built) {
@@ -63,10 +65,10 @@ struct Builder<'a> {
     /// What the builders that look only at the function found, by builder and function:
     /// every finding of a function shares it (a function of 4,000 writes is walked once,
     /// not 4,000 times).
-    per_function: HashMap<(FixBuilder, FuncIdx), Rc<Found>>,
+    per_function: RefCell<HashMap<(FixBuilder, FuncIdx), Rc<Found>>>,
     /// The same for the builders that look at one written variable of the function: every
     /// write of `x` in a function shares what they found for `x`.
-    per_variable: HashMap<(FixBuilder, FuncIdx, String), Rc<Found>>,
+    per_variable: RefCell<HashMap<(FixBuilder, FuncIdx, String), Rc<Found>>>,
     /// Lookups in the file the builders share ([`FileMemo`]); a builder handles one file.
     memo: FileMemo,
 }
@@ -136,36 +138,88 @@ impl<'a> Builder<'a> {
                 parsed: Default::default(),
             },
             fixes_of,
-            per_function: HashMap::default(),
-            per_variable: HashMap::default(),
+            per_function: RefCell::default(),
+            per_variable: RefCell::default(),
             memo: FileMemo::default(),
         }
     }
 
-    /// The fixes of `d` and its help when the builders change it: the builders its rule
-    /// lists, run in that order.
-    fn build(&mut self, d: &Diagnostic) -> (Vec<Fix>, Option<String>) {
-        let builders = self.fixes_of.get(d.rule).copied().unwrap_or_default();
-        let file = d.location.file;
-        let cx = FileCx {
+    /// The fixes and help of each of `ds`, the findings of one file in order
+    /// ([`Self::build`]). The findings in one statement share its tree and the walk
+    /// that finds the nodes they point at.
+    fn build_file(&self, ds: &[Diagnostic]) -> Vec<(Vec<Fix>, Option<String>)> {
+        let file = ds[0].location.file;
+        let facts = &self.a.facts[file as usize];
+        // The function around each finding, and the key of the tree that holds it.
+        let funcs: Vec<Option<(FuncIdx, (u32, crate::facts::Span))>> = {
+            let cx = self.cx(file);
+            (ds.iter())
+                .map(|d| {
+                    let func = cx.innermost_function(d.location.span)?;
+                    let span = facts.functions[func as usize].span;
+                    Some((func, self.trees.key(file, span)))
+                })
+                .collect()
+        };
+        let mut out = Vec::with_capacity(ds.len());
+        let mut i = 0;
+        while i < ds.len() {
+            let Some((_, key)) = funcs[i] else {
+                out.push((Vec::new(), None));
+                i += 1;
+                continue;
+            };
+            let end = i
+                + (funcs[i..].iter())
+                    .take_while(|f| f.is_some_and(|(_, k)| k == key))
+                    .count();
+            // The statement is parsed again, and its sites found, only when a builder
+            // asks for them.
+            let group = &ds[i..end];
+            let func_span = facts.functions[funcs[i].expect("a function").0 as usize].span;
+            let parsed = std::cell::OnceCell::new();
+            let tree = || parsed.get_or_init(|| self.trees.covering(file, func_span));
+            let sites = std::cell::OnceCell::new();
+            for (j, d) in group.iter().enumerate() {
+                let func = funcs[i + j].expect("a function").0;
+                let site = || {
+                    let all = sites.get_or_init(|| {
+                        let spans: Vec<_> = group.iter().map(|d| d.location.span).collect();
+                        super::tree::site_nodes(tree(), &spans)
+                    });
+                    all[j]
+                };
+                out.push(self.build(d, func, &tree, &site));
+            }
+            i = end;
+        }
+        out
+    }
+
+    fn cx(&self, file: u32) -> FileCx<'_> {
+        FileCx {
             a: self.a,
             file,
             src: self.src(file),
             facts: &self.a.facts[file as usize],
             trees: &self.trees,
             memo: &self.memo,
-        };
-        let Some(func) = cx.innermost_function(d.location.span) else {
-            return (Vec::new(), None);
-        };
-        // The function holds the finding, the nodes the builders look at, and their edits
-        // in this file (other than an import added at the top). Its statement is parsed
-        // again only when a builder runs.
-        let func_span = self.a.facts[file as usize].functions[func as usize].span;
-        let parsed = std::cell::OnceCell::new();
-        let tree = || parsed.get_or_init(|| self.trees.covering(file, func_span));
-        let site_cell = std::cell::OnceCell::new();
-        let site = || *site_cell.get_or_init(|| cx.site_node(tree(), d.location.span));
+        }
+    }
+
+    /// The fixes of `d` and its help when the builders change it: the builders its rule
+    /// lists, run in that order. `func` is the function around it, which holds the nodes
+    /// the builders look at and their edits in this file (other than an import added at
+    /// the top); `tree` parses its statement, `site` finds the node `d` points at.
+    fn build<'t>(
+        &self,
+        d: &Diagnostic,
+        func: FuncIdx,
+        tree: &dyn Fn() -> &'t Tree,
+        site: &dyn Fn() -> Option<Node<'t>>,
+    ) -> (Vec<Fix>, Option<String>) {
+        let builders = self.fixes_of.get(d.rule).copied().unwrap_or_default();
+        let cx = self.cx(d.location.file);
         let mut found = Found::default();
         let mut guidance = None;
         for &builder in builders {
@@ -179,10 +233,10 @@ impl<'a> Builder<'a> {
                     let Some(func) = owner(&cx, func) else {
                         continue;
                     };
-                    let whole = (self.per_function.entry((builder, func))).or_insert_with(|| {
+                    let whole = once(&self.per_function, (builder, func), || {
                         let mut f = Found::default();
                         build(&cx, tree(), func, &mut f);
-                        Rc::new(f)
+                        f
                     });
                     found.fixes.extend(whole.fixes.iter().cloned());
                     found.notes.extend(whole.notes.iter().cloned());
@@ -192,13 +246,11 @@ impl<'a> Builder<'a> {
                     else {
                         continue;
                     };
-                    let whole = (self.per_variable.entry((builder, func, var))).or_insert_with_key(
-                        |(_, _, var)| {
-                            let mut f = Found::default();
-                            build(&cx, tree(), func, var, &mut f);
-                            Rc::new(f)
-                        },
-                    );
+                    let whole = once(&self.per_variable, (builder, func, var.clone()), || {
+                        let mut f = Found::default();
+                        build(&cx, tree(), func, &var, &mut f);
+                        f
+                    });
                     found.fixes.extend(whole.fixes.iter().cloned());
                     found.notes.extend(whole.notes.iter().cloned());
                 }
@@ -241,6 +293,20 @@ impl<'a> Builder<'a> {
     fn src(&self, file: u32) -> &'a str {
         &self.a.workspace.files[file as usize].text
     }
+}
+
+/// What `make` finds, made once for `key` and shared after.
+fn once<K: std::hash::Hash + Eq>(
+    memo: &RefCell<HashMap<K, Rc<Found>>>,
+    key: K,
+    make: impl FnOnce() -> Found,
+) -> Rc<Found> {
+    if let Some(found) = memo.borrow().get(&key) {
+        return found.clone();
+    }
+    let found = Rc::new(make());
+    memo.borrow_mut().insert(key, found.clone());
+    found
 }
 
 /// The help of a finding after its builders, when they change it: the guidance in place

@@ -207,6 +207,75 @@ fn try_blocks_nested_deep() {
     assert_eq!(count(&a, "try-catch"), 8_000);
 }
 
+/// 2,000 closures each nested in the one before, each re-binding the captured `g` and
+/// writing into `x`: each of the 4,000 findings listed a call chain as long as its depth
+/// and every other assignment of `g` (13 GB and a minute for JSON output at this size; at
+/// 4,000 levels the process was killed at 24 GB). Chains keep their ends and related
+/// places the first few, so the output grows with the input.
+#[test]
+fn closures_rebinding_a_captured_variable_nested_deep() {
+    use adlint::diagnostic::{CHAIN_ENDS, MAX_RELATED};
+    let n = 2_000;
+    let a = check_with_fixes("nested-closure-writes", n);
+    assert_eq!(count(&a, "index-assignment"), n);
+    // Every assignment of `g` but one is a re-binding.
+    assert_eq!(count(&a, "boxed-variable"), n - 1);
+    let deepest = (a.diagnostics.iter()).map(|d| d.chain_len()).max().unwrap();
+    assert!(deepest >= n, "the whole chain is counted: {deepest}");
+    for d in &a.diagnostics {
+        assert!(
+            d.chain.len() <= 2 * CHAIN_ENDS,
+            "{} steps kept",
+            d.chain.len()
+        );
+        assert_eq!(d.chain_skipped() + d.chain.len(), d.chain_len());
+        assert!(d.related.len() <= MAX_RELATED);
+    }
+    let long = (a.diagnostics.iter())
+        .find(|d| d.rule == "boxed-variable" && d.chain_skipped() > 0)
+        .expect("a finding deep inside");
+    assert!(
+        long.message.contains("are listed, not the others"),
+        "{}",
+        long.message
+    );
+    // Steps are numbered in the whole chain: the last kept one is the last step.
+    let (last, _) = long.chain_steps().last().unwrap();
+    assert_eq!(last + 1, long.chain_len());
+    let json = within_guard("JSON output", move || {
+        let mut out = Vec::new();
+        adlint::render::write(adlint::render::Format::Json, &a, &mut out, false).unwrap();
+        out
+    });
+    assert!(
+        json.len() < 4 * n * 10_000,
+        "{} bytes of JSON for {} findings",
+        json.len(),
+        2 * n
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    let skipped: u64 = (doc["diagnostics"].as_array().unwrap().iter())
+        .flat_map(|d| d["chain"].as_array().unwrap())
+        .filter_map(|s| s["skipped"].as_u64())
+        .sum();
+    assert!(skipped > 0, "left-out steps are said in JSON");
+}
+
+/// 4,000 `if` blocks each nested in the one before, each writing into `x`: the full
+/// output, with the fixes of every finding (each found its node from the root).
+#[test]
+fn writes_at_every_level_of_nested_ifs() {
+    let n = 4_000;
+    let a = check_with_fixes("nested-if-writes", n);
+    assert_eq!(count(&a, "index-assignment"), n);
+    let text = within_guard("full output", move || {
+        let mut out = Vec::new();
+        adlint::render::write(adlint::render::Format::Full, &a, &mut out, false).unwrap();
+        out
+    });
+    assert!(!text.is_empty());
+}
+
 /// 20,000 rebindings `y = identity(y)` in one function: the argument of each call gathered
 /// every assignment of `y`, although the search's step budget visits a few hundred
 /// (fuzz --scale: check exponent about 2.0; 3.3 s at this size in a release build).

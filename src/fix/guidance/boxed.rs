@@ -2,7 +2,7 @@
 //! re-binding (it then sees the same value), else a `Ref` that the closure and the
 //! re-bindings share (the closure then sees every new value, as the box did).
 
-use super::one_line;
+use super::{one_line, ONE_LINE};
 use crate::diagnostic::Diagnostic;
 use crate::facts::{AssignKind, Span};
 use crate::fix::tree::{occurrences, FileCx};
@@ -33,6 +33,11 @@ pub(in crate::fix) fn build(cx: &FileCx, tree: &Tree, d: &Diagnostic) -> Option<
         .filter(|f| f.kind.is_closure() && f.span.contains(capture))
         .min_by_key(|f| f.span.end - f.span.start)?;
     let outer = closure.parent.get()?;
+    // The guidance quotes the closure on one line: look no further at a longer one (each
+    // finding of closures nested thousands deep looked its node up from the root).
+    if closure.span.end - closure.span.start > 2 * ONE_LINE as u32 {
+        return None;
+    }
     let closure_node = cx.site_node(tree, closure.span)?;
     let closure_text = one_line(cx.text(closure_node))?;
     let outer_span = cx.facts.functions[outer as usize].span;
