@@ -254,6 +254,24 @@ pub const SHAPES: &[Shape] = &[
         },
     },
     Shape {
+        // A finding in each function of the chain, each reached through all before it.
+        name: "call-chain-writes",
+        gen: |n| {
+            let mut s = String::from(HEAD);
+            for i in 0..n {
+                writeln!(
+                    s,
+                    "function f{i}(x)\n    x[1] = 0.0\n    f{}(x)\nend",
+                    i + 1
+                )
+                .unwrap();
+            }
+            writeln!(s, "f{n}(x) = sum(x)").unwrap();
+            s.push_str("gradient(f0, rand(3))\n");
+            one(s)
+        },
+    },
+    Shape {
         name: "call-chain-reversed",
         gen: |n| {
             let mut s = String::from(HEAD);

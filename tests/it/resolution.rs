@@ -657,3 +657,49 @@ fn a_type_parameter_bound_to_a_workspace_type_refuses_a_value_built_without_one(
         );
     }
 }
+
+/// The entries that reach a function called from one function only are its caller's: the
+/// count follows a line of such functions back to a root or a function of several callers,
+/// whichever finding asks first.
+#[test]
+fn entry_counts_along_lines_of_single_callers() {
+    let text = "using Zygote
+function f(x)
+    x[1] = 0.0
+    sum(x)
+end
+e(x) = (x[1] = 1.0; f(x))
+function c(x)
+    x[1] = 0.0
+    e(x)
+end
+function b(x)
+    x[2] = 0.0
+    c(x)
+end
+function a(x)
+    x[3] = 0.0
+    b(x)
+end
+a2(x) = a(x)
+gradient(a, rand(3))
+gradient(a2, rand(3))
+gradient(b, rand(3))
+gradient(x -> c(x) + b(x), rand(3))
+";
+    let p = Project::new(&[("main.jl", text)]);
+    let a = p.analyze();
+    let count_at = |line: usize| {
+        let d = (a.diagnostics.iter())
+            .find(|d| a.line_col(d.location.file, d.location.span.start).0 == line)
+            .unwrap_or_else(|| panic!("a finding on line {line}"));
+        d.entry_count
+    };
+    // `a`: the entries of `a` and `a2`; `b`: those, its own and the closure's; `c` (called
+    // by `b` and the closure), `e` (by `c` only) and `f` (by `e` only): all four.
+    assert_eq!(count_at(16), 2);
+    assert_eq!(count_at(12), 4);
+    assert_eq!(count_at(8), 4);
+    assert_eq!(count_at(6), 4);
+    assert_eq!(count_at(3), 4);
+}

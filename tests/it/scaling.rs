@@ -261,6 +261,18 @@ fn closures_rebinding_a_captured_variable_nested_deep() {
     assert!(skipped > 0, "left-out steps are said in JSON");
 }
 
+/// 8,000 functions each calling the next, each writing into its argument: each finding
+/// walked back through every caller to count the entries that reach it.
+#[test]
+fn writes_along_a_long_call_chain() {
+    let n = 8_000;
+    let a = check_with_fixes("call-chain-writes", n);
+    assert_eq!(count(&a, "index-assignment"), n);
+    assert!(a.diagnostics.iter().all(|d| d.entry_count == 1));
+    let deepest = a.diagnostics.iter().map(|d| d.chain_len()).max().unwrap();
+    assert_eq!(deepest, n, "the entry call and a step per function called");
+}
+
 /// 4,000 `if` blocks each nested in the one before, each writing into `x`: the full
 /// output, with the fixes of every finding (each found its node from the root).
 #[test]
