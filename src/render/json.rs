@@ -136,20 +136,8 @@ impl serde::Serialize for Document<'_> {
         let diagnostics = (analysis.diagnostics.iter()).map(|d| diagnostic_json(analysis, d));
         let mut map = serializer.serialize_map(Some(3))?;
         map.serialize_entry("version", &JSON_VERSION)?;
-        map.serialize_entry(
-            "diagnostics",
-            &Lazy(std::cell::Cell::new(Some(diagnostics))),
-        )?;
+        map.serialize_entry("diagnostics", &super::Lazy::new(diagnostics))?;
         map.serialize_entry("summary", &analysis.summary())?;
         map.end()
-    }
-}
-
-/// A sequence serialized from an iterator, once.
-struct Lazy<I>(std::cell::Cell<Option<I>>);
-
-impl<I: Iterator<Item = Value>> serde::Serialize for Lazy<I> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.take().into_iter().flatten())
     }
 }

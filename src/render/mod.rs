@@ -42,6 +42,22 @@ pub fn write(
 
 pub use full::write_summary;
 
+/// A JSON array written from an iterator as it yields (the first serialization takes the
+/// iterator; a second writes an empty array).
+pub(crate) struct Lazy<I>(std::cell::Cell<Option<I>>);
+
+impl<I> Lazy<I> {
+    pub(crate) fn new(items: I) -> Self {
+        Lazy(std::cell::Cell::new(Some(items)))
+    }
+}
+
+impl<I: Iterator<Item = serde_json::Value>> serde::Serialize for Lazy<I> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.take().into_iter().flatten())
+    }
+}
+
 /// `--statistics`: findings counted per rule and per entry point (each finding counts for
 /// the entry point it is reported with). JSON for `json` and `sarif`, a table otherwise.
 pub fn write_statistics(

@@ -189,14 +189,11 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write) -> std::io::Result<()> {
             })
         })
         .collect();
-    let results: Vec<Value> = analysis
-        .diagnostics
-        .iter()
-        .map(|d| {
-            let index = all.iter().position(|r| r.name() == d.rule).unwrap_or(0);
-            result(analysis, d, index)
-        })
-        .collect();
+    // Written result by result, as made ([`super::Lazy`]).
+    let results = (analysis.diagnostics.iter()).map(|d| {
+        let index = all.iter().position(|r| r.name() == d.rule).unwrap_or(0);
+        result(analysis, d, index)
+    });
     let cwd = std::env::current_dir()
         .ok()
         .and_then(|c| c.canonicalize().ok())
@@ -208,23 +205,55 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write) -> std::io::Result<()> {
             format!("file://{}", uri_path(&s))
         })
         .unwrap_or_else(|| "file:///".to_string());
-    let doc = json!({
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "adlint",
-                "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/adlint/adlint",
-                "rules": rules_json,
-            }},
-            "originalUriBaseIds": {"%SRCROOT%": {"uri": cwd}},
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }],
+    let run = json!({
+        "tool": {"driver": {
+            "name": "adlint",
+            "semanticVersion": env!("CARGO_PKG_VERSION"),
+            "informationUri": "https://github.com/adlint/adlint",
+            "rules": rules_json,
+        }},
+        "originalUriBaseIds": {"%SRCROOT%": {"uri": cwd}},
+        "columnKind": "unicodeCodePoints",
     });
+    let doc = Document {
+        run,
+        results: super::Lazy::new(results),
+    };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
+}
+
+/// The SARIF log with its one run, whose results are written as they are made.
+struct Document<I> {
+    /// The run's fields but its results.
+    run: Value,
+    results: super::Lazy<I>,
+}
+
+impl<I: Iterator<Item = Value>> serde::Serialize for Document<I> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(3))?;
+        map.serialize_entry("$schema", SARIF_SCHEMA)?;
+        map.serialize_entry("version", "2.1.0")?;
+        map.serialize_entry("runs", &[Run(self)])?;
+        map.end()
+    }
+}
+
+struct Run<'a, I>(&'a Document<I>);
+
+impl<I: Iterator<Item = Value>> serde::Serialize for Run<'_, I> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let fields = self.0.run.as_object().expect("an object");
+        let mut map = serializer.serialize_map(Some(fields.len() + 1))?;
+        for (k, v) in fields {
+            map.serialize_entry(k, v)?;
+        }
+        map.serialize_entry("results", &self.0.results)?;
+        map.end()
+    }
 }
 
 #[cfg(test)]
