@@ -36,10 +36,24 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::
     for d in &analysis.diagnostics {
         let path = SourceId::primary(&names[d.location.file as usize]);
         // Other labels in the site's file name their own location in their block's header
-        // (ariadne names the site's for every block of the report's own source).
-        let id_of = |file: u32| match file == d.location.file {
-            true => SourceId::other(&names[file as usize]),
-            false => SourceId::primary(&names[file as usize]),
+        // (ariadne names the site's for every block of the report's own source), and
+        // labels of one file far apart are drawn in blocks of their own ([`BLOCK_GAP`]).
+        let last = d.chain_len().saturating_sub(1);
+        // A long chain shows its ends: each label is drawn against every other on its
+        // line, and 400 steps on one line took minutes to draw (JSON lists more).
+        let hidden = d.chain_len().saturating_sub(CHAIN_SHOWN);
+        let shown = |i: usize| hidden == 0 || i < CHAIN_SHOWN / 2 || i > last - CHAIN_SHOWN / 2;
+        let blocks = Blocks::new(
+            analysis,
+            d.location.file,
+            (d.chain_steps())
+                .filter(|(i, s)| shown(*i) && s.location != d.location)
+                .map(|(_, s)| s.location)
+                .chain(d.related.iter().map(|r| r.location)),
+        );
+        let id_of = |at: crate::diagnostic::Location| SourceId {
+            name: names[at.file as usize].clone(),
+            block: blocks.of(at),
         };
         let kind = match d.severity {
             Severity::Error => ReportKind::Error,
@@ -75,13 +89,8 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::
                 )
             }
         }
-        let last = d.chain_len().saturating_sub(1);
-        // A long chain shows its ends: each label is drawn against every other on its
-        // line, and 400 steps on one line took minutes to draw (JSON lists more).
-        let hidden = d.chain_len().saturating_sub(CHAIN_SHOWN);
-        let shown = |i: usize| hidden == 0 || i < CHAIN_SHOWN / 2 || i > last - CHAIN_SHOWN / 2;
         for (i, step) in d.chain_steps() {
-            let step_path = id_of(step.location.file);
+            let step_path = id_of(step.location);
             if step.location == d.location || !shown(i) {
                 continue;
             }
@@ -114,7 +123,7 @@ pub fn write(analysis: &Analysis, out: &mut dyn Write, color: bool) -> std::io::
                 long.push(note);
                 continue;
             }
-            let rp = id_of(r.location.file);
+            let rp = id_of(r.location);
             report = report.with_label(
                 Label::new((rp, chars.range(r.location.file, r.location.span)))
                     .with_message(v(&r.message))
@@ -342,27 +351,77 @@ pub fn write_summary(analysis: &Analysis, out: &mut dyn Write) -> std::io::Resul
 /// Steps of a call chain drawn as labels at most: the first and the last half of them.
 const CHAIN_SHOWN: usize = 12;
 
-/// A file as ariadne sees it: its name, and whether labels belong to the report's own
-/// source. The same file under `alternate` shows the same text but is a different source
-/// to ariadne, so a block of it names its own first label's location.
+/// A file as ariadne sees it: its name, and which block of the report its labels are
+/// drawn in. The same file under another block shows the same text but is a different
+/// source to ariadne, so that block names its own first label's location. Block 0 of the
+/// site's file holds the site alone.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct SourceId {
     name: String,
-    alternate: bool,
+    block: u32,
 }
 
 impl SourceId {
     fn primary(name: &str) -> Self {
         SourceId {
             name: name.to_string(),
-            alternate: false,
+            block: 0,
         }
     }
+}
 
-    fn other(name: &str) -> Self {
-        SourceId {
-            name: name.to_string(),
-            alternate: true,
+/// Labels of one file more lines apart than this are drawn in blocks of their own.
+/// ariadne walks every line between the first and last label of a block, for each
+/// finding: the chains of 8,000 findings across one file of 8,000 functions made that
+/// quadratic.
+const BLOCK_GAP: usize = 40;
+
+/// The block of each label of one finding (but its site): by file, then by runs of lines
+/// no more than [`BLOCK_GAP`] apart.
+struct Blocks {
+    /// By (file, byte offset) of each label's start.
+    block: std::collections::HashMap<(u32, u32), u32>,
+    site_file: u32,
+}
+
+impl Blocks {
+    fn new(
+        analysis: &Analysis,
+        site_file: u32,
+        labels: impl Iterator<Item = crate::diagnostic::Location>,
+    ) -> Blocks {
+        // (file, line, offset) of each label, in order.
+        let mut at: Vec<(u32, usize, u32)> = labels
+            .map(|l| {
+                (
+                    l.file,
+                    analysis.line_col(l.file, l.span.start).0,
+                    l.span.start,
+                )
+            })
+            .collect();
+        at.sort_unstable();
+        let mut block = std::collections::HashMap::with_capacity(at.len());
+        let mut prev: Option<(u32, usize, u32)> = None;
+        for &(file, line, offset) in &at {
+            let b = match prev {
+                Some((f, p, b)) if f == file => match line - p > BLOCK_GAP {
+                    true => b + 1,
+                    false => b,
+                },
+                _ => u32::from(file == site_file),
+            };
+            block.insert((file, offset), b);
+            prev = Some((file, line, b));
+        }
+        Blocks { block, site_file }
+    }
+
+    /// The block of the label at `at` (one given to [`Blocks::new`]; the site: block 0).
+    fn of(&self, at: crate::diagnostic::Location) -> u32 {
+        match self.block.get(&(at.file, at.span.start)) {
+            Some(&b) => b,
+            None => u32::from(at.file == self.site_file),
         }
     }
 }
