@@ -207,13 +207,7 @@ fn child_phases_rss() {
         let graph = callgraph::build(&facts, &index, &decls, adlint::knowledge::get(), &[]);
         line("callgraph");
         let settings = Settings::default();
-        let cx = RuleContext {
-            files: &ws.files,
-            facts: &facts,
-            index: &index,
-            graph: &graph,
-            settings: &settings,
-        };
+        let cx = RuleContext::new(&ws.files, &facts, &index, &graph, &settings);
         let d = rules::run_all(&cx, &rules::all_rules());
         line("rules");
         println!("PHASE diagnostics={}", d.len());
@@ -306,13 +300,7 @@ fn phases(files: &[(PathBuf, String)]) -> Phases {
     let graph = callgraph::build(&facts, &index, &decls, adlint::knowledge::get(), &[]);
     let callgraph_t = t.elapsed();
     let settings = Settings::default();
-    let cx = RuleContext {
-        files: &ws.files,
-        facts: &facts,
-        index: &index,
-        graph: &graph,
-        settings: &settings,
-    };
+    let cx = RuleContext::new(&ws.files, &facts, &index, &graph, &settings);
     let mut rule_times = Vec::new();
     let mut all = Vec::new();
     for rule in rules::all_rules() {

@@ -189,13 +189,13 @@ impl Analysis {
     }
 
     pub fn rule_context(&self) -> RuleContext<'_> {
-        RuleContext {
-            files: &self.workspace.files,
-            facts: &self.facts,
-            index: &self.index,
-            graph: &self.graph,
-            settings: &self.settings,
-        }
+        RuleContext::new(
+            &self.workspace.files,
+            &self.facts,
+            &self.index,
+            &self.graph,
+            &self.settings,
+        )
     }
 }
 

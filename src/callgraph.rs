@@ -181,6 +181,8 @@ pub struct CallGraph {
     /// finding asks, and findings share functions.
     entries_by_root: std::sync::OnceLock<Multimap<u32>>,
     entry_counts: std::sync::Mutex<HashMap<FuncRef, usize>>,
+    /// Shortcuts along the chains of the reach ([`Shortcuts`]), made when first asked.
+    shortcuts: std::sync::OnceLock<Shortcuts>,
     /// Per file: code that never runs with the unit's Julia (`if VERSION < v"1.9"`).
     dead: Vec<Vec<Span>>,
     /// How many calls resolution looked at (the rest no entry can run): for timings.
@@ -302,16 +304,74 @@ impl CallGraph {
 
     /// The root at the start of `f`'s chain.
     pub fn root_of(&self, f: FuncRef) -> FuncRef {
-        let mut node = self.node(f);
-        for _ in 0..self.graph.node_count() {
-            match self.reach[node.index()].get() {
-                Some(Reach { via: Some(e), .. }) => {
-                    node = self.graph.edge_endpoints(e).expect("edge exists").0
-                }
-                _ => break,
-            }
+        let n = self.node(f);
+        match self.reach[n.index()].is_reached() {
+            true => self.graph[NodeIndex::new(self.shortcuts().root[n.index()] as usize)],
+            false => f,
         }
-        self.graph[node]
+    }
+
+    /// The steps of [`CallGraph::chain_to`] that a finding keeps
+    /// ([`crate::diagnostic::keeps_step`]: the first and last few, and every guessed one),
+    /// each with how many steps were left out just before it. Found from the ends of the
+    /// chain, without walking its middle unless a guessed step is there: findings in each
+    /// of 16,000 closures nested in one another walked their whole chains.
+    pub fn kept_chain(&self, f: FuncRef) -> Vec<(EdgeIndex, u32)> {
+        use crate::diagnostic::{keeps_step, CHAIN_ENDS};
+        let n = self.node(f);
+        let Some(reach) = self.reach[n.index()].get() else {
+            return Vec::new();
+        };
+        let len = reach.depth as usize + 1;
+        let up = |e: EdgeIndex| self.graph.edge_endpoints(e).expect("edge exists").0;
+        let via = |n: NodeIndex| self.reach[n.index()].get().and_then(|r| r.via);
+        let keep_all = |edges: Vec<EdgeIndex>| {
+            let mut out = Vec::new();
+            let mut skipped = 0;
+            for (i, e) in edges.into_iter().enumerate() {
+                match keeps_step(len, i + 1, self.graph[e].possible) {
+                    true => out.push((e, std::mem::take(&mut skipped))),
+                    false => skipped += 1,
+                }
+            }
+            out
+        };
+        let cuts = self.shortcuts();
+        // The node at the last step of the head (depth CHAIN_ENDS - 1) and the one before
+        // the tail (depth len - 1 - CHAIN_ENDS); a middle with a guess is walked whole.
+        let head_end = NodeIndex::new(cuts.head_end[n.index()] as usize);
+        let mut tail = Vec::new();
+        let mut cur = n;
+        if len <= 2 * CHAIN_ENDS + 1 {
+            return keep_all(self.chain_to(f));
+        }
+        for _ in 0..CHAIN_ENDS {
+            let e = via(cur).expect("a chain this long");
+            tail.push(e);
+            cur = up(e);
+        }
+        let guessed_between = cuts.guesses[cur.index()] > cuts.guesses[head_end.index()];
+        if guessed_between {
+            return keep_all(self.chain_to(f));
+        }
+        let mut head = Vec::new();
+        let mut h = head_end;
+        while let Some(e) = via(h) {
+            head.push(e);
+            h = up(e);
+        }
+        head.reverse();
+        tail.reverse();
+        let skipped = (len - 1 - head.len() - tail.len()) as u32;
+        let mut out: Vec<(EdgeIndex, u32)> = head.into_iter().map(|e| (e, 0)).collect();
+        for (i, e) in tail.into_iter().enumerate() {
+            out.push((e, if i == 0 { skipped } else { 0 }));
+        }
+        out
+    }
+
+    fn shortcuts(&self) -> &Shortcuts {
+        self.shortcuts.get_or_init(|| Shortcuts::new(self))
     }
 
     /// The entries that differentiate `f` (it is one of their roots).
@@ -412,6 +472,47 @@ impl CallGraph {
             }
         }
         caller
+    }
+}
+
+/// For each reached node, facts of its chain ([`CallGraph::chain_to`]) that a finding needs
+/// without walking it: its root, the node at the end of the chain's head (depth
+/// [`crate::diagnostic::CHAIN_ENDS`] - 1, or the node itself when nearer to the root), and
+/// how many guessed edges the chain has.
+#[derive(Debug)]
+struct Shortcuts {
+    root: Vec<u32>,
+    head_end: Vec<u32>,
+    guesses: Vec<u32>,
+}
+
+impl Shortcuts {
+    fn new(cg: &CallGraph) -> Shortcuts {
+        let count = cg.graph.node_count();
+        let mut s = Shortcuts {
+            root: (0..count as u32).collect(),
+            head_end: (0..count as u32).collect(),
+            guesses: vec![0; count],
+        };
+        // Callers first: a node's chain is its caller's and one more step.
+        let mut order: Vec<(u32, u32)> = (cg.reach.iter().enumerate())
+            .filter(|(_, r)| r.is_reached())
+            .map(|(i, r)| (r.depth, i as u32))
+            .collect();
+        order.sort_unstable();
+        for (depth, n) in order {
+            let n = n as usize;
+            let Some(Reach { via: Some(e), .. }) = cg.reach[n].get() else {
+                continue;
+            };
+            let from = cg.graph.edge_endpoints(e).expect("edge exists").0.index();
+            s.root[n] = s.root[from];
+            if depth as usize >= crate::diagnostic::CHAIN_ENDS {
+                s.head_end[n] = s.head_end[from];
+            }
+            s.guesses[n] = s.guesses[from] + u32::from(cg.graph[e].possible);
+        }
+        s
     }
 }
 
@@ -530,10 +631,10 @@ struct Resolver<'a> {
     dispatch: Memo<(u32, &'a [Name], Name, Shape), Arc<Dispatch>>,
     /// The function that binds a name as a local, looking out from a function
     /// ([`Resolver::local`]), by (file, function, name).
-    binders: Memo<(u32, FuncIdx, Name), Option<FuncIdx>>,
+    binders: crate::facts::AroundMemo,
     /// The function that holds an inner named function of a name, looking out from a
     /// function ([`Resolver::inner_named`]), likewise.
-    inner_holders: Memo<(u32, FuncIdx, Name), Option<FuncIdx>>,
+    inner_holders: crate::facts::AroundMemo,
 }
 
 /// Values computed once by key, shared between resolution's threads.
@@ -980,6 +1081,7 @@ pub fn build(
         call_sites: Multimap::default(),
         entries_by_root: Default::default(),
         entry_counts: Default::default(),
+        shortcuts: Default::default(),
         dead: Vec::new(),
         resolved_calls: 0,
     };
@@ -1660,45 +1762,17 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    /// The first of `func` and the functions around it, inner first, where `here` finds
-    /// `name` (`Some(true)`; `Some(false)` ends the search with none), remembered in
-    /// `memo` for each function on the way: code nested deep looks out through every
-    /// function around it, once for all of its calls and those of the functions inside.
+    /// [`crate::facts::first_around`] in `file`.
     fn first_around(
         &self,
-        memo: &Memo<(u32, FuncIdx, Name), Option<FuncIdx>>,
+        memo: &crate::facts::AroundMemo,
         file: u32,
         func: FuncIdx,
         name: Name,
         here: impl Fn(FuncIdx) -> Option<bool>,
     ) -> Option<FuncIdx> {
         let functions = &self.facts(file).functions;
-        let mut path: Vec<FuncIdx> = Vec::new();
-        let mut cur = Some(func);
-        let found = loop {
-            let Some(f) = cur else { break None };
-            let known = memo
-                .lock()
-                .expect("not poisoned")
-                .get(&(file, f, name))
-                .copied();
-            if let Some(known) = known {
-                break known;
-            }
-            path.push(f);
-            match here(f) {
-                Some(true) => break Some(f),
-                Some(false) => break None,
-                None => cur = functions[f as usize].parent.get(),
-            }
-        };
-        if !path.is_empty() {
-            let mut memo = memo.lock().expect("not poisoned");
-            for f in path {
-                memo.insert((file, f, name), found);
-            }
-        }
-        found
+        crate::facts::first_around(memo, functions, file, func, name, here)
     }
 
     /// The workspace functions a value may be, with whether each is only possible.

@@ -30,9 +30,10 @@ mod types;
 pub use crate::name::{List, Name, Path};
 pub use crate::span::Span;
 pub use model::{
-    Args, Assign, AssignKind, Call, Cmp, Comment, Cond, FileFacts, FileFactsData, FuncIdx,
-    Function, FunctionKind, FunctionsByStart, Guard, Import, Include, KwArgs, ModIdx, ModuleDef,
-    OptIdx, Param, RuleDecl, RuleDeclKind, Site, SiteKind, StructDef, TypeDecl, Value, VarRef,
+    first_around, Args, AroundMemo, Assign, AssignKind, Call, Cmp, Comment, Cond, FileFacts,
+    FileFactsData, FuncIdx, Function, FunctionKind, FunctionsByStart, Guard, Import, Include,
+    KwArgs, ModIdx, ModuleDef, OptIdx, Param, RuleDecl, RuleDeclKind, Site, SiteKind, StructDef,
+    TypeDecl, Value, VarRef,
 };
 pub use reuse::ChunkMemo;
 pub use types::{base_type_name, positional_pairs, type_family, types_disjoint, TypeFamily};

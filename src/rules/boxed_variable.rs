@@ -520,13 +520,20 @@ impl ByFunc {
 
     /// The indices of the items of `at` of `name` in the subtree at `(lo, hi)`, in the
     /// order of the facts.
-    fn named_in(at: &[(u32, u32, u32)], name: Name, (lo, hi): (u32, u32)) -> Vec<u32> {
+    fn named_in(at: &[(u32, u32, u32)], name: Name, range: (u32, u32)) -> Vec<u32> {
+        let mut out: Vec<u32> = (Self::named_range(at, name, range).iter())
+            .map(|x| x.2)
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// The items of `at` of `name` in the subtree at `(lo, hi)`, in no useful order.
+    fn named_range(at: &[(u32, u32, u32)], name: Name, (lo, hi): (u32, u32)) -> &[(u32, u32, u32)] {
         let n = name.number();
         let from = at.partition_point(|x| (x.0, x.1) < (n, lo));
         let to = at.partition_point(|x| (x.0, x.1) < (n, hi));
-        let mut out: Vec<u32> = at[from..to].iter().map(|x| x.2).collect();
-        out.sort_unstable();
-        out
+        &at[from..to]
     }
 
     /// The indices of the assignments of `name` in `func` itself, in the order of the facts.
@@ -652,9 +659,14 @@ fn boxed_in(facts: &FileFacts, by: &ByFunc, parent: FuncIdx, closure: FuncIdx) -
             continue; // not a local of the enclosing function
         }
         let inner_refs = ByFunc::named_in(&by.refs_at, name, inside);
-        let inner: Vec<&Assign> = (ByFunc::named_in(&by.rebinds_at, name, inside).into_iter())
-            .map(|i| &facts.assigns[i as usize])
-            .collect();
+        // The first re-bindings inside the closure: the finding points at the first and
+        // lists a few ([`MAX_RELATED`]); each of thousands of closures nested in one
+        // another re-binding one variable gathered and sorted all those deeper.
+        let inner = first_by_start(
+            facts,
+            (ByFunc::named_range(&by.rebinds_at, name, inside).iter()).map(|x| x.2),
+            MAX_RELATED + 2,
+        );
         if inner_refs.is_empty() && inner.is_empty() {
             continue; // not used inside the closure
         }
@@ -702,6 +714,26 @@ fn boxed_in(facts: &FileFacts, by: &ByFunc, parent: FuncIdx, closure: FuncIdx) -
         out.push((name.to_string(), primary, vec![capture_at], events));
     }
     out
+}
+
+/// The `most` of the assignments `all` (indices into `facts.assigns`) that start first, by
+/// start and then index, without sorting them all.
+fn first_by_start(facts: &FileFacts, all: impl Iterator<Item = u32>, most: usize) -> Vec<&Assign> {
+    let key = |i: u32| (facts.assigns[i as usize].span.start, i);
+    // The `most` first so far, the last of them on top.
+    let mut first = std::collections::BinaryHeap::with_capacity(most + 1);
+    for i in all {
+        let k = key(i);
+        if first.len() < most {
+            first.push(k);
+        } else if first.peek().is_some_and(|top| k < *top) {
+            first.pop();
+            first.push(k);
+        }
+    }
+    (first.into_sorted_vec().into_iter())
+        .map(|(_, i)| &facts.assigns[i as usize])
+        .collect()
 }
 
 fn rebinds(kind: &AssignKind) -> bool {

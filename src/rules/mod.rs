@@ -144,6 +144,9 @@ pub struct RuleContext<'a> {
     pub index: &'a Index,
     pub graph: &'a CallGraph,
     pub settings: &'a Settings,
+    /// Where a name is a parameter or assigned, looking out from a function
+    /// ([`crate::facts::first_around`]), for the rules that follow a value to its origin.
+    pub binders: crate::facts::AroundMemo,
 }
 
 impl Default for Settings {
@@ -171,6 +174,25 @@ impl Settings {
             flux: own.and_then(|v| v.flux).or(self.flux),
             julia: own.and_then(|v| v.julia).or(self.julia),
             packages: own.map(|v| v.packages.clone()).unwrap_or_default(),
+        }
+    }
+}
+
+impl<'a> RuleContext<'a> {
+    pub fn new(
+        files: &'a [SourceFile],
+        facts: &'a [FileFacts],
+        index: &'a Index,
+        graph: &'a CallGraph,
+        settings: &'a Settings,
+    ) -> Self {
+        RuleContext {
+            files,
+            facts,
+            index,
+            graph,
+            settings,
+            binders: Default::default(),
         }
     }
 }
@@ -319,16 +341,9 @@ impl<'a> RuleContext<'a> {
                 possible: false,
                 skipped: 0,
             });
-            // A long chain keeps its ends and its guessed steps ([`keeps_step`]).
-            let edges = self.graph.chain_to(f);
-            let len = edges.len() + 1;
-            let mut skipped = 0;
-            for (i, e) in edges.into_iter().enumerate() {
+            // A long chain keeps its ends and its guessed steps ([`crate::diagnostic::keeps_step`]).
+            for (e, skipped) in self.graph.kept_chain(f) {
                 let edge = self.graph.graph[e];
-                if !crate::diagnostic::keeps_step(len, i + 1, edge.possible) {
-                    skipped += 1;
-                    continue;
-                }
                 let (src, dst) = self.graph.graph.edge_endpoints(e).expect("edge exists");
                 let src = self.graph.graph[src];
                 d.chain.push(ChainStep {
@@ -338,7 +353,7 @@ impl<'a> RuleContext<'a> {
                         span: edge.site,
                     },
                     possible: edge.possible,
-                    skipped: std::mem::take(&mut skipped),
+                    skipped,
                 });
             }
             d.entry_count = self.graph.entry_count(f);

@@ -191,34 +191,36 @@ fn origin_rec(cx: &RuleContext, file: u32, func: FuncIdx, value: &Value, depth: 
 
 fn ident_origin(cx: &RuleContext, file: u32, func: FuncIdx, name: &str, depth: u32) -> Origin {
     let facts = &cx.facts[file as usize];
-    // A name never interned is assigned nowhere. (Looked up once: the interner is shared
-    // by every thread, and functions nested thousands deep asked it at each level.)
-    let interned = crate::name::Name::lookup(name);
-    let mut cur = Some(func);
-    while let Some(f) = cur {
-        let def = &facts.functions[f as usize];
-        if let Some(i) = def.param_index(name) {
-            return param_origin(cx, FuncRef { file, func: f }, i, name, depth);
-        }
-        let assigns: Vec<_> = interned
-            .map(|n| facts.assigns_to(f, n).collect())
-            .unwrap_or_default();
-        if !assigns.is_empty() {
-            let mut acc: Option<Origin> = None;
-            for a in assigns {
-                let o = with_place(origin_rec(cx, file, f, &a.value, depth + 1), file, a.span);
-                acc = Some(match acc {
-                    None => o,
-                    Some(prev) => combine(prev, o),
-                });
-            }
-            return acc.expect("at least one assignment");
-        }
-        cur = def.parent.get();
-    }
-    Origin::Unknown {
+    let global = || Origin::Unknown {
         why: format!("`{name}` is a global whose type is not known here"),
+    };
+    // A name never interned is no parameter and assigned nowhere.
+    let Some(interned) = crate::name::Name::lookup(name) else {
+        return global();
+    };
+    let binds = |f: FuncIdx| {
+        let def = &facts.functions[f as usize];
+        let binds = def.param_index_of(interned).is_some()
+            || facts.assigns_to(f, interned).next().is_some();
+        binds.then_some(true)
+    };
+    let found =
+        crate::facts::first_around(&cx.binders, &facts.functions, file, func, interned, binds);
+    let Some(f) = found else {
+        return global();
+    };
+    if let Some(i) = facts.functions[f as usize].param_index_of(interned) {
+        return param_origin(cx, FuncRef { file, func: f }, i, name, depth);
     }
+    let mut acc: Option<Origin> = None;
+    for a in facts.assigns_to(f, interned) {
+        let o = with_place(origin_rec(cx, file, f, &a.value, depth + 1), file, a.span);
+        acc = Some(match acc {
+            None => o,
+            Some(prev) => combine(prev, o),
+        });
+    }
+    acc.unwrap_or_else(global)
 }
 
 /// What a declared type says of a value (`how` describes the declaration for messages):

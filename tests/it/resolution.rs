@@ -703,3 +703,47 @@ gradient(x -> c(x) + b(x), rand(3))
     assert_eq!(count_at(6), 4);
     assert_eq!(count_at(3), 4);
 }
+
+/// A long chain keeps its first and last steps and a guessed step between them, which
+/// makes the finding possible; the steps left out are counted where the gap is.
+#[test]
+fn a_long_chain_keeps_its_ends_and_a_guess_in_the_middle() {
+    use adlint::diagnostic::CHAIN_ENDS;
+    let n = 80;
+    let mut text = String::from("using Zygote\n");
+    for i in 0..n {
+        if i == 40 {
+            // A function given to code adlint does not know, which may call it: a guess.
+            text.push_str("f40(x, t) = mystery(f41, x, t)\n");
+            continue;
+        }
+        text.push_str(&format!("f{i}(x, t) = f{}(x, t)\n", i + 1));
+    }
+    text.push_str(&format!(
+        "function f{n}(x, t)\n    x[1] = 0.0\n    sum(x)\nend\ngradient(x -> f0(x, rand_t()), rand(3))\n"
+    ));
+    let p = Project::new(&[("main.jl", &text)]);
+    let a = p.analyze();
+    let d = (a.diagnostics.iter())
+        .find(|d| d.rule == "index-assignment")
+        .expect("the write, possibly reached");
+    assert!(d.message.contains("guessed that the call"), "{}", d.message);
+    let steps: Vec<(usize, bool, u32)> = d
+        .chain_steps()
+        .map(|(i, s)| (i, s.possible, s.skipped))
+        .collect();
+    let len = d.chain_len();
+    assert!(len > n, "{len}");
+    // The head, the guess and the tail, and nothing else.
+    let guesses: Vec<usize> = steps.iter().filter(|s| s.1).map(|s| s.0).collect();
+    assert!(
+        !guesses.is_empty()
+            && guesses
+                .iter()
+                .all(|&i| i > CHAIN_ENDS && i + CHAIN_ENDS < len)
+    );
+    assert_eq!(d.chain.len(), 2 * CHAIN_ENDS + guesses.len());
+    assert!((0..CHAIN_ENDS).all(|i| steps[i].0 == i && steps[i].2 == 0));
+    assert_eq!(steps.last().unwrap().0, len - 1);
+    assert_eq!(d.chain_skipped() + d.chain.len(), len);
+}
