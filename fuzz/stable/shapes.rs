@@ -197,6 +197,10 @@ pub const SHAPES: &[Shape] = &[
         gen: |n| nest(n, "g = y -> begin\nx[1] = 0.0\n", "", "end\n"),
     },
     Shape {
+        name: "nested-function-writes",
+        gen: |n| nest(n, "function g(y)\nx[1] = 0.0\n", "", "end\n"),
+    },
+    Shape {
         name: "nested-if-writes",
         gen: |n| nest(n, "if x[1] > 0\nx[1] = 0.0\n", "", "end\n"),
     },

@@ -71,6 +71,22 @@ struct Builder<'a> {
     per_variable: RefCell<HashMap<(FixBuilder, FuncIdx, String), Rc<Found>>>,
     /// Lookups in the file the builders share ([`FileMemo`]); a builder handles one file.
     memo: FileMemo,
+    /// Bytes of functions the whole-function builders have looked at ([`Builder::afford`]).
+    walked: std::cell::Cell<u64>,
+}
+
+/// How many times the size of its file the whole-function builders of a file may look at
+/// ([`Builder::afford`]), and bytes they may look at in any file.
+const WALK_BUDGET: u64 = 8;
+const WALK_FLOOR: u64 = 1 << 20;
+
+/// The note of a function the builders did not look at ([`Builder::afford`]).
+fn over_budget(cx: &FileCx, func: FuncIdx) -> String {
+    let name = cx.facts.functions[func as usize].display_name(cx.facts);
+    format!(
+        "no rewrite of `{}` was built: the functions of this file nest so deep that building one for each would take too long",
+        crate::diagnostic::cut_echo(&name)
+    )
 }
 
 /// What one builder found: fixes, and a sentence for the help when it declined for a
@@ -141,6 +157,7 @@ impl<'a> Builder<'a> {
             per_function: RefCell::default(),
             per_variable: RefCell::default(),
             memo: FileMemo::default(),
+            walked: Default::default(),
         }
     }
 
@@ -196,6 +213,19 @@ impl<'a> Builder<'a> {
         out
     }
 
+    /// Whether the builders that look at a whole function may still look at `func`: each
+    /// costs the function's size, and a file's builders may spend [`WALK_BUDGET`] times
+    /// its size. A function holds those nested in it, so 4,000 functions each nested in
+    /// the one before, each with a finding, cost the square of the file (20 s; 16,000
+    /// took over five minutes).
+    fn afford(&self, cx: &FileCx, func: FuncIdx) -> bool {
+        let span = cx.facts.functions[func as usize].span;
+        let cost = (span.end - span.start) as u64;
+        let budget = WALK_BUDGET * cx.src.len() as u64 + WALK_FLOOR;
+        let spent = self.walked.get() + cost;
+        (spent <= budget).then(|| self.walked.set(spent)).is_some()
+    }
+
     fn cx(&self, file: u32) -> FileCx<'_> {
         FileCx {
             a: self.a,
@@ -235,7 +265,10 @@ impl<'a> Builder<'a> {
                     };
                     let whole = once(&self.per_function, (builder, func), || {
                         let mut f = Found::default();
-                        build(&cx, tree(), func, &mut f);
+                        match self.afford(&cx, func) {
+                            true => build(&cx, tree(), func, &mut f),
+                            false => f.notes.push(over_budget(&cx, func)),
+                        }
                         f
                     });
                     found.fixes.extend(whole.fixes.iter().cloned());
@@ -248,7 +281,10 @@ impl<'a> Builder<'a> {
                     };
                     let whole = once(&self.per_variable, (builder, func, var.clone()), || {
                         let mut f = Found::default();
-                        build(&cx, tree(), func, &var, &mut f);
+                        match self.afford(&cx, func) {
+                            true => build(&cx, tree(), func, &var, &mut f),
+                            false => f.notes.push(over_budget(&cx, func)),
+                        }
                         f
                     });
                     found.fixes.extend(whole.fixes.iter().cloned());
