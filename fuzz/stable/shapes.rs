@@ -197,6 +197,12 @@ pub const SHAPES: &[Shape] = &[
         gen: |n| nest(n, "g = y -> begin\nx[1] = 0.0\n", "", "end\n"),
     },
     Shape {
+        // Each closure captures `g`, which `f` re-binds before each: one boxed variable
+        // seen by every closure, assigned as often.
+        name: "many-closures-one-boxed",
+        gen: |n| lines_in_f(n, |i| format!("    g = {i}.0\n    h{i} = y -> y + g\n")),
+    },
+    Shape {
         name: "nested-function-writes",
         gen: |n| nest(n, "function g(y)\nx[1] = 0.0\n", "", "end\n"),
     },

@@ -8,7 +8,7 @@ use crate::diagnostic::{
 use crate::facts::{Assign, AssignKind, FileFacts, FuncIdx, FunctionKind, Span};
 use crate::index::FuncRef;
 use crate::name::Name;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 pub struct BoxedVariable;
 
@@ -120,6 +120,7 @@ impl Rule for BoxedVariable {
             let file = fi as u32;
             // Built when the file's first reached closure needs it.
             let mut by_func: Option<ByFunc> = None;
+            let mut outers = HashMap::new();
             for (ci, closure) in facts.functions.iter().enumerate() {
                 let ci = ci as FuncIdx;
                 let is_inner_named = closure.kind == FunctionKind::Named
@@ -143,7 +144,9 @@ impl Rule for BoxedVariable {
                 }
                 let by_func = by_func.get_or_insert_with(|| ByFunc::new(facts));
                 let parent_reached = cx.graph.is_reached(FuncRef { file, func: parent });
-                for (var, primary, captures, events) in boxed_in(facts, by_func, parent, ci) {
+                for (var, primary, captures, events, outer) in
+                    boxed_in(facts, by_func, &mut outers, parent, ci)
+                {
                     // Differentiated code assigns the box (the closure, reached, or the
                     // enclosing function when it is differentiated itself), or a value
                     // that depends on differentiation goes in: a result of an entry call
@@ -151,9 +154,10 @@ impl Rule for BoxedVariable {
                     // entry differentiates.
                     let differentiated = events.iter().any(|e| e.in_closure)
                         || parent_reached
-                        || (events.iter())
-                            .filter(|e| e.span != pdef.signature)
-                            .any(|e| carries_differentiated(cx, file, parent, e.span));
+                        || *outer.carries.get_or_init(|| {
+                            (outer.rebinds.iter())
+                                .any(|&(span, _)| carries_differentiated(cx, file, parent, span))
+                        });
                     // A closure that assigns the variable before it reads it, with no
                     // other code of the enclosing function reading it while it is
                     // differentiated, keeps only its own value in the box: no gradient
@@ -518,16 +522,6 @@ impl ByFunc {
         (self.uses_before[hi as usize] - self.uses_before[lo as usize]) as usize
     }
 
-    /// The indices of the items of `at` of `name` in the subtree at `(lo, hi)`, in the
-    /// order of the facts.
-    fn named_in(at: &[(u32, u32, u32)], name: Name, range: (u32, u32)) -> Vec<u32> {
-        let mut out: Vec<u32> = (Self::named_range(at, name, range).iter())
-            .map(|x| x.2)
-            .collect();
-        out.sort_unstable();
-        out
-    }
-
     /// The items of `at` of `name` in the subtree at `(lo, hi)`, in no useful order.
     fn named_range(at: &[(u32, u32, u32)], name: Name, (lo, hi): (u32, u32)) -> &[(u32, u32, u32)] {
         let n = name.number();
@@ -566,7 +560,46 @@ impl ByFunc {
     }
 }
 
-type Boxed = (String, Span, Vec<Span>, Vec<Event>);
+/// A boxed variable: its name, the primary span, where it is captured, the first events
+/// ([`MAX_RELATED`] and a few) and the variable in the enclosing function.
+type Boxed = (String, Span, Vec<Span>, Vec<Event>, std::rc::Rc<Outer>);
+
+/// A variable of an enclosing function as every closure in it sees it, found once: each
+/// of 16,000 closures in one function capturing a variable assigned 16,000 times gathered
+/// and sorted all of its assignments.
+struct Outer {
+    /// Assigned in the function at all.
+    assigned: bool,
+    /// The blocks of its `let` bindings.
+    lets: Vec<Span>,
+    /// Its re-bindings ([`rebinds`]): span and block, by start.
+    rebinds: Vec<(Span, Span)>,
+    /// Whether a re-binding puts a differentiated value in ([`carries_differentiated`]),
+    /// found when first asked.
+    carries: std::cell::OnceCell<bool>,
+}
+
+impl Outer {
+    fn new(facts: &FileFacts, by: &ByFunc, parent: FuncIdx, name: Name) -> Outer {
+        let assigns = by.assigns_of(parent, name);
+        let all = || assigns.iter().map(|x| (x.2, &facts.assigns[x.2 as usize]));
+        let lets = (all())
+            .filter(|(_, a)| a.kind == AssignKind::Let)
+            .map(|(_, a)| a.block)
+            .collect();
+        let mut rebinds: Vec<(u32, &Assign)> = all().filter(|(_, a)| rebinds(&a.kind)).collect();
+        rebinds.sort_by_key(|(i, a)| (a.span.start, *i));
+        Outer {
+            assigned: !assigns.is_empty(),
+            lets,
+            rebinds: rebinds
+                .into_iter()
+                .map(|(_, a)| (a.span, a.block))
+                .collect(),
+            carries: Default::default(),
+        }
+    }
+}
 
 /// Variables boxed by one re-binding: the enclosing function, the names, related info.
 struct Group {
@@ -607,7 +640,13 @@ impl Group {
 }
 
 /// Variables of `parent` that `closure` captures and Julia boxes.
-fn boxed_in(facts: &FileFacts, by: &ByFunc, parent: FuncIdx, closure: FuncIdx) -> Vec<Boxed> {
+fn boxed_in(
+    facts: &FileFacts,
+    by: &ByFunc,
+    outers: &mut HashMap<(FuncIdx, Name), std::rc::Rc<Outer>>,
+    parent: FuncIdx,
+    closure: FuncIdx,
+) -> Vec<Boxed> {
     let pdef = &facts.functions[parent as usize];
     let cdef = &facts.functions[closure as usize];
     let inside = by.span_of(closure);
@@ -652,13 +691,16 @@ fn boxed_in(facts: &FileFacts, by: &ByFunc, parent: FuncIdx, closure: FuncIdx) -
         }
         let is_param = pdef.param_index_of(name).is_some()
             || matches!(&pdef.kind, FunctionKind::Functor { self_name: Some(s), .. } if *s == name);
-        let outer: Vec<&Assign> = (by.assigns_of(parent, name).iter())
-            .map(|x| &facts.assigns[x.2 as usize])
-            .collect();
-        if !is_param && outer.is_empty() {
+        let outer = (outers.entry((parent, name)))
+            .or_insert_with(|| std::rc::Rc::new(Outer::new(facts, by, parent, name)))
+            .clone();
+        if !is_param && !outer.assigned {
             continue; // not a local of the enclosing function
         }
-        let inner_refs = ByFunc::named_in(&by.refs_at, name, inside);
+        // The first reference inside the closure, by index.
+        let capture = (ByFunc::named_range(&by.refs_at, name, inside).iter())
+            .map(|x| x.2)
+            .min();
         // The first re-bindings inside the closure: the finding points at the first and
         // lists a few ([`MAX_RELATED`]); each of thousands of closures nested in one
         // another re-binding one variable gathered and sorted all those deeper.
@@ -667,20 +709,17 @@ fn boxed_in(facts: &FileFacts, by: &ByFunc, parent: FuncIdx, closure: FuncIdx) -
             (ByFunc::named_range(&by.rebinds_at, name, inside).iter()).map(|x| x.2),
             MAX_RELATED + 2,
         );
-        if inner_refs.is_empty() && inner.is_empty() {
+        if capture.is_none() && inner.is_empty() {
             continue; // not used inside the closure
         }
         // `let x = x` around the closure makes a fresh variable.
-        if outer
-            .iter()
-            .any(|a| a.kind == AssignKind::Let && a.block.contains(cdef.span))
-        {
+        if outer.lets.iter().any(|b| b.contains(cdef.span)) {
             continue;
         }
-        let outer_rebinds: Vec<_> = outer.iter().filter(|a| rebinds(&a.kind)).collect();
-        if !is_param && outer_rebinds.is_empty() {
+        if !is_param && outer.rebinds.is_empty() {
             continue; // only loop variables or let bindings: fresh each time
         }
+        // The first events only (as for `inner`), in order of start.
         let mut events: Vec<Event> = Vec::new();
         if is_param {
             events.push(Event {
@@ -688,8 +727,8 @@ fn boxed_in(facts: &FileFacts, by: &ByFunc, parent: FuncIdx, closure: FuncIdx) -
                 in_closure: false,
             });
         }
-        events.extend(outer_rebinds.iter().map(|a| Event {
-            span: a.span,
+        events.extend(outer.rebinds.iter().take(MAX_RELATED + 2).map(|a| Event {
+            span: a.0,
             in_closure: false,
         }));
         events.extend(inner.iter().map(|a| Event {
@@ -697,21 +736,21 @@ fn boxed_in(facts: &FileFacts, by: &ByFunc, parent: FuncIdx, closure: FuncIdx) -
             in_closure: true,
         }));
         events.sort_by_key(|e| e.span.start);
-        let capture_at = (inner_refs.first()).map_or(cdef.span, |&i| facts.refs[i as usize].span);
+        let capture_at = capture.map_or(cdef.span, |i| facts.refs[i as usize].span);
         let primary = if events.len() >= 2 {
             // Assigned more than once (or inside the closure): the first re-binding.
             events[1].span
-        } else if let Some(a) = outer_rebinds.first() {
+        } else if let Some(&(span, block)) = outer.rebinds.first() {
             // One assignment: boxed unless it comes first and its block holds the closure.
-            let dominates = a.span.end <= cdef.span.start && a.block.contains(cdef.span);
+            let dominates = span.end <= cdef.span.start && block.contains(cdef.span);
             if dominates {
                 continue;
             }
-            a.span
+            span
         } else {
             continue;
         };
-        out.push((name.to_string(), primary, vec![capture_at], events));
+        out.push((name.to_string(), primary, vec![capture_at], events, outer));
     }
     out
 }
