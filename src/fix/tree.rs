@@ -502,10 +502,8 @@ pub(super) fn site_nodes<'t>(tree: &'t Tree, spans: &[Span]) -> Vec<Option<Node<
         let first = starts.partition_point(|&s| s < n.start);
         starts.get(first).is_some_and(|&s| s <= n.end)
     };
-    let mut depth_found: Vec<u32> = vec![0; spans.len()];
-    let mut cursor = tree.walk();
-    let mut depth = 0u32;
-    loop {
+    let mut depth_found: Vec<usize> = vec![0; spans.len()];
+    crate::syntax::walk_preorder(tree, |cursor, depth| {
         let node = cursor.node();
         let here = Span::of(node);
         // Each wanted span equal to this node's: the deepest such node wins.
@@ -516,20 +514,9 @@ pub(super) fn site_nodes<'t>(tree: &'t Tree, spans: &[Span]) -> Vec<Option<Node<
                 depth_found[i] = depth;
             }
         }
-        if holds_a_start(here) && cursor.goto_first_child() {
-            depth += 1;
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return out;
-            }
-            depth -= 1;
-        }
-    }
+        holds_a_start(here)
+    });
+    out
 }
 
 #[cfg(test)]
@@ -571,18 +558,10 @@ mod tests {
             let src = std::fs::read_to_string(&path).unwrap();
             let tree = crate::syntax::parse(&src).tree;
             let mut spans = Vec::new();
-            let mut cursor = tree.walk();
-            'walk: loop {
+            crate::syntax::walk_preorder(&tree, |cursor, _| {
                 spans.push(Span::of(cursor.node()));
-                if cursor.goto_first_child() {
-                    continue;
-                }
-                while !cursor.goto_next_sibling() {
-                    if !cursor.goto_parent() {
-                        break 'walk;
-                    }
-                }
-            }
+                true
+            });
             // Spans that are no node's: one byte into each node, and past the end.
             let n = spans.len();
             for i in 0..n {

@@ -616,7 +616,10 @@ pub fn reparse(source: &str, old: &Tree) -> Parsed {
 /// Visit every node in pre-order with an explicit cursor (no recursion, so deep nesting is
 /// safe): `visit(cursor, depth)` sees the cursor on each node (for its field name) and
 /// returns whether to descend into the node's children.
-pub fn walk_preorder(tree: &Tree, mut visit: impl FnMut(&tree_sitter::TreeCursor, usize) -> bool) {
+pub fn walk_preorder<'t>(
+    tree: &'t Tree,
+    mut visit: impl FnMut(&tree_sitter::TreeCursor<'t>, usize) -> bool,
+) {
     let mut cursor = tree.walk();
     let mut depth = 0;
     loop {

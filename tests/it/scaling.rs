@@ -59,6 +59,15 @@ fn check_with_fixes(name: &'static str, n: usize) -> Analysis {
     })
 }
 
+/// The output of `a` in `format`, under the guard.
+fn render(format: adlint::render::Format, a: Analysis) -> Vec<u8> {
+    within_guard("render", move || {
+        let mut out = Vec::new();
+        adlint::render::write(format, &a, &mut out, false).unwrap();
+        out
+    })
+}
+
 /// `adlint confirm FILE` of the first file of `files`, as its report says it, under the
 /// guard (the interpreter's own time budget raised out of the way).
 fn confirm_file(files: shapes::Files) -> String {
@@ -242,11 +251,7 @@ fn closures_rebinding_a_captured_variable_nested_deep() {
     // Steps are numbered in the whole chain: the last kept one is the last step.
     let (last, _) = long.chain_steps().last().unwrap();
     assert_eq!(last + 1, long.chain_len());
-    let json = within_guard("JSON output", move || {
-        let mut out = Vec::new();
-        adlint::render::write(adlint::render::Format::Json, &a, &mut out, false).unwrap();
-        out
-    });
+    let json = render(adlint::render::Format::Json, a);
     assert!(
         json.len() < 4 * n * 10_000,
         "{} bytes of JSON for {} findings",
@@ -273,11 +278,7 @@ fn writes_along_a_long_call_chain() {
     assert_eq!(deepest, n, "the entry call and a step per function called");
     // The full output draws each finding's chain across the file: ariadne walked every
     // line between its ends, for each finding (4.8 s at this size in a release build).
-    let text = within_guard("full output", move || {
-        let mut out = Vec::new();
-        adlint::render::write(adlint::render::Format::Full, &a, &mut out, false).unwrap();
-        String::from_utf8(out).unwrap()
-    });
+    let text = String::from_utf8(render(adlint::render::Format::Full, a)).unwrap();
     // The chain's far steps are blocks of their own, each naming its place.
     let last = text.rsplit("[index-assignment]").next().unwrap();
     assert!(last.matches("├─[ ").count() >= 3, "{last}");
@@ -320,11 +321,7 @@ fn writes_at_every_level_of_nested_ifs() {
     let n = 4_000;
     let a = check_with_fixes("nested-if-writes", n);
     assert_eq!(count(&a, "index-assignment"), n);
-    let text = within_guard("full output", move || {
-        let mut out = Vec::new();
-        adlint::render::write(adlint::render::Format::Full, &a, &mut out, false).unwrap();
-        out
-    });
+    let text = render(adlint::render::Format::Full, a);
     assert!(!text.is_empty());
 }
 
@@ -532,11 +529,7 @@ fn confirming_a_file_of_many_failing_sites() {
 fn findings_on_a_long_line_print_a_part_of_it() {
     let a = check_with_fixes("many-findings-one-line", 4000);
     assert_eq!(count(&a, "index-assignment"), 4000);
-    let out = within_guard("render", move || {
-        let mut out = Vec::new();
-        adlint::render::write(adlint::render::Format::Full, &a, &mut out, false).unwrap();
-        String::from_utf8(out).unwrap()
-    });
+    let out = String::from_utf8(render(adlint::render::Format::Full, a)).unwrap();
     assert!(out.len() < 4000 * 4000, "{} bytes", out.len());
     let shown = out.matches("is on a line of").count();
     assert_eq!(shown, 4000);
@@ -554,10 +547,6 @@ fn findings_on_a_long_line_print_a_part_of_it() {
 fn findings_on_long_blocks_print_their_first_line() {
     let a = check_with_fixes("nested-try", 2000);
     assert_eq!(count(&a, "try-catch"), 2000);
-    let out = within_guard("render", move || {
-        let mut out = Vec::new();
-        adlint::render::write(adlint::render::Format::Full, &a, &mut out, false).unwrap();
-        String::from_utf8(out).unwrap()
-    });
+    let out = String::from_utf8(render(adlint::render::Format::Full, a)).unwrap();
     assert!(out.len() < 2000 * 3000, "{} bytes", out.len());
 }
