@@ -2009,6 +2009,11 @@ impl<'a> Resolver<'a> {
     /// workspace bounds one of its parameters: `ODEProblem{uType, ..., <:ODEForwardSensitivityProblem}`
     /// (SciMLSensitivity's `remake` method for the problems it builds).
     fn workspace_bounds(&self, ann: &str) -> Vec<Name> {
+        // (Parameters first: most annotations have none, and the interner's lookup is
+        // shared by every thread, once per call and method.)
+        let Some(open) = ann.find('{') else {
+            return Vec::new();
+        };
         let Some(head) = head_of(ann) else {
             return Vec::new();
         };
@@ -2016,9 +2021,6 @@ impl<'a> Resolver<'a> {
         if Name::lookup(head).is_some_and(|h| types.contains_key(&h)) {
             return Vec::new();
         }
-        let Some(open) = ann.find('{') else {
-            return Vec::new();
-        };
         (ann[open..].split("<:").skip(1))
             .filter_map(|rest| {
                 let path: String = (rest.trim_start().chars())
@@ -2265,7 +2267,12 @@ impl<'a> Resolver<'a> {
             return Some(true);
         }
         let types = &self.index.types;
-        let a_declared = Name::lookup(a).and_then(|n| types.get(&n)).map(|t| t.1);
+        // An annotation without parameters is its own head (no lookup in the interner).
+        let a_name = match a.len() == annotation.len() {
+            true => Some(annotation),
+            false => Name::lookup(a),
+        };
+        let a_declared = a_name.and_then(|n| types.get(&n)).map(|t| t.1);
         let in_a_kind = KINDS.iter().any(|k| k.1.contains(&a));
         if let Some(k) = KINDS.iter().find(|k| k.0 == known.as_str()) {
             if k.1.contains(&a) {
