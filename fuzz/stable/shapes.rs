@@ -203,6 +203,11 @@ pub const SHAPES: &[Shape] = &[
         gen: |n| lines_in_f(n, |i| format!("    g = {i}.0\n    h{i} = y -> y + g\n")),
     },
     Shape {
+        // A local allocated again before each write into it.
+        name: "reallocated-writes",
+        gen: |n| lines_in_f(n, |_| "    y = zeros(3)\n    y[1] = x[1]\n".to_string()),
+    },
+    Shape {
         name: "nested-function-writes",
         gen: |n| nest(n, "function g(y)\nx[1] = 0.0\n", "", "end\n"),
     },
