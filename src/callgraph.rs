@@ -8,6 +8,8 @@
 //! and keeps the shortest chain to each function. This module decides nothing about what
 //! is an error.
 
+mod by_annotation;
+
 use crate::backend::Backend;
 use crate::facts::{
     AssignKind, Call, FileFacts, FuncIdx, Function, FunctionKind, Name, Span, Value,
@@ -628,7 +630,7 @@ struct Resolver<'a> {
     visible: Memo<(u32, &'a [Name], Name), Visible>,
     /// Those whose arity fits a call's shape, by (unit, module, name, shape)
     /// ([`Resolver::dispatch`]).
-    dispatch: Memo<(u32, &'a [Name], Name, Shape), Arc<Dispatch>>,
+    dispatch: Memo<(u32, Lookup<'a>, Name, Shape), Arc<Dispatch>>,
     /// The function that binds a name as a local, looking out from a function
     /// ([`Resolver::local`]), by (file, function, name).
     binders: crate::facts::AroundMemo,
@@ -644,13 +646,26 @@ type Memo<K, V> = std::sync::Mutex<HashMap<K, V>>;
 /// ([`Index::visible_methods`]), shared.
 type Visible = Arc<(Vec<FuncRef>, bool)>;
 
-/// The methods a bare call of one name may run before its arguments are looked at: the
-/// visible ones whose arity fits the call's shape.
+/// Where a call's methods are looked up ([`Resolver::dispatch`]).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Lookup<'a> {
+    /// A bare name, from this module: the methods it sees.
+    Bare(&'a [Name]),
+    /// `M.f` with `M` a module of the workspace: its methods and those added to it.
+    InModule(Name),
+    /// `M.f` with `M` outside the workspace: the methods the workspace adds to it.
+    Extends(Name),
+}
+
+/// The methods a call of one name may run before its arguments are looked at: those its
+/// [`Lookup`] finds whose arity fits the call's shape.
 struct Dispatch {
     methods: Vec<FuncRef>,
     certain: bool,
     /// How many of `methods` no argument can refuse ([`Resolver::may_refuse`]).
     unrefusable: usize,
+    /// `methods` by the type they annotate at one position, when there are many.
+    by_annotation: Option<by_annotation::ByAnnotation>,
 }
 
 /// Where a name is bound ([`Resolver::local`]).
@@ -756,7 +771,7 @@ impl Resolved {
 
 /// The state of one search for the functions a value may be: the names followed so far
 /// (so that cycles end), and whether the search read the call sites found so far.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Trail {
     seen: HashSet<(u32, FuncIdx, Name)>,
     /// The nodes whose call sites were read.
@@ -776,6 +791,7 @@ struct Trail {
 
 /// What adlint knows of the types of a call's positional arguments, each found once
 /// however many methods are checked against it.
+#[derive(Clone)]
 struct ArgTypes<'v> {
     file: u32,
     func: FuncIdx,
@@ -806,6 +822,9 @@ impl<'v> ArgTypes<'v> {
 
 /// More methods than this left after narrowing make a call unresolved.
 const MAX_METHODS: usize = 8;
+
+/// The parameter positions [`by_annotation::ByAnnotation`] considers indexing.
+const INDEXED_POSITIONS: usize = 8;
 
 impl Trail {
     const BUDGET: u32 = 256;
@@ -2388,25 +2407,127 @@ impl<'a> Resolver<'a> {
         memo.entry(key).or_insert(v).clone()
     }
 
-    /// The visible methods of a bare name whose arity fits a call's shape, once for each
-    /// (unit, module, name, shape).
-    fn dispatch(&self, unit: u32, module: &'a [Name], name: Name, shape: Shape) -> Arc<Dispatch> {
-        let key = (unit, module, name, shape);
+    /// The methods `lookup` finds for a name whose arity fits a call's shape, once for each
+    /// (unit, lookup, name, shape).
+    fn dispatch(&self, unit: u32, lookup: Lookup<'a>, name: Name, shape: Shape) -> Arc<Dispatch> {
+        let key = (unit, lookup, name, shape);
         if let Some(d) = self.dispatch.lock().expect("not poisoned").get(&key) {
             return d.clone();
         }
-        let visible = self.visible_methods(unit, module, name);
-        let methods: Vec<FuncRef> = (visible.0.iter().copied())
+        let (found, certain) = match lookup {
+            Lookup::Bare(module) => {
+                let visible = self.visible_methods(unit, module, name);
+                (visible.0.clone(), visible.1)
+            }
+            Lookup::InModule(q) => (
+                (self.index).methods_in_module(unit, q, name, self.files),
+                true,
+            ),
+            Lookup::Extends(q) => {
+                let all = self.index.by_name.get(name).map_or(&[][..], |v| v);
+                let extends = (all.iter().copied()).filter(|m| {
+                    let def = &self.facts(m.file).functions[m.func as usize];
+                    (self.index.units).sees(unit, self.index.unit_of(m.file))
+                        && def.qualifier.last() == Some(&q)
+                });
+                (extends.collect(), true)
+            }
+        };
+        let methods: Vec<FuncRef> = (found.into_iter())
             .filter(|&m| self.arity_fits(m, shape))
             .collect();
         let unrefusable = methods.iter().filter(|&&m| !self.may_refuse(m)).count();
+        let positions = (shape.0 as usize).min(INDEXED_POSITIONS);
+        let by_annotation = by_annotation::ByAnnotation::build(
+            &methods,
+            &self.index.types,
+            |m, p| self.plain_annotation(m, p),
+            positions,
+        );
         let d = Arc::new(Dispatch {
             methods,
-            certain: visible.1,
+            certain,
             unrefusable,
+            by_annotation,
         });
         let mut memo = self.dispatch.lock().expect("not poisoned");
         memo.entry(key).or_insert(d).clone()
+    }
+
+    /// The methods of `d` that may run for the arguments of `types` ([`Resolver::accepts`]),
+    /// looking only at those [`Dispatch::by_annotation`] leaves when it can narrow them.
+    /// With `capped`, stops past [`MAX_METHODS`]: the call is unresolved however many more
+    /// there are.
+    fn narrow(
+        &self,
+        d: &Dispatch,
+        types: &mut ArgTypes,
+        trail: &mut Trail,
+        capped: bool,
+    ) -> Vec<FuncRef> {
+        #[cfg(debug_assertions)]
+        let before = (types.clone(), trail.clone());
+        let candidates = d.by_annotation.as_ref().and_then(|ix| {
+            let p = ix.pos();
+            let args = types.args;
+            if p >= args.len() || args[..=p].iter().any(|a| matches!(a, Value::Splat(_))) {
+                return None;
+            }
+            let known = types.of(self, p, trail)?.to_vec();
+            ix.candidates(&known, &self.index.types)
+        });
+        let mut out = Vec::new();
+        let mut check = |m: FuncRef| {
+            if self.accepts(m, types, trail) {
+                out.push(m);
+            }
+            !capped || out.len() <= MAX_METHODS
+        };
+        match &candidates {
+            Some(c) => {
+                let _ = c.iter().all(|&i| check(d.methods[i as usize]));
+            }
+            None => {
+                let _ = d.methods.iter().all(|&m| check(m));
+            }
+        }
+        if capped && out.len() > MAX_METHODS {
+            // The methods not looked at may have read the other arguments: a resolution
+            // read again when their call sites change must know it read them.
+            for i in 0..types.args.len() {
+                types.of(self, i, trail);
+            }
+        }
+        #[cfg(debug_assertions)]
+        if candidates.is_some() && d.methods.len() <= 512 {
+            let (mut types, mut trail) = before;
+            let all: Vec<FuncRef> = (d.methods.iter().copied())
+                .filter(|&m| self.accepts(m, &mut types, &mut trail))
+                .collect();
+            if capped && out.len() > MAX_METHODS {
+                debug_assert!(all.len() > MAX_METHODS);
+            } else {
+                let mut got = out.clone();
+                got.sort_unstable();
+                let mut all = all;
+                all.sort_unstable();
+                debug_assert_eq!(got, all, "the annotation index left out a method");
+            }
+        }
+        out
+    }
+
+    /// The annotation of parameter `pos` of method `m` when [`Resolver::accepts`] decides
+    /// it by [`Resolver::admits`] alone: a plain type, no vararg up to it, no bound on a
+    /// workspace type ([`Resolver::workspace_bounds`]).
+    fn plain_annotation(&self, m: FuncRef, pos: usize) -> Option<Name> {
+        let def = &self.facts(m.file).functions[m.func as usize];
+        let params = def.params.get(..=pos)?;
+        if params.iter().any(|p| p.vararg) {
+            return None;
+        }
+        let ann = params[pos].annotation?;
+        (head_of(&ann).is_some() && self.workspace_bounds(&ann).is_empty()).then_some(ann)
     }
 
     /// Whether [`Resolver::accepts`] may refuse method `m` for some arguments: a positional
@@ -2515,7 +2636,7 @@ impl<'a> Resolver<'a> {
                     }
                 }
             } else {
-                let dispatch = self.dispatch(unit, module, name, shape(call));
+                let dispatch = self.dispatch(unit, Lookup::Bare(module), name, shape(call));
                 let certain = dispatch.certain;
                 let mut types = ArgTypes::new(file, call.func, self.facts(file).args(call.args));
                 // More methods than the most a call may run that no argument can refuse:
@@ -2525,9 +2646,7 @@ impl<'a> Resolver<'a> {
                 let methods: Vec<FuncRef> = if dispatch.unrefusable > MAX_METHODS {
                     Vec::new()
                 } else {
-                    (dispatch.methods.iter().copied())
-                        .filter(|&m| self.accepts(m, &mut types, &mut trail))
-                        .collect()
+                    self.narrow(&dispatch, &mut types, &mut trail, true)
                 };
                 if dispatch.unrefusable > MAX_METHODS || methods.len() > MAX_METHODS {
                     // Too many methods remain to say which runs: unresolved, counted,
@@ -2559,10 +2678,9 @@ impl<'a> Resolver<'a> {
             let q = qualifier.last().expect("non-empty");
             if self.index.module_names.contains(q) {
                 let mut types = ArgTypes::new(file, call.func, self.facts(file).args(call.args));
-                for m in self.index.methods_in_module(unit, *q, name, self.files) {
-                    if self.arity_ok(m, call) && self.accepts(m, &mut types, &mut trail) {
-                        res.targets.push((m, EdgeKind::Call, false));
-                    }
+                let dispatch = self.dispatch(unit, Lookup::InModule(*q), name, shape(call));
+                for m in self.narrow(&dispatch, &mut types, &mut trail, false) {
+                    res.targets.push((m, EdgeKind::Call, false));
                 }
             } else if self.lookup(file, call.func, call.callee[0]).is_some() {
                 // `m.cell(h, x)`: a field of an object, called.
@@ -2570,17 +2688,12 @@ impl<'a> Resolver<'a> {
             } else {
                 res.external = true;
                 // Methods that extend this package's function (`Base.show`) may run.
-                if let Some(all) = self.index.by_name.get(name) {
+                let dispatch = self.dispatch(unit, Lookup::Extends(*q), name, shape(call));
+                if !dispatch.methods.is_empty() {
                     let mut types =
                         ArgTypes::new(file, call.func, self.facts(file).args(call.args));
-                    for &m in all.iter().filter(|m| self.index.sees(file, m.file)) {
-                        let def = &self.facts(m.file).functions[m.func as usize];
-                        if def.qualifier.last() == Some(q)
-                            && self.arity_ok(m, call)
-                            && self.accepts(m, &mut types, &mut trail)
-                        {
-                            res.targets.push((m, EdgeKind::Call, true));
-                        }
+                    for m in self.narrow(&dispatch, &mut types, &mut trail, false) {
+                        res.targets.push((m, EdgeKind::Call, true));
                     }
                 }
             }

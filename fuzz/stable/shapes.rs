@@ -328,6 +328,22 @@ pub const SHAPES: &[Shape] = &[
         },
     },
     Shape {
+        name: "methods-one-per-type",
+        gen: |n| {
+            let mut s = String::from(HEAD);
+            for i in 0..n {
+                writeln!(s, "struct T{i} end\ng(::T{i}, x) = x .+ {i}").unwrap();
+            }
+            s.push_str("struct Bad end\ng(::Bad, x) = (x[1] = 0.0; x)\nfunction f(x)\n");
+            for i in 0..n {
+                writeln!(s, "    x = g(T{i}(), x)").unwrap();
+            }
+            s.push_str("    sum(g(Bad(), x))\nend\n");
+            s.push_str(TAIL);
+            one(s)
+        },
+    },
+    Shape {
         name: "many-calls-one-name",
         gen: |n| {
             let mut s = String::from(HEAD);

@@ -747,3 +747,51 @@ fn a_long_chain_keeps_its_ends_and_a_guess_in_the_middle() {
     assert_eq!(steps.last().unwrap().0, len - 1);
     assert_eq!(d.chain_skipped() + d.chain.len(), len);
 }
+
+/// A name of many methods, one per argument type, is narrowed by an index of the types its
+/// methods annotate (a file of thousands of such methods and calls was quadratic). The
+/// index must leave every method the arguments' types may reach: the workspace's
+/// supertypes, Base's kinds, and types declared elsewhere, which adlint cannot rule out.
+/// (Debug builds also check each call against every method, one by one.)
+#[test]
+fn a_name_of_many_methods_is_narrowed_by_argument_type() {
+    let mut text = String::from(
+        "using Zygote\nabstract type Shape end\nabstract type Round <: Shape end\nstruct Sq <: Shape end\nstruct Circ <: Round end\nstruct Other end\n",
+    );
+    for i in 0..40 {
+        text.push_str(&format!("struct T{i} end\nh(::T{i}, x) = x .+ {i}\n"));
+    }
+    let methods = [
+        ("Sq", "1"),
+        ("Round", "2"),
+        ("AbstractFloat", "3"),
+        ("Integer", "4"),
+        ("ForeignType", "5"),
+        ("Vector", "6"),
+    ];
+    let mut line_of = std::collections::HashMap::new();
+    for (ty, i) in methods {
+        line_of.insert(ty, text.lines().count() + 1);
+        text.push_str(&format!("h(::{ty}, x) = (x[{i}] = 0.0; x)\n"));
+    }
+    text.push_str("f(x) = sum(h(Sq(), x)) + sum(h(Circ(), x)) + sum(h(1.0, x)) + sum(h(Other(), x)) + sum(h(T3(), x))\ngradient(f, rand(3))\n");
+    let p = Project::new(&[("main.jl", text.as_str())]);
+    let a = p.analyze();
+    let mut lines: Vec<usize> = (a.diagnostics.iter())
+        .map(|d| a.line_col(d.location.file, d.location.span.start).0)
+        .collect();
+    lines.sort_unstable();
+    lines.dedup();
+    // `Sq()` runs its own method, `Circ()` its supertype's, `1.0` (a number to adlint)
+    // `AbstractFloat`'s or `Integer`'s, and perhaps that of a type adlint does not know;
+    // `Vector` and the `T`s refuse all of them, and `Other()` has no method.
+    let mut expected = vec![
+        line_of["Sq"],
+        line_of["Round"],
+        line_of["AbstractFloat"],
+        line_of["Integer"],
+        line_of["ForeignType"],
+    ];
+    expected.sort_unstable();
+    assert_eq!(lines, expected, "{:#?}", findings(&a));
+}
