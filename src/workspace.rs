@@ -220,6 +220,10 @@ impl Workspace {
                     return Err(WorkspaceError::NotASource(p.display().to_string()));
                 }
                 Ok(c) => {
+                    // `src/` names the link `src` too: with the slash, the system looks
+                    // through the link (and the root would be found from its target).
+                    let p: PathBuf = p.components().collect();
+                    let p = p.as_path();
                     let link = std::fs::symlink_metadata(p).is_ok_and(|m| m.is_symlink());
                     let at = (p.parent())
                         .map(|d| {
@@ -278,22 +282,33 @@ impl Workspace {
             ws.assign_configs()?;
             return Ok(ws);
         }
-        let mut walker = ignore::WalkBuilder::new(&root);
-        walker
-            .hidden(true)
-            .git_ignore(true)
-            .git_exclude(true)
-            .parents(true)
-            .require_git(false)
-            .follow_links(false);
+        // The root, and each folder named through a link that leads outside it (its files
+        // are analysed and reported; `--fix` does not write them).
+        let starts = std::iter::once(root.clone()).chain(
+            (targets.iter())
+                .filter(|t| t.is_dir() && !t.starts_with(&root))
+                .cloned(),
+        );
         let exclude = ws.configs[0].clone();
-        walker.filter_entry(move |e| !exclude.excludes(e.path()));
-        for entry in walker.build() {
+        let walks = starts.flat_map(|start| {
+            let mut walker = ignore::WalkBuilder::new(&start);
+            walker
+                .hidden(true)
+                .git_ignore(true)
+                .git_exclude(true)
+                .parents(true)
+                .require_git(false)
+                .follow_links(false);
+            let exclude = exclude.clone();
+            walker.filter_entry(move |e| !exclude.excludes(e.path()));
+            walker.build().map(move |e| (e, start.clone()))
+        });
+        for (entry, start) in walks {
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {
                     ws.warnings
-                        .push(format!("while walking {}: {e}", root.display()));
+                        .push(format!("while walking {}: {e}", start.display()));
                     continue;
                 }
             };

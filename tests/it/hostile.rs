@@ -939,3 +939,39 @@ fn an_output_file_that_is_no_regular_file_is_written_into_not_replaced() {
         .is_symlink());
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
 }
+
+/// A folder of the package that is a link to one outside it, named with or without a
+/// trailing slash: its files are analysed and reported, and `--fix` writes none of them
+/// (with the slash, the system looked through the link and the root was found from its
+/// target, which was then written).
+#[test]
+fn fix_never_writes_a_folder_a_link_leads_outside_the_package() {
+    let (p, before) = fixable();
+    std::fs::remove_file(p.path("main.jl")).unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(outside.path().join("src")).unwrap();
+    let target = outside.path().join("src/elsewhere.jl");
+    std::fs::write(&target, &before).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("src"), p.path("src")).unwrap();
+    for named in ["src/", "src", "./src/"] {
+        let run = guarded(
+            &["check", named, "--fix", "--output-format", "concise"],
+            p.dir.path(),
+            None,
+        );
+        assert!(
+            run.stderr
+                .contains("not fixed: it is outside the workspace root"),
+            "{named}: {}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("Fixed 0 findings"), "{}", run.stderr);
+        assert!(!run.stderr.contains("no Julia files"), "{}", run.stderr);
+        assert!(
+            run.stdout.contains("elsewhere.jl"),
+            "{named}: {}",
+            run.stdout
+        );
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), before, "{named}");
+    }
+}
