@@ -453,7 +453,8 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     let mut err = std::io::stderr();
     if !args.quiet {
         for s in &ws.skipped {
-            writeln!(err, "warning: skipped {}: {}", s.path, s.reason)?;
+            let (path, reason) = (render::visible(&s.path), render::visible(&s.reason));
+            writeln!(err, "warning: skipped {path}: {reason}")?;
         }
     }
     // Progress on stderr for runs that take long: cleared before anything else is written.
@@ -723,7 +724,7 @@ fn knowledge(args: KnowledgeArgs) -> Result<ExitCode> {
         if !p.is_dir() {
             eprintln!(
                 "error: {}: not a folder (give a package checkout)",
-                p.display()
+                render::visible(&p.display().to_string())
             );
             return Ok(ExitCode::from(2));
         }
@@ -731,7 +732,7 @@ fn knowledge(args: KnowledgeArgs) -> Result<ExitCode> {
             if !dir.join("src").is_dir() && !dir.join("ext").is_dir() {
                 eprintln!(
                     "warning: {}: no src/ or ext/ folder, nothing is read from it",
-                    dir.display()
+                    render::visible(&dir.display().to_string())
                 );
             }
             checkouts.push(generate::user_checkout(&dir));
@@ -741,7 +742,7 @@ fn knowledge(args: KnowledgeArgs) -> Result<ExitCode> {
     let extracted = generate::extract(&checkouts, &mut skipped)
         .with_context(|| "cannot read the checkouts".to_string())?;
     for s in &skipped {
-        eprintln!("warning: skipped {s}");
+        eprintln!("warning: skipped {}", render::visible(&s.to_string()));
     }
     let tables = generate::tables_with(&extracted, &crate::knowledge::get().generated_tables());
     if let Some(parent) = args.output.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -753,18 +754,17 @@ fn knowledge(args: KnowledgeArgs) -> Result<ExitCode> {
     for x in &extracted {
         eprintln!(
             "{}{}: {} rules, {} functions that may end in a foreign call or write an argument",
-            x.source.name,
-            x.source
-                .version
-                .as_deref()
-                .map_or(String::new(), |v| format!(" v{v}")),
+            render::visible(&x.source.name),
+            render::visible(
+                &(x.source.version.as_deref()).map_or(String::new(), |v| format!(" v{v}"))
+            ),
             x.rules.len(),
             x.functions.len()
         );
     }
     eprintln!(
         "wrote {}: {} rules, {} foreign-call rows, {} mutating rows",
-        args.output.display(),
+        render::visible(&args.output.display().to_string()),
         tables.rules.len(),
         tables.foreign.len(),
         tables.mutating.len()

@@ -7,7 +7,10 @@ fn main() -> ExitCode {
         // say, and saying it would be noise on the terminal (what `cat` and `rg` do too).
         Err(e) if broken_pipe(&e) => ExitCode::from(2),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Errors quote names and values from the user's files and arguments (a rule
+            // name, a config value): their control characters are made visible.
+            let text = format!("{e:#}");
+            eprintln!("error: {}", adlint::render::visible_lines(&text));
             ExitCode::from(2)
         }
     }

@@ -164,8 +164,12 @@ impl Tables {
     /// kind (and `functor`) and the parameters joined by `;`, `foreign` rows the path to
     /// the foreign call, `mutating` rows the written argument and how.
     pub fn render(&self) -> String {
-        // One line of the ten columns, tabs and line breaks inside a value made spaces.
-        let line = |cols: [&str; 10]| cols.map(|c| c.replace(['\t', '\n', '\r'], " ")).join("\t");
+        // One line of the ten columns, tabs, line breaks and other control characters
+        // inside a value made spaces.
+        let line = |cols: [&str; 10]| {
+            cols.map(|c| c.replace(|ch: char| ch.is_control(), " "))
+                .join("\t")
+        };
         let scope = |exported: bool| if exported { "exported" } else { "qualified" };
         let list = |a: &[usize]| {
             a.iter()

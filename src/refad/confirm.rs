@@ -7,6 +7,7 @@ use crate::analysis::Analysis;
 use crate::diagnostic::{Confirmation, ConfirmationStatus, Diagnostic};
 use crate::facts::FunctionKind;
 use crate::index::FuncRef;
+use crate::render::{visible, visible_lines};
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -639,8 +640,12 @@ pub fn report(
             .entry(f.path.as_path())
             .or_insert(f.display.as_str());
     }
+    // Names and text from the user's files, with their control characters made visible
+    // (a file name with an escape sequence or a line break printed raw acts on the
+    // terminal or forges a result line).
     let display = |p: &Path| -> String {
-        (displays.get(p).map(|d| d.to_string())).unwrap_or_else(|| p.display().to_string())
+        let d = (displays.get(p).map(|d| d.to_string())).unwrap_or_else(|| p.display().to_string());
+        visible(&d).into_owned()
     };
     let ran: HashSet<(&Path, u32)> = (run.entries.iter())
         .map(|r| (r.path.as_path(), r.line))
@@ -651,7 +656,12 @@ pub fn report(
         any = true;
         let at = format!("{}:{}", display(&r.path), r.line);
         if let Some(call) = program.driven_at(&r.path, r.line) {
-            writeln!(out, "{at}: run as `{}`{}", call.call, chosen_note(call))?;
+            writeln!(
+                out,
+                "{at}: run as `{}`{}",
+                visible(&call.call),
+                chosen_note(call)
+            )?;
         }
         match &r.outcome {
             Outcome::Ok {
@@ -660,8 +670,8 @@ pub fn report(
                 fd_check,
             } => {
                 writeln!(out, "{at}: {}: ok", r.api)?;
-                writeln!(out, "  value:    {value}")?;
-                writeln!(out, "  gradient: {gradient}")?;
+                writeln!(out, "  value:    {}", visible_lines(&value.to_string()))?;
+                writeln!(out, "  gradient: {}", visible_lines(&gradient.to_string()))?;
                 match fd_check {
                     Some(fd) => {
                         writeln!(
@@ -685,7 +695,7 @@ pub fn report(
                 writeln!(
                     out,
                     "  {} at {}:{}",
-                    message.lines().next().unwrap_or(""),
+                    visible(message.lines().next().unwrap_or("")),
                     display(&first.path),
                     first.line
                 )?;
@@ -716,11 +726,16 @@ pub fn report(
                     } else {
                         String::new()
                     };
-                    writeln!(out, "  also fails: {m} at {}:{line}{times}", display(path))?;
+                    writeln!(
+                        out,
+                        "  also fails: {} at {}:{line}{times}",
+                        visible(m),
+                        display(path)
+                    )?;
                 }
             }
             Outcome::NotRun(n) => {
-                writeln!(out, "{at}: {}: not run: {}", r.api, n.reason)?;
+                writeln!(out, "{at}: {}: not run: {}", r.api, visible(&n.reason))?;
             }
         }
     }
@@ -740,10 +755,16 @@ pub fn report(
         }
         silent += 1;
         let why = program.why_not_run(run, path, line);
-        writeln!(out, "{}:{line}: {}: {why}", display(path), e.api)?;
+        writeln!(
+            out,
+            "{}:{line}: {}: {}",
+            display(path),
+            e.api,
+            visible(&why)
+        )?;
     }
     if let (Some(stop), 0) = (&run.stopped, silent) {
-        writeln!(out, "the program stopped: {}", stop.reason)?;
+        writeln!(out, "the program stopped: {}", visible(&stop.reason))?;
     }
     if !any {
         if silent == 0 {

@@ -975,3 +975,88 @@ fn fix_never_writes_a_folder_a_link_leads_outside_the_package() {
         assert_eq!(std::fs::read_to_string(&target).unwrap(), before, "{named}");
     }
 }
+
+/// Beyond the findings: `adlint confirm`'s report, the warnings for skipped files, an
+/// unknown rule and a config value echo names from the user's files and arguments; none
+/// prints a raw control character (a file name with ESC and a newline forged a `confirm`
+/// result line and coloured the terminal).
+#[test]
+fn control_characters_in_confirm_skipped_files_and_errors_are_visible() {
+    let code =
+        "using Zygote\nf(x) = sum(abs2, x)\ngradient(f, [1.0, 2.0])\nerror(\"\u{1b}[2J wiped\")\n";
+    let forged = "e\u{1b}]0;T\u{7}\u{1b}[31m\nx.jl";
+    let p = project_with(&[
+        (forged, code.as_bytes().to_vec()),
+        ("bin\u{1b}[31m\n.jl", b"\x00\x01binary".to_vec()),
+    ]);
+    let no_raw_controls = |what: &str, run: &Run| {
+        let printed = format!("{}{}", run.stdout, run.stderr);
+        assert!(
+            !printed
+                .chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t'),
+            "{what}: {printed:?}"
+        );
+    };
+    let run = guarded(&["confirm", forged], p.dir.path(), None);
+    no_raw_controls("confirm", &run);
+    assert!(run.stdout.contains("gradient: ok"), "{}", run.stdout);
+    assert!(run.stdout.contains("\\u{1b}[2J wiped"), "{}", run.stdout);
+    // Each result line starts with the (escaped) file name: none is forged.
+    assert!(
+        (run.stdout.lines())
+            .filter(|l| !l.starts_with(' ') && !l.starts_with("the program stopped: "))
+            .all(|l| l.starts_with("e\\u{1b}]0;T\\u{7}\\u{1b}[31m\\nx.jl:")),
+        "{}",
+        run.stdout
+    );
+    let run = guarded(&["check", "."], p.dir.path(), None);
+    no_raw_controls("check", &run);
+    assert!(
+        run.stderr
+            .contains("skipped bin\\u{1b}[31m\\n.jl: binary file"),
+        "{}",
+        run.stderr
+    );
+    let run = guarded(&["explain", "zz\u{1b}[31m\nrule"], p.dir.path(), None);
+    no_raw_controls("explain", &run);
+    std::fs::write(
+        p.path("adlint.toml"),
+        "[tool]\nconfirm-timeout = \"\\u001b[31mzz\"\n",
+    )
+    .unwrap();
+    let run = guarded(&["check", "."], p.dir.path(), None);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    no_raw_controls("config", &run);
+    // A package whose name has an escape sequence, read by `adlint knowledge`: neither
+    // what it prints nor the table it writes holds the raw character.
+    let pkg = tempfile::tempdir().unwrap();
+    let dir = pkg.path().join("P\u{1b}[31m");
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("Project.toml"),
+        "name = \"P\\u001b[31mX\"\nuuid = \"8f1c6a3e-0000-4000-8000-000000000001\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("src/P.jl"),
+        "module P\nusing ChainRulesCore\nf(x) = ccall(:g, Cint, ())\nChainRulesCore.rrule(::typeof(f), x) = (f(x), d -> (NoTangent(), d))\nend\n",
+    )
+    .unwrap();
+    let out = pkg.path().join("table.tsv");
+    let run = guarded(
+        &[
+            "knowledge",
+            pkg.path().to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        pkg.path(),
+        None,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    no_raw_controls("knowledge", &run);
+    assert!(run.stderr.contains("P\\u{1b}[31mX"), "{}", run.stderr);
+    let table = std::fs::read_to_string(&out).unwrap();
+    assert!(!table.contains('\u{1b}'), "{table}");
+}
