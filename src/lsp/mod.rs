@@ -88,17 +88,11 @@ pub async fn serve<I: AsyncRead + Unpin, O: AsyncWrite>(input: I, output: O) -> 
     serve_with(input, output, ServeOptions::default()).await
 }
 
-/// The method of a small message (`shutdown` and `exit` are a few dozen bytes; large
-/// bodies are not parsed a second time).
-fn small_message_method(body: &[u8]) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Message {
-        method: Option<String>,
-    }
-    if body.len() > 512 {
-        return None;
-    }
-    serde_json::from_slice::<Message>(body).ok()?.method
+/// What the client has asked of the session so far, as the proxy saw it go by.
+#[derive(Default)]
+struct Lifecycle {
+    initialized: bool,
+    shut_down: bool,
 }
 
 /// How long a session whose input ended waits for the answers still being worked on.
@@ -135,24 +129,27 @@ pub async fn serve_with<I: AsyncRead + Unpin, O: AsyncWrite>(
     let server = Server::new(server_in, server_out, socket).serve(service);
 
     let errors = outbox.clone();
-    let ending = std::sync::Mutex::new((false, Ending::default()));
+    let ending = std::sync::Mutex::new((Lifecycle::default(), Ending::default()));
     let ending_ref = &ending;
     let pump_in = async move {
         let mut reader = BufReader::new(input);
         loop {
             match transport::read_frame(&mut reader).await {
                 Ok(Some(transport::Frame::Body(body))) => match transport::check_message(&body) {
-                    transport::Verdict::Forward => {
-                        // Whether `shutdown` came before `exit` decides the exit code.
-                        match small_message_method(&body).as_deref() {
-                            Some("shutdown") => {
-                                ending_ref.lock().unwrap_or_else(|e| e.into_inner()).0 = true
+                    transport::Verdict::Forward { method, request } => {
+                        // Whether a `shutdown` request came before `exit` decides the exit
+                        // code; one before `initialize` is refused by the server, and a
+                        // `shutdown` notification is no request.
+                        {
+                            let mut e = ending_ref.lock().unwrap_or_else(|e| e.into_inner());
+                            match method.as_deref() {
+                                Some("initialize") if request => e.0.initialized = true,
+                                Some("shutdown") if request && e.0.initialized => {
+                                    e.0.shut_down = true
+                                }
+                                Some("exit") => e.1.exit_without_shutdown = !e.0.shut_down,
+                                _ => {}
                             }
-                            Some("exit") => {
-                                let mut e = ending_ref.lock().unwrap_or_else(|e| e.into_inner());
-                                e.1.exit_without_shutdown = !e.0;
-                            }
-                            _ => {}
                         }
                         if transport::write_frame(&mut to_server, &body).await.is_err() {
                             break;

@@ -166,7 +166,12 @@ pub(crate) async fn write_frame<W: AsyncWrite + Unpin + ?Sized>(
 
 /// What to do with a frame from the client.
 pub(crate) enum Verdict {
-    Forward,
+    /// Pass it to the server: a request (it has an `id`) or a notification of `method`,
+    /// or a response (no method).
+    Forward {
+        method: Option<String>,
+        request: bool,
+    },
     /// Reply with this JSON-RPC error response instead.
     Reject(Vec<u8>),
 }
@@ -198,6 +203,11 @@ pub(crate) fn check_message(body: &[u8]) -> Verdict {
     let Some(obj) = value.as_object() else {
         return invalid("not a JSON object");
     };
+    // The parse above keeps the last of two equal keys; the server's decoder refuses the
+    // message and, with it, ends the session.
+    if let Some(key) = duplicate_key(body) {
+        return invalid(&format!("the key `{}` appears twice", truncate(&key, 80)));
+    }
     if obj.get("jsonrpc").and_then(|v| v.as_str()) != Some("2.0") {
         return invalid("`jsonrpc` must be \"2.0\"");
     }
@@ -215,10 +225,52 @@ pub(crate) fn check_message(body: &[u8]) -> Verdict {
         }
     };
     if well_formed {
-        Verdict::Forward
+        Verdict::Forward {
+            method: obj
+                .get("method")
+                .and_then(|m| m.as_str())
+                .map(str::to_string),
+            request: obj.contains_key("id"),
+        }
     } else {
         invalid("not a JSON-RPC 2.0 request, notification or response")
     }
+}
+
+/// The first key of a JSON object that appears twice at its top level (nested objects
+/// are not looked at: the server decodes `params` by itself, where duplicates are kept as
+/// the last).
+fn duplicate_key(body: &[u8]) -> Option<String> {
+    struct Keys(Option<String>);
+    impl<'de> serde::Deserialize<'de> for Keys {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_map(KeysVisitor)
+        }
+    }
+    struct KeysVisitor;
+    impl<'de> serde::de::Visitor<'de> for KeysVisitor {
+        type Value = Keys;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Keys, A::Error> {
+            let mut seen: Vec<String> = Vec::new();
+            let mut twice = None;
+            while let Some(key) = map.next_key::<String>()? {
+                map.next_value::<serde::de::IgnoredAny>()?;
+                if twice.is_none() {
+                    match seen.contains(&key) {
+                        true => twice = Some(key),
+                        // A message has a handful of keys; a long list is no message.
+                        false if seen.len() < 64 => seen.push(key),
+                        false => {}
+                    }
+                }
+            }
+            Ok(Keys(twice))
+        }
+    }
+    serde_json::from_slice::<Keys>(body).ok()?.0
 }
 
 fn error_response(id: serde_json::Value, code: i64, message: &str) -> Vec<u8> {
@@ -248,6 +300,24 @@ mod tests {
             });
         }
         out
+    }
+
+    #[test]
+    fn a_key_given_twice_is_an_invalid_request() {
+        let body = br#"{"jsonrpc":"2.0","id":5,"method":"shutdown","method":"foo"}"#;
+        let Verdict::Reject(response) = check_message(body) else {
+            panic!("forwarded");
+        };
+        let response: serde_json::Value = serde_json::from_slice(&response).unwrap();
+        assert_eq!(response["id"], 5);
+        assert_eq!(response["error"]["code"], -32600);
+        assert!(response["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`method` appears twice"));
+        // Inside `params` the server takes the last, as JSON parsers do.
+        let body = br#"{"jsonrpc":"2.0","id":6,"method":"shutdown","params":{"a":1,"a":2}}"#;
+        assert!(matches!(check_message(body), Verdict::Forward { .. }));
     }
 
     #[tokio::test]

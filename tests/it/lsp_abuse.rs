@@ -707,9 +707,29 @@ fn exit_without_shutdown_exits_1_and_after_it_0() {
     let initialized = r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#;
     let shutdown = r#"{"jsonrpc":"2.0","id":2,"method":"shutdown"}"#;
     let exit = r#"{"jsonrpc":"2.0","method":"exit"}"#;
+    // Padded past the few hundred bytes the exit code's check once read.
+    let padded_shutdown = format!(
+        r#"{{"jsonrpc":"2.0","id":3,"method":"shutdown"{}}}"#,
+        " ".repeat(600)
+    );
+    let padded_exit = format!(
+        r#"{{"jsonrpc":"2.0","method":"exit","x":"{}"}}"#,
+        "y".repeat(600)
+    );
+    let shutdown_note = r#"{"jsonrpc":"2.0","method":"shutdown"}"#;
+    // A key given twice: the server's decoder refused it and ended the session; it is an
+    // invalid request now, and the session goes on.
+    let twice = r#"{"jsonrpc":"2.0","id":4,"method":"shutdown","method":"foo"}"#;
     for (messages, code) in [
         (vec![initialize, initialized, shutdown, exit], 0),
         (vec![initialize, initialized, exit], 1),
+        (vec![initialize, initialized, &padded_shutdown, exit], 0),
+        (vec![initialize, initialized, &padded_exit], 1),
+        (vec![initialize, initialized, shutdown_note, exit], 1),
+        // Refused by the server (not initialized): no shutdown.
+        (vec![shutdown, initialize, initialized, exit], 1),
+        (vec![initialize, initialized, twice, exit], 1),
+        (vec![initialize, initialized, twice, shutdown, exit], 0),
     ] {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_adlint"))
             .arg("lsp")
