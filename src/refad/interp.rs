@@ -617,7 +617,7 @@ impl Interp {
             Ex::Let(binds, body) => self.eval_let(binds, body, env),
             Ex::Lambda(fd) => Ok(Value::Func(Rc::new(FuncVal {
                 name: name("#anon"),
-                methods: RefCell::new(vec![fd.clone()]),
+                methods: RefCell::new(super::methods::Methods::one(fd.clone())),
                 env: env.clone(),
                 builtin_fallback: false,
             }))),
@@ -1261,18 +1261,13 @@ impl Interp {
         let existing = target_env.vars.borrow().get(&fname).cloned();
         if let Some(cell) = existing {
             if let Value::Func(fv) = &*cell.borrow() {
-                let mut ms = fv.methods.borrow_mut();
-                if let Some(i) = ms.iter().position(|m| same_signature(m, fd)) {
-                    ms[i] = fd.clone();
-                } else {
-                    ms.push(fd.clone());
-                }
+                fv.methods.borrow_mut().define(fd.clone());
                 return Ok(Value::Func(fv.clone()));
             }
         }
         let fv = Rc::new(FuncVal {
             name: fname.clone(),
-            methods: RefCell::new(vec![fd.clone()]),
+            methods: RefCell::new(super::methods::Methods::one(fd.clone())),
             env: target_env.clone(),
             builtin_fallback: super::builtins::is_builtin(&fname),
         });
@@ -1293,57 +1288,24 @@ impl Interp {
                 Value::Builtin(b) if b == n => Some(6),
                 _ => None,
             },
-            Ty::Named(n) => {
-                let n = n.as_ref();
-                let ok = |b: bool, s: u32| if b { Some(s) } else { None };
-                match n {
-                    "Real" | "Number" => ok(v.is_num(), 2),
-                    "AbstractFloat" | "Float64" | "Float32" => {
-                        ok(matches!(v, Value::F(_) | Value::T(..)), 4)
-                    }
-                    "Integer" => ok(matches!(v, Value::Int(_) | Value::Bool(_)), 3),
-                    "Int" | "Int64" | "Signed" => ok(matches!(v, Value::Int(_)), 4),
-                    "Bool" => ok(matches!(v, Value::Bool(_)), 5),
-                    "AbstractArray" | "AbstractVecOrMat" => {
-                        ok(matches!(v, Value::Arr(_) | Value::Range(..)), 2)
-                    }
-                    "AbstractVector" => ok(
-                        match v {
-                            Value::Arr(a) => a.borrow().dims.len() == 1,
-                            Value::Range(..) => true,
-                            _ => false,
-                        },
-                        3,
-                    ),
-                    "AbstractMatrix" => {
-                        ok(matches!(v, Value::Arr(a) if a.borrow().dims.len() == 2), 3)
-                    }
-                    "Vector" => ok(matches!(v, Value::Arr(a) if a.borrow().dims.len() == 1), 4),
-                    "Matrix" => ok(matches!(v, Value::Arr(a) if a.borrow().dims.len() == 2), 4),
-                    "Array" => ok(matches!(v, Value::Arr(_)), 3),
-                    "Function" => ok(matches!(v, Value::Func(_) | Value::Builtin(_)), 2),
-                    "Tuple" => ok(matches!(v, Value::Tuple(_)), 3),
-                    "NamedTuple" => ok(matches!(v, Value::NT(..)), 3),
-                    "String" | "AbstractString" => ok(matches!(v, Value::Str(_)), 4),
-                    "Symbol" => ok(matches!(v, Value::Sym(_)), 4),
-                    "Nothing" => ok(matches!(v, Value::Nothing), 4),
-                    "Dict" | "AbstractDict" => ok(matches!(v, Value::Dict(_)), 4),
-                    "Ref" | "RefValue" => ok(matches!(v, Value::Ref(_)), 4),
-                    "Pair" => ok(matches!(v, Value::Pair(_)), 4),
-                    "Exception" => ok(matches!(v, Value::Exc(_)), 2),
-                    _ => match v {
-                        Value::Struct(o) if o.def.name.as_ref() == n => Some(6),
-                        Value::Struct(o) if o.def.supertype.as_deref() == Some(n) => Some(3),
-                        Value::Exc(e) if e.kind == n => Some(5),
-                        _ => None,
-                    },
-                }
-            }
+            Ty::Named(n) => match builtin_type_score(n, v) {
+                Some(score) => score,
+                None => match v {
+                    Value::Struct(o) if o.def.name == *n => Some(6),
+                    Value::Struct(o) if o.def.supertype.as_deref() == Some(&**n) => Some(3),
+                    Value::Exc(e) if e.kind == **n => Some(5),
+                    _ => None,
+                },
+            },
         }
     }
 
-    /// Pick the most specific applicable method.
-    pub fn select_method(&self, methods: &[Rc<FuncDef>], args: &[Value]) -> Option<Rc<FuncDef>> {
+    /// Pick the most specific applicable method (the first of equals, in definition order).
+    pub fn select_method<'m>(
+        &self,
+        methods: impl IntoIterator<Item = &'m Rc<FuncDef>>,
+        args: &[Value],
+    ) -> Option<Rc<FuncDef>> {
         let mut best: Option<(u32, Rc<FuncDef>)> = None;
         for m in methods {
             let has_splat = m.params.last().map(|p| p.splat).unwrap_or(false);
@@ -1600,8 +1562,8 @@ impl Interp {
     ) -> R<Value> {
         match f {
             Value::Func(fv) => {
-                let methods: Vec<Rc<FuncDef>> = fv.methods.borrow().clone();
-                match self.select_method(&methods, &args) {
+                let chosen = self.select_method(fv.methods.borrow().candidates(&args), &args);
+                match chosen {
                     Some(m) => {
                         let env = fv.env.clone();
                         let via_prelude =
@@ -1689,13 +1651,6 @@ impl Interp {
     }
 }
 
-fn same_signature(a: &FuncDef, b: &FuncDef) -> bool {
-    a.params.len() == b.params.len()
-        && a.params.iter().zip(b.params.iter()).all(|(p, q)| {
-            p.ty == q.ty && p.splat == q.splat && p.default.is_some() == q.default.is_some()
-        })
-}
-
 /// Whether `v` holds floating-point numbers (what Zygote gives a gradient to): a float, a
 /// float array, or a struct, tuple or `Ref` holding one. Functions and types are not
 /// data here.
@@ -1723,4 +1678,50 @@ pub fn carries_floats(v: &Value, depth: u32) -> bool {
         Value::Pair(p) => carries_floats(&p.0, depth + 1) || carries_floats(&p.1, depth + 1),
         _ => false,
     }
+}
+
+/// The score of `v` for an annotation naming one of the types the interpreter knows
+/// (`Real`, `AbstractVector`, ...): `None` when `n` is none of them, `Some(None)` when `v`
+/// is not of it.
+fn builtin_type_score(n: &str, v: &Value) -> Option<Option<u32>> {
+    let ok = |b: bool, s: u32| Some(if b { Some(s) } else { None });
+    match n {
+        "Real" | "Number" => ok(v.is_num(), 2),
+        "AbstractFloat" | "Float64" | "Float32" => ok(matches!(v, Value::F(_) | Value::T(..)), 4),
+        "Integer" => ok(matches!(v, Value::Int(_) | Value::Bool(_)), 3),
+        "Int" | "Int64" | "Signed" => ok(matches!(v, Value::Int(_)), 4),
+        "Bool" => ok(matches!(v, Value::Bool(_)), 5),
+        "AbstractArray" | "AbstractVecOrMat" => {
+            ok(matches!(v, Value::Arr(_) | Value::Range(..)), 2)
+        }
+        "AbstractVector" => ok(
+            match v {
+                Value::Arr(a) => a.borrow().dims.len() == 1,
+                Value::Range(..) => true,
+                _ => false,
+            },
+            3,
+        ),
+        "AbstractMatrix" => ok(matches!(v, Value::Arr(a) if a.borrow().dims.len() == 2), 3),
+        "Vector" => ok(matches!(v, Value::Arr(a) if a.borrow().dims.len() == 1), 4),
+        "Matrix" => ok(matches!(v, Value::Arr(a) if a.borrow().dims.len() == 2), 4),
+        "Array" => ok(matches!(v, Value::Arr(_)), 3),
+        "Function" => ok(matches!(v, Value::Func(_) | Value::Builtin(_)), 2),
+        "Tuple" => ok(matches!(v, Value::Tuple(_)), 3),
+        "NamedTuple" => ok(matches!(v, Value::NT(..)), 3),
+        "String" | "AbstractString" => ok(matches!(v, Value::Str(_)), 4),
+        "Symbol" => ok(matches!(v, Value::Sym(_)), 4),
+        "Nothing" => ok(matches!(v, Value::Nothing), 4),
+        "Dict" | "AbstractDict" => ok(matches!(v, Value::Dict(_)), 4),
+        "Ref" | "RefValue" => ok(matches!(v, Value::Ref(_)), 4),
+        "Pair" => ok(matches!(v, Value::Pair(_)), 4),
+        "Exception" => ok(matches!(v, Value::Exc(_)), 2),
+        _ => None,
+    }
+}
+
+/// Whether an annotation naming `n` takes only a struct or exception of that name (or a
+/// struct of that supertype): `n` is no type the interpreter knows otherwise.
+pub fn names_a_struct(n: &str) -> bool {
+    builtin_type_score(n, &Value::Nothing).is_none()
 }

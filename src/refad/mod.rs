@@ -101,6 +101,7 @@ pub mod entry;
 pub mod interp;
 pub mod ir;
 pub mod lower;
+pub mod methods;
 pub mod value;
 
 use std::path::{Path, PathBuf};

@@ -1,6 +1,6 @@
 //! Runtime values, Julia type names, and Julia-style printing.
 
-use super::ir::{FuncDef, Name, StructDef};
+use super::ir::{Name, StructDef};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -299,7 +299,7 @@ impl Obj {
 #[derive(Debug)]
 pub struct FuncVal {
     pub name: Name,
-    pub methods: RefCell<Vec<Rc<FuncDef>>>,
+    pub methods: RefCell<super::methods::Methods>,
     pub env: super::interp::Env,
     /// When no user method applies, fall back to the builtin of the same name.
     pub builtin_fallback: bool,

@@ -335,6 +335,30 @@ fn g38_dispatch_on_annotations() {
     grad_is(&format!("{src}gradient(f, 1.0)"), "(2.0,)");
     grad_is(&format!("{src}gradient(f, [1.0, 1.0])"), "([3.0, 3.0],)");
 }
+/// Methods filed by the struct their first parameter names (`methods.rs`) are chosen as a
+/// scan of all would: a struct's own method over its supertype's, `Any` where nothing
+/// closer applies, a redefinition replacing the method of its signature, the first of
+/// equals, and a vararg method for a call without arguments.
+#[test]
+fn g38b_dispatch_among_many_methods_by_struct() {
+    let mut src = String::from(
+        "abstract type Shape end\nstruct Sq <: Shape\n  s::Float64\nend\nstruct Circ <: Shape\n  r::Float64\nend\nstruct Tri\n  a::Float64\nend\n",
+    );
+    for i in 0..40 {
+        src.push_str(&format!(
+            "struct T{i}\n  v::Float64\nend\nh(t::T{i}, x) = {i}.0 * x\n"
+        ));
+    }
+    src.push_str(
+        "h(s::Shape, x) = 100.0 * x\nh(c::Circ, x) = 1000.0 * x\nh(c::Circ, x) = 2000.0 * x\nh(t, x) = 7.0 * x\nh(x::Real, y) = 9.0 * y\nk(xs...) = 5.0\nk(t::Tri, xs...) = 3.0\n",
+    );
+    // T3: its own (3); Sq: the supertype's (100); Circ: its own, redefined (2000); Tri:
+    // `h(t, x)` (7); a number: `Real` (9); `k()`: the vararg method without a struct.
+    src.push_str(
+        "f(x) = h(T3(1.0), x) + h(Sq(1.0), x) + h(Circ(1.0), x) + h(Tri(1.0), x) + h(1.0, x) + k() * x + k(Tri(1.0)) * x\ngradient(f, 1.0)",
+    );
+    grad_is(&src, "(2127.0,)");
+}
 #[test]
 fn g39_keywords_defaults_varargs() {
     grad_is(
