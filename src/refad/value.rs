@@ -596,9 +596,32 @@ pub fn show(v: &Value) -> String {
     show_inner(v, &mut seen)
 }
 
+/// Values [`show`] writes at most; past them it writes `…`.
+const SHOWN_VALUES: usize = 10_000;
+
+/// The elements of a tuple, a dictionary or a struct as `show` writes them: one `…` for
+/// those past [`SHOWN_VALUES`], which are not visited (a tuple of a million elements made a
+/// million `…`, each time the tuple was shown).
+fn show_items<'a>(
+    items: impl Iterator<Item = &'a Value>,
+    budget: &mut usize,
+    mut each: impl FnMut(usize, String) -> String,
+) -> Vec<String> {
+    let mut out = vec![];
+    for (i, x) in items.enumerate() {
+        if *budget >= SHOWN_VALUES {
+            out.push("…".to_string());
+            break;
+        }
+        let shown = show_inner(x, budget);
+        out.push(each(i, shown));
+    }
+    out
+}
+
 fn show_inner(v: &Value, budget: &mut usize) -> String {
     *budget += 1;
-    if *budget > 10_000 {
+    if *budget > SHOWN_VALUES {
         return "…".into();
     }
     match v {
@@ -679,45 +702,37 @@ fn show_inner(v: &Value, budget: &mut usize) -> String {
             if t.len() == 1 {
                 format!("({},)", show_inner(&t[0], budget))
             } else {
-                format!(
-                    "({})",
-                    t.iter()
-                        .map(|x| show_inner(x, budget))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
+                format!("({})", show_items(t.iter(), budget, |_, x| x).join(", "))
             }
         }
         Value::NT(n, vals) => {
-            let parts: Vec<String> = n
-                .iter()
-                .zip(vals.iter())
-                .map(|(k, x)| format!("{} = {}", k, show_inner(x, budget)))
-                .collect();
+            let parts = show_items(vals.iter(), budget, |i, x| format!("{} = {}", n[i], x));
             if parts.len() == 1 {
                 format!("({},)", parts[0])
             } else {
                 format!("({})", parts.join(", "))
             }
         }
-        Value::Dict(d) => format!(
-            "Dict({})",
-            d.borrow()
-                .iter()
-                .map(|(k, x)| format!("{} => {}", show_inner(k, budget), show_inner(x, budget)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        Value::Dict(d) => {
+            let mut parts = vec![];
+            for (k, x) in d.borrow().iter() {
+                if *budget >= SHOWN_VALUES {
+                    parts.push("…".to_string());
+                    break;
+                }
+                parts.push(format!(
+                    "{} => {}",
+                    show_inner(k, budget),
+                    show_inner(x, budget)
+                ));
+            }
+            format!("Dict({})", parts.join(", "))
+        }
         Value::Ref(r) => format!("Base.RefValue{{Any}}({})", show_inner(&r.borrow(), budget)),
         Value::Struct(o) => format!(
             "{}({})",
             o.def.name,
-            o.fields
-                .borrow()
-                .iter()
-                .map(|x| show_inner(x, budget))
-                .collect::<Vec<_>>()
-                .join(", ")
+            show_items(o.fields.borrow().iter(), budget, |_, x| x).join(", ")
         ),
         Value::Func(f) => f.name.to_string(),
         Value::Builtin(n) => n.to_string(),
@@ -742,55 +757,6 @@ pub fn to_display(v: &Value) -> String {
         Value::Sym(s) => s.to_string(),
         Value::Char(c) => c.to_string(),
         _ => show(v),
-    }
-}
-
-/// Structural equality (`==`) on untracked views.
-pub fn values_equal(a: &Value, b: &Value) -> bool {
-    eq_depth(a, b, 0)
-}
-
-/// `==` with a depth bound (self-containing arrays must not recurse forever).
-fn eq_depth(a: &Value, b: &Value, d: u32) -> bool {
-    if d > 1000 {
-        return false;
-    }
-    match (a, b) {
-        (x, y) if x.is_num() && y.is_num() => x.as_f64() == y.as_f64(),
-        (Value::Nothing, Value::Nothing) => true,
-        (Value::Str(x), Value::Str(y)) => x == y,
-        (Value::Sym(x), Value::Sym(y)) => x == y,
-        (Value::Char(x), Value::Char(y)) => x == y,
-        (Value::Tuple(x), Value::Tuple(y)) => {
-            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| eq_depth(p, q, d + 1))
-        }
-        (Value::Arr(x), Value::Arr(y)) if Rc::ptr_eq(x, y) => true,
-        (Value::Arr(x), Value::Arr(y)) => {
-            let (x, y) = (x.borrow(), y.borrow());
-            x.dims == y.dims
-                && x.data
-                    .iter()
-                    .zip(y.data.iter())
-                    .all(|(p, q)| eq_depth(p, q, d + 1))
-        }
-        (Value::Range(a1, s1, b1), Value::Range(a2, s2, b2)) => a1 == a2 && s1 == s2 && b1 == b2,
-        (Value::Type(x), Value::Type(y)) => x == y,
-        (Value::Struct(x), Value::Struct(y)) => {
-            Rc::ptr_eq(x, y)
-                || (!x.def.mutable
-                    && Rc::ptr_eq(&x.def, &y.def)
-                    && x.fields
-                        .borrow()
-                        .iter()
-                        .zip(y.fields.borrow().iter())
-                        .all(|(p, q)| eq_depth(p, q, d + 1)))
-        }
-        (Value::Func(x), Value::Func(y)) => Rc::ptr_eq(x, y),
-        (Value::Builtin(x), Value::Builtin(y)) => x == y,
-        (Value::Ref(x), Value::Ref(y)) => Rc::ptr_eq(x, y),
-        (Value::Dict(x), Value::Dict(y)) => Rc::ptr_eq(x, y),
-        (Value::NoTangent, Value::NoTangent) => true,
-        _ => false,
     }
 }
 

@@ -234,3 +234,17 @@ fn unique_of_a_million_numbers_is_not_quadratic() {
     let got = format!("{:?}", run.entries.last().map(|e| &e.outcome));
     assert!(got.contains("1000007"), "{got}");
 }
+
+#[test]
+fn the_time_budget_holds_inside_equality_of_nested_arrays() {
+    // Arrays that share their elements: `==` visits 3000^4 numbers, `in` as many; each
+    // element visited is charged, so the walk stops at the time budget.
+    for test in ["c = (a3 == b3)", "c = (a3 in [b3])", "c = unique([a3, b3])"] {
+        let src = format!(
+            "using Zygote\nx = rand(3000); a1 = fill(x, 3000); a2 = fill(a1, 3000); a3 = fill(a2, 3000)\ny = copy(x); b1 = fill(y, 3000); b2 = fill(b1, 3000); b3 = fill(b2, 3000)\n{test}\ng(x) = x^2\ngradient(g, 1.0)\n"
+        );
+        let run = run_within_guard(Box::leak(src.into_boxed_str()), 200);
+        let why = format!("{:?} {:?}", run.stopped, run.entries);
+        assert!(why.contains("budget: time"), "{test}\n{why}");
+    }
+}

@@ -809,7 +809,7 @@ fn unique(it: &mut Interp, c: Call) -> R<Value> {
             }
             None => {
                 it.check_time()?;
-                if !unkeyed.iter().any(|x| values_equal(x, &v)) {
+                if !it.any_equal(&unkeyed, &v)? {
                     unkeyed.push(v.clone());
                     out.push(v);
                 }
