@@ -627,7 +627,10 @@ fn identical(it: &Interp, a: &Value, b: &Value) -> R<bool> {
         (Value::Arr(x), Value::Arr(y)) => Rc::ptr_eq(x, y),
         (Value::Struct(x), Value::Struct(y)) if x.def.mutable => Rc::ptr_eq(x, y),
         (Value::Int(x), Value::Int(y)) => x == y,
-        (Value::F(_) | Value::T(..), Value::F(_) | Value::T(..)) => a.as_f64() == b.as_f64(),
+        // By their bits, as Julia: `NaN === NaN`, `-0.0 !== 0.0`.
+        (Value::F(_) | Value::T(..), Value::F(_) | Value::T(..)) => {
+            a.as_f64().map(f64::to_bits) == b.as_f64().map(f64::to_bits)
+        }
         (Value::Int(_), Value::F(_) | Value::T(..))
         | (Value::F(_) | Value::T(..), Value::Int(_)) => false,
         _ => it.values_equal(a, b)?,
