@@ -756,10 +756,8 @@ impl Interp {
         let mut s = String::new();
         for p in parts {
             let v = self.eval(p, env)?;
-            let piece = to_display(&v);
             // Checked before it is built: `s = "$s$s"` in a loop doubles each time.
-            self.check_text(s.len() + piece.len())?;
-            s.push_str(&piece);
+            super::builtins::strings::push_display(self, &mut s, &v)?;
         }
         Ok(Value::str(&s))
     }

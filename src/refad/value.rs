@@ -645,7 +645,8 @@ fn show_inner(v: &Value, budget: &mut usize) -> String {
                 )
             }
         },
-        Value::Sym(s) => format!(":{s}"),
+        // Cut as a string is: a tuple of ten thousand long symbols was gigabytes.
+        Value::Sym(s) => format!(":{}", cut(s)),
         Value::Arr(a) => {
             let a = a.borrow();
             match a.dims.len() {
@@ -744,7 +745,7 @@ fn show_inner(v: &Value, budget: &mut usize) -> String {
             show_inner(&p.0, budget),
             show_inner(&p.1, budget)
         ),
-        Value::Exc(e) => format!("{}({:?})", e.kind, e.msg),
+        Value::Exc(e) => format!("{}({:?})", e.kind, cut(&e.msg)),
         Value::NoTangent => "NoTangent()".into(),
         Value::Module(m) => m.to_string(),
     }

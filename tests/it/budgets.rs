@@ -248,3 +248,22 @@ fn the_time_budget_holds_inside_equality_of_nested_arrays() {
         assert!(why.contains("budget: time"), "{test}\n{why}");
     }
 }
+
+#[test]
+fn text_joined_from_splatted_parts_is_checked_before_it_is_built() {
+    // Twenty parts of a megabyte each: 20 MB of text, past the 10 million of one value's
+    // size. `error` built its message without any check, so the program threw it.
+    let head = "using Zygote\ns = \"a\"\nfor i in 1:20\n    global s = s * s\nend\n";
+    for call in [
+        "t = string(fill(s, 20)...)",
+        "error(fill(s, 20)...)",
+        "t = Symbol(fill(s, 20)...)",
+        "t = \"$s$s$s$s$s$s$s$s$s$s$s$s\"",
+        "t = ErrorException(string(s, s, s, s, s, s, s, s, s, s, s, s))",
+    ] {
+        let src = format!("{head}{call}\ng(x) = x^2\ngradient(g, 1.0)\n");
+        let run = run_within_guard(Box::leak(src.into_boxed_str()), 5_000);
+        let why = format!("{:?}", run.stopped);
+        assert!(why.contains("budget: elements"), "{call}\n{why}");
+    }
+}

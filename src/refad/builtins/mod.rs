@@ -49,7 +49,7 @@ mod numbers;
 mod random;
 mod reductions;
 mod reflection;
-mod strings;
+pub mod strings;
 mod tasks;
 mod zygote;
 
@@ -626,12 +626,12 @@ pub fn construct(
             Some(f) if f == 0.0 || f == 1.0 => Ok(Value::Bool(f == 1.0)),
             _ => Err(it.throw("InexactError", format!("InexactError: Bool({})", show(x)))),
         },
-        ("String", [x]) => {
-            let text = to_display(x);
-            it.check_text(text.len())?;
-            Ok(Value::str(&text))
-        }
-        ("Symbol", [x]) => Ok(Value::Sym(it.symbol(&to_display(x))?)),
+        ("String", [x]) => Ok(Value::str(&strings::joined_text(
+            it,
+            std::slice::from_ref(x),
+        )?)),
+        // `Symbol(x, y...)` joins the texts of its arguments, as `string` does.
+        ("Symbol", [_, ..]) => Ok(Value::Sym(it.symbol(&strings::joined_text(it, &args)?)?)),
         ("Tuple", [x]) => {
             let items = it.iterate(x)?;
             it.check_elements(items.len())?;
