@@ -437,7 +437,8 @@ checks = [s[1] == -1, 1 / s[2] == -Inf, 1 / s[3] == Inf, s[6] == 2.0, isnan(s[7]
     big[1] == 2^60 - 1, big[3] == 2^60 + 1,
     maximum([1.0, NaN, 2.0]) === NaN, minimum([1.0, NaN, 2.0]) === NaN, maximum(["a", "c", "b"]) == "c",
     argmax([1.0, NaN, 3.0]) == 2, argmin([1.0, 0.5, NaN]) == 3, argmax([3, 1, 3]) == 1,
-    length(sort(rand(200), lt = (a, b) -> rand() < 0.5)) == 200]
+    length(sort(rand(200), lt = (a, b) -> rand() < 0.5)) == 200,
+    isless(1.0, NaN), !isless(NaN, 1.0), isless(-0.0, 0.0), isless("a", "b")]
 thrown = try
     sort([2.0, 1.0], lt = (a, b) -> error("boom"))
     false

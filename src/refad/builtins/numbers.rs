@@ -237,10 +237,9 @@ fn arithmetic(it: &mut Interp, c: Call) -> R<Value> {
 fn comparison(it: &mut Interp, c: Call) -> R<Value> {
     let name: &str = c.name;
     match c.args.as_slice() {
-        [x, y] => {
-            let op = if name == "isless" { "<" } else { name };
-            it.compare(op, x, y)
-        }
+        // NaN after every number, -0.0 before 0.0: not `<`.
+        [x, y] if name == "isless" => Ok(Value::Bool(it.isless(x, y)?)),
+        [x, y] => it.compare(name, x, y),
         _ => Err(c.no_method(it)),
     }
 }
