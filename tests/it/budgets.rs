@@ -267,3 +267,23 @@ fn text_joined_from_splatted_parts_is_checked_before_it_is_built() {
         assert!(why.contains("budget: elements"), "{call}\n{why}");
     }
 }
+
+#[test]
+fn the_time_budget_holds_inside_builtins_over_large_arrays() {
+    // Each is one builtin call of O(n) or O(n log n) work on two million elements, timed
+    // only when it returned: unique, sort and circshift now charge their elements (and
+    // comparisons) as they go.
+    for call in [
+        "unique(collect(1:2 * 10^6))",
+        "sort(rand(2 * 10^6))",
+        "sortperm(rand(2 * 10^6), rev = true)",
+        "circshift(rand(1500, 1500), (1, 1))",
+        "cumsum(rand(2 * 10^6))",
+        "sort(rand(10^5), lt = (a, b) -> a < b)",
+    ] {
+        let src = format!("using Zygote\ny = {call}\ng(x) = x^2\ngradient(g, 1.0)\n");
+        let run = run_within_guard(Box::leak(src.into_boxed_str()), 200);
+        let why = format!("{:?} {:?}", run.stopped, run.entries);
+        assert!(why.contains("budget: time"), "{call}\n{why}");
+    }
+}

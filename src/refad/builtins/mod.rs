@@ -402,6 +402,9 @@ pub fn hcat(it: &mut Interp, parts: Vec<Value>) -> R<Value> {
         }
         rows = Some(r);
         cols += c;
+        // Checked before it grows: `hcat(fill(x, 10^4)...)` of a large `x`.
+        it.check_elements(data.len().saturating_add(d.len()))?;
+        it.charge(d.len())?;
         data.extend(d);
     }
     let t = promote_elty(&data);
@@ -419,6 +422,13 @@ pub fn vcat(it: &mut Interp, parts: Vec<Value>) -> R<Value> {
     if !any_matrix {
         let mut data = vec![];
         for p in &parts {
+            let n = match p {
+                Value::Arr(_) | Value::Range(..) => length_of(p),
+                _ => 1,
+            };
+            let grown = data.len().saturating_add(n);
+            it.check_elements(grown)?;
+            it.charge(grown - data.len())?;
             match p {
                 Value::Arr(a) => data.extend(a.borrow().data.iter().cloned()),
                 Value::Range(..) => data.extend(range_items(it, p)?),
@@ -445,10 +455,12 @@ pub fn vcat(it: &mut Interp, parts: Vec<Value>) -> R<Value> {
         ));
     }
     let rows: usize = mats.iter().map(|m| m.0).sum();
+    it.check_elements(rows.saturating_mul(cols))?;
     let mut data = vec![Value::Nothing; rows * cols];
     let mut r0 = 0;
     for (r, c, d) in &mats {
         for j in 0..*c {
+            it.charge(*r)?;
             for i in 0..*r {
                 data[(r0 + i) + j * rows] = d[i + j * r].clone();
             }

@@ -195,6 +195,7 @@ fn cumsum(it: &mut Interp, c: Call) -> R<Value> {
     let mut out = vec![];
     let mut acc: Option<Value> = None;
     for x in items {
+        it.charge(1)?;
         let next = match acc {
             None => x,
             Some(p) => it.arith("+", &p, &x)?,
