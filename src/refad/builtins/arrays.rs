@@ -511,7 +511,8 @@ fn collect(it: &mut Interp, c: Call) -> R<Value> {
     match c.args.as_slice() {
         [Value::Arr(x)] if c.name.as_ref() == "collect" => {
             let x = x.borrow();
-            Ok(Value::arr(x.dims.clone(), x.data.clone(), x.elty))
+            it.check_elements(x.data.len())?;
+            Ok(Value::arr(x.dims.clone(), it.copy_values(&x.data)?, x.elty))
         }
         [x] => {
             let items = it.iterate(x)?;
@@ -558,7 +559,7 @@ fn reshape(it: &mut Interp, c: Call) -> R<Value> {
         return Err(c.no_method(it));
     }
     let items = match &a[0] {
-        Value::Arr(x) => x.borrow().data.clone(),
+        Value::Arr(x) => it.copy_values(&x.borrow().data)?,
         other => it.iterate(other)?,
     };
     // One dimension may be `:`, the length divided by the others.
@@ -681,7 +682,7 @@ fn copy(it: &mut Interp, c: Call) -> R<Value> {
             it.check_bytes(slots_cost(x.data.len()))?;
             Value::Arr(Rc::new(RefCell::new(Arr::new(
                 x.dims.clone(),
-                x.data.clone(),
+                it.copy_values(&x.data)?,
                 x.elty,
                 x.rowvec,
             ))))

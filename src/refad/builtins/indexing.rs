@@ -89,7 +89,7 @@ impl Interp {
         };
         self.check_bytes(copied)?;
         let out = match v {
-            Value::Arr(a) => a.borrow().data.clone(),
+            Value::Arr(a) => self.copy_values(&a.borrow().data)?,
             Value::Range(..) => range_items(self, v)?,
             Value::Tuple(t) => t.to_vec(),
             Value::NT(_, t) => t.to_vec(),

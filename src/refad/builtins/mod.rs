@@ -350,9 +350,9 @@ fn as_matrix_parts(it: &Interp, v: &Value) -> R<(usize, usize, Vec<Value>)> {
         Value::Arr(a) => {
             let a = a.borrow();
             match a.dims.len() {
-                1 => (a.dims[0], 1, a.data.clone()),
-                2 => (a.dims[0], a.dims[1], a.data.clone()),
-                _ => (a.data.len(), 1, a.data.clone()),
+                1 => (a.dims[0], 1, it.copy_values(&a.data)?),
+                2 => (a.dims[0], a.dims[1], it.copy_values(&a.data)?),
+                _ => (a.data.len(), 1, it.copy_values(&a.data)?),
             }
         }
         Value::Range(..) => {
@@ -505,6 +505,19 @@ impl Interp {
     /// for hours past the time budget).
     pub fn values_equal(&self, a: &Value, b: &Value) -> R<bool> {
         self.eq_depth(a, b, 0)
+    }
+
+    /// A copy of an array's elements, made in chunks each charged ([`Interp::charge`]): a
+    /// copy of nine million elements is a quarter of a second, past which a builtin that
+    /// copies its argument overshot the time budget.
+    pub fn copy_values(&self, data: &[Value]) -> R<Vec<Value>> {
+        const CHUNK: usize = 1 << 16;
+        let mut out = Vec::with_capacity(data.len());
+        for part in data.chunks(CHUNK) {
+            self.charge(part.len())?;
+            out.extend_from_slice(part);
+        }
+        Ok(out)
     }
 
     /// Whether one of `items` is `==` to `x`.

@@ -94,7 +94,7 @@ fn reduction(it: &mut Interp, c: Call) -> R<Value> {
         return it.reduce_dims(&mapped, d, &mut red);
     }
     let vals = match &mapped {
-        Value::Arr(x) => x.borrow().data.clone(),
+        Value::Arr(x) => it.copy_values(&x.borrow().data)?,
         other => it.iterate(other)?,
     };
     red(it, &vals)
