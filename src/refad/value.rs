@@ -417,24 +417,51 @@ impl Value {
     }
     /// Remove tracking (primal value), recursively through containers that are copied.
     pub fn primal(&self) -> Value {
+        self.primal_shared(&mut HashMap::new()).0
+    }
+
+    /// [`Value::primal`], and whether it differs from `self`. A tuple is rebuilt only when
+    /// something in it was tracked, and each tuple shared in several places is visited
+    /// once (`memo`, by address): `t = (t, t)` sixty times is 2^60 tuples to a walk that
+    /// does not remember, which ran out of memory.
+    fn primal_shared(&self, memo: &mut HashMap<usize, (Value, bool)>) -> (Value, bool) {
+        let items = |v: &Rc<Items>, memo: &mut HashMap<usize, (Value, bool)>| {
+            let key = Rc::as_ptr(v) as usize;
+            if let Some((out, changed)) = memo.get(&key) {
+                return (*changed).then(|| out.clone());
+            }
+            let mut changed = false;
+            let out: Vec<Value> = (v.iter())
+                .map(|x| {
+                    let (p, c) = x.primal_shared(memo);
+                    changed |= c;
+                    p
+                })
+                .collect();
+            memo.insert(key, (Value::tuple(out.clone()), changed));
+            changed.then(|| Value::tuple(out))
+        };
         match self {
-            Value::T(f, _, _) => Value::F(*f),
-            Value::Tuple(v) => Value::tuple(v.iter().map(|x| x.primal()).collect()),
-            Value::NT(n, v) => Value::nt(n.clone(), v.iter().map(|x| x.primal()).collect()),
+            Value::T(f, _, _) => (Value::F(*f), true),
+            Value::Tuple(v) => match items(v, memo) {
+                Some(t) => (t, true),
+                None => (self.clone(), false),
+            },
+            Value::NT(n, v) => match items(v, memo) {
+                Some(Value::Tuple(t)) => (Value::NT(n.clone(), t), true),
+                _ => (self.clone(), false),
+            },
             Value::Arr(a) => {
                 let a = a.borrow();
                 if a.data.iter().any(|x| matches!(x, Value::T(..))) {
-                    Value::arr(
-                        a.dims.clone(),
-                        a.data.iter().map(|x| x.primal()).collect(),
-                        a.elty,
-                    )
+                    let data = (a.data.iter()).map(|x| x.primal_shared(memo).0).collect();
+                    (Value::arr(a.dims.clone(), data, a.elty), true)
                 } else {
                     drop(a);
-                    self.clone()
+                    (self.clone(), false)
                 }
             }
-            _ => self.clone(),
+            _ => (self.clone(), false),
         }
     }
 }

@@ -287,3 +287,13 @@ fn the_time_budget_holds_inside_builtins_over_large_arrays() {
         assert!(why.contains("budget: time"), "{call}\n{why}");
     }
 }
+
+#[test]
+fn a_value_made_of_shared_tuples_is_walked_once_per_tuple() {
+    // 2^60 tuples to a walk that does not remember the ones it has seen: taking the
+    // primal of the pullback's output ran out of memory; showing it made a '…' per element.
+    let src = "using Zygote\nt = 1.0\nfor i in 1:60\n    global t = (t, t)\nend\ny, back = pullback(x -> (x, t), 1.0)\n";
+    let run = run_within_guard(src, 5_000);
+    assert!(run.stopped.is_none(), "{:?}", run.stopped);
+    assert_eq!(run.entries.len(), 1, "{:?}", run.entries);
+}
