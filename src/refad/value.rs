@@ -417,24 +417,51 @@ impl Value {
     }
     /// Remove tracking (primal value), recursively through containers that are copied.
     pub fn primal(&self) -> Value {
+        self.primal_shared(&mut HashMap::new()).0
+    }
+
+    /// [`Value::primal`], and whether it differs from `self`. A tuple is rebuilt only when
+    /// something in it was tracked, and each tuple shared in several places is visited
+    /// once (`memo`, by address): `t = (t, t)` sixty times is 2^60 tuples to a walk that
+    /// does not remember, which ran out of memory.
+    fn primal_shared(&self, memo: &mut HashMap<usize, (Value, bool)>) -> (Value, bool) {
+        let items = |v: &Rc<Items>, memo: &mut HashMap<usize, (Value, bool)>| {
+            let key = Rc::as_ptr(v) as usize;
+            if let Some((out, changed)) = memo.get(&key) {
+                return (*changed).then(|| out.clone());
+            }
+            let mut changed = false;
+            let out: Vec<Value> = (v.iter())
+                .map(|x| {
+                    let (p, c) = x.primal_shared(memo);
+                    changed |= c;
+                    p
+                })
+                .collect();
+            memo.insert(key, (Value::tuple(out.clone()), changed));
+            changed.then(|| Value::tuple(out))
+        };
         match self {
-            Value::T(f, _, _) => Value::F(*f),
-            Value::Tuple(v) => Value::tuple(v.iter().map(|x| x.primal()).collect()),
-            Value::NT(n, v) => Value::nt(n.clone(), v.iter().map(|x| x.primal()).collect()),
+            Value::T(f, _, _) => (Value::F(*f), true),
+            Value::Tuple(v) => match items(v, memo) {
+                Some(t) => (t, true),
+                None => (self.clone(), false),
+            },
+            Value::NT(n, v) => match items(v, memo) {
+                Some(Value::Tuple(t)) => (Value::NT(n.clone(), t), true),
+                _ => (self.clone(), false),
+            },
             Value::Arr(a) => {
                 let a = a.borrow();
                 if a.data.iter().any(|x| matches!(x, Value::T(..))) {
-                    Value::arr(
-                        a.dims.clone(),
-                        a.data.iter().map(|x| x.primal()).collect(),
-                        a.elty,
-                    )
+                    let data = (a.data.iter()).map(|x| x.primal_shared(memo).0).collect();
+                    (Value::arr(a.dims.clone(), data, a.elty), true)
                 } else {
                     drop(a);
-                    self.clone()
+                    (self.clone(), false)
                 }
             }
-            _ => self.clone(),
+            _ => (self.clone(), false),
         }
     }
 }
@@ -596,9 +623,32 @@ pub fn show(v: &Value) -> String {
     show_inner(v, &mut seen)
 }
 
+/// Values [`show`] writes at most; past them it writes `…`.
+const SHOWN_VALUES: usize = 10_000;
+
+/// The elements of a tuple, a dictionary or a struct as `show` writes them: one `…` for
+/// those past [`SHOWN_VALUES`], which are not visited (a tuple of a million elements made a
+/// million `…`, each time the tuple was shown).
+fn show_items<'a>(
+    items: impl Iterator<Item = &'a Value>,
+    budget: &mut usize,
+    mut each: impl FnMut(usize, String) -> String,
+) -> Vec<String> {
+    let mut out = vec![];
+    for (i, x) in items.enumerate() {
+        if *budget >= SHOWN_VALUES {
+            out.push("…".to_string());
+            break;
+        }
+        let shown = show_inner(x, budget);
+        out.push(each(i, shown));
+    }
+    out
+}
+
 fn show_inner(v: &Value, budget: &mut usize) -> String {
     *budget += 1;
-    if *budget > 10_000 {
+    if *budget > SHOWN_VALUES {
         return "…".into();
     }
     match v {
@@ -622,7 +672,8 @@ fn show_inner(v: &Value, budget: &mut usize) -> String {
                 )
             }
         },
-        Value::Sym(s) => format!(":{s}"),
+        // Cut as a string is: a tuple of ten thousand long symbols was gigabytes.
+        Value::Sym(s) => format!(":{}", cut(s)),
         Value::Arr(a) => {
             let a = a.borrow();
             match a.dims.len() {
@@ -679,45 +730,37 @@ fn show_inner(v: &Value, budget: &mut usize) -> String {
             if t.len() == 1 {
                 format!("({},)", show_inner(&t[0], budget))
             } else {
-                format!(
-                    "({})",
-                    t.iter()
-                        .map(|x| show_inner(x, budget))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
+                format!("({})", show_items(t.iter(), budget, |_, x| x).join(", "))
             }
         }
         Value::NT(n, vals) => {
-            let parts: Vec<String> = n
-                .iter()
-                .zip(vals.iter())
-                .map(|(k, x)| format!("{} = {}", k, show_inner(x, budget)))
-                .collect();
+            let parts = show_items(vals.iter(), budget, |i, x| format!("{} = {}", n[i], x));
             if parts.len() == 1 {
                 format!("({},)", parts[0])
             } else {
                 format!("({})", parts.join(", "))
             }
         }
-        Value::Dict(d) => format!(
-            "Dict({})",
-            d.borrow()
-                .iter()
-                .map(|(k, x)| format!("{} => {}", show_inner(k, budget), show_inner(x, budget)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        Value::Dict(d) => {
+            let mut parts = vec![];
+            for (k, x) in d.borrow().iter() {
+                if *budget >= SHOWN_VALUES {
+                    parts.push("…".to_string());
+                    break;
+                }
+                parts.push(format!(
+                    "{} => {}",
+                    show_inner(k, budget),
+                    show_inner(x, budget)
+                ));
+            }
+            format!("Dict({})", parts.join(", "))
+        }
         Value::Ref(r) => format!("Base.RefValue{{Any}}({})", show_inner(&r.borrow(), budget)),
         Value::Struct(o) => format!(
             "{}({})",
             o.def.name,
-            o.fields
-                .borrow()
-                .iter()
-                .map(|x| show_inner(x, budget))
-                .collect::<Vec<_>>()
-                .join(", ")
+            show_items(o.fields.borrow().iter(), budget, |_, x| x).join(", ")
         ),
         Value::Func(f) => f.name.to_string(),
         Value::Builtin(n) => n.to_string(),
@@ -729,7 +772,7 @@ fn show_inner(v: &Value, budget: &mut usize) -> String {
             show_inner(&p.0, budget),
             show_inner(&p.1, budget)
         ),
-        Value::Exc(e) => format!("{}({:?})", e.kind, e.msg),
+        Value::Exc(e) => format!("{}({:?})", e.kind, cut(&e.msg)),
         Value::NoTangent => "NoTangent()".into(),
         Value::Module(m) => m.to_string(),
     }
@@ -742,55 +785,6 @@ pub fn to_display(v: &Value) -> String {
         Value::Sym(s) => s.to_string(),
         Value::Char(c) => c.to_string(),
         _ => show(v),
-    }
-}
-
-/// Structural equality (`==`) on untracked views.
-pub fn values_equal(a: &Value, b: &Value) -> bool {
-    eq_depth(a, b, 0)
-}
-
-/// `==` with a depth bound (self-containing arrays must not recurse forever).
-fn eq_depth(a: &Value, b: &Value, d: u32) -> bool {
-    if d > 1000 {
-        return false;
-    }
-    match (a, b) {
-        (x, y) if x.is_num() && y.is_num() => x.as_f64() == y.as_f64(),
-        (Value::Nothing, Value::Nothing) => true,
-        (Value::Str(x), Value::Str(y)) => x == y,
-        (Value::Sym(x), Value::Sym(y)) => x == y,
-        (Value::Char(x), Value::Char(y)) => x == y,
-        (Value::Tuple(x), Value::Tuple(y)) => {
-            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| eq_depth(p, q, d + 1))
-        }
-        (Value::Arr(x), Value::Arr(y)) if Rc::ptr_eq(x, y) => true,
-        (Value::Arr(x), Value::Arr(y)) => {
-            let (x, y) = (x.borrow(), y.borrow());
-            x.dims == y.dims
-                && x.data
-                    .iter()
-                    .zip(y.data.iter())
-                    .all(|(p, q)| eq_depth(p, q, d + 1))
-        }
-        (Value::Range(a1, s1, b1), Value::Range(a2, s2, b2)) => a1 == a2 && s1 == s2 && b1 == b2,
-        (Value::Type(x), Value::Type(y)) => x == y,
-        (Value::Struct(x), Value::Struct(y)) => {
-            Rc::ptr_eq(x, y)
-                || (!x.def.mutable
-                    && Rc::ptr_eq(&x.def, &y.def)
-                    && x.fields
-                        .borrow()
-                        .iter()
-                        .zip(y.fields.borrow().iter())
-                        .all(|(p, q)| eq_depth(p, q, d + 1)))
-        }
-        (Value::Func(x), Value::Func(y)) => Rc::ptr_eq(x, y),
-        (Value::Builtin(x), Value::Builtin(y)) => x == y,
-        (Value::Ref(x), Value::Ref(y)) => Rc::ptr_eq(x, y),
-        (Value::Dict(x), Value::Dict(y)) => Rc::ptr_eq(x, y),
-        (Value::NoTangent, Value::NoTangent) => true,
-        _ => false,
     }
 }
 

@@ -234,3 +234,66 @@ fn unique_of_a_million_numbers_is_not_quadratic() {
     let got = format!("{:?}", run.entries.last().map(|e| &e.outcome));
     assert!(got.contains("1000007"), "{got}");
 }
+
+#[test]
+fn the_time_budget_holds_inside_equality_of_nested_arrays() {
+    // Arrays that share their elements: `==` visits 3000^4 numbers, `in` as many; each
+    // element visited is charged, so the walk stops at the time budget.
+    for test in ["c = (a3 == b3)", "c = (a3 in [b3])", "c = unique([a3, b3])"] {
+        let src = format!(
+            "using Zygote\nx = rand(3000); a1 = fill(x, 3000); a2 = fill(a1, 3000); a3 = fill(a2, 3000)\ny = copy(x); b1 = fill(y, 3000); b2 = fill(b1, 3000); b3 = fill(b2, 3000)\n{test}\ng(x) = x^2\ngradient(g, 1.0)\n"
+        );
+        let run = run_within_guard(Box::leak(src.into_boxed_str()), 200);
+        let why = format!("{:?} {:?}", run.stopped, run.entries);
+        assert!(why.contains("budget: time"), "{test}\n{why}");
+    }
+}
+
+#[test]
+fn text_joined_from_splatted_parts_is_checked_before_it_is_built() {
+    // Twenty parts of a megabyte each: 20 MB of text, past the 10 million of one value's
+    // size. `error` built its message without any check, so the program threw it.
+    let head = "using Zygote\ns = \"a\"\nfor i in 1:20\n    global s = s * s\nend\n";
+    for call in [
+        "t = string(fill(s, 20)...)",
+        "error(fill(s, 20)...)",
+        "t = Symbol(fill(s, 20)...)",
+        "t = \"$s$s$s$s$s$s$s$s$s$s$s$s\"",
+        "t = ErrorException(string(s, s, s, s, s, s, s, s, s, s, s, s))",
+    ] {
+        let src = format!("{head}{call}\ng(x) = x^2\ngradient(g, 1.0)\n");
+        let run = run_within_guard(Box::leak(src.into_boxed_str()), 5_000);
+        let why = format!("{:?}", run.stopped);
+        assert!(why.contains("budget: elements"), "{call}\n{why}");
+    }
+}
+
+#[test]
+fn the_time_budget_holds_inside_builtins_over_large_arrays() {
+    // Each is one builtin call of O(n) or O(n log n) work on two million elements, timed
+    // only when it returned: unique, sort and circshift now charge their elements (and
+    // comparisons) as they go.
+    for call in [
+        "unique(collect(1:2 * 10^6))",
+        "sort(rand(2 * 10^6))",
+        "sortperm(rand(2 * 10^6), rev = true)",
+        "circshift(rand(1500, 1500), (1, 1))",
+        "cumsum(rand(2 * 10^6))",
+        "sort(rand(10^5), lt = (a, b) -> a < b)",
+    ] {
+        let src = format!("using Zygote\ny = {call}\ng(x) = x^2\ngradient(g, 1.0)\n");
+        let run = run_within_guard(Box::leak(src.into_boxed_str()), 200);
+        let why = format!("{:?} {:?}", run.stopped, run.entries);
+        assert!(why.contains("budget: time"), "{call}\n{why}");
+    }
+}
+
+#[test]
+fn a_value_made_of_shared_tuples_is_walked_once_per_tuple() {
+    // 2^60 tuples to a walk that does not remember the ones it has seen: taking the
+    // primal of the pullback's output ran out of memory; showing it made a '…' per element.
+    let src = "using Zygote\nt = 1.0\nfor i in 1:60\n    global t = (t, t)\nend\ny, back = pullback(x -> (x, t), 1.0)\n";
+    let run = run_within_guard(src, 5_000);
+    assert!(run.stopped.is_none(), "{:?}", run.stopped);
+    assert_eq!(run.entries.len(), 1, "{:?}", run.entries);
+}

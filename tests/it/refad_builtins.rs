@@ -417,3 +417,50 @@ fn onehot_onecold_trainable_destructure() {
     assert_eq!(g.len(), 13);
     assert_eq!(g[12], 1.0);
 }
+
+#[test]
+fn sort_orders_by_isless_or_the_users_lt() {
+    // Each check that fails adds its power of two to the value (1 when all hold).
+    let src = r#"using Zygote
+s = sort([0.778, NaN, 0.03, -0.0, 0.0, NaN, 2.0, -1])
+w = sort(["b", "a", "c", "ab", "B"])
+p = sortperm([3.0, 1.0, 2.0, 1.0])
+t = sort([(2, "a"), (1, "b"), (1, "a")])
+r = sort([3.0, 1.0, 2.0], lt = (a, b) -> a > b)
+u = sort([3.0, NaN, 1.0, 2.0], rev = true)
+b = sort([-3, 1, -2], by = abs)
+q = sortperm([-3, 1, -2], by = abs, rev = true)
+big = sort([2^60 + 1, 2.0^60, 2^60 - 1])
+checks = [s[1] == -1, 1 / s[2] == -Inf, 1 / s[3] == Inf, s[6] == 2.0, isnan(s[7]), isnan(s[8]),
+    w == ["B", "a", "ab", "b", "c"], p == [2, 4, 3, 1], t == [(1, "a"), (1, "b"), (2, "a")],
+    r == [3.0, 2.0, 1.0], isnan(u[1]), u[2:4] == [3.0, 2.0, 1.0], b == [1, -2, -3], q == [1, 3, 2],
+    big[1] == 2^60 - 1, big[3] == 2^60 + 1,
+    maximum([1.0, NaN, 2.0]) === NaN, minimum([1.0, NaN, 2.0]) === NaN, maximum(["a", "c", "b"]) == "c",
+    argmax([1.0, NaN, 3.0]) == 2, argmin([1.0, 0.5, NaN]) == 3, argmax([3, 1, 3]) == 1,
+    length(sort(rand(200), lt = (a, b) -> rand() < 0.5)) == 200,
+    isless(1.0, NaN), !isless(NaN, 1.0), isless(-0.0, 0.0), isless("a", "b")]
+thrown = try
+    sort([2.0, 1.0], lt = (a, b) -> error("boom"))
+    false
+catch e
+    e.msg == "boom"
+end
+push!(checks, thrown)
+f(x) = x * (1 + sum([c ? 0.0 : 2.0^i for (i, c) in enumerate(checks)]))
+gradient(f, 1.0)
+"#;
+    value_grad(src, 1.0, &[1.0]);
+    // Values `isless` does not order are Julia's MethodError.
+    let stopped = format!("{:?}", run("using Zygote\ns = sort([1, \"a\"])\n").stopped);
+    assert!(
+        stopped.contains("MethodError: no method matching isless(::String, ::Int64)"),
+        "{stopped}"
+    );
+}
+
+#[test]
+fn sort_of_numbers_with_nan_does_not_panic() {
+    // Rust's sort panicked on the comparator `partial_cmp(..).unwrap_or(Equal)`.
+    let src = "using Zygote\ns = sort([0.778, 0.393, 0.030, NaN, 0.983, 0.394, NaN, 0.982, 0.540, 0.232, 0.952, 0.459, NaN, 0.957, 0.623, 0.458, 0.861, 0.797, 0.255, 0.673, 0.160])\nf(x) = x * s[1] + x * s[18]\ngradient(f, 1.0)\n";
+    value_grad(src, 0.03 + 0.983, &[0.03 + 0.983]);
+}

@@ -105,7 +105,7 @@ impl Interp {
         let (dims, data) = match x {
             Value::Arr(a) => {
                 let a = a.borrow();
-                (a.dims.clone(), a.data.clone())
+                (a.dims.clone(), self.copy_values(&a.data)?)
             }
             Value::Range(..) => {
                 let d = range_items(self, x)?;
@@ -131,7 +131,7 @@ impl Interp {
                 Value::Arr(x) => {
                     let x = x.borrow();
                     shapes.push(Some(x.dims.clone()));
-                    datas.push(x.data.clone());
+                    datas.push(self.copy_values(&x.data)?);
                 }
                 Value::Range(..) => {
                     let items = range_items(self, a)?;

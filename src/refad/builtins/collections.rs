@@ -88,8 +88,8 @@ fn dict(it: &mut Interp, c: Call) -> R<Value> {
             Value::Tuple(t) if t.len() == 2 => (t[0].clone(), t[1].clone()),
             _ => return Err(c.no_method(it)),
         };
-        match entries.iter_mut().find(|(x, _)| values_equal(x, &k)) {
-            Some(slot) => slot.1 = v,
+        match it.key_pos(&entries, &k)? {
+            Some(i) => entries[i].1 = v,
             None => entries.push((k, v)),
         }
     }
@@ -104,21 +104,17 @@ fn get(it: &mut Interp, c: Call) -> R<Value> {
     }
     match &a[0] {
         Value::Dict(d) => {
-            let found = d
-                .borrow()
-                .iter()
-                .find(|(k, _)| values_equal(k, &a[1]))
-                .map(|(_, v)| v.clone());
+            let d = d.borrow();
+            let found = it.key_pos(&d, &a[1])?.map(|i| d[i].1.clone());
             Ok(found.unwrap_or_else(|| a[2].clone()))
         }
         Value::Func(_) | Value::Builtin(_) => {
             // get(f, d, k)
             if let Value::Dict(d) = &a[1] {
-                let found = d
-                    .borrow()
-                    .iter()
-                    .find(|(k, _)| values_equal(k, &a[2]))
-                    .map(|(_, v)| v.clone());
+                let found = {
+                    let d = d.borrow();
+                    it.key_pos(&d, &a[2])?.map(|i| d[i].1.clone())
+                };
                 return match found {
                     Some(v) => Ok(v),
                     None => it.call_value(&a[0], vec![], vec![], c.span),
@@ -136,7 +132,7 @@ fn get(it: &mut Interp, c: Call) -> R<Value> {
 
 fn haskey(it: &mut Interp, c: Call) -> R<Value> {
     match c.args.as_slice() {
-        [Value::Dict(d), k] => Ok(Value::Bool(dict_pos(&d.borrow(), k).is_some())),
+        [Value::Dict(d), k] => Ok(Value::Bool(dict_pos(it, &d.borrow(), k)?.is_some())),
         [Value::NT(ns, _), k] => Ok(Value::Bool(matches!(k, Value::Sym(s) if ns.contains(s)))),
         _ => Err(c.no_method(it)),
     }
@@ -145,7 +141,12 @@ fn haskey(it: &mut Interp, c: Call) -> R<Value> {
 fn delete(it: &mut Interp, c: Call) -> R<Value> {
     match c.args.as_slice() {
         [d @ Value::Dict(entries), k] => {
-            entries.borrow_mut().retain(|(x, _)| !values_equal(x, k));
+            let mut keep = vec![];
+            for (x, _) in entries.borrow().iter() {
+                keep.push(!it.values_equal(x, k)?);
+            }
+            let mut keep = keep.into_iter();
+            (entries.borrow_mut()).retain(|_| keep.next().unwrap_or(true));
             Ok(d.clone())
         }
         _ => Err(c.no_method(it)),
@@ -196,7 +197,7 @@ fn contains(it: &mut Interp, c: Call) -> R<Value> {
         [_, Value::Dict(_)] => Err(it.error("use haskey for Dict")),
         [x, xs] => {
             let items = it.iterate(xs)?;
-            Ok(Value::Bool(items.iter().any(|v| values_equal(v, x))))
+            Ok(Value::Bool(it.any_equal(&items, x)?))
         }
         _ => Err(c.no_method(it)),
     }

@@ -3,6 +3,7 @@
 
 use super::super::interp::{Ctrl, Interp, R};
 use super::super::value::*;
+use super::strings::{joined_text, push_display};
 use super::{Builtin, Call};
 use std::rc::Rc;
 
@@ -33,7 +34,7 @@ pub(super) const BUILTINS: &[Builtin] = &[
 ];
 
 fn error(it: &mut Interp, c: Call) -> R<Value> {
-    let msg: String = c.args.iter().map(to_display).collect();
+    let msg = joined_text(it, &c.args)?;
     Err(it.error(msg))
 }
 
@@ -58,14 +59,21 @@ fn rethrow(it: &mut Interp, c: Call) -> R<Value> {
 
 fn exception(it: &mut Interp, c: Call) -> R<Value> {
     let name: &str = c.name;
-    let msg = match (name, c.args.as_slice()) {
-        ("DomainError", [x]) => format!("DomainError with {}", to_display(x)),
-        ("DomainError", [x, m, ..]) => {
-            format!("DomainError with {}:\n{}", to_display(x), to_display(m))
+    // Built within the budgets as `string(...)` is (see `joined_text`).
+    let text = |parts: &[&Value]| -> R<String> {
+        let mut msg = String::new();
+        for p in parts {
+            push_display(it, &mut msg, p)?;
         }
+        Ok(msg)
+    };
+    let word = |w: &str| Value::str(w);
+    let msg = match (name, c.args.as_slice()) {
+        ("DomainError", [x]) => text(&[&word("DomainError with "), x])?,
+        ("DomainError", [x, m, ..]) => text(&[&word("DomainError with "), x, &word(":\n"), m])?,
         ("KeyError", [k]) => format!("KeyError: key {} not found", show(k)),
-        ("ErrorException", [m]) => to_display(m),
-        (_, [m]) => format!("{}: {}", name, to_display(m)),
+        ("ErrorException", [m]) => text(&[m])?,
+        (_, [m]) => text(&[&word(&format!("{name}: ")), m])?,
         _ => name.to_string(),
     };
     it.check_text(msg.len())?;

@@ -89,7 +89,7 @@ impl Interp {
         };
         self.check_bytes(copied)?;
         let out = match v {
-            Value::Arr(a) => a.borrow().data.clone(),
+            Value::Arr(a) => self.copy_values(&a.borrow().data)?,
             Value::Range(..) => range_items(self, v)?,
             Value::Tuple(t) => t.to_vec(),
             Value::NT(_, t) => t.to_vec(),
@@ -326,7 +326,7 @@ impl Interp {
                 let key = idx.first().cloned().unwrap_or(Value::Nothing);
                 let found = {
                     let db = d.borrow();
-                    dict_pos(&db, &key).map(|i| db[i].1.clone())
+                    dict_pos(self, &db, &key)?.map(|i| db[i].1.clone())
                 };
                 found.ok_or_else(|| {
                     self.throw(
@@ -399,7 +399,7 @@ impl Interp {
             }
             Value::Dict(d) => {
                 let key = idx.first().cloned().unwrap_or(Value::Nothing);
-                let found = dict_pos(&d.borrow(), &key);
+                let found = dict_pos(self, &d.borrow(), &key)?;
                 match found {
                     Some(i) => d.borrow_mut().set(i, v),
                     None => {

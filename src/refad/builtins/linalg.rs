@@ -113,6 +113,7 @@ fn transpose(it: &mut Interp, c: Call) -> R<Value> {
                     }
                     let mut data = Vec::with_capacity(r * cols);
                     for i in 0..r {
+                        it.charge(cols)?;
                         for j in 0..cols {
                             data.push(x.data[i + j * r].clone());
                         }

@@ -49,7 +49,7 @@ mod numbers;
 mod random;
 mod reductions;
 mod reflection;
-mod strings;
+pub mod strings;
 mod tasks;
 mod zygote;
 
@@ -350,9 +350,9 @@ fn as_matrix_parts(it: &Interp, v: &Value) -> R<(usize, usize, Vec<Value>)> {
         Value::Arr(a) => {
             let a = a.borrow();
             match a.dims.len() {
-                1 => (a.dims[0], 1, a.data.clone()),
-                2 => (a.dims[0], a.dims[1], a.data.clone()),
-                _ => (a.data.len(), 1, a.data.clone()),
+                1 => (a.dims[0], 1, it.copy_values(&a.data)?),
+                2 => (a.dims[0], a.dims[1], it.copy_values(&a.data)?),
+                _ => (a.data.len(), 1, it.copy_values(&a.data)?),
             }
         }
         Value::Range(..) => {
@@ -402,6 +402,9 @@ pub fn hcat(it: &mut Interp, parts: Vec<Value>) -> R<Value> {
         }
         rows = Some(r);
         cols += c;
+        // Checked before it grows: `hcat(fill(x, 10^4)...)` of a large `x`.
+        it.check_elements(data.len().saturating_add(d.len()))?;
+        it.charge(d.len())?;
         data.extend(d);
     }
     let t = promote_elty(&data);
@@ -419,6 +422,13 @@ pub fn vcat(it: &mut Interp, parts: Vec<Value>) -> R<Value> {
     if !any_matrix {
         let mut data = vec![];
         for p in &parts {
+            let n = match p {
+                Value::Arr(_) | Value::Range(..) => length_of(p),
+                _ => 1,
+            };
+            let grown = data.len().saturating_add(n);
+            it.check_elements(grown)?;
+            it.charge(grown - data.len())?;
             match p {
                 Value::Arr(a) => data.extend(a.borrow().data.iter().cloned()),
                 Value::Range(..) => data.extend(range_items(it, p)?),
@@ -445,10 +455,12 @@ pub fn vcat(it: &mut Interp, parts: Vec<Value>) -> R<Value> {
         ));
     }
     let rows: usize = mats.iter().map(|m| m.0).sum();
+    it.check_elements(rows.saturating_mul(cols))?;
     let mut data = vec![Value::Nothing; rows * cols];
     let mut r0 = 0;
     for (r, c, d) in &mats {
         for j in 0..*c {
+            it.charge(*r)?;
             for i in 0..*r {
                 data[(r0 + i) + j * rows] = d[i + j * r].clone();
             }
@@ -464,22 +476,117 @@ pub fn vcat(it: &mut Interp, parts: Vec<Value>) -> R<Value> {
 }
 
 /// Dict key lookup: object identity first (arrays as keys, as in `IdDict`/`Grads`), then `==`.
-pub fn dict_pos(entries: &[(Value, Value)], key: &Value) -> Option<usize> {
+pub fn dict_pos(it: &Interp, entries: &[(Value, Value)], key: &Value) -> R<Option<usize>> {
     let same = |a: &Value, b: &Value| match (a, b) {
         (Value::Arr(x), Value::Arr(y)) => Rc::ptr_eq(x, y),
         (Value::Struct(x), Value::Struct(y)) => Rc::ptr_eq(x, y),
         _ => false,
     };
-    entries.iter().position(|(k, _)| same(k, key)).or_else(|| {
-        if matches!(key, Value::Arr(_) | Value::Struct(_)) {
-            // identity-keyed use: do not fall back to contents for arrays
-            entries
-                .iter()
-                .position(|(k, _)| !matches!(k, Value::Arr(_)) && values_equal(k, key))
-        } else {
-            entries.iter().position(|(k, _)| values_equal(k, key))
+    if let Some(i) = entries.iter().position(|(k, _)| same(k, key)) {
+        return Ok(Some(i));
+    }
+    // identity-keyed use: do not fall back to contents for arrays
+    let by_identity = matches!(key, Value::Arr(_) | Value::Struct(_));
+    for (i, (k, _)) in entries.iter().enumerate() {
+        if by_identity && matches!(k, Value::Arr(_)) {
+            continue;
         }
-    })
+        if it.values_equal(k, key)? {
+            return Ok(Some(i));
+        }
+    }
+    Ok(None)
+}
+
+impl Interp {
+    /// Structural equality (`==`) on untracked views. Each element visited is charged
+    /// ([`Interp::charge`]): arrays that share their elements make the walk as long as
+    /// the product of their lengths (`fill(fill(fill(x, 3000), 3000), 3000) == ...` ran
+    /// for hours past the time budget).
+    pub fn values_equal(&self, a: &Value, b: &Value) -> R<bool> {
+        self.eq_depth(a, b, 0)
+    }
+
+    /// A copy of an array's elements, made in chunks each charged ([`Interp::charge`]): a
+    /// copy of nine million elements is a quarter of a second, past which a builtin that
+    /// copies its argument overshot the time budget.
+    pub fn copy_values(&self, data: &[Value]) -> R<Vec<Value>> {
+        const CHUNK: usize = 1 << 16;
+        let mut out = Vec::with_capacity(data.len());
+        for part in data.chunks(CHUNK) {
+            self.charge(part.len())?;
+            out.extend_from_slice(part);
+        }
+        Ok(out)
+    }
+
+    /// Whether one of `items` is `==` to `x`.
+    pub fn any_equal(&self, items: &[Value], x: &Value) -> R<bool> {
+        for v in items {
+            if self.values_equal(v, x)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The position of the entry whose key is `==` to `k`.
+    pub fn key_pos(&self, entries: &[(Value, Value)], k: &Value) -> R<Option<usize>> {
+        for (i, (x, _)) in entries.iter().enumerate() {
+            if self.values_equal(x, k)? {
+                return Ok(Some(i));
+            }
+        }
+        Ok(None)
+    }
+
+    /// `==` with a depth bound (self-containing arrays must not recurse forever).
+    fn eq_depth(&self, a: &Value, b: &Value, d: u32) -> R<bool> {
+        if d > 1000 {
+            return Ok(false);
+        }
+        self.charge(1)?;
+        let all = |xs: &[Value], ys: &[Value]| -> R<bool> {
+            for (p, q) in xs.iter().zip(ys) {
+                if !self.eq_depth(p, q, d + 1)? {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        };
+        Ok(match (a, b) {
+            (x, y) if x.is_num() && y.is_num() => x.as_f64() == y.as_f64(),
+            (Value::Nothing, Value::Nothing) => true,
+            (Value::Str(x), Value::Str(y)) => {
+                self.charge(x.len() / 64)?;
+                x == y
+            }
+            (Value::Sym(x), Value::Sym(y)) => x == y,
+            (Value::Char(x), Value::Char(y)) => x == y,
+            (Value::Tuple(x), Value::Tuple(y)) => x.len() == y.len() && all(x, y)?,
+            (Value::Arr(x), Value::Arr(y)) if Rc::ptr_eq(x, y) => true,
+            (Value::Arr(x), Value::Arr(y)) => {
+                let (x, y) = (x.borrow(), y.borrow());
+                x.dims == y.dims && all(&x.data, &y.data)?
+            }
+            (Value::Range(a1, s1, b1), Value::Range(a2, s2, b2)) => {
+                a1 == a2 && s1 == s2 && b1 == b2
+            }
+            (Value::Type(x), Value::Type(y)) => x == y,
+            (Value::Struct(x), Value::Struct(y)) => {
+                Rc::ptr_eq(x, y)
+                    || (!x.def.mutable
+                        && Rc::ptr_eq(&x.def, &y.def)
+                        && all(&x.fields.borrow(), &y.fields.borrow())?)
+            }
+            (Value::Func(x), Value::Func(y)) => Rc::ptr_eq(x, y),
+            (Value::Builtin(x), Value::Builtin(y)) => x == y,
+            (Value::Ref(x), Value::Ref(y)) => Rc::ptr_eq(x, y),
+            (Value::Dict(x), Value::Dict(y)) => Rc::ptr_eq(x, y),
+            (Value::NoTangent, Value::NoTangent) => true,
+            _ => false,
+        })
+    }
 }
 
 /// Constructors and conversions: `Float64(x)`, struct types, `Vector{Float64}(undef, n)`, ...
@@ -544,12 +651,12 @@ pub fn construct(
             Some(f) if f == 0.0 || f == 1.0 => Ok(Value::Bool(f == 1.0)),
             _ => Err(it.throw("InexactError", format!("InexactError: Bool({})", show(x)))),
         },
-        ("String", [x]) => {
-            let text = to_display(x);
-            it.check_text(text.len())?;
-            Ok(Value::str(&text))
-        }
-        ("Symbol", [x]) => Ok(Value::Sym(it.symbol(&to_display(x))?)),
+        ("String", [x]) => Ok(Value::str(&strings::joined_text(
+            it,
+            std::slice::from_ref(x),
+        )?)),
+        // `Symbol(x, y...)` joins the texts of its arguments, as `string` does.
+        ("Symbol", [_, ..]) => Ok(Value::Sym(it.symbol(&strings::joined_text(it, &args)?)?)),
         ("Tuple", [x]) => {
             let items = it.iterate(x)?;
             it.check_elements(items.len())?;

@@ -302,6 +302,17 @@ fn fill(it: &mut Interp, c: Call) -> R<Value> {
 /// the vector it also runs `resize!`, whose internals differ between Julia versions (a
 /// foreign call on Julia <= 1.10): that failure, which may come first on some versions, is
 /// not modelled, so the message can differ there while the site is the same.
+/// The values of `kept` that are (`found`) or are not `==` to one of `items`.
+fn retain_equal(it: &Interp, kept: Vec<Value>, items: &[Value], found: bool) -> R<Vec<Value>> {
+    let mut out = vec![];
+    for k in kept {
+        if it.any_equal(items, &k)? == found {
+            out.push(k);
+        }
+    }
+    Ok(out)
+}
+
 fn set_op_into(it: &mut Interp, c: Call) -> R<Value> {
     let name: &str = c.name;
     let Some(dest @ Value::Arr(x)) = c.args.first() else {
@@ -316,7 +327,7 @@ fn set_op_into(it: &mut Interp, c: Call) -> R<Value> {
     let before: Vec<Value> = x.borrow().data.clone();
     let mut kept: Vec<Value> = vec![];
     for v in &before {
-        if !kept.iter().any(|k| values_equal(k, v)) {
+        if !it.any_equal(&kept, v)? {
             kept.push(v.clone());
         }
     }
@@ -334,7 +345,7 @@ fn set_op_into(it: &mut Interp, c: Call) -> R<Value> {
         "union!" => {
             for items in others {
                 for v in items {
-                    if !kept.iter().any(|k| values_equal(k, &v)) {
+                    if !it.any_equal(&kept, &v)? {
                         kept.push(v);
                         pushed = true;
                     }
@@ -343,12 +354,12 @@ fn set_op_into(it: &mut Interp, c: Call) -> R<Value> {
         }
         "intersect!" => {
             for items in &others {
-                kept.retain(|k| items.iter().any(|v| values_equal(k, v)));
+                kept = retain_equal(it, kept, items, true)?;
             }
         }
         _ => {
             for items in &others {
-                kept.retain(|k| !items.iter().any(|v| values_equal(k, v)));
+                kept = retain_equal(it, kept, items, false)?;
             }
         }
     }

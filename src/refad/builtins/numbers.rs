@@ -237,10 +237,9 @@ fn arithmetic(it: &mut Interp, c: Call) -> R<Value> {
 fn comparison(it: &mut Interp, c: Call) -> R<Value> {
     let name: &str = c.name;
     match c.args.as_slice() {
-        [x, y] => {
-            let op = if name == "isless" { "<" } else { name };
-            it.compare(op, x, y)
-        }
+        // NaN after every number, -0.0 before 0.0: not `<`.
+        [x, y] if name == "isless" => Ok(Value::Bool(it.isless(x, y)?)),
+        [x, y] => it.compare(name, x, y),
         _ => Err(c.no_method(it)),
     }
 }
@@ -516,10 +515,10 @@ impl Interp {
 
     pub(super) fn compare(&mut self, op: &str, a: &Value, b: &Value) -> R<Value> {
         let r = match op {
-            "==" => values_equal(a, b),
-            "!=" | "≠" => !values_equal(a, b),
-            "===" => identical(a, b),
-            "!==" => !identical(a, b),
+            "==" => self.values_equal(a, b)?,
+            "!=" | "≠" => !self.values_equal(a, b)?,
+            "===" => identical(self, a, b)?,
+            "!==" => !identical(self, a, b)?,
             _ => {
                 let (x, y) = match (a.as_f64(), b.as_f64()) {
                     (Some(x), Some(y)) => (x, y),
@@ -622,14 +621,17 @@ impl Interp {
     }
 }
 
-fn identical(a: &Value, b: &Value) -> bool {
-    match (a, b) {
+fn identical(it: &Interp, a: &Value, b: &Value) -> R<bool> {
+    Ok(match (a, b) {
         (Value::Arr(x), Value::Arr(y)) => Rc::ptr_eq(x, y),
         (Value::Struct(x), Value::Struct(y)) if x.def.mutable => Rc::ptr_eq(x, y),
         (Value::Int(x), Value::Int(y)) => x == y,
-        (Value::F(_) | Value::T(..), Value::F(_) | Value::T(..)) => a.as_f64() == b.as_f64(),
+        // By their bits, as Julia: `NaN === NaN`, `-0.0 !== 0.0`.
+        (Value::F(_) | Value::T(..), Value::F(_) | Value::T(..)) => {
+            a.as_f64().map(f64::to_bits) == b.as_f64().map(f64::to_bits)
+        }
         (Value::Int(_), Value::F(_) | Value::T(..))
         | (Value::F(_) | Value::T(..), Value::Int(_)) => false,
-        _ => values_equal(a, b),
-    }
+        _ => it.values_equal(a, b)?,
+    })
 }

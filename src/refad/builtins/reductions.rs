@@ -70,24 +70,22 @@ fn reduction(it: &mut Interp, c: Call) -> R<Value> {
                 if vals.is_empty() {
                     return Err(empty_reduction(it));
                 }
-                let mut best = vals[0].clone();
+                // Julia's `max` and `min`: NaN wins, else the order of `isless` (-0.0
+                // below 0.0; strings and tuples compare too).
+                let mut best = &vals[0];
                 for v in &vals[1..] {
-                    let (bv, vv) = (best.as_f64(), v.as_f64());
-                    let better = match (bv, vv) {
-                        (Some(b), Some(x)) => {
-                            if name == "maximum" {
-                                x > b
-                            } else {
-                                x < b
-                            }
-                        }
-                        _ => false,
+                    if is_nan(best) {
+                        break;
+                    }
+                    let better = match name {
+                        "maximum" => it.isless(best, v)?,
+                        _ => it.isless(v, best)?,
                     };
-                    if better {
-                        best = v.clone();
+                    if better || is_nan(v) {
+                        best = v;
                     }
                 }
-                Ok(best)
+                Ok(best.clone())
             }
         }
     };
@@ -96,7 +94,7 @@ fn reduction(it: &mut Interp, c: Call) -> R<Value> {
         return it.reduce_dims(&mapped, d, &mut red);
     }
     let vals = match &mapped {
-        Value::Arr(x) => x.borrow().data.clone(),
+        Value::Arr(x) => it.copy_values(&x.borrow().data)?,
         other => it.iterate(other)?,
     };
     red(it, &vals)
@@ -108,17 +106,32 @@ fn argmax(it: &mut Interp, c: Call) -> R<Value> {
     };
     let name: &str = c.name;
     let items = it.iterate(x)?;
+    if items.is_empty() {
+        return Err(it.throw(
+            "ArgumentError",
+            "ArgumentError: collection must be non-empty",
+        ));
+    }
+    // The first NaN (Julia's `findmax` and `findmin` both take NaN as the extreme), else
+    // the first extreme by `isless`.
     let mut best = 0;
-    for (i, v) in items.iter().enumerate() {
-        let (b, x) = (
-            items[best].as_f64().unwrap_or(f64::NAN),
-            v.as_f64().unwrap_or(f64::NAN),
-        );
-        if (name == "argmax" && x > b) || (name == "argmin" && x < b) {
+    for (i, v) in items.iter().enumerate().skip(1) {
+        if is_nan(&items[best]) {
+            break;
+        }
+        let better = match name {
+            "argmax" => it.isless(&items[best], v)?,
+            _ => it.isless(v, &items[best])?,
+        };
+        if better || is_nan(v) {
             best = i;
         }
     }
     Ok(Value::Int(best as i64 + 1))
+}
+
+fn is_nan(v: &Value) -> bool {
+    matches!(v, Value::F(f) | Value::T(f, _, _) if f.is_nan())
 }
 
 /// `reduce`, `foldl`, `foldr` with an optional `init`; `reduce(vcat, xs)` and
@@ -182,6 +195,7 @@ fn cumsum(it: &mut Interp, c: Call) -> R<Value> {
     let mut out = vec![];
     let mut acc: Option<Value> = None;
     for x in items {
+        it.charge(1)?;
         let next = match acc {
             None => x,
             Some(p) => it.arith("+", &p, &x)?,

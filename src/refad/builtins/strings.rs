@@ -16,16 +16,49 @@ pub(super) const BUILTINS: &[Builtin] = &[
     Builtin {
         names: &["Symbol"],
         call: |it, c| {
-            let text: String = c.args.iter().map(to_display).collect();
+            let text = joined_text(it, &c.args)?;
             Ok(Value::Sym(it.symbol(&text)?))
         },
     },
 ];
 
 fn string(it: &mut Interp, c: Call) -> R<Value> {
-    let text: String = c.args.iter().map(to_display).collect();
-    it.check_text(text.len())?;
-    Ok(Value::str(&text))
+    Ok(Value::str(&joined_text(it, &c.args)?))
+}
+
+/// The display text of `parts` one after the other (`string(xs...)`, `error(xs...)`,
+/// `Symbol(xs...)`), within the budgets: each part is checked before it is copied
+/// (`string(fill(s, 1000)...)` of an 8 MB `s` built 8 GB of text before its one check).
+pub(super) fn joined_text(it: &Interp, parts: &[Value]) -> R<String> {
+    let mut text = String::new();
+    for p in parts {
+        push_display(it, &mut text, p)?;
+    }
+    Ok(text)
+}
+
+/// Append `v`'s display text (`string(v)`) to `text`, checking first that the whole fits
+/// the budgets of one string's size and of memory.
+pub fn push_display(it: &Interp, text: &mut String, v: &Value) -> R<()> {
+    let shown;
+    let piece: &str = match v {
+        Value::Str(s) => s,
+        Value::Sym(s) => s,
+        Value::Char(c) => {
+            it.check_text(text.len() + c.len_utf8())?;
+            text.push(*c);
+            return Ok(());
+        }
+        // `show` writes a bounded text (10000 values, long strings cut).
+        other => {
+            shown = show(other);
+            &shown
+        }
+    };
+    it.check_text(text.len().saturating_add(piece.len()))?;
+    it.charge(piece.len() / 4096)?;
+    text.push_str(piece);
+    Ok(())
 }
 
 fn repr(it: &mut Interp, c: Call) -> R<Value> {
