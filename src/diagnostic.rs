@@ -358,6 +358,36 @@ fn cut_spans(text: &mut String) {
     *text = out;
 }
 
+/// Text that comes from the user's files or code (a file name, a name or value echoed in
+/// a message, the interpreter's output) with its control characters made visible: `\n`,
+/// `\r`, `\u{1b}`. Printed raw, they move a terminal's cursor, change its colours, or
+/// start a forged line in `concise` output. Tabs are kept.
+pub fn visible(s: &str) -> std::borrow::Cow<'_, str> {
+    escape_controls(s, false)
+}
+
+/// [`visible`] for multi-line text (help with code, notes): its line breaks are kept.
+pub fn visible_lines(s: &str) -> std::borrow::Cow<'_, str> {
+    escape_controls(s, true)
+}
+
+fn escape_controls(s: &str, keep_lines: bool) -> std::borrow::Cow<'_, str> {
+    let hidden = |c: char| c.is_control() && c != '\t' && !(keep_lines && c == '\n');
+    if !s.chars().any(hidden) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if hidden(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

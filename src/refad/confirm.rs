@@ -4,10 +4,10 @@
 
 use super::{run_program, EntryRun, FdSlopes, Options, Outcome, ProgramRun, SiteRef, SourceFile};
 use crate::analysis::Analysis;
+use crate::diagnostic::{visible, visible_lines};
 use crate::diagnostic::{Confirmation, ConfirmationStatus, Diagnostic};
 use crate::facts::FunctionKind;
 use crate::index::FuncRef;
-use crate::render::{visible, visible_lines};
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
