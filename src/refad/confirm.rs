@@ -620,6 +620,24 @@ fn chosen_note(call: &Driven) -> &'static str {
     }
 }
 
+/// Most characters of a value or gradient the report prints. Each array in it is already
+/// summarised as Julia does (its first and last ten elements), but a tuple of a thousand
+/// arrays still printed some 100 KB.
+const MAX_VALUE_SHOWN: usize = 1000;
+
+/// `value` cut to [`MAX_VALUE_SHOWN`] characters, saying how long it was.
+fn cut_value(value: &str) -> std::borrow::Cow<'_, str> {
+    match value.char_indices().nth(MAX_VALUE_SHOWN) {
+        None => value.into(),
+        Some((at, _)) => format!(
+            "{}… ({} characters in all)",
+            &value[..at],
+            value.chars().count()
+        )
+        .into(),
+    }
+}
+
 /// `adlint confirm`: one report per entry run in `file`, then one line for each entry
 /// point of `file` that did not run, with the reason; returns whether every run succeeded
 /// and matched finite differences.
@@ -670,8 +688,9 @@ pub fn report(
                 fd_check,
             } => {
                 writeln!(out, "{at}: {}: ok", r.api)?;
-                writeln!(out, "  value:    {}", visible_lines(&value.to_string()))?;
-                writeln!(out, "  gradient: {}", visible_lines(&gradient.to_string()))?;
+                let (value, gradient) = (value.to_string(), gradient.to_string());
+                writeln!(out, "  value:    {}", visible_lines(&cut_value(&value)))?;
+                writeln!(out, "  gradient: {}", visible_lines(&cut_value(&gradient)))?;
                 match fd_check {
                     Some(fd) => {
                         writeln!(

@@ -1060,3 +1060,20 @@ fn control_characters_in_confirm_skipped_files_and_errors_are_visible() {
     let table = std::fs::read_to_string(&out).unwrap();
     assert!(!table.contains('\u{1b}'), "{table}");
 }
+
+/// A gradient of 300 arrays: each array is summarised as Julia does, but together they
+/// printed 32 KB on one line of `adlint confirm`'s report; it is cut, saying how long it
+/// was.
+#[test]
+fn confirm_prints_a_large_gradient_cut_short() {
+    let code =
+        "using Zygote\nxs = ntuple(i -> ones(300), 300)\ngradient(v -> sum(map(sum, v)), xs)\n";
+    let p = project_with(&[("big.jl", code.as_bytes().to_vec())]);
+    let run = guarded(&["confirm", "big.jl"], p.dir.path(), None);
+    assert!(run.stdout.contains("gradient: ok"), "{}", run.stdout);
+    let line = (run.stdout.lines())
+        .find(|l| l.starts_with("  gradient: "))
+        .unwrap();
+    assert!(line.chars().count() < 1100, "{} characters", line.len());
+    assert!(line.ends_with(" characters in all)"), "{line}");
+}
