@@ -921,17 +921,20 @@ impl Interp {
             {
                 self.lexless(&x.borrow().data, &y.borrow().data)?
             }
-            _ => {
-                return Err(self.throw(
-                    "MethodError",
-                    format!(
-                        "MethodError: no method matching isless(::{}, ::{})",
-                        type_name(a),
-                        type_name(b)
-                    ),
-                ))
-            }
+            _ => return Err(self.no_isless(a, b)),
         })
+    }
+
+    /// Julia's error for two values `isless` (and `<`) cannot order.
+    pub(super) fn no_isless(&self, a: &Value, b: &Value) -> crate::refad::Ctrl {
+        self.throw(
+            "MethodError",
+            format!(
+                "MethodError: no method matching isless(::{}, ::{})",
+                type_name(a),
+                type_name(b)
+            ),
+        )
     }
 
     /// `isless` of sequences: the first elements that differ, else the shorter first.

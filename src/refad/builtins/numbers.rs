@@ -533,16 +533,7 @@ impl Interp {
                             };
                             return Ok(Value::Bool(r));
                         }
-                        _ => {
-                            return Err(self.throw(
-                                "MethodError",
-                                format!(
-                                    "MethodError: no method matching isless(::{}, ::{})",
-                                    type_name(a),
-                                    type_name(b)
-                                ),
-                            ))
-                        }
+                        _ => return Err(self.no_isless(a, b)),
                     },
                 };
                 match op {
