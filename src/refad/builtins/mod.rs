@@ -555,6 +555,8 @@ impl Interp {
             Ok(true)
         };
         Ok(match (a, b) {
+            // Exactly: through Float64, integers past 2^53 that differ compared equal.
+            (Value::Int(x), Value::Int(y)) => x == y,
             (x, y) if x.is_num() && y.is_num() => x.as_f64() == y.as_f64(),
             (Value::Nothing, Value::Nothing) => true,
             (Value::Str(x), Value::Str(y)) => {
