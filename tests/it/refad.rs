@@ -359,12 +359,13 @@ fn g38b_dispatch_among_many_methods_by_struct() {
     );
     grad_is(&src, "(2127.0,)");
 }
-/// `==` of integers is exact: through Float64, 2^53 and 2^53 + 1 were equal.
+/// `==` of integers, and of an integer and a float, is exact: through Float64, 2^53 and
+/// 2^53 + 1 were equal.
 #[test]
 fn g38c_integer_equality_is_exact() {
     grad_is(
-        "a = 2^53\nc = (a == a + 1) ? 1.0 : 2.0\nd = (a == a) ? 3.0 : 4.0\nf(x) = c * x + d * x\ngradient(f, 1.0)",
-        "(5.0,)",
+        "a = 2^53\nc = (a == a + 1) ? 1.0 : 2.0\nd = (a == a) ? 3.0 : 4.0\ne = (a + 1 == 2.0^53) ? 5.0 : 6.0\ng = (a == 2.0^53) ? 7.0 : 8.0\nf(x) = c * x + d * x + e * x + g * x\ngradient(f, 1.0)",
+        "(18.0,)",
     );
 }
 #[test]

@@ -953,6 +953,16 @@ impl Interp {
 
 /// `isless` of two numbers: exact between integers and floats (an integer past 2^53 is
 /// not rounded), NaN after every other number, -0.0 before 0.0.
+/// An integer against a float that is not NaN, exactly (`2^53 + 1 > 2.0^53`).
+pub(super) fn int_float_cmp(i: i64, f: f64) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    match (i as f64).partial_cmp(&f) {
+        Some(Ordering::Equal) => (i as i128).cmp(&(f as i128)),
+        Some(o) => o,
+        None => Ordering::Less,
+    }
+}
+
 fn num_isless(a: &Value, b: &Value) -> bool {
     use std::cmp::Ordering;
     enum N {
@@ -964,12 +974,7 @@ fn num_isless(a: &Value, b: &Value) -> bool {
         Value::Bool(b) => N::I(*b as i64),
         other => N::F(other.as_f64().unwrap_or(f64::NAN)),
     };
-    // An integer against a float that is not NaN.
-    let int_float = |i: i64, f: f64| match (i as f64).partial_cmp(&f) {
-        Some(Ordering::Equal) => (i as i128).cmp(&(f as i128)),
-        Some(o) => o,
-        None => Ordering::Less,
-    };
+    let int_float = int_float_cmp;
     let float_less = |x: f64, y: f64| match (x.is_nan(), y.is_nan()) {
         (true, _) => false,
         (false, true) => true,

@@ -557,6 +557,9 @@ impl Interp {
         Ok(match (a, b) {
             // Exactly: through Float64, integers past 2^53 that differ compared equal.
             (Value::Int(x), Value::Int(y)) => x == y,
+            (Value::Int(i), Value::F(f)) | (Value::F(f), Value::Int(i)) => {
+                !f.is_nan() && arrays::int_float_cmp(*i, *f) == std::cmp::Ordering::Equal
+            }
             (x, y) if x.is_num() && y.is_num() => x.as_f64() == y.as_f64(),
             (Value::Nothing, Value::Nothing) => true,
             (Value::Str(x), Value::Str(y)) => {
