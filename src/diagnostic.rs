@@ -326,7 +326,12 @@ pub const MAX_ECHO: usize = 120;
 
 /// `s` cut to [`MAX_ECHO`] characters and an ellipsis, when longer.
 pub fn cut_echo(s: &str) -> std::borrow::Cow<'_, str> {
-    match s.char_indices().nth(MAX_ECHO) {
+    cut_to(s, MAX_ECHO)
+}
+
+/// `s` cut to `n` characters and an ellipsis, when longer.
+pub fn cut_to(s: &str, n: usize) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(n) {
         None => std::borrow::Cow::Borrowed(s),
         Some((at, _)) => std::borrow::Cow::Owned(format!("{}…", &s[..at])),
     }

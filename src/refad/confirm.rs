@@ -627,14 +627,11 @@ const MAX_VALUE_SHOWN: usize = 1000;
 
 /// `value` cut to [`MAX_VALUE_SHOWN`] characters, saying how long it was.
 fn cut_value(value: &str) -> std::borrow::Cow<'_, str> {
-    match value.char_indices().nth(MAX_VALUE_SHOWN) {
-        None => value.into(),
-        Some((at, _)) => format!(
-            "{}… ({} characters in all)",
-            &value[..at],
-            value.chars().count()
-        )
-        .into(),
+    match crate::diagnostic::cut_to(value, MAX_VALUE_SHOWN) {
+        std::borrow::Cow::Owned(cut) => {
+            format!("{cut} ({} characters in all)", value.chars().count()).into()
+        }
+        whole => whole,
     }
 }
 

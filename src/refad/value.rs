@@ -593,10 +593,7 @@ pub const MAX_ECHO: usize = 200;
 
 /// `s` cut to [`MAX_ECHO`] characters with an ellipsis.
 pub fn cut(s: &str) -> std::borrow::Cow<'_, str> {
-    match s.char_indices().nth(MAX_ECHO) {
-        Some((i, _)) => format!("{}…", &s[..i]).into(),
-        None => s.into(),
-    }
+    crate::diagnostic::cut_to(s, MAX_ECHO)
 }
 
 /// Elements a vector longer than this shows, as Julia summarises large arrays: the first

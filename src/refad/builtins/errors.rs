@@ -3,7 +3,7 @@
 
 use super::super::interp::{Ctrl, Interp, R};
 use super::super::value::*;
-use super::strings::{joined_text, push_display};
+use super::strings::joined_text;
 use super::{Builtin, Call};
 use std::rc::Rc;
 
@@ -59,14 +59,8 @@ fn rethrow(it: &mut Interp, c: Call) -> R<Value> {
 
 fn exception(it: &mut Interp, c: Call) -> R<Value> {
     let name: &str = c.name;
-    // Built within the budgets as `string(...)` is (see `joined_text`).
-    let text = |parts: &[&Value]| -> R<String> {
-        let mut msg = String::new();
-        for p in parts {
-            push_display(it, &mut msg, p)?;
-        }
-        Ok(msg)
-    };
+    // Built within the budgets as `string(...)` is.
+    let text = |parts: &[&Value]| joined_text(it, parts.iter().copied());
     let word = |w: &str| Value::str(w);
     let msg = match (name, c.args.as_slice()) {
         ("DomainError", [x]) => text(&[&word("DomainError with "), x])?,

@@ -29,7 +29,10 @@ fn string(it: &mut Interp, c: Call) -> R<Value> {
 /// The display text of `parts` one after the other (`string(xs...)`, `error(xs...)`,
 /// `Symbol(xs...)`), within the budgets: each part is checked before it is copied
 /// (`string(fill(s, 1000)...)` of an 8 MB `s` built 8 GB of text before its one check).
-pub(super) fn joined_text(it: &Interp, parts: &[Value]) -> R<String> {
+pub(super) fn joined_text<'v>(
+    it: &Interp,
+    parts: impl IntoIterator<Item = &'v Value>,
+) -> R<String> {
     let mut text = String::new();
     for p in parts {
         push_display(it, &mut text, p)?;
