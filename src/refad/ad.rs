@@ -410,33 +410,31 @@ impl Interp {
 
     /// Close a region: every Float64 element of `out` is passed through a fresh node so the
     /// region's own output cotangent can be observed.
-    pub fn region_end(&mut self, start: Option<u32>, out: Vec<Value>) -> R<Vec<Value>> {
+    pub fn region_end(&mut self, start: Option<u32>, mut out: Vec<Value>) -> R<Vec<Value>> {
         let start = match start {
             Some(s) => s,
             None => return Ok(out),
         };
         let mut outs = vec![];
-        let mut res = Vec::with_capacity(out.len());
-        for v in out {
-            let w = match &v {
-                Value::T(f, _, _) if self.tid(&v).is_some() => {
-                    let n = self.tid(&v).unwrap_or(0);
-                    self.rec_ids(*f, vec![(n, 1.0)])?
+        for v in out.iter_mut() {
+            match &*v {
+                Value::T(f, _, _) if self.tid(v).is_some() => {
+                    let n = self.tid(v).unwrap_or(0);
+                    *v = self.rec_ids(*f, vec![(n, 1.0)])?;
                 }
-                Value::F(f) | Value::T(f, _, _) => self.new_leaf(*f)?,
-                _ => v,
-            };
-            if let Value::T(_, n, _) = &w {
+                Value::F(f) | Value::T(f, _, _) => *v = self.new_leaf(*f)?,
+                _ => {}
+            }
+            if let Value::T(_, n, _) = &*v {
                 outs.push(*n);
             }
-            res.push(w);
         }
         if let Some(t) = &self.tape {
             let node = TNode::RegionEnd { start, outs };
             self.check_node(&t.borrow(), &node)?;
             t.borrow_mut().push(node);
         }
-        Ok(res)
+        Ok(out)
     }
 
     pub fn new_leaf(&mut self, f: f64) -> R<Value> {

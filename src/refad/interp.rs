@@ -292,6 +292,26 @@ impl Interp {
         self.check_bytes((n as u64).saturating_mul(super::value::slots_cost(k)))
     }
 
+    /// Room for `n` elements a builtin holds while it works, checked against the memory
+    /// budget and counted until the vector is dropped (see [`Scratch`]).
+    pub fn scratch<T>(&self, n: usize) -> R<Scratch<T>> {
+        self.check_bytes(Scratch::<T>::cost(n))?;
+        Ok(Scratch::counted(Vec::with_capacity(n)))
+    }
+
+    /// Push `v` onto `s`, whose length the program decides as it goes (a comprehension's
+    /// results): when it is full, the room it doubles to is checked and counted first.
+    pub fn push_scratch<T>(&self, s: &mut Scratch<T>, v: T) -> R<()> {
+        if s.len() == s.capacity() {
+            let more = s.capacity().max(4);
+            self.check_bytes(Scratch::<T>::cost(more))?;
+            s.reserve_exact(more);
+            s.count_growth();
+        }
+        s.push(v);
+        Ok(())
+    }
+
     /// Whether a new string of `len` bytes fits the budgets.
     pub fn check_text(&self, len: usize) -> R<()> {
         self.check_size(len)?;
@@ -973,8 +993,10 @@ impl Interp {
         // returns false when a `break` ended the loop
         let (lv, ex) = &iters[k];
         let coll = self.eval(ex, env)?;
-        let items = self.iterate(&coll)?;
-        for item in items {
+        let walk = self.walk(&coll)?;
+        let mut next = 0;
+        while let Some(item) = walk.get(next) {
+            next += 1;
             self.tick()?;
             let scope = new_scope(Some(env.clone()), false);
             self.bind_pattern(lv, item, &scope)?;
@@ -1027,26 +1049,31 @@ impl Interp {
         env: &Env,
         span: Span,
     ) -> R<Value> {
-        let mut out = vec![];
+        let mut out = self.scratch(0)?;
         let mut dims = vec![];
         let region = self.region_start();
         self.comp_rec(body, iters, 0, cond, env, &mut out, &mut dims)?;
-        let out = self.region_end(region, out)?;
+        let out = self.region_end(region, out.into_vec())?;
         let _ = span;
         let t = promote_elty(&out);
-        let out: Vec<Value> = out.into_iter().map(|v| convert_el(v, t)).collect();
+        let mut out = Scratch::counted(out);
+        for v in out.iter_mut() {
+            *v = convert_el(std::mem::replace(v, Value::Nothing), t);
+        }
         if iters.len() == 2 && cond.is_none() && dims.len() == 2 {
-            // [f(i, j) for i in a, j in b]: i varies fastest → column-major matches Julia
+            // [f(i, j) for i in a, j in b]: i varies fastest → column-major matches Julia.
+            // `out` is in (i outer, j inner) order from the recursion: moved to column-major.
             let (m, n) = (dims[0], dims[1]);
-            let mut data = vec![Value::Nothing; out.len()];
-            // out is in (i outer, j inner) order from the recursion; reorder to column-major
+            let mut data = self.scratch(out.len())?;
+            data.resize(out.len(), Value::Nothing);
             for i in 0..m {
                 for j in 0..n {
-                    data[i + j * m] = out[i * n + j].clone();
+                    data[i + j * m] = std::mem::replace(&mut out[i * n + j], Value::Nothing);
                 }
             }
-            return Ok(Value::arr(vec![m, n], data, t));
+            return Ok(Value::arr(vec![m, n], data.into_vec(), t));
         }
+        let out = out.into_vec();
         let n = out.len();
         Ok(Value::arr(vec![n], out, t))
     }
@@ -1059,16 +1086,18 @@ impl Interp {
         k: usize,
         cond: Option<&Ex>,
         env: &Env,
-        out: &mut Vec<Value>,
+        out: &mut Scratch<Value>,
         dims: &mut Vec<usize>,
     ) -> R<()> {
         let (lv, ex) = &iters[k];
         let coll = self.eval(ex, env)?;
-        let items = self.iterate(&coll)?;
+        let walk = self.walk(&coll)?;
+        // The length when the comprehension starts, as Julia's `collect` takes it.
+        let n = walk.len();
         if dims.len() <= k {
-            dims.push(items.len());
+            dims.push(n);
         }
-        for item in items {
+        for item in (0..n).map_while(|i| walk.get(i)) {
             self.tick()?;
             let scope = new_scope(Some(env.clone()), false);
             self.bind_pattern(lv, item, &scope)?;
@@ -1082,8 +1111,9 @@ impl Interp {
                     continue;
                 }
             }
-            out.push(self.eval(body, &scope)?);
-            self.check_elements(out.len())?;
+            let v = self.eval(body, &scope)?;
+            self.check_size(out.len() + 1)?;
+            self.push_scratch(out, v)?;
         }
         Ok(())
     }

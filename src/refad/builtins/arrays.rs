@@ -137,7 +137,7 @@ fn array_parts(it: &mut Interp, v: &Value) -> R<(Vec<usize>, Vec<Value>)> {
         }
         Value::Range(..) => {
             let d = it.iterate(v)?;
-            (vec![d.len()], d)
+            (vec![d.len()], d.into_vec())
         }
         x if x.is_num() => (vec![], vec![x.clone()]),
         _ => return Err(it.error(format!("cat of a {}", type_name(v)))),
@@ -340,7 +340,9 @@ fn mapslices(it: &mut Interp, c: Call) -> R<Value> {
         let n = slice.len();
         let y = it.call_elem(f, vec![Value::arr(vec![n], slice, elty)], c.span)?;
         let y = match &y {
-            Value::Arr(_) | Value::Range(..) if size_of(&y).len() <= 1 => it.iterate(&y)?,
+            Value::Arr(_) | Value::Range(..) if size_of(&y).len() <= 1 => {
+                it.iterate(&y)?.into_vec()
+            }
             v if v.is_num() => vec![v.clone()],
             _ => {
                 return Err(it.unsupported(
@@ -512,13 +514,17 @@ fn collect(it: &mut Interp, c: Call) -> R<Value> {
         [Value::Arr(x)] if c.name.as_ref() == "collect" => {
             let x = x.borrow();
             it.check_elements(x.data.len())?;
-            Ok(Value::arr(x.dims.clone(), it.copy_values(&x.data)?, x.elty))
+            Ok(Value::arr(
+                x.dims.clone(),
+                it.copy_values(&x.data)?.into_vec(),
+                x.elty,
+            ))
         }
         [x] => {
             let items = it.iterate(x)?;
             let t = promote_elty(&items);
             let n = items.len();
-            Ok(Value::arr(vec![n], items, t))
+            Ok(Value::arr(vec![n], items.into_vec(), t))
         }
         _ => Err(c.no_method(it)),
     }
@@ -604,7 +610,7 @@ fn reshape(it: &mut Interp, c: Call) -> R<Value> {
         ));
     }
     let t = promote_elty(&items);
-    Ok(Value::arr(dims, items, t))
+    Ok(Value::arr(dims, items.into_vec(), t))
 }
 
 /// `zeros`, `ones`, `trues`, `falses`, with an optional element type first.
@@ -682,7 +688,7 @@ fn copy(it: &mut Interp, c: Call) -> R<Value> {
             it.check_bytes(slots_cost(x.data.len()))?;
             Value::Arr(Rc::new(RefCell::new(Arr::new(
                 x.dims.clone(),
-                it.copy_values(&x.data)?,
+                it.copy_values(&x.data)?.into_vec(),
                 x.elty,
                 x.rowvec,
             ))))
@@ -755,7 +761,7 @@ fn sort(it: &mut Interp, c: Call) -> R<Value> {
     let items = it.iterate(x)?;
     let keys = match c.kwarg("by") {
         Some(by) => {
-            let mut keys = Vec::with_capacity(items.len());
+            let mut keys = it.scratch(items.len())?;
             for v in &items {
                 keys.push(it.call_value(by, vec![v.clone()], vec![], c.span)?);
             }
@@ -768,13 +774,15 @@ fn sort(it: &mut Interp, c: Call) -> R<Value> {
         .filter(|f| !matches!(f, Value::Builtin(n) if n.as_ref() == "isless"));
     let perm = sort_perm(it, keys.as_ref().unwrap_or(&items), lt, rev, c.span)?;
     let n = perm.len();
+    let mut out = it.scratch(n)?;
     if c.name.as_ref() == "sortperm" {
-        let out = perm.into_iter().map(|i| Value::Int(i as i64 + 1)).collect();
-        return Ok(Value::arr(vec![n], out, ElTy::I64));
+        out.extend(perm.iter().map(|&i| Value::Int(i as i64 + 1)));
+        return Ok(Value::arr(vec![n], out.into_vec(), ElTy::I64));
     }
-    let sorted: Vec<Value> = perm.into_iter().map(|i| items[i].clone()).collect();
-    let t = promote_elty(&sorted);
-    Ok(Value::arr(vec![n], sorted, t))
+    drop(keys);
+    out.extend(perm.iter().map(|&i| items[i].clone()));
+    let t = promote_elty(&out);
+    Ok(Value::arr(vec![n], out.into_vec(), t))
 }
 
 /// The positions of `keys` in sorted order (stable): by `lt` if given, else by `isless`;
@@ -785,8 +793,9 @@ fn sort_perm(
     lt: Option<&Value>,
     rev: bool,
     span: super::super::ir::Span,
-) -> R<Vec<usize>> {
-    let perm: Vec<usize> = (0..keys.len()).collect();
+) -> R<Scratch<usize>> {
+    let mut perm = it.scratch(keys.len())?;
+    perm.extend(0..keys.len());
     if let Some(f) = lt {
         let mut less = |it: &mut Interp, a: &usize, b: &usize| -> R<bool> {
             let (a, b) = if rev { (b, a) } else { (a, b) };
@@ -797,13 +806,18 @@ fn sort_perm(
     }
     // Numbers are sorted by a key whose integer order is `isless`: most sorts are of
     // numbers, and comparing keys is many times faster than comparing values.
-    if let Some(order) = number_keys(keys) {
-        let pairs: Vec<(u64, usize)> = order.into_iter().zip(perm).collect();
+    if let Some(order) = number_keys(it, keys)? {
+        let mut pairs = it.scratch(keys.len())?;
+        pairs.extend(order.iter().copied().zip(perm.iter().copied()));
+        drop(order);
         let mut less = |_: &mut Interp, a: &(u64, usize), b: &(u64, usize)| -> R<bool> {
             Ok(if rev { b.0 < a.0 } else { a.0 < b.0 })
         };
         let sorted = merge_sort(it, pairs, &mut less)?;
-        return Ok(sorted.into_iter().map(|(_, i)| i).collect());
+        for (slot, (_, i)) in perm.iter_mut().zip(sorted.iter()) {
+            *slot = *i;
+        }
+        return Ok(perm);
     }
     let mut less = |it: &mut Interp, a: &usize, b: &usize| -> R<bool> {
         match rev {
@@ -816,9 +830,9 @@ fn sort_perm(
 
 /// For numbers that one kind of key orders exactly (all integers, or all exact as floats),
 /// keys whose unsigned order is Julia's `isless` on them.
-fn number_keys(vals: &[Value]) -> Option<Vec<u64>> {
+fn number_keys(it: &Interp, vals: &[Value]) -> R<Option<Scratch<u64>>> {
     const EXACT: u64 = 1 << 53;
-    let float_key = |f: f64| {
+    fn float_key(f: f64) -> u64 {
         // All NaNs are one value, after +Inf; -0.0 before 0.0 (IEEE total order).
         let b = if f.is_nan() {
             f64::NAN.to_bits() & !(1 << 63)
@@ -830,20 +844,36 @@ fn number_keys(vals: &[Value]) -> Option<Vec<u64>> {
         } else {
             b | 1 << 63
         }
-    };
-    let as_float = |v: &Value| match v {
-        Value::F(f) | Value::T(f, _, _) => Some(float_key(*f)),
-        Value::Int(i) if i.unsigned_abs() <= EXACT => Some(float_key(*i as f64)),
-        Value::Bool(b) => Some(float_key(*b as u8 as f64)),
-        _ => None,
-    };
-    let as_int = |v: &Value| match v {
-        Value::Int(i) => Some((*i as u64) ^ 1 << 63),
-        Value::Bool(b) => Some((*b as u64) ^ 1 << 63),
-        _ => None,
-    };
-    (vals.iter().map(as_float).collect::<Option<Vec<u64>>>())
-        .or_else(|| vals.iter().map(as_int).collect())
+    }
+    fn as_float(v: &Value) -> Option<u64> {
+        match v {
+            Value::F(f) | Value::T(f, _, _) => Some(float_key(*f)),
+            Value::Int(i) if i.unsigned_abs() <= EXACT => Some(float_key(*i as f64)),
+            Value::Bool(b) => Some(float_key(*b as u8 as f64)),
+            _ => None,
+        }
+    }
+    fn as_int(v: &Value) -> Option<u64> {
+        match v {
+            Value::Int(i) => Some((*i as u64) ^ 1 << 63),
+            Value::Bool(b) => Some((*b as u64) ^ 1 << 63),
+            _ => None,
+        }
+    }
+    let mut keys = it.scratch(vals.len())?;
+    for key in [as_float, as_int] {
+        keys.clear();
+        for v in vals {
+            match key(v) {
+                Some(k) => keys.push(k),
+                None => break,
+            }
+        }
+        if keys.len() == vals.len() {
+            return Ok(Some(keys));
+        }
+    }
+    Ok(None)
 }
 
 /// A stable bottom-up merge sort of `v` by `less`, which may fail (the user's `lt` threw,
@@ -852,9 +882,9 @@ fn number_keys(vals: &[Value]) -> Option<Vec<u64>> {
 /// gives some order. Each comparison is charged to the time budget.
 fn merge_sort<T: Copy>(
     it: &mut Interp,
-    mut a: Vec<T>,
+    mut a: Scratch<T>,
     less: &mut dyn FnMut(&mut Interp, &T, &T) -> R<bool>,
-) -> R<Vec<T>> {
+) -> R<Scratch<T>> {
     const RUN: usize = 16;
     let n = a.len();
     let mut lt = |it: &mut Interp, x: &T, y: &T| -> R<bool> {
@@ -872,7 +902,8 @@ fn merge_sort<T: Copy>(
             }
         }
     }
-    let mut b = a.clone();
+    let mut b = it.scratch(n)?;
+    b.extend_from_slice(&a);
     let mut width = RUN;
     while width < n {
         for lo in (0..n).step_by(2 * width) {
@@ -1002,11 +1033,11 @@ fn reverse(it: &mut Interp, c: Call) -> R<Value> {
     let mut items = it.iterate(x)?;
     items.reverse();
     if let Value::Tuple(_) = x {
-        return Ok(Value::tuple(items));
+        return Ok(Value::tuple(items.into_vec()));
     }
     let t = promote_elty(&items);
     let n = items.len();
-    Ok(Value::arr(vec![n], items, t))
+    Ok(Value::arr(vec![n], items.into_vec(), t))
 }
 
 /// A value's class under Julia's `isequal`, for the values hashed by [`unique`]: numbers

@@ -8,7 +8,7 @@ use super::super::interp::{Interp, R};
 use super::super::ir::{Lv, Span};
 use super::super::value::*;
 use super::numbers::unary_table;
-use super::{range_items, Builtin, Call};
+use super::{range_item, range_len, Builtin, Call};
 
 pub(super) const BUILTINS: &[Builtin] = &[
     Builtin {
@@ -44,7 +44,7 @@ fn map(it: &mut Interp, c: Call) -> R<Value> {
         lists.push(it.iterate(x)?);
     }
     let n = lists.iter().map(|l| l.len()).min().unwrap_or(0);
-    let mut out = Vec::with_capacity(n);
+    let mut out = it.scratch(n)?;
     let region = if matches!(f, Value::Builtin(_)) {
         None
     } else {
@@ -54,7 +54,7 @@ fn map(it: &mut Interp, c: Call) -> R<Value> {
         let args: Vec<Value> = lists.iter().map(|l| l[i].clone()).collect();
         out.push(it.call_elem(&f, args, span)?);
     }
-    let out = it.region_end(region, out)?;
+    let out = it.region_end(region, out.into_vec())?;
     if c.name.as_ref() == "foreach" {
         return Ok(Value::Nothing);
     }
@@ -102,55 +102,35 @@ impl Interp {
         x: &Value,
         mut f: impl FnMut(&mut Interp, Value) -> R<Value>,
     ) -> R<Value> {
-        let (dims, data) = match x {
-            Value::Arr(a) => {
-                let a = a.borrow();
-                (a.dims.clone(), self.copy_values(&a.data)?)
-            }
-            Value::Range(..) => {
-                let d = range_items(self, x)?;
-                (vec![d.len()], d)
-            }
+        let (dims, source) = match x {
+            Value::Arr(a) => (a.borrow().dims.clone(), Operand::new(x)),
+            Value::Range(a, s, b) => (vec![range_len(*a, *s, *b)], Operand::new(x)),
             other => return f(self, other.clone()),
         };
-        let mut out = Vec::with_capacity(data.len());
-        for v in data {
+        let n = dims.iter().product();
+        self.check_size(n)?;
+        let mut out = self.scratch(n)?;
+        for i in 0..n {
             self.tick()?;
+            let v = source.get(self, i)?;
             out.push(f(self, v)?);
         }
         let t = promote_elty(&out);
-        Ok(Value::arr(dims, out, t))
+        Ok(Value::arr(dims, out.into_vec(), t))
     }
 
     pub fn broadcast(&mut self, f: &Value, args: Vec<Value>, span: Span) -> R<Value> {
         // shapes
         let mut shapes: Vec<Option<Vec<usize>>> = vec![];
-        let mut datas: Vec<Vec<Value>> = vec![];
+        let mut datas: Vec<Operand> = vec![];
         for a in &args {
-            match a {
-                Value::Arr(x) => {
-                    let x = x.borrow();
-                    shapes.push(Some(x.dims.clone()));
-                    datas.push(self.copy_values(&x.data)?);
-                }
-                Value::Range(..) => {
-                    let items = range_items(self, a)?;
-                    shapes.push(Some(vec![items.len()]));
-                    datas.push(items);
-                }
-                Value::Tuple(t) => {
-                    shapes.push(Some(vec![t.len()]));
-                    datas.push(t.to_vec());
-                }
-                Value::Ref(r) => {
-                    shapes.push(None);
-                    datas.push(vec![r.borrow().clone()]);
-                }
-                other => {
-                    shapes.push(None);
-                    datas.push(vec![other.clone()]);
-                }
-            }
+            shapes.push(match a {
+                Value::Arr(x) => Some(x.borrow().dims.clone()),
+                Value::Range(a, s, b) => Some(vec![range_len(*a, *s, *b)]),
+                Value::Tuple(t) => Some(vec![t.len()]),
+                _ => None,
+            });
+            datas.push(Operand::new(a));
         }
         let nd = shapes.iter().flatten().map(|s| s.len()).max();
         let fast = self.is_singleton(f)
@@ -172,7 +152,10 @@ impl Interp {
         let result = (|| -> R<Value> {
             let nd = match nd {
                 None => {
-                    let scalars: Vec<Value> = datas.iter().map(|d| d[0].clone()).collect();
+                    let mut scalars = Vec::with_capacity(datas.len());
+                    for d in &datas {
+                        scalars.push(d.get(self, 0)?);
+                    }
                     return self.call_elem(f, scalars, span);
                 }
                 Some(n) => n,
@@ -194,14 +177,14 @@ impl Interp {
                 }
             }
             let total: usize = out_dims.iter().product();
-            self.check_elements(total)?;
-            let mut out = Vec::with_capacity(total);
+            self.check_size(total)?;
+            let mut out = self.scratch(total)?;
             let mut ix = vec![0usize; nd];
             for _ in 0..total {
                 let mut elems = Vec::with_capacity(args.len());
                 for (k, s) in shapes.iter().enumerate() {
                     match s {
-                        None => elems.push(datas[k][0].clone()),
+                        None => elems.push(datas[k].get(self, 0)?),
                         Some(s) => {
                             let mut lin = 0;
                             let mut stride = 1;
@@ -210,7 +193,7 @@ impl Interp {
                                 lin += i * stride;
                                 stride *= len;
                             }
-                            elems.push(datas[k][lin].clone());
+                            elems.push(datas[k].get(self, lin)?);
                         }
                     }
                 }
@@ -225,21 +208,14 @@ impl Interp {
                 }
             }
             let t = promote_elty(&out);
-            let out: Vec<Value> = out.into_iter().map(|v| convert_el(v, t)).collect();
+            for v in out.iter_mut() {
+                *v = convert_el(std::mem::replace(v, Value::Nothing), t);
+            }
+            let out = self.region_end(region, out.into_vec())?;
             Ok(Value::arr(out_dims, out, t))
         })();
         self.rec_events = saved_events;
-        match (region, result) {
-            (Some(r), Ok(Value::Arr(a))) => {
-                let (dims, data, elty) = {
-                    let a = a.borrow();
-                    (a.dims.clone(), a.data.clone(), a.elty)
-                };
-                let data = self.region_end(Some(r), data)?;
-                Ok(Value::arr(dims, data, elty))
-            }
-            (_, result) => result,
-        }
+        result
     }
 
     pub(super) fn call_elem(&mut self, f: &Value, args: Vec<Value>, span: Span) -> R<Value> {
@@ -328,7 +304,7 @@ impl Interp {
             Value::Arr(_) | Value::Range(..) => {
                 let items = self.iterate(&v)?;
                 if items.len() == pos.len() {
-                    items
+                    items.into_vec()
                 } else if items.len() == 1 {
                     vec![items[0].clone(); pos.len()]
                 } else {
@@ -410,4 +386,48 @@ fn subarray_type(parent: &Value, idx: &[Value], nd: usize) -> String {
         ixs.join(", "),
         fast
     )
+}
+
+/// One argument of a broadcast or of a `map` over an array, read element by element where
+/// it is instead of copied out: a copy of each array argument held `x .* x .+ x` at four
+/// times its size. The function called on the elements may change an array argument
+/// (`push!` in a broadcast function); an element past the array's end is a `BoundsError`.
+enum Operand {
+    Arr(std::rc::Rc<std::cell::RefCell<Arr>>),
+    Range(i64, i64),
+    Tuple(std::rc::Rc<Items>),
+    /// A scalar, a `Ref`'s value, or anything broadcast as one.
+    Scalar(Value),
+}
+
+impl Operand {
+    fn new(v: &Value) -> Operand {
+        match v {
+            Value::Arr(a) => Operand::Arr(a.clone()),
+            Value::Range(a, s, _) => Operand::Range(*a, *s),
+            Value::Tuple(t) => Operand::Tuple(t.clone()),
+            Value::Ref(r) => Operand::Scalar(r.borrow().clone()),
+            other => Operand::Scalar(other.clone()),
+        }
+    }
+
+    /// The element at linear position `i` (from 0).
+    fn get(&self, it: &Interp, i: usize) -> R<Value> {
+        match self {
+            Operand::Arr(a) => match a.borrow().data.get(i) {
+                Some(v) => Ok(v.clone()),
+                None => Err(it.throw(
+                    "BoundsError",
+                    format!(
+                        "BoundsError: attempt to access {}-element array at index [{}] (the array shrank during the broadcast)",
+                        a.borrow().data.len(),
+                        i + 1
+                    ),
+                )),
+            },
+            Operand::Range(a, s) => Ok(range_item(*a, *s, i)),
+            Operand::Tuple(t) => Ok(t.get(i).cloned().unwrap_or(Value::Nothing)),
+            Operand::Scalar(v) => Ok(v.clone()),
+        }
+    }
 }

@@ -76,7 +76,7 @@ fn dict(it: &mut Interp, c: Call) -> R<Value> {
     let a = c.args.as_slice();
     let mut entries: Vec<(Value, Value)> = vec![];
     let pairs: Vec<Value> = if a.len() == 1 && !matches!(a[0], Value::Pair(_)) {
-        it.iterate(&a[0])?
+        it.iterate(&a[0])?.into_vec()
     } else {
         c.args.clone()
     };

@@ -78,19 +78,62 @@ fn zip(it: &mut Interp, c: Call) -> R<Value> {
     Ok(Value::arr(vec![n], out, ElTy::Any))
 }
 
+/// The elements a `for` loop or a comprehension visits, read one at a time: an array's
+/// where they are, a range's computed, other collections' copied out (see
+/// [`Interp::iterate`]). A loop over a nine-million-element array held a copy of it; a
+/// loop over `1:10^8` made its hundred million numbers first.
+pub enum Walk {
+    /// Read live, as Julia's `iterate` on an array does: a loop that pushes onto the array
+    /// it walks goes on over the new elements.
+    Arr(std::rc::Rc<std::cell::RefCell<Arr>>),
+    /// start, step, length
+    Range(i64, i64, usize),
+    Items(Scratch<Value>),
+}
+
+impl Walk {
+    /// The element at position `i` (from 0), while there is one.
+    pub fn get(&self, i: usize) -> Option<Value> {
+        match self {
+            Walk::Arr(a) => a.borrow().data.get(i).cloned(),
+            Walk::Range(a, s, n) => (i < *n).then(|| super::range_item(*a, *s, i)),
+            Walk::Items(items) => items.get(i).cloned(),
+        }
+    }
+
+    /// How many elements there are now.
+    pub fn len(&self) -> usize {
+        match self {
+            Walk::Arr(a) => a.borrow().data.len(),
+            Walk::Range(_, _, n) => *n,
+            Walk::Items(items) => items.len(),
+        }
+    }
+}
+
 impl Interp {
-    pub fn iterate(&mut self, v: &Value) -> R<Vec<Value>> {
-        // The elements are copied out: memory too, while the copy lives.
+    /// The elements of `v` for a loop to visit one at a time.
+    pub fn walk(&mut self, v: &Value) -> R<Walk> {
+        Ok(match v {
+            Value::Arr(a) => Walk::Arr(a.clone()),
+            Value::Range(a, s, b) => Walk::Range(*a, *s, super::range_len(*a, *s, *b)),
+            other => Walk::Items(self.iterate(other)?),
+        })
+    }
+
+    /// The elements `for x in v` visits, copied out and counted while the copy lives.
+    pub fn iterate(&mut self, v: &Value) -> R<Scratch<Value>> {
         let copied = match v {
             Value::Arr(a) => a.borrow().data.len() as u64 * SLOT,
             Value::Str(s) => s.len() as u64 * SLOT,
             Value::Dict(d) => d.borrow().len() as u64 * (SLOT + slots_cost(2)),
+            Value::Tuple(t) | Value::NT(_, t) => t.len() as u64 * SLOT,
             _ => 0,
         };
         self.check_bytes(copied)?;
         let out = match v {
-            Value::Arr(a) => self.copy_values(&a.borrow().data)?,
-            Value::Range(..) => range_items(self, v)?,
+            Value::Arr(a) => return self.copy_values(&a.borrow().data),
+            Value::Range(..) => return range_items(self, v),
             Value::Tuple(t) => t.to_vec(),
             Value::NT(_, t) => t.to_vec(),
             Value::Dict(d) => d
@@ -102,11 +145,11 @@ impl Interp {
             Value::Pair(p) => vec![p.0.clone(), p.1.clone()],
             Value::Struct(o) if o.def.name.as_ref() == "Params" => {
                 let order = o.fields.borrow().first().cloned().unwrap_or(Value::Nothing);
-                self.iterate(&order)?
+                return self.iterate(&order);
             }
             Value::Buffer(b) => {
                 let inner = b.borrow().arr.clone();
-                self.iterate(&inner)?
+                return self.iterate(&inner);
             }
             // `Q, R = qr(A)`: a QR factorisation iterates as its factors
             Value::Struct(o) if o.def.name.as_ref() == "QRCompactWY" => o.fields.borrow().clone(),
@@ -127,7 +170,7 @@ impl Interp {
                 ))
             }
         };
-        Ok(out)
+        Ok(Scratch::counted(out))
     }
 
     /// Linear positions and result dims for `idx` applied to an array of `dims`.
@@ -284,7 +327,7 @@ impl Interp {
             Value::Range(..) => {
                 let items = range_items(self, o)?;
                 let n = items.len();
-                let arr = Value::arr(vec![n], items, ElTy::I64);
+                let arr = Value::arr(vec![n], items.into_vec(), ElTy::I64);
                 self.getindex(&arr, idx, span)
             }
             Value::Tuple(t) => match idx {
@@ -363,7 +406,7 @@ impl Interp {
                             if items.len() != pos.len() {
                                 return Err(self.throw("DimensionMismatch", format!("DimensionMismatch: tried to assign {} elements to {} destinations", items.len(), pos.len())));
                             }
-                            items
+                            items.into_vec()
                         }
                         _ => {
                             return Err(self.throw(

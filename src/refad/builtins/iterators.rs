@@ -156,7 +156,7 @@ fn peel(it: &mut Interp, c: Call) -> R<Value> {
     let first = items.remove(0);
     Ok(Value::tuple(vec![
         first,
-        Value::arr(vec![items.len()], items, ElTy::Any),
+        Value::arr(vec![items.len()], items.into_vec(), ElTy::Any),
     ]))
 }
 

@@ -480,7 +480,7 @@ impl Interp {
             Value::Range(..) => {
                 let v = self.iterate(b)?;
                 let n = v.len();
-                (v, vec![n])
+                (v.into_vec(), vec![n])
             }
             _ => return Err(self.no_binary_method("\\", a, b)),
         };

@@ -350,13 +350,13 @@ fn as_matrix_parts(it: &Interp, v: &Value) -> R<(usize, usize, Vec<Value>)> {
         Value::Arr(a) => {
             let a = a.borrow();
             match a.dims.len() {
-                1 => (a.dims[0], 1, it.copy_values(&a.data)?),
-                2 => (a.dims[0], a.dims[1], it.copy_values(&a.data)?),
-                _ => (a.data.len(), 1, it.copy_values(&a.data)?),
+                1 => (a.dims[0], 1, it.copy_values(&a.data)?.into_vec()),
+                2 => (a.dims[0], a.dims[1], it.copy_values(&a.data)?.into_vec()),
+                _ => (a.data.len(), 1, it.copy_values(&a.data)?.into_vec()),
             }
         }
         Value::Range(..) => {
-            let items: Vec<Value> = range_items(it, v)?;
+            let items: Vec<Value> = range_items(it, v)?.into_vec();
             (items.len(), 1, items)
         }
         other => (1, 1, vec![other.clone()]),
@@ -365,16 +365,16 @@ fn as_matrix_parts(it: &Interp, v: &Value) -> R<(usize, usize, Vec<Value>)> {
 
 /// The elements of a range, within the budgets of one value's size and of memory (a
 /// range stands for up to 2^64 numbers in a few bytes); nothing for another value.
-fn range_items(it: &Interp, v: &Value) -> R<Vec<Value>> {
+fn range_items(it: &Interp, v: &Value) -> R<Scratch<Value>> {
     match v {
         Value::Range(a, s, b) => {
             let n = range_len(*a, *s, *b);
-            it.check_elements(n)?;
-            Ok((0..n)
-                .map(|i| Value::Int(a.wrapping_add(s.wrapping_mul(i as i64))))
-                .collect())
+            it.check_size(n)?;
+            let mut out = it.scratch(n)?;
+            out.extend((0..n).map(|i| range_item(*a, *s, i)));
+            Ok(out)
         }
-        _ => Ok(vec![]),
+        _ => it.scratch(0),
     }
 }
 
@@ -510,9 +510,9 @@ impl Interp {
     /// A copy of an array's elements, made in chunks each charged ([`Interp::charge`]): a
     /// copy of nine million elements is a quarter of a second, past which a builtin that
     /// copies its argument overshot the time budget.
-    pub fn copy_values(&self, data: &[Value]) -> R<Vec<Value>> {
+    pub fn copy_values(&self, data: &[Value]) -> R<Scratch<Value>> {
         const CHUNK: usize = 1 << 16;
-        let mut out = Vec::with_capacity(data.len());
+        let mut out = self.scratch(data.len())?;
         for part in data.chunks(CHUNK) {
             self.charge(part.len())?;
             out.extend_from_slice(part);
@@ -665,7 +665,7 @@ pub fn construct(
         ("Tuple", [x]) => {
             let items = it.iterate(x)?;
             it.check_elements(items.len())?;
-            Ok(Value::tuple(items))
+            Ok(Value::tuple(items.into_vec()))
         }
         _ if base == "Dict" => call_builtin(it, &nm("Dict"), args, vec![], span),
         _ if base == "Matrix" && args.first().and_then(linalg::uniform_scaling).is_some() => {

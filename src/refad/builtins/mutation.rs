@@ -185,7 +185,7 @@ fn map_into(it: &mut Interp, c: Call) -> R<Value> {
         out
     } else {
         let r = it.broadcast(&a[0], a[2..].to_vec(), span)?;
-        it.iterate(&r)?
+        it.iterate(&r)?.into_vec()
     };
     match &a[1] {
         Value::Arr(x) => {
@@ -336,7 +336,7 @@ fn set_op_into(it: &mut Interp, c: Call) -> R<Value> {
         // `union!(v, v)` iterates `v` after filter! has uniquified it
         let items = match itr {
             Value::Arr(y) if std::rc::Rc::ptr_eq(x, y) => kept.clone(),
-            _ => it.iterate(itr)?,
+            _ => it.iterate(itr)?.into_vec(),
         };
         others.push(items);
     }

@@ -145,10 +145,10 @@ fn fold(it: &mut Interp, c: Call) -> R<Value> {
     if name == "reduce" {
         if let Value::Builtin(op) = op {
             if op.as_ref() == "vcat" {
-                return vcat(it, items);
+                return vcat(it, items.into_vec());
             }
             if op.as_ref() == "hcat" {
-                return hcat(it, items);
+                return hcat(it, items.into_vec());
             }
         }
     }
@@ -166,7 +166,7 @@ fn fold(it: &mut Interp, c: Call) -> R<Value> {
         }
         return Ok(acc);
     }
-    it.fold_with(op, items, init, c.span)
+    it.fold_with(op, items.into_vec(), init, c.span)
 }
 
 /// Julia's error for a reduction over nothing without `init`.
@@ -184,7 +184,7 @@ fn mapreduce(it: &mut Interp, c: Call) -> R<Value> {
     let mapped = it.broadcast(f, vec![xs.clone()], c.span)?;
     let items = it.iterate(&mapped)?;
     let init = c.kwarg("init").cloned();
-    it.fold_with(op, items, init, c.span)
+    it.fold_with(op, items.into_vec(), init, c.span)
 }
 
 fn cumsum(it: &mut Interp, c: Call) -> R<Value> {
@@ -192,7 +192,7 @@ fn cumsum(it: &mut Interp, c: Call) -> R<Value> {
         return Err(c.no_method(it));
     };
     let items = it.iterate(x)?;
-    let mut out = vec![];
+    let mut out = it.scratch(items.len())?;
     let mut acc: Option<Value> = None;
     for x in items {
         it.charge(1)?;
@@ -205,7 +205,7 @@ fn cumsum(it: &mut Interp, c: Call) -> R<Value> {
     }
     let t = promote_elty(&out);
     let n = out.len();
-    Ok(Value::arr(vec![n], out, t))
+    Ok(Value::arr(vec![n], out.into_vec(), t))
 }
 
 /// `any`, `all`, `count`, with or without a predicate.

@@ -184,7 +184,7 @@ fn named_tuple(it: &mut Interp, c: Call) -> R<Value> {
         return Err(c.no_method(it));
     }
     let names: Vec<Name> = names.iter().map(|n| nm(&to_display(n))).collect();
-    Ok(Value::nt(Rc::new(names), vals))
+    Ok(Value::nt(Rc::new(names), vals.into_vec()))
 }
 
 fn new(it: &mut Interp, c: Call) -> R<Value> {
