@@ -905,6 +905,17 @@ pub fn type_names() -> HashMap<&'static str, &'static str> {
         ("Dict", "Dict"),
         ("Cvoid", "Cvoid"),
         ("Nothing", "Nothing"),
+        // Exceptions the interpreter throws, for `e isa MethodError` (those a program may
+        // construct, `BoundsError(...)`, are builtins).
+        ("MethodError", "MethodError"),
+        ("UndefKeywordError", "UndefKeywordError"),
+        ("UndefVarError", "UndefVarError"),
+        ("TypeError", "TypeError"),
+        ("InexactError", "InexactError"),
+        ("OverflowError", "OverflowError"),
+        ("DivideError", "DivideError"),
+        ("AssertionError", "AssertionError"),
+        ("StackOverflowError", "StackOverflowError"),
     ]
     .into_iter()
     .collect()

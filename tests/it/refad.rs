@@ -1942,3 +1942,75 @@ fn driver_arguments_follow_the_declared_types() {
     let r = run("@assert eltype([1, -2, 3]) == Int\n@assert size([1 -2 3; 4 5 -6; 7 8 9]) == (3, 3)\n@assert eltype(Float32[0.5 -0.25 1.0; 0.75 1.5 -0.6; 0.2 0.3 0.9]) == Float32\n");
     assert!(r.stopped.is_none(), "{:?}", r.stopped);
 }
+
+/// Runs `src` and fails with the reason when it stops (an `@assert` that fails stops it).
+fn runs_clean(src: &str) {
+    let r = run(src);
+    assert!(r.stopped.is_none(), "{:?} for\n{src}", r.stopped);
+}
+
+/// `==` and `isequal` as Julia has them: an array holding NaN is not `==` to itself
+/// (the walk took an array as equal to itself without a look), `isequal` sets NaN equal
+/// to itself and -0.0 apart from 0.0 and is what `unique`, `union!` and `Dict` keys go
+/// by; a range equals the vector of its numbers; dictionaries compare their entries.
+#[test]
+fn equality_and_isequal_follow_julia() {
+    runs_clean(
+        "x = [NaN]\n@assert !(x == x)\n@assert isequal(x, x)\n@assert x === x\ny = [1.0, 2.0]\n@assert y == y\n",
+    );
+    runs_clean("@assert isequal([NaN], [NaN])\n@assert !isequal(0.0, -0.0)\n@assert 0.0 == -0.0\n@assert isequal(1, 1.0)\n@assert !isequal(NaN, 1.0)\n");
+    runs_clean(
+        "@assert length(unique([[NaN], [NaN]])) == 1\n@assert length(unique([0.0, -0.0])) == 2\n",
+    );
+    runs_clean(
+        "d = Dict(NaN => 1)\n@assert d[NaN] == 1\ne = Dict(0.0 => 1)\n@assert !haskey(e, -0.0)\n",
+    );
+    runs_clean("@assert 1:3 == [1, 2, 3]\n@assert [1, 2, 3] == 1:3\n@assert !(1:3 == [1, 2])\n@assert 2:1 == 5:4\n");
+    runs_clean("@assert Dict(1 => [2.0]) == Dict(1 => [2.0])\n@assert Dict(1 => 2) != Dict(1 => 3)\n@assert Dict(1 => 2) != Dict(2 => 2)\n");
+}
+
+/// `deepcopy` copies nested arrays, dictionaries and mutable structs, and keeps the
+/// sharing (and the cycles) of the original; it copied only the outer array.
+#[test]
+fn deepcopy_copies_all_the_way_down_and_keeps_sharing() {
+    runs_clean(
+        "x = Any[1.0, [2.0, 3.0]]\ny = deepcopy(x)\ny[2][1] = 10.0\n@assert x[2][1] == 2.0\n",
+    );
+    runs_clean(
+        "s = [1.0]\nz = Any[s, s]\nw = deepcopy(z)\n@assert w[1] === w[2]\n@assert !(w[1] === s)\n",
+    );
+    runs_clean("c = Any[]\npush!(c, c)\nd = deepcopy(c)\n@assert d[1] === d\n@assert !(d === c)\n");
+    runs_clean("mutable struct M\n    a\nend\nm = M([1.0])\nm2 = deepcopy(m)\nm2.a[1] = 5.0\n@assert m.a[1] == 1.0\n");
+    runs_clean("d = Dict(\"k\" => [1.0])\nd2 = deepcopy(d)\nd2[\"k\"][1] = 3.0\n@assert d[\"k\"][1] == 1.0\n");
+    // Nesting past the interpreter's depth is unsupported, not a crash.
+    let r = run("v = Any[]\nfor i in 1:5000\n    global v = Any[v]\nend\nw = deepcopy(v)\n");
+    let reason = r.stopped.map(|s| s.reason).unwrap_or_default();
+    assert!(
+        reason.contains("deepcopy of values nested deeper than 1000"),
+        "{reason}"
+    );
+}
+
+/// A keyword a builtin does not read would be ignored and its answer wrong
+/// (`argmax(m; dims = 1)` answered as `argmax(m)`): the run says it is unsupported.
+/// Keywords the builtin reads keep working.
+#[test]
+fn a_keyword_a_builtin_ignores_is_unsupported() {
+    let r = run("m = [1.0 5.0; 3.0 2.0]\nd = argmax(m; dims = 1)\n");
+    let reason = r.stopped.map(|s| s.reason).unwrap_or_default();
+    assert_eq!(
+        reason,
+        "unsupported in the reference interpreter: argmax with the keyword dims at t.jl:2"
+    );
+    runs_clean("@assert sum([1.0 2.0; 3.0 4.0]; dims = 1) == [4.0 6.0]\n@assert reduce(+, Int[]; init = 7) == 7\n@assert sort([3, 1, 2]; rev = true) == [3, 2, 1]\n");
+    runs_clean("a = reduce(vcat, [[1.0], [2.0]]; init = Any[])\n@assert a == [1.0, 2.0]\n@assert eltype(a) == Any\n");
+}
+
+/// `sort` of a matrix needs `dims` in Julia; the interpreter sorted it flattened. The
+/// exception types the interpreter throws can be caught by type.
+#[test]
+fn sort_of_a_matrix_without_dims_throws_and_exceptions_are_caught_by_type() {
+    runs_clean("ok = try\n    sort([3.0 1.0; 2.0 4.0])\n    false\ncatch err\n    err isa UndefKeywordError\nend\n@assert ok\n");
+    runs_clean("a = try\n    [1][3]\ncatch e\n    e isa BoundsError\nend\n@assert a\n");
+    runs_clean("b = try\n    sqrt(-1.0)\ncatch e\n    e isa DomainError && !(e isa BoundsError)\nend\n@assert b\n");
+}

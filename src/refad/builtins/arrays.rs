@@ -9,6 +9,7 @@ use super::{
     to_usize, unmodelled, vcat, Builtin, Call,
 };
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 pub(super) const BUILTINS: &[Builtin] = &[
@@ -682,6 +683,9 @@ fn copy(it: &mut Interp, c: Call) -> R<Value> {
     let [x] = c.args.as_slice() else {
         return Err(c.no_method(it));
     };
+    if c.name.as_ref() == "deepcopy" && !matches!(x, Value::Buffer(_)) {
+        return deep_copy(it, x, 0, &mut HashMap::new(), c.span);
+    }
     Ok(match x {
         Value::Arr(x) => {
             let x = x.borrow();
@@ -697,7 +701,7 @@ fn copy(it: &mut Interp, c: Call) -> R<Value> {
             // copy(buf) freezes the buffer and returns an array
             b.borrow_mut().frozen = true;
             let inner = b.borrow().arr.clone();
-            return call_builtin(it, &nm("copy"), vec![inner], c.kw, c.span);
+            return call_builtin(it, &nm("copy"), vec![inner], c.forward_kw(), c.span);
         }
         Value::Dict(d) => {
             it.check_bytes(Table::cost(d.borrow().len()))?;
@@ -706,9 +710,99 @@ fn copy(it: &mut Interp, c: Call) -> R<Value> {
         Value::Struct(o) if o.def.mutable => {
             Value::Struct(Rc::new(Obj::new(o.def.clone(), o.fields.borrow().clone())))
         }
-        Value::Ref(r) if c.name.as_ref() == "deepcopy" => {
-            Value::Ref(Rc::new(RefCell::new(r.borrow().clone())))
+        other => other.clone(),
+    })
+}
+
+/// Julia's `deepcopy`: arrays, dictionaries, mutable structs and `Ref`s copied all the way
+/// down, and whatever appears twice in `v` (or contains itself) copied once, so the copy
+/// shares as the original does. `seen` maps each copied object's address to its copy.
+fn deep_copy(
+    it: &Interp,
+    v: &Value,
+    depth: u32,
+    seen: &mut HashMap<usize, Value>,
+    span: super::super::ir::Span,
+) -> R<Value> {
+    const DEEPEST: u32 = 1000;
+    if depth > DEEPEST {
+        return Err(it.unsupported("deepcopy of values nested deeper than 1000", span));
+    }
+    it.charge(1)?;
+    let key = match v {
+        Value::Arr(a) => Rc::as_ptr(a) as usize,
+        Value::Dict(d) => Rc::as_ptr(d) as usize,
+        Value::Struct(o) => Rc::as_ptr(o) as usize,
+        Value::Ref(r) => Rc::as_ptr(r) as usize,
+        _ => 0,
+    };
+    if let Some(copied) = seen.get(&key).filter(|_| key != 0) {
+        return Ok(copied.clone());
+    }
+    let each = |xs: &[Value], seen: &mut HashMap<usize, Value>| -> R<Vec<Value>> {
+        let mut out = Vec::with_capacity(xs.len());
+        for x in xs {
+            out.push(deep_copy(it, x, depth + 1, seen, span)?);
         }
+        Ok(out)
+    };
+    Ok(match v {
+        Value::Arr(a) => {
+            let (dims, elty, rowvec, n) = {
+                let a = a.borrow();
+                (a.dims.clone(), a.elty, a.rowvec, a.data.len())
+            };
+            it.check_bytes(slots_cost(n))?;
+            let copy = Rc::new(RefCell::new(Arr::new(dims, vec![], elty, rowvec)));
+            seen.insert(key, Value::Arr(copy.clone()));
+            // Numbers need no walk: the common case is one copy of the elements.
+            let data = match elty {
+                ElTy::Any => each(&a.borrow().data.clone(), seen)?,
+                _ => it.copy_values(&a.borrow().data)?.into_vec(),
+            };
+            let mut c = copy.borrow_mut();
+            c.data = data;
+            c.count_growth();
+            drop(c);
+            Value::Arr(copy)
+        }
+        Value::Dict(d) => {
+            let entries: Vec<(Value, Value)> = d.borrow().to_vec();
+            it.check_bytes(Table::cost(entries.len()))?;
+            let copy = Rc::new(RefCell::new(Table::new(vec![])));
+            seen.insert(key, Value::Dict(copy.clone()));
+            for (k, x) in entries {
+                let k = deep_copy(it, &k, depth + 1, seen, span)?;
+                let x = deep_copy(it, &x, depth + 1, seen, span)?;
+                copy.borrow_mut().push(k, x);
+            }
+            Value::Dict(copy)
+        }
+        Value::Struct(o) if o.def.mutable => {
+            let fields = o.fields.borrow().clone();
+            let copy = Rc::new(Obj::new(o.def.clone(), vec![Value::Nothing; fields.len()]));
+            seen.insert(key, Value::Struct(copy.clone()));
+            let fields = each(&fields, seen)?;
+            *copy.fields.borrow_mut() = fields;
+            Value::Struct(copy)
+        }
+        Value::Struct(o) => {
+            let fields = each(&o.fields.borrow().clone(), seen)?;
+            Value::Struct(Rc::new(Obj::new(o.def.clone(), fields)))
+        }
+        Value::Ref(r) => {
+            let copy = Rc::new(RefCell::new(Value::Nothing));
+            seen.insert(key, Value::Ref(copy.clone()));
+            let inner = deep_copy(it, &r.borrow().clone(), depth + 1, seen, span)?;
+            *copy.borrow_mut() = inner;
+            Value::Ref(copy)
+        }
+        Value::Tuple(t) => Value::tuple(each(t, seen)?),
+        Value::NT(names, t) => Value::nt(names.clone(), each(t, seen)?),
+        Value::Pair(p) => Value::pair(
+            deep_copy(it, &p.0, depth + 1, seen, span)?,
+            deep_copy(it, &p.1, depth + 1, seen, span)?,
+        ),
         other => other.clone(),
     })
 }
@@ -758,6 +852,18 @@ fn sort(it: &mut Interp, c: Call) -> R<Value> {
             return Err(it.unsupported(&what, c.span));
         }
     };
+    match x {
+        // Julia's `sort(A; dims)` of an array of more dimensions has no default `dims`.
+        Value::Arr(a) if a.borrow().dims.len() > 1 => {
+            return Err(it.throw(
+                "UndefKeywordError",
+                "UndefKeywordError: keyword argument `dims` not assigned",
+            ))
+        }
+        // A tuple sorts to a tuple in recent Julia and has no method in older ones.
+        Value::Tuple(_) | Value::NT(..) => return Err(c.no_method(it)),
+        _ => {}
+    }
     let items = it.iterate(x)?;
     let keys = match c.kwarg("by") {
         Some(by) => {
@@ -1101,7 +1207,7 @@ fn unique(it: &mut Interp, c: Call) -> R<Value> {
         let new = match unique_key(v) {
             Some(UniqueKey::Number(bits)) => numbers.insert(bits),
             Some(k) => keys.insert(k),
-            None if it.any_equal(&unkeyed, v)? => false,
+            None if it.any_isequal(&unkeyed, v)? => false,
             None => {
                 unkeyed.push(v.clone());
                 true

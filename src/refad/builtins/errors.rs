@@ -21,17 +21,25 @@ pub(super) const BUILTINS: &[Builtin] = &[
         call: rethrow,
     },
     Builtin {
-        names: &[
-            "ArgumentError",
-            "DimensionMismatch",
-            "ErrorException",
-            "KeyError",
-            "BoundsError",
-            "DomainError",
-        ],
+        names: EXCEPTIONS,
         call: exception,
     },
 ];
+
+/// The exception types a program may construct with a message.
+const EXCEPTIONS: &[&str] = &[
+    "ArgumentError",
+    "DimensionMismatch",
+    "ErrorException",
+    "KeyError",
+    "BoundsError",
+    "DomainError",
+];
+
+/// Whether `name` is one of the exception types a program may construct.
+pub(super) fn is_exception_type(name: &str) -> bool {
+    EXCEPTIONS.contains(&name)
+}
 
 fn error(it: &mut Interp, c: Call) -> R<Value> {
     let msg = joined_text(it, &c.args)?;

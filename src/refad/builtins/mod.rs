@@ -57,6 +57,7 @@ use super::interp::{Ctrl, Interp, R};
 use super::ir::{Name, Span};
 use super::value::*;
 use crate::name::FastMap;
+use std::collections::HashSet;
 use std::rc::Rc;
 use std::sync::OnceLock;
 
@@ -76,6 +77,9 @@ struct Call<'a> {
     args: Vec<Value>,
     kw: Vec<(Name, Value)>,
     span: Span,
+    /// Which keywords the builtin read (bit `i` for `kw[i]`): one it never read would be
+    /// ignored, and `argmax(x; dims = 1)` answered as `argmax(x)` (see [`call_builtin`]).
+    read: &'a std::cell::Cell<u64>,
 }
 
 impl Call<'_> {
@@ -97,7 +101,16 @@ impl Call<'_> {
     }
 
     fn kwarg(&self, k: &str) -> Option<&Value> {
-        kwarg(&self.kw, k)
+        let i = self.kw.iter().position(|(n, _)| n.as_ref() == k)?;
+        self.read
+            .set(self.read.get() | 1u64.checked_shl(i as u32).unwrap_or(0));
+        Some(&self.kw[i].1)
+    }
+
+    /// The keywords, for a builtin that passes them on to another call, which reads them.
+    fn forward_kw(&self) -> Vec<(Name, Value)> {
+        self.read.set(u64::MAX);
+        self.kw.clone()
     }
 }
 
@@ -177,6 +190,10 @@ pub fn call_builtin(
     // time budget holds within one such call.
     let large = |v: &Value| matches!(v, Value::Arr(a) if a.borrow().data.len() >= LARGE);
     let timed = args.iter().any(large);
+    // A keyword the builtin never read was ignored, and its answer may be wrong: the run
+    // stops as unsupported instead (whatever the builtin answered; a stop stays a stop).
+    let read = std::cell::Cell::new(0u64);
+    let given: Vec<Name> = kw.iter().map(|(k, _)| k.clone()).collect();
     let out = match registry().get(n.as_ref()) {
         Some(call) => call(
             it,
@@ -185,10 +202,17 @@ pub fn call_builtin(
                 args,
                 kw,
                 span,
+                read: &read,
             },
         ),
         None => Err(it.unsupported(&format!("function {n}"), span)),
     };
+    let ignored = (given.iter().enumerate())
+        .find(|(i, _)| *i < 64 && read.get() & (1 << i) == 0)
+        .map(|(_, k)| k);
+    if let (Some(k), false) = (ignored, matches!(out, Err(Ctrl::Stop(_)))) {
+        return Err(it.unsupported(&format!("{n} with the keyword {k}"), span));
+    }
     if timed || out.as_ref().is_ok_and(large) {
         it.check_time()?;
     }
@@ -435,7 +459,14 @@ pub fn vcat(it: &mut Interp, parts: Vec<Value>) -> R<Value> {
                 other => data.push(other.clone()),
             }
         }
-        let t = promote_elty(&data);
+        // The parts' element types promoted: a `Vector{Any}` part makes the whole one.
+        let any_part =
+            (parts.iter()).any(|p| matches!(p, Value::Arr(a) if a.borrow().elty == ElTy::Any));
+        let t = if any_part {
+            ElTy::Any
+        } else {
+            promote_elty(&data)
+        };
         let n = data.len();
         it.check_elements(n)?;
         return Ok(Value::arr(
@@ -475,7 +506,8 @@ pub fn vcat(it: &mut Interp, parts: Vec<Value>) -> R<Value> {
     ))
 }
 
-/// Dict key lookup: object identity first (arrays as keys, as in `IdDict`/`Grads`), then `==`.
+/// Dict key lookup: object identity first (arrays as keys, as in `IdDict`/`Grads`), then
+/// `isequal`, as Julia's `Dict` (a NaN key is found, -0.0 and 0.0 are two keys).
 pub fn dict_pos(it: &Interp, entries: &[(Value, Value)], key: &Value) -> R<Option<usize>> {
     let same = |a: &Value, b: &Value| match (a, b) {
         (Value::Arr(x), Value::Arr(y)) => Rc::ptr_eq(x, y),
@@ -491,7 +523,7 @@ pub fn dict_pos(it: &Interp, entries: &[(Value, Value)], key: &Value) -> R<Optio
         if by_identity && matches!(k, Value::Arr(_)) {
             continue;
         }
-        if it.values_equal(k, key)? {
+        if it.values_isequal(k, key)? {
             return Ok(Some(i));
         }
     }
@@ -500,11 +532,19 @@ pub fn dict_pos(it: &Interp, entries: &[(Value, Value)], key: &Value) -> R<Optio
 
 impl Interp {
     /// Structural equality (`==`) on untracked views. Each element visited is charged
-    /// ([`Interp::charge`]): arrays that share their elements make the walk as long as
-    /// the product of their lengths (`fill(fill(fill(x, 3000), 3000), 3000) == ...` ran
-    /// for hours past the time budget).
+    /// ([`Interp::charge`]), and each pair of arrays found equal is remembered for the
+    /// rest of the walk: arrays that share their elements made it as long as the product
+    /// of their lengths (`fill(fill(fill(x, 3000), 3000), 3000) == ...` ran for hours).
+    /// An array is not taken as equal to itself without a look, as `x == x` is false in
+    /// Julia when `x` holds a NaN.
     pub fn values_equal(&self, a: &Value, b: &Value) -> R<bool> {
-        self.eq_depth(a, b, 0)
+        self.eq_depth(a, b, 0, Equality::Equal, &mut HashSet::new())
+    }
+
+    /// Julia's `isequal`: `==` but for NaN, equal to itself, and -0.0, not equal to 0.0
+    /// (what `unique`, `Dict` and `in` of a set go by).
+    pub fn values_isequal(&self, a: &Value, b: &Value) -> R<bool> {
+        self.eq_depth(a, b, 0, Equality::IsEqual, &mut HashSet::new())
     }
 
     /// A copy of an array's elements, made in chunks each charged ([`Interp::charge`]): a
@@ -520,7 +560,7 @@ impl Interp {
         Ok(out)
     }
 
-    /// Whether one of `items` is `==` to `x`.
+    /// Whether one of `items` is `==` to `x` (`x in items`).
     pub fn any_equal(&self, items: &[Value], x: &Value) -> R<bool> {
         for v in items {
             if self.values_equal(v, x)? {
@@ -530,30 +570,58 @@ impl Interp {
         Ok(false)
     }
 
-    /// The position of the entry whose key is `==` to `k`.
+    /// Whether one of `items` is `isequal` to `x` (a set's membership: `unique`, `union!`).
+    pub fn any_isequal(&self, items: &[Value], x: &Value) -> R<bool> {
+        for v in items {
+            if self.values_isequal(v, x)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The position of the entry whose key is `isequal` to `k`, as in Julia's `Dict`.
     pub fn key_pos(&self, entries: &[(Value, Value)], k: &Value) -> R<Option<usize>> {
         for (i, (x, _)) in entries.iter().enumerate() {
-            if self.values_equal(x, k)? {
+            if self.values_isequal(x, k)? {
                 return Ok(Some(i));
             }
         }
         Ok(None)
     }
 
-    /// `==` with a depth bound (self-containing arrays must not recurse forever).
-    fn eq_depth(&self, a: &Value, b: &Value, d: u32) -> R<bool> {
+    /// `==` or `isequal` with a depth bound (self-containing arrays must not recurse
+    /// forever); `equal` holds the pairs of arrays (by address) found equal so far in this
+    /// walk.
+    fn eq_depth(
+        &self,
+        a: &Value,
+        b: &Value,
+        d: u32,
+        how: Equality,
+        equal: &mut HashSet<(usize, usize)>,
+    ) -> R<bool> {
         if d > 1000 {
             return Ok(false);
         }
         self.charge(1)?;
-        let all = |xs: &[Value], ys: &[Value]| -> R<bool> {
+        let all = |xs: &[Value], ys: &[Value], equal: &mut HashSet<_>| -> R<bool> {
             for (p, q) in xs.iter().zip(ys) {
-                if !self.eq_depth(p, q, d + 1)? {
+                if !self.eq_depth(p, q, d + 1, how, equal)? {
                     return Ok(false);
                 }
             }
             Ok(true)
         };
+        if how == Equality::IsEqual && a.is_num() && b.is_num() {
+            let (x, y) = (a.as_f64().unwrap_or(0.0), b.as_f64().unwrap_or(0.0));
+            if x.is_nan() || y.is_nan() {
+                return Ok(x.is_nan() && y.is_nan());
+            }
+            if x.is_sign_negative() != y.is_sign_negative() {
+                return Ok(false);
+            }
+        }
         Ok(match (a, b) {
             // Exactly: through Float64, integers past 2^53 that differ compared equal.
             (Value::Int(x), Value::Int(y)) => x == y,
@@ -568,30 +636,80 @@ impl Interp {
             }
             (Value::Sym(x), Value::Sym(y)) => x == y,
             (Value::Char(x), Value::Char(y)) => x == y,
-            (Value::Tuple(x), Value::Tuple(y)) => x.len() == y.len() && all(x, y)?,
-            (Value::Arr(x), Value::Arr(y)) if Rc::ptr_eq(x, y) => true,
-            (Value::Arr(x), Value::Arr(y)) => {
-                let (x, y) = (x.borrow(), y.borrow());
-                x.dims == y.dims && all(&x.data, &y.data)?
+            (Value::Tuple(x), Value::Tuple(y)) => x.len() == y.len() && all(x, y, equal)?,
+            (Value::Arr(p), Value::Arr(q)) => {
+                let pair = (Rc::as_ptr(p) as usize, Rc::as_ptr(q) as usize);
+                if equal.contains(&pair) || (how == Equality::IsEqual && pair.0 == pair.1) {
+                    return Ok(true);
+                }
+                let (x, y) = (p.borrow(), q.borrow());
+                let same = x.dims == y.dims && all(&x.data, &y.data, equal)?;
+                if same {
+                    equal.insert(pair);
+                }
+                same
             }
             (Value::Range(a1, s1, b1), Value::Range(a2, s2, b2)) => {
-                a1 == a2 && s1 == s2 && b1 == b2
+                let (n, m) = (range_len(*a1, *s1, *b1), range_len(*a2, *s2, *b2));
+                // Empty ranges are equal whatever their ends, as in Julia.
+                n == m && (n == 0 || (a1 == a2 && (n == 1 || s1 == s2)))
+            }
+            // `1:3 == [1, 2, 3]`: a range is a vector.
+            (Value::Range(start, step, stop), Value::Arr(v))
+            | (Value::Arr(v), Value::Range(start, step, stop)) => {
+                let v = v.borrow();
+                let n = range_len(*start, *step, *stop);
+                v.dims.len() == 1 && v.data.len() == n && {
+                    let mut same = true;
+                    for (k, x) in v.data.iter().enumerate() {
+                        if !self.eq_depth(&range_item(*start, *step, k), x, d + 1, how, equal)? {
+                            same = false;
+                            break;
+                        }
+                    }
+                    same
+                }
             }
             (Value::Type(x), Value::Type(y)) => x == y,
             (Value::Struct(x), Value::Struct(y)) => {
                 Rc::ptr_eq(x, y)
                     || (!x.def.mutable
                         && Rc::ptr_eq(&x.def, &y.def)
-                        && all(&x.fields.borrow(), &y.fields.borrow())?)
+                        && all(&x.fields.borrow(), &y.fields.borrow(), equal)?)
             }
             (Value::Func(x), Value::Func(y)) => Rc::ptr_eq(x, y),
             (Value::Builtin(x), Value::Builtin(y)) => x == y,
             (Value::Ref(x), Value::Ref(y)) => Rc::ptr_eq(x, y),
-            (Value::Dict(x), Value::Dict(y)) => Rc::ptr_eq(x, y),
+            // The same keys (by `isequal`) with values equal by `how`.
+            (Value::Dict(x), Value::Dict(y)) => {
+                Rc::ptr_eq(x, y) && how == Equality::IsEqual || {
+                    let (x, y) = (x.borrow(), y.borrow());
+                    let mut same = x.len() == y.len();
+                    for (k, v) in x.iter() {
+                        if !same {
+                            break;
+                        }
+                        same = match self.key_pos(&y, k)? {
+                            Some(i) => self.eq_depth(v, &y[i].1, d + 1, how, equal)?,
+                            None => false,
+                        };
+                    }
+                    same
+                }
+            }
             (Value::NoTangent, Value::NoTangent) => true,
             _ => false,
         })
     }
+}
+
+/// Which equality a walk over two values decides.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Equality {
+    /// `==`: NaN equal to nothing, -0.0 equal to 0.0.
+    Equal,
+    /// `isequal`: NaN equal to itself, -0.0 apart from 0.0.
+    IsEqual,
 }
 
 /// Constructors and conversions: `Float64(x)`, struct types, `Vector{Float64}(undef, n)`, ...
@@ -759,10 +877,6 @@ pub fn to_int(it: &Interp, t: &str, x: &Value) -> R<Value> {
             ),
         )),
     }
-}
-
-fn kwarg<'a>(kw: &'a [(Name, Value)], k: &str) -> Option<&'a Value> {
-    kw.iter().find(|(n, _)| n.as_ref() == k).map(|(_, v)| v)
 }
 
 fn as_index(it: &Interp, v: &Value) -> R<usize> {

@@ -125,7 +125,7 @@ fn push(it: &mut Interp, c: Call) -> R<Value> {
             let saved = it.rec_events;
             it.rec_events = false;
             let args = [vec![inner], a[1..].to_vec()].concat();
-            let r = call_builtin(it, c.name, args, c.kw.clone(), span);
+            let r = call_builtin(it, c.name, args, c.forward_kw(), span);
             it.rec_events = saved;
             r?;
             Ok(a[0].clone())
@@ -218,7 +218,8 @@ fn copy_into(it: &mut Interp, c: Call) -> R<Value> {
     if c.args.len() != 2 {
         return unmodelled_in_place(it, c);
     }
-    call_builtin(it, &nm("copyto!"), c.args, c.kw, c.span)
+    let kw = c.forward_kw();
+    call_builtin(it, &nm("copyto!"), c.args, kw, c.span)
 }
 
 /// Zygote's outcome for these is Julia-version dependent or goes through Base internals
@@ -302,11 +303,11 @@ fn fill(it: &mut Interp, c: Call) -> R<Value> {
 /// the vector it also runs `resize!`, whose internals differ between Julia versions (a
 /// foreign call on Julia <= 1.10): that failure, which may come first on some versions, is
 /// not modelled, so the message can differ there while the site is the same.
-/// The values of `kept` that are (`found`) or are not `==` to one of `items`.
+/// The values of `kept` that are (`found`) or are not `isequal` to one of `items`.
 fn retain_equal(it: &Interp, kept: Vec<Value>, items: &[Value], found: bool) -> R<Vec<Value>> {
     let mut out = vec![];
     for k in kept {
-        if it.any_equal(items, &k)? == found {
+        if it.any_isequal(items, &k)? == found {
             out.push(k);
         }
     }
@@ -327,7 +328,7 @@ fn set_op_into(it: &mut Interp, c: Call) -> R<Value> {
     let before: Vec<Value> = x.borrow().data.clone();
     let mut kept: Vec<Value> = vec![];
     for v in &before {
-        if !it.any_equal(&kept, v)? {
+        if !it.any_isequal(&kept, v)? {
             kept.push(v.clone());
         }
     }
@@ -345,7 +346,7 @@ fn set_op_into(it: &mut Interp, c: Call) -> R<Value> {
         "union!" => {
             for items in others {
                 for v in items {
-                    if !it.any_equal(&kept, &v)? {
+                    if !it.any_isequal(&kept, &v)? {
                         kept.push(v);
                         pushed = true;
                     }

@@ -18,7 +18,7 @@ pub(super) const BUILTINS: &[Builtin] = &[
     },
     Builtin {
         names: &[
-            "<", ">", "<=", ">=", "==", "!=", "≤", "≥", "≠", "===", "!==", "isless",
+            "<", ">", "<=", ">=", "==", "!=", "≤", "≥", "≠", "===", "!==", "isless", "isequal",
         ],
         call: comparison,
     },
@@ -239,6 +239,7 @@ fn comparison(it: &mut Interp, c: Call) -> R<Value> {
     match c.args.as_slice() {
         // NaN after every number, -0.0 before 0.0: not `<`.
         [x, y] if name == "isless" => Ok(Value::Bool(it.isless(x, y)?)),
+        [x, y] if name == "isequal" => Ok(Value::Bool(it.values_isequal(x, y)?)),
         [x, y] => it.compare(name, x, y),
         _ => Err(c.no_method(it)),
     }

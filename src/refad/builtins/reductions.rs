@@ -142,17 +142,19 @@ fn fold(it: &mut Interp, c: Call) -> R<Value> {
     };
     let name: &str = c.name;
     let mut items = it.iterate(xs)?;
+    let init = c.kwarg("init").cloned();
     if name == "reduce" {
+        // With `init`, the first part (`reduce(vcat, xs; init = Any[])` is a `Vector{Any}`).
+        let parts = || init.iter().cloned().chain(items.iter().cloned()).collect();
         if let Value::Builtin(op) = op {
             if op.as_ref() == "vcat" {
-                return vcat(it, items.into_vec());
+                return vcat(it, parts());
             }
             if op.as_ref() == "hcat" {
-                return hcat(it, items.into_vec());
+                return hcat(it, parts());
             }
         }
     }
-    let init = c.kwarg("init").cloned();
     if name == "foldr" {
         items.reverse();
         let f = op.clone();

@@ -77,8 +77,11 @@ pub(super) const BUILTINS: &[Builtin] = &[
 ];
 
 fn isa(it: &mut Interp, c: Call) -> R<Value> {
-    let [x, Value::Type(t)] = c.args.as_slice() else {
-        return Err(c.no_method(it));
+    let (x, t) = match c.args.as_slice() {
+        [x, Value::Type(t)] => (x, t),
+        // An exception type that is also its constructor: `e isa BoundsError`.
+        [x, Value::Builtin(t)] if super::errors::is_exception_type(t) => (x, t),
+        _ => return Err(c.no_method(it)),
     };
     let base = t.split('{').next().unwrap_or("");
     let ty = if base == "Any" {
@@ -191,7 +194,7 @@ fn new(it: &mut Interp, c: Call) -> R<Value> {
     match c.args.as_slice() {
         [Value::Sym(t) | Value::Type(t), rest @ ..] => {
             let (t, rest) = (t.clone(), rest.to_vec());
-            construct(it, &t, rest, c.kw, c.span)
+            construct(it, &t, rest, c.forward_kw(), c.span)
         }
         _ => Err(c.no_method(it)),
     }
