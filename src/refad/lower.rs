@@ -120,6 +120,20 @@ impl<'a> Lowerer<'a> {
         Ex::Unsupported(what.to_string(), self.span(n))
     }
 
+    /// The name and the value of `k = v` (a keyword argument or a parameter's default):
+    /// the children on either side of its `=`. The value may be an operator itself
+    /// (`sort(v; lt = >)`), which dropping every operator child lost.
+    fn key_and_value(&self, n: Node<'a>) -> Option<(Node<'a>, Node<'a>)> {
+        let ch: Vec<Node> = syntax::named_children(n)
+            .into_iter()
+            .filter(|c| !Self::is_skip(c))
+            .collect();
+        let eq = ch
+            .iter()
+            .position(|c| c.kind() == "operator" && self.text(*c) == "=")?;
+        Some((*ch.get(eq.checked_sub(1)?)?, *ch.get(eq + 1)?))
+    }
+
     fn is_skip(n: &Node) -> bool {
         matches!(n.kind(), "line_comment" | "block_comment") || !n.is_named()
     }
@@ -1070,13 +1084,9 @@ impl<'a> Lowerer<'a> {
             }
             match c.kind() {
                 "named_argument" => {
-                    let ch: Vec<Node> = syntax::named_children(c)
-                        .into_iter()
-                        .filter(|x| x.kind() != "operator")
-                        .collect();
-                    if ch.len() == 2 {
-                        let k = name(self.text(ch[0]));
-                        let v = self.expr(ch[1]);
+                    if let Some((k, v)) = self.key_and_value(c) {
+                        let k = name(self.text(k));
+                        let v = self.expr(v);
                         kw.push(KwArg::Named(k, v));
                     }
                 }
@@ -1405,23 +1415,19 @@ impl<'a> Lowerer<'a> {
                 inner.splat = true;
                 inner
             }
-            "named_argument" => {
-                let ch: Vec<Node> = syntax::named_children(p)
-                    .into_iter()
-                    .filter(|x| x.kind() != "operator")
-                    .collect();
-                let mut base = match ch.first() {
-                    Some(x) => self.param(*x),
-                    None => Param {
-                        name: None,
-                        ty: Ty::Any,
-                        default: None,
-                        splat: false,
-                    },
-                };
-                base.default = ch.get(1).map(|d| self.expr(*d));
-                base
-            }
+            "named_argument" => match self.key_and_value(p) {
+                Some((k, v)) => {
+                    let mut base = self.param(k);
+                    base.default = Some(self.expr(v));
+                    base
+                }
+                None => Param {
+                    name: None,
+                    ty: Ty::Any,
+                    default: None,
+                    splat: false,
+                },
+            },
             "tuple_expression" => Param {
                 name: None,
                 ty: Ty::Named(name("__destructure__")),

@@ -1992,16 +1992,18 @@ fn deepcopy_copies_all_the_way_down_and_keeps_sharing() {
 }
 
 /// A keyword a builtin does not read would be ignored and its answer wrong
-/// (`argmax(m; dims = 1)` answered as `argmax(m)`): the run says it is unsupported.
+/// (`cumsum(v; dims = 1)` answered as `cumsum(v)`): the run says it is unsupported.
 /// Keywords the builtin reads keep working.
 #[test]
 fn a_keyword_a_builtin_ignores_is_unsupported() {
-    let r = run("m = [1.0 5.0; 3.0 2.0]\nd = argmax(m; dims = 1)\n");
+    let r = run("v = [1.0, 5.0, 3.0]\nd = cumsum(v; dims = 1)\n");
     let reason = r.stopped.map(|s| s.reason).unwrap_or_default();
     assert_eq!(
         reason,
-        "unsupported in the reference interpreter: argmax with the keyword dims at t.jl:2"
+        "unsupported in the reference interpreter: cumsum with the keyword dims at t.jl:2"
     );
+    // An operator as a keyword's value was dropped with the `=`.
+    runs_clean("@assert sort([1, 3, 2]; lt = >) == [3, 2, 1]\nf(; op = +) = op(1, 2)\n@assert f() == 3\n");
     runs_clean("@assert sum([1.0 2.0; 3.0 4.0]; dims = 1) == [4.0 6.0]\n@assert reduce(+, Int[]; init = 7) == 7\n@assert sort([3, 1, 2]; rev = true) == [3, 2, 1]\n");
     runs_clean("a = reduce(vcat, [[1.0], [2.0]]; init = Any[])\n@assert a == [1.0, 2.0]\n@assert eltype(a) == Any\n");
 }
@@ -2013,4 +2015,33 @@ fn sort_of_a_matrix_without_dims_throws_and_exceptions_are_caught_by_type() {
     runs_clean("ok = try\n    sort([3.0 1.0; 2.0 4.0])\n    false\ncatch err\n    err isa UndefKeywordError\nend\n@assert ok\n");
     runs_clean("a = try\n    [1][3]\ncatch e\n    e isa BoundsError\nend\n@assert a\n");
     runs_clean("b = try\n    sqrt(-1.0)\ncatch e\n    e isa DomainError && !(e isa BoundsError)\nend\n@assert b\n");
+}
+
+/// `findmax`, `findmin`, `extrema`, `median` and `issorted` run as in Julia (they were
+/// unsupported); `findmax`'s extreme carries its gradient, as ChainRules' rule gives it.
+/// Where Julia answers with a `CartesianIndex` (`argmax` of a matrix) or how Zygote
+/// differentiates is not modelled (`extrema`, `median`), the run says so.
+#[test]
+fn findmax_extrema_median_and_issorted() {
+    runs_clean("v = [3.0, 1.0, 4.0, 1.0, 5.0]\n@assert findmax(v) == (5.0, 5)\n@assert findmin(v) == (1.0, 2)\n@assert findmax([1.0, NaN, 2.0])[2] == 2\n@assert extrema(v) == (1.0, 5.0)\n");
+    runs_clean("@assert median([3.0, 1.0, 4.0, 1.0, 5.0]) == 3.0\n@assert median([1, 2, 3, 4]) == 2.5\n@assert isnan(median([1.0, NaN]))\n");
+    runs_clean("@assert issorted([1, 2, 2, 3])\n@assert !issorted([1, 3, 2])\n@assert issorted([3, 2, 1]; rev = true)\n@assert issorted([\"a\", \"b\"])\n@assert !issorted([-3, 2]; by = abs)\n@assert issorted([1, -2, 3]; by = abs)\n@assert issorted([3, 1]; lt = >)\n");
+    grad_is(
+        "h(x) = findmax(x)[1] * 2\ngradient(h, [1.0, 3.0, 2.0])\n",
+        "([0.0, 2.0, 0.0],)",
+    );
+    for (src, what) in [
+        (
+            "m = [1.0 5.0; 3.0 2.0]\ni = argmax(m)\n",
+            "argmax(::Matrix{Float64})",
+        ),
+        (
+            "gradient(x -> extrema(x)[2], [1.0, 2.0])\nm = median(Float64[])\n",
+            "extrema inside differentiated code",
+        ),
+    ] {
+        let r = run(src);
+        let why = format!("{:?} {:?}", r.stopped, r.entries);
+        assert!(why.contains(what), "{src}\n{why}");
+    }
 }

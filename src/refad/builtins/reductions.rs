@@ -6,7 +6,7 @@
 use super::super::interp::{Interp, R};
 use super::super::ir::Span;
 use super::super::value::*;
-use super::{as_index, as_matrix_parts, hcat, size_of, unmodelled, vcat, Builtin, Call};
+use super::{as_index, as_matrix_parts, hcat, size_of, vcat, Builtin, Call};
 
 pub(super) const BUILTINS: &[Builtin] = &[
     Builtin {
@@ -14,8 +14,20 @@ pub(super) const BUILTINS: &[Builtin] = &[
         call: reduction,
     },
     Builtin {
-        names: &["argmax", "argmin"],
+        names: &["argmax", "argmin", "findmax", "findmin"],
         call: argmax,
+    },
+    Builtin {
+        names: &["extrema"],
+        call: extrema,
+    },
+    Builtin {
+        names: &["median"],
+        call: median,
+    },
+    Builtin {
+        names: &["issorted"],
+        call: issorted,
     },
     Builtin {
         names: &["reduce", "foldl", "foldr"],
@@ -36,10 +48,6 @@ pub(super) const BUILTINS: &[Builtin] = &[
     Builtin {
         names: &["softmax", "logsumexp"],
         call: softmax,
-    },
-    Builtin {
-        names: &["findmax", "findmin"],
-        call: unmodelled,
     },
 ];
 
@@ -100,10 +108,16 @@ fn reduction(it: &mut Interp, c: Call) -> R<Value> {
     red(it, &vals)
 }
 
+/// `argmax(x)`, `argmin(x)`, `findmax(x)`, `findmin(x)` of a vector or a tuple: the
+/// position of the extreme, and for `find*` the extreme with it. Of a matrix Julia
+/// answers with a `CartesianIndex`, which is not modelled.
 fn argmax(it: &mut Interp, c: Call) -> R<Value> {
     let [x] = c.args.as_slice() else {
         return Err(c.no_method(it));
     };
+    if matches!(x, Value::Arr(a) if a.borrow().dims.len() > 1) {
+        return Err(c.no_method(it));
+    }
     let name: &str = c.name;
     let items = it.iterate(x)?;
     if items.is_empty() {
@@ -120,14 +134,114 @@ fn argmax(it: &mut Interp, c: Call) -> R<Value> {
             break;
         }
         let better = match name {
-            "argmax" => it.isless(&items[best], v)?,
+            "argmax" | "findmax" => it.isless(&items[best], v)?,
             _ => it.isless(v, &items[best])?,
         };
         if better || is_nan(v) {
             best = i;
         }
     }
-    Ok(Value::Int(best as i64 + 1))
+    let at = Value::Int(best as i64 + 1);
+    Ok(match name {
+        "findmax" | "findmin" => Value::tuple(vec![items[best].clone(), at]),
+        _ => at,
+    })
+}
+
+/// `extrema(x)`: `(minimum(x), maximum(x))`, NaN in both when there is one. Outside
+/// differentiated code only: how Zygote differentiates it is not modelled.
+fn extrema(it: &mut Interp, c: Call) -> R<Value> {
+    let [x] = c.args.as_slice() else {
+        return Err(c.no_method(it));
+    };
+    if holds_tracked(x) {
+        return Err(it.unsupported("extrema inside differentiated code", c.span));
+    }
+    let lo = super::call_builtin(it, &"minimum".into(), vec![x.clone()], vec![], c.span)?;
+    let hi = super::call_builtin(it, &"maximum".into(), vec![x.clone()], vec![], c.span)?;
+    Ok(Value::tuple(vec![lo, hi]))
+}
+
+/// `median(x)` (Statistics): the middle of the sorted numbers, the mean of the two middle
+/// ones for an even count; NaN when there is one; an empty collection is an error.
+/// Outside differentiated code only, as `extrema`.
+fn median(it: &mut Interp, c: Call) -> R<Value> {
+    let [x] = c.args.as_slice() else {
+        return Err(c.no_method(it));
+    };
+    if holds_tracked(x) {
+        return Err(it.unsupported("median inside differentiated code", c.span));
+    }
+    let items = it.iterate(x)?;
+    if items.is_empty() {
+        return Err(it.throw(
+            "ArgumentError",
+            "ArgumentError: median of an empty array is undefined, Float64[]",
+        ));
+    }
+    if !items.iter().all(Value::is_num) {
+        return Err(c.no_method(it));
+    }
+    if items.iter().any(is_nan) {
+        return Ok(Value::F(f64::NAN));
+    }
+    let sorted = super::call_builtin(it, &"sort".into(), vec![x.clone()], vec![], c.span)?;
+    let sorted = it.iterate(&sorted)?;
+    let n = sorted.len();
+    let (a, b) = (&sorted[(n - 1) / 2], &sorted[n / 2]);
+    let sum = it.arith("+", a, b)?;
+    it.arith("/", &sum, &Value::Int(2))
+}
+
+/// `issorted(x; lt, by, rev)`: whether no element is before the one ahead of it, by
+/// `isless` or the given order.
+fn issorted(it: &mut Interp, c: Call) -> R<Value> {
+    let [x] = c.args.as_slice() else {
+        return Err(c.no_method(it));
+    };
+    let rev = match c.kwarg("rev") {
+        None | Some(Value::Nothing) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            let what = format!("issorted with rev = {}", type_name(other));
+            return Err(it.unsupported(&what, c.span));
+        }
+    };
+    let by = c.kwarg("by").cloned();
+    let lt = c.kwarg("lt").cloned();
+    let items = it.iterate(x)?;
+    let mut keys = it.scratch(items.len())?;
+    for v in items.iter() {
+        let k = match &by {
+            Some(f) => it.call_value(f, vec![v.clone()], vec![], c.span)?,
+            None => v.clone(),
+        };
+        keys.push(k);
+    }
+    for w in keys.windows(2) {
+        let (a, b) = if rev { (&w[0], &w[1]) } else { (&w[1], &w[0]) };
+        let before = match &lt {
+            Some(f) => {
+                let r = it.call_value(f, vec![a.clone(), b.clone()], vec![], c.span)?;
+                it.truthy(&r)?
+            }
+            None => it.isless(a, b)?,
+        };
+        if before {
+            return Ok(Value::Bool(false));
+        }
+    }
+    Ok(Value::Bool(true))
+}
+
+/// Whether `v` holds a value being differentiated (a tracked number).
+fn holds_tracked(v: &Value) -> bool {
+    match v {
+        Value::T(..) => true,
+        Value::Arr(a) => a.borrow().data.iter().any(holds_tracked),
+        Value::Tuple(t) => t.iter().any(holds_tracked),
+        _ => false,
+    }
 }
 
 fn is_nan(v: &Value) -> bool {
