@@ -1982,6 +1982,8 @@ fn deepcopy_copies_all_the_way_down_and_keeps_sharing() {
     runs_clean("c = Any[]\npush!(c, c)\nd = deepcopy(c)\n@assert d[1] === d\n@assert !(d === c)\n");
     runs_clean("mutable struct M\n    a\nend\nm = M([1.0])\nm2 = deepcopy(m)\nm2.a[1] = 5.0\n@assert m.a[1] == 1.0\n");
     runs_clean("d = Dict(\"k\" => [1.0])\nd2 = deepcopy(d)\nd2[\"k\"][1] = 3.0\n@assert d[\"k\"][1] == 1.0\n");
+    // A tuple doubled 900 times is 2^900 tuples to a walk that forgets: copied once each.
+    runs_clean("t = 1.0\nfor i in 1:900\n    global t = (t, t)\nend\nu = deepcopy(t)\na = [1.0]\nw = deepcopy((a, a))\n@assert w[1] === w[2]\n@assert !(w[1] === a)\n");
     // Nesting past the interpreter's depth is unsupported, not a crash.
     let r = run("v = Any[]\nfor i in 1:5000\n    global v = Any[v]\nend\nw = deepcopy(v)\n");
     let reason = r.stopped.map(|s| s.reason).unwrap_or_default();

@@ -729,11 +729,15 @@ fn deep_copy(
         return Err(it.unsupported("deepcopy of values nested deeper than 1000", span));
     }
     it.charge(1)?;
+    // Immutable values (tuples, immutable structs) are remembered too: a copy made once
+    // serves each place they appear, which no program can tell from two copies, and a
+    // tuple doubled in a loop (`t = (t, t)`) is copied in as many steps as it was made.
     let key = match v {
         Value::Arr(a) => Rc::as_ptr(a) as usize,
         Value::Dict(d) => Rc::as_ptr(d) as usize,
         Value::Struct(o) => Rc::as_ptr(o) as usize,
         Value::Ref(r) => Rc::as_ptr(r) as usize,
+        Value::Tuple(t) | Value::NT(_, t) => Rc::as_ptr(t) as usize,
         _ => 0,
     };
     if let Some(copied) = seen.get(&key).filter(|_| key != 0) {
@@ -788,7 +792,9 @@ fn deep_copy(
         }
         Value::Struct(o) => {
             let fields = each(&o.fields.borrow().clone(), seen)?;
-            Value::Struct(Rc::new(Obj::new(o.def.clone(), fields)))
+            let copy = Value::Struct(Rc::new(Obj::new(o.def.clone(), fields)));
+            seen.insert(key, copy.clone());
+            copy
         }
         Value::Ref(r) => {
             let copy = Rc::new(RefCell::new(Value::Nothing));
@@ -797,8 +803,16 @@ fn deep_copy(
             *copy.borrow_mut() = inner;
             Value::Ref(copy)
         }
-        Value::Tuple(t) => Value::tuple(each(t, seen)?),
-        Value::NT(names, t) => Value::nt(names.clone(), each(t, seen)?),
+        Value::Tuple(t) => {
+            let copy = Value::tuple(each(t, seen)?);
+            seen.insert(key, copy.clone());
+            copy
+        }
+        Value::NT(names, t) => {
+            let copy = Value::nt(names.clone(), each(t, seen)?);
+            seen.insert(key, copy.clone());
+            copy
+        }
         Value::Pair(p) => Value::pair(
             deep_copy(it, &p.0, depth + 1, seen, span)?,
             deep_copy(it, &p.1, depth + 1, seen, span)?,
