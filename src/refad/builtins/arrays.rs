@@ -1208,14 +1208,18 @@ fn unique(it: &mut Interp, c: Call) -> R<Value> {
             &copied
         }
     };
-    let mut out: Vec<Value> = vec![];
+    let mut out = it.scratch(0)?;
     // Julia's `unique` keeps the first of each `isequal` class, found by hashing: values
     // with a key are looked up (asking every kept value made `unique` of a million
     // numbers run for minutes), the rest compared with those kept without one. Numbers,
-    // the usual case, are kept as their bits alone; each element is charged.
+    // the usual case, are kept as their bits alone; each element is charged, and the
+    // tables count in the memory budget as they grow.
     let mut numbers: crate::name::FastSet<u64> = Default::default();
     let mut keys: crate::name::FastSet<UniqueKey> = Default::default();
     let mut unkeyed: Vec<Value> = vec![];
+    let mut tables = Mem::new(0);
+    // A hash table's slot: the entry and a control byte.
+    let slot = |size: usize| size as u64 + 1;
     for v in items {
         it.charge(1)?;
         let new = match unique_key(v) {
@@ -1228,10 +1232,17 @@ fn unique(it: &mut Interp, c: Call) -> R<Value> {
             }
         };
         if new {
-            out.push(v.clone());
+            it.push_scratch(&mut out, v.clone())?;
+            let held = (numbers.capacity() as u64 * slot(std::mem::size_of::<u64>()))
+                + (keys.capacity() as u64 * slot(std::mem::size_of::<UniqueKey>()))
+                + (unkeyed.capacity() as u64 * SLOT);
+            if held != tables.bytes() {
+                it.check_bytes(held.saturating_sub(tables.bytes()))?;
+                tables.resize(held);
+            }
         }
     }
     let t = promote_elty(&out);
     let n = out.len();
-    Ok(Value::arr(vec![n], out, t))
+    Ok(Value::arr(vec![n], out.into_vec(), t))
 }
