@@ -489,7 +489,7 @@ impl Interp {
         if let Some(v) = super::builtins::constant(n) {
             return Ok(v);
         }
-        if let Some(canonical) = type_names().get(n.as_ref()) {
+        if let Some(canonical) = type_named(n) {
             // `Int` is `Int64`: one value, so `eltype(x) == Int` holds.
             return Ok(Value::Type(name(canonical)));
         }

@@ -880,45 +880,46 @@ pub fn to_display(v: &Value) -> String {
     }
 }
 
-/// Names that are types when used as values.
-pub fn type_names() -> HashMap<&'static str, &'static str> {
-    [
-        ("Float64", "Float64"),
-        ("Float32", "Float32"),
-        ("Int", "Int64"),
-        ("Int64", "Int64"),
-        ("Int32", "Int32"),
-        ("Bool", "Bool"),
-        ("String", "String"),
-        ("Symbol", "Symbol"),
-        ("Any", "Any"),
-        ("Real", "Real"),
-        ("Number", "Number"),
-        ("Vector", "Vector"),
-        ("Matrix", "Matrix"),
-        ("Array", "Array"),
-        ("Vector{Float64}", "Vector{Float64}"),
-        ("Matrix{Float64}", "Matrix{Float64}"),
-        ("Vector{Any}", "Vector{Any}"),
-        ("Vector{Int}", "Vector{Int64}"),
-        ("Vector{Int64}", "Vector{Int64}"),
-        ("Dict", "Dict"),
-        ("Cvoid", "Cvoid"),
-        ("Nothing", "Nothing"),
+/// The type a name is when used as a value (`Int` is `Int64`), if it names one.
+/// A match, not a table built per call: every lookup of a global name asks it, and
+/// building a map each time was a third of a scalar loop's run.
+pub fn type_named(n: &str) -> Option<&'static str> {
+    Some(match n {
+        "Float64" => "Float64",
+        "Float32" => "Float32",
+        "Int" => "Int64",
+        "Int64" => "Int64",
+        "Int32" => "Int32",
+        "Bool" => "Bool",
+        "String" => "String",
+        "Symbol" => "Symbol",
+        "Any" => "Any",
+        "Real" => "Real",
+        "Number" => "Number",
+        "Vector" => "Vector",
+        "Matrix" => "Matrix",
+        "Array" => "Array",
+        "Vector{Float64}" => "Vector{Float64}",
+        "Matrix{Float64}" => "Matrix{Float64}",
+        "Vector{Any}" => "Vector{Any}",
+        "Vector{Int}" => "Vector{Int64}",
+        "Vector{Int64}" => "Vector{Int64}",
+        "Dict" => "Dict",
+        "Cvoid" => "Cvoid",
+        "Nothing" => "Nothing",
         // Exceptions the interpreter throws, for `e isa MethodError` (those a program may
         // construct, `BoundsError(...)`, are builtins).
-        ("MethodError", "MethodError"),
-        ("UndefKeywordError", "UndefKeywordError"),
-        ("UndefVarError", "UndefVarError"),
-        ("TypeError", "TypeError"),
-        ("InexactError", "InexactError"),
-        ("OverflowError", "OverflowError"),
-        ("DivideError", "DivideError"),
-        ("AssertionError", "AssertionError"),
-        ("StackOverflowError", "StackOverflowError"),
-    ]
-    .into_iter()
-    .collect()
+        "MethodError" => "MethodError",
+        "UndefKeywordError" => "UndefKeywordError",
+        "UndefVarError" => "UndefVarError",
+        "TypeError" => "TypeError",
+        "InexactError" => "InexactError",
+        "OverflowError" => "OverflowError",
+        "DivideError" => "DivideError",
+        "AssertionError" => "AssertionError",
+        "StackOverflowError" => "StackOverflowError",
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
