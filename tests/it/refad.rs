@@ -2051,3 +2051,16 @@ fn findmax_extrema_median_and_issorted() {
         assert!(why.contains(what), "{src}\n{why}");
     }
 }
+
+/// `===` as Julia's egal: immutable values by their parts' `===` (the interpreter used
+/// `==` for them, so `(NaN,) === (NaN,)` was false and `([1],) === ([1],)` true), numbers
+/// of different types never, mutable values by identity.
+#[test]
+fn identity_is_julias_egal() {
+    runs_clean("@assert (NaN,) === (NaN,)\n@assert !(([1],) === ([1],))\na = [1]\n@assert (a,) === (a,)\n@assert !(1 === 1.0)\n@assert !(true === 1)\n@assert (x = 1,) === (x = 1,)\n@assert !((x = 1,) === (y = 1,))\n@assert (1 => [2]) !== (1 => [2])\n");
+    runs_clean(
+        "struct P\n    a\nend\n@assert P(1.0) === P(1.0)\n@assert !(P([1.0]) === P([1.0]))\n",
+    );
+    // Two tuples doubled 200 times: compared once per pair of tuples.
+    runs_clean("t = 1.0\nu = 1.0\nfor i in 1:200\n    global t = (t, t)\n    global u = (u, u)\nend\n@assert t === u\n");
+}

@@ -518,8 +518,8 @@ impl Interp {
         let r = match op {
             "==" => self.values_equal(a, b)?,
             "!=" | "≠" => !self.values_equal(a, b)?,
-            "===" => identical(self, a, b)?,
-            "!==" => !identical(self, a, b)?,
+            "===" => identical(self, a, b, 0, &mut Default::default())?,
+            "!==" => !identical(self, a, b, 0, &mut Default::default())?,
             _ => {
                 let (x, y) = match (a.as_f64(), b.as_f64()) {
                     (Some(x), Some(y)) => (x, y),
@@ -613,17 +613,69 @@ impl Interp {
     }
 }
 
-fn identical(it: &Interp, a: &Value, b: &Value) -> R<bool> {
+/// Julia's `===`: mutable values (arrays, dictionaries, mutable structs, `Ref`s) by
+/// identity; numbers by type and bits (`NaN === NaN`, `-0.0 !== 0.0`, `1 !== 1.0`,
+/// `true !== 1`); immutable ones (tuples, named tuples, pairs, immutable structs) by `===`
+/// of their parts, so `([1],) === ([1],)` is false and `(NaN,) === (NaN,)` true; the rest
+/// by `==`. `same` holds the pairs of immutable values found identical in this walk, so a
+/// tuple doubled in a loop is walked once per tuple.
+fn identical(
+    it: &Interp,
+    a: &Value,
+    b: &Value,
+    depth: u32,
+    same: &mut std::collections::HashSet<(usize, usize)>,
+) -> R<bool> {
+    if depth > 1000 {
+        return Err(crate::refad::Ctrl::Stop(
+            "unsupported in the reference interpreter: === of values nested deeper than 1000"
+                .into(),
+        ));
+    }
+    it.charge(1)?;
+    let mut all = |xs: &[Value], ys: &[Value], key: (usize, usize)| -> R<bool> {
+        if key.0 == key.1 || same.contains(&key) {
+            return Ok(true);
+        }
+        if xs.len() != ys.len() {
+            return Ok(false);
+        }
+        for (x, y) in xs.iter().zip(ys) {
+            if !identical(it, x, y, depth + 1, same)? {
+                return Ok(false);
+            }
+        }
+        same.insert(key);
+        Ok(true)
+    };
+    let addr = |p: *const Items| p as usize;
     Ok(match (a, b) {
         (Value::Arr(x), Value::Arr(y)) => Rc::ptr_eq(x, y),
-        (Value::Struct(x), Value::Struct(y)) if x.def.mutable => Rc::ptr_eq(x, y),
+        (Value::Dict(x), Value::Dict(y)) => Rc::ptr_eq(x, y),
+        (Value::Ref(x), Value::Ref(y)) => Rc::ptr_eq(x, y),
+        (Value::Struct(x), Value::Struct(y)) if x.def.mutable || y.def.mutable => Rc::ptr_eq(x, y),
+        (Value::Struct(x), Value::Struct(y)) => {
+            let key = (Rc::as_ptr(x) as usize, Rc::as_ptr(y) as usize);
+            Rc::ptr_eq(&x.def, &y.def) && all(&x.fields.borrow(), &y.fields.borrow(), key)?
+        }
+        (Value::Tuple(x), Value::Tuple(y)) => {
+            all(x, y, (addr(Rc::as_ptr(x)), addr(Rc::as_ptr(y))))?
+        }
+        (Value::NT(n, x), Value::NT(m, y)) => {
+            n == m && all(x, y, (addr(Rc::as_ptr(x)), addr(Rc::as_ptr(y))))?
+        }
+        (Value::Pair(p), Value::Pair(q)) => {
+            identical(it, &p.0, &q.0, depth + 1, same)?
+                && identical(it, &p.1, &q.1, depth + 1, same)?
+        }
         (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
         // By their bits, as Julia: `NaN === NaN`, `-0.0 !== 0.0`.
         (Value::F(_) | Value::T(..), Value::F(_) | Value::T(..)) => {
             a.as_f64().map(f64::to_bits) == b.as_f64().map(f64::to_bits)
         }
-        (Value::Int(_), Value::F(_) | Value::T(..))
-        | (Value::F(_) | Value::T(..), Value::Int(_)) => false,
+        // Numbers of different types are never `===`.
+        (x, y) if x.is_num() && y.is_num() => false,
         _ => it.values_equal(a, b)?,
     })
 }
