@@ -2064,3 +2064,17 @@ fn identity_is_julias_egal() {
     // Two tuples doubled 200 times: compared once per pair of tuples.
     runs_clean("t = 1.0\nu = 1.0\nfor i in 1:200\n    global t = (t, t)\n    global u = (u, u)\nend\n@assert t === u\n");
 }
+
+/// A broadcast reads its array arguments where they are: a function that shrinks one
+/// while the broadcast runs meets a `BoundsError` (Julia's is undefined there), never a
+/// crash; one that grows it does not change the broadcast's shape.
+#[test]
+fn a_broadcast_over_an_array_its_function_changes() {
+    let r = run("v = [1.0, 2.0, 3.0]\nf(x) = (pop!(v); x)\ny = f.(v)\n");
+    let reason = r.stopped.map(|s| s.reason).unwrap_or_default();
+    assert!(
+        reason.contains("BoundsError") && reason.contains("shrank during the broadcast"),
+        "{reason}"
+    );
+    runs_clean("v = [1.0, 2.0]\ng(x) = (push!(v, x); 2x)\ny = g.(v)\n@assert y == [2.0, 4.0]\n@assert length(v) == 4\n");
+}

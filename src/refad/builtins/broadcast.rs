@@ -7,8 +7,9 @@
 use super::super::interp::{Interp, R};
 use super::super::ir::{Lv, Span};
 use super::super::value::*;
+use super::indexing::Walk;
 use super::numbers::unary_table;
-use super::{range_item, range_len, Builtin, Call};
+use super::{range_len, Builtin, Call};
 
 pub(super) const BUILTINS: &[Builtin] = &[
     Builtin {
@@ -103,8 +104,8 @@ impl Interp {
         mut f: impl FnMut(&mut Interp, Value) -> R<Value>,
     ) -> R<Value> {
         let (dims, source) = match x {
-            Value::Arr(a) => (a.borrow().dims.clone(), Operand::new(x)),
-            Value::Range(a, s, b) => (vec![range_len(*a, *s, *b)], Operand::new(x)),
+            Value::Arr(a) => (a.borrow().dims.clone(), self.walk(x)?),
+            Value::Range(a, s, b) => (vec![range_len(*a, *s, *b)], self.walk(x)?),
             other => return f(self, other.clone()),
         };
         let n = dims.iter().product();
@@ -112,7 +113,7 @@ impl Interp {
         let mut out = self.scratch(n)?;
         for i in 0..n {
             self.tick()?;
-            let v = source.get(self, i)?;
+            let v = element(self, &source, i)?;
             out.push(f(self, v)?);
         }
         let t = promote_elty(&out);
@@ -122,7 +123,7 @@ impl Interp {
     pub fn broadcast(&mut self, f: &Value, args: Vec<Value>, span: Span) -> R<Value> {
         // shapes
         let mut shapes: Vec<Option<Vec<usize>>> = vec![];
-        let mut datas: Vec<Operand> = vec![];
+        let mut datas: Vec<Walk> = vec![];
         for a in &args {
             shapes.push(match a {
                 Value::Arr(x) => Some(x.borrow().dims.clone()),
@@ -130,7 +131,12 @@ impl Interp {
                 Value::Tuple(t) => Some(vec![t.len()]),
                 _ => None,
             });
-            datas.push(Operand::new(a));
+            // Arrays are read where they are; a scalar is its one element.
+            datas.push(match a {
+                Value::Arr(_) | Value::Range(..) | Value::Tuple(_) => self.walk(a)?,
+                Value::Ref(r) => Walk::Items(Scratch::counted(vec![r.borrow().clone()])),
+                other => Walk::Items(Scratch::counted(vec![other.clone()])),
+            });
         }
         let nd = shapes.iter().flatten().map(|s| s.len()).max();
         let fast = self.is_singleton(f)
@@ -154,7 +160,7 @@ impl Interp {
                 None => {
                     let mut scalars = Vec::with_capacity(datas.len());
                     for d in &datas {
-                        scalars.push(d.get(self, 0)?);
+                        scalars.push(element(self, d, 0)?);
                     }
                     return self.call_elem(f, scalars, span);
                 }
@@ -184,7 +190,7 @@ impl Interp {
                 let mut elems = Vec::with_capacity(args.len());
                 for (k, s) in shapes.iter().enumerate() {
                     match s {
-                        None => elems.push(datas[k].get(self, 0)?),
+                        None => elems.push(element(self, &datas[k], 0)?),
                         Some(s) => {
                             let mut lin = 0;
                             let mut stride = 1;
@@ -193,7 +199,7 @@ impl Interp {
                                 lin += i * stride;
                                 stride *= len;
                             }
-                            elems.push(datas[k].get(self, lin)?);
+                            elems.push(element(self, &datas[k], lin)?);
                         }
                     }
                 }
@@ -388,46 +394,19 @@ fn subarray_type(parent: &Value, idx: &[Value], nd: usize) -> String {
     )
 }
 
-/// One argument of a broadcast or of a `map` over an array, read element by element where
-/// it is instead of copied out: a copy of each array argument held `x .* x .+ x` at four
-/// times its size. The function called on the elements may change an array argument
-/// (`push!` in a broadcast function); an element past the array's end is a `BoundsError`.
-enum Operand {
-    Arr(std::rc::Rc<std::cell::RefCell<Arr>>),
-    Range(i64, i64),
-    Tuple(std::rc::Rc<Items>),
-    /// A scalar, a `Ref`'s value, or anything broadcast as one.
-    Scalar(Value),
-}
-
-impl Operand {
-    fn new(v: &Value) -> Operand {
-        match v {
-            Value::Arr(a) => Operand::Arr(a.clone()),
-            Value::Range(a, s, _) => Operand::Range(*a, *s),
-            Value::Tuple(t) => Operand::Tuple(t.clone()),
-            Value::Ref(r) => Operand::Scalar(r.borrow().clone()),
-            other => Operand::Scalar(other.clone()),
-        }
-    }
-
-    /// The element at linear position `i` (from 0).
-    fn get(&self, it: &Interp, i: usize) -> R<Value> {
-        match self {
-            Operand::Arr(a) => match a.borrow().data.get(i) {
-                Some(v) => Ok(v.clone()),
-                None => Err(it.throw(
-                    "BoundsError",
-                    format!(
-                        "BoundsError: attempt to access {}-element array at index [{}] (the array shrank during the broadcast)",
-                        a.borrow().data.len(),
-                        i + 1
-                    ),
-                )),
-            },
-            Operand::Range(a, s) => Ok(range_item(*a, *s, i)),
-            Operand::Tuple(t) => Ok(t.get(i).cloned().unwrap_or(Value::Nothing)),
-            Operand::Scalar(v) => Ok(v.clone()),
-        }
-    }
+/// The element at linear position `i` (from 0) of one argument of a broadcast or of a
+/// `map` over an array, which are read where they are (see [`Walk`]): the function called
+/// on the elements may shrink an array argument (`pop!` in a broadcast function), and an
+/// element past its end is a `BoundsError`.
+fn element(it: &Interp, walk: &Walk, i: usize) -> R<Value> {
+    walk.get(i).ok_or_else(|| {
+        it.throw(
+            "BoundsError",
+            format!(
+                "BoundsError: attempt to access {}-element array at index [{}] (the array shrank during the broadcast)",
+                walk.len(),
+                i + 1
+            ),
+        )
+    })
 }
