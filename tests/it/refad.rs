@@ -1969,6 +1969,8 @@ fn equality_and_isequal_follow_julia() {
     );
     runs_clean("@assert 1:3 == [1, 2, 3]\n@assert [1, 2, 3] == 1:3\n@assert !(1:3 == [1, 2])\n@assert 2:1 == 5:4\n");
     runs_clean("@assert Dict(1 => [2.0]) == Dict(1 => [2.0])\n@assert Dict(1 => 2) != Dict(1 => 3)\n@assert Dict(1 => 2) != Dict(2 => 2)\n");
+    // Dictionaries that share their values, doubled 60 times: compared once per pair.
+    runs_clean("a = Dict(1 => [1.0])\nb = Dict(1 => [1.0])\nfor i in 1:60\n    global a = Dict(1 => a, 2 => a)\n    global b = Dict(1 => b, 2 => b)\nend\n@assert a == b\n@assert isequal(a, b)\n");
 }
 
 /// `deepcopy` copies nested arrays, dictionaries and mutable structs, and keeps the

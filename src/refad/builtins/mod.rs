@@ -680,22 +680,28 @@ impl Interp {
             (Value::Func(x), Value::Func(y)) => Rc::ptr_eq(x, y),
             (Value::Builtin(x), Value::Builtin(y)) => x == y,
             (Value::Ref(x), Value::Ref(y)) => Rc::ptr_eq(x, y),
-            // The same keys (by `isequal`) with values equal by `how`.
-            (Value::Dict(x), Value::Dict(y)) => {
-                Rc::ptr_eq(x, y) && how == Equality::IsEqual || {
-                    let (x, y) = (x.borrow(), y.borrow());
-                    let mut same = x.len() == y.len();
-                    for (k, v) in x.iter() {
-                        if !same {
-                            break;
-                        }
-                        same = match self.key_pos(&y, k)? {
-                            Some(i) => self.eq_depth(v, &y[i].1, d + 1, how, equal)?,
-                            None => false,
-                        };
-                    }
-                    same
+            // The same keys (by `isequal`) with values equal by `how`; remembered as arrays
+            // are, so that dictionaries sharing their values are compared once a pair.
+            (Value::Dict(p), Value::Dict(q)) => {
+                let pair = (Rc::as_ptr(p) as usize, Rc::as_ptr(q) as usize);
+                if equal.contains(&pair) || (how == Equality::IsEqual && pair.0 == pair.1) {
+                    return Ok(true);
                 }
+                let (x, y) = (p.borrow(), q.borrow());
+                let mut same = x.len() == y.len();
+                for (k, v) in x.iter() {
+                    if !same {
+                        break;
+                    }
+                    same = match self.key_pos(&y, k)? {
+                        Some(i) => self.eq_depth(v, &y[i].1, d + 1, how, equal)?,
+                        None => false,
+                    };
+                }
+                if same {
+                    equal.insert(pair);
+                }
+                same
             }
             (Value::NoTangent, Value::NoTangent) => true,
             _ => false,
