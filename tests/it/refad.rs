@@ -2045,7 +2045,7 @@ fn findmax_extrema_median_and_issorted() {
         ),
         (
             "gradient(x -> extrema(x)[2], [1.0, 2.0])\nm = median(Float64[])\n",
-            "extrema inside differentiated code",
+            "extrema of values being differentiated",
         ),
     ] {
         let r = run(src);
@@ -2079,4 +2079,21 @@ fn a_broadcast_over_an_array_its_function_changes() {
         "{reason}"
     );
     runs_clean("v = [1.0, 2.0]\ng(x) = (push!(v, x); 2x)\ny = g.(v)\n@assert y == [2.0, 4.0]\n@assert length(v) == 4\n");
+}
+
+/// Values that contain themselves reach the walks added for `extrema`, `median` and
+/// dictionary equality: each stack overflow here aborted the whole process (a dictionary
+/// that is its own key looked up by a fresh walk at every level; a self-containing
+/// array searched for tracked numbers without end).
+#[test]
+fn self_containing_values_do_not_overflow_the_stack() {
+    runs_clean("a = Dict()\na[a] = 1\nb = Dict()\nb[b] = 1\nc = (a == b)\nd = isequal(a, b)\n");
+    for call in ["extrema(a)", "median(a)"] {
+        let r = run(&format!("a = Any[]\npush!(a, a)\ne = {call}\n"));
+        let reason = r.stopped.map(|s| s.reason).unwrap_or_default();
+        assert!(
+            reason.contains("or nested too deep to tell"),
+            "{call}: {reason}"
+        );
+    }
 }

@@ -693,7 +693,18 @@ impl Interp {
                     if !same {
                         break;
                     }
-                    same = match self.key_pos(&y, k)? {
+                    // The key looked up within this walk's depth, not by `key_pos`, whose
+                    // fresh walk let a dictionary that is its own key recurse until the
+                    // stack overflowed.
+                    let mut at = None;
+                    for (i, (key, _)) in y.iter().enumerate() {
+                        let fresh = &mut HashSet::new();
+                        if self.eq_depth(key, k, d + 1, Equality::IsEqual, fresh)? {
+                            at = Some(i);
+                            break;
+                        }
+                    }
+                    same = match at {
                         Some(i) => self.eq_depth(v, &y[i].1, d + 1, how, equal)?,
                         None => false,
                     };

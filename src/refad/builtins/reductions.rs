@@ -155,7 +155,10 @@ fn extrema(it: &mut Interp, c: Call) -> R<Value> {
         return Err(c.no_method(it));
     };
     if holds_tracked(x) {
-        return Err(it.unsupported("extrema inside differentiated code", c.span));
+        return Err(it.unsupported(
+            "extrema of values being differentiated (or nested too deep to tell)",
+            c.span,
+        ));
     }
     let lo = super::call_builtin(it, &"minimum".into(), vec![x.clone()], vec![], c.span)?;
     let hi = super::call_builtin(it, &"maximum".into(), vec![x.clone()], vec![], c.span)?;
@@ -170,7 +173,10 @@ fn median(it: &mut Interp, c: Call) -> R<Value> {
         return Err(c.no_method(it));
     };
     if holds_tracked(x) {
-        return Err(it.unsupported("median inside differentiated code", c.span));
+        return Err(it.unsupported(
+            "median of values being differentiated (or nested too deep to tell)",
+            c.span,
+        ));
     }
     let items = it.iterate(x)?;
     if items.is_empty() {
@@ -234,14 +240,21 @@ fn issorted(it: &mut Interp, c: Call) -> R<Value> {
     Ok(Value::Bool(true))
 }
 
-/// Whether `v` holds a value being differentiated (a tracked number).
+/// Whether `v` may hold a value being differentiated (a tracked number). Past a few
+/// levels of nesting the answer is yes: an array that contains itself recursed until the
+/// stack overflowed, and a caller refuses what may be tracked.
 fn holds_tracked(v: &Value) -> bool {
-    match v {
-        Value::T(..) => true,
-        Value::Arr(a) => a.borrow().data.iter().any(holds_tracked),
-        Value::Tuple(t) => t.iter().any(holds_tracked),
-        _ => false,
+    fn within(v: &Value, depth: u32) -> bool {
+        const DEEPEST: u32 = 8;
+        match v {
+            Value::T(..) => true,
+            Value::Arr(_) | Value::Tuple(_) if depth >= DEEPEST => true,
+            Value::Arr(a) => a.borrow().data.iter().any(|x| within(x, depth + 1)),
+            Value::Tuple(t) => t.iter().any(|x| within(x, depth + 1)),
+            _ => false,
+        }
     }
+    within(v, 0)
 }
 
 fn is_nan(v: &Value) -> bool {
