@@ -2097,3 +2097,25 @@ fn self_containing_values_do_not_overflow_the_stack() {
         );
     }
 }
+
+/// `isless` (and so `sort`, `issorted`, `findmax`) of two vectors that contain themselves
+/// recursed until the stack overflowed and the process aborted.
+#[test]
+fn isless_of_self_containing_vectors_stops_cleanly() {
+    for call in [
+        "isless(a, b)",
+        "sort([a, b])",
+        "issorted([a, b])",
+        "findmax([a, b])",
+    ] {
+        let r = run(&format!(
+            "a = Any[]\npush!(a, a)\nb = Any[]\npush!(b, b)\ne = {call}\n"
+        ));
+        let reason = r.stopped.map(|s| s.reason).unwrap_or_default();
+        assert_eq!(
+            reason,
+            "unsupported in the reference interpreter: isless of values nested deeper than 1000",
+            "{call}"
+        );
+    }
+}

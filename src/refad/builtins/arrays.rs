@@ -1052,7 +1052,21 @@ impl Interp {
     /// characters and symbols by code point, tuples, pairs and vectors lexicographically;
     /// other values are a `MethodError`, as in Julia. Each comparison is charged.
     pub(super) fn isless(&self, a: &Value, b: &Value) -> R<bool> {
+        self.isless_at(a, b, 0)
+    }
+
+    /// `isless` at `depth` levels inside the values first compared: vectors that contain
+    /// themselves recursed until the stack overflowed (Julia's own recursion ends in a
+    /// `StackOverflowError`); past 1,000 levels the run stops as unsupported.
+    fn isless_at(&self, a: &Value, b: &Value, depth: u32) -> R<bool> {
+        if depth > 1000 {
+            return Err(crate::refad::Ctrl::Stop(
+                "unsupported in the reference interpreter: isless of values nested deeper than 1000"
+                    .into(),
+            ));
+        }
         self.charge(1)?;
+        let d = depth + 1;
         Ok(match (a, b) {
             (Value::Int(x), Value::Int(y)) => x < y,
             (x, y) if x.is_num() && y.is_num() => num_isless(x, y),
@@ -1062,15 +1076,15 @@ impl Interp {
             }
             (Value::Char(x), Value::Char(y)) => x < y,
             (Value::Sym(x), Value::Sym(y)) => x < y,
-            (Value::Tuple(x), Value::Tuple(y)) => self.lexless(x, y)?,
-            (Value::Pair(p), Value::Pair(q)) => match self.isless(&p.0, &q.0)? {
+            (Value::Tuple(x), Value::Tuple(y)) => self.lexless(x, y, d)?,
+            (Value::Pair(p), Value::Pair(q)) => match self.isless_at(&p.0, &q.0, d)? {
                 true => true,
-                false => !self.isless(&q.0, &p.0)? && self.isless(&p.1, &q.1)?,
+                false => !self.isless_at(&q.0, &p.0, d)? && self.isless_at(&p.1, &q.1, d)?,
             },
             (Value::Arr(x), Value::Arr(y))
                 if x.borrow().dims.len() == 1 && y.borrow().dims.len() == 1 =>
             {
-                self.lexless(&x.borrow().data, &y.borrow().data)?
+                self.lexless(&x.borrow().data, &y.borrow().data, d)?
             }
             _ => return Err(self.no_isless(a, b)),
         })
@@ -1089,12 +1103,12 @@ impl Interp {
     }
 
     /// `isless` of sequences: the first elements that differ, else the shorter first.
-    fn lexless(&self, x: &[Value], y: &[Value]) -> R<bool> {
+    fn lexless(&self, x: &[Value], y: &[Value], depth: u32) -> R<bool> {
         for (p, q) in x.iter().zip(y) {
-            if self.isless(p, q)? {
+            if self.isless_at(p, q, depth)? {
                 return Ok(true);
             }
-            if self.isless(q, p)? {
+            if self.isless_at(q, p, depth)? {
                 return Ok(false);
             }
         }
