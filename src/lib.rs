@@ -41,3 +41,8 @@ pub mod syntax;
 pub mod units;
 pub mod version;
 pub mod workspace;
+
+/// Every program built with the crate counts its allocations per thread (see
+/// [`memory::thread_allocated`]): the reference interpreter's memory budget relies on it.
+#[global_allocator]
+static ALLOCATOR: memory::Counting = memory::Counting;

@@ -151,6 +151,12 @@ pub struct Interp {
     symbol_bytes: super::value::Mem,
     /// Units of work done inside builtins (see [`Interp::charge`]).
     work: std::cell::Cell<u64>,
+    /// What this thread had allocated when the user's program started (see
+    /// [`Interp::held_bytes`]).
+    pub alloc_base: i64,
+    /// Bytes of the lowered code of the files running now, which the memory budget does
+    /// not count (see `run_file`).
+    pub code_bytes: i64,
 }
 
 /// Units of work (elements visited, compared, copied) between two readings of the clock
@@ -200,6 +206,8 @@ impl Interp {
             symbols: HashSet::new(),
             symbol_bytes: super::value::Mem::new(0),
             work: std::cell::Cell::new(0),
+            alloc_base: crate::memory::thread_allocated(),
+            code_bytes: 0,
         }
     }
 
@@ -224,10 +232,20 @@ impl Interp {
         }
         // Each allocation whose size the program decides is checked before it is made;
         // this catches the many small ones a step makes (a loop keeping small strings).
-        if super::value::live_bytes() > self.budget.max_memory {
+        if self.held_bytes() > self.budget.max_memory {
             return Err(self.over_memory());
         }
         Ok(())
+    }
+
+    /// The bytes the running program holds, for the memory budget: the larger of the
+    /// estimate of its values (`value::live_bytes`, which each allocation is checked
+    /// against before it is made) and what the allocator really gave this thread since
+    /// the program started, less its lowered code. The second catches what no estimate
+    /// counts, such as the scope a closure keeps.
+    pub fn held_bytes(&self) -> u64 {
+        let real = crate::memory::thread_allocated() - self.alloc_base - self.code_bytes;
+        super::value::live_bytes().max(real.max(0) as u64)
     }
 
     /// Whether the run is still within its time budget.
@@ -249,6 +267,9 @@ impl Interp {
         self.work.set(after);
         if before / WORK_CHUNK != after / WORK_CHUNK {
             self.check_time()?;
+            if self.held_bytes() > self.budget.max_memory {
+                return Err(self.over_memory());
+            }
         }
         Ok(())
     }
@@ -265,7 +286,7 @@ impl Interp {
     /// Whether `bytes` more fit the memory budget beside every value alive now (see
     /// `value::Mem`). Called before each allocation whose size the program decides.
     pub fn check_bytes(&self, bytes: u64) -> R<()> {
-        if super::value::live_bytes().saturating_add(bytes) > self.budget.max_memory {
+        if self.held_bytes().saturating_add(bytes) > self.budget.max_memory {
             return Err(self.over_memory());
         }
         Ok(())

@@ -546,6 +546,7 @@ fn run_program_uncollected(files: &[SourceFile], opts: &Options) -> ProgramRun {
     it.prelude_globals = global.vars.borrow().keys().cloned().collect();
     it.steps = 0;
     it.start = std::time::Instant::now();
+    it.alloc_base = crate::memory::thread_allocated();
     let mut stopped = None;
     for i in 0..files.len() {
         if it.done[i] {
@@ -568,7 +569,20 @@ fn run_program_uncollected(files: &[SourceFile], opts: &Options) -> ProgramRun {
 pub(crate) fn run_file(it: &mut Interp, i: usize) -> Result<(), String> {
     it.done[i] = true;
     let src = it.sources[i].clone();
+    // The memory budget is for what the program makes, not for its code: the bytes the
+    // lowering allocates are left out of it while the file runs.
+    let before = crate::memory::thread_allocated();
     let lowered = lower::lower_file(&src, i as u32);
+    drop(src);
+    let code = crate::memory::thread_allocated() - before;
+    it.code_bytes += code;
+    let r = run_statements(it, i, lowered);
+    it.code_bytes -= code;
+    r
+}
+
+/// Run the lowered top level of file `i` (see [`run_file`]).
+fn run_statements(it: &mut Interp, i: usize, lowered: ir::Ex) -> Result<(), String> {
     let stmts = match lowered {
         ir::Ex::Block(v) => v,
         other => vec![other],

@@ -369,21 +369,26 @@ pub fn build_matrix(it: &mut Interp, rows: Vec<Vec<Value>>) -> R<Value> {
 
 /// An array or range as (rows, columns, elements in column order); anything else as one
 /// element. A range is materialised within the budgets.
-fn as_matrix_parts(it: &Interp, v: &Value) -> R<(usize, usize, Vec<Value>)> {
+fn as_matrix_parts(it: &Interp, v: &Value) -> R<(usize, usize, Scratch<Value>)> {
     Ok(match v {
         Value::Arr(a) => {
             let a = a.borrow();
-            match a.dims.len() {
-                1 => (a.dims[0], 1, it.copy_values(&a.data)?.into_vec()),
-                2 => (a.dims[0], a.dims[1], it.copy_values(&a.data)?.into_vec()),
-                _ => (a.data.len(), 1, it.copy_values(&a.data)?.into_vec()),
-            }
+            let (r, c) = match a.dims.len() {
+                1 => (a.dims[0], 1),
+                2 => (a.dims[0], a.dims[1]),
+                _ => (a.data.len(), 1),
+            };
+            (r, c, it.copy_values(&a.data)?)
         }
         Value::Range(..) => {
-            let items: Vec<Value> = range_items(it, v)?.into_vec();
+            let items = range_items(it, v)?;
             (items.len(), 1, items)
         }
-        other => (1, 1, vec![other.clone()]),
+        other => {
+            let mut one = it.scratch(1)?;
+            one.push(other.clone());
+            (1, 1, one)
+        }
     })
 }
 
@@ -407,12 +412,24 @@ fn range_item(a: i64, s: i64, k: usize) -> Value {
     Value::Int(a.wrapping_add(s.wrapping_mul(k as i64)))
 }
 
+/// How many elements the concatenation of `parts` has (an array or a range its elements,
+/// anything else one), checked against the budgets before the result is made.
+fn total_length(it: &Interp, parts: &[Value]) -> R<usize> {
+    let n = (parts.iter())
+        .map(|p| match p {
+            Value::Arr(_) | Value::Range(..) => length_of(p),
+            _ => 1,
+        })
+        .fold(0usize, usize::saturating_add);
+    it.check_elements(n)?;
+    Ok(n)
+}
+
 pub fn hcat(it: &mut Interp, parts: Vec<Value>) -> R<Value> {
-    let all_scalar = parts
-        .iter()
-        .all(|p| !matches!(p, Value::Arr(_) | Value::Range(..)));
     let mut rows = None;
-    let mut data = vec![];
+    // Room for the whole result at once, checked before it is made (`hcat(fill(x, 10^4)...)`
+    // of a large `x`): grown by doubling, it held up to twice its size.
+    let mut data = Vec::with_capacity(total_length(it, &parts)?);
     let mut cols = 0;
     for p in &parts {
         let (r, c, d) = as_matrix_parts(it, p)?;
@@ -426,16 +443,12 @@ pub fn hcat(it: &mut Interp, parts: Vec<Value>) -> R<Value> {
         }
         rows = Some(r);
         cols += c;
-        // Checked before it grows: `hcat(fill(x, 10^4)...)` of a large `x`.
-        it.check_elements(data.len().saturating_add(d.len()))?;
         it.charge(d.len())?;
         data.extend(d);
     }
     let t = promote_elty(&data);
     let data: Vec<Value> = data.into_iter().map(|v| convert_el(v, t)).collect();
     let r = rows.unwrap_or(0);
-    let _ = all_scalar;
-    it.check_elements(data.len())?;
     Ok(Value::arr(vec![r, cols], data, t))
 }
 
@@ -444,18 +457,17 @@ pub fn vcat(it: &mut Interp, parts: Vec<Value>) -> R<Value> {
         .iter()
         .any(|p| matches!(p, Value::Arr(a) if a.borrow().dims.len() == 2));
     if !any_matrix {
-        let mut data = vec![];
+        let mut data = Vec::with_capacity(total_length(it, &parts)?);
         for p in &parts {
-            let n = match p {
+            it.charge(match p {
                 Value::Arr(_) | Value::Range(..) => length_of(p),
                 _ => 1,
-            };
-            let grown = data.len().saturating_add(n);
-            it.check_elements(grown)?;
-            it.charge(grown - data.len())?;
+            })?;
             match p {
                 Value::Arr(a) => data.extend(a.borrow().data.iter().cloned()),
-                Value::Range(..) => data.extend(range_items(it, p)?),
+                Value::Range(a, s, b) => {
+                    data.extend((0..range_len(*a, *s, *b)).map(|i| range_item(*a, *s, i)))
+                }
                 other => data.push(other.clone()),
             }
         }
@@ -468,14 +480,13 @@ pub fn vcat(it: &mut Interp, parts: Vec<Value>) -> R<Value> {
             promote_elty(&data)
         };
         let n = data.len();
-        it.check_elements(n)?;
         return Ok(Value::arr(
             vec![n],
             data.into_iter().map(|v| convert_el(v, t)).collect(),
             t,
         ));
     }
-    let mats: Vec<(usize, usize, Vec<Value>)> = (parts.iter())
+    let mats: Vec<(usize, usize, Scratch<Value>)> = (parts.iter())
         .map(|p| as_matrix_parts(it, p))
         .collect::<R<_>>()?;
     let cols = mats[0].1;
