@@ -361,6 +361,14 @@ impl Interp {
             .unwrap_or_else(|| "none".into())
     }
 
+    /// A construct the interpreter does not model, where no source place is at hand.
+    pub fn unsupported_here(&self, what: &str) -> Ctrl {
+        Ctrl::Stop(format!(
+            "unsupported in the reference interpreter: {}",
+            super::value::cut(what)
+        ))
+    }
+
     pub fn unsupported(&self, what: &str, span: Span) -> Ctrl {
         Ctrl::Stop(format!(
             "unsupported in the reference interpreter: {} at {}:{}",
@@ -850,7 +858,8 @@ impl Interp {
                 };
                 Ok(Value::Int(v as i64))
             }
-            None => Err(self.error("`end` outside indexing")),
+            // Julia rejects it when it parses the file.
+            None => Err(self.unsupported_here("`end` outside indexing")),
         }
     }
 
@@ -1253,7 +1262,11 @@ impl Interp {
                 *r.borrow_mut() = v;
                 Ok(())
             }
-            _ => Err(self.error(format!("cannot set field {} of {}", f, type_name(o)))),
+            _ => Err(self.unsupported_here(&format!(
+                "setting the field {} of a {}",
+                f,
+                type_name(o)
+            ))),
         }
     }
 
@@ -1538,7 +1551,7 @@ impl Interp {
                 Ok(v) => Ok(v),
                 Err(Ctrl::Return(v)) => Ok(v),
                 Err(Ctrl::Break) | Err(Ctrl::Continue) => {
-                    Err(self.error("break or continue outside a loop"))
+                    Err(self.unsupported_here("break or continue outside a loop"))
                 }
                 Err(e) => Err(e),
             }
@@ -1594,9 +1607,9 @@ impl Interp {
                     let (y, pb) = match &r {
                         Value::Tuple(t) if t.len() == 2 => (t[0].clone(), t[1].clone()),
                         _ => {
-                            return Err(
-                                self.error(format!("rrule for {fname} must return (y, pullback)"))
-                            )
+                            return Err(self.unsupported_here(&format!(
+                                "an rrule for {fname} that does not return (y, pullback)"
+                            )))
                         }
                     };
                     let y = self.track_output(&y.primal())?;

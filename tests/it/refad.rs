@@ -2019,6 +2019,66 @@ fn equality_and_isequal_follow_julia() {
     runs_clean("a = Dict(1 => [1.0])\nb = Dict(1 => [1.0])\nfor i in 1:60\n    global a = Dict(1 => a, 2 => a)\n    global b = Dict(1 => b, 2 => b)\nend\n@assert a == b\n@assert isequal(a, b)\n");
 }
 
+/// Pairs and named tuples compare part by part (`(1 => 2) == (1 => 2)` was false, and so
+/// `p in [1 => 2]`); `x in d` of a dictionary throws Julia's error unless `x` is a pair.
+#[test]
+fn pairs_and_named_tuples_are_equal_by_their_parts() {
+    runs_clean("@assert (1 => 2) == (1 => 2)\n@assert (1 => 2) != (1 => 3)\n@assert (1 => 2) in [0 => 0, 1 => 2]\n");
+    runs_clean("@assert (1 => NaN) != (1 => NaN)\n@assert isequal(1 => NaN, 1 => NaN)\n@assert length(unique([1 => 2, 1 => 2])) == 1\n");
+    runs_clean("@assert (a = 1, b = [2.0]) == (a = 1, b = [2.0])\n@assert (a = 1, b = 2) != (b = 2, a = 1)\n");
+    runs_clean("d = Dict(1 => 2)\n@assert (1 => 2) in d\n@assert !((1 => 3) in d)\n");
+    let r = run("caught = false\ntry\n    1 in Dict(1 => 2)\ncatch e\n    global caught = e isa ErrorException\nend\n@assert caught\n");
+    assert!(r.stopped.is_none(), "{:?}", r.stopped);
+}
+
+/// Julia's operators on characters and strings, which the interpreter reported as a
+/// `MethodError` Julia never throws: `"ab"^3`, `'a' * "b"`, `'a' + 1`, `'b' - 'a'`,
+/// `'a' < 'b'`; and `x \ y` of numbers. Where the interpreter has no model, it says so
+/// instead of inventing an error (`[1, 2] / [1, 2]` is a least-squares solve in Julia).
+#[test]
+fn operators_on_characters_and_strings_follow_julia() {
+    runs_clean("@assert \"ab\"^3 == \"ababab\"\n@assert 'a'^3 == \"aaa\"\n@assert \"é\"^2 == \"éé\"\n@assert \"ab\"^0 == \"\"\n");
+    runs_clean("@assert 'a' * 'b' == \"ab\"\n@assert \"a\" * 'b' * \"c\" == \"abc\"\n@assert 'a' * \"b\" == \"ab\"\n");
+    runs_clean("@assert 'a' + 1 == 'b'\n@assert 1 + 'a' == 'b'\n@assert 'c' - 2 == 'a'\n@assert 'b' - 'a' == 1\n");
+    runs_clean("@assert 'a' < 'b' && 'b' >= 'a' && 'a' <= 'a' && !('a' > 'b')\n@assert (1, 2) < (1, 3)\n@assert [1, 2] <= [1, 2]\n@assert \"a\" < \"b\"\n");
+    runs_clean("@assert 2 \\ 4 == 2.0\ng = gradient(x -> x \\ 3.0, 2.0)\n@assert g[1] == -0.75\n");
+    // Julia's own errors, where Julia has them.
+    for (src, error) in [
+        ("\"ab\"^-1", "ArgumentError: can't repeat a string -1 times"),
+        (
+            "1.5 + 'a'",
+            "MethodError: no method matching +(::Float64, ::Char)",
+        ),
+        ("-\"a\"", "MethodError: no method matching -(::String)"),
+        (
+            "-(1, 2, 3)",
+            "MethodError: no method matching -(::Int64, ::Int64, ::Int64)",
+        ),
+        (
+            "nothing < 1",
+            "MethodError: no method matching isless(::Nothing, ::Int64)",
+        ),
+    ] {
+        let r = run(&format!("y = {src}\n"));
+        let reason = r.stopped.map(|s| s.reason).unwrap_or_default();
+        assert!(reason.contains(error), "{src}: {reason}");
+    }
+    for src in ["[1, 2] / [1, 2]", "'a' + 10^9", "'a':'c'"] {
+        let r = run(&format!("y = {src}\n"));
+        let reason = r.stopped.map(|s| s.reason).unwrap_or_default();
+        assert!(
+            reason.starts_with("unsupported in the reference interpreter"),
+            "{src}: {reason}"
+        );
+    }
+    // Repetition is checked before it is made: against the memory budget, and against
+    // the ten million bytes of one value's size.
+    stops_at_memory("y = \"ab\"^(3 * 10^6)\n", &small_memory(4));
+    let r = run("y = \"ab\"^(10^10)\n");
+    let reason = r.stopped.map(|s| s.reason).unwrap_or_default();
+    assert_eq!(reason, "budget: elements");
+}
+
 /// `deepcopy` copies nested arrays, dictionaries and mutable structs, and keeps the
 /// sharing (and the cycles) of the original; it copied only the outer array.
 #[test]

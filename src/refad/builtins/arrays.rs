@@ -141,7 +141,7 @@ fn array_parts(it: &mut Interp, v: &Value) -> R<(Vec<usize>, Vec<Value>)> {
             (vec![d.len()], d.into_vec())
         }
         x if x.is_num() => (vec![], vec![x.clone()]),
-        _ => return Err(it.error(format!("cat of a {}", type_name(v)))),
+        _ => return Err(it.unsupported_here(&format!("cat of a {}", type_name(v)))),
     })
 }
 

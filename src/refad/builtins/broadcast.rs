@@ -283,7 +283,12 @@ impl Interp {
                 }
                 match &b.borrow().arr {
                     Value::Arr(a) => (a.clone(), true),
-                    _ => return Err(self.error("bad buffer")),
+                    _ => {
+                        return Err(self.unsupported(
+                            &format!("a buffer holding a {}", type_name(&b.borrow().arr)),
+                            span,
+                        ))
+                    }
                 }
             }
             other => {

@@ -191,10 +191,12 @@ fn pairs(it: &mut Interp, c: Call) -> R<Value> {
     }
 }
 
-/// `x in xs`, `x ∈ xs` (not for a Dict: `haskey` says what is meant).
+/// `x in xs`, `x ∈ xs` (of a Dict, only a pair is looked for, as in Julia).
 fn contains(it: &mut Interp, c: Call) -> R<Value> {
     match c.args.as_slice() {
-        [_, Value::Dict(_)] => Err(it.error("use haskey for Dict")),
+        [x, Value::Dict(_)] if !matches!(x, Value::Pair(_)) => Err(it.error(
+            "AbstractDict collections only contain Pairs;\nEither look for e.g. A=>B instead, or use the `keys` or `values` function if you are looking for a key or value respectively.",
+        )),
         [x, xs] => {
             let items = it.iterate(xs)?;
             Ok(Value::Bool(it.any_equal(&items, x)?))

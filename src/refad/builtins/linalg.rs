@@ -206,8 +206,12 @@ fn square(v: &Value) -> Option<(usize, Vec<Value>)> {
 fn primals(it: &Interp, vals: &[Value]) -> R<Vec<f64>> {
     vals.iter()
         .map(|v| {
-            v.as_f64()
-                .ok_or_else(|| it.error(format!("linear algebra on a non-number {}", type_name(v))))
+            v.as_f64().ok_or_else(|| {
+                it.unsupported_here(&format!(
+                    "linear algebra on a matrix holding a {}",
+                    type_name(v)
+                ))
+            })
         })
         .collect()
 }

@@ -309,7 +309,7 @@ pub fn make_range(it: &mut Interp, a: &Value, s: Option<&Value>, b: &Value) -> R
                     it.check_elements(n)?;
                     Ok(Value::vec_f((0..n).map(|i| a + s * i as f64).collect()))
                 }
-                _ => Err(it.error("range with non-numeric endpoints")),
+                _ => Err(it.unsupported_here("a range whose endpoints are not numbers")),
             }
         }
     }
@@ -725,6 +725,17 @@ impl Interp {
                 }
                 same
             }
+            // Julia compares pairs part by part, and named tuples by their names (in
+            // order) and then their values.
+            (Value::Pair(p), Value::Pair(q)) => {
+                self.eq_depth(&p.0, &q.0, d + 1, how, equal)?
+                    && self.eq_depth(&p.1, &q.1, d + 1, how, equal)?
+            }
+            (Value::NT(n, x), Value::NT(m, y)) => n == m && all(x, y, equal)?,
+            (Value::Module(x), Value::Module(y)) => x == y,
+            (Value::Exc(x), Value::Exc(y)) => Rc::ptr_eq(x, y),
+            (Value::Pullback(x), Value::Pullback(y)) => Rc::ptr_eq(x, y),
+            (Value::Buffer(x), Value::Buffer(y)) => Rc::ptr_eq(x, y),
             (Value::NoTangent, Value::NoTangent) => true,
             _ => false,
         })

@@ -335,6 +335,65 @@ fn float_class(it: &mut Interp, c: Call) -> R<Value> {
 }
 
 impl Interp {
+    /// Julia's operators on characters and strings: `*` joins strings and characters, `^`
+    /// repeats one, a character plus or minus an integer is a character, and the
+    /// difference of two characters is an integer. `None` for other operands.
+    fn text_op(&self, op: &str, a: &Value, b: &Value) -> R<Option<Value>> {
+        let text = |v: &Value| match v {
+            Value::Str(s) => Some(format!("{s}")),
+            Value::Char(c) => Some(c.to_string()),
+            _ => None,
+        };
+        let char_at = |code: i64, what: &str| {
+            u32::try_from(code)
+                .ok()
+                .and_then(char::from_u32)
+                .map(|c| Some(Value::Char(c)))
+                .ok_or_else(|| {
+                    self.unsupported_here(&format!(
+                        "{what}: a character outside Unicode's scalar values"
+                    ))
+                })
+        };
+        Ok(match (op, a, b) {
+            ("*", _, _) => {
+                let (Some(x), Some(y)) = (text(a), text(b)) else {
+                    return Ok(None);
+                };
+                self.check_text(x.len().saturating_add(y.len()))?;
+                Some(Value::str(&(x + &y)))
+            }
+            ("^", Value::Str(_) | Value::Char(_), Value::Int(n)) => {
+                let x = text(a).unwrap_or_default();
+                let Ok(times) = usize::try_from(*n) else {
+                    return Err(self.throw(
+                        "ArgumentError",
+                        format!("ArgumentError: can't repeat a string {n} times"),
+                    ));
+                };
+                self.check_text(x.len().saturating_mul(times))?;
+                Some(Value::str(&x.repeat(times)))
+            }
+            ("+", Value::Char(c), Value::Int(n)) | ("+", Value::Int(n), Value::Char(c)) => {
+                char_at((*c as i64).saturating_add(*n), "Char + Int")?
+            }
+            ("-", Value::Char(c), Value::Int(n)) => {
+                char_at((*c as i64).saturating_sub(*n), "Char - Int")?
+            }
+            ("-", Value::Char(c), Value::Char(d)) => Some(Value::Int(*c as i64 - *d as i64)),
+            _ => None,
+        })
+    }
+
+    /// Julia's `MethodError` for an operator applied to these values.
+    fn no_method_of(&self, op: &str, args: &[Value]) -> Ctrl {
+        let types: Vec<String> = args.iter().map(|a| format!("::{}", type_name(a))).collect();
+        self.throw(
+            "MethodError",
+            format!("MethodError: no method matching {op}({})", types.join(", ")),
+        )
+    }
+
     /// Julia's `MethodError` for a binary operator on these two values.
     pub(super) fn no_binary_method(&self, op: &str, a: &Value, b: &Value) -> Ctrl {
         self.throw(
@@ -388,7 +447,7 @@ impl Interp {
         }
         let (f, d) = match unary_table(n) {
             Some(t) => t,
-            None => return Err(self.error(format!("unknown function {n}"))),
+            None => return Err(self.unsupported_here(&format!("the function {n} of a number"))),
         };
         let y = f(xf);
         if self.tid(x).is_some() {
@@ -449,7 +508,7 @@ impl Interp {
                 }
                 "max" => Value::Int(x.max(y)),
                 "min" => Value::Int(x.min(y)),
-                _ => return Err(self.error(format!("unknown operator {op}"))),
+                _ => return Err(self.unsupported_here(&format!("the operator {op} on integers"))),
             });
         }
         let (x, y) = match (a.as_f64(), b.as_f64()) {
@@ -505,7 +564,7 @@ impl Interp {
                 (r, 1.0, -(x / y).floor())
             }
             "÷" | "div" => ((x / y).trunc(), 0.0, 0.0),
-            _ => return Err(self.error(format!("unknown operator {op}"))),
+            _ => return Err(self.unsupported_here(&format!("the operator {op} on numbers"))),
         };
         if tracked {
             self.rec(v, &[(a, da), (b, db)])
@@ -523,19 +582,17 @@ impl Interp {
             _ => {
                 let (x, y) = match (a.as_f64(), b.as_f64()) {
                     (Some(x), Some(y)) => (x, y),
-                    _ => match (a, b) {
-                        (Value::Str(x), Value::Str(y)) => {
-                            let o = x.cmp(y);
-                            let r = match op {
-                                "<" => o.is_lt(),
-                                ">" => o.is_gt(),
-                                "<=" | "≤" => o.is_le(),
-                                _ => o.is_ge(),
-                            };
-                            return Ok(Value::Bool(r));
-                        }
-                        _ => return Err(self.no_isless(a, b)),
-                    },
+                    // Anything else is ordered by `isless`, as Julia's fallbacks do
+                    // (strings, characters, tuples, vectors).
+                    _ => {
+                        let r = match op {
+                            "<" => self.isless(a, b)?,
+                            ">" => self.isless(b, a)?,
+                            "<=" | "≤" => self.isless(a, b)? || self.values_equal(a, b)?,
+                            _ => self.isless(b, a)? || self.values_equal(a, b)?,
+                        };
+                        return Ok(Value::Bool(r));
+                    }
                 };
                 match op {
                     "<" => x < y,
@@ -556,11 +613,16 @@ impl Interp {
                 ("-", Value::Arr(_)) => self.map_arr(x, |it, v| it.arith("-", &Value::Int(0), &v)),
                 ("-", Value::Int(i)) => Ok(Value::Int(i.wrapping_neg())),
                 ("-", _) => {
-                    let xf = x.as_f64().ok_or_else(|| self.error("- of non-number"))?;
+                    let Some(xf) = x.as_f64() else {
+                        return Err(self.no_method_of(op, args));
+                    };
                     self.rec(-xf, &[(x, -1.0)])
                 }
-                ("+", _) => Ok(x.clone()),
-                _ => Err(self.error(format!("unary {op}"))),
+                ("+", _) if x.is_num() || matches!(x, Value::Arr(_) | Value::Range(..)) => {
+                    Ok(x.clone())
+                }
+                ("+", _) => Err(self.no_method_of(op, args)),
+                _ => Err(self.unsupported(&format!("unary {op}"), span)),
             };
         }
         if args.len() > 2 && matches!(op, "+" | "*") {
@@ -571,19 +633,22 @@ impl Interp {
             return Ok(acc);
         }
         if args.len() != 2 {
-            return Err(self.error(format!("{op} expects two arguments")));
+            return Err(self.no_method_of(op, args));
         }
         let (a, b) = (&args[0], &args[1]);
         let a_arr = matches!(a, Value::Arr(_) | Value::Range(..));
         let b_arr = matches!(b, Value::Arr(_) | Value::Range(..));
-        if let (Value::Str(x), Value::Str(y), "*") = (a, b, op) {
-            self.check_text(x.len() + y.len())?;
-            return Ok(Value::str(&format!("{x}{y}")));
+        if let Some(r) = self.text_op(op, a, b)? {
+            return Ok(r);
         }
         if let Some(r) = self.uniform_op(op, a, b, span)? {
             return Ok(r);
         }
         if !a_arr && !b_arr {
+            // Left division of numbers: `x \ y == y / x`.
+            if op == "\\" {
+                return self.arith("/", b, a);
+            }
             return self.arith(op, a, b);
         }
         match op {
@@ -608,6 +673,8 @@ impl Interp {
                 self.broadcast(&Value::Builtin(nm(op)), vec![a.clone(), b.clone()], span)
             }
             "\\" if a_arr || a.is_num() => self.solve(a, b, span),
+            // `A / B` of arrays is a least-squares solve in Julia.
+            "/" if a_arr && b_arr => Err(self.unsupported("right division by an array", span)),
             _ => Err(self.no_binary_method(op, a, b)),
         }
     }

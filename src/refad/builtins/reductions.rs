@@ -478,7 +478,7 @@ impl Interp {
                 let t = promote_elty(&out);
                 Ok(Value::arr(vec![r, 1], out, t))
             }
-            _ => Err(self.error("dims must be 1 or 2")),
+            _ => Err(self.unsupported_here("a reduction over dims other than 1 or 2 of a matrix")),
         }
     }
 
