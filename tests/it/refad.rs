@@ -2031,6 +2031,34 @@ fn pairs_and_named_tuples_are_equal_by_their_parts() {
     assert!(r.stopped.is_none(), "{:?}", r.stopped);
 }
 
+/// `searchsortedfirst`, `searchsortedlast` and `searchsorted` search a sorted vector in
+/// the order of `by`, `lt` and `rev`, with Julia's answers where nothing matches.
+#[test]
+fn searchsorted_finds_the_range_of_equal_elements() {
+    runs_clean("v = [1, 2, 2, 2, 5]\n@assert searchsortedfirst(v, 2) == 2\n@assert searchsortedlast(v, 2) == 4\n@assert searchsorted(v, 2) == 2:4\n@assert searchsorted(v, 3) == 5:4\n@assert isempty(searchsorted(v, 3))\n");
+    runs_clean("v = [1, 2, 2, 2, 5]\n@assert searchsortedfirst(v, 9) == 6\n@assert searchsortedlast(v, 0) == 0\n@assert searchsortedfirst(v, 0) == 1\n@assert searchsortedfirst(Float64[], 1.0) == 1\n@assert searchsorted(1:10, 4) == 4:4\n");
+    runs_clean("@assert searchsortedfirst([5, 3, 1], 3; rev = true) == 2\n@assert searchsortedlast([5, 3, 1], 3, rev = true) == 2\n@assert searchsortedfirst([-1, 2, -3], 2; by = abs) == 2\n@assert searchsortedlast([1, 2, 3], 2; lt = (a, b) -> a < b) == 2\n");
+}
+
+/// `sort!`, `reverse!`, `insert!`, `deleteat!` and `empty!` run in a program's setup, as
+/// Julia's do (a program that sorted its data in place could not be confirmed at all);
+/// inside differentiated code, where Zygote's outcome depends on Base's internals, they
+/// stay unsupported.
+#[test]
+fn in_place_vector_functions_run_outside_differentiated_code() {
+    runs_clean("x = [3.0, 1.0, 2.0]\nsort!(x)\n@assert x == [1.0, 2.0, 3.0]\nsort!(x; rev = true)\n@assert x == [3.0, 2.0, 1.0]\ny = [3, 1, 2]\nsort!(y, by = v -> -v)\n@assert y == [3, 2, 1]\nreverse!(x)\n@assert x == [1.0, 2.0, 3.0]\n");
+    runs_clean("x = [1.0, 2.0, 3.0]\ninsert!(x, 1, 5)\n@assert x == [5.0, 1.0, 2.0, 3.0]\n@assert eltype(x) == Float64\ninsert!(x, 5, 9.0)\n@assert x[end] == 9.0\n");
+    runs_clean("x = [1.0, 2.0, 3.0, 9.0, 4.0]\ndeleteat!(x, 1)\n@assert x == [2.0, 3.0, 9.0, 4.0]\ndeleteat!(x, 2:3)\n@assert x == [2.0, 4.0]\ndeleteat!(x, [2])\n@assert x == [2.0]\nempty!(x)\n@assert isempty(x)\n");
+    runs_clean("ok = false\ntry\n    insert!([1], 3, 1)\ncatch e\n    global ok = e isa BoundsError\nend\n@assert ok\n");
+    runs_clean("ok = false\ntry\n    deleteat!([1, 2, 3], [2, 1])\ncatch e\n    global ok = e isa ArgumentError\nend\n@assert ok\n");
+    let r = run("using Zygote\nf(v) = (w = copy(v); sort!(w); sum(w))\ngradient(f, [2.0, 1.0])\n");
+    let why = match &r.entries[..] {
+        [e] => format!("{:?}", e.outcome),
+        other => format!("{other:?}"),
+    };
+    assert!(why.contains("sort! (in-place array function)"), "{why}");
+}
+
 /// Julia's operators on characters and strings, which the interpreter reported as a
 /// `MethodError` Julia never throws: `"ab"^3`, `'a' * "b"`, `'a' + 1`, `'b' - 'a'`,
 /// `'a' < 'b'`; and `x \ y` of numbers. Where the interpreter has no model, it says so

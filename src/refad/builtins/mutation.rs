@@ -44,7 +44,7 @@ pub(super) const BUILTINS: &[Builtin] = &[
             "reverse!",
             "sum!",
         ],
-        call: unmodelled_in_place,
+        call: in_place,
     },
     Builtin {
         names: &["union!", "intersect!", "setdiff!"],
@@ -97,9 +97,7 @@ fn push(it: &mut Interp, c: Call) -> R<Value> {
             {
                 let mut xb = x.borrow_mut();
                 if name == "pushfirst!" {
-                    for (k, v) in conv.into_iter().enumerate() {
-                        xb.data.insert(k, v);
-                    }
+                    xb.data.splice(0..0, conv);
                 } else {
                     xb.data.extend(conv);
                 }
@@ -167,7 +165,7 @@ fn pop(it: &mut Interp, c: Call) -> R<Value> {
 fn map_into(it: &mut Interp, c: Call) -> R<Value> {
     let (name, a, span): (&str, &[Value], _) = (c.name, &c.args, c.span);
     if a.len() < 3 {
-        return unmodelled_in_place(it, c);
+        return Err(unmodelled(it, &c));
     }
     // Base's map! writes `dest[i] = f(...)` (setindex!); broadcast! materialises into
     // dest (copyto!) — §7 rows 4 and 40.
@@ -216,23 +214,124 @@ fn map_into(it: &mut Interp, c: Call) -> R<Value> {
 /// `copy!(dest, src)` is `copyto!`.
 fn copy_into(it: &mut Interp, c: Call) -> R<Value> {
     if c.args.len() != 2 {
-        return unmodelled_in_place(it, c);
+        return Err(unmodelled(it, &c));
     }
     let kw = c.forward_kw();
     call_builtin(it, &nm("copyto!"), c.args, kw, c.span)
 }
 
-/// Zygote's outcome for these is Julia-version dependent or goes through Base internals
-/// (§7); we do not guess. `empty!` of a Dict is modelled.
-fn unmodelled_in_place(it: &mut Interp, c: Call) -> R<Value> {
+/// The stop for a call of an in-place function the interpreter does not model.
+fn unmodelled(it: &Interp, c: &Call) -> crate::refad::Ctrl {
+    it.unsupported(&format!("{} (in-place array function)", c.name), c.span)
+}
+
+/// `sort!`, `reverse!`, `insert!`, `deleteat!` and `empty!` of a vector run as Julia's do
+/// outside differentiated code (a program's setup). Inside it, what Zygote raises goes
+/// through Base internals that differ between Julia versions (§7), so it is not guessed;
+/// nor are `splice!`, `resize!` (whose new elements are undefined) and `sum!`. `empty!` of
+/// a Dict is modelled everywhere.
+fn in_place(it: &mut Interp, c: Call) -> R<Value> {
     let name: &str = c.name;
     if let Some(Value::Dict(d)) = c.args.first() {
-        if name == "empty!" {
+        if name == "empty!" && c.args.len() == 1 {
             d.borrow_mut().clear();
             return Ok(c.args[0].clone());
         }
     }
-    Err(it.unsupported(&format!("{name} (in-place array function)"), c.span))
+    let differentiating = it.rec_events && it.tape.is_some();
+    let Some(dest @ Value::Arr(x)) = c.args.first() else {
+        return Err(unmodelled(it, &c));
+    };
+    if differentiating || x.borrow().dims.len() != 1 {
+        return Err(unmodelled(it, &c));
+    }
+    let n = x.borrow().data.len();
+    let out_of_bounds = |it: &Interp, i: i64| {
+        it.throw(
+            "BoundsError",
+            format!(
+                "BoundsError: attempt to access {n}-element {} at index [{i}]",
+                type_name(dest)
+            ),
+        )
+    };
+    match (name, &c.args[1..]) {
+        ("sort!", []) => {
+            let sorted = call_builtin(it, &nm("sort"), vec![dest.clone()], c.forward_kw(), c.span)?;
+            let Value::Arr(s) = sorted else {
+                return Err(unmodelled(it, &c));
+            };
+            let data = std::mem::take(&mut s.borrow_mut().data);
+            it.charge(data.len())?;
+            x.borrow_mut().data = data;
+        }
+        ("reverse!", []) => {
+            it.charge(n)?;
+            x.borrow_mut().data.reverse();
+        }
+        ("insert!", [Value::Int(i), v]) => {
+            if *i < 1 || *i as u64 > n as u64 + 1 {
+                return Err(out_of_bounds(it, *i));
+            }
+            let elty = x.borrow().elty;
+            let v = it.convert_for(elty, v.clone())?;
+            it.check_size(n + 1)?;
+            it.check_bytes(SLOT)?;
+            it.charge(n)?;
+            let mut xb = x.borrow_mut();
+            xb.data.insert(*i as usize - 1, v);
+            xb.dims[0] = xb.data.len();
+            xb.count_growth();
+        }
+        ("deleteat!", [which]) => {
+            // The positions (from 1) to delete: Julia wants them sorted and unique.
+            let at: Vec<i64> = match which {
+                Value::Int(i) => vec![*i],
+                Value::Range(..) | Value::Arr(_) => {
+                    let mut at = vec![];
+                    for v in it.iterate(which)? {
+                        match v {
+                            Value::Int(i) => at.push(i),
+                            _ => return Err(unmodelled(it, &c)),
+                        }
+                    }
+                    at
+                }
+                _ => return Err(unmodelled(it, &c)),
+            };
+            if at.windows(2).any(|w| w[0] >= w[1]) {
+                return Err(it.throw(
+                    "ArgumentError",
+                    "ArgumentError: indices must be unique and sorted",
+                ));
+            }
+            if let Some(&i) = at.iter().find(|&&i| i < 1 || i as u64 > n as u64) {
+                return Err(out_of_bounds(it, i));
+            }
+            it.charge(n)?;
+            let mut xb = x.borrow_mut();
+            let mut k = 0;
+            let mut pos = 0i64;
+            xb.data.retain(|_| {
+                pos += 1;
+                let drop = at.get(k) == Some(&pos);
+                if drop {
+                    k += 1;
+                }
+                !drop
+            });
+            xb.dims[0] = xb.data.len();
+            xb.count_growth();
+        }
+        ("empty!", []) => {
+            let mut xb = x.borrow_mut();
+            xb.data = Vec::new();
+            xb.dims[0] = 0;
+            xb.count_growth();
+        }
+        _ => return Err(unmodelled(it, &c)),
+    }
+    Ok(dest.clone())
 }
 
 fn copyto(it: &mut Interp, c: Call) -> R<Value> {

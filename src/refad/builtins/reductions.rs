@@ -30,6 +30,10 @@ pub(super) const BUILTINS: &[Builtin] = &[
         call: issorted,
     },
     Builtin {
+        names: &["searchsortedfirst", "searchsortedlast", "searchsorted"],
+        call: search_sorted,
+    },
+    Builtin {
         names: &["reduce", "foldl", "foldr"],
         call: fold,
     },
@@ -205,39 +209,103 @@ fn issorted(it: &mut Interp, c: Call) -> R<Value> {
     let [x] = c.args.as_slice() else {
         return Err(c.no_method(it));
     };
-    let rev = match c.kwarg("rev") {
-        None | Some(Value::Nothing) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(other) => {
-            let what = format!("issorted with rev = {}", type_name(other));
-            return Err(it.unsupported(&what, c.span));
-        }
-    };
-    let by = c.kwarg("by").cloned();
-    let lt = c.kwarg("lt").cloned();
+    let order = Order::of(it, &c)?;
     let items = it.iterate(x)?;
     let mut keys = it.scratch(items.len())?;
     for v in items.iter() {
-        let k = match &by {
-            Some(f) => it.call_value(f, vec![v.clone()], vec![], c.span)?,
-            None => v.clone(),
-        };
-        keys.push(k);
+        keys.push(order.key(it, v, c.span)?);
     }
     for w in keys.windows(2) {
-        let (a, b) = if rev { (&w[0], &w[1]) } else { (&w[1], &w[0]) };
-        let before = match &lt {
-            Some(f) => {
-                let r = it.call_value(f, vec![a.clone(), b.clone()], vec![], c.span)?;
-                it.truthy(&r)?
-            }
-            None => it.isless(a, b)?,
-        };
-        if before {
+        if order.before(it, &w[1], &w[0], c.span)? {
             return Ok(Value::Bool(false));
         }
     }
     Ok(Value::Bool(true))
+}
+
+/// The order `sort` and its kin take from their `by`, `lt` and `rev` keywords.
+struct Order {
+    by: Option<Value>,
+    lt: Option<Value>,
+    rev: bool,
+}
+
+impl Order {
+    fn of(it: &Interp, c: &Call) -> R<Order> {
+        let rev = match c.kwarg("rev") {
+            None | Some(Value::Nothing) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => {
+                let what = format!("{} with rev = {}", c.name, type_name(other));
+                return Err(it.unsupported(&what, c.span));
+            }
+        };
+        Ok(Order {
+            by: c.kwarg("by").cloned(),
+            lt: c.kwarg("lt").cloned(),
+            rev,
+        })
+    }
+
+    /// What `v` is ordered by.
+    fn key(&self, it: &mut Interp, v: &Value, span: Span) -> R<Value> {
+        match &self.by {
+            Some(f) => it.call_value(f, vec![v.clone()], vec![], span),
+            None => Ok(v.clone()),
+        }
+    }
+
+    /// Whether the key `a` comes before the key `b`.
+    fn before(&self, it: &mut Interp, a: &Value, b: &Value, span: Span) -> R<bool> {
+        let (a, b) = if self.rev { (b, a) } else { (a, b) };
+        match &self.lt {
+            Some(f) => {
+                let r = it.call_value(f, vec![a.clone(), b.clone()], vec![], span)?;
+                it.truthy(&r)
+            }
+            None => it.isless(a, b),
+        }
+    }
+}
+
+/// `searchsortedfirst(v, x)` (the first index whose element does not come before `x`,
+/// `length(v) + 1` if none), `searchsortedlast(v, x)` (the last index whose element `x`
+/// does not come before, 0 if none) and `searchsorted(v, x)` (the range between them), by
+/// binary search over a sorted `v`, in the order of `by`, `lt` and `rev` as Julia's.
+fn search_sorted(it: &mut Interp, c: Call) -> R<Value> {
+    let [v, x] = c.args.as_slice() else {
+        return Err(c.no_method(it));
+    };
+    let order = Order::of(it, &c)?;
+    let items = it.iterate(v)?;
+    let kx = order.key(it, x, c.span)?;
+    let (mut lo, mut hi) = (0, items.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let k = order.key(it, &items[mid], c.span)?;
+        if order.before(it, &k, &kx, c.span)? {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    let first = lo;
+    let (mut lo, mut hi) = (first, items.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let k = order.key(it, &items[mid], c.span)?;
+        if order.before(it, &kx, &k, c.span)? {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    let (first, last) = (first as i64 + 1, lo as i64);
+    Ok(match c.name.as_ref() {
+        "searchsortedfirst" => Value::Int(first),
+        "searchsortedlast" => Value::Int(last),
+        _ => Value::Range(first, 1, last.max(first - 1)),
+    })
 }
 
 /// Whether `v` may hold a value being differentiated (a tracked number). Past a few
