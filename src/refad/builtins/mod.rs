@@ -612,8 +612,13 @@ impl Interp {
         how: Equality,
         equal: &mut HashSet<(usize, usize)>,
     ) -> R<bool> {
+        // Julia recurses without a bound (a vector that contains itself overflows its
+        // stack); past this depth the answer is not guessed.
         if d > 1000 {
-            return Ok(false);
+            return Err(self.unsupported_here(match how {
+                Equality::Equal => "== of values nested deeper than 1000",
+                Equality::IsEqual => "isequal of values nested deeper than 1000",
+            }));
         }
         self.charge(1)?;
         let all = |xs: &[Value], ys: &[Value], equal: &mut HashSet<_>| -> R<bool> {
