@@ -147,9 +147,12 @@ fn main() {
         plain.push(t.elapsed());
         let t = Instant::now();
         let mut a = analyse();
-        let run = confirm::confirm_diagnostics(&mut a);
+        let runs = confirm::confirm_diagnostics(&mut a);
         confirmed.push(t.elapsed());
-        assert!(run.stopped.is_none(), "examples/: {:?}", run.stopped);
+        for unit in &runs {
+            let stop = &unit.run.stopped;
+            assert!(stop.is_none(), "examples/{}: {stop:?}", unit.root);
+        }
         statuses = a
             .diagnostics
             .iter()

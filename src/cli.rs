@@ -529,17 +529,23 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         analysis.baseline = Some(baseline.apply(&analysis.workspace, &mut analysis.diagnostics));
     }
     if args.confirm {
-        let run = crate::refad::confirm::confirm_diagnostics(&mut analysis);
+        let runs = crate::refad::confirm::confirm_diagnostics(&mut analysis);
         if let Some(bar) = &bar {
             bar.finish();
         }
-        if let Some(stop) = &run.stopped {
-            writeln!(
-                err,
-                "note: the reference interpreter stopped: {}{}",
-                stop.reason,
-                budget_hint(&stop.reason)
-            )?;
+        for unit in &runs {
+            if let Some(stop) = &unit.run.stopped {
+                let program = match runs.len() {
+                    1 => String::new(),
+                    _ => format!(" running {}", render::visible(&unit.root)),
+                };
+                writeln!(
+                    err,
+                    "note: the reference interpreter stopped{program}: {}{}",
+                    stop.reason,
+                    budget_hint(&stop.reason)
+                )?;
+            }
         }
     }
     if let Some(bar) = &bar {

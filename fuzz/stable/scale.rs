@@ -243,7 +243,8 @@ fn confirm_group(files: &Files) {
         || adlint::fix::analyze(workspace(files), &options),
         |mut a| adlint::refad::confirm::confirm_diagnostics(&mut a),
     );
-    phase("confirm", t, &format!("{} entries run", run.entries.len()));
+    let entries: usize = run.iter().map(|unit| unit.run.entries.len()).sum();
+    phase("confirm", t, &format!("{entries} entries run"));
     let main = Path::new(ROOT).join(&files[0].0);
     let (t, ok) = best(
         || adlint::fix::analyze(workspace(files), &options),

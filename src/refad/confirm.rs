@@ -340,23 +340,58 @@ pub fn options_for(analysis: &Analysis) -> Options {
     }
 }
 
-/// Run the program and set `confirmation` on every diagnostic that has an entry point.
-pub fn confirm_diagnostics(analysis: &mut Analysis) -> ProgramRun {
-    let program = program_files(analysis, None);
-    let run = run_program(&program.files, &options_for(analysis));
+/// One program that `check --confirm` ran: the program unit of some findings' entry points.
+pub struct UnitRun {
+    /// The unit's root file, as the report shows paths.
+    pub root: String,
+    pub run: ProgramRun,
+}
+
+/// Set `confirmation` on every diagnostic that has an entry point, from a run of the
+/// program its entry point belongs to: each program unit with such a finding runs on its
+/// own (what `adlint confirm` runs for its root file), as Julia would run it. Run as one
+/// program, two scripts' `loss` overwrote each other, and the first script that stopped
+/// (a `docs/make.jl` calling `makedocs`) left every later entry point not run.
+pub fn confirm_diagnostics(analysis: &mut Analysis) -> Vec<UnitRun> {
     let mut diagnostics = std::mem::take(&mut analysis.diagnostics);
-    let runs = RunIndex::new(analysis, &run);
-    for d in &mut diagnostics {
-        if let Some(c) = confirmation_for(analysis, &program, &run, &runs, d) {
-            if c.status == ConfirmationStatus::Confirmed {
-                d.message
-                    .push_str(" [confirmed by the reference interpreter]");
+    let units = &analysis.index.units;
+    let files = &analysis.workspace.files;
+    // The findings of each unit root, in the order of the roots.
+    let mut by_root: std::collections::BTreeMap<u32, Vec<usize>> = Default::default();
+    for (i, d) in diagnostics.iter().enumerate() {
+        let Some(entry) = &d.entry else { continue };
+        let file = entry.location.file;
+        let root = match units.units.get(units.unit_of(file) as usize) {
+            Some(unit) if (unit.root as usize) < files.len() => unit.root,
+            _ => file,
+        };
+        by_root.entry(root).or_default().push(i);
+    }
+    let options = options_for(analysis);
+    let mut runs = Vec::with_capacity(by_root.len());
+    for (root, found) in by_root {
+        let root = &files[root as usize];
+        let program = program_files(analysis, Some(&root.path));
+        let run = run_program(&program.files, &options);
+        let index = RunIndex::new(analysis, &run);
+        for i in found {
+            let d = &mut diagnostics[i];
+            if let Some(c) = confirmation_for(analysis, &program, &run, &index, d) {
+                if c.status == ConfirmationStatus::Confirmed {
+                    d.message
+                        .push_str(" [confirmed by the reference interpreter]");
+                }
+                d.confirmation = Some(c);
             }
-            d.confirmation = Some(c);
         }
+        drop(index);
+        runs.push(UnitRun {
+            root: root.display.clone(),
+            run,
+        });
     }
     analysis.diagnostics = diagnostics;
-    run
+    runs
 }
 
 /// The runs of a program indexed for [`confirmation_for`], which asks them once per finding:

@@ -104,7 +104,10 @@ fn a_small_memory_budget_stops_each_command_cleanly() {
         )),
         "{out}"
     );
-    // `check --confirm`: the note names the stop and the flag that raises it.
+    // `check --confirm`: the note names the stop and the flag that raises it (a program
+    // runs for its findings: this one has one).
+    let finding = "function h(x)\n    x[1] = 0.0\n    return sum(x)\nend\ngradient(h, [1.0])\n";
+    std::fs::write(p.path("main.jl"), format!("{HOG}{finding}")).unwrap();
     let (_, _, err) = adlint(
         &["check", "--confirm", "--confirm-memory", "8MiB", "."],
         dir,

@@ -290,6 +290,52 @@ fn confirm_uses_the_run_of_any_entry_point_that_reaches_the_site() {
     );
 }
 
+/// Each program unit runs on its own under `check --confirm`, as Julia runs it: the
+/// workspace ran as one program, so a `docs/make.jl` that stopped (`makedocs` is not
+/// modelled) left every later entry point not run, and two scripts' `loss` overwrote each
+/// other (`b.jl`'s harmless `loss` made `a.jl`'s finding not reproduced).
+#[test]
+fn check_confirm_runs_each_program_unit_on_its_own() {
+    let p = Project::new(&[
+        ("docs/make.jl", "using Documenter\nmakedocs(sitename = \"P\")\n"),
+        (
+            "scripts/a.jl",
+            "using Zygote\nfunction loss(x)\n    x[1] = 0.0\n    return sum(x)\nend\ntrain() = gradient(loss, [1.0, 2.0])\n",
+        ),
+        (
+            "scripts/b.jl",
+            "using Zygote\nloss(x) = sum(x)\nfunction g(y)\n    y[1] = 1.0\n    return loss(y)\nend\ngradient(g, [1.0])\n",
+        ),
+    ]);
+    let (_, status, out) = confirmations(&p);
+    assert_eq!(status.len(), 2, "{out}");
+    for (line, state, detail) in &status {
+        assert_eq!(state, "confirmed", "line {line}: {detail}\n{out}");
+    }
+    assert!(
+        !out.contains("note: the reference interpreter stopped"),
+        "{out}"
+    );
+    // A program that stops says which one it was, and stops only its own entry points.
+    let p = Project::new(&[
+        (
+            "a.jl",
+            "using Zygote\nfunction loss(x)\n    x[1] = 0.0\n    return sum(x)\nend\ngradient(loss, [1.0, 2.0])\n",
+        ),
+        (
+            "b.jl",
+            "using Zygote\nmakedocs()\nfunction g(y)\n    y[1] = 1.0\n    return sum(y)\nend\ngradient(g, [1.0])\n",
+        ),
+    ]);
+    let (_, status, out) = confirmations(&p);
+    let states: Vec<&str> = status.iter().map(|(_, s, _)| s.as_str()).collect();
+    assert_eq!(states, ["confirmed", "not-run"], "{out}");
+    assert!(
+        out.contains("note: the reference interpreter stopped running b.jl: unsupported in the reference interpreter: name `makedocs`"),
+        "{out}"
+    );
+}
+
 /// `adlint rules` lines its columns up for every row.
 #[test]
 fn rules_table_is_aligned() {

@@ -478,12 +478,16 @@ fn a_program_of_many_included_files() {
 #[test]
 fn confirming_many_findings_with_their_own_entry_points() {
     let mut a = check_with_fixes("many-entry-functions", 3000);
-    let (a, run) = within_guard("confirm", move || {
-        let run = adlint::refad::confirm::confirm_diagnostics(&mut a);
-        (a, run)
+    let (a, runs) = within_guard("confirm", move || {
+        let runs = adlint::refad::confirm::confirm_diagnostics(&mut a);
+        (a, runs)
     });
-    assert!(run.stopped.is_none(), "{:?}", run.stopped);
-    assert_eq!(run.entries.len(), 3000);
+    // One file: one program.
+    let [unit] = &runs[..] else {
+        panic!("{} programs ran", runs.len())
+    };
+    assert!(unit.run.stopped.is_none(), "{:?}", unit.run.stopped);
+    assert_eq!(unit.run.entries.len(), 3000);
     let confirmed = confirmed(&a);
     assert_eq!(confirmed, 3000);
 }
@@ -529,11 +533,14 @@ fn confirming_calls_of_one_name_with_a_method_per_type() {
 fn confirming_many_findings_on_one_line() {
     let mut a = check_with_fixes("many-findings-one-line", 4000);
     assert_eq!(count(&a, "index-assignment"), 4000);
-    let (a, run) = within_guard("confirm", move || {
-        let run = adlint::refad::confirm::confirm_diagnostics(&mut a);
-        (a, run)
+    let (a, runs) = within_guard("confirm", move || {
+        let runs = adlint::refad::confirm::confirm_diagnostics(&mut a);
+        (a, runs)
     });
-    assert_eq!(run.entries.len(), 1);
+    let [unit] = &runs[..] else {
+        panic!("{} programs ran", runs.len())
+    };
+    assert_eq!(unit.run.entries.len(), 1);
     let confirmed = confirmed(&a);
     assert_eq!(confirmed, 4000);
 }
