@@ -301,7 +301,7 @@ fn apply_round(
     let mut rejected = Vec::new();
     let mut accepted: Vec<Planned> = planned.to_vec();
     // The run of this round's texts, whose entry lines the planned fixes name.
-    let mut current: Option<crate::refad::ProgramRun> = None;
+    let mut current: Option<crate::refad::confirm::Runs> = None;
     let refuse = |p: &Planned, why: &str, rejected: &mut Vec<(String, String)>| {
         let e = &p.fix.edits[0];
         let (line, _) = analysis.line_col(e.location.file, e.location.span.start);

@@ -354,19 +354,8 @@ pub struct UnitRun {
 /// (a `docs/make.jl` calling `makedocs`) left every later entry point not run.
 pub fn confirm_diagnostics(analysis: &mut Analysis) -> Vec<UnitRun> {
     let mut diagnostics = std::mem::take(&mut analysis.diagnostics);
-    let units = &analysis.index.units;
     let files = &analysis.workspace.files;
-    // The findings of each unit root, in the order of the roots.
-    let mut by_root: std::collections::BTreeMap<u32, Vec<usize>> = Default::default();
-    for (i, d) in diagnostics.iter().enumerate() {
-        let Some(entry) = &d.entry else { continue };
-        let file = entry.location.file;
-        let root = match units.units.get(units.unit_of(file) as usize) {
-            Some(unit) if (unit.root as usize) < files.len() => unit.root,
-            _ => file,
-        };
-        by_root.entry(root).or_default().push(i);
-    }
+    let by_root = findings_by_unit(analysis, &diagnostics);
     let options = options_for(analysis);
     let mut runs = Vec::with_capacity(by_root.len());
     for (root, found) in by_root {
@@ -392,6 +381,32 @@ pub fn confirm_diagnostics(analysis: &mut Analysis) -> Vec<UnitRun> {
     }
     analysis.diagnostics = diagnostics;
     runs
+}
+
+/// The root file of the program unit `file` belongs to (the file itself when the units do
+/// not know it).
+fn unit_root(analysis: &Analysis, file: u32) -> u32 {
+    let units = &analysis.index.units;
+    match units.units.get(units.unit_of(file) as usize) {
+        Some(unit) if (unit.root as usize) < analysis.workspace.files.len() => unit.root,
+        _ => file,
+    }
+}
+
+/// The findings reached from an entry point (their places in `diagnostics`), by the root
+/// of the program unit of their entry point, in the order of the roots.
+fn findings_by_unit(
+    analysis: &Analysis,
+    diagnostics: &[Diagnostic],
+) -> std::collections::BTreeMap<u32, Vec<usize>> {
+    let mut by_root: std::collections::BTreeMap<u32, Vec<usize>> = Default::default();
+    for (i, d) in diagnostics.iter().enumerate() {
+        if let Some(entry) = &d.entry {
+            let root = unit_root(analysis, entry.location.file);
+            by_root.entry(root).or_default().push(i);
+        }
+    }
+    by_root
 }
 
 /// The runs of a program indexed for [`confirmation_for`], which asks them once per finding:
@@ -844,10 +859,22 @@ pub fn report(
 /// the entry point the fixed finding is reached from must now run its reverse pass and
 /// match the reference; a fix that cannot be shown to do so is not applied.
 pub struct GradientReference {
-    files: Vec<SourceFile>,
-    run: ProgramRun,
+    /// The program of each unit with a finding reached from an entry point (as
+    /// `check --confirm` runs them), with its original run.
+    programs: Vec<Reference>,
     options: Options,
 }
+
+/// One program of a [`GradientReference`]: its root file, its files with their original
+/// texts, and their run.
+struct Reference {
+    root: u32,
+    files: Vec<SourceFile>,
+    run: ProgramRun,
+}
+
+/// The runs of the programs of a [`GradientReference`], in its order.
+pub struct Runs(Vec<ProgramRun>);
 
 /// Relative tolerance for an entry's value: a rewrite may reorder floating-point sums.
 const VALUE_TOLERANCE: f64 = 1e-8;
@@ -858,35 +885,85 @@ impl GradientReference {
             reference_gradients: true,
             ..options_for(analysis)
         };
-        let files = program_files(analysis, None).files;
-        let run = run_program(&files, &options);
-        GradientReference {
-            files,
-            run,
-            options,
-        }
+        let programs = (findings_by_unit(analysis, &analysis.diagnostics).into_keys())
+            .map(|root| {
+                let path = &analysis.workspace.files[root as usize].path;
+                let files = program_files(analysis, Some(path)).files;
+                let run = run_program(&files, &options);
+                Reference { root, files, run }
+            })
+            .collect();
+        GradientReference { programs, options }
     }
 
-    /// Run the program with the texts of `analysis` (the current round's) and `texts`
-    /// (file index -> new text) in place of the original ones.
+    /// Run the programs with the texts of `analysis` (the current round's) and `texts`
+    /// (file index -> new text) in place of the original ones; a program none of whose
+    /// texts changed keeps its original run.
     pub fn run_fixed(
         &self,
         analysis: &Analysis,
         texts: &std::collections::BTreeMap<u32, String>,
-    ) -> ProgramRun {
-        let mut files = self.files.clone();
-        for f in &mut files {
-            if let Some((i, current)) =
-                (analysis.workspace.files.iter().enumerate()).find(|(_, w)| w.path == f.path)
-            {
-                f.text = texts.get(&(i as u32)).unwrap_or(&current.text).clone();
-            }
-        }
-        run_program(&files, &self.options)
+    ) -> Runs {
+        let by_path: HashMap<&Path, usize> = (analysis.workspace.files.iter().enumerate())
+            .map(|(i, f)| (f.path.as_path(), i))
+            .collect();
+        Runs(
+            (self.programs.iter())
+                .map(|program| {
+                    let mut files = program.files.clone();
+                    let mut changed = false;
+                    for f in &mut files {
+                        if let Some(&i) = by_path.get(f.path.as_path()) {
+                            let current = &analysis.workspace.files[i].text;
+                            let text = texts.get(&(i as u32)).unwrap_or(current);
+                            if *text != f.text {
+                                f.text = text.clone();
+                                changed = true;
+                            }
+                        }
+                    }
+                    match changed {
+                        true => run_program(&files, &self.options),
+                        false => program.run.clone(),
+                    }
+                })
+                .collect(),
+        )
     }
 
+    /// What is worse in `fixed` than in the original programs, if anything.
+    pub fn worse(&self, analysis: &Analysis, fixed: &Runs) -> Option<String> {
+        (self.programs.iter().zip(&fixed.0))
+            .find_map(|(program, fixed)| program.worse(analysis, fixed))
+    }
+
+    /// Whether `fixed` shows that a fix works: every run of the entry point on `line` of
+    /// `file` (the one its finding is reached from, a line of `analysis`'s texts, which
+    /// `current` ran) ran its reverse pass and matched the reference gradient. `Err` says
+    /// why not. [`Self::worse`] has held `fixed` to the original already.
+    pub fn proves(
+        &self,
+        analysis: &Analysis,
+        current: &Runs,
+        fixed: &Runs,
+        entry: Option<(u32, u32)>,
+    ) -> Result<usize, String> {
+        let Some((file, _)) = entry else {
+            return Err("its finding is reached from no entry point".to_string());
+        };
+        // The program of the entry point's unit.
+        let root = unit_root(analysis, file);
+        let at = (self.programs.iter()).position(|p| p.root == root);
+        match at.and_then(|k| Some((&self.programs[k], current.0.get(k)?, fixed.0.get(k)?))) {
+            Some((program, current, fixed)) => program.proves(analysis, current, fixed, entry),
+            None => Err("its entry point's program has no finding to hold it to".to_string()),
+        }
+    }
+}
+
+impl Reference {
     /// What is worse in `fixed` than in the original program, if anything.
-    pub fn worse(&self, analysis: &Analysis, fixed: &ProgramRun) -> Option<String> {
+    fn worse(&self, analysis: &Analysis, fixed: &ProgramRun) -> Option<String> {
         if let (None, Some(stop)) = (&self.run.stopped, &fixed.stopped) {
             return Some(format!("the fixed program stops: {}", stop.reason));
         }
@@ -919,11 +996,8 @@ impl GradientReference {
         None
     }
 
-    /// Whether `fixed` shows that a fix works: every run of the entry point on `line` of
-    /// `file` (the one its finding is reached from, a line of `analysis`'s texts, which
-    /// `current` ran) ran its reverse pass and matched the reference gradient. `Err` says
-    /// why not. [`Self::worse`] has held `fixed` to the original already.
-    pub fn proves(
+    /// [`GradientReference::proves`] for this program.
+    fn proves(
         &self,
         analysis: &Analysis,
         current: &ProgramRun,

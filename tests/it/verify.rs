@@ -9,10 +9,13 @@ use std::collections::BTreeMap;
 
 /// The original program `main.jl` with `body` as `loss(x)` (and `input` as its argument);
 /// returns the analysis, the reference, and a function from a new body to (what is worse,
-/// whether the fixed run proves the entry on line 3).
+/// whether the fixed run proves the entry on line 3). The program has a finding of its own
+/// after `loss` (the reference runs the programs that have findings), which no body changes.
 fn judge(body: &str, input: &str) -> impl Fn(&str) -> (Option<String>, Result<usize, String>) {
     let input = input.to_string();
-    let program = move |b: &str| format!("using Zygote\nloss(x) = {b}\ngradient(loss, {input})\n");
+    let program = move |b: &str| {
+        format!("using Zygote\nloss(x) = {b}\ngradient(loss, {input})\nh(y) = (y[1] = 0.0; sum(y))\ngradient(h, [1.0])\n")
+    };
     let p = Project::new(&[("main.jl", &program(body))]);
     let a = p.analyze();
     let reference = GradientReference::new(&a);
@@ -124,6 +127,31 @@ fn a_verified_fix_is_applied_and_said_so() {
     );
     assert!(!err.contains("not applied"), "{err}");
     assert_eq!(code, 0, "{err}");
+}
+
+/// Each program is held to its own run: a `docs/make.jl` that stops in the interpreter
+/// made every fix of the workspace "not applied: the original program stopped", and a
+/// script's fix was judged by a run that held every other script too.
+#[test]
+fn a_fix_is_verified_by_the_program_of_its_own_unit() {
+    let p = Project::new(&[
+        (
+            "docs/make.jl",
+            "using Documenter\nmakedocs(sitename = \"P\")\n",
+        ),
+        ("scripts/main.jl", LOOPS),
+        (
+            "scripts/other.jl",
+            "using Zygote\nloss(x) = sum(x)\ng(y) = (y[1] = 0.0; loss(y))\ngradient(g, [1.0])\n",
+        ),
+    ]);
+    let (_, _, err) = adlint(
+        &["check", "--fix", "--unsafe-fixes", "--verify", "."],
+        p.dir.path(),
+    );
+    let text = std::fs::read_to_string(p.path("scripts/main.jl")).unwrap();
+    assert!(!text.contains("z[i] ="), "{text}\n{err}");
+    assert!(!err.contains("not applied"), "{err}");
 }
 
 #[test]
