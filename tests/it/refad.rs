@@ -2077,6 +2077,7 @@ fn operators_on_characters_and_strings_follow_julia() {
     // Julia's own errors, where Julia has them.
     for (src, error) in [
         ("\"ab\"^-1", "ArgumentError: can't repeat a string -1 times"),
+        ("'x'^-5", "ArgumentError: can't repeat a character -5 times"),
         (
             "1.5 + 'a'",
             "MethodError: no method matching +(::Float64, ::Char)",

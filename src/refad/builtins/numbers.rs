@@ -366,9 +366,14 @@ impl Interp {
             ("^", Value::Str(_) | Value::Char(_), Value::Int(n)) => {
                 let x = text(a).unwrap_or_default();
                 let Ok(times) = usize::try_from(*n) else {
+                    let what = if matches!(a, Value::Char(_)) {
+                        "character"
+                    } else {
+                        "string"
+                    };
                     return Err(self.throw(
                         "ArgumentError",
-                        format!("ArgumentError: can't repeat a string {n} times"),
+                        format!("ArgumentError: can't repeat a {what} {n} times"),
                     ));
                 };
                 self.check_text(x.len().saturating_mul(times))?;
