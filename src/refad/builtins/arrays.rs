@@ -858,14 +858,7 @@ fn sort(it: &mut Interp, c: Call) -> R<Value> {
     if let Some((k, _)) = (c.kw.iter()).find(|(k, _)| !matches!(k.as_ref(), "lt" | "by" | "rev")) {
         return Err(it.unsupported(&format!("{} with {k}=", c.name), c.span));
     }
-    let rev = match c.kwarg("rev") {
-        None | Some(Value::Nothing) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(other) => {
-            let what = format!("{} with rev = {}", c.name, type_name(other));
-            return Err(it.unsupported(&what, c.span));
-        }
-    };
+    let order = super::reductions::Order::of(it, &c)?;
     match x {
         // Julia's `sort(A; dims)` of an array of more dimensions has no default `dims`.
         Value::Arr(a) if a.borrow().dims.len() > 1 => {
@@ -879,20 +872,19 @@ fn sort(it: &mut Interp, c: Call) -> R<Value> {
         _ => {}
     }
     let items = it.iterate(x)?;
-    let keys = match c.kwarg("by") {
-        Some(by) => {
+    let keys = match &order.by {
+        Some(_) => {
             let mut keys = it.scratch(items.len())?;
             for v in &items {
-                keys.push(it.call_value(by, vec![v.clone()], vec![], c.span)?);
+                keys.push(order.key(it, v, c.span)?);
             }
             Some(keys)
         }
         None => None,
     };
-    let lt = c
-        .kwarg("lt")
-        .filter(|f| !matches!(f, Value::Builtin(n) if n.as_ref() == "isless"));
-    let perm = sort_perm(it, keys.as_ref().unwrap_or(&items), lt, rev, c.span)?;
+    let lt =
+        (order.lt.as_ref()).filter(|f| !matches!(f, Value::Builtin(n) if n.as_ref() == "isless"));
+    let perm = sort_perm(it, keys.as_ref().unwrap_or(&items), lt, order.rev, c.span)?;
     let n = perm.len();
     let mut out = it.scratch(n)?;
     if c.name.as_ref() == "sortperm" {

@@ -224,14 +224,14 @@ fn issorted(it: &mut Interp, c: Call) -> R<Value> {
 }
 
 /// The order `sort` and its kin take from their `by`, `lt` and `rev` keywords.
-struct Order {
-    by: Option<Value>,
-    lt: Option<Value>,
-    rev: bool,
+pub(super) struct Order {
+    pub by: Option<Value>,
+    pub lt: Option<Value>,
+    pub rev: bool,
 }
 
 impl Order {
-    fn of(it: &Interp, c: &Call) -> R<Order> {
+    pub fn of(it: &Interp, c: &Call) -> R<Order> {
         let rev = match c.kwarg("rev") {
             None | Some(Value::Nothing) => false,
             Some(Value::Bool(b)) => *b,
@@ -248,7 +248,7 @@ impl Order {
     }
 
     /// What `v` is ordered by.
-    fn key(&self, it: &mut Interp, v: &Value, span: Span) -> R<Value> {
+    pub fn key(&self, it: &mut Interp, v: &Value, span: Span) -> R<Value> {
         match &self.by {
             Some(f) => it.call_value(f, vec![v.clone()], vec![], span),
             None => Ok(v.clone()),
