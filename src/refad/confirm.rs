@@ -948,11 +948,11 @@ impl GradientReference {
         fixed: &Runs,
         entry: Option<(u32, u32)>,
     ) -> Result<usize, String> {
-        let Some((file, _)) = entry else {
+        let Some(entry) = entry else {
             return Err("its finding is reached from no entry point".to_string());
         };
         // The program of the entry point's unit.
-        let root = unit_root(analysis, file);
+        let root = unit_root(analysis, entry.0);
         let at = (self.programs.iter()).position(|p| p.root == root);
         match at.and_then(|k| Some((&self.programs[k], current.0.get(k)?, fixed.0.get(k)?))) {
             Some((program, current, fixed)) => program.proves(analysis, current, fixed, entry),
@@ -996,17 +996,15 @@ impl Reference {
         None
     }
 
-    /// [`GradientReference::proves`] for this program.
+    /// [`GradientReference::proves`] for this program and the entry point on `line` of
+    /// `file`.
     fn proves(
         &self,
         analysis: &Analysis,
         current: &ProgramRun,
         fixed: &ProgramRun,
-        entry: Option<(u32, u32)>,
+        (file, line): (u32, u32),
     ) -> Result<usize, String> {
-        let Some((file, line)) = entry else {
-            return Err("its finding is reached from no entry point".to_string());
-        };
         let path = &analysis.workspace.files[file as usize].path;
         let at = display(analysis, path, line);
         let pairs: Vec<(&EntryRun, &EntryRun)> = (self.run.entries.iter())

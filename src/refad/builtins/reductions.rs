@@ -152,18 +152,26 @@ fn argmax(it: &mut Interp, c: Call) -> R<Value> {
     })
 }
 
+/// Stops the run as unsupported when `x` may hold values being differentiated: how Zygote
+/// differentiates the builtin `c` calls is not modelled.
+fn not_differentiated(it: &Interp, c: &Call, x: &Value) -> R<()> {
+    if holds_tracked(x) {
+        let what = format!(
+            "{} of values being differentiated (or nested too deep to tell)",
+            c.name
+        );
+        return Err(it.unsupported(&what, c.span));
+    }
+    Ok(())
+}
+
 /// `extrema(x)`: `(minimum(x), maximum(x))`, NaN in both when there is one. Outside
 /// differentiated code only: how Zygote differentiates it is not modelled.
 fn extrema(it: &mut Interp, c: Call) -> R<Value> {
     let [x] = c.args.as_slice() else {
         return Err(c.no_method(it));
     };
-    if holds_tracked(x) {
-        return Err(it.unsupported(
-            "extrema of values being differentiated (or nested too deep to tell)",
-            c.span,
-        ));
-    }
+    not_differentiated(it, &c, x)?;
     let lo = super::call_builtin(it, &"minimum".into(), vec![x.clone()], vec![], c.span)?;
     let hi = super::call_builtin(it, &"maximum".into(), vec![x.clone()], vec![], c.span)?;
     Ok(Value::tuple(vec![lo, hi]))
@@ -176,12 +184,7 @@ fn median(it: &mut Interp, c: Call) -> R<Value> {
     let [x] = c.args.as_slice() else {
         return Err(c.no_method(it));
     };
-    if holds_tracked(x) {
-        return Err(it.unsupported(
-            "median of values being differentiated (or nested too deep to tell)",
-            c.span,
-        ));
-    }
+    not_differentiated(it, &c, x)?;
     let items = it.iterate(x)?;
     if items.is_empty() {
         return Err(it.throw(
