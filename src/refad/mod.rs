@@ -573,8 +573,8 @@ pub(crate) fn run_file(it: &mut Interp, i: usize) -> Result<(), String> {
     // lowering allocates are left out of it while the file runs.
     let before = crate::memory::thread_allocated();
     let lowered = lower::lower_file(&src, i as u32);
-    drop(src);
     let code = crate::memory::thread_allocated() - before;
+    drop(src);
     it.code_bytes += code;
     let r = run_statements(it, i, lowered);
     it.code_bytes -= code;

@@ -1641,15 +1641,16 @@ fn what_no_estimate_counts_is_held_to_the_budget_by_the_allocator() {
 fn concatenation_holds_its_result_once() {
     // 2^22 + 1 numbers are 134 MB: grown by doubling they held 268 MB, and a copy of the
     // range 134 MB more.
-    for src in [
-        "x = vcat(1:2^22, 1:1)\n@assert length(x) == 2^22 + 1\n",
-        "x = hcat(1:2^22, 1:2^22)\n@assert size(x) == (2^22, 2)\n",
+    for (mib, src) in [
+        (
+            200,
+            "x = vcat(1:2^22, 1:1)\n@assert length(x) == 2^22 + 1\n",
+        ),
+        (
+            400,
+            "x = hcat(1:2^22, 1:2^22)\n@assert size(x) == (2^22, 2)\n",
+        ),
     ] {
-        let mib = if src.starts_with("x = vcat") {
-            200
-        } else {
-            400
-        };
         let r = run_with(src, &small_memory(mib));
         assert!(r.stopped.is_none(), "{src}: {:?}", r.stopped);
     }
@@ -2033,6 +2034,12 @@ fn pairs_and_named_tuples_are_equal_by_their_parts() {
     runs_clean("d = Dict(1 => 2)\n@assert (1 => 2) in d\n@assert !((1 => 3) in d)\n");
     let r = run("caught = false\ntry\n    1 in Dict(1 => 2)\ncatch e\n    global caught = e isa ErrorException\nend\n@assert caught\n");
     assert!(r.stopped.is_none(), "{:?}", r.stopped);
+    let r = run("y = 1 in Dict(1 => 2)\n");
+    let reason = r.stopped.map(|s| s.reason).unwrap_or_default();
+    assert!(
+        reason.contains("AbstractDict collections only contain Pairs;"),
+        "{reason}"
+    );
 }
 
 /// `searchsortedfirst`, `searchsortedlast` and `searchsorted` search a sorted vector in
